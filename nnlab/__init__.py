@@ -1,0 +1,1 @@
+"""nnlab: a small, readable NumPy engine for learning how neural networks work."""

@@ -1,0 +1,104 @@
+"""Input validation shared by every nnlab module.
+
+Bad input must fail loudly, at the boundary, with a message that says what
+was expected and what was received. These helpers keep those messages
+uniform so that each module only states *what* it needs.
+"""
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
+    """Return ``x`` as a floating-point ndarray, or raise ``ValueError``.
+
+    Floating arrays keep their dtype (float32 stays float32) unless ``dtype``
+    is given; integer and boolean input becomes ``dtype`` or float64.
+
+    Parameters
+    ----------
+    x : array_like
+        The data to check.
+    name : str
+        How the error messages call ``x``.
+    ndim : int or tuple of int, optional
+        Accepted numbers of dimensions.
+    dtype : numpy dtype, optional
+        Cast to this floating dtype.
+    allow_nonfinite : bool
+        Accept NaN and infinity (off by default: they poison training).
+
+    Examples
+    --------
+    >>> as_float_array([[0, 1]], ndim=2).dtype
+    dtype('float64')
+    """
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a numeric array; got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind != "f" or arr.dtype not in FLOAT_DTYPES:
+        arr = arr.astype(np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            expected = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {expected}; got a {arr.ndim}-D array of shape {arr.shape}"
+            )
+    if not allow_nonfinite and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); clean the data first")
+    return arr
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False,
+                 integer=False):
+    """Return ``value`` if it is a number inside the given interval, else raise.
+
+    ``low_open``/``high_open`` exclude the end points; ``integer`` demands an int.
+
+    Examples
+    --------
+    >>> check_number(0.1, "lr", low=0, low_open=True)
+    0.1
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a real number"
+        raise ValueError(f"{name} must be {what}; got {value!r}")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}; got {value!r}")
+    return value
+
+
+def lookup(name, registry, kind):
+    """Resolve a string identifier in ``registry``; unknown names list the valid ones.
+
+    Examples
+    --------
+    >>> lookup("b", {"a": 1, "b": 2}, "letter")
+    2
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be given by name (a str); got {type(name).__name__}")
+    key = name.lower()
+    if key not in registry:
+        valid = ", ".join(sorted(registry))
+        raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
+    return registry[key]

@@ -1,0 +1,172 @@
+"""Layers: each a forward pass and, right next to it, its hand-written backward pass.
+
+Every layer follows one protocol (CS231n style)::
+
+    y = layer.forward(x, training=False)   # caches what backward needs
+    dx = layer.backward(dy)                # fills layer.grads, returns dL/dx
+
+``layer.params`` maps a name to a trainable array and ``layer.grads`` holds
+the gradient of the loss with respect to it, under the same name, after
+``backward``. Layers compute in the dtype of their input (float32 or float64)
+and keep their parameters in their own ``dtype``.
+"""
+
+from typing import ClassVar
+
+import numpy as np
+
+from nnlab import activations, initializers
+from nnlab._checks import as_float_array, check_number
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses set ``self.params`` (trainable arrays) and may set
+    ``self.buffers`` (non-trainable state saved with the model, such as batch
+    norm's running mean), and implement ``forward``, ``backward``,
+    ``output_shape`` and ``get_config``.
+    """
+
+    registry: ClassVar[dict] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Layer.registry[cls.__name__] = cls
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def output_shape(self, input_shape):
+        """Shape of one output sample given the shape of one input sample."""
+        return tuple(input_shape)
+
+    def get_config(self):
+        """The constructor arguments, as JSON-compatible values (used by ``save``)."""
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_input(self, x, feature_shape=None, ndim=None):
+        """Validate ``x`` (a batch) and return it as a float array.
+
+        ``feature_shape`` is the expected shape of one sample (``None`` in a
+        position accepts any size there); ``ndim`` the expected batch rank.
+        """
+        x = as_float_array(x, name=f"input of {self!r}")
+        expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
+        ok = expected_ndim is None or x.ndim == expected_ndim
+        if ok and feature_shape is not None:
+            ok = all(e is None or e == s for e, s in zip(feature_shape, x.shape[1:], strict=True))
+        if not ok:
+            if feature_shape is None:
+                expected = f"a {expected_ndim}-D batch"
+            else:
+                dims = ", ".join("?" if e is None else str(e) for e in feature_shape)
+                expected = f"shape (batch, {dims})"
+            raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
+        return x
+
+    def _param(self, name, like):
+        """Parameter ``name`` in the dtype of the array ``like`` (no copy if equal)."""
+        return self.params[name].astype(like.dtype, copy=False)
+
+    def _store_grad(self, name, grad):
+        self.grads[name] = grad.astype(self.params[name].dtype, copy=False)
+
+
+class Dense(Layer):
+    """Fully connected (affine) layer: ``y = x @ W + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths. ``W`` has shape (n_in, n_out), ``b`` (n_out,).
+    init : str or callable
+        Weight initializer, by name from ``nnlab.initializers`` (biases start at 0).
+    rng : int or numpy.random.Generator, optional
+        Seed or generator for the initial weights.
+    dtype : str or numpy dtype
+        Dtype in which the parameters are stored.
+
+    Shapes: x (N, n_in) -> y (N, n_out).
+
+    Examples
+    --------
+    >>> layer = Dense(3, 2, rng=0)
+    >>> layer.forward(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, n_in, n_out, init="glorot_uniform", rng=None, dtype="float64"):
+        super().__init__()
+        self.n_in = check_number(n_in, "Dense n_in", low=1, integer=True)
+        self.n_out = check_number(n_out, "Dense n_out", low=1, integer=True)
+        self.init = init
+        self.dtype = np.dtype(dtype)
+        initializer = initializers.get(init)
+        rng = np.random.default_rng(rng)
+        self.params = {
+            "W": initializer((n_in, n_out), rng=rng, dtype=self.dtype),
+            "b": np.zeros(n_out, dtype=self.dtype),
+        }
+
+    def forward(self, x, training=False):
+        x = self._check_input(x, feature_shape=(self.n_in,))
+        self.x = x
+        return x @ self._param("W", x) + self._param("b", x)
+
+    def backward(self, dy):
+        # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch, dL/dx = dy W^T.
+        self._store_grad("W", self.x.T @ dy)
+        self._store_grad("b", dy.sum(axis=0))
+        return dy @ self._param("W", dy).T
+
+    def output_shape(self, input_shape):
+        return (self.n_out,)
+
+    def get_config(self):
+        init = self.init if isinstance(self.init, str) else "custom"
+        return {"n_in": self.n_in, "n_out": self.n_out, "init": init, "dtype": self.dtype.name}
+
+
+class Activation(Layer):
+    """Applies an activation function element-wise (softmax: along the last axis).
+
+    Parameters
+    ----------
+    name : str or nnlab.activations.ActivationFunction
+        One of ``nnlab.activations.NAMES``.
+
+    Examples
+    --------
+    >>> Activation("relu").forward(np.array([[-1.0, 2.0]]))
+    array([[0., 2.]])
+    """
+
+    def __init__(self, name):
+        super().__init__()
+        self.fn = activations.get(name)
+        self.name = self.fn.name
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        self.x = x
+        self.y = self.fn(x)
+        return self.y
+
+    def backward(self, dy):
+        return self.fn.backward(self.x, self.y, dy)
+
+    def get_config(self):
+        return {"name": self.name}
