@@ -1,0 +1,39 @@
+# The commands of the README. Everything runs inside .venv, made from requirements.txt.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv book test lint notebooks lab clean
+
+venv: $(STAMP)
+
+# Rebuilt when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --all -W --keep-going
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/sanitize.cfg tests book
+
+lint: $(STAMP)
+	$(BIN)/ruff check nnlab tests benchmarks
+
+# Re-execute every chapter in place, storing widget state for the rendered book.
+notebooks: $(STAMP)
+	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb
+
+# JupyterLab on the project environment, opened on the chapters.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=book
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

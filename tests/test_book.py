@@ -1,0 +1,49 @@
+"""The book builds with warnings as errors, and every chapter is in the table of contents."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for entry in toc.get("chapters", []):
+        files.append(entry["file"])
+    return files
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = set(toc_files())
+    notebooks = {f"book/{p.stem}" for p in (ROOT / "book").glob("*.ipynb")}
+    assert notebooks <= listed, f"notebooks missing from _toc.yml: {sorted(notebooks - listed)}"
+
+
+def test_every_toc_entry_exists():
+    for name in toc_files():
+        matches = list(ROOT.glob(name + ".*"))
+        assert matches, f"_toc.yml lists {name}, which does not exist"
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(tmp_path):
+    jb = Path(sys.executable).with_name("jupyter-book")
+    out = tmp_path / "site"
+    result = subprocess.run(
+        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    html = out / "_build" / "html"
+    assert (html / "index.html").exists()
+    for name in toc_files():
+        assert (html / f"{name}.html").exists(), f"{name}.html was not built"
+    shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
