@@ -1,0 +1,425 @@
+"""Tests of nnlab.losses: closed forms, gradients, stability, validation, references."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from nnlab import losses
+from nnlab.losses import (
+    MSE,
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    Hinge,
+    KLDivergence,
+    MulticlassHinge,
+)
+
+EPS = losses.EPSILON
+
+
+def numerical_gradient(f, x, h=1e-6):
+    """Central differences of the scalar function f at x (float64), element by element."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def make_case(kind, n, k, rng):
+    """(loss, y_pred, y_true) away from kinks and clipping, for the gradient checks."""
+    scores = rng.normal(scale=2.0, size=(n, k))
+    labels = rng.integers(0, k, size=n)
+    one_hot = np.eye(k)[labels]
+    probs = 0.01 + 0.98 * softmax(scores)
+    probs /= probs.sum(axis=1, keepdims=True)
+    soft = rng.dirichlet(np.ones(k), size=n)
+    if kind == "mse":
+        return MSE(), scores, rng.normal(size=(n, k))
+    if kind == "bce":
+        return BinaryCrossEntropy(), rng.uniform(0.02, 0.98, (n, k)), rng.uniform(0, 1, (n, k))
+    if kind == "bce_logits":
+        return BinaryCrossEntropy(from_logits=True), scores, rng.integers(0, 2, (n, k))
+    if kind == "cce":
+        return CategoricalCrossEntropy(), probs, one_hot
+    if kind == "cce_soft":
+        return CategoricalCrossEntropy(), probs, soft
+    if kind == "cce_logits":
+        return CategoricalCrossEntropy(from_logits=True), scores, labels
+    if kind == "cce_logits_soft":
+        return CategoricalCrossEntropy(from_logits=True), scores, soft * 0.7
+    if kind == "kld":
+        return KLDivergence(), probs, soft
+    if kind == "hinge":
+        return Hinge(), scores, rng.choice([-1.0, 1.0], size=(n, k))
+    if kind == "multiclass_hinge":
+        return MulticlassHinge(), scores, labels
+    raise AssertionError(kind)
+
+
+KINDS = ["mse", "bce", "bce_logits", "cce", "cce_soft", "cce_logits", "cce_logits_soft", "kld",
+         "hinge", "multiclass_hinge"]
+
+
+def away_from_kinks(loss, y_pred, y_true):
+    if isinstance(loss, MulticlassHinge):
+        s, y = loss.check(y_pred, y_true)
+        gaps = (s - np.sum(s * y, axis=1, keepdims=True) + 1)[y == 0]
+        return np.min(np.abs(gaps)) > 1e-3
+    if isinstance(loss, Hinge):
+        return np.min(np.abs(1 - y_true * y_pred)) > 1e-3
+    return True
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=15)
+@given(n=st.integers(1, 6), k=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+def test_gradient_matches_central_differences(kind, n, k, seed):
+    loss, y_pred, y_true = make_case(kind, n, k, np.random.default_rng(seed))
+    assume(away_from_kinks(loss, y_pred, y_true))
+    analytic = loss.gradient(y_pred, y_true)
+    numeric = numerical_gradient(lambda x: loss(x, y_true), y_pred)
+    assert analytic.shape == y_pred.shape
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+# -- golden values: closed forms and the lecture's formulas ------------------------------
+
+def test_mse_closed_form():
+    y_pred, y_true = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 2.0], [3.0, 6.0]])
+    assert MSE()(y_pred, y_true) == pytest.approx(5 / 4)
+    np.testing.assert_allclose(MSE().gradient(y_pred, y_true), [[0.5, 0], [0, -1]])
+
+
+def test_binary_crossentropy_lecture_formula():
+    p, y = np.array([0.8, 0.3, 0.6]), np.array([1.0, 0.0, 1.0])
+    per_sample = -(y * np.log(p) + (1 - y) * np.log(1 - p))  # the lecture's formula
+    assert BinaryCrossEntropy()(p, y) == pytest.approx(per_sample.mean())
+    z = np.log(p / (1 - p))
+    assert BinaryCrossEntropy(from_logits=True)(z, y) == pytest.approx(per_sample.mean())
+    np.testing.assert_allclose(BinaryCrossEntropy(from_logits=True).gradient(z, y), (p - y) / 3)
+
+
+def test_categorical_crossentropy_lecture_formula():
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    y = np.array([[1, 0, 0], [0, 1, 0]])
+    expected = np.mean(-np.sum(y * np.log(p), axis=1))  # -sum_c y_oc log p_oc, mean over o
+    assert CategoricalCrossEntropy()(p, y) == pytest.approx(expected)
+    assert expected == pytest.approx((-np.log(0.7) - np.log(0.1)) / 2)
+
+
+def test_categorical_crossentropy_from_logits_is_softmax_then_crossentropy():
+    z = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    y = np.array([2, 1])
+    logits = CategoricalCrossEntropy(from_logits=True)
+    assert logits(z, y) == pytest.approx(CategoricalCrossEntropy()(softmax(z), y))
+    np.testing.assert_allclose(logits.gradient(z, y), (softmax(z) - np.eye(3)[y]) / 2)
+
+
+def test_kl_divergence_lecture_formula_and_identities():
+    p = np.array([[0.2, 0.5, 0.3], [0.6, 0.4, 0.0]])  # y_true, with a zero: 0 log 0 = 0
+    q = np.array([[0.3, 0.3, 0.4], [0.5, 0.25, 0.25]])  # y_pred
+    terms = np.where(p > 0, p * np.log(np.where(p > 0, p / q, 1)), 0)
+    kld = KLDivergence()
+    assert kld(q, p) == pytest.approx(terms.sum(axis=1).mean())
+    entropy = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), axis=1).mean()
+    assert kld(q, p) == pytest.approx(CategoricalCrossEntropy()(q, p) - entropy)
+    np.testing.assert_allclose(kld.gradient(q, p), CategoricalCrossEntropy().gradient(q, p))
+    assert kld(p[:1], p[:1]) == 0.0
+    assert kld(q, p) != pytest.approx(kld(p, q))  # not symmetric: argument order matters
+
+
+def test_hinge_closed_form_and_sklearn():
+    from sklearn.metrics import hinge_loss
+
+    s, y = np.array([2.0, 0.5, -0.3, -4.0]), np.array([1, 1, -1, 1])
+    assert Hinge()(s, y) == pytest.approx((0 + 0.5 + 0.7 + 5) / 4)
+    assert Hinge()(s, y) == pytest.approx(hinge_loss(y, s))
+    np.testing.assert_allclose(Hinge().gradient(s, y), [0, -0.25, 0.25, -0.25])
+
+
+def test_multiclass_hinge_cs231n_example():
+    # CS231n's three images (cat, car, frog) with their class scores (cat, car, frog)
+    scores = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+    mh = MulticlassHinge()
+    assert mh(scores, [0, 1, 2]) == pytest.approx((2.9 + 0 + 12.9) / 3)
+    np.testing.assert_allclose(mh.gradient(scores, [0, 1, 2]),
+                               np.array([[-1, 1, 0], [0, 0, 0], [1, 1, -2]]) / 3)
+
+
+def test_hinge_kinks_take_the_zero_subgradient():
+    assert np.all(Hinge().gradient([1.0, -1.0], [1, -1]) == 0)  # y s = 1: margin just met
+    # the car score is exactly 1 below the cat score: no violation, so no gradient
+    np.testing.assert_array_equal(MulticlassHinge().gradient([[3.0, 2.0]], [0]), [[0, 0]])
+
+
+@given(n=st.integers(1, 6), k=st.integers(2, 6), seed=st.integers(0, 2**32 - 1))
+def test_properties_nonnegative_and_shift_invariant(n, k, seed):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=3, size=(n, k))
+    p, q = rng.dirichlet(np.ones(k), size=n), softmax(z)
+    assert KLDivergence()(q, p) >= -1e-12  # Gibbs' inequality
+    cce = CategoricalCrossEntropy(from_logits=True)
+    labels = rng.integers(0, k, n)
+    assert cce(z, labels) >= 0
+    assert cce(z + rng.normal(size=(n, 1)), labels) == pytest.approx(cce(z, labels))
+    np.testing.assert_allclose(cce.gradient(z, labels).sum(axis=1), 0, atol=1e-12)
+
+
+# -- what each loss does with a confident wrong prediction ------------------------------
+
+def test_crossentropy_on_probabilities_grows_without_bound_until_clipping():
+    cce, bce = CategoricalCrossEntropy(), BinaryCrossEntropy()
+    values = [cce([[p, 1 - p]], [0]) for p in 10.0 ** -np.arange(1, 7)]
+    np.testing.assert_allclose(values, np.arange(1, 7) * np.log(10), rtol=1e-5)
+    assert bce([10.0**-6], [1]) == pytest.approx(6 * np.log(10), rel=1e-5)
+    for p in (1e-9, 0.0):  # clipped at EPSILON: the cost stops growing, the gradient vanishes
+        assert cce([[p, 1 - p]], [0]) == pytest.approx(-np.log(EPS))
+        assert bce([p], [1]) == pytest.approx(-np.log(EPS))
+        assert np.all(cce.gradient([[p, 1 - p]], [0]) == 0)
+        assert np.all(bce.gradient([p], [1]) == 0)
+
+
+def test_confident_wrong_logits_crossentropy_and_hinge_grow_linearly_mse_stays_bounded():
+    t = np.array([1.0, 10.0, 100.0, 1e4])
+    cce = [CategoricalCrossEntropy(from_logits=True)([[-s, s]], [0]) for s in t]
+    bce = [BinaryCrossEntropy(from_logits=True)([-s], [1]) for s in t]
+    hinge = [Hinge()([-s], [1]) for s in t]
+    mh = [MulticlassHinge()([[-s, s]], [0]) for s in t]
+    np.testing.assert_allclose(cce[1:], 2 * t[1:], rtol=1e-6)
+    np.testing.assert_allclose(bce[1:], t[1:], rtol=1e-4)
+    np.testing.assert_allclose(hinge, 1 + t)
+    np.testing.assert_allclose(mh, 1 + 2 * t)
+    # the gradient of a linear penalty stays bounded: no explosion from the loss itself
+    assert np.allclose(Hinge().gradient([-1e4], [1]), -1)
+    np.testing.assert_allclose(CategoricalCrossEntropy(True).gradient([[-1e4, 1e4]], [0]),
+                               [[-1, 1]])
+    # MSE on probabilities: the worst prediction costs 1 with gradient -2, no more
+    mse = [MSE()([p], [1.0]) for p in (0.5, 1e-3, 0.0)]
+    assert mse == sorted(mse) and mse[-1] == 1.0
+    np.testing.assert_allclose(MSE().gradient([0.0], [1.0]), [-2.0])
+
+
+# -- numerics: stability at +-1e4, dtypes ----------------------------------------------
+
+ALL_LOSSES = [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(from_logits=True),
+              CategoricalCrossEntropy(), CategoricalCrossEntropy(from_logits=True),
+              KLDivergence(), Hinge(), MulticlassHinge()]
+
+
+def batch_for(loss, dtype, big=False):
+    rng = np.random.default_rng(0)
+    n, k = 4, 3
+    if big:
+        scores = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, 0.0, -1e4], [1e4] * 3])
+    else:
+        scores = rng.normal(size=(n, k))
+    probs = softmax(rng.normal(size=(n, k)))
+    labels = np.array([1, 0, 2, 1])
+    if isinstance(loss, Hinge):
+        return scores.astype(dtype), np.where(scores > 0, -1.0, 1.0)
+    if isinstance(loss, MSE):
+        return scores.astype(dtype), np.zeros((n, k))
+    if isinstance(loss, KLDivergence):
+        return probs.astype(dtype), softmax(rng.normal(size=(n, k)))
+    y_pred = scores if getattr(loss, "from_logits", True) else probs
+    if isinstance(loss, BinaryCrossEntropy):
+        return y_pred.astype(dtype), (scores < 0).astype(float)
+    return y_pred.astype(dtype), labels
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
+def test_stable_and_finite_at_huge_scores(loss, dtype):
+    y_pred, y_true = batch_for(loss, dtype, big=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+def test_huge_logits_give_exact_values():
+    z = np.array([[1e4, -1e4], [-1e4, 1e4]])
+    assert CategoricalCrossEntropy(from_logits=True)(z, [0, 0]) == pytest.approx(1e4)
+    assert BinaryCrossEntropy(from_logits=True)(z, [[1, 0], [1, 0]]) == pytest.approx(5e3)
+    assert BinaryCrossEntropy(from_logits=True)(z, [[1, 0], [0, 1]]) == 0.0
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
+def test_float32_in_float32_gradient_out(loss):
+    y_pred, y_true = batch_for(loss, np.float32)
+    grad = loss.gradient(y_pred, y_true)
+    assert grad.dtype == np.float32
+    ref = loss.gradient(y_pred.astype(np.float64), y_true)
+    np.testing.assert_allclose(grad, ref, rtol=1e-4, atol=1e-6)
+    assert loss(y_pred, y_true) == pytest.approx(loss(y_pred.astype(np.float64), y_true),
+                                                 rel=1e-5)
+    assert isinstance(loss(y_pred, y_true), float)
+
+
+# -- target forms ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", [CategoricalCrossEntropy(), CategoricalCrossEntropy(True),
+                                  MulticlassHinge()], ids=repr)
+def test_integer_labels_equal_one_hot(loss):
+    y_pred, labels = batch_for(loss, np.float64)
+    one_hot = np.eye(3)[labels]
+    for y in (labels, labels.reshape(-1, 1), labels.astype(float), one_hot.astype(int)):
+        assert loss(y_pred, y) == loss(y_pred, one_hot)
+        np.testing.assert_array_equal(loss.gradient(y_pred, y), loss.gradient(y_pred, one_hot))
+
+
+def test_column_targets_and_single_samples():
+    p = np.array([[0.9], [0.3]])
+    bce = BinaryCrossEntropy()
+    assert bce(p, [1, 0]) == bce(p, [[1], [0]]) == bce(p.ravel(), [[1], [0]])
+    assert bce.gradient(p, [1, 0]).shape == (2, 1)
+    cce = CategoricalCrossEntropy()
+    assert cce([0.7, 0.2, 0.1], 0) == cce([[0.7, 0.2, 0.1]], [0]) == cce([0.7, 0.2, 0.1],
+                                                                           [1, 0, 0])
+    assert cce.gradient([0.7, 0.2, 0.1], 0).shape == (3,)
+    assert MSE()(3.0, 1.0) == 4.0
+
+
+def test_check_targets_normalises_the_whole_target_array():
+    np.testing.assert_array_equal(MulticlassHinge().check_targets([2, 0], 3),
+                                  [[0, 0, 1], [1, 0, 0]])
+    assert BinaryCrossEntropy().check_targets([0, 1, 1], 1).shape == (3, 1)
+    assert MSE().check_targets(np.zeros((5, 2), np.float32), 2).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\[0, 2\]"):
+        CategoricalCrossEntropy().check_targets([0, 3], 3)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2,\)"):
+        MSE().check_targets([1.0, 2.0], 3)
+    with pytest.raises(ValueError, match="n_outputs"):
+        MSE().check_targets([1.0], 0)
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        Hinge().check_targets([1, 0], 1)
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+P3 = np.full((2, 3), 1 / 3)
+BAD = [
+    (MSE(), np.ones((3, 2)), np.ones((3, 3)), r"MSE\(\).*\(3, 2\).*\(3, 3\)"),
+    (MSE(), np.ones((3, 2)), np.ones(6), r"\(3, 2\).*\(6,\)"),
+    (MSE(), [np.nan], [1.0], "NaN"),
+    (MSE(), [1.0], [np.inf], "NaN or infinite"),
+    (MSE(), np.ones((0, 2)), np.ones((0, 2)), "empty"),
+    (MSE(), ["a"], [1.0], "numeric"),
+    (BinaryCrossEntropy(), [0.5], [2], r"y_true must be in \[0, 1\]"),
+    (BinaryCrossEntropy(), [1.5], [1], "from_logits=True"),
+    (BinaryCrossEntropy(), [-0.1], [1], r"\[0, 1\]"),
+    (CategoricalCrossEntropy(), P3, [0, 5], r"\[0, 2\] for 3 outputs; got 5"),
+    (CategoricalCrossEntropy(True), P3, [-1, 0], r"\[0, 2\].*got -1"),
+    (CategoricalCrossEntropy(), P3, [0.5, 1], r"integers in \[0, 2\]"),
+    (CategoricalCrossEntropy(), P3 * 4, [0, 1], "from_logits=True"),
+    (CategoricalCrossEntropy(), P3, np.full((2, 3), 2.0), r"y_true must be in \[0, 1\]"),
+    (CategoricalCrossEntropy(), P3, np.eye(2), r"CategoricalCrossEntropy.*\(2, 3\).*\(2, 2\)"),
+    (CategoricalCrossEntropy(), P3, [0, 1, 2], r"\(2, 3\).*\(3,\)"),
+    (CategoricalCrossEntropy(), np.ones((2, 1)), [0, 0], "at least 2"),
+    (CategoricalCrossEntropy(), np.ones((2, 3, 1)), [0, 0], "classes on the last axis"),
+    (KLDivergence(), P3, [0, 1], r"KLDivergence.*\(2, 3\).*\(2,\)"),
+    (KLDivergence(), P3 * 4, P3, r"y_pred must be in \[0, 1\]"),
+    (KLDivergence(), P3, -P3, r"y_true must be in \[0, 1\]"),
+    (Hinge(), [0.5], [0], r"-1 or \+1; got 0"),
+    (Hinge(), [0.5, 1.0], [1, 2], "got 2"),
+    (MulticlassHinge(), P3, [0, 3], r"\[0, 2\]"),
+    (MulticlassHinge(), P3, P3, "one-hot"),
+    (MulticlassHinge(), [[np.inf, 0]], [0], "NaN or infinite"),
+]
+
+
+@pytest.mark.parametrize(("loss", "y_pred", "y_true", "match"), BAD)
+def test_bad_input_raises_value_error_naming_the_problem(loss, y_pred, y_true, match):
+    with pytest.raises(ValueError, match=match):
+        loss(y_pred, y_true)
+    with pytest.raises(ValueError, match=match):
+        loss.gradient(y_pred, y_true)
+
+
+def test_from_logits_accepts_any_finite_score():
+    assert np.isfinite(BinaryCrossEntropy(from_logits=True)([-3.0, 7.0], [0, 1]))
+    assert np.isfinite(CategoricalCrossEntropy(from_logits=True)(P3 * 9, [0, 1]))
+    with pytest.raises(ValueError, match="from_logits"):
+        BinaryCrossEntropy(from_logits="yes")
+
+
+# -- names and configuration ----------------------------------------------------------------
+
+def test_get_names_aliases_and_config_round_trip():
+    expected = {"mse": MSE, "mean_squared_error": MSE, "binary_crossentropy": BinaryCrossEntropy,
+                "categorical_crossentropy": CategoricalCrossEntropy,
+                "sparse_categorical_crossentropy": CategoricalCrossEntropy,
+                "kl_divergence": KLDivergence, "kld": KLDivergence,
+                "kullback_leibler_divergence": KLDivergence, "hinge": Hinge,
+                "multiclass_hinge": MulticlassHinge}
+    assert set(losses.NAMES) == set(expected)
+    for name, cls in expected.items():
+        assert type(losses.get(name)) is cls
+    assert losses.get("Binary_CrossEntropy", from_logits=True).from_logits
+    loss = CategoricalCrossEntropy(from_logits=True)
+    assert losses.get(loss) is loss
+    config = json.loads(json.dumps(loss.get_config()))
+    assert config == {"from_logits": True}
+    assert losses.get(loss.name, **config).from_logits
+    assert MSE().get_config() == {}
+    with pytest.raises(ValueError, match=r"valid names are: .*hinge"):
+        losses.get("cross_entropy")
+    with pytest.raises(ValueError, match="loss name"):
+        losses.get(loss, from_logits=False)
+
+
+# -- PyTorch as an independent reference (only when installed) ------------------------------
+
+def torch_value_and_grad(fn, y_pred):
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(y_pred, dtype=torch.float64, requires_grad=True)
+    out = fn(x)
+    out.backward()
+    return out.item(), x.grad.numpy()
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "hinge"])  # torch has no binary hinge
+def test_matches_pytorch(kind):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    loss, y_pred, y_true = make_case(kind, 5, 4, np.random.default_rng(7))
+    t = torch.tensor(np.asarray(y_true, dtype=float))
+    reference = {
+        "mse": lambda x: F.mse_loss(x, t),
+        "bce": lambda x: F.binary_cross_entropy(x, t),
+        "bce_logits": lambda x: F.binary_cross_entropy_with_logits(x, t),
+        "cce": lambda x: F.nll_loss(torch.log(x), t.argmax(1)),
+        "cce_soft": lambda x: -(t * torch.log(x)).sum(1).mean(),
+        "cce_logits": lambda x: F.cross_entropy(x, t.long()),
+        "cce_logits_soft": lambda x: F.cross_entropy(x, t),
+        "kld": lambda x: F.kl_div(torch.log(x), t, reduction="batchmean"),
+        # PyTorch divides each row's sum by the number of classes C: multiply it back
+        "multiclass_hinge": lambda x: F.multi_margin_loss(x, t.long()) * x.shape[1],
+    }[kind]
+    value, grad = torch_value_and_grad(reference, y_pred)
+    assert loss(y_pred, y_true) == pytest.approx(value, rel=1e-10)
+    np.testing.assert_allclose(loss.gradient(y_pred, y_true), grad, rtol=1e-8, atol=1e-12)

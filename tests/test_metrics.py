@@ -1,0 +1,125 @@
+"""Tests of nnlab.metrics against closed forms and scikit-learn."""
+
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nnlab import losses, metrics
+from nnlab.metrics import (
+    accuracy,
+    binary_accuracy,
+    confusion_matrix,
+    mean_absolute_error,
+    mean_squared_error,
+)
+
+
+def test_accuracy_takes_every_prediction_form():
+    y = np.array([0, 1, 1, 0])
+    probs = np.array([0.2, 0.9, 0.4, 0.6])  # thresholded at 0.5: 0, 1, 0, 1
+    assert accuracy(y, probs) == 0.5
+    assert accuracy(y, probs.reshape(-1, 1)) == 0.5
+    assert accuracy(y.reshape(-1, 1), probs) == 0.5
+    assert accuracy(y, [0, 1, 0, 1]) == 0.5  # labels
+    assert accuracy(y, np.array([0.0, 1.0, 1.0, 0.0])) == 1.0  # float labels / certain probs
+    scores = np.array([[2.0, -1.0], [0.1, 0.3], [-5.0, 5.0], [1.0, 0.0]])
+    assert accuracy(y, scores) == 1.0
+    assert accuracy(np.eye(2)[y], scores) == 1.0  # one-hot truth
+    assert accuracy([2, 0, 1], np.array([2.0, 0.0, 2.0])) == pytest.approx(2 / 3)
+
+
+@given(n=st.integers(1, 30), k=st.integers(2, 6), seed=st.integers(0, 2**32 - 1))
+def test_accuracy_and_confusion_matrix_match_sklearn(n, k, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    scores = rng.normal(size=(n, k))
+    predicted = scores.argmax(axis=1)
+    assert accuracy(y, scores) == pytest.approx(skm.accuracy_score(y, predicted))
+    cm = confusion_matrix(y, scores)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y, predicted, labels=range(k)))
+    assert cm.shape == (k, k) and cm.dtype.kind == "i" and cm.sum() == n
+    assert np.trace(cm) / n == pytest.approx(accuracy(y, scores))
+
+
+def test_confusion_matrix_rows_are_true_classes():
+    cm = confusion_matrix([0, 0, 1, 2], [0, 1, 1, 1])
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [0, 1, 0]])
+    assert confusion_matrix([0, 1], [0, 1], n_classes=4).shape == (4, 4)
+    np.testing.assert_array_equal(confusion_matrix([1, 0], [[0.7], [0.2]]), [[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match=r"\[0, 1\] for n_classes=2; got 2"):
+        confusion_matrix([0, 2], [0, 1], n_classes=2)
+    with pytest.raises(ValueError, match="n_classes"):
+        confusion_matrix([0, 1], [0, 1], n_classes=0)
+
+
+def test_binary_accuracy_thresholds_and_label_conventions():
+    assert binary_accuracy([1, 0, 1], [0.8, 0.6, 0.3]) == pytest.approx(1 / 3)
+    assert binary_accuracy([1, 0, 1], [0.8, 0.6, 0.3], threshold=0.7) == pytest.approx(2 / 3)
+    assert binary_accuracy([-1, 1, 1], [-2.0, 0.5, -0.1], threshold=0.0) == pytest.approx(2 / 3)
+    assert binary_accuracy([[1, 0], [0, 0]], [[0.9, 0.1], [0.2, 0.7]]) == 0.75  # multi-label
+    assert binary_accuracy([1, 0], [[0.9], [0.1]]) == 1.0
+    with pytest.raises(ValueError, match="0/1 or -1/\\+1"):
+        binary_accuracy([0, 2], [0.1, 0.9])
+    with pytest.raises(ValueError, match="0/1 or -1/\\+1"):
+        binary_accuracy([-1, 0, 1], [0.1, 0.9, 0.3])
+    with pytest.raises(ValueError, match="threshold"):
+        binary_accuracy([0, 1], [0.1, 0.9], threshold="half")
+
+
+@given(n=st.integers(1, 20), m=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_regression_metrics_match_sklearn_and_the_mse_loss(n, m, seed):
+    rng = np.random.default_rng(seed)
+    y, p = rng.normal(size=(n, m)), rng.normal(size=(n, m))
+    assert mean_squared_error(y, p) == pytest.approx(skm.mean_squared_error(y, p))
+    assert mean_absolute_error(y, p) == pytest.approx(skm.mean_absolute_error(y, p))
+    assert mean_squared_error(y, p) == pytest.approx(losses.MSE()(p, y))
+
+
+def test_regression_metrics_closed_form_and_column_shapes():
+    assert mean_squared_error([1.0, 2.0], [1.5, 4.0]) == pytest.approx((0.25 + 4) / 2)
+    assert mean_absolute_error([1.0, 2.0], [[1.5], [4.0]]) == pytest.approx(1.25)
+    assert isinstance(mean_squared_error([1], [1]), float)
+
+
+BAD = [
+    (accuracy, [0, 1, 1], [0, 1], "3 samples but y_pred has 2"),
+    (accuracy, [0, np.nan], [0, 1], "NaN"),
+    (accuracy, [0, 1], [0.2, np.inf], "NaN"),
+    (accuracy, [-1, 1], [0.3, 0.8], "binary_accuracy"),
+    (accuracy, [0.5, 1], [0, 1], "integer class labels"),
+    (accuracy, [0, 1], [-2.5, 3.7], r"labels \(integers\) or probabilities in \[0, 1\]"),
+    (accuracy, [0, 1], [0, -1], "non-negative"),
+    (accuracy, [0, 3], np.zeros((2, 3)), r"\[0, 2\] for 3 classes; got 3"),
+    (accuracy, np.eye(3)[[0, 1]], np.zeros((2, 4)), "3 classes .* 4"),
+    (accuracy, [], [], "empty"),
+    (accuracy, np.zeros((2, 2, 2)), [0, 1], "1-D or 2-D"),
+    (confusion_matrix, [0, 1], [0, 1, 1], "2 samples but y_pred has 3"),
+    (mean_squared_error, [1.0, 2.0], [1.0, 2.0, 3.0], r"\(2,\) but y_pred has shape \(3,\)"),
+    (mean_absolute_error, np.ones((2, 2)), np.ones(4), "must match"),
+    (mean_squared_error, [np.nan], [1.0], "NaN"),
+]
+
+
+@pytest.mark.parametrize(("func", "y_true", "y_pred", "match"), BAD)
+def test_bad_input_raises_value_error(func, y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        func(y_true, y_pred)
+
+
+def test_get_resolves_names_aliases_and_callables():
+    expected = {"accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
+                "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
+                "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error}
+    assert set(metrics.NAMES) == set(expected)
+    for name, func in expected.items():
+        assert metrics.get(name) is func
+    assert metrics.get("ACC") is accuracy
+
+    def custom(y_true, y_pred):
+        return 0.0
+
+    assert metrics.get(custom) is custom
+    with pytest.raises(ValueError, match=r"valid names are: .*accuracy"):
+        metrics.get("precision")
