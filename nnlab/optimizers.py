@@ -1,0 +1,282 @@
+r"""Optimizers: the rules that turn gradients into parameter updates.
+
+Every optimizer is used the same way::
+
+    opt = Adam(lr=1e-3)
+    opt.step(params, grads)   # lists of arrays; params are updated in place
+
+The update rules are exactly those of PyTorch's ``torch.optim`` documentation
+for the same hyper-parameters. State (momentum buffers, running averages) is
+kept per position in the list, allocated on the first step and then updated
+in place, so a training loop allocates no new state arrays per step.
+
+Common options of every optimizer:
+
+- ``lr``: a positive float, or a schedule: a callable ``lr(iteration)``
+  (iteration counts steps from 0), see :func:`exponential_decay`.
+- ``weight_decay``: L2 regularization as PyTorch applies it,
+  :math:`g \leftarrow g + \lambda\,\theta` before the update.
+- ``clipnorm``: if set, all gradients are rescaled together so that their
+  global norm is at most this value (``torch.nn.utils.clip_grad_norm_``).
+"""
+
+import numpy as np
+
+from nnlab._checks import check_number, lookup
+
+
+class Optimizer:
+    """Base class: validation, schedules, weight decay, clipping; subclasses write ``_update``."""
+
+    def __init__(self, lr, weight_decay=0.0, clipnorm=None):
+        if not callable(lr):
+            check_number(lr, f"{type(self).__name__} lr", low=0, low_open=True)
+        self.lr = lr
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+        self.clipnorm = None if clipnorm is None else check_number(
+            clipnorm, "clipnorm", low=0, low_open=True)
+        self.iterations = 0
+        self.state = None
+
+    def current_lr(self):
+        """The learning rate of the next step (the schedule evaluated, if there is one)."""
+        lr = self.lr(self.iterations) if callable(self.lr) else self.lr
+        return check_number(float(lr), "scheduled lr", low=0, low_open=True)
+
+    def step(self, params, grads):
+        """Update every array of ``params`` in place from the matching array of ``grads``."""
+        self._check(params, grads)
+        if self.clipnorm is not None:
+            grads = _clip_by_global_norm(grads, self.clipnorm)
+        if self.weight_decay:
+            grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
+        if self.state is None:
+            self.state = [self._new_state(p) for p in params]
+        lr = self.current_lr()
+        self.iterations += 1
+        for p, g, s in zip(params, grads, self.state, strict=True):
+            self._update(p, g.astype(p.dtype, copy=False), s, lr)
+
+    def reset(self):
+        """Forget all state (momentum, averages) and the step count."""
+        self.iterations = 0
+        self.state = None
+
+    def _new_state(self, p):
+        return {}
+
+    def _update(self, p, g, state, lr):
+        raise NotImplementedError
+
+    def _check(self, params, grads):
+        name = type(self).__name__
+        if len(params) != len(grads):
+            raise ValueError(f"{name}.step got {len(params)} parameter arrays "
+                             f"but {len(grads)} gradient arrays")
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise ValueError(f"{name}.step: parameter {i} must be a floating ndarray "
+                                 "(it is updated in place)")
+            if np.shape(g) != p.shape:
+                raise ValueError(f"{name}.step: gradient {i} has shape {np.shape(g)}, "
+                                 f"its parameter has shape {p.shape}")
+            if not np.all(np.isfinite(g)):
+                raise ValueError(f"{name}.step: gradient {i} contains NaN or inf")
+        if self.state is not None:
+            shapes = [next(iter(s.values())).shape if s else None for s in self.state]
+            expected = [p.shape if s else None for p, s in zip(params, self.state, strict=True)]
+            if len(self.state) != len(params) or shapes != expected:
+                raise ValueError(f"{name}.step: the parameters changed since the first step "
+                                 "(different number or shapes); call reset() first")
+
+    def get_config(self):
+        config = {k: v for k, v in vars(self).items()
+                  if k not in ("state", "iterations", "lr")}
+        config["lr"] = self.lr if not callable(self.lr) else None
+        return config
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+    scale = max_norm / (total + 1e-6)
+    return [g * scale for g in grads] if scale < 1 else grads
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, with optional (Nesterov) momentum.
+
+    Plain: :math:`\theta \leftarrow \theta - \eta g`.
+
+    With momentum :math:`\mu` (Polyak's heavy ball): a velocity accumulates
+    past gradients, :math:`b \leftarrow \mu b + g` (:math:`b_1 = g_1`), and
+    :math:`\theta \leftarrow \theta - \eta b`. Steps along a consistent direction
+    add up, oscillations across a ravine cancel out.
+
+    Nesterov: the step uses :math:`g + \mu b` instead of :math:`b`, a look at
+    where the momentum is about to carry the parameters.
+
+    Examples
+    --------
+    >>> p, g = [np.array([1.0])], [np.array([0.5])]
+    >>> SGD(lr=0.1).step(p, g); p[0]
+    array([0.95])
+    """
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm)
+        self.momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True)
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0; got momentum=0")
+        self.nesterov = bool(nesterov)
+
+    def _new_state(self, p):
+        return {"b": np.zeros_like(p)} if self.momentum else {}
+
+    def _update(self, p, g, state, lr):
+        if not self.momentum:
+            p -= lr * g
+            return
+        b = state["b"]
+        if self.iterations == 1:
+            b[...] = g
+        else:
+            b *= self.momentum
+            b += g
+        p -= lr * (g + self.momentum * b if self.nesterov else b)
+
+
+class AdaGrad(Optimizer):
+    r"""AdaGrad: a learning rate per coordinate, shrinking with the gradients seen.
+
+    :math:`s \leftarrow s + g^2`,
+    :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{s} + \epsilon)`.
+    Rarely-updated coordinates keep large steps; but :math:`s` only grows, so
+    learning eventually stalls.
+    """
+
+    def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0, clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm)
+        self.eps = check_number(eps, "eps", low=0, low_open=True)
+
+    def _new_state(self, p):
+        return {"sum": np.zeros_like(p)}
+
+    def _update(self, p, g, state, lr):
+        s = state["sum"]
+        s += g * g
+        p -= lr * g / (np.sqrt(s) + self.eps)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop: AdaGrad with a forgetting running average of squared gradients.
+
+    :math:`v \leftarrow \rho v + (1 - \rho) g^2`,
+    :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)`.
+    ``rho`` is PyTorch's ``alpha``. Old gradients fade, so the step size does not
+    decay to zero as in AdaGrad.
+    """
+
+    def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0, clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm)
+        self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
+        self.eps = check_number(eps, "eps", low=0, low_open=True)
+
+    def _new_state(self, p):
+        return {"v": np.zeros_like(p)}
+
+    def _update(self, p, g, state, lr):
+        v = state["v"]
+        v *= self.rho
+        v += (1 - self.rho) * g * g
+        p -= lr * g / (np.sqrt(v) + self.eps)
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum and RMSprop together, with bias correction.
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
+        \hat m &= m / (1 - \beta_1^t), \qquad \hat v = v / (1 - \beta_2^t) \\
+        \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+
+    :math:`m` and :math:`v` start at 0, so early averages are too small; dividing
+    by :math:`1 - \beta^t` corrects exactly for that.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm)
+        self.beta1 = check_number(beta1, "beta1", low=0, high=1, high_open=True)
+        self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
+        self.eps = check_number(eps, "eps", low=0, low_open=True)
+
+    def _new_state(self, p):
+        return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+
+    def _update(self, p, g, state, lr):
+        m, v, t = state["m"], state["v"], self.iterations
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1**t)
+        v_hat = v / (1 - self.beta2**t)
+        p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def exponential_decay(lr0, rate, steps):
+    """Schedule ``lr0 * rate ** (iteration / steps)``, for the ``lr`` of any optimizer.
+
+    Examples
+    --------
+    >>> schedule = exponential_decay(0.1, 0.5, 10)
+    >>> schedule(0), schedule(10)
+    (0.1, 0.05)
+    """
+    check_number(lr0, "lr0", low=0, low_open=True)
+    check_number(rate, "rate", low=0, high=1, low_open=True)
+    check_number(steps, "steps", low=1)
+    return lambda iteration: lr0 * rate ** (iteration / steps)
+
+
+def step_decay(lr0, factor, every):
+    """Schedule ``lr0 * factor ** (iteration // every)``: drop by ``factor`` every ``every`` steps.
+
+    Examples
+    --------
+    >>> step_decay(0.1, 0.5, 100)(250)
+    0.025
+    """
+    check_number(lr0, "lr0", low=0, low_open=True)
+    check_number(factor, "factor", low=0, high=1, low_open=True)
+    check_number(every, "every", low=1, integer=True)
+    return lambda iteration: lr0 * factor ** (iteration // every)
+
+
+_REGISTRY = {
+    "sgd": SGD,
+    "momentum": lambda **kw: SGD(**{"momentum": 0.9, **kw}),
+    "nesterov": lambda **kw: SGD(**{"momentum": 0.9, "nesterov": True, **kw}),
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
+NAMES = tuple(_REGISTRY)
+
+
+def get(identifier, **kwargs):
+    """Return an optimizer: an instance as is, or a new one by name with ``kwargs``.
+
+    Examples
+    --------
+    >>> get("adam", lr=0.01)
+    Adam(weight_decay=0.0, clipnorm=None, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.01)
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    return lookup(identifier, _REGISTRY, "optimizer")(**kwargs)
