@@ -53,6 +53,11 @@ class Layer:
         """The constructor arguments, as JSON-compatible values (used by ``save``)."""
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a layer from ``get_config()`` output (used by ``load_model``)."""
+        return cls(**config)
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
@@ -136,8 +141,10 @@ class Dense(Layer):
         return (self.n_out,)
 
     def get_config(self):
-        init = self.init if isinstance(self.init, str) else "custom"
-        return {"n_in": self.n_in, "n_out": self.n_out, "init": init, "dtype": self.dtype.name}
+        config = {"n_in": self.n_in, "n_out": self.n_out, "dtype": self.dtype.name}
+        if isinstance(self.init, str):
+            config["init"] = self.init
+        return config
 
 
 class Activation(Layer):
