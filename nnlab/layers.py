@@ -177,3 +177,154 @@ class Activation(Layer):
 
     def get_config(self):
         return {"name": self.name}
+
+
+class Flatten(Layer):
+    """Flattens every sample into a vector: (N, d1, d2, ...) -> (N, d1*d2*...).
+
+    The bridge from convolution or pooling layers to Dense layers.
+
+    Examples
+    --------
+    >>> Flatten().forward(np.zeros((2, 3, 4, 4))).shape
+    (2, 48)
+    """
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        if x.ndim < 2:
+            raise ValueError(f"{self!r} expected a batch (N, ...); got shape {x.shape}")
+        self.x_shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, dy):
+        return dy.reshape(self.x_shape)
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input with probability ``rate``.
+
+    The kept inputs are scaled by 1/(1 - rate) so that the expected output equals
+    the input; at evaluation (``training=False``) the layer is the identity.
+    Backward multiplies by the same mask as the last forward pass.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Fraction of inputs dropped.
+    rng : int or numpy.random.Generator, optional
+        Seed or generator of the masks.
+
+    Examples
+    --------
+    >>> layer = Dropout(0.5, rng=0)
+    >>> layer.forward(np.ones((1, 6)), training=True)
+    array([[2., 0., 2., 2., 0., 0.]])
+    >>> layer.forward(np.ones((1, 6)))
+    array([[1., 1., 1., 1., 1., 1.]])
+    """
+
+    def __init__(self, rate, rng=None):
+        super().__init__()
+        self.rate = check_number(rate, "Dropout rate", low=0, high=1, high_open=True)
+        self.rng = np.random.default_rng(rng)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        if not training or self.rate == 0:
+            self.mask = None
+            return x
+        keep = self.rng.random(x.shape) >= self.rate
+        self.mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
+        return x * self.mask
+
+    def backward(self, dy):
+        return dy if self.mask is None else dy * self.mask
+
+    def get_config(self):
+        return {"rate": self.rate}
+
+
+class Residual(Layer):
+    """A residual block: ``y = x + block(x)``, the block being ``layers`` in sequence.
+
+    The identity path gives the gradient a direct route back: dL/dx = dL/dy +
+    (the block's own backward of dL/dy), so it cannot vanish through the block.
+    The block must keep the shape of its input.
+
+    Parameters are exposed as ``"<index>.<name>"`` (e.g. ``"0.W"``), the very
+    arrays of the inner layers.
+
+    Examples
+    --------
+    >>> block = Residual(Dense(4, 4, rng=0), Activation("relu"))
+    >>> block.forward(np.zeros((2, 4))).shape
+    (2, 4)
+    """
+
+    def __init__(self, *layers):
+        if not layers or not all(isinstance(layer, Layer) for layer in layers):
+            raise ValueError("Residual takes one or more nnlab layers")
+        self.layers = list(layers)
+
+    def _collect(self, attribute):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in getattr(layer, attribute).items()}
+
+    @property
+    def params(self):
+        return self._collect("params")
+
+    @property
+    def grads(self):
+        return self._collect("grads")
+
+    @property
+    def buffers(self):
+        return self._collect("buffers")
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out, training=training)
+        if out.shape != x.shape:
+            raise ValueError(f"{self!r}: the block changes the shape from {x.shape} to "
+                             f"{out.shape}; y = x + block(x) needs them equal")
+        return x + out
+
+    def backward(self, dy):
+        d = dy
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return dy + d
+
+    def output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.output_shape(shape))
+        if shape != tuple(input_shape):
+            raise ValueError(f"{self!r}: the block maps shape {tuple(input_shape)} to {shape}; "
+                             "a residual block must keep the shape")
+        return shape
+
+    def get_config(self):
+        return {"layers": [{"class": type(layer).__name__, "config": layer.get_config()}
+                           for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config):
+        layers = []
+        for item in config["layers"]:
+            layer_cls = Layer.registry.get(item.get("class"))
+            if layer_cls is None:
+                raise ValueError(f"unknown layer class {item.get('class')!r} in a Residual "
+                                 "block")
+            layers.append(layer_cls.from_config(item.get("config", {})))
+        return cls(*layers)
+
+    def __repr__(self):
+        return f"Residual({', '.join(repr(layer) for layer in self.layers)})"

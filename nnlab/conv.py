@@ -1,0 +1,281 @@
+r"""Convolution and pooling layers, channels first: (N, C, L) and (N, C, H, W).
+
+A convolution slides a small filter over the input and takes a weighted sum
+at every position (a cross-correlation, as in every framework):
+
+.. math:: y[n, o, i, j] = b_o + \sum_{c, u, v} W[o, c, u, v]\; x[n, c, i s + u, j s + v].
+
+The fast way to compute all those sums at once is *im2col*: view every
+receptive field of the input as one row of a matrix (NumPy's
+``sliding_window_view`` does this without copying), after which the whole
+layer is a single matrix product with the filters. The backward pass
+scatters the gradient of each window back onto the pixels it came from
+(*col2im*), one kernel offset at a time.
+"""
+
+import itertools
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from nnlab import initializers
+from nnlab._checks import check_number
+from nnlab.layers import Layer
+
+
+def _tuple(value, n, name):
+    values = (value,) * n if np.isscalar(value) else tuple(value)
+    if len(values) != n:
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints; got {value!r}")
+    return values
+
+
+def windows(x, kernel, stride):
+    """im2col as a view: every receptive field of ``x`` (N, C, *spatial).
+
+    Returns an array of shape (N, C, *out_spatial, *kernel) that shares memory
+    with ``x``: ``windows(x, k, s)[n, c, i, j]`` is the k-by-k patch whose top
+    left corner is pixel ``(i*s, j*s)``.
+    """
+    axes = tuple(range(2, x.ndim))
+    view = sliding_window_view(x, kernel, axis=axes)
+    return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
+
+
+def col2im(dwin, x_shape, kernel, stride):
+    """The adjoint of ``windows``: add each window's gradient back onto its pixels.
+
+    ``dwin`` has the shape of ``windows(x, kernel, stride)``. Windows overlap,
+    so a pixel collects the gradient of every window that contains it. The loop
+    runs over the kernel offsets (9 times for 3x3), never over pixels or samples.
+    """
+    dx = np.zeros(x_shape, dtype=dwin.dtype)
+    out = dwin.shape[2:2 + len(kernel)]
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        target = tuple(slice(o, o + s * n, s) for o, s, n in zip(offset, stride, out, strict=True))
+        dx[(slice(None), slice(None), *target)] += dwin[(..., *offset)]
+    return dx
+
+
+class _Conv(Layer):
+    """Convolution over ``ndim`` spatial dimensions (1 or 2)."""
+
+    ndim = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 init="he_normal", rng=None, dtype="float64"):
+        super().__init__()
+        name = type(self).__name__
+        self.in_channels = check_number(in_channels, f"{name} in_channels", low=1, integer=True)
+        self.out_channels = check_number(out_channels, f"{name} out_channels", low=1,
+                                         integer=True)
+        self.kernel_size = _tuple(kernel_size, self.ndim, "kernel_size")
+        self.stride = _tuple(stride, self.ndim, "stride")
+        self.padding = _tuple(padding, self.ndim, "padding")
+        for k, s, p in zip(self.kernel_size, self.stride, self.padding, strict=True):
+            check_number(k, f"{name} kernel_size", low=1, integer=True)
+            check_number(s, f"{name} stride", low=1, integer=True)
+            check_number(p, f"{name} padding", low=0, integer=True)
+        self.init = init
+        self.dtype = np.dtype(dtype)
+        shape = (out_channels, in_channels, *self.kernel_size)
+        self.params = {
+            "W": initializers.get(init)(shape, rng=np.random.default_rng(rng), dtype=self.dtype),
+            "b": np.zeros(out_channels, dtype=self.dtype),
+        }
+
+    def forward(self, x, training=False):
+        x = self._check_input(x, feature_shape=(self.in_channels, *(None,) * self.ndim))
+        self._check_size(x.shape[2:])
+        pad = [(0, 0), (0, 0), *((p, p) for p in self.padding)]
+        xp = np.pad(x, pad) if any(self.padding) else x
+        self.xp_shape = xp.shape
+        self.win = windows(xp, self.kernel_size, self.stride)
+        # One matrix product: (N, *out, C, *k) . (O, C, *k) summed over C and the kernel.
+        k_axes = tuple(range(2 + self.ndim, 2 + 2 * self.ndim))
+        y = np.tensordot(self.win, self._param("W", x), axes=((1, *k_axes),
+                                                               tuple(range(1, 2 + self.ndim))))
+        y += self._param("b", x)
+        return np.moveaxis(y, -1, 1)
+
+    def backward(self, dy):
+        sp = tuple(range(2, 2 + self.ndim))
+        # dL/db: sum over samples and positions; dL/dW: each window weighted by its dy.
+        self._store_grad("b", dy.sum(axis=(0, *sp)))
+        self._store_grad("W", np.tensordot(dy, self.win, axes=((0, *sp), (0, *sp))))
+        # dL/d(window) = dy . W, then col2im puts the windows back on the input grid.
+        dwin = np.tensordot(dy, self._param("W", dy), axes=((1,), (0,)))
+        dwin = np.moveaxis(dwin, 1 + self.ndim, 1)
+        dxp = col2im(dwin, self.xp_shape, self.kernel_size, self.stride)
+        crop = tuple(slice(p, dxp.shape[2 + i] - p) for i, p in enumerate(self.padding))
+        return dxp[(slice(None), slice(None), *crop)]
+
+    def _check_size(self, spatial):
+        for size, k, p in zip(spatial, self.kernel_size, self.padding, strict=True):
+            if size + 2 * p < k:
+                raise ValueError(f"{self!r}: input of spatial size {tuple(spatial)} is smaller "
+                                 f"than the kernel {self.kernel_size} (padding {self.padding})")
+
+    def output_shape(self, input_shape):
+        _, *spatial = input_shape
+        self._check_size(spatial)
+        out = ((n + 2 * p - k) // s + 1 for n, p, k, s in
+               zip(spatial, self.padding, self.kernel_size, self.stride, strict=True))
+        return (self.out_channels, *out)
+
+    def get_config(self):
+        config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                  "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                  "padding": list(self.padding), "dtype": self.dtype.name}
+        if isinstance(self.init, str):
+            config["init"] = self.init
+        return config
+
+
+class Conv2D(_Conv):
+    """2-D convolution on images (N, C, H, W); W has shape (out, in, kh, kw), b (out,).
+
+    Output size per spatial axis: ``(n + 2 padding - kernel) // stride + 1``.
+
+    Examples
+    --------
+    >>> conv = Conv2D(1, 4, kernel_size=3, padding=1, rng=0)
+    >>> conv.forward(np.zeros((2, 1, 8, 8))).shape
+    (2, 4, 8, 8)
+    """
+
+    ndim = 2
+
+
+class Conv1D(_Conv):
+    """1-D convolution on sequences (N, C, L); W has shape (out, in, k), b (out,).
+
+    Examples
+    --------
+    >>> Conv1D(4, 8, kernel_size=6, rng=0).forward(np.zeros((3, 4, 50))).shape
+    (3, 8, 45)
+    """
+
+    ndim = 1
+
+
+class _Pool(Layer):
+    """Pooling over ``ndim`` spatial dimensions; windows that do not fit are dropped."""
+
+    ndim = 2
+
+    def __init__(self, pool_size, stride=None):
+        super().__init__()
+        self.pool_size = _tuple(pool_size, self.ndim, "pool_size")
+        self.stride = self.pool_size if stride is None else _tuple(stride, self.ndim, "stride")
+        for k, s in zip(self.pool_size, self.stride, strict=True):
+            check_number(k, f"{type(self).__name__} pool_size", low=1, integer=True)
+            check_number(s, f"{type(self).__name__} stride", low=1, integer=True)
+
+    def _windows(self, x):
+        x = self._check_input(x, ndim=2 + self.ndim)
+        if any(n < k for n, k in zip(x.shape[2:], self.pool_size, strict=True)):
+            raise ValueError(f"{self!r}: input of spatial size {x.shape[2:]} is smaller than "
+                             f"the pool {self.pool_size}")
+        self.x_shape = x.shape
+        win = windows(x, self.pool_size, self.stride)
+        return win.reshape(*win.shape[:2 + self.ndim], -1)
+
+    def output_shape(self, input_shape):
+        c, *spatial = input_shape
+        out = ((n - k) // s + 1 for n, k, s in zip(spatial, self.pool_size, self.stride,
+                                                   strict=True))
+        return (c, *out)
+
+    def get_config(self):
+        return {"pool_size": list(self.pool_size), "stride": list(self.stride)}
+
+
+class MaxPool2D(_Pool):
+    """Max pooling: each window is replaced by its largest value.
+
+    The gradient flows only to the position of the maximum (the first one, as
+    in PyTorch, when there are ties).
+
+    Examples
+    --------
+    >>> MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+
+    ndim = 2
+
+    def forward(self, x, training=False):
+        flat = self._windows(x)
+        self.argmax = flat.argmax(axis=-1)
+        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dy):
+        # Each window sends dy to the one position that won; positions are numbered
+        # row-major inside the window, so offset k of the kernel is position k.
+        dwin = np.zeros((*dy.shape, *self.pool_size), dtype=dy.dtype)
+        for k, offset in enumerate(itertools.product(*(range(p) for p in self.pool_size))):
+            dwin[(..., *offset)] = dy * (self.argmax == k)
+        return col2im(dwin, self.x_shape, self.pool_size, self.stride)
+
+
+class AvgPool2D(_Pool):
+    """Average pooling: each window is replaced by its mean; the gradient is shared equally.
+
+    Examples
+    --------
+    >>> AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+
+    ndim = 2
+
+    def forward(self, x, training=False):
+        return self._windows(x).mean(axis=-1)
+
+    def backward(self, dy):
+        size = int(np.prod(self.pool_size))
+        dwin = np.broadcast_to((dy / size)[(..., *(None,) * self.ndim)],
+                               (*dy.shape, *self.pool_size))
+        return col2im(dwin, self.x_shape, self.pool_size, self.stride)
+
+
+class MaxPool1D(MaxPool2D):
+    """Max pooling over sequences (N, C, L).
+
+    Examples
+    --------
+    >>> MaxPool1D(2).forward(np.array([[[1.0, 3.0, 2.0, 0.0]]]))
+    array([[[3., 2.]]])
+    """
+
+    ndim = 1
+
+
+class GlobalMaxPool1D(Layer):
+    """The largest value of each channel over the whole sequence: (N, C, L) -> (N, C).
+
+    It answers "does the pattern this filter detects occur anywhere?", whatever
+    its position: exactly what a motif detector needs.
+
+    Examples
+    --------
+    >>> GlobalMaxPool1D().forward(np.array([[[1.0, 3.0, 2.0]]]))
+    array([[3.]])
+    """
+
+    def forward(self, x, training=False):
+        x = self._check_input(x, ndim=3)
+        self.x_shape = x.shape
+        self.argmax = x.argmax(axis=-1)
+        return np.take_along_axis(x, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dy):
+        dx = np.zeros(self.x_shape, dtype=dy.dtype)
+        np.put_along_axis(dx, self.argmax[..., None], dy[..., None], axis=-1)
+        return dx
+
+    def output_shape(self, input_shape):
+        return (input_shape[0],)
