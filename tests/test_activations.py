@@ -1,0 +1,125 @@
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import nnlab as nl
+from nnlab import activations as A
+from tests.helpers import numeric_grad, rel_error
+
+SMOOTH = [n for n in A.NAMES if n not in ("step",)]
+floats = st.floats(-20, 20, allow_nan=False)
+
+
+def test_names_are_the_contract():
+    assert set(A.NAMES) == {"linear", "step", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
+                            "selu", "softplus", "softsign", "exponential", "softmax"}
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_backward_matches_numerical_gradient(name):
+    f = A.get(name)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 5)) * 2
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from the kinks of relu-like functions
+    dy = rng.normal(size=x.shape)
+    analytic = f.backward(x, f(x), dy)
+    numeric = numeric_grad(lambda: float(np.sum(f(x) * dy)), x)
+    assert rel_error(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("name", [n for n in SMOOTH if n != "softmax"])
+def test_derivative_is_elementwise_slope(name):
+    f = A.get(name)
+    x = np.linspace(-3, 3, 13) + 0.05
+    numeric = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+    assert rel_error(f.derivative(x), numeric) < 1e-6
+
+
+@pytest.mark.parametrize("name", A.NAMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_warning_and_finite_at_extremes(name, dtype):
+    f = A.get(name)
+    x = np.array([[-1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            y, d = f(x), f.derivative(x)
+            b = f.backward(x, y, np.ones_like(x))
+    for arr in (y, d, b):
+        assert arr.dtype == dtype
+        assert np.all(np.isfinite(arr))
+
+
+def test_golden_values():
+    assert A.sigmoid(0.0) == 0.5
+    assert A.sigmoid.derivative(0.0) == 0.25
+    np.testing.assert_allclose(A.relu(np.array([-2.0, 3.0])), [0, 3])
+    np.testing.assert_allclose(A.leaky_relu(np.array([-2.0])), [-0.02])
+    np.testing.assert_allclose(A.elu(np.array([-1.0])), [np.exp(-1) - 1])
+    np.testing.assert_allclose(A.selu(np.array([1.0])), [1.0507009873554805])
+    np.testing.assert_allclose(A.softplus(np.array([0.0])), [np.log(2)])
+    np.testing.assert_allclose(A.softsign(np.array([1.0])), [0.5])
+    np.testing.assert_allclose(A.step(np.array([-1.0, 0.0, 2.0])), [0, 0, 1])
+    np.testing.assert_allclose(A.softmax(np.array([0.0, np.log(3)])), [0.25, 0.75])
+    assert A.relu.derivative(np.array([0.0]))[0] == 0.0
+
+
+def test_integer_input_becomes_float64():
+    assert A.relu(np.array([1, -2])).dtype == np.float64
+
+
+def test_get_unknown_name_lists_valid_ones():
+    with pytest.raises(ValueError, match="valid names are: .*relu.*sigmoid"):
+        A.get("swishy")
+    assert A.get("ReLU") is A.relu
+    assert A.get(A.tanh) is A.tanh
+
+
+@given(arrays(np.float64, (3, 4), elements=floats))
+def test_tanh_is_a_rescaled_sigmoid(x):
+    np.testing.assert_allclose(A.tanh(x), 2 * A.sigmoid(2 * x) - 1, atol=1e-12)
+
+
+@given(arrays(np.float64, (3, 4), elements=st.floats(-1e4, 1e4)), floats)
+def test_softmax_rows_are_distributions_and_shift_invariant(x, c):
+    p = A.softmax(x)
+    assert np.all(p >= 0)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0)
+    np.testing.assert_allclose(A.softmax(x + c), p, atol=1e-12)
+
+
+@given(arrays(np.float64, 10, elements=st.floats(-1e4, 1e4)))
+def test_sigmoid_in_unit_interval_and_monotone(x):
+    s = A.sigmoid(np.sort(x))
+    assert np.all((s >= 0) & (s <= 1))
+    assert np.all(np.diff(s) >= 0)
+
+
+def test_activation_layer_uses_the_function():
+    layer = nl.Activation("tanh")
+    x = np.array([[0.5, -1.0]])
+    np.testing.assert_allclose(layer.forward(x), np.tanh(x))
+    np.testing.assert_allclose(layer.backward(np.ones_like(x)), 1 - np.tanh(x) ** 2)
+
+
+def test_against_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    ref = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
+           "leaky_relu": F.leaky_relu, "elu": F.elu, "selu": F.selu, "softplus": F.softplus,
+           "softsign": F.softsign, "exponential": torch.exp,
+           "softmax": lambda t: F.softmax(t, dim=-1)}
+    x = np.random.default_rng(1).normal(size=(3, 4)) * 3
+    dy = np.random.default_rng(2).normal(size=x.shape)
+    for name, fn in ref.items():
+        t = torch.tensor(x, requires_grad=True)
+        out = fn(t)
+        out.backward(torch.tensor(dy))
+        f = A.get(name)
+        np.testing.assert_allclose(f(x), out.detach().numpy(), rtol=1e-10, err_msg=name)
+        np.testing.assert_allclose(f.backward(x, f(x), dy), t.grad.numpy(), rtol=1e-8,
+                                   atol=1e-12, err_msg=name)

@@ -1,0 +1,171 @@
+import numpy as np
+import pytest
+
+from nnlab import optimizers as O
+
+
+def run(opt, grads, p0=1.0):
+    p = np.array([p0])
+    trajectory = []
+    for g in grads:
+        opt.step([p], [np.array([g])])
+        trajectory.append(p[0])
+    return trajectory
+
+
+def test_sgd_plain():
+    assert run(O.SGD(lr=0.1), [0.5, 0.5]) == pytest.approx([0.95, 0.9])
+
+
+def test_sgd_momentum_first_buffer_is_the_gradient():
+    # b1 = g1 = 1; p = 1 - 0.1 = 0.9; b2 = 0.9*1 + 2 = 2.9; p = 0.9 - 0.29 = 0.61
+    assert run(O.SGD(lr=0.1, momentum=0.9), [1.0, 2.0]) == pytest.approx([0.9, 0.61])
+
+
+def test_nesterov():
+    # step 1: b = 1, update g + mu b = 1.9 -> 0.81; step 2: b = 0.9 + 2 = 2.9,
+    # update 2 + 0.9*2.9 = 4.61 -> 0.81 - 0.461 = 0.349
+    assert run(O.SGD(lr=0.1, momentum=0.9, nesterov=True), [1.0, 2.0]) == pytest.approx(
+        [0.81, 0.349])
+
+
+def test_adagrad():
+    # s = 4 -> p = 1 - 0.1*2/2 = 0.9 ; s = 5 -> p = 0.9 - 0.1*1/sqrt(5)
+    assert run(O.AdaGrad(lr=0.1), [2.0, 1.0]) == pytest.approx([0.9, 0.9 - 0.1 / np.sqrt(5)])
+
+
+def test_rmsprop():
+    v1 = 0.1 * 4
+    p1 = 1 - 0.01 * 2 / (np.sqrt(v1) + 1e-8)
+    v2 = 0.9 * v1 + 0.1 * 1
+    p2 = p1 - 0.01 * 1 / (np.sqrt(v2) + 1e-8)
+    assert run(O.RMSprop(lr=0.01, rho=0.9), [2.0, 1.0]) == pytest.approx([p1, p2])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    traj = run(O.Adam(lr=0.1), [3.0, -1.0])
+    assert traj[0] == pytest.approx(0.9, abs=1e-7)
+    m = 0.9 * 0.3 + 0.1 * -1
+    v = 0.999 * 0.009 + 0.001 * 1
+    m_hat, v_hat = m / (1 - 0.81), v / (1 - 0.999**2)
+    assert traj[1] == pytest.approx(traj[0] - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8))
+
+
+# Golden values: 5 steps of each optimizer from torch.optim 2.13.0 on p0=[1,-2] with the
+# gradient sequence below (computed once with torch, kept here so CI needs no torch).
+GRADS = [[0.5, -1.0], [0.3, 0.2], [-0.4, 0.6], [0.1, -0.3], [0.2, 0.1]]
+
+
+TORCH_RESULTS = [
+    (O.SGD(lr=0.1, momentum=0.9, nesterov=True), [0.7153274999999999, -1.757383]),
+    (O.AdaGrad(lr=0.1), [0.8641481716397821, -1.9539088769963735]),
+    (O.RMSprop(lr=0.01, rho=0.9), [0.9556255983355346, -1.9864876137917662]),
+    (O.Adam(lr=0.1), [0.7133149123436686, -1.8230225918296459]),
+]
+
+
+@pytest.mark.parametrize("opt,expected", TORCH_RESULTS, ids=lambda v: type(v).__name__)
+def test_golden_trajectories_from_torch(opt, expected):
+    p = np.array([1.0, -2.0])
+    for g in GRADS:
+        opt.step([p], [np.array(g)])
+    np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+def test_weight_decay_is_added_to_the_gradient():
+    p = np.array([2.0])
+    O.SGD(lr=0.1, weight_decay=0.5).step([p], [np.array([1.0])])
+    assert p[0] == pytest.approx(2.0 - 0.1 * (1.0 + 0.5 * 2.0))
+
+
+def test_clipnorm_rescales_the_global_norm():
+    p, q = np.zeros(1), np.zeros(1)
+    O.SGD(lr=1.0, clipnorm=1.0).step([p, q], [np.array([3.0]), np.array([4.0])])
+    assert np.hypot(p[0], q[0]) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_schedule():
+    opt = O.SGD(lr=O.step_decay(1.0, 0.5, 2))
+    assert run(opt, [1, 1, 1, 1], p0=0.0) == pytest.approx([-1, -2, -2.5, -3])
+    assert O.exponential_decay(0.1, 0.5, 10)(10) == pytest.approx(0.05)
+
+
+def test_updates_in_place_and_keeps_dtype():
+    p = np.ones(3, dtype=np.float32)
+    ident = id(p)
+    opt = O.Adam(0.1)
+    opt.step([p], [np.ones(3, dtype=np.float32)])
+    assert id(p) == ident and p.dtype == np.float32
+    assert opt.state[0]["m"].dtype == np.float32
+
+
+def test_converges_on_a_quadratic():
+    for opt in (O.SGD(0.1), O.SGD(0.05, momentum=0.9), O.SGD(0.05, 0.9, nesterov=True),
+                O.AdaGrad(0.5), O.RMSprop(0.01), O.Adam(0.1)):
+        p = np.array([3.0, -2.0])
+        for _ in range(500):
+            opt.step([p], [2 * p])
+        assert np.abs(p).max() < 1e-2, opt
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: O.SGD(lr=0), "lr"),
+    (lambda: O.SGD(lr=-1), "lr"),
+    (lambda: O.SGD(0.1, momentum=1.0), "momentum"),
+    (lambda: O.SGD(0.1, nesterov=True), "nesterov"),
+    (lambda: O.Adam(beta1=1.0), "beta1"),
+    (lambda: O.RMSprop(eps=0), "eps"),
+    (lambda: O.AdaGrad(weight_decay=-1), "weight_decay"),
+    (lambda: O.get("adamw"), "valid names are"),
+])
+def test_invalid_hyper_parameters(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_mismatched_lists_and_shapes_change_nothing():
+    opt = O.Adam(0.1)
+    p = np.ones(2)
+    with pytest.raises(ValueError, match="2 parameter arrays but 1"):
+        opt.step([p, p], [p])
+    with pytest.raises(ValueError, match="shape"):
+        opt.step([p], [np.ones(3)])
+    assert np.array_equal(p, np.ones(2)) and opt.state is None and opt.iterations == 0
+    opt.step([p], [np.ones(2)])
+    with pytest.raises(ValueError, match="reset"):
+        opt.step([np.ones(4)], [np.ones(4)])
+
+
+def test_get_by_name():
+    assert isinstance(O.get("adam"), O.Adam)
+    assert O.get("nesterov").nesterov and O.get("momentum").momentum == 0.9
+    assert O.get("rmsprop", lr=0.5).lr == 0.5
+
+
+CONFIGS = [
+    ("SGD", {"lr": 0.1}, {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01},
+     {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}),
+    ("Adagrad", {"lr": 0.1}, {"lr": 0.1}),
+    ("RMSprop", {"lr": 0.01, "rho": 0.9}, {"lr": 0.01, "alpha": 0.9}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9}, {"lr": 0.05, "betas": (0.5, 0.9)}),
+]
+
+
+@pytest.mark.parametrize("name,ours,theirs", CONFIGS)
+def test_twenty_steps_equal_torch(name, ours, theirs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    p0 = rng.normal(size=(3, 4))
+    grads = [rng.normal(size=(3, 4)) for _ in range(20)]
+    ours_cls = O.AdaGrad if name == "Adagrad" else getattr(O, name)
+    p, opt = p0.copy(), ours_cls(**ours)
+    tp = torch.tensor(p0.copy(), requires_grad=True)
+    topt = getattr(torch.optim, name)([tp], **theirs)
+    for g in grads:
+        opt.step([p], [g])
+        tp.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(p, tp.detach().numpy(), atol=1e-12)
