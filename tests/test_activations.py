@@ -73,7 +73,7 @@ def test_integer_input_becomes_float64():
 
 
 def test_get_unknown_name_lists_valid_ones():
-    with pytest.raises(ValueError, match="valid names are: .*relu.*sigmoid"):
+    with pytest.raises(ValueError, match=r"valid names are: .*relu.*sigmoid"):
         A.get("swishy")
     assert A.get("ReLU") is A.relu
     assert A.get(A.tanh) is A.tanh

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from nnlab import datasets as D
+
+
+@pytest.mark.parametrize("name,y", [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]),
+                                    ("nand", [1, 1, 1, 0]), ("xor", [0, 1, 1, 0])])
+def test_logic_gates(name, y):
+    X, labels = D.logic_gate(name)
+    assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert labels.tolist() == y
+
+
+def test_unknown_gate():
+    with pytest.raises(ValueError, match="valid names are: and, nand, nor, or, xor"):
+        D.logic_gate("xnor2")
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: D.spirals(90, n_classes=3, seed=s), lambda s: D.moons(90, seed=s),
+    lambda s: D.circles(90, seed=s), lambda s: D.blobs(90, centers=3, seed=s),
+    lambda s: D.xor(90, seed=s)])
+def test_toy_sets_shapes_seeds_and_balance(make):
+    X, y = make(0)
+    assert X.shape == (90, 2) and X.dtype == np.float64 and y.dtype == np.int64
+    X2, y2 = make(0)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(X, make(1)[0])
+    counts = np.bincount(y)
+    assert counts.min() >= 0.3 * counts.max()
+
+
+def test_circles_radii_without_noise():
+    X, y = D.circles(100, noise=0.0, factor=0.3, seed=0)
+    r = np.hypot(*X.T)
+    np.testing.assert_allclose(r[y == 0], 1.0)
+    np.testing.assert_allclose(r[y == 1], 0.3)
+
+
+def test_xor_labels_follow_the_quadrants():
+    X, y = D.xor(200, noise=0.0, seed=0)
+    assert np.array_equal(y, (X[:, 0] * X[:, 1] > 0).astype(int))
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: D.moons(0), "n_samples"), (lambda: D.circles(10, noise=-1), "noise"),
+    (lambda: D.circles(10, factor=1.5), "factor"), (lambda: D.spirals(10, n_classes=1),
+                                                    "n_classes"),
+    (lambda: D.dna_motifs(10, motif="TAXA"), "motif"),
+    (lambda: D.dna_motifs(10, length=3), "length")])
+def test_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_dna_motifs_plants_the_motif():
+    X, y, pos = D.dna_motifs(200, length=30, motif="TATAAT", mutation_rate=0.0, seed=0,
+                             return_positions=True)
+    assert X.shape == (200, 4, 30)
+    np.testing.assert_array_equal(X.sum(axis=1), 1)
+    seqs = D.decode_dna(X)
+    for s, label, p in zip(seqs, y, pos, strict=True):
+        if label:
+            assert s[p:p + 6] == "TATAAT"
+        else:
+            assert p == -1
+    assert 80 <= y.sum() <= 120
+    negatives_with_motif = sum("TATAAT" in s for s, label in zip(seqs, y, strict=True)
+                               if not label)
+    assert negatives_with_motif < 10
+
+
+def test_real_data_shapes():
+    assert D.load_digits()[0].shape == (1797, 64)
+    assert D.load_digits(as_images=True)[0].shape == (1797, 1, 8, 8)
+    X, _, features, targets = D.load_breast_cancer(return_names=True)
+    assert X.shape == (569, 30) and len(features) == 30 and list(targets) == ["malignant",
+                                                                               "benign"]
+    assert D.load_iris()[0].shape == (150, 4)
+
+
+@given(st.integers(5, 60), st.floats(0.1, 0.9), st.integers(0, 10))
+def test_split_partitions_the_data(n, test_size, seed):
+    assume(1 <= round(test_size * n) <= n - 1)
+    X = np.arange(2 * n).reshape(n, 2)
+    y = np.arange(n)
+    Xtr, Xte, ytr, yte = D.train_test_split(X, y, test_size=test_size, seed=seed)
+    assert sorted(np.concatenate([ytr, yte]).tolist()) == list(range(n))
+    assert np.array_equal(Xtr[:, 0] // 2, ytr) and np.array_equal(Xte[:, 0] // 2, yte)
+
+
+def test_stratified_split_keeps_proportions():
+    y = np.array([0] * 80 + [1] * 20)
+    _, _, ytr, yte = D.train_test_split(np.zeros((100, 1)), y, 0.25, seed=0, stratify=True)
+    assert yte.sum() == 5 and ytr.sum() == 15
+
+
+def test_split_length_mismatch():
+    with pytest.raises(ValueError, match="same length; got 3 and 2"):
+        D.train_test_split(np.zeros((3, 1)), np.zeros(2))
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(D.one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\]"):
+        D.one_hot([3], 3)
+    with pytest.raises(ValueError, match="integer labels"):
+        D.one_hot([0.5])
+
+
+def test_standardize_uses_training_statistics():
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(5, 3, (100, 3)), rng.normal(5, 3, (20, 3))
+    train[:, 2] = 7.0
+    s_train, s_test = D.standardize(train, test)
+    np.testing.assert_allclose(s_train[:, :2].mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(s_train[:, :2].std(axis=0), 1)
+    np.testing.assert_allclose(s_train[:, 2], 0)
+    np.testing.assert_allclose(s_test[:, 0], (test[:, 0] - train[:, 0].mean()) / train[:, 0].std())
+
+
+@given(st.integers(1, 50), st.integers(1, 20))
+def test_batches_cover_everything_once(n, size):
+    X, y = np.arange(n)[:, None], np.arange(n)
+    seen = [yb for _, yb in D.batches(X, y, size, seed=0)]
+    assert sorted(np.concatenate(seen).tolist()) == list(range(n))
+    assert all(len(b) == size for b in seen[:-1])

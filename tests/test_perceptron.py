@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+import nnlab as nl
+
+
+def test_the_lecture_threshold_example():
+    unit = nl.Perceptron.from_weights([1, 1, 1], bias=0.0)
+    assert unit.net_input([[0, 1, 1]])[0] == 2
+    assert unit.predict([[0, 1, 1]])[0] == 1
+
+
+def test_the_lecture_weighted_example():
+    unit = nl.Perceptron.from_weights([2, 3, 4])
+    assert unit.net_input([[0, 1, 1]])[0] == 7
+    assert unit.predict([[0, 1, 1]])[0] == 1
+    assert unit.predict([[0, 0, 0]])[0] == 0
+
+
+def test_bias_shifts_the_threshold():
+    unit = nl.Perceptron.from_weights([2, 3, 4], bias=-5)
+    inputs = [[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+    assert unit.predict(inputs).tolist() == [0, 0, 0, 1, 0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("gate", ["and", "or", "nand", "nor"])
+def test_learns_linearly_separable_gates(gate):
+    X, y = nl.datasets.logic_gate(gate)
+    p = nl.Perceptron(2).fit(X, y, epochs=50)
+    assert p.converged_ and p.errors_[-1] == 0
+    assert np.array_equal(p.predict(X), y)
+
+
+def test_rosenblatt_rule_by_hand():
+    # First AND sample (0,0)->0: w.x+b = 0, not > 0, output 0: no change. (0,1)->0: no
+    # change. (1,0)->0: no change. (1,1)->1: output 0, error +1: w = (1,1), b = 1.
+    X, y = nl.datasets.logic_gate("and")
+    p = nl.Perceptron(2).fit(X, y, epochs=1)
+    assert p.weights.tolist() == [1.0, 1.0] and p.bias == 1.0 and p.errors_ == [1]
+
+
+def test_cannot_learn_xor():
+    X, y = nl.datasets.logic_gate("xor")
+    p = nl.Perceptron(2).fit(X, y, epochs=100)
+    assert not p.converged_
+    assert len(p.errors_) == 100 and min(p.errors_) >= 1
+    assert not np.array_equal(p.predict(X), y)
+
+
+def test_shuffle_is_seeded():
+    X, y = nl.datasets.logic_gate("or")
+    a = nl.Perceptron(2).fit(X, y, shuffle=True, seed=1)
+    b = nl.Perceptron(2).fit(X, y, shuffle=True, seed=1)
+    assert a.errors_ == b.errors_ and np.array_equal(a.weights, b.weights)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda p: p.fit([[0, 1, 1]], [1]), r"expected X of shape \(n_samples, 2\); got \(1, 3\)"),
+    (lambda p: p.fit([[0, 1]], [2]), "must be 0 or 1"),
+    (lambda p: p.fit([[0, 1]], [1, 0]), "1 rows but y has 2"),
+    (lambda p: p.fit([[0, np.nan]], [1]), "NaN"),
+    (lambda p: p.fit([[0, 1]], [1], epochs=0), "epochs"),
+])
+def test_bad_input(call, match):
+    p = nl.Perceptron(2)
+    with pytest.raises(ValueError, match=match):
+        call(p)
+    assert not p.weights.any() and p.bias == 0.0
+
+
+def test_bad_learning_rate():
+    with pytest.raises(ValueError, match="lr"):
+        nl.Perceptron(2, lr=0)
