@@ -22,7 +22,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/sanitize.cfg tests book
+		--nbval-sanitize-with tests/sanitize.cfg --doctest-modules nnlab tests book
 
 lint: $(STAMP)
 	$(BIN)/ruff check nnlab tests benchmarks

@@ -222,7 +222,7 @@ class Dropout(Layer):
     --------
     >>> layer = Dropout(0.5, rng=0)
     >>> layer.forward(np.ones((1, 6)), training=True)
-    array([[2., 0., 2., 2., 0., 0.]])
+    array([[2., 0., 0., 0., 2., 2.]])
     >>> layer.forward(np.ones((1, 6)))
     array([[1., 1., 1., 1., 1., 1.]])
     """

@@ -1,0 +1,20 @@
+"""The code is ruff clean (the configuration is in pyproject.toml)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_is_clean():
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run([str(ruff), "check", "nnlab", "tests", "scripts"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_engine_modules_stay_small():
+    for path in (ROOT / "nnlab").glob("*.py"):
+        lines = len(path.read_text().splitlines())
+        assert lines <= 480, f"{path.name} has {lines} lines; split it (one concept per module)"
