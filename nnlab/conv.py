@@ -31,9 +31,9 @@ def _tuple(value, n, name):
 
 
 def windows(x, kernel, stride):
-    """im2col as a view: every receptive field of ``x`` (N, C, *spatial).
+    """im2col as a view: every receptive field of ``x`` of shape ``(N, C, *spatial)``.
 
-    Returns an array of shape (N, C, *out_spatial, *kernel) that shares memory
+    Returns an array of shape ``(N, C, *out_spatial, *kernel)`` that shares memory
     with ``x``: ``windows(x, k, s)[n, c, i, j]`` is the k-by-k patch whose top
     left corner is pixel ``(i*s, j*s)``.
     """

@@ -22,7 +22,7 @@ def fans(shape):
     """Return ``(fan_in, fan_out)`` of a weight array of this shape.
 
     Dense weights are (n_in, n_out). Convolution weights are
-    (out_channels, in_channels, *kernel): every output sees
+    ``(out_channels, in_channels, *kernel)``: every output sees
     ``in_channels * kernel size`` inputs.
 
     Examples
