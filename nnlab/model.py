@@ -7,31 +7,51 @@ Training repeats one *iteration* over mini-batches of the data::
     model.backward(model.loss.backward(y_pred, y_batch))  # gradients, layer by layer
     model.optimizer.step(model.params, model.grads)       # update
 
-``train_step`` is exactly these four lines; ``fit`` runs them over shuffled
-mini-batches for a number of epochs, keeping a ``History``.
+``train_step`` is exactly these four lines; ``fit`` checks the data once,
+then runs them over shuffled mini-batches for a number of epochs, keeping a
+``History``. The model computes in the dtype of its parameters
+(``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 
-import json
+import re
 import warnings
 
 import numpy as np
 
-from nnlab import activations, losses, optimizers
+from nnlab import activations, losses, optimizers, saving
 from nnlab import metrics as metric_functions
 from nnlab._checks import as_float_array, check_number
-from nnlab.callbacks import Callback, History
+from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer
+from nnlab.saving import ModelFileError, load_model
+from nnlab.saving import layer_arrays as _arrays
 
-FORMAT = "nnlab.Sequential"
-FORMAT_VERSION = 1
+__all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
+           "cast_layer", "load_model"]
 
 
 class TrainingDivergedWarning(RuntimeWarning):
-    """The loss became NaN or infinite, so ``fit`` stopped."""
+    """The loss became NaN or infinite, so ``fit`` stopped (see ``model.stop_reason``)."""
+
+
+class NotCompiledError(RuntimeError, ValueError):
+    """``fit``, ``evaluate`` or ``train_step`` before ``compile`` (a RuntimeError as in Keras)."""
 
 
 class Sequential:
     """Layers applied one after the other: ``y = layer_n(... layer_1(x))``.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+
+    Attributes
+    ----------
+    loss, optimizer, metrics : set by ``compile`` (metrics: dict name -> function)
+    history : History of the last ``fit``
+    stop_reason : str or None
+        Why the last ``fit`` stopped before its last epoch (divergence, early
+        stopping), None if it ran every epoch.
 
     Examples
     --------
@@ -50,24 +70,21 @@ class Sequential:
         self.layers = []
         for layer in layers or []:
             self.add(layer)
-        self.loss = None
-        self.optimizer = None
+        self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics = {}
         self.stop_training = False
-        self.stop_reason = None
-        self.history = None
         self._input_shape = None
 
     def add(self, layer):
         """Append a layer."""
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential takes nnlab layers; got {type(layer).__name__}")
+            raise ValueError(f"Sequential takes nnlab layers; got {type(layer).__name__}")
         self.layers.append(layer)
 
     # --- the two passes -------------------------------------------------------------
 
     def forward(self, x, training=False):
-        """Run ``x`` through every layer; ``training`` switches dropout and batch norm."""
+        """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm."""
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
         self._input_shape = np.shape(x)[1:]
@@ -94,6 +111,26 @@ class Sequential:
         except KeyError:
             raise ValueError("no gradients yet: run forward and backward first") from None
 
+    @property
+    def dtype(self):
+        """The dtype of the parameters and buffers (None if there are none or they differ)."""
+        dtypes = {a.dtype for layer in self.layers for a in _arrays(layer).values()}
+        return dtypes.pop() if len(dtypes) == 1 else None
+
+    def get_weights(self):
+        """Copies of every parameter and buffer (batch norm statistics), layer by layer."""
+        return [a.copy() for layer in self.layers for a in _arrays(layer).values()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (as ``get_weights`` returns them) into the model, in place."""
+        targets = [a for layer in self.layers for a in _arrays(layer).values()]
+        shapes = [np.shape(w) for w in weights]
+        if shapes != [t.shape for t in targets]:
+            raise ValueError(f"set_weights expected arrays of shapes {[t.shape for t in targets]}"
+                             f"; got {shapes}")
+        for target, w in zip(targets, weights, strict=True):
+            target[...] = w
+
     # --- training -------------------------------------------------------------------
 
     def compile(self, loss, optimizer="sgd", metrics=None):
@@ -103,46 +140,76 @@ class Sequential:
         --------
         >>> Sequential([]).compile(loss="mse", optimizer="adam", metrics=["mae"])
         """
-        self.loss = losses.get(loss)
-        self.optimizer = optimizers.get(optimizer)
-        self.metrics = {}
-        for m in metrics or []:
+        loss = losses.get(loss)
+        optimizer = optimizers.get(optimizer)
+        names = {}
+        for m in [metrics] if isinstance(metrics, str) else metrics or []:
             fn = metric_functions.get(m)
-            self.metrics[m if isinstance(m, str) else fn.__name__] = fn
+            names[m if isinstance(m, str) else fn.__name__] = fn
+        self.loss, self.optimizer, self.metrics = loss, optimizer, names
 
-    def _require_compiled(self):
+    def _require_compiled(self, what):
         if self.loss is None:
-            raise ValueError("compile the model first: model.compile(loss=..., optimizer=...)")
+            raise NotCompiledError(f"{what} needs a compiled model: call "
+                                   "model.compile(loss=..., optimizer=...) first")
 
-    def _check_data(self, X, y, name="X"):
-        X = as_float_array(X, name)
-        y = as_float_array(y, f"y for {name}")
-        if len(X) != len(y):
-            raise ValueError(f"{name} has {len(X)} samples but its targets have {len(y)}")
-        n_outputs = self.forward(X[:1]).shape[-1]
-        return X, self.loss.check_targets(y, n_outputs).astype(X.dtype, copy=False)
+    def _check_data(self, X, y, names=("X", "y")):
+        """Validate a data set once: (X, targets) in the model's dtype and output shape."""
+        X = as_float_array(X, names[0], dtype=self.dtype)
+        y = as_float_array(y, names[1], ndim=(1, 2))
+        if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
+            raise ValueError(f"{names[0]} and {names[1]} must hold the same number (> 0) of "
+                             f"samples; got shapes {X.shape} and {y.shape}")
+        try:
+            with np.errstate(all="ignore"):  # only the shape of this trial pass matters
+                out_shape = self.forward(X[:1]).shape[1:]
+        except ValueError as exc:
+            raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
+                             f"on its first sample): {exc}") from exc
+        y = self.loss.check_targets(y, int(np.prod(out_shape)))
+        y = y.reshape((len(X), *out_shape)).astype(X.dtype, copy=False)
+        for name, fn in self.metrics.items():
+            try:
+                self._metric_values(y, y, {name: fn})
+            except ValueError as exc:
+                raise ValueError(f"metric {name!r} cannot be computed for these targets: {exc}"
+                                 ) from exc
+        return X, y
 
     def train_step(self, xb, yb):
-        """One iteration on one mini-batch: forward, loss, backward, update. Returns the loss."""
-        self._require_compiled()
-        y_pred = self.forward(xb, training=True)
-        y_pred, yb = self.loss.check(y_pred, yb)
-        return self._step(xb, yb, y_pred)
+        """One iteration on one mini-batch: forward, loss, backward, update.
 
-    def _step(self, xb, yb, y_pred):
-        loss = float(self.loss.forward(y_pred, yb))
-        if np.isfinite(loss):
-            self.backward(self.loss.backward(y_pred, yb))
-            grads = self.grads
-            if all(np.all(np.isfinite(g)) for g in grads):
-                self.optimizer.step(self.params, grads)
-            else:
-                loss = float("inf")
-        return loss
+        Returns the batch loss. If the loss or a gradient is NaN or infinite the
+        parameters are left unchanged and the loss returned is that NaN/inf value
+        (NaN when only a gradient overflowed): training has diverged.
+        """
+        self._require_compiled("train_step")
+        xb, yb = self._check_data(xb, yb, ("xb", "yb"))
+        return self._step(xb, yb)[0]
+
+    def _step(self, xb, yb):
+        # A diverging run overflows somewhere; the caller sees a non-finite loss and
+        # reports that once, instead of a stream of NumPy floating-point warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            y_pred = self.forward(xb, training=True)
+            loss = float(self.loss.forward(y_pred, yb))
+            if np.isfinite(loss):
+                self.backward(self.loss.backward(y_pred, yb))
+                grads = self.grads
+                if all(np.all(np.isfinite(g)) for g in grads):
+                    self.optimizer.step(self.params, grads)
+                else:
+                    loss = float("nan")
+        return loss, y_pred
 
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
             shuffle=True, seed=None, callbacks=None, verbose=0):
         """Train for ``epochs`` passes over (X, y) in shuffled mini-batches.
+
+        Every argument is checked before the first update. If the loss becomes
+        NaN or infinite, training stops at that epoch (whose history entries are
+        the non-finite loss and NaN for the rest), ``stop_reason`` says so and a
+        ``TrainingDivergedWarning`` is issued: no exception.
 
         Parameters
         ----------
@@ -150,69 +217,75 @@ class Sequential:
             Inputs (one sample per row) and targets in the form the loss takes.
         epochs, batch_size : int
         validation_data : tuple (X_val, y_val), optional
-        validation_split : float
-            Hold out this last fraction of (X, y) for validation instead.
+        validation_split : float in [0, 1)
+            Hold out this last fraction of (X, y) (before shuffling) for validation.
         shuffle : bool
         seed : int or numpy.random.Generator, optional
-            Randomness of the shuffling (and nothing else).
+            Randomness of the shuffling (same seed and same model: same history).
         callbacks : list of Callback, optional
-        verbose : {0, 1}
-            1 shows a progress bar.
+        verbose : {0, 1, 2}
+            0 silent, 1 a progress bar, 2 one line per epoch.
 
         Returns
         -------
         History
-            ``history.history["loss"]``, ``["val_loss"]``, one entry per metric...
+            ``history.history["loss"]``, ``["accuracy"]``, ``["val_loss"]``...:
+            the training loss is the mean over the epoch's batches, as in Keras.
         """
-        self._require_compiled()
+        self._require_compiled("fit")
         check_number(epochs, "epochs", low=1, integer=True)
         check_number(batch_size, "batch_size", low=1, integer=True)
         check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        callbacks = list(callbacks or [])
+        if not all(isinstance(c, Callback) for c in callbacks):
+            raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
         X, y = self._check_data(X, y)
+        val = None
         if validation_data is not None:
-            if len(validation_data) != 2:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a pair (X_val, y_val)")
-            val = self._check_data(*validation_data, name="validation X")
+            val = self._check_data(*validation_data, names=("X_val", "y_val"))
         elif validation_split:
-            n_val = round(len(X) * validation_split)
-            if not 0 < n_val < len(X):
+            split = int(len(X) * (1 - validation_split))
+            if not 0 < split < len(X):
                 raise ValueError(f"validation_split={validation_split} leaves no validation or "
                                  f"no training samples out of {len(X)}")
-            X, val = X[:-n_val], (X[-n_val:], y[-n_val:])
-            y = y[:-n_val]
-        else:
-            val = None
-
+            X, y, val = X[:split], y[:split], (X[split:], y[split:])
+        keys = ["loss", *self.metrics]
+        keys += [f"val_{k}" for k in keys] if val is not None else []
         history = History()
-        callbacks = [history, *(callbacks or [])]
-        if not all(isinstance(c, Callback) for c in callbacks):
-            raise TypeError("callbacks must be nnlab.callbacks.Callback instances")
-        rng = np.random.default_rng(seed)
+        if verbose:
+            callbacks.append(ProgressBar(lines=verbose == 2))
+        callbacks.insert(0, history)
+        params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
+                  "steps": -(-len(X) // batch_size), "metrics": keys}
+        for c in callbacks:
+            c.set_model(self)
+            c.set_params(params)
         self.stop_training, self.stop_reason = False, None
         for c in callbacks:
-            c.on_train_begin(self)
-        progress = _progress(epochs, verbose)
+            c.on_train_begin()
+        rng = np.random.default_rng(seed)
         for epoch in range(epochs):
-            # A diverging run overflows somewhere; fit detects that itself and says so
-            # once (TrainingDivergedWarning) instead of a stream of NumPy warnings.
-            with np.errstate(over="ignore", invalid="ignore"):
-                logs = self._run_epoch(X, y, batch_size, shuffle, rng)
-            if val is not None and np.isfinite(logs["loss"]):
-                logs.update({f"val_{k}": v for k, v in self._scores(*val).items()})
-            if not np.isfinite(logs["loss"]):
-                history.on_epoch_end(epoch, logs)
-                self._diverged(epoch)
-                break
+            for c in callbacks:
+                c.on_epoch_begin(epoch)
+            logs = self._run_epoch(X, y, batch_size, shuffle, rng)
+            diverged = not np.isfinite(logs["loss"])
+            if val is not None:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    scores = self._scores(*val, batch_size=None)
+                logs.update({f"val_{k}": v for k, v in scores.items()})
+            logs = {k: logs.get(k, float("nan")) for k in keys}
             for c in callbacks:
                 c.on_epoch_end(epoch, logs)
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-            if self.stop_training:
-                self.stop_reason = self.stop_reason or f"stopped by a callback at epoch {epoch}"
+            if diverged:
+                self._diverged(epoch, logs["loss"])
                 break
-        if progress is not None:
-            progress.close()
+            if self.stop_training:
+                self.stop_reason = self.stop_reason or f"stopped by a callback after epoch {epoch}"
+                break
         for c in callbacks:
             c.on_train_end()
         self.history = history
@@ -223,207 +296,157 @@ class Sequential:
         total, preds = 0.0, []
         for start in range(0, len(X), batch_size):
             idx = order[start:start + batch_size]
-            xb, yb = X[idx], y[idx]
-            y_pred = self.forward(xb, training=True)
-            loss = self._step(xb, yb, y_pred)
+            loss, y_pred = self._step(X[idx], y[idx])
             if not np.isfinite(loss):
                 return {"loss": loss}
             total += loss * len(idx)
-            if self.metrics:
-                preds.append(y_pred)
+            preds.append(y_pred)
         logs = {"loss": total / len(X)}
-        if self.metrics:
-            logs.update(self._metric_values(y[order], np.concatenate(preds)))
+        # Like Keras: training metrics are those of the predictions made during the epoch.
+        logs.update(self._metric_values(y[order], np.concatenate(preds), self.metrics))
         return logs
 
-    def _diverged(self, epoch):
+    def _diverged(self, epoch, loss):
         self.stop_training = True
-        self.stop_reason = f"the loss became NaN or infinite in epoch {epoch}"
+        self.stop_reason = f"diverged: the training loss became {loss} in epoch {epoch}"
         warnings.warn(TrainingDivergedWarning(
-            f"training diverged: {self.stop_reason}, so fit stopped and kept the history so "
-            "far. This usually means the learning rate is too large, or the gradients explode "
-            "(deep network, bad initialization): lower the learning rate, or clip gradients."),
+            f"training diverged: the loss became {loss} in epoch {epoch}, so fit stopped "
+            "there; the history keeps every epoch so far, that one included. "
+            "Usually the learning rate is too large (try 10 times smaller) or "
+            "the gradients explode (deep network, large initial weights): lower the learning "
+            "rate, clip gradients (optimizer clipnorm=1.0) or normalise the inputs."),
             stacklevel=3)
 
-    def _metric_values(self, y_true, y_pred):
+    def _metric_values(self, y_true, y_pred, metrics):
+        if not np.all(np.isfinite(y_pred)):
+            return {name: float("nan") for name in metrics}
+        # Metrics threshold probabilities; give them probabilities and 0/1 labels.
         if isinstance(self.loss, losses.BinaryCrossEntropy) and self.loss.from_logits:
             y_pred = activations.sigmoid(y_pred)
         if isinstance(self.loss, losses.Hinge):
-            y_true, y_pred = (y_true > 0).astype(int), (y_pred > 0).astype(int)
-        return {name: float(fn(y_true, y_pred)) for name, fn in self.metrics.items()}
+            y_true, y_pred = (y_true > 0).astype(y_true.dtype), (y_pred > 0).astype(y_pred.dtype)
+        return {name: float(fn(y_true, y_pred)) for name, fn in metrics.items()}
 
-    def _scores(self, X, y):
-        y_pred = self.predict(X)
+    def _scores(self, X, y, batch_size):
+        y_pred = self.predict(X, batch_size)
         scores = {"loss": float(self.loss.forward(y_pred, y))}
-        scores.update(self._metric_values(y, y_pred))
+        scores.update(self._metric_values(y, y_pred, self.metrics))
         return scores
 
     def evaluate(self, X, y, batch_size=None, return_dict=False):
-        """The loss (and metrics) on (X, y), in evaluation mode.
+        """The loss (and metrics) on (X, y), in evaluation mode (``training=False``).
 
         Returns the loss alone when no metrics were compiled, else
         ``[loss, metric_1, ...]`` (or a dict with ``return_dict=True``), as Keras does.
+
+        Examples
+        --------
+        >>> import nnlab as nl
+        >>> model = nl.Sequential([nl.Dense(1, 1, init="zeros")])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> model.evaluate([[1.0], [2.0]], [1.0, 3.0], return_dict=True)
+        {'loss': 5.0, 'mae': 2.0}
         """
-        self._require_compiled()
+        self._require_compiled("evaluate")
         X, y = self._check_data(X, y)
-        y_pred = self.predict(X, batch_size)
-        scores = {"loss": float(self.loss.forward(y_pred, y))}
-        scores.update(self._metric_values(y, y_pred))
+        scores = self._scores(X, y, batch_size)
         if return_dict:
             return scores
         return scores["loss"] if len(scores) == 1 else list(scores.values())
 
     def predict(self, X, batch_size=None):
-        """The network's outputs for X, computed in evaluation mode (in batches if asked)."""
-        X = as_float_array(X, "X")
-        if batch_size is None or batch_size >= len(X):
-            return self.forward(X, training=False)
+        """The outputs for ``X`` in evaluation mode, ``batch_size`` samples at a time.
+
+        ``batch_size=None`` runs all of ``X`` at once.
+        """
+        X = as_float_array(X, "X", dtype=self.dtype)
+        if batch_size is None:
+            return self.forward(X)
         check_number(batch_size, "batch_size", low=1, integer=True)
-        parts = [self.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
-        return np.concatenate(parts)
+        return np.concatenate([self.forward(X[i:i + batch_size])
+                               for i in range(0, max(len(X), 1), batch_size)])
 
     # --- inspection -----------------------------------------------------------------
 
     def summary(self, input_shape=None):
-        """Print a table of the layers, their output shapes and parameter counts."""
-        shape = input_shape or self._input_shape
-        if shape is None and self.layers and hasattr(self.layers[0], "n_in"):
-            shape = (self.layers[0].n_in,)
-        if shape is None:
-            raise ValueError("summary needs the shape of one input sample: "
-                             "summary(input_shape=(...)), or run the model once")
-        rows = []
-        for layer in self.layers:
-            shape = tuple(layer.output_shape(tuple(shape)))
-            count = sum(p.size for p in layer.params.values())
-            rows.append((type(layer).__name__, str((None, *shape)), f"{count:,}"))
-        widths = [max(len(r[i]) for r in [*rows, ("Layer (type)", "Output Shape", "Param #")])
-                  for i in range(3)]
-        def line(cells):
-            return "  ".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+        """Print a Keras-like table: each layer, its output shape and parameter count.
 
-        total = sum(p.size for p in self.params)
-        print(line(("Layer (type)", "Output Shape", "Param #")))
-        print("=" * (sum(widths) + 4))
-        for r in rows:
-            print(line(r))
-        print("=" * (sum(widths) + 4))
-        print(f"Total params: {total:,}")
+        ``input_shape`` (one sample, no batch axis) is needed unless the first
+        layer is Dense or the model has already seen data. Buffers (batch norm
+        statistics) count as non-trainable parameters, as in Keras.
+        """
+        if input_shape is not None:
+            shape = tuple(input_shape)
+            if not all(isinstance(d, int | np.integer) and d > 0 for d in shape):
+                raise ValueError(f"input_shape must be positive integers; got {input_shape!r}")
+        elif self.layers and hasattr(self.layers[0], "n_in"):
+            shape = (self.layers[0].n_in,)
+        elif self._input_shape is not None:
+            shape = tuple(self._input_shape)
+        else:
+            raise ValueError("summary needs the shape of one input sample: "
+                             "summary(input_shape=(...)), or run the model on data once")
+        header = ("Layer (type)", "Output Shape", "Param #")
+        rows, seen = [], {}
+        for layer in self.layers:
+            shape = tuple(layer.output_shape(shape))
+            kind = type(layer).__name__
+            base = re.sub(r"([a-z])([A-Z])", r"\1_\2", kind).lower()
+            seen[base] = seen.get(base, -1) + 1
+            name = base if not seen[base] else f"{base}_{seen[base]}"
+            count = sum(a.size for a in _arrays(layer).values())
+            rows.append((f"{name} ({kind})", str((None, *shape)), f"{count:,}"))
+        widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(3)]
+        rule = sum(widths)
+
+        def line(cells):
+            return "".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True)).rstrip()
+
+        trainable = sum(p.size for p in self.params)
+        total = sum(a.size for a in self.get_weights())
+        print("\n".join([line(header), "=" * rule, *map(line, rows), "=" * rule,
+                         f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+                         f"Non-trainable params: {total - trainable:,}"]))
 
     def astype(self, dtype):
-        """Store every parameter and buffer in ``dtype`` (e.g. "float32"); returns self.
+        """Store every parameter and buffer in ``dtype`` ("float32" or "float64"); returns self.
 
-        Call it before training: the optimizer's state is reset.
+        Meant before training: the optimizer's state is reset.
         """
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            dtype = None
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64; got {dtype}")
         for layer in self.layers:
-            _cast_arrays(layer, dtype)
+            cast_layer(layer, dtype)
         if self.optimizer is not None:
             self.optimizer.reset()
         return self
 
     def __repr__(self):
-        inner = ", ".join(repr(layer) for layer in self.layers)
-        return f"Sequential([{inner}])"
+        return f"Sequential([{', '.join(repr(layer) for layer in self.layers)}])"
 
     # --- saving ---------------------------------------------------------------------
 
     def save(self, path):
-        """Save architecture, parameters and buffers to a plain ``.npz`` (no pickle)."""
-        config = {"format": FORMAT, "version": FORMAT_VERSION,
-                  "layers": [layer_config(layer) for layer in self.layers]}
-        if self.loss is not None:
-            config["loss"] = {"class": type(self.loss).__name__,
-                              "config": self.loss.get_config()}
-            config["metrics"] = [m for m in self.metrics]
-        arrays = {"__config__": np.array(json.dumps(config))}
-        for i, layer in enumerate(self.layers):
-            for kind, store in (("param", layer.params), ("buffer", layer.buffers)):
-                for name, arr in store.items():
-                    arrays[f"{i}/{kind}/{name}"] = arr
-        np.savez(path, **arrays)
+        """Save architecture, parameters, buffers and compile settings to one ``.npz``.
+
+        Plain arrays and a JSON header, no pickle (see ``nnlab.saving``); ``.npz``
+        is appended to ``path`` if missing. Returns the path written.
+        """
+        return saving.save_model(self, path)
 
 
-def layer_config(layer):
-    """A layer as JSON-compatible data: its class name and constructor arguments."""
-    return {"class": type(layer).__name__, "config": layer.get_config()}
-
-
-def layer_from_config(data):
-    """Rebuild a layer from ``layer_config`` output."""
-    name = data.get("class")
-    if name not in Layer.registry:
-        raise ValueError(f"unknown layer class {name!r} in the model file; known: "
-                         f"{', '.join(sorted(Layer.registry))}")
-    return Layer.registry[name].from_config(data.get("config", {}))
-
-
-def _cast_arrays(layer, dtype):
+def cast_layer(layer, dtype):
+    """Store a layer's parameters and buffers in ``dtype`` (recursing into blocks)."""
+    if hasattr(layer, "layers"):  # a block (Residual) exposes its inner layers' arrays
+        for inner in layer.layers:
+            cast_layer(inner, dtype)
+        return
     for store in (layer.params, layer.buffers):
-        for name, arr in list(store.items()):
+        for name, arr in store.items():
             store[name] = arr.astype(dtype)
     if hasattr(layer, "dtype"):
-        layer.dtype = dtype
-    for inner in getattr(layer, "layers", []):
-        _cast_arrays(inner, dtype)
-
-
-def load_model(path):
-    """Load a model saved with ``Sequential.save``; never unpickles anything.
-
-    Raises ``ValueError`` for a missing, corrupt or foreign file.
-    """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"{path} is not a readable nnlab model file: {exc}") from exc
-    try:
-        config = json.loads(str(arrays.pop("__config__")))
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not an nnlab model file (no valid __config__)") from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ValueError(f"{path} is not an nnlab model file: format is "
-                         f"{config.get('format') if isinstance(config, dict) else None!r}, "
-                         f"expected {FORMAT!r}")
-    if config.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path} has model format version {config.get('version')!r}; this "
-                         f"nnlab reads version {FORMAT_VERSION}")
-    try:
-        model = Sequential([layer_from_config(c) for c in config["layers"]])
-    except (TypeError, KeyError) as exc:
-        raise ValueError(f"{path}: a layer configuration is invalid: {exc}") from exc
-    expected = set()
-    for i, layer in enumerate(model.layers):
-        for kind, store in (("param", layer.params), ("buffer", layer.buffers)):
-            for name, arr in store.items():
-                key = f"{i}/{kind}/{name}"
-                expected.add(key)
-                if key not in arrays:
-                    raise ValueError(f"{path}: missing array {key!r}")
-                if arrays[key].shape != arr.shape:
-                    raise ValueError(f"{path}: array {key!r} has shape {arrays[key].shape}, "
-                                     f"the layer {layer!r} expects {arr.shape}")
-                arr[...] = arrays[key]
-    extra = set(arrays) - expected
-    if extra:
-        raise ValueError(f"{path}: unexpected arrays {sorted(extra)}")
-    if "loss" in config:
-        loss_cls = getattr(losses, config["loss"]["class"], None)
-        if not (isinstance(loss_cls, type) and issubclass(loss_cls, losses.Loss)):
-            raise ValueError(f"{path}: unknown loss {config['loss']['class']!r}")
-        model.compile(loss=loss_cls(**config["loss"]["config"]),
-                      metrics=config.get("metrics", []))
-    return model
-
-
-def _progress(epochs, verbose):
-    if verbose not in (0, 1):
-        raise ValueError(f"verbose must be 0 or 1; got {verbose!r}")
-    if not verbose:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=epochs, unit="epoch")
+        layer.dtype = np.dtype(dtype)

@@ -1,0 +1,134 @@
+"""nnlab.gradcheck: the numerical reference itself, and whole models with every loss."""
+
+import numpy as np
+import pytest
+
+import nnlab as nl
+from nnlab.gradcheck import check, numerical_gradient, relative_error
+from nnlab.layers import Dense, Layer
+
+
+def test_numerical_gradient_of_known_functions():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    np.testing.assert_allclose(numerical_gradient(lambda v: float(np.sum(v ** 2)), x), 2 * x,
+                               atol=1e-8)
+    np.testing.assert_allclose(numerical_gradient(lambda v: float(np.sum(np.sin(v))), x),
+                               np.cos(x), atol=1e-8)
+
+
+def test_numerical_gradient_restores_x_bit_for_bit():
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    before = x.copy()
+    numerical_gradient(lambda v: float(np.sum(np.exp(v))), x)
+    assert np.array_equal(x, before)
+
+
+@pytest.mark.parametrize("x", [[1.0, 2.0], np.array([1, 2])])
+def test_numerical_gradient_needs_a_float_array(x):
+    with pytest.raises(ValueError, match="floating ndarray"):
+        numerical_gradient(lambda v: 0.0, x)
+
+
+def test_relative_error_definition():
+    assert relative_error(np.ones(3), np.ones(3)) == 0.0
+    assert relative_error(np.array([1.0]), np.array([-1.0])) == 1.0
+    assert relative_error(np.zeros(2), np.zeros(2)) == 0.0
+    # ||a - b|| = 1, ||a|| = 3, ||b|| = sqrt(10)
+    a, b = np.array([3.0, 0.0]), np.array([3.0, 1.0])
+    assert relative_error(a, b) == pytest.approx(1 / (3 + np.sqrt(10)))
+    with pytest.raises(ValueError, match="shape"):
+        relative_error(np.ones(2), np.ones(3))
+
+
+LOSS_CASES = {
+    "mse": (nl.losses.MSE(), "linear", lambda rng, n, k: rng.normal(size=(n, k))),
+    "bce": (nl.losses.BinaryCrossEntropy(), "sigmoid",
+            lambda rng, n, k: rng.integers(0, 2, size=(n, k))),
+    "bce_logits": (nl.losses.BinaryCrossEntropy(from_logits=True), "linear",
+                   lambda rng, n, k: rng.integers(0, 2, size=(n, k))),
+    "cce": (nl.losses.CategoricalCrossEntropy(), "softmax",
+            lambda rng, n, k: rng.integers(0, k, size=n)),
+    "cce_logits": (nl.losses.CategoricalCrossEntropy(from_logits=True), "linear",
+                   lambda rng, n, k: np.eye(k)[rng.integers(0, k, size=n)]),
+    "kld": (nl.losses.KLDivergence(), "softmax",
+            lambda rng, n, k: rng.dirichlet(np.ones(k), size=n)),
+    "hinge": (nl.losses.Hinge(), "linear", lambda rng, n, k: rng.choice([-1, 1], size=(n, k))),
+    "multiclass_hinge": (nl.losses.MulticlassHinge(), "linear",
+                         lambda rng, n, k: rng.integers(0, k, size=n)),
+}
+
+
+@pytest.mark.parametrize("case", list(LOSS_CASES))
+def test_whole_mlp_gradcheck_with_each_loss(case):
+    loss, output, targets = LOSS_CASES[case]
+    rng = np.random.default_rng(3)
+    k = 1 if case in ("bce", "bce_logits", "hinge", "mse") else 3
+    model = nl.Sequential([Dense(4, 5, rng=0), nl.Activation("tanh"), Dense(5, k, rng=1),
+                           nl.Activation(output)])
+    model.compile(loss=loss)
+    x, y = rng.normal(size=(6, 4)), targets(rng, 6, k)
+    assert check(model, x, y) < 1e-6
+    assert check(loss, model.predict(x), y) < 1e-6
+
+
+def test_model_check_without_targets_uses_a_projection():
+    model = nl.Sequential([Dense(3, 4, rng=0), nl.Activation("sigmoid"), Dense(4, 2, rng=1)])
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    assert check(model, x) < 1e-6
+    assert check(model, x, seed=1) < 1e-6
+
+
+class _BrokenDense(Dense):
+    """Dense with a backward bug (dW doubled) that the check must catch."""
+
+    def backward(self, dy):
+        dx = super().backward(dy)
+        self.grads["W"] = 2 * self.grads["W"]
+        return dx
+
+
+Layer.registry.pop("_BrokenDense")  # a test double, not a layer a model file may name
+
+
+def test_check_detects_a_wrong_backward():
+    assert check(_BrokenDense(3, 2, rng=0), np.random.default_rng(0).normal(size=(4, 3))) > 0.1
+
+
+def test_check_leaves_the_object_untouched_and_works_on_float32():
+    layer = Dense(3, 2, rng=0, dtype="float32")
+    before = {k: v.copy() for k, v in layer.params.items()}
+    assert check(layer, np.random.default_rng(0).normal(size=(4, 3))) < 1e-6
+    for k, v in layer.params.items():
+        assert v.dtype == np.float32 and np.array_equal(v, before[k])
+    assert layer.grads == {}
+
+
+def test_check_dropout_and_batchnorm_in_training_mode():
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    dropout = nl.Dropout(0.5, rng=0)
+    state = dropout.rng.bit_generator.state
+    assert check(dropout, x, training=True) < 1e-6
+    assert dropout.rng.bit_generator.state == state  # the layer's own generator did not move
+    bn = nl.BatchNorm(4)
+    assert check(bn, x, training=True) < 1e-6
+    assert check(bn, x) < 1e-6
+    np.testing.assert_array_equal(bn.buffers["running_mean"], np.zeros(4))
+
+
+def test_check_reaches_layers_inside_a_residual_block():
+    model = nl.Sequential([Dense(3, 4, rng=0),
+                           nl.Residual(Dense(4, 4, rng=1), nl.Activation("tanh")),
+                           Dense(4, 1, rng=2)])
+    model.compile("mse")
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    assert check(model, x, np.arange(5.0)) < 1e-6
+
+
+def test_check_bad_arguments():
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="compiled"):
+        check(Dense(3, 1), x, y=[1.0, 2.0])
+    with pytest.raises(ValueError, match="Layer, a Sequential or a Loss"):
+        check(lambda v: v, x)
+    with pytest.raises(ValueError, match="targets"):
+        check(nl.losses.MSE(), x)

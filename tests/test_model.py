@@ -1,0 +1,617 @@
+"""Sequential: training, evaluation, callbacks, divergence, saving, dtypes, validation."""
+
+import json
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import nnlab as nl
+from nnlab.callbacks import Callback, EarlyStopping, History
+from nnlab.layers import Activation, Dense, Layer
+from nnlab.model import NotCompiledError, TrainingDivergedWarning
+
+
+def mlp(n_in=2, hidden=8, n_out=1, out="sigmoid", seed=0):
+    return nl.Sequential([Dense(n_in, hidden, rng=seed), Activation("tanh"),
+                          Dense(hidden, n_out, rng=seed + 1), Activation(out)])
+
+
+def regression_data(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3
+
+
+def snapshot(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def assert_same_weights(model, weights):
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights, strict=True))
+
+
+# --- learning ------------------------------------------------------------------------
+
+
+def test_mlp_learns_xor():
+    X, y = nl.datasets.logic_gate("xor")
+    model = mlp()
+    model.compile("binary_crossentropy", nl.optimizers.Adam(0.05), metrics=["accuracy"])
+    history = model.fit(X, y, epochs=300, batch_size=4, seed=0)
+    assert history.history["accuracy"][-1] == 1.0
+    assert model.evaluate(X, y)[1] == 1.0
+    assert ((model.predict(X)[:, 0] > 0.5) == y).all()
+
+
+def test_breast_cancer_reaches_95_percent_validation_accuracy_quickly():
+    X, y = nl.datasets.load_breast_cancer()
+    X_train, X_val, y_train, y_val = nl.datasets.train_test_split(X, y, test_size=0.25, seed=0)
+    X_train, X_val = nl.datasets.standardize(X_train, X_val)
+    model = nl.Sequential([Dense(30, 16, rng=0), Activation("relu"), Dense(16, 1, rng=1),
+                           Activation("sigmoid")])
+    model.compile("binary_crossentropy", nl.optimizers.Adam(0.01), metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(X_train, y_train, epochs=20, validation_data=(X_val, y_val), seed=0)
+    assert time.perf_counter() - start < 5
+    assert history.history["val_accuracy"][-1] >= 0.95
+    assert model.evaluate(X_val, y_val, return_dict=True)["accuracy"] >= 0.95
+
+
+def test_softmax_classifier_with_integer_labels_and_one_hot_agree():
+    X, y = nl.datasets.blobs(90, centers=3, seed=0)
+    histories = []
+    for targets in (y, nl.datasets.one_hot(y)):
+        model = mlp(n_out=3, out="softmax")
+        model.compile("categorical_crossentropy", nl.optimizers.Adam(0.02), metrics=["acc"])
+        histories.append(model.fit(X, targets, epochs=15, batch_size=16, seed=1).history)
+    assert histories[0] == histories[1]
+    assert histories[0]["acc"][-1] > 0.9
+
+
+# --- history, evaluate, predict -------------------------------------------------------
+
+
+def test_history_keys_lengths_and_epochs():
+    X, y = regression_data()
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.05), metrics=["mae"])
+    history = model.fit(X, y, epochs=4, batch_size=8, validation_split=0.25, seed=0)
+    assert isinstance(history, History) and model.history is history
+    assert list(history.history) == ["loss", "mae", "val_loss", "val_mae"]
+    assert history.epoch == [0, 1, 2, 3]
+    assert all(len(v) == 4 for v in history.history.values())
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.params["samples"] == 45 and history.params["steps"] == 6
+    assert model.stop_reason is None
+
+
+def test_validation_split_holds_out_the_last_samples():
+    X, y = regression_data()
+    results = []
+    for kwargs in ({"validation_split": 0.25}, {"validation_data": (X[45:], y[45:])}):
+        model = nl.Sequential([Dense(3, 1, rng=0)])
+        model.compile("mse", nl.optimizers.SGD(0.05))
+        data = (X, y) if "validation_split" in kwargs else (X[:45], y[:45])
+        results.append(model.fit(*data, epochs=3, batch_size=8, seed=0, **kwargs).history)
+    assert results[0] == results[1]
+
+
+def test_epoch_loss_is_the_mean_of_batch_losses_before_each_update():
+    X, y = regression_data(10)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    twin = nl.Sequential([Dense(3, 1, rng=0)])
+    twin.compile("mse", nl.optimizers.SGD(0.01))
+    history = model.fit(X, y, epochs=1, batch_size=4, shuffle=False)
+    losses = [twin.train_step(X[i:i + 4], y[i:i + 4]) for i in (0, 4, 8)]
+    expected = (4 * losses[0] + 4 * losses[1] + 2 * losses[2]) / 10
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-12)
+    assert_same_weights(model, twin.get_weights())
+
+
+def test_train_step_is_one_sgd_step_by_hand():
+    model = nl.Sequential([Dense(2, 1, init="zeros")])
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    X, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 2.0])
+    loss = model.train_step(X, y)
+    assert loss == pytest.approx((1 + 4) / 2)  # predictions 0
+    grad_W = 2 * X.T @ (0 - y[:, None]) / 2
+    np.testing.assert_allclose(model.params[0], -0.1 * grad_W)
+    np.testing.assert_allclose(model.params[1], -0.1 * np.array([2 * (-1 - 2) / 2]))
+
+
+def test_evaluate_return_forms_and_values():
+    X, y = regression_data(20)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse")
+    expected = float(np.mean((model.predict(X)[:, 0] - y) ** 2))
+    assert model.evaluate(X, y) == pytest.approx(expected)
+    assert model.evaluate(X, y, batch_size=7) == pytest.approx(expected)
+    model.compile("mse", metrics=["mae"])
+    loss, mae = model.evaluate(X, y)
+    assert mae == pytest.approx(float(np.mean(np.abs(model.predict(X)[:, 0] - y))))
+    assert model.evaluate(X, y, return_dict=True) == {"loss": loss, "mae": mae}
+
+
+def test_predict_in_batches_equals_all_at_once():
+    X = np.random.default_rng(0).normal(size=(23, 2))
+    model = mlp()
+    np.testing.assert_allclose(model.predict(X, batch_size=5), model.predict(X))
+    assert model.predict(X).shape == (23, 1)
+
+
+class Spy(Layer):
+    """Identity layer that records the training flag of every forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.flags = []
+
+    def forward(self, x, training=False):
+        self.flags.append(training)
+        return np.asarray(x, dtype=float)
+
+    def backward(self, dy):
+        return dy
+
+
+Layer.registry.pop("Spy")  # a test double, not a layer a model file may name
+
+
+def test_training_flag_is_true_in_train_steps_false_in_evaluate_and_predict():
+    X, y = regression_data(16)
+    spy = Spy()
+    model = nl.Sequential([spy, Dense(3, 1, rng=0)])
+    model.compile("mse")
+    model.fit(X, y, epochs=2, batch_size=8, shuffle=False)
+    # one checking pass on a single sample, then 2 epochs x 2 batches in training mode
+    assert spy.flags == [False, True, True, True, True]
+    spy.flags.clear()
+    model.evaluate(X, y)
+    model.predict(X)
+    assert True not in spy.flags
+
+
+def test_batchnorm_statistics_move_in_fit_only():
+    X, y = regression_data(32)
+    model = nl.Sequential([Dense(3, 4, rng=0), nl.BatchNorm(4), Activation("relu"),
+                           Dense(4, 1, rng=1)])
+    model.compile("mse", "adam")
+    model.fit(X, y, epochs=2, batch_size=8, seed=0)
+    stats = model.layers[1].buffers["running_mean"].copy()
+    assert not np.allclose(stats, 0)
+    model.predict(X)
+    model.evaluate(X, y)
+    np.testing.assert_array_equal(model.layers[1].buffers["running_mean"], stats)
+
+
+def test_metrics_for_hinge_and_logits_losses():
+    X, y = nl.datasets.moons(120, seed=0)
+    model = mlp(out="linear")
+    model.compile("hinge", nl.optimizers.Adam(0.05), metrics=["accuracy"])
+    history = model.fit(X, 2 * y - 1, epochs=30, batch_size=16, seed=0)
+    assert history.history["accuracy"][-1] > 0.8
+    model = mlp(out="linear")
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), nl.optimizers.Adam(0.05),
+                  metrics=["accuracy"])
+    history = model.fit(X, y, epochs=30, batch_size=16, seed=0)
+    assert history.history["accuracy"][-1] > 0.8
+
+
+# --- seeds and dtypes ---------------------------------------------------------------
+
+
+def test_same_seed_same_history_other_seed_other_history():
+    X, y = nl.datasets.moons(100, seed=0)
+
+    def run(seed):
+        model = mlp()
+        model.compile("binary_crossentropy", "adam", metrics=["accuracy"])
+        return model.fit(X, y, epochs=3, batch_size=10, validation_split=0.2, seed=seed).history
+
+    assert run(7) == run(7)
+    assert run(7)["loss"] != run(8)["loss"]
+
+
+class DtypeRecorder(Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = set()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen |= {p.dtype for p in self.model.params}
+        self.seen |= {g.dtype for g in self.model.grads}
+        self.seen |= {layer.y.dtype for layer in self.model.layers if hasattr(layer, "y")}
+
+
+def test_float32_model_trains_in_float32_throughout():
+    X, y = nl.datasets.moons(80, seed=0)  # float64 data
+    model = mlp().astype("float32")
+    assert model.dtype == np.float32
+    model.compile("binary_crossentropy", "adam", metrics=["accuracy"])
+    recorder = DtypeRecorder()
+    history = model.fit(X, y, epochs=3, batch_size=16, seed=0, callbacks=[recorder])
+    assert recorder.seen == {np.dtype(np.float32)}
+    assert model.predict(X).dtype == np.float32
+    assert {p.dtype for p in model.params} == {np.dtype(np.float32)}
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_astype_reaches_residual_blocks_and_buffers_and_rejects_non_floats():
+    model = nl.Sequential([Dense(3, 4), nl.Residual(Dense(4, 4), nl.BatchNorm(4))])
+    model.astype(np.float32)
+    assert {w.dtype for w in model.get_weights()} == {np.dtype(np.float32)}
+    assert model.layers[1].layers[0].dtype == np.float32
+    with pytest.raises(ValueError, match="float32 or float64"):
+        model.astype("int32")
+
+
+# --- callbacks ----------------------------------------------------------------------
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    X, y = regression_data(40)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.05))
+    stop = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    # Validating against -y: the better the model fits y, the worse val_loss gets.
+    history = model.fit(X, y, epochs=50, batch_size=8, validation_data=(X, -y), seed=0,
+                        callbacks=[stop])
+    val = history.history["val_loss"]
+    assert stop.best_epoch == int(np.argmin(val)) == 0
+    assert len(val) == stop.best_epoch + 2 + 1 and stop.stopped_epoch == len(val) - 1
+    assert model.stop_reason.startswith("early stopping")
+    assert model.evaluate(X, -y) == pytest.approx(val[stop.best_epoch], rel=1e-12)
+
+
+class FakeModel:
+    def __init__(self):
+        self.weights = [np.zeros(1)]
+        self.stop_training = False
+        self.stop_reason = None
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        self.weights = weights
+
+
+@pytest.mark.parametrize("patience, min_delta, values, stopped", [
+    (0, 0.0, [3, 2, 2, 1], 2),          # 2 is no improvement on 2
+    (1, 0.0, [3, 2, 2.5, 1, 1], 2),
+    (2, 0.0, [3, 2, 2.5, 1.5, 1.6, 1.7, 1.8], 5),
+    (0, 0.5, [3, 2.6, 2], 1),           # an improvement of 0.4 < min_delta
+    (1, 0.0, [3, float("nan"), 2], 1),  # a NaN epoch never improves
+])
+def test_early_stopping_rule(patience, min_delta, values, stopped):
+    stop = EarlyStopping(monitor="loss", patience=patience, min_delta=min_delta,
+                         restore_best_weights=True)
+    model = FakeModel()
+    stop.set_model(model)
+    stop.set_params({"metrics": ["loss"]})
+    stop.on_train_begin()
+    for epoch, value in enumerate(values):
+        model.weights = [np.array([float(epoch)])]
+        stop.on_epoch_end(epoch, {"loss": value})
+        if model.stop_training:
+            break
+    stop.on_train_end()
+    assert stop.stopped_epoch == stopped
+    assert model.weights[0][0] == stop.best_epoch
+
+
+def test_early_stopping_mode_and_arguments():
+    assert EarlyStopping("val_accuracy").mode == "max"
+    assert EarlyStopping("val_loss").mode == "min"
+    for kwargs in ({"patience": -1}, {"min_delta": -0.1}, {"mode": "up"}, {"monitor": 3},
+                   {"restore_best_weights": "yes"}):
+        with pytest.raises(ValueError):
+            EarlyStopping(**kwargs)
+
+
+def test_callback_hooks_are_called_in_order():
+    class Recorder(Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_train_begin(self, logs=None):
+            self.calls.append("begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.calls.append(f"start {epoch}")
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.calls.append(f"end {epoch} {sorted(logs)}")
+
+        def on_train_end(self, logs=None):
+            self.calls.append("finish")
+
+    X, y = regression_data(10)
+    model = nl.Sequential([Dense(3, 1)])
+    model.compile("mse")
+    recorder = Recorder()
+    model.fit(X, y, epochs=2, callbacks=[recorder])
+    assert recorder.calls == ["begin", "start 0", "end 0 ['loss']", "start 1",
+                              "end 1 ['loss']", "finish"]
+    assert recorder.model is model and recorder.params["epochs"] == 2
+
+
+def test_verbose_levels(capsys):
+    X, y = regression_data(10)
+    model = nl.Sequential([Dense(3, 1)])
+    model.compile("mse")
+    model.fit(X, y, epochs=2, verbose=0)
+    assert capsys.readouterr() == ("", "")
+    model.fit(X, y, epochs=2, verbose=2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith("Epoch 2/2 - loss: ")
+    model.fit(X, y, epochs=2, verbose=1)
+    assert "2/2" in capsys.readouterr().err
+
+
+# --- divergence ---------------------------------------------------------------------
+
+
+def test_divergence_stops_with_a_warning_and_keeps_the_history():
+    X, y = regression_data(100)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(5.0), metrics=["mae"])
+    with pytest.warns(TrainingDivergedWarning, match="learning rate") as record:
+        history = model.fit(X, y, epochs=200, batch_size=10, validation_split=0.1, seed=0)
+    assert record[0].filename == __file__  # attributed to the caller of fit
+    losses = history.history["loss"]
+    assert 1 < len(losses) < 200 and len(history.epoch) == len(losses)
+    assert not np.isfinite(losses[-1]) and np.all(np.isfinite(losses[:-1]))
+    assert losses[-2] > losses[0]
+    assert np.isnan(history.history["mae"][-1])
+    assert "diverged" in model.stop_reason
+    assert all(np.all(np.isfinite(p)) for p in model.params)  # the bad update was skipped
+    assert issubclass(TrainingDivergedWarning, RuntimeWarning)
+
+
+def test_train_step_reports_a_non_finite_loss_without_updating():
+    model = nl.Sequential([Dense(1, 1, init="zeros")])
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    model.params[0][...] = 1e300
+    before = snapshot(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = model.train_step([[1e10]], [0.0])
+    assert not np.isfinite(loss)
+    assert_same_weights(model, before)
+
+
+# --- validation before any state change ----------------------------------------------
+
+
+def compiled_model():
+    model = mlp(n_in=3, n_out=3, out="softmax")
+    model.compile("categorical_crossentropy", nl.optimizers.SGD(0.1), metrics=["accuracy"])
+    return model
+
+
+X3 = np.random.default_rng(0).normal(size=(12, 3))
+Y3 = np.arange(12) % 3
+
+
+@pytest.mark.parametrize("args, kwargs, fragment", [
+    ((X3[:, :2], Y3), {}, "does not fit the model"),
+    ((X3, Y3[:10]), {}, "same number"),
+    ((np.where(X3 > 1, np.nan, X3), Y3), {}, "NaN"),
+    ((X3, Y3 + 1), {}, "class labels"),
+    ((X3, Y3 * 0.5), {}, "class labels"),
+    ((X3.astype(str), Y3), {}, "numeric"),
+    ((X3[:0], Y3[:0]), {}, "> 0"),
+    ((X3, Y3), {"epochs": 0}, "epochs"),
+    ((X3, Y3), {"batch_size": 0}, "batch_size"),
+    ((X3, Y3), {"batch_size": 2.5}, "batch_size"),
+    ((X3, Y3), {"validation_split": 1.0}, "validation_split"),
+    ((X3, Y3), {"validation_split": 0.95}, "no training samples"),
+    ((X3, Y3), {"validation_data": (X3, Y3[:5])}, "same number"),
+    ((X3, Y3), {"validation_data": X3}, "pair"),
+    ((X3, Y3), {"verbose": 3}, "verbose"),
+    ((X3, Y3), {"callbacks": [print]}, "Callback"),
+    ((X3, Y3), {"callbacks": [EarlyStopping("val_loss")]}, "validation_split"),
+])
+def test_bad_fit_input_raises_before_any_change(args, kwargs, fragment):
+    model = compiled_model()
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=fragment):
+        model.fit(*args, **kwargs)
+    assert_same_weights(model, before)
+    assert model.optimizer.iterations == 0
+
+
+def test_metric_that_cannot_use_the_targets_fails_up_front():
+    X, y = regression_data(10)
+    model = nl.Sequential([Dense(3, 1)])
+    model.compile("mse", metrics=["accuracy"])
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="metric 'accuracy'"):
+        model.fit(X, y)
+    assert_same_weights(model, before)
+
+
+def test_bad_train_step_evaluate_predict_input():
+    model = compiled_model()
+    before = snapshot(model)
+    for call in (lambda: model.train_step(X3, Y3 + 5), lambda: model.evaluate(X3, Y3[:3]),
+                 lambda: model.predict(X3[:, :2]), lambda: model.predict(X3, batch_size=0)):
+        with pytest.raises(ValueError):
+            call()
+    assert_same_weights(model, before)
+
+
+def test_fit_before_compile_is_a_clear_error():
+    model = mlp()
+    with pytest.raises(NotCompiledError, match="compile"):
+        model.fit(np.zeros((4, 2)), np.zeros(4))
+    assert issubclass(NotCompiledError, RuntimeError) and issubclass(NotCompiledError, ValueError)
+    with pytest.raises(NotCompiledError):
+        model.evaluate(np.zeros((4, 2)), np.zeros(4))
+
+
+def test_compile_resolves_names_and_rejects_unknown_ones():
+    model = mlp()
+    model.compile("sparse_categorical_crossentropy", "adam", metrics=["acc", "mse"])
+    assert isinstance(model.loss, nl.losses.CategoricalCrossEntropy)
+    assert isinstance(model.optimizer, nl.optimizers.Adam)
+    assert list(model.metrics) == ["acc", "mse"]
+    for kwargs in ({"loss": "mse_loss"}, {"loss": "mse", "optimizer": "adamw"},
+                   {"loss": "mse", "metrics": ["f1"]}):
+        with pytest.raises(ValueError, match="valid names"):
+            model.compile(**kwargs)
+    assert isinstance(model.loss, nl.losses.CategoricalCrossEntropy)  # unchanged
+
+
+def test_structure_params_grads_and_weights():
+    model = mlp()
+    assert [p.shape for p in model.params] == [(2, 8), (8,), (8, 1), (1,)]
+    with pytest.raises(ValueError, match="no gradients"):
+        model.grads  # noqa: B018
+    out = model.forward(np.ones((3, 2)))
+    dx = model.backward(np.ones_like(out))
+    assert dx.shape == (3, 2)
+    assert [g.shape for g in model.grads] == [p.shape for p in model.params]
+    weights = model.get_weights()
+    model.params[0][...] = 0
+    model.set_weights(weights)
+    assert_same_weights(model, weights)
+    with pytest.raises(ValueError, match="shapes"):
+        model.set_weights(weights[:2])
+    with pytest.raises(ValueError, match="layers"):
+        nl.Sequential([Dense(2, 2), "relu"])
+    with pytest.raises(ValueError, match="no layers"):
+        nl.Sequential().forward(np.ones((1, 2)))
+
+
+# --- summary ------------------------------------------------------------------------
+
+
+def test_summary_table(capsys):
+    model = mlp()
+    assert model.summary() is None
+    out = capsys.readouterr().out
+    assert "Layer (type)" in out and "Output Shape" in out and "Param #" in out
+    assert "dense (Dense)" in out and "dense_1 (Dense)" in out and "activation_1" in out
+    assert "(None, 8)" in out and "(None, 1)" in out
+    assert "Total params: 33" in out and "Trainable params: 33" in out
+
+
+def test_summary_input_shape_inference_and_buffers(capsys):
+    model = nl.Sequential([nl.Conv2D(1, 2, 3, rng=0), nl.BatchNorm(2), nl.Flatten(),
+                           Dense(18, 2, rng=0)])
+    with pytest.raises(ValueError, match="input_shape"):
+        model.summary()
+    model.summary(input_shape=(1, 5, 5))
+    out = capsys.readouterr().out
+    assert "(None, 2, 3, 3)" in out and "(None, 18)" in out
+    # conv 2*9 + 2, batch norm 2 + 2 (+ 4 statistics), dense 18*2 + 2
+    assert "Total params: 66" in out and "Trainable params: 62" in out
+    assert "Non-trainable params: 4" in out
+    model.predict(np.zeros((1, 1, 5, 5)))
+    model.summary()  # the last data seen
+    assert "(None, 2, 3, 3)" in capsys.readouterr().out
+
+
+# --- saving -------------------------------------------------------------------------
+
+
+def trained_conv_model():
+    X, y = nl.datasets.load_digits(as_images=True)
+    model = nl.Sequential([nl.Conv2D(1, 3, 3, rng=0), nl.BatchNorm(3), Activation("relu"),
+                           nl.MaxPool2D(2), nl.Flatten(), nl.Dropout(0.2, rng=0),
+                           Dense(27, 10, rng=0),
+                           nl.Residual(Dense(10, 10, rng=1), Activation("tanh")),
+                           Activation("softmax")])
+    model.compile("sparse_categorical_crossentropy", nl.optimizers.Adam(0.01),
+                  metrics=["accuracy"])
+    model.fit(X[:200] / 16, y[:200], epochs=1, seed=0)
+    return model, X[200:260] / 16
+
+
+def test_save_load_round_trip_gives_identical_predictions(tmp_path):
+    model, X = trained_conv_model()
+    path = model.save(tmp_path / "conv")
+    assert path.endswith("conv.npz")
+    loaded = nl.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    np.testing.assert_array_equal(loaded.layers[1].buffers["running_var"],
+                                  model.layers[1].buffers["running_var"])
+    assert isinstance(loaded.loss, nl.losses.CategoricalCrossEntropy)
+    assert isinstance(loaded.optimizer, nl.optimizers.Adam) and loaded.optimizer.lr == 0.01
+    assert list(loaded.metrics) == ["accuracy"]
+    with np.load(path, allow_pickle=False) as data:  # a plain npz, readable without pickle
+        header = json.loads(str(data["__nnlab__"]))
+    assert header["format"] == "nnlab.Sequential"
+
+
+def test_round_trip_keeps_float32_and_logits_config(tmp_path):
+    model = mlp(out="linear").astype("float32")
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), nl.optimizers.SGD(0.3, 0.9))
+    loaded = nl.load_model(model.save(tmp_path / "m.npz"))
+    assert loaded.dtype == np.float32
+    assert loaded.loss.from_logits and loaded.optimizer.momentum == 0.9
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    uncompiled = nl.load_model(mlp().save(tmp_path / "u"))
+    assert uncompiled.loss is None
+
+
+def rewrite(path, target, edit):
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    header = json.loads(str(arrays["__nnlab__"]))
+    edit(header, arrays)
+    arrays["__nnlab__"] = np.array(json.dumps(header))
+    np.savez(target, **arrays)
+    return target
+
+
+def test_corrupt_and_foreign_files_raise_value_error(tmp_path):
+    good = mlp().save(tmp_path / "good")
+    with open(good, "rb") as file:
+        raw = file.read()
+    cases = {}
+    cases["random npz"] = tmp_path / "random.npz"
+    np.savez(cases["random npz"], a=np.random.default_rng(0).normal(size=3))
+    cases["truncated"] = tmp_path / "truncated.npz"
+    cases["truncated"].write_bytes(raw[: len(raw) // 2])
+    cases["text"] = tmp_path / "notes.npz"
+    cases["text"].write_text("hello")
+    cases["npy"] = tmp_path / "array.npy"
+    np.save(cases["npy"], np.zeros(3))
+    cases["pickle"] = tmp_path / "pickle.npz"
+    np.savez(cases["pickle"], __nnlab__=np.array([{"format": "nnlab.Sequential"}]))
+    cases["bad json"] = tmp_path / "json.npz"
+    np.savez(cases["bad json"], __nnlab__=np.array("{not json"))
+
+    def setter(key, value):
+        return lambda header, arrays: header.__setitem__(key, value)
+
+    edits = {
+        "format": (setter("format", "keras.Model"), "expected format"),
+        "version": (setter("version", 99), "version"),
+        "layer class": (lambda h, a: h["layers"][0].__setitem__("class", "Dense3D"),
+                        "unknown layer class"),
+        "layer config": (lambda h, a: h["layers"][0]["config"].__setitem__("n_in", -2),
+                         "n_in"),
+        "shape": (lambda h, a: a.__setitem__("0.params.W", np.zeros((3, 8))), "shape"),
+        "missing": (lambda h, a: a.pop("2.params.b"), "missing"),
+        "extra": (lambda h, a: a.__setitem__("9.params.W", np.zeros(1)), "unexpected"),
+        "ints": (lambda h, a: a.__setitem__("0.params.W", np.zeros((2, 8), int)), "floats"),
+    }
+    for name, (edit, fragment) in edits.items():
+        cases[name] = (rewrite(good, tmp_path / f"{name}.npz", edit), fragment)
+    for case in cases.values():
+        path, fragment = case if isinstance(case, tuple) else (case, "model file")
+        with pytest.raises(ValueError, match=fragment):
+            nl.load_model(path)
+    with pytest.raises(ValueError, match="no model file") as info:
+        nl.load_model(tmp_path / "absent.npz")
+    assert isinstance(info.value, FileNotFoundError)
