@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test lint notebooks lab clean
+.PHONY: venv book test lint notebooks lab bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ lint: $(STAMP)
 # Re-execute every chapter in place, storing widget state for the rendered book.
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb
+
+# Speed measurements (scripts that print tables; not tests).
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 # JupyterLab on the project environment, opened on the chapters.
 lab: $(STAMP)

@@ -9,8 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_ruff_is_clean():
     ruff = Path(sys.executable).with_name("ruff")
-    result = subprocess.run([str(ruff), "check", "nnlab", "tests", "scripts"], cwd=ROOT,
-                            capture_output=True, text=True)
+    folders = ["nnlab", "tests", "scripts", "benchmarks"]
+    result = subprocess.run([str(ruff), "check", *folders], cwd=ROOT, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
