@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv book test lint notebooks lab bench clean
+.PHONY: venv vendor book test lint notebooks lab bench clean
 
 venv: $(STAMP)
 
@@ -16,16 +16,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-book: $(STAMP)
+# MathJax, require.js and the widget manager, from their pinned npm packages, so that
+# the built book works with no network (skipped, with a notice, where npm is missing).
+vendor: $(STAMP)
+	$(BIN)/python scripts/vendor_web.py _vendor/web
+
+book: vendor
 	$(BIN)/jupyter-book build . --all -W --keep-going
 	@echo "The book is in _build/html/index.html"
 
-test: $(STAMP)
+test: vendor
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg --doctest-modules nnlab tests book
 
 lint: $(STAMP)
-	$(BIN)/ruff check nnlab tests benchmarks
+	$(BIN)/ruff check nnlab tests benchmarks scripts book/_ext
 
 # Re-execute every chapter in place, storing widget state for the rendered book.
 notebooks: $(STAMP)
@@ -40,4 +45,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=book
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build _vendor .pytest_cache .hypothesis

@@ -46,4 +46,17 @@ def test_book_builds_without_warnings(tmp_path):
     assert (html / "index.html").exists()
     for name in toc_files():
         assert (html / f"{name}.html").exists(), f"{name}.html was not built"
+    if (ROOT / "_vendor" / "web" / "versions.json").exists():
+        assert_served_locally(html)
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+
+
+def assert_served_locally(html):
+    """With the vendored libraries, no page asks another site for MathJax or widgets."""
+    assert (html / "mathjax" / "tex-mml-chtml.js").exists()
+    assert (html / "widgets-js" / "embed-amd.js").exists()
+    for page in html.rglob("*.html"):
+        text = page.read_text()
+        for cdn in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com"):
+            assert f"{cdn}/npm/mathjax" not in text and f"{cdn}/npm/@jupyter-widgets" not in text, (
+                f"{page.name} loads a library from {cdn}")

@@ -1,0 +1,60 @@
+"""Sphinx extension of the nnlab book: serve its own JavaScript, and tidy the pages.
+
+- When ``_vendor/web`` holds the vendored libraries (``scripts/vendor_web.py``,
+  run by ``make book``), MathJax, require.js and the widget manager are served
+  from the site itself, so that every page works with no network.
+- Jupyter Book registers some inline scripts twice (``Identifier ... has
+  already been declared`` in the console); keep the first of identical entries.
+- A first visit has no stored theme mode, and the theme logs an error for the
+  empty value; default it to "auto" before the theme reads it.
+"""
+
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+VENDOR = Path("_vendor/web")
+WIDGETS = "../widgets-js/"
+
+THEME_MODE = (
+    "if (!document.documentElement.dataset.mode) "
+    "{ document.documentElement.dataset.mode = 'auto'; }"
+)
+
+
+def use_vendored_assets(app, config):
+    vendor = Path(app.confdir) / VENDOR
+    if not (vendor / "versions.json").exists():
+        logger.info("nnlab_site: no vendored JavaScript; pages will load it from CDNs")
+        return
+    config.html_extra_path = [*config.html_extra_path, str(VENDOR), "book/_extra"]
+    # Sphinx prefixes relative script paths with _static/; "../" climbs back to the root.
+    config.mathjax_path = "../mathjax/tex-mml-chtml.js"
+    config.nb_ipywidgets_js = {
+        f"{WIDGETS}require.js": {},
+        f"{WIDGETS}nnlab-widgets-config.js": {},
+        f"{WIDGETS}embed-amd.js": {"data-jupyter-widgets-cdn": WIDGETS,
+                                    "crossorigin": "anonymous"},
+    }
+
+
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = (str(script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def setup(app):
+    app.connect("config-inited", use_vendored_assets)
+    app.add_js_file(None, body=THEME_MODE, priority=1)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=999)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

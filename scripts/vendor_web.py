@@ -1,0 +1,94 @@
+"""Fetch the browser libraries the book serves itself, so its pages work offline.
+
+Usage: python scripts/vendor_web.py [destination]   (default: _vendor/web)
+
+The rendered book needs MathJax (maths), require.js and the Jupyter widgets HTML
+manager (the explorers' controls). Instead of loading them from a CDN, ``make
+book`` takes them from their npm packages, at the pinned versions and
+integrity hashes below, with ``npm pack`` (only the package tarballs are
+downloaded; nothing is installed), and copies the files the pages use into
+``destination``. Nothing here is committed: the packages are the source.
+When npm is not available the book is built with the CDN copies instead.
+"""
+
+import base64
+import fnmatch
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+# (package, version, npm integrity, target folder, file patterns to copy from the package)
+PACKAGES = [
+    ("mathjax", "3.2.2",
+     "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
+     "mathjax", ["es5/tex-mml-chtml.js", "es5/output/chtml/fonts/woff-v2/*", "LICENSE"]),
+    ("requirejs", "2.3.8",
+     "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
+     "widgets-js", ["require.js", "LICENSE"]),
+    ("@jupyter-widgets/html-manager", "1.0.15",
+     "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
+     "widgets-js", ["dist/embed-amd.js", "dist/*.woff2", "dist/*.woff", "dist/*.ttf",
+                    "dist/*.eot", "dist/*.svg", "LICENSE"]),
+]
+
+
+def stamp_text():
+    return json.dumps([p[:3] for p in PACKAGES], indent=1)
+
+
+def check_integrity(path, integrity):
+    algorithm, expected = integrity.split("-", 1)
+    digest = hashlib.new(algorithm, path.read_bytes()).digest()
+    if base64.b64encode(digest).decode() != expected:
+        raise SystemExit(f"{path.name}: integrity check failed (expected {integrity})")
+
+
+def extract(tarball, wanted, target):
+    """Copy the members matching ``wanted`` into ``target``, without their top folder
+    (``es5/``, ``dist/``); a package's LICENSE keeps the package name beside it."""
+    with tarfile.open(tarball) as tar:
+        for member in tar.getmembers():
+            name = member.name.removeprefix("package/")
+            if not member.isfile() or not any(fnmatch.fnmatch(name, w) for w in wanted):
+                continue
+            if name == "LICENSE":
+                relative = Path(f"LICENSE.{tarball.name.rsplit('-', 1)[0]}")
+            else:
+                relative = Path(*Path(name).parts[1:]) if "/" in name else Path(name)
+            out = target / relative
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with tar.extractfile(member) as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def main(destination="_vendor/web"):
+    destination = Path(destination)
+    stamp = destination / "versions.json"
+    if stamp.exists() and stamp.read_text() == stamp_text():
+        return 0
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the book will load MathJax and the widget manager from their CDNs")
+        return 0
+    shutil.rmtree(destination, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = [f"{name}@{version}" for name, version, *_ in PACKAGES]
+        out = subprocess.run([npm, "pack", *specs, "--json", "--pack-destination", tmp],
+                             capture_output=True, text=True, check=True)
+        packed = {p["id"]: p for p in json.loads(out.stdout)}
+        for name, version, integrity, folder, wanted in PACKAGES:
+            tarball = Path(tmp) / packed[f"{name}@{version}"]["filename"]
+            check_integrity(tarball, integrity)
+            extract(tarball, wanted, destination / folder)
+    stamp.write_text(stamp_text())
+    print(f"vendored {', '.join(specs)} into {destination}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
