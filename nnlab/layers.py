@@ -11,12 +11,29 @@ the gradient of the loss with respect to it, under the same name, after
 and keep their parameters in their own ``dtype``.
 """
 
+import contextlib
+import contextvars
 from typing import ClassVar
 
 import numpy as np
 
 from nnlab import activations, initializers
 from nnlab._checks import as_float_array, check_number
+
+# Inside a model the input was checked once on entry; layers then accept what the
+# previous layer produced, so that a diverging network reaches the loss as inf/NaN
+# (which fit reports) instead of failing a layer's input check.
+_INSIDE_NETWORK = contextvars.ContextVar("inside_network", default=False)
+
+
+@contextlib.contextmanager
+def inside_network():
+    """Skip the NaN/inf input check of layers called within (their input is trusted)."""
+    token = _INSIDE_NETWORK.set(True)
+    try:
+        yield
+    finally:
+        _INSIDE_NETWORK.reset(token)
 
 
 class Layer:
@@ -68,7 +85,7 @@ class Layer:
         ``feature_shape`` is the expected shape of one sample (``None`` in a
         position accepts any size there); ``ndim`` the expected batch rank.
         """
-        x = as_float_array(x, name=f"input of {self!r}")
+        x = as_float_array(x, name=f"input of {self!r}", allow_nonfinite=_INSIDE_NETWORK.get())
         expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
         ok = expected_ndim is None or x.ndim == expected_ndim
         if ok and feature_shape is not None:
@@ -289,8 +306,9 @@ class Residual(Layer):
     def forward(self, x, training=False):
         x = self._check_input(x)
         out = x
-        for layer in self.layers:
-            out = layer.forward(out, training=training)
+        with inside_network():
+            for layer in self.layers:
+                out = layer.forward(out, training=training)
         if out.shape != x.shape:
             raise ValueError(f"{self!r}: the block changes the shape from {x.shape} to "
                              f"{out.shape}; y = x + block(x) needs them equal")

@@ -22,7 +22,7 @@ from nnlab import activations, losses, optimizers, saving
 from nnlab import metrics as metric_functions
 from nnlab._checks import as_float_array, check_number
 from nnlab.callbacks import Callback, History, ProgressBar
-from nnlab.layers import Layer
+from nnlab.layers import Layer, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 
@@ -87,9 +87,11 @@ class Sequential:
         """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm."""
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
-        self._input_shape = np.shape(x)[1:]
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
+        x = as_float_array(x, "model input")
+        self._input_shape = x.shape[1:]
+        with inside_network():
+            for layer in self.layers:
+                x = layer.forward(x, training=training)
         return x
 
     def backward(self, dout):

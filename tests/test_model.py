@@ -615,3 +615,21 @@ def test_corrupt_and_foreign_files_raise_value_error(tmp_path):
     with pytest.raises(ValueError, match="no model file") as info:
         nl.load_model(tmp_path / "absent.npz")
     assert isinstance(info.value, FileNotFoundError)
+
+
+def test_overflow_inside_the_network_is_reported_as_divergence():
+    """Huge weights overflow between layers; fit must report that, not fail a layer check."""
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    y = np.ones((64, 1))
+    model = nl.diagnostics.deep_mlp(10, 32, activation="relu", init="he_normal",
+                                    init_scale=2.0, rng=0)
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    with pytest.warns(TrainingDivergedWarning):
+        history = model.fit(X, y, epochs=10, batch_size=16, seed=0)
+    assert len(history.history["loss"]) < 10
+
+
+def test_the_model_still_rejects_nan_input():
+    model = nl.Sequential([nl.Dense(2, 2), nl.Activation("relu")])
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(np.array([[np.nan, 1.0]]))
