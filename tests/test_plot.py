@@ -1,0 +1,72 @@
+"""Every figure of nnlab.plot draws headless, has labelled axes, and is deterministic."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import nnlab as nl
+from nnlab import plot
+
+
+def labelled(fig):
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    return visible and all(ax.get_xlabel() for ax in visible)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y = nl.datasets.moons(100, seed=0)
+    model = nl.Sequential([nl.Dense(2, 8, rng=0), nl.Activation("tanh"), nl.Dense(8, 1, rng=1)])
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), "adam", ["accuracy"])
+    history = model.fit(X, y, epochs=5, validation_split=0.2, seed=0)
+    return model, X, y, history
+
+
+def test_every_figure(trained):
+    model, X, y, history = trained
+    figures = [
+        plot.activation("sigmoid"),
+        plot.activations_grid(["relu", "tanh", "softplus"]),
+        plot.decision_boundary(model.predict, X, y),
+        plot.history(history, metrics=("loss", "accuracy")),
+        plot.loss_surface(lambda p: (p**2).sum(-1), (-1, 1), (-1, 1),
+                          paths={"a": np.array([[1.0, 1.0], [np.inf, 0.0], [0.0, 0.0]])}),
+        plot.curves({"sgd": [3, 2, 1], "adam": [3, 1, 0.5]}, logy=True),
+        plot.gradient_norms(np.array([1e-8, 1e-4, 1.0])),
+        plot.network_diagram([np.ones((2, 3)), -np.ones((3, 1))]),
+        plot.confusion_matrix(np.array([[3, 1], [0, 2]]), labels=["no", "yes"]),
+    ]
+    for fig in figures:
+        assert isinstance(fig, Figure)
+        assert labelled(fig)
+
+
+def test_decision_boundary_handles_probabilities_logits_and_classes():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = np.array([0, 1, 2])
+    for predict in (lambda P: P[:, :1], lambda P: P[:, :1] - 0.5,
+                    lambda P: np.column_stack([P[:, 0], P[:, 1], -P[:, 0]])):
+        assert isinstance(plot.decision_boundary(predict, X, y), Figure)
+
+
+def test_grids_and_histograms_have_one_panel_per_item():
+    images = np.random.default_rng(0).normal(size=(5, 1, 8, 8))
+    fig = plot.image_grid(images, titles=range(5), ncols=3, symmetric=True)
+    assert sum(ax.get_visible() for ax in fig.axes) == 5
+    hist = plot.activation_histograms([np.ones(10), np.arange(10.0), np.array([np.nan, 1.0])])
+    assert len(hist.axes) == 3
+
+
+def test_png_bytes_are_deterministic():
+    a = plot.to_png(plot.activation("elu"))
+    b = plot.to_png(plot.activation("elu"))
+    assert a == b and a[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_engine_does_not_import_plotting():
+    import subprocess
+    import sys
+
+    code = "import sys, nnlab; nnlab.Sequential; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
