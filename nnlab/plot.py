@@ -34,13 +34,23 @@ STYLE = {
 }
 
 
+class BookFigure(Figure):
+    """A matplotlib Figure that shows itself in a notebook as a PNG without pyplot.
+
+    The PNG carries no metadata, so re-running an unchanged notebook stores the same bytes.
+    """
+
+    def _repr_png_(self):
+        return to_png(self)
+
+
 def new_figure(ncols=1, nrows=1, width=None, height=3.2):
     """A Figure with a grid of axes in the book's style; returns ``(fig, axes)``."""
     import matplotlib
 
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(width or 4.2 * ncols, height * nrows), dpi=STYLE["figure.dpi"],
-                     layout="constrained")
+        fig = BookFigure(figsize=(width or 4.2 * ncols, height * nrows),
+                         dpi=STYLE["figure.dpi"], layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat:
         _style(ax)
@@ -192,11 +202,11 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
         path = np.asarray(path, dtype=float)
         finite = np.all(np.isfinite(path), axis=1)
         path = path[finite]
-        ax.plot(path[:, 0], path[:, 1], "-o", color=COLORS[i % len(COLORS)], markersize=2,
-                linewidth=1.2, label=label)
+        ax.plot(path[:, 0], path[:, 1], "-o", color=COLORS[i % len(COLORS)],
+                markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
     if paths:
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=7)
     if title:
         ax.set_title(title)
     return fig
@@ -333,7 +343,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     images = [np.asarray(im, dtype=float).reshape(np.shape(im)[-2:]) for im in images]
     ncols = min(ncols, len(images))
     nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = new_figure(ncols, nrows, width=1.3 * ncols + 0.4, height=1.4)
+    fig, axes = new_figure(ncols, nrows, width=1.7 * ncols + 0.4, height=1.9)
     for k, ax in enumerate(axes.flat):
         if k >= len(images):
             ax.set_visible(False)
@@ -342,9 +352,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
         limit = float(np.abs(im).max()) or 1.0
         ax.imshow(im, cmap="RdBu_r" if symmetric else cmap,
                   vmin=-limit if symmetric else None, vmax=limit if symmetric else None)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
+        ax.set_axis_off()
         if titles is not None:
             ax.set_title(str(titles[k]), fontsize=9)
     for ax in list(axes.flat)[len(images):]:
