@@ -234,7 +234,7 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     return fig
 
 
-def activation_histograms(values, bins=40, title=None):
+def activation_histograms(values, bins=30, title=None):
     """One histogram per layer of the activations ``values`` (a list of arrays)."""
     n = len(values)
     fig, axes = new_figure(n, 1, width=min(1.6 * n + 1, 14), height=2.4)

@@ -1,0 +1,142 @@
+"""The explorers, headless: every control changes the state and the figure, never raises."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from nnlab import explore, widgets
+
+EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
+             "initialization_explorer", "loss_explorer", "learning_rate_explorer",
+             "optimizer_race", "backprop_explorer", "gradient_flow_explorer", "kernel_explorer",
+             "playground"]
+
+
+def another_value(control):
+    """A valid value of ``control`` different from its current one."""
+    if hasattr(control, "options") and not isinstance(control.value, tuple):
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        return next(v for v in reversed(values) if v != control.value)
+    if isinstance(control.value, tuple):
+        return tuple(control.options[:2]) if control.value != tuple(control.options[:2]) \
+            else tuple(control.options[2:4])
+    if isinstance(control.value, bool):
+        return not control.value
+    if control.__class__.__name__ == "FloatLogSlider":
+        up = control.value * 1.5
+        return up if up <= 10**control.max else control.value / 1.5
+    step = (control.max - control.min) / 5
+    if isinstance(control.value, int):
+        step = max(1, round(step))
+    up = control.value + step
+    return up if up <= control.max else control.value - step
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_every_control_changes_state_and_figure(name):
+    explorer = getattr(widgets, name)()
+    assert set(explorer.controls) and explorer.state and explorer.figure is not None
+    assert explorer.image.value[:4] == b"\x89PNG"
+    for control_name, control in explorer.controls.items():
+        if name == "playground" and control_name in TRAINING_ONLY:
+            continue
+        before_png = bytes(explorer.image.value)
+        control.value = another_value(control)
+        assert bytes(explorer.image.value) != before_png, f"{name}.{control_name} did not redraw"
+
+
+TRAINING_ONLY = ("lr", "batch_size", "l2", "optimizer")
+
+
+@pytest.mark.parametrize("control_name", TRAINING_ONLY)
+def test_playground_training_settings_change_training(control_name):
+    pg = widgets.playground(dataset="xor")
+    before = pg.train(5).state["train_loss"]
+    pg.controls[control_name].value = another_value(pg.controls[control_name])
+    assert pg.state["epoch"] == 0
+    assert pg.train(5).state["train_loss"] != before
+
+
+def test_perceptron_bias_moves_the_intercept():
+    e = widgets.perceptron_explorer(w1=1.0, w2=2.0, bias=-1.0)
+    before = e.state["intercept"]
+    db = -1.0
+    e.controls["bias"].value = -1.0 + db
+    assert e.state["intercept"] - before == pytest.approx(-db / 2.0)
+
+
+def test_xor_always_leaves_a_mistake():
+    e = widgets.perceptron_explorer(gate="xor")
+    grid = np.linspace(-3, 3, 7)
+    for w1, w2, b in itertools.product(grid, grid, grid):
+        assert explore.perceptron(w1, w2, b, "xor")["errors"] >= 1
+    e.controls["w1"].value = 2.5
+    assert e.state["errors"] >= 1
+
+
+def test_forward_explorer_matches_the_worked_example():
+    e = widgets.forward_explorer()
+    assert e.state["output"] == pytest.approx(0.56937, abs=1e-5)
+    e.controls["w00"].value = 0.0
+    assert e.state["hidden"][0] == pytest.approx(1 / (1 + np.exp(-(-0.4 * 0.5 + 0.1))))
+
+
+def test_largest_learning_rate_is_shown_as_divergence():
+    e = widgets.learning_rate_explorer()
+    e.controls["lr"].value = 10.0
+    assert e.state["diverged"]
+    assert "Diverged" in e.warning.value
+
+
+def test_extreme_settings_warn_instead_of_raising():
+    flow = widgets.gradient_flow_explorer()
+    flow.controls["depth"].value = 30
+    assert "Vanishing" in flow.warning.value
+    flow.controls["activation"].value = "relu"
+    flow.controls["init_scale"].value = 10.0
+    assert "Exploding" in flow.warning.value
+    init = widgets.initialization_explorer()
+    init.controls["activation"].value = "relu"
+    init.controls["scale"].value = 10.0
+    init.controls["depth"].value = 12
+    assert "explode" in init.warning.value
+
+
+def test_backprop_tangent_is_the_numerical_slope():
+    e = widgets.backprop_explorer()
+    for weight in explore.BACKPROP_WEIGHTS:
+        e.controls["weight"].value = weight
+        assert e.state["gradient"] == pytest.approx(e.state["numerical"], abs=1e-7)
+        assert e.state["gradient"] == pytest.approx(e.state["product"], abs=1e-9)
+
+
+def test_playground_learns_circles():
+    pg = widgets.playground(dataset="circles")
+    start = pg.state["train_loss"]
+    pg.train(20)
+    assert pg.state["epoch"] == 20 and pg.state["train_loss"] < 0.5 * start
+    pg.step()
+    assert len(pg.history["loss"]) == 22
+    pg.reset()
+    assert pg.state["epoch"] == 0 and len(pg.history["loss"]) == 1
+    pg.buttons["Train"].click()
+    assert pg.state["epoch"] == widgets.Playground.TRAIN_EPOCHS
+
+
+def test_kernel_preset_sets_the_sliders():
+    e = widgets.kernel_explorer()
+    e.controls["preset"].value = "identity"
+    assert e.controls["k11"].value == 1 and e.controls["k00"].value == 0
+    np.testing.assert_allclose(e.state["feature_map"], e.state["image"])
+
+
+def test_optimizer_race_with_no_optimizer_selected_is_harmless():
+    e = widgets.optimizer_race()
+    e.controls["names"].value = ()
+    assert e.state["final"] == {}
+
+
+def test_png_is_deterministic():
+    assert bytes(widgets.activation_explorer().image.value) == bytes(
+        widgets.activation_explorer().image.value)
