@@ -17,11 +17,13 @@ from nnlab import (
     datasets,
     diagnostics,
     examples,
+    explore,
     gradcheck,
     initializers,
     losses,
     metrics,
     optimizers,
+    surfaces,
 )
 from nnlab.conv import AvgPool2D, Conv1D, Conv2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
 from nnlab.layers import Activation, Dense, Dropout, Flatten, Layer, Residual
@@ -52,15 +54,17 @@ __all__ = [
     "datasets",
     "diagnostics",
     "examples",
+    "explore",
     "gradcheck",
     "initializers",
     "load_model",
     "losses",
     "metrics",
     "optimizers",
+    "surfaces",
 ]
 
-_LAZY = ("plot", "widgets")
+_LAZY = ("plot", "widgets", "explorer_figures")
 
 
 def __getattr__(name):
