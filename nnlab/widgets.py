@@ -32,6 +32,8 @@ from nnlab.losses import BinaryCrossEntropy
 from nnlab.optimizers import get as get_optimizer
 
 LAYOUT = W.Layout(width="360px")
+LIVE_NOTE = ("These controls are live in a running notebook (JupyterLab: <code>make lab</code>); "
+             "on the static website they show the state stored when the chapter was run.")
 STYLE = {"description_width": "120px"}
 
 
@@ -65,9 +67,8 @@ class Explorer(W.VBox):
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.numbers = W.HTML()
         self.warning = W.HTML()
-        parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning]
-        if note:
-            parts.append(W.HTML(f"<small>{note}</small>"))
+        parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning,
+                 W.HTML(f"<small>{note} {LIVE_NOTE}</small>".strip())]
         super().__init__(parts)
         for control in controls.values():
             control.observe(self._changed, names="value")
