@@ -1,0 +1,90 @@
+"""The pure functions behind the explorers, without any widget."""
+
+import numpy as np
+import pytest
+
+from nnlab import explore, surfaces
+from tests.helpers import numeric_grad, rel_error
+
+
+@pytest.mark.parametrize("name", surfaces.NAMES)
+def test_surface_gradients_are_exact(name):
+    s = surfaces.get(name)
+    p = np.array([0.3, -0.7])
+    numeric = numeric_grad(lambda: float(s.f(p)), p)
+    assert rel_error(s.grad(p), numeric) < 1e-6
+
+
+def test_descend_stops_a_diverging_run():
+    path = surfaces.descend(lambda p: 2 * p, [1.0], surfaces.make_optimizer("SGD", 5.0), 100)
+    assert len(path) < 101 and np.all(np.isfinite(path))
+
+
+def test_race_reaches_the_minimum_with_momentum():
+    paths = surfaces.race("bowl", ["momentum"], lr=0.02, steps=300)
+    assert surfaces.get("bowl").f(paths["momentum"][-1]) < 1e-6
+
+
+def test_perceptron_state_and_vertical_line():
+    s = explore.perceptron(1.0, 0.0, -0.5, "or")
+    assert s["slope"] is None and s["predictions"] == [0, 0, 1, 1]
+
+
+def test_activation_slope_includes_the_weight():
+    s = explore.activation("tanh", weight=3.0, bias=0.0, x=np.array([0.0]))
+    assert s["derivative"] == [3.0]
+
+
+def test_loss_gradient_is_the_slope_of_the_curve():
+    for name, prediction, label in [("binary cross-entropy", 0.3, 1), ("squared error", 0.4, 0),
+                                    ("hinge", 0.2, -1)]:
+        s = explore.loss(name, prediction, label)
+        h = 1e-6
+        up = explore.loss(name, prediction + h, label)["loss"]
+        down = explore.loss(name, prediction - h, label)["loss"]
+        assert s["gradient"] == pytest.approx((up - down) / (2 * h), rel=1e-5)
+    with pytest.raises(ValueError, match="labels"):
+        explore.loss("hinge", 0.2, 0)
+
+
+def test_learning_rate_converges_to_the_least_squares_fit():
+    s = explore.learning_rate(lr=0.3, steps=200)
+    x, y = explore.regression_problem()
+    w, b = np.polyfit(x, y, 1)
+    np.testing.assert_allclose(s["path"][-1], [w, b], atol=1e-3)
+    assert not s["diverged"] and s["warning"] == ""
+
+
+def test_mini_batches_are_noisy_but_seeded():
+    a = explore.learning_rate(lr=0.1, batch_size=10)
+    b = explore.learning_rate(lr=0.1, batch_size=10)
+    assert a["path"] == b["path"]
+    assert a["path"] != explore.learning_rate(lr=0.1, batch_size=200)["path"]
+
+
+def test_backprop_factors_multiply_to_the_gradient():
+    for weight in explore.BACKPROP_WEIGHTS:
+        s = explore.backprop(weight)
+        assert s["product"] == pytest.approx(s["gradient"], abs=1e-12)
+        assert s["gradient"] == pytest.approx(s["numerical"], abs=1e-8)
+
+
+def test_gradient_flow_remedies():
+    plain = explore.gradient_flow(depth=15, activation="sigmoid")
+    assert plain["warning"].startswith("Vanishing")
+    assert explore.gradient_flow(depth=15, activation="sigmoid", batchnorm=True)["warning"] == ""
+
+
+def test_kernel_blur_preserves_the_mean_inside():
+    s = explore.kernel("blur", digit=5)
+    assert s["feature_map"].shape == (8, 8) and s["pooled"].shape == (4, 4)
+    assert s["feature_map"][3, 3] == pytest.approx(s["image"][2:5, 2:5].mean())
+    with pytest.raises(ValueError, match="3x3"):
+        explore.kernel(np.ones((2, 2)))
+
+
+def test_playground_data_and_model():
+    X_train, X_test, y_train, y_test = explore.playground_data("spirals", train_ratio=0.5, n=100)
+    assert X_train.shape == (50, 2) and set(y_train) == {0, 1}
+    model = explore.playground_model(hidden_layers=3, units=5)
+    assert model.predict(X_test).shape == (50, 1)
