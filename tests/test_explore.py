@@ -84,7 +84,7 @@ def test_kernel_blur_preserves_the_mean_inside():
 
 
 def test_playground_data_and_model():
-    X_train, X_test, y_train, y_test = explore.playground_data("spirals", train_ratio=0.5, n=100)
+    X_train, X_test, y_train, _ = explore.playground_data("spirals", train_ratio=0.5, n=100)
     assert X_train.shape == (50, 2) and set(y_train) == {0, 1}
     model = explore.playground_model(hidden_layers=3, units=5)
     assert model.predict(X_test).shape == (50, 1)
