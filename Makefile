@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv vendor book test lint notebooks lab bench clean
+.PHONY: venv vendor book test lint notebooks lab app bench clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,14 @@ notebooks: $(STAMP)
 # Speed measurements (scripts that print tables; not tests).
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# The explorers alone, as a Voila app on HOST:PORT (Ctrl-C stops it).
+HOST ?= 127.0.0.1
+PORT ?= 8866
+app: $(STAMP)
+	$(BIN)/python scripts/make_app.py _build/app
+	@echo "The explorers are at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/voila _build/app --no-browser --Voila.ip=$(HOST) --port=$(PORT)
 
 # JupyterLab on the project environment, opened on the chapters.
 lab: $(STAMP)
