@@ -3,8 +3,8 @@
 Run: .venv/bin/python benchmarks/bench_conv.py [--batch 64] [--repeats 7]
 
 Prints one row per configuration: the median time of a forward and a backward pass,
-and the rate in GFLOP/s (2 flops per multiply-add of the convolution, forward and the
-two backward products). A script, not a test: timings depend on the machine.
+their sum, and the rate in GFLOP/s (2 flops per multiply-add of the convolution,
+forward and the two backward products). A script, not a test: timings depend on the machine.
 """
 
 import argparse
@@ -50,15 +50,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     print(f"Conv2D on a batch of {args.batch} images 28x28, median of {args.repeats} runs")
-    header = f"{'dtype':<8}{'in->out':<9}{'k/s/p':<8}{'output':<18}{'fwd ms':>8}{'bwd ms':>8}"
-    print(header + f"{'GFLOP/s':>9}")
-    print("-" * (len(header) + 9))
+    header = (f"{'dtype':<8}{'in->out':<9}{'k/s/p':<8}{'output':<18}{'fwd ms':>8}{'bwd ms':>8}"
+              f"{'total ms':>10}{'GFLOP/s':>9}")
+    print(header)
+    print("-" * len(header))
     for dtype in ("float32", "float64"):
         for c_in, c_out, k, s, p in CONFIGS:
             fwd, bwd, gflops, shape = time_config(args.batch, c_in, c_out, k, s, p, dtype,
                                                   args.repeats)
             print(f"{dtype:<8}{f'{c_in}->{c_out}':<9}{f'{k}/{s}/{p}':<8}{shape!s:<18}"
-                  f"{fwd * 1e3:>8.2f}{bwd * 1e3:>8.2f}{gflops:>9.2f}")
+                  f"{fwd * 1e3:>8.2f}{bwd * 1e3:>8.2f}{(fwd + bwd) * 1e3:>10.2f}{gflops:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ receptive field of the input as one row of a matrix (NumPy's
 ``sliding_window_view`` does this without copying), after which the whole
 layer is a single matrix product with the filters. The backward pass
 scatters the gradient of each window back onto the pixels it came from
-(*col2im*), one kernel offset at a time.
+(*col2im*), one kernel offset at a time: for a fixed offset the windows touch
+pixels that are all different (a strided slice of the input), so one
+vectorised ``+=`` adds them without collisions; windows overlap only across
+offsets, and those are added one after another (9 steps for a 3x3 kernel,
+whatever the batch and image size).
 """
 
 import itertools
@@ -23,11 +27,12 @@ from nnlab._checks import check_number
 from nnlab.layers import Layer
 
 
-def _tuple(value, n, name):
-    values = (value,) * n if np.isscalar(value) else tuple(value)
+def _ints(value, n, name, low):
+    """``value`` (an int, or a sequence of ``n`` ints, each >= ``low``) as a tuple of ``n`` ints."""
+    values = (value,) * n if np.ndim(value) == 0 else tuple(value)
     if len(values) != n:
-        raise ValueError(f"{name} must be an int or a tuple of {n} ints; got {value!r}")
-    return values
+        raise ValueError(f"{name} must be an int or a sequence of {n} ints; got {value!r}")
+    return tuple(int(check_number(v, name, low=low, integer=True)) for v in values)
 
 
 def windows(x, kernel, stride):
@@ -66,22 +71,19 @@ class _Conv(Layer):
                  init="he_normal", rng=None, dtype="float64"):
         super().__init__()
         name = type(self).__name__
-        self.in_channels = check_number(in_channels, f"{name} in_channels", low=1, integer=True)
-        self.out_channels = check_number(out_channels, f"{name} out_channels", low=1,
-                                         integer=True)
-        self.kernel_size = _tuple(kernel_size, self.ndim, "kernel_size")
-        self.stride = _tuple(stride, self.ndim, "stride")
-        self.padding = _tuple(padding, self.ndim, "padding")
-        for k, s, p in zip(self.kernel_size, self.stride, self.padding, strict=True):
-            check_number(k, f"{name} kernel_size", low=1, integer=True)
-            check_number(s, f"{name} stride", low=1, integer=True)
-            check_number(p, f"{name} padding", low=0, integer=True)
+        self.in_channels = int(check_number(in_channels, f"{name} in_channels", low=1,
+                                            integer=True))
+        self.out_channels = int(check_number(out_channels, f"{name} out_channels", low=1,
+                                             integer=True))
+        self.kernel_size = _ints(kernel_size, self.ndim, f"{name} kernel_size", low=1)
+        self.stride = _ints(stride, self.ndim, f"{name} stride", low=1)
+        self.padding = _ints(padding, self.ndim, f"{name} padding", low=0)
         self.init = init
         self.dtype = np.dtype(dtype)
-        shape = (out_channels, in_channels, *self.kernel_size)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.params = {
             "W": initializers.get(init)(shape, rng=np.random.default_rng(rng), dtype=self.dtype),
-            "b": np.zeros(out_channels, dtype=self.dtype),
+            "b": np.zeros(self.out_channels, dtype=self.dtype),
         }
 
     def forward(self, x, training=False):
@@ -117,7 +119,10 @@ class _Conv(Layer):
                                  f"than the kernel {self.kernel_size} (padding {self.padding})")
 
     def output_shape(self, input_shape):
-        _, *spatial = input_shape
+        c, *spatial = input_shape
+        if c != self.in_channels or len(spatial) != self.ndim:
+            raise ValueError(f"{self!r} expected samples of shape ({self.in_channels}"
+                             f"{', ?' * self.ndim}); got {tuple(input_shape)}")
         self._check_size(spatial)
         out = ((n + 2 * p - k) // s + 1 for n, p, k, s in
                zip(spatial, self.padding, self.kernel_size, self.stride, strict=True))
@@ -133,9 +138,29 @@ class _Conv(Layer):
 
 
 class Conv2D(_Conv):
-    """2-D convolution on images (N, C, H, W); W has shape (out, in, kh, kw), b (out,).
+    r"""2-D convolution on images (N, C, H, W); W has shape (out, in, kh, kw), b (out,).
 
-    Output size per spatial axis: ``(n + 2 padding - kernel) // stride + 1``.
+    A cross-correlation, (N, C, H, W) -> (N, O, H', W'):
+
+    .. math:: y[n, o, i, j] = b_o + \sum_{c, u, v} W[o, c, u, v]\,
+              x_p[n, c, i s_h + u, j s_w + v],
+
+    with :math:`x_p` the input zero-padded by ``padding`` on each side. Output size
+    per spatial axis: ``H' = (H + 2 padding - kernel) // stride + 1`` (positions
+    where the kernel would stick out are dropped).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C and O. ``W`` has shape (O, C, kh, kw), ``b`` (O,).
+    kernel_size, stride, padding : int or pair of int
+        (kh, kw), the step (s_h, s_w) between windows, and the zeros added on each side.
+    init : str or callable
+        Initializer of ``W`` (fan-in C*kh*kw); ``b`` starts at 0.
+    rng : int or numpy.random.Generator, optional
+        Seed or generator for the initial weights.
+    dtype : str or numpy dtype
+        Dtype in which the parameters are stored.
 
     Examples
     --------
@@ -148,7 +173,14 @@ class Conv2D(_Conv):
 
 
 class Conv1D(_Conv):
-    """1-D convolution on sequences (N, C, L); W has shape (out, in, k), b (out,).
+    r"""1-D convolution on sequences: (N, C, L) -> (N, O, L').
+
+    .. math:: y[n, o, i] = b_o + \sum_{c, u} W[o, c, u]\, x_p[n, c, i s + u],
+              \qquad L' = (L + 2\,\mathrm{padding} - k) // s + 1.
+
+    Same parameters as ``Conv2D``, with ``kernel_size``, ``stride`` and
+    ``padding`` single ints; ``W`` has shape (O, C, k), ``b`` (O,). On one-hot DNA
+    (C = 4 letters) each filter is a position weight matrix scanning the sequence.
 
     Examples
     --------
@@ -166,11 +198,10 @@ class _Pool(Layer):
 
     def __init__(self, pool_size, stride=None):
         super().__init__()
-        self.pool_size = _tuple(pool_size, self.ndim, "pool_size")
-        self.stride = self.pool_size if stride is None else _tuple(stride, self.ndim, "stride")
-        for k, s in zip(self.pool_size, self.stride, strict=True):
-            check_number(k, f"{type(self).__name__} pool_size", low=1, integer=True)
-            check_number(s, f"{type(self).__name__} stride", low=1, integer=True)
+        name = type(self).__name__
+        self.pool_size = _ints(pool_size, self.ndim, f"{name} pool_size", low=1)
+        self.stride = (self.pool_size if stride is None
+                       else _ints(stride, self.ndim, f"{name} stride", low=1))
 
     def _windows(self, x):
         x = self._check_input(x, ndim=2 + self.ndim)
@@ -183,6 +214,10 @@ class _Pool(Layer):
 
     def output_shape(self, input_shape):
         c, *spatial = input_shape
+        if len(spatial) != self.ndim or any(
+                n < k for n, k in zip(spatial, self.pool_size, strict=True)):
+            raise ValueError(f"{self!r} expected samples (C{', ?' * self.ndim}) at least as "
+                             f"large as the pool {self.pool_size}; got {tuple(input_shape)}")
         out = ((n - k) // s + 1 for n, k, s in zip(spatial, self.pool_size, self.stride,
                                                    strict=True))
         return (c, *out)
@@ -191,20 +226,8 @@ class _Pool(Layer):
         return {"pool_size": list(self.pool_size), "stride": list(self.stride)}
 
 
-class MaxPool2D(_Pool):
-    """Max pooling: each window is replaced by its largest value.
-
-    The gradient flows only to the position of the maximum (the first one, as
-    in PyTorch, when there are ties).
-
-    Examples
-    --------
-    >>> MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
-    array([[[[ 5.,  7.],
-             [13., 15.]]]])
-    """
-
-    ndim = 2
+class _MaxPool(_Pool):
+    """Max pooling over ``ndim`` spatial dimensions (MaxPool1D, MaxPool2D)."""
 
     def forward(self, x, training=False):
         flat = self._windows(x)
@@ -220,8 +243,45 @@ class MaxPool2D(_Pool):
         return col2im(dwin, self.x_shape, self.pool_size, self.stride)
 
 
+class MaxPool2D(_MaxPool):
+    r"""Max pooling: each window is replaced by its largest value.
+
+    (N, C, H, W) -> (N, C, H', W'):
+
+    .. math:: y[n, c, i, j] = \max_{u < k_h,\, v < k_w} x[n, c, i s_h + u, j s_w + v],
+              \qquad H' = (H - k_h) // s_h + 1.
+
+    Windows that do not fit entirely are dropped (floor mode, as PyTorch's
+    default and Keras' ``padding="valid"``). The gradient flows only to the
+    position of the maximum (the first one, as in PyTorch, when there are ties).
+
+    Parameters
+    ----------
+    pool_size : int or pair of int
+        The window (k_h, k_w).
+    stride : int or pair of int, optional
+        The step between windows; ``None`` means ``pool_size`` (windows that tile).
+
+    Examples
+    --------
+    >>> MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+
+    ndim = 2
+
+
 class AvgPool2D(_Pool):
-    """Average pooling: each window is replaced by its mean; the gradient is shared equally.
+    r"""Average pooling: each window is replaced by its mean; the gradient is shared equally.
+
+    (N, C, H, W) -> (N, C, H', W'):
+
+    .. math:: y[n, c, i, j] = \frac{1}{k_h k_w} \sum_{u < k_h,\, v < k_w}
+              x[n, c, i s_h + u, j s_w + v].
+
+    Same parameters and output size as ``MaxPool2D``; every input of a window
+    receives an equal share, 1/(k_h k_w), of that window's gradient.
 
     Examples
     --------
@@ -242,8 +302,12 @@ class AvgPool2D(_Pool):
         return col2im(dwin, self.x_shape, self.pool_size, self.stride)
 
 
-class MaxPool1D(MaxPool2D):
-    """Max pooling over sequences (N, C, L).
+class MaxPool1D(_MaxPool):
+    r"""Max pooling over sequences: (N, C, L) -> (N, C, (L - k) // s + 1).
+
+    .. math:: y[n, c, i] = \max_{u < k} x[n, c, i s + u].
+
+    ``pool_size`` and ``stride`` are single ints; otherwise as ``MaxPool2D``.
 
     Examples
     --------
@@ -255,7 +319,9 @@ class MaxPool1D(MaxPool2D):
 
 
 class GlobalMaxPool1D(Layer):
-    """The largest value of each channel over the whole sequence: (N, C, L) -> (N, C).
+    r"""The largest value of each channel over the whole sequence: (N, C, L) -> (N, C).
+
+    .. math:: y[n, c] = \max_i x[n, c, i].
 
     It answers "does the pattern this filter detects occur anywhere?", whatever
     its position: exactly what a motif detector needs.
@@ -278,4 +344,7 @@ class GlobalMaxPool1D(Layer):
         return dx
 
     def output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self!r} expected samples of shape (C, L); got "
+                             f"{tuple(input_shape)}")
         return (input_shape[0],)

@@ -13,6 +13,7 @@ and keep their parameters in their own ``dtype``.
 
 import contextlib
 import contextvars
+from collections.abc import MutableMapping
 from typing import ClassVar
 
 import numpy as np
@@ -226,7 +227,11 @@ class Dropout(Layer):
 
     The kept inputs are scaled by 1/(1 - rate) so that the expected output equals
     the input; at evaluation (``training=False``) the layer is the identity.
-    Backward multiplies by the same mask as the last forward pass.
+    Backward multiplies by the same mask as the last forward pass::
+
+        y = m * x / (1 - rate),  m_i ~ Bernoulli(1 - rate);   dL/dx = m * dL/dy / (1 - rate)
+
+    Shapes: any batch; y has the shape of x.
 
     Parameters
     ----------
@@ -272,8 +277,10 @@ class Residual(Layer):
     (the block's own backward of dL/dy), so it cannot vanish through the block.
     The block must keep the shape of its input.
 
-    Parameters are exposed as ``"<index>.<name>"`` (e.g. ``"0.W"``), the very
-    arrays of the inner layers.
+    ``params``, ``grads`` and ``buffers`` show the inner layers' dicts under keys
+    ``"<index>.<name>"`` (e.g. ``"0.W"``). They are live views, not copies: the
+    arrays are the inner layers' own (an optimizer updating them in place
+    trains the block) and assigning a key assigns it in the inner layer.
 
     Examples
     --------
@@ -287,21 +294,17 @@ class Residual(Layer):
             raise ValueError("Residual takes one or more nnlab layers")
         self.layers = list(layers)
 
-    def _collect(self, attribute):
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                for k, v in getattr(layer, attribute).items()}
-
     @property
     def params(self):
-        return self._collect("params")
+        return _LayersView(self.layers, "params")
 
     @property
     def grads(self):
-        return self._collect("grads")
+        return _LayersView(self.layers, "grads")
 
     @property
     def buffers(self):
-        return self._collect("buffers")
+        return _LayersView(self.layers, "buffers")
 
     def forward(self, x, training=False):
         x = self._check_input(x)
@@ -346,3 +349,43 @@ class Residual(Layer):
 
     def __repr__(self):
         return f"Residual({', '.join(repr(layer) for layer in self.layers)})"
+
+
+class _LayersView(MutableMapping):
+    """The ``attribute`` dicts of ``layers`` seen as one dict with keys "<index>.<name>".
+
+    Reads and writes go through to the inner dicts, so nothing is copied and
+    nothing can go stale.
+    """
+
+    def __init__(self, layers, attribute):
+        self.layers, self.attribute = layers, attribute
+
+    def _locate(self, key):
+        index, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
+        if not (index.isdigit() and int(index) < len(self.layers) and name):
+            raise KeyError(key)
+        return getattr(self.layers[int(index)], self.attribute), name
+
+    def __getitem__(self, key):
+        store, name = self._locate(key)
+        return store[name]
+
+    def __setitem__(self, key, value):
+        store, name = self._locate(key)
+        store[name] = value
+
+    def __delitem__(self, key):
+        store, name = self._locate(key)
+        del store[name]
+
+    def __iter__(self):
+        for i, layer in enumerate(self.layers):
+            for name in getattr(layer, self.attribute):
+                yield f"{i}.{name}"
+
+    def __len__(self):
+        return sum(len(getattr(layer, self.attribute)) for layer in self.layers)
+
+    def __repr__(self):
+        return repr(dict(self))

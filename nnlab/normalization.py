@@ -29,12 +29,18 @@ class BatchNorm(Layer):
         Running statistics are updated as Keras does:
         ``running = momentum * running + (1 - momentum) * batch``
         (PyTorch's ``momentum`` is ``1 - momentum`` here). The running variance
-        averages the biased batch variance, the one used for normalizing.
+        averages the biased batch variance, the one used for normalizing, as
+        Keras does (PyTorch averages the unbiased one, m/(m-1) times larger for
+        m values per feature; the difference fades for large batches).
     eps : float > 0
         Added to the variance before the square root.
+    dtype : str or numpy dtype
+        Dtype in which the parameters and buffers are stored.
 
-    Params ``gamma`` (ones) and ``beta`` (zeros); buffers ``running_mean`` (zeros)
-    and ``running_var`` (ones).
+    Params ``gamma`` (ones) and ``beta`` (zeros), shape (F,); buffers
+    ``running_mean`` (zeros) and ``running_var`` (ones), shape (F,).
+    Shapes: x (N, F), (N, F, L) or (N, F, H, W) -> y of the same shape; the
+    statistics of feature f are taken over every axis but axis 1.
 
     Examples
     --------
@@ -47,15 +53,16 @@ class BatchNorm(Layer):
 
     def __init__(self, n_features, momentum=0.9, eps=1e-5, dtype="float64"):
         super().__init__()
-        self.n_features = check_number(n_features, "BatchNorm n_features", low=1, integer=True)
-        self.momentum = check_number(momentum, "BatchNorm momentum", low=0, high=1,
-                                     high_open=True)
-        self.eps = check_number(eps, "BatchNorm eps", low=0, low_open=True)
+        self.n_features = int(check_number(n_features, "BatchNorm n_features", low=1,
+                                           integer=True))
+        self.momentum = float(check_number(momentum, "BatchNorm momentum", low=0, high=1,
+                                           high_open=True))
+        self.eps = float(check_number(eps, "BatchNorm eps", low=0, low_open=True))
         self.dtype = np.dtype(dtype)
-        self.params = {"gamma": np.ones(n_features, self.dtype),
-                       "beta": np.zeros(n_features, self.dtype)}
-        self.buffers = {"running_mean": np.zeros(n_features, self.dtype),
-                        "running_var": np.ones(n_features, self.dtype)}
+        f = self.n_features
+        self.params = {"gamma": np.ones(f, self.dtype), "beta": np.zeros(f, self.dtype)}
+        self.buffers = {"running_mean": np.zeros(f, self.dtype),
+                        "running_var": np.ones(f, self.dtype)}
 
     def _shape(self, x):
         """Axes to average over, and the shape that broadcasts a per-feature vector."""

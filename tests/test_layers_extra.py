@@ -1,0 +1,303 @@
+"""Flatten, Dropout, BatchNorm and Residual: gradients, modes, formulas, views and errors.
+
+Complements tests/test_layers_more.py (shapes, basic statistics, summary and saving).
+"""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nnlab as nl
+from tests.test_conv import grad_error
+
+# --- Flatten -------------------------------------------------------------------------
+
+
+def test_flatten_gradient_config_and_errors():
+    layer = nl.Flatten()
+    x = np.random.default_rng(0).normal(size=(3, 2, 2, 3))
+    assert grad_error(layer, x) < 1e-6
+    assert layer.output_shape((2, 2, 3)) == (12,)
+    assert layer.get_config() == {} and layer.params == {}
+    assert layer.forward(x.astype(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match=r"Flatten\(\) expected a batch \(N, \.\.\.\); got "
+                                         r"shape \(5,\)"):
+        layer.forward(np.zeros(5))
+
+
+# --- Dropout -------------------------------------------------------------------------
+
+
+@given(st.sampled_from([0.1, 0.25, 0.5, 0.8]), st.integers(0, 99))
+def test_dropout_zeroes_a_fraction_rate_and_preserves_the_expectation(rate, seed):
+    x = np.random.default_rng(seed).normal(size=(1, 50))
+    samples = np.stack([nl.Dropout(rate, rng=seed * 1000 + i).forward(np.repeat(x, 400, 0),
+                                                                       training=True)
+                        for i in range(5)])
+    assert abs((samples == 0).mean() - rate) < 0.02
+    kept = samples[samples != 0]
+    np.testing.assert_allclose(np.unique(np.round(kept / np.broadcast_to(
+        x, samples.shape)[samples != 0], 9)), [1 / (1 - rate)])
+    # Inverted dropout keeps E[y] = x, feature by feature (2000 draws each).
+    np.testing.assert_allclose(samples.mean(axis=(0, 1)), x[0],
+                               atol=5 * np.sqrt(rate / (1 - rate) / 2000) * np.abs(x[0]).max())
+
+
+def test_dropout_backward_reuses_the_mask_and_passes_a_gradient_check():
+    layer = nl.Dropout(0.4, rng=0)
+    x = np.random.default_rng(1).normal(size=(4, 5))
+    y = layer.forward(x, training=True)
+    mask = y / x
+    dy = np.random.default_rng(2).normal(size=x.shape)
+    np.testing.assert_allclose(layer.backward(dy), dy * mask)
+    np.testing.assert_allclose(layer.backward(dy), dy * mask)
+
+    def replay():
+        layer.rng = np.random.default_rng(5)
+
+    assert grad_error(layer, x, training=True, before_forward=replay) < 1e-6
+
+
+def test_dropout_is_the_identity_in_evaluation_and_at_rate_zero():
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    layer = nl.Dropout(0.9, rng=0)
+    assert np.array_equal(layer.forward(x), x)
+    dy = np.ones_like(x)
+    assert np.array_equal(layer.backward(dy), dy)
+    assert np.array_equal(nl.Dropout(0.0, rng=0).forward(x, training=True), x)
+    assert layer.output_shape((4,)) == (4,)
+
+
+def test_dropout_seeds_and_generators():
+    x = np.ones((8, 8))
+
+    def mask(rng):
+        return nl.Dropout(0.5, rng=rng).forward(x, training=True)
+
+    assert np.array_equal(mask(7), mask(7))
+    assert np.array_equal(mask(np.random.default_rng(7)), mask(7))
+    assert not np.array_equal(mask(7), mask(8))
+    layer = nl.Dropout(0.5, rng=7)
+    assert not np.array_equal(layer.forward(x, training=True), layer.forward(x, training=True))
+
+
+def test_dropout_float32_and_rate_validation():
+    y = nl.Dropout(0.3, rng=0).forward(np.ones((4, 4), np.float32), training=True)
+    assert y.dtype == np.float32
+    assert set(np.unique(y)) <= {np.float32(0), np.float32(1 / 0.7)}
+    for rate in (-0.1, 1.0, float("nan"), "0.5", None):
+        with pytest.raises(ValueError, match="Dropout rate"):
+            nl.Dropout(rate)
+    assert nl.Dropout.from_config(json.loads(json.dumps(nl.Dropout(0.3).get_config()))).rate == 0.3
+
+
+# --- BatchNorm -----------------------------------------------------------------------
+
+
+def test_batchnorm_running_statistics_follow_the_stated_formula():
+    rng = np.random.default_rng(0)
+    m = 0.8
+    bn = nl.BatchNorm(2, momentum=m)
+    mean, var = np.zeros(2), np.ones(2)
+    for _ in range(3):
+        x = rng.normal(size=(5, 2, 3)) * [[[2.0], [0.5]]] + [[[1.0], [-3.0]]]
+        bn.forward(x, training=True)
+        # running = momentum * running + (1 - momentum) * batch, batch variance biased (ddof 0)
+        mean = m * mean + (1 - m) * x.mean(axis=(0, 2))
+        var = m * var + (1 - m) * x.var(axis=(0, 2))
+    np.testing.assert_allclose(bn.buffers["running_mean"], mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.buffers["running_var"], var, rtol=1e-12)
+    before = {k: v.copy() for k, v in bn.buffers.items()}
+    x = rng.normal(size=(4, 2, 3))
+    y = bn.forward(x)  # evaluation: the running statistics, untouched
+    np.testing.assert_allclose(y, (x - mean[:, None]) / np.sqrt(var[:, None] + 1e-5))
+    for k, v in bn.buffers.items():
+        assert np.array_equal(v, before[k])
+
+
+def test_batchnorm_running_statistics_converge_per_channel_on_images():
+    rng = np.random.default_rng(1)
+    bn = nl.BatchNorm(2, momentum=0.9)
+    mu, sigma = np.array([2.0, -1.0]), np.array([3.0, 0.5])
+    for _ in range(150):
+        bn.forward(rng.normal(size=(16, 2, 4, 4)) * sigma[:, None, None] + mu[:, None, None],
+                   training=True)
+    np.testing.assert_allclose(bn.buffers["running_mean"], mu, atol=0.1)
+    np.testing.assert_allclose(bn.buffers["running_var"], sigma**2, rtol=0.1)
+
+
+@given(st.sampled_from([(5, 3), (4, 3, 2), (3, 3, 2, 2)]), st.booleans(), st.integers(0, 99))
+def test_batchnorm_gradients(shape, training, seed):
+    rng = np.random.default_rng(seed)
+    bn = nl.BatchNorm(3)
+    bn.params["gamma"][:] = rng.normal(size=3)
+    bn.params["beta"][:] = rng.normal(size=3)
+    bn.buffers["running_mean"][:] = rng.normal(size=3)
+    bn.buffers["running_var"][:] = rng.uniform(0.5, 2, size=3)
+    assert grad_error(bn, rng.normal(size=shape) * 3 + 1, training=training) < 1e-6
+
+
+def test_batchnorm_float32_large_inputs_and_errors():
+    bn = nl.BatchNorm(3)
+    x = np.random.default_rng(0).choice([-1e4, 1e4], size=(8, 3, 2)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = bn.forward(x, training=True)
+        dx = bn.backward(np.ones_like(y))
+    assert y.dtype == dx.dtype == np.float32 and np.all(np.isfinite(y))
+    assert bn.buffers["running_mean"].dtype == np.float64
+    before = bn.buffers["running_mean"].copy()
+    with pytest.raises(ValueError, match=r"BatchNorm\(n_features=3.*\(batch, 3, \.\.\.\); got "
+                                         r"shape \(8, 2\)"):
+        bn.forward(np.zeros((8, 2)), training=True)
+    assert np.array_equal(bn.buffers["running_mean"], before)
+    for kwargs, name in (({"momentum": 1.0}, "momentum"), ({"eps": 0.0}, "eps"),
+                         ({"n_features": 0}, "n_features")):
+        with pytest.raises(ValueError, match=f"BatchNorm {name}"):
+            nl.BatchNorm(**{"n_features": 2, **kwargs})
+    config = json.loads(json.dumps(nl.BatchNorm(4, 0.5, 1e-3, dtype="float32").get_config()))
+    clone = nl.BatchNorm.from_config(config)
+    assert (clone.momentum, clone.eps, clone.params["gamma"].dtype) == (0.5, 1e-3, np.float32)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (5, 3, 4), (4, 3, 3, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_against_torch(shape, training):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    m = 0.7
+    bn = nl.BatchNorm(3, momentum=m)
+    bn.params["gamma"][:], bn.params["beta"][:] = rng.normal(size=(2, 3))
+    bn.buffers["running_mean"][:] = rng.normal(size=3)
+    bn.buffers["running_var"][:] = rng.uniform(0.5, 2.0, size=3)
+    run_mean, run_var = (torch.tensor(bn.buffers[k].copy()) for k in ("running_mean",
+                                                                      "running_var"))
+    x = rng.normal(size=shape) * 2 + 1
+    tx, tg, tb = (torch.tensor(a, requires_grad=True)
+                  for a in (x, bn.params["gamma"], bn.params["beta"]))
+    # PyTorch's momentum is the weight of the new batch: 1 - ours.
+    ty = torch.nn.functional.batch_norm(tx, run_mean, run_var, tg, tb, training=training,
+                                        momentum=1 - m, eps=1e-5)
+    dy = rng.normal(size=shape)
+    ty.backward(torch.tensor(dy))
+    old_var = bn.buffers["running_var"].copy()
+    np.testing.assert_allclose(bn.forward(x, training=training), ty.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(bn.backward(dy), tx.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(bn.grads["gamma"], tg.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(bn.grads["beta"], tb.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(bn.buffers["running_mean"], run_mean.numpy(), atol=1e-12)
+    if not training:
+        np.testing.assert_array_equal(bn.buffers["running_var"], old_var)
+        np.testing.assert_array_equal(run_var.numpy(), old_var)
+        return
+    # The one documented difference: PyTorch averages the unbiased batch variance.
+    n = x.size / 3
+    ours = (bn.buffers["running_var"] - m * old_var) / (1 - m)
+    theirs = (run_var.numpy() - m * old_var) / (1 - m)
+    np.testing.assert_allclose(theirs, ours * n / (n - 1), rtol=1e-10)
+
+
+# --- Residual ------------------------------------------------------------------------
+
+
+def test_residual_views_are_live_and_writable():
+    dense, bn = nl.Dense(3, 3, rng=0), nl.BatchNorm(3)
+    block = nl.Residual(dense, bn)
+    assert list(block.params) == ["0.W", "0.b", "1.gamma", "1.beta"]
+    assert list(block.buffers) == ["1.running_mean", "1.running_var"]
+    assert block.params["0.W"] is dense.params["W"] and len(block.params) == 4
+    block.params["0.b"] = np.full(3, 2.0)
+    assert np.array_equal(dense.params["b"], [2.0, 2.0, 2.0])
+    for key in ("2.W", "W", "0.", "x.W", 0):
+        assert key not in block.params
+    block.forward(np.random.default_rng(0).normal(size=(4, 3)), training=True)
+    assert block.buffers["1.running_mean"] is bn.buffers["running_mean"]
+    assert not np.array_equal(bn.buffers["running_mean"], np.zeros(3))
+    block.backward(np.ones((4, 3)))
+    for key, g in block.grads.items():
+        index, name = key.split(".")
+        assert g is block.layers[int(index)].grads[name]
+
+
+def test_nested_residual_keys_and_optimizer_updates_in_place():
+    inner = nl.Dense(2, 2, rng=0)
+    block = nl.Residual(nl.Residual(inner), nl.Activation("tanh"))
+    assert list(block.params) == ["0.0.W", "0.0.b"]
+    x = np.random.default_rng(0).normal(size=(5, 2))
+    block.forward(x)
+    block.backward(np.ones((5, 2)))
+    before = inner.params["W"].copy()
+    nl.optimizers.SGD(0.1).step(list(block.params.values()), list(block.grads.values()))
+    np.testing.assert_allclose(inner.params["W"], before - 0.1 * inner.grads["W"])
+
+
+def test_residual_gradient_through_a_convolutional_block():
+    block = nl.Residual(nl.Conv2D(2, 2, 3, padding=1, rng=0), nl.Activation("tanh"),
+                        nl.Conv2D(2, 2, (1, 3), padding=(0, 1), rng=1))
+    x = np.random.default_rng(0).normal(size=(2, 2, 4, 4))
+    assert block.output_shape((2, 4, 4)) == (2, 4, 4)
+    assert grad_error(block, x) < 1e-6
+
+
+def test_residual_passes_the_training_flag_to_its_block():
+    block = nl.Residual(nl.Dropout(0.5, rng=0))
+    x = np.ones((4, 50))
+    assert np.array_equal(block.forward(x), 2 * x)
+    assert set(np.unique(block.forward(x, training=True))) == {1.0, 3.0}
+
+
+def test_residual_errors_name_both_shapes():
+    block = nl.Residual(nl.Conv2D(1, 2, 3, rng=0))
+    with pytest.raises(ValueError, match=r"from \(2, 1, 5, 5\) to \(2, 2, 3, 3\)"):
+        block.forward(np.zeros((2, 1, 5, 5)))
+    with pytest.raises(ValueError, match=r"maps shape \(1, 5, 5\) to \(2, 3, 3\)"):
+        block.output_shape((1, 5, 5))
+    for args in ((), (nl.Dense(2, 2), "relu")):
+        with pytest.raises(ValueError, match="one or more nnlab layers"):
+            nl.Residual(*args)
+
+
+def test_residual_config_is_nested_and_round_trips():
+    block = nl.Residual(nl.Dense(3, 3, rng=0), nl.Activation("relu"),
+                        nl.Residual(nl.BatchNorm(3, momentum=0.5)))
+    config = json.loads(json.dumps(block.get_config()))
+    assert [item["class"] for item in config["layers"]] == ["Dense", "Activation", "Residual"]
+    assert config["layers"][1]["config"] == {"name": "relu"}
+    assert config["layers"][2]["config"]["layers"][0] == {
+        "class": "BatchNorm",
+        "config": {"n_features": 3, "momentum": 0.5, "eps": 1e-5, "dtype": "float64"}}
+    clone = nl.Residual.from_config(config)
+    assert clone.get_config() == block.get_config()
+    for key, value in block.params.items():
+        clone.params[key] = value.copy()
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(clone.forward(x), block.forward(x))
+    with pytest.raises(ValueError, match="unknown layer class 'Nope'"):
+        nl.Residual.from_config({"layers": [{"class": "Nope", "config": {}}]})
+
+
+# --- all of them in one trained network ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_cnn_with_batchnorm_residual_and_dropout_learns_digits():
+    X, y = nl.datasets.load_digits(as_images=True)
+    Xtr, Xte, ytr, yte = nl.datasets.train_test_split(X / 16.0, y, 0.25, seed=0, stratify=True)
+    inner_bn = nl.BatchNorm(8)
+    model = nl.Sequential([
+        nl.Conv2D(1, 8, 3, padding=1, rng=0), nl.BatchNorm(8), nl.Activation("relu"),
+        nl.Residual(nl.Conv2D(8, 8, 3, padding=1, rng=1), inner_bn, nl.Activation("relu")),
+        nl.MaxPool2D(2), nl.Flatten(), nl.Dropout(0.2, rng=0), nl.Dense(128, 10, rng=2)])
+    model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True),
+                  nl.optimizers.Adam(0.01), ["accuracy"])
+    history = model.fit(Xtr, ytr, epochs=8, batch_size=32, validation_data=(Xte, yte), seed=0)
+    assert history.history["val_accuracy"][-1] > 0.93
+    # The optimizer trained the block's own arrays and fit updated its running statistics;
+    # evaluation mode (no dropout, running statistics) makes predictions repeatable.
+    assert not np.allclose(inner_bn.params["gamma"], 1.0)
+    assert not np.allclose(inner_bn.buffers["running_var"], 1.0)
+    assert np.array_equal(model.predict(Xte[:20]), model.predict(Xte[:20]))
