@@ -133,8 +133,8 @@ class Dense(Layer):
 
     def __init__(self, n_in, n_out, init="glorot_uniform", rng=None, dtype="float64"):
         super().__init__()
-        self.n_in = check_number(n_in, "Dense n_in", low=1, integer=True)
-        self.n_out = check_number(n_out, "Dense n_out", low=1, integer=True)
+        self.n_in = int(check_number(n_in, "Dense n_in", low=1, integer=True))
+        self.n_out = int(check_number(n_out, "Dense n_out", low=1, integer=True))
         self.init = init
         self.dtype = np.dtype(dtype)
         initializer = initializers.get(init)

@@ -169,3 +169,10 @@ def test_dense_seeded_initialisation_is_reproducible():
     a, b = Dense(5, 4, rng=3), Dense(5, 4, rng=3)
     np.testing.assert_array_equal(a.params["W"], b.params["W"])
     assert not np.array_equal(a.params["W"], Dense(5, 4, rng=4).params["W"])
+
+
+def test_numpy_integer_sizes_give_a_json_config():
+    import json
+
+    layer = nl.Dense(np.int64(3), np.int64(2))
+    assert json.loads(json.dumps(layer.get_config()))["n_in"] == 3
