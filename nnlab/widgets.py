@@ -11,7 +11,9 @@ without a browser:
 Setting a control's ``.value`` recomputes and redraws at once. The figure is
 shown as a PNG in an ``ipywidgets.Image``, and problems (a diverging learning
 rate, exploding activations) appear as a warning line in the explorer, never
-as an exception.
+as an exception. Each explorer also knows its static version for the
+published book (``Explorer.static_html``; see ``nnlab.static``): which
+controls it offers there and at which values is its ``spec``.
 
 Examples
 --------
@@ -21,81 +23,19 @@ Examples
 True
 """
 
-import html
-
 import ipywidgets as W
 import numpy as np
 
 from nnlab import activations, explore, initializers, plot, surfaces
 from nnlab import explorer_figures as figures
-from nnlab.losses import BinaryCrossEntropy
-from nnlab.optimizers import get as get_optimizer
+from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider, warning_html
+from nnlab.playground import Session
+from nnlab.static import Spec
 
-LAYOUT = W.Layout(width="360px")
-LIVE_NOTE = ("These controls are live in a running notebook (JupyterLab: <code>make lab</code>); "
-             "on the static website they show the state stored when the chapter was run.")
-STYLE = {"description_width": "120px"}
-
-
-def _slider(value, low, high, step, description, log=False, integer=False, continuous=True):
-    """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales)."""
-    common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
-              "continuous_update": continuous}
-    if log:
-        return W.FloatLogSlider(base=10, min=np.log10(low), max=np.log10(high), step=step,
-                                readout_format=".3g", **common)
-    kind = W.IntSlider if integer else W.FloatSlider
-    return kind(min=low, max=high, step=step, **common)
-
-
-def _dropdown(value, options, description):
-    return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
-                      style=STYLE)
-
-
-class Explorer(W.VBox):
-    """Controls, a figure and a line of numbers, kept in sync.
-
-    ``compute(**values)`` returns the state, ``draw(state)`` the figure and
-    ``describe(state)`` the HTML line of key numbers.
-    """
-
-    def __init__(self, controls, compute, draw, describe, note=""):
-        self.controls = controls
-        self._compute, self._draw, self._describe = compute, draw, describe
-        self.state, self.figure = {}, None
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.numbers = W.HTML()
-        self.warning = W.HTML()
-        parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning,
-                 W.HTML(f"<small>{note} {LIVE_NOTE}</small>".strip())]
-        super().__init__(parts)
-        for control in controls.values():
-            control.observe(self._changed, names="value")
-        self.update()
-
-    def _changed(self, change):
-        self.update()
-
-    def values(self):
-        return {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
-
-    def update(self):
-        """Recompute the state from the controls and redraw."""
-        try:
-            with np.errstate(all="ignore"):
-                self.state = self._compute(**self.values())
-                self.figure = self._draw(self.state)
-        except (ValueError, FloatingPointError, OverflowError) as exc:
-            self.warning.value = _warning(str(exc))
-            return
-        self.image.value = plot.to_png(self.figure)
-        self.numbers.value = self._describe(self.state)
-        self.warning.value = _warning(self.state.get("warning", ""))
-
-
-def _warning(text):
-    return f'<span style="color:#c44e52">&#9888; {html.escape(text)}</span>' if text else ""
+__all__ = ["STATIC_ENV", "Explorer", "Playground", "activation_explorer", "backprop_explorer",
+           "forward_explorer", "gradient_flow_explorer", "initialization_explorer",
+           "kernel_explorer", "learning_rate_explorer", "loss_explorer", "optimizer_race",
+           "perceptron_explorer", "playground"]
 
 
 def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
@@ -106,18 +46,24 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     >>> perceptron_explorer().state["errors"]
     0
     """
-    controls = {"w1": _slider(w1, -3, 3, 0.1, "w1"), "w2": _slider(w2, -3, 3, 0.1, "w2"),
-                "bias": _slider(bias, -3, 3, 0.1, "bias w0"),
-                "gate": _dropdown(gate, list(explore.GATES), "gate")}
+    controls = {"w1": slider(w1, -3, 3, 0.1, "w1"), "w2": slider(w2, -3, 3, 0.1, "w2"),
+                "bias": slider(bias, -3, 3, 0.1, "bias w0"),
+                "gate": dropdown(gate, list(explore.GATES), "gate")}
 
     def describe(s):
         rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{t}</td><td>{p}</td></tr>"
                        for (a, b), t, p in zip(s["inputs"], s["targets"], s["predictions"],
                                                strict=True))
         return ("<table><tr><th>x1</th><th>x2</th><th>target</th><th>output</th></tr>"
-                f"{rows}</table><b>errors: {s['errors']}</b>")
+                f"{rows}</table><b>errors: {s['errors']}</b> &nbsp; decision line: "
+                f"{s['w1']:g}&middot;x1 + {s['w2']:g}&middot;x2 + ({s['bias']:g}) = 0")
 
-    return Explorer(controls, explore.perceptron, figures.perceptron, describe)
+    # Weights -1, 0, 1 and biases between the lattice points: every line that splits the four
+    # inputs differently, so every gate but XOR can be solved in the static page too.
+    spec = Spec({"gate": list(explore.GATES), "w1": [-1.0, 0.0, 1.0], "w2": [-1.0, 0.0, 1.0],
+                 "bias": [-1.5, -0.5, 0.5, 1.5]}, grid=("gate", "w1", "w2", "bias"))
+    return Explorer(controls, explore.perceptron, figures.perceptron, describe,
+                    name="perceptron_explorer", spec=spec)
 
 
 def forward_explorer(**weights):
@@ -129,12 +75,14 @@ def forward_explorer(**weights):
     0.5694
     """
     defaults = explore.forward()["w1"]
-    controls = {f"w{j}{k}": _slider(weights.get(f"w{j}{k}", defaults[j][k]), -3, 3, 0.1,
+    controls = {f"w{j}{k}": slider(weights.get(f"w{j}{k}", defaults[j][k]), -3, 3, 0.1,
                                     f"w1_{j}{k}") for j in range(2) for k in range(2)}
+    spec = Spec({name: [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0] for name in controls})
     return Explorer(controls, explore.forward, figures.forward,
                     lambda s: f"hidden activations: {s['hidden'][0]:.4f}, {s['hidden'][1]:.4f}"
                               f" &nbsp; output y&#770; = {s['output']:.4f}"
-                              f" &nbsp; loss (y = 1): {s['loss']:.4f}")
+                              f" &nbsp; loss (y = 1): {s['loss']:.4f}",
+                    name="forward_explorer", spec=spec)
 
 
 def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
@@ -145,16 +93,21 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
     >>> activation_explorer("relu").state["name"]
     'relu'
     """
-    controls = {"name": _dropdown(name, list(activations.NAMES), "activation"),
-                "weight": _slider(weight, -5, 5, 0.1, "weight w"),
-                "bias": _slider(bias, -5, 5, 0.1, "bias b")}
+    controls = {"name": dropdown(name, list(activations.NAMES), "activation"),
+                "weight": slider(weight, -5, 5, 0.1, "weight w"),
+                "bias": slider(bias, -5, 5, 0.1, "bias b")}
 
     def describe(s):
         i = len(s["x"]) // 2
         return (f"at x = 0: output {s['output'][i]:.4f}, slope {s['derivative'][i]:.4f}; "
                 f"output range [{min(s['output']):.3g}, {max(s['output']):.3g}]")
 
-    return Explorer(controls, explore.activation, figures.activation, describe)
+    spec = Spec({"name": ["linear", "step", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
+                          "softplus"],
+                 "weight": [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 4.0],
+                 "bias": [-3.0, -1.5, 0.0, 1.5, 3.0]}, grid=("name",))
+    return Explorer(controls, explore.activation, figures.activation, describe,
+                    name="activation_explorer", spec=spec)
 
 
 def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh"):
@@ -165,14 +118,18 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     >>> len(initialization_explorer(depth=4).state["stds"])
     4
     """
-    controls = {"scheme": _dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
+    controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
                                     "scheme"),
-                "scale": _slider(scale, 0.1, 10, 0.05, "std x", log=True, continuous=False),
-                "depth": _slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
-                "activation": _dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],
+                "scale": slider(scale, 0.1, 10, 0.05, "std x", log=True, continuous=False),
+                "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
+                "activation": dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],
                                         "activation")}
+    spec = Spec({"scheme": list(controls["scheme"].options), "depth": [2, 6, 12],
+                 "scale": [0.5, 1.0, 2.0], "activation": ["tanh", "sigmoid", "relu"]},
+                grid=("scheme",))
     return Explorer(controls, explore.initialization, figures.initialization,
-                    lambda s: "std per layer: " + ", ".join(f"{v:.3g}" for v in s["stds"]))
+                    lambda s: "std per layer: " + ", ".join(f"{v:.3g}" for v in s["stds"]),
+                    name="initialization_explorer", spec=spec)
 
 
 def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
@@ -183,9 +140,9 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     >>> round(loss_explorer(prediction=0.5).state["loss"], 4)
     0.6931
     """
-    controls = {"loss": _dropdown(loss, list(explore.LOSSES), "loss"),
-                "prediction": _slider(prediction, -3, 3, 0.01, "prediction"),
-                "positive": _dropdown(positive, [("1 (positive)", True),
+    controls = {"loss": dropdown(loss, list(explore.LOSSES), "loss"),
+                "prediction": slider(prediction, -3, 3, 0.01, "prediction"),
+                "positive": dropdown(positive, [("1 (positive)", True),
                                                  ("0 or -1 (negative)", False)], "true label")}
 
     def compute(loss, prediction, positive):
@@ -195,7 +152,11 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     return Explorer(controls, compute, figures.loss,
                     lambda s: f"prediction {s['prediction']:.3f}, label {s['label']}: "
                               f"loss {s['loss']:.4f}, gradient {s['gradient']:.4f}",
-                    note="Cross-entropy clips the prediction to a probability in (0, 1).")
+                    note="Cross-entropy clips the prediction to a probability in (0, 1).",
+                    name="loss_explorer", spec=Spec(
+                        {"loss": list(explore.LOSSES), "positive": [True, False],
+                         "prediction": [-2.0, -1.0, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 2.0]},
+                        grid=("loss", "positive", "prediction")))
 
 
 def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
@@ -206,13 +167,16 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     >>> learning_rate_explorer(lr=5.0).state["diverged"]
     True
     """
-    controls = {"lr": _slider(lr, 1e-3, 10, 0.05, "learning rate", log=True),
-                "steps": _slider(steps, 1, 100, 1, "steps", integer=True),
-                "start": _slider(start, -6, 6, 0.5, "start (w = b)"),
-                "batch_size": _dropdown(batch_size, [1, 10, 50, 200], "batch size")}
+    controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True),
+                "steps": slider(steps, 1, 100, 1, "steps", integer=True),
+                "start": slider(start, -6, 6, 0.5, "start (w = b)"),
+                "batch_size": dropdown(batch_size, [1, 10, 50, 200], "batch size")}
     return Explorer(controls, explore.learning_rate, figures.learning_rate,
                     lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
-                              f"steps" + (" (diverged)" if s["diverged"] else ""))
+                              f"steps" + (" (diverged)" if s["diverged"] else ""),
+                    name="learning_rate_explorer", spec=Spec(
+                        {"lr": [0.003, 0.03, 0.1, 0.3, 0.9, 1.1, 2.0],
+                         "batch_size": [1, 10, 200]}, grid=("lr", "batch_size")))
 
 
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
@@ -226,14 +190,17 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     controls = {"names": W.SelectMultiple(value=tuple(names), options=surfaces.OPTIMIZERS,
                                           description="optimizers", rows=6, layout=LAYOUT,
                                           style=STYLE),
-                "lr": _slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True),
-                "surface": _dropdown(surface, list(surfaces.NAMES), "surface"),
-                "steps": _slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}
+                "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True),
+                "surface": dropdown(surface, list(surfaces.NAMES), "surface"),
+                "steps": slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}
     return Explorer(controls, explore.optimizer_race, figures.optimizer_race,
                     lambda s: "value reached: " + ", ".join(
                         f"{k} {v:.3g}" for k, v in s["final"].items()),
                     note="Adaptive methods use the slider's rate times a fixed factor "
-                         "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.")
+                         "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.",
+                    name="optimizer_race", spec=Spec(
+                        {"lr": [1e-3, 3e-3, 0.01, 0.03, 0.1],
+                         "surface": list(surfaces.NAMES)}, grid=("lr", "surface")))
 
 
 def backprop_explorer(weight="w2_00", value=None):
@@ -245,15 +212,18 @@ def backprop_explorer(weight="w2_00", value=None):
     -0.11086
     """
     start = explore.backprop(weight, value)["value"]
-    controls = {"weight": _dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
-                "value": _slider(start, -3, 3, 0.05, "its value")}
+    controls = {"weight": dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
+                "value": slider(start, -3, 3, 0.05, "its value")}
 
     def describe(s):
         chain = " &times; ".join(f"{k} = {v:.4f}" for k, v in s["factors"].items())
         return (f"dC/d{s['weight']} = {chain} = <b>{s['product']:.5f}</b> "
                 f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
 
-    return Explorer(controls, explore.backprop, figures.backprop, describe)
+    spec = Spec({"weight": list(explore.BACKPROP_WEIGHTS),
+                 "value": [v / 2 for v in range(-6, 7)]}, grid=("weight", "value"))
+    return Explorer(controls, explore.backprop, figures.backprop, describe,
+                    name="backprop_explorer", spec=spec)
 
 
 def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=False,
@@ -265,15 +235,20 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
     >>> gradient_flow_explorer(depth=30).state["warning"].startswith("Vanishing")
     True
     """
-    controls = {"depth": _slider(depth, 1, 30, 1, "depth", integer=True, continuous=False),
-                "activation": _dropdown(activation, ["sigmoid", "tanh", "relu", "elu"],
+    controls = {"depth": slider(depth, 1, 30, 1, "depth", integer=True, continuous=False),
+                "activation": dropdown(activation, ["sigmoid", "tanh", "relu", "elu"],
                                         "activation"),
-                "init_scale": _slider(init_scale, 0.1, 10, 0.05, "init scale", log=True,
+                "init_scale": slider(init_scale, 0.1, 10, 0.05, "init scale", log=True,
                                       continuous=False),
                 "batchnorm": W.Checkbox(value=batchnorm, description="batch norm"),
                 "residual": W.Checkbox(value=residual, description="residual")}
     return Explorer(controls, explore.gradient_flow, figures.gradient_flow,
-                    lambda s: f"first / last layer gradient: {s['ratio']:.3g}")
+                    lambda s: f"first / last layer gradient: {s['ratio']:.3g}",
+                    name="gradient_flow_explorer", spec=Spec(
+                        {"activation": list(controls["activation"].options),
+                         "depth": [2, 5, 10, 20, 30], "init_scale": [0.25, 0.5, 1.0, 2.0, 4.0],
+                         "batchnorm": [False, True], "residual": [False, True]},
+                        grid=("activation",)))
 
 
 def kernel_explorer(preset="vertical edges", digit=0):
@@ -284,18 +259,25 @@ def kernel_explorer(preset="vertical edges", digit=0):
     >>> kernel_explorer(preset="blur").state["kernel"][1][1] == 1 / 9
     True
     """
-    controls = {"preset": _dropdown(preset, list(explore.KERNELS), "preset"),
-                "digit": _slider(digit, 0, 99, 1, "digit #", integer=True)}
-    cells = {f"k{i}{j}": _slider(explore.KERNELS[preset][i][j], -5, 5, 0.1, f"k[{i},{j}]")
+    controls = {"preset": dropdown(preset, list(explore.KERNELS), "preset"),
+                "digit": slider(digit, 0, 99, 1, "digit #", integer=True)}
+    cells = {f"k{i}{j}": slider(explore.KERNELS[preset][i][j], -10, 10, 0.1, f"k[{i},{j}]")
              for i in range(3) for j in range(3)}
     controls.update(cells)
 
     def compute(preset, digit, **k):
         return explore.kernel([[k[f"k{i}{j}"] for j in range(3)] for i in range(3)], digit)
 
+    def with_preset(values):
+        kernel = explore.KERNELS[values["preset"]]
+        return {**values, **{f"k{i}{j}": kernel[i][j] for i in range(3) for j in range(3)}}
+
     explorer = Explorer(controls, compute, figures.kernel,
                         lambda s: f"feature map range [{s['feature_map'].min():.2f}, "
-                                  f"{s['feature_map'].max():.2f}]")
+                                  f"{s['feature_map'].max():.2f}]",
+                        name="kernel_explorer", complete=with_preset,
+                        spec=Spec({"preset": list(explore.KERNELS), "digit": list(range(10))},
+                                  grid=("preset",)))
 
     def load_preset(change):
         # Set the nine sliders without nine redraws, then redraw once.
@@ -314,109 +296,109 @@ class Playground(Explorer):
     """Train a small network on a 2-D problem, TensorFlow-Playground style.
 
     ``train(epochs)``, ``step()`` (one mini-batch) and ``reset()`` work without a browser;
-    the Train / Step / Reset buttons call them.
+    the Train / Step / Reset buttons call them. Changing a control starts a new
+    ``nnlab.playground.Session`` (epoch 0). The static page shows each data set and
+    activation after ``STATIC_EPOCHS`` epochs of training.
     """
 
     TRAIN_EPOCHS = 20
+    STATIC_EPOCHS = 100
 
     def __init__(self, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
                  activation="tanh", lr=0.03, batch_size=16, l2=0.0, optimizer="adam", seed=0):
         self.seed = seed
         controls = {
-            "dataset": _dropdown(dataset, list(explore.PLAYGROUND_DATA), "data set"),
-            "noise": _slider(noise, 0, 0.5, 0.05, "noise", continuous=False),
-            "train_ratio": _slider(train_ratio, 0.1, 0.9, 0.1, "train ratio", continuous=False),
-            "hidden_layers": _slider(hidden_layers, 0, 4, 1, "hidden layers", integer=True,
+            "dataset": dropdown(dataset, list(explore.PLAYGROUND_DATA), "data set"),
+            "noise": slider(noise, 0, 0.5, 0.05, "noise", continuous=False),
+            "train_ratio": slider(train_ratio, 0.1, 0.9, 0.1, "train ratio", continuous=False),
+            "hidden_layers": slider(hidden_layers, 0, 4, 1, "hidden layers", integer=True,
                                      continuous=False),
-            "units": _slider(units, 1, 16, 1, "units per layer", integer=True,
+            "units": slider(units, 1, 16, 1, "units per layer", integer=True,
                              continuous=False),
-            "activation": _dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
+            "activation": dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
                                     "activation"),
-            "lr": _slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False),
-            "batch_size": _dropdown(batch_size, [1, 4, 16, 64], "batch size"),
-            "l2": _slider(max(l2, 1e-5), 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
+            "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False),
+            "batch_size": dropdown(batch_size, [1, 4, 16, 64], "batch size"),
+            "l2": slider(max(l2, 1e-5), 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
                           continuous=False),
-            "optimizer": _dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],
+            "optimizer": dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],
                                    "optimizer"),
         }
         self.buttons = {name: W.Button(description=name) for name in ("Train", "Step", "Reset")}
         self.buttons["Train"].on_click(lambda _: self.train(self.TRAIN_EPOCHS))
         self.buttons["Step"].on_click(lambda _: self.step())
         self.buttons["Reset"].on_click(lambda _: self.reset())
-        super().__init__(controls, self._compute_state, self._draw_state,
-                         lambda s: f"epoch {s['epoch']}: train loss {s['train_loss']:.4f}, "
-                                   f"test loss {s['test_loss']:.4f}, "
-                                   f"test accuracy {s['test_accuracy']:.3f}")
+        spec = Spec({"dataset": list(explore.PLAYGROUND_DATA),
+                     "activation": list(controls["activation"].options)},
+                    grid=("dataset", "activation"))
+        super().__init__(controls, self._new_session, self._draw_session, _playground_numbers,
+                         name="playground", spec=spec,
+                         note=f"The static page shows each network after {self.STATIC_EPOCHS} "
+                              "epochs of training.")
         self.children = (*self.children[:1], W.HBox(list(self.buttons.values())),
                          *self.children[1:])
 
-    def _compute_state(self, **values):
-        self._values = values
-        self.reset(redraw=False)
-        return self._summary()
+    def _new_session(self, **values):
+        self.session = Session(seed=self.seed, **values)
+        return self.session.summary()
 
-    def reset(self, redraw=True):
+    def _draw_session(self, state, session=None):
+        session = session or self.session
+        return figures.playground(session.model, session.data, session.history)
+
+    @property
+    def model(self):
+        return self.session.model
+
+    @property
+    def data(self):
+        return self.session.data
+
+    @property
+    def epoch(self):
+        return self.session.epoch
+
+    @property
+    def history(self):
+        return self.session.history
+
+    def reset(self):
         """A fresh network and data set from the current controls; epoch 0."""
-        v = self._values
-        self.data = explore.playground_data(v["dataset"], v["noise"], v["train_ratio"],
-                                            seed=self.seed)
-        self.model = explore.playground_model(v["hidden_layers"], v["units"], v["activation"],
-                                              seed=self.seed)
-        self.model.compile(BinaryCrossEntropy(from_logits=True),
-                           get_optimizer(v["optimizer"], lr=v["lr"], weight_decay=v["l2"]),
-                           metrics=["accuracy"])
-        self.epoch, self.history = 0, {"loss": [], "test_loss": []}
-        self.rng = np.random.default_rng(self.seed)
-        self._record()
-        if redraw:
-            self.state = self._summary()
-            self._show()
+        self.update()
+        return self
 
     def train(self, epochs=TRAIN_EPOCHS):
         """Train for ``epochs`` more epochs (in one chunk) and redraw."""
-        X, Xt, y, yt = self.data
-        with np.errstate(all="ignore"):
-            h = self.model.fit(X, y, epochs=epochs, batch_size=self._values["batch_size"],
-                               validation_data=(Xt, yt), seed=self.rng)
-        self.epoch += len(h.history["loss"])
-        self.history["loss"] += h.history["loss"]
-        self.history["test_loss"] += h.history["val_loss"]
-        self.state = self._summary()
-        self._show(diverged=self.model.stop_reason)
+        self.session.train(epochs)
+        self._show()
         return self
 
     def step(self):
         """One mini-batch update, and redraw."""
-        X, _, y, _ = self.data
-        idx = self.rng.choice(len(X), size=min(self._values["batch_size"], len(X)),
-                              replace=False)
-        self.model.train_step(X[idx], y[idx, None].astype(float))
-        self._record()
+        self.session.step()
         self._show()
         return self
 
-    def _record(self):
-        """Append the current train and test loss to the curves."""
-        X, Xt, y, yt = self.data
-        self.history["loss"].append(self.model.evaluate(X, y)[0])
-        self.history["test_loss"].append(self.model.evaluate(Xt, yt)[0])
-        self.state = self._summary()
-
-    def _summary(self):
-        X, Xt, y, yt = self.data
-        train_loss, _ = self.model.evaluate(X, y)
-        test_loss, test_accuracy = self.model.evaluate(Xt, yt)
-        return {"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
-                "test_accuracy": test_accuracy, "history": self.history, **self._values}
-
-    def _draw_state(self, state):
-        return figures.playground(self.model, self.data, self.history)
-
-    def _show(self, diverged=None):
-        self.figure = self._draw_state(self.state)
+    def _show(self):
+        self.state = self.session.summary()
+        self.figure = self._draw_session(self.state)
         self.image.value = plot.to_png(self.figure)
         self.numbers.value = self._describe(self.state)
-        self.warning.value = _warning(f"Training diverged: {diverged}." if diverged else "")
+        diverged = self.session.stop_reason
+        self.warning.value = warning_html(f"Training diverged: {diverged}." if diverged else "")
+
+    def static_frame(self, values):
+        """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
+        session = Session(seed=self.seed, **values).train(self.STATIC_EPOCHS)
+        state = session.summary()
+        diverged = session.stop_reason
+        return (state, self._draw_session(state, session), _playground_numbers(state),
+                f"Training diverged: {diverged}." if diverged else "")
+
+
+def _playground_numbers(s):
+    return (f"epoch {s['epoch']}: train loss {s['train_loss']:.4f}, "
+            f"test loss {s['test_loss']:.4f}, test accuracy {s['test_accuracy']:.3f}")
 
 
 def playground(**settings):

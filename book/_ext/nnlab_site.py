@@ -46,7 +46,9 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
         return
     seen, unique = set(), []
     for script in scripts:
-        key = (str(script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
+        # The same inline script arrives once with filename None and once with "".
+        name = getattr(script, "filename", script) or ""
+        key = (str(name), tuple(sorted(getattr(script, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
             unique.append(script)

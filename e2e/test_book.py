@@ -1,0 +1,119 @@
+"""The built book in Chromium with no network: pages, maths, static explorers."""
+
+import re
+
+import pytest
+
+from .conftest import SHOTS, SITE
+
+PAGES = sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
+               if not {"_static", "_sources", "_images"} & set(p.parts))
+EXPLORER_PAGES = sorted(p for p in PAGES
+                        if 'class="nnlab-static"' in (SITE / p).read_text(encoding="utf-8"))
+
+
+def shot_name(page):
+    return page.replace("/", "_").removesuffix(".html")
+
+
+def load(visit, book_url, page):
+    v = visit(book_url)
+    v.page.goto(book_url + page, wait_until="load")
+    if 'class="math' in (SITE / page).read_text(encoding="utf-8"):
+        # MathJax typesets after load; wait for its promise before looking.
+        v.page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        v.page.evaluate("MathJax.startup.promise")
+    v.page.wait_for_load_state("networkidle")
+    return v
+
+
+def test_the_book_has_its_pages():
+    assert "index.html" in PAGES and len([p for p in PAGES if p.startswith("book/")]) >= 16
+    assert len(EXPLORER_PAGES) == 11
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_offline_without_errors(visit, book_url, page):
+    v = load(visit, book_url, page)
+    v.page.screenshot(path=SHOTS / f"{shot_name(page)}.png", full_page=True)
+    assert v.outside == [], f"requests leaving the site: {v.outside}"
+    assert v.failed == [], f"failed requests: {v.failed}"
+    assert v.errors == [], f"console errors: {v.errors}"
+    source = (SITE / page).read_text(encoding="utf-8")
+    if 'class="math' in source:
+        assert v.page.locator("mjx-container").count() > 0, "maths not typeset"
+        assert v.page.locator("mjx-merror").count() == 0, "MathJax reported an error"
+
+
+@pytest.mark.parametrize("page", EXPLORER_PAGES)
+def test_every_static_control_moves_the_figure_and_numbers(visit, book_url, page):
+    v = load(visit, book_url, page)
+    problems = []
+    for root in v.page.locator(".nnlab-static").all():
+        name = root.get_attribute("data-explorer")
+        image, numbers = root.locator("img"), root.locator(".nnlab-static-numbers")
+        controls = root.locator("input[type=range], select").all()
+        assert controls and image.count() == 1, name
+        root.scroll_into_view_if_needed()
+        root.screenshot(path=SHOTS / f"static-{name}-before.png")
+        for number, control in enumerate(controls):
+            # Each control moves from the stored settings, then moves back.
+            before = image.get_attribute("src"), numbers.inner_text()
+            label = control.get_attribute("name")
+            assert control.is_visible(), f"{name}.{label} hidden"
+            undo = move(v.page, control)
+            after = image.get_attribute("src"), numbers.inner_text()
+            if after[0] == before[0]:
+                problems.append(f"{name}.{label}: the figure did not change")
+            if after[1] == before[1]:
+                problems.append(f"{name}.{label}: the numbers did not change")
+            readout = control.locator("xpath=..").locator("output")
+            if readout.count():
+                shown = control.evaluate("e => JSON.parse(e.dataset.labels)[e.value]")
+                if readout.inner_text() != shown:
+                    problems.append(f"{name}.{label}: the readout says {readout.inner_text()}")
+            if number == 0:
+                root.screenshot(path=SHOTS / f"static-{name}-after.png")
+            undo()
+            if (image.get_attribute("src"), numbers.inner_text()) != before:
+                problems.append(f"{name}.{label}: moving back did not restore the frame")
+    assert problems == []
+    assert v.errors == [] and v.outside == [] and v.failed == []
+
+
+def move(page, control):
+    """Move a control to a neighbouring value, as a reader would; returns how to move back."""
+    if control.evaluate("e => e.tagName") == "SELECT":
+        chosen = control.input_value()
+        count = control.locator("option").count()
+        control.select_option(str((int(chosen) + 1) % count))
+        return lambda: control.select_option(chosen)
+    # The keyboard, as a reader without a mouse would: one step up, or down at the top.
+    keys = ("ArrowLeft", "ArrowRight")
+    if control.input_value() != control.get_attribute("max"):
+        keys = keys[::-1]
+    control.focus()
+    page.keyboard.press(keys[0])
+
+    def undo():
+        control.focus()
+        page.keyboard.press(keys[1])
+
+    return undo
+
+
+def test_static_explorer_fits_a_narrow_screen(visit, book_url):
+    v = visit(book_url, viewport={"width": 380, "height": 800})
+    v.page.goto(book_url + "book/02_perceptron.html", wait_until="load")
+    root = v.page.locator(".nnlab-static").first
+    root.scroll_into_view_if_needed()
+    box, image = root.bounding_box(), root.locator("img").bounding_box()
+    assert image["width"] <= box["width"] + 1
+    assert root.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+    root.screenshot(path=SHOTS / "static-perceptron_explorer-narrow.png")
+
+
+def test_each_page_says_how_to_make_the_explorers_live(visit, book_url):
+    for page in EXPLORER_PAGES:
+        text = (SITE / page).read_text(encoding="utf-8")
+        assert re.search(r"make lab", text) and "launch button" in text, page

@@ -1,0 +1,127 @@
+"""The live explorers in a real browser: the Voila app (``make app``) and JupyterLab."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import BIN, ROOT, SHOTS, free_port, serve
+
+WAIT = 90_000  # ms: a kernel starts and runs an explorer
+# Voila's page template links Font Awesome from a CDN; the explorers use no icons, so the app
+# works offline without it. Those two stylesheets are blocked like every outside request.
+VOILA_ICONS = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("app")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_app.py"), str(folder)],
+                   check=True, capture_output=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with serve([str(BIN / "voila"), str(folder), "--no-browser", "--Voila.ip=127.0.0.1",
+                f"--port={port}"], url):
+        yield url
+
+
+def open_explorer(visit, app_url, notebook, ready_text):
+    v = visit(app_url, tolerate=VOILA_ICONS)
+    v.page.goto(f"{app_url}voila/render/{notebook}", wait_until="load", timeout=WAIT)
+    v.page.get_by_text(re.compile(ready_text)).first.wait_for(timeout=WAIT)
+    return v
+
+
+def slider(page, label):
+    """The handle of the ipywidgets slider whose description is ``label``."""
+    row = page.locator(".widget-slider").filter(has=page.locator("label", has_text=label))
+    return row.locator(".noUi-handle").first
+
+
+def numbers_and_image(page, pattern):
+    text = page.locator(".widget-html-content").filter(has_text=re.compile(pattern)).first
+    return text.inner_text(), page.locator(".widget-image").first.get_attribute("src")
+
+
+def press(page, handle, key, times, pattern, before):
+    """Press ``key`` on a slider's handle; wait until the numbers change and then settle."""
+    handle.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    page.wait_for_function(
+        """([pattern, before]) => [...document.querySelectorAll('.widget-html-content')]
+             .some(e => new RegExp(pattern).test(e.innerText) && e.innerText !== before)""",
+        arg=[pattern, before], timeout=WAIT)
+    # Each key press is one update in the kernel; the last one arrives last.
+    numbers = page.locator(".widget-html-content").filter(has_text=re.compile(pattern)).first
+    shown = None
+    while shown != numbers.inner_text():
+        shown = numbers.inner_text()
+        page.wait_for_timeout(1500)
+
+
+def test_voila_perceptron_slider_moves_the_line(visit, app_url):
+    v = open_explorer(visit, app_url, "02_perceptron_explorer.ipynb", "decision line")
+    text, image = numbers_and_image(v.page, "decision line")
+    assert "errors: 0" in text and "(-1.5)" in text
+    press(v.page, slider(v.page, "bias w0"), "ArrowRight", 10, "decision line", text)
+    after, new_image = numbers_and_image(v.page, "decision line")
+    assert "(-0.5)" in after and "errors: 2" in after and new_image != image
+    v.page.screenshot(path=SHOTS / "voila-perceptron_explorer.png", full_page=True)
+    assert v.outside == [] and v.errors == []
+
+
+def test_voila_learning_rate_slider_changes_the_descent(visit, app_url):
+    v = open_explorer(visit, app_url, "07_learning_rate_explorer.ipynb", "final loss")
+    text, image = numbers_and_image(v.page, "final loss")
+    press(v.page, slider(v.page, "learning rate"), "ArrowLeft", 5, "final loss", text)
+    after, new_image = numbers_and_image(v.page, "final loss")
+    loss = float(re.search(r"final loss ([\d.e+-]+)", text).group(1))
+    smaller_rate_loss = float(re.search(r"final loss ([\d.e+-]+)", after).group(1))
+    assert smaller_rate_loss > loss and new_image != image  # a timid rate gets less far
+    v.page.screenshot(path=SHOTS / "voila-learning_rate_explorer.png", full_page=True)
+    assert v.outside == [] and v.errors == []
+
+
+def test_voila_playground_trains(visit, app_url):
+    v = open_explorer(visit, app_url, "01_playground.ipynb", "epoch 0:")
+    text, image = numbers_and_image(v.page, "epoch")
+    v.page.get_by_role("button", name="Train").click()
+    v.page.get_by_text(re.compile("epoch 20:")).wait_for(timeout=WAIT)
+    after, new_image = numbers_and_image(v.page, "epoch")
+
+    def train_loss(s):
+        return float(re.search(r"train loss ([\d.]+)", s).group(1))
+
+    assert train_loss(after) < train_loss(text) and new_image != image
+    v.page.screenshot(path=SHOTS / "voila-playground.png", full_page=True)
+    assert v.outside == [] and v.errors == []
+
+
+def test_jupyterlab_runs_a_chapter_and_its_slider_reacts(visit, tmp_path):
+    shutil.copy(ROOT / "book" / "03_forward_propagation.ipynb", tmp_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    command = [str(BIN / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.token=", "--ServerApp.password=",
+               f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--allow-root"]
+    with serve(command, url + "api/status"):
+        v = visit(url)
+        v.page.goto(url + "lab/tree/03_forward_propagation.ipynb", wait_until="load",
+                    timeout=WAIT)
+        v.page.locator(".jp-Notebook").first.wait_for(timeout=WAIT)
+        v.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+            timeout=WAIT)
+        v.page.get_by_role("menuitem", name="Run", exact=True).click()
+        v.page.get_by_role("menuitem", name=re.compile("^Run All Cells")).click()
+        numbers = v.page.locator(".widget-html-content").filter(has_text="output y")
+        numbers.first.wait_for(timeout=WAIT)
+        text = numbers.first.inner_text()
+        handle = slider(v.page, "w1_00")
+        handle.scroll_into_view_if_needed()
+        press(v.page, handle, "ArrowRight", 5, "output y", text)
+        assert numbers.first.inner_text() != text
+        v.page.screenshot(path=SHOTS / "jupyterlab-forward_explorer.png")

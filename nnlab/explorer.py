@@ -1,0 +1,146 @@
+"""The explorer base: controls, a figure and a line of numbers, kept in sync.
+
+``nnlab.widgets`` builds each explorer from an ``Explorer``: the controls, a
+pure ``compute`` function from ``nnlab.explore``, a ``draw`` function from
+``nnlab.explorer_figures`` and a ``describe`` function for the key numbers.
+The same three functions give the live widget (in JupyterLab and Voila) and
+its static version for the published book (``nnlab.static``).
+
+Examples
+--------
+>>> from nnlab import explore, explorer_figures
+>>> e = Explorer({"bias": slider(-1.5, -3, 3, 0.1, "bias")},
+...              lambda bias: explore.perceptron(bias=bias), explorer_figures.perceptron,
+...              lambda s: f"errors: {s['errors']}")
+>>> e.controls["bias"].value = 0.5
+>>> e.numbers.value
+'errors: 3'
+"""
+
+import html
+import os
+
+import ipywidgets as W
+import numpy as np
+
+from nnlab import plot, static
+from nnlab.static import Spec
+
+LAYOUT = W.Layout(width="360px")
+STYLE = {"description_width": "120px"}
+#: When this environment variable is "1" (``make notebooks`` and the tests set it), an
+#: explorer also carries its static HTML version, which the published book shows.
+STATIC_ENV = "NNLAB_STATIC_EXPLORERS"
+
+
+def slider(value, low, high, step, description, log=False, integer=False, continuous=True):
+    """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales)."""
+    common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
+              "continuous_update": continuous}
+    if log:
+        return W.FloatLogSlider(base=10, min=np.log10(low), max=np.log10(high), step=step,
+                                readout_format=".3g", **common)
+    kind = W.IntSlider if integer else W.FloatSlider
+    return kind(min=low, max=high, step=step, **common)
+
+
+def dropdown(value, options, description):
+    return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
+                      style=STYLE)
+
+
+class Explorer(W.VBox):
+    """Controls, a figure and a line of numbers, kept in sync.
+
+    ``compute(**values)`` returns the state, ``draw(state)`` the figure and
+    ``describe(state)`` the HTML line of key numbers. ``name`` and ``spec``
+    (a ``nnlab.static.Spec``) describe the static version for the book;
+    ``complete(values)`` fills in controls that follow others (a kernel preset
+    sets the nine kernel sliders).
+    """
+
+    def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,
+                 complete=None):
+        self.controls, self.name, self.spec, self.note = controls, name, spec, note
+        self._compute, self._draw, self._describe = compute, draw, describe
+        self._complete = complete or (lambda values: values)
+        self.state, self.figure = {}, None
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.numbers = W.HTML()
+        self.warning = W.HTML()
+        parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning]
+        if note:
+            parts.append(W.HTML(f"<small>{note}</small>"))
+        super().__init__(parts)
+        for control in controls.values():
+            control.observe(self._changed, names="value")
+        self.update()
+
+    def _changed(self, change):
+        self.update()
+
+    def values(self):
+        return {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
+
+    def frame(self, values):
+        """``(state, figure, numbers html, warning text)`` for these control values.
+
+        A pure function of ``values``: the controls are not read or changed.
+        """
+        with np.errstate(all="ignore"):
+            state = self._compute(**values)
+            figure = self._draw(state)
+        return state, figure, self._describe(state), state.get("warning", "")
+
+    def update(self):
+        """Recompute the state from the controls and redraw."""
+        try:
+            self.state, self.figure, numbers, warning = self.frame(self.values())
+        except (ValueError, FloatingPointError, OverflowError) as exc:
+            self.warning.value = warning_html(str(exc))
+            return
+        self.image.value = plot.to_png(self.figure)
+        self.numbers.value = numbers
+        self.warning.value = warning_html(warning)
+
+    def static_frames(self):
+        """The static version's frames: ``[(setting, state, png, numbers html)]``.
+
+        One per setting of ``spec`` around the current control values, each
+        computed by ``static_frame``, i.e. by the same code as the live explorer.
+        """
+        current = self.values()
+        frames = []
+        for setting in static.settings(self.spec, current):
+            state, figure, numbers, warning = self.static_frame(
+                self._complete({**current, **setting}))
+            frames.append((setting, state, static.small_png(figure),
+                           numbers + warning_html(warning)))
+        return frames
+
+    def static_frame(self, values):
+        """The frame the static page shows for ``values`` (the live ``frame``)."""
+        return self.frame(values)
+
+    def static_html(self):
+        """The static explorer: HTML controls switching between ``static_frames()``."""
+        current = self.values()
+        labels = {name: c.description for name, c in self.controls.items()}
+        option_labels = {name: {v: k for k, v in c.options}
+                         for name, c in self.controls.items()
+                         if isinstance(c, W.Dropdown) and isinstance(c.options[0], tuple)}
+        spec = Spec(self.spec.vary, self.spec.grid, {**option_labels, **self.spec.labels})
+        frames = [(setting, png, numbers)
+                  for setting, _, png, numbers in self.static_frames()]
+        note = f"{static.describe(spec, labels)} {self.note}".strip()
+        return static.render(self.name, labels, spec, current, frames, note)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.spec is not None and os.environ.get(STATIC_ENV) == "1":
+            bundle["text/html"] = self.static_html()
+        return bundle
+
+
+def warning_html(text):
+    return f'<span style="color:#c44e52">&#9888; {html.escape(text)}</span>' if text else ""

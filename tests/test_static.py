@@ -1,0 +1,176 @@
+"""Static explorers: frames equal the live explorer, the markup tests rely on, the size limits."""
+
+import base64
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from nnlab import static, widgets
+from nnlab.static import Spec
+
+from .test_widgets import EXPLORERS
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+KB = 1024
+
+
+def plain(value):
+    """The numbers of a state as plain nested lists, dicts and floats (callables dropped)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if not callable(v)}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def sample(settings):
+    """The first and last settings and one moving each control, at most 8."""
+    picked, moved = [settings[0], settings[-1]], set()
+    for setting in settings:
+        new = set(setting) - moved
+        if new:
+            moved |= new
+            picked.append(setting)
+    return picked[:8]
+
+
+def test_settings_combine_the_grid_and_move_the_rest_one_at_a_time():
+    spec = Spec({"a": [1, 2, 3], "b": ["x", "y"], "c": [0.0, 0.5]}, grid=("a", "b"))
+    settings = list(static.settings(spec, {"a": 1, "b": "x", "c": 0.0, "other": 7}))
+    assert len(settings) == 3 * 2 * 2
+    assert settings[0] == {"a": 1, "b": "x"} and {"a": 3, "b": "y", "c": 0.5} in settings
+    assert len({json.dumps(s, sort_keys=True) for s in settings}) == len(settings)
+
+
+def test_the_current_value_is_always_offered():
+    spec = Spec({"lr": [0.01, 1.0], "name": ["a", "b"]})
+    assert spec.values("lr", 0.1) == [0.01, 0.1, 1.0]
+    assert spec.values("name", "c") == ["c", "a", "b"]
+
+
+def test_small_png_is_deterministic_and_small():
+    explorer = widgets.forward_explorer()
+    first, second = (static.small_png(explorer.frame(explorer.values())[1]) for _ in range(2))
+    assert first == second and first[:4] == b"\x89PNG" and len(first) < 8 * KB
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_frames_equal_the_live_explorer(name):
+    explorer = getattr(widgets, name)()
+    current = explorer.values()
+    settings = list(static.settings(explorer.spec, current))
+    for setting in sample(settings):
+        state, _, numbers, warning = explorer.static_frame(
+            explorer._complete({**current, **setting}))
+        live = getattr(widgets, name)()
+        for control, value in setting.items():
+            live.controls[control].value = value
+        if name == "playground":
+            live.train(live.STATIC_EPOCHS)
+        assert plain(live.state) == plain(state), (name, setting)
+        assert live.numbers.value == numbers
+        assert (warning != "") == ("&#9888;" in live.warning.value)
+
+
+def test_static_html_markup():
+    explorer = widgets.kernel_explorer()
+    page = explorer.static_html()
+    assert page.startswith('<div class="nnlab-static" data-explorer="kernel_explorer">')
+    assert page.count("<img ") == 1 and 'name="preset"' in page and 'type="range"' in page
+    data = json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
+    assert len(data["frames"]) == len(explorer.spec.vary["preset"]) * 10
+    assert all(0 <= image < len(data["images"]) for image, _ in data["frames"].values())
+    assert "http" not in re.sub(r"data:image/png;base64,[^\"]+", "", page)
+
+
+def stored_static(path):
+    """``(explorer name, html)`` of each static explorer stored in a chapter's outputs."""
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            page = output.get("data", {}).get("text/html", "")
+            match = re.match(r'<div class="nnlab-static" data-explorer="(\w+)">', page)
+            if match:
+                found.append((match.group(1), page, cell.source))
+    return found
+
+
+def test_every_explorer_has_a_static_version_in_its_chapter():
+    shown = {}
+    for path in CHAPTERS:
+        for name, _, source in stored_static(path):
+            assert f"widgets.{name}(" in source
+            shown[name] = path.name
+    assert sorted(shown) == sorted(EXPLORERS)
+    explorer_cells = [path.name for path in CHAPTERS
+                      for cell in nbformat.read(path, as_version=4).cells
+                      if cell.cell_type == "code" and "nl.widgets." in cell.source]
+    assert len(explorer_cells) == len(shown), "an explorer cell lacks its static version"
+
+
+def test_stored_frames_cover_every_move_the_page_allows():
+    for path in CHAPTERS:
+        for name, page, _ in stored_static(path):
+            data = json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
+            sizes = [len(_values(page, c["name"])) for c in data["controls"]]
+            grid = [n for n, c in zip(sizes, data["controls"], strict=True) if c["grid"]]
+            single = [n for n, c in zip(sizes, data["controls"], strict=True) if not c["grid"]]
+            expected = math.prod(grid) * (1 + sum(n - 1 for n in single))
+            assert len(data["frames"]) == expected, name
+            defaults = [c["default"] for c in data["controls"]]
+            assert ",".join(map(str, defaults)) in data["frames"], name
+
+
+def _values(page, control):
+    """The number of values a control offers in the page (range positions or options)."""
+    block = re.search(rf'name="{control}"(.*?)</(label)>', page, re.S).group(1)
+    top = re.search(r'max="(\d+)"', block)
+    return range(int(top.group(1)) + 1) if top else re.findall(r"<option ", block)
+
+
+def test_size_limits():
+    total = 0
+    for path in CHAPTERS:
+        page = sum(len(html) for _, html, _ in stored_static(path))
+        assert page <= 600 * KB, f"{path.name}: static explorers add {page // KB} KB"
+        total += page
+    assert total <= 4 * 1024 * KB
+
+
+def test_stored_images_are_small_palette_pngs():
+    for path in CHAPTERS[1:3]:
+        for _, page, _ in stored_static(path):
+            for uri in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)[:5]:
+                png = base64.b64decode(uri)
+                assert png[:8] == b"\x89PNG\r\n\x1a\n" and b"PLTE" in png[:100]
+                assert b"tEXt" not in png and b"tIME" not in png
+
+
+@pytest.mark.slow
+def test_reexecuting_a_notebook_changes_no_bytes(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from execute_notebooks import execute
+    finally:
+        sys.path.pop(0)
+    path = tmp_path / "explorer.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from nnlab import widgets\nwidgets.kernel_explorer()")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    execute(path)
+    first = path.read_bytes()
+    execute(path)
+    assert path.read_bytes() == first
+    assert b'class=\\"nnlab-static\\"' in first and b"\"execution\":" not in first
