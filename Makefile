@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv vendor book test lint notebooks lab app bench clean
+.PHONY: venv vendor book test e2e lint notebooks lab app bench clean
 
 venv: $(STAMP)
 
@@ -29,8 +29,19 @@ test: vendor
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg --doctest-modules nnlab tests book
 
+# Browser tests of the built book (offline), the Voila app and JupyterLab, in Debian's
+# Chromium (apt-get install chromium; CHROMIUM=/path/to/chromium to use another).
+E2E_STAMP := $(VENV)/.e2e-installed
+$(E2E_STAMP): requirements-e2e.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-e2e.txt
+	touch $@
+
+e2e: book $(E2E_STAMP)
+	$(BIN)/python -m pytest e2e
+	@echo "Screenshots are in _build/screenshots/"
+
 lint: $(STAMP)
-	$(BIN)/ruff check nnlab tests benchmarks scripts book/_ext
+	$(BIN)/ruff check nnlab tests benchmarks scripts book/_ext e2e
 
 # Re-execute every chapter in place, storing widget state for the rendered book.
 notebooks: $(STAMP)

@@ -99,9 +99,14 @@ class Explorer(W.VBox):
         except (ValueError, FloatingPointError, OverflowError) as exc:
             self.warning.value = warning_html(str(exc))
             return
-        self.image.value = plot.to_png(self.figure)
+        self.show(self.figure)
         self.numbers.value = numbers
         self.warning.value = warning_html(warning)
+
+    def show(self, figure):
+        """Put the figure's PNG in the image, at its own pixel width (never wider than the page)."""
+        self.image.value = plot.to_png(figure, dpi=plot.STYLE["figure.dpi"])
+        self.image.layout.width = f"{round(figure.get_figwidth() * plot.STYLE['figure.dpi'])}px"
 
     def static_frames(self):
         """The static version's frames: ``[(setting, state, png, numbers html)]``.

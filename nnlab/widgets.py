@@ -26,7 +26,7 @@ True
 import ipywidgets as W
 import numpy as np
 
-from nnlab import activations, explore, initializers, plot, surfaces
+from nnlab import activations, explore, initializers, surfaces
 from nnlab import explorer_figures as figures
 from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider, warning_html
 from nnlab.playground import Session
@@ -382,7 +382,7 @@ class Playground(Explorer):
     def _show(self):
         self.state = self.session.summary()
         self.figure = self._draw_session(self.state)
-        self.image.value = plot.to_png(self.figure)
+        self.show(self.figure)
         self.numbers.value = self._describe(self.state)
         diverged = self.session.stop_reason
         self.warning.value = warning_html(f"Training diverged: {diverged}." if diverged else "")
