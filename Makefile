@@ -41,7 +41,7 @@ e2e: book $(E2E_STAMP)
 	@echo "Screenshots are in _build/screenshots/"
 
 lint: $(STAMP)
-	$(BIN)/ruff check nnlab tests benchmarks scripts book/_ext e2e
+	$(BIN)/ruff check nnlab tests benchmarks scripts book e2e
 
 # Re-execute every chapter in place, storing widget state for the rendered book.
 notebooks: $(STAMP)

@@ -1,9 +1,11 @@
 """The live explorers in a real browser: the Voila app (``make app``) and JupyterLab."""
 
+import json
 import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -100,21 +102,34 @@ def test_voila_playground_trains(visit, app_url):
     assert v.outside == [] and v.errors == []
 
 
-def run_all(page, done):
-    """Run > Run All Cells until ``done`` shows; answer Lab's kernel dialog if it asks."""
+def kernel_idle(url):
+    """Whether the Lab server has a session whose kernel is started and idle."""
+    with urllib.request.urlopen(url + "api/sessions", timeout=5) as response:
+        sessions = json.load(response)
+    return any(s["kernel"] and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+
+def run_all(page, url, done):
+    """Run > Run All Cells once the kernel is idle, until ``done`` shows.
+
+    Lab may ask which kernel to start (the "Select Kernel" dialog); the answer is its default.
+    """
     select = page.get_by_role("button", name="Select", exact=True)
-    for _ in range(3):
+    for _ in range(2):
+        for _ in range(WAIT // 500):
+            if select.is_visible():
+                select.click()
+            elif kernel_idle(url):
+                break
+            page.wait_for_timeout(500)
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name=re.compile("^Run All Cells")).click()
         for _ in range(WAIT // 500):
             if done.is_visible():
                 return
-            if select.is_visible():  # no kernel was attached yet: choose the default, rerun
-                select.click()
+            if select.is_visible():
                 break
             page.wait_for_timeout(500)
-        else:
-            break
     page.screenshot(path=SHOTS / "jupyterlab-run-all.png")
     raise AssertionError("Run All did not show the explorer")
 
@@ -135,7 +150,7 @@ def test_jupyterlab_runs_a_chapter_and_its_slider_reacts(visit, tmp_path):
         v.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
             timeout=WAIT)
         numbers = v.page.locator(".widget-html-content").filter(has_text="output y")
-        run_all(v.page, numbers.first)
+        run_all(v.page, url, numbers.first)
         text = numbers.first.inner_text()
         handle = slider(v.page, "w1_00")
         handle.scroll_into_view_if_needed()

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_ruff_is_clean():
     ruff = Path(sys.executable).with_name("ruff")
-    folders = ["nnlab", "tests", "scripts", "benchmarks", "e2e", "book/_ext"]
+    folders = ["nnlab", "tests", "scripts", "benchmarks", "e2e", "book"]
     result = subprocess.run([str(ruff), "check", *folders], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
