@@ -92,25 +92,51 @@ class _Conv(Layer):
         pad = [(0, 0), (0, 0), *((p, p) for p in self.padding)]
         xp = np.pad(x, pad) if any(self.padding) else x
         self.xp_shape = xp.shape
-        self.win = windows(xp, self.kernel_size, self.stride)
-        # One matrix product: (N, *out, C, *k) . (O, C, *k) summed over C and the kernel.
+        win = windows(xp, self.kernel_size, self.stride)            # (N, C, *out, *k), a view
+        n, self.out = len(x), win.shape[2:2 + self.ndim]
+        # im2col: for each sample a matrix with one row per (channel, kernel offset) and one
+        # column per output position. The copy goes into a buffer kept between calls: a fresh
+        # array of this size every step costs page faults that, measured here, doubled the
+        # time of a conv epoch.
         k_axes = tuple(range(2 + self.ndim, 2 + 2 * self.ndim))
-        y = np.tensordot(self.win, self._param("W", x), axes=((1, *k_axes),
-                                                               tuple(range(1, 2 + self.ndim))))
-        y += self._param("b", x)
-        return np.moveaxis(y, -1, 1)
+        cols = self._buffer((n, self.in_channels, *self.kernel_size, *self.out), x.dtype)
+        np.copyto(cols, np.moveaxis(win, k_axes, tuple(range(2, 2 + self.ndim))))
+        self.cols = cols.reshape(n, -1, int(np.prod(self.out)))
+        # The whole layer is one matrix product per sample: (O, C*k) @ (C*k, positions),
+        # which lands directly in the channels-first layout (N, O, positions).
+        y = np.matmul(self._weights_2d(x), self.cols)
+        y += self._param("b", x)[:, None]
+        return y.reshape(n, self.out_channels, *self.out)
 
     def backward(self, dy):
-        sp = tuple(range(2, 2 + self.ndim))
-        # dL/db: sum over samples and positions; dL/dW: each window weighted by its dy.
-        self._store_grad("b", dy.sum(axis=(0, *sp)))
-        self._store_grad("W", np.tensordot(dy, self.win, axes=((0, *sp), (0, *sp))))
-        # dL/d(window) = dy . W, then col2im puts the windows back on the input grid.
-        dwin = np.tensordot(dy, self._param("W", dy), axes=((1,), (0,)))
-        dwin = np.moveaxis(dwin, 1 + self.ndim, 1)
+        dy = self.backward_params(dy)
+        # dL/d(cols) = W^T dy, then col2im puts each column (a window) back on the input grid.
+        dcols = np.matmul(self._weights_2d(dy).T, dy)
+        dwin = np.moveaxis(dcols.reshape(len(dy), self.in_channels, *self.kernel_size,
+                                         *self.out),
+                           tuple(range(2, 2 + self.ndim)),
+                           tuple(range(2 + self.ndim, 2 + 2 * self.ndim)))
         dxp = col2im(dwin, self.xp_shape, self.kernel_size, self.stride)
         crop = tuple(slice(p, dxp.shape[2 + i] - p) for i, p in enumerate(self.padding))
         return dxp[(slice(None), slice(None), *crop)]
+
+    def backward_params(self, dy):
+        # dL/dW = sum over samples of dy (O, positions) @ cols^T; dL/db = dy summed over
+        # samples and positions.
+        dy = dy.reshape(len(dy), self.out_channels, -1)
+        self._store_grad("b", dy.sum(axis=2).sum(axis=0))
+        dW = np.matmul(dy, self.cols.transpose(0, 2, 1)).sum(axis=0)
+        self._store_grad("W", dW.reshape(self.params["W"].shape))
+        return dy
+
+    def _weights_2d(self, like):
+        return self._param("W", like).reshape(self.out_channels, -1)
+
+    def _buffer(self, shape, dtype):
+        buffer = getattr(self, "_rows_buffer", None)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._rows_buffer = np.empty(shape, dtype=dtype)
+        return buffer
 
     def _check_size(self, spatial):
         for size, k, p in zip(spatial, self.kernel_size, self.padding, strict=True):
@@ -227,20 +253,51 @@ class _Pool(Layer):
 
 
 class _MaxPool(_Pool):
-    """Max pooling over ``ndim`` spatial dimensions (MaxPool1D, MaxPool2D)."""
+    """Max pooling over ``ndim`` spatial dimensions (MaxPool1D, MaxPool2D).
+
+    The windows' maxima are computed as the maximum of strided slices of the input,
+    one slice per position inside the window (4 for 2x2): ``x[..., u::s, v::s]`` holds
+    the (u, v) element of every window. That is the textbook max over each window,
+    vectorised across windows; measured here it is 5x faster than reducing over the
+    window axes of a window view.
+    """
+
+    def _slices(self, out):
+        for offset in itertools.product(*(range(k) for k in self.pool_size)):
+            yield (..., *(slice(o, o + s * (n - 1) + 1, s)
+                          for o, s, n in zip(offset, self.stride, out, strict=True)))
 
     def forward(self, x, training=False):
-        flat = self._windows(x)
-        self.argmax = flat.argmax(axis=-1)
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        x = self._check_input(x, ndim=2 + self.ndim)
+        if any(n < k for n, k in zip(x.shape[2:], self.pool_size, strict=True)):
+            raise ValueError(f"{self!r}: input of spatial size {x.shape[2:]} is smaller than "
+                             f"the pool {self.pool_size}")
+        self.x = x
+        out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], self.pool_size, self.stride,
+                                                  strict=True)]
+        slices = self._slices(out)
+        y = x[next(slices)].copy()
+        for part in slices:
+            np.maximum(y, x[part], out=y)   # NaN propagates, as in PyTorch
+        self.y = y
+        return y
 
     def backward(self, dy):
-        # Each window sends dy to the one position that won; positions are numbered
-        # row-major inside the window, so offset k of the kernel is position k.
-        dwin = np.zeros((*dy.shape, *self.pool_size), dtype=dy.dtype)
-        for k, offset in enumerate(itertools.product(*(range(p) for p in self.pool_size))):
-            dwin[(..., *offset)] = dy * (self.argmax == k)
-        return col2im(dwin, self.x_shape, self.pool_size, self.stride)
+        # Each window sends dy to the first position (row-major) holding its maximum, as
+        # PyTorch does with ties (after a ReLU, all-zero windows are common);
+        # ``unserved`` marks the windows whose maximum is still to be found.
+        dx = np.zeros(self.x.shape, dtype=dy.dtype)
+        unserved = np.ones(self.y.shape, dtype=bool)
+        tiled = self.stride == self.pool_size   # windows do not overlap: write, not add
+        for part in self._slices(self.y.shape[2:]):
+            winner = np.equal(self.x[part], self.y)
+            winner &= unserved
+            unserved ^= winner
+            if tiled:
+                np.multiply(dy, winner, out=dx[part])
+            else:
+                dx[part] += dy * winner
+        return dx
 
 
 class MaxPool2D(_MaxPool):

@@ -63,6 +63,12 @@ class Layer:
     def backward(self, dy):
         raise NotImplementedError
 
+    def backward_params(self, dy):
+        """Only the parameters' gradients (``grads``), for a layer whose input gradient is
+        not needed (the first layer of a model in training); layers with a costly input
+        gradient override it."""
+        self.backward(dy)
+
     def output_shape(self, input_shape):
         """Shape of one output sample given the shape of one input sample."""
         return tuple(input_shape)
@@ -151,9 +157,12 @@ class Dense(Layer):
 
     def backward(self, dy):
         # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch, dL/dx = dy W^T.
+        self.backward_params(dy)
+        return dy @ self._param("W", dy).T
+
+    def backward_params(self, dy):
         self._store_grad("W", self.x.T @ dy)
         self._store_grad("b", dy.sum(axis=0))
-        return dy @ self._param("W", dy).T
 
     def output_shape(self, input_shape):
         return (self.n_out,)

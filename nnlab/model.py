@@ -94,11 +94,19 @@ class Sequential:
                 x = layer.forward(x, training=training)
         return x
 
-    def backward(self, dout):
-        """Propagate dL/d(output) back through the layers; fills every layer's grads."""
-        for layer in reversed(self.layers):
+    def backward(self, dout, input_grad=True):
+        """Propagate dL/d(output) back through the layers; fills every layer's grads.
+
+        Returns dL/d(input), unless ``input_grad`` is False: training needs only the
+        parameters' gradients, and the first layer's input gradient is often its
+        largest product (784 inputs), so ``fit`` skips it.
+        """
+        for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        if input_grad:
+            return self.layers[0].backward(dout)
+        self.layers[0].backward_params(dout)
+        return None
 
     @property
     def params(self):
@@ -196,10 +204,10 @@ class Sequential:
             y_pred = self.forward(xb, training=True)
             loss = float(self.loss.forward(y_pred, yb))
             if np.isfinite(loss):
-                self.backward(self.loss.backward(y_pred, yb))
+                self.backward(self.loss.backward(y_pred, yb), input_grad=False)
                 grads = self.grads
-                if all(np.all(np.isfinite(g)) for g in grads):
-                    self.optimizer.step(self.params, grads)
+                if all(np.isfinite(g).all() for g in grads):
+                    self.optimizer.apply_gradients(self.params, grads)
                 else:
                     loss = float("nan")
         return loss, y_pred

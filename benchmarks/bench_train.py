@@ -1,0 +1,370 @@
+"""Benchmark: training speed of nnlab against PyTorch CPU, scikit-learn and a per-example loop.
+
+Run: .venv/bin/python benchmarks/bench_train.py [--repeats 3] [--quick] [--profile WORKLOAD]
+
+Workloads (float32, 2 BLAS threads):
+
+- ``mlp``: one epoch of a 784-256-128-10 ReLU network, batch 128, Adam, on 60000x784 data;
+- ``matmul``: the matrix products alone of that epoch (forward and backward): the limit;
+- ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs;
+- ``cnn``: conv(3x3, 16) + ReLU + 2x2 max-pool + dense on 6400 28x28 images, batch 64, Adam;
+- ``loop``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000 examples at
+  mini-batch 10 (and 100), against the classic per-example loop of "network.py".
+
+Every measurement runs in a fresh subprocess (so peak memory is its own), the frameworks
+take turns (interleaved), each is repeated and the median is reported, with GFLOP/s
+(2 flops per multiply-add of the matrix products), the ratio to PyTorch, the peak memory
+the run added and, for nnlab, minor page faults per step (fresh allocations show up there).
+PyTorch and scikit-learn are optional: rows without them are skipped. The table is printed
+and a bar chart written to ``_build/bench/bench_train.png``. ``--profile mlp`` shows where
+nnlab's time goes instead (cProfile, top functions).
+"""
+
+import argparse
+import itertools
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(name, "2")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MLP = (784, 256, 128, 10)
+WORKLOADS = {  # workload: the frameworks that run it
+    "mlp": ["nnlab", "torch", "sklearn"],
+    "matmul": ["numpy"],
+    "tiny": ["nnlab", "torch"],
+    "cnn": ["nnlab", "torch"],
+    "loop10": ["nnlab", "network.py"],
+    "loop100": ["nnlab", "network.py"],
+}
+
+
+def sizes(quick):
+    return {"mlp": 12800 if quick else 60000, "cnn": 1280 if quick else 6400,
+            "tiny_epochs": 200 if quick else 1000, "loop": 2000 if quick else 10000}
+
+
+# ---------------------------------------------------------------- data, the same for all
+
+def mlp_data(n):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, MLP[0])).astype(np.float32), rng.integers(0, 10, n)
+
+
+def cnn_data(n):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, n)
+
+
+def tiny_data():
+    from nnlab import datasets
+
+    X, y = datasets.load_breast_cancer()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X.astype(np.float32), y.astype(np.float32)
+
+
+def mlp_flops(n, layers=MLP):
+    # forward x W, backward dy W^T (not for the first layer) and x^T dy
+    macs = sum(a * b for a, b in itertools.pairwise(layers))
+    first = layers[0] * layers[1]
+    return 2 * n * (3 * macs - first)
+
+
+# ---------------------------------------------------------------- the runs
+
+def run_nnlab(workload, size):
+    import nnlab as nl
+
+    if workload == "mlp":
+        X, y = mlp_data(size["mlp"])
+        layers = []
+        for a, b in itertools.pairwise(MLP):
+            layers += [nl.Dense(a, b, init="he_normal", rng=0, dtype="float32"),
+                       nl.Activation("relu")]
+        model = nl.Sequential(layers[:-1])
+        model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), nl.optimizers.Adam())
+        return lambda: model.fit(X, y, epochs=1, batch_size=128, seed=0), len(X) // 128
+    if workload == "tiny":
+        X, y = tiny_data()
+        model = nl.Sequential([nl.Dense(30, 16, rng=0, dtype="float32"), nl.Activation("tanh"),
+                               nl.Dense(16, 1, rng=1, dtype="float32")])
+        model.compile(nl.losses.BinaryCrossEntropy(from_logits=True),
+                      nl.optimizers.Adam(0.01))
+        epochs = size["tiny_epochs"]
+        return lambda: model.fit(X, y, epochs=epochs, batch_size=len(X), shuffle=False), epochs
+    if workload == "cnn":
+        X, y = cnn_data(size["cnn"])
+        model = nl.Sequential([nl.Conv2D(1, 16, 3, padding=1, rng=0, dtype="float32"),
+                               nl.Activation("relu"), nl.MaxPool2D(2), nl.Flatten(),
+                               nl.Dense(16 * 14 * 14, 10, rng=1, dtype="float32")])
+        model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), nl.optimizers.Adam())
+        return lambda: model.fit(X, y, epochs=1, batch_size=64, seed=0), len(X) // 64
+    batch = 10 if workload == "loop10" else 100
+    X, y = mlp_data(size["loop"])
+    Y = np.eye(10, dtype=np.float32)[y]
+    model = nl.Sequential([nl.Dense(784, 30, rng=0, dtype="float32"), nl.Activation("sigmoid"),
+                           nl.Dense(30, 10, rng=1, dtype="float32"), nl.Activation("sigmoid")])
+    model.compile(nl.losses.MSE(), nl.optimizers.SGD(3.0))
+    return lambda: model.fit(X, Y, epochs=1, batch_size=batch, seed=0), len(X) // batch
+
+
+def run_torch(workload, size):
+    import torch
+
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    nn = torch.nn
+    if workload == "tiny":
+        X, y = (torch.from_numpy(a) for a in tiny_data())
+        model = nn.Sequential(nn.Linear(30, 16), nn.Tanh(), nn.Linear(16, 1))
+        batches, epochs = [(X, y[:, None])], size["tiny_epochs"]
+        loss_fn = nn.BCEWithLogitsLoss()
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    else:
+        if workload == "mlp":
+            X, y = mlp_data(size["mlp"])
+            model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                                  nn.Linear(128, 10))
+            batch = 128
+        else:
+            X, y = cnn_data(size["cnn"])
+            model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                  nn.Flatten(), nn.Linear(16 * 14 * 14, 10))
+            batch = 64
+        X, y = torch.from_numpy(X), torch.from_numpy(y)
+        order = torch.from_numpy(np.random.default_rng(0).permutation(len(X)))
+        batches = [(X[i], y[i]) for i in order.split(batch)]
+        epochs = 1
+        loss_fn = nn.CrossEntropyLoss()
+        opt = torch.optim.Adam(model.parameters())
+
+    def train():
+        for _ in range(epochs):
+            for xb, yb in batches:
+                opt.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                opt.step()
+
+    return train, epochs * len(batches)
+
+
+def run_sklearn(workload, size):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = mlp_data(size["mlp"])
+    model = MLPClassifier(hidden_layer_sizes=MLP[1:-1], batch_size=128, max_iter=1,
+                          learning_rate_init=1e-3, random_state=0, tol=0.0)
+
+    def train():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+
+    return train, len(X) // 128
+
+
+def run_numpy_matmul(workload, size):
+    """The matrix products of one MLP epoch and nothing else: the limit for ``mlp``."""
+    n, batch = size["mlp"], 128
+    rng = np.random.default_rng(0)
+    Ws = [rng.normal(size=(a, b)).astype(np.float32) for a, b in itertools.pairwise(MLP)]
+    x = rng.normal(size=(batch, MLP[0])).astype(np.float32)
+    acts = [x] + [np.empty((batch, b), np.float32) for b in MLP[1:]]
+    grads = [np.empty_like(W) for W in Ws]
+
+    def train():
+        for _ in range(n // batch):
+            for i, W in enumerate(Ws):
+                np.matmul(acts[i], W, out=acts[i + 1])
+            dy = acts[-1]
+            for i in reversed(range(len(Ws))):
+                np.matmul(acts[i].T, dy, out=grads[i])
+                if i:
+                    dy = dy @ Ws[i].T
+
+    return train, n // batch
+
+
+def run_network_py(workload, size):
+    """Nielsen's network.py: backpropagation one example at a time, column vectors."""
+    batch = 10 if workload == "loop10" else 100
+    X, y = mlp_data(size["loop"])
+    rng = np.random.default_rng(0)
+    shape = (784, 30, 10)
+    weights = [rng.normal(size=(b, a)).astype(np.float32) for a, b in itertools.pairwise(shape)]
+    biases = [rng.normal(size=(b, 1)).astype(np.float32) for b in shape[1:]]
+    targets = np.eye(10, dtype=np.float32)[y][:, :, None]
+    inputs = X[:, :, None]
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def backprop(x, t):
+        activation, activations, zs = x, [x], []
+        for w, b in zip(weights, biases, strict=True):
+            z = w @ activation + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - t) * sigmoid(zs[-1]) * (1 - sigmoid(zs[-1]))
+        nabla_w = [None, delta @ activations[-2].T]
+        nabla_b = [None, delta]
+        s = sigmoid(zs[0])
+        delta = (weights[1].T @ delta) * s * (1 - s)
+        nabla_w[0], nabla_b[0] = delta @ activations[0].T, delta
+        return nabla_w, nabla_b
+
+    def train():
+        for start in range(0, len(X), batch):
+            sum_w = [np.zeros_like(w) for w in weights]
+            sum_b = [np.zeros_like(b) for b in biases]
+            for x, t in zip(inputs[start:start + batch], targets[start:start + batch],
+                            strict=True):
+                dw, db = backprop(x, t)
+                sum_w = [s + d for s, d in zip(sum_w, dw, strict=True)]
+                sum_b = [s + d for s, d in zip(sum_b, db, strict=True)]
+            for i in range(2):
+                weights[i] -= 3.0 / batch * sum_w[i]
+                biases[i] -= 3.0 / batch * sum_b[i]
+
+    return train, len(X) // batch
+
+
+RUNNERS = {"nnlab": run_nnlab, "torch": run_torch, "sklearn": run_sklearn,
+           "numpy": run_numpy_matmul, "network.py": run_network_py}
+
+
+def measure(framework, workload, quick):
+    """In this (fresh) process: time one run; return seconds, peak memory added, faults/step."""
+    train, steps = RUNNERS[framework](workload, sizes(quick))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    train()
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": seconds, "peak_mb": max(0, after.ru_maxrss - usage.ru_maxrss) / 1024,
+            "faults_per_step": (after.ru_minflt - usage.ru_minflt) / steps}
+
+
+def available(framework):
+    module = {"torch": "torch", "sklearn": "sklearn"}.get(framework)
+    if module is None:
+        return True
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def child(framework, workload, quick):
+    command = [sys.executable, __file__, "--child", framework, workload]
+    command += ["--quick"] if quick else []
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         cwd=ROOT).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def flops(workload, quick):
+    size = sizes(quick)
+    if workload in ("mlp", "matmul"):
+        return mlp_flops(size["mlp"] // 128 * 128)
+    if workload == "tiny":
+        return mlp_flops(569, (30, 16, 1)) * size["tiny_epochs"]
+    if workload == "cnn":
+        n = size["cnn"]
+        conv = 2 * n * 16 * 9 * 28 * 28 * 2  # forward and the weight gradient
+        return conv + mlp_flops(n, (16 * 14 * 14, 10))
+    return mlp_flops(size["loop"], (784, 30, 10))
+
+
+def table(results, quick):
+    rows = [f"{'workload':9s} {'framework':10s} {'seconds':>9s} {'GFLOP/s':>8s} "
+            f"{'vs torch':>9s} {'peak MB':>8s} {'faults/step':>11s}"]
+    for workload, by_framework in results.items():
+        reference = by_framework.get("torch", {}).get("seconds")
+        if workload == "matmul":
+            reference = results["mlp"].get("torch", {}).get("seconds")
+        for framework, r in by_framework.items():
+            ratio = f"{r['seconds'] / reference:8.2f}x" if reference else f"{'-':>9s}"
+            gflops = flops(workload, quick) / r["seconds"] / 1e9
+            rows.append(f"{workload:9s} {framework:10s} {r['seconds']:9.3f} {gflops:8.1f} "
+                        f"{ratio} {r['peak_mb']:8.1f} {r['faults_per_step']:11.1f}")
+    return "\n".join(rows)
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    labels, values = [], []
+    for workload, by_framework in results.items():
+        for framework, r in by_framework.items():
+            labels.append(f"{workload}\n{framework}")
+            values.append(r["seconds"])
+    ax.bar(range(len(values)), values, color="#3b6fb6")
+    ax.set_xticks(range(len(values)), labels, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("seconds (median)")
+    ax.set_title("nnlab training speed, float32, 2 threads")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def profile(workload, quick):
+    import cProfile
+    import pstats
+
+    train, _ = run_nnlab(workload, sizes(quick))
+    profiler = cProfile.Profile()
+    profiler.runcall(train)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
+    parser.add_argument("--only", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
+    parser.add_argument("--profile", choices=["mlp", "tiny", "cnn", "loop10"])
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(*args.child, args.quick)))
+        return
+    if args.profile:
+        profile(args.profile, args.quick)
+        return
+    samples = {}
+    for _ in range(args.repeats):
+        for workload in args.only:
+            for framework in WORKLOADS[workload]:
+                if available(framework):
+                    samples.setdefault(workload, {}).setdefault(framework, []).append(
+                        child(framework, workload, args.quick))
+    results = {w: {f: {k: statistics.median(s[k] for s in runs) for k in runs[0]}
+                   for f, runs in by_f.items()} for w, by_f in samples.items()}
+    print(table(results, args.quick))
+    plot(results, ROOT / "_build" / "bench" / "bench_train.png")
+    print(f"plot: {ROOT / '_build' / 'bench' / 'bench_train.png'}")
+
+
+if __name__ == "__main__":
+    main()
