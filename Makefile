@@ -47,8 +47,11 @@ lint: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb
 
-# Speed measurements (scripts that print tables; not tests).
+# Speed measurements (scripts that print tables; not tests). PyTorch and scikit-learn are
+# the references: installed into .venv here when the package index has them, never
+# dependencies of nnlab.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its rows are skipped"
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 # The explorers alone, as a Voila app on HOST:PORT (Ctrl-C stops it).

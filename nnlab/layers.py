@@ -92,7 +92,8 @@ class Layer:
         ``feature_shape`` is the expected shape of one sample (``None`` in a
         position accepts any size there); ``ndim`` the expected batch rank.
         """
-        x = as_float_array(x, name=f"input of {self!r}", allow_nonfinite=_INSIDE_NETWORK.get())
+        if not _INSIDE_NETWORK.get():
+            x = as_float_array(x, name=f"input of {self!r}")
         expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
         ok = expected_ndim is None or x.ndim == expected_ndim
         if ok and feature_shape is not None:

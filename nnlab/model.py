@@ -206,7 +206,9 @@ class Sequential:
             if np.isfinite(loss):
                 self.backward(self.loss.backward(y_pred, yb), input_grad=False)
                 grads = self.grads
-                if all(np.isfinite(g).all() for g in grads):
+                # A NaN or inf anywhere in g makes its sum NaN or inf: one reduction per
+                # array, no boolean array the size of the gradient.
+                if np.isfinite(sum(g.sum(dtype=np.float64) for g in grads)):
                     self.optimizer.apply_gradients(self.params, grads)
                 else:
                     loss = float("nan")
@@ -310,10 +312,12 @@ class Sequential:
             if not np.isfinite(loss):
                 return {"loss": loss}
             total += loss * len(idx)
-            preds.append(y_pred)
+            if self.metrics:
+                preds.append(y_pred)
         logs = {"loss": total / len(X)}
-        # Like Keras: training metrics are those of the predictions made during the epoch.
-        logs.update(self._metric_values(y[order], np.concatenate(preds), self.metrics))
+        if self.metrics:
+            # Like Keras: training metrics are those of the predictions made during the epoch.
+            logs.update(self._metric_values(y[order], np.concatenate(preds), self.metrics))
         return logs
 
     def _diverged(self, epoch, loss):

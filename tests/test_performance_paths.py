@@ -1,0 +1,75 @@
+"""The fast paths keep the textbook results: dtypes, in-place state, skipped work."""
+
+import numpy as np
+import pytest
+
+import nnlab as nl
+from nnlab._checks import all_finite
+from nnlab.layers import inside_network
+
+
+def small_cnn(dtype):
+    return nl.Sequential([nl.Conv2D(1, 4, 3, padding=1, rng=0, dtype=dtype),
+                          nl.Activation("relu"), nl.MaxPool2D(2), nl.Flatten(),
+                          nl.Dense(4 * 4 * 4, 8, rng=1, dtype=dtype), nl.Activation("tanh"),
+                          nl.Dense(8, 3, rng=2, dtype=dtype)])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
+                                       "adam"])
+def test_float32_stays_float32_through_fit(optimizer):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    model = small_cnn("float32")
+    model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True),
+                  nl.optimizers.get(optimizer, lr=0.01))
+    model.fit(X, y, epochs=2, batch_size=16, seed=0)
+    assert {p.dtype for p in model.params} == {np.dtype(np.float32)}
+    assert {g.dtype for g in model.grads} == {np.dtype(np.float32)}
+    state = [a for s in model.optimizer.state for a in s.values()]
+    assert {a.dtype for a in state} == {np.dtype(np.float32)}
+    assert model.predict(X[:2]).dtype == np.float32
+
+
+def test_optimizer_updates_its_state_and_the_parameters_in_place():
+    p = [np.ones((3, 2)), np.zeros(2)]
+    opt = nl.optimizers.Adam(0.1)
+    opt.step(p, [np.full((3, 2), 0.5), np.ones(2)])
+    arrays = [id(a) for s in opt.state for a in s.values()]
+    before = [id(a) for a in p]
+    opt.step(p, [np.full((3, 2), 0.5), np.ones(2)])
+    assert [id(a) for s in opt.state for a in s.values()] == arrays
+    assert [id(a) for a in p] == before
+
+
+def test_skipping_the_input_gradient_changes_no_parameter_gradient():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 1, 8, 8))
+    model = small_cnn("float64")
+    dout = rng.normal(size=(5, 3))
+    model.forward(x, training=True)
+    dx = model.backward(dout)
+    full = [g.copy() for g in model.grads]
+    model.forward(x, training=True)
+    assert dx.shape == x.shape and model.backward(dout, input_grad=False) is None
+    for a, b in zip(full, model.grads, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_max_pool_gives_ties_to_the_first_position_and_propagates_nan():
+    pool = nl.MaxPool2D(2)
+    x = np.zeros((1, 1, 2, 2))
+    pool.forward(x)
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 1, 1)))[0, 0], [[1, 0], [0, 0]])
+    x[0, 0, 1, 1] = np.nan
+    with inside_network():  # a diverging network's NaN must reach the loss
+        assert np.isnan(pool.forward(x)[0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("position", [0, 12345, 299_999])
+def test_chunked_finite_check(position):
+    x = np.zeros((3000, 100))
+    assert all_finite(x, chunk=1000)
+    x.flat[position] = np.inf
+    assert not all_finite(x, chunk=1000)
