@@ -62,10 +62,14 @@ def _xy_curves(x, series, xlabel, ylabel, title):
     return fig
 
 
-def initialization(state):
-    """Histograms of every hidden layer's activations."""
+def initialization(state, panels=6):
+    """Histograms of the hidden layers' activations: all of them, or ``panels`` evenly spaced
+    ones from the first to the last (a dozen panels would be too small to read, and slow)."""
+    n = len(state["values"])
+    shown = np.unique(np.linspace(0, n - 1, min(n, panels)).round().astype(int))
     return plot.activation_histograms(
-        state["values"], title=f"{state['activation']}, {state['scheme']} x {state['scale']:g}")
+        [state["values"][i] for i in shown], layers=shown + 1,
+        title=f"{state['activation']}, {state['scheme']} x {state['scale']:g}")
 
 
 def loss(state):
