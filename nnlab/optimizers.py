@@ -185,11 +185,16 @@ class AdaGrad(Optimizer):
         s, step = state["sum"], state["scratch"]
         np.multiply(g, g, out=step)                      # s += g^2
         s += step
-        np.sqrt(s, out=step)                             # theta -= lr g / (sqrt(s) + eps)
-        step += self.eps
-        np.divide(g, step, out=step)
-        step *= lr
-        p -= step
+        _scaled_step(p, g, s, self.eps, lr, step)        # theta -= lr g / (sqrt(s) + eps)
+
+
+def _scaled_step(p, g, squares, eps, lr, step):
+    """``p -= lr * g / (sqrt(squares) + eps)``, computed in the scratch array ``step``."""
+    np.sqrt(squares, out=step)
+    step += eps
+    np.divide(g, step, out=step)
+    step *= lr
+    p -= step
 
 
 class RMSprop(Optimizer):
@@ -215,11 +220,7 @@ class RMSprop(Optimizer):
         np.multiply(g, g, out=step)
         step *= 1 - self.rho
         v += step
-        np.sqrt(v, out=step)                             # theta -= lr g / (sqrt(v) + eps)
-        step += self.eps
-        np.divide(g, step, out=step)
-        step *= lr
-        p -= step
+        _scaled_step(p, g, v, self.eps, lr, step)        # theta -= lr g / (sqrt(v) + eps)
 
 
 class Adam(Optimizer):

@@ -8,7 +8,7 @@ the notebook's own folder as working directory, widget state kept, and the
 explorers' static versions included (``NNLAB_STATIC_EXPLORERS=1``).
 
 Re-executing an unchanged notebook writes the same bytes: no timing metadata
-is recorded, and the random ids that ipywidgets gives its models are replaced
+is recorded, a cell's printed text is one output however the kernel flushed it, and the random ids that ipywidgets gives its models are replaced
 by ids derived from the notebook's name and the order the models were made in.
 """
 
@@ -37,6 +37,7 @@ def execute(path):
         resources={"metadata": {"path": str(Path(path).parent)}},
         store_widget_state=True,
         record_timing=False,
+        coalesce_streams=True,
     )
     start = time.perf_counter()
     os.environ["NNLAB_STATIC_EXPLORERS"] = "1"
