@@ -8,8 +8,9 @@ the notebook's own folder as working directory, widget state kept, and the
 explorers' static versions included (``NNLAB_STATIC_EXPLORERS=1``).
 
 Re-executing an unchanged notebook writes the same bytes: no timing metadata
-is recorded, a cell's printed text is one output however the kernel flushed it, and the random ids that ipywidgets gives its models are replaced
-by ids derived from the notebook's name and the order the models were made in.
+is recorded, a cell's printed text is one output however the kernel flushed
+it, and the random ids that ipywidgets gives its models are replaced by ids
+derived from the notebook's name and the order the models were made in.
 """
 
 import hashlib
