@@ -11,8 +11,9 @@ Workloads (float32, 2 BLAS threads):
 - ``loop``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000 examples at
   mini-batch 10 (and 100), against the classic per-example loop of "network.py".
 
-"nnlab+pad" is nnlab with glibc keeping 64 MB of freed memory (``MALLOC_TOP_PAD_``), as
-PyTorch's caching allocator does; see ``TOP_PAD``.
+"nnlab-nokeep" is nnlab with ``NNLAB_KEEP_FREED_MB=0``: glibc's malloc left to give
+freed memory back to the system, which ``fit`` otherwise asks it to keep (see
+``nnlab/_memory.py``): the cost of fresh pages every step.
 
 Every measurement runs in a fresh subprocess (so peak memory is its own), the frameworks
 take turns (interleaved), each is repeated and the median is reported, with GFLOP/s
@@ -42,10 +43,10 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MLP = (784, 256, 128, 10)
 WORKLOADS = {  # workload: the frameworks that run it
-    "mlp": ["nnlab", "nnlab+pad", "torch", "sklearn"],
+    "mlp": ["nnlab", "nnlab-nokeep", "torch", "sklearn"],
     "matmul": ["numpy"],
     "tiny": ["nnlab", "torch"],
-    "cnn": ["nnlab", "nnlab+pad", "torch"],
+    "cnn": ["nnlab", "nnlab-nokeep", "torch"],
     "loop10": ["nnlab", "network.py"],
     "loop100": ["nnlab", "network.py"],
 }
@@ -247,14 +248,8 @@ def run_network_py(workload, size):
     return train, len(X) // batch
 
 
-# glibc hands freed blocks of more than a few hundred KB back to the operating system, so an
-# array of that size made fresh every step is fresh memory every step: page faults (the
-# faults/step column). PyTorch keeps freed memory in its own cache. "nnlab+pad" runs nnlab
-# with glibc asked to keep 64 MB of slack (MALLOC_TOP_PAD_), the same effect without any code.
-TOP_PAD = 64 << 20
-
-RUNNERS = {"nnlab": run_nnlab, "nnlab+pad": run_nnlab, "torch": run_torch, "sklearn": run_sklearn,
-           "numpy": run_numpy_matmul, "network.py": run_network_py}
+RUNNERS = {"nnlab": run_nnlab, "nnlab-nokeep": run_nnlab, "torch": run_torch,
+           "sklearn": run_sklearn, "numpy": run_numpy_matmul, "network.py": run_network_py}
 
 
 def memory_kb(field):
@@ -295,8 +290,8 @@ def child(framework, workload, quick):
     command = [sys.executable, __file__, "--child", framework, workload]
     command += ["--quick"] if quick else []
     env = dict(os.environ)
-    if framework == "nnlab+pad":
-        env["MALLOC_TOP_PAD_"] = str(TOP_PAD)
+    if framework == "nnlab-nokeep":
+        env["NNLAB_KEEP_FREED_MB"] = "0"
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT,
                          env=env).stdout
     return json.loads(out.strip().splitlines()[-1])

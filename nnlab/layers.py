@@ -154,7 +154,9 @@ class Dense(Layer):
     def forward(self, x, training=False):
         x = self._check_input(x, feature_shape=(self.n_in,))
         self.x = x
-        return x @ self._param("W", x) + self._param("b", x)
+        y = x @ self._param("W", x)
+        y += self._param("b", x)   # in place: no second array of the output's size
+        return y
 
     def backward(self, dy):
         # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch, dL/dx = dy W^T.

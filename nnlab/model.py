@@ -21,6 +21,7 @@ import numpy as np
 from nnlab import activations, losses, optimizers, saving
 from nnlab import metrics as metric_functions
 from nnlab._checks import as_float_array, check_number
+from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, inside_network
 from nnlab.saving import ModelFileError, load_model
@@ -207,8 +208,8 @@ class Sequential:
                 self.backward(self.loss.backward(y_pred, yb), input_grad=False)
                 grads = self.grads
                 # A NaN or inf anywhere in g makes its sum NaN or inf: one reduction per
-                # array, no boolean array the size of the gradient.
-                if np.isfinite(sum(g.sum(dtype=np.float64) for g in grads)):
+                # array, no boolean array as large as g (unless the sum itself overflowed).
+                if all(np.isfinite(g.sum()) or np.isfinite(g).all() for g in grads):
                     self.optimizer.apply_gradients(self.params, grads)
                 else:
                     loss = float("nan")
@@ -221,7 +222,9 @@ class Sequential:
         Every argument is checked before the first update. If the loss becomes
         NaN or infinite, training stops at that epoch (whose history entries are
         the non-finite loss and NaN for the rest), ``stop_reason`` says so and a
-        ``TrainingDivergedWarning`` is issued: no exception.
+        ``TrainingDivergedWarning`` is issued: no exception. On Linux, the first ``fit``
+        asks glibc's malloc to keep freed memory for the next steps' arrays
+        (``nnlab/_memory.py``; ``NNLAB_KEEP_FREED_MB=0`` turns that off).
 
         Parameters
         ----------
@@ -280,6 +283,7 @@ class Sequential:
         for c in callbacks:
             c.on_train_begin()
         rng = np.random.default_rng(seed)
+        keep_freed_memory()
         for epoch in range(epochs):
             for c in callbacks:
                 c.on_epoch_begin(epoch)
@@ -304,20 +308,24 @@ class Sequential:
         return history
 
     def _run_epoch(self, X, y, batch_size, shuffle, rng):
-        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+        order = rng.permutation(len(X)) if shuffle else None
         total, preds = 0.0, []
         for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
-            loss, y_pred = self._step(X[idx], y[idx])
+            batch = slice(start, start + batch_size)
+            if shuffle:
+                batch = order[batch]   # a copy of these rows; unshuffled, a view (no copy)
+            xb, yb = X[batch], y[batch]
+            loss, y_pred = self._step(xb, yb)
             if not np.isfinite(loss):
                 return {"loss": loss}
-            total += loss * len(idx)
+            total += loss * len(xb)
             if self.metrics:
                 preds.append(y_pred)
         logs = {"loss": total / len(X)}
         if self.metrics:
             # Like Keras: training metrics are those of the predictions made during the epoch.
-            logs.update(self._metric_values(y[order], np.concatenate(preds), self.metrics))
+            y_seen = y[order] if shuffle else y
+            logs.update(self._metric_values(y_seen, np.concatenate(preds), self.metrics))
         return logs
 
     def _diverged(self, epoch, loss):

@@ -1,9 +1,12 @@
 """The fast paths keep the textbook results: dtypes, in-place state, skipped work."""
 
+import platform
+
 import numpy as np
 import pytest
 
 import nnlab as nl
+from nnlab import _memory
 from nnlab._checks import all_finite
 from nnlab.layers import inside_network
 
@@ -71,5 +74,74 @@ def test_max_pool_gives_ties_to_the_first_position_and_propagates_nan():
 def test_finite_check(bad):
     x = np.zeros((3000, 100), dtype=np.float32)
     assert all_finite(x) and all_finite(np.full(4, 1e308))  # an overflowing sum is no NaN
+    assert all_finite(np.full(4, 3e38, dtype=np.float32))    # nor in the array's own dtype
     x.flat[12345] = bad
     assert not all_finite(x)
+
+
+def brute_force_max_pool(x, k, s):
+    out = [(n - kk) // ss + 1 for n, kk, ss in zip(x.shape[2:], k, s, strict=True)]
+    y = np.empty(x.shape[:2] + tuple(out))
+    for i in range(out[0]):
+        for j in range(out[1]):
+            window = x[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]]
+            y[:, :, i, j] = window.max(axis=(2, 3))
+    return y
+
+
+@pytest.mark.parametrize(("k", "s", "size"), [((2, 2), (2, 2), (6, 6)), ((3, 3), (2, 2), (7, 8)),
+                                              ((2, 3), (1, 2), (5, 7)), ((1, 2), (1, 1), (3, 4)),
+                                              ((3, 2), (3, 2), (7, 5))])
+def test_max_pool_axis_by_axis_equals_the_max_over_each_window(k, s, size):
+    x = np.random.default_rng(0).normal(size=(2, 3, *size))
+    np.testing.assert_array_equal(nl.MaxPool2D(k, stride=s).forward(x),
+                                  brute_force_max_pool(x, k, s))
+
+
+def test_max_pool_ties_go_to_the_first_position_in_row_major_order():
+    pool = nl.MaxPool2D(2)
+    pool.forward(np.array([[[[0.0, 5.0], [5.0, 0.0]]]]))
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 1, 1)))[0, 0], [[0, 1], [0, 0]])
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_fit_leaves_the_training_data_as_it_was(shuffle):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    X0, y0 = X.copy(), y.copy()
+    model = nl.Sequential([nl.Dense(4, 3, rng=0, dtype="float32")])
+    model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), "adam",
+                  metrics=["accuracy"])
+    model.fit(X, y, epochs=2, batch_size=7, shuffle=shuffle, seed=0)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
+@pytest.fixture
+def fresh_memory_setting(monkeypatch):
+    monkeypatch.setattr(_memory, "_kept", None)
+    monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)
+    return monkeypatch
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_fit_asks_glibc_to_keep_freed_memory(fresh_memory_setting):
+    fresh_memory_setting.delenv("NNLAB_KEEP_FREED_MB", raising=False)
+    assert _memory.keep_freed_memory() == 64 << 20
+    fresh_memory_setting.setattr(_memory, "_kept", None)
+    fresh_memory_setting.setenv("NNLAB_KEEP_FREED_MB", "16")
+    assert _memory.keep_freed_memory() == 16 << 20
+
+
+@pytest.mark.parametrize(("env", "kept"), [({"NNLAB_KEEP_FREED_MB": "0"}, 0),
+                                           ({"MALLOC_TOP_PAD_": "1000000"}, 0)])
+def test_keeping_freed_memory_can_be_turned_off(fresh_memory_setting, env, kept):
+    for name, value in env.items():
+        fresh_memory_setting.setenv(name, value)
+    assert _memory.keep_freed_memory() == kept
+
+
+def test_a_bad_memory_setting_is_refused(fresh_memory_setting):
+    fresh_memory_setting.setenv("NNLAB_KEEP_FREED_MB", "lots")
+    with pytest.raises(ValueError, match="NNLAB_KEEP_FREED_MB must be a whole number"):
+        _memory.keep_freed_memory()
