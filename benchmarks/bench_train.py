@@ -311,7 +311,7 @@ def flops(workload, quick):
 
 
 def table(results, quick):
-    rows = [f"{'workload':9s} {'framework':10s} {'seconds':>9s} {'GFLOP/s':>8s} "
+    rows = [f"{'workload':9s} {'framework':12s} {'seconds':>9s} {'GFLOP/s':>8s} "
             f"{'vs torch':>9s} {'peak MB':>8s} {'faults/step':>11s}"]
     for workload, by_framework in results.items():
         reference = by_framework.get("torch", {}).get("seconds")
@@ -320,7 +320,7 @@ def table(results, quick):
         for framework, r in by_framework.items():
             ratio = f"{r['seconds'] / reference:8.2f}x" if reference else f"{'-':>9s}"
             gflops = flops(workload, quick) / r["seconds"] / 1e9
-            rows.append(f"{workload:9s} {framework:10s} {r['seconds']:9.3f} {gflops:8.1f} "
+            rows.append(f"{workload:9s} {framework:12s} {r['seconds']:9.3f} {gflops:8.1f} "
                         f"{ratio} {r['peak_mb']:8.1f} {r['faults_per_step']:11.1f}")
     return "\n".join(rows)
 

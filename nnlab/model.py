@@ -88,7 +88,10 @@ class Sequential:
         """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm."""
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
-        x = as_float_array(x, "model input")
+        return self._forward(as_float_array(x, "model input"), training)
+
+    def _forward(self, x, training):
+        """``forward`` of a batch already checked (``fit`` checks its data once, not per step)."""
         self._input_shape = x.shape[1:]
         with inside_network():
             for layer in self.layers:
@@ -202,7 +205,7 @@ class Sequential:
         # A diverging run overflows somewhere; the caller sees a non-finite loss and
         # reports that once, instead of a stream of NumPy floating-point warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            y_pred = self.forward(xb, training=True)
+            y_pred = self._forward(xb, training=True)
             loss = float(self.loss.forward(y_pred, yb))
             if np.isfinite(loss):
                 self.backward(self.loss.backward(y_pred, yb), input_grad=False)
