@@ -13,7 +13,6 @@ then runs them over shuffled mini-batches for a number of epochs, keeping a
 (``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 
-import re
 import warnings
 
 import numpy as np
@@ -26,6 +25,7 @@ from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
+from nnlab.summary import summary_table
 
 __all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
            "cast_layer", "load_model"]
@@ -400,38 +400,8 @@ class Sequential:
         layer is Dense or the model has already seen data. Buffers (batch norm
         statistics) count as non-trainable parameters, as in Keras.
         """
-        if input_shape is not None:
-            shape = tuple(input_shape)
-            if not all(isinstance(d, int | np.integer) and d > 0 for d in shape):
-                raise ValueError(f"input_shape must be positive integers; got {input_shape!r}")
-        elif self.layers and hasattr(self.layers[0], "n_in"):
-            shape = (self.layers[0].n_in,)
-        elif self._input_shape is not None:
-            shape = tuple(self._input_shape)
-        else:
-            raise ValueError("summary needs the shape of one input sample: "
-                             "summary(input_shape=(...)), or run the model on data once")
-        header = ("Layer (type)", "Output Shape", "Param #")
-        rows, seen = [], {}
-        for layer in self.layers:
-            shape = tuple(layer.output_shape(shape))
-            kind = type(layer).__name__
-            base = re.sub(r"([a-z])([A-Z])", r"\1_\2", kind).lower()
-            seen[base] = seen.get(base, -1) + 1
-            name = base if not seen[base] else f"{base}_{seen[base]}"
-            count = sum(a.size for a in _arrays(layer).values())
-            rows.append((f"{name} ({kind})", str((None, *shape)), f"{count:,}"))
-        widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(3)]
-        rule = sum(widths)
-
-        def line(cells):
-            return "".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True)).rstrip()
-
-        trainable = sum(p.size for p in self.params)
-        total = sum(a.size for a in self.get_weights())
-        print("\n".join([line(header), "=" * rule, *map(line, rows), "=" * rule,
-                         f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                         f"Non-trainable params: {total - trainable:,}"]))
+        shape = input_shape if input_shape is not None else self._input_shape
+        print(summary_table(self.layers, shape))
 
     def astype(self, dtype):
         """Store every parameter and buffer in ``dtype`` ("float32" or "float64"); returns self.
