@@ -9,7 +9,9 @@ Workloads (float32, 2 BLAS threads):
 - ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs;
 - ``cnn``: conv(3x3, 16) + ReLU + 2x2 max-pool + dense on 6400 28x28 images, batch 64, Adam;
 - ``loop``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000 examples at
-  mini-batch 10 (and 100), against the classic per-example loop of "network.py".
+  mini-batch 10 (and 100), against the classic per-example loop of "network.py";
+
+and then, as ``bench_widgets.py`` does, the time of one update of each explorer.
 
 "nnlab-nokeep" is nnlab with ``NNLAB_KEEP_FREED_MB=0``: glibc's malloc left to give
 freed memory back to the system, which ``fit`` otherwise asks it to keep (see
@@ -362,6 +364,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
     parser.add_argument("--only", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--profile", choices=["mlp", "tiny", "cnn", "loop10"])
+    parser.add_argument("--no-widgets", action="store_true",
+                        help="skip the explorers' update times (bench_widgets.py)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -381,7 +385,11 @@ def main():
                    for f, runs in by_f.items()} for w, by_f in samples.items()}
     print(table(results, args.quick))
     plot(results, ROOT / "_build" / "bench" / "bench_train.png")
-    print(f"plot: {ROOT / '_build' / 'bench' / 'bench_train.png'}")
+    print(f"plot: {ROOT / '_build' / 'bench' / 'bench_train.png'}\n")
+    if not args.no_widgets:
+        import bench_widgets
+
+        bench_widgets.report()
 
 
 if __name__ == "__main__":

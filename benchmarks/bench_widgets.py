@@ -3,7 +3,8 @@
 Run: .venv/bin/python benchmarks/bench_widgets.py [--repeats 5]
 
 The target is under 200 ms per update on the course's 2-core machine. A script,
-not a test: timings depend on the machine and its load.
+not a test: timings depend on the machine and its load. ``bench_train.py`` prints
+this table too, after its own.
 """
 
 import argparse
@@ -29,15 +30,13 @@ CASES = [
 ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+def report(repeats=5):
+    """Move each control back and forth ``repeats`` times; print the update times."""
     print(f"{'explorer':26s}{'control':12s}{'median ms':>10s}{'max ms':>9s}  target < 200 ms")
     for name, control, values in CASES:
         explorer = getattr(widgets, name)()
         times = []
-        for i in range(args.repeats):
+        for i in range(repeats):
             start = time.perf_counter()
             explorer.controls[control].value = values[i % 2 == 0]
             times.append((time.perf_counter() - start) * 1e3)
@@ -47,6 +46,12 @@ def main():
     start = time.perf_counter()
     pg.train(widgets.Playground.TRAIN_EPOCHS)
     print(f"{'playground':26s}{'Train':12s}{(time.perf_counter() - start) * 1e3:10.0f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    report(parser.parse_args().repeats)
 
 
 if __name__ == "__main__":
