@@ -1,7 +1,7 @@
 """Conv1D, Conv2D and the pooling layers against loop references, numerical gradients and torch.
 
-Complements tests/test_conv_layers.py: rectangular kernels, strides and paddings
-(pairs), the 1-D layers, the im2col/col2im pair itself, configs and dtypes.
+Square and rectangular kernels, strides and paddings, the 1-D layers, the im2col/col2im
+pair itself, small worked examples, configs, dtypes and error messages.
 """
 
 import json
@@ -139,10 +139,21 @@ def test_col2im_is_the_adjoint_of_windows(kernel, stride, seed):
     assert np.sum(win * d) == pytest.approx(np.sum(x * col2im(d, x.shape, kernel, stride)))
 
 
-def test_max_pool_tie_sends_the_gradient_to_the_first_maximum():
+def test_pools_drop_windows_that_do_not_fit():
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    np.testing.assert_array_equal(nl.MaxPool2D(2).forward(x), [[[[6, 8], [16, 18]]]])
+    np.testing.assert_array_equal(nl.AvgPool2D(2).forward(x), [[[[3, 5], [13, 15]]]])
+
+
+@pytest.mark.parametrize("window,expected", [
+    ([[1.0, 4.0], [2.0, 3.0]], [[0, 1], [0, 0]]),   # only the maximum gets the gradient
+    ([[1.0, 1.0], [1.0, 1.0]], [[1, 0], [0, 0]]),   # a tie: the first maximum, as PyTorch
+    ([[0.0, 5.0], [5.0, 0.0]], [[0, 1], [0, 0]]),   # "first" in row-major order
+])
+def test_max_pool_sends_the_gradient_to_the_first_maximum(window, expected):
     layer = nl.MaxPool2D(2)
-    layer.forward(np.ones((1, 1, 2, 2)))
-    np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1, 1))), [[[[1, 0], [0, 0]]]])
+    layer.forward(np.array([[window]]))
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1, 1)))[0, 0], expected)
 
 
 LAYERS = [
@@ -213,6 +224,10 @@ def test_bad_hyper_parameters(build, match):
 
 
 @pytest.mark.parametrize("layer,x,match", [
+    (nl.Conv2D(3, 4, 3), np.zeros((2, 1, 8, 8)), r"Conv2D\(in_channels=3.*\(batch, 3, \?, \?\); "
+                                                 r"got shape \(2, 1, 8, 8\)"),
+    (nl.Conv2D(1, 1, 5), np.zeros((1, 1, 3, 3)), "smaller than the kernel"),
+    (nl.MaxPool2D(4), np.zeros((1, 1, 3, 3)), "smaller than the pool"),
     (nl.Conv1D(4, 2, 3), np.zeros((2, 4, 5, 5)), r"Conv1D\(.*\(batch, 4, \?\); got shape "
                                                  r"\(2, 4, 5, 5\)"),
     (nl.Conv1D(4, 2, 3), np.zeros((2, 3, 9)), r"\(batch, 4, \?\); got shape \(2, 3, 9\)"),

@@ -79,31 +79,6 @@ def test_finite_check(bad):
     assert not all_finite(x)
 
 
-def brute_force_max_pool(x, k, s):
-    out = [(n - kk) // ss + 1 for n, kk, ss in zip(x.shape[2:], k, s, strict=True)]
-    y = np.empty(x.shape[:2] + tuple(out))
-    for i in range(out[0]):
-        for j in range(out[1]):
-            window = x[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]]
-            y[:, :, i, j] = window.max(axis=(2, 3))
-    return y
-
-
-@pytest.mark.parametrize(("k", "s", "size"), [((2, 2), (2, 2), (6, 6)), ((3, 3), (2, 2), (7, 8)),
-                                              ((2, 3), (1, 2), (5, 7)), ((1, 2), (1, 1), (3, 4)),
-                                              ((3, 2), (3, 2), (7, 5))])
-def test_max_pool_axis_by_axis_equals_the_max_over_each_window(k, s, size):
-    x = np.random.default_rng(0).normal(size=(2, 3, *size))
-    np.testing.assert_array_equal(nl.MaxPool2D(k, stride=s).forward(x),
-                                  brute_force_max_pool(x, k, s))
-
-
-def test_max_pool_ties_go_to_the_first_position_in_row_major_order():
-    pool = nl.MaxPool2D(2)
-    pool.forward(np.array([[[[0.0, 5.0], [5.0, 0.0]]]]))
-    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 1, 1)))[0, 0], [[0, 1], [0, 0]])
-
-
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_fit_leaves_the_training_data_as_it_was(shuffle):
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """Flatten, Dropout, BatchNorm and Residual: gradients, modes, formulas, views and errors.
 
-Complements tests/test_layers_more.py (shapes, basic statistics, summary and saving).
+Also: every layer in one model through summary, save and load.
 """
 
 import json
@@ -201,7 +201,29 @@ def test_batchnorm_against_torch(shape, training):
     np.testing.assert_allclose(theirs, ours * n / (n - 1), rtol=1e-10)
 
 
+def test_batchnorm_normalizes_per_channel_in_training():
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(8, 2, 4, 4))
+    y = nl.BatchNorm(2).forward(x, training=True)
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(y.std(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+def test_batchnorm_uses_running_statistics_in_evaluation():
+    layer = nl.BatchNorm(1, momentum=0.5)
+    layer.forward(np.array([[1.0], [3.0]]), training=True)
+    assert layer.buffers["running_mean"][0] == pytest.approx(1.0)
+    assert layer.buffers["running_var"][0] == pytest.approx(0.5 * 1 + 0.5 * 1.0)
+    assert layer.forward(np.array([[1.0]]))[0, 0] == pytest.approx(0.0, abs=1e-5)
+
+
 # --- Residual ------------------------------------------------------------------------
+
+
+def test_residual_gradient_through_a_dense_block():
+    block = nl.Residual(nl.Dense(4, 4, rng=0), nl.Activation("tanh"), nl.Dense(4, 4, rng=1))
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    assert grad_error(block, x) < 1e-6
+    assert set(block.params) == {"0.W", "0.b", "2.W", "2.b"}
 
 
 def test_residual_views_are_live_and_writable():
@@ -301,3 +323,18 @@ def test_cnn_with_batchnorm_residual_and_dropout_learns_digits():
     assert not np.allclose(inner_bn.params["gamma"], 1.0)
     assert not np.allclose(inner_bn.buffers["running_var"], 1.0)
     assert np.array_equal(model.predict(Xte[:20]), model.predict(Xte[:20]))
+
+
+def test_summary_and_save_load_with_every_layer(tmp_path, capsys):
+    model = nl.Sequential([
+        nl.Conv2D(1, 4, 3, padding=1, rng=0), nl.BatchNorm(4), nl.Activation("relu"),
+        nl.MaxPool2D(2), nl.AvgPool2D(2, 1), nl.Flatten(), nl.Dropout(0.3, rng=0),
+        nl.Residual(nl.Dense(36, 36, rng=1), nl.Activation("relu")), nl.Dense(36, 3, rng=2)])
+    model.summary(input_shape=(1, 8, 8))
+    out = capsys.readouterr().out
+    assert "(None, 4, 8, 8)" in out and "(None, 4, 3, 3)" in out and "(None, 36)" in out
+    x = np.random.default_rng(0).normal(size=(5, 1, 8, 8))
+    model.forward(x, training=True)
+    model.save(tmp_path / "m.npz")
+    loaded = nl.load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(model.predict(x), loaded.predict(x))
