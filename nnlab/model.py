@@ -260,6 +260,7 @@ class Sequential:
         if not all(isinstance(c, Callback) for c in callbacks):
             raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
         X, y = self._check_data(X, y)
+        keep_freed_memory()
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
@@ -286,7 +287,6 @@ class Sequential:
         for c in callbacks:
             c.on_train_begin()
         rng = np.random.default_rng(seed)
-        keep_freed_memory()
         for epoch in range(epochs):
             for c in callbacks:
                 c.on_epoch_begin(epoch)
