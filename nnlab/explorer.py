@@ -34,7 +34,12 @@ STATIC_ENV = "NNLAB_STATIC_EXPLORERS"
 
 
 def slider(value, low, high, step, description, log=False, integer=False, continuous=True):
-    """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales)."""
+    """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales).
+
+    ``continuous=False`` updates once, when the slider is let go: for the explorers whose
+    update takes longer than a moment (a training run, a large figure), so that dragging
+    does not queue up one redraw per pixel.
+    """
     common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
               "continuous_update": continuous}
     if log:

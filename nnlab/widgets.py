@@ -167,9 +167,9 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     >>> learning_rate_explorer(lr=5.0).state["diverged"]
     True
     """
-    controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True),
-                "steps": slider(steps, 1, 100, 1, "steps", integer=True),
-                "start": slider(start, -6, 6, 0.5, "start (w = b)"),
+    controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True, continuous=False),
+                "steps": slider(steps, 1, 100, 1, "steps", integer=True, continuous=False),
+                "start": slider(start, -6, 6, 0.5, "start (w = b)", continuous=False),
                 "batch_size": dropdown(batch_size, [1, 10, 50, 200], "batch size")}
     return Explorer(controls, explore.learning_rate, figures.learning_rate,
                     lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
@@ -190,7 +190,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     controls = {"names": W.SelectMultiple(value=tuple(names), options=surfaces.OPTIMIZERS,
                                           description="optimizers", rows=6, layout=LAYOUT,
                                           style=STYLE),
-                "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True),
+                "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False),
                 "surface": dropdown(surface, list(surfaces.NAMES), "surface"),
                 "steps": slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}
     return Explorer(controls, explore.optimizer_race, figures.optimizer_race,
