@@ -1,6 +1,9 @@
 """The fast paths keep the textbook results: dtypes, in-place state, skipped work."""
 
+import os
 import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +123,35 @@ def test_a_bad_memory_setting_is_refused(fresh_memory_setting):
     fresh_memory_setting.setenv("NNLAB_KEEP_FREED_MB", "lots")
     with pytest.raises(ValueError, match="NNLAB_KEEP_FREED_MB must be a whole number"):
         _memory.keep_freed_memory()
+
+
+FAULTS_PER_STEP = """
+import resource
+import numpy as np
+import nnlab as nl
+rng = np.random.default_rng(0)
+X = rng.normal(size=(64 * 100, 1, 28, 28)).astype(np.float32)   # 20 MB, as in the benchmark
+y = rng.integers(0, 10, len(X))
+model = nl.Sequential([nl.Conv2D(1, 16, 3, padding=1, rng=0, dtype="float32"),
+                       nl.Activation("relu"), nl.MaxPool2D(2), nl.Flatten(),
+                       nl.Dense(16 * 14 * 14, 10, rng=1, dtype="float32")])
+model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), "adam")
+model.fit(X[:64 * 5], y[:64 * 5], batch_size=64, seed=0)   # warm up
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+model.fit(X, y, batch_size=64, seed=0)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 100)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_kept_memory_spares_the_page_faults_of_fresh_arrays():
+    # Page faults, not seconds: a count that a loaded machine does not change much.
+    def faults_per_step(megabytes):
+        env = {**os.environ, "NNLAB_KEEP_FREED_MB": megabytes}
+        env.pop("MALLOC_TOP_PAD_", None)
+        out = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP], env=env, check=True,
+                             capture_output=True, text=True).stdout
+        return float(out.split()[-1])
+
+    kept, fresh = faults_per_step("64"), faults_per_step("0")
+    assert kept * 4 < fresh, (kept, fresh)
