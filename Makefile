@@ -64,8 +64,10 @@ app: $(STAMP)
 	$(BIN)/voila _build/app --no-browser --Voila.ip=$(HOST) --port=$(PORT)
 
 # JupyterLab on the project environment, opened on the chapters.
+# JupyterLab refuses to run as root unless told to (containers often run as root).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=book
+	$(BIN)/jupyter lab --notebook-dir=book $(ROOT_FLAG)
 
 clean:
 	rm -rf _build _vendor .pytest_cache .hypothesis
