@@ -5,14 +5,15 @@ gradients, several megabytes each in a convolutional network. glibc's ``malloc``
 gives a freed block of that size back to the operating system, so the next step's array
 is fresh memory, and the kernel maps and zeroes each of its 4 KB pages when it is first
 written (a "minor page fault", a few microseconds each). Measured on a conv + ReLU +
-max-pool network on 28x28 images: 1650 faults per step, and half of the training time.
+max-pool network on 28x28 images: about 1700 faults per step, and a quarter to a third of
+the training time.
 
 Asking ``malloc`` to keep some freed memory at the top of its heap (``M_TOP_PAD``) lets
-the next step reuse the same pages: 2 faults per step. PyTorch gets the same effect from
-its own caching allocator. ``Sequential.fit`` calls :func:`keep_freed_memory` once; the
-environment variable ``NNLAB_KEEP_FREED_MB`` sets the amount (default 64, 0 to leave
-``malloc`` as it is); a ``MALLOC_TOP_PAD_`` set in the environment is left in charge.
-Memory kept this way stays available to the whole process.
+the next step reuse the same pages: a few faults per step once training is under way.
+``Sequential.fit`` calls :func:`keep_freed_memory` once; the environment variable
+``NNLAB_KEEP_FREED_MB`` sets the amount (default 64, 0 to leave ``malloc`` as it is); a
+``MALLOC_TOP_PAD_`` set in the environment is left in charge. Memory kept this way stays
+available to the whole process.
 """
 
 import ctypes
