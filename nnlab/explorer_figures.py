@@ -67,9 +67,10 @@ def initialization(state, panels=6):
     ones from the first to the last (a dozen panels would be too small to read, and slow)."""
     n = len(state["values"])
     shown = np.unique(np.linspace(0, n - 1, min(n, panels)).round().astype(int))
-    return plot.activation_histograms(
+    fig = plot.activation_histograms(
         [state["values"][i] for i in shown], layers=shown + 1,
         title=f"{state['activation']}, {state['scheme']} x {state['scale']:g}")
+    return plot.fixed_layout(fig, left=0.15, top=0.5, gap=0.3)
 
 
 def loss(state):
@@ -97,19 +98,23 @@ def learning_rate(state):
     losses = np.array(state["losses"], dtype=float)
     plot.curves({"loss": np.where(np.isfinite(losses), losses, np.nan)}, logy=True,
                 ax=axes[0, 1], title="diverged" if state["diverged"] else "loss per step")
-    return fig
+    return plot.fixed_layout(fig, gap=0.85)
 
 
 def optimizer_race(state):
-    """Every optimizer's path on the surface, and the value reached per step."""
+    """Every optimizer's path on the surface, and the value reached per step.
+
+    One legend, on the curves, names the colours of both panels: a second one on the
+    surface would hide a corner of it and cost a tenth of each redraw.
+    """
     s = surfaces.get(state["surface"])
     fig, axes = plot.new_figure(2, 1, height=3.4)
     plot.loss_surface(s.f, s.xlim, s.ylim, paths=state["paths"], ax=axes[0, 0],
-                      title=state["surface"])
+                      title=state["surface"], legend=False)
     gaps = {k: np.maximum(np.array(c, dtype=float) - s.minimum, 1e-12)
             for k, c in state["curves"].items()}
     plot.curves(gaps, ylabel="value - minimum", logy=True, ax=axes[0, 1])
-    return fig
+    return plot.fixed_layout(fig, left=0.7, gap=0.85)
 
 
 def backprop(state):

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from nnlab import plot
+
 #: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each).
 DPI = 64
 COLORS = 32
@@ -87,9 +89,7 @@ def settings(spec, current):
 
 def small_png(figure):
     """The figure as a small palette PNG: fixed dpi, no metadata, the same bytes every run."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").quantize(COLORS)
+    image = Image.fromarray(plot.pixels(figure, DPI)).convert("RGB").quantize(COLORS)
     out = io.BytesIO()
     image.save(out, format="png", optimize=True)
     return out.getvalue()

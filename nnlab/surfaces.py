@@ -97,9 +97,12 @@ def descend(grad, start, optimizer, steps, limit=1e6):
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
             g = np.asarray(grad(p), dtype=float)
+            if g.shape != p.shape:
+                raise ValueError(f"descend: the gradient has shape {g.shape}, "
+                                 f"the point has shape {p.shape}")
             if not np.all(np.isfinite(g)):
                 break
-            optimizer.step([p], [g])
+            optimizer.apply_gradients([p], [g])  # step's checks, made just above
             path.append(p.copy())
             if not np.all(np.abs(p) < limit):
                 break

@@ -20,6 +20,19 @@ def test_descend_stops_a_diverging_run():
     assert len(path) < 101 and np.all(np.isfinite(path))
 
 
+def test_descend_rejects_a_gradient_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"gradient has shape \(2,\), the point has shape \(1,\)"):
+        surfaces.descend(lambda p: np.ones(2), [1.0], surfaces.make_optimizer("SGD", 0.1), 3)
+
+
+def test_descend_updates_as_the_optimizer_steps():
+    path = surfaces.descend(lambda p: 2 * p, [1.0, -2.0], surfaces.make_optimizer("Adam", 0.1), 5)
+    p, adam = np.array([1.0, -2.0]), surfaces.make_optimizer("Adam", 0.1)
+    for expected in path[1:]:
+        adam.step([p], [2 * p])
+        np.testing.assert_array_equal(p, expected)
+
+
 def test_race_reaches_the_minimum_with_momentum():
     paths = surfaces.race("bowl", ["momentum"], lr=0.02, steps=300)
     assert surfaces.get("bowl").f(paths["momentum"][-1]) < 1e-6

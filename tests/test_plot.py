@@ -70,3 +70,48 @@ def test_the_engine_does_not_import_plotting():
     code = "import sys, nnlab; nnlab.Sequential; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_pixels_are_savefigs_pixels_and_leave_the_figure_as_it_was():
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    plot.loss_surface(lambda p: (p**2).sum(-1), (-1, 1), (-1, 1)).savefig(
+        buffer, format="png", dpi=64)
+    fig = plot.loss_surface(lambda p: (p**2).sum(-1), (-1, 1), (-1, 1))
+    canvas, dpi = fig.canvas, fig.dpi
+    assert np.array_equal(plot.pixels(fig, dpi=64), np.asarray(Image.open(buffer)))
+    assert fig.canvas is canvas and fig.dpi == dpi
+    # Figures of one size share a kept renderer: each drawing starts from a clean one.
+    tanh = plot.pixels(plot.activation("tanh"))
+    assert not np.array_equal(plot.pixels(plot.activation("relu")), tanh)
+    assert np.array_equal(plot.pixels(plot.activation("tanh")), tanh)
+
+
+def test_log_scale_only_over_a_decade():
+    assert plot.curves({"a": [100.0, 1.0]}, logy=True).axes[0].get_yscale() == "log"
+    assert plot.curves({"a": [88.0, 87.8]}, logy=True).axes[0].get_yscale() == "linear"
+    assert plot.curves({"a": [np.nan, 0.0, 5.0]}, logy=True).axes[0].get_yscale() == "linear"
+    assert plot.curves({}, logy=True).axes[0].get_yscale() == "linear"
+
+
+def test_loss_surface_legend_names_several_paths():
+    def bowl(p):
+        return (p**2).sum(-1)
+
+    one = {"a": np.zeros((2, 2))}
+    two = {"a": np.zeros((2, 2)), "b": np.ones((2, 2))}
+    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=one).axes[0].get_legend() is None
+    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=two).axes[0].get_legend()
+    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=two,
+                             legend=False).axes[0].get_legend() is None
+
+
+def test_fixed_layout_places_panels_in_inches():
+    fig, _ = plot.new_figure(2, 1, width=8, height=3)
+    plot.fixed_layout(fig, left=0.5, bottom=0.4, right=0.5, top=0.6, gap=1.0)
+    plot.pixels(fig)  # drawing moves nothing: no layout engine is left
+    bounds = np.array([ax.get_position().bounds for ax in fig.axes]) * [8, 3, 8, 3]
+    np.testing.assert_allclose(bounds, [[0.5, 0.4, 3, 2], [4.5, 0.4, 3, 2]])

@@ -140,3 +140,52 @@ def test_optimizer_race_with_no_optimizer_selected_is_harmless():
 def test_png_is_deterministic():
     assert bytes(widgets.activation_explorer().image.value) == bytes(
         widgets.activation_explorer().image.value)
+
+
+def misplaced_texts(fig):
+    """The panels whose labels leave the figure or reach into another panel, and the figure
+    texts (a suptitle) that reach into a panel's labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = fig.bbox.padded(1)
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    bad = [f"panel {i} leaves the figure" for i, box in enumerate(boxes)
+           if not (page.contains(box.x0, box.y0) and page.contains(box.x1, box.y1))]
+    bad += [f"panel {i} reaches into panel {j}" for (i, box), (j, ax)
+            in itertools.product(enumerate(boxes), enumerate(fig.axes))
+            if i != j and box.overlaps(ax.bbox)]
+    bad += [f"{text.get_text()!r} overlaps panel {i}" for text in fig.texts
+            for i, box in enumerate(boxes) if text.get_window_extent(renderer).overlaps(box)]
+    return bad
+
+
+# The explorers drawn with fixed margins (plot.fixed_layout), at the ends of their ranges.
+FIXED_LAYOUT = {
+    "learning_rate_explorer": {"lr": [1e-3, 0.1, 2.0, 10.0], "steps": [1, 100],
+                               "start": [-6.0, 6.0]},
+    "optimizer_race": {"surface": list(widgets.surfaces.NAMES), "lr": [1e-4, 0.1],
+                       "steps": [10, 500]},
+    "initialization_explorer": {"scheme": ["normal", "he_uniform"], "scale": [0.1, 10.0],
+                                "depth": [1, 2, 12], "activation": ["sigmoid", "relu"]},
+}
+
+
+@pytest.mark.parametrize("name", FIXED_LAYOUT)
+def test_fixed_margins_hold_every_label(name):
+    explorer = getattr(widgets, name)()
+    grid = FIXED_LAYOUT[name]
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        _, figure, _, _ = explorer.frame({**explorer.values(), **setting})
+        assert misplaced_texts(figure) == [], setting
+
+
+def test_misplaced_texts_are_found():
+    from nnlab import plot
+
+    fig = plot.curves({"loss": [1e6, 1.0]}, ylabel="a long label " * 3)
+    plot.fixed_layout(fig, left=0.1)
+    assert misplaced_texts(fig) == ["panel 0 leaves the figure"]
