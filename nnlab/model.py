@@ -9,15 +9,14 @@ Training repeats one *iteration* over mini-batches of the data::
 
 ``train_step`` is exactly these four lines; ``fit`` checks the data once,
 then runs them over shuffled mini-batches for a number of epochs, keeping a
-``History``. The model computes in the dtype of its parameters
+``History`` (the step and the epoch are ``nnlab.training``'s ``fit_batch`` and
+``fit_epoch``). The model computes in the dtype of its parameters
 (``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 
-import warnings
-
 import numpy as np
 
-from nnlab import activations, losses, optimizers, saving
+from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
 from nnlab._checks import as_float_array, check_number
 from nnlab._memory import keep_freed_memory
@@ -26,13 +25,16 @@ from nnlab.layers import Layer, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
+from nnlab.training import (
+    TrainingDivergedWarning,
+    fit_batch,
+    fit_epoch,
+    metric_values,
+    stop_diverged,
+)
 
 __all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
            "cast_layer", "load_model"]
-
-
-class TrainingDivergedWarning(RuntimeWarning):
-    """The loss became NaN or infinite, so ``fit`` stopped (see ``model.stop_reason``)."""
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -184,7 +186,7 @@ class Sequential:
         y = y.reshape((len(X), *out_shape)).astype(X.dtype, copy=False)
         for name, fn in self.metrics.items():
             try:
-                self._metric_values(y, y, {name: fn})
+                metric_values(self.loss, y, y, {name: fn})
             except ValueError as exc:
                 raise ValueError(f"metric {name!r} cannot be computed for these targets: {exc}"
                                  ) from exc
@@ -199,24 +201,7 @@ class Sequential:
         """
         self._require_compiled("train_step")
         xb, yb = self._check_data(xb, yb, ("xb", "yb"))
-        return self._step(xb, yb)[0]
-
-    def _step(self, xb, yb):
-        # A diverging run overflows somewhere; the caller sees a non-finite loss and
-        # reports that once, instead of a stream of NumPy floating-point warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            y_pred = self._forward(xb, training=True)
-            loss = float(self.loss.forward(y_pred, yb))
-            if np.isfinite(loss):
-                self.backward(self.loss.backward(y_pred, yb), input_grad=False)
-                grads = self.grads
-                # A NaN or inf anywhere in g makes its sum NaN or inf: one reduction per
-                # array, no boolean array as large as g (unless the sum itself overflowed).
-                if all(np.isfinite(g.sum()) or np.isfinite(g).all() for g in grads):
-                    self.optimizer.apply_gradients(self.params, grads)
-                else:
-                    loss = float("nan")
-        return loss, y_pred
+        return fit_batch(self, xb, yb)[0]
 
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
             shuffle=True, seed=None, callbacks=None, verbose=0):
@@ -290,7 +275,7 @@ class Sequential:
         for epoch in range(epochs):
             for c in callbacks:
                 c.on_epoch_begin(epoch)
-            logs = self._run_epoch(X, y, batch_size, shuffle, rng)
+            logs = fit_epoch(self, X, y, batch_size, shuffle, rng)
             diverged = not np.isfinite(logs["loss"])
             if val is not None:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -300,7 +285,7 @@ class Sequential:
             for c in callbacks:
                 c.on_epoch_end(epoch, logs)
             if diverged:
-                self._diverged(epoch, logs["loss"])
+                stop_diverged(self, epoch, logs["loss"])
                 break
             if self.stop_training:
                 self.stop_reason = self.stop_reason or f"stopped by a callback after epoch {epoch}"
@@ -310,52 +295,10 @@ class Sequential:
         self.history = history
         return history
 
-    def _run_epoch(self, X, y, batch_size, shuffle, rng):
-        order = rng.permutation(len(X)) if shuffle else None
-        total, preds = 0.0, []
-        for start in range(0, len(X), batch_size):
-            batch = slice(start, start + batch_size)
-            if shuffle:
-                batch = order[batch]   # a copy of these rows; unshuffled, a view (no copy)
-            xb, yb = X[batch], y[batch]
-            loss, y_pred = self._step(xb, yb)
-            if not np.isfinite(loss):
-                return {"loss": loss}
-            total += loss * len(xb)
-            if self.metrics:
-                preds.append(y_pred)
-        logs = {"loss": total / len(X)}
-        if self.metrics:
-            # Like Keras: training metrics are those of the predictions made during the epoch.
-            y_seen = y[order] if shuffle else y
-            logs.update(self._metric_values(y_seen, np.concatenate(preds), self.metrics))
-        return logs
-
-    def _diverged(self, epoch, loss):
-        self.stop_training = True
-        self.stop_reason = f"diverged: the training loss became {loss} in epoch {epoch}"
-        warnings.warn(TrainingDivergedWarning(
-            f"training diverged: the loss became {loss} in epoch {epoch}, so fit stopped "
-            "there; the history keeps every epoch so far, that one included. "
-            "Usually the learning rate is too large (try 10 times smaller) or "
-            "the gradients explode (deep network, large initial weights): lower the learning "
-            "rate, clip gradients (optimizer clipnorm=1.0) or normalise the inputs."),
-            stacklevel=3)
-
-    def _metric_values(self, y_true, y_pred, metrics):
-        if not np.all(np.isfinite(y_pred)):
-            return {name: float("nan") for name in metrics}
-        # Metrics threshold probabilities; give them probabilities and 0/1 labels.
-        if isinstance(self.loss, losses.BinaryCrossEntropy) and self.loss.from_logits:
-            y_pred = activations.sigmoid(y_pred)
-        if isinstance(self.loss, losses.Hinge):
-            y_true, y_pred = (y_true > 0).astype(y_true.dtype), (y_pred > 0).astype(y_pred.dtype)
-        return {name: float(fn(y_true, y_pred)) for name, fn in metrics.items()}
-
     def _scores(self, X, y, batch_size):
         y_pred = self.predict(X, batch_size)
         scores = {"loss": float(self.loss.forward(y_pred, y))}
-        scores.update(self._metric_values(y, y_pred, self.metrics))
+        scores.update(metric_values(self.loss, y, y_pred, self.metrics))
         return scores
 
     def evaluate(self, X, y, batch_size=None, return_dict=False):
