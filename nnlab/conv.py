@@ -95,17 +95,19 @@ class _Conv(Layer):
         win = windows(xp, self.kernel_size, self.stride)            # (N, C, *out, *k), a view
         n, self.out = len(x), win.shape[2:2 + self.ndim]
         # im2col: for each sample a matrix with one row per (channel, kernel offset) and one
-        # column per output position. The copy goes into a buffer kept between calls: a fresh
-        # array of this size every step costs page faults that, measured here, doubled the
-        # time of a conv epoch.
+        # column per output position, and a last row of ones. The copy goes into a buffer
+        # kept between calls: a fresh array of this size every step costs page faults that,
+        # measured here, doubled the time of a conv epoch.
         k_axes = tuple(range(2 + self.ndim, 2 + 2 * self.ndim))
-        cols = self._buffer((n, self.in_channels, *self.kernel_size, *self.out), x.dtype)
-        np.copyto(cols, np.moveaxis(win, k_axes, tuple(range(2, 2 + self.ndim))))
-        self.cols = cols.reshape(n, -1, int(np.prod(self.out)))
-        # The whole layer is one matrix product per sample: (O, C*k) @ (C*k, positions),
-        # which lands directly in the channels-first layout (N, O, positions).
-        y = np.matmul(self._weights_2d(x), self.cols)
-        y += self._param("b", x)[:, None]
+        rows, positions = self.in_channels * int(np.prod(self.kernel_size)), int(np.prod(self.out))
+        self.cols = self._buffer((n, rows + 1, positions), x.dtype)
+        np.copyto(self.cols[:, :rows].reshape(n, self.in_channels, *self.kernel_size, *self.out),
+                  np.moveaxis(win, k_axes, tuple(range(2, 2 + self.ndim))))
+        # The whole layer is one matrix product per sample: (O, C*k + 1) @ (C*k + 1, positions),
+        # which lands directly in the channels-first layout (N, O, positions). The last row
+        # of cols is all ones and the last column of the weights is b (the "bias trick"), so
+        # the product adds the bias too, instead of another pass over the output.
+        y = np.matmul(self._weights_and_bias(x), self.cols)
         return y.reshape(n, self.out_channels, *self.out)
 
     def backward(self, dy):
@@ -121,21 +123,26 @@ class _Conv(Layer):
         return dxp[(slice(None), slice(None), *crop)]
 
     def backward_params(self, dy):
-        # dL/dW = sum over samples of dy (O, positions) @ cols^T; dL/db = dy summed over
-        # samples and positions.
+        # dL/dW = sum over samples of dy (O, positions) @ cols^T. Its last column, against the
+        # row of ones, is dL/db: dy summed over samples and positions.
         dy = dy.reshape(len(dy), self.out_channels, -1)
-        self._store_grad("b", dy.sum(axis=2).sum(axis=0))
-        dW = np.matmul(dy, self.cols.transpose(0, 2, 1)).sum(axis=0)
-        self._store_grad("W", dW.reshape(self.params["W"].shape))
+        dWb = np.matmul(dy, self.cols.transpose(0, 2, 1)).sum(axis=0)
+        self._store_grad("W", dWb[:, :-1].reshape(self.params["W"].shape))
+        self._store_grad("b", dWb[:, -1])
         return dy
 
     def _weights_2d(self, like):
         return self._param("W", like).reshape(self.out_channels, -1)
 
+    def _weights_and_bias(self, like):
+        return np.concatenate([self._weights_2d(like), self._param("b", like)[:, None]], axis=1)
+
     def _buffer(self, shape, dtype):
+        """The im2col matrix, kept between calls; its last row (ones) is written once."""
         buffer = getattr(self, "_rows_buffer", None)
         if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
             buffer = self._rows_buffer = np.empty(shape, dtype=dtype)
+            buffer[:, -1] = 1
         return buffer
 
     def _check_size(self, spatial):
