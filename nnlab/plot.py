@@ -69,6 +69,8 @@ def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
     between panels); ``tests/test_widgets.py`` checks that no text leaves the
     figure or reaches into a neighbouring panel over the explorer's settings.
     """
+    if len({ax.get_subplotspec().rowspan.start for ax in fig.axes}) != 1:
+        raise ValueError("fixed_layout lays out one row of panels; this figure has several")
     width, height = fig.get_size_inches()
     n = len(fig.axes)
     panel = (width - left - right - (n - 1) * gap) / n

@@ -115,3 +115,5 @@ def test_fixed_layout_places_panels_in_inches():
     plot.pixels(fig)  # drawing moves nothing: no layout engine is left
     bounds = np.array([ax.get_position().bounds for ax in fig.axes]) * [8, 3, 8, 3]
     np.testing.assert_allclose(bounds, [[0.5, 0.4, 3, 2], [4.5, 0.4, 3, 2]])
+    with pytest.raises(ValueError, match="one row"):
+        plot.fixed_layout(plot.new_figure(1, 2)[0])
