@@ -183,7 +183,7 @@ class AdaGrad(Optimizer):
 
     def _update(self, p, g, state, lr):
         s, step = state["sum"], state["scratch"]
-        np.multiply(g, g, out=step)                      # s += g^2
+        np.square(g, out=step)                           # s += g^2
         s += step
         _scaled_step(p, g, s, self.eps, lr, step)        # theta -= lr g / (sqrt(s) + eps)
 
@@ -217,7 +217,7 @@ class RMSprop(Optimizer):
     def _update(self, p, g, state, lr):
         v, step = state["v"], state["scratch"]
         v *= self.rho                                    # v = rho v + (1 - rho) g^2
-        np.multiply(g, g, out=step)
+        np.square(g, out=step)
         step *= 1 - self.rho
         v += step
         _scaled_step(p, g, v, self.eps, lr, step)        # theta -= lr g / (sqrt(v) + eps)
@@ -256,7 +256,7 @@ class Adam(Optimizer):
         np.multiply(g, 1 - self.beta1, out=step)
         m += step
         v *= self.beta2                                  # v = beta2 v + (1 - beta2) g^2
-        np.multiply(g, g, out=step)
+        np.square(g, out=step)
         step *= 1 - self.beta2
         v += step
         np.sqrt(v, out=step)                             # sqrt(v_hat) + eps
