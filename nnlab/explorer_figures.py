@@ -83,7 +83,7 @@ def loss(state):
         ax.scatter([state["prediction"]], [point], color=plot.COLORS[1], zorder=3)
         ax.set(xlabel="prediction", ylabel=label,
                title=f"{state['name']}, label {state['label']}" if key == "curve" else None)
-    return fig
+    return plot.fixed_layout(fig, left=0.7, gap=0.9)
 
 
 def learning_rate(state):

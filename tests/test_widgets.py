@@ -170,6 +170,8 @@ FIXED_LAYOUT = {
                        "steps": [10, 500]},
     "initialization_explorer": {"scheme": ["normal", "he_uniform"], "scale": [0.1, 10.0],
                                 "depth": [1, 2, 12], "activation": ["sigmoid", "relu"]},
+    "loss_explorer": {"loss": list(explore.LOSSES), "prediction": [-3.0, 0.0, 0.001, 3.0],
+                      "positive": [True, False]},
 }
 
 
