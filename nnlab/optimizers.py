@@ -30,15 +30,20 @@ from nnlab._checks import check_number, lookup
 
 
 class Optimizer:
-    """Base class: validation, schedules, weight decay, clipping; subclasses write ``_update``."""
+    """Base class: validation, schedules, weight decay, clipping; subclasses write ``_update``.
+
+    Hyper-parameters are kept as Python floats. NumPy 2 computes ``a *= c`` in float64
+    when ``c`` is a NumPy float64 scalar (say, from ``np.logspace``), even for a float32
+    array: the result is cast back to float32, but the step takes several times longer.
+    """
 
     def __init__(self, lr, weight_decay=0.0, clipnorm=None):
         if not callable(lr):
             check_number(lr, f"{type(self).__name__} lr", low=0, low_open=True)
         self.lr = lr
-        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
-        self.clipnorm = None if clipnorm is None else check_number(
-            clipnorm, "clipnorm", low=0, low_open=True)
+        self.weight_decay = float(check_number(weight_decay, "weight_decay", low=0))
+        self.clipnorm = None if clipnorm is None else float(check_number(
+            clipnorm, "clipnorm", low=0, low_open=True))
         self.iterations = 0
         self.state = None
 
@@ -109,7 +114,9 @@ class Optimizer:
 
 
 def _clip_by_global_norm(grads, max_norm):
-    total = np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+    # The squares are summed in float64, where those of large float32 gradients cannot
+    # overflow; the scale is a Python float, so that the scaled gradients stay float32.
+    total = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads)))
     scale = max_norm / (total + 1e-6)
     return [g * scale for g in grads] if scale < 1 else grads
 
@@ -136,7 +143,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
-        self.momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True)
+        self.momentum = float(check_number(momentum, "momentum", low=0, high=1, high_open=True))
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0; got momentum=0")
         self.nesterov = bool(nesterov)
@@ -176,7 +183,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0, clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
-        self.eps = check_number(eps, "eps", low=0, low_open=True)
+        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
     def _new_state(self, p):
         return {"sum": np.zeros_like(p)}
@@ -208,8 +215,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0, clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
-        self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
-        self.eps = check_number(eps, "eps", low=0, low_open=True)
+        self.rho = float(check_number(rho, "rho", low=0, high=1, high_open=True))
+        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
     def _new_state(self, p):
         return {"v": np.zeros_like(p)}
@@ -243,9 +250,9 @@ class Adam(Optimizer):
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                  clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
-        self.beta1 = check_number(beta1, "beta1", low=0, high=1, high_open=True)
-        self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
-        self.eps = check_number(eps, "eps", low=0, low_open=True)
+        self.beta1 = float(check_number(beta1, "beta1", low=0, high=1, high_open=True))
+        self.beta2 = float(check_number(beta2, "beta2", low=0, high=1, high_open=True))
+        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
     def _new_state(self, p):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
@@ -260,7 +267,7 @@ class Adam(Optimizer):
         step *= 1 - self.beta2
         v += step
         np.sqrt(v, out=step)                             # sqrt(v_hat) + eps
-        step /= np.sqrt(1 - self.beta2**t)
+        step /= (1 - self.beta2**t) ** 0.5
         step += self.eps
         np.divide(m, step, out=step)                     # theta -= lr m_hat / (...)
         step *= lr / (1 - self.beta1**t)

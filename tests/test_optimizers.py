@@ -169,3 +169,47 @@ def test_twenty_steps_equal_torch(name, ours, theirs):
         tp.grad = torch.tensor(g)
         topt.step()
     np.testing.assert_allclose(p, tp.detach().numpy(), atol=1e-12)
+
+
+class Float32Only(np.ndarray):
+    """An array that fails every NumPy operation on float32 arrays that computes in float64.
+
+    Under NumPy 2's promotion rules (NEP 50) a NumPy float64 scalar, such as ``np.sqrt(0.5)``,
+    is not "weak" like a Python float: ``a32 /= np.sqrt(c)`` computes in float64 and casts
+    back, silently and several times slower. The result stays float32, so only the
+    operands show it.
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        def plain(a):
+            return a.view(np.ndarray) if isinstance(a, Float32Only) else a
+
+        inputs = [plain(a) for a in inputs]
+        float32 = any(getattr(a, "dtype", None) == np.float32 for a in inputs)
+        assert not (float32 and np.result_type(*inputs) == np.float64), \
+            f"{ufunc.__name__} of float32 arrays computes in float64"
+        if out is not None:
+            kwargs["out"] = tuple(plain(a) for a in out)
+        result = getattr(ufunc, method)(*inputs, **kwargs)
+        if out is not None:   # in place: hand back the watched arrays themselves
+            return out[0] if len(out) == 1 else out
+        return result.view(Float32Only) if isinstance(result, np.ndarray) else result
+
+
+@pytest.mark.parametrize("name", O.NAMES)
+@pytest.mark.parametrize("numpy_scalars", [False, True])
+def test_float32_steps_compute_in_float32(name, numpy_scalars):
+    """Every operation of a float32 step is a float32 operation, also with hyper-parameters
+    given as NumPy float64 scalars (``np.logspace`` yields those)."""
+    own = {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8},
+           "adagrad": {"eps": 1e-9}, "rmsprop": {"rho": 0.8, "eps": 1e-9},
+           "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9}}
+    hyper = {"lr": 0.01, "weight_decay": 0.001, "clipnorm": 1.0, **own.get(name, {})}
+    if numpy_scalars:
+        hyper = {k: np.float64(v) for k, v in hyper.items()}
+    opt = O.get(name, **hyper)
+    rng = np.random.default_rng(0)
+    p = rng.normal(size=(4, 3)).astype(np.float32).view(Float32Only)
+    for _ in range(3):
+        opt.step([p], [rng.normal(size=(4, 3)).astype(np.float32).view(Float32Only)])
+    assert p.dtype == np.float32
