@@ -296,9 +296,12 @@ class _MaxPool(_Pool):
         # Each window sends dy to the first position (row-major) holding its maximum, as
         # PyTorch does with ties (after a ReLU, all-zero windows are common);
         # ``unserved`` marks the windows whose maximum is still to be found.
-        dx = np.zeros(self.x.shape, dtype=dy.dtype)
-        unserved = np.ones(self.y.shape, dtype=bool)
         tiled = self.stride == self.pool_size   # windows do not overlap: write, not add
+        # Windows that tile the whole input write every element of dx below, zero or not.
+        whole = tiled and all(n % k == 0 for n, k in zip(self.x.shape[2:], self.pool_size,
+                                                         strict=True))
+        dx = (np.empty if whole else np.zeros)(self.x.shape, dtype=dy.dtype)
+        unserved = np.ones(self.y.shape, dtype=bool)
         for part in self._slices(self.y.shape[2:]):
             winner = np.equal(self.x[part], self.y)
             winner &= unserved
