@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter
 
 from nnlab import activations as _activations
 
@@ -281,9 +282,9 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
 def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None):
     """Several curves on one axes: ``series`` maps a label to a 1-D array.
 
-    ``logy`` draws the values on a log scale when they span more than a factor of ten:
-    over less there is no power of ten to label, and the axis would be labelled at
-    its minor ticks in long scientific notation.
+    ``logy`` draws the values on a log scale. Over less than a factor of ten there is
+    no power of ten to label, and matplotlib labels the minor ticks instead; they are
+    written as plain numbers (88.05, not 8.805 x 10^1), which stay narrow.
 
     Examples
     --------
@@ -295,19 +296,14 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
         values = np.asarray(values, dtype=float)
         ax.plot(np.arange(len(values)), values, color=COLORS[i % len(COLORS)], label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    if logy and _spans_a_decade(series.values()):
+    if logy:
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
     if len(series) > 1:
         ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return fig
-
-
-def _spans_a_decade(arrays):
-    values = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays] + [[]])
-    values = values[np.isfinite(values) & (values > 0)]
-    return values.size > 0 and values.max() > 10 * values.min()
 
 
 def activation_histograms(values, bins=30, title=None, layers=None):
