@@ -92,7 +92,7 @@ def learning_rate(state):
     path = np.array(state["path"])
     # 100 x 100 points draw this smooth bowl as well as 200 x 200, four times sooner.
     plot.loss_surface(state["loss_fn"], (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
-                      title=f"learning rate {state['lr']:.3g}", resolution=100)
+                      title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
     axes[0, 0].scatter([3.0], [1.0], marker="*", s=80, color="black", zorder=3)
     axes[0, 0].set(xlabel="w", ylabel="b")
     losses = np.array(state["losses"], dtype=float)

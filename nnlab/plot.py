@@ -248,8 +248,8 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
                  resolution=200, legend=True):
     """Contours of a 2-D loss ``f`` (vectorised over (..., 2) arrays) and optional paths.
 
-    ``paths`` maps a label to an (n_steps, 2) array of visited points; with more than
-    one, a legend names them (``legend=False`` leaves it to a neighbouring panel).
+    ``paths`` maps a label to an (n_steps, 2) array of visited points, named in a legend
+    (``legend=False``: none, for a single path or a neighbouring panel that names them).
 
     Examples
     --------
@@ -272,7 +272,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
         ax.plot(path[:, 0], path[:, 1], "-o", color=COLORS[i % len(COLORS)],
                 markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
-    if legend and paths and len(paths) > 1:
+    if legend and paths:
         ax.legend(loc="upper right", fontsize=7)
     if title:
         ax.set_title(title)

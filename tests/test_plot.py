@@ -99,15 +99,14 @@ def test_log_scale_labels_a_narrow_range_in_plain_numbers():
     assert labels and all("times" not in label and len(label) <= 6 for label in labels), labels
 
 
-def test_loss_surface_legend_names_several_paths():
+def test_loss_surface_legend_names_the_paths_unless_told_not_to():
     def bowl(p):
         return (p**2).sum(-1)
 
-    one = {"a": np.zeros((2, 2))}
-    two = {"a": np.zeros((2, 2)), "b": np.ones((2, 2))}
-    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=one).axes[0].get_legend() is None
-    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=two).axes[0].get_legend()
-    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=two,
+    paths = {"a": np.zeros((2, 2)), "b": np.ones((2, 2))}
+    assert plot.loss_surface(bowl, (-1, 1), (-1, 1)).axes[0].get_legend() is None
+    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=paths).axes[0].get_legend()
+    assert plot.loss_surface(bowl, (-1, 1), (-1, 1), paths=paths,
                              legend=False).axes[0].get_legend() is None
 
 
