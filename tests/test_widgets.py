@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nnlab import explore, widgets
+from nnlab import explore, surfaces, widgets
 
 EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
              "initialization_explorer", "loss_explorer", "learning_rate_explorer",
@@ -166,7 +166,7 @@ def misplaced_texts(fig):
 FIXED_LAYOUT = {
     "learning_rate_explorer": {"lr": [1e-3, 0.1, 2.0, 10.0], "steps": [1, 100],
                                "start": [-6.0, 6.0]},
-    "optimizer_race": {"surface": list(widgets.surfaces.NAMES), "lr": [1e-4, 0.1],
+    "optimizer_race": {"surface": list(surfaces.NAMES), "lr": [1e-4, 0.1],
                        "steps": [10, 500]},
     "initialization_explorer": {"scheme": ["normal", "he_uniform"], "scale": [0.1, 10.0],
                                 "depth": [1, 2, 12], "activation": ["sigmoid", "relu"]},
