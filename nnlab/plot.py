@@ -103,9 +103,9 @@ def pixels(fig, dpi=80):
     redrawing after every slider move feels.
     """
     original_dpi, original_canvas = fig.dpi, fig.canvas
+    canvas = _Canvas(fig)
     fig.set_dpi(dpi)
     try:
-        canvas = _Canvas(fig)
         canvas.draw()
         return np.array(canvas.buffer_rgba())
     finally:
