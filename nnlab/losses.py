@@ -40,9 +40,8 @@ def _softplus(z):
 
 
 def _sigmoid(z):
-    """1 / (1 + e^-z) through e^-|z|, which cannot overflow."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    """1 / (1 + e^-z) as e^min(z, 0) / (1 + e^-|z|): exp never sees a positive number."""
+    return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
 
 
 def _log_softmax(z):

@@ -123,3 +123,33 @@ def test_against_torch():
         np.testing.assert_allclose(f(x), out.detach().numpy(), rtol=1e-10, err_msg=name)
         np.testing.assert_allclose(f.backward(x, f(x), dy), t.grad.numpy(), rtol=1e-8,
                                    atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_branch_free_forms_equal_the_textbook_branches(dtype):
+    """Sigmoid, leaky ReLU, ELU and SELU are computed without np.where (slow over mixed
+    signs); they give exactly the values of the two-branch definitions."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(size=2000) * 30,
+                        [0.0, -0.0, 1e-30, -1e-30, 80.0, -80.0, 1e4, -1e4]]).astype(dtype)
+    pos = x > 0
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x))
+        expected = {
+            "sigmoid": np.where(x >= 0, 1 / (1 + e), e / (1 + e)),
+            "leaky_relu": np.where(pos, x, 0.01 * x),
+            "elu": np.where(pos, x, np.expm1(np.minimum(x, 0))),
+            "selu": A.SELU.scale * np.where(pos, x, A.SELU.alpha * np.expm1(np.minimum(x, 0))),
+        }
+        slopes = {
+            "leaky_relu": np.where(pos, 1, 0.01),
+            "elu": np.where(pos, 1, np.exp(np.minimum(x, 0))),
+            "selu": A.SELU.scale * np.where(pos, 1, A.SELU.alpha * np.exp(np.minimum(x, 0))),
+        }
+        for name, values in expected.items():
+            np.testing.assert_array_equal(A.get(name)(x), values.astype(dtype), err_msg=name)
+        for name, values in slopes.items():
+            np.testing.assert_array_equal(A.get(name).derivative(x), values.astype(dtype),
+                                          err_msg=name)
+        big = A.LeakyReLU(1.5)   # a slope above 1: the smaller of x and 1.5 x
+        np.testing.assert_array_equal(big(x), np.where(pos, x, 1.5 * x).astype(dtype))
