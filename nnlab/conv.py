@@ -101,6 +101,7 @@ class _Conv(Layer):
         k_axes = tuple(range(2 + self.ndim, 2 + 2 * self.ndim))
         rows, positions = self.in_channels * int(np.prod(self.kernel_size)), int(np.prod(self.out))
         self.cols = self._buffer((n, rows + 1, positions), x.dtype)
+        # cols[:, :rows] reshaped only splits axes, so it is a view: the copy lands in cols.
         np.copyto(self.cols[:, :rows].reshape(n, self.in_channels, *self.kernel_size, *self.out),
                   np.moveaxis(win, k_axes, tuple(range(2, 2 + self.ndim))))
         # The whole layer is one matrix product per sample: (O, C*k + 1) @ (C*k + 1, positions),

@@ -20,6 +20,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 import numpy as np
 
 from nnlab._checks import lookup
+from nnlab.activations import sigmoid
 from nnlab.loss_base import Loss, _LogitsOption
 
 EPSILON = 1e-7
@@ -37,11 +38,6 @@ def _unclipped(p):
 def _softplus(z):
     """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): exp never sees a positive number."""
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
-
-
-def _sigmoid(z):
-    """1 / (1 + e^-z) as e^min(z, 0) / (1 + e^-|z|): exp never sees a positive number."""
-    return np.exp(np.minimum(z, 0)) / (1 + np.exp(-np.abs(z)))
 
 
 def _log_softmax(z):
@@ -115,7 +111,7 @@ class BinaryCrossEntropy(_LogitsOption):
 
     def backward(self, y_pred, y_true):
         if self.from_logits:
-            return (_sigmoid(y_pred) - y_true) / y_pred.size
+            return (sigmoid(y_pred) - y_true) / y_pred.size
         p = _clip(y_pred)
         return _unclipped(y_pred) * (p - y_true) / (p * (1 - p)) / y_pred.size
 
