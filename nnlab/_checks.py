@@ -15,16 +15,13 @@ FLOAT_DTYPES = (np.float32, np.float64)
 def all_finite(arr):
     """Whether every element of ``arr`` is finite, without an array-sized temporary.
 
-    A NaN or inf anywhere makes the sum NaN or inf, and summing allocates
-    nothing (``np.isfinite(arr).all()`` would build a boolean array as large as
-    ``arr``: 47 MB for 60000 MNIST-sized rows). Only a sum that overflows
-    (finite values near the limit of the dtype) needs the exact check. The sum
-    stays in the array's dtype (a float64 sum of float32 data costs 3x as much).
+    NaN propagates through ``max`` and ``min``, +inf is the largest element and -inf
+    the smallest, so the array is finite exactly when its maximum and its minimum
+    are. Those two reductions allocate nothing (``np.isfinite(arr).all()`` builds a
+    boolean array as large as ``arr``: 47 MB for 60000 MNIST-sized rows) and, measured
+    here, are faster than one ``sum`` (a training step checks every gradient with this).
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(arr.sum()):
-            return True
-    return bool(np.isfinite(arr).all())
+    return arr.size == 0 or bool(np.isfinite(arr.max()) and np.isfinite(arr.min()))
 
 
 def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):

@@ -26,7 +26,7 @@ Common options of every optimizer:
 
 import numpy as np
 
-from nnlab._checks import check_number, lookup
+from nnlab._checks import all_finite, check_number, lookup
 
 
 class Optimizer:
@@ -94,7 +94,7 @@ class Optimizer:
             if np.shape(g) != p.shape:
                 raise ValueError(f"{name}.step: gradient {i} has shape {np.shape(g)}, "
                                  f"its parameter has shape {p.shape}")
-            if not np.all(np.isfinite(g)):
+            if not all_finite(np.asarray(g)):
                 raise ValueError(f"{name}.step: gradient {i} contains NaN or inf")
         if self.state is not None:
             shapes = [s["scratch"].shape for s in self.state]

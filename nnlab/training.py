@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from nnlab import activations, losses
+from nnlab._checks import all_finite
 
 
 class TrainingDivergedWarning(RuntimeWarning):
@@ -43,9 +44,7 @@ def fit_batch(model, xb, yb):
         if np.isfinite(loss):
             model.backward(model.loss.backward(y_pred, yb), input_grad=False)
             grads = model.grads
-            # A NaN or inf anywhere in g makes its sum NaN or inf: one reduction per
-            # array, no boolean array as large as g (unless the sum itself overflowed).
-            if all(np.isfinite(g.sum()) or np.isfinite(g).all() for g in grads):
+            if all(all_finite(g) for g in grads):
                 model.optimizer.apply_gradients(model.params, grads)
             else:
                 loss = float("nan")

@@ -385,6 +385,22 @@ def test_train_step_reports_a_non_finite_loss_without_updating():
     assert_same_weights(model, before)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_train_step_skips_an_update_whose_gradient_overflowed(dtype):
+    # y_pred = x W is about 3, so the loss is finite, but dL/dW = 2 x (y_pred - y)
+    # overflows: the step must report NaN and leave every parameter as it was.
+    big = float(np.finfo(dtype).max) / 2
+    model = nl.Sequential([Dense(1, 1, init="zeros", dtype=dtype)])
+    model.params[0][...] = 3 / big
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    before = snapshot(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = model.train_step([[big]], [0.0])
+    assert np.isnan(loss)
+    assert_same_weights(model, before)
+
+
 # --- validation before any state change ----------------------------------------------
 
 

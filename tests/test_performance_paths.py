@@ -78,6 +78,7 @@ def test_finite_check(bad):
     x = np.zeros((3000, 100), dtype=np.float32)
     assert all_finite(x) and all_finite(np.full(4, 1e308))  # an overflowing sum is no NaN
     assert all_finite(np.full(4, 3e38, dtype=np.float32))    # nor in the array's own dtype
+    assert all_finite(np.zeros((0, 3))) and all_finite(x[:, ::7])  # empty; a strided view
     x.flat[12345] = bad
     assert not all_finite(x)
 
