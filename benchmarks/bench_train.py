@@ -21,6 +21,10 @@ Every measurement runs in a fresh subprocess (so peak memory is its own), the fr
 take turns (interleaved), each is repeated and the median is reported, with GFLOP/s
 (2 flops per multiply-add of the matrix products), the ratio to PyTorch, the peak memory
 the run added and, for nnlab, minor page faults per step (fresh allocations show up there).
+"vs torch" is the median over the repeats of each run's time over PyTorch's in the same
+repeat, and "range" the smallest and largest of those ratios: on a shared machine both
+frameworks slow down together, so the ratio of neighbouring runs is steadier than either
+time.
 PyTorch and scikit-learn are optional: rows without them are skipped. The table is printed
 and a bar chart written to ``_build/bench/bench_train.png``. ``--profile mlp`` shows where
 nnlab's time goes instead (cProfile, top functions).
@@ -312,19 +316,48 @@ def flops(workload, quick):
     return mlp_flops(size["loop"], (784, 30, 10))
 
 
-def table(results, quick):
+def paired_ratios(samples):
+    """Each run's time over PyTorch's in the same repeat: {workload: {framework: [ratios]}}.
+
+    The frameworks take turns within a repeat, so a run and PyTorch's run beside it saw
+    the same load on the (shared) machine: their ratio varies much less than either time.
+    The matrix products are compared with PyTorch's MLP.
+    """
+    ratios = {}
+    for workload, by_framework in samples.items():
+        reference = samples.get("mlp" if workload == "matmul" else workload, {}).get("torch")
+        if not reference:
+            continue
+        ratios[workload] = {
+            framework: [run["seconds"] / ref["seconds"]
+                        for run, ref in zip(runs, reference, strict=True)]
+            for framework, runs in by_framework.items()}
+    return ratios
+
+
+def table(results, ratios, quick):
     rows = [f"{'workload':9s} {'framework':12s} {'seconds':>9s} {'GFLOP/s':>8s} "
-            f"{'vs torch':>9s} {'peak MB':>8s} {'faults/step':>11s}"]
+            f"{'vs torch':>9s} {'range':>11s} {'peak MB':>8s} {'faults/step':>11s}"]
     for workload, by_framework in results.items():
-        reference = by_framework.get("torch", {}).get("seconds")
-        if workload == "matmul":
-            reference = results["mlp"].get("torch", {}).get("seconds")
         for framework, r in by_framework.items():
-            ratio = f"{r['seconds'] / reference:8.2f}x" if reference else f"{'-':>9s}"
+            paired = ratios.get(workload, {}).get(framework)
+            ratio = f"{statistics.median(paired):8.2f}x" if paired else f"{'-':>9s}"
+            spread = (f"{min(paired):5.2f}-{max(paired):4.2f}x" if paired and len(paired) > 1
+                      else f"{'-':>11s}")
             gflops = flops(workload, quick) / r["seconds"] / 1e9
             rows.append(f"{workload:9s} {framework:12s} {r['seconds']:9.3f} {gflops:8.1f} "
-                        f"{ratio} {r['peak_mb']:8.1f} {r['faults_per_step']:11.1f}")
+                        f"{ratio} {spread:>11s} {r['peak_mb']:8.1f} {r['faults_per_step']:11.1f}")
     return "\n".join(rows)
+
+
+def limit_line(samples):
+    """nnlab's MLP epoch over the matrix products alone, paired by repeat (median and range)."""
+    mlp, limit = samples.get("mlp", {}).get("nnlab"), samples.get("matmul", {}).get("numpy")
+    if not (mlp and limit):
+        return ""
+    ratios = [run["seconds"] / ref["seconds"] for run, ref in zip(mlp, limit, strict=True)]
+    return (f"nnlab's MLP epoch / its matrix products alone: {statistics.median(ratios):.2f}x "
+            f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
 
 
 def plot(results, path):
@@ -383,7 +416,8 @@ def main():
                         child(framework, workload, args.quick))
     results = {w: {f: {k: statistics.median(s[k] for s in runs) for k in runs[0]}
                    for f, runs in by_f.items()} for w, by_f in samples.items()}
-    print(table(results, args.quick))
+    print(table(results, paired_ratios(samples), args.quick))
+    print(limit_line(samples))
     plot(results, ROOT / "_build" / "bench" / "bench_train.png")
     print(f"plot: {ROOT / '_build' / 'bench' / 'bench_train.png'}\n")
     if not args.no_widgets:
