@@ -29,7 +29,7 @@ def perceptron(state):
         ax.axvline(-state["bias"] / state["w1"], color="black")
     ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="$x_1$", ylabel="$x_2$",
            title=f"{state['gate'].upper()}: {state['errors']} misclassified (thick rings)")
-    return fig
+    return plot.fixed_layout(fig, left=0.75, right=0.2)
 
 
 def forward(state):
@@ -41,7 +41,7 @@ def forward(state):
     for y, value in zip((-0.5, 0.5), state["hidden"], strict=True):
         ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=8)
     ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=8)
-    return fig
+    return plot.fixed_layout(fig, left=0.2, right=0.2)
 
 
 def activation(state):
@@ -59,7 +59,7 @@ def _xy_curves(x, series, xlabel, ylabel, title):
         ax.plot(x, values, color=plot.COLORS[i], linestyle="-" if i == 0 else "--", label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
-    return fig
+    return plot.fixed_layout(fig, left=0.8)
 
 
 def initialization(state, panels=6):
@@ -131,7 +131,7 @@ def backprop(state):
     ax.set(xlabel=state["weight"], ylabel="loss C", ylim=(min(state["curve"]) - 0.05,
                                                        max(state["curve"]) + 0.05))
     ax.legend(fontsize=8)
-    return fig
+    return plot.fixed_layout(fig, left=0.7)
 
 
 def gradient_flow(state):
@@ -139,14 +139,16 @@ def gradient_flow(state):
     norms = np.array(state["norms"], dtype=float)
     title = f"{state['activation']}, scale {state['init_scale']:g}" + \
         (", batch norm" if state["batchnorm"] else "") + (", residual" if state["residual"] else "")
-    return plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title)
+    fig = plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title)
+    return plot.fixed_layout(fig, left=0.9)
 
 
 def kernel(state):
     """The digit, the kernel, the feature map and the pooled map."""
-    return plot.image_grid(
+    fig = plot.image_grid(
         [state["image"], np.array(state["kernel"]), state["feature_map"], state["pooled"]],
         titles=[f"digit ({state['label']})", "kernel", "feature map", "max-pooled"], ncols=4)
+    return plot.fixed_layout(fig, left=0.1, bottom=0.05, right=0.1, top=0.3, gap=0.2)
 
 
 def playground(model, data, history):
@@ -165,4 +167,4 @@ def playground(model, data, history):
                     xlabel="epoch", ax=axes[0, 1])
     else:
         axes[0, 1].set(xlabel="epoch", ylabel="loss", title="press Train")
-    return fig
+    return plot.fixed_layout(fig, gap=0.8)

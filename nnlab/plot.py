@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter
+from matplotlib.ticker import LogFormatter, MaxNLocator
 
 from nnlab import activations as _activations
 
@@ -279,12 +279,19 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     return fig
 
 
+def _log_y(ax):
+    """A log y axis. Over less than a factor of ten there is no power of ten to label, and
+    matplotlib labels the minor ticks instead: as plain numbers (88.05, not 8.805 x 10^1),
+    which stay narrow."""
+    ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+
+
 def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None):
     """Several curves on one axes: ``series`` maps a label to a 1-D array.
 
-    ``logy`` draws the values on a log scale. Over less than a factor of ten there is
-    no power of ten to label, and matplotlib labels the minor ticks instead; they are
-    written as plain numbers (88.05, not 8.805 x 10^1), which stay narrow.
+    ``logy`` draws the values on a log scale (minor ticks labelled as plain numbers
+    where the values span less than a factor of ten).
 
     Examples
     --------
@@ -297,8 +304,7 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
         ax.plot(np.arange(len(values)), values, color=COLORS[i % len(COLORS)], label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
-        ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+        _log_y(ax)
     if len(series) > 1:
         ax.legend(fontsize=8)
     if title:
@@ -340,7 +346,8 @@ def gradient_norms(norms, ax=None, title=None):
         values = np.asarray(values, dtype=float)
         ax.plot(np.arange(1, len(values) + 1), values, "-o", markersize=3,
                 color=COLORS[i % len(COLORS)], label=label or None)
-    ax.set_yscale("log")
+    _log_y(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # layers are whole numbers
     ax.set(xlabel="layer (1 = closest to the input)", ylabel="gradient norm ||dL/dW||")
     if len(series) > 1 or "" not in series:
         ax.legend(fontsize=8)
@@ -375,6 +382,10 @@ def network_diagram(weights, ax=None, title=None):
                    zorder=2)
     ax.set_xticks(range(len(sizes)))
     ax.set_xticklabels(["input"] + [f"layer {i}" for i in range(1, len(sizes))])
+    # Room around the outermost nodes, which the axes would otherwise cut in half.
+    ax.set_xlim(-0.25, len(sizes) - 0.75)
+    ax.set_ylim(-(max(sizes) - 1) / 2 - 0.35, (max(sizes) - 1) / 2 + 0.35)
+    ax.spines["left"].set_visible(False)
     ax.set_yticks([])
     ax.grid(False)
     ax.set_xlabel("layer")
@@ -431,8 +442,6 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
         ax.set_axis_off()
         if titles is not None:
             ax.set_title(str(titles[k]), fontsize=9)
-    for ax in list(axes.flat)[len(images):]:
-        ax.set_visible(False)
     if title:
         fig.suptitle(title)
     return fig

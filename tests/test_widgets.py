@@ -4,8 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from nnlab import explore, surfaces, widgets
+from nnlab import activations, explore, surfaces, widgets
 
 EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
              "initialization_explorer", "loss_explorer", "learning_rate_explorer",
@@ -162,17 +163,31 @@ def misplaced_texts(fig):
     return bad
 
 
-# The explorers drawn with fixed margins (plot.fixed_layout), at the ends of their ranges.
+# Every explorer draws with fixed margins (plot.fixed_layout): here at the ends of the
+# ranges of the controls that change its labels (titles, tick labels, legends).
 FIXED_LAYOUT = {
-    "learning_rate_explorer": {"lr": [1e-3, 0.1, 2.0, 10.0], "steps": [1, 100],
-                               "start": [-6.0, 6.0]},
-    "optimizer_race": {"surface": list(surfaces.NAMES), "lr": [1e-4, 0.1],
-                       "steps": [10, 500]},
+    "perceptron_explorer": {"gate": list(explore.GATES), "bias": [-3.0, 3.0]},
+    "forward_explorer": {"w00": [-3.0, 3.0], "w11": [-3.0, 3.0]},
+    "activation_explorer": {"name": list(activations.NAMES), "weight": [-5.0, 5.0],
+                            "bias": [5.0]},
     "initialization_explorer": {"scheme": ["normal", "he_uniform"], "scale": [0.1, 10.0],
                                 "depth": [1, 2, 12], "activation": ["sigmoid", "relu"]},
     "loss_explorer": {"loss": list(explore.LOSSES), "prediction": [-3.0, 0.0, 0.001, 3.0],
                       "positive": [True, False]},
+    "learning_rate_explorer": {"lr": [1e-3, 0.1, 2.0, 10.0], "steps": [1, 100],
+                               "start": [-6.0, 6.0]},
+    "optimizer_race": {"surface": list(surfaces.NAMES), "lr": [1e-4, 0.1],
+                       "steps": [10, 500]},
+    "backprop_explorer": {"weight": list(explore.BACKPROP_WEIGHTS), "value": [-3.0, 3.0]},
+    "gradient_flow_explorer": {"depth": [1, 30], "activation": ["sigmoid", "relu"],
+                               "init_scale": [0.1, 10.0], "batchnorm": [False, True]},
+    "kernel_explorer": {"preset": list(explore.KERNELS)},
+    "playground": {"dataset": list(explore.PLAYGROUND_DATA), "hidden_layers": [0, 4]},
 }
+
+
+def test_every_explorer_is_in_the_layout_check():
+    assert set(FIXED_LAYOUT) == set(EXPLORERS)
 
 
 @pytest.mark.parametrize("name", FIXED_LAYOUT)
@@ -182,7 +197,14 @@ def test_fixed_margins_hold_every_label(name):
     for values in itertools.product(*grid.values()):
         setting = dict(zip(grid, values, strict=True))
         _, figure, _, _ = explorer.frame({**explorer.values(), **setting})
+        # Constrained layout would measure every label twice per redraw (see plot.fixed_layout).
+        assert not isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine), setting
         assert misplaced_texts(figure) == [], setting
+
+
+def test_trained_playground_keeps_its_labels_inside():
+    pg = widgets.playground().train(widgets.Playground.TRAIN_EPOCHS)
+    assert misplaced_texts(pg.figure) == []
 
 
 def test_misplaced_texts_are_found():
