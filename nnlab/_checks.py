@@ -19,7 +19,8 @@ def all_finite(arr):
     the smallest, so the array is finite exactly when its maximum and its minimum
     are. Those two reductions allocate nothing (``np.isfinite(arr).all()`` builds a
     boolean array as large as ``arr``: 47 MB for 60000 MNIST-sized rows) and, measured
-    here, are faster than one ``sum`` (a training step checks every gradient with this).
+    here, together take no longer than one ``sum``: as long on a large data set, 2.4x less
+    on a gradient that fits in the cache (a training step checks every gradient).
     """
     return arr.size == 0 or bool(np.isfinite(arr.max()) and np.isfinite(arr.min()))
 
