@@ -281,10 +281,16 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
 
 def _log_y(ax):
     """A log y axis. Over less than a factor of ten there is no power of ten to label, and
-    matplotlib labels the minor ticks instead: as plain numbers (88.05, not 8.805 x 10^1),
-    which stay narrow."""
+    matplotlib labels the minor ticks instead: here as plain numbers, which stay narrow."""
     ax.set_yscale("log")
-    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
+
+
+class _PlainLogFormatter(LogFormatter):
+    """Log-axis labels as plain numbers: 0.6 and 88.05, not 6e-01 and 8.805 x 10^1."""
+
+    def _num_to_string(self, x, vmin, vmax):   # the hook LogFormatter's subclasses override
+        return f"{x:.3g}" if x < 1 else super()._num_to_string(x, vmin, vmax)
 
 
 def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None):

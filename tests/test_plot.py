@@ -90,13 +90,17 @@ def test_pixels_are_savefigs_pixels_and_leave_the_figure_as_it_was():
     assert np.array_equal(plot.pixels(plot.activation("tanh")), tanh)
 
 
-def test_log_scale_labels_a_narrow_range_in_plain_numbers():
+@pytest.mark.parametrize("values", [[88.0, 87.8], [0.6, 0.18], [2.4, 1.03]])
+def test_log_scale_labels_a_narrow_range_in_plain_numbers(values):
     wide = plot.curves({"a": [100.0, 1.0]}, logy=True)
-    narrow = plot.curves({"a": [88.0, 87.8]}, logy=True)
-    assert wide.axes[0].get_yscale() == narrow.axes[0].get_yscale() == "log"
-    plot.pixels(narrow)
-    labels = [t.get_text() for t in narrow.axes[0].yaxis.get_minorticklabels() if t.get_text()]
-    assert labels and all("times" not in label and len(label) <= 6 for label in labels), labels
+    for fig in (plot.curves({"a": values}, logy=True), plot.gradient_norms(values)):
+        assert wide.axes[0].get_yscale() == fig.axes[0].get_yscale() == "log"
+        plot.pixels(fig)
+        labels = [t.get_text() for t in fig.axes[0].yaxis.get_minorticklabels()
+                  if t.get_text()]
+        assert labels, values
+        for label in labels:   # 0.6 or 88.05, not 6e-01 or 8.805 x 10^1
+            assert "e" not in label and float(label) > 0, label
 
 
 def test_loss_surface_legend_names_the_paths_unless_told_not_to():
