@@ -55,9 +55,7 @@ def new_figure(ncols=1, nrows=1, width=None, height=3.2):
     with matplotlib.rc_context(STYLE):
         fig = BookFigure(figsize=(width or 4.2 * ncols, height * nrows),
                          dpi=STYLE["figure.dpi"], layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax in axes.flat:
-        _style(ax)
+        axes = fig.subplots(nrows, ncols, squeeze=False)   # STYLE: no top/right spines, a grid
     return fig, axes
 
 
@@ -80,11 +78,6 @@ def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
         ax.set_position([(left + i * (panel + gap)) / width, bottom / height, panel / width,
                          (height - bottom - top) / height])
     return fig
-
-
-def _style(ax):
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, alpha=0.3)
 
 
 def _axes(ax, **kwargs):
