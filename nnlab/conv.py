@@ -296,17 +296,23 @@ class _MaxPool(_Pool):
     def backward(self, dy):
         # Each window sends dy to the first position (row-major) holding its maximum, as
         # PyTorch does with ties (after a ReLU, all-zero windows are common);
-        # ``unserved`` marks the windows whose maximum is still to be found.
+        # ``unserved`` marks the windows whose maximum is still to be found. The last
+        # position needs no comparison: it serves every window still unserved (a window
+        # whose maximum is NaN, equal to nothing, sends its gradient there).
         tiled = self.stride == self.pool_size   # windows do not overlap: write, not add
         # Windows that tile the whole input write every element of dx below, zero or not.
         whole = tiled and all(n % k == 0 for n, k in zip(self.x.shape[2:], self.pool_size,
                                                          strict=True))
         dx = (np.empty if whole else np.zeros)(self.x.shape, dtype=dy.dtype)
         unserved = np.ones(self.y.shape, dtype=bool)
-        for part in self._slices(self.y.shape[2:]):
-            winner = np.equal(self.x[part], self.y)
-            winner &= unserved
-            unserved ^= winner
+        parts = list(self._slices(self.y.shape[2:]))
+        for i, part in enumerate(parts):
+            if i < len(parts) - 1:
+                winner = np.equal(self.x[part], self.y)
+                winner &= unserved
+                unserved ^= winner
+            else:
+                winner = unserved
             if tiled:
                 np.multiply(dy, winner, out=dx[part])
             else:

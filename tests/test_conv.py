@@ -149,6 +149,7 @@ def test_pools_drop_windows_that_do_not_fit():
     ([[1.0, 4.0], [2.0, 3.0]], [[0, 1], [0, 0]]),   # only the maximum gets the gradient
     ([[1.0, 1.0], [1.0, 1.0]], [[1, 0], [0, 0]]),   # a tie: the first maximum, as PyTorch
     ([[0.0, 5.0], [5.0, 0.0]], [[0, 1], [0, 0]]),   # "first" in row-major order
+    ([[1.0, 2.0], [3.0, 4.0]], [[0, 0], [0, 1]]),   # the last position, compared with nothing
 ])
 def test_max_pool_sends_the_gradient_to_the_first_maximum(window, expected):
     layer = nl.MaxPool2D(2)
