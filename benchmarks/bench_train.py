@@ -136,8 +136,9 @@ def run_torch(workload, size):
     nn = torch.nn
     if workload == "tiny":
         X, y = (torch.from_numpy(a) for a in tiny_data())
+        y = y[:, None]
         model = nn.Sequential(nn.Linear(30, 16), nn.Tanh(), nn.Linear(16, 1))
-        batches, epochs = [(X, y[:, None])], size["tiny_epochs"]
+        batches, epochs = [slice(None)], size["tiny_epochs"]   # the full batch, a view
         loss_fn = nn.BCEWithLogitsLoss()
         opt = torch.optim.Adam(model.parameters(), lr=0.01)
     else:
@@ -153,14 +154,15 @@ def run_torch(workload, size):
             batch = 64
         X, y = torch.from_numpy(X), torch.from_numpy(y)
         order = torch.from_numpy(np.random.default_rng(0).permutation(len(X)))
-        batches = [(X[i], y[i]) for i in order.split(batch)]
+        batches = order.split(batch)
         epochs = 1
         loss_fn = nn.CrossEntropyLoss()
         opt = torch.optim.Adam(model.parameters())
 
     def train():
         for _ in range(epochs):
-            for xb, yb in batches:
+            for i in batches:
+                xb, yb = X[i], y[i]   # gathered during the epoch, as nnlab's fit does
                 opt.zero_grad()
                 loss = loss_fn(model(xb), yb)
                 loss.backward()
