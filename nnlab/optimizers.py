@@ -38,8 +38,6 @@ class Optimizer:
     """
 
     def __init__(self, lr, weight_decay=0.0, clipnorm=None):
-        if not callable(lr):
-            check_number(lr, f"{type(self).__name__} lr", low=0, low_open=True)
         self.lr = lr
         self.weight_decay = float(check_number(weight_decay, "weight_decay", low=0))
         self.clipnorm = None if clipnorm is None else float(check_number(
@@ -47,10 +45,24 @@ class Optimizer:
         self.iterations = 0
         self.state = None
 
+    @property
+    def lr(self):
+        """A positive float, or a schedule ``lr(iteration)``; checked when it is set."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        if not callable(value):
+            value = float(check_number(value, f"{type(self).__name__} lr", low=0,
+                                       low_open=True))
+        self._lr = value
+
     def current_lr(self):
         """The learning rate of the next step (the schedule evaluated, if there is one)."""
-        lr = self.lr(self.iterations) if callable(self.lr) else self.lr
-        return check_number(float(lr), "scheduled lr", low=0, low_open=True)
+        if not callable(self.lr):
+            return self.lr
+        return check_number(float(self.lr(self.iterations)), "scheduled lr", low=0,
+                            low_open=True)
 
     def step(self, params, grads):
         """Update every array of ``params`` in place from the matching array of ``grads``."""
@@ -104,7 +116,7 @@ class Optimizer:
 
     def get_config(self):
         config = {k: v for k, v in vars(self).items()
-                  if k not in ("state", "iterations", "lr")}
+                  if k not in ("state", "iterations", "_lr")}
         config["lr"] = self.lr if not callable(self.lr) else None
         return config
 

@@ -100,11 +100,11 @@ def descend(grad, start, optimizer, steps, limit=1e6):
             if g.shape != p.shape:
                 raise ValueError(f"descend: the gradient has shape {g.shape}, "
                                  f"the point has shape {p.shape}")
-            if not np.all(np.isfinite(g)):
+            if not np.isfinite(g).all():
                 break
             optimizer.apply_gradients([p], [g])  # step's checks, made just above
             path.append(p.copy())
-            if not np.all(np.abs(p) < limit):
+            if not (np.abs(p) < limit).all():
                 break
     return np.array(path)
 

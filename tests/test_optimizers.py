@@ -88,6 +88,22 @@ def test_schedule():
     opt = O.SGD(lr=O.step_decay(1.0, 0.5, 2))
     assert run(opt, [1, 1, 1, 1], p0=0.0) == pytest.approx([-1, -2, -2.5, -3])
     assert O.exponential_decay(0.1, 0.5, 10)(10) == pytest.approx(0.05)
+    opt = O.SGD(lr=lambda i: 0.1 - 0.1 * i)
+    opt.step([np.ones(1)], [np.ones(1)])              # iteration 0: lr 0.1
+    with pytest.raises(ValueError, match="scheduled lr"):
+        opt.step([np.ones(1)], [np.ones(1)])          # iteration 1: lr 0, rejected
+
+
+def test_lr_is_checked_whenever_it_is_set():
+    # Set once and trusted in every step after that (a Keras habit: opt.lr = 1e-4).
+    opt = O.Adam(np.float64(0.01))
+    assert type(opt.lr) is float and opt.current_lr() == 0.01
+    opt.lr = 1e-4
+    assert opt.current_lr() == 1e-4
+    for bad in (0.0, -1.0, float("nan"), "fast"):
+        with pytest.raises(ValueError, match="Adam lr"):
+            opt.lr = bad
+    assert opt.lr == 1e-4
 
 
 def test_updates_in_place_and_keeps_dtype():
