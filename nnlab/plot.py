@@ -63,7 +63,7 @@ def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
     """Give a one-row figure fixed margins, in inches, instead of constrained layout.
 
     Constrained layout measures every tick label and title twice per draw, to fit
-    the margins to them: about a third of a live explorer's redraw. An explorer
+    the margins to them: a third to a half of a live explorer's redraw. An explorer
     whose labels keep to known sizes sets generous margins once instead (``gap``
     between panels); ``tests/test_widgets.py`` checks that no text leaves the
     figure or reaches into a neighbouring panel over the explorer's settings.
