@@ -110,7 +110,7 @@ class Explorer(W.VBox):
 
     def show(self, figure):
         """Put the figure's PNG in the image, at its own pixel width (never wider than the page)."""
-        self.image.value = plot.to_png(figure, dpi=plot.STYLE["figure.dpi"])
+        self.image.value = plot.to_png(figure, dpi=plot.STYLE["figure.dpi"], compress_level=1)
         self.image.layout.width = f"{round(figure.get_figwidth() * plot.STYLE['figure.dpi'])}px"
 
     def static_frames(self):
