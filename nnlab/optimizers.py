@@ -296,10 +296,10 @@ class Adam(Optimizer):
         r *= self.beta2                                  # r = beta2 r + g^2, v_hat = r / w2
         np.square(g, out=step)
         r += step
-        np.sqrt(r, out=step)                             # sqrt(r) + eps sqrt(w2)
+        np.sqrt(r, out=step)                             # sqrt(w2) (sqrt(v_hat) + eps)
         step += self.eps * w2**0.5
-        np.divide(s, step, out=step)                     # theta -= lr m_hat / (sqrt(v_hat)
-        step *= lr * w2**0.5 / w1                        #                      + eps)
+        np.divide(s, step, out=step)                     # theta -= lr m_hat / (sqrt(v_hat) + eps)
+        step *= lr * w2**0.5 / w1
         p -= step
 
 
