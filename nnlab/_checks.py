@@ -5,6 +5,7 @@ was expected and what was received. These helpers keep those messages
 uniform so that each module only states *what* it needs.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -21,8 +22,10 @@ def all_finite(arr):
     boolean array as large as ``arr``: 47 MB for 60000 MNIST-sized rows) and, measured
     here, together take no longer than one ``sum``: as long on a large data set, 2.4x less
     on a gradient that fits in the cache (a training step checks every gradient).
+    ``math.isfinite`` tests the two numbers, a third of the time of ``np.isfinite``'s
+    call on a scalar, which is most of the check on a small bias gradient.
     """
-    return arr.size == 0 or bool(np.isfinite(arr.max()) and np.isfinite(arr.min()))
+    return arr.size == 0 or (math.isfinite(arr.max()) and math.isfinite(arr.min()))
 
 
 def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
