@@ -289,7 +289,7 @@ def _log_y(ax):
 
 
 class _MinorLogLocator(LogLocator):
-    """Minor log ticks (2, 3, ..., 9 times each power of ten) over at most three decades.
+    """Minor log ticks (2, 3, ..., 9 times a power of ten) on an axis of three decades or less.
 
     Over more they merge into a grey band, eight ticks per decade, and matplotlib builds
     each as an object of its own at every draw: the 64 of a gradient-norm plot over nine
