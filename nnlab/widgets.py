@@ -28,7 +28,7 @@ import numpy as np
 
 from nnlab import activations, explore, initializers, surfaces
 from nnlab import explorer_figures as figures
-from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider, warning_html
+from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider, young_garbage
 from nnlab.playground import Session
 from nnlab.static import Spec
 
@@ -380,12 +380,11 @@ class Playground(Explorer):
         return self
 
     def _show(self):
-        self.state = self.session.summary()
-        self.figure = self._draw_session(self.state)
-        self.show(self.figure)
-        self.numbers.value = self._describe(self.state)
-        diverged = self.session.stop_reason
-        self.warning.value = warning_html(f"Training diverged: {diverged}." if diverged else "")
+        with young_garbage():
+            state = self.session.summary()
+            diverged = self.session.stop_reason
+            self.show_frame(state, self._draw_session(state), self._describe(state),
+                         f"Training diverged: {diverged}." if diverged else "")
 
     def static_frame(self, values):
         """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""

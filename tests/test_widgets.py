@@ -1,6 +1,8 @@
 """The explorers, headless: every control changes the state and the figure, never raises."""
 
+import gc
 import itertools
+import weakref
 
 import numpy as np
 import pytest
@@ -48,6 +50,63 @@ def test_every_control_changes_state_and_figure(name):
 
 
 TRAINING_ONLY = ("lr", "batch_size", "l2", "optimizer")
+
+
+def drawn_figures(explorer):
+    """Record a weak reference to every figure ``explorer`` draws from now on."""
+    refs, draw = [], explorer._draw
+
+    def recording(*args, **kwargs):
+        figure = draw(*args, **kwargs)
+        refs.append(weakref.ref(figure))
+        return figure
+
+    explorer._draw = recording
+    return refs
+
+
+@pytest.mark.parametrize("name", ["initialization_explorer", "kernel_explorer"])
+def test_an_update_frees_its_figure_before_it_returns(name):
+    # Freed young, a frame's figure never waits in the oldest generation for a full
+    # collection (the explorers' slowest updates were those collections).
+    explorer = getattr(widgets, name)()
+    refs = drawn_figures(explorer)
+    for _ in range(3):
+        control = next(iter(explorer.controls.values()))
+        control.value = another_value(control)
+    assert len(refs) == 3 and all(ref() is None for ref in refs)
+    assert gc.isenabled()
+
+
+def test_playground_training_frees_its_figures():
+    pg = widgets.playground()
+    refs = []
+    draw = pg._draw_session
+    pg._draw_session = lambda state: refs.append(weakref.ref(draw(state))) or refs[-1]()
+    pg.step().train(2)
+    assert len(refs) == 2 and all(ref() is None for ref in refs)
+
+
+def test_an_update_leaves_a_paused_collector_paused():
+    explorer = widgets.kernel_explorer()
+    gc.disable()
+    try:
+        explorer.controls["k11"].value = another_value(explorer.controls["k11"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("name", ["perceptron_explorer", "gradient_flow_explorer", "playground"])
+def test_figure_is_the_one_shown(name):
+    from nnlab import plot
+
+    explorer = getattr(widgets, name)()
+    control = next(iter(explorer.controls.values()))
+    control.value = another_value(control)
+    shown = bytes(explorer.image.value)
+    assert explorer.figure is explorer.figure   # drawn once per state
+    assert plot.to_png(explorer.figure, dpi=plot.STYLE["figure.dpi"], compress_level=1) == shown
 
 
 @pytest.mark.parametrize("control_name", TRAINING_ONLY)
