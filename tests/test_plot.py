@@ -53,8 +53,15 @@ def test_grids_and_histograms_have_one_panel_per_item():
     images = np.random.default_rng(0).normal(size=(5, 1, 8, 8))
     fig = plot.image_grid(images, titles=range(5), ncols=3, symmetric=True)
     assert sum(ax.get_visible() for ax in fig.axes) == 5
-    hist = plot.activation_histograms([np.ones(10), np.arange(10.0), np.array([np.nan, 1.0])])
+    values = [np.ones(10), np.arange(10.0), np.array([np.nan, 1.0])]
+    hist = plot.activation_histograms(values, bins=5)
     assert len(hist.axes) == 3
+    for ax, v in zip(hist.axes, values, strict=True):
+        (patch,) = ax.patches   # one step patch per panel; non-finite values left out
+        counts, edges = np.histogram(v[np.isfinite(v)], bins=5)
+        np.testing.assert_array_equal(patch.get_data().values, counts)
+        np.testing.assert_array_equal(patch.get_data().edges, edges)
+        assert ax.get_ylim()[0] == 0
 
 
 def test_png_bytes_are_deterministic():
