@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/bench_widgets.py [--repeats 5]
 The target is under 200 ms per update on the course's 2-core machine. A script,
 not a test: timings depend on the machine and its load. ``bench_train.py`` prints
 this table too, after its own. "full GCs" counts Python's full garbage collections during
-the updates: each took 50-180 ms here, when the explorers' figures still reached the oldest
+the updates: each took 40-180 ms here, when the explorers' figures still reached the oldest
 generation (see ``nnlab.explorer.young_garbage``).
 """
 
