@@ -146,11 +146,14 @@ class Explorer(W.VBox):
         current = self.values()
         frames = []
         for setting in static.settings(self.spec, current):
-            state, figure, numbers, warning = self.static_frame(
-                self._complete({**current, **setting}))
-            frames.append((setting, state, static.small_png(figure),
-                           numbers + warning_html(warning)))
+            with young_garbage():   # each figure freed at once, as in the live explorer
+                frames.append(self._static_entry(setting, current))
         return frames
+
+    def _static_entry(self, setting, current):
+        state, figure, numbers, warning = self.static_frame(
+            self._complete({**current, **setting}))
+        return setting, state, static.small_png(figure), numbers + warning_html(warning)
 
     def static_frame(self, values):
         """The frame the static page shows for ``values`` (the live ``frame``)."""

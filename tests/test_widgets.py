@@ -78,6 +78,13 @@ def test_an_update_frees_its_figure_before_it_returns(name):
     assert gc.isenabled()
 
 
+def test_static_frames_free_their_figures():
+    explorer = widgets.forward_explorer()
+    refs = drawn_figures(explorer)
+    frames = explorer.static_frames()
+    assert len(refs) == len(frames) > 1 and all(ref() is None for ref in refs)
+
+
 def test_playground_training_frees_its_figures():
     pg = widgets.playground()
     refs = []
