@@ -121,13 +121,13 @@ class Explorer(W.VBox):
 
     @property
     def figure(self):
-        """The matplotlib Figure of the current state.
+        """The matplotlib Figure of the current state (None before a first frame).
 
         Drawn again when first asked for after an update: the explorer keeps the PNG it
         shows, not the figure it drew, so that ``young_garbage`` can free that figure
         right away.
         """
-        if self._figure is None:
+        if self._figure is None and self.state:
             with np.errstate(all="ignore"):
                 self._figure = self._draw(self.state)
         return self._figure

@@ -384,7 +384,7 @@ class Playground(Explorer):
             state = self.session.summary()
             diverged = self.session.stop_reason
             self.show_frame(state, self._draw_session(state), self._describe(state),
-                         f"Training diverged: {diverged}." if diverged else "")
+                            f"Training diverged: {diverged}." if diverged else "")
 
     def static_frame(self, values):
         """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
