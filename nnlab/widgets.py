@@ -6,7 +6,7 @@ without a browser:
 
 - ``controls``: dict of the ipywidgets controls, by name;
 - ``state``: the numbers last computed (the ``nnlab.explore`` result);
-- ``figure``: the matplotlib Figure last drawn.
+- ``figure``: the matplotlib Figure of that state, as last shown (drawn on request).
 
 Setting a control's ``.value`` recomputes and redraws at once. The figure is
 shown as a PNG in an ``ipywidgets.Image``, and problems (a diverging learning
