@@ -383,7 +383,7 @@ class Playground(Explorer):
         with young_garbage():
             state = self.session.summary()
             diverged = self.session.stop_reason
-            self.show_frame(state, self._draw_session(state), self._describe(state),
+            self.show_frame(state, self._draw(state), self._describe(state),
                             f"Training diverged: {diverged}." if diverged else "")
 
     def static_frame(self, values):

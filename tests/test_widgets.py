@@ -87,9 +87,7 @@ def test_static_frames_free_their_figures():
 
 def test_playground_training_frees_its_figures():
     pg = widgets.playground()
-    refs = []
-    draw = pg._draw_session
-    pg._draw_session = lambda state: refs.append(weakref.ref(draw(state))) or refs[-1]()
+    refs = drawn_figures(pg)
     pg.step().train(2)
     assert len(refs) == 2 and all(ref() is None for ref in refs)
 
