@@ -271,7 +271,9 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.mask = None
             return x
-        keep = self.rng.random(x.shape) >= self.rate
+        # Uniform numbers in the input's dtype: a float32 network draws half the bits
+        # and builds no float64 array of its activations' size.
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.rate
         self.mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
         return x * self.mask
 

@@ -95,6 +95,13 @@ def test_dropout_float32_and_rate_validation():
     assert nl.Dropout.from_config(json.loads(json.dumps(nl.Dropout(0.3).get_config()))).rate == 0.3
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_draws_its_uniform_numbers_in_the_input_dtype(dtype):
+    x = np.ones((50, 40), dtype)
+    kept = nl.Dropout(0.3, rng=5).forward(x, training=True) > 0
+    np.testing.assert_array_equal(kept, np.random.default_rng(5).random(x.shape, dtype) >= 0.3)
+
+
 # --- BatchNorm -----------------------------------------------------------------------
 
 
