@@ -1,8 +1,9 @@
-"""Diagnostics of training: how large the gradients are, layer by layer.
+"""Diagnostics of training: how large the gradients are, and how noisy.
 
 A network trains only if every layer receives a usable gradient. These helpers
 build deep test networks and measure the gradient each weight matrix gets, the
-numbers behind the vanishing- and exploding-gradient chapter and its explorer.
+numbers behind the vanishing- and exploding-gradient chapter and its explorer,
+and how far a mini-batch gradient falls from the full one (the gradient-descent chapter).
 """
 
 import numpy as np
@@ -83,12 +84,76 @@ def gradient_norms(model, X, y, loss="mse"):
     from nnlab import losses
 
     X = as_float_array(X, "X", ndim=2)
-    loss = losses.get(loss)
+    _backward(model, losses.get(loss), X, y)
+    return np.array([np.linalg.norm(layer.grads["W"]) for layer in dense_layers(model)])
+
+
+def _backward(model, loss, X, y):
+    """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
     with np.errstate(over="ignore", invalid="ignore"):
         y_pred = model.forward(X, training=True)
         y_pred, y = loss.check(y_pred, y) if np.all(np.isfinite(y_pred)) else (y_pred, y)
-        model.backward(loss.backward(y_pred, np.asarray(y, dtype=y_pred.dtype)))
-    return np.array([np.linalg.norm(layer.grads["W"]) for layer in dense_layers(model)])
+        y = np.asarray(y, dtype=y_pred.dtype)
+        model.backward(loss.backward(y_pred, y))
+    return y
+
+
+def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
+    r"""How far a mini-batch gradient falls from the gradient on all the data, per batch size.
+
+    For each batch size :math:`B`, ``draws`` batches of :math:`B` different examples are
+    drawn at random and their gradients :math:`g_B` compared with the full gradient
+    :math:`g` on all :math:`n` examples, every parameter of the model in one vector:
+
+    .. math::
+        \text{noise}(B) = \sqrt{\operatorname{mean}\, \lVert g_B - g \rVert^2}
+        \,/\, \lVert g \rVert.
+
+    Sampling theory predicts :math:`\text{noise}(B)^2 = \text{noise}(1)^2 \,
+    \frac{n - B}{B\,(n - 1)}`: the error of the estimate falls like :math:`1/\sqrt{B}`
+    while its cost grows like :math:`B`, and the full batch (:math:`B = n`) has none.
+
+    The model runs in training mode at its current weights; the weights are not changed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``noise(B)`` for each of ``batch_sizes``, in that order.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(100, 3)), rng.normal(size=100)
+    >>> model = Sequential([Dense(3, 1, rng=0)])
+    >>> noise = gradient_noise(model, X, y, [1, 10, 100], draws=2000, seed=0)
+    >>> noise.round(2)                                    # the full batch has no noise
+    array([2.57, 0.79, 0.  ])
+    >>> print(f"measured {noise[1] / noise[0]:.2f}, predicted {np.sqrt(90 / (10 * 99)):.2f}")
+    measured 0.31, predicted 0.30
+    """
+    from nnlab import losses
+
+    X = as_float_array(X, "X")
+    loss = losses.get(loss)
+    sizes = [check_number(b, "batch size", low=1, high=len(X), integer=True)
+             for b in batch_sizes]
+    check_number(draws, "draws", low=1, integer=True)
+    rng = np.random.default_rng(seed)
+    targets = _backward(model, loss, X, y)
+    full = _flat_gradient(model)
+    noise = []
+    for size in sizes:
+        squared = 0.0
+        for _ in range(draws):
+            batch = rng.choice(len(X), size=size, replace=False)
+            _backward(model, loss, X[batch], targets[batch])
+            squared += np.sum((_flat_gradient(model) - full) ** 2)
+        noise.append(np.sqrt(squared / draws) / np.linalg.norm(full))
+    return np.array(noise)
+
+
+def _flat_gradient(model):
+    return np.concatenate([g.ravel() for g in model.grads])
 
 
 def activation_stds(model, X):

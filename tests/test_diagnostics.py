@@ -62,3 +62,50 @@ def test_model_is_trainable():
     model.compile("mse", nl.optimizers.SGD(0.05))
     h = model.fit(X, Y, epochs=5, seed=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
+
+
+# --- gradient noise -------------------------------------------------------------------
+
+
+def single_example_gradients(model, X, y):
+    grads = []
+    for i in range(len(X)):
+        D._backward(model, nl.losses.get("mse"), X[i:i + 1], y[i:i + 1])
+        grads.append(D._flat_gradient(model))
+    return np.array(grads)
+
+
+def test_gradient_noise_follows_sampling_without_replacement():
+    # E||g_B - g||^2 = s^2 (n - B) / (B (n - 1)), s^2 the mean squared deviation of the
+    # single-example gradients from their mean g, the full gradient.
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(12, 3)), rng.normal(size=(12, 1))
+    model = nl.Sequential([nl.Dense(3, 2, rng=0), nl.Activation("tanh"), nl.Dense(2, 1, rng=1)])
+    weights = [w.copy() for w in model.get_weights()]
+    g_i = single_example_gradients(model, X, y)
+    g = g_i.mean(axis=0)
+    s2 = np.mean(np.sum((g_i - g) ** 2, axis=1))
+    sizes = np.array([1, 3, 6, 12])
+    expected = np.sqrt(s2 * (12 - sizes) / (sizes * 11)) / np.linalg.norm(g)
+    noise = D.gradient_noise(model, X, y, sizes, draws=4000, seed=0)
+    np.testing.assert_allclose(noise[:3], expected[:3], rtol=0.05)
+    assert noise[3] < 1e-12
+    for before, after in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_gradient_noise_of_a_classifier_with_integer_labels():
+    X, y = nl.datasets.blobs(90, centers=3, seed=0)
+    model = nl.Sequential([nl.Dense(2, 3, rng=0)])
+    loss = nl.losses.CategoricalCrossEntropy(from_logits=True)
+    noise = D.gradient_noise(model, X, y, [1, 9, 90], loss=loss, draws=50, seed=0)
+    assert noise[0] > noise[1] > noise[2] >= 0
+
+
+def test_gradient_noise_rejects_bad_arguments():
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    for sizes in ([0], [65], [2.5]):
+        with pytest.raises(ValueError, match="batch size"):
+            D.gradient_noise(model, X, Y, sizes)
+    with pytest.raises(ValueError, match="draws"):
+        D.gradient_noise(model, X, Y, [4], draws=0)
