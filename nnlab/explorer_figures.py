@@ -47,10 +47,11 @@ def forward(state):
 
 def activation(state):
     """The neuron's output a = f(wx + b) and its slope over x."""
+    # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
+    name = "softmax(wx+b, 0)" if state["name"] == "softmax" else state["name"]
     return _xy_curves(state["x"], {"output f(wx+b)": state["output"],
                                    "slope da/dx": state["derivative"]},
-                      "x", "value",
-                      f"{state['name']}, w={state['weight']:.2f}, b={state['bias']:.2f}")
+                      "x", "value", f"{name}, w={state['weight']:.2f}, b={state['bias']:.2f}")
 
 
 def _xy_curves(x, series, xlabel, ylabel, title):

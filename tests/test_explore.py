@@ -48,6 +48,18 @@ def test_activation_slope_includes_the_weight():
     assert s["derivative"] == [3.0]
 
 
+def test_softmax_neuron_is_the_first_output_over_the_score_and_zero_and_says_so():
+    from nnlab import activations, explorer_figures
+
+    x = np.array([-2.0, 0.5, 3.0])
+    s = explore.activation("softmax", weight=1.5, bias=-0.5, x=x)
+    z = 1.5 * x - 0.5
+    first = activations.softmax(np.stack([z, np.zeros(3)], axis=1))[:, 0]
+    np.testing.assert_allclose(s["output"], first, rtol=1e-12)
+    fig = explorer_figures.activation(s)
+    assert fig.axes[0].get_title().startswith("softmax(wx+b, 0),")
+
+
 def test_loss_gradient_is_the_slope_of_the_curve():
     for name, prediction, label in [("binary cross-entropy", 0.3, 1), ("squared error", 0.4, 0),
                                     ("hinge", 0.2, -1)]:
