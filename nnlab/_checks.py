@@ -111,10 +111,34 @@ def lookup(name, registry, kind):
     >>> lookup("b", {"a": 1, "b": 2}, "letter")
     2
     """
+    valid = ", ".join(sorted(registry))
     if not isinstance(name, str):
-        raise TypeError(f"{kind} must be given by name (a str); got {type(name).__name__}")
+        raise ValueError(f"{kind} must be given by name (a str), one of: {valid}; "
+                         f"got {name!r}")
     key = name.lower()
     if key not in registry:
-        valid = ", ".join(sorted(registry))
         raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
     return registry[key]
+
+
+def as_rng(seed, name="rng"):
+    """A ``numpy.random.Generator`` from ``seed``: None (fresh entropy), an int >= 0, or a
+    Generator, which is returned as it is, so that a caller's stream goes on.
+
+    NumPy rejects anything else with a TypeError from deep inside ``SeedSequence``; this
+    says which argument was wrong.
+
+    Examples
+    --------
+    >>> as_rng(0).integers(10) == np.random.default_rng(0).integers(10)
+    np.True_
+    >>> g = np.random.default_rng(1); as_rng(g) is g
+    True
+    """
+    if seed is not None and not isinstance(
+            seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        what = "None, an integer seed >= 0 or a numpy.random.Generator"
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ValueError(f"{name} must be {what}; got {seed!r}")
+        check_number(seed, name, low=0, integer=True)
+    return np.random.default_rng(seed)

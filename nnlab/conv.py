@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlab import initializers
-from nnlab._checks import check_number
+from nnlab._checks import as_rng, check_number
 from nnlab.layers import Layer
 
 
@@ -81,8 +81,9 @@ class _Conv(Layer):
         self.init = init
         self.dtype = np.dtype(dtype)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        rng = as_rng(rng, f"{type(self).__name__} rng")
         self.params = {
-            "W": initializers.get(init)(shape, rng=np.random.default_rng(rng), dtype=self.dtype),
+            "W": initializers.get(init)(shape, rng=rng, dtype=self.dtype),
             "b": np.zeros(self.out_channels, dtype=self.dtype),
         }
 

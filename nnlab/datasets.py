@@ -11,7 +11,7 @@ and returns ``(X, y)``: X float64 with one sample per row, y int64 labels.
 
 import numpy as np
 
-from nnlab._checks import as_float_array, check_number, lookup
+from nnlab._checks import as_float_array, as_rng, check_number, lookup
 
 _GATES = {
     "and": [0, 0, 0, 1],
@@ -55,7 +55,7 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
     """
     _n(n_samples), _noise(noise)
     check_number(n_classes, "n_classes", low=2, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     y = np.arange(n_samples) % n_classes
     t = rng.uniform(0.0, 1.0, n_samples)
     radius = 0.2 + 0.8 * t
@@ -74,7 +74,7 @@ def moons(n_samples=200, noise=0.1, seed=None):
     (10, 2)
     """
     _n(n_samples), _noise(noise)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     y = np.arange(n_samples) % 2
     t = rng.uniform(0.0, np.pi, n_samples)
     X = np.where(
@@ -98,7 +98,7 @@ def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     """
     _n(n_samples), _noise(noise)
     check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     y = np.arange(n_samples) % 2
     angle = rng.uniform(0.0, 2 * np.pi, n_samples)
     radius = np.where(y == 1, factor, 1.0)
@@ -118,7 +118,7 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=2, seed=None):
     """
     _n(n_samples)
     check_number(std, "std", low=0)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     if np.isscalar(centers):
         check_number(centers, "centers", low=1, integer=True)
         centers = rng.uniform(-5.0, 5.0, (centers, n_features))
@@ -139,7 +139,7 @@ def xor(n_samples=200, noise=0.1, seed=None):
     (8, 2)
     """
     _n(n_samples), _noise(noise)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     X = rng.uniform(-1.0, 1.0, (n_samples, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
     X += noise * rng.standard_normal(X.shape)
@@ -180,7 +180,7 @@ def dna_motifs(n=1000, length=50, motif="TATAAT", mutation_rate=0.1, positive_fr
     check_number(length, "length", low=len(motif), integer=True)
     check_number(mutation_rate, "mutation_rate", low=0, high=1)
     check_number(positive_fraction, "positive_fraction", low=0, high=1)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     codes = rng.integers(0, 4, size=(n, length))
     y = (rng.permutation(n) < round(positive_fraction * n)).astype(np.int64)
     positions = np.where(y == 1, rng.integers(0, length - len(motif) + 1, n), -1)
@@ -279,7 +279,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     X, y = np.asarray(X), np.asarray(y)
     _same_length(X, y)
     check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     if stratify:
         groups = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
         n_test = [round(test_size * len(g)) for g in groups]
@@ -354,7 +354,7 @@ def batches(X, y, batch_size=32, shuffle=True, seed=None):
     X, y = np.asarray(X), np.asarray(y)
     _same_length(X, y)
     check_number(batch_size, "batch_size", low=1, integer=True)
-    order = np.random.default_rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
+    order = as_rng(seed, "seed").permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]

@@ -9,7 +9,7 @@ and how far a mini-batch gradient falls from the full one (the gradient-descent 
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_float_array, check_number
+from nnlab._checks import as_float_array, as_rng, check_number
 from nnlab.layers import Activation, Dense, Residual
 from nnlab.model import Sequential
 from nnlab.normalization import BatchNorm
@@ -47,7 +47,7 @@ def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="gloro
     check_number(init_scale, "init_scale", low=0, low_open=True)
     activations.get(activation)
     initializers.get(init)
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     layers = []
     for i in range(depth):
         dense = Dense(n_in if i == 0 else width, width, init=init, rng=rng)
@@ -138,7 +138,7 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
     sizes = [check_number(b, "batch size", low=1, high=len(X), integer=True)
              for b in batch_sizes]
     check_number(draws, "draws", low=1, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     targets = _backward(model, loss, X, y)
     full = _flat_gradient(model)
     noise = []

@@ -15,7 +15,7 @@ Examples
 
 import numpy as np
 
-from nnlab._checks import lookup
+from nnlab._checks import as_rng, lookup
 
 
 def fans(shape):
@@ -48,7 +48,7 @@ def _check_shape(shape):
 
 def _draw(shape, rng, dtype, sampler):
     shape = _check_shape(shape)
-    return sampler(np.random.default_rng(rng), shape).astype(dtype, copy=False)
+    return sampler(as_rng(rng), shape).astype(dtype, copy=False)
 
 
 def zeros(shape, rng=None, dtype="float64"):

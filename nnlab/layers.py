@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_float_array, check_number
+from nnlab._checks import as_float_array, as_rng, check_number
 
 # Inside a model the input was checked once on entry; layers then accept what the
 # previous layer produced, so that a diverging network reaches the loss as inf/NaN
@@ -145,7 +145,7 @@ class Dense(Layer):
         self.init = init
         self.dtype = np.dtype(dtype)
         initializer = initializers.get(init)
-        rng = np.random.default_rng(rng)
+        rng = as_rng(rng, "Dense rng")
         self.params = {
             "W": initializer((n_in, n_out), rng=rng, dtype=self.dtype),
             "b": np.zeros(n_out, dtype=self.dtype),
@@ -264,7 +264,7 @@ class Dropout(Layer):
     def __init__(self, rate, rng=None):
         super().__init__()
         self.rate = check_number(rate, "Dropout rate", low=0, high=1, high_open=True)
-        self.rng = np.random.default_rng(rng)
+        self.rng = as_rng(rng, "Dropout rng")
 
     def forward(self, x, training=False):
         x = self._check_input(x)
@@ -322,6 +322,11 @@ class Residual(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
+        if training and len(x) and not _INSIDE_NETWORK.get():
+            try:   # shapes checked before batch norm's statistics change, as in Sequential
+                self.forward(x[:1])
+            except ValueError:
+                self.forward(x)
         out = x
         with inside_network():
             for layer in self.layers:
@@ -403,3 +408,10 @@ class _LayersView(MutableMapping):
 
     def __repr__(self):
         return repr(dict(self))
+
+
+# The layout of DESIGN.md has every layer in this module. Convolution, pooling and batch
+# normalization grew into modules of their own; they are reachable from here too, so that
+# ``nnlab.layers.BatchNorm`` is ``nnlab.BatchNorm``. (Imported last: they import Layer.)
+from nnlab.conv import AvgPool2D, Conv1D, Conv2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D  # noqa: E402, F401
+from nnlab.normalization import BatchNorm  # noqa: E402, F401

@@ -18,7 +18,7 @@ import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
-from nnlab._checks import as_float_array, check_number
+from nnlab._checks import as_float_array, as_rng, check_number
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, inside_network
@@ -90,7 +90,16 @@ class Sequential:
         """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm."""
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
-        return self._forward(as_float_array(x, "model input"), training)
+        x = as_float_array(x, "model input")
+        if training and len(x):
+            # A later layer's shape error must come before batch norm updates its running
+            # statistics. Evaluation mode changes nothing, so the layers check one row in it
+            # first, and the whole batch only to report an error with the batch's shapes.
+            try:
+                self._forward(x[:1], training=False)
+            except ValueError:
+                self._forward(x, training=False)
+        return self._forward(x, training)
 
     def _forward(self, x, training):
         """``forward`` of a batch already checked (``fit`` checks its data once, not per step)."""
@@ -241,6 +250,7 @@ class Sequential:
         check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        rng = as_rng(seed, "seed")
         callbacks = list(callbacks or [])
         if not all(isinstance(c, Callback) for c in callbacks):
             raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
@@ -271,7 +281,6 @@ class Sequential:
         self.stop_training, self.stop_reason = False, None
         for c in callbacks:
             c.on_train_begin()
-        rng = np.random.default_rng(seed)
         for epoch in range(epochs):
             for c in callbacks:
                 c.on_epoch_begin(epoch)

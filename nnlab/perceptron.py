@@ -16,7 +16,7 @@ stops making mistakes after finitely many updates; if not (XOR), it never does.
 
 import numpy as np
 
-from nnlab._checks import as_float_array, check_number
+from nnlab._checks import as_float_array, as_rng, check_number
 
 
 class Perceptron:
@@ -115,7 +115,7 @@ class Perceptron:
         if not np.all((y == 0) | (y == 1)):
             raise ValueError(f"perceptron labels must be 0 or 1; got values {np.unique(y)}")
         check_number(epochs, "epochs", low=1, integer=True)
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed, "seed")
         self.errors_, self.converged_ = [], False
         for _ in range(epochs):
             order = rng.permutation(len(X)) if shuffle else np.arange(len(X))

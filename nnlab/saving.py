@@ -102,12 +102,14 @@ def load_model(path):
     if not os.path.isfile(path):
         raise ModelFileNotFoundError(f"no model file at {path!r}")
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{path!r} holds a single array (.npy), not an nnlab model "
-                                 "file (.npz)")
-        with data:
-            arrays = {k: data[k] for k in data.files}
+        # Opened here, not by np.load, which leaves the file open when it is no zip.
+        with open(path, "rb") as file:
+            data = np.load(file, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{path!r} holds a single array (.npy), not an nnlab "
+                                     "model file (.npz)")
+            with data:
+                arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, ModelFileError):
             raise

@@ -345,3 +345,67 @@ def test_summary_and_save_load_with_every_layer(tmp_path, capsys):
     model.save(tmp_path / "m.npz")
     loaded = nl.load_model(tmp_path / "m.npz")
     np.testing.assert_array_equal(model.predict(x), loaded.predict(x))
+
+
+# --- bad identifiers and seeds: ValueError naming the argument -------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda bad: nl.Activation(bad),
+    lambda bad: nl.losses.get(bad),
+    lambda bad: nl.optimizers.get(bad),
+    lambda bad: nl.Dense(2, 2, init=bad),
+])
+def test_a_name_that_is_not_a_string_is_a_value_error_listing_the_valid_names(make):
+    for bad in (None, 5):
+        with pytest.raises(ValueError, match=r"given by name \(a str\), one of: .*; got"):
+            make(bad)
+
+
+@pytest.mark.parametrize("make", [
+    lambda bad: nl.Dense(2, 2, rng=bad),
+    lambda bad: nl.Conv2D(1, 1, 3, rng=bad),
+    lambda bad: nl.Dropout(0.5, rng=bad),
+    lambda bad: nl.datasets.moons(10, seed=bad),
+    lambda bad: nl.Perceptron(2).fit(np.eye(2), [0, 1], seed=bad),
+])
+def test_a_bad_seed_is_a_value_error_naming_the_argument(make):
+    for bad in ("x", 1.5, -1, True):
+        with pytest.raises(ValueError, match=r"(rng|seed) must be"):
+            make(bad)
+    generator = np.random.default_rng(0)
+    make(generator)
+    make(np.int64(3))
+
+
+def test_fit_rejects_a_bad_seed_before_touching_the_model():
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", "sgd")
+    X, y = np.ones((4, 2)), np.ones(4)
+    last = model.fit(X, y, seed=0)
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match="seed must be"):
+        model.fit(X, y, seed="x")
+    assert model.history is last and model.optimizer.iterations == 1
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_every_layer_is_also_in_the_layers_module():
+    for name in ("Dense", "Activation", "Dropout", "BatchNorm", "Flatten", "Conv2D",
+                 "MaxPool2D", "AvgPool2D", "Residual"):
+        assert getattr(nl.layers, name) is getattr(nl, name)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nl.Sequential([nl.BatchNorm(3), nl.Dense(4, 1)]),
+    lambda: nl.Residual(nl.BatchNorm(3), nl.Dense(3, 4)),
+])
+def test_a_shape_error_comes_before_batch_norm_updates_its_statistics(make):
+    net = make()
+    batch_norm = net.layers[0]
+    x = np.random.default_rng(0).normal(size=(8, 3)) + 3
+    with pytest.raises(ValueError, match=r"\(8, 3\)"):   # reported for the whole batch
+        net.forward(x, training=True)
+    np.testing.assert_array_equal(batch_norm.buffers["running_mean"], np.zeros(3))
+    np.testing.assert_array_equal(batch_norm.buffers["running_var"], np.ones(3))

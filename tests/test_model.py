@@ -1,5 +1,6 @@
 """Sequential: training, evaluation, callbacks, divergence, saving, dtypes, validation."""
 
+import gc
 import json
 import time
 import warnings
@@ -631,6 +632,19 @@ def test_corrupt_and_foreign_files_raise_value_error(tmp_path):
     with pytest.raises(ValueError, match="no model file") as info:
         nl.load_model(tmp_path / "absent.npz")
     assert isinstance(info.value, FileNotFoundError)
+
+
+def test_a_file_that_is_no_zip_is_closed_after_the_error(tmp_path):
+    good = mlp().save(tmp_path / "good")
+    truncated = tmp_path / "truncated.npz"
+    with open(good, "rb") as file:
+        truncated.write_bytes(file.read()[:100])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="not a readable"):
+            nl.load_model(truncated)
+        gc.collect()   # an unclosed file warns when it is collected
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
 
 
 def test_overflow_inside_the_network_is_reported_as_divergence():
