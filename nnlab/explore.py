@@ -215,23 +215,33 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
 
 BACKPROP_WEIGHTS = ("w2_00", "w2_01", "w1_00", "w1_01", "w1_10", "w1_11")
+#: The values a weight takes in the backprop explorer: its slider's range and its loss
+#: curve's. The same for every weight, so the curve stays put while the point moves along it;
+#: every lecture value (between -0.4 and 0.6) lies well inside.
+BACKPROP_RANGE = (-3.0, 3.0)
 
 
-def backprop(weight="w2_00", value=None, span=3.0):
+def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
     """The 2-2-1 example's loss as one weight varies, and backprop's slope at ``value``.
 
     ``weight`` names a weight in the lecture's notation (``w2_01``: layer 2, unit 0, input 1).
+    ``value`` defaults to the weight's value in the lecture (``"lecture"`` in the result),
+    where the gradient is chapter 9's; the loss curve covers ``window`` whatever the value.
 
     Examples
     --------
     >>> s = backprop("w2_00")
     >>> round(s["gradient"], 5), round(s["numerical"], 5)
     (-0.11086, -0.11086)
+    >>> s = backprop("w2_01")
+    >>> s["value"] == s["lecture"] == -0.3, round(s["gradient"], 5)
+    (True, -0.12895)
     """
     layer, j, k = _weight_index(weight)
     w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
     table = w1 if layer == 1 else w2
-    value = float(table[j, k] if value is None else value)
+    lecture = lecture_weight(weight)
+    value = lecture if value is None else float(value)
 
     def model_at(v):
         table[j, k] = v
@@ -246,7 +256,7 @@ def backprop(weight="w2_00", value=None, span=3.0):
     model.backward(losses.MSE().gradient(y_pred, examples.Y))
     dense = model.layers[0 if layer == 1 else 2]
     gradient = float(dense.grads["W"][k, j])
-    grid = np.linspace(value - span, value + span, 121)
+    grid = np.linspace(*window, 121)
     eps = 1e-6
     a1 = model.layers[1].y[0]
     y_hat = float(y_pred[0, 0])
@@ -257,10 +267,23 @@ def backprop(weight="w2_00", value=None, span=3.0):
         factors["dz2/da1"] = float(w2[0, j])
         factors["da1/dz1"] = float(a1[j] * (1 - a1[j]))
         factors["dz1/dw"] = float(examples.X[0, k])
-    return {"weight": weight, "value": value, "loss": loss_at(value), "gradient": gradient,
+    return {"weight": weight, "value": value, "lecture": lecture, "loss": loss_at(value),
+            "gradient": gradient,
             "numerical": (loss_at(value + eps) - loss_at(value - eps)) / (2 * eps),
             "factors": factors, "product": float(np.prod(list(factors.values()))),
             "grid": grid.tolist(), "curve": [loss_at(v) for v in grid]}
+
+
+def lecture_weight(weight):
+    """The value of ``weight`` (lecture notation, e.g. ``"w2_01"``) in the worked example.
+
+    Examples
+    --------
+    >>> lecture_weight("w2_01"), lecture_weight("w1_10")
+    (-0.3, 0.6)
+    """
+    layer, j, k = _weight_index(weight)
+    return float((examples.W1_LECTURE if layer == 1 else examples.W2_LECTURE)[j, k])
 
 
 def _weight_index(weight):
@@ -272,11 +295,16 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
                   residual=False, width=32, seed=0):
     """Per-layer gradient norms of a deep MLP after one backward pass.
 
+    ``norms`` has ``depth + 1`` entries: the hidden layers, first layer first, then the
+    output layer. ``ratio`` is the first layer's norm over the output layer's, and
+    ``smallest`` and ``largest`` are the extremes over all layers: a ratio near one can
+    hide gradients that all explode or all vanish, which the warning also reports.
+
     Examples
     --------
     >>> s = gradient_flow(depth=12, activation="sigmoid")
-    >>> s["norms"][0] < 1e-4 * s["norms"][-1], s["warning"].startswith("Vanishing")
-    (True, True)
+    >>> len(s["norms"]), s["ratio"] < 1e-4, s["warning"].startswith("Vanishing")
+    (13, True, True)
     """
     init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
     rng = np.random.default_rng(seed)
@@ -296,7 +324,8 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
         warning = ""
     return {"depth": depth, "activation": activation, "init_scale": float(init_scale),
             "batchnorm": batchnorm, "residual": residual, "norms": norms.tolist(),
-            "ratio": ratio, "warning": warning}
+            "ratio": ratio, "smallest": float(finite.min()) if finite.size else np.nan,
+            "largest": float(finite.max()) if finite.size else np.nan, "warning": warning}
 
 
 KERNELS = {

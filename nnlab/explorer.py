@@ -71,7 +71,7 @@ class Explorer(W.VBox):
         self.controls, self.name, self.spec, self.note = controls, name, spec, note
         self._compute, self._draw, self._describe = compute, draw, describe
         self._complete = complete or (lambda values: values)
-        self.state, self._figure = {}, None
+        self.state, self._figure, self._held = {}, None, False
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.numbers = W.HTML()
         self.warning = W.HTML()
@@ -84,7 +84,26 @@ class Explorer(W.VBox):
         self.update()
 
     def _changed(self, change):
-        self.update()
+        if not self._held:   # a leading control is setting others: it redraws once at the end
+            self.update()
+
+    def follow(self, leader, adjust):
+        """Let control ``leader`` set other controls: on a change, ``adjust(new value)``.
+
+        Whatever ``adjust`` sets, the explorer redraws once, when it is done, not once per
+        control (a weight's own value, a loss's range of predictions). The static page has
+        the same links: ``nnlab.static.Spec.follow``.
+        """
+        def changed(change):
+            self._held = True
+            try:
+                adjust(change["new"])
+            finally:
+                self._held = False
+            self.update()
+
+        self.controls[leader].unobserve(self._changed, names="value")
+        self.controls[leader].observe(changed, names="value")
 
     def values(self):
         return {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
@@ -166,7 +185,8 @@ class Explorer(W.VBox):
         option_labels = {name: {v: k for k, v in c.options}
                          for name, c in self.controls.items()
                          if isinstance(c, W.Dropdown) and isinstance(c.options[0], tuple)}
-        spec = Spec(self.spec.vary, self.spec.grid, {**option_labels, **self.spec.labels})
+        spec = Spec(self.spec.vary, self.spec.grid, {**option_labels, **self.spec.labels},
+                    self.spec.follow)
         frames = [(setting, png, numbers)
                   for setting, _, png, numbers in self.static_frames()]
         note = f"{static.describe(spec, labels)} {self.note}".strip()

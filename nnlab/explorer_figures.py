@@ -103,6 +103,15 @@ def learning_rate(state):
     return plot.fixed_layout(fig, gap=0.85)
 
 
+#: Each optimizer's colour in the race, the same whichever others race with it.
+RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, plot.COLORS, strict=False))
+#: The race's value axis ends this many times above the starting value (no run that
+#: converges climbs that high, the diverged ones pass it in a few steps) and ...
+RACE_CLIMB = 1e4
+#: ... at the bottom at 1e-30: values closer to the minimum are drawn there.
+RACE_FLOOR = 1e-30
+
+
 def optimizer_race(state):
     """Every optimizer's path on the surface, and the value reached per step.
 
@@ -110,23 +119,43 @@ def optimizer_race(state):
     surface would hide a corner of it and cost a tenth of each redraw. The contours are
     drawn from 100 x 100 points, which look the same as 200 x 200 on these smooth surfaces.
     About five ticks per axis, not matplotlib's seven to nine: ticks and their labels
-    were two thirds of the time to draw this figure.
+    were two thirds of the time to draw this figure. A diverged run is named so in the
+    legend and marked with a cross where it stopped, at the top edge when it stopped
+    beyond it: its values (up to 1e70) would squash every other curve to a flat line.
     """
     s = surfaces.get(state["surface"])
     fig, axes = plot.new_figure(2, 1, height=3.4)
+    colors = [RACE_COLORS[name] for name in state["paths"]]
     plot.loss_surface(s.f, s.xlim, s.ylim, paths=state["paths"], ax=axes[0, 0],
-                      title=state["surface"], legend=False, resolution=100)
-    gaps = {k: np.maximum(np.array(c, dtype=float) - s.minimum, 1e-12)
-            for k, c in state["curves"].items()}
-    plot.curves(gaps, ylabel="value - minimum", logy=True, ax=axes[0, 1])
+                      title=state["surface"], legend=False, resolution=100, colors=colors)
     axes[0, 0].locator_params(nbins=4)
-    axes[0, 1].locator_params(axis="x", nbins=4)
-    axes[0, 1].yaxis.set_major_locator(LogLocator(numticks=5))
+    ax = axes[0, 1]
+    if not state["paths"]:
+        ax.text(0.5, 0.5, "select one or more optimizers", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set(xlabel="step", ylabel="value - minimum", xticks=[], yticks=[])
+        return plot.fixed_layout(fig, left=0.7, gap=0.85)
+    gaps = {name: np.maximum(np.array(c, dtype=float) - s.minimum, RACE_FLOOR)
+            for name, c in state["curves"].items()}
+    plot.curves({f"{name} (diverged)" if name in state["diverged"] else name: gap
+                 for name, gap in gaps.items()},
+                ylabel="value - minimum", logy=True, ax=ax, colors=colors)
+    if len(gaps) == 1:   # plot.curves names two or more curves; one is named here
+        ax.legend(fontsize=8)
+    top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
+    if max(np.nanmax(gap) for gap in gaps.values()) > top:
+        ax.set_ylim(min(np.nanmin(gap) for gap in gaps.values()) / 2, top)
+    for name in state["diverged"]:
+        ax.plot([len(gaps[name]) - 1], [np.fmin(gaps[name][-1], top)], "x", markersize=7,
+                markeredgewidth=2, color=RACE_COLORS[name], clip_on=False)
+    ax.locator_params(axis="x", nbins=4)
+    ax.yaxis.set_major_locator(LogLocator(numticks=5))
     return plot.fixed_layout(fig, left=0.7, gap=0.85)
 
 
 def backprop(state):
-    """The loss as one weight varies, and the tangent whose slope backprop computed."""
+    """The loss as one weight varies, the tangent whose slope backprop computed, and the
+    weight's lecture value (where chapter 9's worked derivatives hold)."""
     fig, axes = plot.new_figure(1, 1, width=4.6)
     ax = axes[0, 0]
     grid = np.array(state["grid"])
@@ -134,6 +163,8 @@ def backprop(state):
     tangent = state["loss"] + state["gradient"] * (grid - state["value"])
     ax.plot(grid, tangent, color=plot.COLORS[1], linestyle="--",
             label=f"slope dC/dw = {state['gradient']:.4f}")
+    ax.axvline(state["lecture"], color="0.6", linestyle=":", linewidth=1, zorder=1,
+               label=f"lecture value {state['lecture']:g}")
     ax.scatter([state["value"]], [state["loss"]], color=plot.COLORS[1], zorder=3)
     ax.set(xlabel=state["weight"], ylabel="loss C", ylim=(min(state["curve"]) - 0.05,
                                                        max(state["curve"]) + 0.05))
@@ -151,15 +182,42 @@ def gradient_flow(state):
 
 
 def kernel(state):
-    """The digit, the kernel, the feature map and the pooled map."""
-    fig = plot.image_grid(
-        [state["image"], np.array(state["kernel"]), state["feature_map"], state["pooled"]],
-        titles=[f"digit ({state['label']})", "kernel", "feature map", "max-pooled"], ncols=4)
+    """The digit (grey), the kernel, the feature map and the pooled map.
+
+    The three signed panels are red where positive, blue where negative and white at 0
+    (as the chapter's learned filters), each colour scale centred on 0: a kernel whose
+    weights are all equal (blur) is uniformly red, not as blank as a scale from its
+    smallest to its largest value would draw it. The feature map and the pooled map
+    share one scale, so that a colour means the same number in both. The kernel's
+    weights are written in its cells, and a thin frame shows each panel's edge where
+    its border pixels are white.
+    """
+    fig, axes = plot.new_figure(4, 1, width=7.2, height=1.9)
+    k = np.array(state["kernel"])
+    k_limit = float(np.abs(k).max()) or 1.0
+    limit = float(np.abs(state["feature_map"]).max()) or 1.0
+    panels = [(state["image"], "gray_r", 0.0, 1.0, f"digit ({state['label']})"),
+              (k, "RdBu_r", -k_limit, k_limit, "kernel"),
+              (state["feature_map"], "RdBu_r", -limit, limit, "feature map"),
+              (state["pooled"], "RdBu_r", -limit, limit, "max-pooled")]
+    for ax, (values, cmap, low, high, title) in zip(axes.flat, panels, strict=True):
+        ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
+        ax.set(xticks=[], yticks=[])
+        ax.set_title(title, fontsize=9)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set(visible=True, color=plot.COLORS[5], linewidth=0.6)
+    for (i, j), weight in np.ndenumerate(k):
+        axes[0, 1].text(j, i, f"{weight:.2g}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(weight) > 0.6 * k_limit else "black")
     return plot.fixed_layout(fig, left=0.1, bottom=0.05, right=0.1, top=0.3, gap=0.2)
 
 
 def playground(model, data, history):
-    """The decision boundary over train (filled) and test (hollow) points, and the losses."""
+    """The decision boundary over train (filled) and test (hollow) points, and the losses.
+
+    The curves are drawn over ``history["epoch"]``, where a Step adds a fraction of an epoch.
+    """
     X_train, X_test, y_train, y_test = data
     fig, axes = plot.new_figure(2, 1, height=3.4)
     ax = axes[0, 0]
@@ -169,9 +227,16 @@ def playground(model, data, history):
     ax.scatter(*X_train.T, c=[plot.COLORS[i] for i in y_train], s=14, edgecolors="white",
                linewidths=0.4)
     ax.scatter(*X_test.T, facecolors="none", edgecolors=[plot.COLORS[i] for i in y_test], s=14)
-    if history["loss"]:
-        plot.curves({"train loss": history["loss"], "test loss": history["test_loss"]},
-                    xlabel="epoch", ax=axes[0, 1])
+    ax = axes[0, 1]
+    if len(history["loss"]) > 1:   # the first point is the untrained network, at epoch 0
+        for i, (label, key) in enumerate((("train loss", "loss"), ("test loss", "test_loss"))):
+            ax.plot(history["epoch"], history[key], color=plot.COLORS[i], label=label)
+        ax.legend(fontsize=8)
+        ax.set(xlabel="epoch", ylabel="loss")
+        if not np.isfinite(history["loss"][-1]):   # perhaps one point left to draw: no line
+            ax.set(title="diverged", xlim=(0, 1.05 * history["epoch"][-1]))
     else:
-        axes[0, 1].set(xlabel="epoch", ylabel="loss", title="press Train")
+        ax.text(0.5, 0.5, "press Train or Step", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set(xlabel="epoch", ylabel="loss", xticks=[], yticks=[])
     return plot.fixed_layout(fig, gap=0.8)

@@ -13,11 +13,15 @@ Examples
 True
 """
 
+import warnings
+
 import numpy as np
 
 from nnlab import explore
+from nnlab.callbacks import Callback
 from nnlab.losses import BinaryCrossEntropy
 from nnlab.optimizers import get as get_optimizer
+from nnlab.training import TrainingDivergedWarning
 
 #: The settings of a session and their defaults (the playground's controls).
 DEFAULTS = {"dataset": "circles", "noise": 0.1, "train_ratio": 0.7, "hidden_layers": 2,
@@ -50,41 +54,70 @@ class Session:
         self.model.compile(BinaryCrossEntropy(from_logits=True),
                            get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"]),
                            metrics=["accuracy"])
-        self.epoch, self.history = 0, {"loss": [], "test_loss": []}
+        self.epoch, self.history = 0, {"epoch": [], "loss": [], "test_loss": []}
         self.rng = np.random.default_rng(seed)
         self.stop_reason = None
         self._record()
 
     def train(self, epochs):
-        """Train for ``epochs`` more epochs in one ``fit`` (it stops early if the loss diverges)."""
-        X, Xt, y, yt = self.data
-        with np.errstate(all="ignore"):
+        """Train for ``epochs`` more epochs in one ``fit`` (it stops early if the loss diverges).
+
+        The curves get a point after every epoch: the losses of the network as it then is,
+        not ``fit``'s training loss, which averages the batches of an epoch while the
+        network changes under them, so that the last point is the loss ``summary`` reports.
+        """
+        X, _, y, _ = self.data
+        # A diverging run is reported by ``stop_reason`` (the playground's warning line),
+        # not also by fit's warning, which counts epochs from 0.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingDivergedWarning)
             h = self.model.fit(X, y, epochs=epochs, batch_size=self.settings["batch_size"],
-                               validation_data=(Xt, yt), seed=self.rng)
-        self.epoch += len(h.history["loss"])
-        self.history["loss"] += h.history["loss"]
-        self.history["test_loss"] += h.history["val_loss"]
-        self.stop_reason = self.model.stop_reason
+                               seed=self.rng, callbacks=[_EpochRecorder(self)])
+        self.stop_reason = None
+        if self.model.stop_reason:   # fit counts epochs from 0; the playground from 1
+            self.stop_reason = (f"the training loss became {h.history['loss'][-1]} "
+                                f"in epoch {self.epoch:.4g}")
         return self
 
     def step(self):
-        """One mini-batch update; the curves get one more point."""
+        """One mini-batch update, a ``batch_size / n_train`` part of an epoch; the curves get
+        one more point."""
         X, _, y, _ = self.data
-        idx = self.rng.choice(len(X), size=min(self.settings["batch_size"], len(X)),
-                              replace=False)
+        batch = min(self.settings["batch_size"], len(X))
+        idx = self.rng.choice(len(X), size=batch, replace=False)
         self.model.train_step(X[idx], y[idx, None].astype(float))
+        self.epoch += batch / len(X)
         self._record()
         return self
 
     def _record(self):
         X, Xt, y, yt = self.data
-        self.history["loss"].append(self.model.evaluate(X, y)[0])
-        self.history["test_loss"].append(self.model.evaluate(Xt, yt)[0])
+        with np.errstate(all="ignore"):   # a diverged network's losses are NaN, no error
+            self.history["epoch"].append(self.epoch)
+            self.history["loss"].append(self.model.evaluate(X, y)[0])
+            self.history["test_loss"].append(self.model.evaluate(Xt, yt)[0])
 
     def summary(self):
-        """The numbers the playground shows: epoch, losses, test accuracy, the curves."""
+        """The numbers the playground shows: epoch, losses, test accuracy, the curves.
+
+        The epoch counts the passes over the training data so far: whole ones from
+        ``train``, a fraction of one from each ``step``.
+        """
         X, Xt, y, yt = self.data
-        train_loss, _ = self.model.evaluate(X, y)
-        test_loss, test_accuracy = self.model.evaluate(Xt, yt)
+        with np.errstate(all="ignore"):   # a diverged network's losses are NaN, no error
+            train_loss, _ = self.model.evaluate(X, y)
+            test_loss, test_accuracy = self.model.evaluate(Xt, yt)
         return {"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
                 "test_accuracy": test_accuracy, "history": self.history, **self.settings}
+
+
+class _EpochRecorder(Callback):
+    """Counts each epoch of a ``fit`` into the session and records its losses."""
+
+    def __init__(self, session):
+        super().__init__()
+        self.session = session
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.session.epoch += 1
+        self.session._record()

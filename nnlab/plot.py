@@ -18,9 +18,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter, LogLocator, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from nnlab import activations as _activations
+from nnlab.log_axis import log_y
 
 #: The palette: class 0, class 1, ... and the accents used for curves.
 COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5a021",
@@ -246,11 +247,12 @@ def history(hist, metrics=("loss",), ax=None, title=None):
 
 
 def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=None,
-                 resolution=200, legend=True):
+                 resolution=200, legend=True, colors=None):
     """Contours of a 2-D loss ``f`` (vectorised over (..., 2) arrays) and optional paths.
 
     ``paths`` maps a label to an (n_steps, 2) array of visited points, named in a legend
-    (``legend=False``: none, for a single path or a neighbouring panel that names them).
+    (``legend=False``: none, for a single path or a neighbouring panel that names them),
+    drawn in ``colors`` (one per path; default: the palette in order).
 
     Examples
     --------
@@ -266,11 +268,12 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
         ax.contour(gx, gy, shifted, levels=level_values, cmap="Greys", linewidths=0.6)
     else:
         ax.contour(gx, gy, values, levels=levels, cmap="Greys", linewidths=0.6)
-    for i, (label, path) in enumerate((paths or {}).items()):
+    colors = colors or [COLORS[i % len(COLORS)] for i in range(len(paths or {}))]
+    for (label, path), color in zip((paths or {}).items(), colors, strict=True):
         path = np.asarray(path, dtype=float)
         finite = np.all(np.isfinite(path), axis=1)
         path = path[finite]
-        ax.plot(path[:, 0], path[:, 1], "-o", color=COLORS[i % len(COLORS)],
+        ax.plot(path[:, 0], path[:, 1], "-o", color=color,
                 markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
     if legend and paths:
@@ -280,43 +283,12 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     return fig
 
 
-def _log_y(ax):
-    """A log y axis. Over less than a factor of ten there is no power of ten to label, and
-    matplotlib labels the minor ticks instead: here as plain numbers, which stay narrow."""
-    ax.set_yscale("log")
-    ax.yaxis.set_minor_locator(_MinorLogLocator())
-    ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
-
-
-class _MinorLogLocator(LogLocator):
-    """Minor log ticks (2, 3, ..., 9 times a power of ten) on an axis of three decades or less.
-
-    Over more they merge into a grey band, eight ticks per decade, and matplotlib builds
-    each as an object of its own at every draw: the 64 of a gradient-norm plot over nine
-    decades were half of the time to draw it.
-    """
-
-    def __init__(self):
-        super().__init__(subs="auto")
-
-    def tick_values(self, vmin, vmax):
-        if 0 < vmin < vmax and vmax / vmin > 1e3:
-            return np.array([])
-        return super().tick_values(vmin, vmax)
-
-
-class _PlainLogFormatter(LogFormatter):
-    """Log-axis labels as plain numbers: 0.6 and 88.05, not 6e-01 and 8.805 x 10^1."""
-
-    def _num_to_string(self, x, vmin, vmax):   # the hook LogFormatter's subclasses override
-        return f"{x:.3g}" if x < 1 else super()._num_to_string(x, vmin, vmax)
-
-
-def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None):
+def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None, colors=None):
     """Several curves on one axes: ``series`` maps a label to a 1-D array.
 
     ``logy`` draws the values on a log scale (minor ticks labelled as plain numbers
-    where the values span less than a factor of ten).
+    where the values span less than a factor of ten); ``colors`` gives one colour per
+    series (default: the palette in order).
 
     Examples
     --------
@@ -324,12 +296,13 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     'loss'
     """
     fig, ax = _axes(ax)
-    for i, (label, values) in enumerate(series.items()):
+    colors = colors or [COLORS[i % len(COLORS)] for i in range(len(series))]
+    for (label, values), color in zip(series.items(), colors, strict=True):
         values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(len(values)), values, color=COLORS[i % len(COLORS)], label=label)
+        ax.plot(np.arange(len(values)), values, color=color, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
-        _log_y(ax)
+        log_y(ax)
     if len(series) > 1:
         ax.legend(fontsize=8)
     if title:
@@ -364,20 +337,34 @@ def activation_histograms(values, bins=30, title=None, layers=None):
 def gradient_norms(norms, ax=None, title=None):
     """Per-layer gradient norms on a log scale; ``norms`` is an array or a dict of arrays.
 
+    Each array holds one norm per Dense layer, first layer first and the output layer last,
+    as ``nnlab.diagnostics.gradient_norms`` returns them (all arrays of one length). The
+    output layer is drawn hollow at the tick "out", so that it is not read as one more
+    hidden layer.
+
     Examples
     --------
-    >>> gradient_norms({"sigmoid": [1e-6, 1e-3, 1.0]}).axes[0].get_yscale()
-    'log'
+    >>> fig = gradient_norms({"sigmoid": [1e-6, 1e-3, 1.0]})
+    >>> fig.axes[0].get_yscale(), [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ('log', ['1', '2', 'out'])
     """
     series = norms if isinstance(norms, dict) else {"": norms}
     fig, ax = _axes(ax)
     for i, (label, values) in enumerate(series.items()):
         values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(1, len(values) + 1), values, "-o", markersize=3,
-                color=COLORS[i % len(COLORS)], label=label or None)
-    _log_y(ax)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # layers are whole numbers
-    ax.set(xlabel="layer (1 = closest to the input)", ylabel="gradient norm ||dL/dW||")
+        layers = np.arange(1, len(values) + 1)
+        color = COLORS[i % len(COLORS)]
+        ax.plot(layers, values, "-o", markersize=3, color=color, label=label or None)
+        ax.plot(layers[-1:], values[-1:], "o", markersize=6, color=color, markerfacecolor="white")
+    log_y(ax)
+    # Layer 1 and whole-numbered hidden layers, none so close to "out" that the labels meet.
+    out = len(layers)
+    hidden = MaxNLocator(nbins=6, integer=True).tick_values(1, max(out - 1, 1))
+    hidden = np.union1d(1, hidden[(hidden > 1) & (hidden <= out - max(1, out / 8))])
+    hidden = hidden[hidden < out]
+    ax.set_xticks([*hidden, out], [*(f"{t:g}" for t in hidden), "out"])
+    ax.set(xlabel="layer (1 = closest to the input, out = output)",
+           ylabel="gradient norm ||dL/dW||")
     if len(series) > 1 or "" not in series:
         ax.legend(fontsize=8)
     if title:

@@ -28,13 +28,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from matplotlib.colors import to_rgb
 from PIL import Image
 
 from nnlab import plot
 
-#: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each).
+#: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each):
+#: 64 colours, of which 32 left grey digits tinted with the red and blue of a neighbouring panel.
 DPI = 64
-COLORS = 32
+COLORS = 64
 SCRIPT = (Path(__file__).with_name("static_explorer.js")).read_text()
 LIVE = ("For the full explorer, every control live, open this chapter in JupyterLab "
         "(<code>make lab</code>) or with a launch button at the top of the page.")
@@ -54,11 +56,18 @@ class Spec:
         the rest move one at a time.
     labels : dict
         Control name -> {value: label} for values whose label is not ``str(value)``.
+    follow : dict
+        Control name -> ``(leader, {leader value: (low, high, start)})``, for a control that
+        another one sets, as ``Explorer.follow`` does live: while the leader has a value, the
+        page offers this control's values from ``low`` to ``high`` only, and choosing that
+        leader value moves it to ``start`` (``None``: to the nearest value offered). Frames
+        are still computed for every value.
     """
 
     vary: dict
     grid: tuple = ()
     labels: dict = field(default_factory=dict)
+    follow: dict = field(default_factory=dict)
 
     def values(self, name, current):
         """The values of control ``name``, including ``current``, in the spec's order."""
@@ -88,8 +97,18 @@ def settings(spec, current):
 
 
 def small_png(figure):
-    """The figure as a small palette PNG: fixed dpi, no metadata, the same bytes every run."""
-    image = Image.fromarray(plot.pixels(figure, DPI)).convert("RGB").quantize(COLORS)
+    """The figure as a small palette PNG: fixed dpi, no metadata, the same bytes every run.
+
+    The palette holds the book's line colours (``plot.COLORS``) exactly, and fits its other
+    entries to the image. Fitted alone, it gave the few pixels of thin lines away to large
+    areas: in the optimizer race, SGD, momentum and Nesterov came out one grey-green.
+    """
+    image = Image.fromarray(plot.pixels(figure, DPI)).convert("RGB")
+    fitted = COLORS - len(plot.COLORS)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([round(255 * c) for color in plot.COLORS for c in to_rgb(color)]
+                       + image.quantize(fitted).getpalette()[:3 * fitted])
+    image = image.quantize(palette=palette, dither=Image.Dither.NONE)
     out = io.BytesIO()
     image.save(out, format="png", optimize=True)
     return out.getvalue()
@@ -124,7 +143,8 @@ def render(name, controls, spec, current, frames, note=""):
         table[key] = [index[uri], numbers]
     first = table[",".join(str(spec.values(c, current[c]).index(current[c])) for c in spec.vary)]
     data = {"controls": [{"name": c, "grid": c in spec.grid,
-                          "default": spec.values(c, current[c]).index(current[c])}
+                          "default": spec.values(c, current[c]).index(current[c]),
+                          **({"follow": _follow(spec, c, current)} if c in spec.follow else {})}
                          for c in spec.vary],
             "images": images, "frames": table}
     inputs = "".join(_control(c, controls[c], spec, current) for c in spec.vary)
@@ -139,6 +159,19 @@ def render(name, controls, spec, current, frames, note=""):
         f'<script type="application/json" class="nnlab-frames">{payload}</script>'
         f"<script>{SCRIPT}</script></div>"
     )
+
+
+def _follow(spec, name, current):
+    """``[leader's position, [[low, high, start] per leader value]]`` for a control that
+    follows another (``Spec.follow``), as positions among the values each control offers."""
+    leader, bounds = spec.follow[name]
+    values = spec.values(name, current[name])
+    rows = []
+    for value in spec.values(leader, current[leader]):
+        low, high, start = bounds[value]
+        inside = [i for i, v in enumerate(values) if low <= v <= high]
+        rows.append([inside[0], inside[-1], None if start is None else values.index(start)])
+    return [list(spec.vary).index(leader), rows]
 
 
 def _control(name, label, spec, current):

@@ -2,7 +2,9 @@
 // The frames (figure and numbers for each setting) were computed by nnlab when the
 // notebook ran; nothing is calculated here. Frames exist for every combination of the
 // "grid" controls, while each other control moves alone: when a setting has no frame,
-// the other non-grid controls return to their defaults.
+// the other non-grid controls return to their defaults. A control that follows another
+// (a weight's value, a loss's prediction) offers only the positions allowed with the
+// leader's value, and moves to its start position when the reader picks the leader.
 (function () {
   for (const root of document.querySelectorAll(".nnlab-static:not([data-ready])")) {
     root.dataset.ready = "true";
@@ -27,6 +29,22 @@
       }
     }
 
-    for (const input of inputs) input.addEventListener("input", () => show(input));
+    function follow(leader, picked) {
+      data.controls.forEach((control, i) => {
+        if (!control.follow || inputs[control.follow[0]] !== leader) return;
+        const [low, high, start] = control.follow[1][leader.value];
+        inputs[i].min = low;   // the browser moves the value inside the new bounds
+        inputs[i].max = high;
+        if (picked && start !== null) inputs[i].value = start;
+      });
+    }
+
+    for (const input of inputs) {
+      follow(input, false);
+      input.addEventListener("input", () => {
+        follow(input, true);
+        show(input);
+      });
+    }
   }
 })();

@@ -28,8 +28,8 @@ import numpy as np
 
 from nnlab import activations, explore, initializers, surfaces
 from nnlab import explorer_figures as figures
-from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider, young_garbage
-from nnlab.playground import Session
+from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider
+from nnlab.playground_explorer import Playground, playground
 from nnlab.static import Spec
 
 __all__ = ["STATIC_ENV", "Explorer", "Playground", "activation_explorer", "backprop_explorer",
@@ -135,13 +135,27 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
 def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     """A loss and its gradient for one prediction and a true label.
 
+    The prediction slider spans the predictions the chosen loss takes (``explore.LOSSES``),
+    so that no part of it is clipped away; choosing another loss moves it into the new range.
+
     Examples
     --------
-    >>> round(loss_explorer(prediction=0.5).state["loss"], 4)
+    >>> e = loss_explorer(prediction=0.5)
+    >>> round(e.state["loss"], 4)
     0.6931
+    >>> e.controls["loss"].value = "hinge"
+    >>> e.controls["prediction"].min, e.controls["prediction"].max
+    (-3.0, 3.0)
     """
+    def prediction_range(name):
+        # Probabilities get steps of 0.001, which reach their ends 0.001 and 0.999.
+        low, high = explore.LOSSES[name][1]
+        return {"min": low, "max": high, "step": 0.001 if high - low < 1 else 0.01}
+
     controls = {"loss": dropdown(loss, list(explore.LOSSES), "loss"),
-                "prediction": slider(prediction, -3, 3, 0.01, "prediction"),
+                "prediction": W.FloatSlider(value=prediction, **prediction_range(loss),
+                                            description="prediction", readout_format=".3g",
+                                            layout=LAYOUT, style=STYLE),
                 "positive": dropdown(positive, [("1 (positive)", True),
                                                  ("0 or -1 (negative)", False)], "true label")}
 
@@ -149,14 +163,31 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
         negative = -1 if loss == "hinge" else 0
         return explore.loss(loss, prediction, 1 if positive else negative)
 
-    return Explorer(controls, compute, figures.loss,
-                    lambda s: f"prediction {s['prediction']:.3f}, label {s['label']}: "
-                              f"loss {s['loss']:.4f}, gradient {s['gradient']:.4f}",
-                    note="Cross-entropy clips the prediction to a probability in (0, 1).",
-                    name="loss_explorer", spec=Spec(
-                        {"loss": list(explore.LOSSES), "positive": [True, False],
-                         "prediction": [-2.0, -1.0, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 2.0]},
-                        grid=("loss", "positive", "prediction")))
+    # Every loss's range, from its first prediction to its last, in the static page too.
+    ranges = {name: bounds for name, (_, bounds, _) in explore.LOSSES.items()}
+    ends = [end for bounds in ranges.values() for end in bounds]
+    predictions = sorted({-3.0, -2.0, -1.0, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0, *ends})
+    explorer = Explorer(controls, compute, figures.loss,
+                        lambda s: f"prediction {s['prediction']:.3f}, label {s['label']}: "
+                                  f"loss {s['loss']:.4f}, gradient {s['gradient']:.4f}",
+                        note="The prediction slider spans each loss's own range: for "
+                             "cross-entropy a probability, from 0.001 to 0.999.",
+                        name="loss_explorer", spec=Spec(
+                            {"loss": list(explore.LOSSES), "positive": [True, False],
+                             "prediction": predictions},
+                            grid=("loss", "positive", "prediction"),
+                            follow={"prediction": ("loss", {name: (*bounds, None) for
+                                                            name, bounds in ranges.items()})}))
+
+    def fit_prediction(name):
+        # The slider moves its value inside the new range. Held, it checks min <= max once
+        # both are set, not in between, where a new range beside the old one would fail.
+        slider, bounds = controls["prediction"], prediction_range(name)
+        with slider.hold_trait_notifications():
+            slider.min, slider.max, slider.step = bounds["min"], bounds["max"], bounds["step"]
+
+    explorer.follow("loss", fit_prediction)
+    return explorer
 
 
 def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
@@ -193,9 +224,13 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
                 "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False),
                 "surface": dropdown(surface, list(surfaces.NAMES), "surface"),
                 "steps": slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}
-    return Explorer(controls, explore.optimizer_race, figures.optimizer_race,
-                    lambda s: "value reached: " + ", ".join(
-                        f"{k} {v:.3g}" for k, v in s["final"].items()),
+
+    def describe(s):
+        if not s["final"]:
+            return "No optimizer selected: ctrl- or shift-click selects several."
+        return "value reached: " + ", ".join(f"{k} {v:.3g}" for k, v in s["final"].items())
+
+    return Explorer(controls, explore.optimizer_race, figures.optimizer_race, describe,
                     note="Adaptive methods use the slider's rate times a fixed factor "
                          "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.",
                     name="optimizer_race", spec=Spec(
@@ -206,29 +241,52 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 def backprop_explorer(weight="w2_00", value=None):
     """One weight of the 2-2-1 example -> the loss curve and backprop's tangent.
 
+    The value starts at the weight's lecture value (unless ``value`` is given), and choosing
+    another weight moves it to that weight's: there the numbers are chapter 9's.
+
     Examples
     --------
-    >>> round(backprop_explorer().state["gradient"], 5)
+    >>> e = backprop_explorer()
+    >>> round(e.state["gradient"], 5)
     -0.11086
+    >>> e.controls["weight"].value = "w2_01"
+    >>> e.controls["value"].value, round(e.state["gradient"], 5)
+    (-0.3, -0.12895)
     """
     start = explore.backprop(weight, value)["value"]
     controls = {"weight": dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
-                "value": slider(start, -3, 3, 0.05, "its value")}
+                "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "its value")}
 
     def describe(s):
         chain = " &times; ".join(f"{k} = {v:.4f}" for k, v in s["factors"].items())
         return (f"dC/d{s['weight']} = {chain} = <b>{s['product']:.5f}</b> "
                 f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
 
-    spec = Spec({"weight": list(explore.BACKPROP_WEIGHTS),
-                 "value": [v / 2 for v in range(-6, 7)]}, grid=("weight", "value"))
-    return Explorer(controls, explore.backprop, figures.backprop, describe,
-                    name="backprop_explorer", spec=spec)
+    # Whole steps across the range, half steps near the lecture values (all within -0.4 and
+    # 0.6), and each weight's lecture value, where the page starts it.
+    lecture = {w: explore.lecture_weight(w) for w in explore.BACKPROP_WEIGHTS}
+    values = sorted({-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, *lecture.values()})
+    spec = Spec({"weight": list(explore.BACKPROP_WEIGHTS), "value": values},
+                grid=("weight", "value"),
+                follow={"value": ("weight", {w: (*explore.BACKPROP_RANGE, v)
+                                             for w, v in lecture.items()})})
+    explorer = Explorer(controls, explore.backprop, figures.backprop, describe,
+                        note="Choosing a weight sets its value to the lecture's.",
+                        name="backprop_explorer", spec=spec)
+
+    def lecture_value(name):
+        controls["value"].value = lecture[name]
+
+    explorer.follow("weight", lecture_value)
+    return explorer
 
 
 def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=False,
                            residual=False):
     """Depth, activation, init scale, batch norm and residual -> per-layer gradient norms.
+
+    The plot ends with the output layer (tick "out"); the numbers give the first layer's norm,
+    the output layer's, their ratio, and the smallest and largest over all layers.
 
     Examples
     --------
@@ -242,8 +300,14 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
                                       continuous=False),
                 "batchnorm": W.Checkbox(value=batchnorm, description="batch norm"),
                 "residual": W.Checkbox(value=residual, description="residual")}
-    return Explorer(controls, explore.gradient_flow, figures.gradient_flow,
-                    lambda s: f"first / last layer gradient: {s['ratio']:.3g}",
+
+    def describe(s):
+        # Sizes as well as the ratio: every layer can explode (or vanish) at a ratio near 1.
+        return (f"gradient norm: first layer {s['norms'][0]:.3g}, output layer "
+                f"{s['norms'][-1]:.3g} (first / output {s['ratio']:.3g}); "
+                f"all layers from {s['smallest']:.3g} to {s['largest']:.3g}")
+
+    return Explorer(controls, explore.gradient_flow, figures.gradient_flow, describe,
                     name="gradient_flow_explorer", spec=Spec(
                         {"activation": list(controls["activation"].options),
                          "depth": [2, 5, 10, 20, 30], "init_scale": [0.25, 0.5, 1.0, 2.0, 4.0],
@@ -254,11 +318,15 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
 def kernel_explorer(preset="vertical edges", digit=0):
     """A 3x3 kernel (preset or nine sliders) on a digit -> feature map and max-pooled map.
 
+    Moving a weight's slider sets the preset menu to "custom" (an entry it has only then),
+    so that choosing any preset afterwards, the same one again included, loads it.
+
     Examples
     --------
     >>> kernel_explorer(preset="blur").state["kernel"][1][1] == 1 / 9
     True
     """
+    custom = "custom"   # the menu's entry while the weights are set by hand
     controls = {"preset": dropdown(preset, list(explore.KERNELS), "preset"),
                 "digit": slider(digit, 0, 99, 1, "digit #", integer=True)}
     cells = {f"k{i}{j}": slider(explore.KERNELS[preset][i][j], -10, 10, 0.1, f"k[{i},{j}]")
@@ -269,145 +337,47 @@ def kernel_explorer(preset="vertical edges", digit=0):
         return explore.kernel([[k[f"k{i}{j}"] for j in range(3)] for i in range(3)], digit)
 
     def with_preset(values):
+        if values["preset"] == custom:
+            return values
         kernel = explore.KERNELS[values["preset"]]
         return {**values, **{f"k{i}{j}": kernel[i][j] for i in range(3) for j in range(3)}}
 
     explorer = Explorer(controls, compute, figures.kernel,
                         lambda s: f"feature map range [{s['feature_map'].min():.2f}, "
                                   f"{s['feature_map'].max():.2f}]",
+                        note="Red is positive, blue negative, white 0; the feature map and "
+                             "the pooled map share one scale.",
                         name="kernel_explorer", complete=with_preset,
                         spec=Spec({"preset": list(explore.KERNELS), "digit": list(range(10))},
                                   grid=("preset",)))
+    menu = controls["preset"]
+
+    def show_in_menu(preset):
+        options = [*explore.KERNELS, custom] if preset == custom else list(explore.KERNELS)
+        if list(menu.options) != options:
+            # Setting a menu's options selects their first entry: set both, unobserved.
+            menu.unobserve(load_preset, names="value")
+            menu.options, menu.value = options, preset
+            menu.observe(load_preset, names="value")
 
     def load_preset(change):
         # Set the nine sliders without nine redraws, then redraw once.
-        for (i, j), name in zip(np.ndindex(3, 3), cells, strict=True):
-            cells[name].unobserve(explorer._changed, names="value")
-            cells[name].value = explore.KERNELS[change["new"]][i][j]
-            cells[name].observe(explorer._changed, names="value")
+        for (i, j), cell in zip(np.ndindex(3, 3), cells.values(), strict=True):
+            cell.unobserve(edit_weight, names="value")
+            cell.value = explore.KERNELS[change["new"]][i][j]
+            cell.observe(edit_weight, names="value")
+        show_in_menu(change["new"])
         explorer.update()
 
-    controls["preset"].unobserve(explorer._changed, names="value")
-    controls["preset"].observe(load_preset, names="value")
+    def edit_weight(change):
+        # A weight set by hand: the menu says "custom", from which every preset, the last
+        # one loaded included, can be chosen again.
+        show_in_menu(custom)
+        explorer.update()
+
+    menu.unobserve(explorer._changed, names="value")
+    menu.observe(load_preset, names="value")
+    for cell in cells.values():
+        cell.unobserve(explorer._changed, names="value")
+        cell.observe(edit_weight, names="value")
     return explorer
-
-
-class Playground(Explorer):
-    """Train a small network on a 2-D problem, TensorFlow-Playground style.
-
-    ``train(epochs)``, ``step()`` (one mini-batch) and ``reset()`` work without a browser;
-    the Train / Step / Reset buttons call them. Changing a control starts a new
-    ``nnlab.playground.Session`` (epoch 0). The static page shows each data set and
-    activation after ``STATIC_EPOCHS`` epochs of training.
-    """
-
-    TRAIN_EPOCHS = 20
-    STATIC_EPOCHS = 100
-
-    def __init__(self, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
-                 activation="tanh", lr=0.03, batch_size=16, l2=0.0, optimizer="adam", seed=0):
-        self.seed = seed
-        controls = {
-            "dataset": dropdown(dataset, list(explore.PLAYGROUND_DATA), "data set"),
-            "noise": slider(noise, 0, 0.5, 0.05, "noise", continuous=False),
-            "train_ratio": slider(train_ratio, 0.1, 0.9, 0.1, "train ratio", continuous=False),
-            "hidden_layers": slider(hidden_layers, 0, 4, 1, "hidden layers", integer=True,
-                                     continuous=False),
-            "units": slider(units, 1, 16, 1, "units per layer", integer=True,
-                             continuous=False),
-            "activation": dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
-                                    "activation"),
-            "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False),
-            "batch_size": dropdown(batch_size, [1, 4, 16, 64], "batch size"),
-            "l2": slider(max(l2, 1e-5), 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
-                          continuous=False),
-            "optimizer": dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],
-                                   "optimizer"),
-        }
-        self.buttons = {name: W.Button(description=name) for name in ("Train", "Step", "Reset")}
-        self.buttons["Train"].on_click(lambda _: self.train(self.TRAIN_EPOCHS))
-        self.buttons["Step"].on_click(lambda _: self.step())
-        self.buttons["Reset"].on_click(lambda _: self.reset())
-        spec = Spec({"dataset": list(explore.PLAYGROUND_DATA),
-                     "activation": list(controls["activation"].options)},
-                    grid=("dataset", "activation"))
-        super().__init__(controls, self._new_session, self._draw_session, _playground_numbers,
-                         name="playground", spec=spec,
-                         note=f"The static page shows each network after {self.STATIC_EPOCHS} "
-                              "epochs of training.")
-        self.children = (*self.children[:1], W.HBox(list(self.buttons.values())),
-                         *self.children[1:])
-
-    def _new_session(self, **values):
-        self.session = Session(seed=self.seed, **values)
-        return self.session.summary()
-
-    def _draw_session(self, state, session=None):
-        session = session or self.session
-        return figures.playground(session.model, session.data, session.history)
-
-    @property
-    def model(self):
-        return self.session.model
-
-    @property
-    def data(self):
-        return self.session.data
-
-    @property
-    def epoch(self):
-        return self.session.epoch
-
-    @property
-    def history(self):
-        return self.session.history
-
-    def reset(self):
-        """A fresh network and data set from the current controls; epoch 0."""
-        self.update()
-        return self
-
-    def train(self, epochs=TRAIN_EPOCHS):
-        """Train for ``epochs`` more epochs (in one chunk) and redraw."""
-        self.session.train(epochs)
-        self._show()
-        return self
-
-    def step(self):
-        """One mini-batch update, and redraw."""
-        self.session.step()
-        self._show()
-        return self
-
-    def _show(self):
-        with young_garbage():
-            state = self.session.summary()
-            diverged = self.session.stop_reason
-            self.show_frame(state, self._draw(state), self._describe(state),
-                            f"Training diverged: {diverged}." if diverged else "")
-
-    def static_frame(self, values):
-        """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
-        session = Session(seed=self.seed, **values).train(self.STATIC_EPOCHS)
-        state = session.summary()
-        diverged = session.stop_reason
-        return (state, self._draw_session(state, session), _playground_numbers(state),
-                f"Training diverged: {diverged}." if diverged else "")
-
-
-def _playground_numbers(s):
-    return (f"epoch {s['epoch']}: train loss {s['train_loss']:.4f}, "
-            f"test loss {s['test_loss']:.4f}, test accuracy {s['test_accuracy']:.3f}")
-
-
-def playground(**settings):
-    """The TensorFlow-Playground-like explorer; see ``Playground`` for the settings.
-
-    Examples
-    --------
-    >>> pg = playground(dataset="circles")
-    >>> before = pg.state["train_loss"]
-    >>> pg.train(20).state["train_loss"] < before
-    True
-    """
-    return Playground(**settings)

@@ -94,6 +94,26 @@ def test_backprop_factors_multiply_to_the_gradient():
         assert s["gradient"] == pytest.approx(s["numerical"], abs=1e-8)
 
 
+def test_backprop_curve_stays_put_while_the_value_moves():
+    low, high = explore.BACKPROP_RANGE
+    for weight in explore.BACKPROP_WEIGHTS:
+        at_lecture = explore.backprop(weight)
+        assert at_lecture["value"] == at_lecture["lecture"] == explore.lecture_weight(weight)
+        for value in (low, high):
+            moved = explore.backprop(weight, value)
+            assert moved["grid"] == at_lecture["grid"] and moved["curve"] == at_lecture["curve"]
+            assert moved["lecture"] == at_lecture["lecture"]
+        assert at_lecture["grid"][0] == low < at_lecture["lecture"] < high == at_lecture["grid"][-1]
+
+
+def test_gradient_flow_reports_the_output_layer_and_the_extremes():
+    s = explore.gradient_flow(depth=30, activation="relu", init_scale=10.0)
+    assert len(s["norms"]) == 31   # 30 hidden layers, then the output layer
+    assert s["ratio"] == s["norms"][0] / s["norms"][-1]
+    assert (s["smallest"], s["largest"]) == (min(s["norms"]), max(s["norms"]))
+    assert s["warning"].startswith("Exploding") and s["smallest"] > 1e8
+
+
 def test_gradient_flow_remedies():
     plain = explore.gradient_flow(depth=15, activation="sigmoid")
     assert plain["warning"].startswith("Vanishing")

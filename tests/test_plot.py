@@ -157,3 +157,11 @@ def test_titles_sit_on_their_axes_without_being_placed_at_each_draw(monkeypatch)
     placed = titled()
     assert placed.axes[0]._autotitlepos
     assert np.array_equal(plot.pixels(fig), plot.pixels(placed))   # the same place
+
+
+def test_curves_and_paths_take_the_colours_given():
+    path = np.array([[1.0, 1.0], [0.5, 0.5]])
+    fig = plot.curves({"a": [3, 2], "b": [2, 1]}, colors=["#123456", "#abcdef"])
+    plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1), paths={"b": path},
+                      colors=["#abcdef"], ax=fig.axes[0])
+    assert [line.get_color() for line in fig.axes[0].lines] == ["#123456", "#abcdef", "#abcdef"]

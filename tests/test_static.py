@@ -1,6 +1,7 @@
 """Static explorers: frames equal the live explorer, the markup tests rely on, the size limits."""
 
 import base64
+import io
 import json
 import math
 import re
@@ -61,6 +62,20 @@ def test_small_png_is_deterministic_and_small():
     explorer = widgets.forward_explorer()
     first, second = (static.small_png(explorer.frame(explorer.values())[1]) for _ in range(2))
     assert first == second and first[:4] == b"\x89PNG" and len(first) < 8 * KB
+
+
+def test_small_png_keeps_every_line_colour_of_the_book():
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    from nnlab import explorer_figures, plot
+
+    explorer = widgets.optimizer_race(surface="rosenbrock", lr=0.001)
+    image = Image.open(io.BytesIO(static.small_png(explorer.figure))).convert("RGB")
+    used = {tuple(c) for c in np.asarray(image).reshape(-1, 3)}
+    for name, color in explorer_figures.RACE_COLORS.items():
+        assert tuple(round(255 * c) for c in to_rgb(color)) in used, name
+    assert len(plot.COLORS) < static.COLORS
 
 
 @pytest.mark.slow

@@ -1,7 +1,10 @@
 """The explorers, headless: every control changes the state and the figure, never raises."""
 
 import gc
+import html
 import itertools
+import json
+import re
 import weakref
 
 import numpy as np
@@ -176,6 +179,75 @@ def test_backprop_tangent_is_the_numerical_slope():
         assert e.state["gradient"] == pytest.approx(e.state["product"], abs=1e-9)
 
 
+def test_choosing_a_weight_sets_its_lecture_value_in_one_redraw():
+    e = widgets.backprop_explorer()
+    refs = drawn_figures(e)
+    for count, weight in enumerate(reversed(explore.BACKPROP_WEIGHTS), start=1):
+        e.controls["weight"].value = weight
+        assert len(refs) == count, weight
+        assert e.controls["value"].value == e.state["value"] == explore.lecture_weight(weight)
+        assert e.state["gradient"] == explore.backprop(weight)["gradient"]
+    e.controls["weight"].value = "w2_01"
+    assert e.state["gradient"] == pytest.approx(-0.12895, abs=1e-5)   # chapter 9's number
+
+
+def static_data(explorer):
+    """The static page's frames and controls, and each control's labels, by name."""
+    page = explorer.static_html()
+    data = json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
+    labels = {name: json.loads(html.unescape(text)) for name, text in
+              re.findall(r'name="(\w+)" min="0"[^>]*data-labels="([^"]*)"', page)}
+    return data, labels
+
+
+def test_static_backprop_page_starts_each_weight_at_its_lecture_value():
+    data, labels = static_data(widgets.backprop_explorer())
+    leader, rows = data["controls"][1]["follow"]
+    assert leader == 0 and len(rows) == len(explore.BACKPROP_WEIGHTS)
+    for i, (weight, (low, high, start)) in enumerate(zip(explore.BACKPROP_WEIGHTS, rows,
+                                                         strict=True)):
+        assert float(labels["value"][start]) == explore.lecture_weight(weight)
+        assert (low, high) == (0, len(labels["value"]) - 1)
+        gradient = explore.backprop(weight)["gradient"]
+        assert f"backprop {gradient:.5f}" in data["frames"][f"{i},{start}"][1]
+
+
+def test_loss_slider_spans_the_loss_range_in_one_redraw():
+    e = widgets.loss_explorer(prediction=0.7)
+    refs = drawn_figures(e)
+    for name, prediction in [("squared error", -2.0), ("hinge", -3.0),
+                             ("binary cross-entropy", 0.001), ("squared error", 3.0),
+                             ("binary cross-entropy", 0.999)]:
+        redraws = len(refs)
+        e.controls["loss"].value = name
+        slider = e.controls["prediction"]
+        assert (slider.min, slider.max) == explore.LOSSES[name][1]
+        assert len(refs) == redraws + 1, name
+        slider.value = prediction
+        assert e.state["prediction"] == slider.value == prediction   # nothing clipped
+
+
+def test_static_loss_page_offers_each_loss_its_own_range():
+    data, labels = static_data(widgets.loss_explorer())
+    leader, rows = data["controls"][2]["follow"]
+    assert data["controls"][leader]["name"] == "loss"
+    for (name, (_, (low, high), _)), (first, last, start) in zip(explore.LOSSES.items(), rows,
+                                                                 strict=True):
+        assert [float(labels["prediction"][i]) for i in (first, last)] == [low, high], name
+        assert start is None
+
+
+def test_gradient_flow_numbers_agree_with_the_warning():
+    e = widgets.gradient_flow_explorer(depth=30, activation="relu", init_scale=10.0)
+    assert "Exploding" in e.warning.value and e.state["smallest"] > 1e8
+    assert e.state["ratio"] < 1   # why the sizes must be shown too
+    assert f"from {e.state['smallest']:.3g} to {e.state['largest']:.3g}" in e.numbers.value
+    assert "output layer" in e.numbers.value
+    ticks = [t.get_text() for t in e.figure.axes[0].get_xticklabels()]
+    assert len(e.state["norms"]) == 31 and ticks[0] == "1" and ticks[-1] == "out"
+    assert e.figure.axes[0].get_xticks()[-1] == 31
+
+
 def test_playground_learns_circles():
     pg = widgets.playground(dataset="circles")
     start = pg.state["train_loss"]
@@ -277,3 +349,103 @@ def test_misplaced_texts_are_found():
     fig = plot.curves({"loss": [1e6, 1.0]}, ylabel="a long label " * 3)
     plot.fixed_layout(fig, left=0.1)
     assert misplaced_texts(fig) == ["panel 0 leaves the figure"]
+
+
+def test_kernel_panels_centre_signed_values_on_one_colour():
+    e = widgets.kernel_explorer(preset="blur")
+    digit, kernel, feature, pooled = (ax.images[0] for ax in e.figure.axes)
+    # All nine weights equal: the kernel is drawn in a colour, not as a blank panel.
+    assert np.all(kernel.to_rgba(kernel.get_array())[..., :3] < 0.9)
+    zero = {tuple(image.to_rgba(0.0)) for image in (kernel, feature, pooled)}
+    assert len(zero) == 1   # 0 is the same colour (white) in every signed panel
+    assert feature.norm.vmin == pooled.norm.vmin == -feature.norm.vmax   # one shared scale
+    assert digit.get_cmap().name == "gray_r"
+
+
+def test_kernel_preset_can_be_chosen_again_after_a_weight_was_edited():
+    e = widgets.kernel_explorer(preset="vertical edges")
+    e.controls["k00"].value = 3.0
+    assert e.controls["preset"].value == "custom"
+    refs = drawn_figures(e)
+    e.controls["preset"].value = "vertical edges"
+    assert e.controls["k00"].value == 1 and e.state["kernel"][0] == [1, 0, -1]
+    assert "custom" not in e.controls["preset"].options
+    assert len(refs) == 1   # nine sliders set, one redraw
+
+
+def race_lines(e):
+    """The curves panel of an optimizer race: {legend label: line colour}."""
+    ax = e.figure.axes[1]
+    assert ax.get_legend() is not None
+    return {line.get_label(): line.get_color() for line in ax.get_legend().get_lines()}
+
+
+def test_optimizer_race_colours_follow_the_optimizer_and_one_is_named():
+    e = widgets.optimizer_race()
+    every = race_lines(e)
+    e.controls["names"].value = ("Adam",)
+    assert race_lines(e) == {"Adam": every["Adam"]}
+    e.controls["names"].value = ("Nesterov", "SGD")
+    assert race_lines(e) == {"SGD": every["SGD"], "Nesterov": every["Nesterov"]}
+    assert e.figure.axes[0].lines[0].get_color() == every["Nesterov"]   # the path too
+
+
+def test_optimizer_race_caps_the_axis_above_diverged_runs_and_names_them():
+    e = widgets.optimizer_race(surface="rosenbrock", lr=0.01)
+    assert set(e.state["diverged"]) == {"SGD", "momentum", "Nesterov"}
+    start = e.state["curves"]["Adam"][0]
+    low, high = e.figure.axes[1].get_ylim()
+    assert high <= 1e4 * start and low < min(e.state["curves"]["Adam"])
+    assert {label for label in race_lines(e) if label.endswith("(diverged)")} == {
+        "SGD (diverged)", "momentum (diverged)", "Nesterov (diverged)"}
+
+
+def test_optimizer_race_curves_end_at_the_values_reached():
+    e = widgets.optimizer_race(names=("Adam",), surface="bowl", steps=500)
+    curve = e.figure.axes[1].lines[0].get_ydata()
+    assert e.state["final"]["Adam"] < 1e-20
+    assert curve[-1] == pytest.approx(e.state["final"]["Adam"], rel=1e-9, abs=0)
+
+
+def test_optimizer_race_with_no_optimizer_says_so():
+    e = widgets.optimizer_race()
+    e.controls["names"].value = ()
+    texts = [t.get_text() for t in e.figure.axes[1].texts]
+    assert texts == ["select one or more optimizers"] and not e.figure.axes[1].lines
+    assert "No optimizer selected" in e.numbers.value
+
+
+def test_playground_steps_are_fractions_of_an_epoch_on_the_axis_and_in_the_numbers():
+    pg = widgets.playground(batch_size=16)
+    n_train = len(pg.data[0])
+    for _ in range(3):
+        pg.step()
+    pg.train(20)
+    epoch = 20 + 3 * 16 / n_train
+    assert pg.state["epoch"] == pytest.approx(epoch)
+    assert pg.history["epoch"][-1] == pytest.approx(epoch) and len(pg.history["epoch"]) == 24
+    train_line = pg.figure.axes[1].lines[0]
+    assert max(train_line.get_xdata()) == pytest.approx(epoch)
+    assert f"epoch {epoch:.4g}:" in pg.numbers.value
+
+
+def test_playground_curve_ends_at_the_train_loss_it_reports():
+    pg = widgets.playground().train(20)
+    assert pg.history["loss"][-1] == pytest.approx(pg.state["train_loss"])
+    assert pg.history["test_loss"][-1] == pytest.approx(pg.state["test_loss"])
+    assert pg.figure.axes[1].lines[0].get_ydata()[-1] == pytest.approx(pg.state["train_loss"])
+
+
+def test_untrained_playground_asks_for_training():
+    ax = widgets.playground().figure.axes[1]
+    assert [t.get_text() for t in ax.texts] == ["press Train or Step"]
+    assert not ax.lines and ax.get_legend() is None
+
+
+def test_diverged_playground_counts_epochs_from_one_and_shows_no_accuracy(recwarn):
+    pg = widgets.playground(optimizer="sgd", lr=1.0, activation="linear", batch_size=1)
+    pg.train(20)
+    assert not recwarn.list   # the warning line says it all, and counts as the numbers do
+    assert pg.state["epoch"] == 1 and pg.numbers.value.startswith("epoch 1:")
+    assert "Training diverged: the training loss became nan in epoch 1." in pg.warning.value
+    assert "test accuracy &mdash;" in pg.numbers.value
