@@ -48,8 +48,8 @@ notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb
 
 # Speed measurements (scripts that print tables; not tests). PyTorch and scikit-learn are
-# the references: installed into .venv here when the package index has them, never
-# dependencies of nnlab.
+# the references: PyTorch is installed into .venv here when the package index has it, never
+# a dependency of nnlab; scikit-learn already is one (its bundled data sets).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its rows are skipped"
 	$(BIN)/python benchmarks/bench_train.py

@@ -117,3 +117,25 @@ def test_each_page_says_how_to_make_the_explorers_live(visit, book_url):
     for page in EXPLORER_PAGES:
         text = (SITE / page).read_text(encoding="utf-8")
         assert re.search(r"make lab", text) and "launch button" in text, page
+
+
+def test_static_controls_that_follow_another_move_with_it(visit, book_url):
+    """A backprop weight starts at its lecture value; a loss offers only its own range."""
+    v = load(visit, book_url, "book/09_backpropagation.html")
+    root = v.page.locator('.nnlab-static[data-explorer="backprop_explorer"]')
+    root.scroll_into_view_if_needed()
+    root.locator('select[name="weight"]').select_option(label="w2_01")
+    value = root.locator('input[name="value"]')
+    assert value.evaluate("e => JSON.parse(e.dataset.labels)[e.value]") == "-0.3"
+    assert "backprop -0.12895" in root.locator(".nnlab-static-numbers").inner_text()
+    root.screenshot(path=SHOTS / "static-backprop_explorer-w2_01.png")
+
+    v = load(visit, book_url, "book/06_losses.html")
+    root = v.page.locator('.nnlab-static[data-explorer="loss_explorer"]')
+    prediction = root.locator('input[name="prediction"]')
+    ends = "e => [e.min, e.max].map(i => JSON.parse(e.dataset.labels)[i])"
+    root.locator('select[name="loss"]').select_option(label="binary cross-entropy")
+    assert prediction.evaluate(ends) == ["0.001", "0.999"]
+    root.locator('select[name="loss"]').select_option(label="hinge")
+    assert prediction.evaluate(ends) == ["-3", "3"]
+    assert v.errors == [] and v.outside == [] and v.failed == []

@@ -122,8 +122,9 @@ def lookup(name, registry, kind):
 
 
 def as_rng(seed, name="rng"):
-    """A ``numpy.random.Generator`` from ``seed``: None (fresh entropy), an int >= 0, or a
-    Generator, which is returned as it is, so that a caller's stream goes on.
+    """A ``numpy.random.Generator`` from ``seed``: None (fresh entropy), an int >= 0, a
+    ``SeedSequence`` or ``BitGenerator``, or a Generator, which is returned as it is, so that
+    a caller's stream goes on.
 
     NumPy rejects anything else with a TypeError from deep inside ``SeedSequence``; this
     says which argument was wrong.

@@ -6,6 +6,8 @@ numbers behind the vanishing- and exploding-gradient chapter and its explorer,
 and how far a mini-batch gradient falls from the full one (the gradient-descent chapter).
 """
 
+import copy
+
 import numpy as np
 
 from nnlab import activations, initializers
@@ -113,7 +115,8 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
     \frac{n - B}{B\,(n - 1)}`: the error of the estimate falls like :math:`1/\sqrt{B}`
     while its cost grows like :math:`B`, and the full batch (:math:`B = n`) has none.
 
-    The model runs in training mode at its current weights; the weights are not changed.
+    The passes run in training mode at the model's current weights, on a copy of the model:
+    the model itself is left as it was (batch norm's running statistics included).
 
     Returns
     -------
@@ -139,8 +142,12 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
              for b in batch_sizes]
     check_number(draws, "draws", low=1, integer=True)
     rng = as_rng(seed, "seed")
+    model = copy.deepcopy(model)
     targets = _backward(model, loss, X, y)
     full = _flat_gradient(model)
+    if not np.linalg.norm(full) > 0:
+        raise ValueError("the full gradient is zero (or not finite) at these weights, so "
+                         "the noise relative to it is undefined")
     noise = []
     for size in sizes:
         squared = 0.0

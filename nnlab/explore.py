@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from nnlab import activations, datasets, diagnostics, examples, losses, surfaces
-from nnlab._checks import check_number, lookup
+from nnlab._checks import as_rng, check_number, lookup
 from nnlab.conv import Conv2D, MaxPool2D
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
@@ -91,7 +91,7 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
     """
     model = diagnostics.deep_mlp(depth, width, n_in=width, activation=activation, init=scheme,
                                  init_scale=scale, rng=seed)
-    x = np.random.default_rng(seed).normal(size=(256, width))
+    x = as_rng(seed, "seed").normal(size=(256, width))
     values = []
     with np.errstate(over="ignore", invalid="ignore"):
         for layer in model.layers[:-1]:
@@ -147,7 +147,7 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
 
 def regression_problem(n=200, seed=0):
     """Data for a two-parameter model ``y = w x + b``: the learning-rate explorer's problem."""
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     x = rng.uniform(-1, 1, n)
     return x, 3.0 * x + 1.0 + 0.5 * rng.normal(size=n)
 
@@ -165,7 +165,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     """
     check_number(batch_size, "batch_size", low=1, integer=True)
     x, y = regression_problem(seed=seed)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
 
     # mean((w x + b - y)^2) is a quadratic form in u = (w, b, -1): u^T M u with M the mean of
     # (x, 1, y)(x, 1, y)^T. Expanded so, the explorer's surface costs one 3x3 form per grid
@@ -297,7 +297,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
 
     ``norms`` has ``depth + 1`` entries: the hidden layers, first layer first, then the
     output layer. ``ratio`` is the first layer's norm over the output layer's, and
-    ``smallest`` and ``largest`` are the extremes over all layers: a ratio near one can
+    ``smallest`` and ``largest`` are the extremes of the finite norms: a ratio near one can
     hide gradients that all explode or all vanish, which the warning also reports.
 
     Examples
@@ -307,7 +307,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     (13, True, True)
     """
     init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     X = rng.normal(size=(64, 2))
     y = (X[:, :1] * X[:, 1:] > 0).astype(float)
     model = diagnostics.deep_mlp(depth, width, activation=activation, init=init,
@@ -397,7 +397,7 @@ def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
     from nnlab.model import Sequential
 
     check_number(hidden_layers, "hidden_layers", low=0, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed, "seed")
     init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
     layers, width = [], 2
     for _ in range(hidden_layers):

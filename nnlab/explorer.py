@@ -62,8 +62,8 @@ class Explorer(W.VBox):
     ``compute(**values)`` returns the state, ``draw(state)`` the figure and
     ``describe(state)`` the HTML line of key numbers. ``name`` and ``spec``
     (a ``nnlab.static.Spec``) describe the static version for the book;
-    ``complete(values)`` fills in controls that follow others (a kernel preset
-    sets the nine kernel sliders).
+    ``complete(values)`` sets the controls a static frame derives from others (a kernel
+    preset sets the nine kernel sliders); live, ``follow`` links controls.
     """
 
     def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,

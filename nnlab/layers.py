@@ -37,6 +37,20 @@ def inside_network():
         _INSIDE_NETWORK.reset(token)
 
 
+def check_before_training(forward, x):
+    """Raise any shape error of ``forward(x, training=True)`` before that pass changes state.
+
+    In training, batch norm updates its running statistics before a later layer can object
+    to the shape it receives. Evaluation mode changes no statistics and no weights, so the
+    layers check one row in it first, and the whole batch only to report an error with the
+    batch's own shapes.
+    """
+    try:
+        forward(x[:1], training=False)
+    except ValueError:
+        forward(x, training=False)
+
+
 class Layer:
     """Base class of every layer.
 
@@ -323,10 +337,7 @@ class Residual(Layer):
     def forward(self, x, training=False):
         x = self._check_input(x)
         if training and len(x) and not _INSIDE_NETWORK.get():
-            try:   # shapes checked before batch norm's statistics change, as in Sequential
-                self.forward(x[:1])
-            except ValueError:
-                self.forward(x)
+            check_before_training(self.forward, x)
         out = x
         with inside_network():
             for layer in self.layers:

@@ -21,7 +21,7 @@ from nnlab import metrics as metric_functions
 from nnlab._checks import as_float_array, as_rng, check_number
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
-from nnlab.layers import Layer, inside_network
+from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
@@ -92,13 +92,7 @@ class Sequential:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input")
         if training and len(x):
-            # A later layer's shape error must come before batch norm updates its running
-            # statistics. Evaluation mode changes nothing, so the layers check one row in it
-            # first, and the whole batch only to report an error with the batch's shapes.
-            try:
-                self._forward(x[:1], training=False)
-            except ValueError:
-                self._forward(x, training=False)
+            check_before_training(self._forward, x)
         return self._forward(x, training)
 
     def _forward(self, x, training):

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from nnlab import explore
+from nnlab._checks import as_rng
 from nnlab.callbacks import Callback
 from nnlab.losses import BinaryCrossEntropy
 from nnlab.optimizers import get as get_optimizer
@@ -55,7 +56,7 @@ class Session:
                            get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"]),
                            metrics=["accuracy"])
         self.epoch, self.history = 0, {"epoch": [], "loss": [], "test_loss": []}
-        self.rng = np.random.default_rng(seed)
+        self.rng = as_rng(seed, "seed")
         self.stop_reason = None
         self._record()
 
@@ -75,8 +76,7 @@ class Session:
                                seed=self.rng, callbacks=[_EpochRecorder(self)])
         self.stop_reason = None
         if self.model.stop_reason:   # fit counts epochs from 0; the playground from 1
-            self.stop_reason = (f"the training loss became {h.history['loss'][-1]} "
-                                f"in epoch {self.epoch:.4g}")
+            self._diverged(h.history["loss"][-1])
         return self
 
     def step(self):
@@ -88,7 +88,12 @@ class Session:
         self.model.train_step(X[idx], y[idx, None].astype(float))
         self.epoch += batch / len(X)
         self._record()
+        if self.stop_reason is None and not np.isfinite(self.history["loss"][-1]):
+            self._diverged(self.history["loss"][-1])   # the step where it happened
         return self
+
+    def _diverged(self, loss):
+        self.stop_reason = f"the training loss became {loss} in epoch {self.epoch:.4g}"
 
     def _record(self):
         X, Xt, y, yt = self.data

@@ -113,8 +113,9 @@ class Playground(Explorer):
         """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
         session = Session(seed=self.seed, **values).train(self.STATIC_EPOCHS)
         state = session.summary()
-        return (state, self._draw_session(state, session), _playground_numbers(state),
-                _playground_warning(session))
+        with np.errstate(all="ignore"):   # a diverged network's boundary, as in _show
+            figure = self._draw_session(state, session)
+        return state, figure, _playground_numbers(state), _playground_warning(session)
 
 
 def _playground_numbers(s):

@@ -349,16 +349,20 @@ def gradient_norms(norms, ax=None, title=None):
     ('log', ['1', '2', 'out'])
     """
     series = norms if isinstance(norms, dict) else {"": norms}
+    lengths = {label: len(values) for label, values in series.items()}
+    if not lengths or min(lengths.values()) == 0 or len(set(lengths.values())) > 1:
+        raise ValueError(f"gradient_norms needs arrays of one length, at least 1 (one norm "
+                         f"per layer); got lengths {lengths}")
+    out = next(iter(lengths.values()))
+    layers = np.arange(1, out + 1)
     fig, ax = _axes(ax)
     for i, (label, values) in enumerate(series.items()):
         values = np.asarray(values, dtype=float)
-        layers = np.arange(1, len(values) + 1)
         color = COLORS[i % len(COLORS)]
         ax.plot(layers, values, "-o", markersize=3, color=color, label=label or None)
         ax.plot(layers[-1:], values[-1:], "o", markersize=6, color=color, markerfacecolor="white")
     log_y(ax)
     # Layer 1 and whole-numbered hidden layers, none so close to "out" that the labels meet.
-    out = len(layers)
     hidden = MaxNLocator(nbins=6, integer=True).tick_values(1, max(out - 1, 1))
     hidden = np.union1d(1, hidden[(hidden > 1) & (hidden <= out - max(1, out / 8))])
     hidden = hidden[hidden < out]

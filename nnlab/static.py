@@ -34,7 +34,7 @@ from PIL import Image
 from nnlab import plot
 
 #: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each):
-#: 64 colours, of which 32 left grey digits tinted with the red and blue of a neighbouring panel.
+#: 64 colours (with 32, a grey digit took on the red and blue of the panels beside it).
 DPI = 64
 COLORS = 64
 SCRIPT = (Path(__file__).with_name("static_explorer.js")).read_text()

@@ -253,7 +253,7 @@ def backprop_explorer(weight="w2_00", value=None):
     >>> e.controls["value"].value, round(e.state["gradient"], 5)
     (-0.3, -0.12895)
     """
-    start = explore.backprop(weight, value)["value"]
+    start = explore.lecture_weight(weight) if value is None else value
     controls = {"weight": dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
                 "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "its value")}
 

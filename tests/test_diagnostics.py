@@ -109,3 +109,17 @@ def test_gradient_noise_rejects_bad_arguments():
             D.gradient_noise(model, X, Y, sizes)
     with pytest.raises(ValueError, match="draws"):
         D.gradient_noise(model, X, Y, [4], draws=0)
+
+
+def test_gradient_noise_leaves_the_model_as_it_was():
+    model = nl.Sequential([nl.Dense(2, 4, rng=0), nl.BatchNorm(4), nl.Dense(4, 1, rng=1)])
+    before = [w.copy() for w in model.get_weights()]   # parameters and running statistics
+    D.gradient_noise(model, X, Y, [4, 16], draws=5, seed=0)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_noise_of_a_zero_gradient_is_an_error():
+    model = nl.Sequential([nl.Dense(2, 1, init="zeros")])
+    with pytest.raises(ValueError, match="gradient is zero"):
+        D.gradient_noise(model, X, np.zeros((64, 1)), [4], draws=2)

@@ -165,3 +165,11 @@ def test_curves_and_paths_take_the_colours_given():
     plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1), paths={"b": path},
                       colors=["#abcdef"], ax=fig.axes[0])
     assert [line.get_color() for line in fig.axes[0].lines] == ["#123456", "#abcdef", "#abcdef"]
+
+
+def test_gradient_norms_wants_arrays_of_one_length():
+    for bad in ({}, {"a": []}, {"a": [1.0] * 5, "b": [1.0] * 9}):
+        with pytest.raises(ValueError, match="one length"):
+            plot.gradient_norms(bad)
+    ticks = plot.gradient_norms({"a": [1.0] * 9, "b": [2.0] * 9}).axes[0].get_xticklabels()
+    assert ticks[-1].get_text() == "out" and ticks[-1].get_position()[0] == 9

@@ -449,3 +449,10 @@ def test_diverged_playground_counts_epochs_from_one_and_shows_no_accuracy(recwar
     assert pg.state["epoch"] == 1 and pg.numbers.value.startswith("epoch 1:")
     assert "Training diverged: the training loss became nan in epoch 1." in pg.warning.value
     assert "test accuracy &mdash;" in pg.numbers.value
+
+
+def test_a_step_that_diverges_is_reported_too():
+    pg = widgets.playground(optimizer="sgd", lr=1.0, activation="linear", batch_size=1)
+    for _ in range(40):
+        pg.step()
+    assert "Training diverged: the training loss became nan in epoch 0.07" in pg.warning.value
