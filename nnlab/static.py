@@ -69,6 +69,22 @@ class Spec:
     labels: dict = field(default_factory=dict)
     follow: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # A follower must be a slider (its bounds are what the page changes), and every
+        # value of its leader needs bounds that keep some of its values, and a start among them.
+        for name, (leader, bounds) in self.follow.items():
+            values, leaders = list(self.vary.get(name, [])), list(self.vary.get(leader, []))
+            if not values or not all(isinstance(v, int | float) for v in values):
+                raise ValueError(f"Spec.follow: {name!r} must be a varied numeric control")
+            if set(leaders) - set(bounds):
+                raise ValueError(f"Spec.follow: {name!r} has no bounds for {leader!r} = "
+                                 f"{sorted(set(leaders) - set(bounds), key=str)}")
+            for low, high, start in bounds.values():
+                if not any(low <= v <= high for v in values) or start not in (None, *values):
+                    raise ValueError(f"Spec.follow: the bounds ({low}, {high}, {start}) of "
+                                     f"{name!r} offer none of its values {values}, or start "
+                                     "outside them")
+
     def values(self, name, current):
         """The values of control ``name``, including ``current``, in the spec's order."""
         values = list(self.vary[name])

@@ -188,3 +188,15 @@ def test_reexecuting_a_notebook_changes_no_bytes(tmp_path):
     execute(path)
     assert path.read_bytes() == first
     assert b'class=\\"nnlab-static\\"' in first and b"\"execution\":" not in first
+
+
+def test_spec_follow_is_checked_when_the_spec_is_made():
+    vary = {"loss": ["a", "b"], "p": [0.0, 0.5, 1.0]}
+    Spec(vary, follow={"p": ("loss", {"a": (0, 1, None), "b": (0.5, 1, 0.5)})})
+    for follow, message in [
+            ({"loss": ("p", {0.0: (0, 1, None)})}, "numeric"),
+            ({"p": ("loss", {"a": (0, 1, None)})}, "no bounds for 'loss'"),
+            ({"p": ("loss", {"a": (2, 3, None), "b": (0, 1, None)})}, "offer none"),
+            ({"p": ("loss", {"a": (0, 1, 0.7), "b": (0, 1, None)})}, "start outside")]:
+        with pytest.raises(ValueError, match=message):
+            Spec(vary, follow=follow)
