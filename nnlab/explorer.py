@@ -172,7 +172,9 @@ class Explorer(W.VBox):
     def _static_entry(self, setting, current):
         state, figure, numbers, warning = self.static_frame(
             self._complete({**current, **setting}))
-        return setting, state, static.small_png(figure), numbers + warning_html(warning)
+        # The warning on a line of its own, as under the live explorer.
+        line = f"<br>{warning_html(warning)}" if warning else ""
+        return setting, state, static.small_png(figure), numbers + line
 
     def static_frame(self, values):
         """The frame the static page shows for ``values`` (the live ``frame``)."""

@@ -200,3 +200,9 @@ def test_spec_follow_is_checked_when_the_spec_is_made():
             ({"p": ("loss", {"a": (0, 1, 0.7), "b": (0, 1, None)})}, "start outside")]:
         with pytest.raises(ValueError, match=message):
             Spec(vary, follow=follow)
+
+
+def test_a_static_frame_puts_its_warning_on_a_line_of_its_own():
+    explorer = widgets.gradient_flow_explorer(depth=30)
+    _, _, _, numbers = explorer._static_entry({}, explorer.values())
+    assert re.search(r"[0-9]<br><span style=\"color:#c44e52\">&#9888; Vanishing", numbers)
