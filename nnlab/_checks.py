@@ -95,8 +95,8 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        left = "(" if low_open or low is None else "["    # an infinite end is never included
+        right = ")" if high_open or high is None else "]"
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}; got {value!r}")
@@ -119,6 +119,23 @@ def lookup(name, registry, kind):
     if key not in registry:
         raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
     return registry[key]
+
+
+def float_dtype(dtype, name="dtype"):
+    """``numpy.dtype(dtype)`` if it is float32 or float64, the two a network computes in.
+
+    Examples
+    --------
+    >>> float_dtype("float32")
+    dtype('float32')
+    """
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked not in (np.float32, np.float64):
+        raise ValueError(f"{name} must be float32 or float64; got {dtype!r}")
+    return checked
 
 
 def as_rng(seed, name="rng"):

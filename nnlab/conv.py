@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlab import initializers
-from nnlab._checks import as_rng, check_number
+from nnlab._checks import as_rng, check_number, float_dtype
 from nnlab.layers import Layer
 
 
@@ -79,7 +79,7 @@ class _Conv(Layer):
         self.stride = _ints(stride, self.ndim, f"{name} stride", low=1)
         self.padding = _ints(padding, self.ndim, f"{name} padding", low=0)
         self.init = init
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, f"{name} dtype")
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         rng = as_rng(rng, f"{type(self).__name__} rng")
         self.params = {

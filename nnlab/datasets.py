@@ -281,7 +281,8 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
     rng = as_rng(seed, "seed")
     if stratify:
-        groups = [rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)]
+        labels = y.argmax(axis=1) if y.ndim == 2 else y   # one-hot rows: their classes
+        groups = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
         n_test = [round(test_size * len(g)) for g in groups]
         test = np.concatenate([g[:k] for g, k in zip(groups, n_test, strict=True)])
         train = np.concatenate([g[k:] for g, k in zip(groups, n_test, strict=True)])

@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_float_array, as_rng, check_number
+from nnlab._checks import as_float_array, as_rng, check_number, float_dtype
 
 # Inside a model the input was checked once on entry; layers then accept what the
 # previous layer produced, so that a diverging network reaches the loss as inf/NaN
@@ -157,7 +157,7 @@ class Dense(Layer):
         self.n_in = int(check_number(n_in, "Dense n_in", low=1, integer=True))
         self.n_out = int(check_number(n_out, "Dense n_out", low=1, integer=True))
         self.init = init
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, "Dense dtype")
         initializer = initializers.get(init)
         rng = as_rng(rng, "Dense rng")
         self.params = {
@@ -182,6 +182,9 @@ class Dense(Layer):
         self._store_grad("b", dy.sum(axis=0))
 
     def output_shape(self, input_shape):
+        if tuple(input_shape) != (self.n_in,):
+            raise ValueError(f"{self!r} expected samples of shape ({self.n_in},); got "
+                             f"{tuple(input_shape)}")
         return (self.n_out,)
 
     def get_config(self):

@@ -37,7 +37,8 @@ def _true_labels(y_true, func):
 
 
 def _predicted_labels(y_pred, func):
-    """Integer labels (N,) and the number of columns of per-class scores (else None)."""
+    """Integer labels (N,) and the number of classes the predictions imply (else None):
+    the columns of per-class scores, or two for probabilities of class 1."""
     y = _as_array(y_pred, "y_pred", func)
     shape, integer_dtype = y.shape, np.asarray(y_pred).dtype.kind in "biu"
     if y.ndim == 2 and y.shape[1] > 1:
@@ -52,7 +53,7 @@ def _predicted_labels(y_pred, func):
         raise ValueError(f"{func}: y_pred of shape {shape} must be class labels (integers) "
                          f"or probabilities in [0, 1]; got values in [{y.min():.6g}, "
                          f"{y.max():.6g}] (for raw scores use binary_accuracy with a threshold)")
-    return (y > 0.5).astype(np.int64), None
+    return (y > 0.5).astype(np.int64), 2   # probabilities of class 1: two classes
 
 
 def _class_pairs(y_true, y_pred, func):

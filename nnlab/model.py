@@ -18,7 +18,7 @@ import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
-from nnlab._checks import as_float_array, as_rng, check_number
+from nnlab._checks import as_float_array, as_rng, check_number, float_dtype
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, check_before_training, inside_network
@@ -354,12 +354,7 @@ class Sequential:
 
         Meant before training: the optimizer's state is reset.
         """
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            dtype = None
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+        dtype = float_dtype(dtype)
         for layer in self.layers:
             cast_layer(layer, dtype)
         if self.optimizer is not None:

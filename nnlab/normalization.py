@@ -14,7 +14,7 @@ and uses those at evaluation, when a batch may be a single sample.
 
 import numpy as np
 
-from nnlab._checks import check_number
+from nnlab._checks import check_number, float_dtype
 from nnlab.layers import Layer
 
 
@@ -58,7 +58,7 @@ class BatchNorm(Layer):
         self.momentum = float(check_number(momentum, "BatchNorm momentum", low=0, high=1,
                                            high_open=True))
         self.eps = float(check_number(eps, "BatchNorm eps", low=0, low_open=True))
-        self.dtype = np.dtype(dtype)
+        self.dtype = float_dtype(dtype, "BatchNorm dtype")
         f = self.n_features
         self.params = {"gamma": np.ones(f, self.dtype), "beta": np.zeros(f, self.dtype)}
         self.buffers = {"running_mean": np.zeros(f, self.dtype),
@@ -106,6 +106,12 @@ class BatchNorm(Layer):
             - np.sum(dx_hat, axis=axes, keepdims=True)
             - self.x_hat * np.sum(dx_hat * self.x_hat, axis=axes, keepdims=True)
         )
+
+    def output_shape(self, input_shape):
+        if len(input_shape) < 1 or input_shape[0] != self.n_features:
+            raise ValueError(f"{self!r} expected samples of shape ({self.n_features}, ...); "
+                             f"got {tuple(input_shape)}")
+        return tuple(input_shape)
 
     def get_config(self):
         return {"n_features": self.n_features, "momentum": self.momentum, "eps": self.eps,

@@ -23,6 +23,7 @@ import numpy as np
 
 from nnlab import losses, optimizers
 from nnlab import metrics as metric_functions
+from nnlab._checks import all_finite
 from nnlab.layers import Layer
 
 FORMAT = "nnlab.Sequential"
@@ -160,10 +161,13 @@ def _load_arrays(model, arrays, path):
                              f"{sorted(set(targets) - set(arrays))}, unexpected "
                              f"{sorted(set(arrays) - set(targets))}")
     for key, target in targets.items():
-        if arrays[key].shape != target.shape or arrays[key].dtype.kind != "f":
+        if (arrays[key].shape != target.shape
+                or arrays[key].dtype not in (np.float32, np.float64)):
             raise ModelFileError(f"{path!r}: array {key!r} is {arrays[key].dtype} of shape "
-                                 f"{arrays[key].shape}; the model expects floats of shape "
-                                 f"{target.shape}")
+                                 f"{arrays[key].shape}; the model expects float32 or float64 "
+                                 f"floats of shape {target.shape}")
+        if not all_finite(arrays[key]):
+            raise ModelFileError(f"{path!r}: array {key!r} contains NaN or infinite values")
     dtypes = {a.dtype for a in arrays.values()}
     if len(dtypes) == 1 and model.dtype not in dtypes:
         model.astype(dtypes.pop())  # layers without a dtype setting (e.g. BatchNorm) follow

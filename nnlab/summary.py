@@ -27,7 +27,7 @@ def summary_table(layers, input_shape=None):
     Non-trainable params: 0
     """
     if input_shape is not None:
-        shape = tuple(input_shape)
+        shape = tuple(input_shape) if isinstance(input_shape, tuple | list) else (None,)
         if not all(isinstance(d, int | np.integer) and d > 0 for d in shape):
             raise ValueError(f"input_shape must be positive integers; got {input_shape!r}")
     elif layers and hasattr(layers[0], "n_in"):

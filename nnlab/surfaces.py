@@ -67,7 +67,10 @@ def make_optimizer(name, lr):
     >>> make_optimizer("Nesterov", 0.01)
     SGD(weight_decay=0.0, clipnorm=None, momentum=0.9, nesterov=True, lr=0.01)
     """
-    lookup(name.lower(), {k.lower(): k for k in LR_FACTORS}, "optimizer")
+    if isinstance(name, str):   # any case; the display name from here on
+        name = lookup(name, {k.lower(): k for k in LR_FACTORS}, "optimizer")
+    else:
+        lookup(name, LR_FACTORS, "optimizer")   # raises, listing the names
     lr = check_number(lr, "lr", low=0, low_open=True) * LR_FACTORS[name]
     return {
         "SGD": lambda: optimizers.SGD(lr),

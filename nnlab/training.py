@@ -24,6 +24,7 @@ import numpy as np
 
 from nnlab import activations, losses
 from nnlab._checks import all_finite
+from nnlab.metrics import accuracy, binary_accuracy
 
 
 class TrainingDivergedWarning(RuntimeWarning):
@@ -81,15 +82,21 @@ def metric_values(loss, y_true, y_pred, metrics):
     """``{name: value}`` of ``metrics`` on outputs ``y_pred`` of a model trained with ``loss``.
 
     Metrics threshold probabilities: logits (binary cross-entropy ``from_logits``) go
-    through the sigmoid first, and hinge scores and +-1 labels become 0/1 labels.
+    through the sigmoid first, and for the accuracies hinge scores and +-1 labels become
+    0/1 labels.
     """
     if not np.all(np.isfinite(y_pred)):
         return {name: float("nan") for name in metrics}
     if isinstance(loss, losses.BinaryCrossEntropy) and loss.from_logits:
         y_pred = activations.sigmoid(y_pred)
-    if isinstance(loss, losses.Hinge):
-        y_true, y_pred = (y_true > 0).astype(y_true.dtype), (y_pred > 0).astype(y_pred.dtype)
-    return {name: float(fn(y_true, y_pred)) for name, fn in metrics.items()}
+    values = {}
+    for name, fn in metrics.items():
+        t, p = y_true, y_pred
+        if isinstance(loss, losses.Hinge) and fn in (accuracy, binary_accuracy):
+            # Only for the class: an error like mae is that of the scores themselves.
+            t, p = (t > 0).astype(t.dtype), (p > 0).astype(p.dtype)
+        values[name] = float(fn(t, p))
+    return values
 
 
 def stop_diverged(model, epoch, loss):

@@ -43,7 +43,7 @@ def execute(path):
     start = time.perf_counter()
     os.environ["NNLAB_STATIC_EXPLORERS"] = "1"
     client.execute()
-    Path(path).write_text(stable_widget_ids(nb, Path(path).stem) + "\n")
+    Path(path).write_text(stable_widget_ids(nb, Path(path).stem) + "\n", encoding="utf-8")
     return time.perf_counter() - start
 
 

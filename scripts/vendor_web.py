@@ -75,16 +75,26 @@ def main(destination="_vendor/web"):
     if npm is None:
         print("npm not found: the book will load MathJax and the widget manager from their CDNs")
         return 0
-    shutil.rmtree(destination, ignore_errors=True)
+    specs = [f"{name}@{version}" for name, version, *_ in PACKAGES]
     with tempfile.TemporaryDirectory() as tmp:
-        specs = [f"{name}@{version}" for name, version, *_ in PACKAGES]
-        out = subprocess.run([npm, "pack", *specs, "--json", "--pack-destination", tmp],
-                             capture_output=True, text=True, check=True)
+        try:
+            out = subprocess.run([npm, "pack", *specs, "--json", "--pack-destination", tmp],
+                                 capture_output=True, text=True, check=True)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            # No registry (offline): the book still builds, with the libraries' CDN copies.
+            print(f"npm pack failed ({exc}): the book will load MathJax and the widget "
+                  "manager from their CDNs")
+            return 0
         packed = {p["id"]: p for p in json.loads(out.stdout)}
+        # Unpacked next to the old copy, which is replaced only once all is there.
+        fresh = Path(tmp) / "web"
         for name, version, integrity, folder, wanted in PACKAGES:
             tarball = Path(tmp) / packed[f"{name}@{version}"]["filename"]
             check_integrity(tarball, integrity)
-            extract(tarball, wanted, destination / folder)
+            extract(tarball, wanted, fresh / folder)
+        shutil.rmtree(destination, ignore_errors=True)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(fresh, destination)
     stamp.write_text(stamp_text())
     print(f"vendored {', '.join(specs)} into {destination}")
     return 0

@@ -19,11 +19,16 @@ def test_names_are_the_contract():
                             "selu", "softplus", "softsign", "exponential", "softmax"}
 
 
-@pytest.mark.parametrize("name", SMOOTH)
+@pytest.mark.parametrize("name", [*SMOOTH, "leaky_relu 0.3", "leaky_relu 2.5", "elu 0.5",
+                                  "softmax 3-D"])
 def test_backward_matches_numerical_gradient(name):
-    f = A.get(name)
+    # A name with a setting: leaky ReLU and ELU with other slopes, softmax over the last axis
+    # of a 3-D array.
+    kind, _, setting = name.partition(" ")
+    f = {"leaky_relu": lambda: A.LeakyReLU(float(setting or 0.01)),
+         "elu": lambda: A.ELU(float(setting or 1.0))}.get(kind, lambda: A.get(kind))()
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(4, 5)) * 2
+    x = rng.normal(size=(3, 4, 5) if setting == "3-D" else (4, 5)) * 2
     x[np.abs(x) < 1e-3] = 0.5  # keep away from the kinks of relu-like functions
     dy = rng.normal(size=x.shape)
     analytic = f.backward(x, f(x), dy)

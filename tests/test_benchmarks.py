@@ -17,7 +17,12 @@ def load(name):
 
 @pytest.fixture(scope="module")
 def bench_train():
-    return load("bench_train")
+    # Loading it sets the BLAS thread counts for its own runs; the tests after it keep theirs.
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            patch.delenv(name, raising=False)
+        module = load("bench_train")
+    return module
 
 
 # Nielsen's sigmoid, 1 / (1 + e^-z), overflows for large -z: the reference is kept as written.

@@ -1,5 +1,6 @@
 """The book builds with warnings as errors, and every chapter is in the table of contents."""
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -60,3 +61,18 @@ def assert_served_locally(html):
         for cdn in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com"):
             assert f"{cdn}/npm/mathjax" not in text and f"{cdn}/npm/@jupyter-widgets" not in text, (
                 f"{page.name} loads a library from {cdn}")
+
+
+def test_vendoring_without_a_registry_falls_back_to_the_cdns(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("vendor_web", ROOT / "scripts" / "vendor_web.py")
+    vendor_web = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor_web)
+    npm = tmp_path / "npm"   # an npm that cannot reach its registry
+    npm.write_text("#!/bin/sh\necho 'npm error network' >&2\nexit 1\n")
+    npm.chmod(0o755)
+    monkeypatch.setattr(vendor_web.shutil, "which", lambda name: str(npm))
+    kept = tmp_path / "web" / "mathjax"
+    kept.mkdir(parents=True)
+    assert vendor_web.main(str(tmp_path / "web")) == 0
+    assert "from their CDNs" in capsys.readouterr().out
+    assert kept.exists()   # an earlier copy is not deleted for nothing

@@ -210,7 +210,7 @@ def test_float64_parameters_compute_in_the_input_dtype():
 
 @pytest.mark.parametrize("build,match", [
     (lambda: nl.Conv2D(1, 1, (3, 3, 3)), "Conv2D kernel_size must be an int or a sequence of 2"),
-    (lambda: nl.Conv2D(1, 1, 3, padding=-1), r"Conv2D padding must be in \[0, inf\]; got -1"),
+    (lambda: nl.Conv2D(1, 1, 3, padding=-1), r"Conv2D padding must be in \[0, inf\); got -1"),
     (lambda: nl.Conv1D(1, 1, 3, stride=0), "Conv1D stride must be in"),
     (lambda: nl.Conv1D(1, 1, 2.5), "Conv1D kernel_size must be an integer; got 2.5"),
     (lambda: nl.Conv2D(0, 1, 3), "in_channels"),

@@ -409,3 +409,30 @@ def test_a_shape_error_comes_before_batch_norm_updates_its_statistics(make):
         net.forward(x, training=True)
     np.testing.assert_array_equal(batch_norm.buffers["running_mean"], np.zeros(3))
     np.testing.assert_array_equal(batch_norm.buffers["running_var"], np.ones(3))
+
+
+@pytest.mark.parametrize("make", [
+    lambda dtype: nl.Dense(2, 2, dtype=dtype),
+    lambda dtype: nl.Conv2D(1, 1, 3, dtype=dtype),
+    lambda dtype: nl.BatchNorm(2, dtype=dtype),
+])
+def test_layers_are_stored_in_float32_or_float64_only(make):
+    for bad in ("int64", np.float16, "complex128", "banana"):
+        with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+            make(bad)
+    assert make("float32").params[next(iter(make("float32").params))].dtype == np.float32
+
+
+def test_an_unbounded_range_is_written_open_at_infinity():
+    with pytest.raises(ValueError, match=r"lr must be in \(0, inf\); got -1"):
+        nl.optimizers.SGD(-1)
+    with pytest.raises(ValueError, match=r"rng must be in \[0, inf\); got -1"):
+        nl.Dense(2, 2, rng=-1)
+
+
+def test_residual_block_with_batch_norm_in_training_passes_the_gradient_check():
+    # Batch norm first: a Dense bias just before it has a zero gradient, which the relative
+    # error cannot judge (see nnlab.gradcheck.check).
+    block = nl.Residual(nl.BatchNorm(4), nl.Dense(4, 4, rng=0), nl.Activation("tanh"))
+    x = np.random.default_rng(1).normal(size=(6, 4))
+    assert nl.gradcheck.check(block, x, training=True) < 1e-6

@@ -123,3 +123,9 @@ def test_get_resolves_names_aliases_and_callables():
     assert metrics.get(custom) is custom
     with pytest.raises(ValueError, match=r"valid names are: .*accuracy"):
         metrics.get("precision")
+
+
+def test_labels_out_of_range_are_rejected_against_probabilities_too():
+    for metric in (metrics.accuracy, metrics.confusion_matrix):
+        with pytest.raises(ValueError, match=r"must be in \[0, 1\] for 2 classes; got 2"):
+            metric([0, 2], [0.1, 0.9])

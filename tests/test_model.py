@@ -2,7 +2,6 @@
 
 import gc
 import json
-import time
 import warnings
 
 import numpy as np
@@ -53,9 +52,7 @@ def test_breast_cancer_reaches_95_percent_validation_accuracy_quickly():
     model = nl.Sequential([Dense(30, 16, rng=0), Activation("relu"), Dense(16, 1, rng=1),
                            Activation("sigmoid")])
     model.compile("binary_crossentropy", nl.optimizers.Adam(0.01), metrics=["accuracy"])
-    start = time.perf_counter()
     history = model.fit(X_train, y_train, epochs=20, validation_data=(X_val, y_val), seed=0)
-    assert time.perf_counter() - start < 5
     assert history.history["val_accuracy"][-1] >= 0.95
     assert model.evaluate(X_val, y_val, return_dict=True)["accuracy"] >= 0.95
 
@@ -622,6 +619,9 @@ def test_corrupt_and_foreign_files_raise_value_error(tmp_path):
         "missing": (lambda h, a: a.pop("2.params.b"), "missing"),
         "extra": (lambda h, a: a.__setitem__("9.params.W", np.zeros(1)), "unexpected"),
         "ints": (lambda h, a: a.__setitem__("0.params.W", np.zeros((2, 8), int)), "floats"),
+        "float16": (lambda h, a: a.__setitem__("0.params.W", np.zeros((2, 8), np.float16)),
+                    "float32 or float64"),
+        "nan": (lambda h, a: a.__setitem__("0.params.W", np.full((2, 8), np.nan)), "NaN"),
     }
     for name, (edit, fragment) in edits.items():
         cases[name] = (rewrite(good, tmp_path / f"{name}.npz", edit), fragment)
@@ -663,3 +663,25 @@ def test_the_model_still_rejects_nan_input():
     model = nl.Sequential([nl.Dense(2, 2), nl.Activation("relu")])
     with pytest.raises(ValueError, match="NaN"):
         model.predict(np.array([[np.nan, 1.0]]))
+
+
+def test_summary_checks_that_the_layers_fit_together():
+    from nnlab.summary import summary_table
+
+    with pytest.raises(ValueError, match=r"expected samples of shape \(10,\); got \(64,\)"):
+        summary_table([nl.Flatten(), nl.Dense(10, 2)], (1, 8, 8))
+    with pytest.raises(ValueError, match=r"BatchNorm.*expected samples of shape \(5, ...\)"):
+        summary_table([nl.Flatten(), nl.Dense(64, 2), nl.BatchNorm(5)], (1, 8, 8))
+    with pytest.raises(ValueError, match="input_shape must be positive integers"):
+        summary_table([nl.Dense(3, 2)], 3)
+
+
+def test_with_the_hinge_loss_only_the_accuracy_thresholds_the_scores():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("hinge", nl.optimizers.SGD(0.1), metrics=["accuracy", "mae"])
+    logs = model.evaluate(X, y, return_dict=True)
+    scores = model.predict(X)[:, 0]
+    assert logs["mae"] == pytest.approx(np.mean(np.abs(y - scores)))
+    assert logs["accuracy"] == pytest.approx(np.mean((scores > 0) == (y > 0)))
