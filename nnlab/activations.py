@@ -18,7 +18,7 @@ floating-point warning.
 
 import numpy as np
 
-from nnlab._checks import lookup
+from nnlab._checks import check_number, lookup
 
 
 def _as_float(x):
@@ -141,7 +141,7 @@ class LeakyReLU(ActivationFunction):
     name = "leaky_relu"
 
     def __init__(self, alpha=0.01):
-        self.alpha = float(alpha)
+        self.alpha = float(check_number(alpha, "LeakyReLU alpha"))
 
     def __call__(self, x):
         x = _as_float(x)
@@ -163,7 +163,7 @@ class ELU(ActivationFunction):
     name = "elu"
 
     def __init__(self, alpha=1.0):
-        self.alpha = float(alpha)
+        self.alpha = float(check_number(alpha, "ELU alpha"))
 
     def __call__(self, x):
         return _elu(_as_float(x), self.alpha)

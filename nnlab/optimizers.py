@@ -156,6 +156,8 @@ class SGD(Optimizer):
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
         self.momentum = float(check_number(momentum, "momentum", low=0, high=1, high_open=True))
+        if not isinstance(nesterov, bool | np.bool_):   # "no" would count as True
+            raise ValueError(f"nesterov must be True or False; got {nesterov!r}")
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0; got momentum=0")
         self.nesterov = bool(nesterov)

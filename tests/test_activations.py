@@ -158,3 +158,10 @@ def test_branch_free_forms_equal_the_textbook_branches(dtype):
                                           err_msg=name)
         big = A.LeakyReLU(1.5)   # a slope above 1: the smaller of x and 1.5 x
         np.testing.assert_array_equal(big(x), np.where(pos, x, 1.5 * x).astype(dtype))
+
+
+@pytest.mark.parametrize("make", [A.LeakyReLU, A.ELU])
+def test_the_slope_parameter_is_a_finite_number(make):
+    for bad in (float("nan"), float("inf"), "0.1", None):
+        with pytest.raises(ValueError, match="alpha"):
+            make(bad)

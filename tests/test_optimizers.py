@@ -229,3 +229,9 @@ def test_float32_steps_compute_in_float32(name, numpy_scalars):
     for _ in range(3):
         opt.step([p], [rng.normal(size=(4, 3)).astype(np.float32).view(Float32Only)])
     assert p.dtype == np.float32
+
+
+def test_nesterov_is_a_boolean():
+    for bad in ("no", 1, None):
+        with pytest.raises(ValueError, match="nesterov must be True or False"):
+            O.SGD(0.1, momentum=0.9, nesterov=bad)
