@@ -58,8 +58,11 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
-def relative_error(a, b):
-    """``||a - b|| / max(||a|| + ||b||, 1e-12)``: 0 for equal arrays, near 1 for unrelated ones.
+def relative_error(a, b, floor=1e-12):
+    """``||a - b|| / max(||a|| + ||b||, floor)``: 0 for equal arrays, near 1 for unrelated ones.
+
+    ``floor`` keeps two arrays of (near) zeros from being compared by the ratio of
+    their rounding noise; :func:`check` sets it from the whole gradient.
 
     Examples
     --------
@@ -71,7 +74,7 @@ def relative_error(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"relative_error needs arrays of one shape; got {a.shape} and {b.shape}")
-    denom = max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12)
+    denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
     return float(np.linalg.norm(a - b) / denom)
 
 
@@ -107,10 +110,13 @@ def check(obj, x, y=None, seed=0, eps=1e-6, training=False):
 
     Notes
     -----
-    A gradient that is exactly zero in truth (the bias of a layer followed by
-    batch norm, which subtracts it again) is compared with finite-difference
-    noise of about 1e-10 and shows a relative error near 1: inspect such a
-    parameter's gradient rather than trusting the ratio.
+    Each array is compared relative to its own size, but never to less than a
+    thousandth of the whole gradient (every array together). A gradient that is
+    zero in truth, such as the bias of a layer followed by batch norm (which
+    subtracts it again), is then finite-difference noise of about 1e-10 against
+    the whole gradient, not noise against the rounding error of a computed zero
+    (a ratio near 1). A wrong gradient still shows an error far above 1e-6
+    unless its array is a millionth of the whole, too small to matter.
 
     Examples
     --------
@@ -159,11 +165,18 @@ def check(obj, x, y=None, seed=0, eps=1e-6, training=False):
             return r
 
     net, out = run(x)
-    dx = net.backward(upstream(out))
-    errors = [relative_error(dx, numerical_gradient(lambda v: value(run(v)[1]), x, eps))]
-    for p, g in zip(_params(template), _grads(net), strict=True):
-        errors.append(relative_error(g, numerical_gradient(lambda _: value(run(x)[1]), p, eps)))
-    return max(errors)
+    analytic = [net.backward(upstream(out)), *_grads(net)]
+    numerical = [numerical_gradient(lambda v: value(run(v)[1]), x, eps)]
+    for p in _params(template):
+        numerical.append(numerical_gradient(lambda _: value(run(x)[1]), p, eps))
+    floor = 1e-3 * (_whole_norm(analytic) + _whole_norm(numerical))
+    return max(relative_error(a, n, max(floor, 1e-12))
+               for a, n in zip(analytic, numerical, strict=True))
+
+
+def _whole_norm(arrays):
+    """The Euclidean norm of all the arrays' entries together."""
+    return float(np.sqrt(sum(np.sum(np.square(a)) for a in arrays)))
 
 
 def _params(obj):

@@ -38,6 +38,9 @@ def test_relative_error_definition():
     assert relative_error(a, b) == pytest.approx(1 / (3 + np.sqrt(10)))
     with pytest.raises(ValueError, match="shape"):
         relative_error(np.ones(2), np.ones(3))
+    # Two arrays of rounding noise are near-equal against a floor, unrelated without one.
+    assert relative_error(np.array([1e-17]), np.array([1e-10])) > 0.99
+    assert relative_error(np.array([1e-17]), np.array([1e-10]), floor=1e-3) < 1e-6
 
 
 LOSS_CASES = {
@@ -113,6 +116,37 @@ def test_check_dropout_and_batchnorm_in_training_mode():
     assert check(bn, x, training=True) < 1e-6
     assert check(bn, x) < 1e-6
     np.testing.assert_array_equal(bn.buffers["running_mean"], np.zeros(4))
+
+
+def test_check_a_gradient_that_is_zero_in_truth():
+    # Batch norm subtracts the first layer's bias again: its true gradient is 0, the
+    # computed one rounding error (1e-17) and the numerical one noise (1e-10).
+    x, y = np.random.default_rng(0).normal(size=(6, 4)), np.arange(6) % 3
+    model = nl.Sequential([Dense(4, 5, rng=0), nl.BatchNorm(5), nl.Activation("tanh"),
+                           Dense(5, 3, rng=1)])
+    model.compile("categorical_crossentropy")
+    assert check(model, x, training=True) < 1e-6
+    assert check(model, x, y, training=True) < 1e-6
+
+
+class _BiasLostDense(Dense):
+    """Dense whose backward forgets the bias gradient (a zero where it is not zero)."""
+
+    def backward(self, dy):
+        dx = super().backward(dy)
+        self.grads["b"] = np.zeros_like(self.grads["b"])
+        return dx
+
+
+Layer.registry.pop("_BiasLostDense")
+
+
+def test_check_still_catches_a_wrong_small_array():
+    x, y = np.random.default_rng(0).normal(size=(6, 4)), np.arange(6) % 3
+    model = nl.Sequential([_BiasLostDense(4, 5, rng=0), nl.Activation("tanh"),
+                           Dense(5, 3, rng=1)])
+    model.compile("categorical_crossentropy")
+    assert check(model, x, y) > 0.1
 
 
 def test_check_reaches_layers_inside_a_residual_block():
