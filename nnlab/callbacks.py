@@ -175,9 +175,10 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            self.model.stop_reason = (
-                f"early stopping: {self.monitor} did not improve for {self.wait} epoch(s) "
-                f"(best {self.best:.6g} at epoch {self.best_epoch})")
+            best = (f"best {self.best:.6g} at epoch {self.best_epoch}"
+                    if self.best_epoch is not None else f"none was a number; the last: {value}")
+            self.model.stop_reason = (f"early stopping: {self.monitor} did not improve for "
+                                      f"{self.wait} epoch(s) ({best})")
 
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:

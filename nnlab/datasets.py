@@ -310,7 +310,10 @@ def one_hot(y, n_classes=None):
         raise ValueError(f"one_hot needs a 1-D array of integer labels; got shape {y.shape}, "
                          f"dtype {y.dtype}")
     y = y.astype(np.int64)
-    k = int(y.max()) + 1 if n_classes is None and len(y) else n_classes
+    if n_classes is None and not len(y):
+        raise ValueError("one_hot got no labels, so it cannot infer the number of classes; "
+                         "pass n_classes")
+    k = int(y.max()) + 1 if n_classes is None else n_classes
     check_number(k, "n_classes", low=1, integer=True)
     if len(y) and (y.min() < 0 or y.max() >= k):
         raise ValueError(f"labels must be in [0, {k - 1}]; got values from {y.min()} to {y.max()}")

@@ -108,10 +108,13 @@ class Perceptron:
         -------
         self
         """
+        one_sample = np.ndim(X) == 1
         X = self._check_X(X)
         y = as_float_array(y, "y", ndim=1)
         if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
+            hint = " (a 1-D X is one sample; give X the shape (n_samples, n_inputs))" \
+                if one_sample else ""
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels{hint}")
         if not np.all((y == 0) | (y == 1)):
             raise ValueError(f"perceptron labels must be 0 or 1; got values {np.unique(y)}")
         check_number(epochs, "epochs", low=1, integer=True)

@@ -109,6 +109,9 @@ def test_one_hot():
         D.one_hot([3], 3)
     with pytest.raises(ValueError, match="integer labels"):
         D.one_hot([0.5])
+    assert D.one_hot([], 3).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"no labels.*pass n_classes"):
+        D.one_hot([])
 
 
 def test_standardize_uses_training_statistics():

@@ -301,6 +301,20 @@ def test_early_stopping_rule(patience, min_delta, values, stopped):
     assert model.weights[0][0] == stop.best_epoch
 
 
+def test_early_stopping_when_no_epoch_was_a_number():
+    stop = EarlyStopping(monitor="loss", restore_best_weights=True)
+    model = FakeModel()
+    stop.set_model(model)
+    stop.set_params({"metrics": ["loss"]})
+    stop.on_train_begin()
+    stop.on_epoch_end(0, {"loss": float("nan")})
+    stop.on_train_end()
+    assert model.stop_training and stop.best_epoch is None
+    assert model.stop_reason == ("early stopping: loss did not improve for 1 epoch(s) "
+                                 "(none was a number; the last: nan)")
+    assert model.weights[0][0] == 0.0   # nothing to restore
+
+
 def test_early_stopping_mode_and_arguments():
     assert EarlyStopping("val_accuracy").mode == "max"
     assert EarlyStopping("val_loss").mode == "min"

@@ -57,7 +57,8 @@ def test_shuffle_is_seeded():
 @pytest.mark.parametrize("call,match", [
     (lambda p: p.fit([[0, 1, 1]], [1]), r"expected X of shape \(n_samples, 2\); got \(1, 3\)"),
     (lambda p: p.fit([[0, 1]], [2]), "must be 0 or 1"),
-    (lambda p: p.fit([[0, 1]], [1, 0]), "1 rows but y has 2"),
+    (lambda p: p.fit([[0, 1]], [1, 0]), "1 rows but y has 2 labels$"),
+    (lambda p: p.fit([0, 1], [1, 0]), r"1 rows but y has 2 labels \(a 1-D X is one sample"),
     (lambda p: p.fit([[0, np.nan]], [1]), "NaN"),
     (lambda p: p.fit([[0, 1]], [1], epochs=0), "epochs"),
 ])
