@@ -26,6 +26,16 @@ W2_LECTURE = np.array([[0.5, -0.3]])
 B2 = np.array([0.2])
 
 
+def _given(weights):
+    """An initializer that returns these weights (so no random scheme names them)."""
+    def init(shape, rng=None, dtype="float64"):
+        if np.shape(weights) != tuple(shape):
+            raise ValueError(f"two_two_one: weights of shape {tuple(shape)[::-1]} expected "
+                             f"(lecture orientation); got {np.shape(weights)[::-1]}")
+        return np.array(weights, dtype=dtype)
+    return init
+
+
 def two_two_one(w1=None, b1=None, w2=None, b2=None):
     """The 2-2-1 sigmoid network of the worked example, as an nnlab model.
 
@@ -41,10 +51,8 @@ def two_two_one(w1=None, b1=None, w2=None, b2=None):
     """
     w1 = W1_LECTURE if w1 is None else np.asarray(w1, dtype=float)
     w2 = W2_LECTURE if w2 is None else np.asarray(w2, dtype=float)
-    hidden, output = Dense(2, 2), Dense(2, 1)
-    hidden.params["W"][...] = w1.T
+    hidden, output = Dense(2, 2, init=_given(w1.T)), Dense(2, 1, init=_given(w2.T))
     hidden.params["b"][...] = B1 if b1 is None else b1
-    output.params["W"][...] = w2.T
     output.params["b"][...] = B2 if b2 is None else b2
     model = Sequential([hidden, Activation("sigmoid"), output, Activation("sigmoid")])
     model.compile(loss="mse", optimizer="sgd")
