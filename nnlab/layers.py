@@ -420,6 +420,10 @@ class _LayersView(MutableMapping):
     def __len__(self):
         return sum(len(getattr(layer, self.attribute)) for layer in self.layers)
 
+    def copy(self):
+        """A plain dict of the same arrays, as ``dict.copy`` gives."""
+        return dict(self)
+
     def __repr__(self):
         return repr(dict(self))
 

@@ -243,6 +243,8 @@ def test_residual_views_are_live_and_writable():
     assert np.array_equal(dense.params["b"], [2.0, 2.0, 2.0])
     for key in ("2.W", "W", "0.", "x.W", 0):
         assert key not in block.params
+    snapshot = block.params.copy()   # as dict.copy: a plain dict, the same arrays
+    assert type(snapshot) is dict and snapshot["0.W"] is dense.params["W"]
     block.forward(np.random.default_rng(0).normal(size=(4, 3)), training=True)
     assert block.buffers["1.running_mean"] is bn.buffers["running_mean"]
     assert not np.array_equal(bn.buffers["running_mean"], np.zeros(3))
