@@ -36,28 +36,31 @@ def _ints(value, n, name, low):
 
 
 def windows(x, kernel, stride):
-    """im2col as a view: every receptive field of ``x`` of shape ``(N, C, *spatial)``.
+    """im2col as a view: each receptive field of ``x``, ``(N, C, *spatial)``.
 
-    Returns an array of shape ``(N, C, *out_spatial, *kernel)`` that shares memory
-    with ``x``: ``windows(x, k, s)[n, c, i, j]`` is the k-by-k patch whose top
-    left corner is pixel ``(i*s, j*s)``.
+    Returns an array of shape ``(N, C, *out_spatial, *kernel)`` that shares
+    memory with ``x``: ``windows(x, k, s)[n, c, i, j]`` is the k-by-k patch
+    whose top left corner is pixel ``(i*s, j*s)``.
     """
     axes = tuple(range(2, x.ndim))
     view = sliding_window_view(x, kernel, axis=axes)
-    return view[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
+    every_stride = (slice(None, None, s) for s in stride)
+    return view[(slice(None), slice(None), *every_stride)]
 
 
 def col2im(dwin, x_shape, kernel, stride):
-    """The adjoint of ``windows``: add each window's gradient back onto its pixels.
+    """The adjoint of ``windows``: add each window's gradient onto its pixels.
 
     ``dwin`` has the shape of ``windows(x, kernel, stride)``. Windows overlap,
-    so a pixel collects the gradient of every window that contains it. The loop
-    runs over the kernel offsets (9 times for 3x3), never over pixels or samples.
+    so a pixel collects the gradient of every window that contains it. The
+    loop runs over the kernel offsets (9 times for 3x3), never over pixels or
+    samples.
     """
     dx = np.zeros(x_shape, dtype=dwin.dtype)
     out = dwin.shape[2:2 + len(kernel)]
     for offset in itertools.product(*(range(k) for k in kernel)):
-        target = tuple(slice(o, o + s * n, s) for o, s, n in zip(offset, stride, out, strict=True))
+        target = tuple(slice(o, o + s * n, s)
+                       for o, s, n in zip(offset, stride, out, strict=True))
         dx[(slice(None), slice(None), *target)] += dwin[(..., *offset)]
     return dx
 
@@ -173,9 +176,9 @@ class _Conv(Layer):
 
 
 class Conv2D(_Conv):
-    r"""2-D convolution on images (N, C, H, W); W has shape (out, in, kh, kw), b (out,).
+    r"""2-D convolution of (N, C, H, W) images by W (out, in, kh, kw).
 
-    A cross-correlation, (N, C, H, W) -> (N, O, H', W'):
+    A cross-correlation plus a bias b (out,), (N, C, H, W) -> (N, O, H', W'):
 
     .. math:: y[n, o, i, j] = b_o + \sum_{c, u, v} W[o, c, u, v]\,
               x_p[n, c, i s_h + u, j s_w + v],
@@ -351,7 +354,7 @@ class MaxPool2D(_MaxPool):
 
 
 class AvgPool2D(_Pool):
-    r"""Average pooling: each window is replaced by its mean; the gradient is shared equally.
+    r"""Average pooling: each window is replaced by its mean.
 
     (N, C, H, W) -> (N, C, H', W'):
 

@@ -169,11 +169,12 @@ class Dense(Layer):
         x = self._check_input(x, feature_shape=(self.n_in,))
         self.x = x
         y = x @ self._param("W", x)
-        y += self._param("b", x)   # in place: no second array of the output's size
+        y += self._param("b", x)  # in place: no second output-sized array
         return y
 
     def backward(self, dy):
-        # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch, dL/dx = dy W^T.
+        # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch
+        # and dL/dx = dy W^T.
         self.backward_params(dy)
         return dy @ self._param("W", dy).T
 
@@ -195,7 +196,7 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation function element-wise (softmax: along the last axis).
+    """An activation function applied element-wise (softmax: last axis).
 
     Parameters
     ----------
@@ -227,7 +228,7 @@ class Activation(Layer):
 
 
 class Flatten(Layer):
-    """Flattens every sample into a vector: (N, d1, d2, ...) -> (N, d1*d2*...).
+    """Flattens each sample: (N, d1, d2, ...) -> (N, d1*d2*...).
 
     The bridge from convolution or pooling layers to Dense layers.
 
@@ -252,7 +253,7 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training, zero each input with probability ``rate``.
+    """Inverted dropout: drops each input with probability ``rate``.
 
     The kept inputs are scaled by 1/(1 - rate) so that the expected output equals
     the input; at evaluation (``training=False``) the layer is the identity.
@@ -302,11 +303,12 @@ class Dropout(Layer):
 
 
 class Residual(Layer):
-    """A residual block: ``y = x + block(x)``, the block being ``layers`` in sequence.
+    """Residual block: ``y = x + block(x)``, the block being ``layers``.
 
-    The identity path gives the gradient a direct route back: dL/dx = dL/dy +
-    (the block's own backward of dL/dy), so it cannot vanish through the block.
-    The block must keep the shape of its input.
+    The block applies ``layers`` in sequence and must keep the shape of its
+    input. The identity path gives the gradient a direct route back: dL/dx =
+    dL/dy + (the block's own backward of dL/dy), so it cannot vanish through
+    the block.
 
     ``params``, ``grads`` and ``buffers`` show the inner layers' dicts under keys
     ``"<index>.<name>"`` (e.g. ``"0.W"``). They are live views, not copies: the

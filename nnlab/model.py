@@ -104,11 +104,11 @@ class Sequential:
         return x
 
     def backward(self, dout, input_grad=True):
-        """Propagate dL/d(output) back through the layers; fills every layer's grads.
+        """Propagate dL/d(output) back through the layers; fill their grads.
 
-        Returns dL/d(input), unless ``input_grad`` is False: training needs only the
-        parameters' gradients, and the first layer's input gradient is often its
-        largest product (784 inputs), so ``fit`` skips it.
+        Returns dL/d(input), unless ``input_grad`` is False: training needs
+        only the parameters' gradients, and the first layer's input gradient
+        is often its largest product (784 inputs), so ``fit`` skips it.
         """
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
@@ -362,7 +362,9 @@ class Sequential:
         return self
 
     def __repr__(self):
-        return f"Sequential([{', '.join(repr(layer) for layer in self.layers)}])"
+        # One layer per line, as PyTorch prints a model: a deep one stays readable.
+        lines = "".join(f"\n    {layer!r}," for layer in self.layers)
+        return f"Sequential([{lines}\n])" if lines else "Sequential([])"
 
     # --- saving ---------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from nnlab.layers import Layer
 
 
 class BatchNorm(Layer):
-    """Batch normalization over (N, F), or per channel over (N, C, L) and (N, C, H, W).
+    """Batch normalization: per feature (N, F) or channel (N, C, ...).
 
     Parameters
     ----------

@@ -289,18 +289,19 @@ class Adam(Optimizer):
         return {"decayed_sum": np.zeros_like(p), "decayed_sum_sq": np.zeros_like(p)}
 
     def _update(self, p, g, state, lr):
-        s, r, step = state["decayed_sum"], state["decayed_sum_sq"], state["scratch"]
+        s, r = state["decayed_sum"], state["decayed_sum_sq"]
+        step = state["scratch"]
         t = self.iterations
-        w1 = (1 - self.beta1**t) / (1 - self.beta1)      # total weight of each sum
+        w1 = (1 - self.beta1**t) / (1 - self.beta1)  # total weight of each sum
         w2 = (1 - self.beta2**t) / (1 - self.beta2)
-        s *= self.beta1                                  # s = beta1 s + g, m_hat = s / w1
+        s *= self.beta1               # s = beta1 s + g, m_hat = s / w1
         s += g
-        r *= self.beta2                                  # r = beta2 r + g^2, v_hat = r / w2
+        r *= self.beta2               # r = beta2 r + g^2, v_hat = r / w2
         np.square(g, out=step)
         r += step
-        np.sqrt(r, out=step)                             # sqrt(w2) (sqrt(v_hat) + eps)
+        np.sqrt(r, out=step)          # sqrt(w2) (sqrt(v_hat) + eps)
         step += self.eps * w2**0.5
-        np.divide(s, step, out=step)                     # theta -= lr m_hat / (sqrt(v_hat) + eps)
+        np.divide(s, step, out=step)  # theta -= lr m_hat / (sqrt(v_hat) + eps)
         step *= lr * w2**0.5 / w1
         p -= step
 

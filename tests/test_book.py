@@ -1,6 +1,7 @@
 """The book builds with warnings as errors, and every chapter is in the table of contents."""
 
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,39 @@ def test_every_notebook_is_in_the_toc():
     listed = set(toc_files())
     notebooks = {f"book/{p.stem}" for p in (ROOT / "book").glob("*.ipynb")}
     assert notebooks <= listed, f"notebooks missing from _toc.yml: {sorted(notebooks - listed)}"
+
+
+#: Characters of a code cell or its printed output that a book page shows without scrolling
+#: sideways, in a 1300-pixel window. The code cells' limit is ruff's (book/ruff.toml).
+PAGE_WIDTH = 79
+
+
+def test_printed_text_and_code_in_the_text_fit_the_page():
+    too_wide = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for number, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] == "markdown":
+                fences = "".join(cell["source"]).split("```")[1::2]
+                lines = [line for fence in fences for line in fence.splitlines()]
+            else:
+                lines = [line for output in cell.get("outputs", [])
+                         for line in _printed_text(output).splitlines()]
+            too_wide += [f"{path.name} cell {number}: {line}" for line in lines
+                         if len(line) > PAGE_WIDTH]
+    assert not too_wide, "\n".join(too_wide)
+
+
+def _printed_text(output):
+    """The text a page shows for an output (a widget or a figure shows itself instead)."""
+    if output["output_type"] == "stream":
+        return "".join(output["text"])
+    data = output.get("data", {})
+    if WIDGET_VIEW in data or "image/png" in data or "text/html" in data:
+        return ""
+    return "".join(data.get("text/plain", ""))
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def test_every_toc_entry_exists():

@@ -699,3 +699,21 @@ def test_with_the_hinge_loss_only_the_accuracy_thresholds_the_scores():
     scores = model.predict(X)[:, 0]
     assert logs["mae"] == pytest.approx(np.mean(np.abs(y - scores)))
     assert logs["accuracy"] == pytest.approx(np.mean((scores > 0) == (y > 0)))
+
+
+def test_repr_shows_one_layer_per_line_and_rebuilds_the_model():
+    model = nl.Sequential([Dense(3, 4, init="he_normal"), Activation("relu"),
+                           nl.Residual(Dense(4, 4), Activation("tanh")), Dense(4, 1)])
+    text = repr(model)
+    assert text.splitlines() == [
+        "Sequential([",
+        "    Dense(n_in=3, n_out=4, dtype='float64', init='he_normal'),",
+        "    Activation(name='relu'),",
+        "    Residual(Dense(n_in=4, n_out=4, dtype='float64', init='glorot_uniform'), "
+        "Activation(name='tanh')),",
+        "    Dense(n_in=4, n_out=1, dtype='float64', init='glorot_uniform'),",
+        "])"]
+    rebuilt = eval(text, dict(vars(nl)))   # the repr is code that builds the model
+    assert [layer.get_config() for layer in rebuilt.layers] == \
+        [layer.get_config() for layer in model.layers]
+    assert repr(nl.Sequential([])) == "Sequential([])"
