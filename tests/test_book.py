@@ -47,6 +47,19 @@ def test_printed_text_and_code_in_the_text_fit_the_page():
     assert not too_wide, "\n".join(too_wide)
 
 
+def test_every_figure_has_a_text_alternative():
+    # A screen reader reads the alt text; without it, a page offers the image's file name.
+    missing = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for number, cell in enumerate(json.loads(path.read_text())["cells"]):
+            figures = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+            if figures and len(alt.split()) < 5:
+                missing.append(f"{path.name} cell {number}")
+    assert not missing, "figures without alt text (cell metadata mystnb.image.alt): " + \
+        ", ".join(missing)
+
+
 def _printed_text(output):
     """The text a page shows for an output (a widget or a figure shows itself instead)."""
     if output["output_type"] == "stream":
