@@ -113,6 +113,42 @@ def test_static_explorer_fits_a_narrow_screen(visit, book_url):
     root.screenshot(path=SHOTS / "static-perceptron_explorer-narrow.png")
 
 
+CONTRAST = """root => {
+  // WCAG contrast of every piece of text in the explorer against the background it sits on.
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).slice(0, 3).map(v => v / 255)
+      .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = e => {
+    for (; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (rgb(c).length < 4 || rgb(c)[3] > 0) return c;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const low = [];
+  for (const e of root.querySelectorAll("*")) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || e.tagName === "OPTION") continue;
+    const [a, b] = [lum(getComputedStyle(e).color), lum(background(e))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const text = e.textContent.trim().slice(0, 30);
+    if (ratio < 4.5) low.push(`${e.tagName} "${text}" ${ratio.toFixed(1)}`);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_static_explorer_text_is_readable_in_both_themes(visit, book_url, theme):
+    v = load(visit, book_url, "book/02_perceptron.html")
+    v.page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+    root = v.page.locator(".nnlab-static").first
+    assert root.evaluate(CONTRAST) == []
+
+
 def test_each_page_says_how_to_make_the_explorers_live(visit, book_url):
     for page in EXPLORER_PAGES:
         text = (SITE / page).read_text(encoding="utf-8")

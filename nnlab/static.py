@@ -39,7 +39,8 @@ DPI = 64
 COLORS = 64
 SCRIPT = (Path(__file__).with_name("static_explorer.js")).read_text()
 LIVE = ("For the full explorer, every control live, open this chapter in JupyterLab "
-        "(<code>make lab</code>) or with a launch button at the top of the page.")
+        "(<code style=\"color:inherit\">make lab</code>) or with a launch button at the top "
+        "of the page.")
 
 
 @dataclass(frozen=True)
