@@ -142,8 +142,10 @@ CONTRAST = """root => {
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_static_explorer_text_is_readable_in_both_themes(visit, book_url, theme):
-    v = load(visit, book_url, "book/02_perceptron.html")
+@pytest.mark.parametrize("page", ["book/02_perceptron.html",
+                                  "book/11_vanishing_gradients.html"])  # a warning shown
+def test_static_explorer_text_is_readable_in_both_themes(visit, book_url, theme, page):
+    v = load(visit, book_url, page)
     v.page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
     root = v.page.locator(".nnlab-static").first
     assert root.evaluate(CONTRAST) == []

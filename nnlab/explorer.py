@@ -173,7 +173,7 @@ class Explorer(W.VBox):
         state, figure, numbers, warning = self.static_frame(
             self._complete({**current, **setting}))
         # The warning on a line of its own, as under the live explorer.
-        line = f"<br>{warning_html(warning)}" if warning else ""
+        line = f"<br>{warning_html(warning, STATIC_RED)}" if warning else ""
         return setting, state, static.small_png(figure), numbers + line
 
     def static_frame(self, values):
@@ -235,5 +235,11 @@ def young_garbage():
         gc.collect(0)
 
 
-def warning_html(text):
-    return f'<span style="color:#c44e52">&#9888; {html.escape(text)}</span>' if text else ""
+#: A warning's red, readable (contrast 4.5:1) where it appears: live, the notebook theme's
+#: error colour (JupyterLab and Voila set it, light or dark); in the book's static version,
+#: always on a light panel, a dark red.
+LIVE_RED, STATIC_RED = "var(--jp-error-color1, #c44e52)", "#9b2c33"
+
+
+def warning_html(text, color=LIVE_RED):
+    return f'<span style="color:{color}">&#9888; {html.escape(text)}</span>' if text else ""

@@ -205,4 +205,4 @@ def test_spec_follow_is_checked_when_the_spec_is_made():
 def test_a_static_frame_puts_its_warning_on_a_line_of_its_own():
     explorer = widgets.gradient_flow_explorer(depth=30)
     _, _, _, numbers = explorer._static_entry({}, explorer.values())
-    assert re.search(r"[0-9]<br><span style=\"color:#c44e52\">&#9888; Vanishing", numbers)
+    assert re.search(r"[0-9]<br><span style=\"color:#9b2c33\">&#9888; Vanishing", numbers)
