@@ -151,6 +151,18 @@ def test_static_explorer_text_is_readable_in_both_themes(visit, book_url, theme,
     assert root.evaluate(CONTRAST) == []
 
 
+def test_no_page_is_wider_than_a_phone(visit, book_url):
+    v = visit(book_url, viewport={"width": 380, "height": 800})
+    wide = []
+    for page in PAGES:
+        v.page.goto(book_url + page, wait_until="load")
+        v.page.wait_for_load_state("networkidle")   # index.html moves on to the first page
+        width = v.page.evaluate("document.documentElement.scrollWidth")
+        if width > 381:
+            wide.append(f"{page}: {width} px")
+    assert wide == [], wide
+
+
 def test_each_page_says_how_to_make_the_explorers_live(visit, book_url):
     for page in EXPLORER_PAGES:
         text = (SITE / page).read_text(encoding="utf-8")

@@ -7,6 +7,7 @@
   already been declared`` in the console); keep the first of identical entries.
 - A first visit has no stored theme mode, and the theme logs an error for the
   empty value; default it to "auto" before the theme reads it.
+- ``static/nnlab.css``: a few rules of the book's own (long words in headings).
 """
 
 from pathlib import Path
@@ -55,8 +56,14 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
+def add_stylesheet(app, config):
+    config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
+
+
 def setup(app):
     app.connect("config-inited", use_vendored_assets)
+    app.connect("config-inited", add_stylesheet)
+    app.add_css_file("nnlab.css")
     app.add_js_file(None, body=THEME_MODE, priority=1)
     app.connect("html-page-context", drop_duplicate_scripts, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

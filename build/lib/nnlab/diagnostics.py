@@ -1,0 +1,182 @@
+"""Diagnostics of training: how large the gradients are, and how noisy.
+
+A network trains only if every layer receives a usable gradient. These helpers
+build deep test networks and measure the gradient each weight matrix gets, the
+numbers behind the vanishing- and exploding-gradient chapter and its explorer,
+and how far a mini-batch gradient falls from the full one (the gradient-descent chapter).
+"""
+
+import copy
+
+import numpy as np
+
+from nnlab import activations, initializers
+from nnlab._checks import as_float_array, as_rng, check_number
+from nnlab.layers import Activation, Dense, Residual
+from nnlab.model import Sequential
+from nnlab.normalization import BatchNorm
+
+
+def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="glorot_uniform",
+             init_scale=1.0, batchnorm=False, residual=False, rng=None):
+    """A deep MLP of ``depth`` hidden blocks, each ``Dense -> [BatchNorm] -> activation``.
+
+    Parameters
+    ----------
+    depth : int
+        Number of hidden blocks (>= 1).
+    width : int
+        Units per hidden layer.
+    activation : str
+        Hidden activation (a name from ``nnlab.activations.NAMES``).
+    init : str
+        Initializer of every weight matrix; ``init_scale`` multiplies the drawn weights,
+        so 1.0 is the scheme itself and values far from 1 make signals shrink or grow.
+    batchnorm : bool
+        Insert batch normalization before every hidden activation.
+    residual : bool
+        Wrap every hidden block after the first in ``Residual`` (y = x + block(x)).
+    rng : int or numpy.random.Generator, optional
+
+    Examples
+    --------
+    >>> model = deep_mlp(3, width=8, rng=0)
+    >>> len(model.layers)
+    7
+    """
+    check_number(depth, "depth", low=1, integer=True)
+    check_number(width, "width", low=1, integer=True)
+    check_number(init_scale, "init_scale", low=0, low_open=True)
+    activations.get(activation)
+    initializers.get(init)
+    rng = as_rng(rng)
+    layers = []
+    for i in range(depth):
+        dense = Dense(n_in if i == 0 else width, width, init=init, rng=rng)
+        dense.params["W"] *= init_scale
+        block = [dense, *([BatchNorm(width)] if batchnorm else []), Activation(activation)]
+        layers.extend([Residual(*block)] if residual and i > 0 else block)
+    out = Dense(width, n_out, init=init, rng=rng)
+    out.params["W"] *= init_scale
+    layers.append(out)
+    return Sequential(layers)
+
+
+def dense_layers(model):
+    """Every Dense layer of ``model``, in order, looking inside Residual blocks."""
+    found = []
+    for layer in model.layers:
+        inner = layer.layers if isinstance(layer, Residual) else [layer]
+        found.extend(x for x in inner if isinstance(x, Dense))
+    return found
+
+
+def gradient_norms(model, X, y, loss="mse"):
+    """The norm of dL/dW of every Dense layer, first layer first, after one backward pass.
+
+    The model is run in training mode on (X, y) with ``loss``; nothing is updated.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(16, 2))
+    >>> norms = gradient_norms(deep_mlp(10, width=16, rng=0), X, np.zeros((16, 1)))
+    >>> bool(norms[0] < norms[-1])
+    True
+    """
+    from nnlab import losses
+
+    X = as_float_array(X, "X", ndim=2)
+    _backward(model, losses.get(loss), X, y)
+    return np.array([np.linalg.norm(layer.grads["W"]) for layer in dense_layers(model)])
+
+
+def _backward(model, loss, X, y):
+    """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_pred = model.forward(X, training=True)
+        y_pred, y = loss.check(y_pred, y) if np.all(np.isfinite(y_pred)) else (y_pred, y)
+        y = np.asarray(y, dtype=y_pred.dtype)
+        model.backward(loss.backward(y_pred, y))
+    return y
+
+
+def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
+    r"""How far a mini-batch gradient falls from the gradient on all the data, per batch size.
+
+    For each batch size :math:`B`, ``draws`` batches of :math:`B` different examples are
+    drawn at random and their gradients :math:`g_B` compared with the full gradient
+    :math:`g` on all :math:`n` examples, every parameter of the model in one vector:
+
+    .. math::
+        \text{noise}(B) = \sqrt{\operatorname{mean}\, \lVert g_B - g \rVert^2}
+        \,/\, \lVert g \rVert.
+
+    Sampling theory predicts :math:`\text{noise}(B)^2 = \text{noise}(1)^2 \,
+    \frac{n - B}{B\,(n - 1)}`: the error of the estimate falls like :math:`1/\sqrt{B}`
+    while its cost grows like :math:`B`, and the full batch (:math:`B = n`) has none.
+
+    The passes run in training mode at the model's current weights, on a copy of the model:
+    the model itself is left as it was (batch norm's running statistics included).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``noise(B)`` for each of ``batch_sizes``, in that order.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(100, 3)), rng.normal(size=100)
+    >>> model = Sequential([Dense(3, 1, rng=0)])
+    >>> noise = gradient_noise(model, X, y, [1, 10, 100], draws=2000, seed=0)
+    >>> noise.round(2)                                    # the full batch has no noise
+    array([2.57, 0.79, 0.  ])
+    >>> print(f"measured {noise[1] / noise[0]:.2f}, predicted {np.sqrt(90 / (10 * 99)):.2f}")
+    measured 0.31, predicted 0.30
+    """
+    from nnlab import losses
+
+    X = as_float_array(X, "X")
+    loss = losses.get(loss)
+    sizes = [check_number(b, "batch size", low=1, high=len(X), integer=True)
+             for b in batch_sizes]
+    check_number(draws, "draws", low=1, integer=True)
+    rng = as_rng(seed, "seed")
+    model = copy.deepcopy(model)
+    targets = _backward(model, loss, X, y)
+    full = _flat_gradient(model)
+    if not np.linalg.norm(full) > 0:
+        raise ValueError("the full gradient is zero (or not finite) at these weights, so "
+                         "the noise relative to it is undefined")
+    noise = []
+    for size in sizes:
+        squared = 0.0
+        for _ in range(draws):
+            batch = rng.choice(len(X), size=size, replace=False)
+            _backward(model, loss, X[batch], targets[batch])
+            squared += np.sum((_flat_gradient(model) - full) ** 2)
+        noise.append(np.sqrt(squared / draws) / np.linalg.norm(full))
+    return np.array(noise)
+
+
+def _flat_gradient(model):
+    return np.concatenate([g.ravel() for g in model.grads])
+
+
+def activation_stds(model, X):
+    """The standard deviation of the output of every layer, in evaluation mode.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(256, 2))
+    >>> stds = activation_stds(deep_mlp(4, width=32, activation="tanh", rng=0), X)
+    >>> len(stds)
+    9
+    """
+    x = as_float_array(X, "X")
+    stds = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in model.layers:
+            x = layer.forward(x)
+            stds.append(float(np.std(x)))
+    return np.array(stds)

@@ -1,0 +1,406 @@
+"""The computations behind the interactive explorers, as plain functions.
+
+Each function takes the values of an explorer's controls and returns a dict of
+the numbers it shows (the explorer's ``state``). ``nnlab.widgets`` only wires
+controls to these functions and draws the result; the tests and the static
+pages of the book call them directly.
+"""
+
+import functools
+
+import numpy as np
+
+from nnlab import activations, datasets, diagnostics, examples, losses, surfaces
+from nnlab._checks import as_rng, check_number, lookup
+from nnlab.conv import Conv2D, MaxPool2D
+from nnlab.optimizers import SGD
+from nnlab.perceptron import Perceptron
+
+GATES = ("and", "or", "nand", "xor")
+
+
+def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
+    """A two-input perceptron with the given weights on a logic gate's truth table.
+
+    The decision line is ``w1 x1 + w2 x2 + bias = 0``, i.e. ``x2 = slope x1 + intercept``.
+
+    Examples
+    --------
+    >>> s = perceptron(1.0, 1.0, -1.5, "and")
+    >>> s["predictions"], s["errors"], s["intercept"]
+    ([0, 0, 0, 1], 0, 1.5)
+    """
+    X, y = datasets.logic_gate(lookup(gate, {g: g for g in GATES}, "gate"))
+    unit = Perceptron.from_weights([w1, w2], bias=bias)
+    predictions = unit.predict(X)
+    vertical = w2 == 0
+    return {
+        "w1": float(w1), "w2": float(w2), "bias": float(bias), "gate": gate,
+        "inputs": X.astype(int).tolist(), "targets": y.tolist(),
+        "predictions": predictions.tolist(), "errors": int(np.sum(predictions != y)),
+        "slope": None if vertical else -w1 / w2,
+        "intercept": None if vertical else -bias / w2,
+    }
+
+
+def forward(w00=examples.W1_LECTURE[0, 0], w01=examples.W1_LECTURE[0, 1],
+            w10=examples.W1_LECTURE[1, 0], w11=examples.W1_LECTURE[1, 1]):
+    """The 2-2-1 worked example with the hidden weights (lecture layout) replaced.
+
+    Examples
+    --------
+    >>> round(forward()["output"], 4)
+    0.5694
+    """
+    model = examples.two_two_one(w1=[[w00, w01], [w10, w11]])
+    hidden = model.layers[1].forward(model.layers[0].forward(examples.X))[0]
+    output = float(model.predict(examples.X)[0, 0])
+    return {"w1": [[w00, w01], [w10, w11]], "x": examples.X[0].tolist(),
+            "hidden": hidden.tolist(), "output": output,
+            "loss": float(losses.MSE()(model.predict(examples.X), examples.Y)),
+            "weights": [layer.params["W"].tolist() for layer in model.layers[::2]]}
+
+
+def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
+    """One neuron ``a = f(w x + b)`` over a range of inputs, and its slope da/dx = w f'(wx+b).
+
+    Examples
+    --------
+    >>> s = activation("relu", weight=2.0, bias=-1.0, x=np.array([0.0, 1.0]))
+    >>> s["output"], s["derivative"]
+    ([0.0, 1.0], [0.0, 2.0])
+    """
+    fn = activations.get(name)
+    x = np.linspace(-5, 5, 201) if x is None else np.asarray(x, dtype=float)
+    z = weight * x + bias
+    if fn.name == "softmax":
+        fn = activations.sigmoid  # a single unit's softmax over (z, 0) is the sigmoid
+    return {"name": name, "weight": float(weight), "bias": float(bias), "x": x.tolist(),
+            "output": fn(z).tolist(), "derivative": (weight * fn.derivative(z)).tolist()}
+
+
+def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh", width=128,
+                   seed=0):
+    """Activations of every hidden layer of a deep MLP fed standard-normal input.
+
+    Examples
+    --------
+    >>> s = initialization("normal", depth=3, width=32)
+    >>> len(s["stds"]), s["stds"][0] > 0.5
+    (3, True)
+    """
+    model = diagnostics.deep_mlp(depth, width, n_in=width, activation=activation, init=scheme,
+                                 init_scale=scale, rng=seed)
+    x = as_rng(seed, "seed").normal(size=(256, width))
+    values = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in model.layers[:-1]:
+            x = layer.forward(x)
+            if layer.__class__.__name__ == "Activation":
+                values.append(x)
+    stds = [float(np.std(v)) for v in values]
+    saturated = [float(np.mean(np.abs(v) > 0.99)) for v in values]
+    return {"scheme": scheme, "scale": float(scale), "depth": depth, "activation": activation,
+            "values": values, "stds": stds, "saturated": saturated,
+            "warning": _spread_warning(stds)}
+
+
+def _spread_warning(stds):
+    if not np.all(np.isfinite(stds)) or max(stds) > 1e6:
+        return "The activations explode: the weights are far too large."
+    if min(stds) < 1e-4:
+        return "The activations vanish: the weights are far too small."
+    return ""
+
+
+LOSSES = {
+    "binary cross-entropy": (losses.BinaryCrossEntropy(), (0.001, 0.999), (0, 1)),
+    "squared error": (losses.MSE(), (-2.0, 3.0), (0, 1)),
+    "hinge": (losses.Hinge(), (-3.0, 3.0), (-1, 1)),
+}
+
+
+def loss(name="binary cross-entropy", prediction=0.7, label=1):
+    """The loss and its gradient for one prediction, and both as curves over the prediction.
+
+    For cross-entropy the prediction is a probability, for the hinge loss a score.
+
+    Examples
+    --------
+    >>> s = loss("binary cross-entropy", 0.5, 1)
+    >>> round(s["loss"], 4), round(s["gradient"], 4)
+    (0.6931, -2.0)
+    """
+    fn, (lo, hi), labels = lookup(name, LOSSES, "loss")
+    if label not in labels:
+        raise ValueError(f"{name} takes labels {labels}; got {label!r}")
+    prediction = float(np.clip(prediction, lo, hi))
+    grid = np.linspace(lo, hi, 300)[:, None]
+    target = np.full_like(grid, label)
+    return {"name": name, "prediction": prediction, "label": label,
+            "loss": fn([[prediction]], [[label]]),
+            "gradient": float(fn.gradient([[prediction]], [[label]])[0, 0]),
+            "grid": grid[:, 0].tolist(),
+            "curve": [fn.forward(g[None], t[None]) for g, t in zip(grid, target, strict=True)],
+            "slope": (fn.backward(grid, target) * len(grid)).ravel().tolist()}
+
+
+def regression_problem(n=200, seed=0):
+    """Data for a two-parameter model ``y = w x + b``: the learning-rate explorer's problem."""
+    rng = as_rng(seed, "seed")
+    x = rng.uniform(-1, 1, n)
+    return x, 3.0 * x + 1.0 + 0.5 * rng.normal(size=n)
+
+
+def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
+    """Gradient descent on the squared error of ``y = w x + b``, from ``(w, b) = (start, start)``.
+
+    ``batch_size`` below the data size (200) gives stochastic mini-batch steps.
+    Divergence (parameters beyond 1e6) is reported in the state, never raised.
+
+    Examples
+    --------
+    >>> learning_rate(lr=0.1, steps=50)["diverged"], learning_rate(lr=3.0)["diverged"]
+    (False, True)
+    """
+    check_number(batch_size, "batch_size", low=1, integer=True)
+    x, y = regression_problem(seed=seed)
+    rng = as_rng(seed, "seed")
+
+    # mean((w x + b - y)^2) is a quadratic form in u = (w, b, -1): u^T M u with M the mean of
+    # (x, 1, y)(x, 1, y)^T. Expanded so, the explorer's surface costs one 3x3 form per grid
+    # point instead of a residual per data point: it is the bowl the path descends.
+    features = np.stack([x, np.ones_like(x), y])
+    moments = features @ features.T / len(x)
+
+    def loss_at(p):
+        p = np.asarray(p, dtype=float)
+        u = np.concatenate([p, -np.ones((*p.shape[:-1], 1))], axis=-1)
+        return np.einsum("...i,ij,...j->...", u, moments, u)
+
+    def grad(p):
+        idx = rng.choice(len(x), size=min(batch_size, len(x)), replace=False)
+        r = p[0] * x[idx] + p[1] - y[idx]
+        return np.array([2 * np.mean(r * x[idx]), 2 * np.mean(r)])
+
+    path = surfaces.descend(grad, [start, start], SGD(lr), steps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        curve = [float(loss_at(p)) for p in path]
+    diverged = len(path) < steps + 1 or not np.isfinite(curve[-1]) or curve[-1] > 1e6
+    return {"lr": float(lr), "steps": steps, "start": float(start), "batch_size": batch_size,
+            "path": path.tolist(), "losses": curve, "final_loss": curve[-1],
+            "diverged": bool(diverged), "loss_fn": loss_at,
+            "warning": (f"Diverged: with learning rate {lr:g} the steps overshoot and grow."
+                        if diverged else "")}
+
+
+def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
+    """The chosen optimizers racing on a surface: paths and value curves.
+
+    Examples
+    --------
+    >>> s = optimizer_race(["SGD", "Adam"], lr=0.02, surface="bowl", steps=50)
+    >>> s["final"]["Adam"] < s["final"]["SGD"]
+    True
+    """
+    s = surfaces.get(surface)
+    paths = surfaces.race(surface, list(names), lr, steps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        curves = {k: s.f(p).tolist() for k, p in paths.items()}
+    final = {k: c[-1] for k, c in curves.items()}
+    diverged = [k for k, p in paths.items() if len(p) < steps + 1]
+    return {"names": list(names), "lr": float(lr), "surface": surface, "steps": steps,
+            "paths": paths, "curves": curves, "final": final, "diverged": diverged,
+            "warning": f"Diverged: {', '.join(diverged)}." if diverged else ""}
+
+
+BACKPROP_WEIGHTS = ("w2_00", "w2_01", "w1_00", "w1_01", "w1_10", "w1_11")
+#: The values a weight takes in the backprop explorer: its slider's range and its loss
+#: curve's. The same for every weight, so the curve stays put while the point moves along it;
+#: every lecture value (between -0.4 and 0.6) lies well inside.
+BACKPROP_RANGE = (-3.0, 3.0)
+
+
+def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
+    """The 2-2-1 example's loss as one weight varies, and backprop's slope at ``value``.
+
+    ``weight`` names a weight in the lecture's notation (``w2_01``: layer 2, unit 0, input 1).
+    ``value`` defaults to the weight's value in the lecture (``"lecture"`` in the result),
+    where the gradient is chapter 9's; the loss curve covers ``window`` whatever the value.
+
+    Examples
+    --------
+    >>> s = backprop("w2_00")
+    >>> round(s["gradient"], 5), round(s["numerical"], 5)
+    (-0.11086, -0.11086)
+    >>> s = backprop("w2_01")
+    >>> s["value"] == s["lecture"] == -0.3, round(s["gradient"], 5)
+    (True, -0.12895)
+    """
+    layer, j, k = _weight_index(weight)
+    w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
+    table = w1 if layer == 1 else w2
+    lecture = lecture_weight(weight)
+    value = lecture if value is None else float(value)
+
+    def model_at(v):
+        table[j, k] = v
+        return examples.two_two_one(w1=w1, w2=w2)
+
+    def loss_at(v):
+        m = model_at(v)
+        return losses.MSE()(m.predict(examples.X), examples.Y)
+
+    model = model_at(value)
+    y_pred = model.forward(examples.X, training=True)
+    model.backward(losses.MSE().gradient(y_pred, examples.Y))
+    dense = model.layers[0 if layer == 1 else 2]
+    gradient = float(dense.grads["W"][k, j])
+    grid = np.linspace(*window, 121)
+    eps = 1e-6
+    a1 = model.layers[1].y[0]
+    y_hat = float(y_pred[0, 0])
+    factors = {"dC/dy_hat": 2 * (y_hat - examples.Y[0, 0]), "dy_hat/dz2": y_hat * (1 - y_hat)}
+    if layer == 2:
+        factors["dz2/dw"] = float(a1[k])
+    else:
+        factors["dz2/da1"] = float(w2[0, j])
+        factors["da1/dz1"] = float(a1[j] * (1 - a1[j]))
+        factors["dz1/dw"] = float(examples.X[0, k])
+    return {"weight": weight, "value": value, "lecture": lecture, "loss": loss_at(value),
+            "gradient": gradient,
+            "numerical": (loss_at(value + eps) - loss_at(value - eps)) / (2 * eps),
+            "factors": factors, "product": float(np.prod(list(factors.values()))),
+            "grid": grid.tolist(), "curve": [loss_at(v) for v in grid]}
+
+
+def lecture_weight(weight):
+    """The value of ``weight`` (lecture notation, e.g. ``"w2_01"``) in the worked example.
+
+    Examples
+    --------
+    >>> lecture_weight("w2_01"), lecture_weight("w1_10")
+    (-0.3, 0.6)
+    """
+    layer, j, k = _weight_index(weight)
+    return float((examples.W1_LECTURE if layer == 1 else examples.W2_LECTURE)[j, k])
+
+
+def _weight_index(weight):
+    lookup(weight, {w: w for w in BACKPROP_WEIGHTS}, "weight")
+    return int(weight[1]), int(weight[3]), int(weight[4])
+
+
+def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=False,
+                  residual=False, width=32, seed=0):
+    """Per-layer gradient norms of a deep MLP after one backward pass.
+
+    ``norms`` has ``depth + 1`` entries: the hidden layers, first layer first, then the
+    output layer. ``ratio`` is the first layer's norm over the output layer's, and
+    ``smallest`` and ``largest`` are the extremes of the finite norms: a ratio near one can
+    hide gradients that all explode or all vanish, which the warning also reports.
+
+    Examples
+    --------
+    >>> s = gradient_flow(depth=12, activation="sigmoid")
+    >>> len(s["norms"]), s["ratio"] < 1e-4, s["warning"].startswith("Vanishing")
+    (13, True, True)
+    """
+    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    rng = as_rng(seed, "seed")
+    X = rng.normal(size=(64, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    model = diagnostics.deep_mlp(depth, width, activation=activation, init=init,
+                                 init_scale=init_scale, batchnorm=batchnorm, residual=residual,
+                                 rng=seed)
+    norms = diagnostics.gradient_norms(model, X, y)
+    finite = norms[np.isfinite(norms)]
+    ratio = float(norms[0] / norms[-1]) if np.all(np.isfinite(norms)) and norms[-1] else np.nan
+    if finite.size < norms.size or (finite.size and finite.max() > 1e8) or ratio > 1e4:
+        warning = "Exploding gradients: the early layers get huge updates."
+    elif ratio < 1e-4 or (finite.size and finite.min() < 1e-10):
+        warning = "Vanishing gradients: the early layers barely learn."
+    else:
+        warning = ""
+    return {"depth": depth, "activation": activation, "init_scale": float(init_scale),
+            "batchnorm": batchnorm, "residual": residual, "norms": norms.tolist(),
+            "ratio": ratio, "smallest": float(finite.min()) if finite.size else np.nan,
+            "largest": float(finite.max()) if finite.size else np.nan, "warning": warning}
+
+
+KERNELS = {
+    "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+    "vertical edges": [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
+    "horizontal edges": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
+    "blur": [[1 / 9] * 3] * 3,
+    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+    "outline": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
+}
+
+
+def kernel(kernel="vertical edges", digit=0, pool=2):
+    """A 3x3 kernel (a preset name or a 3x3 array) on a digit: feature map and pooled map.
+
+    Examples
+    --------
+    >>> s = kernel("identity", digit=0)
+    >>> np.array_equal(s["feature_map"], s["image"])
+    True
+    """
+    k = np.asarray(lookup(kernel, KERNELS, "kernel") if isinstance(kernel, str) else kernel,
+                   dtype=float)
+    if k.shape != (3, 3):
+        raise ValueError(f"the kernel must be 3x3; got shape {k.shape}")
+    images, labels = _digits()
+    index = check_number(digit, "digit", low=0, high=len(images) - 1, integer=True)
+    image = images[index] / 16.0
+    conv = Conv2D(1, 1, kernel_size=3, padding=1)
+    conv.params["W"][0, 0] = k
+    feature = conv.forward(image[None])[0, 0]
+    pooled = MaxPool2D(pool).forward(feature[None, None])[0, 0]
+    return {"kernel": k.tolist(), "digit": index, "label": int(labels[index]),
+            "image": image[0], "feature_map": feature, "pooled": pooled}
+
+
+@functools.lru_cache(maxsize=1)
+def _digits():
+    return datasets.load_digits(as_images=True)
+
+
+PLAYGROUND_DATA = ("circles", "xor", "spirals", "moons", "blobs")
+
+
+def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0):
+    """A 2-D classification problem for the playground, split into train and test parts.
+
+    Examples
+    --------
+    >>> Xtr, Xte, ytr, yte = playground_data("xor", train_ratio=0.5, n=100)
+    >>> len(Xtr), len(Xte)
+    (50, 50)
+    """
+    name = lookup(dataset, {d: d for d in PLAYGROUND_DATA}, "data set")
+    if name == "blobs":
+        X, y = datasets.blobs(n, centers=[[-1.5, -1.0], [1.5, 1.0]], std=0.6 + 2 * noise,
+                              seed=seed)
+    elif name == "spirals":
+        X, y = datasets.spirals(n, noise=noise * 2, seed=seed)
+    else:
+        X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
+
+
+def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
+    """The playground's network: ``hidden_layers`` x ``units`` hidden units, one logit out."""
+    from nnlab.layers import Activation, Dense
+    from nnlab.model import Sequential
+
+    check_number(hidden_layers, "hidden_layers", low=0, integer=True)
+    rng = as_rng(seed, "seed")
+    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    layers, width = [], 2
+    for _ in range(hidden_layers):
+        layers += [Dense(width, units, init=init, rng=rng), Activation(activation)]
+        width = units
+    return Sequential([*layers, Dense(width, 1, rng=rng)])

@@ -1,0 +1,245 @@
+"""The explorer base: controls, a figure and a line of numbers, kept in sync.
+
+``nnlab.widgets`` builds each explorer from an ``Explorer``: the controls, a
+pure ``compute`` function from ``nnlab.explore``, a ``draw`` function from
+``nnlab.explorer_figures`` and a ``describe`` function for the key numbers.
+The same three functions give the live widget (in JupyterLab and Voila) and
+its static version for the published book (``nnlab.static``).
+
+Examples
+--------
+>>> from nnlab import explore, explorer_figures
+>>> e = Explorer({"bias": slider(-1.5, -3, 3, 0.1, "bias")},
+...              lambda bias: explore.perceptron(bias=bias), explorer_figures.perceptron,
+...              lambda s: f"errors: {s['errors']}")
+>>> e.controls["bias"].value = 0.5
+>>> e.numbers.value
+'errors: 3'
+"""
+
+import contextlib
+import gc
+import html
+import os
+
+import ipywidgets as W
+import numpy as np
+
+from nnlab import plot, static
+from nnlab.static import Spec
+
+LAYOUT = W.Layout(width="360px")
+STYLE = {"description_width": "120px"}
+#: When this environment variable is "1" (``make notebooks`` and the tests set it), an
+#: explorer also carries its static HTML version, which the published book shows.
+STATIC_ENV = "NNLAB_STATIC_EXPLORERS"
+
+
+def slider(value, low, high, step, description, log=False, integer=False, continuous=True):
+    """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales).
+
+    ``continuous=False`` updates once, when the slider is let go: for the explorers whose
+    update takes longer than a moment (a training run, a large figure), so that dragging
+    does not queue up one redraw per pixel.
+    """
+    common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
+              "continuous_update": continuous}
+    if log:
+        return W.FloatLogSlider(base=10, min=np.log10(low), max=np.log10(high), step=step,
+                                readout_format=".3g", **common)
+    kind = W.IntSlider if integer else W.FloatSlider
+    return kind(min=low, max=high, step=step, **common)
+
+
+def dropdown(value, options, description):
+    return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
+                      style=STYLE)
+
+
+class Explorer(W.VBox):
+    """Controls, a figure and a line of numbers, kept in sync.
+
+    ``compute(**values)`` returns the state, ``draw(state)`` the figure and
+    ``describe(state)`` the HTML line of key numbers. ``name`` and ``spec``
+    (a ``nnlab.static.Spec``) describe the static version for the book;
+    ``complete(values)`` sets the controls a static frame derives from others (a kernel
+    preset sets the nine kernel sliders); live, ``follow`` links controls.
+    """
+
+    def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,
+                 complete=None):
+        self.controls, self.name, self.spec, self.note = controls, name, spec, note
+        self._compute, self._draw, self._describe = compute, draw, describe
+        self._complete = complete or (lambda values: values)
+        self.state, self._figure, self._held = {}, None, False
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.numbers = W.HTML()
+        self.warning = W.HTML()
+        parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning]
+        if note:
+            parts.append(W.HTML(f"<small>{note}</small>"))
+        super().__init__(parts)
+        for control in controls.values():
+            control.observe(self._changed, names="value")
+        self.update()
+
+    def _changed(self, change):
+        if not self._held:   # a leading control is setting others: it redraws once at the end
+            self.update()
+
+    def follow(self, leader, adjust):
+        """Let control ``leader`` set other controls: on a change, ``adjust(new value)``.
+
+        Whatever ``adjust`` sets, the explorer redraws once, when it is done, not once per
+        control (a weight's own value, a loss's range of predictions). The static page has
+        the same links: ``nnlab.static.Spec.follow``.
+        """
+        def changed(change):
+            self._held = True
+            try:
+                adjust(change["new"])
+            finally:
+                self._held = False
+            self.update()
+
+        self.controls[leader].unobserve(self._changed, names="value")
+        self.controls[leader].observe(changed, names="value")
+
+    def values(self):
+        return {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
+
+    def frame(self, values):
+        """``(state, figure, numbers html, warning text)`` for these control values.
+
+        A pure function of ``values``: the controls are not read or changed.
+        """
+        with np.errstate(all="ignore"):
+            state = self._compute(**values)
+            figure = self._draw(state)
+        return state, figure, self._describe(state), state.get("warning", "")
+
+    def update(self):
+        """Recompute the state from the controls and redraw."""
+        with young_garbage():   # the figure must be unreachable when this block ends
+            self._update()
+
+    def _update(self):
+        try:
+            frame = self.frame(self.values())
+        except (ValueError, FloatingPointError, OverflowError) as exc:
+            self.warning.value = warning_html(str(exc))
+            return
+        self.show_frame(*frame)
+
+    def show_frame(self, state, figure, numbers, warning):
+        """Show a frame: the figure's PNG, its numbers and its warning; keep its state."""
+        self.state, self._figure = state, None
+        self.show(figure)
+        self.numbers.value = numbers
+        self.warning.value = warning_html(warning)
+
+    @property
+    def figure(self):
+        """The matplotlib Figure of the current state (None before a first frame).
+
+        Drawn again when first asked for after an update: the explorer keeps the PNG it
+        shows, not the figure it drew, so that ``young_garbage`` can free that figure
+        right away.
+        """
+        if self._figure is None and self.state:
+            with np.errstate(all="ignore"):
+                self._figure = self._draw(self.state)
+        return self._figure
+
+    def show(self, figure):
+        """Put the figure's PNG in the image, at its own pixel width (never wider than the page)."""
+        self.image.value = plot.to_png(figure, dpi=plot.STYLE["figure.dpi"], compress_level=1)
+        self.image.layout.width = f"{round(figure.get_figwidth() * plot.STYLE['figure.dpi'])}px"
+
+    def static_frames(self):
+        """The static version's frames: ``[(setting, state, png, numbers html)]``.
+
+        One per setting of ``spec`` around the current control values, each
+        computed by ``static_frame``, i.e. by the same code as the live explorer.
+        """
+        current = self.values()
+        frames = []
+        for setting in static.settings(self.spec, current):
+            with young_garbage():   # each figure freed at once, as in the live explorer
+                frames.append(self._static_entry(setting, current))
+        return frames
+
+    def _static_entry(self, setting, current):
+        state, figure, numbers, warning = self.static_frame(
+            self._complete({**current, **setting}))
+        # The warning on a line of its own, as under the live explorer.
+        line = f"<br>{warning_html(warning, STATIC_RED)}" if warning else ""
+        return setting, state, static.small_png(figure), numbers + line
+
+    def static_frame(self, values):
+        """The frame the static page shows for ``values`` (the live ``frame``)."""
+        return self.frame(values)
+
+    def static_html(self):
+        """The static explorer: HTML controls switching between ``static_frames()``."""
+        current = self.values()
+        labels = {name: c.description for name, c in self.controls.items()}
+        option_labels = {name: {v: k for k, v in c.options}
+                         for name, c in self.controls.items()
+                         if isinstance(c, W.Dropdown) and isinstance(c.options[0], tuple)}
+        spec = Spec(self.spec.vary, self.spec.grid, {**option_labels, **self.spec.labels},
+                    self.spec.follow)
+        frames = [(setting, png, numbers)
+                  for setting, _, png, numbers in self.static_frames()]
+        note = f"{static.describe(spec, labels)} {self.note}".strip()
+        return static.render(self.name, labels, spec, current, frames, note)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.spec is not None and os.environ.get(STATIC_ENV) == "1":
+            bundle["text/html"] = self.static_html()
+        return bundle
+
+
+@contextlib.contextmanager
+def young_garbage():
+    """Pause Python's cyclic garbage collector for one redraw, then free its garbage.
+
+    A matplotlib figure is a web of reference cycles (each artist points to its axes and
+    figure, which point back), so only the cyclic collector frees it: a frame leaves
+    2,400-11,600 objects of such garbage, nearly all of them its figure. Collected as
+    usual, the collector's young passes during the redraw find the figure alive and
+    promote it to the oldest generation; once dropped it waits there for a full
+    collection, which ran about once in ten updates and took 40-180 ms (timed with
+    ``gc.callbacks``): those were the explorers' slowest updates.
+    Paused, every object of the frame is still in the youngest generation when the frame
+    is done, and one ``gc.collect(0)`` (1-6 ms) frees the figure, which the explorer does
+    not keep. A collector already paused (a nested update, or by the user) is left alone.
+
+    Examples
+    --------
+    >>> with young_garbage():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
+#: A warning's red, readable (contrast 4.5:1) where it appears: live, the notebook theme's
+#: error colour (JupyterLab and Voila set it, light or dark); in the book's static version,
+#: always on a light panel, a dark red.
+LIVE_RED, STATIC_RED = "var(--jp-error-color1, #c44e52)", "#9b2c33"
+
+
+def warning_html(text, color=LIVE_RED):
+    return f'<span style="color:{color}">&#9888; {html.escape(text)}</span>' if text else ""

@@ -1,0 +1,244 @@
+"""The figures of the interactive explorers: each draws one ``nnlab.explore`` state.
+
+Kept apart from the widgets so that the live explorers, the tests and the
+precomputed frames of the static book all draw with the very same code.
+"""
+
+import numpy as np
+from matplotlib.ticker import LogLocator
+
+from nnlab import plot, surfaces
+
+
+def perceptron(state):
+    """The four inputs coloured by the unit's output, ringed by the target, and the line."""
+    fig, axes = plot.new_figure(1, 1, width=4.2, height=3.6)
+    ax = axes[0, 0]
+    X = np.array(state["inputs"], dtype=float)
+    grid = np.linspace(-0.5, 1.5, 200)
+    gx, gy = np.meshgrid(grid, grid)
+    fires = state["w1"] * gx + state["w2"] * gy + state["bias"] > 0
+    ax.contourf(gx, gy, fires, levels=[-0.5, 0.5, 1.5], colors=[plot.COLORS[0], plot.COLORS[1]],
+                alpha=0.15)
+    for (x1, x2), target, out in zip(X, state["targets"], state["predictions"], strict=True):
+        ax.scatter(x1, x2, s=260, color=plot.COLORS[out], edgecolors="black",
+                   linewidths=3 if target != out else 0.5, zorder=3)
+        ax.annotate(f"y={target}", (x1, x2), textcoords="offset points", xytext=(12, -14))
+    if state["slope"] is not None:
+        ax.plot(grid, state["slope"] * grid + state["intercept"], color="black")
+    elif state["w1"] != 0:
+        ax.axvline(-state["bias"] / state["w1"], color="black")
+    ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="$x_1$", ylabel="$x_2$",
+           title=f"{state['gate'].upper()}: {state['errors']} misclassified (thick rings)")
+    return plot.fixed_layout(fig, left=0.75, right=0.2)
+
+
+def forward(state):
+    """The 2-2-1 network with its weights, and the activations written at the units."""
+    fig = plot.network_diagram([np.array(w) for w in state["weights"]])
+    ax = fig.axes[0]
+    for y, value in zip((-0.5, 0.5), state["x"], strict=True):
+        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=8)
+    for y, value in zip((-0.5, 0.5), state["hidden"], strict=True):
+        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=8)
+    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=8)
+    return plot.fixed_layout(fig, left=0.2, right=0.2)
+
+
+def activation(state):
+    """The neuron's output a = f(wx + b) and its slope over x."""
+    # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
+    name = "softmax(wx+b, 0)" if state["name"] == "softmax" else state["name"]
+    return _xy_curves(state["x"], {"output f(wx+b)": state["output"],
+                                   "slope da/dx": state["derivative"]},
+                      "x", "value", f"{name}, w={state['weight']:.2f}, b={state['bias']:.2f}")
+
+
+def _xy_curves(x, series, xlabel, ylabel, title):
+    fig, axes = plot.new_figure(1, 1)
+    ax = axes[0, 0]
+    for i, (label, values) in enumerate(series.items()):
+        ax.plot(x, values, color=plot.COLORS[i], linestyle="-" if i == 0 else "--", label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    return plot.fixed_layout(fig, left=0.8)
+
+
+def initialization(state, panels=6):
+    """Histograms of the hidden layers' activations: all of them, or ``panels`` evenly spaced
+    ones from the first to the last (a dozen panels would be too small to read, and slow)."""
+    n = len(state["values"])
+    shown = np.unique(np.linspace(0, n - 1, min(n, panels)).round().astype(int))
+    fig = plot.activation_histograms(
+        [state["values"][i] for i in shown], layers=shown + 1,
+        title=f"{state['activation']}, {state['scheme']} x {state['scale']:g}")
+    return plot.fixed_layout(fig, left=0.15, top=0.5, gap=0.3)
+
+
+def loss(state):
+    """The loss and its gradient as curves over the prediction, with the current point."""
+    fig, axes = plot.new_figure(2, 1)
+    g = state["grid"]
+    for ax, key, point, label in ((axes[0, 0], "curve", state["loss"], "loss"),
+                                  (axes[0, 1], "slope", state["gradient"], "gradient")):
+        ax.plot(g, state[key], color=plot.COLORS[0])
+        ax.scatter([state["prediction"]], [point], color=plot.COLORS[1], zorder=3)
+        ax.set(xlabel="prediction", ylabel=label,
+               title=f"{state['name']}, label {state['label']}" if key == "curve" else None)
+    return plot.fixed_layout(fig, left=0.7, gap=0.9)
+
+
+def learning_rate(state):
+    """The path over the loss surface of (w, b), and the loss per step."""
+    fig, axes = plot.new_figure(2, 1, height=3.4)
+    path = np.array(state["path"])
+    # 100 x 100 points draw this smooth bowl as well as 200 x 200, four times sooner.
+    plot.loss_surface(state["loss_fn"], (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
+                      title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
+    axes[0, 0].scatter([3.0], [1.0], marker="*", s=80, color="black", zorder=3)
+    axes[0, 0].set(xlabel="w", ylabel="b")
+    losses = np.array(state["losses"], dtype=float)
+    plot.curves({"loss": np.where(np.isfinite(losses), losses, np.nan)}, logy=True,
+                ax=axes[0, 1], title="diverged" if state["diverged"] else "loss per step")
+    return plot.fixed_layout(fig, gap=0.85)
+
+
+#: Each optimizer's colour in the race, the same whichever others race with it (no grey:
+#: the contours are grey).
+RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, [c for c in plot.COLORS if c not in
+                                             ("#8c8c8c", "#5a5a5a")], strict=False))
+#: The race's value axis ends this many times above the starting value (no run that
+#: converges climbs that high, the diverged ones pass it in a few steps) and ...
+RACE_CLIMB = 1e4
+#: ... at the bottom at 1e-30: values closer to the minimum are drawn there.
+RACE_FLOOR = 1e-30
+
+
+def optimizer_race(state):
+    """Every optimizer's path on the surface, and the value reached per step.
+
+    One legend, on the curves, names the colours of both panels: a second one on the
+    surface would hide a corner of it and cost a tenth of each redraw. The contours are
+    drawn from 100 x 100 points, which look the same as 200 x 200 on these smooth surfaces.
+    About five ticks per axis, not matplotlib's seven to nine: ticks and their labels
+    were two thirds of the time to draw this figure. A diverged run is named so in the
+    legend and marked with a cross where it stopped, at the top edge when it stopped
+    beyond it: its values (up to 1e70) would squash every other curve to a flat line.
+    """
+    s = surfaces.get(state["surface"])
+    fig, axes = plot.new_figure(2, 1, height=3.4)
+    colors = [RACE_COLORS[name] for name in state["paths"]]
+    plot.loss_surface(s.f, s.xlim, s.ylim, paths=state["paths"], ax=axes[0, 0],
+                      title=state["surface"], legend=False, resolution=100, colors=colors)
+    axes[0, 0].locator_params(nbins=4)
+    ax = axes[0, 1]
+    if not state["paths"]:
+        ax.text(0.5, 0.5, "select one or more optimizers", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set(xlabel="step", ylabel="value - minimum", xticks=[], yticks=[])
+        return plot.fixed_layout(fig, left=0.7, gap=0.85)
+    gaps = {name: np.maximum(np.array(c, dtype=float) - s.minimum, RACE_FLOOR)
+            for name, c in state["curves"].items()}
+    plot.curves({f"{name} (diverged)" if name in state["diverged"] else name: gap
+                 for name, gap in gaps.items()},
+                ylabel="value - minimum", logy=True, ax=ax, colors=colors)
+    if len(gaps) == 1:   # plot.curves names two or more curves; one is named here
+        ax.legend(fontsize=8)
+    top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
+    if max(np.nanmax(gap) for gap in gaps.values()) > top:
+        ax.set_ylim(min(np.nanmin(gap) for gap in gaps.values()) / 2, top)
+    for name in state["diverged"]:
+        ax.plot([len(gaps[name]) - 1], [np.fmin(gaps[name][-1], top)], "x", markersize=7,
+                markeredgewidth=2, color=RACE_COLORS[name], clip_on=False)
+    ax.locator_params(axis="x", nbins=4)
+    ax.yaxis.set_major_locator(LogLocator(numticks=5))
+    return plot.fixed_layout(fig, left=0.7, gap=0.85)
+
+
+def backprop(state):
+    """The loss as one weight varies, the tangent whose slope backprop computed, and the
+    weight's lecture value (where chapter 9's worked derivatives hold)."""
+    fig, axes = plot.new_figure(1, 1, width=4.6)
+    ax = axes[0, 0]
+    grid = np.array(state["grid"])
+    ax.plot(grid, state["curve"], color=plot.COLORS[0], label="loss C")
+    tangent = state["loss"] + state["gradient"] * (grid - state["value"])
+    ax.plot(grid, tangent, color=plot.COLORS[1], linestyle="--",
+            label=f"slope dC/dw = {state['gradient']:.4f}")
+    ax.axvline(state["lecture"], color="0.6", linestyle=":", linewidth=1, zorder=1,
+               label=f"lecture value {state['lecture']:g}")
+    ax.scatter([state["value"]], [state["loss"]], color=plot.COLORS[1], zorder=3)
+    ax.set(xlabel=state["weight"], ylabel="loss C", ylim=(min(state["curve"]) - 0.05,
+                                                       max(state["curve"]) + 0.05))
+    ax.legend(fontsize=8)
+    return plot.fixed_layout(fig, left=0.7)
+
+
+def gradient_flow(state):
+    """Per-layer gradient norms on a log scale."""
+    norms = np.array(state["norms"], dtype=float)
+    title = f"{state['activation']}, scale {state['init_scale']:g}" + \
+        (", batch norm" if state["batchnorm"] else "") + (", residual" if state["residual"] else "")
+    fig = plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title)
+    return plot.fixed_layout(fig, left=0.9)
+
+
+def kernel(state):
+    """The digit (grey), the kernel, the feature map and the pooled map.
+
+    The three signed panels are red where positive, blue where negative and white at 0
+    (as the chapter's learned filters), each colour scale centred on 0: a kernel whose
+    weights are all equal (blur) is uniformly red, not as blank as a scale from its
+    smallest to its largest value would draw it. The feature map and the pooled map
+    share one scale, so that a colour means the same number in both. The kernel's
+    weights are written in its cells, and a thin frame shows each panel's edge where
+    its border pixels are white.
+    """
+    fig, axes = plot.new_figure(4, 1, width=7.2, height=1.9)
+    k = np.array(state["kernel"])
+    k_limit = float(np.abs(k).max()) or 1.0
+    limit = float(np.abs(state["feature_map"]).max()) or 1.0
+    panels = [(state["image"], "gray_r", 0.0, 1.0, f"digit ({state['label']})"),
+              (k, "RdBu_r", -k_limit, k_limit, "kernel"),
+              (state["feature_map"], "RdBu_r", -limit, limit, "feature map"),
+              (state["pooled"], "RdBu_r", -limit, limit, "max-pooled")]
+    for ax, (values, cmap, low, high, title) in zip(axes.flat, panels, strict=True):
+        ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
+        ax.set(xticks=[], yticks=[])
+        ax.set_title(title, fontsize=9)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set(visible=True, color=plot.COLORS[5], linewidth=0.6)
+    for (i, j), weight in np.ndenumerate(k):
+        axes[0, 1].text(j, i, f"{weight:.2g}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(weight) > 0.6 * k_limit else "black")
+    return plot.fixed_layout(fig, left=0.1, bottom=0.05, right=0.1, top=0.3, gap=0.2)
+
+
+def playground(model, data, history):
+    """The decision boundary over train (filled) and test (hollow) points, and the losses.
+
+    The curves are drawn over ``history["epoch"]``, where a Step adds a fraction of an epoch.
+    """
+    X_train, X_test, y_train, y_test = data
+    fig, axes = plot.new_figure(2, 1, height=3.4)
+    ax = axes[0, 0]
+    plot.decision_boundary(model.predict, np.vstack([X_train, X_test]),
+                           np.concatenate([y_train, y_test]), ax=ax, resolution=80)
+    ax.collections[-1].remove()
+    ax.scatter(*X_train.T, c=[plot.COLORS[i] for i in y_train], s=14, edgecolors="white",
+               linewidths=0.4)
+    ax.scatter(*X_test.T, facecolors="none", edgecolors=[plot.COLORS[i] for i in y_test], s=14)
+    ax = axes[0, 1]
+    if len(history["loss"]) > 1:   # the first point is the untrained network, at epoch 0
+        for i, (label, key) in enumerate((("train loss", "loss"), ("test loss", "test_loss"))):
+            ax.plot(history["epoch"], history[key], color=plot.COLORS[i], label=label)
+        ax.legend(fontsize=8)
+        ax.set(xlabel="epoch", ylabel="loss")
+        if not np.isfinite(history["loss"][-1]):   # perhaps one point left to draw: no line
+            ax.set(title="diverged", xlim=(0, 1.05 * history["epoch"][-1]))
+    else:
+        ax.text(0.5, 0.5, "press Train or Step", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set(xlabel="epoch", ylabel="loss", xticks=[], yticks=[])
+    return plot.fixed_layout(fig, gap=0.8)

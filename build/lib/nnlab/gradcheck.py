@@ -1,0 +1,187 @@
+r"""Gradient checking: does a hand-written backward pass compute the true gradient?
+
+The derivative of a scalar function f at x is approximated by central
+differences, one coordinate at a time:
+
+.. math:: \frac{\partial f}{\partial x_i} \approx
+          \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon},
+
+whose error shrinks like :math:`\epsilon^2`. In float64 with
+:math:`\epsilon = 10^{-6}` a correct backward pass agrees to a relative error
+far below :math:`10^{-6}`; a bug shows up as an error near 1. (Away from kinks:
+at the corner of ReLU or hinge the two sides disagree and so do the methods.)
+
+Examples
+--------
+>>> import nnlab as nl
+>>> error = check(nl.Dense(3, 2, rng=0), np.random.default_rng(0).normal(size=(4, 3)))
+>>> error < 1e-8
+True
+"""
+
+import copy
+
+import numpy as np
+
+from nnlab._checks import as_float_array, check_number
+from nnlab.layers import Layer
+from nnlab.losses import Loss
+from nnlab.model import Sequential, cast_layer
+
+
+def numerical_gradient(f, x, eps=1e-6):
+    """Central-difference gradient of the scalar function ``f`` at the array ``x``.
+
+    ``x`` (a floating ndarray) is perturbed in place, one entry at a time, and
+    each entry is restored exactly; ``f(x)`` must return a number. The loop over
+    entries is the point: this is the slow, obviously correct reference that
+    the fast vectorised code is checked against.
+
+    Examples
+    --------
+    >>> numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
+    array([ 2., -4.])
+    """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise ValueError("numerical_gradient perturbs x in place, so x must be a floating "
+                         f"ndarray; got {type(x).__name__}")
+    check_number(eps, "eps", low=0, low_open=True)
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        original = x[i]
+        x[i] = original + eps
+        f_plus = f(x)
+        x[i] = original - eps
+        f_minus = f(x)
+        x[i] = original
+        grad[i] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def relative_error(a, b, floor=1e-12):
+    """``||a - b|| / max(||a|| + ||b||, floor)``: 0 for equal arrays, near 1 for unrelated ones.
+
+    ``floor`` keeps two arrays of (near) zeros from being compared by the ratio of
+    their rounding noise; :func:`check` sets it from the whole gradient.
+
+    Examples
+    --------
+    >>> relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    0.0
+    >>> relative_error(np.array([1.0]), np.array([-1.0]))
+    1.0
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error needs arrays of one shape; got {a.shape} and {b.shape}")
+    denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
+    return float(np.linalg.norm(a - b) / denom)
+
+
+def check(obj, x, y=None, seed=0, eps=1e-6, training=False):
+    """Largest relative error between the analytic and the numerical gradients.
+
+    The check runs on a float64 copy of ``obj``: the object itself is never
+    changed (its parameters, buffers and random generator stay as they were).
+    Every evaluation starts from a fresh copy, so dropout draws the same mask
+    and batch norm sees the same running statistics each time.
+
+    Parameters
+    ----------
+    obj : Layer, Sequential or Loss
+        A layer or model is checked through the scalar ``sum(output * r)``
+        with ``r`` a fixed random array, or through its compiled loss when
+        ``y`` is given; a loss is checked as ``loss(x, y)``, ``x`` being the predictions.
+    x : array_like
+        The input batch (for a loss: the predictions).
+    y : array_like, optional
+        Targets, for a loss or a compiled model.
+    seed : int
+        Seed of the random projection ``r``.
+    eps : float
+        Finite-difference step.
+    training : bool
+        The ``training`` flag of the forward passes (dropout, batch norm).
+
+    Returns
+    -------
+    float
+        The maximum over the input gradient and every parameter gradient.
+
+    Notes
+    -----
+    Each array is compared relative to its own size, but never to less than a
+    thousandth of the whole gradient (every array together). A gradient that is
+    zero in truth, such as the bias of a layer followed by batch norm (which
+    subtracts it again), is then finite-difference noise of about 1e-10 against
+    the whole gradient, not noise against the rounding error of a computed zero
+    (a ratio near 1). A wrong gradient still shows an error far above 1e-6
+    unless its array is a millionth of the whole, too small to matter.
+
+    Examples
+    --------
+    >>> import nnlab as nl
+    >>> check(nl.losses.MSE(), [[0.5], [2.0]], [1.0, 1.0]) < 1e-8
+    True
+    """
+    x = as_float_array(x, "x", dtype=np.float64).copy()
+    if isinstance(obj, Loss):
+        if y is None:
+            raise ValueError("checking a loss needs the targets y")
+        return relative_error(obj.gradient(x, y),
+                              numerical_gradient(lambda v: obj(v, y), x, eps))
+    if not isinstance(obj, Layer | Sequential):
+        raise ValueError(f"check takes a Layer, a Sequential or a Loss; got {type(obj).__name__}")
+    template = copy.deepcopy(obj)
+    if isinstance(template, Sequential):
+        template.astype("float64")
+    else:
+        cast_layer(template, np.float64)
+
+    def run(v):
+        net = copy.deepcopy(template)
+        return net, net.forward(v, training=training)
+
+    if y is not None:
+        if getattr(template, "loss", None) is None:
+            raise ValueError("targets y need a compiled Sequential (its loss) or a Loss")
+        targets = template._check_data(x, y)[1]
+
+        def value(out):
+            return float(template.loss.forward(out, targets))
+
+        def upstream(out):
+            return template.loss.backward(out, targets)
+    else:
+        # A stream spawned from the seed, not default_rng(seed) itself: an x drawn
+        # with the same seed would make r = x, a projection whose gradient nearly cancels.
+        stream = np.random.SeedSequence(seed).spawn(1)[0]
+        r = np.random.default_rng(stream).standard_normal(run(x)[1].shape)
+
+        def value(out):
+            return float(np.sum(out * r))
+
+        def upstream(out):
+            return r
+
+    net, out = run(x)
+    analytic = [net.backward(upstream(out)), *_grads(net)]
+    numerical = [numerical_gradient(lambda v: value(run(v)[1]), x, eps)]
+    for p in _params(template):
+        numerical.append(numerical_gradient(lambda _: value(run(x)[1]), p, eps))
+    floor = 1e-3 * (_whole_norm(analytic) + _whole_norm(numerical))
+    return max(relative_error(a, n, max(floor, 1e-12))
+               for a, n in zip(analytic, numerical, strict=True))
+
+
+def _whole_norm(arrays):
+    """The Euclidean norm of all the arrays' entries together."""
+    return float(np.sqrt(sum(np.sum(np.square(a)) for a in arrays)))
+
+
+def _params(obj):
+    return obj.params if isinstance(obj, Sequential) else list(obj.params.values())
+
+
+def _grads(obj):
+    return obj.grads if isinstance(obj, Sequential) else [obj.grads[k] for k in obj.params]

@@ -1,0 +1,136 @@
+"""Weight initializers: where the random starting weights of a layer come from.
+
+Each initializer is a function ``init(shape, rng=None, dtype="float64")``.
+The scaled schemes look at the layer's *fans*: how many inputs feed one unit
+(``fan_in``) and how many units one input feeds (``fan_out``). Keeping the
+variance of the weights near 1/fan_in (or 2/(fan_in + fan_out)) keeps the
+variance of the activations roughly constant from layer to layer.
+
+Examples
+--------
+>>> W = he_normal((256, 128), rng=0)
+>>> W.shape, round(float(W.std()), 2)
+((256, 128), 0.09)
+"""
+
+import numpy as np
+
+from nnlab._checks import as_rng, lookup
+
+
+def fans(shape):
+    """Return ``(fan_in, fan_out)`` of a weight array of this shape.
+
+    Dense weights are (n_in, n_out). Convolution weights are
+    ``(out_channels, in_channels, *kernel)``: every output sees
+    ``in_channels * kernel size`` inputs.
+
+    Examples
+    --------
+    >>> fans((3, 5)), fans((16, 3, 3, 3))
+    ((3, 5), (27, 144))
+    """
+    shape = _check_shape(shape)
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = int(np.prod(shape[2:]))
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _check_shape(shape):
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
+        raise ValueError(f"a weight shape must be a tuple of positive integers; got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _draw(shape, rng, dtype, sampler):
+    shape = _check_shape(shape)
+    return sampler(as_rng(rng), shape).astype(dtype, copy=False)
+
+
+def zeros(shape, rng=None, dtype="float64"):
+    """All weights 0: every unit of a layer then computes the same thing and learns the same
+    update, so zeros suit biases but not weights (the symmetry is never broken)."""
+    return np.zeros(_check_shape(shape), dtype=dtype)
+
+
+def normal(shape, rng=None, dtype="float64"):
+    """W ~ N(0, 1): the naive choice. With many inputs the weighted sums get a
+    variance of fan_in, and sigmoid or tanh units saturate."""
+    return _draw(shape, rng, dtype, lambda g, s: g.standard_normal(s))
+
+
+def scaled_normal(shape, rng=None, dtype="float64"):
+    """W ~ N(0, 1/fan_in): standard deviation 1/sqrt(n), so a weighted sum of n
+    unit-variance inputs has unit variance (LeCun et al. 1998)."""
+    fan_in, _ = fans(shape)
+    return _draw(shape, rng, dtype, lambda g, s: g.normal(0.0, 1.0 / np.sqrt(fan_in), s))
+
+
+def uniform(shape, rng=None, dtype="float64", limit=0.05):
+    """W ~ U(-limit, limit) with limit 0.05, as Keras' ``RandomUniform``."""
+    return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
+
+
+def glorot_uniform(shape, rng=None, dtype="float64"):
+    """Glorot/Xavier uniform: W ~ U(-l, l), l = sqrt(6 / (fan_in + fan_out)).
+
+    The variance 2/(fan_in + fan_out) compromises between keeping activations
+    (forward) and gradients (backward) at constant scale (Glorot & Bengio 2010).
+    """
+    fan_in, fan_out = fans(shape)
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
+
+
+def glorot_normal(shape, rng=None, dtype="float64"):
+    """Glorot/Xavier normal: W ~ N(0, 2 / (fan_in + fan_out)).
+
+    A plain normal; Keras draws from a normal truncated at two standard
+    deviations instead, which changes the tails but not the idea.
+    """
+    fan_in, fan_out = fans(shape)
+    std = np.sqrt(2.0 / (fan_in + fan_out))
+    return _draw(shape, rng, dtype, lambda g, s: g.normal(0.0, std, s))
+
+
+def he_normal(shape, rng=None, dtype="float64"):
+    """He/Kaiming normal: W ~ N(0, 2 / fan_in).
+
+    ReLU zeroes half of its inputs, halving the variance; the factor 2
+    compensates (He et al. 2015).
+    """
+    fan_in, _ = fans(shape)
+    std = np.sqrt(2.0 / fan_in)
+    return _draw(shape, rng, dtype, lambda g, s: g.normal(0.0, std, s))
+
+
+def he_uniform(shape, rng=None, dtype="float64"):
+    """He/Kaiming uniform: W ~ U(-l, l), l = sqrt(6 / fan_in) (variance 2/fan_in)."""
+    fan_in, _ = fans(shape)
+    limit = np.sqrt(6.0 / fan_in)
+    return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
+
+
+_REGISTRY = {
+    f.__name__: f
+    for f in (zeros, normal, scaled_normal, uniform, glorot_uniform, glorot_normal, he_normal,
+              he_uniform)
+}
+NAMES = tuple(_REGISTRY)
+
+
+def get(identifier):
+    """Return the initializer called ``identifier``; a callable is returned as is.
+
+    Examples
+    --------
+    >>> get("he_normal").__name__
+    'he_normal'
+    """
+    if callable(identifier):
+        return identifier
+    return lookup(identifier, _REGISTRY, "initializer")

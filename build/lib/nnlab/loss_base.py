@@ -1,0 +1,149 @@
+"""The protocol every loss follows, and the checks of its inputs.
+
+``Loss`` turns what a user passes (lists, labels, one sample, a column of
+targets) into checked arrays of one shape, and rejects what no loss can take,
+with the loss named in the message; the subclasses in ``nnlab.losses`` then
+only compute. ``check_targets`` validates a whole data set's targets once,
+before training (``Sequential.fit``).
+"""
+
+import numpy as np
+
+from nnlab._checks import as_float_array, check_number
+
+
+class Loss:
+    """Base class: input validation and the ``loss(y_pred, y_true)`` protocol.
+
+    A subclass implements ``forward`` and ``backward`` on checked arrays and
+    declares what it accepts: ``rowwise`` (classes on the last axis of an
+    ``(N, K)`` ``y_pred``, or ``(K,)`` for one sample), ``labels`` (it also
+    takes integer labels ``(N,)``) and ``min_classes``; the hooks
+    ``_check_predictions`` / ``_check_target_values`` reject bad values.
+    """
+
+    name = "loss"
+    rowwise = False
+    labels = False
+    min_classes = 1
+
+    def __call__(self, y_pred, y_true):
+        y_pred, y_true = self.check(y_pred, y_true)
+        return float(self.forward(y_pred, y_true))
+
+    def gradient(self, y_pred, y_true):
+        """d loss / d y_pred, in the shape and floating dtype of ``y_pred``."""
+        shape = np.shape(y_pred)
+        y_pred, y_true = self.check(y_pred, y_true)
+        return self.backward(y_pred, y_true).reshape(shape)
+
+    def forward(self, y_pred, y_true):
+        raise NotImplementedError
+
+    def backward(self, y_pred, y_true):
+        raise NotImplementedError
+
+    def get_config(self):
+        """The constructor arguments, as JSON-compatible values."""
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def check(self, y_pred, y_true):
+        """Validate a batch; return ``(y_pred, y_true)`` ready for ``forward``.
+
+        ``y_true`` comes back in the shape and dtype of ``y_pred``: ``(N,)``
+        targets against ``(N, 1)`` predictions are reshaped, integer labels
+        become one-hot rows, one sample ``(K,)`` of a rowwise loss is ``(1, K)``.
+        """
+        y_pred = as_float_array(y_pred, name=f"{self!r}: y_pred")
+        y_true = as_float_array(y_true, name=f"{self!r}: y_true")
+        if self.rowwise:
+            if y_pred.ndim not in (1, 2):
+                raise ValueError(f"{self!r}: y_pred must be (N, K), classes on the last "
+                                 f"axis; got shape {y_pred.shape}")
+            if y_pred.ndim == 1:
+                y_pred = y_pred[None, :]
+                y_true = y_true.reshape((1, -1) if y_true.size > 1 else (1,))
+        self._check_outputs(y_pred.shape)
+        self._check_predictions(y_pred)
+        return y_pred, self._targets(y_true, y_pred.shape, y_pred.dtype)
+
+    def check_targets(self, y_true, n_outputs):
+        """Validate all targets of a model with ``n_outputs`` output units, before training.
+
+        A bad label then fails at once, not in the middle of an epoch. Returns
+        the targets as ``check`` would: ``(N, n_outputs)``, labels one-hot.
+
+        Examples
+        --------
+        >>> from nnlab.losses import CategoricalCrossEntropy
+        >>> CategoricalCrossEntropy().check_targets([0, 2], n_outputs=3)
+        array([[1., 0., 0.],
+               [0., 0., 1.]])
+        """
+        check_number(n_outputs, "n_outputs", low=1, integer=True)
+        y_true = as_float_array(y_true, name=f"{self!r}: y_true", ndim=(1, 2))
+        shape = (len(y_true), n_outputs)
+        self._check_outputs(shape)
+        return self._targets(y_true, shape, y_true.dtype)
+
+    def _check_outputs(self, shape):
+        if 0 in shape:
+            raise ValueError(f"{self!r}: y_pred must not be empty; got shape {shape}")
+        if self.rowwise and shape[-1] < self.min_classes:
+            raise ValueError(f"{self!r} needs at least {self.min_classes} output units "
+                             f"(classes); got shape {shape}; for a yes/no problem use "
+                             "BinaryCrossEntropy or Hinge")
+
+    def _check_predictions(self, y_pred):
+        """Hook: reject values of y_pred outside the loss's domain (default: any finite)."""
+
+    def _check_target_values(self, y_true):
+        """Hook: reject values of y_true (already in the shape of y_pred)."""
+
+    def _check_unit_interval(self, arr, what, hint):
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi > 1:
+            raise ValueError(f"{self!r}: {what} must be in [0, 1] ({hint}); "
+                             f"got values in [{lo:.6g}, {hi:.6g}]")
+
+    def _targets(self, y_true, shape, dtype):
+        if y_true.shape != shape:
+            if self.labels and y_true.shape in ((shape[0],), (shape[0], 1)):
+                return self._one_hot(y_true.ravel(), shape[1], dtype)
+            column = (*y_true.shape, 1) == shape or y_true.shape == (*shape, 1)
+            if self.rowwise or not column:
+                expected = (f"one-hot rows {shape} or integer labels ({shape[0]},)"
+                            if self.labels else f"the same shape {shape}")
+                raise ValueError(f"{self!r}: y_pred has shape {shape} but y_true has shape "
+                                 f"{y_true.shape}; expected {expected}")
+            y_true = y_true.reshape(shape)
+        self._check_target_values(y_true)
+        return y_true.astype(dtype, copy=False)
+
+    def _one_hot(self, labels, n_classes, dtype):
+        bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)
+        if np.any(bad):
+            raise ValueError(f"{self!r}: class labels must be integers in [0, {n_classes - 1}] "
+                             f"for {n_classes} outputs; got {labels[bad][0]:g}")
+        return (labels[:, None] == np.arange(n_classes)).astype(dtype)
+
+
+class _LogitsOption(Loss):
+    """A loss on probabilities that takes raw scores instead when ``from_logits=True``."""
+
+    def __init__(self, from_logits=False):
+        if not isinstance(from_logits, bool):
+            raise ValueError(f"from_logits must be True or False; got {from_logits!r}")
+        self.from_logits = from_logits
+
+    def get_config(self):
+        return {"from_logits": self.from_logits}
+
+    def _check_predictions(self, y_pred):
+        if not self.from_logits:
+            self._check_unit_interval(y_pred, "y_pred", "probabilities; pass from_logits=True "
+                                      "if y_pred are raw scores")

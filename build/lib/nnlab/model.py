@@ -1,0 +1,390 @@
+"""Sequential: a stack of layers, and the training loop that fits it.
+
+Training repeats one *iteration* over mini-batches of the data::
+
+    y_pred = model.forward(x_batch, training=True)       # forward pass
+    loss   = model.loss.forward(y_pred, y_batch)          # how wrong
+    model.backward(model.loss.backward(y_pred, y_batch))  # gradients, layer by layer
+    model.optimizer.step(model.params, model.grads)       # update
+
+``train_step`` is exactly these four lines; ``fit`` checks the data once,
+then runs them over shuffled mini-batches for a number of epochs, keeping a
+``History`` (the step and the epoch are ``nnlab.training``'s ``fit_batch`` and
+``fit_epoch``). The model computes in the dtype of its parameters
+(``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
+"""
+
+import numpy as np
+
+from nnlab import losses, optimizers, saving
+from nnlab import metrics as metric_functions
+from nnlab._checks import as_float_array, as_rng, check_number, float_dtype
+from nnlab._memory import keep_freed_memory
+from nnlab.callbacks import Callback, History, ProgressBar
+from nnlab.layers import Layer, check_before_training, inside_network
+from nnlab.saving import ModelFileError, load_model
+from nnlab.saving import layer_arrays as _arrays
+from nnlab.summary import summary_table
+from nnlab.training import (
+    TrainingDivergedWarning,
+    fit_batch,
+    fit_epoch,
+    metric_values,
+    stop_diverged,
+)
+
+__all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
+           "cast_layer", "load_model"]
+
+
+class NotCompiledError(RuntimeError, ValueError):
+    """``fit``, ``evaluate`` or ``train_step`` before ``compile`` (a RuntimeError as in Keras)."""
+
+
+class Sequential:
+    """Layers applied one after the other: ``y = layer_n(... layer_1(x))``.
+
+    Parameters
+    ----------
+    layers : list of Layer, optional
+
+    Attributes
+    ----------
+    loss, optimizer, metrics : set by ``compile`` (metrics: dict name -> function)
+    history : History of the last ``fit``
+    stop_reason : str or None
+        Why the last ``fit`` stopped before its last epoch (divergence, early
+        stopping), None if it ran every epoch.
+
+    Examples
+    --------
+    >>> import nnlab as nl
+    >>> X, y = nl.datasets.logic_gate("xor")
+    >>> model = nl.Sequential([nl.Dense(2, 8, rng=0), nl.Activation("tanh"),
+    ...                        nl.Dense(8, 1, rng=1), nl.Activation("sigmoid")])
+    >>> model.compile(loss="binary_crossentropy", optimizer=nl.optimizers.Adam(0.05),
+    ...               metrics=["accuracy"])
+    >>> history = model.fit(X, y, epochs=300, batch_size=4, seed=0)
+    >>> history.history["accuracy"][-1]
+    1.0
+    """
+
+    def __init__(self, layers=None):
+        self.layers = []
+        for layer in layers or []:
+            self.add(layer)
+        self.loss = self.optimizer = self.history = self.stop_reason = None
+        self.metrics = {}
+        self.stop_training = False
+        self._input_shape = None
+
+    def add(self, layer):
+        """Append a layer."""
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Sequential takes nnlab layers; got {type(layer).__name__}")
+        self.layers.append(layer)
+
+    # --- the two passes -------------------------------------------------------------
+
+    def forward(self, x, training=False):
+        """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm."""
+        if not self.layers:
+            raise ValueError("the model has no layers; add some first")
+        x = as_float_array(x, "model input")
+        if training and len(x):
+            check_before_training(self._forward, x)
+        return self._forward(x, training)
+
+    def _forward(self, x, training):
+        """``forward`` of a batch already checked (``fit`` checks its data once, not per step)."""
+        self._input_shape = x.shape[1:]
+        with inside_network():
+            for layer in self.layers:
+                x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, dout, input_grad=True):
+        """Propagate dL/d(output) back through the layers; fill their grads.
+
+        Returns dL/d(input), unless ``input_grad`` is False: training needs
+        only the parameters' gradients, and the first layer's input gradient
+        is often its largest product (784 inputs), so ``fit`` skips it.
+        """
+        for layer in reversed(self.layers[1:]):
+            dout = layer.backward(dout)
+        if input_grad:
+            return self.layers[0].backward(dout)
+        self.layers[0].backward_params(dout)
+        return None
+
+    @property
+    def params(self):
+        """Every trainable array, layer by layer, in the order ``grads`` uses."""
+        return [p for layer in self.layers for p in layer.params.values()]
+
+    @property
+    def grads(self):
+        """The gradients of the last ``backward``, in the order of ``params``."""
+        try:
+            return [layer.grads[k] for layer in self.layers for k in layer.params]
+        except KeyError:
+            raise ValueError("no gradients yet: run forward and backward first") from None
+
+    @property
+    def dtype(self):
+        """The dtype of the parameters and buffers (None if there are none or they differ)."""
+        dtypes = {a.dtype for layer in self.layers for a in _arrays(layer).values()}
+        return dtypes.pop() if len(dtypes) == 1 else None
+
+    def get_weights(self):
+        """Copies of every parameter and buffer (batch norm statistics), layer by layer."""
+        return [a.copy() for layer in self.layers for a in _arrays(layer).values()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (as ``get_weights`` returns them) into the model, in place."""
+        targets = [a for layer in self.layers for a in _arrays(layer).values()]
+        shapes = [np.shape(w) for w in weights]
+        if shapes != [t.shape for t in targets]:
+            raise ValueError(f"set_weights expected arrays of shapes {[t.shape for t in targets]}"
+                             f"; got {shapes}")
+        for target, w in zip(targets, weights, strict=True):
+            target[...] = w
+
+    # --- training -------------------------------------------------------------------
+
+    def compile(self, loss, optimizer="sgd", metrics=None):
+        """Choose the loss, the optimizer and the metrics to report, by name or object.
+
+        Examples
+        --------
+        >>> Sequential([]).compile(loss="mse", optimizer="adam", metrics=["mae"])
+        """
+        loss = losses.get(loss)
+        optimizer = optimizers.get(optimizer)
+        names = {}
+        for m in [metrics] if isinstance(metrics, str) else metrics or []:
+            fn = metric_functions.get(m)
+            names[m if isinstance(m, str) else fn.__name__] = fn
+        self.loss, self.optimizer, self.metrics = loss, optimizer, names
+
+    def _require_compiled(self, what):
+        if self.loss is None:
+            raise NotCompiledError(f"{what} needs a compiled model: call "
+                                   "model.compile(loss=..., optimizer=...) first")
+
+    def _check_data(self, X, y, names=("X", "y")):
+        """Validate a data set once: (X, targets) in the model's dtype and output shape."""
+        X = as_float_array(X, names[0], dtype=self.dtype)
+        y = as_float_array(y, names[1], ndim=(1, 2))
+        if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
+            raise ValueError(f"{names[0]} and {names[1]} must hold the same number (> 0) of "
+                             f"samples; got shapes {X.shape} and {y.shape}")
+        try:
+            with np.errstate(all="ignore"):  # only the shape of this trial pass matters
+                out_shape = self.forward(X[:1]).shape[1:]
+        except ValueError as exc:
+            raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
+                             f"on its first sample): {exc}") from exc
+        y = self.loss.check_targets(y, int(np.prod(out_shape)))
+        y = y.reshape((len(X), *out_shape)).astype(X.dtype, copy=False)
+        for name, fn in self.metrics.items():
+            try:
+                metric_values(self.loss, y, y, {name: fn})
+            except ValueError as exc:
+                raise ValueError(f"metric {name!r} cannot be computed for these targets: {exc}"
+                                 ) from exc
+        return X, y
+
+    def train_step(self, xb, yb):
+        """One iteration on one mini-batch: forward, loss, backward, update.
+
+        Returns the batch loss. If the loss or a gradient is NaN or infinite the
+        parameters are left unchanged and the loss returned is that NaN/inf value
+        (NaN when only a gradient overflowed): training has diverged.
+        """
+        self._require_compiled("train_step")
+        xb, yb = self._check_data(xb, yb, ("xb", "yb"))
+        return fit_batch(self, xb, yb)[0]
+
+    def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
+            shuffle=True, seed=None, callbacks=None, verbose=0):
+        """Train for ``epochs`` passes over (X, y) in shuffled mini-batches.
+
+        Every argument is checked before the first update. If the loss becomes
+        NaN or infinite, training stops at that epoch (whose history entries are
+        the non-finite loss and NaN for the rest), ``stop_reason`` says so and a
+        ``TrainingDivergedWarning`` is issued: no exception. On Linux, the first ``fit``
+        asks glibc's malloc to keep freed memory for the next steps' arrays
+        (``nnlab/_memory.py``; ``NNLAB_KEEP_FREED_MB=0`` turns that off).
+
+        Parameters
+        ----------
+        X, y : array_like
+            Inputs (one sample per row) and targets in the form the loss takes.
+        epochs, batch_size : int
+        validation_data : tuple (X_val, y_val), optional
+        validation_split : float in [0, 1)
+            Hold out this last fraction of (X, y) (before shuffling) for validation.
+        shuffle : bool
+        seed : int or numpy.random.Generator, optional
+            Randomness of the shuffling (same seed and same model: same history).
+        callbacks : list of Callback, optional
+        verbose : {0, 1, 2}
+            0 silent, 1 a progress bar, 2 one line per epoch.
+
+        Returns
+        -------
+        History
+            ``history.history["loss"]``, ``["accuracy"]``, ``["val_loss"]``...:
+            the training loss is the mean over the epoch's batches, as in Keras.
+        """
+        self._require_compiled("fit")
+        check_number(epochs, "epochs", low=1, integer=True)
+        check_number(batch_size, "batch_size", low=1, integer=True)
+        check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        rng = as_rng(seed, "seed")
+        callbacks = list(callbacks or [])
+        if not all(isinstance(c, Callback) for c in callbacks):
+            raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
+        X, y = self._check_data(X, y)
+        keep_freed_memory()
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            val = self._check_data(*validation_data, names=("X_val", "y_val"))
+        elif validation_split:
+            split = int(len(X) * (1 - validation_split))
+            if not 0 < split < len(X):
+                raise ValueError(f"validation_split={validation_split} leaves no validation or "
+                                 f"no training samples out of {len(X)}")
+            X, y, val = X[:split], y[:split], (X[split:], y[split:])
+        keys = ["loss", *self.metrics]
+        keys += [f"val_{k}" for k in keys] if val is not None else []
+        history = History()
+        if verbose:
+            callbacks.append(ProgressBar(lines=verbose == 2))
+        callbacks.insert(0, history)
+        params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
+                  "steps": -(-len(X) // batch_size), "metrics": keys}
+        for c in callbacks:
+            c.set_model(self)
+            c.set_params(params)
+        self.stop_training, self.stop_reason = False, None
+        for c in callbacks:
+            c.on_train_begin()
+        for epoch in range(epochs):
+            for c in callbacks:
+                c.on_epoch_begin(epoch)
+            logs = fit_epoch(self, X, y, batch_size, shuffle, rng)
+            diverged = not np.isfinite(logs["loss"])
+            if val is not None:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    scores = self._scores(*val, batch_size=None)
+                logs.update({f"val_{k}": v for k, v in scores.items()})
+            logs = {k: logs.get(k, float("nan")) for k in keys}
+            for c in callbacks:
+                c.on_epoch_end(epoch, logs)
+            if diverged:
+                stop_diverged(self, epoch, logs["loss"])
+                break
+            if self.stop_training:
+                self.stop_reason = self.stop_reason or f"stopped by a callback after epoch {epoch}"
+                break
+        for c in callbacks:
+            c.on_train_end()
+        self.history = history
+        return history
+
+    def _scores(self, X, y, batch_size):
+        y_pred = self.predict(X, batch_size)
+        scores = {"loss": float(self.loss.forward(y_pred, y))}
+        scores.update(metric_values(self.loss, y, y_pred, self.metrics))
+        return scores
+
+    def evaluate(self, X, y, batch_size=None, return_dict=False):
+        """The loss (and metrics) on (X, y), in evaluation mode (``training=False``).
+
+        Returns the loss alone when no metrics were compiled, else
+        ``[loss, metric_1, ...]`` (or a dict with ``return_dict=True``), as Keras does.
+
+        Examples
+        --------
+        >>> import nnlab as nl
+        >>> model = nl.Sequential([nl.Dense(1, 1, init="zeros")])
+        >>> model.compile(loss="mse", metrics=["mae"])
+        >>> model.evaluate([[1.0], [2.0]], [1.0, 3.0], return_dict=True)
+        {'loss': 5.0, 'mae': 2.0}
+        """
+        self._require_compiled("evaluate")
+        X, y = self._check_data(X, y)
+        scores = self._scores(X, y, batch_size)
+        if return_dict:
+            return scores
+        return scores["loss"] if len(scores) == 1 else list(scores.values())
+
+    def predict(self, X, batch_size=None):
+        """The outputs for ``X`` in evaluation mode, ``batch_size`` samples at a time.
+
+        ``batch_size=None`` runs all of ``X`` at once.
+        """
+        X = as_float_array(X, "X", dtype=self.dtype)
+        if batch_size is None:
+            return self.forward(X)
+        check_number(batch_size, "batch_size", low=1, integer=True)
+        return np.concatenate([self.forward(X[i:i + batch_size])
+                               for i in range(0, max(len(X), 1), batch_size)])
+
+    # --- inspection -----------------------------------------------------------------
+
+    def summary(self, input_shape=None):
+        """Print a Keras-like table: each layer, its output shape and parameter count.
+
+        ``input_shape`` (one sample, no batch axis) is needed unless the first
+        layer is Dense or the model has already seen data. Buffers (batch norm
+        statistics) count as non-trainable parameters, as in Keras.
+        """
+        shape = input_shape if input_shape is not None else self._input_shape
+        print(summary_table(self.layers, shape))
+
+    def astype(self, dtype):
+        """Store every parameter and buffer in ``dtype`` ("float32" or "float64"); returns self.
+
+        Meant before training: the optimizer's state is reset.
+        """
+        dtype = float_dtype(dtype)
+        for layer in self.layers:
+            cast_layer(layer, dtype)
+        if self.optimizer is not None:
+            self.optimizer.reset()
+        return self
+
+    def __repr__(self):
+        # One layer per line, as PyTorch prints a model: a deep one stays readable.
+        lines = "".join(f"\n    {layer!r}," for layer in self.layers)
+        return f"Sequential([{lines}\n])" if lines else "Sequential([])"
+
+    # --- saving ---------------------------------------------------------------------
+
+    def save(self, path):
+        """Save architecture, parameters, buffers and compile settings to one ``.npz``.
+
+        Plain arrays and a JSON header, no pickle (see ``nnlab.saving``); ``.npz``
+        is appended to ``path`` if missing. Returns the path written.
+        """
+        return saving.save_model(self, path)
+
+
+def cast_layer(layer, dtype):
+    """Store a layer's parameters and buffers in ``dtype`` (recursing into blocks)."""
+    if hasattr(layer, "layers"):  # a block (Residual) exposes its inner layers' arrays
+        for inner in layer.layers:
+            cast_layer(inner, dtype)
+        return
+    for store in (layer.params, layer.buffers):
+        for name, arr in store.items():
+            store[name] = arr.astype(dtype)
+    if hasattr(layer, "dtype"):
+        layer.dtype = np.dtype(dtype)

@@ -1,0 +1,118 @@
+r"""Batch normalization (Ioffe & Szegedy, 2015).
+
+In training, each feature (each channel, for images and sequences) is
+standardized with the mean and variance of the current batch, then rescaled
+and shifted by learned parameters:
+
+.. math::
+    \hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \qquad
+    y = \gamma \hat x + \beta .
+
+The layer also keeps running averages of :math:`\mu_B` and :math:`\sigma_B^2`,
+and uses those at evaluation, when a batch may be a single sample.
+"""
+
+import numpy as np
+
+from nnlab._checks import check_number, float_dtype
+from nnlab.layers import Layer
+
+
+class BatchNorm(Layer):
+    """Batch normalization: per feature (N, F) or channel (N, C, ...).
+
+    Parameters
+    ----------
+    n_features : int
+        F, or the number of channels C.
+    momentum : float in [0, 1)
+        Running statistics are updated as Keras does:
+        ``running = momentum * running + (1 - momentum) * batch``
+        (PyTorch's ``momentum`` is ``1 - momentum`` here). The running variance
+        averages the biased batch variance, the one used for normalizing, as
+        Keras does (PyTorch averages the unbiased one, m/(m-1) times larger for
+        m values per feature; the difference fades for large batches).
+    eps : float > 0
+        Added to the variance before the square root.
+    dtype : str or numpy dtype
+        Dtype in which the parameters and buffers are stored.
+
+    Params ``gamma`` (ones) and ``beta`` (zeros), shape (F,); buffers
+    ``running_mean`` (zeros) and ``running_var`` (ones), shape (F,).
+    Shapes: x (N, F), (N, F, L) or (N, F, H, W) -> y of the same shape; the
+    statistics of feature f are taken over every axis but axis 1.
+
+    Examples
+    --------
+    >>> bn = BatchNorm(2)
+    >>> y = bn.forward(np.array([[1.0, 10.0], [3.0, 30.0]]), training=True)
+    >>> np.round(y, 3)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    """
+
+    def __init__(self, n_features, momentum=0.9, eps=1e-5, dtype="float64"):
+        super().__init__()
+        self.n_features = int(check_number(n_features, "BatchNorm n_features", low=1,
+                                           integer=True))
+        self.momentum = float(check_number(momentum, "BatchNorm momentum", low=0, high=1,
+                                           high_open=True))
+        self.eps = float(check_number(eps, "BatchNorm eps", low=0, low_open=True))
+        self.dtype = float_dtype(dtype, "BatchNorm dtype")
+        f = self.n_features
+        self.params = {"gamma": np.ones(f, self.dtype), "beta": np.zeros(f, self.dtype)}
+        self.buffers = {"running_mean": np.zeros(f, self.dtype),
+                        "running_var": np.ones(f, self.dtype)}
+
+    def _shape(self, x):
+        """Axes to average over, and the shape that broadcasts a per-feature vector."""
+        axes = (0, *range(2, x.ndim))
+        return axes, (1, -1, *(1,) * (x.ndim - 2))
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        if x.ndim < 2 or x.shape[1] != self.n_features:
+            raise ValueError(f"{self!r} expected input of shape (batch, {self.n_features}, ...)"
+                             f"; got shape {x.shape}")
+        axes, shape = self._shape(x)
+        if training:
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            m = self.momentum
+            for name, batch in (("running_mean", mean), ("running_var", var)):
+                running = self.buffers[name]
+                running *= m
+                running += (1 - m) * batch.astype(running.dtype)
+        else:
+            mean = self.buffers["running_mean"].astype(x.dtype, copy=False)
+            var = self.buffers["running_var"].astype(x.dtype, copy=False)
+        self.training = training
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(shape).astype(x.dtype)
+        self.x_hat = (x - mean.reshape(shape)) * self.inv_std
+        return self._param("gamma", x).reshape(shape) * self.x_hat + \
+            self._param("beta", x).reshape(shape)
+
+    def backward(self, dy):
+        axes, shape = self._shape(dy)
+        self._store_grad("gamma", np.sum(dy * self.x_hat, axis=axes))
+        self._store_grad("beta", np.sum(dy, axis=axes))
+        dx_hat = dy * self._param("gamma", dy).reshape(shape)
+        if not self.training:
+            return dx_hat * self.inv_std
+        # The batch mean and variance depend on every x too; differentiating through
+        # them gives the classic compact form below (m = samples per feature).
+        m = dy.size / self.n_features
+        return self.inv_std / m * (
+            m * dx_hat
+            - np.sum(dx_hat, axis=axes, keepdims=True)
+            - self.x_hat * np.sum(dx_hat * self.x_hat, axis=axes, keepdims=True)
+        )
+
+    def output_shape(self, input_shape):
+        if len(input_shape) < 1 or input_shape[0] != self.n_features:
+            raise ValueError(f"{self!r} expected samples of shape ({self.n_features}, ...); "
+                             f"got {tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {"n_features": self.n_features, "momentum": self.momentum, "eps": self.eps,
+                "dtype": self.dtype.name}

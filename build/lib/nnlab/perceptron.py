@@ -1,0 +1,142 @@
+r"""Rosenblatt's perceptron (1958): a threshold unit that learns from its mistakes.
+
+The unit computes a weighted sum of its inputs plus a bias and fires when the
+sum exceeds a threshold:
+
+.. math:: \hat y = 1 \text{ if } w_0 + \sum_i w_i x_i > \text{threshold, else } 0.
+
+Rosenblatt's learning rule nudges the weights after every mistake:
+
+.. math:: w_i \leftarrow w_i + \eta\,(y - \hat y)\,x_i, \qquad
+          w_0 \leftarrow w_0 + \eta\,(y - \hat y).
+
+If the two classes can be separated by a straight line (hyperplane), the rule
+stops making mistakes after finitely many updates; if not (XOR), it never does.
+"""
+
+import numpy as np
+
+from nnlab._checks import as_float_array, as_rng, check_number
+
+
+class Perceptron:
+    """A single threshold unit trained with Rosenblatt's rule.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Number of inputs.
+    lr : float
+        Learning rate :math:`\\eta` (> 0).
+    threshold : float
+        The unit fires when ``w . x + b > threshold``.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_inputs,)
+    bias : float
+    errors_ : list of int
+        Mistakes made in each epoch of the last ``fit``.
+    converged_ : bool
+        Whether the last ``fit`` reached an epoch without mistakes. When it is
+        False after many epochs, the classes are probably not linearly separable.
+
+    Examples
+    --------
+    >>> import nnlab as nl
+    >>> X, y = nl.datasets.logic_gate("and")
+    >>> p = Perceptron(2).fit(X, y, epochs=10)
+    >>> p.predict(X), p.converged_
+    (array([0, 0, 0, 1]), True)
+    """
+
+    def __init__(self, n_inputs, lr=1.0, threshold=0.0):
+        self.n_inputs = check_number(n_inputs, "n_inputs", low=1, integer=True)
+        self.lr = check_number(lr, "lr", low=0, low_open=True)
+        self.threshold = check_number(threshold, "threshold")
+        self.weights = np.zeros(n_inputs)
+        self.bias = 0.0
+        self.errors_ = []
+        self.converged_ = False
+
+    @classmethod
+    def from_weights(cls, weights, bias=0.0, threshold=0.0):
+        """A perceptron with the given weights and bias, e.g. for a worked example.
+
+        Examples
+        --------
+        >>> Perceptron.from_weights([2, 3, 4]).predict([[0, 1, 1]])
+        array([1])
+        """
+        weights = as_float_array(weights, "weights", ndim=1)
+        unit = cls(len(weights), threshold=threshold)
+        unit.weights = weights.copy()
+        unit.bias = float(check_number(bias, "bias"))
+        return unit
+
+    def _check_X(self, X):
+        X = as_float_array(X, "X", ndim=(1, 2))
+        X = X.reshape(1, -1) if X.ndim == 1 else X
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(f"Perceptron(n_inputs={self.n_inputs}) expected X of shape "
+                             f"(n_samples, {self.n_inputs}); got {X.shape}")
+        return X
+
+    def net_input(self, X):
+        """The weighted sums ``X @ w + b``, one per row of X."""
+        return self._check_X(X) @ self.weights + self.bias
+
+    def predict(self, X):
+        """The unit's outputs (0 or 1), one per row of X."""
+        return (self.net_input(X) > self.threshold).astype(int)
+
+    def fit(self, X, y, epochs=10, shuffle=False, seed=None):
+        """Train with Rosenblatt's rule; stop early after an epoch without mistakes.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_inputs)
+        y : array_like of shape (n_samples,) with values 0 or 1
+        epochs : int
+            Maximum number of passes over the data.
+        shuffle : bool
+            Visit the samples in a new random order each epoch.
+        seed : int or numpy.random.Generator, optional
+            Randomness of the shuffling.
+
+        Returns
+        -------
+        self
+        """
+        one_sample = np.ndim(X) == 1
+        X = self._check_X(X)
+        y = as_float_array(y, "y", ndim=1)
+        if len(y) != len(X):
+            hint = " (a 1-D X is one sample; give X the shape (n_samples, n_inputs))" \
+                if one_sample else ""
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels{hint}")
+        if not np.all((y == 0) | (y == 1)):
+            raise ValueError(f"perceptron labels must be 0 or 1; got values {np.unique(y)}")
+        check_number(epochs, "epochs", low=1, integer=True)
+        rng = as_rng(seed, "seed")
+        self.errors_, self.converged_ = [], False
+        for _ in range(epochs):
+            order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+            mistakes = 0
+            # The rule is online by definition: each update changes the weights the
+            # next sample sees, so this one loop over samples is the algorithm itself.
+            for i in order:
+                error = y[i] - (X[i] @ self.weights + self.bias > self.threshold)
+                if error:
+                    self.weights += self.lr * error * X[i]
+                    self.bias += self.lr * error
+                    mistakes += 1
+            self.errors_.append(mistakes)
+            if mistakes == 0:
+                self.converged_ = True
+                break
+        return self
+
+    def __repr__(self):
+        return (f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr}, "
+                f"weights={np.round(self.weights, 4).tolist()}, bias={round(self.bias, 4)})")

@@ -1,0 +1,128 @@
+"""The playground's training session, without widgets: data, network, optimizer and curves.
+
+``nnlab.widgets.playground`` wraps one session in controls and buttons; the
+static book page trains fresh sessions to precompute its frames. Both go
+through ``Session``, so a frame in the book is exactly what pressing Train
+shows in a live notebook.
+
+Examples
+--------
+>>> session = Session(dataset="circles")
+>>> before = session.summary()["train_loss"]
+>>> session.train(20).summary()["train_loss"] < before
+True
+"""
+
+import warnings
+
+import numpy as np
+
+from nnlab import explore
+from nnlab._checks import as_rng
+from nnlab.callbacks import Callback
+from nnlab.losses import BinaryCrossEntropy
+from nnlab.optimizers import get as get_optimizer
+from nnlab.training import TrainingDivergedWarning
+
+#: The settings of a session and their defaults (the playground's controls).
+DEFAULTS = {"dataset": "circles", "noise": 0.1, "train_ratio": 0.7, "hidden_layers": 2,
+            "units": 8, "activation": "tanh", "lr": 0.03, "batch_size": 16, "l2": 1e-5,
+            "optimizer": "adam"}
+
+
+class Session:
+    """A small network training on a 2-D problem, one chunk of epochs or one batch at a time.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the data, the initial weights and the order of the mini-batches.
+    **settings
+        Any of ``DEFAULTS``.
+    """
+
+    def __init__(self, seed=0, **settings):
+        unknown = set(settings) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown playground settings {sorted(unknown)}; "
+                             f"valid: {sorted(DEFAULTS)}")
+        self.seed, self.settings = seed, {**DEFAULTS, **settings}
+        s = self.settings
+        self.data = explore.playground_data(s["dataset"], s["noise"], s["train_ratio"],
+                                            seed=seed)
+        self.model = explore.playground_model(s["hidden_layers"], s["units"], s["activation"],
+                                              seed=seed)
+        self.model.compile(BinaryCrossEntropy(from_logits=True),
+                           get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"]),
+                           metrics=["accuracy"])
+        self.epoch, self.history = 0, {"epoch": [], "loss": [], "test_loss": []}
+        self.rng = as_rng(seed, "seed")
+        self.stop_reason = None
+        self._record()
+
+    def train(self, epochs):
+        """Train for ``epochs`` more epochs in one ``fit`` (it stops early if the loss diverges).
+
+        The curves get a point after every epoch: the losses of the network as it then is,
+        not ``fit``'s training loss, which averages the batches of an epoch while the
+        network changes under them, so that the last point is the loss ``summary`` reports.
+        """
+        X, _, y, _ = self.data
+        # A diverging run is reported by ``stop_reason`` (the playground's warning line),
+        # not also by fit's warning, which counts epochs from 0.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingDivergedWarning)
+            h = self.model.fit(X, y, epochs=epochs, batch_size=self.settings["batch_size"],
+                               seed=self.rng, callbacks=[_EpochRecorder(self)])
+        self.stop_reason = None
+        if self.model.stop_reason:   # fit counts epochs from 0; the playground from 1
+            self._diverged(h.history["loss"][-1])
+        return self
+
+    def step(self):
+        """One mini-batch update, a ``batch_size / n_train`` part of an epoch; the curves get
+        one more point."""
+        X, _, y, _ = self.data
+        batch = min(self.settings["batch_size"], len(X))
+        idx = self.rng.choice(len(X), size=batch, replace=False)
+        self.model.train_step(X[idx], y[idx, None].astype(float))
+        self.epoch += batch / len(X)
+        self._record()
+        if self.stop_reason is None and not np.isfinite(self.history["loss"][-1]):
+            self._diverged(self.history["loss"][-1])   # the step where it happened
+        return self
+
+    def _diverged(self, loss):
+        self.stop_reason = f"the training loss became {loss} in epoch {self.epoch:.4g}"
+
+    def _record(self):
+        X, Xt, y, yt = self.data
+        with np.errstate(all="ignore"):   # a diverged network's losses are NaN, no error
+            self.history["epoch"].append(self.epoch)
+            self.history["loss"].append(self.model.evaluate(X, y)[0])
+            self.history["test_loss"].append(self.model.evaluate(Xt, yt)[0])
+
+    def summary(self):
+        """The numbers the playground shows: epoch, losses, test accuracy, the curves.
+
+        The epoch counts the passes over the training data so far: whole ones from
+        ``train``, a fraction of one from each ``step``.
+        """
+        X, Xt, y, yt = self.data
+        with np.errstate(all="ignore"):   # a diverged network's losses are NaN, no error
+            train_loss, _ = self.model.evaluate(X, y)
+            test_loss, test_accuracy = self.model.evaluate(Xt, yt)
+        return {"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
+                "test_accuracy": test_accuracy, "history": self.history, **self.settings}
+
+
+class _EpochRecorder(Callback):
+    """Counts each epoch of a ``fit`` into the session and records its losses."""
+
+    def __init__(self, session):
+        super().__init__()
+        self.session = session
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.session.epoch += 1
+        self.session._record()

@@ -1,0 +1,142 @@
+"""The playground explorer: TensorFlow-Playground-like training of a small network on a
+2-D problem, with Train, Step and Reset buttons.
+
+The training itself is ``nnlab.playground.Session``, which works without widgets; this
+module wires it to the controls, like the other explorers of ``nnlab.widgets`` (where
+``nl.widgets.playground`` is found).
+"""
+
+import ipywidgets as W
+import numpy as np
+
+from nnlab import explore
+from nnlab import explorer_figures as figures
+from nnlab.explorer import Explorer, dropdown, slider, young_garbage
+from nnlab.playground import Session
+from nnlab.static import Spec
+
+
+class Playground(Explorer):
+    """Train a small network on a 2-D problem, TensorFlow-Playground style.
+
+    ``train(epochs)``, ``step()`` (one mini-batch, a fraction of an epoch) and ``reset()``
+    work without a browser; the Train / Step / Reset buttons call them. Changing a control
+    starts a new ``nnlab.playground.Session`` (epoch 0). The static page shows each data set
+    and activation after ``STATIC_EPOCHS`` epochs of training.
+    """
+
+    TRAIN_EPOCHS = 20
+    STATIC_EPOCHS = 100
+
+    def __init__(self, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
+                 activation="tanh", lr=0.03, batch_size=16, l2=0.0, optimizer="adam", seed=0):
+        self.seed = seed
+        controls = {
+            "dataset": dropdown(dataset, list(explore.PLAYGROUND_DATA), "data set"),
+            "noise": slider(noise, 0, 0.5, 0.05, "noise", continuous=False),
+            "train_ratio": slider(train_ratio, 0.1, 0.9, 0.1, "train ratio", continuous=False),
+            "hidden_layers": slider(hidden_layers, 0, 4, 1, "hidden layers", integer=True,
+                                     continuous=False),
+            "units": slider(units, 1, 16, 1, "units per layer", integer=True,
+                             continuous=False),
+            "activation": dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
+                                    "activation"),
+            "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False),
+            "batch_size": dropdown(batch_size, [1, 4, 16, 64], "batch size"),
+            "l2": slider(max(l2, 1e-5), 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
+                          continuous=False),
+            "optimizer": dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],
+                                   "optimizer"),
+        }
+        self.buttons = {name: W.Button(description=name) for name in ("Train", "Step", "Reset")}
+        self.buttons["Train"].on_click(lambda _: self.train(self.TRAIN_EPOCHS))
+        self.buttons["Step"].on_click(lambda _: self.step())
+        self.buttons["Reset"].on_click(lambda _: self.reset())
+        spec = Spec({"dataset": list(explore.PLAYGROUND_DATA),
+                     "activation": list(controls["activation"].options)},
+                    grid=("dataset", "activation"))
+        super().__init__(controls, self._new_session, self._draw_session, _playground_numbers,
+                         name="playground", spec=spec,
+                         note=f"The static page shows each network after {self.STATIC_EPOCHS} "
+                              "epochs of training.")
+        self.children = (*self.children[:1], W.HBox(list(self.buttons.values())),
+                         *self.children[1:])
+
+    def _new_session(self, **values):
+        self.session = Session(seed=self.seed, **values)
+        return self.session.summary()
+
+    def _draw_session(self, state, session=None):
+        session = session or self.session
+        return figures.playground(session.model, session.data, session.history)
+
+    @property
+    def model(self):
+        return self.session.model
+
+    @property
+    def data(self):
+        return self.session.data
+
+    @property
+    def epoch(self):
+        return self.session.epoch
+
+    @property
+    def history(self):
+        return self.session.history
+
+    def reset(self):
+        """A fresh network and data set from the current controls; epoch 0."""
+        self.update()
+        return self
+
+    def train(self, epochs=TRAIN_EPOCHS):
+        """Train for ``epochs`` more epochs (in one chunk) and redraw."""
+        self.session.train(epochs)
+        self._show()
+        return self
+
+    def step(self):
+        """One mini-batch update, and redraw."""
+        self.session.step()
+        self._show()
+        return self
+
+    def _show(self):
+        with young_garbage(), np.errstate(all="ignore"):   # as in Explorer.frame
+            state = self.session.summary()
+            self.show_frame(state, self._draw(state), self._describe(state),
+                            _playground_warning(self.session))
+
+    def static_frame(self, values):
+        """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
+        session = Session(seed=self.seed, **values).train(self.STATIC_EPOCHS)
+        state = session.summary()
+        with np.errstate(all="ignore"):   # a diverged network's boundary, as in _show
+            figure = self._draw_session(state, session)
+        return state, figure, _playground_numbers(state), _playground_warning(session)
+
+
+def _playground_numbers(s):
+    # A diverged network has no accuracy to speak of: a dash, not "nan".
+    accuracy = f"{s['test_accuracy']:.3f}" if np.isfinite(s["test_accuracy"]) else "&mdash;"
+    return (f"epoch {s['epoch']:.4g}: train loss {s['train_loss']:.4f}, "
+            f"test loss {s['test_loss']:.4f}, test accuracy {accuracy}")
+
+
+def _playground_warning(session):
+    return f"Training diverged: {session.stop_reason}." if session.stop_reason else ""
+
+
+def playground(**settings):
+    """The TensorFlow-Playground-like explorer; see ``Playground`` for the settings.
+
+    Examples
+    --------
+    >>> pg = playground(dataset="circles")
+    >>> before = pg.state["train_loss"]
+    >>> pg.train(20).state["train_loss"] < before
+    True
+    """
+    return Playground(**settings)

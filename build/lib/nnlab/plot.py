@@ -1,0 +1,467 @@
+"""The figures the chapters share, in one consistent look.
+
+Every function takes data (and optionally a matplotlib ``Axes`` to draw into)
+and returns the ``Figure``. Figures are built with ``matplotlib.figure.Figure``
+directly, never through pyplot's global state, so that a notebook shows each
+figure exactly once (as the value of the cell) and nothing leaks between cells.
+
+Examples
+--------
+>>> fig = activation("tanh")
+>>> fig.axes[0].get_xlabel()
+'z'
+"""
+
+import functools
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from nnlab import activations as _activations
+from nnlab.log_axis import log_y
+
+#: The palette: class 0, class 1, ... and the accents used for curves.
+COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5a021",
+          "#1f9e9e", "#d16aa8", "#5a5a5a"]
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+    "figure.dpi": 80,
+    # Titles stay at the top of their axes (x tick labels are never above them); left to
+    # place them, matplotlib measures every tick label again at each draw to find that out.
+    "axes.titley": 1.0,
+}
+
+
+class BookFigure(Figure):
+    """A matplotlib Figure that shows itself in a notebook as a PNG without pyplot.
+
+    The PNG carries no metadata, so re-running an unchanged notebook stores the same bytes.
+    """
+
+    def _repr_png_(self):
+        return to_png(self)
+
+
+def new_figure(ncols=1, nrows=1, width=None, height=3.2):
+    """A Figure with a grid of axes in the book's style; returns ``(fig, axes)``."""
+    import matplotlib
+
+    with matplotlib.rc_context(STYLE):
+        fig = BookFigure(figsize=(width or 4.2 * ncols, height * nrows),
+                         dpi=STYLE["figure.dpi"], layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False)   # STYLE: no top/right spines, a grid
+    return fig, axes
+
+
+def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
+    """Give a one-row figure fixed margins, in inches, instead of constrained layout.
+
+    Constrained layout measures every tick label and title twice per draw, to fit
+    the margins to them: a third to a half of a live explorer's redraw. An explorer
+    whose labels keep to known sizes sets generous margins once instead (``gap``
+    between panels); ``tests/test_widgets.py`` checks that no text leaves the
+    figure or reaches into a neighbouring panel over the explorer's settings.
+    """
+    if len({ax.get_subplotspec().rowspan.start for ax in fig.axes}) != 1:
+        raise ValueError("fixed_layout lays out one row of panels; this figure has several")
+    width, height = fig.get_size_inches()
+    n = len(fig.axes)
+    panel = (width - left - right - (n - 1) * gap) / n
+    fig.set_layout_engine("none")
+    for i, ax in enumerate(fig.axes):
+        ax.set_position([(left + i * (panel + gap)) / width, bottom / height, panel / width,
+                         (height - bottom - top) / height])
+    return fig
+
+
+def _axes(ax, **kwargs):
+    if ax is not None:
+        return ax.figure, ax
+    fig, axes = new_figure(**kwargs)
+    return fig, axes[0, 0]
+
+
+def pixels(fig, dpi=80):
+    """The figure drawn at ``dpi``: an (height, width, 4) uint8 RGBA array.
+
+    ``savefig`` draws a figure that has a layout engine twice: once, painting
+    nothing, to lay it out, then again to paint. Drawing the canvas lays out and
+    paints in one pass: the same pixels, a fifth sooner, which a live explorer
+    redrawing after every slider move feels.
+    """
+    original_dpi, original_canvas = fig.dpi, fig.canvas
+    canvas = _Canvas(fig)
+    fig.set_dpi(dpi)
+    try:
+        canvas.draw()
+        return np.array(canvas.buffer_rgba())
+    finally:
+        fig.set_dpi(original_dpi)
+        fig.set_canvas(original_canvas)
+
+
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas that paints on a kept renderer of its size.
+
+    Matplotlib caches the size of each piece of text per renderer. A new figure
+    gets a new renderer, so every frame of an explorer measured its tick labels,
+    titles and legend entries afresh; on a kept renderer, text that stays the same
+    from one frame to the next is measured once.
+    """
+
+    def get_renderer(self):
+        width, height = self.get_width_height(physical=True)
+        self.renderer = _renderer(width, height, self.figure.dpi)
+        return self.renderer
+
+
+@functools.lru_cache(maxsize=8)
+def _renderer(width, height, dpi):
+    return RendererAgg(width, height, dpi)
+
+
+def to_png(fig, dpi=80, compress_level=6):
+    """The figure as PNG bytes, with no metadata, so equal figures give equal bytes.
+
+    ``compress_level`` is zlib's, 0-9: a live explorer uses 1, about twice as fast to
+    encode as 6 and, on these flat-coloured figures, hardly larger.
+    """
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels(fig, dpi)).save(buffer, format="png", dpi=(dpi, dpi),
+                                           compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def activation(name, z=None, ax=None):
+    """An activation function and its derivative.
+
+    Examples
+    --------
+    >>> activation("relu").axes[0].get_title()
+    'relu'
+    """
+    fn = _activations.get(name)
+    z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
+    fig, ax = _axes(ax)
+    ax.plot(z, fn(z), color=COLORS[0], label="f(z)")
+    ax.plot(z, fn.derivative(z), color=COLORS[1], linestyle="--", label="f'(z)")
+    ax.set(xlabel="z", ylabel="value", title=fn.name)
+    ax.legend()
+    return fig
+
+
+def activations_grid(names=None, z=None, ncols=4):
+    """Small panels of several activations with their derivatives."""
+    names = list(names or _activations.NAMES)
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = new_figure(ncols, nrows, height=2.4)
+    for ax, name in zip(axes.flat, names, strict=False):
+        activation(name, z=z, ax=ax)
+        ax.set_xlabel("z")
+        ax.set_ylabel("")
+        ax.get_legend().remove()
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(["f(z)", "f'(z)"], loc="upper left")
+    return fig
+
+
+def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
+    """Shade the plane by a model's predicted class, with the data points on top.
+
+    ``predict`` maps an (n, 2) array to scores: one column (a probability or a
+    logit, thresholded at 0.5 or 0 by its range) or one column per class.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> fig = decision_boundary(lambda P: P[:, :1] - 0.5, X, np.array([0, 1]))
+    """
+    X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+    fig, ax = _axes(ax)
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        classes = scores.argmax(axis=1)
+    else:
+        scores = scores.ravel()
+        threshold = 0.5 if scores.min() >= 0 and scores.max() <= 1 else 0.0
+        classes = (scores > threshold).astype(int)
+    k = max(int(y.max()) + 1, int(classes.max()) + 1)
+    cmap = ListedColormap(COLORS[:k])
+    ax.contourf(gx, gy, classes.reshape(gx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap,
+                alpha=0.25)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=18,
+               edgecolors="white", linewidths=0.5)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def history(hist, metrics=("loss",), ax=None, title=None):
+    """Training curves: each metric for training (solid) and validation (dashed).
+
+    ``hist`` is a ``History`` or its ``.history`` dict.
+
+    Examples
+    --------
+    >>> history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}).axes[0].get_xlabel()
+    'epoch'
+    """
+    data = getattr(hist, "history", hist)
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if ax is None:
+        fig, axes = new_figure(len(metrics))
+        axes = list(axes.flat)
+    else:
+        fig, axes = ax.figure, [ax]
+    for ax_, name in zip(axes, metrics, strict=False):
+        epochs = np.arange(1, len(data[name]) + 1)
+        ax_.plot(epochs, data[name], color=COLORS[0], label="training")
+        if f"val_{name}" in data:
+            ax_.plot(epochs, data[f"val_{name}"], color=COLORS[1], linestyle="--",
+                     label="validation")
+        ax_.set(xlabel="epoch", ylabel=name)
+        ax_.legend()
+    if title:
+        axes[0].set_title(title)
+    return fig
+
+
+def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=None,
+                 resolution=200, legend=True, colors=None):
+    """Contours of a 2-D loss ``f`` (vectorised over (..., 2) arrays) and optional paths.
+
+    ``paths`` maps a label to an (n_steps, 2) array of visited points, named in a legend
+    (``legend=False``: none, for a single path or a neighbouring panel that names them),
+    drawn in ``colors`` (one per path; default: the palette in order).
+
+    Examples
+    --------
+    >>> fig = loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1),
+    ...                    paths={"gd": np.array([[1.0, 1.0], [0.5, 0.5]])})
+    """
+    gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
+    values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
+    fig, ax = _axes(ax, height=3.6)
+    if log:
+        shifted = values - values.min() + 1e-3
+        level_values = np.geomspace(shifted.min(), shifted.max(), levels)
+        ax.contour(gx, gy, shifted, levels=level_values, cmap="Greys", linewidths=0.6)
+    else:
+        ax.contour(gx, gy, values, levels=levels, cmap="Greys", linewidths=0.6)
+    colors = colors or [COLORS[i % len(COLORS)] for i in range(len(paths or {}))]
+    for (label, path), color in zip((paths or {}).items(), colors, strict=True):
+        path = np.asarray(path, dtype=float)
+        finite = np.all(np.isfinite(path), axis=1)
+        path = path[finite]
+        ax.plot(path[:, 0], path[:, 1], "-o", color=color,
+                markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
+    ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
+    if legend and paths:
+        ax.legend(loc="upper right", fontsize=7)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None, colors=None):
+    """Several curves on one axes: ``series`` maps a label to a 1-D array.
+
+    ``logy`` draws the values on a log scale (minor ticks labelled as plain numbers
+    where the values span less than a factor of ten); ``colors`` gives one colour per
+    series (default: the palette in order).
+
+    Examples
+    --------
+    >>> curves({"a": [3, 2, 1]}).axes[0].get_ylabel()
+    'loss'
+    """
+    fig, ax = _axes(ax)
+    colors = colors or [COLORS[i % len(COLORS)] for i in range(len(series))]
+    for (label, values), color in zip(series.items(), colors, strict=True):
+        values = np.asarray(values, dtype=float)
+        ax.plot(np.arange(len(values)), values, color=color, label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if logy:
+        log_y(ax)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def activation_histograms(values, bins=30, title=None, layers=None):
+    """One histogram per layer of the activations ``values`` (a list of arrays).
+
+    ``layers`` numbers the panels (default 1, 2, ...), for when ``values`` is a selection.
+    """
+    n = len(values)
+    layers = range(1, n + 1) if layers is None else layers
+    fig, axes = new_figure(n, 1, width=min(1.6 * n + 1, 14), height=2.4)
+    finite = [np.asarray(v, dtype=float).ravel() for v in values]
+    for ax, v, layer in zip(axes.flat, finite, layers, strict=True):
+        v = v[np.isfinite(v)]
+        # One step-shaped patch per panel: it draws sooner than a bar per bin, and it is
+        # fitted into the axes' limits sooner than the same outline drawn by ``hist``
+        # (the same pixels; the initialization explorer's update 6 % sooner).
+        counts, edges = np.histogram(v, bins=bins)
+        ax.stairs(counts, edges, fill=True, color=COLORS[0])
+        ax.set_title(f"layer {layer}", fontsize=9)
+        ax.set_yticks([])
+        ax.set_xlabel(f"std {np.std(v):.2g}", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def gradient_norms(norms, ax=None, title=None):
+    """Per-layer gradient norms on a log scale; ``norms`` is an array or a dict of arrays.
+
+    Each array holds one norm per Dense layer, first layer first and the output layer last,
+    as ``nnlab.diagnostics.gradient_norms`` returns them (all arrays of one length). The
+    output layer is drawn hollow at the tick "out", so that it is not read as one more
+    hidden layer.
+
+    Examples
+    --------
+    >>> fig = gradient_norms({"sigmoid": [1e-6, 1e-3, 1.0]})
+    >>> fig.axes[0].get_yscale(), [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ('log', ['1', '2', 'out'])
+    """
+    series = norms if isinstance(norms, dict) else {"": norms}
+    lengths = {label: len(values) for label, values in series.items()}
+    if not lengths or min(lengths.values()) == 0 or len(set(lengths.values())) > 1:
+        raise ValueError(f"gradient_norms needs arrays of one length, at least 1 (one norm "
+                         f"per layer); got lengths {lengths}")
+    out = next(iter(lengths.values()))
+    layers = np.arange(1, out + 1)
+    fig, ax = _axes(ax)
+    for i, (label, values) in enumerate(series.items()):
+        values = np.asarray(values, dtype=float)
+        color = COLORS[i % len(COLORS)]
+        ax.plot(layers, values, "-o", markersize=3, color=color, label=label or None)
+        ax.plot(layers[-1:], values[-1:], "o", markersize=6, color=color, markerfacecolor="white")
+    log_y(ax)
+    # Layer 1 and whole-numbered hidden layers, none so close to "out" that the labels meet.
+    hidden = MaxNLocator(nbins=6, integer=True).tick_values(1, max(out - 1, 1))
+    hidden = np.union1d(1, hidden[(hidden > 1) & (hidden <= out - max(1, out / 8))])
+    hidden = hidden[hidden < out]
+    ax.set_xticks([*hidden, out], [*(f"{t:g}" for t in hidden), "out"])
+    ax.set(xlabel="layer (1 = closest to the input, out = output)",
+           ylabel="gradient norm ||dL/dW||")
+    if len(series) > 1 or "" not in series:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def network_diagram(weights, ax=None, title=None):
+    """A small MLP drawn as nodes and edges; edge width and colour show each weight.
+
+    ``weights`` is a list of arrays of shape (n_in, n_out), as ``Dense`` stores them.
+
+    Examples
+    --------
+    >>> network_diagram([np.ones((2, 2)), np.ones((2, 1))]).axes[0].get_title()
+    'weights: blue positive, orange negative'
+    """
+    sizes = [np.shape(weights[0])[0]] + [np.shape(w)[1] for w in weights]
+    fig, ax = _axes(ax, height=3.0)
+    positions = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in sizes]
+    scale = max(float(np.max(np.abs(w))) for w in weights) or 1.0
+    for layer, w in enumerate(weights):
+        w = np.asarray(w, dtype=float)
+        for i, yi in enumerate(positions[layer]):
+            for j, yj in enumerate(positions[layer + 1]):
+                color = COLORS[0] if w[i, j] >= 0 else COLORS[1]
+                ax.plot([layer, layer + 1], [yi, yj], color=color,
+                        linewidth=0.5 + 4 * abs(w[i, j]) / scale, alpha=0.8, zorder=1)
+    for layer, ys in enumerate(positions):
+        ax.scatter(np.full(len(ys), layer), ys, s=300, color="white", edgecolors="black",
+                   zorder=2)
+    ax.set_xticks(range(len(sizes)))
+    ax.set_xticklabels(["input"] + [f"layer {i}" for i in range(1, len(sizes))])
+    # Room around the outermost nodes, which the axes would otherwise cut in half.
+    ax.set_xlim(-0.25, len(sizes) - 0.75)
+    ax.set_ylim(-(max(sizes) - 1) / 2 - 0.35, (max(sizes) - 1) / 2 + 0.35)
+    ax.spines["left"].set_visible(False)
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_xlabel("layer")
+    ax.set_title(title or "weights: blue positive, orange negative")
+    return fig
+
+
+def confusion_matrix(cm, labels=None, ax=None, title=None):
+    """A confusion matrix as a heat map with the counts written in.
+
+    Examples
+    --------
+    >>> confusion_matrix(np.array([[5, 1], [0, 4]])).axes[0].get_xlabel()
+    'predicted class'
+    """
+    cm = np.asarray(cm)
+    labels = list(range(len(cm))) if labels is None else list(labels)
+    fig, ax = _axes(ax, height=3.6, width=3.8)
+    ax.imshow(cm, cmap="Blues")
+    ax.grid(False)
+    for (i, j), count in np.ndenumerate(cm):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                color="white" if count > cm.max() / 2 else "black")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetric=False):
+    """Images (each 2-D, or (1, h, w)) in a grid, e.g. digits, filters or feature maps.
+
+    ``symmetric`` centres the colour scale on 0 (for filters with signed weights).
+
+    Examples
+    --------
+    >>> len(image_grid(np.zeros((3, 8, 8))).axes)
+    3
+    """
+    images = [np.asarray(im, dtype=float).reshape(np.shape(im)[-2:]) for im in images]
+    ncols = min(ncols, len(images))
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = new_figure(ncols, nrows, width=1.7 * ncols + 0.4, height=1.9)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(images):
+            ax.set_visible(False)
+            continue
+        im = images[k]
+        limit = float(np.abs(im).max()) or 1.0
+        ax.imshow(im, cmap="RdBu_r" if symmetric else cmap,
+                  vmin=-limit if symmetric else None, vmax=limit if symmetric else None)
+        ax.set_axis_off()
+        if titles is not None:
+            ax.set_title(str(titles[k]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig

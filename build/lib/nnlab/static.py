@@ -1,0 +1,231 @@
+"""Static explorers: an explorer's frames computed ahead of time, for pages with no kernel.
+
+A published book page has no Python behind it, so a live slider there can only
+show the state stored when the chapter ran. A *static explorer* fixes that the
+simple way: while the notebook executes, the explorer computes a frame (figure
+and key numbers) for each setting of a few controls, with the very functions
+that draw the live explorer, and writes them into one block of HTML. In the
+page, a dozen lines of JavaScript (``static_explorer.js``, inlined) only pick
+the frame that matches the controls; no formula is computed in the browser.
+
+Which settings get a frame is described by a ``Spec``: the controls in
+``grid`` take every combination of their values; each of the other varied
+controls moves *one at a time* around the explorer's own values (moving one
+puts the others back). That keeps the number of frames, and the page, small.
+
+Examples
+--------
+>>> spec = Spec(vary={"gate": ["and", "or"], "bias": [-1.5, -0.5]}, grid=("gate",))
+>>> [s for s in settings(spec, {"gate": "and", "bias": -1.5, "w1": 1.0})]
+[{'gate': 'and'}, {'gate': 'and', 'bias': -0.5}, {'gate': 'or'}, {'gate': 'or', 'bias': -0.5}]
+"""
+
+import base64
+import html
+import io
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matplotlib.colors import to_rgb
+from PIL import Image
+
+from nnlab import plot
+
+#: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each):
+#: 64 colours (with 32, a grey digit took on the red and blue of the panels beside it).
+DPI = 64
+COLORS = 64
+SCRIPT = (Path(__file__).with_name("static_explorer.js")).read_text()
+LIVE = ("For the full explorer, every control live, open this chapter in JupyterLab "
+        "(<code style=\"color:inherit\">make lab</code>) or with a launch button at the top "
+        "of the page.")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Which controls a static explorer offers, and at which values.
+
+    Parameters
+    ----------
+    vary : dict
+        Control name -> the values that get frames. The explorer's current value
+        of each control is added when missing.
+    grid : tuple of str
+        The controls (among ``vary``) combined with each other in every way;
+        the rest move one at a time.
+    labels : dict
+        Control name -> {value: label} for values whose label is not ``str(value)``.
+    follow : dict
+        Control name -> ``(leader, {leader value: (low, high, start)})``, for a control that
+        another one sets, as ``Explorer.follow`` does live: while the leader has a value, the
+        page offers this control's values from ``low`` to ``high`` only, and choosing that
+        leader value moves it to ``start`` (``None``: to the nearest value offered). Frames
+        are still computed for every value.
+    """
+
+    vary: dict
+    grid: tuple = ()
+    labels: dict = field(default_factory=dict)
+    follow: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # A follower must be a slider (its bounds are what the page changes), and every
+        # value of its leader needs bounds that keep some of its values, and a start among them.
+        for name, (leader, bounds) in self.follow.items():
+            values, leaders = list(self.vary.get(name, [])), list(self.vary.get(leader, []))
+            if not values or not all(isinstance(v, int | float) for v in values):
+                raise ValueError(f"Spec.follow: {name!r} must be a varied numeric control")
+            if set(leaders) - set(bounds):
+                raise ValueError(f"Spec.follow: {name!r} has no bounds for {leader!r} = "
+                                 f"{sorted(set(leaders) - set(bounds), key=str)}")
+            for low, high, start in bounds.values():
+                if not any(low <= v <= high for v in values) or start not in (None, *values):
+                    raise ValueError(f"Spec.follow: the bounds ({low}, {high}, {start}) of "
+                                     f"{name!r} offer none of its values {values}, or start "
+                                     "outside them")
+
+    def values(self, name, current):
+        """The values of control ``name``, including ``current``, in the spec's order."""
+        values = list(self.vary[name])
+        if current not in values:
+            numeric = all(isinstance(v, int | float) and not isinstance(v, bool)
+                          for v in [*values, current])
+            values = sorted([*values, current]) if numeric else [current, *values]
+        return values
+
+
+def settings(spec, current):
+    """The settings that get a frame: dicts of the varied controls that differ from ``current``.
+
+    Every combination of the ``grid`` controls, each with the other varied controls at their
+    current values and then with one of them moved to each of its other values.
+    """
+    grid = [[(name, v) for v in spec.values(name, current[name])] for name in spec.grid]
+    singles = [name for name in spec.vary if name not in spec.grid]
+    for combination in itertools.product(*grid):
+        base = dict(combination)
+        yield base
+        for name in singles:
+            for v in spec.values(name, current[name]):
+                if v != current[name]:
+                    yield {**base, name: v}
+
+
+def small_png(figure):
+    """The figure as a small palette PNG: fixed dpi, no metadata, the same bytes every run.
+
+    The palette holds the book's line colours (``plot.COLORS``) exactly, and fits its other
+    entries to the image. Fitted alone, it gave the few pixels of thin lines away to large
+    areas: in the optimizer race, SGD, momentum and Nesterov came out one grey-green.
+    """
+    image = Image.fromarray(plot.pixels(figure, DPI)).convert("RGB")
+    fitted = COLORS - len(plot.COLORS)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([round(255 * c) for color in plot.COLORS for c in to_rgb(color)]
+                       + image.quantize(fitted).getpalette()[:3 * fitted])
+    image = image.quantize(palette=palette, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    image.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+def render(name, controls, spec, current, frames, note=""):
+    """The static explorer's HTML block.
+
+    Parameters
+    ----------
+    name : str
+        The explorer's function name (``data-explorer``).
+    controls : dict
+        Control name -> its label in the page.
+    spec : Spec
+    current : dict
+        The explorer's control values: the frame shown first.
+    frames : list of (setting, png bytes, numbers html)
+        One per setting from ``settings(spec, current)``, in that order.
+    note : str
+        A line under the explorer (what the frames cover, how to go live).
+    """
+    images, index = [], {}
+    table = {}
+    for setting, png, numbers in frames:
+        uri = "data:image/png;base64," + base64.b64encode(png).decode()
+        if uri not in index:
+            index[uri] = len(images)
+            images.append(uri)
+        values = {**current, **setting}
+        key = ",".join(str(spec.values(c, current[c]).index(values[c])) for c in spec.vary)
+        table[key] = [index[uri], numbers]
+    first = table[",".join(str(spec.values(c, current[c]).index(current[c])) for c in spec.vary)]
+    data = {"controls": [{"name": c, "grid": c in spec.grid,
+                          "default": spec.values(c, current[c]).index(current[c]),
+                          **({"follow": _follow(spec, c, current)} if c in spec.follow else {})}
+                         for c in spec.vary],
+            "images": images, "frames": table}
+    inputs = "".join(_control(c, controls[c], spec, current) for c in spec.vary)
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
+    return (
+        f'<div class="nnlab-static" data-explorer="{name}">'
+        f'<div class="nnlab-static-controls">{inputs}</div>'
+        f'<img src="{images[first[0]]}" alt="{html.escape(name)}: the figure for the '
+        f'chosen settings" style="max-width:100%;height:auto">'
+        f'<div class="nnlab-static-numbers" aria-live="polite">{first[1]}</div>'
+        f"<p><small>{note} {LIVE}</small></p>"
+        f'<script type="application/json" class="nnlab-frames">{payload}</script>'
+        f"<script>{SCRIPT}</script></div>"
+    )
+
+
+def _follow(spec, name, current):
+    """``[leader's position, [[low, high, start] per leader value]]`` for a control that
+    follows another (``Spec.follow``), as positions among the values each control offers."""
+    leader, bounds = spec.follow[name]
+    values = spec.values(name, current[name])
+    rows = []
+    for value in spec.values(leader, current[leader]):
+        low, high, start = bounds[value]
+        inside = [i for i, v in enumerate(values) if low <= v <= high]
+        rows.append([inside[0], inside[-1], None if start is None else values.index(start)])
+    return [list(spec.vary).index(leader), rows]
+
+
+def _control(name, label, spec, current):
+    values = spec.values(name, current[name])
+    chosen = values.index(current[name])
+    texts = [spec.labels.get(name, {}).get(v, _text(v)) for v in values]
+    style = 'style="display:block;margin:0.2em 0"'
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        readouts = json.dumps(texts).replace('"', "&quot;")
+        return (f'<label {style}>{html.escape(label)} '
+                f'<input type="range" name="{name}" min="0" max="{len(values) - 1}" step="1" '
+                f'value="{chosen}" data-labels="{readouts}" style="vertical-align:middle"> '
+                f"<output>{html.escape(texts[chosen])}</output></label>")
+    options = "".join(f'<option value="{i}"{" selected" if i == chosen else ""}>'
+                      f"{html.escape(t)}</option>" for i, t in enumerate(texts))
+    return f'<label {style}>{html.escape(label)} <select name="{name}">{options}</select></label>'
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe(spec, labels):
+    """One line saying what the frames cover, e.g. for the note under the explorer."""
+    grid = [labels[c] for c in spec.grid]
+    singles = [labels[c] for c in spec.vary if c not in spec.grid]
+    parts = []
+    if len(grid) > 1:
+        parts.append(f"every combination of {_join(grid)}")
+    elif grid:
+        parts.append(f"each {grid[0]}")
+    if singles:
+        parts.append(f"{_join(singles)} one at a time (moving one resets the others)")
+    return "Precomputed frames: " + ", with ".join(parts) + "."
+
+
+def _join(words):
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -1,0 +1,125 @@
+"""Two-parameter loss surfaces and the paths optimizers take on them.
+
+The surfaces are small enough to draw and hard in the ways real losses are:
+an ill-conditioned bowl (one direction much steeper than the other), the
+Rosenbrock valley (long, curved, flat-bottomed) and a saddle (a point where
+the gradient vanishes but which is no minimum). ``descend`` runs any nnlab
+optimizer on them, so the chapters and explorers show the real update rules.
+"""
+
+import numpy as np
+
+from nnlab import optimizers
+from nnlab._checks import check_number, lookup
+
+
+class Surface:
+    """A differentiable function of two parameters, with a start point and a view box.
+
+    ``f`` and ``grad`` take an array whose last axis holds the two parameters.
+    """
+
+    def __init__(self, name, f, grad, start, xlim, ylim, minimum):
+        self.name, self.f, self.grad = name, f, grad
+        self.start, self.xlim, self.ylim, self.minimum = start, xlim, ylim, minimum
+
+    def __repr__(self):
+        return f"<surface {self.name}>"
+
+
+SURFACES = {
+    "bowl": Surface(
+        "bowl",
+        lambda p: 0.5 * (p[..., 0] ** 2 + 25 * p[..., 1] ** 2),
+        lambda p: np.stack([p[..., 0], 25 * p[..., 1]], axis=-1),
+        (-4.0, 1.0), (-5, 5), (-1.5, 1.5), 0.0),
+    "rosenbrock": Surface(
+        "rosenbrock",
+        lambda p: (1 - p[..., 0]) ** 2 + 100 * (p[..., 1] - p[..., 0] ** 2) ** 2,
+        lambda p: np.stack([-2 * (1 - p[..., 0]) - 400 * p[..., 0] * (p[..., 1] - p[..., 0] ** 2),
+                            200 * (p[..., 1] - p[..., 0] ** 2)], axis=-1),
+        (-1.5, 2.0), (-2, 2), (-1, 3), 0.0),
+    "saddle": Surface(
+        "saddle",
+        lambda p: p[..., 0] ** 2 - p[..., 1] ** 2 + 0.25 * p[..., 1] ** 4,
+        lambda p: np.stack([2 * p[..., 0], -2 * p[..., 1] + p[..., 1] ** 3], axis=-1),
+        (1.0, 1e-3), (-1.5, 1.5), (-2, 2), -1.0),
+}
+NAMES = tuple(SURFACES)
+
+#: Adaptive methods divide by the gradient's own scale, so their learning rate is a step
+#: length in parameter units; these factors put every family on a comparable footing for
+#: one shared learning-rate slider.
+LR_FACTORS = {"SGD": 1, "momentum": 1, "Nesterov": 1, "AdaGrad": 50, "RMSprop": 5, "Adam": 50}
+OPTIMIZERS = tuple(LR_FACTORS)
+
+
+def get(name):
+    """The surface called ``name`` (one of ``NAMES``)."""
+    return lookup(name, SURFACES, "surface")
+
+
+def make_optimizer(name, lr):
+    """One of the six classic optimizers, by display name, at the family-scaled rate.
+
+    Examples
+    --------
+    >>> make_optimizer("Nesterov", 0.01)
+    SGD(weight_decay=0.0, clipnorm=None, momentum=0.9, nesterov=True, lr=0.01)
+    """
+    if isinstance(name, str):   # any case; the display name from here on
+        name = lookup(name, {k.lower(): k for k in LR_FACTORS}, "optimizer")
+    else:
+        lookup(name, LR_FACTORS, "optimizer")   # raises, listing the names
+    lr = check_number(lr, "lr", low=0, low_open=True) * LR_FACTORS[name]
+    return {
+        "SGD": lambda: optimizers.SGD(lr),
+        "momentum": lambda: optimizers.SGD(lr, momentum=0.9),
+        "Nesterov": lambda: optimizers.SGD(lr, momentum=0.9, nesterov=True),
+        "AdaGrad": lambda: optimizers.AdaGrad(lr),
+        "RMSprop": lambda: optimizers.RMSprop(lr),
+        "Adam": lambda: optimizers.Adam(lr),
+    }[name]()
+
+
+def descend(grad, start, optimizer, steps, limit=1e6):
+    """Run ``steps`` optimizer steps from ``start``; return the visited points.
+
+    A run whose parameters leave ``[-limit, limit]`` (or stop being finite) is
+    cut short there: divergence ends the path instead of overflowing.
+
+    Examples
+    --------
+    >>> path = descend(lambda p: 2 * p, [1.0], optimizers.SGD(0.25), steps=3)
+    >>> path[:, 0].tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    """
+    check_number(steps, "steps", low=0, integer=True)
+    p = np.array(start, dtype=float)
+    path = [p.copy()]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            g = np.asarray(grad(p), dtype=float)
+            if g.shape != p.shape:
+                raise ValueError(f"descend: the gradient has shape {g.shape}, "
+                                 f"the point has shape {p.shape}")
+            if not np.isfinite(g).all():
+                break
+            optimizer.apply_gradients([p], [g])  # step's checks, made just above
+            path.append(p.copy())
+            if not (np.abs(p) < limit).all():
+                break
+    return np.array(path)
+
+
+def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):
+    """Every optimizer in ``names`` from the surface's start: ``{name: path}``.
+
+    Examples
+    --------
+    >>> paths = race("bowl", ["SGD", "Adam"], lr=0.02, steps=10)
+    >>> sorted(paths), paths["SGD"].shape
+    (['Adam', 'SGD'], (11, 2))
+    """
+    s = get(surface)
+    return {name: descend(s.grad, s.start, make_optimizer(name, lr), steps) for name in names}

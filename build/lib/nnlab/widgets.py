@@ -1,0 +1,383 @@
+"""The interactive explorers: sliders wired to ``nnlab.explore`` and drawn by
+``nnlab.explorer_figures``.
+
+Every explorer is an ``ipywidgets.VBox`` with three attributes that also work
+without a browser:
+
+- ``controls``: dict of the ipywidgets controls, by name;
+- ``state``: the numbers last computed (the ``nnlab.explore`` result);
+- ``figure``: the matplotlib Figure of that state, as last shown (drawn on request).
+
+Setting a control's ``.value`` recomputes and redraws at once. The figure is
+shown as a PNG in an ``ipywidgets.Image``, and problems (a diverging learning
+rate, exploding activations) appear as a warning line in the explorer, never
+as an exception. Each explorer also knows its static version for the
+published book (``Explorer.static_html``; see ``nnlab.static``): which
+controls it offers there and at which values is its ``spec``.
+
+Examples
+--------
+>>> explorer = perceptron_explorer(gate="xor")
+>>> explorer.controls["bias"].value = 0.5
+>>> explorer.state["errors"] >= 1
+True
+"""
+
+import ipywidgets as W
+import numpy as np
+
+from nnlab import activations, explore, initializers, surfaces
+from nnlab import explorer_figures as figures
+from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider
+from nnlab.playground_explorer import Playground, playground
+from nnlab.static import Spec
+
+__all__ = ["STATIC_ENV", "Explorer", "Playground", "activation_explorer", "backprop_explorer",
+           "forward_explorer", "gradient_flow_explorer", "initialization_explorer",
+           "kernel_explorer", "learning_rate_explorer", "loss_explorer", "optimizer_race",
+           "perceptron_explorer", "playground"]
+
+
+def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
+    """Weights and bias of a perceptron over the truth table of a gate (AND, OR, NAND, XOR).
+
+    Examples
+    --------
+    >>> perceptron_explorer().state["errors"]
+    0
+    """
+    controls = {"w1": slider(w1, -3, 3, 0.1, "w1"), "w2": slider(w2, -3, 3, 0.1, "w2"),
+                "bias": slider(bias, -3, 3, 0.1, "bias w0"),
+                "gate": dropdown(gate, list(explore.GATES), "gate")}
+
+    def describe(s):
+        rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{t}</td><td>{p}</td></tr>"
+                       for (a, b), t, p in zip(s["inputs"], s["targets"], s["predictions"],
+                                               strict=True))
+        return ("<table><tr><th>x1</th><th>x2</th><th>target</th><th>output</th></tr>"
+                f"{rows}</table><b>errors: {s['errors']}</b> &nbsp; decision line: "
+                f"{s['w1']:g}&middot;x1 + {s['w2']:g}&middot;x2 + ({s['bias']:g}) = 0")
+
+    # Weights -1, 0, 1 and biases between the lattice points: every line that splits the four
+    # inputs differently, so every gate but XOR can be solved in the static page too.
+    spec = Spec({"gate": list(explore.GATES), "w1": [-1.0, 0.0, 1.0], "w2": [-1.0, 0.0, 1.0],
+                 "bias": [-1.5, -0.5, 0.5, 1.5]}, grid=("gate", "w1", "w2", "bias"))
+    return Explorer(controls, explore.perceptron, figures.perceptron, describe,
+                    name="perceptron_explorer", spec=spec)
+
+
+def forward_explorer(**weights):
+    """The hidden weights of the 2-2-1 worked example -> hidden activations and output.
+
+    Examples
+    --------
+    >>> round(forward_explorer().state["output"], 4)
+    0.5694
+    """
+    defaults = explore.forward()["w1"]
+    controls = {f"w{j}{k}": slider(weights.get(f"w{j}{k}", defaults[j][k]), -3, 3, 0.1,
+                                    f"w1_{j}{k}") for j in range(2) for k in range(2)}
+    spec = Spec({name: [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0] for name in controls})
+    return Explorer(controls, explore.forward, figures.forward,
+                    lambda s: f"hidden activations: {s['hidden'][0]:.4f}, {s['hidden'][1]:.4f}"
+                              f" &nbsp; output y&#770; = {s['output']:.4f}"
+                              f" &nbsp; loss (y = 1): {s['loss']:.4f}",
+                    name="forward_explorer", spec=spec)
+
+
+def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
+    """One neuron a = f(w x + b): choose f, slide w and b; output and slope over x.
+
+    Examples
+    --------
+    >>> activation_explorer("relu").state["name"]
+    'relu'
+    """
+    controls = {"name": dropdown(name, list(activations.NAMES), "activation"),
+                "weight": slider(weight, -5, 5, 0.1, "weight w"),
+                "bias": slider(bias, -5, 5, 0.1, "bias b")}
+
+    def describe(s):
+        i = len(s["x"]) // 2
+        return (f"at x = 0: output {s['output'][i]:.4f}, slope {s['derivative'][i]:.4f}; "
+                f"output range [{min(s['output']):.3g}, {max(s['output']):.3g}]")
+
+    spec = Spec({"name": ["linear", "step", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
+                          "softplus"],
+                 "weight": [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 4.0],
+                 "bias": [-3.0, -1.5, 0.0, 1.5, 3.0]}, grid=("name",))
+    return Explorer(controls, explore.activation, figures.activation, describe,
+                    name="activation_explorer", spec=spec)
+
+
+def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh"):
+    """Initialization scheme, a scale on it, depth and activation -> per-layer histograms.
+
+    Examples
+    --------
+    >>> len(initialization_explorer(depth=4).state["stds"])
+    4
+    """
+    controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
+                                    "scheme"),
+                "scale": slider(scale, 0.1, 10, 0.05, "std x", log=True, continuous=False),
+                "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
+                "activation": dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],
+                                        "activation")}
+    spec = Spec({"scheme": list(controls["scheme"].options), "depth": [2, 6, 12],
+                 "scale": [0.5, 1.0, 2.0], "activation": ["tanh", "sigmoid", "relu"]},
+                grid=("scheme",))
+    return Explorer(controls, explore.initialization, figures.initialization,
+                    lambda s: "std per layer: " + ", ".join(f"{v:.3g}" for v in s["stds"]),
+                    name="initialization_explorer", spec=spec)
+
+
+def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
+    """A loss and its gradient for one prediction and a true label.
+
+    The prediction slider spans the predictions the chosen loss takes (``explore.LOSSES``),
+    so that no part of it is clipped away; choosing another loss moves it into the new range.
+
+    Examples
+    --------
+    >>> e = loss_explorer(prediction=0.5)
+    >>> round(e.state["loss"], 4)
+    0.6931
+    >>> e.controls["loss"].value = "hinge"
+    >>> e.controls["prediction"].min, e.controls["prediction"].max
+    (-3.0, 3.0)
+    """
+    def prediction_range(name):
+        # Probabilities get steps of 0.001, which reach their ends 0.001 and 0.999.
+        low, high = explore.LOSSES[name][1]
+        return {"min": low, "max": high, "step": 0.001 if high - low < 1 else 0.01}
+
+    controls = {"loss": dropdown(loss, list(explore.LOSSES), "loss"),
+                "prediction": W.FloatSlider(value=prediction, **prediction_range(loss),
+                                            description="prediction", readout_format=".3g",
+                                            layout=LAYOUT, style=STYLE),
+                "positive": dropdown(positive, [("1 (positive)", True),
+                                                 ("0 or -1 (negative)", False)], "true label")}
+
+    def compute(loss, prediction, positive):
+        negative = -1 if loss == "hinge" else 0
+        return explore.loss(loss, prediction, 1 if positive else negative)
+
+    # Every loss's range, from its first prediction to its last, in the static page too.
+    ranges = {name: bounds for name, (_, bounds, _) in explore.LOSSES.items()}
+    ends = [end for bounds in ranges.values() for end in bounds]
+    predictions = sorted({-3.0, -2.0, -1.0, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0, *ends})
+    explorer = Explorer(controls, compute, figures.loss,
+                        lambda s: f"prediction {s['prediction']:.3f}, label {s['label']}: "
+                                  f"loss {s['loss']:.4f}, gradient {s['gradient']:.4f}",
+                        note="The prediction slider spans each loss's own range: for "
+                             "cross-entropy a probability, from 0.001 to 0.999.",
+                        name="loss_explorer", spec=Spec(
+                            {"loss": list(explore.LOSSES), "positive": [True, False],
+                             "prediction": predictions},
+                            grid=("loss", "positive", "prediction"),
+                            follow={"prediction": ("loss", {name: (*bounds, None) for
+                                                            name, bounds in ranges.items()})}))
+
+    def fit_prediction(name):
+        # The slider moves its value inside the new range. Held, it checks min <= max once
+        # both are set, not in between, where a new range beside the old one would fail.
+        slider, bounds = controls["prediction"], prediction_range(name)
+        with slider.hold_trait_notifications():
+            slider.min, slider.max, slider.step = bounds["min"], bounds["max"], bounds["step"]
+
+    explorer.follow("loss", fit_prediction)
+    return explorer
+
+
+def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
+    """Gradient descent on a two-parameter regression: learning rate, steps, start, batch.
+
+    Examples
+    --------
+    >>> learning_rate_explorer(lr=5.0).state["diverged"]
+    True
+    """
+    controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True, continuous=False),
+                "steps": slider(steps, 1, 100, 1, "steps", integer=True, continuous=False),
+                "start": slider(start, -6, 6, 0.5, "start (w = b)", continuous=False),
+                "batch_size": dropdown(batch_size, [1, 10, 50, 200], "batch size")}
+    return Explorer(controls, explore.learning_rate, figures.learning_rate,
+                    lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
+                              f"steps" + (" (diverged)" if s["diverged"] else ""),
+                    name="learning_rate_explorer", spec=Spec(
+                        {"lr": [0.003, 0.03, 0.1, 0.3, 0.9, 1.1, 2.0],
+                         "batch_size": [1, 10, 200]}, grid=("lr", "batch_size")))
+
+
+def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
+    """Optimizers racing on an ill-conditioned bowl, the Rosenbrock valley or a saddle.
+
+    Examples
+    --------
+    >>> sorted(optimizer_race(names=("SGD", "Adam"), steps=20).state["final"])
+    ['Adam', 'SGD']
+    """
+    controls = {"names": W.SelectMultiple(value=tuple(names), options=surfaces.OPTIMIZERS,
+                                          description="optimizers", rows=6, layout=LAYOUT,
+                                          style=STYLE),
+                "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False),
+                "surface": dropdown(surface, list(surfaces.NAMES), "surface"),
+                "steps": slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}
+
+    def describe(s):
+        if not s["final"]:
+            return "No optimizer selected: ctrl- or shift-click selects several."
+        return "value reached: " + ", ".join(f"{k} {v:.3g}" for k, v in s["final"].items())
+
+    return Explorer(controls, explore.optimizer_race, figures.optimizer_race, describe,
+                    note="Adaptive methods use the slider's rate times a fixed factor "
+                         "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.",
+                    name="optimizer_race", spec=Spec(
+                        {"lr": [1e-3, 3e-3, 0.01, 0.03, 0.1],
+                         "surface": list(surfaces.NAMES)}, grid=("lr", "surface")))
+
+
+def backprop_explorer(weight="w2_00", value=None):
+    """One weight of the 2-2-1 example -> the loss curve and backprop's tangent.
+
+    The value starts at the weight's lecture value (unless ``value`` is given), and choosing
+    another weight moves it to that weight's: there the numbers are chapter 9's.
+
+    Examples
+    --------
+    >>> e = backprop_explorer()
+    >>> round(e.state["gradient"], 5)
+    -0.11086
+    >>> e.controls["weight"].value = "w2_01"
+    >>> e.controls["value"].value, round(e.state["gradient"], 5)
+    (-0.3, -0.12895)
+    """
+    start = explore.lecture_weight(weight) if value is None else value
+    controls = {"weight": dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
+                "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "its value")}
+
+    def describe(s):
+        chain = " &times; ".join(f"{k} = {v:.4f}" for k, v in s["factors"].items())
+        return (f"dC/d{s['weight']} = {chain} = <b>{s['product']:.5f}</b> "
+                f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
+
+    # Whole steps across the range, half steps near the lecture values (all within -0.4 and
+    # 0.6), and each weight's lecture value, where the page starts it.
+    lecture = {w: explore.lecture_weight(w) for w in explore.BACKPROP_WEIGHTS}
+    values = sorted({-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, *lecture.values()})
+    spec = Spec({"weight": list(explore.BACKPROP_WEIGHTS), "value": values},
+                grid=("weight", "value"),
+                follow={"value": ("weight", {w: (*explore.BACKPROP_RANGE, v)
+                                             for w, v in lecture.items()})})
+    explorer = Explorer(controls, explore.backprop, figures.backprop, describe,
+                        note="Choosing a weight sets its value to the lecture's.",
+                        name="backprop_explorer", spec=spec)
+
+    def lecture_value(name):
+        controls["value"].value = lecture[name]
+
+    explorer.follow("weight", lecture_value)
+    return explorer
+
+
+def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=False,
+                           residual=False):
+    """Depth, activation, init scale, batch norm and residual -> per-layer gradient norms.
+
+    The plot ends with the output layer (tick "out"); the numbers give the first layer's norm,
+    the output layer's, their ratio, and the smallest and largest over all layers.
+
+    Examples
+    --------
+    >>> gradient_flow_explorer(depth=30).state["warning"].startswith("Vanishing")
+    True
+    """
+    controls = {"depth": slider(depth, 1, 30, 1, "depth", integer=True, continuous=False),
+                "activation": dropdown(activation, ["sigmoid", "tanh", "relu", "elu"],
+                                        "activation"),
+                "init_scale": slider(init_scale, 0.1, 10, 0.05, "init scale", log=True,
+                                      continuous=False),
+                "batchnorm": W.Checkbox(value=batchnorm, description="batch norm"),
+                "residual": W.Checkbox(value=residual, description="residual")}
+
+    def describe(s):
+        # Sizes as well as the ratio: every layer can explode (or vanish) at a ratio near 1.
+        return (f"gradient norm: first layer {s['norms'][0]:.3g}, output layer "
+                f"{s['norms'][-1]:.3g} (first / output {s['ratio']:.3g}); "
+                f"all layers from {s['smallest']:.3g} to {s['largest']:.3g}")
+
+    return Explorer(controls, explore.gradient_flow, figures.gradient_flow, describe,
+                    name="gradient_flow_explorer", spec=Spec(
+                        {"activation": list(controls["activation"].options),
+                         "depth": [2, 5, 10, 20, 30], "init_scale": [0.25, 0.5, 1.0, 2.0, 4.0],
+                         "batchnorm": [False, True], "residual": [False, True]},
+                        grid=("activation",)))
+
+
+def kernel_explorer(preset="vertical edges", digit=0):
+    """A 3x3 kernel (preset or nine sliders) on a digit -> feature map and max-pooled map.
+
+    Moving a weight's slider sets the preset menu to "custom" (an entry it has only then),
+    so that choosing any preset afterwards, the same one again included, loads it.
+
+    Examples
+    --------
+    >>> kernel_explorer(preset="blur").state["kernel"][1][1] == 1 / 9
+    True
+    """
+    custom = "custom"   # the menu's entry while the weights are set by hand
+    controls = {"preset": dropdown(preset, list(explore.KERNELS), "preset"),
+                "digit": slider(digit, 0, 99, 1, "digit #", integer=True)}
+    cells = {f"k{i}{j}": slider(explore.KERNELS[preset][i][j], -10, 10, 0.1, f"k[{i},{j}]")
+             for i in range(3) for j in range(3)}
+    controls.update(cells)
+
+    def compute(preset, digit, **k):
+        return explore.kernel([[k[f"k{i}{j}"] for j in range(3)] for i in range(3)], digit)
+
+    def with_preset(values):
+        if values["preset"] == custom:
+            return values
+        kernel = explore.KERNELS[values["preset"]]
+        return {**values, **{f"k{i}{j}": kernel[i][j] for i in range(3) for j in range(3)}}
+
+    explorer = Explorer(controls, compute, figures.kernel,
+                        lambda s: f"feature map range [{s['feature_map'].min():.2f}, "
+                                  f"{s['feature_map'].max():.2f}]",
+                        note="Red is positive, blue negative, white 0; the feature map and "
+                             "the pooled map share one scale.",
+                        name="kernel_explorer", complete=with_preset,
+                        spec=Spec({"preset": list(explore.KERNELS), "digit": list(range(10))},
+                                  grid=("preset",)))
+    menu = controls["preset"]
+
+    def show_in_menu(preset):
+        options = [*explore.KERNELS, custom] if preset == custom else list(explore.KERNELS)
+        if list(menu.options) != options:
+            # Setting a menu's options selects their first entry: set both, unobserved.
+            menu.unobserve(load_preset, names="value")
+            menu.options, menu.value = options, preset
+            menu.observe(load_preset, names="value")
+
+    def load_preset(change):
+        # Set the nine sliders without nine redraws, then redraw once.
+        for (i, j), cell in zip(np.ndindex(3, 3), cells.values(), strict=True):
+            cell.unobserve(edit_weight, names="value")
+            cell.value = explore.KERNELS[change["new"]][i][j]
+            cell.observe(edit_weight, names="value")
+        show_in_menu(change["new"])
+        explorer.update()
+
+    def edit_weight(change):
+        # A weight set by hand: the menu says "custom", from which every preset, the last
+        # one loaded included, can be chosen again.
+        show_in_menu(custom)
+        explorer.update()
+
+    menu.unobserve(explorer._changed, names="value")
+    menu.observe(load_preset, names="value")
+    for cell in cells.values():
+        cell.unobserve(explorer._changed, names="value")
+        cell.observe(edit_weight, names="value")
+    return explorer
