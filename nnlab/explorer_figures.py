@@ -103,10 +103,9 @@ def learning_rate(state):
     return plot.fixed_layout(fig, gap=0.85)
 
 
-#: Each optimizer's colour in the race, the same whichever others race with it (no grey:
-#: the contours are grey).
-RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, [c for c in plot.COLORS if c not in
-                                             ("#8c8c8c", "#5a5a5a")], strict=False))
+#: Each optimizer's colour in the race, the same whichever others race with it: the
+#: colours of paths over contours, in the order chapter 8's figure gives them.
+RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, plot.PATH_COLORS, strict=False))
 #: The race's value axis ends this many times above the starting value (no run that
 #: converges climbs that high, the diverged ones pass it in a few steps) and ...
 RACE_CLIMB = 1e4

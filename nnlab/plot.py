@@ -26,6 +26,10 @@ from nnlab.log_axis import log_y
 #: The palette: class 0, class 1, ... and the accents used for curves.
 COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5a021",
           "#1f9e9e", "#d16aa8", "#5a5a5a"]
+#: Paths over grey contours: no grey, and the six first told apart at a glance (mustard
+#: passes for orange, and teal for green).
+PATH_COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#d16aa8", "#1f9e9e",
+               "#d5a021"]
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -252,7 +256,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
 
     ``paths`` maps a label to an (n_steps, 2) array of visited points, named in a legend
     (``legend=False``: none, for a single path or a neighbouring panel that names them),
-    drawn in ``colors`` (one per path; default: the palette in order).
+    drawn in ``colors`` (one per path; default: ``PATH_COLORS`` in order).
 
     Examples
     --------
@@ -268,7 +272,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
         ax.contour(gx, gy, shifted, levels=level_values, cmap="Greys", linewidths=0.6)
     else:
         ax.contour(gx, gy, values, levels=levels, cmap="Greys", linewidths=0.6)
-    colors = colors or [COLORS[i % len(COLORS)] for i in range(len(paths or {}))]
+    colors = colors or [PATH_COLORS[i % len(PATH_COLORS)] for i in range(len(paths or {}))]
     for (label, path), color in zip((paths or {}).items(), colors, strict=True):
         path = np.asarray(path, dtype=float)
         finite = np.all(np.isfinite(path), axis=1)
