@@ -317,22 +317,28 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
 def activation_histograms(values, bins=30, title=None, layers=None):
     """One histogram per layer of the activations ``values`` (a list of arrays).
 
+    Every panel has the same x-axis, so that the spreads compare at a glance: a
+    distribution that shrinks or blows up from layer to layer looks it.
     ``layers`` numbers the panels (default 1, 2, ...), for when ``values`` is a selection.
     """
     n = len(values)
     layers = range(1, n + 1) if layers is None else layers
     fig, axes = new_figure(n, 1, width=min(1.6 * n + 1, 14), height=2.4)
-    finite = [np.asarray(v, dtype=float).ravel() for v in values]
+    finite = [v[np.isfinite(v)] for v in (np.asarray(v, dtype=float).ravel() for v in values)]
+    every = np.concatenate(finite)
+    low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
+    span = (low, high) if low < high else (low - 1, high + 1)
+    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
     for ax, v, layer in zip(axes.flat, finite, layers, strict=True):
-        v = v[np.isfinite(v)]
         # One step-shaped patch per panel: it draws sooner than a bar per bin, and it is
         # fitted into the axes' limits sooner than the same outline drawn by ``hist``
         # (the same pixels; the initialization explorer's update 6 % sooner).
-        counts, edges = np.histogram(v, bins=bins)
+        counts, edges = np.histogram(v, bins=bins, range=span)
+        ax.set_xlim(span[0] - margin, span[1] + margin)
         ax.stairs(counts, edges, fill=True, color=COLORS[0])
         ax.set_title(f"layer {layer}", fontsize=9)
         ax.set_yticks([])
-        ax.set_xlabel(f"std {np.std(v):.2g}", fontsize=8)
+        ax.set_xlabel(f"std {np.std(v):.2g}" if v.size else "no finite value", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

@@ -58,10 +58,14 @@ def test_grids_and_histograms_have_one_panel_per_item():
     assert len(hist.axes) == 3
     for ax, v in zip(hist.axes, values, strict=True):
         (patch,) = ax.patches   # one step patch per panel; non-finite values left out
-        counts, edges = np.histogram(v[np.isfinite(v)], bins=5)
+        # One x-axis for all, from the smallest to the largest value of any layer.
+        counts, edges = np.histogram(v[np.isfinite(v)], bins=5, range=(0.0, 9.0))
         np.testing.assert_array_equal(patch.get_data().values, counts)
         np.testing.assert_array_equal(patch.get_data().edges, edges)
-        assert ax.get_ylim()[0] == 0
+        assert ax.get_xlim() == pytest.approx((-0.72, 9.72)) and ax.get_ylim()[0] == 0
+    for constant in ([np.full(4, 2.0)], [np.array([np.nan])]):   # no spread, or no value
+        (ax,) = plot.activation_histograms(constant).axes
+        assert ax.get_xlim()[0] < ax.get_xlim()[1]
 
 
 def test_png_bytes_are_deterministic():
