@@ -63,12 +63,15 @@ class Explorer(W.VBox):
     ``describe(state)`` the HTML line of key numbers. ``name`` and ``spec``
     (a ``nnlab.static.Spec``) describe the static version for the book;
     ``complete(values)`` sets the controls a static frame derives from others (a kernel
-    preset sets the nine kernel sliders); live, ``follow`` links controls.
+    preset sets the nine kernel sliders); live, ``follow`` links controls. ``note`` is
+    shown under the explorer; ``static_note``, if given, instead of it on the static page
+    (where, say, the playground has no buttons to explain).
     """
 
     def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,
-                 complete=None):
+                 complete=None, static_note=None):
         self.controls, self.name, self.spec, self.note = controls, name, spec, note
+        self.static_note = note if static_note is None else static_note
         self._compute, self._draw, self._describe = compute, draw, describe
         self._complete = complete or (lambda values: values)
         self.state, self._figure, self._held = {}, None, False
@@ -191,7 +194,7 @@ class Explorer(W.VBox):
                     self.spec.follow)
         frames = [(setting, png, numbers)
                   for setting, _, png, numbers in self.static_frames()]
-        note = f"{static.describe(spec, labels)} {self.note}".strip()
+        note = f"{static.describe(spec, labels)} {self.static_note}".strip()
         return static.render(self.name, labels, spec, current, frames, note)
 
     def _repr_mimebundle_(self, **kwargs):

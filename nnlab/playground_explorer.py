@@ -22,7 +22,8 @@ class Playground(Explorer):
     ``train(epochs)``, ``step()`` (one mini-batch, a fraction of an epoch) and ``reset()``
     work without a browser; the Train / Step / Reset buttons call them. Changing a control
     starts a new ``nnlab.playground.Session`` (epoch 0). The static page shows each data set
-    and activation after ``STATIC_EPOCHS`` epochs of training.
+    and activation after ``STATIC_EPOCHS`` epochs of training, and says so instead of
+    explaining the buttons.
     """
 
     TRAIN_EPOCHS = 20
@@ -57,8 +58,10 @@ class Playground(Explorer):
                     grid=("dataset", "activation"))
         super().__init__(controls, self._new_session, self._draw_session, _playground_numbers,
                          name="playground", spec=spec,
-                         note=f"The static page shows each network after {self.STATIC_EPOCHS} "
-                              "epochs of training.")
+                         note=f"Train runs {self.TRAIN_EPOCHS} epochs, Step one mini-batch; "
+                              "Reset starts again from epoch 0.",
+                         static_note=f"Each network is shown after {self.STATIC_EPOCHS} "
+                                     "epochs of training.")
         self.children = (*self.children[:1], W.HBox(list(self.buttons.values())),
                          *self.children[1:])
 

@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+import ipywidgets as W
 import nbformat
 import numpy as np
 import pytest
@@ -206,3 +207,13 @@ def test_a_static_frame_puts_its_warning_on_a_line_of_its_own():
     explorer = widgets.gradient_flow_explorer(depth=30)
     _, _, _, numbers = explorer._static_entry({}, explorer.values())
     assert re.search(r"[0-9]<br><span style=\"color:#9b2c33\">&#9888; Vanishing", numbers)
+
+
+def test_the_playground_explains_its_buttons_live_and_its_frames_on_the_page():
+    live = widgets.playground()
+    notes = [part.value for part in live.children if isinstance(part, W.HTML)]
+    assert any("Train runs 20 epochs, Step one mini-batch" in note for note in notes)
+    (page,) = [page for name, page, _ in stored_static(ROOT / "book" / "10_training_mlp.ipynb")
+               if name == "playground"]
+    assert "Each network is shown after 100 epochs of training." in page
+    assert "Train runs" not in page
