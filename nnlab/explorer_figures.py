@@ -37,9 +37,9 @@ def forward(state):
     """The 2-2-1 network with its weights, and the activations written at the units."""
     fig = plot.network_diagram([np.array(w) for w in state["weights"]])
     ax = fig.axes[0]
-    for y, value in zip((-0.5, 0.5), state["x"], strict=True):
+    for y, value in zip(plot.unit_heights(2), state["x"], strict=True):
         ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=8)
-    for y, value in zip((-0.5, 0.5), state["hidden"], strict=True):
+    for y, value in zip(plot.unit_heights(2), state["hidden"], strict=True):
         ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=8)
     ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=8)
     return plot.fixed_layout(fig, left=0.2, right=0.2)

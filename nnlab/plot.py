@@ -26,10 +26,8 @@ from nnlab.log_axis import log_y
 #: The palette: class 0, class 1, ... and the accents used for curves.
 COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5a021",
           "#1f9e9e", "#d16aa8", "#5a5a5a"]
-#: Paths over grey contours: no grey, and the six first told apart at a glance (mustard
-#: passes for orange, and teal for green).
-PATH_COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#d16aa8", "#1f9e9e",
-               "#d5a021"]
+#: Paths over grey contours: no grey, the first six distinct (mustard ~ orange, teal ~ green).
+PATH_COLORS = [COLORS[i] for i in (0, 1, 2, 3, 4, 8, 7, 6)]
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -386,6 +384,11 @@ def gradient_norms(norms, ax=None, title=None):
     return fig
 
 
+def unit_heights(n):
+    """Where ``network_diagram`` draws the n units of a layer: unit 0 on top, 1 apart."""
+    return np.linspace((n - 1) / 2, -(n - 1) / 2, n)
+
+
 def network_diagram(weights, ax=None, title=None):
     """A small MLP drawn as nodes and edges; edge width and colour show each weight.
 
@@ -398,7 +401,7 @@ def network_diagram(weights, ax=None, title=None):
     """
     sizes = [np.shape(weights[0])[0]] + [np.shape(w)[1] for w in weights]
     fig, ax = _axes(ax, height=3.0)
-    positions = [np.linspace(-(n - 1) / 2, (n - 1) / 2, n) for n in sizes]
+    positions = [unit_heights(n) for n in sizes]
     scale = max(float(np.max(np.abs(w))) for w in weights) or 1.0
     for layer, w in enumerate(weights):
         w = np.asarray(w, dtype=float)
@@ -408,7 +411,7 @@ def network_diagram(weights, ax=None, title=None):
                 ax.plot([layer, layer + 1], [yi, yj], color=color,
                         linewidth=0.5 + 4 * abs(w[i, j]) / scale, alpha=0.8, zorder=1)
     for layer, ys in enumerate(positions):
-        ax.scatter(np.full(len(ys), layer), ys, s=300, color="white", edgecolors="black",
+        ax.scatter(np.full(len(ys), layer), ys, s=800, color="white", edgecolors="black",
                    zorder=2)
     ax.set_xticks(range(len(sizes)))
     ax.set_xticklabels(["input"] + [f"layer {i}" for i in range(1, len(sizes))])

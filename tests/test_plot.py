@@ -177,3 +177,20 @@ def test_gradient_norms_wants_arrays_of_one_length():
             plot.gradient_norms(bad)
     ticks = plot.gradient_norms({"a": [1.0] * 9, "b": [2.0] * 9}).axes[0].get_xticklabels()
     assert ticks[-1].get_text() == "out" and ticks[-1].get_position()[0] == 9
+
+
+def test_network_diagram_draws_unit_0_of_each_layer_on_top():
+    np.testing.assert_array_equal(plot.unit_heights(3), [1.0, 0.0, -1.0])
+    w = np.array([[1.0, -1.0]])   # input 0 to unit 0 positive, to unit 1 negative
+    ax = plot.network_diagram([w]).axes[0]
+    edges = {line.get_color(): line.get_ydata()[1] for line in ax.lines}
+    assert edges[plot.COLORS[0]] > edges[plot.COLORS[1]]
+
+
+def test_forward_explorer_writes_each_value_at_its_unit():
+    from nnlab import widgets
+    explorer = widgets.forward_explorer()
+    ax = explorer.figure.axes[0]
+    written = {text.get_text(): text.xy for text in ax.texts}
+    assert written["1.00"] == (0, 0.5) and written["0.50"] == (0, -0.5)   # x = (1.0, 0.5)
+    assert written[f"{explorer.state['hidden'][0]:.3f}"] == (1, 0.5)
