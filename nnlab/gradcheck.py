@@ -115,8 +115,8 @@ def check(obj, x, y=None, seed=0, eps=1e-6, training=False):
     zero in truth, such as the bias of a layer followed by batch norm (which
     subtracts it again), is then finite-difference noise of about 1e-10 against
     the whole gradient, not noise against the rounding error of a computed zero
-    (a ratio near 1). A wrong gradient still shows an error far above 1e-6
-    unless its array is a millionth of the whole, too small to matter.
+    (a ratio near 1). A wrong gradient still shows an error above 1e-6 unless
+    its size is below a billionth of the whole, too small to matter.
 
     Examples
     --------
