@@ -72,7 +72,7 @@ def initialization(state, panels=6):
     fig = plot.activation_histograms(
         [state["values"][i] for i in shown], layers=shown + 1,
         title=f"{state['activation']}, {state['scheme']} x {state['scale']:g}")
-    return plot.fixed_layout(fig, left=0.15, top=0.5, gap=0.3)
+    return plot.fixed_layout(fig, left=0.15, top=0.7, gap=0.3)
 
 
 def loss(state):

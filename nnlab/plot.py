@@ -328,15 +328,15 @@ def activation_histograms(values, bins=30, title=None, layers=None):
     span = (low, high) if low < high else (low - 1, high + 1)
     margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
     for ax, v, layer in zip(axes.flat, finite, layers, strict=True):
-        # One step-shaped patch per panel: it draws sooner than a bar per bin, and it is
-        # fitted into the axes' limits sooner than the same outline drawn by ``hist``
-        # (the same pixels; the initialization explorer's update 6 % sooner).
+        # One step-shaped patch per panel draws sooner than a bar per bin or the same
+        # outline drawn by ``hist`` (the initialization explorer's update 6 % sooner).
         counts, edges = np.histogram(v, bins=bins, range=span)
         ax.set_xlim(span[0] - margin, span[1] + margin)
         ax.stairs(counts, edges, fill=True, color=COLORS[0])
-        ax.set_title(f"layer {layer}", fontsize=9)
+        # The std above the panel: below, it would meet the scale ("1e6") of large values.
+        spread = f"std {np.std(v):.2g}" if v.size else "no finite value"
+        ax.set_title(f"layer {layer}\n{spread}", fontsize=9)
         ax.set_yticks([])
-        ax.set_xlabel(f"std {np.std(v):.2g}" if v.size else "no finite value", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
