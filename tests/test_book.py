@@ -30,6 +30,7 @@ def test_every_notebook_is_in_the_toc():
 #: Characters of a code cell or its printed output that a book page shows without scrolling
 #: sideways, in a 1300-pixel window. The code cells' limit is ruff's (book/ruff.toml).
 PAGE_WIDTH = 79
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def test_printed_text_and_code_in_the_text_fit_the_page():
@@ -68,9 +69,6 @@ def _printed_text(output):
     if WIDGET_VIEW in data or "image/png" in data or "text/html" in data:
         return ""
     return "".join(data.get("text/plain", ""))
-
-
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def test_every_toc_entry_exists():

@@ -7,7 +7,7 @@
   already been declared`` in the console); keep the first of identical entries.
 - A first visit has no stored theme mode, and the theme logs an error for the
   empty value; default it to "auto" before the theme reads it.
-- ``static/nnlab.css``: a few rules of the book's own (long words in headings).
+- ``static/nnlab.css``: the book's own few style rules (pages that fit a phone).
 """
 
 from pathlib import Path
