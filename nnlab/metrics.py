@@ -122,6 +122,10 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     return float(np.mean((y_true > 0) == (y_pred > threshold)))
 
 
+#: The most classes ``confusion_matrix`` counts: its table then holds 10^8 counts (800 MB).
+MAX_CLASSES = 10_000
+
+
 def confusion_matrix(y_true, y_pred, n_classes=None):
     """Count how often each true class (row) was predicted as each class (column).
 
@@ -142,13 +146,21 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
            [0, 0, 1]])
     """
     t, p, k = _class_pairs(y_true, y_pred, "confusion_matrix")
-    seen = max(t.max(), p.max()) + 1
+    seen = int(max(t.max(), p.max())) + 1
     if n_classes is None:
-        n_classes = k or int(seen)
+        n_classes = k or seen
     check_number(n_classes, "n_classes", low=1, integer=True)
     if seen > n_classes:
         raise ValueError(f"confusion_matrix: class labels must be in [0, {n_classes - 1}] for "
                          f"n_classes={n_classes}; got {seen - 1}")
+    if n_classes > MAX_CLASSES:
+        # A label such as a product id, taken for a class index, would otherwise ask for
+        # a table of id^2 counts: a MemoryError or an OverflowError that names nothing.
+        raise ValueError(
+            f"confusion_matrix: {n_classes} classes would need a {n_classes} x {n_classes} "
+            f"table; at most {MAX_CLASSES} classes are counted. Class labels are indices "
+            f"0 to K-1 (largest seen: {seen - 1}): map other labels to indices first, "
+            "e.g. with np.unique(y, return_inverse=True)")
     counts = np.bincount(t * n_classes + p, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes)
 

@@ -54,6 +54,16 @@ def test_confusion_matrix_rows_are_true_classes():
         confusion_matrix([0, 1], [0, 1], n_classes=0)
 
 
+@pytest.mark.parametrize("label", [10_000, 10**12, 2**53])
+def test_confusion_matrix_rejects_labels_that_are_not_class_indices(label):
+    # An id taken for a class index asked for label^2 counts: MemoryError, OverflowError.
+    with pytest.raises(ValueError, match=rf"largest seen: {label}\).*np.unique"):
+        confusion_matrix([0, label], [0, 0])
+    with pytest.raises(ValueError, match="at most 10000 classes"):
+        confusion_matrix([0, 1], [0, 1], n_classes=10**6)
+    assert confusion_matrix([0, 9_999], [0, 0]).shape == (10_000, 10_000)
+
+
 def test_binary_accuracy_thresholds_and_label_conventions():
     assert binary_accuracy([1, 0, 1], [0.8, 0.6, 0.3]) == pytest.approx(1 / 3)
     assert binary_accuracy([1, 0, 1], [0.8, 0.6, 0.3], threshold=0.7) == pytest.approx(2 / 3)
