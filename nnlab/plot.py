@@ -13,12 +13,14 @@ Examples
 """
 
 import functools
+import io
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from nnlab import activations as _activations
 from nnlab.log_axis import log_y
@@ -138,10 +140,6 @@ def to_png(fig, dpi=80, compress_level=6):
     ``compress_level`` is zlib's, 0-9: a live explorer uses 1, about twice as fast to
     encode as 6 and, on these flat-coloured figures, hardly larger.
     """
-    import io
-
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(pixels(fig, dpi)).save(buffer, format="png", dpi=(dpi, dpi),
                                            compress_level=compress_level)
@@ -173,8 +171,7 @@ def activations_grid(names=None, z=None, ncols=4):
     fig, axes = new_figure(ncols, nrows, height=2.4)
     for ax, name in zip(axes.flat, names, strict=False):
         activation(name, z=z, ax=ax)
-        ax.set_xlabel("z")
-        ax.set_ylabel("")
+        ax.set(xlabel="z", ylabel="")
         ax.get_legend().remove()
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
@@ -273,10 +270,10 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     colors = colors or [PATH_COLORS[i % len(PATH_COLORS)] for i in range(len(paths or {}))]
     for (label, path), color in zip((paths or {}).items(), colors, strict=True):
         path = np.asarray(path, dtype=float)
-        finite = np.all(np.isfinite(path), axis=1)
-        path = path[finite]
+        path = path[np.all(np.isfinite(path), axis=1)]
         ax.plot(path[:, 0], path[:, 1], "-o", color=color,
                 markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
+        ax.plot(*path[-1:].T, "o", color=color, markersize=6, markeredgecolor="white")
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
     if legend and paths:
         ax.legend(loc="upper right", fontsize=7)
@@ -285,12 +282,14 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     return fig
 
 
-def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None, colors=None):
+def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None, colors=None,
+           x=None):
     """Several curves on one axes: ``series`` maps a label to a 1-D array.
 
-    ``logy`` draws the values on a log scale (minor ticks labelled as plain numbers
-    where the values span less than a factor of ten); ``colors`` gives one colour per
-    series (default: the palette in order).
+    ``x`` holds the values on the x-axis, the same for every curve (default: the index
+    0, 1, 2, ... of each value, the step of a training curve). ``logy`` draws the values
+    on a log scale (minor ticks labelled as plain numbers where the values span less than
+    a factor of ten); ``colors`` gives one colour per series (default: the palette).
 
     Examples
     --------
@@ -301,7 +300,11 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     colors = colors or [COLORS[i % len(COLORS)] for i in range(len(series))]
     for (label, values), color in zip(series.items(), colors, strict=True):
         values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(len(values)), values, color=color, label=label)
+        steps = np.arange(len(values)) if x is None else np.asarray(x, dtype=float)
+        if steps.shape != values.shape:
+            raise ValueError(f"curves: {label!r} has {values.shape[0]} values but x has "
+                             f"{steps.shape[0]}")
+        ax.plot(steps, values, color=color, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
         log_y(ax)
@@ -413,16 +416,13 @@ def network_diagram(weights, ax=None, title=None):
     for layer, ys in enumerate(positions):
         ax.scatter(np.full(len(ys), layer), ys, s=800, color="white", edgecolors="black",
                    zorder=2)
-    ax.set_xticks(range(len(sizes)))
-    ax.set_xticklabels(["input"] + [f"layer {i}" for i in range(1, len(sizes))])
+    ax.set_xticks(range(len(sizes)), ["input"] + [f"layer {i}" for i in range(1, len(sizes))])
     # Room around the outermost nodes, which the axes would otherwise cut in half.
     ax.set_xlim(-0.25, len(sizes) - 0.75)
     ax.set_ylim(-(max(sizes) - 1) / 2 - 0.35, (max(sizes) - 1) / 2 + 0.35)
     ax.spines["left"].set_visible(False)
-    ax.set_yticks([])
     ax.grid(False)
-    ax.set_xlabel("layer")
-    ax.set_title(title or "weights: blue positive, orange negative")
+    ax.set(yticks=[], xlabel="layer", title=title or "weights: blue positive, orange negative")
     return fig
 
 

@@ -168,7 +168,27 @@ def test_curves_and_paths_take_the_colours_given():
     fig = plot.curves({"a": [3, 2], "b": [2, 1]}, colors=["#123456", "#abcdef"])
     plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1), paths={"b": path},
                       colors=["#abcdef"], ax=fig.axes[0])
-    assert [line.get_color() for line in fig.axes[0].lines] == ["#123456", "#abcdef", "#abcdef"]
+    colors = [line.get_color() for line in fig.axes[0].lines]
+    assert colors == ["#123456", "#abcdef", "#abcdef", "#abcdef"]   # the path and its end
+
+
+def test_curves_draw_against_the_x_given_or_the_step():
+    q = np.linspace(0.1, 0.9, 5)
+    ax = plot.curves({"a": 1 - q, "b": q}, x=q).axes[0]
+    assert all(np.array_equal(line.get_xdata(), q) for line in ax.lines)
+    assert np.array_equal(plot.curves({"a": [3, 2, 1]}).axes[0].lines[0].get_xdata(),
+                          [0, 1, 2])
+    with pytest.raises(ValueError, match="'b' has 2 values but x has 5"):
+        plot.curves({"a": q, "b": [1, 2]}, x=q)
+
+
+def test_each_path_ends_in_a_large_dot_where_it_stopped():
+    path = np.array([[1.0, 1.0], [0.5, 0.2], [np.nan, np.nan]])   # diverged after step 1
+    ax = plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1),
+                           paths={"gd": path}).axes[0]
+    line, end = ax.lines
+    assert np.array_equal(end.get_xydata(), [[0.5, 0.2]])
+    assert end.get_markersize() > line.get_markersize()
 
 
 def test_gradient_norms_wants_arrays_of_one_length():
