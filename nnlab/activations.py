@@ -41,6 +41,10 @@ class ActivationFunction:
         """Return dL/dx from dL/dy = ``dy``; ``y = self(x)`` is given for subclasses to reuse."""
         return dy * self.derivative(x)
 
+    def get_config(self):
+        """The parameters that rebuild this function: ``type(f)(**f.get_config())``."""
+        return {}
+
     def __repr__(self):
         return f"<activation {self.name}>"
 
@@ -143,6 +147,9 @@ class LeakyReLU(ActivationFunction):
     def __init__(self, alpha=0.01):
         self.alpha = float(check_number(alpha, "LeakyReLU alpha"))
 
+    def get_config(self):
+        return {"alpha": self.alpha}
+
     def __call__(self, x):
         x = _as_float(x)
         # x if x > 0 else alpha x is the larger of x and alpha x when alpha <= 1 (the smaller
@@ -164,6 +171,9 @@ class ELU(ActivationFunction):
 
     def __init__(self, alpha=1.0):
         self.alpha = float(check_number(alpha, "ELU alpha"))
+
+    def get_config(self):
+        return {"alpha": self.alpha}
 
     def __call__(self, x):
         return _elu(_as_float(x), self.alpha)

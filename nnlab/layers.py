@@ -202,16 +202,29 @@ class Activation(Layer):
     ----------
     name : str or nnlab.activations.ActivationFunction
         One of ``nnlab.activations.NAMES``.
+    **params
+        The function's own parameters, for a name: ``alpha`` of leaky_relu and elu.
 
     Examples
     --------
     >>> Activation("relu").forward(np.array([[-1.0, 2.0]]))
     array([[0., 2.]])
+    >>> Activation("leaky_relu", alpha=0.2).forward(np.array([[-1.0, 2.0]]))
+    array([[-0.2,  2. ]])
     """
 
-    def __init__(self, name):
+    def __init__(self, name, **params):
         super().__init__()
         self.fn = activations.get(name)
+        if params:
+            accepted = sorted(type(self.fn)().get_config())
+            if isinstance(name, activations.ActivationFunction):
+                raise ValueError(f"Activation: {name!r} already holds its parameters; pass "
+                                 f"{sorted(params)} with a name, as Activation('elu', alpha=2.0)")
+            if set(params) - set(accepted):
+                raise ValueError(f"Activation {self.fn.name!r} takes the parameters "
+                                 f"{accepted or 'none'}; got {sorted(params)}")
+            self.fn = type(self.fn)(**params)
         self.name = self.fn.name
 
     def forward(self, x, training=False):
@@ -224,7 +237,7 @@ class Activation(Layer):
         return self.fn.backward(self.x, self.y, dy)
 
     def get_config(self):
-        return {"name": self.name}
+        return {"name": self.name, **self.fn.get_config()}
 
 
 class Flatten(Layer):

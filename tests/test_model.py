@@ -591,6 +591,29 @@ def test_round_trip_keeps_float32_and_logits_config(tmp_path):
     assert uncompiled.loss is None
 
 
+def test_round_trip_keeps_the_parameters_of_activations(tmp_path):
+    # Saved by name alone, a LeakyReLU(0.3) came back with the default slope 0.01.
+    model = nl.Sequential([Dense(2, 3, rng=0), Activation("leaky_relu", alpha=0.3),
+                           Activation(nl.activations.ELU(2.0)), Dense(3, 1, rng=1)])
+    loaded = nl.load_model(model.save(tmp_path / "m"))
+    assert [layer.fn.get_config() for layer in loaded.layers[1:3]] == [{"alpha": 0.3},
+                                                                        {"alpha": 2.0}]
+    X = np.random.default_rng(0).normal(size=(20, 2)) * 3
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert repr(loaded.layers[1]) == "Activation(name='leaky_relu', alpha=0.3)"
+
+
+def test_activation_parameters_are_checked():
+    with pytest.raises(ValueError, match=r"'relu' takes the parameters none; got \['alpha'\]"):
+        Activation("relu", alpha=0.1)
+    with pytest.raises(ValueError, match=r"takes the parameters \['alpha'\]; got \['slope'\]"):
+        Activation("leaky_relu", slope=0.1)
+    with pytest.raises(ValueError, match="already holds its parameters"):
+        Activation(nl.activations.ELU(2.0), alpha=1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        Activation("elu", alpha=float("nan"))
+
+
 def rewrite(path, target, edit):
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
