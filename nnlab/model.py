@@ -18,7 +18,7 @@ import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
-from nnlab._checks import as_float_array, as_rng, check_number, float_dtype
+from nnlab._checks import all_finite, as_float_array, as_rng, check_number, float_dtype
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, check_before_training, inside_network
@@ -35,6 +35,10 @@ from nnlab.training import (
 
 __all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
            "cast_layer", "load_model"]
+
+#: Before training, the model's outputs on this many first samples meet every check of
+#: the loss: their shape, and values the loss can take.
+TRIAL_SAMPLES = 64
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -180,13 +184,22 @@ class Sequential:
             raise ValueError(f"{names[0]} and {names[1]} must hold the same number (> 0) of "
                              f"samples; got shapes {X.shape} and {y.shape}")
         try:
-            with np.errstate(all="ignore"):  # only the shape of this trial pass matters
-                out_shape = self.forward(X[:1]).shape[1:]
+            with np.errstate(all="ignore"):
+                out = self.forward(X[:TRIAL_SAMPLES])
         except ValueError as exc:
             raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
-                             f"on its first sample): {exc}") from exc
-        y = self.loss.check_targets(y, int(np.prod(out_shape)))
-        y = y.reshape((len(X), *out_shape)).astype(X.dtype, copy=False)
+                             f"on its first samples): {exc}") from exc
+        y = self.loss.check_targets(y, int(np.prod(out.shape[1:])))
+        y = y.reshape((len(X), *out.shape[1:])).astype(X.dtype, copy=False)
+        # Each step of fit trusts the outputs to suit the loss (checks cost time there): a
+        # probability loss after a linear layer would be fed clipped values in silence.
+        # Outputs that overflowed are left to fit, which reports a diverged model.
+        try:
+            if all_finite(out):
+                self.loss(out, y[:TRIAL_SAMPLES])
+        except ValueError as exc:
+            raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
+                             f"do not suit the loss {self.loss!r}: {exc}") from exc
         for name, fn in self.metrics.items():
             try:
                 metric_values(self.loss, y, y, {name: fn})

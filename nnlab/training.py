@@ -83,7 +83,9 @@ def metric_values(loss, y_true, y_pred, metrics):
 
     Metrics threshold probabilities: logits (binary cross-entropy ``from_logits``) go
     through the sigmoid first, and for the accuracies hinge scores and +-1 labels become
-    0/1 labels.
+    0/1 labels. ``accuracy`` of a single output is ``binary_accuracy`` at 0.5, as Keras
+    resolves it: the output of a model trained with MSE can step outside [0, 1], which
+    ``accuracy`` alone rejects as no probability (and that epochs into ``fit``).
     """
     if not np.all(np.isfinite(y_pred)):
         return {name: float("nan") for name in metrics}
@@ -95,6 +97,8 @@ def metric_values(loss, y_true, y_pred, metrics):
         if isinstance(loss, losses.Hinge) and fn in (accuracy, binary_accuracy):
             # Only for the class: an error like mae is that of the scores themselves.
             t, p = (t > 0).astype(t.dtype), (p > 0).astype(p.dtype)
+        if fn is accuracy and (p.ndim == 1 or p.shape[1] == 1):
+            fn = binary_accuracy
         values[name] = float(fn(t, p))
     return values
 

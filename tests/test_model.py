@@ -464,6 +464,32 @@ def test_metric_that_cannot_use_the_targets_fails_up_front():
     assert_same_weights(model, before)
 
 
+def test_accuracy_of_one_output_thresholds_it_as_keras_does():
+    # MSE on 0/1 labels: the outputs step outside [0, 1], and "accuracy" raised at the end
+    # of the first epoch that did so, after the weights had changed.
+    X, y = nl.datasets.logic_gate("or")
+    model = nl.Sequential([Dense(2, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.5), metrics=["accuracy"])
+    history = model.fit(X, y, epochs=20, batch_size=4, seed=0)
+    scores = model.predict(X).ravel()
+    assert scores.max() > 1 or scores.min() < 0
+    assert history.history["accuracy"][-1] == np.mean((scores > 0.5) == y) == 1.0
+    assert model.evaluate(X, y)[1] == 1.0
+
+
+def test_outputs_a_loss_cannot_take_are_an_error_before_training():
+    # Binary cross-entropy after a linear layer: each step would have clipped the outputs
+    # into (0, 1) in silence; the direct call of the loss rejects them.
+    X, y = nl.datasets.moons(100, seed=0)
+    model = mlp(out="linear")
+    model.compile("binary_crossentropy", nl.optimizers.SGD(0.1))
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=r"outputs .* do not suit the loss .*\[0, 1\]"):
+        model.fit(X * 10, y)
+    assert_same_weights(model, before)
+    assert model.optimizer.iterations == 0
+
+
 def test_bad_train_step_evaluate_predict_input():
     model = compiled_model()
     before = snapshot(model)
