@@ -7,6 +7,7 @@ uniform so that each module only states *what* it needs.
 
 import math
 import numbers
+import re
 
 import numpy as np
 
@@ -110,15 +111,32 @@ def lookup(name, registry, kind):
     --------
     >>> lookup("b", {"a": 1, "b": 2}, "letter")
     2
+    >>> lookup("GlorotUniform", {"glorot_uniform": 3}, "initializer")
+    3
     """
     valid = ", ".join(sorted(registry))
     if not isinstance(name, str):
         raise ValueError(f"{kind} must be given by name (a str), one of: {valid}; "
                          f"got {name!r}")
-    key = name.lower()
-    if key not in registry:
-        raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
-    return registry[key]
+    # Keras also takes class names ("BinaryCrossentropy", "GlorotUniform"): each capital
+    # that starts a word becomes "_" + itself in lower case.
+    for key in (name.lower(), re.sub(r"(?<=.)(?=[A-Z][a-z])", "_", name).lower()):
+        if key in registry:
+            return registry[key]
+    raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
+
+
+def check_bool(value, name):
+    """``value`` as a bool if it is one (NumPy's too): "no" or 0 would otherwise count.
+
+    Examples
+    --------
+    >>> check_bool(True, "shuffle")
+    True
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
 
 
 def float_dtype(dtype, name="dtype"):

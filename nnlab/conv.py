@@ -116,7 +116,7 @@ class _Conv(Layer):
         return y.reshape(n, self.out_channels, *self.out)
 
     def backward(self, dy):
-        dy = self.backward_params(dy)
+        dy = self.backward_params(self._check_grad(dy))
         # dL/d(cols) = W^T dy, then col2im puts each column (a window) back on the input grid.
         dcols = np.matmul(self._weights_2d(dy).T, dy)
         dwin = np.moveaxis(dcols.reshape(len(dy), self.in_channels, *self.kernel_size,
@@ -130,7 +130,7 @@ class _Conv(Layer):
     def backward_params(self, dy):
         # dL/dW = sum over samples of dy (O, positions) @ cols^T. Its last column, against the
         # row of ones, is dL/db: dy summed over samples and positions.
-        dy = dy.reshape(len(dy), self.out_channels, -1)
+        dy = self._check_grad(dy).reshape(len(dy), self.out_channels, -1)
         dWb = np.matmul(dy, self.cols.transpose(0, 2, 1)).sum(axis=0)
         self._store_grad("W", dWb[:, :-1].reshape(self.params["W"].shape))
         self._store_grad("b", dWb[:, -1])
@@ -303,6 +303,7 @@ class _MaxPool(_Pool):
         # ``unserved`` marks the windows whose maximum is still to be found. The last
         # position needs no comparison: it serves every window still unserved (a window
         # whose maximum is NaN, equal to nothing, sends its gradient there).
+        dy = self._check_grad(dy)
         tiled = self.stride == self.pool_size   # windows do not overlap: write, not add
         # Windows that tile the whole input write every element of dx below, zero or not.
         whole = tiled and all(n % k == 0 for n, k in zip(self.x.shape[2:], self.pool_size,
@@ -377,6 +378,7 @@ class AvgPool2D(_Pool):
         return self._windows(x).mean(axis=-1)
 
     def backward(self, dy):
+        dy = self._check_grad(dy)
         size = int(np.prod(self.pool_size))
         dwin = np.broadcast_to((dy / size)[(..., *(None,) * self.ndim)],
                                (*dy.shape, *self.pool_size))
@@ -420,6 +422,7 @@ class GlobalMaxPool1D(Layer):
         return np.take_along_axis(x, self.argmax[..., None], axis=-1)[..., 0]
 
     def backward(self, dy):
+        dy = self._check_grad(dy)
         dx = np.zeros(self.x_shape, dtype=dy.dtype)
         np.put_along_axis(dx, self.argmax[..., None], dy[..., None], axis=-1)
         return dx

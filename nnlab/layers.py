@@ -119,7 +119,25 @@ class Layer:
                 dims = ", ".join("?" if e is None else str(e) for e in feature_shape)
                 expected = f"shape (batch, {dims})"
             raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
+        self._input_shape = x.shape   # what backward checks dy against
         return x
+
+    def _check_grad(self, dy):
+        """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.
+
+        Inside a model the shapes agree by construction and ``dy`` is returned as is.
+        """
+        if _INSIDE_NETWORK.get():
+            return dy
+        shape = getattr(self, "_input_shape", None)
+        if shape is None:
+            raise ValueError(f"{self!r}.backward uses what forward cached: call forward first")
+        dy = as_float_array(dy, name=f"dy of {self!r}.backward")
+        expected = (shape[0], *self.output_shape(shape[1:]))
+        if dy.shape != expected:
+            raise ValueError(f"{self!r}.backward expected dy of shape {expected}, the shape "
+                             f"of the last forward's output; got {dy.shape}")
+        return dy
 
     def _param(self, name, like):
         """Parameter ``name`` in the dtype of the array ``like`` (no copy if equal)."""
@@ -175,10 +193,12 @@ class Dense(Layer):
     def backward(self, dy):
         # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch
         # and dL/dx = dy W^T.
+        dy = self._check_grad(dy)
         self.backward_params(dy)
         return dy @ self._param("W", dy).T
 
     def backward_params(self, dy):
+        dy = self._check_grad(dy)
         self._store_grad("W", self.x.T @ dy)
         self._store_grad("b", dy.sum(axis=0))
 
@@ -234,6 +254,7 @@ class Activation(Layer):
         return self.y
 
     def backward(self, dy):
+        dy = self._check_grad(dy)
         return self.fn.backward(self.x, self.y, dy)
 
     def get_config(self):
@@ -259,6 +280,7 @@ class Flatten(Layer):
         return x.reshape(len(x), -1)
 
     def backward(self, dy):
+        dy = self._check_grad(dy)
         return dy.reshape(self.x_shape)
 
     def output_shape(self, input_shape):
@@ -294,7 +316,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, rng=None):
         super().__init__()
-        self.rate = check_number(rate, "Dropout rate", low=0, high=1, high_open=True)
+        self.rate = float(check_number(rate, "Dropout rate", low=0, high=1, high_open=True))
         self.rng = as_rng(rng, "Dropout rng")
 
     def forward(self, x, training=False):
@@ -309,6 +331,7 @@ class Dropout(Layer):
         return x * self.mask
 
     def backward(self, dy):
+        dy = self._check_grad(dy)
         return dy if self.mask is None else dy * self.mask
 
     def get_config(self):
@@ -356,6 +379,7 @@ class Residual(Layer):
         x = self._check_input(x)
         if training and len(x) and not _INSIDE_NETWORK.get():
             check_before_training(self.forward, x)
+            self._input_shape = x.shape   # the trial pass recorded its one row
         out = x
         with inside_network():
             for layer in self.layers:
@@ -366,7 +390,7 @@ class Residual(Layer):
         return x + out
 
     def backward(self, dy):
-        d = dy
+        d = dy = self._check_grad(dy)
         for layer in reversed(self.layers):
             d = layer.backward(d)
         return dy + d

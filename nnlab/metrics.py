@@ -205,6 +205,8 @@ def mean_absolute_error(y_true, y_pred):
 
 _REGISTRY = {
     "accuracy": accuracy, "acc": accuracy,
+    # Keras's names for accuracy with one-hot and with integer labels: accuracy takes both.
+    "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy,
     "binary_accuracy": binary_accuracy,
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,

@@ -14,14 +14,24 @@ then runs them over shuffled mini-batches for a number of epochs, keeping a
 (``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 
+from math import prod
+
 import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
-from nnlab._checks import all_finite, as_float_array, as_rng, check_number, float_dtype
+from nnlab._checks import (
+    all_finite,
+    as_float_array,
+    as_rng,
+    check_bool,
+    check_number,
+    float_dtype,
+)
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, check_before_training, inside_network
+from nnlab.normalization import BatchNorm
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
@@ -74,13 +84,16 @@ class Sequential:
     """
 
     def __init__(self, layers=None):
+        if isinstance(layers, Layer):
+            raise ValueError(f"Sequential takes a list of layers; got one layer, {layers!r}: "
+                             "write Sequential([layer, ...])")
         self.layers = []
         for layer in layers or []:
             self.add(layer)
         self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics = {}
         self.stop_training = False
-        self._input_shape = None
+        self._input_shape = self._output_shape = None
 
     def add(self, layer):
         """Append a layer."""
@@ -95,7 +108,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input")
-        if training and len(x):
+        if check_bool(training, "training") and len(x):
             check_before_training(self._forward, x)
         return self._forward(x, training)
 
@@ -105,6 +118,7 @@ class Sequential:
         with inside_network():
             for layer in self.layers:
                 x = layer.forward(x, training=training)
+        self._output_shape = x.shape   # what backward checks dout against
         return x
 
     def backward(self, dout, input_grad=True):
@@ -114,12 +128,24 @@ class Sequential:
         only the parameters' gradients, and the first layer's input gradient
         is often its largest product (784 inputs), so ``fit`` skips it.
         """
-        for layer in reversed(self.layers[1:]):
-            dout = layer.backward(dout)
-        if input_grad:
-            return self.layers[0].backward(dout)
-        self.layers[0].backward_params(dout)
+        if not isinstance(dout, np.ndarray) or dout.shape != self._output_shape:
+            dout = self._check_dout(dout)
+        with inside_network():
+            for layer in reversed(self.layers[1:]):
+                dout = layer.backward(dout)
+            if input_grad:
+                return self.layers[0].backward(dout)
+            self.layers[0].backward_params(dout)
         return None
+
+    def _check_dout(self, dout):
+        if self._output_shape is None:
+            raise ValueError("Sequential.backward uses what forward cached: call forward first")
+        dout = as_float_array(dout, name="dout of Sequential.backward")
+        if dout.shape != self._output_shape:
+            raise ValueError(f"Sequential.backward expected dout of shape {self._output_shape}, "
+                             f"the shape of the last forward's output; got {dout.shape}")
+        return dout
 
     @property
     def params(self):
@@ -203,9 +229,9 @@ class Sequential:
         for name, fn in self.metrics.items():
             try:
                 metric_values(self.loss, y, y, {name: fn})
-            except ValueError as exc:
-                raise ValueError(f"metric {name!r} cannot be computed for these targets: {exc}"
-                                 ) from exc
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"metric {name!r} cannot be computed for these targets (a "
+                                 f"metric maps y_true, y_pred to one number): {exc}") from exc
         return X, y
 
     def train_step(self, xb, yb):
@@ -257,7 +283,11 @@ class Sequential:
         check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple | None):
+            raise ValueError(f"callbacks must be a list of nnlab.callbacks.Callback instances; "
+                             f"got {callbacks!r}: write callbacks=[...]")
         callbacks = list(callbacks or [])
         if not all(isinstance(c, Callback) for c in callbacks):
             raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
@@ -274,6 +304,7 @@ class Sequential:
                 raise ValueError(f"validation_split={validation_split} leaves no validation or "
                                  f"no training samples out of {len(X)}")
             X, y, val = X[:split], y[:split], (X[split:], y[split:])
+        self._check_batch_norm(len(X), batch_size)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
         history = History()
@@ -311,6 +342,20 @@ class Sequential:
         self.history = history
         return history
 
+    def _check_batch_norm(self, n, batch_size):
+        """Refuse batches that give a batch norm layer one value per feature (it would fail
+        there, in the middle of training): the shapes are those of the trial pass."""
+        smallest = min(batch_size, n % batch_size or batch_size)
+        layers = list(self.layers)
+        while layers:
+            layer = layers.pop()
+            layers += getattr(layer, "layers", [])
+            if isinstance(layer, BatchNorm) and smallest * prod(layer._input_shape[2:]) == 1:
+                raise ValueError(
+                    f"{layer!r} in training needs 2 or more values per feature, and "
+                    f"batch_size={batch_size} over {n} samples makes a batch of 1 sample; "
+                    "choose a batch_size that leaves no batch of one")
+
     def _scores(self, X, y, batch_size):
         y_pred = self.predict(X, batch_size)
         scores = {"loss": float(self.loss.forward(y_pred, y))}
@@ -334,7 +379,7 @@ class Sequential:
         self._require_compiled("evaluate")
         X, y = self._check_data(X, y)
         scores = self._scores(X, y, batch_size)
-        if return_dict:
+        if check_bool(return_dict, "return_dict"):
             return scores
         return scores["loss"] if len(scores) == 1 else list(scores.values())
 

@@ -40,7 +40,9 @@ class BatchNorm(Layer):
     Params ``gamma`` (ones) and ``beta`` (zeros), shape (F,); buffers
     ``running_mean`` (zeros) and ``running_var`` (ones), shape (F,).
     Shapes: x (N, F), (N, F, L) or (N, F, H, W) -> y of the same shape; the
-    statistics of feature f are taken over every axis but axis 1.
+    statistics of feature f are taken over every axis but axis 1. Training needs two
+    or more values per feature, as in PyTorch: a batch of one sample (N, F) would
+    normalize every value to 0 (y = beta, and no gradient reaches x).
 
     Examples
     --------
@@ -75,6 +77,9 @@ class BatchNorm(Layer):
             raise ValueError(f"{self!r} expected input of shape (batch, {self.n_features}, ...)"
                              f"; got shape {x.shape}")
         axes, shape = self._shape(x)
+        if training and x.size <= self.n_features:
+            raise ValueError(f"{self!r} in training needs 2 or more values per feature to "
+                             f"take their mean and variance; got input of shape {x.shape}")
         if training:
             mean, var = x.mean(axis=axes), x.var(axis=axes)
             m = self.momentum
@@ -92,6 +97,7 @@ class BatchNorm(Layer):
             self._param("beta", x).reshape(shape)
 
     def backward(self, dy):
+        dy = self._check_grad(dy)
         axes, shape = self._shape(dy)
         self._store_grad("gamma", np.sum(dy * self.x_hat, axis=axes))
         self._store_grad("beta", np.sum(dy, axis=axes))

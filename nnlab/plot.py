@@ -273,7 +273,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
         path = path[np.all(np.isfinite(path), axis=1)]
         ax.plot(path[:, 0], path[:, 1], "-o", color=color,
                 markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
-        ax.plot(*path[-1:].T, "o", color=color, markersize=6, markeredgecolor="white")
+        ax.plot(*path[-1:].T, "o", color=color, markersize=6, markeredgecolor="white", zorder=3)
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
     if legend and paths:
         ax.legend(loc="upper right", fontsize=7)

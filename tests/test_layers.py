@@ -4,6 +4,7 @@ Also: every layer in one model through summary, save and load.
 """
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -438,3 +439,69 @@ def test_residual_block_with_batch_norm_in_training_passes_the_gradient_check():
     block = nl.Residual(nl.BatchNorm(4), nl.Dense(4, 4, rng=0), nl.Activation("tanh"))
     x = np.random.default_rng(1).normal(size=(6, 4))
     assert nl.gradcheck.check(block, x, training=True) < 1e-6
+
+
+# --- backward's own checks -------------------------------------------------------------
+
+BACKWARD_CASES = [  # a layer, an input batch, and a dy of the wrong shape that broadcasts
+    (lambda: nl.Dense(3, 2, rng=0), (4, 3), (1, 2)),
+    (lambda: nl.Activation("relu"), (4, 3), (3,)),
+    (lambda: nl.Dropout(0.5, rng=0), (4, 3), (4, 1)),
+    (lambda: nl.BatchNorm(3), (4, 3), (1, 3)),
+    (lambda: nl.Flatten(), (4, 3, 2), (2, 12)),
+    (lambda: nl.Residual(nl.Dense(3, 3, rng=0)), (4, 3), (1, 3)),
+    (lambda: nl.Conv2D(1, 2, 3, rng=0), (2, 1, 5, 5), (2, 2, 1, 1)),
+    (lambda: nl.MaxPool2D(2), (2, 1, 4, 4), (2, 1, 1, 1)),
+    (lambda: nl.AvgPool2D(2), (2, 1, 5, 5), (2, 1, 1, 1)),
+    (lambda: nl.layers.GlobalMaxPool1D(), (2, 3, 5), (1, 3)),
+]
+
+
+@pytest.mark.parametrize("make, x_shape, bad", BACKWARD_CASES)
+def test_backward_checks_dy_against_the_last_output(make, x_shape, bad):
+    # A dy that broadcast against the cached arrays gave a plausible, wrong gradient.
+    layer = make()
+    with pytest.raises(ValueError, match="call forward first"):
+        layer.backward(np.ones(bad))
+    y = layer.forward(np.random.default_rng(0).normal(size=x_shape), training=True)
+    with pytest.raises(ValueError, match=rf"expected dy of shape {re.escape(str(y.shape))}.*"
+                                         rf"got {re.escape(str(bad))}"):
+        layer.backward(np.ones(bad))
+    with pytest.raises(ValueError, match="NaN"):
+        layer.backward(np.full(y.shape, np.nan))
+    assert layer.backward(np.ones(y.shape).tolist()).shape == x_shape   # array_like is fine
+
+
+def test_sequential_backward_checks_dout_and_not_each_layer():
+    model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Activation("tanh"), nl.Dense(4, 2, rng=1)])
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(np.ones((5, 2)))
+    model.forward(np.ones((5, 3)))
+    with pytest.raises(ValueError, match=r"expected dout of shape \(5, 2\).*got \(1, 2\)"):
+        model.backward(np.ones((1, 2)))
+    assert model.backward(np.ones((5, 2)).tolist()).shape == (5, 3)
+
+
+def test_batch_norm_refuses_to_train_on_one_value_per_feature():
+    # One sample: every value normalised to 0, y = beta, and no gradient reaches x.
+    layer = nl.BatchNorm(3)
+    for x in (np.ones((1, 3)), np.zeros((0, 3))):
+        with pytest.raises(ValueError, match="2 or more values per feature"):
+            layer.forward(x, training=True)
+    np.testing.assert_array_equal(layer.buffers["running_var"], np.ones(3))
+    assert layer.forward(np.ones((1, 3))).shape == (1, 3)              # evaluation: fine
+    assert nl.BatchNorm(2).forward(np.ones((1, 2, 2, 1)), training=True).shape == (1, 2, 2, 1)
+
+
+@pytest.mark.parametrize("n, batch_size", [(33, 32), (10, 1)])
+def test_fit_refuses_batch_norm_batches_of_one_sample_before_training(n, batch_size):
+    X, y = np.random.default_rng(0).normal(size=(n, 2)), np.arange(n) % 2
+    model = nl.Sequential([nl.Dense(2, 3, rng=0),
+                           nl.Residual(nl.BatchNorm(3), nl.Activation("relu")),
+                           nl.Dense(3, 1, rng=1)])
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), "sgd")
+    weights = [p.copy() for p in model.params]
+    with pytest.raises(ValueError, match=rf"batch_size={batch_size} over {n} samples"):
+        model.fit(X, y, batch_size=batch_size)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.params, strict=True))
+    model.fit(X, y, batch_size=batch_size + 1)   # no batch of one

@@ -121,11 +121,16 @@ def test_bad_input_raises_value_error(func, y_true, y_pred, match):
 def test_get_resolves_names_aliases_and_callables():
     expected = {"accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
                 "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
-                "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error}
+                "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+                "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy}
     assert set(metrics.NAMES) == set(expected)
     for name, func in expected.items():
         assert metrics.get(name) is func
     assert metrics.get("ACC") is accuracy
+    # Keras's class names too
+    assert metrics.get("SparseCategoricalAccuracy") is accuracy
+    assert metrics.get("BinaryAccuracy") is binary_accuracy
+    assert metrics.get("MeanSquaredError") is mean_squared_error
 
     def custom(y_true, y_pred):
         return 0.0

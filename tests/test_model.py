@@ -443,6 +443,8 @@ Y3 = np.arange(12) % 3
     ((X3, Y3), {"validation_data": X3}, "pair"),
     ((X3, Y3), {"verbose": 3}, "verbose"),
     ((X3, Y3), {"callbacks": [print]}, "Callback"),
+    ((X3, Y3), {"callbacks": EarlyStopping("loss")}, r"write callbacks=\[\.\.\.\]"),
+    ((X3, Y3), {"shuffle": "no"}, "shuffle must be True or False; got 'no'"),
     ((X3, Y3), {"callbacks": [EarlyStopping("val_loss")]}, "validation_split"),
 ])
 def test_bad_fit_input_raises_before_any_change(args, kwargs, fragment):
@@ -488,6 +490,40 @@ def test_outputs_a_loss_cannot_take_are_an_error_before_training():
         model.fit(X * 10, y)
     assert_same_weights(model, before)
     assert model.optimizer.iterations == 0
+
+
+def test_one_layer_for_a_list_flags_and_odd_metrics_are_clear_errors():
+    with pytest.raises(ValueError, match=r"a list of layers; got one layer.*Sequential\(\["):
+        nl.Sequential(Dense(2, 1))
+    model = compiled_model()
+    with pytest.raises(ValueError, match="training must be True or False"):
+        model.forward(X3, training="no")
+    with pytest.raises(ValueError, match="return_dict must be True or False"):
+        model.evaluate(X3, Y3, return_dict="no")
+    model.compile("sparse_categorical_crossentropy", metrics=[nl.metrics.confusion_matrix])
+    with pytest.raises(ValueError, match=r"'confusion_matrix'.*one number"):
+        model.fit(X3, Y3)
+
+
+@pytest.mark.parametrize("get, name, expected", [
+    (nl.losses.get, "BinaryCrossentropy", nl.losses.BinaryCrossEntropy),
+    (nl.losses.get, "SparseCategoricalCrossentropy", nl.losses.CategoricalCrossEntropy),
+    (nl.losses.get, "KLDivergence", nl.losses.KLDivergence),
+    (nl.losses.get, "MeanSquaredError", nl.losses.MSE),
+    (nl.optimizers.get, "RMSprop", nl.optimizers.RMSprop),
+    (nl.optimizers.get, "Adam", nl.optimizers.Adam),
+    (nl.optimizers.get, "SGD", nl.optimizers.SGD),
+])
+def test_keras_class_names_are_names_too(get, name, expected):
+    assert isinstance(get(name), expected)
+
+
+def test_keras_class_names_of_initializers_and_activations():
+    assert nl.initializers.get("GlorotUniform") is nl.initializers.get("glorot_uniform")
+    assert nl.initializers.get("HeNormal") is nl.initializers.get("he_normal")
+    assert nl.activations.get("LeakyReLU") is nl.activations.get("leaky_relu")
+    with pytest.raises(ValueError, match="unknown initializer 'GlorotUniformly'"):
+        nl.initializers.get("GlorotUniformly")
 
 
 def test_bad_train_step_evaluate_predict_input():
