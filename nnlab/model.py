@@ -104,10 +104,13 @@ class Sequential:
     # --- the two passes -------------------------------------------------------------
 
     def forward(self, x, training=False):
-        """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm."""
+        """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm.
+
+        ``x`` is cast to the model's dtype first, as ``predict`` and ``fit`` cast theirs.
+        """
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
-        x = as_float_array(x, "model input")
+        x = as_float_array(x, "model input", dtype=self.dtype)
         if check_bool(training, "training") and len(x):
             check_before_training(self._forward, x)
         return self._forward(x, training)

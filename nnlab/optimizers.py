@@ -17,7 +17,9 @@ shows the textbook formula in its docstring and as a comment.
 Common options of every optimizer:
 
 - ``lr``: a positive float, or a schedule: a callable ``lr(iteration)``
-  (iteration counts steps from 0), see :func:`exponential_decay`.
+  (iteration counts steps from 0) returning a finite real number >= 0, see
+  :func:`exponential_decay`. A decaying schedule may reach 0 (an exponential one
+  underflows after enough steps): the step then changes nothing.
 - ``weight_decay``: L2 regularization as PyTorch applies it,
   :math:`g \leftarrow g + \lambda\,\theta` before the update.
 - ``clipnorm``: if set, all gradients are rescaled together so that their
@@ -58,27 +60,41 @@ class Optimizer:
         self._lr = value
 
     def current_lr(self):
-        """The learning rate of the next step (the schedule evaluated, if there is one)."""
+        """The learning rate of the next step (the schedule evaluated, if there is one).
+
+        A schedule is the user's code, so its value is checked at every step: ``float()``
+        alone would take ``"0.1"`` or ``True`` for a rate. A 0-d array (``np.where`` returns
+        one) counts as the number it holds.
+        """
         if not callable(self.lr):
             return self.lr
-        return check_number(float(self.lr(self.iterations)), "scheduled lr", low=0,
-                            low_open=True)
+        value = self.lr(self.iterations)
+        if isinstance(value, np.ndarray):
+            value = value[()]    # a 0-d array becomes its scalar; any other stays, rejected
+        name = (f"the value of {type(self).__name__}'s lr schedule "
+                f"{getattr(self.lr, '__qualname__', repr(self.lr))} "
+                f"at iteration {self.iterations}")
+        return float(check_number(value, name, low=0))
 
     def step(self, params, grads):
-        """Update every array of ``params`` in place from the matching array of ``grads``."""
-        self._check(params, grads)
-        self.apply_gradients(params, grads)
+        """Update every array of ``params`` in place from the matching array of ``grads``.
+
+        ``params`` is a list of floating ndarrays; ``grads`` a list of array_likes of the
+        same shapes. Everything is checked before the first update, so that an error
+        leaves every parameter as it was.
+        """
+        self.apply_gradients(params, self._check(params, grads))
 
     def apply_gradients(self, params, grads):
         """``step`` without its input checks, for a caller that made them (``Sequential.fit``
         checks once that its gradients are finite, and they have their parameters' shapes)."""
+        lr = self.current_lr()   # first: a schedule's bad value then changes nothing
         if self.clipnorm is not None:
             grads = _clip_by_global_norm(grads, self.clipnorm)
         if self.weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
             self.state = [{"scratch": np.empty_like(p), **self._new_state(p)} for p in params]
-        lr = self.current_lr()
         self.iterations += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g.astype(p.dtype, copy=False), s, lr)
@@ -95,33 +111,59 @@ class Optimizer:
         raise NotImplementedError
 
     def _check(self, params, grads):
+        """Raise unless ``step`` can update every parameter; return the gradients as arrays.
+
+        Each gradient is converted once, here: ``np.asanyarray`` leaves an ndarray (or a
+        subclass) as it is and turns a nested list into one.
+        """
         name = type(self).__name__
+        for what, items in (("params", params), ("grads", grads)):
+            # One bare array would be iterated row by row, as if each row were a parameter.
+            if not isinstance(items, list | tuple):
+                raise ValueError(f"{name}.step takes lists of arrays, as in step([p], [g]); "
+                                 f"got {what} of type {type(items).__name__}")
         if len(params) != len(grads):
             raise ValueError(f"{name}.step got {len(params)} parameter arrays "
                              f"but {len(grads)} gradient arrays")
+        arrays = []
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-                raise ValueError(f"{name}.step: parameter {i} must be a floating ndarray "
-                                 "(it is updated in place)")
-            if np.shape(g) != p.shape:
-                raise ValueError(f"{name}.step: gradient {i} has shape {np.shape(g)}, "
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f" or not p.flags.writeable:
+                raise ValueError(f"{name}.step: parameter {i} must be a writeable floating "
+                                 "ndarray (it is updated in place)")
+            try:
+                g = np.asanyarray(g)
+            except ValueError as exc:   # a ragged nested list
+                raise ValueError(f"{name}.step: gradient {i} is not an array: {exc}") from None
+            if g.dtype.kind not in "biuf":
+                raise ValueError(f"{name}.step: gradient {i} must hold real numbers; "
+                                 f"got dtype {g.dtype}")
+            if g.shape != p.shape:
+                raise ValueError(f"{name}.step: gradient {i} has shape {g.shape}, "
                                  f"its parameter has shape {p.shape}")
-            if not all_finite(np.asarray(g)):
+            if not all_finite(g):
                 raise ValueError(f"{name}.step: gradient {i} contains NaN or inf")
+            arrays.append(g)
         if self.state is not None:
             shapes = [s["scratch"].shape for s in self.state]
             if shapes != [p.shape for p in params]:
                 raise ValueError(f"{name}.step: the parameters changed since the first step "
                                  "(different number or shapes); call reset() first")
+        return arrays
 
     def get_config(self):
+        """The constructor arguments: ``type(opt)(**opt.get_config())`` is a fresh copy.
+
+        A schedule is given as ``lr=None``: a function cannot be written to a model file
+        (JSON), and whoever rebuilds the optimizer passes it again.
+        """
         config = {k: v for k, v in vars(self).items()
                   if k not in ("state", "iterations", "_lr")}
         config["lr"] = self.lr if not callable(self.lr) else None
         return config
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        # The schedule itself, not the None of get_config: a repr shows what the object is.
+        args = ", ".join(f"{k}={v!r}" for k, v in {**self.get_config(), "lr": self.lr}.items())
         return f"{type(self).__name__}({args})"
 
 
@@ -355,5 +397,8 @@ def get(identifier, **kwargs):
     Adam(weight_decay=0.0, clipnorm=None, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.01)
     """
     if isinstance(identifier, Optimizer):
+        if kwargs:
+            raise ValueError(f"constructor arguments {kwargs} need an optimizer name, "
+                             f"not the ready-made {identifier!r}")
         return identifier
     return lookup(identifier, _REGISTRY, "optimizer")(**kwargs)

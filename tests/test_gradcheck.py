@@ -23,10 +23,47 @@ def test_numerical_gradient_restores_x_bit_for_bit():
     assert np.array_equal(x, before)
 
 
-@pytest.mark.parametrize("x", [[1.0, 2.0], np.array([1, 2])])
-def test_numerical_gradient_needs_a_float_array(x):
-    with pytest.raises(ValueError, match="floating ndarray"):
+def test_numerical_gradient_is_accurate_in_float32():
+    # A fixed step of 1e-6 is about eight float32 spacings near 1: the gradient of
+    # sum x^2 at 1 came out as 1.907.
+    for x0 in (1.0, -3.0, 100.0, 0.0):
+        x = np.array([x0], dtype=np.float32)
+        assert numerical_gradient(lambda v: np.sum(v ** 2), x)[0] == pytest.approx(
+            2 * x0, rel=1e-4, abs=1e-4)
+    x = np.array([0.5, -1.5, 2.0, 3.0], dtype=np.float32)
+    np.testing.assert_allclose(numerical_gradient(lambda v: np.sum(np.sin(v)), x),
+                               np.cos(x.astype(np.float64)), rtol=1e-4)
+    assert x.dtype == np.float32 and np.array_equal(x, np.float32([0.5, -1.5, 2.0, 3.0]))
+
+
+def test_numerical_gradient_default_step_in_float64_is_1e_6():
+    x = np.random.default_rng(0).normal(size=5)
+
+    def f(v):
+        return float(np.sum(np.exp(v)))
+
+    assert np.array_equal(numerical_gradient(f, x), numerical_gradient(f, x, 1e-6))
+
+
+@pytest.mark.parametrize("x", [[1.0, 2.0], np.array([1, 2]), np.broadcast_to(1.0, (2, 2))])
+def test_numerical_gradient_needs_a_writeable_float_array(x):
+    with pytest.raises(ValueError, match="writeable floating ndarray"):
         numerical_gradient(lambda v: 0.0, x)
+
+
+def test_numerical_gradient_needs_a_scalar_function_and_restores_x_when_it_fails():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="f\\(x\\) must return a real number; got ndarray "
+                                         "of shape \\(2,\\)"):
+        numerical_gradient(lambda v: v ** 2, x)
+    assert np.array_equal(x, [1.0, 2.0])
+
+    def fails(v):
+        raise KeyError("bug in f")
+
+    with pytest.raises(KeyError):
+        numerical_gradient(fails, x)
+    assert np.array_equal(x, [1.0, 2.0])
 
 
 def test_relative_error_definition():
@@ -41,6 +78,17 @@ def test_relative_error_definition():
     # Two arrays of rounding noise are near-equal against a floor, unrelated without one.
     assert relative_error(np.array([1e-17]), np.array([1e-10])) > 0.99
     assert relative_error(np.array([1e-17]), np.array([1e-10]), floor=1e-3) < 1e-6
+
+
+@pytest.mark.parametrize("a,floor,match", [
+    (np.zeros(2), 0.0, "floor"),
+    (np.zeros(2), "tiny", "floor"),
+    (["a", "b"], 1e-12, "a must be a numeric array"),
+    (np.array([1j, 0]), 1e-12, "a must be a numeric array"),
+])
+def test_relative_error_bad_arguments(a, floor, match):
+    with pytest.raises(ValueError, match=match):
+        relative_error(a, np.zeros(2), floor=floor)
 
 
 LOSS_CASES = {
@@ -166,3 +214,8 @@ def test_check_bad_arguments():
         check(lambda v: v, x)
     with pytest.raises(ValueError, match="targets"):
         check(nl.losses.MSE(), x)
+    for seed in (-1, 1.5, "0", None):
+        with pytest.raises(ValueError, match="seed"):
+            check(Dense(3, 1), x, seed=seed)
+    with pytest.raises(ValueError, match="training must be True or False"):
+        check(Dense(3, 1), x, training="no")

@@ -224,6 +224,15 @@ class DtypeRecorder(Callback):
         self.seen |= {layer.y.dtype for layer in self.model.layers if hasattr(layer, "y")}
 
 
+def test_forward_and_predict_compute_in_the_models_dtype():
+    # forward computed in the input's dtype and predict in the model's: they disagreed.
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    for model_dtype, data_dtype in (("float64", np.float32), ("float32", np.float64)):
+        model = mlp().astype(model_dtype)
+        outputs = model.forward(X.astype(data_dtype)), model.predict(X.astype(data_dtype))
+        assert {y.dtype for y in outputs} == {np.dtype(model_dtype)}
+
+
 def test_float32_model_trains_in_float32_throughout():
     X, y = nl.datasets.moons(80, seed=0)  # float64 data
     model = mlp().astype("float32")

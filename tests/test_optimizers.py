@@ -89,9 +89,40 @@ def test_schedule():
     assert run(opt, [1, 1, 1, 1], p0=0.0) == pytest.approx([-1, -2, -2.5, -3])
     assert O.exponential_decay(0.1, 0.5, 10)(10) == pytest.approx(0.05)
     opt = O.SGD(lr=lambda i: 0.1 - 0.1 * i)
-    opt.step([np.ones(1)], [np.ones(1)])              # iteration 0: lr 0.1
-    with pytest.raises(ValueError, match="scheduled lr"):
-        opt.step([np.ones(1)], [np.ones(1)])          # iteration 1: lr 0, rejected
+    p = np.ones(1)
+    opt.step([p], [np.ones(1)])                       # iteration 0: lr 0.1
+    opt.step([p], [np.ones(1)])                       # iteration 1: lr 0, no update
+    assert p[0] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match=r"lr schedule .*<lambda> at iteration 2"):
+        opt.step([p], [np.ones(1)])                   # iteration 2: lr -0.1, rejected
+
+
+def test_a_schedule_may_decay_to_zero():
+    # 0.5 ** 1075 underflows to 0.0: the run goes on, without moving the parameter.
+    opt, p = O.SGD(O.exponential_decay(0.5, 0.5, 1)), np.ones(1)
+    for _ in range(1100):
+        opt.step([p], [np.ones(1)])
+    assert opt.current_lr() == 0.0 and p[0] == pytest.approx(0.0)
+    adam, q = O.Adam(lambda i: 0.0), np.ones(2)
+    adam.step([q], [np.ones(2)])
+    assert np.array_equal(q, np.ones(2))
+
+
+@pytest.mark.parametrize("value", [None, "0.1", True, -0.1, float("nan"), float("inf"),
+                                   np.array([0.1]), 0.1j])
+def test_a_schedule_value_must_be_a_finite_real_number_at_least_zero(value):
+    opt, p = O.Adam(lambda i: value), np.ones(2)
+    with pytest.raises(ValueError, match=r"Adam's lr schedule .*<lambda> at iteration 0"):
+        opt.step([p], [np.ones(2)])
+    assert np.array_equal(p, np.ones(2)) and opt.state is None and opt.iterations == 0
+
+
+def test_a_schedule_may_return_a_numpy_scalar_or_0d_array():
+    p = np.zeros(1)
+    opt = O.SGD(lambda i: np.where(i < 1, 0.5, np.float32(0.25)))
+    opt.step([p], [np.ones(1)])
+    opt.step([p], [np.ones(1)])
+    assert p[0] == -0.75 and type(opt.current_lr()) is float
 
 
 def test_lr_is_checked_whenever_it_is_set():
@@ -152,10 +183,79 @@ def test_mismatched_lists_and_shapes_change_nothing():
         opt.step([np.ones(4)], [np.ones(4)])
 
 
+def test_gradients_may_be_array_likes():
+    p, q = np.zeros(2), np.zeros((1, 2), dtype=np.float32)
+    O.SGD(0.5, weight_decay=0.1, clipnorm=10.0).step((p, q), ([1.0, 2.0], [[1, 2]]))
+    np.testing.assert_array_equal(p, [-0.5, -1.0])
+    assert q.dtype == np.float32 and np.array_equal(q, [[-0.5, -1.0]])
+
+
+@pytest.mark.parametrize("grad,match", [
+    (np.array([1j, 2.0]), "real numbers; got dtype complex128"),
+    (["a", "b"], "real numbers; got dtype <U1"),
+    (np.array([0.5, None]), "real numbers; got dtype object"),
+    ([[1.0], [1.0, 2.0]], "gradient 1 is not an array"),
+])
+def test_gradients_must_be_real_numbers(grad, match):
+    p, q = np.zeros(2), np.zeros(2)
+    with pytest.raises(ValueError, match=match):
+        O.SGD(0.1).step([p, q], [np.ones(2), grad])
+    assert not p.any() and not q.any()
+
+
+def test_every_parameter_is_checked_before_the_first_update():
+    p, frozen = np.zeros(2), np.zeros(2)
+    frozen.flags.writeable = False
+    opt = O.Adam(0.1)
+    with pytest.raises(ValueError, match="parameter 1 must be a writeable floating ndarray"):
+        opt.step([p, frozen], [np.ones(2), np.ones(2)])
+    assert not p.any() and opt.state is None and opt.iterations == 0
+
+
+@pytest.mark.parametrize("params,grads", [
+    (np.zeros(2), [np.ones(2)]),                 # one array, not a list of arrays
+    (np.zeros((2, 2)), np.ones((2, 2))),         # rows would pass for parameters
+    ([np.zeros(2)], (g for g in [np.ones(2)])),
+])
+def test_params_and_grads_are_lists(params, grads):
+    with pytest.raises(ValueError, match="lists of arrays"):
+        O.SGD(0.1).step(params, grads)
+    assert not np.any(params)
+
+
 def test_get_by_name():
     assert isinstance(O.get("adam"), O.Adam)
     assert O.get("nesterov").nesterov and O.get("momentum").momentum == 0.9
     assert O.get("rmsprop", lr=0.5).lr == 0.5
+
+
+def test_get_refuses_arguments_for_a_ready_optimizer():
+    opt = O.SGD()
+    assert O.get(opt) is opt
+    with pytest.raises(ValueError, match=r"constructor arguments \{'lr': 0.5\} need an "
+                                         "optimizer name"):
+        O.get(opt, lr=0.5)
+
+
+@pytest.mark.parametrize("name", O.NAMES)
+def test_get_config_rebuilds_the_optimizer(name):
+    opt = O.get(name, lr=0.05, weight_decay=0.01, clipnorm=2.0)
+    copy = type(opt)(**opt.get_config())
+    assert copy.get_config() == opt.get_config() and repr(copy) == repr(opt)
+    p, q = np.ones(3), np.ones(3)
+    for g in (np.array([0.5, -1.0, 2.0]), np.array([3.0, 0.1, -0.2])):
+        opt.step([p], [g])
+        copy.step([q], [g])
+    np.testing.assert_array_equal(p, q)
+    opt.reset()
+    assert opt.state is None and opt.iterations == 0
+    opt.step([np.ones(4)], [np.ones(4)])     # other shapes are fine after a reset
+
+
+def test_repr_shows_the_schedule():
+    schedule = O.step_decay(0.1, 0.5, 10)
+    opt = O.SGD(schedule)
+    assert f"lr={schedule!r}" in repr(opt) and opt.get_config()["lr"] is None
 
 
 CONFIGS = [
