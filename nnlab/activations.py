@@ -23,7 +23,11 @@ from nnlab._checks import check_number, lookup
 
 def _as_float(x):
     x = np.asarray(x)
-    return x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+    if x.dtype in (np.float32, np.float64):
+        return x
+    if x.dtype.kind not in "biuf":   # None, strings, complex numbers would compute nonsense
+        raise ValueError(f"an activation takes real numbers; got an array of dtype {x.dtype}")
+    return x.astype(np.float64)
 
 
 class ActivationFunction:

@@ -165,3 +165,13 @@ def test_the_slope_parameter_is_a_finite_number(make):
     for bad in (float("nan"), float("inf"), "0.1", None):
         with pytest.raises(ValueError, match="alpha"):
             make(bad)
+
+
+@pytest.mark.parametrize("name", nl.activations.NAMES)
+def test_an_activation_rejects_what_is_not_real_numbers(name):
+    # sigmoid(None) was nan and sigmoid(["1"]) 0.73; complex input lost its imaginary part.
+    fn = nl.activations.get(name)
+    for bad in (None, ["1"], np.array([1 + 1j])):
+        with pytest.raises(ValueError, match="real numbers; got an array of dtype"):
+            fn(bad)
+    assert fn([0, 1]).dtype == np.float64   # integers become float64, as documented
