@@ -218,20 +218,22 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
 def history(hist, metrics=("loss",), ax=None, title=None):
     """Training curves: each metric for training (solid) and validation (dashed).
 
-    ``hist`` is a ``History`` or its ``.history`` dict.
+    ``hist`` is a ``History``, its ``.history`` dict or the model ``fit`` trained.
 
     Examples
     --------
     >>> history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}).axes[0].get_xlabel()
     'epoch'
     """
-    data = getattr(hist, "history", hist)
+    data = hist
+    while not isinstance(data, dict) and hasattr(data, "history"):   # a model, a History
+        data = data.history
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    if ax is None:
-        fig, axes = new_figure(len(metrics))
-        axes = list(axes.flat)
-    else:
-        fig, axes = ax.figure, [ax]
+    if not isinstance(data, dict) or set(metrics) - set(data):
+        raise ValueError(f"history needs a History (or the model fit trained) that logged "
+                         f"{metrics}; got {sorted(data) if isinstance(data, dict) else data!r}")
+    fig, axes = (ax.figure, [ax]) if ax is not None else new_figure(len(metrics))
+    axes = list(np.ravel(axes))
     for ax_, name in zip(axes, metrics, strict=False):
         epochs = np.arange(1, len(data[name]) + 1)
         ax_.plot(epochs, data[name], color=COLORS[0], label="training")
@@ -444,9 +446,7 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
                 color="white" if count > cm.max() / 2 else "black")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
-    ax.set(xlabel="predicted class", ylabel="true class")
-    if title:
-        ax.set_title(title)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title or "")
     return fig
 
 

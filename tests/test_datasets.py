@@ -1,3 +1,5 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -131,3 +133,98 @@ def test_batches_cover_everything_once(n, size):
     seen = [yb for _, yb in D.batches(X, y, size, seed=0)]
     assert sorted(np.concatenate(seen).tolist()) == list(range(n))
     assert all(len(b) == size for b in seen[:-1])
+
+
+# Input validation: bad input is a ValueError naming the argument, raised at the call,
+# never a raw NumPy error, a MemoryError, a RuntimeWarning or a silent wrong answer.
+
+def test_one_hot_allocates_only_its_result():
+    tracemalloc.start()
+    try:
+        out = D.one_hot([0, 200_000])                  # np.eye(200001) would be 298 GiB
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (2, 200_001) and out.sum() == 2 and out[1, 200_000] == 1
+    assert peak < 10 * out.nbytes
+
+
+@pytest.mark.parametrize("y,n_classes,match", [
+    (["a", "b"], None, "integer labels"), ([0, np.inf], None, "integer labels"),
+    ([[0, 1], [2]], None, "y must be an array"),
+    ([1e300], None, "MAX_VALUES"), ([0, 10**12], None, "np.unique"),
+    (np.arange(20_000), 20_000, "MAX_VALUES"), ([-1], None, r"labels must be in \[0, 0\]")])
+def test_one_hot_rejects_what_is_no_class_index(y, n_classes, match):
+    with pytest.raises(ValueError, match=match):
+        D.one_hot(y, n_classes)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(centers=np.zeros((0, 2))), "centers must hold 1 to"),
+    (dict(centers=np.zeros((2, 0))), "centers must have a column"),
+    (dict(centers=[[0.0, 0.0]], n_features=3), "n_features=3 columns"),
+    (dict(n_features=0), "n_features"), (dict(n_features=-1), "n_features"),
+    (dict(n_features=2.5), "n_features"), (dict(centers=10**9), "centers"),
+    (dict(n_samples=3, centers=[[0, 0]] * 4), "n_samples=3"),
+    (dict(n_samples=10**7, n_features=3), "MAX_VALUES"), (dict(std=1e308), "std")])
+def test_blobs_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.blobs(**{"seed": 0, **kwargs})
+
+
+def test_blobs_given_centres_keep_their_float64_sum():
+    centers = np.array([[0.1, 0.2], [0.3, 0.4]], dtype=np.float32)
+    X, y = D.blobs(4, centers=centers, std=0.0, seed=0)
+    assert X.dtype == np.float64 and np.array_equal(X, centers.astype(np.float64)[y])
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: D.dna_motifs(10, motif=5), "motif"), (lambda: D.dna_motifs(10, motif=""), "motif"),
+    (lambda: D.dna_motifs(10**5, length=10**3), "MAX_VALUES"),
+    (lambda: D.dna_motifs(10, return_positions="no"), "return_positions"),
+    (lambda: D.moons(10**9), "MAX_VALUES"),
+    (lambda: D.moons(10, noise=1.7e308, seed=0), "noise"),
+    (lambda: D.xor(10, noise=1.7e308, seed=0), "noise"),
+    (lambda: D.load_digits(as_images="no"), "as_images"),
+    (lambda: D.load_iris(return_names="no"), "return_names"),
+    (lambda: D.decode_dna(np.zeros((1, 5, 3))), r"\(n, 4, length\)")])
+def test_more_bad_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("X,y,kwargs,match", [
+    (np.zeros((10, 2)), np.zeros((10, 2, 2)), dict(stratify=True), "stratify needs"),
+    (np.zeros((4, 2)), [0.1, 0.2, 0.3, 0.4], dict(stratify=True), "stratify needs"),
+    (np.zeros((4, 2)), [0, 1, np.nan, 1], dict(stratify=True), "stratify needs"),
+    (np.zeros((4, 2)), np.ones((4, 2)), dict(stratify=True), "stratify needs"),
+    (np.zeros((4, 2)), [0, 1, 0, 1], dict(stratify="no"), "stratify must be True or False"),
+    (5, 5, {}, "X must be an array"), ([[1, 2], [3]], [0, 1], {}, "X must be an array")])
+def test_split_bad_arguments(X, y, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.train_test_split(X, y, **kwargs)
+
+
+def test_stratified_split_of_a_label_column():
+    y = np.array([0] * 80 + [1] * 20)[:, None]
+    _, _, ytr, yte = D.train_test_split(np.zeros((100, 1)), y, 0.25, seed=0, stratify=True)
+    assert yte.sum() == 5 and ytr.sum() == 15
+
+
+@pytest.mark.parametrize("arrays,match", [
+    ((np.zeros((0, 2)),), "at least one row"), ((np.zeros((3, 0)),), "at least one row"),
+    (([[1e200], [0.0]],), "X_train overflows"), (([[0.0], [1e-150]], [[1e300]]), "array 1")])
+def test_standardize_bad_input(arrays, match):
+    with pytest.raises(ValueError, match=match):
+        D.standardize(*arrays)
+
+
+@pytest.mark.parametrize("args,kwargs,match", [
+    ((np.zeros(3), np.zeros(2)), {}, "same length"), ((5, 5), {}, "X must be an array"),
+    ((np.zeros(3), np.zeros(3), 0), {}, "batch_size"),
+    ((np.zeros(3), np.zeros(3)), dict(shuffle="no"), "shuffle"),
+    ((np.zeros(3), np.zeros(3)), dict(shuffle=False, seed=1.5), "seed"),
+    ((np.zeros(0), np.zeros(0)), {}, "no samples")])
+def test_batches_checks_at_the_call(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.batches(*args, **kwargs)                     # no next(): the call itself raises

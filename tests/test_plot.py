@@ -214,3 +214,17 @@ def test_forward_explorer_writes_each_value_at_its_unit():
     written = {text.get_text(): text.xy for text in ax.texts}
     assert written["1.00"] == (0, 0.5) and written["0.50"] == (0, -0.5)   # x = (1.0, 0.5)
     assert written[f"{explorer.state['hidden'][0]:.3f}"] == (1, 0.5)
+
+
+def test_history_takes_the_model_and_names_what_is_missing():
+    X, y = nl.datasets.logic_gate("and")
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    with pytest.raises(ValueError, match="got None"):   # not trained yet
+        plot.history(model)
+    model.compile("mse", "sgd")
+    model.fit(X, y, epochs=2, batch_size=4, seed=0)
+    for given in (model, model.history, model.history.history):
+        assert plot.history(given).axes[0].lines[0].get_ydata().tolist() == \
+            model.history.history["loss"]
+    with pytest.raises(ValueError, match=r"logged \['accuracy'\]; got \['loss'\]"):
+        plot.history(model, metrics=["accuracy"])
