@@ -1,7 +1,8 @@
 """The figures the chapters share, in one consistent look.
 
 Every function takes data (and optionally a matplotlib ``Axes`` to draw into)
-and returns the ``Figure``. Figures are built with ``matplotlib.figure.Figure``
+and returns the ``Figure``, a ``BookFigure`` in the book's style (``nnlab.book_figure``,
+whose names this module re-exports). Figures are built with ``matplotlib.figure.Figure``
 directly, never through pyplot's global state, so that a notebook shows each
 figure exactly once (as the value of the cell) and nothing leaks between cells.
 
@@ -12,80 +13,37 @@ Examples
 'z'
 """
 
-import functools
-import io
+import itertools
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from PIL import Image
 
 from nnlab import activations as _activations
+from nnlab._checks import check_number
+from nnlab.book_figure import (
+    COLORS,
+    PATH_COLORS,
+    STYLE,
+    BookFigure,
+    fixed_layout,
+    new_figure,
+    pixels,
+    to_png,
+)
 from nnlab.log_axis import log_y
 
-#: The palette: class 0, class 1, ... and the accents used for curves.
-COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5a021",
-          "#1f9e9e", "#d16aa8", "#5a5a5a"]
-#: Paths over grey contours: no grey, the first six distinct (mustard ~ orange, teal ~ green).
-PATH_COLORS = [COLORS[i] for i in (0, 1, 2, 3, 4, 8, 7, 6)]
-STYLE = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.frameon": False,
-    "figure.dpi": 80,
-    # Titles stay at the top of their axes (x tick labels are never above them); left to
-    # place them, matplotlib measures every tick label again at each draw to find that out.
-    "axes.titley": 1.0,
-}
+# The look and the rendering (nnlab.book_figure) and the figures, under one name.
+__all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
+           "activation_histograms", "activations_grid", "confusion_matrix", "curves",
+           "decision_boundary", "fixed_layout", "gradient_norms", "history", "image_grid",
+           "loss_surface", "network_diagram", "new_figure", "pixels", "to_png", "unit_heights"]
 
 
-class BookFigure(Figure):
-    """A matplotlib Figure that shows itself in a notebook as a PNG without pyplot.
-
-    The PNG carries no metadata, so re-running an unchanged notebook stores the same bytes.
-    """
-
-    def _repr_png_(self):
-        return to_png(self)
-
-
-def new_figure(ncols=1, nrows=1, width=None, height=3.2):
-    """A Figure with a grid of axes in the book's style; returns ``(fig, axes)``."""
-    import matplotlib
-
-    with matplotlib.rc_context(STYLE):
-        fig = BookFigure(figsize=(width or 4.2 * ncols, height * nrows),
-                         dpi=STYLE["figure.dpi"], layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False)   # STYLE: no top/right spines, a grid
-    return fig, axes
-
-
-def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
-    """Give a one-row figure fixed margins, in inches, instead of constrained layout.
-
-    Constrained layout measures every tick label and title twice per draw, to fit
-    the margins to them: a third to a half of a live explorer's redraw. An explorer
-    whose labels keep to known sizes sets generous margins once instead (``gap``
-    between panels); ``tests/test_widgets.py`` checks that no text leaves the
-    figure or reaches into a neighbouring panel over the explorer's settings.
-    """
-    if len({ax.get_subplotspec().rowspan.start for ax in fig.axes}) != 1:
-        raise ValueError("fixed_layout lays out one row of panels; this figure has several")
-    width, height = fig.get_size_inches()
-    n = len(fig.axes)
-    panel = (width - left - right - (n - 1) * gap) / n
-    fig.set_layout_engine("none")
-    for i, ax in enumerate(fig.axes):
-        ax.set_position([(left + i * (panel + gap)) / width, bottom / height, panel / width,
-                         (height - bottom - top) / height])
-    return fig
+def _check_dict(value, func, name):
+    if not isinstance(value, dict):
+        raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
+                         f"the curve in the legend); got {type(value).__name__}")
 
 
 def _axes(ax, **kwargs):
@@ -93,57 +51,6 @@ def _axes(ax, **kwargs):
         return ax.figure, ax
     fig, axes = new_figure(**kwargs)
     return fig, axes[0, 0]
-
-
-def pixels(fig, dpi=80):
-    """The figure drawn at ``dpi``: an (height, width, 4) uint8 RGBA array.
-
-    ``savefig`` draws a figure that has a layout engine twice: once, painting
-    nothing, to lay it out, then again to paint. Drawing the canvas lays out and
-    paints in one pass: the same pixels, a fifth sooner, which a live explorer
-    redrawing after every slider move feels.
-    """
-    original_dpi, original_canvas = fig.dpi, fig.canvas
-    canvas = _Canvas(fig)
-    fig.set_dpi(dpi)
-    try:
-        canvas.draw()
-        return np.array(canvas.buffer_rgba())
-    finally:
-        fig.set_dpi(original_dpi)
-        fig.set_canvas(original_canvas)
-
-
-class _Canvas(FigureCanvasAgg):
-    """An Agg canvas that paints on a kept renderer of its size.
-
-    Matplotlib caches the size of each piece of text per renderer. A new figure
-    gets a new renderer, so every frame of an explorer measured its tick labels,
-    titles and legend entries afresh; on a kept renderer, text that stays the same
-    from one frame to the next is measured once.
-    """
-
-    def get_renderer(self):
-        width, height = self.get_width_height(physical=True)
-        self.renderer = _renderer(width, height, self.figure.dpi)
-        return self.renderer
-
-
-@functools.lru_cache(maxsize=8)
-def _renderer(width, height, dpi):
-    return RendererAgg(width, height, dpi)
-
-
-def to_png(fig, dpi=80, compress_level=6):
-    """The figure as PNG bytes, with no metadata, so equal figures give equal bytes.
-
-    ``compress_level`` is zlib's, 0-9: a live explorer uses 1, about twice as fast to
-    encode as 6 and, on these flat-coloured figures, hardly larger.
-    """
-    buffer = io.BytesIO()
-    Image.fromarray(pixels(fig, dpi)).save(buffer, format="png", dpi=(dpi, dpi),
-                                           compress_level=compress_level)
-    return buffer.getvalue()
 
 
 def activation(name, z=None, ax=None):
@@ -166,7 +73,8 @@ def activation(name, z=None, ax=None):
 
 def activations_grid(names=None, z=None, ncols=4):
     """Small panels of several activations with their derivatives."""
-    names = list(names or _activations.NAMES)
+    names = [names] if isinstance(names, str) else list(names or _activations.NAMES)
+    check_number(ncols, "activations_grid ncols", low=1, integer=True)
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = new_figure(ncols, nrows, height=2.4)
     for ax, name in zip(axes.flat, names, strict=False):
@@ -191,6 +99,9 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
     >>> fig = decision_boundary(lambda P: P[:, :1] - 0.5, X, np.array([0, 1]))
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+    if X.ndim != 2 or X.shape[1] != 2 or len(X) != len(y):
+        raise ValueError(f"decision_boundary draws points of two features: X of shape (n, 2) "
+                         f"and n labels y; got X {X.shape} and y {y.shape}")
     fig, ax = _axes(ax)
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
@@ -260,6 +171,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     >>> fig = loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1),
     ...                    paths={"gd": np.array([[1.0, 1.0], [0.5, 0.5]])})
     """
+    _check_dict(paths or {}, "loss_surface", "paths")
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
     fig, ax = _axes(ax, height=3.6)
@@ -298,6 +210,7 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     >>> curves({"a": [3, 2, 1]}).axes[0].get_ylabel()
     'loss'
     """
+    _check_dict(series, "curves", "series")
     fig, ax = _axes(ax)
     colors = colors or [COLORS[i % len(COLORS)] for i in range(len(series))]
     for (label, values), color in zip(series.items(), colors, strict=True):
@@ -404,7 +317,13 @@ def network_diagram(weights, ax=None, title=None):
     >>> network_diagram([np.ones((2, 2)), np.ones((2, 1))]).axes[0].get_title()
     'weights: blue positive, orange negative'
     """
-    sizes = [np.shape(weights[0])[0]] + [np.shape(w)[1] for w in weights]
+    shapes = [np.shape(w) for w in weights]
+    chained = all(len(shape) == 2 for shape in shapes) and all(
+        a[1] == b[0] for a, b in itertools.pairwise(shapes))
+    if not shapes or not chained:
+        raise ValueError(f"network_diagram takes weight matrices (n_in, n_out) that chain, "
+                         f"layer to layer; got shapes {shapes}")
+    sizes = [shapes[0][0]] + [shape[1] for shape in shapes]
     fig, ax = _axes(ax, height=3.0)
     positions = [unit_heights(n) for n in sizes]
     scale = max(float(np.max(np.abs(w))) for w in weights) or 1.0
@@ -437,6 +356,9 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
     'predicted class'
     """
     cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"plot.confusion_matrix draws a square table of counts, "
+                         f"nnlab.metrics.confusion_matrix(y_true, y_pred); got shape {cm.shape}")
     labels = list(range(len(cm))) if labels is None else list(labels)
     fig, ax = _axes(ax, height=3.6, width=3.8)
     ax.imshow(cm, cmap="Blues")
@@ -461,6 +383,11 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     3
     """
     images = [np.asarray(im, dtype=float).reshape(np.shape(im)[-2:]) for im in images]
+    check_number(ncols, "image_grid ncols", low=1, integer=True)
+    if not images or (titles is not None and len(titles) != len(images)):
+        raise ValueError(f"image_grid needs one or more images and as many titles; got "
+                         f"{len(images)} images and {'no' if titles is None else len(titles)} "
+                         "titles")
     ncols = min(ncols, len(images))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = new_figure(ncols, nrows, width=1.7 * ncols + 0.4, height=1.9)

@@ -228,3 +228,26 @@ def test_history_takes_the_model_and_names_what_is_missing():
             model.history.history["loss"]
     with pytest.raises(ValueError, match=r"logged \['accuracy'\]; got \['loss'\]"):
         plot.history(model, metrics=["accuracy"])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: plot.curves([1, 2, 3]), "curves takes series as a dict"),
+    (lambda: plot.loss_surface(lambda p: p.sum(-1), (-1, 1), (-1, 1), paths=[np.zeros((2, 2))]),
+     "loss_surface takes paths as a dict"),
+    (lambda: plot.image_grid([]), "one or more images"),
+    (lambda: plot.image_grid(np.zeros((2, 3, 3)), titles=["a"]), "2 images and 1 titles"),
+    (lambda: plot.image_grid(np.zeros((2, 3, 3)), ncols=0), "ncols"),
+    (lambda: plot.activations_grid(ncols=0), "ncols"),
+    (lambda: plot.network_diagram([]), r"got shapes \[\]"),
+    (lambda: plot.network_diagram([np.ones((2, 3)), np.ones((2, 1))]), "chain"),
+    (lambda: plot.confusion_matrix([0, 1, 1]), r"square table .* got shape \(3,\)"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.zeros(4), np.zeros(4)),
+     r"X of shape \(n, 2\)"),
+])
+def test_figures_name_what_they_were_given_wrong(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_activations_grid_takes_one_name():
+    assert len([ax for ax in plot.activations_grid("relu").axes if ax.get_visible()]) == 1
