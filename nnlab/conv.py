@@ -86,7 +86,7 @@ class _Conv(Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         rng = as_rng(rng, f"{type(self).__name__} rng")
         self.params = {
-            "W": initializers.get(init)(shape, rng=rng, dtype=self.dtype),
+            "W": initializers.initial_weights(init, shape, rng, self.dtype, name),
             "b": np.zeros(self.out_channels, dtype=self.dtype),
         }
 

@@ -15,7 +15,7 @@ Examples
 
 import numpy as np
 
-from nnlab._checks import as_rng, lookup
+from nnlab._checks import as_rng, check_number, float_dtype, lookup
 
 
 def fans(shape):
@@ -48,13 +48,14 @@ def _check_shape(shape):
 
 def _draw(shape, rng, dtype, sampler):
     shape = _check_shape(shape)
+    dtype = float_dtype(dtype, "initializer dtype")   # an int dtype would round to zeros
     return sampler(as_rng(rng), shape).astype(dtype, copy=False)
 
 
 def zeros(shape, rng=None, dtype="float64"):
     """All weights 0: every unit of a layer then computes the same thing and learns the same
     update, so zeros suit biases but not weights (the symmetry is never broken)."""
-    return np.zeros(_check_shape(shape), dtype=dtype)
+    return np.zeros(_check_shape(shape), dtype=float_dtype(dtype, "initializer dtype"))
 
 
 def normal(shape, rng=None, dtype="float64"):
@@ -72,6 +73,7 @@ def scaled_normal(shape, rng=None, dtype="float64"):
 
 def uniform(shape, rng=None, dtype="float64", limit=0.05):
     """W ~ U(-limit, limit) with limit 0.05, as Keras' ``RandomUniform``."""
+    check_number(limit, "uniform limit", low=0, low_open=True)
     return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
 
 
@@ -134,3 +136,23 @@ def get(identifier):
     if callable(identifier):
         return identifier
     return lookup(identifier, _REGISTRY, "initializer")
+
+
+def initial_weights(init, shape, rng, dtype, owner):
+    """The weights ``init`` (a name or a callable) draws for ``owner`` (a layer's name),
+    checked: a callable of one's own must return a ``dtype`` array of exactly ``shape``.
+
+    Examples
+    --------
+    >>> initial_weights("zeros", (2, 3), None, "float32", "Dense(2, 3)").dtype
+    dtype('float32')
+    """
+    weights = get(init)(shape, rng=rng, dtype=dtype)
+    if not (isinstance(weights, np.ndarray) and weights.shape == tuple(shape)
+            and weights.dtype == dtype):
+        got = (f"{weights.dtype} array of shape {weights.shape}"
+               if isinstance(weights, np.ndarray) else type(weights).__name__)
+        name = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
+        raise ValueError(f"{owner}: init {name!r} returned a {got}; the layer needs a "
+                         f"{np.dtype(dtype)} array of shape {tuple(shape)}")
+    return weights

@@ -176,10 +176,10 @@ class Dense(Layer):
         self.n_out = int(check_number(n_out, "Dense n_out", low=1, integer=True))
         self.init = init
         self.dtype = float_dtype(dtype, "Dense dtype")
-        initializer = initializers.get(init)
         rng = as_rng(rng, "Dense rng")
         self.params = {
-            "W": initializer((n_in, n_out), rng=rng, dtype=self.dtype),
+            "W": initializers.initial_weights(init, (self.n_in, self.n_out), rng, self.dtype,
+                                              f"Dense({self.n_in}, {self.n_out})"),
             "b": np.zeros(n_out, dtype=self.dtype),
         }
 

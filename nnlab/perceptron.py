@@ -16,7 +16,7 @@ stops making mistakes after finitely many updates; if not (XOR), it never does.
 
 import numpy as np
 
-from nnlab._checks import as_float_array, as_rng, check_number
+from nnlab._checks import as_float_array, as_rng, check_bool, check_number
 
 
 class Perceptron:
@@ -111,6 +111,8 @@ class Perceptron:
         one_sample = np.ndim(X) == 1
         X = self._check_X(X)
         y = as_float_array(y, "y", ndim=1)
+        if len(X) == 0:
+            raise ValueError(f"X has no samples (shape {X.shape}): there is nothing to learn")
         if len(y) != len(X):
             hint = " (a 1-D X is one sample; give X the shape (n_samples, n_inputs))" \
                 if one_sample else ""
@@ -118,6 +120,7 @@ class Perceptron:
         if not np.all((y == 0) | (y == 1)):
             raise ValueError(f"perceptron labels must be 0 or 1; got values {np.unique(y)}")
         check_number(epochs, "epochs", low=1, integer=True)
+        check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
         self.errors_, self.converged_ = [], False
         for _ in range(epochs):

@@ -9,26 +9,62 @@ and a header ``"__nnlab__"``, a 0-d unicode array holding JSON::
      "compile": {"loss": {"name": ..., "config": ...}, "optimizer": {...},
                  "metrics": ["accuracy"]}}
 
-Loading reads it with ``allow_pickle=False``, rebuilds each layer from its class
-name (``Layer.registry``) and configuration, and checks every array against the
-rebuilt layer before copying it in. The optimizer's running state (momentum,
-Adam's averages), a learning-rate schedule and custom metric functions are not saved.
+A model file is data that may come from anywhere, so loading believes nothing in it
+before checking it, and checks each part before acting on it:
+
+1. every member of the zip archive must be a ``.npy`` array whose header (shape and
+   dtype) declares exactly the bytes the member holds, and the member may claim no more
+   bytes than its compressed bytes in the file expand to: reading the arrays can then
+   allocate no more than the file holds;
+2. the JSON header must describe layers and compile settings that nnlab knows, with
+   Residual blocks nested at most ``MAX_NESTING`` deep;
+3. the arrays each layer's configuration asks for must be those the file declares,
+   before the layer is built (building allocates them), so that a tampered size cannot
+   make loading allocate more than the arrays in the file;
+4. only then is the data read (``allow_pickle=False``), each array checked against the
+   rebuilt layer (shape, dtype, finite values, variances >= 0), and copied in.
+
+Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was expected
+and what was found. The optimizer's running state (momentum, Adam's averages) and custom
+metric functions are not saved; a learning-rate schedule is saved as the rate it gives
+at the time of saving.
 """
 
 import json
+import math
 import os
+import reprlib
+import tokenize
 import zipfile
+import zlib
 
 import numpy as np
 
 from nnlab import losses, optimizers
 from nnlab import metrics as metric_functions
-from nnlab._checks import all_finite
-from nnlab.layers import Layer
+from nnlab._checks import FLOAT_DTYPES, all_finite
+from nnlab.conv import Conv1D, Conv2D
+from nnlab.layers import Dense, Layer, Residual
+from nnlab.normalization import BatchNorm
 
 FORMAT = "nnlab.Sequential"
 FORMAT_VERSION = 1
 HEADER = "__nnlab__"
+
+#: How deep Residual blocks may nest in a model file. Networks nest them one or two deep;
+#: 64 is generous, and keeps building, running, printing and saving such a model (some six
+#: Python frames a level) well inside Python's recursion limit of 1000 frames.
+MAX_NESTING = 64
+
+# Deflate expands data at most 1032-fold (zlib's documented bound), so a member stored in
+# n bytes holds at most 1032 n bytes of array; an uncompressed member holds n.
+_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
+
+_JSON_KINDS = {dict: "a JSON object", list: "a JSON array", str: "a string"}
+
+# What a layer, loss or optimizer constructor raises for a configuration it cannot take: a
+# ValueError for a wrong value, a TypeError for an unknown or missing argument.
+_CONFIG_ERRORS = (TypeError, ValueError)
 
 
 class ModelFileError(ValueError):
@@ -44,7 +80,6 @@ def layer_arrays(layer):
 
     Examples
     --------
-    >>> from nnlab.layers import Dense
     >>> list(layer_arrays(Dense(2, 3)))
     ['params.W', 'params.b']
     """
@@ -57,12 +92,24 @@ def _model_arrays(model):
             for k, a in layer_arrays(layer).items()}
 
 
+def _python_number(value):
+    """``json.dumps``'s fallback: the Python number a NumPy scalar holds.
+
+    A hyper-parameter may arrive as a NumPy scalar (``Dropout(np.float32(0.5))``, a rate
+    from ``np.linspace``) and stay one in a layer's configuration; JSON knows only Python's
+    numbers. Any other object is still an error.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def save_model(model, path):
     """Write ``model`` to ``path`` (``.npz`` appended if missing); return the path written.
 
     Examples
     --------
-    >>> import nnlab as nl, os, tempfile
+    >>> import nnlab as nl, tempfile
     >>> path = save_model(nl.Sequential([nl.Dense(2, 1)]), os.path.join(tempfile.mkdtemp(), "m"))
     >>> path.endswith("m.npz")
     True
@@ -73,6 +120,10 @@ def save_model(model, path):
             "compile": None}
     if model.loss is not None:
         opt = model.optimizer.get_config()
+        if callable(model.optimizer.lr):
+            # A schedule is code, which JSON cannot hold: the file keeps the rate it gives now
+            # (before, the loaded optimizer took its default rate, in silence).
+            opt["lr"] = model.optimizer.current_lr()
         spec["compile"] = {
             "loss": {"name": model.loss.name, "config": model.loss.get_config()},
             "optimizer": {"name": type(model.optimizer).__name__.lower(),
@@ -80,7 +131,8 @@ def save_model(model, path):
             "metrics": [m for m in model.metrics if m in metric_functions.NAMES]}
     path = os.fspath(path)
     path = path if path.endswith(".npz") else path + ".npz"
-    np.savez(path, **{HEADER: np.array(json.dumps(spec))}, **_model_arrays(model))
+    header = json.dumps(spec, default=_python_number)
+    np.savez(path, **{HEADER: np.array(header)}, **_model_arrays(model))
     return path
 
 
@@ -88,87 +140,264 @@ def load_model(path):
     """Load a model saved with ``Sequential.save``; never unpickles anything.
 
     Raises ``ValueError`` (``ModelFileError``) naming the problem for a missing,
-    truncated, corrupt or foreign file, or one whose arrays do not fit its layers.
+    truncated, corrupt, tampered or foreign file, before anything is built from a part
+    of the file that failed its check (see the module's description).
 
     Examples
     --------
-    >>> import nnlab as nl, os, tempfile
+    >>> import nnlab as nl, tempfile
     >>> path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(os.path.join(tempfile.mkdtemp(), "m"))
     >>> nl.load_model(path).layers
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]
     """
-    from nnlab.model import Sequential  # model.py imports this module
-
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ModelFileNotFoundError(f"no model file at {path!r}")
     try:
-        # Opened here, not by np.load, which leaves the file open when it is no zip.
+        # Opened here, not by zipfile: its first bytes tell a .npy file from a zip, and its
+        # size bounds the sizes the zip's directory may claim.
         with open(path, "rb") as file:
-            data = np.load(file, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
+            if file.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX:
                 raise ModelFileError(f"{path!r} holds a single array (.npy), not an nnlab "
                                      "model file (.npz)")
-            with data:
-                arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            with zipfile.ZipFile(file) as archive:
+                size = os.fstat(file.fileno()).st_size
+                declared = {}  # name: (zip member, shape, dtype), as each member declares them
+                for info in archive.infolist():
+                    if not info.filename.endswith(".npy"):
+                        raise ModelFileError(f"{path!r}: member {info.filename!r} of the model "
+                                             "file is not a .npy array; expected only those")
+                    declared[info.filename.removesuffix(".npy")] = (
+                        info, *_npy_header(archive, info, size, path))
+                spec = _read_spec(archive, declared.pop(HEADER, None), path)
+                model = _build_model(spec, declared, path)
+                arrays = _read_arrays(archive, declared, model, path)
+    # zipfile raises NotImplementedError for what it cannot read (a later zip version).
+    except (OSError, EOFError, ValueError, NotImplementedError, zipfile.BadZipFile,
+            zlib.error) as exc:
         if isinstance(exc, ModelFileError):
             raise
         raise ModelFileError(f"{path!r} is not a readable nnlab model file (.npz): {exc}"
                              ) from exc
-    spec = _read_header(arrays.pop(HEADER, None), path)
-    try:
-        model = Sequential([_build_layer(item) for item in spec["layers"]])
-        compiled = spec["compile"]
-        if compiled is not None:
-            model.compile(losses.get(compiled["loss"]["name"], **compiled["loss"]["config"]),
-                          optimizers.get(compiled["optimizer"]["name"],
-                                         **compiled["optimizer"]["config"]),
-                          compiled["metrics"])
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise ModelFileError(f"{path!r}: invalid model description: {exc!r}") from exc
-    _load_arrays(model, arrays, path)
+    dtypes = {a.dtype for a in arrays.values()}
+    if len(dtypes) == 1 and model.dtype not in dtypes:
+        model.astype(dtypes.pop())  # layers without a dtype setting (e.g. BatchNorm) follow
+    model.set_weights(list(arrays.values()))
     return model
 
 
-def _read_header(header, path):
+def _npy_header(archive, info, size, path):
+    """The shape and dtype that a member declares in its .npy header, checked against the
+    bytes the member holds, and those against the ``size`` of the file.
+
+    The zip directory's sizes are data from the file too: a member's compressed bytes
+    must fit in the file, and expand no further than its compression method can.
+    """
+    where = f"{path!r}: member {info.filename!r} of the model file"
+    if info.compress_type not in _EXPANSION or info.flag_bits & 0x1:  # bit 0: encrypted
+        raise ModelFileError(f"{where} is encrypted or compressed with method "
+                             f"{info.compress_type}; expected a plain or deflated member, as "
+                             "numpy.savez and numpy.savez_compressed write")
+    if info.compress_size > size or info.file_size > info.compress_size * _EXPANSION[
+            info.compress_type]:
+        raise ModelFileError(f"{where} claims {info.file_size} bytes ({info.compress_size} "
+                             f"compressed); the file of {size} bytes cannot hold them")
+    with archive.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            read = {(1, 0): np.lib.format.read_array_header_1_0,
+                    (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read is None:
+                raise ValueError(f"expected .npy format version 1.0 or 2.0; got {version}")
+            shape, _, dtype = read(member)
+        # NumPy parses the header, a Python literal, with tokenize, whose errors it passes on.
+        except (ValueError, SyntaxError, tokenize.TokenError) as exc:
+            raise ModelFileError(f"{where} is not a valid .npy array: {exc}") from exc
+        start = member.tell()
+    if dtype.hasobject:
+        raise ModelFileError(f"{where} holds Python objects (pickled), never found in a "
+                             "model file; expected numbers")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if any(n < 0 for n in shape) or start + nbytes != info.file_size:
+        raise ModelFileError(f"{where} declares {dtype} of shape {shape}, {nbytes} bytes; "
+                             f"it holds {info.file_size - start} bytes")
+    return shape, dtype
+
+
+def _read_spec(archive, header, path):
+    """The JSON ``header`` (its zip member, shape and dtype), parsed and checked to describe
+    an nnlab model of this version."""
+    where = f"{path!r} is not an nnlab model file"
+    if header is None:
+        raise ModelFileError(f"{where}: expected format {FORMAT!r} in a {HEADER} header; "
+                             "found no header")
+    info, shape, dtype = header
+    if shape != () or dtype.kind != "U":
+        raise ModelFileError(f"{where}: expected its {HEADER} header to be a 0-d unicode "
+                             f"array (JSON text); got {dtype} of shape {shape}")
+    with archive.open(info) as member:
+        text = str(np.lib.format.read_array(member, allow_pickle=False))
     try:
-        spec = json.loads(str(header)) if header is not None and header.ndim == 0 else None
-    except json.JSONDecodeError:
-        spec = None
+        spec = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSON nested too deep to parse: RecursionError
+        raise ModelFileError(f"{where}: its {HEADER} header is no JSON that can be read: {exc}"
+                             ) from exc
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        found = spec.get("format") if isinstance(spec, dict) else f"no valid {HEADER} header"
-        raise ModelFileError(f"{path!r} is not an nnlab model file: expected format {FORMAT!r}; "
-                             f"got {found!r}")
+        found = (f"format {reprlib.repr(spec.get('format'))}" if isinstance(spec, dict)
+                 else reprlib.repr(spec))
+        raise ModelFileError(f"{where}: expected format {FORMAT!r}; got {found}")
     if spec.get("version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path!r} has model format version {spec.get('version')!r}; "
+        raise ModelFileError(f"{path!r} has model format version "
+                             f"{reprlib.repr(spec.get('version'))}; "
                              f"this nnlab reads version {FORMAT_VERSION}")
     return spec
 
 
-def _build_layer(item):
-    cls = Layer.registry.get(item["class"])
-    if cls is None:
-        raise ValueError(f"unknown layer class {item['class']!r}; known: "
-                         f"{', '.join(sorted(Layer.registry))}")
-    return cls.from_config(item["config"])
+def _field(mapping, key, kind, where):
+    """``mapping[key]``, checked to be of type ``kind`` (dict, list or str)."""
+    if key not in mapping:
+        raise ModelFileError(f"{where}: expected {_JSON_KINDS[kind]} under {key!r}; "
+                             f"found no {key!r}")
+    if not isinstance(mapping[key], kind):
+        raise ModelFileError(f"{where}.{key}: expected {_JSON_KINDS[kind]}; got "
+                             f"{reprlib.repr(mapping[key])}")
+    return mapping[key]
 
 
-def _load_arrays(model, arrays, path):
+def _positive_ints(*sizes):
+    """Whether every one of ``sizes`` is an int >= 1 (JSON's true and false are no sizes)."""
+    return all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
+
+
+def _conv_shapes(cls, config):
+    k = config.get("kernel_size")  # an int, or one per spatial axis
+    kernel = (k,) * cls.ndim if isinstance(k, int) else tuple(k) if isinstance(k, list) else (k,)
+    return {"params.W": (config.get("out_channels"), config.get("in_channels"), *kernel),
+            "params.b": (config.get("out_channels"),)}
+
+
+# The arrays that the constructors of nnlab's layers allocate, as functions of their class and
+# configuration, under the keys of ``layer_arrays``. Loading compares them with the arrays the
+# file declares before it builds a layer: built first, a tampered Dense(n_in=10**7,
+# n_out=10**7) would ask for 800 TB before its arrays could be compared. Layers not listed
+# allocate nothing (activations, pooling, Flatten, Dropout), or are defined outside nnlab
+# (their arrays are compared once they are built).
+_ARRAY_SHAPES = {
+    Dense: lambda cls, c: {"params.W": (c.get("n_in"), c.get("n_out")),
+                           "params.b": (c.get("n_out"),)},
+    Conv1D: _conv_shapes,
+    Conv2D: _conv_shapes,
+    BatchNorm: lambda cls, c: dict.fromkeys(("params.gamma", "params.beta",
+                                             "buffers.running_mean", "buffers.running_var"),
+                                            (c.get("n_features"),)),
+}
+
+
+def _array_shapes(item, where, depth=0):
+    """The shapes of the arrays that building the layer described by ``item`` allocates, by
+    key (as ``layer_arrays`` names them), checking on the way that ``item`` is a layer
+    description: ``{"class": <a layer class>, "config": {...}}``.
+    """
+    if not isinstance(item, dict):
+        raise ModelFileError(f"{where}: expected a layer, a JSON object with a class and a "
+                             f"config; got {reprlib.repr(item)}")
+    name = _field(item, "class", str, where)
+    cls = Layer.registry.get(name)
+    if cls is None or name.startswith("_"):  # "_Conv", "_Pool": bases, no layers
+        known = ", ".join(sorted(n for n in Layer.registry if not n.startswith("_")))
+        raise ModelFileError(f"{where}: unknown layer class {reprlib.repr(name)}; known: "
+                             f"{known}")
+    config = _field(item, "config", dict, where)
+    if not issubclass(cls, Residual):
+        return _ARRAY_SHAPES.get(cls, lambda cls, c: {})(cls, config)
+    if depth == MAX_NESTING:
+        raise ModelFileError(f"{where}: Residual blocks nest deeper than {MAX_NESTING}, the "
+                             "most a model file may nest them")
+    shapes = {}
+    for j, inner in enumerate(_field(config, "layers", list, f"{where}.config")):
+        for key, shape in _array_shapes(inner, f"{where}.config.layers[{j}]",
+                                        depth + 1).items():
+            kind, _, name = key.partition(".")  # a block shows inner arrays as "<j>.<name>"
+            shapes[f"{kind}.{j}.{name}"] = shape
+    return shapes
+
+
+def _build_model(spec, declared, path):
+    """The model the header describes, each layer compared with the file before it is built."""
+    from nnlab.model import Sequential  # model.py imports this module
+
+    layers = []
+    for i, item in enumerate(_field(spec, "layers", list, f"{path!r}: header")):
+        where = f"{path!r}: layers[{i}]"
+        for key, shape in _array_shapes(item, where).items():
+            # A size that is no positive integer is left to the constructor, which rejects
+            # it, with a message naming it, before it allocates anything.
+            found = declared.get(f"{i}.{key}")
+            if _positive_ints(*shape) and (found is None or found[1] != shape):
+                held = "is missing it" if found is None else f"holds shape {reprlib.repr(found[1])}"
+                raise ModelFileError(f"{where} ({item['class']}) would allocate array "
+                                     f"'{i}.{key}' of shape {reprlib.repr(shape)}; the file "
+                                     f"{held}")
+        try:
+            layers.append(Layer.registry[item["class"]].from_config(item["config"]))
+        except _CONFIG_ERRORS as exc:
+            raise ModelFileError(f"{where} ({item['class']}) cannot be built from its config "
+                                 f"{reprlib.repr(item['config'])}: {exc}") from exc
+    model = Sequential(layers)
+    if "compile" not in spec:
+        raise ModelFileError(f"{path!r}: header: expected null or a JSON object under "
+                             "'compile'; found no 'compile'")
+    if spec["compile"] is not None:
+        _compile(model, _field(spec, "compile", dict, f"{path!r}: header"), path)
+    return model
+
+
+def _compile(model, compiled, path):
+    """Compile ``model`` with the loss, optimizer and metrics of the header's ``compile``."""
+    where = f"{path!r}: compile"
+    parts = []
+    for part, module in (("loss", losses), ("optimizer", optimizers)):
+        entry = _field(compiled, part, dict, where)
+        name = _field(entry, "name", str, f"{where}.{part}")
+        config = _field(entry, "config", dict, f"{where}.{part}")
+        try:
+            parts.append(module.get(name, **config))
+        except _CONFIG_ERRORS as exc:
+            raise ModelFileError(f"{where}.{part}: cannot build {reprlib.repr(name)} from the "
+                                 f"config {reprlib.repr(config)}: {exc}") from exc
+    metrics = _field(compiled, "metrics", list, where)
+    if not all(isinstance(m, str) for m in metrics):
+        raise ModelFileError(f"{where}.metrics: expected metric names (strings); got "
+                             f"{reprlib.repr(metrics)}")
+    try:
+        model.compile(*parts, metrics)
+    except ValueError as exc:
+        raise ModelFileError(f"{where}.metrics: {exc}") from exc
+
+
+def _read_arrays(archive, declared, model, path):
+    """The arrays of the file, in the order of ``model``'s, each one checked against the
+    array of the model it replaces before it is read, and its values after."""
     targets = _model_arrays(model)
-    if set(arrays) != set(targets):
+    if set(declared) != set(targets):
         raise ModelFileError(f"{path!r}: the arrays do not match the layers: missing "
-                             f"{sorted(set(targets) - set(arrays))}, unexpected "
-                             f"{sorted(set(arrays) - set(targets))}")
+                             f"{sorted(set(targets) - set(declared))}, unexpected "
+                             f"{sorted(set(declared) - set(targets))}")
+    arrays = {}
     for key, target in targets.items():
-        if (arrays[key].shape != target.shape
-                or arrays[key].dtype not in (np.float32, np.float64)):
-            raise ModelFileError(f"{path!r}: array {key!r} is {arrays[key].dtype} of shape "
-                                 f"{arrays[key].shape}; the model expects float32 or float64 "
-                                 f"floats of shape {target.shape}")
-        if not all_finite(arrays[key]):
+        info, shape, dtype = declared[key]
+        if shape != target.shape or dtype not in FLOAT_DTYPES:
+            raise ModelFileError(f"{path!r}: array {key!r} is {dtype} of shape {shape}; the "
+                                 f"model expects float32 or float64 floats of shape "
+                                 f"{target.shape}")
+        with archive.open(info) as member:
+            array = np.lib.format.read_array(member, allow_pickle=False)
+        if not all_finite(array):
             raise ModelFileError(f"{path!r}: array {key!r} contains NaN or infinite values")
-    dtypes = {a.dtype for a in arrays.values()}
-    if len(dtypes) == 1 and model.dtype not in dtypes:
-        model.astype(dtypes.pop())  # layers without a dtype setting (e.g. BatchNorm) follow
-    model.set_weights([arrays[key] for key in targets])
+        # Batch norm divides by the square root of its running variance: a negative one
+        # would give NaN predictions, not an error.
+        if key.endswith(".running_var") and array.size and array.min() < 0:
+            raise ModelFileError(f"{path!r}: array {key!r} holds variances; expected values "
+                                 f">= 0; got a minimum of {array.min():g}")
+        arrays[key] = array
+    return arrays

@@ -1,6 +1,9 @@
+import re
+
 import numpy as np
 import pytest
 
+import nnlab as nl
 from nnlab import initializers as I
 
 
@@ -58,3 +61,29 @@ def test_bad_shapes_and_names():
         I.get("kaiming")
     custom = lambda shape, rng=None, dtype="float64": np.ones(shape, dtype)  # noqa: E731
     assert I.get(custom) is custom
+
+
+def test_dtypes_and_limits_are_checked():
+    # An integer dtype rounded every weight to 0; an infinite limit overflowed.
+    for init in (nl.initializers.glorot_uniform, nl.initializers.zeros):
+        with pytest.raises(ValueError, match="dtype must be float32 or float64; got 'int32'"):
+            init((3, 3), dtype="int32")
+    with pytest.raises(ValueError, match="uniform limit must be finite"):
+        nl.initializers.uniform((2, 2), limit=np.inf)
+
+
+@pytest.mark.parametrize("result, got", [
+    (lambda shape, dtype: np.zeros((2, 2), dtype), "float64 array of shape (2, 2)"),
+    (lambda shape, dtype: np.zeros(shape).tolist(), "list"),
+    (lambda shape, dtype: np.zeros(shape, int), "int64 array of shape (2, 3)"),
+])
+def test_a_callable_init_must_return_the_layers_array(result, got):
+    def mine(shape, rng=None, dtype="float64"):
+        return result(shape, dtype)
+
+    with pytest.raises(ValueError, match=re.escape(f"Dense(2, 3): init 'mine' returned a {got}; "
+                                                   "the layer needs a float64 array of shape "
+                                                   "(2, 3)")):
+        nl.Dense(2, 3, init=mine)
+    with pytest.raises(ValueError, match="Conv2D: init 'mine'"):
+        nl.Conv2D(1, 2, 3, init=mine)

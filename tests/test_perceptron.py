@@ -72,3 +72,11 @@ def test_bad_input(call, match):
 def test_bad_learning_rate():
     with pytest.raises(ValueError, match="lr"):
         nl.Perceptron(2, lr=0)
+
+
+def test_fit_rejects_no_samples_and_a_shuffle_that_is_no_bool():
+    # Empty data "converged" (no mistakes in an epoch of nothing).
+    with pytest.raises(ValueError, match="no samples"):
+        nl.Perceptron(2).fit(np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match="shuffle must be True or False"):
+        nl.Perceptron(2).fit(np.eye(2), [0, 1], shuffle="no")
