@@ -113,36 +113,69 @@ def _spread_warning(stds):
     return ""
 
 
+#: The loss explorer's losses: each with the range of the value its slider sets and the
+#: two labels of the true-class control, (another class, the slider's class). The slider
+#: sets class 1's value: a probability for binary cross-entropy, a score for the others
+#: (a prediction for the squared error). The three-class losses take class numbers.
 LOSSES = {
     "binary cross-entropy": (losses.BinaryCrossEntropy(), (0.001, 0.999), (0, 1)),
     "squared error": (losses.MSE(), (-2.0, 3.0), (0, 1)),
     "hinge": (losses.Hinge(), (-3.0, 3.0), (-1, 1)),
+    "categorical cross-entropy": (losses.CategoricalCrossEntropy(from_logits=True),
+                                  (-3.0, 3.0), (0, 1)),
+    "multiclass hinge": (losses.MulticlassHinge(), (-3.0, 3.0), (0, 1)),
 }
+#: The scores of classes 0 and 2 for the three-class losses, which the slider leaves put.
+#: Class 0 leads with 1, so that the slider's class 1 must pass it to win. When class 0 is
+#: the true class, class 2 trails it by exactly the hinge's margin of 1: its hinge term is
+#: 0, and the loss is that of class 1's score alone.
+FIXED_SCORES = (1.0, 0.0)
 
 
 def loss(name="binary cross-entropy", prediction=0.7, label=1):
     """The loss and its gradient for one prediction, and both as curves over the prediction.
 
-    For cross-entropy the prediction is a probability, for the hinge loss a score.
+    For binary cross-entropy the prediction is the probability of class 1, for the
+    squared error a number, for the hinge losses and cross-entropy from logits a score.
+    The three-class losses get the scores ``(1, prediction, 0)`` (``FIXED_SCORES``) and
+    the true class ``label``; their gradient is the one of class 1's score.
 
     Examples
     --------
     >>> s = loss("binary cross-entropy", 0.5, 1)
     >>> round(s["loss"], 4), round(s["gradient"], 4)
     (0.6931, -2.0)
+    >>> s = loss("categorical cross-entropy", 0.0, 1)
+    >>> s["y_pred"], round(s["loss"], 4), round(s["gradient"], 4)
+    ([1.0, 0.0, 0.0], 1.5514, -0.7881)
     """
     fn, (lo, hi), labels = lookup(name, LOSSES, "loss")
     if label not in labels:
         raise ValueError(f"{name} takes labels {labels}; got {label!r}")
     prediction = float(np.clip(prediction, lo, hi))
-    grid = np.linspace(lo, hi, 300)[:, None]
-    target = np.full_like(grid, label)
+    column = 1 if fn.rowwise else 0   # where the prediction sits in a sample's row
+    y_pred, y_true = _samples(fn, [prediction], label)
+    grid, targets = _samples(fn, np.linspace(lo, hi, 300), label)
+    # backward averages over the 300 samples of the grid: times 300, each sample's gradient.
     return {"name": name, "prediction": prediction, "label": label,
-            "loss": fn([[prediction]], [[label]]),
-            "gradient": float(fn.gradient([[prediction]], [[label]])[0, 0]),
-            "grid": grid[:, 0].tolist(),
-            "curve": [fn.forward(g[None], t[None]) for g, t in zip(grid, target, strict=True)],
-            "slope": (fn.backward(grid, target) * len(grid)).ravel().tolist()}
+            "y_pred": y_pred[0].tolist(), "loss": fn(y_pred, y_true),
+            "gradient": float(fn.gradient(y_pred, y_true)[0, column]),
+            "grid": grid[:, column].tolist(),
+            "curve": [fn.forward(x[None], t[None]) for x, t in zip(grid, targets, strict=True)],
+            "slope": (fn.backward(grid, targets) * len(grid))[:, column].tolist()}
+
+
+def _samples(fn, predictions, label):
+    """``(y_pred, y_true)``, one sample per prediction, in the shapes ``fn`` takes.
+
+    A three-class loss gets rows of scores ``(1, prediction, 0)`` and one-hot rows of the
+    class ``label``; the other losses a column of predictions and a column of labels.
+    """
+    p = np.asarray(predictions, dtype=float)[:, None]
+    if not fn.rowwise:
+        return p, np.full_like(p, label)
+    first, last = (np.full_like(p, score) for score in FIXED_SCORES)
+    return np.hstack([first, p, last]), np.eye(3)[np.full(len(p), label)]
 
 
 def regression_problem(n=200, seed=0):

@@ -76,15 +76,23 @@ def initialization(state, panels=6):
 
 
 def loss(state):
-    """The loss and its gradient as curves over the prediction, with the current point."""
+    """The loss and its gradient as curves over the prediction, with the current point.
+
+    For a three-class loss the prediction is class 1's score ``s`` among ``(1, s, 0)``.
+    """
     fig, axes = plot.new_figure(2, 1)
     g = state["grid"]
+    three = len(state["y_pred"]) == 3
+    title = f"{state['name']}, " + ("true class" if three else "label") + f" {state['label']}"
     for ax, key, point, label in ((axes[0, 0], "curve", state["loss"], "loss"),
                                   (axes[0, 1], "slope", state["gradient"], "gradient")):
         ax.plot(g, state[key], color=plot.COLORS[0])
         ax.scatter([state["prediction"]], [point], color=plot.COLORS[1], zorder=3)
-        ax.set(xlabel="prediction", ylabel=label,
-               title=f"{state['name']}, label {state['label']}" if key == "curve" else None)
+        ax.set(xlabel="class 1's score s in (1, s, 0)" if three else "prediction", ylabel=label,
+               title=title if key == "curve" else None)
+        # About five ticks per axis, not seven to nine: ticks and their labels take most of
+        # the time to draw, and of the bytes of each frame of the static page.
+        ax.locator_params(nbins=4)
     return plot.fixed_layout(fig, left=0.7, gap=0.9)
 
 

@@ -179,8 +179,10 @@ class KLDivergence(Loss):
         L = \frac{1}{N} \sum_{n} \sum_{c} p_{nc} \log\frac{p_{nc}}{q_{nc}}, \qquad
         \frac{\partial L}{\partial q_{nc}} = -\frac{1}{N} \frac{p_{nc}}{q_{nc}}
 
-    with :math:`0 \log 0 = 0` and :math:`q` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`
-    (the lecture writes :math:`\hat y` for :math:`p`). It is the cross-entropy
+    with :math:`0 \log 0 = 0` and :math:`q` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`.
+    This is :math:`D_{KL}(p \| q)`, the target first, as Keras and PyTorch compute it; the
+    lecture's slide writes :math:`\sum \hat y \log(\hat y / y)`, the prediction first,
+    and the divergence is not symmetric (chapter 6). It is the cross-entropy
     minus the entropy of :math:`p`: same gradient, and 0 exactly when :math:`q = p`.
     Equals ``torch.nn.functional.kl_div(log q, p, reduction="batchmean")``.
 

@@ -131,9 +131,8 @@ class Sequential:
         only the parameters' gradients, and the first layer's input gradient
         is often its largest product (784 inputs), so ``fit`` skips it.
         """
-        if not isinstance(dout, np.ndarray) or dout.shape != self._output_shape:
-            dout = self._check_dout(dout)
-        with inside_network():
+        dout = self._check_dout(dout)
+        with inside_network():  # layers trust the dy their neighbour passes
             for layer in reversed(self.layers[1:]):
                 dout = layer.backward(dout)
             if input_grad:
@@ -142,6 +141,10 @@ class Sequential:
         return None
 
     def _check_dout(self, dout):
+        """``dout`` as is if it is an array of the last output's shape (fit's case), else
+        checked and converted."""
+        if isinstance(dout, np.ndarray) and dout.shape == self._output_shape:
+            return dout
         if self._output_shape is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
         dout = as_float_array(dout, name="dout of Sequential.backward")

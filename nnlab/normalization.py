@@ -104,14 +104,14 @@ class BatchNorm(Layer):
         dx_hat = dy * self._param("gamma", dy).reshape(shape)
         if not self.training:
             return dx_hat * self.inv_std
-        # The batch mean and variance depend on every x too; differentiating through
-        # them gives the classic compact form below (m = samples per feature).
+        # The batch mean and variance depend on every x too; differentiating
+        # through them gives the classic compact form below (m = values per
+        # feature).
         m = dy.size / self.n_features
+        sum_dx_hat = np.sum(dx_hat, axis=axes, keepdims=True)
+        sum_dx_hat_x_hat = np.sum(dx_hat * self.x_hat, axis=axes, keepdims=True)
         return self.inv_std / m * (
-            m * dx_hat
-            - np.sum(dx_hat, axis=axes, keepdims=True)
-            - self.x_hat * np.sum(dx_hat * self.x_hat, axis=axes, keepdims=True)
-        )
+            m * dx_hat - sum_dx_hat - self.x_hat * sum_dx_hat_x_hat)
 
     def output_shape(self, input_shape):
         if len(input_shape) < 1 or input_shape[0] != self.n_features:

@@ -133,17 +133,22 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
 
 
 def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
-    """A loss and its gradient for one prediction and a true label.
+    """A loss and its gradient for one prediction and a true class.
 
-    The prediction slider spans the predictions the chosen loss takes (``explore.LOSSES``),
-    so that no part of it is clipped away; choosing another loss moves it into the new range.
+    The slider sets the prediction for class 1: its probability for binary cross-entropy,
+    a number for the squared error, its score for the hinge and for the two three-class
+    losses (categorical cross-entropy from logits and the multiclass hinge), whose scores
+    are ``(1, prediction, 0)`` (``explore.FIXED_SCORES``). The true class is class 1
+    (``positive``) or another one: label 0 (-1 for the hinge), or class 0 of the three.
+    The slider spans the predictions the chosen loss takes (``explore.LOSSES``), so that no
+    part of it is clipped away; choosing another loss moves it into the new range.
 
     Examples
     --------
     >>> e = loss_explorer(prediction=0.5)
     >>> round(e.state["loss"], 4)
     0.6931
-    >>> e.controls["loss"].value = "hinge"
+    >>> e.controls["loss"].value = "multiclass hinge"
     >>> e.controls["prediction"].min, e.controls["prediction"].max
     (-3.0, 3.0)
     """
@@ -156,22 +161,35 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
                 "prediction": W.FloatSlider(value=prediction, **prediction_range(loss),
                                             description="prediction", readout_format=".3g",
                                             layout=LAYOUT, style=STYLE),
-                "positive": dropdown(positive, [("1 (positive)", True),
-                                                 ("0 or -1 (negative)", False)], "true label")}
+                "positive": dropdown(positive, [("1 (the slider's class)", True),
+                                                 ("0 or -1 (another class)", False)],
+                                     "true class")}
 
     def compute(loss, prediction, positive):
-        negative = -1 if loss == "hinge" else 0
-        return explore.loss(loss, prediction, 1 if positive else negative)
+        other, slider_class = explore.LOSSES[loss][2]
+        return explore.loss(loss, prediction, slider_class if positive else other)
 
-    # Every loss's range, from its first prediction to its last, in the static page too.
+    def describe(s):
+        if len(s["y_pred"]) == 1:
+            sample = f"prediction {s['prediction']:.3f}, label {s['label']}"
+        else:
+            first, last = explore.FIXED_SCORES
+            sample = (f"scores ({first:g}, {s['prediction']:.3f}, {last:g}), "
+                      f"true class {s['label']}")
+        return f"{sample}: loss {s['loss']:.4f}, gradient {s['gradient']:.4f}"
+
+    # Every loss's range, from its first prediction to its last, in the static page too:
+    # whole scores, and probabilities from 0.3 to 0.7 besides the ends. Five losses, two
+    # labels and these 12 values give 120 frames, about 550 KB of page (of 600 allowed).
     ranges = {name: bounds for name, (_, bounds, _) in explore.LOSSES.items()}
     ends = [end for bounds in ranges.values() for end in bounds]
-    predictions = sorted({-3.0, -2.0, -1.0, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 2.0, 3.0, *ends})
-    explorer = Explorer(controls, compute, figures.loss,
-                        lambda s: f"prediction {s['prediction']:.3f}, label {s['label']}: "
-                                  f"loss {s['loss']:.4f}, gradient {s['gradient']:.4f}",
-                        note="The prediction slider spans each loss's own range: for "
-                             "cross-entropy a probability, from 0.001 to 0.999.",
+    predictions = sorted({-3.0, -2.0, -1.0, 0.0, 0.3, 0.5, 0.7, 1.0, 2.0, 3.0, *ends})
+    explorer = Explorer(controls, compute, figures.loss, describe,
+                        note="The slider sets class 1's prediction over each loss's own "
+                             "range: for binary cross-entropy a probability, from 0.001 to "
+                             "0.999; for the three-class losses the score s of class 1 in the "
+                             "scores (1, s, 0) of classes 0, 1 and 2. Another class is label "
+                             "0 (-1 for the hinge); of three classes, class 0.",
                         name="loss_explorer", spec=Spec(
                             {"loss": list(explore.LOSSES), "positive": [True, False],
                              "prediction": predictions},

@@ -1,5 +1,7 @@
 """The pure functions behind the explorers, without any widget."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -60,16 +62,68 @@ def test_softmax_neuron_is_the_first_output_over_the_score_and_zero_and_says_so(
     assert fig.axes[0].get_title().startswith("softmax(wx+b, 0),")
 
 
-def test_loss_gradient_is_the_slope_of_the_curve():
-    for name, prediction, label in [("binary cross-entropy", 0.3, 1), ("squared error", 0.4, 0),
-                                    ("hinge", 0.2, -1)]:
+@pytest.mark.parametrize("name", explore.LOSSES)
+def test_loss_gradient_is_the_slope_of_the_curve(name):
+    _, (lo, hi), labels = explore.LOSSES[name]
+    h = 1e-6
+    # Points inside the range, none at a kink of a hinge (scores -1, 0, 1 and 2).
+    for prediction, label in itertools.product(lo + (hi - lo) * np.array([0.13, 0.41, 0.77]),
+                                               labels):
         s = explore.loss(name, prediction, label)
-        h = 1e-6
         up = explore.loss(name, prediction + h, label)["loss"]
         down = explore.loss(name, prediction - h, label)["loss"]
-        assert s["gradient"] == pytest.approx((up - down) / (2 * h), rel=1e-5)
+        assert s["gradient"] == pytest.approx((up - down) / (2 * h), rel=1e-5), (prediction,
+                                                                                label)
+        # The curves drawn hold the same values as the point, at every point of the grid.
+        for i in (0, 150, 299):
+            there = explore.loss(name, s["grid"][i], label)
+            assert (s["curve"][i], s["slope"][i]) == pytest.approx(
+                (there["loss"], there["gradient"]), rel=1e-12, abs=1e-15)
+
+
+def test_loss_labels_are_checked():
     with pytest.raises(ValueError, match="labels"):
         explore.loss("hinge", 0.2, 0)
+    with pytest.raises(ValueError, match="labels"):
+        explore.loss("multiclass hinge", 0.2, 2)
+
+
+THREE_CLASS_CASES = list(itertools.product((-2.5, 0.4, 1.5, 2.7), (0, 1)))
+
+
+@pytest.mark.parametrize(("score", "label"), THREE_CLASS_CASES)
+def test_three_class_losses_follow_pytorch_conventions(score, label):
+    # PyTorch's cross_entropy takes logits: -z_y + log sum_j e^(z_j), gradient softmax - y.
+    # Its multi_margin_loss divides the hinge sum by the number of classes; nnlab's
+    # multiclass hinge (the chapter's formula) does not: it is three times PyTorch's.
+    z = np.array([1.0, score, 0.0])
+    ce = explore.loss("categorical cross-entropy", score, label)
+    softmax = np.exp(z) / np.exp(z).sum()
+    assert ce["y_pred"] == z.tolist()
+    assert ce["loss"] == pytest.approx(-z[label] + np.log(np.exp(z).sum()), rel=1e-12)
+    assert ce["gradient"] == pytest.approx(softmax[1] - (label == 1), rel=1e-12)
+    svm = explore.loss("multiclass hinge", score, label)
+    margins = np.array([max(0.0, 1 - z[label] + z[j]) for j in range(3) if j != label])
+    mean_over_classes = margins.sum() / 3   # PyTorch's multi_margin_loss
+    assert svm["loss"] == pytest.approx(3 * mean_over_classes, rel=1e-12)
+    # The moved score is the true class's (label 1): -1 for each margin it misses; a wrong
+    # class's (label 0): +1 if its own margin (j = 1, the first term) is missed.
+    expected = -float(np.sum(margins > 0)) if label == 1 else float(margins[0] > 0)
+    assert svm["gradient"] == expected
+
+
+@pytest.mark.parametrize(("score", "label"), THREE_CLASS_CASES)
+def test_three_class_losses_against_pytorch(score, label):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for name, fn, classes in [("categorical cross-entropy", F.cross_entropy, 1),
+                              ("multiclass hinge", F.multi_margin_loss, 3)]:
+        z = torch.tensor([[1.0, score, 0.0]], dtype=torch.float64, requires_grad=True)
+        value = fn(z, torch.tensor([label]))
+        value.backward()
+        s = explore.loss(name, score, label)
+        assert s["loss"] == pytest.approx(classes * value.item(), rel=1e-12), name
+        assert s["gradient"] == pytest.approx(classes * z.grad[0, 1].item(), rel=1e-12), name
 
 
 def test_learning_rate_converges_to_the_least_squares_fit():

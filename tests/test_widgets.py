@@ -217,7 +217,8 @@ def test_loss_slider_spans_the_loss_range_in_one_redraw():
     refs = drawn_figures(e)
     for name, prediction in [("squared error", -2.0), ("hinge", -3.0),
                              ("binary cross-entropy", 0.001), ("squared error", 3.0),
-                             ("binary cross-entropy", 0.999)]:
+                             ("categorical cross-entropy", -3.0), ("binary cross-entropy", 0.999),
+                             ("multiclass hinge", 3.0), ("squared error", -2.0)]:
         redraws = len(refs)
         e.controls["loss"].value = name
         slider = e.controls["prediction"]
@@ -225,6 +226,24 @@ def test_loss_slider_spans_the_loss_range_in_one_redraw():
         assert len(refs) == redraws + 1, name
         slider.value = prediction
         assert e.state["prediction"] == slider.value == prediction   # nothing clipped
+
+
+def test_loss_true_class_control_gives_each_loss_its_labels():
+    # (label of "the slider's class", label of "another class"), and the number of scores.
+    expected = {"binary cross-entropy": (1, 0, 1), "squared error": (1, 0, 1),
+                "hinge": (1, -1, 1), "categorical cross-entropy": (1, 0, 3),
+                "multiclass hinge": (1, 0, 3)}
+    assert set(expected) == set(explore.LOSSES)
+    e = widgets.loss_explorer()
+    for name, (slider_class, other, scores) in expected.items():
+        e.controls["loss"].value = name
+        for positive, label in [(True, slider_class), (False, other)]:
+            e.controls["positive"].value = positive
+            assert e.state["label"] == label and len(e.state["y_pred"]) == scores, name
+            p = e.state["prediction"]
+            sample = (f"scores (1, {p:.3f}, 0), true class {label}:" if scores == 3
+                      else f"prediction {p:.3f}, label {label}:")
+            assert e.numbers.value.startswith(sample), e.numbers.value
 
 
 def test_static_loss_page_offers_each_loss_its_own_range():
