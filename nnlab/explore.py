@@ -152,7 +152,7 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
     fn, (lo, hi), labels = lookup(name, LOSSES, "loss")
     if label not in labels:
         raise ValueError(f"{name} takes labels {labels}; got {label!r}")
-    prediction = float(np.clip(prediction, lo, hi))
+    prediction = float(np.clip(check_number(prediction, "prediction"), lo, hi))
     column = 1 if fn.rowwise else 0   # where the prediction sits in a sample's row
     y_pred, y_true = _samples(fn, [prediction], label)
     grid, targets = _samples(fn, np.linspace(lo, hi, 300), label)
@@ -185,6 +185,11 @@ def regression_problem(n=200, seed=0):
     return x, 3.0 * x + 1.0 + 0.5 * rng.normal(size=n)
 
 
+#: The most steps ``learning_rate`` takes (its explorer's slider goes to 100): a million
+#: took a minute.
+MAX_STEPS = 1000
+
+
 def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     """Gradient descent on the squared error of ``y = w x + b``, from ``(w, b) = (start, start)``.
 
@@ -197,6 +202,8 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     (False, True)
     """
     check_number(batch_size, "batch_size", low=1, integer=True)
+    check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True)
+    check_number(lr, "lr", low=0, low_open=True)
     x, y = regression_problem(seed=seed)
     rng = as_rng(seed, "seed")
 
@@ -236,13 +243,14 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     >>> s["final"]["Adam"] < s["final"]["SGD"]
     True
     """
+    names = [names] if isinstance(names, str) else list(names)   # one name, not its letters
     s = surfaces.get(surface)
-    paths = surfaces.race(surface, list(names), lr, steps)
+    paths = surfaces.race(surface, names, lr, steps)
     with np.errstate(over="ignore", invalid="ignore"):
         curves = {k: s.f(p).tolist() for k, p in paths.items()}
     final = {k: c[-1] for k, c in curves.items()}
     diverged = [k for k, p in paths.items() if len(p) < steps + 1]
-    return {"names": list(names), "lr": float(lr), "surface": surface, "steps": steps,
+    return {"names": names, "lr": float(lr), "surface": surface, "steps": steps,
             "paths": paths, "curves": curves, "final": final, "diverged": diverged,
             "warning": f"Diverged: {', '.join(diverged)}." if diverged else ""}
 
@@ -274,7 +282,11 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
     w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
     table = w1 if layer == 1 else w2
     lecture = lecture_weight(weight)
-    value = lecture if value is None else float(value)
+    value = lecture if value is None else float(check_number(value, weight))
+    if np.shape(window) != (2,) or not (check_number(window[0], "window start")
+                                        < check_number(window[1], "window end")):
+        raise ValueError(f"backprop: window must be a pair (low, high) with low < high; got "
+                         f"{window!r}")
 
     def model_at(v):
         table[j, k] = v
@@ -421,6 +433,7 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
     else:
         X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
+    check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
     return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
 
 

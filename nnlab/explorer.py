@@ -26,6 +26,7 @@ import ipywidgets as W
 import numpy as np
 
 from nnlab import plot, static
+from nnlab._checks import check_number
 from nnlab.static import Spec
 
 LAYOUT = W.Layout(width="360px")
@@ -42,6 +43,9 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     update takes longer than a moment (a training run, a large figure), so that dragging
     does not queue up one redraw per pixel.
     """
+    # ipywidgets would clamp a value out of range to the nearest end, in silence.
+    check_number(value, f"{description} (an initial value)", low=low, high=high,
+                 integer=integer)
     common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
               "continuous_update": continuous}
     if log:
@@ -52,6 +56,12 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
 
 
 def dropdown(value, options, description):
+    """A labelled menu of ``options`` (values, or (label, value) pairs)."""
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    # True == 1, but a menu of True/False is not a menu of numbers.
+    if not any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
+        raise ValueError(f"{description} (an initial value) must be one of "
+                         f"{', '.join(map(repr, values))}; got {value!r}")
     return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
                       style=STYLE)
 

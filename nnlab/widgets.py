@@ -28,6 +28,7 @@ import numpy as np
 
 from nnlab import activations, explore, initializers, surfaces
 from nnlab import explorer_figures as figures
+from nnlab._checks import check_bool, check_number
 from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider
 from nnlab.playground_explorer import Playground, playground
 from nnlab.static import Spec
@@ -75,6 +76,10 @@ def forward_explorer(**weights):
     0.5694
     """
     defaults = explore.forward()["w1"]
+    unknown = set(weights) - {f"w{j}{k}" for j in range(2) for k in range(2)}
+    if unknown:
+        raise ValueError(f"forward_explorer takes the weights w00, w01, w10, w11; got "
+                         f"{sorted(unknown)}")
     controls = {f"w{j}{k}": slider(weights.get(f"w{j}{k}", defaults[j][k]), -3, 3, 0.1,
                                     f"w1_{j}{k}") for j in range(2) for k in range(2)}
     spec = Spec({name: [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0] for name in controls})
@@ -157,8 +162,12 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
         low, high = explore.LOSSES[name][1]
         return {"min": low, "max": high, "step": 0.001 if high - low < 1 else 0.01}
 
-    controls = {"loss": dropdown(loss, list(explore.LOSSES), "loss"),
-                "prediction": W.FloatSlider(value=prediction, **prediction_range(loss),
+    loss_menu = dropdown(loss, list(explore.LOSSES), "loss")
+    span = prediction_range(loss)
+    check_number(prediction, f"the prediction of {loss} (an initial value)",
+                 low=span["min"], high=span["max"])
+    controls = {"loss": loss_menu,
+                "prediction": W.FloatSlider(value=prediction, **span,
                                             description="prediction", readout_format=".3g",
                                             layout=LAYOUT, style=STYLE),
                 "positive": dropdown(positive, [("1 (the slider's class)", True),
@@ -236,7 +245,12 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     >>> sorted(optimizer_race(names=("SGD", "Adam"), steps=20).state["final"])
     ['Adam', 'SGD']
     """
-    controls = {"names": W.SelectMultiple(value=tuple(names), options=surfaces.OPTIMIZERS,
+    names = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [n for n in names if n not in surfaces.OPTIMIZERS]
+    if unknown:
+        raise ValueError(f"optimizer_race: unknown optimizers {unknown}; choose from "
+                         f"{', '.join(surfaces.OPTIMIZERS)}")
+    controls = {"names": W.SelectMultiple(value=names, options=surfaces.OPTIMIZERS,
                                           description="optimizers", rows=6, layout=LAYOUT,
                                           style=STYLE),
                 "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False),
@@ -316,8 +330,10 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
                                         "activation"),
                 "init_scale": slider(init_scale, 0.1, 10, 0.05, "init scale", log=True,
                                       continuous=False),
-                "batchnorm": W.Checkbox(value=batchnorm, description="batch norm"),
-                "residual": W.Checkbox(value=residual, description="residual")}
+                "batchnorm": W.Checkbox(value=check_bool(batchnorm, "batchnorm"),
+                                        description="batch norm"),
+                "residual": W.Checkbox(value=check_bool(residual, "residual"),
+                                       description="residual")}
 
     def describe(s):
         # Sizes as well as the ratio: every layer can explode (or vanish) at a ratio near 1.

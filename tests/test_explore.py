@@ -187,3 +187,16 @@ def test_playground_data_and_model():
     assert X_train.shape == (50, 2) and set(y_train) == {0, 1}
     model = explore.playground_model(hidden_layers=3, units=5)
     assert model.predict(X_test).shape == (50, 1)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: explore.backprop(window=(1,)), r"pair \(low, high\)"),
+    (lambda: explore.backprop(window=(2, 1)), "low < high"),
+    (lambda: explore.learning_rate(steps=10**6), r"steps must be in \[1, 1000\]"),
+    (lambda: explore.learning_rate(lr=-0.1), "lr"),
+    (lambda: explore.loss(prediction="0.5"), "prediction must be a real number"),
+    (lambda: explore.playground_data(train_ratio=1.0), r"train_ratio must be in \(0, 1\)"),
+])
+def test_explore_functions_check_their_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

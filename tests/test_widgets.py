@@ -475,3 +475,27 @@ def test_a_step_that_diverges_is_reported_too():
     for _ in range(40):
         pg.step()
     assert "Training diverged: the training loss became nan in epoch 0.07" in pg.warning.value
+
+
+@pytest.mark.parametrize("make, match", [
+    # ipywidgets raised a TraitError naming no parameter, or clamped the value in silence.
+    (lambda: widgets.activation_explorer("gelu"), r"activation .* one of 'linear'.*'gelu'"),
+    (lambda: widgets.perceptron_explorer(gate="nor"), "gate .* one of 'and', 'or'"),
+    (lambda: widgets.learning_rate_explorer(batch_size=7), "one of 1, 10, 50, 200; got 7"),
+    (lambda: widgets.playground(optimizer="adamw"), "optimizer .*'adamw'"),
+    (lambda: widgets.learning_rate_explorer(lr=100), r"learning rate .* \[0.001, 10\]; got 100"),
+    (lambda: widgets.kernel_explorer(digit=99999), r"\[0, 99\]; got 99999"),
+    (lambda: widgets.initialization_explorer(depth=1000), r"depth .* \[1, 12\]"),
+    (lambda: widgets.loss_explorer(prediction=5), r"\[0.001, 0.999\]; got 5"),
+    (lambda: widgets.gradient_flow_explorer(batchnorm="no"), "batchnorm must be True or False"),
+    (lambda: widgets.forward_explorer(w99=1.0), r"w00, w01, w10, w11; got \['w99'\]"),
+    (lambda: widgets.optimizer_race(names=["adam"]), r"unknown optimizers \['adam'\]"),
+])
+def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_optimizer_race_takes_one_name():
+    # A string was taken letter by letter: "unknown optimizer 'A'".
+    assert list(widgets.optimizer_race(names="Adam", steps=10).state["final"]) == ["Adam"]
