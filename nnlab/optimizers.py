@@ -302,8 +302,9 @@ class Adam(Optimizer):
     :math:`r = \sum_k \beta_2^{t-k} g_k^2`, updated as :math:`s \leftarrow \beta_1 s + g`:
     :math:`m = (1 - \beta_1) s` and :math:`v = (1 - \beta_2) r`. Bias correction then reads
     as what it is, a weighted sum divided by its total weight
-    :math:`w_1 = 1 + \beta_1 + \dots + \beta_1^{t-1} = (1 - \beta_1^t) / (1 - \beta_1)`:
-    :math:`\hat m = s / w_1` and :math:`\hat v = r / w_2`, and the step is
+    :math:`w_1 = 1 + \beta_1 + \dots + \beta_1^{t-1}`, that is
+    :math:`(1 - \beta_1^t) / (1 - \beta_1)`: :math:`\hat m = s / w_1` and
+    :math:`\hat v = r / w_2`, and the step is
 
     .. math::
         \theta \leftarrow \theta - \frac{\eta \sqrt{w_2}}{w_1}\,
