@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,34 @@ def _printed_text(output):
     if WIDGET_VIEW in data or "image/png" in data or "text/html" in data:
         return ""
     return "".join(data.get("text/plain", ""))
+
+
+#: What the number check leaves out of a markdown cell: code fences, and maths ($...$,
+#: $$...$$, amsmath environments), whose numbers are constants of code and formulas.
+FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.S | re.M)
+MATHS = re.compile(r"\$\$.*?\$\$|\$[^$]+?\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)")
+
+
+def test_every_decimal_number_in_the_text_is_in_the_chapters_code_or_output():
+    # The course's promise: a number the text states is computed by the chapter's code, and
+    # nbval re-runs that code and compares what it prints. So every decimal number of the
+    # prose must be written in one of the chapter's code cells or printed by one.
+    missing = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+        printed = [_printed_text(output) for cell in cells for output in cell.get("outputs", [])]
+        computed = "\n".join(code + printed)
+        for number, cell in enumerate(cells):
+            if cell["cell_type"] != "markdown":
+                continue
+            prose = MATHS.sub(" ", FENCE.sub(" ", "".join(cell["source"]).replace("\\$", " ")))
+            for value in dict.fromkeys(DECIMAL.findall(prose)):
+                if not re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", computed):
+                    missing.append(f"{path.name} cell {number}: {value}")
+    assert not missing, ("decimal numbers of the text that no code cell or output of their "
+                         "chapter contains:\n" + "\n".join(missing))
 
 
 def test_every_toc_entry_exists():
