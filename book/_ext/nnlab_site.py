@@ -36,8 +36,9 @@ def use_vendored_assets(app, config):
     config.nb_ipywidgets_js = {
         f"{WIDGETS}require.js": {},
         f"{WIDGETS}nnlab-widgets-config.js": {},
-        f"{WIDGETS}embed-amd.js": {"data-jupyter-widgets-cdn": WIDGETS,
-                                    "crossorigin": "anonymous"},
+        # No crossorigin attribute (MyST-NB's default, for its CDN copy): for a copy on the
+        # site itself it is not needed, and over file:// it makes the browser refuse it.
+        f"{WIDGETS}embed-amd.js": {"data-jupyter-widgets-cdn": WIDGETS},
     }
 
 
