@@ -6,6 +6,8 @@ Workloads (float32, 2 BLAS threads):
 
 - ``mlp``: one epoch of a 784-256-128-10 ReLU network, batch 128, Adam, on 60000x784 data;
 - ``matmul``: the matrix products alone of that epoch (forward and backward): the limit;
+  and "numpy-minimal", that epoch in the fewest NumPy calls (no checks, no layers): the
+  floor of any NumPy engine, between nnlab and the limit;
 - ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs;
 - ``cnn``: conv(3x3, 16) + ReLU + 2x2 max-pool + dense on 6400 28x28 images, batch 64, Adam;
 - ``loop``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000 examples at
@@ -54,7 +56,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MLP = (784, 256, 128, 10)
 WORKLOADS = {  # workload: the frameworks that run it
-    "mlp": ["nnlab", "nnlab-nokeep", "torch", "sklearn"],
+    "mlp": ["nnlab", "nnlab-nokeep", "torch", "sklearn", "numpy-minimal"],
     "matmul": ["numpy"],
     "tiny": ["nnlab", "torch"],
     "cnn": ["nnlab", "nnlab-nokeep", "torch"],
@@ -216,6 +218,74 @@ def run_numpy_matmul(workload, size):
     return train, n // batch
 
 
+def run_numpy_minimal(workload, size):
+    """nnlab's MLP epoch in as few NumPy calls as it takes: the floor of any NumPy engine.
+
+    The same network, initial weights, batches, loss value and Adam update as nnlab's run,
+    with nothing else: no input checks, no finite check, no layer objects. What this
+    loop needs beyond the matrix products (Adam alone is 10 passes over 235146
+    parameters a step) is what no NumPy code can avoid.
+    """
+    import nnlab as nl
+
+    X, y = mlp_data(size["mlp"])
+    dense = [nl.Dense(a, b, init="he_normal", rng=0, dtype="float32")
+             for a, b in itertools.pairwise(MLP)]
+    params = [layer.params[k] for layer in dense for k in ("W", "b")]
+    adam = {"t": 0, "s": [np.zeros_like(p) for p in params],
+            "r": [np.zeros_like(p) for p in params]}
+    order = np.random.default_rng(0).permutation(len(X))   # fit(seed=0)'s order
+    return lambda: minimal_epoch(X, y, params, adam, order), len(X) // 128
+
+
+def minimal_epoch(X, y, params, adam, order, batch=128, lr=1e-3, beta1=0.9, beta2=0.999,
+                  eps=1e-8):
+    """One epoch of a ReLU MLP with softmax cross-entropy and Adam; returns the mean loss.
+
+    ``params`` is [W1, b1, W2, b2, ...], updated in place; ``adam`` the optimizer's state.
+    """
+    Ws, bs = params[0::2], params[1::2]
+    total = 0.0
+    for start in range(0, len(X), batch):
+        rows = order[start:start + batch]
+        h, labels, n = X[rows], y[rows], len(rows)
+        inputs = []
+        for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+            inputs.append(h)
+            h = h @ W
+            h += b
+            if i < len(Ws) - 1:
+                np.maximum(h, 0, out=h)
+        z = h - h.max(axis=1, keepdims=True)   # log-sum-exp, as nnlab's loss computes it
+        e = np.exp(z)
+        sums = e.sum(axis=1, keepdims=True)
+        total += float(np.log(sums).sum() - z[np.arange(n), labels].sum())
+        dy = e / sums                            # softmax - one-hot, over n
+        dy[np.arange(n), labels] -= 1
+        dy /= n
+        grads = [None] * len(params)
+        for i in reversed(range(len(Ws))):
+            grads[2 * i], grads[2 * i + 1] = inputs[i].T @ dy, dy.sum(axis=0)
+            if i:
+                dy = dy @ Ws[i].T
+                dy *= inputs[i] > 0              # the ReLU's derivative: its input was > 0
+        adam["t"] += 1                           # nnlab's Adam: the same 10 passes
+        w1 = (1 - beta1 ** adam["t"]) / (1 - beta1)
+        w2 = (1 - beta2 ** adam["t"]) / (1 - beta2)
+        for p, g, s, r in zip(params, grads, adam["s"], adam["r"], strict=True):
+            s *= beta1
+            s += g
+            r *= beta2
+            step = np.square(g, out=g)           # g is no longer needed: its buffer is
+            r += step                            # the scratch, so nothing is allocated
+            np.sqrt(r, out=step)
+            step += eps * w2**0.5
+            np.divide(s, step, out=step)
+            step *= lr * w2**0.5 / w1
+            p -= step
+    return total / len(X)
+
+
 def run_network_py(workload, size):
     """Nielsen's network.py: backpropagation one example at a time, column vectors."""
     batch = 10 if workload == "loop10" else 100
@@ -262,7 +332,8 @@ def run_network_py(workload, size):
 
 
 RUNNERS = {"nnlab": run_nnlab, "nnlab-nokeep": run_nnlab, "torch": run_torch,
-           "sklearn": run_sklearn, "numpy": run_numpy_matmul, "network.py": run_network_py}
+           "sklearn": run_sklearn, "numpy": run_numpy_matmul,
+           "numpy-minimal": run_numpy_minimal, "network.py": run_network_py}
 
 
 def memory_kb(field):
@@ -343,7 +414,7 @@ def paired_ratios(samples):
 
 
 def table(results, ratios, quick):
-    rows = [f"{'workload':9s} {'framework':12s} {'seconds':>9s} {'GFLOP/s':>8s} "
+    rows = [f"{'workload':9s} {'framework':13s} {'seconds':>9s} {'GFLOP/s':>8s} "
             f"{'vs torch':>9s} {'range':>11s} {'peak MB':>8s} {'faults/step':>11s}"]
     for workload, by_framework in results.items():
         for framework, r in by_framework.items():
@@ -352,19 +423,25 @@ def table(results, ratios, quick):
             spread = (f"{min(paired):5.2f}-{max(paired):4.2f}x" if paired and len(paired) > 1
                       else f"{'-':>11s}")
             gflops = flops(workload, quick) / r["seconds"] / 1e9
-            rows.append(f"{workload:9s} {framework:12s} {r['seconds']:9.3f} {gflops:8.1f} "
+            rows.append(f"{workload:9s} {framework:13s} {r['seconds']:9.3f} {gflops:8.1f} "
                         f"{ratio} {spread:>11s} {r['peak_mb']:8.1f} {r['faults_per_step']:11.1f}")
     return "\n".join(rows)
 
 
 def limit_line(samples):
-    """nnlab's MLP epoch over the matrix products alone, paired by repeat (median and range)."""
-    mlp, limit = samples.get("mlp", {}).get("nnlab"), samples.get("matmul", {}).get("numpy")
-    if not (mlp and limit):
-        return ""
-    ratios = [run["seconds"] / ref["seconds"] for run, ref in zip(mlp, limit, strict=True)]
-    return (f"nnlab's MLP epoch / its matrix products alone: {statistics.median(ratios):.2f}x "
-            f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
+    """The MLP epoch over its matrix products alone, paired by repeat (median and range):
+    nnlab's, and that of the minimal NumPy loop, the floor of the approach."""
+    limit = samples.get("matmul", {}).get("numpy")
+    lines = []
+    for framework in ("nnlab", "numpy-minimal"):
+        runs = samples.get("mlp", {}).get(framework)
+        if runs and limit:
+            ratios = [run["seconds"] / ref["seconds"]
+                      for run, ref in zip(runs, limit, strict=True)]
+            lines.append(f"{framework}'s MLP epoch / its matrix products alone: "
+                         f"{statistics.median(ratios):.2f}x "
+                         f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
+    return "\n".join(lines)
 
 
 def plot(results, path):
