@@ -25,11 +25,12 @@ from nnlab import (
     optimizers,
     surfaces,
 )
-from nnlab.conv import AvgPool2D, Conv1D, Conv2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
+from nnlab.conv import Conv1D, Conv2D
 from nnlab.layers import Activation, Dense, Dropout, Flatten, Layer, Residual
 from nnlab.model import Sequential, load_model
 from nnlab.normalization import BatchNorm
 from nnlab.perceptron import Perceptron
+from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
 
 __version__ = "0.1.0"
 

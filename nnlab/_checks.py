@@ -104,6 +104,22 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     return value
 
 
+def int_tuple(value, n, name, low):
+    """``value`` (an int, or a sequence of ``n`` ints, each >= ``low``) as a tuple of ``n``
+    ints: a kernel size, stride or pool size given for every spatial axis at once or per
+    axis.
+
+    Examples
+    --------
+    >>> int_tuple(3, 2, "kernel_size", low=1), int_tuple([1, 2], 2, "stride", low=1)
+    ((3, 3), (1, 2))
+    """
+    values = (value,) * n if np.ndim(value) == 0 else tuple(value)
+    if len(values) != n:
+        raise ValueError(f"{name} must be an int or a sequence of {n} ints; got {value!r}")
+    return tuple(int(check_number(v, name, low=low, integer=True)) for v in values)
+
+
 def lookup(name, registry, kind):
     """Resolve a string identifier in ``registry``; unknown names list the valid ones.
 

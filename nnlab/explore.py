@@ -12,9 +12,10 @@ import numpy as np
 
 from nnlab import activations, datasets, diagnostics, examples, losses, surfaces
 from nnlab._checks import as_rng, check_number, lookup
-from nnlab.conv import Conv2D, MaxPool2D
+from nnlab.conv import Conv2D
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
+from nnlab.pooling import MaxPool2D
 
 GATES = ("and", "or", "nand", "xor")
 
@@ -410,43 +411,3 @@ def kernel(kernel="vertical edges", digit=0, pool=2):
 @functools.lru_cache(maxsize=1)
 def _digits():
     return datasets.load_digits(as_images=True)
-
-
-PLAYGROUND_DATA = ("circles", "xor", "spirals", "moons", "blobs")
-
-
-def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0):
-    """A 2-D classification problem for the playground, split into train and test parts.
-
-    Examples
-    --------
-    >>> Xtr, Xte, ytr, yte = playground_data("xor", train_ratio=0.5, n=100)
-    >>> len(Xtr), len(Xte)
-    (50, 50)
-    """
-    name = lookup(dataset, {d: d for d in PLAYGROUND_DATA}, "data set")
-    if name == "blobs":
-        X, y = datasets.blobs(n, centers=[[-1.5, -1.0], [1.5, 1.0]], std=0.6 + 2 * noise,
-                              seed=seed)
-    elif name == "spirals":
-        X, y = datasets.spirals(n, noise=noise * 2, seed=seed)
-    else:
-        X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
-    return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
-
-
-def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
-    """The playground's network: ``hidden_layers`` x ``units`` hidden units, one logit out."""
-    from nnlab.layers import Activation, Dense
-    from nnlab.model import Sequential
-
-    check_number(hidden_layers, "hidden_layers", low=0, integer=True)
-    rng = as_rng(seed, "seed")
-    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
-    layers, width = [], 2
-    for _ in range(hidden_layers):
-        layers += [Dense(width, units, init=init, rng=rng), Activation(activation)]
-        width = units
-    return Sequential([*layers, Dense(width, 1, rng=rng)])

@@ -30,6 +30,7 @@ from nnlab._checks import as_float_array, check_number
 from nnlab.layers import Layer
 from nnlab.losses import Loss
 from nnlab.model import Sequential, cast_layer
+from nnlab.training import check_data
 
 
 def numerical_gradient(f, x, eps=None):
@@ -196,7 +197,7 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     if y is not None:
         if getattr(template, "loss", None) is None:
             raise ValueError("targets y need a compiled Sequential (its loss) or a Loss")
-        targets = template._check_data(x, y)[1]
+        targets = check_data(template, x, y)[1]
 
         def value(out):
             return float(template.loss.forward(out, targets))

@@ -14,14 +14,12 @@ then runs them over shuffled mini-batches for a number of epochs, keeping a
 (``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 
-from math import prod
 
 import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
 from nnlab._checks import (
-    all_finite,
     as_float_array,
     as_rng,
     check_bool,
@@ -31,12 +29,13 @@ from nnlab._checks import (
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, check_before_training, inside_network
-from nnlab.normalization import BatchNorm
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
 from nnlab.training import (
     TrainingDivergedWarning,
+    check_batch_sizes,
+    check_data,
     fit_batch,
     fit_epoch,
     metric_values,
@@ -46,9 +45,6 @@ from nnlab.training import (
 __all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
            "cast_layer", "load_model"]
 
-#: Before training, the model's outputs on this many first samples meet every check of
-#: the loss: their shape, and values the loss can take.
-TRIAL_SAMPLES = 64
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -208,38 +204,6 @@ class Sequential:
             raise NotCompiledError(f"{what} needs a compiled model: call "
                                    "model.compile(loss=..., optimizer=...) first")
 
-    def _check_data(self, X, y, names=("X", "y")):
-        """Validate a data set once: (X, targets) in the model's dtype and output shape."""
-        X = as_float_array(X, names[0], dtype=self.dtype)
-        y = as_float_array(y, names[1], ndim=(1, 2))
-        if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
-            raise ValueError(f"{names[0]} and {names[1]} must hold the same number (> 0) of "
-                             f"samples; got shapes {X.shape} and {y.shape}")
-        try:
-            with np.errstate(all="ignore"):
-                out = self.forward(X[:TRIAL_SAMPLES])
-        except ValueError as exc:
-            raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
-                             f"on its first samples): {exc}") from exc
-        y = self.loss.check_targets(y, int(np.prod(out.shape[1:])))
-        y = y.reshape((len(X), *out.shape[1:])).astype(X.dtype, copy=False)
-        # Each step of fit trusts the outputs to suit the loss (checks cost time there): a
-        # probability loss after a linear layer would be fed clipped values in silence.
-        # Outputs that overflowed are left to fit, which reports a diverged model.
-        try:
-            if all_finite(out):
-                self.loss(out, y[:TRIAL_SAMPLES])
-        except ValueError as exc:
-            raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
-                             f"do not suit the loss {self.loss!r}: {exc}") from exc
-        for name, fn in self.metrics.items():
-            try:
-                metric_values(self.loss, y, y, {name: fn})
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"metric {name!r} cannot be computed for these targets (a "
-                                 f"metric maps y_true, y_pred to one number): {exc}") from exc
-        return X, y
-
     def train_step(self, xb, yb):
         """One iteration on one mini-batch: forward, loss, backward, update.
 
@@ -248,7 +212,7 @@ class Sequential:
         (NaN when only a gradient overflowed): training has diverged.
         """
         self._require_compiled("train_step")
-        xb, yb = self._check_data(xb, yb, ("xb", "yb"))
+        xb, yb = check_data(self, xb, yb, ("xb", "yb"))
         return fit_batch(self, xb, yb)[0]
 
     def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
@@ -297,20 +261,20 @@ class Sequential:
         callbacks = list(callbacks or [])
         if not all(isinstance(c, Callback) for c in callbacks):
             raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
-        X, y = self._check_data(X, y)
+        X, y = check_data(self, X, y)
         keep_freed_memory()
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a pair (X_val, y_val)")
-            val = self._check_data(*validation_data, names=("X_val", "y_val"))
+            val = check_data(self, *validation_data, names=("X_val", "y_val"))
         elif validation_split:
             split = int(len(X) * (1 - validation_split))
             if not 0 < split < len(X):
                 raise ValueError(f"validation_split={validation_split} leaves no validation or "
                                  f"no training samples out of {len(X)}")
             X, y, val = X[:split], y[:split], (X[split:], y[split:])
-        self._check_batch_norm(len(X), batch_size)
+        check_batch_sizes(self, len(X), batch_size)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
         history = History()
@@ -348,20 +312,6 @@ class Sequential:
         self.history = history
         return history
 
-    def _check_batch_norm(self, n, batch_size):
-        """Refuse batches that give a batch norm layer one value per feature (it would fail
-        there, in the middle of training): the shapes are those of the trial pass."""
-        smallest = min(batch_size, n % batch_size or batch_size)
-        layers = list(self.layers)
-        while layers:
-            layer = layers.pop()
-            layers += getattr(layer, "layers", [])
-            if isinstance(layer, BatchNorm) and smallest * prod(layer._input_shape[2:]) == 1:
-                raise ValueError(
-                    f"{layer!r} in training needs 2 or more values per feature, and "
-                    f"batch_size={batch_size} over {n} samples makes a batch of 1 sample; "
-                    "choose a batch_size that leaves no batch of one")
-
     def _scores(self, X, y, batch_size):
         y_pred = self.predict(X, batch_size)
         scores = {"loss": float(self.loss.forward(y_pred, y))}
@@ -383,7 +333,7 @@ class Sequential:
         {'loss': 5.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
-        X, y = self._check_data(X, y)
+        X, y = check_data(self, X, y)
         scores = self._scores(X, y, batch_size)
         if check_bool(return_dict, "return_dict"):
             return scores

@@ -15,7 +15,7 @@ and uses those at evaluation, when a batch may be a single sample.
 import numpy as np
 
 from nnlab._checks import check_number, float_dtype
-from nnlab.layers import Layer
+from nnlab.layer_base import Layer
 
 
 class BatchNorm(Layer):

@@ -17,10 +17,12 @@ import warnings
 
 import numpy as np
 
-from nnlab import explore
-from nnlab._checks import as_rng
+from nnlab import datasets
+from nnlab._checks import as_rng, check_number, lookup
 from nnlab.callbacks import Callback
+from nnlab.layers import Activation, Dense
 from nnlab.losses import BinaryCrossEntropy
+from nnlab.model import Sequential
 from nnlab.optimizers import get as get_optimizer
 from nnlab.training import TrainingDivergedWarning
 
@@ -28,6 +30,43 @@ from nnlab.training import TrainingDivergedWarning
 DEFAULTS = {"dataset": "circles", "noise": 0.1, "train_ratio": 0.7, "hidden_layers": 2,
             "units": 8, "activation": "tanh", "lr": 0.03, "batch_size": 16, "l2": 1e-5,
             "optimizer": "adam"}
+
+
+PLAYGROUND_DATA = ("circles", "xor", "spirals", "moons", "blobs")
+
+
+def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0):
+    """A 2-D classification problem for the playground, split into train and test parts.
+
+    Examples
+    --------
+    >>> Xtr, Xte, ytr, yte = playground_data("xor", train_ratio=0.5, n=100)
+    >>> len(Xtr), len(Xte)
+    (50, 50)
+    """
+    name = lookup(dataset, {d: d for d in PLAYGROUND_DATA}, "data set")
+    if name == "blobs":
+        X, y = datasets.blobs(n, centers=[[-1.5, -1.0], [1.5, 1.0]], std=0.6 + 2 * noise,
+                              seed=seed)
+    elif name == "spirals":
+        X, y = datasets.spirals(n, noise=noise * 2, seed=seed)
+    else:
+        X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
+    return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
+
+
+def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
+    """The playground's network: ``hidden_layers`` x ``units`` hidden units, one logit out."""
+    check_number(hidden_layers, "hidden_layers", low=0, integer=True)
+    rng = as_rng(seed, "seed")
+    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    layers, width = [], 2
+    for _ in range(hidden_layers):
+        layers += [Dense(width, units, init=init, rng=rng), Activation(activation)]
+        width = units
+    return Sequential([*layers, Dense(width, 1, rng=rng)])
 
 
 class Session:
@@ -48,9 +87,9 @@ class Session:
                              f"valid: {sorted(DEFAULTS)}")
         self.seed, self.settings = seed, {**DEFAULTS, **settings}
         s = self.settings
-        self.data = explore.playground_data(s["dataset"], s["noise"], s["train_ratio"],
+        self.data = playground_data(s["dataset"], s["noise"], s["train_ratio"],
                                             seed=seed)
-        self.model = explore.playground_model(s["hidden_layers"], s["units"], s["activation"],
+        self.model = playground_model(s["hidden_layers"], s["units"], s["activation"],
                                               seed=seed)
         self.model.compile(BinaryCrossEntropy(from_logits=True),
                            get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"]),

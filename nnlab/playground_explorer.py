@@ -9,10 +9,9 @@ module wires it to the controls, like the other explorers of ``nnlab.widgets`` (
 import ipywidgets as W
 import numpy as np
 
-from nnlab import explore
 from nnlab import explorer_figures as figures
 from nnlab.explorer import Explorer, dropdown, slider, young_garbage
-from nnlab.playground import Session
+from nnlab.playground import PLAYGROUND_DATA, Session
 from nnlab.static import Spec
 
 
@@ -33,7 +32,7 @@ class Playground(Explorer):
                  activation="tanh", lr=0.03, batch_size=16, l2=0.0, optimizer="adam", seed=0):
         self.seed = seed
         controls = {
-            "dataset": dropdown(dataset, list(explore.PLAYGROUND_DATA), "data set"),
+            "dataset": dropdown(dataset, list(PLAYGROUND_DATA), "data set"),
             "noise": slider(noise, 0, 0.5, 0.05, "noise", continuous=False),
             "train_ratio": slider(train_ratio, 0.1, 0.9, 0.1, "train ratio", continuous=False),
             "hidden_layers": slider(hidden_layers, 0, 4, 1, "hidden layers", integer=True,
@@ -53,7 +52,7 @@ class Playground(Explorer):
         self.buttons["Train"].on_click(lambda _: self.train(self.TRAIN_EPOCHS))
         self.buttons["Step"].on_click(lambda _: self.step())
         self.buttons["Reset"].on_click(lambda _: self.reset())
-        spec = Spec({"dataset": list(explore.PLAYGROUND_DATA),
+        spec = Spec({"dataset": list(PLAYGROUND_DATA),
                      "activation": list(controls["activation"].options)},
                     grid=("dataset", "activation"))
         super().__init__(controls, self._new_session, self._draw_session, _playground_numbers,

@@ -1,7 +1,8 @@
 """What ``fit`` repeats: one training step on a mini-batch, and one epoch of them.
 
-``Sequential.fit`` checks its arguments and data once, then calls ``fit_epoch``
-once per epoch; ``Sequential.train_step`` is ``fit_batch`` on one checked batch::
+``Sequential.fit`` checks its arguments and data once (``check_data``,
+``check_batch_sizes``), then calls ``fit_epoch`` once per epoch;
+``Sequential.train_step`` is ``fit_batch`` on one checked batch::
 
     y_pred = model.forward(x_batch, training=True)       # forward pass
     loss   = model.loss.forward(y_pred, y_batch)          # how wrong
@@ -19,16 +20,75 @@ Examples
 """
 
 import warnings
+from math import prod
 
 import numpy as np
 
 from nnlab import activations, losses
-from nnlab._checks import all_finite
+from nnlab._checks import all_finite, as_float_array
 from nnlab.metrics import accuracy, binary_accuracy
+from nnlab.normalization import BatchNorm
 
 
 class TrainingDivergedWarning(RuntimeWarning):
     """The loss became NaN or infinite, so ``fit`` stopped (see ``model.stop_reason``)."""
+
+
+#: Before training, the model's outputs on this many first samples meet every check of
+#: the loss: their shape, and values the loss can take.
+TRIAL_SAMPLES = 64
+
+
+def check_data(model, X, y, names=("X", "y")):
+    """Validate a data set once: return (X, targets) in the model's dtype and output shape.
+
+    ``X`` must fit the model (tried on its first ``TRIAL_SAMPLES`` samples), the targets
+    the loss, and the metrics both: every error is raised here, before training.
+    """
+    X = as_float_array(X, names[0], dtype=model.dtype)
+    y = as_float_array(y, names[1], ndim=(1, 2))
+    if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"{names[0]} and {names[1]} must hold the same number (> 0) of "
+                         f"samples; got shapes {X.shape} and {y.shape}")
+    try:
+        with np.errstate(all="ignore"):
+            out = model.forward(X[:TRIAL_SAMPLES])
+    except ValueError as exc:
+        raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
+                         f"on its first samples): {exc}") from exc
+    y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
+    y = y.reshape((len(X), *out.shape[1:])).astype(X.dtype, copy=False)
+    # Each step of fit trusts the outputs to suit the loss (checks cost time there): a
+    # probability loss after a linear layer would be fed clipped values in silence.
+    # Outputs that overflowed are left to fit, which reports a diverged model.
+    try:
+        if all_finite(out):
+            model.loss(out, y[:TRIAL_SAMPLES])
+    except ValueError as exc:
+        raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
+                         f"do not suit the loss {model.loss!r}: {exc}") from exc
+    for name, fn in model.metrics.items():
+        try:
+            metric_values(model.loss, y, y, {name: fn})
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"metric {name!r} cannot be computed for these targets (a "
+                             f"metric maps y_true, y_pred to one number): {exc}") from exc
+    return X, y
+
+
+def check_batch_sizes(model, n, batch_size):
+    """Refuse batches that give a batch norm layer one value per feature (it would fail
+    there, in the middle of training): the shapes are those of the trial pass."""
+    smallest = min(batch_size, n % batch_size or batch_size)
+    layers = list(model.layers)
+    while layers:
+        layer = layers.pop()
+        layers += getattr(layer, "layers", [])
+        if isinstance(layer, BatchNorm) and smallest * prod(layer._input_shape[2:]) == 1:
+            raise ValueError(
+                f"{layer!r} in training needs 2 or more values per feature, and "
+                f"batch_size={batch_size} over {n} samples makes a batch of 1 sample; "
+                "choose a batch_size that leaves no batch of one")
 
 
 def fit_batch(model, xb, yb):

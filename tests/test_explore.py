@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nnlab import explore, surfaces
+from nnlab import explore, playground, surfaces
 from tests.helpers import numeric_grad, rel_error
 
 
@@ -183,9 +183,9 @@ def test_kernel_blur_preserves_the_mean_inside():
 
 
 def test_playground_data_and_model():
-    X_train, X_test, y_train, _ = explore.playground_data("spirals", train_ratio=0.5, n=100)
+    X_train, X_test, y_train, _ = playground.playground_data("spirals", train_ratio=0.5, n=100)
     assert X_train.shape == (50, 2) and set(y_train) == {0, 1}
-    model = explore.playground_model(hidden_layers=3, units=5)
+    model = playground.playground_model(hidden_layers=3, units=5)
     assert model.predict(X_test).shape == (50, 1)
 
 
@@ -195,7 +195,7 @@ def test_playground_data_and_model():
     (lambda: explore.learning_rate(steps=10**6), r"steps must be in \[1, 1000\]"),
     (lambda: explore.learning_rate(lr=-0.1), "lr"),
     (lambda: explore.loss(prediction="0.5"), "prediction must be a real number"),
-    (lambda: explore.playground_data(train_ratio=1.0), r"train_ratio must be in \(0, 1\)"),
+    (lambda: playground.playground_data(train_ratio=1.0), r"train_ratio must be in \(0, 1\)"),
 ])
 def test_explore_functions_check_their_arguments(call, match):
     with pytest.raises(ValueError, match=match):

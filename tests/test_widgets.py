@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from nnlab import activations, explore, surfaces, widgets
+from nnlab import activations, explore, playground, surfaces, widgets
 
 EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
              "initialization_explorer", "loss_explorer", "learning_rate_explorer",
@@ -337,7 +337,7 @@ FIXED_LAYOUT = {
     "gradient_flow_explorer": {"depth": [1, 30], "activation": ["sigmoid", "relu"],
                                "init_scale": [0.1, 10.0], "batchnorm": [False, True]},
     "kernel_explorer": {"preset": list(explore.KERNELS)},
-    "playground": {"dataset": list(explore.PLAYGROUND_DATA), "hidden_layers": [0, 4]},
+    "playground": {"dataset": list(playground.PLAYGROUND_DATA), "hidden_layers": [0, 4]},
 }
 
 

@@ -1,0 +1,146 @@
+"""The layer protocol: what every layer of nnlab is, and how a model calls it.
+
+Every layer follows one protocol (CS231n style)::
+
+    y = layer.forward(x, training=False)   # caches what backward needs
+    dx = layer.backward(dy)                # fills layer.grads, returns dL/dx
+
+``layer.params`` maps a name to a trainable array and ``layer.grads`` holds
+the gradient of the loss with respect to it, under the same name, after
+``backward``. Layers compute in the dtype of their input (float32 or float64)
+and keep their parameters in their own ``dtype``.
+
+The layers themselves are in ``layers.py``, ``conv.py``, ``pooling.py`` and
+``normalization.py``; ``nnlab.layers`` gives every one of them.
+"""
+
+import contextlib
+import contextvars
+from typing import ClassVar
+
+from nnlab._checks import as_float_array
+
+# Inside a model the input was checked once on entry; layers then accept what the
+# previous layer produced, so that a diverging network reaches the loss as inf/NaN
+# (which fit reports) instead of failing a layer's input check.
+_INSIDE_NETWORK = contextvars.ContextVar("inside_network", default=False)
+
+
+@contextlib.contextmanager
+def inside_network():
+    """Skip the NaN/inf input check of layers called within (their input is trusted)."""
+    token = _INSIDE_NETWORK.set(True)
+    try:
+        yield
+    finally:
+        _INSIDE_NETWORK.reset(token)
+
+
+def check_before_training(forward, x):
+    """Raise any shape error of ``forward(x, training=True)`` before that pass changes state.
+
+    In training, batch norm updates its running statistics before a later layer can object
+    to the shape it receives. Evaluation mode changes no statistics and no weights, so the
+    layers check one row in it first, and the whole batch only to report an error with the
+    batch's own shapes.
+    """
+    try:
+        forward(x[:1], training=False)
+    except ValueError:
+        forward(x, training=False)
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses set ``self.params`` (trainable arrays) and may set
+    ``self.buffers`` (non-trainable state saved with the model, such as batch
+    norm's running mean), and implement ``forward``, ``backward``,
+    ``output_shape`` and ``get_config``.
+    """
+
+    registry: ClassVar[dict] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Layer.registry[cls.__name__] = cls
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def backward_params(self, dy):
+        """Only the parameters' gradients (``grads``), for a layer whose input gradient is
+        not needed (the first layer of a model in training); layers with a costly input
+        gradient override it."""
+        self.backward(dy)
+
+    def output_shape(self, input_shape):
+        """Shape of one output sample given the shape of one input sample."""
+        return tuple(input_shape)
+
+    def get_config(self):
+        """The constructor arguments, as JSON-compatible values (used by ``save``)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a layer from ``get_config()`` output (used by ``load_model``)."""
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_input(self, x, feature_shape=None, ndim=None):
+        """Validate ``x`` (a batch) and return it as a float array.
+
+        ``feature_shape`` is the expected shape of one sample (``None`` in a
+        position accepts any size there); ``ndim`` the expected batch rank.
+        """
+        if not _INSIDE_NETWORK.get():
+            x = as_float_array(x, name=f"input of {self!r}")
+        expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
+        ok = expected_ndim is None or x.ndim == expected_ndim
+        if ok and feature_shape is not None:
+            ok = all(e is None or e == s for e, s in zip(feature_shape, x.shape[1:], strict=True))
+        if not ok:
+            if feature_shape is None:
+                expected = f"a {expected_ndim}-D batch"
+            else:
+                dims = ", ".join("?" if e is None else str(e) for e in feature_shape)
+                expected = f"shape (batch, {dims})"
+            raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
+        self._input_shape = x.shape   # what backward checks dy against
+        return x
+
+    def _check_grad(self, dy):
+        """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.
+
+        Inside a model the shapes agree by construction and ``dy`` is returned as is.
+        """
+        if _INSIDE_NETWORK.get():
+            return dy
+        shape = getattr(self, "_input_shape", None)
+        if shape is None:
+            raise ValueError(f"{self!r}.backward uses what forward cached: call forward first")
+        dy = as_float_array(dy, name=f"dy of {self!r}.backward")
+        expected = (shape[0], *self.output_shape(shape[1:]))
+        if dy.shape != expected:
+            raise ValueError(f"{self!r}.backward expected dy of shape {expected}, the shape "
+                             f"of the last forward's output; got {dy.shape}")
+        return dy
+
+    def _param(self, name, like):
+        """Parameter ``name`` in the dtype of the array ``like`` (no copy if equal)."""
+        return self.params[name].astype(like.dtype, copy=False)
+
+    def _store_grad(self, name, grad):
+        self.grads[name] = grad.astype(self.params[name].dtype, copy=False)

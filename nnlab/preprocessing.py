@@ -1,0 +1,188 @@
+"""Preparing data for training: split it, encode its labels, scale it, batch it.
+
+``train_test_split``, ``one_hot``, ``standardize`` and ``batches`` are the helpers every
+training script needs, whatever the data; ``nnlab.datasets`` gives them too, beside the
+data sets themselves. Each checks its input at the boundary and names the argument
+that is wrong.
+"""
+
+import math
+
+import numpy as np
+
+from nnlab._checks import all_finite, as_float_array, as_rng, check_bool, check_number
+
+#: The most values an array made by ``one_hot`` or a generator of ``nnlab.datasets`` may
+#: hold: 10^7, 80 MB of float64, 25 times the largest set the chapters make. A generator's
+#: work arrays take several times its X, so a larger request (an exponent typed by
+#: mistake) would run for minutes or end in a MemoryError.
+MAX_VALUES = 10**7
+
+
+def check_size(shape, request, hint=""):
+    """Refuse to build an array of ``shape`` holding more than ``MAX_VALUES`` values."""
+    size = math.prod(shape)
+    if size > MAX_VALUES:
+        count = f"{size:,}" if size < 10**15 else f"10^{math.log10(size):.1f}"
+        raise ValueError(f"{request} asks for {count} values; at most MAX_VALUES = "
+                         f"{MAX_VALUES:,} are built{hint}")
+
+
+def _samples(x, name):
+    """``x`` as an array, of any dtype, with one sample per row (its first axis)."""
+    try:
+        arr = np.asarray(x)
+    except ValueError as exc:   # NumPy refuses rows of unequal lengths
+        raise ValueError(f"{name} must be an array with one sample per row; its rows differ "
+                         "in shape") from exc
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array with one sample per row; got {x!r}")
+    return arr
+
+
+def _same_length(X, y):
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
+
+
+def _strata(y):
+    """The class of each sample, for a stratified split. Only class labels will do: a
+    regression target would make a class of every sample, and NaN, equal to no class,
+    would make its samples vanish from both parts."""
+    if (y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind in "biuf"
+            and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
+        return y.argmax(axis=1)   # one-hot rows
+    labels = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+    if labels.ndim != 1 or (labels.dtype.kind == "f"
+                            and not (all_finite(labels) and np.all(labels % 1 == 0))):
+        raise ValueError("stratify needs class labels in y: integers or strings of shape (N,) "
+                         f"or (N, 1), or one-hot rows (N, K); got shape {y.shape}, dtype "
+                         f"{y.dtype}")
+    return labels
+
+
+def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
+    """Shuffle and split into ``X_train, X_test, y_train, y_test``.
+
+    X and y hold one sample per row. With ``stratify`` each class keeps its proportion in
+    both parts; y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K).
+
+    Examples
+    --------
+    >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
+    >>> [a.shape for a in train_test_split(X, y, test_size=0.3, seed=0)]
+    [(7, 2), (3, 2), (7,), (3,)]
+    """
+    X, y = _samples(X, "X"), _samples(y, "y")
+    _same_length(X, y)
+    check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
+    labels = _strata(y) if check_bool(stratify, "stratify") else None
+    rng = as_rng(seed, "seed")
+    if labels is not None:
+        groups = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+        n_test = [round(test_size * len(g)) for g in groups]
+        test = np.concatenate([g[:k] for g, k in zip(groups, n_test, strict=True)])
+        train = np.concatenate([g[k:] for g, k in zip(groups, n_test, strict=True)])
+        test, train = rng.permutation(test), rng.permutation(train)
+    else:
+        order = rng.permutation(len(X))
+        n_test = round(test_size * len(X))
+        test, train = order[:n_test], order[n_test:]
+    if len(test) == 0 or len(train) == 0:
+        raise ValueError(f"test_size={test_size} leaves an empty part with {len(X)} samples")
+    return X[train], X[test], y[train], y[test]
+
+
+def one_hot(y, n_classes=None):
+    """Integer labels (n,) -> one-hot rows (n, n_classes).
+
+    The labels are class indices 0 to K-1 (integers, or whole floats such as 2.0);
+    ``n_classes``, K, is by default the largest label plus one.
+
+    Examples
+    --------
+    >>> one_hot([0, 2], 3)
+    array([[1., 0., 0.],
+           [0., 0., 1.]])
+    """
+    y = _samples(y, "y")
+    whole = y.dtype.kind in "biu" or (y.dtype.kind == "f" and all_finite(y) and np.all(y % 1 == 0))
+    if y.ndim != 1 or not whole:
+        raise ValueError("one_hot needs a 1-D array of integer labels 0 to K-1 (whole numbers, "
+                         f"no NaN); got shape {y.shape}, dtype {y.dtype}")
+    if n_classes is None and not len(y):
+        raise ValueError("one_hot got no labels, so it cannot infer the number of classes; "
+                         "pass n_classes")
+    lo, hi = (y.min(), y.max()) if len(y) else (0, -1)
+    k = max(int(hi), 0) + 1 if n_classes is None else n_classes   # Python ints: exact for 1e300
+    check_number(k, "n_classes", low=1, integer=True)
+    if lo < 0 or int(hi) >= k:
+        raise ValueError(f"labels must be in [0, {k - 1}]; got values from {lo} to {hi}")
+    # A label such as a product id, taken for a class index, asks for a column per id.
+    check_size((len(y), k), f"one_hot of {len(y)} labels into {k} classes", "; labels are class "
+          "indices 0 to K-1: map others first, e.g. with np.unique(y, return_inverse=True)")
+    out = np.zeros((len(y), k))
+    out[np.arange(len(y)), y.astype(np.int64)] = 1.0
+    return out
+
+
+def standardize(X_train, *others):
+    """Scale every column to mean 0, standard deviation 1, using the training statistics.
+
+    The other arrays (validation, test) are scaled with the *training* mean and
+    standard deviation, as they would be for new data. Constant columns are
+    centred but not divided. X_train needs a row: no rows have no statistics.
+
+    Examples
+    --------
+    >>> train, test = standardize([[0.0, 1.0], [2.0, 1.0]], [[4.0, 1.0]])
+    >>> train.tolist(), test.tolist()
+    ([[-1.0, 0.0], [1.0, 0.0]], [[3.0, 0.0]])
+    """
+    X_train = as_float_array(X_train, "X_train", ndim=2)
+    if X_train.size == 0:
+        raise ValueError(f"X_train must hold at least one row and one column; got shape "
+                         f"{X_train.shape}")
+    arrays = [X_train]
+    for i, X in enumerate(others, start=1):
+        arrays.append(as_float_array(X, f"array {i}", ndim=2))
+        if arrays[i].shape[1] != X_train.shape[1]:
+            raise ValueError(f"array {i} has {arrays[i].shape[1]} columns; X_train has "
+                             f"{X_train.shape[1]}")
+    # Finite data can still overflow: the squares in the deviation of values above 1e154,
+    # or a test value far from the mean divided by a tiny deviation. Checked just below.
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+        out = [(X - mean) / np.where(std > 0, std, 1.0) for X in arrays]
+    for i, scaled in enumerate(out):
+        if not (all_finite(std) and all_finite(scaled)):
+            name = f"array {i}" if i else "X_train"
+            raise ValueError(f"{name} overflows float64 when standardized; rescale the data "
+                             "first (divide it by a power of ten)")
+    return out[0] if not others else tuple(out)
+
+
+def batches(X, y, batch_size=32, shuffle=True, seed=None):
+    """Mini-batches ``(X_batch, y_batch)`` to loop over; the last one may be smaller.
+
+    Examples
+    --------
+    >>> [len(xb) for xb, _ in batches(np.zeros((10, 2)), np.zeros(10), 4, shuffle=False)]
+    [4, 4, 2]
+    """
+    X, y = _samples(X, "X"), _samples(y, "y")
+    _same_length(X, y)
+    if not len(X):
+        raise ValueError("X holds no samples: there is nothing to cut into batches")
+    check_number(batch_size, "batch_size", low=1, integer=True)
+    rng = as_rng(seed, "seed")
+    return _batches(X, y, batch_size, rng if check_bool(shuffle, "shuffle") else None)
+
+
+def _batches(X, y, batch_size, rng):
+    # A generator function runs none of its body before the first next(): checked in here,
+    # a bad argument would surface only inside the training loop, far from the call.
+    order = np.arange(len(X)) if rng is None else rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
