@@ -125,6 +125,14 @@ class _Conv(Layer):
                zip(spatial, self.padding, self.kernel_size, self.stride, strict=True))
         return (self.out_channels, *out)
 
+    @classmethod
+    def array_shapes(cls, config):
+        k = config.get("kernel_size")  # an int, or one per spatial axis
+        kernel = ((k,) * cls.ndim if isinstance(k, int) else tuple(k) if isinstance(k, list)
+                  else (k,))
+        return {"params.W": (config.get("out_channels"), config.get("in_channels"), *kernel),
+                "params.b": (config.get("out_channels"),)}
+
     def get_config(self):
         config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
                   "kernel_size": list(self.kernel_size), "stride": list(self.stride),

@@ -95,6 +95,19 @@ class Layer:
         """Rebuild a layer from ``get_config()`` output (used by ``load_model``)."""
         return cls(**config)
 
+    @classmethod
+    def array_shapes(cls, config):
+        """The shapes of the arrays ``from_config(config)`` allocates, computed without it.
+
+        Keys are ``"params.<name>"`` and ``"buffers.<name>"``. ``load_model`` compares them
+        with the arrays a file holds before it builds the layer: built first, a tampered
+        ``Dense(n_in=10**7, n_out=10**7)`` would ask for 800 TB before anything could be
+        compared. ``config`` comes from the file and is not checked yet (read it with
+        ``config.get``; the constructor rejects bad values). A layer that allocates
+        nothing returns ``{}``; one that does not say is compared once it is built.
+        """
+        return {}
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"

@@ -84,6 +84,11 @@ class Dense(Layer):
                              f"{tuple(input_shape)}")
         return (self.n_out,)
 
+    @classmethod
+    def array_shapes(cls, config):
+        return {"params.W": (config.get("n_in"), config.get("n_out")),
+                "params.b": (config.get("n_out"),)}
+
     def get_config(self):
         config = {"n_in": self.n_in, "n_out": self.n_out, "dtype": self.dtype.name}
         if isinstance(self.init, str):

@@ -119,6 +119,11 @@ class BatchNorm(Layer):
                              f"got {tuple(input_shape)}")
         return tuple(input_shape)
 
+    @classmethod
+    def array_shapes(cls, config):
+        keys = ("params.gamma", "params.beta", "buffers.running_mean", "buffers.running_var")
+        return dict.fromkeys(keys, (config.get("n_features"),))
+
     def get_config(self):
         return {"n_features": self.n_features, "momentum": self.momentum, "eps": self.eps,
                 "dtype": self.dtype.name}

@@ -43,9 +43,7 @@ import numpy as np
 from nnlab import losses, optimizers
 from nnlab import metrics as metric_functions
 from nnlab._checks import FLOAT_DTYPES, all_finite
-from nnlab.conv import Conv1D, Conv2D
-from nnlab.layers import Dense, Layer, Residual
-from nnlab.normalization import BatchNorm
+from nnlab.layers import Layer, Residual
 
 FORMAT = "nnlab.Sequential"
 FORMAT_VERSION = 1
@@ -80,6 +78,7 @@ def layer_arrays(layer):
 
     Examples
     --------
+    >>> from nnlab.layers import Dense
     >>> list(layer_arrays(Dense(2, 3)))
     ['params.W', 'params.b']
     """
@@ -269,34 +268,11 @@ def _positive_ints(*sizes):
     return all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
 
 
-def _conv_shapes(cls, config):
-    k = config.get("kernel_size")  # an int, or one per spatial axis
-    kernel = (k,) * cls.ndim if isinstance(k, int) else tuple(k) if isinstance(k, list) else (k,)
-    return {"params.W": (config.get("out_channels"), config.get("in_channels"), *kernel),
-            "params.b": (config.get("out_channels"),)}
-
-
-# The arrays that the constructors of nnlab's layers allocate, as functions of their class and
-# configuration, under the keys of ``layer_arrays``. Loading compares them with the arrays the
-# file declares before it builds a layer: built first, a tampered Dense(n_in=10**7,
-# n_out=10**7) would ask for 800 TB before its arrays could be compared. Layers not listed
-# allocate nothing (activations, pooling, Flatten, Dropout), or are defined outside nnlab
-# (their arrays are compared once they are built).
-_ARRAY_SHAPES = {
-    Dense: lambda cls, c: {"params.W": (c.get("n_in"), c.get("n_out")),
-                           "params.b": (c.get("n_out"),)},
-    Conv1D: _conv_shapes,
-    Conv2D: _conv_shapes,
-    BatchNorm: lambda cls, c: dict.fromkeys(("params.gamma", "params.beta",
-                                             "buffers.running_mean", "buffers.running_var"),
-                                            (c.get("n_features"),)),
-}
-
-
 def _array_shapes(item, where, depth=0):
     """The shapes of the arrays that building the layer described by ``item`` allocates, by
     key (as ``layer_arrays`` names them), checking on the way that ``item`` is a layer
-    description: ``{"class": <a layer class>, "config": {...}}``.
+    description: ``{"class": <a layer class>, "config": {...}}``. Each layer class says
+    (``Layer.array_shapes``); a residual block's are those of its layers.
     """
     if not isinstance(item, dict):
         raise ModelFileError(f"{where}: expected a layer, a JSON object with a class and a "
@@ -309,7 +285,7 @@ def _array_shapes(item, where, depth=0):
                              f"{known}")
     config = _field(item, "config", dict, where)
     if not issubclass(cls, Residual):
-        return _ARRAY_SHAPES.get(cls, lambda cls, c: {})(cls, config)
+        return cls.array_shapes(config)
     if depth == MAX_NESTING:
         raise ModelFileError(f"{where}: Residual blocks nest deeper than {MAX_NESTING}, the "
                              "most a model file may nest them")

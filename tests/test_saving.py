@@ -17,7 +17,7 @@ import pytest
 
 import nnlab as nl
 from nnlab.layers import Layer
-from nnlab.saving import MAX_NESTING, ModelFileError
+from nnlab.saving import MAX_NESTING, ModelFileError, layer_arrays
 
 
 def small_model():
@@ -193,6 +193,43 @@ def test_the_zip_directory_and_member_headers_are_checked(good, tmp_path):
 ], ids=["Dense", "BatchNorm", "inside Residual", "Conv1D"])
 def test_a_layer_is_compared_with_the_file_before_it_is_built(good, tmp_path, edit, fragment):
     loading_fails(edited(good, tmp_path / "big.npz", edit), fragment)
+
+
+@pytest.mark.parametrize("layer", [
+    nl.Dense(3, 5), nl.Conv1D(2, 4, 3), nl.Conv2D(2, 4, (3, 2)), nl.BatchNorm(6),
+    nl.Activation("relu"), nl.Dropout(0.5), nl.Flatten(), nl.MaxPool2D(2), nl.AvgPool2D(2),
+    nl.MaxPool1D(2), nl.GlobalMaxPool1D()], ids=repr)
+def test_each_layer_says_the_shapes_it_allocates_before_it_does(layer):
+    arrays = {key: a.shape for key, a in layer_arrays(layer).items()}
+    assert type(layer).array_shapes(json.loads(json.dumps(layer.get_config()))) == arrays
+
+
+class Scaled(Layer):
+    """A layer defined outside nnlab that says what it allocates."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+        self.params = {"s": np.ones(n)}
+
+    def forward(self, x, training=False):
+        return x * self.params["s"]
+
+    @classmethod
+    def array_shapes(cls, config):
+        return {"params.s": (config.get("n"),)}
+
+    def get_config(self):
+        return {"n": self.n}
+
+
+def test_a_layer_of_ones_own_is_compared_before_it_is_built_too(tmp_path):
+    path = nl.Sequential([Scaled(3)]).save(tmp_path / "own")
+    assert nl.load_model(path).layers[0].n == 3
+    loading_fails(edited(path, tmp_path / "big.npz",
+                         lambda h: h["layers"][0]["config"].update(n=10**12)),
+                  "layers[0] (Scaled) would allocate array '0.params.s' of shape "
+                  "(1000000000000,); the file holds shape (3,)")
 
 
 def test_a_negative_running_variance_is_refused(tmp_path):
