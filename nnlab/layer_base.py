@@ -56,7 +56,8 @@ class Layer:
     Subclasses set ``self.params`` (trainable arrays) and may set
     ``self.buffers`` (non-trainable state saved with the model, such as batch
     norm's running mean), and implement ``forward``, ``backward``,
-    ``output_shape`` and ``get_config``.
+    ``output_shape`` and ``get_config``; a layer that allocates arrays says their shapes
+    in ``array_shapes``, so that a model file can be checked before they exist.
     """
 
     registry: ClassVar[dict] = {}

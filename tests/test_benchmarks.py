@@ -84,6 +84,24 @@ def test_the_minimal_numpy_loop_trains_exactly_as_nnlab_does(bench_train):
         assert not np.array_equal(mine, nnlab_param * 0)   # trained, not left at 0
 
 
+@pytest.mark.parametrize(("c_in", "c_out", "k", "stride", "pad", "side"),
+                         [(1, 4, 3, 1, 1, 28), (2, 3, 5, 1, 0, 24), (2, 2, 3, 2, 1, 14)])
+def test_conv_benchmark_times_each_configuration(c_in, c_out, k, stride, pad, side):
+    fwd, bwd, gflops, shape = load("bench_conv").time_config(2, c_in, c_out, k, stride, pad,
+                                                             "float32", repeats=2)
+    assert shape == (2, c_out, side, side)
+    assert fwd > 0 and bwd > 0 and gflops > 0
+
+
+def test_conv_benchmark_prints_one_row_per_configuration(capsys, monkeypatch):
+    bench_conv = load("bench_conv")
+    monkeypatch.setattr("sys.argv", ["bench_conv.py", "--batch", "2", "--repeats", "1"])
+    bench_conv.main()
+    rows = capsys.readouterr().out.splitlines()[3:]
+    assert len(rows) == 2 * len(bench_conv.CONFIGS)
+    assert rows[0].split()[:2] == ["float32", "1->16"]
+
+
 def test_widget_benchmark_reports_every_explorer(capsys):
     load("bench_widgets").report(repeats=1)
     out = capsys.readouterr().out
