@@ -14,19 +14,39 @@ import numpy as np
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
-def all_finite(arr):
-    """Whether every element of ``arr`` is finite, without an array-sized temporary.
+def all_finite(*arrays):
+    """Whether every element of every one of ``arrays`` is finite, in one pass over each
+    and without a temporary.
 
-    NaN propagates through ``max`` and ``min``, +inf is the largest element and -inf
-    the smallest, so the array is finite exactly when its maximum and its minimum
-    are. Those two reductions allocate nothing (``np.isfinite(arr).all()`` builds a
-    boolean array as large as ``arr``: 47 MB for 60000 MNIST-sized rows) and, measured
-    here, together take no longer than one ``sum``: as long on a large data set, 2.4x less
-    on a gradient that fits in the cache (a training step checks every gradient).
-    ``math.isfinite`` tests the two numbers, a third of the time of ``np.isfinite``'s
-    call on a scalar, which is most of the check on a small bias gradient.
+    The sum of the squares of an array's elements, ``a @ a``, is finite when every element
+    is: inf squares to inf, NaN stays NaN, and a sum of squares (none negative) cannot
+    cancel an inf. It is one BLAS dot product: one pass, on the two cores, and no
+    array-sized temporary (``np.isfinite(a).all()`` builds a boolean array as large as
+    ``a``: 47 MB for 60000 MNIST-sized rows). Only when that sum is not finite, which
+    finite elements of 1e20 can also make, do the largest and the smallest element decide
+    (NaN propagates through ``max`` and ``min``, +inf is the largest, -inf the smallest).
+    Measured here, the dot product takes half the time of ``max`` and ``min`` together
+    on a large data set, and a training step, which checks all its gradients in one call,
+    3-5 % less time. Arrays that are not contiguous, or not floating, take ``max`` and
+    ``min`` alone.
+
+    Examples
+    --------
+    >>> all_finite(np.array([1.0, 1e300])), all_finite(np.ones(3), np.array([np.nan]))
+    (True, False)
     """
-    return arr.size == 0 or (math.isfinite(arr.max()) and math.isfinite(arr.min()))
+    with np.errstate(over="ignore", invalid="ignore"):   # inf and NaN are the answer here
+        return all(_finite(a) for a in arrays)
+
+
+def _finite(arr):
+    if arr.size == 0:
+        return True
+    if arr.dtype in FLOAT_DTYPES and (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        flat = arr.ravel(order="K")   # a view, for a contiguous array
+        if math.isfinite(flat @ flat):
+            return True
+    return math.isfinite(arr.max()) and math.isfinite(arr.min())
 
 
 def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):

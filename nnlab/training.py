@@ -105,7 +105,7 @@ def fit_batch(model, xb, yb):
         if np.isfinite(loss):
             model.backward(model.loss.backward(y_pred, yb), input_grad=False)
             grads = model.grads
-            if all(all_finite(g) for g in grads):
+            if all_finite(*grads):
                 model.optimizer.apply_gradients(model.params, grads)
             else:
                 loss = float("nan")

@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nnlab as nl
 from nnlab import _memory
@@ -71,6 +73,26 @@ def test_max_pool_gives_ties_to_the_first_position_and_propagates_nan():
     x[0, 0, 1, 1] = np.nan
     with inside_network():  # a diverging network's NaN must reach the loss
         assert np.isnan(pool.forward(x)[0, 0, 0, 0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(dtype=st.sampled_from([np.float32, np.float64]), n=st.integers(1, 300),
+       special=st.lists(st.tuples(st.integers(0, 299),
+                                  st.sampled_from([np.inf, -np.inf, np.nan, 1e20, -3e38,
+                                                   1e-40, 0.0])), max_size=4),
+       layout=st.sampled_from(["C", "F", "strided"]))
+def test_finite_check_agrees_with_numpy(dtype, n, special, layout):
+    with np.errstate(over="ignore"):
+        x = np.linspace(-1, 1, 2 * n).astype(dtype).reshape(2, n)
+        for i, value in special:
+            x[i % 2, i % n] = value
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = x[:, ::2]
+    assert all_finite(x) == bool(np.isfinite(x).all())
+    assert all_finite(np.ones(3, dtype), x) == all_finite(x) == all_finite(x, np.ones(3))
+    assert not all_finite(x, np.array([np.nan]))
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
