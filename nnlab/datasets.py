@@ -29,7 +29,7 @@ from nnlab.preprocessing import (
     train_test_split,
 )
 
-__all__ = ["MAX_VALUES", "batches", "blobs", "circles", "decode_dna", "dna_motifs",
+__all__ = ["DNA_BASES", "MAX_VALUES", "batches", "blobs", "circles", "decode_dna", "dna_motifs",
            "load_breast_cancer", "load_digits", "load_iris", "logic_gate", "moons", "one_hot",
            "spirals", "standardize", "train_test_split", "xor"]
 

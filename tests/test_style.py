@@ -20,3 +20,10 @@ def test_engine_modules_stay_small():
     for path in (ROOT / "nnlab").glob("*.py"):
         lines = len(path.read_text().splitlines())
         assert lines <= 420, f"{path.name} has {lines} lines; split it (one concept per module)"
+
+
+def test_the_readme_layout_names_every_engine_module():
+    readme = (ROOT / "README.md").read_text()
+    missing = [path.name for path in sorted((ROOT / "nnlab").glob("*.py"))
+               if path.name != "__init__.py" and f"  {path.name} " not in readme]
+    assert not missing, f"README.md's layout does not describe {missing}"
