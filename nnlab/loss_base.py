@@ -12,6 +12,15 @@ import numpy as np
 from nnlab._checks import as_float_array, check_number
 
 
+class PredictionRangeError(ValueError):
+    """``y_pred`` holds values the loss is not defined for: probabilities outside [0, 1].
+
+    A direct call of the loss raises it. ``fit`` and ``evaluate`` warn instead
+    (``nnlab.training.ClippedOutputsWarning``) and go on, as Keras does, with the
+    outputs clipped where the loss takes their logarithm.
+    """
+
+
 class Loss:
     """Base class: input validation and the ``loss(y_pred, y_true)`` protocol.
 
@@ -104,10 +113,10 @@ class Loss:
     def _check_target_values(self, y_true):
         """Hook: reject values of y_true (already in the shape of y_pred)."""
 
-    def _check_unit_interval(self, arr, what, hint):
+    def _check_unit_interval(self, arr, what, hint, error=ValueError):
         lo, hi = arr.min(), arr.max()
         if lo < 0 or hi > 1:
-            raise ValueError(f"{self!r}: {what} must be in [0, 1] ({hint}); "
+            raise error(f"{self!r}: {what} must be in [0, 1] ({hint}); "
                              f"got values in [{lo:.6g}, {hi:.6g}]")
 
     def _targets(self, y_true, shape, dtype):
@@ -146,4 +155,4 @@ class _LogitsOption(Loss):
     def _check_predictions(self, y_pred):
         if not self.from_logits:
             self._check_unit_interval(y_pred, "y_pred", "probabilities; pass from_logits=True "
-                                      "if y_pred are raw scores")
+                                      "if y_pred are raw scores", PredictionRangeError)

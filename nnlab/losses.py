@@ -21,7 +21,7 @@ import numpy as np
 
 from nnlab._checks import lookup
 from nnlab.activations import sigmoid
-from nnlab.loss_base import Loss, _LogitsOption
+from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
 
 EPSILON = 1e-7
 
@@ -205,7 +205,8 @@ class KLDivergence(Loss):
         return -_unclipped(y_pred) * y_true / _clip(y_pred) / len(y_pred)
 
     def _check_predictions(self, y_pred):
-        self._check_unit_interval(y_pred, "y_pred", "a probability distribution per row")
+        self._check_unit_interval(y_pred, "y_pred", "a probability distribution per row",
+                                  PredictionRangeError)
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "a probability distribution per row")

@@ -33,6 +33,7 @@ from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
 from nnlab.training import (
+    ClippedOutputsWarning,
     TrainingDivergedWarning,
     check_batch_sizes,
     check_data,
@@ -42,8 +43,8 @@ from nnlab.training import (
     stop_diverged,
 )
 
-__all__ = ["ModelFileError", "NotCompiledError", "Sequential", "TrainingDivergedWarning",
-           "cast_layer", "load_model"]
+__all__ = ["ClippedOutputsWarning", "ModelFileError", "NotCompiledError", "Sequential",
+           "TrainingDivergedWarning", "cast_layer", "load_model"]
 
 
 

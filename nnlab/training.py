@@ -26,12 +26,18 @@ import numpy as np
 
 from nnlab import activations, losses
 from nnlab._checks import all_finite, as_float_array
+from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy
 from nnlab.normalization import BatchNorm
 
 
 class TrainingDivergedWarning(RuntimeWarning):
     """The loss became NaN or infinite, so ``fit`` stopped (see ``model.stop_reason``)."""
+
+
+class ClippedOutputsWarning(UserWarning):
+    """The model's outputs are not what its loss takes (a probability loss after a linear
+    layer): ``fit`` and ``evaluate`` go on, with the outputs clipped as Keras clips them."""
 
 
 #: Before training, the model's outputs on this many first samples meet every check of
@@ -58,12 +64,22 @@ def check_data(model, X, y, names=("X", "y")):
                          f"on its first samples): {exc}") from exc
     y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
     y = y.reshape((len(X), *out.shape[1:])).astype(X.dtype, copy=False)
-    # Each step of fit trusts the outputs to suit the loss (checks cost time there): a
-    # probability loss after a linear layer would be fed clipped values in silence.
-    # Outputs that overflowed are left to fit, which reports a diverged model.
+    # Each step of fit trusts the outputs to suit the loss (checks cost time there), so
+    # they are tried here. Outputs that overflowed are left to fit, which reports a
+    # diverged model. Outputs outside [0, 1] for a probability loss are what Keras
+    # trains on, clipped, and what DESIGN.md's own example compiles: a warning, which
+    # says what clipping costs, not an error.
     try:
         if all_finite(out):
             model.loss(out, y[:TRIAL_SAMPLES])
+    except PredictionRangeError as exc:
+        warnings.warn(ClippedOutputsWarning(
+            f"the model's outputs (tried on the first samples of {names[0]}) do not suit the "
+            f"loss: {exc}. Training and evaluation go on with each output clipped into "
+            f"[{losses.EPSILON:g}, 1 - {losses.EPSILON:g}], as Keras does; a clipped output "
+            "gets no gradient, so it stops learning. End the model with "
+            "Activation('sigmoid') (or softmax), or compile the loss with "
+            "from_logits=True."), stacklevel=3)
     except ValueError as exc:
         raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
                          f"do not suit the loss {model.loss!r}: {exc}") from exc

@@ -488,17 +488,47 @@ def test_accuracy_of_one_output_thresholds_it_as_keras_does():
     assert model.evaluate(X, y)[1] == 1.0
 
 
-def test_outputs_a_loss_cannot_take_are_an_error_before_training():
-    # Binary cross-entropy after a linear layer: each step would have clipped the outputs
-    # into (0, 1) in silence; the direct call of the loss rejects them.
+def test_outputs_a_loss_cannot_take_are_clipped_with_a_warning_that_says_what_it_costs():
+    # Binary cross-entropy after a linear layer: Keras trains on the outputs clipped into
+    # (0, 1), and so does fit, but not in silence. The direct call of the loss rejects them.
     X, y = nl.datasets.moons(100, seed=0)
     model = mlp(out="linear")
     model.compile("binary_crossentropy", nl.optimizers.SGD(0.1))
-    before = snapshot(model)
-    with pytest.raises(ValueError, match=r"outputs .* do not suit the loss .*\[0, 1\]"):
-        model.fit(X * 10, y)
-    assert_same_weights(model, before)
-    assert model.optimizer.iterations == 0
+    outputs = model.predict(X * 10)
+    assert outputs.min() < 0 or outputs.max() > 1
+    with pytest.raises(nl.losses.PredictionRangeError, match=r"y_pred must be in \[0, 1\]"):
+        model.loss(outputs, y)
+    with pytest.warns(nl.model.ClippedOutputsWarning,
+                      match=r"of X\) do not suit the loss.*\[0, 1\].*clipped into "
+                            r"\[1e-07, 1 - 1e-07\].*no gradient.*sigmoid.*from_logits=True"):
+        history = model.fit(X * 10, y, epochs=2)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.optimizer.iterations == 8
+    with pytest.warns(nl.model.ClippedOutputsWarning):
+        loss = model.evaluate(X * 10, y)
+    clipped = np.clip(model.predict(X * 10), 1e-7, 1 - 1e-7)
+    assert loss == pytest.approx(nl.losses.BinaryCrossEntropy()(clipped, y))
+
+
+def test_the_design_documents_example_runs_as_written():
+    # DESIGN.md's contract, line for line: a linear output compiled with binary
+    # cross-entropy trains (with a ClippedOutputsWarning) and saves without pickle.
+    X, y = nl.datasets.moons(200, seed=0)
+    Xv, yv = nl.datasets.moons(50, seed=1)
+    model = nl.Sequential([nl.Dense(2, 8), nl.Activation("tanh"), nl.Dense(8, 1)])
+    model.compile(loss="binary_crossentropy", optimizer=nl.optimizers.SGD(0.1),
+                  metrics=["accuracy"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nl.model.ClippedOutputsWarning)
+        history = model.fit(X, y, epochs=10, batch_size=32, validation_data=(Xv, yv), seed=0,
+                            verbose=0)
+        loss, accuracy = model.evaluate(X, y)
+    for key in ("loss", "val_loss", "accuracy"):
+        assert len(history.history[key]) == 10
+        assert np.isfinite(history.history[key]).all()
+    assert 0 <= accuracy <= 1 and np.isfinite(loss)
+    assert model.predict(X).shape == (200, 1)
+    assert [p.shape for p in model.params] == [g.shape for g in model.grads]
 
 
 def test_one_layer_for_a_list_flags_and_odd_metrics_are_clear_errors():
