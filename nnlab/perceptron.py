@@ -35,6 +35,9 @@ class Perceptron:
     ----------
     weights : ndarray of shape (n_inputs,)
     bias : float
+    labels_ : tuple
+        What ``predict`` answers when the unit is silent and when it fires: ``(0, 1)``,
+        or ``(-1, 1)`` after ``fit`` on labels -1 and +1.
     errors_ : list of int
         Mistakes made in each epoch of the last ``fit``.
     converged_ : bool
@@ -56,6 +59,7 @@ class Perceptron:
         self.threshold = check_number(threshold, "threshold")
         self.weights = np.zeros(n_inputs)
         self.bias = 0.0
+        self.labels_ = (0, 1)
         self.errors_ = []
         self.converged_ = False
 
@@ -87,8 +91,9 @@ class Perceptron:
         return self._check_X(X) @ self.weights + self.bias
 
     def predict(self, X):
-        """The unit's outputs (0 or 1), one per row of X."""
-        return (self.net_input(X) > self.threshold).astype(int)
+        """The unit's outputs, one per row of X: 1 where it fires, else 0 (or -1, see
+        ``labels_``)."""
+        return np.where(self.net_input(X) > self.threshold, *self.labels_[::-1])
 
     def fit(self, X, y, epochs=10, shuffle=False, seed=None):
         """Train with Rosenblatt's rule; stop early after an epoch without mistakes.
@@ -96,7 +101,10 @@ class Perceptron:
         Parameters
         ----------
         X : array_like of shape (n_samples, n_inputs)
-        y : array_like of shape (n_samples,) with values 0 or 1
+        y : array_like of shape (n_samples,) with values 0 and 1, or -1 and +1
+            Many texts write the rule for labels -1 and +1 as :math:`w \\leftarrow w +
+            \\eta\\, y\\, x` on a mistake: it makes the same updates, and ``predict`` then
+            answers -1 or +1.
         epochs : int
             Maximum number of passes over the data.
         shuffle : bool
@@ -117,12 +125,17 @@ class Perceptron:
             hint = " (a 1-D X is one sample; give X the shape (n_samples, n_inputs))" \
                 if one_sample else ""
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels{hint}")
-        if not np.all((y == 0) | (y == 1)):
-            raise ValueError(f"perceptron labels must be 0 or 1; got values {np.unique(y)}")
+        if np.all((y == 0) | (y == 1)):
+            labels = (0, 1)
+        elif np.all((y == -1) | (y == 1)):
+            labels, y = (-1, 1), (y == 1).astype(y.dtype)   # the same rule, on 0 and 1
+        else:
+            raise ValueError("perceptron labels must be 0 and 1, or -1 and +1; got values "
+                             f"{np.unique(y)}")
         check_number(epochs, "epochs", low=1, integer=True)
         check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
-        self.errors_, self.converged_ = [], False
+        self.labels_, self.errors_, self.converged_ = labels, [], False
         for _ in range(epochs):
             order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
             mistakes = 0

@@ -39,6 +39,19 @@ def test_rosenblatt_rule_by_hand():
     assert p.weights.tolist() == [1.0, 1.0] and p.bias == 1.0 and p.errors_ == [1]
 
 
+def test_labels_minus_one_and_plus_one_make_the_same_updates_and_predictions_in_kind():
+    # The rule as many texts write it for labels -1/+1, w <- w + lr y x on each mistake,
+    # is Rosenblatt's rule on 0/1: the same weights, and predict answers in the labels given.
+    X, y = nl.datasets.logic_gate("and")
+    p01 = nl.Perceptron(2).fit(X, y, epochs=20, shuffle=True, seed=3)
+    pm1 = nl.Perceptron(2).fit(X, 2 * y - 1, epochs=20, shuffle=True, seed=3)
+    assert np.array_equal(p01.weights, pm1.weights) and p01.bias == pm1.bias
+    assert p01.errors_ == pm1.errors_ and pm1.converged_
+    assert pm1.predict(X).tolist() == [-1, -1, -1, 1] and pm1.labels_ == (-1, 1)
+    assert p01.predict(X).tolist() == [0, 0, 0, 1] and p01.labels_ == (0, 1)
+    assert pm1.fit(X, y).predict(X).tolist() == [0, 0, 0, 1]   # refit on 0/1: back to 0/1
+
+
 def test_cannot_learn_xor():
     X, y = nl.datasets.logic_gate("xor")
     p = nl.Perceptron(2).fit(X, y, epochs=100)
@@ -56,7 +69,9 @@ def test_shuffle_is_seeded():
 
 @pytest.mark.parametrize("call,match", [
     (lambda p: p.fit([[0, 1, 1]], [1]), r"expected X of shape \(n_samples, 2\); got \(1, 3\)"),
-    (lambda p: p.fit([[0, 1]], [2]), "must be 0 or 1"),
+    (lambda p: p.fit([[0, 1]], [2]), r"must be 0 and 1, or -1 and \+1; got values \[2\.\]"),
+    (lambda p: p.fit([[0, 1], [1, 0]], [-1, 0]), r"0 and 1, or -1 and \+1; got .*\[-1\.  0\.\]"),
+    (lambda p: p.fit([[0, 1]], [-1], epochs=0), "epochs"),
     (lambda p: p.fit([[0, 1]], [1, 0]), "1 rows but y has 2 labels$"),
     (lambda p: p.fit([0, 1], [1, 0]), r"1 rows but y has 2 labels \(a 1-D X is one sample"),
     (lambda p: p.fit([[0, np.nan]], [1]), "NaN"),
@@ -66,7 +81,7 @@ def test_bad_input(call, match):
     p = nl.Perceptron(2)
     with pytest.raises(ValueError, match=match):
         call(p)
-    assert not p.weights.any() and p.bias == 0.0
+    assert not p.weights.any() and p.bias == 0.0 and p.labels_ == (0, 1)
 
 
 def test_bad_learning_rate():
