@@ -200,8 +200,8 @@ def xor(n_samples=200, noise=0.1, seed=None):
 DNA_BASES = "ACGT"
 
 
-def dna_motifs(n=1000, length=50, motif="TATAAT", mutation_rate=0.1, positive_fraction=0.5,
-               seed=None, return_positions=False):
+def dna_motifs(n_samples=1000, length=50, motif="TATAAT", mutation_rate=0.1,
+               positive_fraction=0.5, seed=None, return_positions=False):
     """Random DNA sequences; the positives carry a planted motif somewhere.
 
     A toy version of a classic task of deep learning in genomics: finding a
@@ -211,11 +211,11 @@ def dna_motifs(n=1000, length=50, motif="TATAAT", mutation_rate=0.1, positive_fr
 
     Returns
     -------
-    X : ndarray of shape (n, 4, length)
+    X : ndarray of shape (n_samples, 4, length)
         One-hot sequences, channels first (A, C, G, T), ready for ``Conv1D``.
-    y : ndarray of shape (n,)
+    y : ndarray of shape (n_samples,)
         1 for sequences with the motif, 0 otherwise.
-    positions : ndarray of shape (n,), only if ``return_positions``
+    positions : ndarray of shape (n_samples,), only if ``return_positions``
         Where the motif starts (-1 for negatives).
 
     Examples
@@ -224,12 +224,12 @@ def dna_motifs(n=1000, length=50, motif="TATAAT", mutation_rate=0.1, positive_fr
     >>> X.shape, decode_dna(X[y == 1][:1])[0].count("TATAAT") >= 1
     ((4, 4, 12), True)
     """
-    check_number(n, "n", low=1, integer=True)
+    n = check_number(n_samples, "n_samples", low=1, integer=True)
     if not isinstance(motif, str) or not motif or set(motif.upper()) - set(DNA_BASES):
         raise ValueError(f"motif must be a non-empty string over {DNA_BASES}; got {motif!r}")
     motif = motif.upper()
     check_number(length, "length", low=len(motif), integer=True)
-    check_size((n, 4, length), f"n={n}, length={length}")
+    check_size((n, 4, length), f"n_samples={n}, length={length}")
     check_number(mutation_rate, "mutation_rate", low=0, high=1)
     check_number(positive_fraction, "positive_fraction", low=0, high=1)
     return_positions = check_bool(return_positions, "return_positions")
