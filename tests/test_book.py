@@ -100,6 +100,37 @@ def test_every_decimal_number_in_the_text_is_in_the_chapters_code_or_output():
                          "chapter contains:\n" + "\n".join(missing))
 
 
+#: A quantity the text claims in whole numbers: "97 %", "500 times", "a factor of 11".
+CLAIM = re.compile(r"(?<![\w.])(\d+)\s*(%|per cent|times\b)|factor of (?:about )?(\d+)\b")
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
+def test_every_percentage_and_ratio_in_the_text_is_computed_by_the_chapter():
+    # Whole numbers are mostly counts and givens (784 inputs, chapter 12, 1958), but a
+    # percentage or a ratio is a result: it must be written in the chapter's code or
+    # output, or be a computed number rounded ("97 %" for a printed 0.967, "a factor of
+    # about 11" for a printed 11.3).
+    missing = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+        printed = [_printed_text(output) for cell in cells for output in cell.get("outputs", [])]
+        computed = "\n".join(code + printed)
+        numbers = [float(n) for n in NUMBER.findall(computed)]
+        for number, cell in enumerate(cells):
+            if cell["cell_type"] != "markdown":
+                continue
+            prose = MATHS.sub(" ", FENCE.sub(" ", "".join(cell["source"]).replace("\\$", " ")))
+            for claim in CLAIM.finditer(prose):
+                value = int(claim.group(1) or claim.group(3))
+                scale = 100 if claim.group(2) in ("%", "per cent") else 1
+                if not any(abs(x - value) <= 0.5 or abs(x * scale - value) <= 0.5
+                           for x in numbers):
+                    missing.append(f"{path.name} cell {number}: {' '.join(claim.group().split())}")
+    assert not missing, ("percentages and ratios of the text that no code cell or output of "
+                         "their chapter computes:\n" + "\n".join(missing))
+
+
 def test_every_toc_entry_exists():
     for name in toc_files():
         matches = list(ROOT.glob(name + ".*"))
