@@ -230,7 +230,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     diverged = len(path) < steps + 1 or not np.isfinite(curve[-1]) or curve[-1] > 1e6
     return {"lr": float(lr), "steps": steps, "start": float(start), "batch_size": batch_size,
             "path": path.tolist(), "losses": curve, "final_loss": curve[-1],
-            "diverged": bool(diverged), "loss_fn": loss_at,
+            "diverged": bool(diverged), "loss_fn": loss_at, "seed": seed,
             "warning": (f"Diverged: with learning rate {lr:g} the steps overshoot and grow."
                         if diverged else "")}
 

@@ -4,7 +4,9 @@
 pure ``compute`` function from ``nnlab.explore``, a ``draw`` function from
 ``nnlab.explorer_figures`` and a ``describe`` function for the key numbers.
 The same three functions give the live widget (in JupyterLab and Voila) and
-its static version for the published book (``nnlab.static``).
+its static version for the published book (``nnlab.static``). An explorer whose
+figure can be updated in place (``redraw``) keeps the figure it shows and moves each
+new state into it.
 
 Examples
 --------
@@ -70,7 +72,9 @@ class Explorer(W.VBox):
     """Controls, a figure and a line of numbers, kept in sync.
 
     ``compute(**values)`` returns the state, ``draw(state)`` the figure and
-    ``describe(state)`` the HTML line of key numbers. ``name`` and ``spec``
+    ``describe(state)`` the HTML line of key numbers; ``redraw(figure, old, new)``, if
+    given, moves state ``new`` into the figure drawn for ``old`` and says whether it
+    could (``nnlab.explorer_figures``). ``name`` and ``spec``
     (a ``nnlab.static.Spec``) describe the static version for the book;
     ``complete(values)`` sets the controls a static frame derives from others (a kernel
     preset sets the nine kernel sliders); live, ``follow`` links controls. ``note`` is
@@ -79,10 +83,11 @@ class Explorer(W.VBox):
     """
 
     def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,
-                 complete=None, static_note=None):
+                 complete=None, static_note=None, redraw=None):
         self.controls, self.name, self.spec, self.note = controls, name, spec, note
         self.static_note = note if static_note is None else static_note
         self._compute, self._draw, self._describe = compute, draw, describe
+        self._redraw, self._shown = redraw, None   # the figure on show, if redraw updates it
         self._complete = complete or (lambda values: values)
         self.state, self._figure, self._held = {}, None, False
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -138,11 +143,22 @@ class Explorer(W.VBox):
 
     def _update(self):
         try:
-            frame = self.frame(self.values())
+            frame = self.frame(self.values()) if self._redraw is None else self._live_frame()
         except (ValueError, FloatingPointError, OverflowError) as exc:
             self.warning.value = warning_html(str(exc))
             return
         self.show_frame(*frame)
+
+    def _live_frame(self):
+        """``frame(values())``, its figure the one on show with the new state moved into it
+        when ``redraw`` can do that, else drawn anew (and then kept for the next frame)."""
+        with np.errstate(all="ignore"):
+            state = self._compute(**self.values())
+            shown, self._shown = self._shown, None   # forgotten if redraw fails half-way
+            if shown is None or not self._redraw(shown, self.state, state):
+                shown = self._draw(state)
+            self._shown = shown
+        return state, shown, self._describe(state), state.get("warning", "")
 
     def show_frame(self, state, figure, numbers, warning):
         """Show a frame: the figure's PNG, its numbers and its warning; keep its state."""
@@ -157,7 +173,8 @@ class Explorer(W.VBox):
 
         Drawn again when first asked for after an update: the explorer keeps the PNG it
         shows, not the figure it drew, so that ``young_garbage`` can free that figure
-        right away.
+        right away. (An explorer that redraws in place keeps the figure it shows, but
+        gives out a figure of its own here, which code of the reader's may change freely.)
         """
         if self._figure is None and self.state:
             with np.errstate(all="ignore"):
@@ -227,7 +244,9 @@ def young_garbage():
     ``gc.callbacks``): those were the explorers' slowest updates.
     Paused, every object of the frame is still in the youngest generation when the frame
     is done, and one ``gc.collect(0)`` (1-6 ms) frees the figure, which the explorer does
-    not keep. A collector already paused (a nested update, or by the user) is left alone.
+    not keep. (An explorer that redraws in place keeps one figure and leaves no figure
+    behind at all, except when its panels change and it draws anew.) A collector already
+    paused (a nested update, or by the user) is left alone.
 
     Examples
     --------

@@ -2,6 +2,14 @@
 
 Kept apart from the widgets so that the live explorers, the tests and the
 precomputed frames of the static book all draw with the very same code.
+
+The three explorers slowest to draw also *redraw*: ``<name>_redraw(fig, old, new)``
+moves state ``new`` into the figure drawn for state ``old`` and returns True, or
+returns False when the two differ in more than their data (other panels, lines or
+labels), and the explorer draws anew. A figure keeps its axes, lines and ticks, which
+matplotlib builds as objects of their own in every new figure: the update takes about
+half the time. ``tests/test_widgets.py`` compares every pixel of each redrawn frame with
+the frame drawn anew.
 """
 
 import numpy as np
@@ -67,12 +75,35 @@ def _xy_curves(x, series, xlabel, ylabel, title):
 def initialization(state, panels=6):
     """Histograms of the hidden layers' activations: all of them, or ``panels`` evenly spaced
     ones from the first to the last (a dozen panels would be too small to read, and slow)."""
-    n = len(state["values"])
-    shown = np.unique(np.linspace(0, n - 1, min(n, panels)).round().astype(int))
-    fig = plot.activation_histograms(
-        [state["values"][i] for i in shown], layers=shown + 1,
-        title=f"{state['activation']}, {state['scheme']} x {state['scale']:g}")
+    shown = _shown_layers(state, panels)
+    fig = plot.activation_histograms([state["values"][i] for i in shown], layers=shown + 1,
+                                     title=_initialization_title(state))
     return plot.fixed_layout(fig, left=0.15, top=0.7, gap=0.3)
+
+
+def initialization_redraw(fig, old, new, panels=6):
+    """``initialization(new)`` in ``fig``, when it shows as many panels (see the module)."""
+    shown = _shown_layers(new, panels)
+    if len(fig.axes) != len(shown):
+        return False
+    xlim, hists = plot.histogram_panels([new["values"][i] for i in shown], layers=shown + 1)
+    for ax, (counts, edges, heading) in zip(fig.axes, hists, strict=True):
+        ax.set_xlim(*xlim)
+        ax.patches[0].set_data(counts, edges)
+        ax.set_title(heading, fontsize=9)
+        ax.relim()
+        ax.autoscale_view()
+    fig.suptitle(_initialization_title(new))
+    return True
+
+
+def _shown_layers(state, panels):
+    n = len(state["values"])
+    return np.unique(np.linspace(0, n - 1, min(n, panels)).round().astype(int))
+
+
+def _initialization_title(state):
+    return f"{state['activation']}, {state['scheme']} x {state['scale']:g}"
 
 
 def loss(state):
@@ -105,10 +136,37 @@ def learning_rate(state):
                       title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
     axes[0, 0].scatter([3.0], [1.0], marker="*", s=80, color="black", zorder=3)
     axes[0, 0].set(xlabel="w", ylabel="b")
-    losses = np.array(state["losses"], dtype=float)
-    plot.curves({"loss": np.where(np.isfinite(losses), losses, np.nan)}, logy=True,
-                ax=axes[0, 1], title="diverged" if state["diverged"] else "loss per step")
+    plot.curves({"loss": _finite_losses(state)}, logy=True, ax=axes[0, 1],
+                title="diverged" if state["diverged"] else "loss per step")
     return plot.fixed_layout(fig, gap=0.85)
+
+
+def learning_rate_redraw(fig, old, new):
+    """``learning_rate(new)`` in ``fig``, for the same data set (see the module)."""
+    losses = _finite_losses(new)
+    if old["seed"] != new["seed"] or np.isnan(losses).all():
+        return False
+    surface_ax, loss_ax = fig.axes
+    surface_ax.set_title(f"learning rate {new['lr']:.3g}")
+    _move_path(*surface_ax.lines, new["path"])
+    loss_ax.lines[0].set_data(np.arange(len(losses)), losses)
+    loss_ax.set_title("diverged" if new["diverged"] else "loss per step")
+    loss_ax.relim()
+    loss_ax.autoscale_view()
+    return True
+
+
+def _finite_losses(state):
+    losses = np.array(state["losses"], dtype=float)
+    return np.where(np.isfinite(losses), losses, np.nan)
+
+
+def _move_path(line, end, path):
+    """Give the two lines ``plot.loss_surface`` draws for a path (steps, end) a new path."""
+    path, dots = plot.path_points(path)
+    line.set_data(path[:, 0], path[:, 1])
+    line.set_markersize(dots)
+    end.set_data(*path[-1:].T)
 
 
 #: Each optimizer's colour in the race, the same whichever others race with it: the
@@ -144,15 +202,13 @@ def optimizer_race(state):
                 transform=ax.transAxes)
         ax.set(xlabel="step", ylabel="value - minimum", xticks=[], yticks=[])
         return plot.fixed_layout(fig, left=0.7, gap=0.85)
-    gaps = {name: np.maximum(np.array(c, dtype=float) - s.minimum, RACE_FLOOR)
-            for name, c in state["curves"].items()}
+    gaps, top, beyond = _race_values(state)
     plot.curves({f"{name} (diverged)" if name in state["diverged"] else name: gap
                  for name, gap in gaps.items()},
                 ylabel="value - minimum", logy=True, ax=ax, colors=colors)
     if len(gaps) == 1:   # plot.curves names two or more curves; one is named here
         ax.legend(fontsize=8)
-    top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
-    if max(np.nanmax(gap) for gap in gaps.values()) > top:
+    if beyond:
         ax.set_ylim(min(np.nanmin(gap) for gap in gaps.values()) / 2, top)
     for name in state["diverged"]:
         ax.plot([len(gaps[name]) - 1], [np.fmin(gaps[name][-1], top)], "x", markersize=7,
@@ -160,6 +216,40 @@ def optimizer_race(state):
     ax.locator_params(axis="x", nbins=4)
     ax.yaxis.set_major_locator(LogLocator(numticks=5))
     return plot.fixed_layout(fig, left=0.7, gap=0.85)
+
+
+def optimizer_race_redraw(fig, old, new):
+    """``optimizer_race(new)`` in ``fig``: the same surface and optimizers, the same runs
+    diverged, the value axis cut at the top or not in both (see the module)."""
+    gaps, top, beyond = _race_values(new)
+    if (old["surface"], list(old["paths"]), list(old["diverged"]), _race_values(old)[2]) != \
+            (new["surface"], list(new["paths"]), list(new["diverged"]), beyond):
+        return False
+    if not gaps:   # no optimizer: the figure is the surface alone
+        return True
+    surface_ax, value_ax = fig.axes
+    for i, path in enumerate(new["paths"].values()):
+        _move_path(*surface_ax.lines[2 * i:2 * i + 2], path)
+    curves = iter(value_ax.lines)
+    for gap in gaps.values():
+        next(curves).set_data(np.arange(len(gap)), gap)
+    for name in new["diverged"]:   # the crosses, drawn after the curves
+        next(curves).set_data([len(gaps[name]) - 1], [np.fmin(gaps[name][-1], top)])
+    value_ax.relim()
+    value_ax.autoscale_view()
+    if beyond:
+        value_ax.set_ylim(min(np.nanmin(gap) for gap in gaps.values()) / 2, top)
+    return True
+
+
+def _race_values(state):
+    """Each run's distance to the minimum per step (at least ``RACE_FLOOR``), the top of
+    the value axis, and whether a run climbs beyond it (the axis is then cut there)."""
+    s = surfaces.get(state["surface"])
+    gaps = {name: np.maximum(np.array(c, dtype=float) - s.minimum, RACE_FLOOR)
+            for name, c in state["curves"].items()}
+    top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
+    return gaps, top, bool(gaps) and max(np.nanmax(gap) for gap in gaps.values()) > top
 
 
 def backprop(state):

@@ -36,8 +36,9 @@ from nnlab.log_axis import log_y
 # The look and the rendering (nnlab.book_figure) and the figures, under one name.
 __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
            "activation_histograms", "activations_grid", "confusion_matrix", "curves",
-           "decision_boundary", "fixed_layout", "gradient_norms", "history", "image_grid",
-           "loss_surface", "network_diagram", "new_figure", "pixels", "to_png", "unit_heights"]
+           "decision_boundary", "fixed_layout", "gradient_norms", "histogram_panels", "history",
+           "image_grid", "loss_surface", "network_diagram", "new_figure", "path_points",
+           "pixels", "to_png", "unit_heights"]
 
 
 def _check_dict(value, func, name):
@@ -183,10 +184,9 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
         ax.contour(gx, gy, values, levels=levels, cmap="Greys", linewidths=0.6)
     colors = colors or [PATH_COLORS[i % len(PATH_COLORS)] for i in range(len(paths or {}))]
     for (label, path), color in zip((paths or {}).items(), colors, strict=True):
-        path = np.asarray(path, dtype=float)
-        path = path[np.all(np.isfinite(path), axis=1)]
-        ax.plot(path[:, 0], path[:, 1], "-o", color=color,
-                markersize=2 if len(path) <= 100 else 0, linewidth=1.2, label=label)
+        path, dots = path_points(path)
+        ax.plot(path[:, 0], path[:, 1], "-o", color=color, markersize=dots, linewidth=1.2,
+                label=label)
         ax.plot(*path[-1:].T, "o", color=color, markersize=6, markeredgecolor="white", zorder=3)
     ax.set(xlabel="$w_1$", ylabel="$w_2$", xlim=xlim, ylim=ylim)
     if legend and paths:
@@ -194,6 +194,13 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     if title:
         ax.set_title(title)
     return fig
+
+
+def path_points(path):
+    """A path's finite points, and the size of the dots that mark its steps (none past 100)."""
+    path = np.asarray(path, dtype=float)
+    path = path[np.all(np.isfinite(path), axis=1)]
+    return path, 2 if len(path) <= 100 else 0
 
 
 def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None, colors=None,
@@ -237,27 +244,33 @@ def activation_histograms(values, bins=30, title=None, layers=None):
     distribution that shrinks or blows up from layer to layer looks it.
     ``layers`` numbers the panels (default 1, 2, ...), for when ``values`` is a selection.
     """
-    n = len(values)
-    layers = range(1, n + 1) if layers is None else layers
-    fig, axes = new_figure(n, 1, width=min(1.6 * n + 1, 14), height=2.4)
+    xlim, panels = histogram_panels(values, bins, layers)
+    fig, axes = new_figure(len(panels), 1, width=min(1.6 * len(panels) + 1, 14), height=2.4)
+    for ax, (counts, edges, heading) in zip(axes.flat, panels, strict=True):
+        ax.set_xlim(*xlim)
+        ax.stairs(counts, edges, fill=True, color=COLORS[0])   # sooner than hist's bars
+        ax.set_title(heading, fontsize=9)
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def histogram_panels(values, bins=30, layers=None):
+    """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
+    the counts, the bin edges and the title."""
+    layers = range(1, len(values) + 1) if layers is None else layers
     finite = [v[np.isfinite(v)] for v in (np.asarray(v, dtype=float).ravel() for v in values)]
     every = np.concatenate(finite)
     low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
     span = (low, high) if low < high else (low - 1, high + 1)
     margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
-    for ax, v, layer in zip(axes.flat, finite, layers, strict=True):
-        # One step-shaped patch per panel draws sooner than a bar per bin or the same
-        # outline drawn by ``hist`` (the initialization explorer's update 6 % sooner).
-        counts, edges = np.histogram(v, bins=bins, range=span)
-        ax.set_xlim(span[0] - margin, span[1] + margin)
-        ax.stairs(counts, edges, fill=True, color=COLORS[0])
+    panels = []
+    for v, layer in zip(finite, layers, strict=True):
         # The std above the panel: below, it would meet the scale ("1e6") of large values.
         spread = f"std {np.std(v):.2g}" if v.size else "no finite value"
-        ax.set_title(f"layer {layer}\n{spread}", fontsize=9)
-        ax.set_yticks([])
-    if title:
-        fig.suptitle(title)
-    return fig
+        panels.append((*np.histogram(v, bins=bins, range=span), f"layer {layer}\n{spread}"))
+    return (span[0] - margin, span[1] + margin), panels
 
 
 def gradient_norms(norms, ax=None, title=None):

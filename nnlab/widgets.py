@@ -134,7 +134,8 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
                 grid=("scheme",))
     return Explorer(controls, explore.initialization, figures.initialization,
                     lambda s: "std per layer: " + ", ".join(f"{v:.3g}" for v in s["stds"]),
-                    name="initialization_explorer", spec=spec)
+                    name="initialization_explorer", spec=spec,
+                    redraw=figures.initialization_redraw)
 
 
 def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
@@ -232,7 +233,7 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     return Explorer(controls, explore.learning_rate, figures.learning_rate,
                     lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
                               f"steps" + (" (diverged)" if s["diverged"] else ""),
-                    name="learning_rate_explorer", spec=Spec(
+                    redraw=figures.learning_rate_redraw, name="learning_rate_explorer", spec=Spec(
                         {"lr": [0.003, 0.03, 0.1, 0.3, 0.9, 1.1, 2.0],
                          "batch_size": [1, 10, 200]}, grid=("lr", "batch_size")))
 
@@ -265,7 +266,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     return Explorer(controls, explore.optimizer_race, figures.optimizer_race, describe,
                     note="Adaptive methods use the slider's rate times a fixed factor "
                          "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.",
-                    name="optimizer_race", spec=Spec(
+                    redraw=figures.optimizer_race_redraw, name="optimizer_race", spec=Spec(
                         {"lr": [1e-3, 3e-3, 0.01, 0.03, 0.1],
                          "surface": list(surfaces.NAMES)}, grid=("lr", "surface")))
 

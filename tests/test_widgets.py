@@ -68,7 +68,7 @@ def drawn_figures(explorer):
     return refs
 
 
-@pytest.mark.parametrize("name", ["initialization_explorer", "kernel_explorer"])
+@pytest.mark.parametrize("name", ["activation_explorer", "kernel_explorer"])
 def test_an_update_frees_its_figure_before_it_returns(name):
     # Freed young, a frame's figure never waits in the oldest generation for a full
     # collection (the explorers' slowest updates were those collections).
@@ -115,6 +115,50 @@ def test_figure_is_the_one_shown(name):
     shown = bytes(explorer.image.value)
     assert explorer.figure is explorer.figure   # drawn once per state
     assert plot.to_png(explorer.figure, dpi=plot.STYLE["figure.dpi"], compress_level=1) == shown
+
+
+#: Moves of the explorers that redraw in place: most keep the figure's panels, lines and
+#: labels (redrawn), some change them (drawn anew), and then back.
+REDRAWN = {
+    "optimizer_race": [("lr", 0.02), ("steps", 120), ("lr", 0.3), ("lr", 0.5), ("lr", 0.002),
+                       ("surface", "rosenbrock"), ("lr", 0.003), ("names", ("SGD", "Adam")),
+                       ("lr", 0.01), ("names", ("Adam",)), ("lr", 0.02), ("names", ()),
+                       ("lr", 0.05), ("surface", "saddle")],
+    "learning_rate_explorer": [("lr", 0.2), ("steps", 80), ("start", 2.0), ("batch_size", 10),
+                               ("lr", 1.1), ("lr", 2.0), ("lr", 0.003)],
+    "initialization_explorer": [("depth", 7), ("depth", 10), ("scale", 2.0),
+                                ("scheme", "he_normal"), ("activation", "relu"), ("depth", 3),
+                                ("depth", 4), ("scale", 0.5), ("activation", "linear")],
+}
+
+
+@pytest.mark.parametrize("name", REDRAWN)
+def test_a_figure_redrawn_in_place_is_the_figure_drawn_anew_to_the_pixel(name):
+    from nnlab import plot
+
+    explorer = getattr(widgets, name)()
+    redraw, outcomes = explorer._redraw, []
+
+    def recording(*args):
+        outcomes.append(redraw(*args))
+        return outcomes[-1]
+
+    explorer._redraw = recording
+    for control, value in REDRAWN[name]:
+        explorer.controls[control].value = value
+        drawn = plot.to_png(explorer.figure, dpi=plot.STYLE["figure.dpi"], compress_level=1)
+        assert bytes(explorer.image.value) == drawn, f"{name} after {control} = {value!r}"
+    assert outcomes.count(True) >= 3
+    # The learning-rate explorer's figure keeps its panels and lines for any setting.
+    assert (False in outcomes) == (name != "learning_rate_explorer")
+
+
+def test_an_explorer_that_redraws_in_place_draws_no_new_figure():
+    explorer = widgets.optimizer_race()
+    refs = drawn_figures(explorer)
+    for lr in (0.02, 0.03, 0.02):
+        explorer.controls["lr"].value = lr
+    assert refs == [] and gc.isenabled()
 
 
 @pytest.mark.parametrize("control_name", TRAINING_ONLY)
