@@ -72,10 +72,12 @@ def check_data(model, X, y, names=("X", "y")):
     try:
         if all_finite(out):
             model.loss(out, y[:TRIAL_SAMPLES])
-    except PredictionRangeError as exc:
+    except PredictionRangeError:
+        # The same text at every call, so that a loop of train_step shows it once.
         warnings.warn(ClippedOutputsWarning(
-            f"the model's outputs (tried on the first samples of {names[0]}) do not suit the "
-            f"loss: {exc}. Training and evaluation go on with each output clipped into "
+            f"the model's outputs (tried on the first samples of {names[0]}) do not suit "
+            f"the loss {model.loss!r}, which takes probabilities in [0, 1]: some are "
+            f"outside. Training and evaluation go on with each output clipped into "
             f"[{losses.EPSILON:g}, 1 - {losses.EPSILON:g}], as Keras does; a clipped output "
             "gets no gradient, so it stops learning. End the model with "
             "Activation('sigmoid') (or softmax), or compile the loss with "

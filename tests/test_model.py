@@ -499,7 +499,8 @@ def test_outputs_a_loss_cannot_take_are_clipped_with_a_warning_that_says_what_it
     with pytest.raises(nl.losses.PredictionRangeError, match=r"y_pred must be in \[0, 1\]"):
         model.loss(outputs, y)
     with pytest.warns(nl.model.ClippedOutputsWarning,
-                      match=r"of X\) do not suit the loss.*\[0, 1\].*clipped into "
+                      match=r"of X\) do not suit the loss BinaryCrossEntropy\(from_logits=Fals"
+                            r"e\), which takes probabilities in \[0, 1\].*clipped into "
                             r"\[1e-07, 1 - 1e-07\].*no gradient.*sigmoid.*from_logits=True"):
         history = model.fit(X * 10, y, epochs=2)
     assert np.isfinite(history.history["loss"]).all()
@@ -508,6 +509,11 @@ def test_outputs_a_loss_cannot_take_are_clipped_with_a_warning_that_says_what_it
         loss = model.evaluate(X * 10, y)
     clipped = np.clip(model.predict(X * 10), 1e-7, 1 - 1e-7)
     assert loss == pytest.approx(nl.losses.BinaryCrossEntropy()(clipped, y))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")   # Python's own: each text once per line of code
+        for start in range(0, 40, 10):
+            model.train_step(X[start:start + 10] * 10, y[start:start + 10])
+    assert len(caught) == 1
 
 
 def test_the_design_documents_example_runs_as_written():
