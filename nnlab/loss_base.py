@@ -117,7 +117,7 @@ class Loss:
         lo, hi = arr.min(), arr.max()
         if lo < 0 or hi > 1:
             raise error(f"{self!r}: {what} must be in [0, 1] ({hint}); "
-                             f"got values in [{lo:.6g}, {hi:.6g}]")
+                        f"got values in [{lo:.6g}, {hi:.6g}]")
 
     def _targets(self, y_true, shape, dtype):
         if y_true.shape != shape:
