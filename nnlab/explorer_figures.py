@@ -3,7 +3,7 @@
 Kept apart from the widgets so that the live explorers, the tests and the
 precomputed frames of the static book all draw with the very same code.
 
-The three explorers slowest to draw also *redraw*: ``<name>_redraw(fig, old, new)``
+Five explorers also *redraw*: ``<name>_redraw(fig, old, new)``
 moves state ``new`` into the figure drawn for state ``old`` and returns True, or
 returns False when the two differ in more than their data (other panels, lines or
 labels), and the explorer draws anew. A figure keeps its axes, lines and ticks, which
@@ -125,6 +125,24 @@ def loss(state):
         # the time to draw, and of the bytes of each frame of the static page.
         ax.locator_params(nbins=4)
     return plot.fixed_layout(fig, left=0.7, gap=0.9)
+
+
+def loss_redraw(fig, old, new):
+    """``loss(new)`` in ``fig``, for the same loss and label: the point moves (see the module)."""
+    if (old["name"], old["label"]) != (new["name"], new["label"]):
+        return False
+    for ax, point in zip(fig.axes, (new["loss"], new["gradient"]), strict=True):
+        _move_point(ax, new["prediction"], point)
+    return True
+
+
+def _move_point(ax, x, y):
+    """Move the one point ``ax.scatter`` drew in ``ax``, and scale the axes as a new scatter
+    would have (``relim`` counts the lines only)."""
+    ax.collections[0].set_offsets([[x, y]])
+    ax.relim()
+    ax.update_datalim([[x, y]])
+    ax.autoscale_view()
 
 
 def learning_rate(state):
@@ -269,6 +287,18 @@ def backprop(state):
                                                        max(state["curve"]) + 0.05))
     ax.legend(fontsize=8)
     return plot.fixed_layout(fig, left=0.7)
+
+
+def backprop_redraw(fig, old, new):
+    """``backprop(new)`` in ``fig``, for the same weight: the tangent and its point move."""
+    if old["weight"] != new["weight"]:
+        return False
+    ax = fig.axes[0]
+    grid = np.array(new["grid"])
+    ax.lines[1].set_ydata(new["loss"] + new["gradient"] * (grid - new["value"]))
+    ax.get_legend().get_texts()[1].set_text(f"slope dC/dw = {new['gradient']:.4f}")
+    _move_point(ax, new["value"], new["loss"])
+    return True
 
 
 def gradient_flow(state):

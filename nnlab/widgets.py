@@ -194,7 +194,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     ranges = {name: bounds for name, (_, bounds, _) in explore.LOSSES.items()}
     ends = [end for bounds in ranges.values() for end in bounds]
     predictions = sorted({-3.0, -2.0, -1.0, 0.0, 0.3, 0.5, 0.7, 1.0, 2.0, 3.0, *ends})
-    explorer = Explorer(controls, compute, figures.loss, describe,
+    explorer = Explorer(controls, compute, figures.loss, describe, redraw=figures.loss_redraw,
                         note="The slider sets class 1's prediction over each loss's own "
                              "range: for binary cross-entropy a probability, from 0.001 to "
                              "0.999; for the three-class losses the score s of class 1 in the "
@@ -304,6 +304,7 @@ def backprop_explorer(weight="w2_00", value=None):
                 follow={"value": ("weight", {w: (*explore.BACKPROP_RANGE, v)
                                              for w, v in lecture.items()})})
     explorer = Explorer(controls, explore.backprop, figures.backprop, describe,
+                        redraw=figures.backprop_redraw,
                         note="Choosing a weight sets its value to the lecture's.",
                         name="backprop_explorer", spec=spec)
 
