@@ -79,23 +79,29 @@ MATHS = re.compile(r"\$\$.*?\$\$|\$[^$]+?\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", 
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)")
 
 
+def chapters_prose():
+    """For each chapter: its name, everything its code writes or prints, and the prose of
+    each markdown cell (``(cell number, text)``) without code fences and maths."""
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+        printed = [_printed_text(output) for cell in cells for output in cell.get("outputs", [])]
+        prose = [(number, MATHS.sub(" ", FENCE.sub(" ", "".join(cell["source"])
+                                                   .replace("\\$", " "))))
+                 for number, cell in enumerate(cells) if cell["cell_type"] == "markdown"]
+        yield path.name, "\n".join(code + printed), prose
+
+
 def test_every_decimal_number_in_the_text_is_in_the_chapters_code_or_output():
     # The course's promise: a number the text states is computed by the chapter's code, and
     # nbval re-runs that code and compares what it prints. So every decimal number of the
     # prose must be written in one of the chapter's code cells or printed by one.
     missing = []
-    for path in sorted((ROOT / "book").glob("*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
-        printed = [_printed_text(output) for cell in cells for output in cell.get("outputs", [])]
-        computed = "\n".join(code + printed)
-        for number, cell in enumerate(cells):
-            if cell["cell_type"] != "markdown":
-                continue
-            prose = MATHS.sub(" ", FENCE.sub(" ", "".join(cell["source"]).replace("\\$", " ")))
-            for value in dict.fromkeys(DECIMAL.findall(prose)):
+    for name, computed, prose in chapters_prose():
+        for number, text in prose:
+            for value in dict.fromkeys(DECIMAL.findall(text)):
                 if not re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", computed):
-                    missing.append(f"{path.name} cell {number}: {value}")
+                    missing.append(f"{name} cell {number}: {value}")
     assert not missing, ("decimal numbers of the text that no code cell or output of their "
                          "chapter contains:\n" + "\n".join(missing))
 
@@ -111,22 +117,15 @@ def test_every_percentage_and_ratio_in_the_text_is_computed_by_the_chapter():
     # output, or be a computed number rounded ("97 %" for a printed 0.967, "a factor of
     # about 11" for a printed 11.3).
     missing = []
-    for path in sorted((ROOT / "book").glob("*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
-        printed = [_printed_text(output) for cell in cells for output in cell.get("outputs", [])]
-        computed = "\n".join(code + printed)
+    for name, computed, prose in chapters_prose():
         numbers = [float(n) for n in NUMBER.findall(computed)]
-        for number, cell in enumerate(cells):
-            if cell["cell_type"] != "markdown":
-                continue
-            prose = MATHS.sub(" ", FENCE.sub(" ", "".join(cell["source"]).replace("\\$", " ")))
-            for claim in CLAIM.finditer(prose):
+        for number, text in prose:
+            for claim in CLAIM.finditer(text):
                 value = int(claim.group(1) or claim.group(3))
                 scale = 100 if claim.group(2) in ("%", "per cent") else 1
                 if not any(abs(x - value) <= 0.5 or abs(x * scale - value) <= 0.5
                            for x in numbers):
-                    missing.append(f"{path.name} cell {number}: {' '.join(claim.group().split())}")
+                    missing.append(f"{name} cell {number}: {' '.join(claim.group().split())}")
     assert not missing, ("percentages and ratios of the text that no code cell or output of "
                          "their chapter computes:\n" + "\n".join(missing))
 
