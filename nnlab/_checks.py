@@ -5,6 +5,7 @@ was expected and what was received. These helpers keep those messages
 uniform so that each module only states *what* it needs.
 """
 
+import inspect
 import math
 import numbers
 import re
@@ -160,6 +161,26 @@ def lookup(name, registry, kind):
         if key in registry:
             return registry[key]
     raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
+
+
+def build(factory, kwargs, name, kind):
+    """``factory(**kwargs)``; a keyword it does not take is a ValueError listing those it does.
+
+    Examples
+    --------
+    >>> build(lambda lr=0.1: lr, {"lr": 0.5}, "sgd", "optimizer")
+    0.5
+    >>> build(lambda lr=0.1: lr, {"momentum": 0.9}, "sgd", "optimizer")
+    Traceback (most recent call last):
+    ValueError: optimizer 'sgd' takes no argument momentum; its arguments are: lr
+    """
+    params = inspect.signature(factory).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            takes = f"its arguments are: {', '.join(params)}" if params else "it takes none"
+            raise ValueError(f"{kind} {name!r} takes no argument {', '.join(unknown)}; {takes}")
+    return factory(**kwargs)
 
 
 def check_bool(value, name):

@@ -58,13 +58,23 @@ class Layer:
     norm's running mean), and implement ``forward``, ``backward``,
     ``output_shape`` and ``get_config``; a layer that allocates arrays says their shapes
     in ``array_shapes``, so that a model file can be checked before they exist.
+    ``registry_name`` is the name a model file gives the class: its own name, or its
+    full dotted name if one of nnlab's layers has that name already.
     """
 
     registry: ClassVar[dict] = {}
+    registry_name: ClassVar[str] = "Layer"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        Layer.registry[cls.__name__] = cls
+        # A model file names each layer by its class's registry name. A class of another
+        # module that reuses the name of one of nnlab's (a student's own Dense) is filed
+        # under its full name, so that loading a file never builds the wrong class.
+        taken = Layer.registry.get(cls.__name__)
+        clash = (taken is not None and taken.__module__ != cls.__module__
+                 and taken.__module__.startswith("nnlab."))
+        cls.registry_name = f"{cls.__module__}.{cls.__qualname__}" if clash else cls.__name__
+        Layer.registry[cls.registry_name] = cls
 
     def __init__(self):
         self.params = {}

@@ -286,7 +286,7 @@ class Residual(Layer):
         return shape
 
     def get_config(self):
-        return {"layers": [{"class": type(layer).__name__, "config": layer.get_config()}
+        return {"layers": [{"class": layer.registry_name, "config": layer.get_config()}
                            for layer in self.layers]}
 
     @classmethod

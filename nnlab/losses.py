@@ -19,7 +19,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 
 import numpy as np
 
-from nnlab._checks import lookup
+from nnlab._checks import build, lookup
 from nnlab.activations import sigmoid
 from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
 
@@ -323,4 +323,4 @@ def get(identifier, **kwargs):
             raise ValueError(f"constructor arguments {kwargs} need a loss name, "
                              f"not the ready-made {identifier!r}")
         return identifier
-    return lookup(identifier, _REGISTRY, "loss")(**kwargs)
+    return build(lookup(identifier, _REGISTRY, "loss"), kwargs, identifier, "loss")

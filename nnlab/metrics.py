@@ -170,7 +170,8 @@ def _same_shape(y_true, y_pred, func):
     y_true = as_float_array(y_true, name=f"{func}: y_true")
     y_pred = as_float_array(y_pred, name=f"{func}: y_pred")
     if y_true.shape != y_pred.shape:
-        if y_true.size != y_pred.size or np.squeeze(y_true).shape != np.squeeze(y_pred).shape:
+        flat, column = sorted([y_true.shape, y_pred.shape], key=len)
+        if len(flat) != 1 or column != (*flat, 1):
             raise ValueError(f"{func}: y_true has shape {y_true.shape} but y_pred has shape "
                              f"{y_pred.shape}; they must match")
         y_true = y_true.reshape(y_pred.shape)

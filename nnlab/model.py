@@ -126,7 +126,8 @@ class Sequential:
 
         Returns dL/d(input), unless ``input_grad`` is False: training needs
         only the parameters' gradients, and the first layer's input gradient
-        is often its largest product (784 inputs), so ``fit`` skips it.
+        is often its largest product (one column per feature of the data),
+        so ``fit`` skips it.
         """
         dout = self._check_dout(dout)
         with inside_network():  # layers trust the dy their neighbour passes

@@ -26,9 +26,11 @@ Common options of every optimizer:
   global norm is at most this value (``torch.nn.utils.clip_grad_norm_``).
 """
 
+from functools import partial
+
 import numpy as np
 
-from nnlab._checks import all_finite, check_number, lookup
+from nnlab._checks import all_finite, build, check_number, lookup
 
 
 class Optimizer:
@@ -95,6 +97,10 @@ class Optimizer:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
             self.state = [{"scratch": np.empty_like(p), **self._new_state(p)} for p in params]
+        elif [s["scratch"].shape for s in self.state] != [p.shape for p in params]:
+            raise ValueError(f"{type(self).__name__}: the parameters changed since the first "
+                             "step (different number or shapes; a layer added, or the "
+                             "optimizer shared with another model); call reset() first")
         self.iterations += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g.astype(p.dtype, copy=False), s, lr)
@@ -143,11 +149,6 @@ class Optimizer:
             if not all_finite(g):
                 raise ValueError(f"{name}.step: gradient {i} contains NaN or inf")
             arrays.append(g)
-        if self.state is not None:
-            shapes = [s["scratch"].shape for s in self.state]
-            if shapes != [p.shape for p in params]:
-                raise ValueError(f"{name}.step: the parameters changed since the first step "
-                                 "(different number or shapes); call reset() first")
         return arrays
 
     def get_config(self):
@@ -380,8 +381,8 @@ def step_decay(lr0, factor, every):
 
 _REGISTRY = {
     "sgd": SGD,
-    "momentum": lambda **kw: SGD(**{"momentum": 0.9, **kw}),
-    "nesterov": lambda **kw: SGD(**{"momentum": 0.9, "nesterov": True, **kw}),
+    "momentum": partial(SGD, momentum=0.9),
+    "nesterov": partial(SGD, momentum=0.9, nesterov=True),
     "adagrad": AdaGrad,
     "rmsprop": RMSprop,
     "adam": Adam,
@@ -402,4 +403,4 @@ def get(identifier, **kwargs):
             raise ValueError(f"constructor arguments {kwargs} need an optimizer name, "
                              f"not the ready-made {identifier!r}")
         return identifier
-    return lookup(identifier, _REGISTRY, "optimizer")(**kwargs)
+    return build(lookup(identifier, _REGISTRY, "optimizer"), kwargs, identifier, "optimizer")

@@ -114,7 +114,7 @@ def save_model(model, path):
     True
     """
     spec = {"format": FORMAT, "version": FORMAT_VERSION,
-            "layers": [{"class": type(layer).__name__, "config": layer.get_config()}
+            "layers": [{"class": layer.registry_name, "config": layer.get_config()}
                        for layer in model.layers],
             "compile": None}
     if model.loss is not None:
@@ -128,10 +128,15 @@ def save_model(model, path):
             "optimizer": {"name": type(model.optimizer).__name__.lower(),
                           "config": {k: v for k, v in opt.items() if v is not None}},
             "metrics": [m for m in model.metrics if m in metric_functions.NAMES]}
+    arrays = _model_arrays(model)
+    broken = [key for key, a in arrays.items() if not all_finite(a)]
+    if broken:   # load_model refuses such arrays: refuse them here, before writing
+        raise ValueError(f"cannot save the model: {', '.join(broken)} hold NaN or infinite "
+                         "values (training diverged, or they were set so)")
     path = os.fspath(path)
     path = path if path.endswith(".npz") else path + ".npz"
     header = json.dumps(spec, default=_python_number)
-    np.savez(path, **{HEADER: np.array(header)}, **_model_arrays(model))
+    np.savez(path, **{HEADER: np.array(header)}, **arrays)
     return path
 
 

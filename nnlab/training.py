@@ -112,9 +112,13 @@ def check_batch_sizes(model, n, batch_size):
 def fit_batch(model, xb, yb):
     """One update on a checked mini-batch; returns ``(loss, y_pred)``.
 
-    If the loss or a gradient is NaN or infinite the parameters are left unchanged
-    and the loss returned is that value (NaN when only a gradient overflowed).
+    If the loss or a gradient is NaN or infinite the parameters and buffers (batch
+    norm's running statistics, which the forward pass has already updated) are left
+    as they were, and the loss returned is that value (NaN when only a gradient
+    overflowed).
     """
+    buffers = [a for layer in model.layers for a in layer.buffers.values()]
+    saved = [a.copy() for a in buffers]   # small: one number per feature
     # A diverging run overflows somewhere; the caller sees a non-finite loss and
     # reports that once, instead of a stream of NumPy floating-point warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -125,8 +129,10 @@ def fit_batch(model, xb, yb):
             grads = model.grads
             if all_finite(*grads):
                 model.optimizer.apply_gradients(model.params, grads)
-            else:
-                loss = float("nan")
+                return loss, y_pred
+            loss = float("nan")
+    for a, old in zip(buffers, saved, strict=True):
+        a[...] = old
     return loss, y_pred
 
 
@@ -182,11 +188,15 @@ def metric_values(loss, y_true, y_pred, metrics):
 
 
 def stop_diverged(model, epoch, loss):
-    """Stop ``fit`` after a non-finite loss, and say why (``stop_reason`` and a warning)."""
+    """Stop ``fit`` after a non-finite loss, and say why (``stop_reason`` and a warning).
+
+    ``epoch`` counts from 0, as the callbacks' epochs do; the messages count from 1, as
+    the history's plots and Keras' progress lines do.
+    """
     model.stop_training = True
-    model.stop_reason = f"diverged: the training loss became {loss} in epoch {epoch}"
+    model.stop_reason = f"diverged: the training loss became {loss} in epoch {epoch + 1}"
     warnings.warn(TrainingDivergedWarning(
-        f"training diverged: the loss became {loss} in epoch {epoch}, so fit stopped "
+        f"training diverged: the loss became {loss} in epoch {epoch + 1}, so fit stopped "
         "there; the history keeps every epoch so far, that one included. "
         "Usually the learning rate is too large (try 10 times smaller) or "
         "the gradients explode (deep network, large initial weights): lower the learning "

@@ -390,6 +390,10 @@ def test_get_names_aliases_and_config_round_trip():
         losses.get("cross_entropy")
     with pytest.raises(ValueError, match="loss name"):
         losses.get(loss, from_logits=False)
+    with pytest.raises(ValueError, match="'mse' takes no argument from_logits; it takes none"):
+        losses.get("mse", from_logits=True)
+    with pytest.raises(ValueError, match="'hinge' takes no argument margin; it takes none"):
+        losses.get("hinge", margin=2.0)
 
 
 # -- PyTorch as an independent reference (only when installed) ------------------------------

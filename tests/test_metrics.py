@@ -108,6 +108,7 @@ BAD = [
     (confusion_matrix, [0, 1], [0, 1, 1], "2 samples but y_pred has 3"),
     (mean_squared_error, [1.0, 2.0], [1.0, 2.0, 3.0], r"\(2,\) but y_pred has shape \(3,\)"),
     (mean_absolute_error, np.ones((2, 2)), np.ones(4), "must match"),
+    (mean_absolute_error, [[1.0, 2.0]], [[1.0], [2.0]], r"\(1, 2\) but y_pred has shape \(2, 1\)"),
     (mean_squared_error, [np.nan], [1.0], "NaN"),
 ]
 

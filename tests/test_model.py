@@ -390,6 +390,8 @@ def test_divergence_stops_with_a_warning_and_keeps_the_history():
     assert losses[-2] > losses[0]
     assert np.isnan(history.history["mae"][-1])
     assert "diverged" in model.stop_reason
+    assert model.stop_reason.endswith(f"in epoch {len(losses)}")   # counted from 1
+    assert f"in epoch {len(losses)}," in str(record[0].message)
     assert all(np.all(np.isfinite(p)) for p in model.params)  # the bad update was skipped
     assert issubclass(TrainingDivergedWarning, RuntimeWarning)
 
@@ -801,6 +803,31 @@ def test_overflow_inside_the_network_is_reported_as_divergence():
     with pytest.warns(TrainingDivergedWarning):
         history = model.fit(X, y, epochs=10, batch_size=16, seed=0)
     assert len(history.history["loss"]) < 10
+
+
+def test_a_diverging_step_leaves_the_batch_norm_statistics_as_they_were():
+    """The forward pass updates the running statistics before the loss is known; a step
+    whose loss overflows must undo that, or every later prediction is NaN."""
+    model = nl.Sequential([nl.Dense(1, 2, rng=0), nl.BatchNorm(2), nl.Dense(2, 1, rng=1)])
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    X, y = np.array([[1.0], [2.0], [4.0]]), np.ones((3, 1))
+    model.train_step(X, y)
+    before = model.get_weights()
+    model.layers[0].params["W"][...] = 1e300   # the next forward overflows to inf
+    before[0][...] = 1e300
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(model.train_step(X * 1e10, y))
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(model.layers[1].buffers["running_var"]).all()
+
+
+def test_save_refuses_non_finite_arrays_that_load_would_refuse(tmp_path):
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.layers[0].params["W"][0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"0\.params\.W hold NaN or infinite values"):
+        model.save(tmp_path / "broken")
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_model_still_rejects_nan_input():

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import nnlab as nl
 from nnlab import optimizers as O
 
 
@@ -181,6 +182,34 @@ def test_mismatched_lists_and_shapes_change_nothing():
     opt.step([p], [np.ones(2)])
     with pytest.raises(ValueError, match="reset"):
         opt.step([np.ones(4)], [np.ones(4)])
+
+
+def test_a_model_that_grew_after_fitting_is_refused_before_any_update():
+    X, y = np.ones((4, 3)), np.ones((4, 1))
+    opt = O.SGD(0.1, momentum=0.9)
+    model = nl.Sequential([nl.Dense(3, 1, rng=0)])
+    model.compile("mse", opt)
+    model.fit(X, y, batch_size=4)
+    model.add(nl.Dense(1, 1, rng=1))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"parameters changed .* call reset\(\)"):
+        model.fit(X, y, batch_size=4)
+    assert opt.iterations == 1
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    opt.reset()
+    model.fit(X, y, batch_size=4)
+    assert opt.iterations == 1
+
+
+@pytest.mark.parametrize("name,kwargs,match", [
+    ("adam", {"momentum": 0.9}, "'adam' takes no argument momentum; its arguments are: lr, "),
+    ("nesterov", {"betas": 1}, "'nesterov' takes no argument betas"),
+])
+def test_get_refuses_arguments_the_optimizer_does_not_take(name, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        O.get(name, **kwargs)
+    assert O.get("nesterov", lr=0.5).lr == 0.5
 
 
 def test_gradients_may_be_array_likes():

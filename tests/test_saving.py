@@ -329,3 +329,30 @@ def test_a_schedule_is_saved_as_the_rate_it_gives_now(tmp_path):
     model.fit(np.ones((4, 2)), np.ones(4), epochs=3, batch_size=2, seed=0)   # 6 steps
     loaded = nl.load_model(model.save(tmp_path / "m"))
     assert loaded.optimizer.lr == model.optimizer.current_lr() == 0.4 * 0.5**3
+
+
+def test_a_users_layer_named_like_one_of_nnlabs_does_not_replace_it(tmp_path):
+    path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(tmp_path / "m")
+
+    class Dense(Layer):   # a student's own layer, in a notebook
+        def __init__(self, n_in, n_out):
+            super().__init__()
+
+        def forward(self, x, training=False):
+            return x
+
+        def get_config(self):
+            return {}
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(1, 1)
+
+    try:
+        assert Dense.registry_name == f"{__name__}.{Dense.__qualname__}"
+        assert Layer.registry["Dense"] is nl.Dense
+        assert type(nl.load_model(path).layers[0]) is nl.Dense
+        mine = nl.Sequential([Dense(2, 2)]).save(tmp_path / "mine")
+        assert type(nl.load_model(mine).layers[0]) is Dense
+    finally:
+        del Layer.registry[Dense.registry_name]
