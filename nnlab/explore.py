@@ -195,7 +195,9 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     """Gradient descent on the squared error of ``y = w x + b``, from ``(w, b) = (start, start)``.
 
     ``batch_size`` below the data size (200) gives stochastic mini-batch steps.
-    Divergence (parameters beyond 1e6) is reported in the state, never raised.
+    Divergence is reported in the state, never raised: parameters beyond ``surfaces.LIMIT``,
+    a loss ending ten times above its start, or, for full batches, a rate at or above
+    ``stable_below``, 2 over the loss's largest curvature (chapter 7's bound, in 2-D).
 
     Examples
     --------
@@ -227,12 +229,17 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     path = surfaces.descend(grad, [start, start], SGD(lr), steps)
     with np.errstate(over="ignore", invalid="ignore"):
         curve = [float(loss_at(p)) for p in path]
-    diverged = len(path) < steps + 1 or not np.isfinite(curve[-1]) or curve[-1] > 1e6
+    stable_below, full = 2 / float(np.linalg.eigvalsh(2 * moments[:2, :2]).max()), len(x)
+    # A loss ten times its start has not converged and will not: the steps overshoot
+    # further each time (well before the parameters reach the limit, with few steps).
+    diverged = (surfaces.diverged(path, steps) or not curve[-1] <= 10 * curve[0]
+                or (batch_size >= full and lr >= stable_below))
+    bound = "" if batch_size < full else f" (full batches: stable below {stable_below:.3g})"
     return {"lr": float(lr), "steps": steps, "start": float(start), "batch_size": batch_size,
-            "path": path.tolist(), "losses": curve, "final_loss": curve[-1],
-            "diverged": bool(diverged), "loss_fn": loss_at, "seed": seed,
-            "warning": (f"Diverged: with learning rate {lr:g} the steps overshoot and grow."
-                        if diverged else "")}
+            "path": path.tolist(), "losses": curve, "final_loss": curve[-1], "seed": seed,
+            "diverged": bool(diverged), "stable_below": stable_below, "loss_fn": loss_at,
+            "warning": f"Diverged: with learning rate {lr:g} the steps overshoot and grow"
+                       f"{bound}." if diverged else ""}
 
 
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
@@ -250,7 +257,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     with np.errstate(over="ignore", invalid="ignore"):
         curves = {k: s.f(p).tolist() for k, p in paths.items()}
     final = {k: c[-1] for k, c in curves.items()}
-    diverged = [k for k, p in paths.items() if len(p) < steps + 1]
+    diverged = [k for k, p in paths.items() if surfaces.diverged(p, steps)]
     return {"names": names, "lr": float(lr), "surface": surface, "steps": steps,
             "paths": paths, "curves": curves, "final": final, "diverged": diverged,
             "warning": f"Diverged: {', '.join(diverged)}." if diverged else ""}

@@ -10,7 +10,7 @@ import ipywidgets as W
 import numpy as np
 
 from nnlab import explorer_figures as figures
-from nnlab.explorer import Explorer, dropdown, slider, young_garbage
+from nnlab.explorer import Explorer, dropdown, slider, warning_html, young_garbage
 from nnlab.playground import PLAYGROUND_DATA, Session
 from nnlab.static import Spec
 
@@ -22,14 +22,15 @@ class Playground(Explorer):
     work without a browser; the Train / Step / Reset buttons call them. Changing a control
     starts a new ``nnlab.playground.Session`` (epoch 0). The static page shows each data set
     and activation after ``STATIC_EPOCHS`` epochs of training, and says so instead of
-    explaining the buttons.
+    explaining the buttons. The L2 slider is logarithmic, so it cannot hold 0: its lowest
+    setting, ``l2=1e-5`` (the default), is practically no penalty.
     """
 
     TRAIN_EPOCHS = 20
     STATIC_EPOCHS = 100
 
     def __init__(self, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
-                 activation="tanh", lr=0.03, batch_size=16, l2=0.0, optimizer="adam", seed=0):
+                 activation="tanh", lr=0.03, batch_size=16, l2=1e-5, optimizer="adam", seed=0):
         self.seed = seed
         controls = {
             "dataset": dropdown(dataset, list(PLAYGROUND_DATA), "data set"),
@@ -43,7 +44,7 @@ class Playground(Explorer):
                                     "activation"),
             "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False),
             "batch_size": dropdown(batch_size, [1, 4, 16, 64], "batch size"),
-            "l2": slider(max(l2, 1e-5), 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
+            "l2": slider(l2, 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
                           continuous=False),
             "optimizer": dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],
                                    "optimizer"),
@@ -55,7 +56,8 @@ class Playground(Explorer):
         spec = Spec({"dataset": list(PLAYGROUND_DATA),
                      "activation": list(controls["activation"].options)},
                     grid=("dataset", "activation"))
-        super().__init__(controls, self._new_session, self._draw_session, _playground_numbers,
+        super().__init__(controls, lambda **values: Session(seed=seed, **values).summary(),
+                         self._draw_session, _playground_numbers,
                          name="playground", spec=spec,
                          note=f"Train runs {self.TRAIN_EPOCHS} epochs, Step one mini-batch; "
                               "Reset starts again from epoch 0.",
@@ -64,13 +66,22 @@ class Playground(Explorer):
         self.children = (*self.children[:1], W.HBox(list(self.buttons.values())),
                          *self.children[1:])
 
-    def _new_session(self, **values):
-        self.session = Session(seed=self.seed, **values)
-        return self.session.summary()
-
     def _draw_session(self, state, session=None):
         session = session or self.session
         return figures.playground(session.model, session.data, session.history)
+
+    def frame(self, values):
+        """``Explorer.frame``: a new session with these settings, at epoch 0, drawn. The
+        session on show is not touched; a change of a control makes the new one live."""
+        return self._frame_of(Session(seed=self.seed, **values))
+
+    def _update(self):
+        try:
+            self.session = Session(seed=self.seed, **self.values())
+        except (ValueError, FloatingPointError, OverflowError) as exc:   # as Explorer's
+            self.warning.value = warning_html(str(exc))
+            return
+        self._show()
 
     @property
     def model(self):
@@ -113,7 +124,9 @@ class Playground(Explorer):
 
     def static_frame(self, values):
         """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
-        session = Session(seed=self.seed, **values).train(self.STATIC_EPOCHS)
+        return self._frame_of(Session(seed=self.seed, **values).train(self.STATIC_EPOCHS))
+
+    def _frame_of(self, session):
         state = session.summary()
         with np.errstate(all="ignore"):   # a diverged network's boundary, as in _show
             figure = self._draw_session(state, session)

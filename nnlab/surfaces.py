@@ -82,7 +82,11 @@ def make_optimizer(name, lr):
     }[name]()
 
 
-def descend(grad, start, optimizer, steps, limit=1e6):
+#: How far from the origin a path may go before ``descend`` stops it as diverged.
+LIMIT = 1e6
+
+
+def descend(grad, start, optimizer, steps, limit=LIMIT):
     """Run ``steps`` optimizer steps from ``start``; return the visited points.
 
     A run whose parameters leave ``[-limit, limit]`` (or stop being finite) is
@@ -110,6 +114,17 @@ def descend(grad, start, optimizer, steps, limit=1e6):
             if not (np.abs(p) < limit).all():
                 break
     return np.array(path)
+
+
+def diverged(path, steps, limit=LIMIT):
+    """Whether ``descend`` stopped this path: cut short, or its last step went past ``limit``.
+
+    Examples
+    --------
+    >>> diverged(descend(lambda p: 2 * p, [1.0], optimizers.SGD(2.0), steps=30), 30)
+    True
+    """
+    return len(path) < steps + 1 or not (np.abs(path[-1]) < limit).all()
 
 
 def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):

@@ -134,6 +134,33 @@ def test_learning_rate_converges_to_the_least_squares_fit():
     assert not s["diverged"] and s["warning"] == ""
 
 
+def test_a_race_that_leaves_the_region_on_its_last_step_has_diverged():
+    # The last step went past the limit: the path is complete but its end is not a result.
+    s = explore.optimizer_race(["momentum"], lr=10 ** (-4 + 0.05 * 27), surface="rosenbrock",
+                               steps=10)
+    assert len(s["paths"]["momentum"]) == 11 and s["diverged"] == ["momentum"]
+    assert s["warning"] == "Diverged: momentum."
+
+
+@pytest.mark.parametrize("lr, steps, batch_size", [(10 ** 0.1, 10, 200), (1.05, 30, 200),
+                                                   (0.9, 10, 1), (1.0, 30, 200)])
+def test_a_loss_that_grows_is_divergence_before_it_overflows(lr, steps, batch_size):
+    s = explore.learning_rate(lr=lr, steps=steps, batch_size=batch_size)
+    assert s["diverged"] and s["warning"].startswith(f"Diverged: with learning rate {lr:g}")
+    assert max(np.abs(s["path"][-1])) < surfaces.LIMIT
+
+
+def test_full_batch_steps_are_stable_exactly_below_two_over_the_largest_curvature():
+    bound = explore.learning_rate()["stable_below"]
+    x, _ = explore.regression_problem()
+    hessian = 2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+    assert bound == pytest.approx(2 / np.linalg.eigvalsh(hessian).max())
+    below = explore.learning_rate(lr=0.97 * bound, steps=100)
+    assert not below["diverged"] and below["final_loss"] < below["losses"][0]
+    above = explore.learning_rate(lr=1.01 * bound, steps=100)
+    assert above["diverged"] and "stable below" in above["warning"]
+
+
 def test_mini_batches_are_noisy_but_seeded():
     a = explore.learning_rate(lr=0.1, batch_size=10)
     b = explore.learning_rate(lr=0.1, batch_size=10)

@@ -544,6 +544,17 @@ def test_diverged_playground_counts_epochs_from_one_and_shows_no_accuracy(recwar
     assert "test accuracy &mdash;" in pg.numbers.value
 
 
+def test_a_frame_of_the_playground_leaves_its_session_alone():
+    pg = widgets.playground().train(20)
+    png = bytes(pg.image.value)
+    state, figure, _, _ = pg.frame(pg.values())
+    assert state["epoch"] == 0 and figure.axes[1].texts   # a fresh network, untrained
+    assert pg.epoch == 20 and pg.state["epoch"] == 20 and bytes(pg.image.value) == png
+    assert pg.figure.axes[1].lines                       # still the trained network
+    pg.step()
+    assert pg.state["epoch"] > 20
+
+
 def test_a_step_that_diverges_is_reported_too():
     pg = widgets.playground(optimizer="sgd", lr=1.0, activation="linear", batch_size=1)
     for _ in range(40):
@@ -564,6 +575,7 @@ def test_a_step_that_diverges_is_reported_too():
     (lambda: widgets.gradient_flow_explorer(batchnorm="no"), "batchnorm must be True or False"),
     (lambda: widgets.forward_explorer(w99=1.0), r"w00, w01, w10, w11; got \['w99'\]"),
     (lambda: widgets.optimizer_race(names=["adam"]), r"unknown optimizers \['adam'\]"),
+    (lambda: widgets.playground(l2=0.0), r"L2 .* \[1e-05, 0.1\]; got 0.0"),
 ])
 def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
     with pytest.raises(ValueError, match=match):
