@@ -31,7 +31,9 @@ from nnlab import plot, static
 from nnlab._checks import check_number
 from nnlab.static import Spec
 
-LAYOUT = W.Layout(width="360px")
+# Dicts, not Layout and Style objects: each control builds its own from them, so that
+# hiding one control (its layout.display) hides no other.
+LAYOUT = {"width": "360px"}
 STYLE = {"description_width": "120px"}
 #: When this environment variable is "1" (``make notebooks`` and the tests set it), an
 #: explorer also carries its static HTML version, which the published book shows.

@@ -137,4 +137,6 @@ def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):
     (['Adam', 'SGD'], (11, 2))
     """
     s = get(surface)
+    if len(set(names)) < len(names):   # the result has one path per name
+        raise ValueError(f"race: each optimizer races once; got {list(names)}")
     return {name: descend(s.grad, s.start, make_optimizer(name, lr), steps) for name in names}

@@ -250,6 +250,8 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     if unknown:
         raise ValueError(f"optimizer_race: unknown optimizers {unknown}; choose from "
                          f"{', '.join(surfaces.OPTIMIZERS)}")
+    if len(set(names)) < len(names):
+        raise ValueError(f"optimizer_race: each optimizer races once; got {list(names)}")
     controls = {"names": W.SelectMultiple(value=names, options=surfaces.OPTIMIZERS,
                                           description="optimizers", rows=6, layout=LAYOUT,
                                           style=STYLE),

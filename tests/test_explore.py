@@ -35,6 +35,11 @@ def test_descend_updates_as_the_optimizer_steps():
         np.testing.assert_array_equal(p, expected)
 
 
+def test_race_runs_each_optimizer_once():
+    with pytest.raises(ValueError, match=r"races once; got \['SGD', 'Adam', 'SGD'\]"):
+        surfaces.race("bowl", ["SGD", "Adam", "SGD"])
+
+
 def test_race_reaches_the_minimum_with_momentum():
     paths = surfaces.race("bowl", ["momentum"], lr=0.02, steps=300)
     assert surfaces.get("bowl").f(paths["momentum"][-1]) < 1e-6

@@ -544,6 +544,15 @@ def test_diverged_playground_counts_epochs_from_one_and_shows_no_accuracy(recwar
     assert "test accuracy &mdash;" in pg.numbers.value
 
 
+def test_hiding_one_control_hides_no_other():
+    race, pg = widgets.optimizer_race(), widgets.playground()
+    race.controls["lr"].layout.display = "none"
+    race.controls["lr"].style.description_width = "10px"
+    assert pg.controls["lr"].layout.display is None
+    assert race.controls["steps"].layout.display is None
+    assert pg.controls["lr"].style.description_width == "120px"
+
+
 def test_a_frame_of_the_playground_leaves_its_session_alone():
     pg = widgets.playground().train(20)
     png = bytes(pg.image.value)
@@ -576,6 +585,7 @@ def test_a_step_that_diverges_is_reported_too():
     (lambda: widgets.forward_explorer(w99=1.0), r"w00, w01, w10, w11; got \['w99'\]"),
     (lambda: widgets.optimizer_race(names=["adam"]), r"unknown optimizers \['adam'\]"),
     (lambda: widgets.playground(l2=0.0), r"L2 .* \[1e-05, 0.1\]; got 0.0"),
+    (lambda: widgets.optimizer_race(names=("SGD", "SGD")), r"races once; got \['SGD', 'SGD'\]"),
 ])
 def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
     with pytest.raises(ValueError, match=match):
