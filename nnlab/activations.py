@@ -239,7 +239,7 @@ class Softplus(ActivationFunction):
 
 
 class Softsign(ActivationFunction):
-    """Softsign: f(x) = x / (1 + |x|),  f'(x) = 1 / (1 + |x|)^2."""
+    """Softsign: ``f(x) = x / (1 + |x|)``,  ``f'(x) = 1 / (1 + |x|)^2``."""
 
     name = "softsign"
 

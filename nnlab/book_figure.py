@@ -25,6 +25,7 @@ COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5
           "#1f9e9e", "#d16aa8", "#5a5a5a"]
 #: Paths over grey contours: no grey, the first six distinct (mustard ~ orange, teal ~ green).
 PATH_COLORS = [COLORS[i] for i in (0, 1, 2, 3, 4, 8, 7, 6)]
+#: The look of every figure: matplotlib rcParams, applied by ``new_figure``.
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,

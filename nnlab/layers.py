@@ -4,7 +4,7 @@ Dense, Activation, Flatten, Dropout and Residual are here. ``Layer``, the protoc
 follow (``forward`` caches what ``backward`` needs; ``params`` and ``grads`` share
 names), is in ``layer_base.py``; convolution, pooling and batch normalization have
 modules of their own. All of them are reachable from here: ``nnlab.layers.BatchNorm``
-is ``nnlab.BatchNorm``, as DESIGN.md's layout has every layer in this module.
+is ``nnlab.BatchNorm``, so that every layer can be imported from this one module.
 """
 
 from collections.abc import MutableMapping

@@ -67,7 +67,7 @@ def check_data(model, X, y, names=("X", "y")):
     # Each step of fit trusts the outputs to suit the loss (checks cost time there), so
     # they are tried here. Outputs that overflowed are left to fit, which reports a
     # diverged model. Outputs outside [0, 1] for a probability loss are what Keras
-    # trains on, clipped, and what DESIGN.md's own example compiles: a warning, which
+    # trains on, clipped, and what many a first model compiles: a warning, which
     # says what clipping costs, not an error.
     try:
         if all_finite(out):

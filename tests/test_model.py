@@ -519,7 +519,8 @@ def test_outputs_a_loss_cannot_take_are_clipped_with_a_warning_that_says_what_it
 
 
 def test_the_design_documents_example_runs_as_written():
-    # DESIGN.md's contract, line for line: a linear output compiled with binary
+    # The example of the API contract (the project's design document), line for line: a
+    # linear output compiled with binary
     # cross-entropy trains (with a ClippedOutputsWarning) and saves without pickle.
     X, y = nl.datasets.moons(200, seed=0)
     Xv, yv = nl.datasets.moons(50, seed=1)
