@@ -119,6 +119,8 @@ class EarlyStopping(Callback):
     Attributes
     ----------
     best, best_epoch, stopped_epoch, wait
+        The epochs count from 0, as the callbacks' ``epoch`` arguments do; the message in
+        ``model.stop_reason`` counts them from 1, as Keras prints them.
 
     Examples
     --------
@@ -175,7 +177,7 @@ class EarlyStopping(Callback):
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            best = (f"best {self.best:.6g} at epoch {self.best_epoch}"
+            best = (f"best {self.best:.6g} at epoch {self.best_epoch + 1}"
                     if self.best_epoch is not None else f"none was a number; the last: {value}")
             self.model.stop_reason = (f"early stopping: {self.monitor} did not improve for "
                                       f"{self.wait} epoch(s) ({best})")

@@ -85,6 +85,9 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
     """
     rng = _toy_args(n_samples, noise, seed)
     check_number(n_classes, "n_classes", low=2, integer=True)
+    if n_samples < n_classes:   # an arm without points: a class without data
+        raise ValueError(f"spirals: n_samples={n_samples} gives no point to some of the "
+                         f"{n_classes} classes; ask for at least {n_classes}")
     y = np.arange(n_samples) % n_classes
     t = rng.uniform(0.0, 1.0, n_samples)
     radius = 0.2 + 0.8 * t

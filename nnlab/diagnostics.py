@@ -74,7 +74,8 @@ def dense_layers(model):
 def gradient_norms(model, X, y, loss="mse"):
     """The norm of dL/dW of every Dense layer, first layer first, after one backward pass.
 
-    The model is run in training mode on (X, y) with ``loss``; nothing is updated.
+    A copy of the model is run in training mode on (X, y) with ``loss``: the model itself is
+    left as it was (batch norm's running statistics, dropout's random generator included).
 
     Examples
     --------
@@ -86,6 +87,7 @@ def gradient_norms(model, X, y, loss="mse"):
     from nnlab import losses
 
     X = as_float_array(X, "X", ndim=2)
+    model = copy.deepcopy(model)
     _backward(model, losses.get(loss), X, y)
     return np.array([np.linalg.norm(layer.grads["W"]) for layer in dense_layers(model)])
 

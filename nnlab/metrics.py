@@ -36,16 +36,18 @@ def _true_labels(y_true, func):
     return y.astype(np.int64), None
 
 
-def _predicted_labels(y_pred, func):
+def _predicted_labels(y_pred, func, many_classes=False):
     """Integer labels (N,) and the number of classes the predictions imply (else None):
-    the columns of per-class scores, or two for probabilities of class 1."""
+    the columns of per-class scores, or two for probabilities of class 1. Whole numbers
+    are labels when ``many_classes`` (the true labels have more than two classes), even
+    floats that are all 0 and 1, which could otherwise be probabilities."""
     y = _as_array(y_pred, "y_pred", func)
     shape, integer_dtype = y.shape, np.asarray(y_pred).dtype.kind in "biu"
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1), y.shape[1]
     y = y.ravel()
     integral = np.all(y == np.round(y))
-    if integer_dtype or (integral and (y.min() < 0 or y.max() > 1)):
+    if integer_dtype or (integral and (y.min() < 0 or y.max() > 1 or many_classes)):
         if y.min() < 0:
             raise ValueError(f"{func}: y_pred labels must be non-negative; got {y.min():g}")
         return y.astype(np.int64), None
@@ -56,10 +58,11 @@ def _predicted_labels(y_pred, func):
     return (y > 0.5).astype(np.int64), 2   # probabilities of class 1: two classes
 
 
-def _class_pairs(y_true, y_pred, func):
+def _class_pairs(y_true, y_pred, func, n_classes=None):
     """The true and predicted labels of the same samples, and the number of classes seen."""
     t, k_true = _true_labels(y_true, func)
-    p, k_pred = _predicted_labels(y_pred, func)
+    many = max(k_true or 0, n_classes or 0, int(t.max(initial=0)) + 1) > 2
+    p, k_pred = _predicted_labels(y_pred, func, many_classes=many)
     if len(t) != len(p):
         raise ValueError(f"{func}: y_true has {len(t)} samples but y_pred has {len(p)}")
     columns = [k for k in (k_true, k_pred) if k is not None]
@@ -145,11 +148,11 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
            [0, 1, 1],
            [0, 0, 1]])
     """
-    t, p, k = _class_pairs(y_true, y_pred, "confusion_matrix")
+    if n_classes is not None:
+        check_number(n_classes, "n_classes", low=1, integer=True)
+    t, p, k = _class_pairs(y_true, y_pred, "confusion_matrix", n_classes)
     seen = int(max(t.max(), p.max())) + 1
-    if n_classes is None:
-        n_classes = k or seen
-    check_number(n_classes, "n_classes", low=1, integer=True)
+    n_classes = n_classes or k or seen
     if seen > n_classes:
         raise ValueError(f"confusion_matrix: class labels must be in [0, {n_classes - 1}] for "
                          f"n_classes={n_classes}; got {seen - 1}")

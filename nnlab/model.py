@@ -198,7 +198,11 @@ class Sequential:
         names = {}
         for m in [metrics] if isinstance(metrics, str) else metrics or []:
             fn = metric_functions.get(m)
-            names[m if isinstance(m, str) else fn.__name__] = fn
+            name = m if isinstance(m, str) else fn.__name__
+            if name in names:   # a second one would replace the first in the logs
+                raise ValueError(f"two metrics are called {name!r}; give each its own name "
+                                 "(a function's name is its __name__)")
+            names[name] = fn
         self.loss, self.optimizer, self.metrics = loss, optimizer, names
 
     def _require_compiled(self, what):
@@ -240,6 +244,8 @@ class Sequential:
         seed : int or numpy.random.Generator, optional
             Randomness of the shuffling (same seed and same model: same history).
         callbacks : list of Callback, optional
+            Called in this order, then a ``History`` (unless one is in the list: it is
+            the one returned), which so records what the others add to the logs.
         verbose : {0, 1, 2}
             0 silent, 1 a progress bar, 2 one line per epoch.
 
@@ -279,10 +285,14 @@ class Sequential:
         check_batch_sizes(self, len(X), batch_size)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
-        history = History()
         if verbose:
             callbacks.append(ProgressBar(lines=verbose == 2))
-        callbacks.insert(0, history)
+        # As Keras: the History given, or one called last, so that it records what the
+        # other callbacks add to the logs.
+        history = next((c for c in callbacks if isinstance(c, History)), None)
+        if history is None:
+            history = History()
+            callbacks.append(history)
         params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
                   "steps": -(-len(X) // batch_size), "metrics": keys}
         for c in callbacks:
@@ -306,9 +316,12 @@ class Sequential:
             if diverged:
                 stop_diverged(self, epoch, logs["loss"])
                 break
-            if self.stop_training:
-                self.stop_reason = self.stop_reason or f"stopped by a callback after epoch {epoch}"
+            if self.stop_training and epoch < epochs - 1:
+                self.stop_reason = (self.stop_reason
+                                    or f"stopped by a callback after epoch {epoch + 1}")
                 break
+        else:   # every epoch ran, whatever a callback asked after the last one
+            self.stop_reason = None
         for c in callbacks:
             c.on_train_end()
         self.history = history

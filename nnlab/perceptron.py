@@ -103,8 +103,11 @@ class Perceptron:
         X : array_like of shape (n_samples, n_inputs)
         y : array_like of shape (n_samples,) with values 0 and 1, or -1 and +1
             Many texts write the rule for labels -1 and +1 as :math:`w \\leftarrow w +
-            \\eta\\, y\\, x` on a mistake: it makes the same updates, and ``predict`` then
-            answers -1 or +1.
+            \\eta\\, y\\, x` on a mistake, the same update as here; ``predict`` then
+            answers -1 or +1. Those texts also count a net input of exactly 0 as a mistake
+            (:math:`y\\, (w \\cdot x + b) \\le 0`), where this unit, firing only above
+            its threshold, answers -1, so the two can differ when a net input is exactly
+            0 (as for the first sample, from zero weights).
         epochs : int
             Maximum number of passes over the data.
         shuffle : bool

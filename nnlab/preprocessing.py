@@ -64,8 +64,12 @@ def _strata(y):
 def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
-    X and y hold one sample per row. With ``stratify`` each class keeps its proportion in
-    both parts; y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K).
+    X and y hold one sample per row. The test part has ``round(test_size * N)`` samples.
+    With ``stratify`` each class keeps its proportion in both parts: each class gives
+    ``round(test_size * its size)`` samples to the test part, so with many small classes
+    the total can be a few samples off (scikit-learn shares the total out instead); y then
+    holds class labels, (N,) or (N, 1), or one-hot rows (N, K), and each class needs two
+    samples or more.
 
     Examples
     --------
@@ -79,7 +83,11 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     labels = _strata(y) if check_bool(stratify, "stratify") else None
     rng = as_rng(seed, "seed")
     if labels is not None:
-        groups = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+        classes, sizes = np.unique(labels, return_counts=True)
+        if sizes.min() < 2:
+            raise ValueError(f"stratify: class {classes[sizes.argmin()].item()!r} has one sample, "
+                             "which cannot be in both parts; give each class two or more")
+        groups = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
         n_test = [round(test_size * len(g)) for g in groups]
         test = np.concatenate([g[:k] for g, k in zip(groups, n_test, strict=True)])
         train = np.concatenate([g[k:] for g, k in zip(groups, n_test, strict=True)])

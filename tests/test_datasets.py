@@ -52,7 +52,8 @@ def test_xor_labels_follow_the_quadrants():
     (lambda: D.circles(10, factor=1.5), "factor"), (lambda: D.spirals(10, n_classes=1),
                                                     "n_classes"),
     (lambda: D.dna_motifs(10, motif="TAXA"), "motif"),
-    (lambda: D.dna_motifs(10, length=3), "length")])
+    (lambda: D.dna_motifs(10, length=3), "length"),
+    (lambda: D.spirals(3, n_classes=5), "no point to some of the 5 classes")])
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -199,6 +200,7 @@ def test_more_bad_arguments(call, match):
     (np.zeros((4, 2)), [0, 1, np.nan, 1], dict(stratify=True), "stratify needs"),
     (np.zeros((4, 2)), np.ones((4, 2)), dict(stratify=True), "stratify needs"),
     (np.zeros((4, 2)), [0, 1, 0, 1], dict(stratify="no"), "stratify must be True or False"),
+    (np.zeros((5, 2)), [0, 0, 1, 1, 2], dict(stratify=True), "class 2 has one sample"),
     (5, 5, {}, "X must be an array"), ([[1, 2], [3]], [0, 1], {}, "X must be an array")])
 def test_split_bad_arguments(X, y, kwargs, match):
     with pytest.raises(ValueError, match=match):

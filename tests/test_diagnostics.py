@@ -36,9 +36,18 @@ def test_batchnorm_and_residual_rescue_a_deep_sigmoid_net():
 def test_gradient_norms_match_the_layers_grads():
     model = D.deep_mlp(3, 8, rng=0)
     g = D.gradient_norms(model, X, Y)
+    model.backward(nl.losses.MSE().gradient(model.forward(X, training=True), Y))
     dense = D.dense_layers(model)
     assert len(g) == len(dense) == 4
     assert g[1] == pytest.approx(np.linalg.norm(dense[1].grads["W"]))
+
+
+def test_gradient_norms_leave_the_model_as_it_was():
+    model = D.deep_mlp(2, 4, batchnorm=True, rng=0)
+    before = model.get_weights()
+    D.gradient_norms(model, X, Y)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)   # batch norm's running statistics too
 
 
 def test_activation_stds_one_per_layer():

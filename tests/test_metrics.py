@@ -87,6 +87,15 @@ def test_regression_metrics_match_sklearn_and_the_mse_loss(n, m, seed):
     assert mean_squared_error(y, p) == pytest.approx(losses.MSE()(p, y))
 
 
+def test_whole_number_predictions_are_labels_when_there_are_more_than_two_classes():
+    # Floats that are all 0 and 1 could be probabilities of class 1, but not next to a
+    # class 2, nor with n_classes=3.
+    assert accuracy([2, 0, 1], np.array([0.0, 0.0, 1.0])) == pytest.approx(2 / 3)
+    cm = confusion_matrix([1, 0, 1], np.array([0.0, 0.0, 1.0]), n_classes=3)
+    np.testing.assert_array_equal(cm, [[1, 0, 0], [1, 1, 0], [0, 0, 0]])
+    assert accuracy([1, 0, 1], np.array([0.2, 0.7, 0.9])) == pytest.approx(1 / 3)
+
+
 def test_regression_metrics_closed_form_and_column_shapes():
     assert mean_squared_error([1.0, 2.0], [1.5, 4.0]) == pytest.approx((0.25 + 4) / 2)
     assert mean_absolute_error([1.0, 2.0], [[1.5], [4.0]]) == pytest.approx(1.25)

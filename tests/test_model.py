@@ -593,6 +593,45 @@ def test_fit_before_compile_is_a_clear_error():
         model.evaluate(np.zeros((4, 2)), np.zeros(4))
 
 
+def test_two_metrics_of_one_name_are_refused():
+    def score(y_true, y_pred):
+        return 1.0
+
+    def other(y_true, y_pred):
+        return 2.0
+
+    other.__name__ = "score"
+    with pytest.raises(ValueError, match="two metrics are called 'score'"):
+        mlp().compile("mse", "sgd", metrics=[score, other])
+
+
+def test_history_is_called_last_and_a_given_one_is_returned():
+    class LogRate(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["lr"] = 0.5
+
+    X, y = regression_data(20)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    assert model.fit(X, y, epochs=2, callbacks=[LogRate()]).history["lr"] == [0.5, 0.5]
+    mine = History()
+    assert model.fit(X, y, epochs=2, callbacks=[mine]) is mine is model.history
+    assert len(mine.history["loss"]) == 2
+
+
+def test_early_stopping_on_the_last_epoch_stopped_nothing():
+    X, y = regression_data(20)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    stop = EarlyStopping(monitor="loss", patience=0, min_delta=1e9)   # never improves
+    model.fit(X, y, epochs=2, callbacks=[stop])
+    assert stop.stopped_epoch == 1 and model.stop_reason is None
+    model.fit(X, y, epochs=3, callbacks=[EarlyStopping(monitor="loss", patience=0,
+                                                        min_delta=1e9)])
+    assert model.stop_reason == ("early stopping: loss did not improve for 1 epoch(s) "
+                                 f"(best {model.history.history['loss'][0]:.6g} at epoch 1)")
+
+
 def test_compile_resolves_names_and_rejects_unknown_ones():
     model = mlp()
     model.compile("sparse_categorical_crossentropy", "adam", metrics=["acc", "mse"])
