@@ -96,11 +96,15 @@ class Optimizer:
         if self.weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
-            self.state = [{"scratch": np.empty_like(p), **self._new_state(p)} for p in params]
-        elif [s["scratch"].shape for s in self.state] != [p.shape for p in params]:
-            raise ValueError(f"{type(self).__name__}: the parameters changed since the first "
-                             "step (different number or shapes; a layer added, or the "
-                             "optimizer shared with another model); call reset() first")
+            self.state = [{"param": p, "scratch": np.empty_like(p), **self._new_state(p)}
+                          for p in params]
+        elif len(params) != len(self.state) or any(
+                s["param"] is not p for s, p in zip(self.state, params, strict=True)):
+            # Each parameter's state (momentum, averages) belongs to that array, as PyTorch
+            # keys it by parameter: other arrays would inherit it in silence.
+            raise ValueError(f"{type(self).__name__}: these are not the parameter arrays of "
+                             "its first step (a layer added, or the optimizer used for another "
+                             "model); call reset() first, or use a new optimizer")
         self.iterations += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g.astype(p.dtype, copy=False), s, lr)

@@ -192,7 +192,7 @@ def test_a_model_that_grew_after_fitting_is_refused_before_any_update():
     model.fit(X, y, batch_size=4)
     model.add(nl.Dense(1, 1, rng=1))
     before = model.get_weights()
-    with pytest.raises(ValueError, match=r"parameters changed .* call reset\(\)"):
+    with pytest.raises(ValueError, match=r"not the parameter arrays .* call reset\(\)"):
         model.fit(X, y, batch_size=4)
     assert opt.iterations == 1
     for a, b in zip(before, model.get_weights(), strict=True):
@@ -200,6 +200,22 @@ def test_a_model_that_grew_after_fitting_is_refused_before_any_update():
     opt.reset()
     model.fit(X, y, batch_size=4)
     assert opt.iterations == 1
+
+
+def test_an_optimizer_is_not_shared_by_two_models_of_the_same_shapes():
+    # Its momentum belongs to the first model's arrays (PyTorch keys state by parameter).
+    X, y = np.ones((4, 3)), np.ones((4, 1))
+    opt = O.Adam(0.1)
+    first, second = (nl.Sequential([nl.Dense(3, 1, rng=0)]) for _ in range(2))
+    first.compile("mse", opt)
+    first.fit(X, y, batch_size=4)
+    second.compile("mse", opt)
+    before = second.get_weights()
+    with pytest.raises(ValueError, match="used for another model"):
+        second.fit(X, y, batch_size=4)
+    np.testing.assert_array_equal(before[0], second.get_weights()[0])
+    with pytest.raises(ValueError, match="not the parameter arrays"):
+        opt.step([np.ones((3, 1)), np.ones(1)], [np.ones((3, 1)), np.ones(1)])
 
 
 @pytest.mark.parametrize("name,kwargs,match", [
