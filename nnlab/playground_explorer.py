@@ -56,8 +56,9 @@ class Playground(Explorer):
         spec = Spec({"dataset": list(PLAYGROUND_DATA),
                      "activation": list(controls["activation"].options)},
                     grid=("dataset", "activation"))
-        super().__init__(controls, lambda **values: Session(seed=seed, **values).summary(),
-                         self._draw_session, _playground_numbers,
+        # No compute function: a frame is a whole training session, which ``frame`` and
+        # ``_update`` below make themselves (only ``_update`` makes it the one on show).
+        super().__init__(controls, None, self._draw_session, _playground_numbers,
                          name="playground", spec=spec,
                          note=f"Train runs {self.TRAIN_EPOCHS} epochs, Step one mini-batch; "
                               "Reset starts again from epoch 0.",
