@@ -65,11 +65,11 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
     X and y hold one sample per row. The test part has ``round(test_size * N)`` samples.
-    With ``stratify`` each class keeps its proportion in both parts: each class gives
-    ``round(test_size * its size)`` samples to the test part, so with many small classes
-    the total can be a few samples off (scikit-learn shares the total out instead); y then
-    holds class labels, (N,) or (N, 1), or one-hot rows (N, K), and each class needs two
-    samples or more.
+    With ``stratify`` each class keeps its proportion in both parts, as nearly as whole
+    samples allow: each class gives the whole part of its exact share to the test part,
+    and the samples still missing come from the classes with the largest fractions left,
+    as in scikit-learn. y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K),
+    and each class needs two samples or more.
 
     Examples
     --------
@@ -82,23 +82,43 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
     labels = _strata(y) if check_bool(stratify, "stratify") else None
     rng = as_rng(seed, "seed")
+    n_test = round(test_size * len(X))
     if labels is not None:
         classes, sizes = np.unique(labels, return_counts=True)
         if sizes.min() < 2:
             raise ValueError(f"stratify: class {classes[sizes.argmin()].item()!r} has one sample, "
                              "which cannot be in both parts; give each class two or more")
         groups = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
-        n_test = [round(test_size * len(g)) for g in groups]
-        test = np.concatenate([g[:k] for g, k in zip(groups, n_test, strict=True)])
-        train = np.concatenate([g[k:] for g, k in zip(groups, n_test, strict=True)])
+        shares = _shares(sizes, n_test)
+        test = np.concatenate([g[:k] for g, k in zip(groups, shares, strict=True)])
+        train = np.concatenate([g[k:] for g, k in zip(groups, shares, strict=True)])
         test, train = rng.permutation(test), rng.permutation(train)
     else:
         order = rng.permutation(len(X))
-        n_test = round(test_size * len(X))
         test, train = order[:n_test], order[n_test:]
     if len(test) == 0 or len(train) == 0:
         raise ValueError(f"test_size={test_size} leaves an empty part with {len(X)} samples")
     return X[train], X[test], y[train], y[test]
+
+
+def _shares(sizes, total):
+    """Share ``total`` test samples out among classes of ``sizes``, in proportion.
+
+    Each class gets the whole part of its exact share; the samples still missing go one
+    each to the classes with the largest fractions left over (the first class on a tie).
+    Rounding each share on its own could miss ``total`` by up to half the number of
+    classes. scikit-learn shares out the same way, breaking ties at random.
+
+    Examples
+    --------
+    >>> _shares(np.array([5, 5, 5]), 4).tolist()   # exact shares 4/3: one class gets two
+    [2, 1, 1]
+    """
+    exact = total * sizes / sizes.sum()
+    shares = np.floor(exact).astype(np.int64)
+    largest_left = np.argsort(shares - exact, kind="stable")
+    shares[largest_left[:total - shares.sum()]] += 1
+    return shares
 
 
 def one_hot(y, n_classes=None):

@@ -101,6 +101,26 @@ def test_stratified_split_keeps_proportions():
     assert yte.sum() == 5 and ytr.sum() == 15
 
 
+@given(st.lists(st.integers(2, 40), min_size=1, max_size=12), st.floats(0.05, 0.95),
+       st.integers(0, 10))
+def test_stratified_split_shares_the_test_size_out_exactly(sizes, test_size, seed):
+    n = sum(sizes)
+    assume(1 <= round(test_size * n) <= n - 1)
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    _, _, ytr, yte = D.train_test_split(np.zeros((n, 1)), y, test_size, seed=seed,
+                                        stratify=True)
+    assert len(yte) == round(test_size * n) and len(ytr) + len(yte) == n
+    exact = len(yte) * np.array(sizes) / n     # each class within one sample of its share
+    assert np.all(np.abs(np.bincount(yte, minlength=len(sizes)) - exact) < 1)
+
+
+def test_stratified_split_of_many_small_classes():
+    # Ten classes of 5, a quarter each: rounding 1.25 per class gave 10 test samples, not 12.
+    y = np.repeat(np.arange(10), 5)
+    _, _, _, yte = D.train_test_split(np.zeros((50, 1)), y, 0.25, seed=0, stratify=True)
+    assert len(yte) == 12 and sorted(np.bincount(yte).tolist()) == [1] * 8 + [2] * 2
+
+
 def test_split_length_mismatch():
     with pytest.raises(ValueError, match="same length; got 3 and 2"):
         D.train_test_split(np.zeros((3, 1)), np.zeros(2))
