@@ -130,6 +130,49 @@ def test_every_percentage_and_ratio_in_the_text_is_computed_by_the_chapter():
                          "their chapter computes:\n" + "\n".join(missing))
 
 
+#: A whole number of the prose: two digits or more, or thousands with commas ("1,370").
+WHOLE = re.compile(r"(?<![\w.,\-/^_{])(\d{2,}|\d{1,3}(?:,\d{3})+)(?![\w.]*\d|[\w%]|\s*%)")
+#: What the whole-number check leaves out besides maths and code fences: inline code,
+#: MyST roles and labels, links, "chapter 12" and years.
+NOT_A_RESULT = re.compile(r"\{[\w:-]+\}`[^`]*`|`[^`]*`|\(\w[\w-]*\)=|:label:.*"
+                          r"|\[[^\]]*\]\([^)]*\)|\b[Cc]hapters? \d+|\b(?:19|20)\d\d\b")
+#: The whole numbers a chapter gives rather than computes: exercise data, facts about a
+#: data set, and ranges of practice.
+GIVENS = {
+    "01_prerequisites.ipynb": {"43": "writers of the digits' full collection",
+                               "17": "grey levels, the exercise's data"},
+    "03_forward_propagation.ipynb": {"784": "exercise data", "256": "exercise data",
+                                     "128": "exercise data", "32": "exercise data"},
+    "07_gradient_descent.ipynb": {"256": "usual batch sizes, 16 to 256"},
+    "08_optimizers.ipynb": {"13": "passes of the textbook form of Adam's update"},
+    "09_backpropagation.ipynb": {"32": "exercise data", "100": "exercise data",
+                                 "50": "exercise data"},
+    "13_summary.ipynb": {"12": "exercise data: house prices from 12 features"},
+}
+
+
+def test_every_whole_number_in_the_text_is_computed_or_given():
+    # A count such as "449 test images" is a result as much as an accuracy is: when the
+    # data or the code change, it changes. Every whole number of the prose from 10 up must
+    # be written in the chapter's code or printed by it, or be one of the chapter's givens.
+    missing, unused = [], []
+    for name, computed, prose in chapters_prose():
+        written = set(re.findall(r"\d+", computed.replace(",", "")))
+        givens = GIVENS.get(name, {})
+        found = set()
+        for number, text in prose:
+            for match in WHOLE.finditer(NOT_A_RESULT.sub(" ", text)):
+                value = match.group(1).replace(",", "")
+                found.add(value)
+                if value not in written and value not in givens:
+                    missing.append(f"{name} cell {number}: {match.group(1)}")
+        unused += [f"{name}: {value}" for value in givens if value not in found]
+    assert not missing, ("whole numbers of the text that no code cell or output of their "
+                         "chapter contains (compute them, or add them to GIVENS):\n"
+                         + "\n".join(missing))
+    assert not unused, "GIVENS that their chapter's text no longer has:\n" + "\n".join(unused)
+
+
 def test_every_toc_entry_exists():
     for name in toc_files():
         matches = list(ROOT.glob(name + ".*"))
