@@ -64,7 +64,10 @@ def _strata(y):
 def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
-    X and y hold one sample per row. The test part has ``round(test_size * N)`` samples.
+    X and y hold one sample per row. The test part has ``ceil(test_size * N)`` samples, as
+    in scikit-learn (and as ``fit``'s ``validation_split`` holds out, as in Keras). The
+    product is first rounded to 6 decimals: 0.07 * 100, which floating point makes
+    7.000000000000001, gives 7 test samples (scikit-learn gives 8).
     With ``stratify`` each class keeps its proportion in both parts, as nearly as whole
     samples allow: each class gives the whole part of its exact share to the test part,
     and the samples still missing come from the classes with the largest fractions left,
@@ -82,7 +85,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
     labels = _strata(y) if check_bool(stratify, "stratify") else None
     rng = as_rng(seed, "seed")
-    n_test = round(test_size * len(X))
+    n_test = math.ceil(round(test_size * len(X), 6))
     if labels is not None:
         classes, sizes = np.unique(labels, return_counts=True)
         if sizes.min() < 2:

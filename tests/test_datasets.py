@@ -1,3 +1,4 @@
+import math
 import tracemalloc
 
 import numpy as np
@@ -87,7 +88,7 @@ def test_real_data_shapes():
 
 @given(st.integers(5, 60), st.floats(0.1, 0.9), st.integers(0, 10))
 def test_split_partitions_the_data(n, test_size, seed):
-    assume(1 <= round(test_size * n) <= n - 1)
+    assume(1 <= math.ceil(round(test_size * n, 6)) <= n - 1)
     X = np.arange(2 * n).reshape(n, 2)
     y = np.arange(n)
     Xtr, Xte, ytr, yte = D.train_test_split(X, y, test_size=test_size, seed=seed)
@@ -105,20 +106,42 @@ def test_stratified_split_keeps_proportions():
        st.integers(0, 10))
 def test_stratified_split_shares_the_test_size_out_exactly(sizes, test_size, seed):
     n = sum(sizes)
-    assume(1 <= round(test_size * n) <= n - 1)
+    assume(math.ceil(round(test_size * n, 6)) <= n - 1)
     y = np.repeat(np.arange(len(sizes)), sizes)
     _, _, ytr, yte = D.train_test_split(np.zeros((n, 1)), y, test_size, seed=seed,
                                         stratify=True)
-    assert len(yte) == round(test_size * n) and len(ytr) + len(yte) == n
+    assert len(yte) == math.ceil(round(test_size * n, 6)) and len(ytr) + len(yte) == n
     exact = len(yte) * np.array(sizes) / n     # each class within one sample of its share
     assert np.all(np.abs(np.bincount(yte, minlength=len(sizes)) - exact) < 1)
 
 
 def test_stratified_split_of_many_small_classes():
-    # Ten classes of 5, a quarter each: rounding 1.25 per class gave 10 test samples, not 12.
+    # Ten classes of 5, a quarter each: rounding 1.25 per class gave 10 test samples, not 13.
     y = np.repeat(np.arange(10), 5)
     _, _, _, yte = D.train_test_split(np.zeros((50, 1)), y, 0.25, seed=0, stratify=True)
-    assert len(yte) == 12 and sorted(np.bincount(yte).tolist()) == [1] * 8 + [2] * 2
+    assert len(yte) == 13 and sorted(np.bincount(yte).tolist()) == [1] * 7 + [2] * 3
+
+
+def test_split_sizes_ignore_floating_point_noise():
+    # 0.07 * 100 is 7.000000000000001 in floating point, and 0.3 * 300 is 90.00000000000001
+    # for 1 - 0.7: a plain ceil (scikit-learn's) would take 8 and 91 test samples.
+    for n, test_size, expected in [(100, 0.07, 7), (300, 1 - 0.7, 90)]:
+        parts = D.train_test_split(np.zeros((n, 1)), np.arange(n) % 2, test_size, seed=0)
+        assert len(parts[1]) == expected and len(parts[0]) == n - expected
+
+
+@given(st.integers(2, 300), st.floats(0.01, 0.99), st.booleans())
+def test_split_sizes_are_those_of_scikit_learn(n, test_size, stratify):
+    sklearn_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    y = np.arange(n) % 2
+    n_test = math.ceil(test_size * n)
+    assume(n_test == math.ceil(round(test_size * n, 6)))   # no floating-point noise
+    # scikit-learn's stratified split wants every class in both parts; nnlab's does not
+    assume(2 <= n_test <= n - 2 if stratify else 1 <= n_test <= n - 1)
+    ours = D.train_test_split(np.zeros((n, 1)), y, test_size, seed=0, stratify=stratify)
+    theirs = sklearn_split(np.zeros((n, 1)), y, test_size=test_size, random_state=0,
+                           stratify=y if stratify else None)
+    assert [len(a) for a in ours] == [len(a) for a in theirs]
 
 
 def test_split_length_mismatch():
