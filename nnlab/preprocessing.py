@@ -65,9 +65,8 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
     X and y hold one sample per row. The test part has ``ceil(test_size * N)`` samples, as
-    in scikit-learn (and as ``fit``'s ``validation_split`` holds out, as in Keras). The
-    product is first rounded to 6 decimals: 0.07 * 100, which floating point makes
-    7.000000000000001, gives 7 test samples (scikit-learn gives 8).
+    in scikit-learn, the product first rounded to 6 decimals: 0.07 * 100, which floating
+    point makes 7.000000000000001, gives 7 test samples (scikit-learn gives 8).
     With ``stratify`` each class keeps its proportion in both parts, as nearly as whole
     samples allow: each class gives the whole part of its exact share to the test part,
     and the samples still missing come from the classes with the largest fractions left,
