@@ -244,7 +244,8 @@ def test_more_bad_arguments(call, match):
     (np.zeros((4, 2)), np.ones((4, 2)), dict(stratify=True), "stratify needs"),
     (np.zeros((4, 2)), [0, 1, 0, 1], dict(stratify="no"), "stratify must be True or False"),
     (np.zeros((5, 2)), [0, 0, 1, 1, 2], dict(stratify=True), "class 2 has one sample"),
-    (5, 5, {}, "X must be an array"), ([[1, 2], [3]], [0, 1], {}, "X must be an array")])
+    (5, 5, {}, "X must be an array"), ([[1, 2], [3]], [0, 1], {}, "X must be an array"),
+    (np.zeros((2, 2)), [0, 1], dict(test_size=0.6), "leaves an empty part with 2 samples")])
 def test_split_bad_arguments(X, y, kwargs, match):
     with pytest.raises(ValueError, match=match):
         D.train_test_split(X, y, **kwargs)
@@ -258,7 +259,8 @@ def test_stratified_split_of_a_label_column():
 
 @pytest.mark.parametrize("arrays,match", [
     ((np.zeros((0, 2)),), "at least one row"), ((np.zeros((3, 0)),), "at least one row"),
-    (([[1e200], [0.0]],), "X_train overflows"), (([[0.0], [1e-150]], [[1e300]]), "array 1")])
+    (([[1e200], [0.0]],), "X_train overflows"), (([[0.0], [1e-150]], [[1e300]]), "array 1"),
+    (([[0.0, 1.0]], [[1.0]]), "array 1 has 1 columns; X_train has 2")])
 def test_standardize_bad_input(arrays, match):
     with pytest.raises(ValueError, match=match):
         D.standardize(*arrays)

@@ -101,6 +101,7 @@ def test_dense_shape_error_names_layer_expected_and_received(bad_shape, fragment
     np.array([[np.nan, 0.0, 1.0]]),
     np.array([[np.inf, 0.0, 1.0]]),
     np.array([["a", "b", "c"]]),
+    [[1.0, 2.0, 3.0], [1.0]],   # ragged rows: NumPy cannot make an array of them
 ])
 def test_dense_rejects_nonfinite_and_non_numeric_input(x):
     with pytest.raises(ValueError, match="Dense"):

@@ -119,6 +119,7 @@ BAD = [
     (mean_absolute_error, np.ones((2, 2)), np.ones(4), "must match"),
     (mean_absolute_error, [[1.0, 2.0]], [[1.0], [2.0]], r"\(1, 2\) but y_pred has shape \(2, 1\)"),
     (mean_squared_error, [np.nan], [1.0], "NaN"),
+    (mean_squared_error, [], [], "must not be empty"),
 ]
 
 

@@ -184,6 +184,14 @@ def test_mismatched_lists_and_shapes_change_nothing():
         opt.step([np.ones(4)], [np.ones(4)])
 
 
+def test_a_non_finite_gradient_is_refused_before_any_update():
+    opt = O.Adam(0.1)
+    p, q = np.ones(2), np.ones(3)
+    with pytest.raises(ValueError, match=r"Adam.step: gradient 1 contains NaN or inf"):
+        opt.step([p, q], [np.ones(2), np.array([0.0, np.nan, 1.0])])
+    assert np.array_equal(p, np.ones(2)) and opt.state is None and opt.iterations == 0
+
+
 def test_a_model_that_grew_after_fitting_is_refused_before_any_update():
     X, y = np.ones((4, 3)), np.ones((4, 1))
     opt = O.SGD(0.1, momentum=0.9)

@@ -136,6 +136,20 @@ def test_a_member_that_is_no_npy_array_is_named(good, tmp_path):
                   "member '0.params.W.npy' of the model file is not a valid .npy array")
 
 
+def test_an_npy_member_of_another_format_version_or_a_header_of_numbers_is_named(good,
+                                                                                 tmp_path):
+    version_3 = bytearray(members(good)["0.params.W.npy"])
+    version_3[6] = 3     # the major version byte, after the magic string
+    loading_fails(with_header(good, tmp_path / "v3.npz", json.dumps(header_of(good)),
+                              **{"0.params.W": bytes(version_3)}),
+                  "is not a valid .npy array: expected .npy format version 1.0 or 2.0; "
+                  "got (3, 0)")
+    loading_fails(write_zip(tmp_path / "numbers.npz",
+                            {**members(good), "__nnlab__.npy": npy(np.zeros(3))}),
+                  "expected its __nnlab__ header to be a 0-d unicode array (JSON text); "
+                  "got float64 of shape (3,)")
+
+
 def test_a_member_cannot_declare_more_data_than_it_holds(good, tmp_path):
     # Read as declared, the first would allocate 800 GB; the second, whose layer
     # configuration agrees with it, 800 GB as soon as the layer is built.
