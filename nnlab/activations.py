@@ -13,7 +13,7 @@ that is ``dy * f'(x)``; softmax, whose outputs are coupled, overrides it.
 
 All functions compute in the floating dtype of their input (integer input
 becomes float64) and are written so that inputs of +-1e4 raise no
-floating-point warning.
+floating-point warning, nor an error under ``np.errstate(all="raise")``.
 """
 
 import numpy as np
@@ -28,6 +28,17 @@ def _as_float(x):
     if x.dtype.kind not in "biuf":   # None, strings, complex numbers would compute nonsense
         raise ValueError(f"an activation takes real numbers; got an array of dtype {x.dtype}")
     return x.astype(np.float64)
+
+
+def _exp(x):
+    """e^x, where a result too small for the dtype is 0, the right answer.
+
+    NumPy flags that underflow (e^-1e4 in any dtype, e^-100 in float32); it ignores
+    the flag by default, and here it is ignored even where the caller raises on
+    floating-point errors, so that only overflow and invalid values reach them.
+    """
+    with np.errstate(under="ignore"):
+        return np.exp(x)
 
 
 class ActivationFunction:
@@ -95,7 +106,7 @@ class Sigmoid(ActivationFunction):
         # e^min(x, 0) / (1 + e^-|x|) is 1/(1 + e^-x) for x >= 0 and e^x/(1 + e^x) below:
         # exp only ever sees numbers <= 0, so it cannot overflow. One formula for both signs
         # (np.where over mixed signs measured five times slower than the whole of this).
-        return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+        return _exp(np.minimum(x, 0)) / (1 + _exp(-np.abs(x)))
 
     def derivative(self, x):
         s = self(x)
@@ -183,8 +194,7 @@ class ELU(ActivationFunction):
         return _elu(_as_float(x), self.alpha)
 
     def derivative(self, x):
-        x = _as_float(x)
-        return _one_where_positive(x, self.alpha * np.exp(np.minimum(x, 0)))
+        return _elu_slope(_as_float(x), self.alpha)
 
 
 class SELU(ActivationFunction):
@@ -202,8 +212,7 @@ class SELU(ActivationFunction):
         return self.scale * _elu(_as_float(x), self.alpha)
 
     def derivative(self, x):
-        x = _as_float(x)
-        return self.scale * _one_where_positive(x, self.alpha * np.exp(np.minimum(x, 0)))
+        return _elu_slope(_as_float(x), self.alpha, self.scale)
 
 
 def _elu(x, alpha):
@@ -212,6 +221,16 @@ def _elu(x, alpha):
     expm1 of the clipped negative part: accurate near 0, no overflow for large x.
     """
     return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
+
+
+def _elu_slope(x, alpha, scale=1.0):
+    """The slope of ``scale * elu(x)``: ``scale`` for x > 0, ``scale * alpha * e^x`` below.
+
+    Far below 0 the product is too small for the dtype and underflows to 0, the right
+    answer (see ``_exp``).
+    """
+    with np.errstate(under="ignore"):
+        return scale * _one_where_positive(x, alpha * np.exp(np.minimum(x, 0)))
 
 
 def _one_where_positive(x, other):
@@ -231,8 +250,10 @@ class Softplus(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        # logaddexp(0, x) = log(e^0 + e^x) without ever forming e^x for large x.
-        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        # logaddexp(0, x) = log(e^0 + e^x) without ever forming e^x for large x; its
+        # e^x underflows to 0 for very negative x, as _exp's does.
+        with np.errstate(under="ignore"):
+            return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
     def derivative(self, x):
         return sigmoid(x)
@@ -265,7 +286,7 @@ class Exponential(ActivationFunction):
         x = _as_float(x)
         # log(max) is rounded, possibly up; step one float down so exp stays finite.
         limit = np.nextafter(np.log(np.finfo(x.dtype).max), 0, dtype=x.dtype)
-        return np.exp(np.minimum(x, limit))
+        return _exp(np.minimum(x, limit))
 
     def derivative(self, x):
         return self(x)
@@ -287,7 +308,7 @@ class Softmax(ActivationFunction):
     def __call__(self, x):
         x = _as_float(x)
         # Subtracting the row maximum leaves the result unchanged and keeps e^z <= 1.
-        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        e = _exp(x - np.max(x, axis=-1, keepdims=True))
         return e / np.sum(e, axis=-1, keepdims=True)
 
     def derivative(self, x):

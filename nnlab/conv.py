@@ -15,7 +15,7 @@ use the same windows, are in ``pooling.py``, and reachable from here too.
 import numpy as np
 
 from nnlab import initializers
-from nnlab._checks import as_rng, check_number, float_dtype, int_tuple
+from nnlab._checks import as_rng, check_number, float_dtype, int_tuple, lookup
 from nnlab.im2col import col2im, windows
 from nnlab.layer_base import Layer
 from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
@@ -39,7 +39,7 @@ class _Conv(Layer):
                                              integer=True))
         self.kernel_size = int_tuple(kernel_size, self.ndim, f"{name} kernel_size", low=1)
         self.stride = int_tuple(stride, self.ndim, f"{name} stride", low=1)
-        self.padding = int_tuple(padding, self.ndim, f"{name} padding", low=0)
+        self.padding = self._padding(padding, name)
         self.init = init
         self.dtype = float_dtype(dtype, f"{name} dtype")
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
@@ -48,6 +48,21 @@ class _Conv(Layer):
             "W": initializers.initial_weights(init, shape, rng, self.dtype, name),
             "b": np.zeros(self.out_channels, dtype=self.dtype),
         }
+
+    def _padding(self, padding, name):
+        """Zeros on each side, per axis, from numbers or Keras's "valid" and "same"."""
+        if not isinstance(padding, str):
+            return int_tuple(padding, self.ndim, f"{name} padding", low=0)
+        choice = lookup(padding, {"valid": "valid", "same": "same"}, f"{name} padding")
+        if choice == "valid":
+            return (0,) * self.ndim
+        # (k - 1) // 2 on each side keeps the size at stride 1 for odd k; an even kernel
+        # needs one zero more on one side, which this layer's equal sides cannot give.
+        if set(self.stride) != {1} or any(k % 2 == 0 for k in self.kernel_size):
+            raise ValueError(f"{name} padding='same' keeps the input's size with stride 1 "
+                             f"and odd kernel sizes; got kernel_size {self.kernel_size} and "
+                             f"stride {self.stride}: give the padding as numbers")
+        return tuple((k - 1) // 2 for k in self.kernel_size)
 
     def forward(self, x, training=False):
         x = self._check_input(x, feature_shape=(self.in_channels, *(None,) * self.ndim))
@@ -160,6 +175,8 @@ class Conv2D(_Conv):
         C and O. ``W`` has shape (O, C, kh, kw), ``b`` (O,).
     kernel_size, stride, padding : int or pair of int
         (kh, kw), the step (s_h, s_w) between windows, and the zeros added on each side.
+        ``padding`` may also be "valid" (0) or "same" (the output keeps H and W: stride 1
+        and odd kernel sizes, padded by (k - 1) // 2), as in Keras.
     init : str or callable
         Initializer of ``W`` (fan-in C*kh*kw); ``b`` starts at 0.
     rng : int or numpy.random.Generator, optional

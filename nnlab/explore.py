@@ -210,16 +210,9 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     x, y = regression_problem(seed=seed)
     rng = as_rng(seed, "seed")
 
-    # mean((w x + b - y)^2) is a quadratic form in u = (w, b, -1): u^T M u with M the mean of
-    # (x, 1, y)(x, 1, y)^T. Expanded so, the explorer's surface costs one 3x3 form per grid
-    # point instead of a residual per data point: it is the bowl the path descends.
+    # The data's moments give the loss anywhere (the bowl the path descends) in a 3x3 form.
     features = np.stack([x, np.ones_like(x), y])
     moments = features @ features.T / len(x)
-
-    def loss_at(p):
-        p = np.asarray(p, dtype=float)
-        u = np.concatenate([p, -np.ones((*p.shape[:-1], 1))], axis=-1)
-        return np.einsum("...i,ij,...j->...", u, moments, u)
 
     def grad(p):
         idx = rng.choice(len(x), size=min(batch_size, len(x)), replace=False)
@@ -228,7 +221,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
     path = surfaces.descend(grad, [start, start], SGD(lr), steps)
     with np.errstate(over="ignore", invalid="ignore"):
-        curve = [float(loss_at(p)) for p in path]
+        curve = surfaces.line_fit_loss(path, moments).tolist()
     stable_below, full = 2 / float(np.linalg.eigvalsh(2 * moments[:2, :2]).max()), len(x)
     # A loss ten times its start has not converged and will not: the steps overshoot
     # further each time (well before the parameters reach the limit, with few steps).
@@ -237,7 +230,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     bound = "" if batch_size < full else f" (full batches: stable below {stable_below:.3g})"
     return {"lr": float(lr), "steps": steps, "start": float(start), "batch_size": batch_size,
             "path": path.tolist(), "losses": curve, "final_loss": curve[-1], "seed": seed,
-            "diverged": bool(diverged), "stable_below": stable_below, "loss_fn": loss_at,
+            "diverged": bool(diverged), "stable_below": stable_below, "moments": moments.tolist(),
             "warning": f"Diverged: with learning rate {lr:g} the steps overshoot and grow"
                        f"{bound}." if diverged else ""}
 

@@ -12,6 +12,8 @@ half the time. ``tests/test_widgets.py`` compares every pixel of each redrawn fr
 the frame drawn anew.
 """
 
+import functools
+
 import numpy as np
 from matplotlib.ticker import LogLocator
 
@@ -150,7 +152,8 @@ def learning_rate(state):
     fig, axes = plot.new_figure(2, 1, height=3.4)
     path = np.array(state["path"])
     # 100 x 100 points draw this smooth bowl as well as 200 x 200, four times sooner.
-    plot.loss_surface(state["loss_fn"], (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
+    loss = functools.partial(surfaces.line_fit_loss, moments=state["moments"])
+    plot.loss_surface(loss, (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
                       title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
     axes[0, 0].scatter([3.0], [1.0], marker="*", s=80, color="black", zorder=3)
     axes[0, 0].set(xlabel="w", ylabel="b")

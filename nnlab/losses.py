@@ -20,7 +20,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 import numpy as np
 
 from nnlab._checks import build, lookup
-from nnlab.activations import sigmoid
+from nnlab.activations import _exp, sigmoid
 from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
 
 EPSILON = 1e-7
@@ -37,13 +37,13 @@ def _unclipped(p):
 
 def _softplus(z):
     """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): exp never sees a positive number."""
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    return np.maximum(z, 0) + np.log1p(_exp(-np.abs(z)))
 
 
 def _log_softmax(z):
     """log softmax(z) on the last axis by log-sum-exp: shift by the max before exp."""
     shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
 
 
 class MSE(Loss):
@@ -160,7 +160,7 @@ class CategoricalCrossEntropy(_LogitsOption):
 
     def backward(self, y_pred, y_true):
         if self.from_logits:
-            softmax = np.exp(_log_softmax(y_pred))
+            softmax = _exp(_log_softmax(y_pred))
             return (softmax * y_true.sum(axis=-1, keepdims=True) - y_true) / len(y_pred)
         return -_unclipped(y_pred) * y_true / _clip(y_pred) / len(y_pred)
 

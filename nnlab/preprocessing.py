@@ -7,6 +7,7 @@ that is wrong.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -66,7 +67,8 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
 
     X and y hold one sample per row. The test part has ``ceil(test_size * N)`` samples, as
     in scikit-learn, the product first rounded to 6 decimals: 0.07 * 100, which floating
-    point makes 7.000000000000001, gives 7 test samples (scikit-learn gives 8).
+    point makes 7.000000000000001, gives 7 test samples (scikit-learn gives 8). An integer
+    ``test_size`` is the number of test samples itself, as in scikit-learn.
     With ``stratify`` each class keeps its proportion in both parts, as nearly as whole
     samples allow: each class gives the whole part of its exact share to the test part,
     and the samples still missing come from the classes with the largest fractions left,
@@ -81,10 +83,14 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """
     X, y = _samples(X, "X"), _samples(y, "y")
     _same_length(X, y)
-    check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
+    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+        n_test = int(check_number(test_size, "test_size (a number of samples)", low=1,
+                                  high=len(X) - 1))
+    else:
+        check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
+        n_test = math.ceil(round(test_size * len(X), 6))
     labels = _strata(y) if check_bool(stratify, "stratify") else None
     rng = as_rng(seed, "seed")
-    n_test = math.ceil(round(test_size * len(X), 6))
     if labels is not None:
         classes, sizes = np.unique(labels, return_counts=True)
         if sizes.min() < 2:

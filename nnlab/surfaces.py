@@ -54,6 +54,25 @@ LR_FACTORS = {"SGD": 1, "momentum": 1, "Nesterov": 1, "AdaGrad": 50, "RMSprop": 
 OPTIMIZERS = tuple(LR_FACTORS)
 
 
+def line_fit_loss(p, moments):
+    """The mean squared error of the line ``y = w x + b`` at each ``p = (w, b)`` (last axis).
+
+    ``moments`` is the 3x3 mean of (x, 1, y)(x, 1, y)^T over the data. The error
+    mean((w x + b - y)^2) is the quadratic form u^T M u of u = (w, b, -1) in these moments:
+    one 3x3 form per point of a surface instead of a residual per data point.
+
+    Examples
+    --------
+    >>> x, y = np.array([0.0, 1.0]), np.array([1.0, 3.0])    # the line y = 2 x + 1
+    >>> features = np.stack([x, np.ones(2), y])
+    >>> line_fit_loss([[2.0, 1.0], [2.0, 0.0]], features @ features.T / 2).tolist()
+    [0.0, 1.0]
+    """
+    p = np.asarray(p, dtype=float)
+    u = np.concatenate([p, -np.ones((*p.shape[:-1], 1))], axis=-1)
+    return np.einsum("...i,ij,...j->...", u, np.asarray(moments, dtype=float), u)
+
+
 def get(name):
     """The surface called ``name`` (one of ``NAMES``)."""
     return lookup(name, SURFACES, "surface")

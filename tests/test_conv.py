@@ -211,6 +211,12 @@ def test_float64_parameters_compute_in_the_input_dtype():
 @pytest.mark.parametrize("build,match", [
     (lambda: nl.Conv2D(1, 1, (3, 3, 3)), "Conv2D kernel_size must be an int or a sequence of 2"),
     (lambda: nl.Conv2D(1, 1, 3, padding=-1), r"Conv2D padding must be in \[0, inf\); got -1"),
+    (lambda: nl.Conv2D(1, 1, 3, padding="full"), "unknown Conv2D padding 'full'; valid names "
+                                                 "are: same, valid"),
+    (lambda: nl.Conv2D(1, 1, (3, 2), padding="same"), r"stride 1 and odd kernel sizes; got "
+                                                      r"kernel_size \(3, 2\) and stride"),
+    (lambda: nl.Conv1D(1, 1, 3, stride=2, padding="same"), r"got kernel_size \(3,\) and "
+                                                            r"stride \(2,\)"),
     (lambda: nl.Conv1D(1, 1, 3, stride=0), "Conv1D stride must be in"),
     (lambda: nl.Conv1D(1, 1, 2.5), "Conv1D kernel_size must be an integer; got 2.5"),
     (lambda: nl.Conv2D(0, 1, 3), "in_channels"),
@@ -243,6 +249,21 @@ def test_bad_input_names_the_layer_and_both_shapes(layer, x, match):
         layer.forward(x)
 
 
+@pytest.mark.parametrize("make,x_shape", [
+    (lambda padding: nl.Conv2D(2, 3, (5, 3), padding=padding, rng=0), (2, 2, 7, 6)),
+    (lambda padding: nl.Conv1D(4, 2, 7, padding=padding, rng=0), (3, 4, 10)),
+])
+def test_same_padding_keeps_the_size_and_valid_padding_adds_none(make, x_shape):
+    x = np.random.default_rng(0).normal(size=x_shape)
+    same, valid = make("same"), make("Valid")
+    kernel = same.kernel_size
+    assert same.forward(x).shape[2:] == x_shape[2:]
+    np.testing.assert_array_equal(same.forward(x),
+                                  make(tuple((k - 1) // 2 for k in kernel)).forward(x))
+    np.testing.assert_array_equal(valid.forward(x), make(0).forward(x))
+    assert same.get_config()["padding"] == [(k - 1) // 2 for k in kernel]
+
+
 def test_output_shape_checks_the_sample_shape():
     assert nl.Conv2D(3, 8, 3, stride=2, padding=1).output_shape((3, 28, 28)) == (8, 14, 14)
     assert nl.AvgPool2D((2, 3)).output_shape((5, 7, 7)) == (5, 3, 2)
@@ -259,7 +280,8 @@ def torch_or_skip():
     return pytest.importorskip("torch")
 
 
-@pytest.mark.parametrize("kernel,stride,pad", [((3, 2), (2, 1), (1, 0)), (1, 1, 0), (4, 3, 2)])
+@pytest.mark.parametrize("kernel,stride,pad", [((3, 2), (2, 1), (1, 0)), (1, 1, 0), (4, 3, 2),
+                                               ((5, 3), 1, "same")])
 def test_conv2d_against_torch_forward_and_backward(kernel, stride, pad):
     torch = torch_or_skip()
     rng = np.random.default_rng(0)

@@ -145,6 +145,25 @@ def test_split_sizes_are_those_of_scikit_learn(n, test_size, stratify):
     assert [len(a) for a in ours] == [len(a) for a in theirs]
 
 
+@given(st.integers(3, 300), st.data())
+def test_an_integer_test_size_is_a_number_of_samples(n, data):
+    n_test = data.draw(st.integers(1, n - 1))
+    stratify = data.draw(st.booleans()) and 2 <= n_test <= n - 2
+    parts = D.train_test_split(np.zeros((n, 1)), np.arange(n) % 2, n_test, seed=0,
+                               stratify=stratify)
+    assert [len(a) for a in parts] == [n - n_test, n_test] * 2
+    sklearn_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    theirs = sklearn_split(np.zeros((n, 1)), test_size=n_test, random_state=0)
+    assert [len(a) for a in theirs] == [n - n_test, n_test]
+
+
+@pytest.mark.parametrize("test_size", [0, 10, -1])
+def test_an_integer_test_size_must_leave_both_parts_samples(test_size):
+    with pytest.raises(ValueError, match=r"test_size \(a number of samples\) must be in "
+                                         rf"\[1, 9\]; got {test_size}"):
+        D.train_test_split(np.zeros((10, 1)), np.zeros(10), test_size)
+
+
 def test_split_length_mismatch():
     with pytest.raises(ValueError, match="same length; got 3 and 2"):
         D.train_test_split(np.zeros((3, 1)), np.zeros(2))

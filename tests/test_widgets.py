@@ -49,9 +49,15 @@ def test_every_control_changes_state_and_figure(name):
     for control_name, control in explorer.controls.items():
         if name == "playground" and control_name in TRAINING_ONLY:
             continue
-        before_png = bytes(explorer.image.value)
+        before_png, before_state = bytes(explorer.image.value), as_json(explorer.state)
         control.value = another_value(control)
         assert bytes(explorer.image.value) != before_png, f"{name}.{control_name} did not redraw"
+        assert as_json(explorer.state) != before_state, f"{name}.{control_name} kept its state"
+
+
+def as_json(state):
+    """The state as JSON text, arrays as lists: it fails on anything but numbers and text."""
+    return json.dumps(state, sort_keys=True, default=lambda array: array.tolist())
 
 
 TRAINING_ONLY = ("lr", "batch_size", "l2", "optimizer")
