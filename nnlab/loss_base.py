@@ -52,6 +52,11 @@ class Loss:
     def backward(self, y_pred, y_true):
         raise NotImplementedError
 
+    def forward_backward(self, y_pred, y_true):
+        """``(forward(...), backward(...))`` of one checked batch, which a training step needs
+        both of. A loss whose two share work (cross-entropy's softmax) does it once here."""
+        return self.forward(y_pred, y_true), self.backward(y_pred, y_true)
+
     def get_config(self):
         """The constructor arguments, as JSON-compatible values."""
         return {}

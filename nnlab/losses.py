@@ -160,9 +160,19 @@ class CategoricalCrossEntropy(_LogitsOption):
 
     def backward(self, y_pred, y_true):
         if self.from_logits:
-            softmax = _exp(_log_softmax(y_pred))
-            return (softmax * y_true.sum(axis=-1, keepdims=True) - y_true) / len(y_pred)
+            return self._logits_gradient(_log_softmax(y_pred), y_true)
         return -_unclipped(y_pred) * y_true / _clip(y_pred) / len(y_pred)
+
+    def forward_backward(self, y_pred, y_true):
+        if not self.from_logits:
+            return super().forward_backward(y_pred, y_true)
+        log_p = _log_softmax(y_pred)   # once, for the value and the gradient
+        return -np.sum(y_true * log_p) / len(y_pred), self._logits_gradient(log_p, y_true)
+
+    @staticmethod
+    def _logits_gradient(log_p, y_true):
+        """The gradient from ``log_p`` = log softmax(z): (softmax(z) sum(y) - y) / N."""
+        return (_exp(log_p) * y_true.sum(axis=-1, keepdims=True) - y_true) / len(log_p)
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "one-hot or probability rows")

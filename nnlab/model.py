@@ -7,10 +7,11 @@ Training repeats one *iteration* over mini-batches of the data::
     model.backward(model.loss.backward(y_pred, y_batch))  # gradients, layer by layer
     model.optimizer.step(model.params, model.grads)       # update
 
-``train_step`` is exactly these four lines; ``fit`` checks the data once,
-then runs them over shuffled mini-batches for a number of epochs, keeping a
-``History`` (the step and the epoch are ``nnlab.training``'s ``fit_batch`` and
-``fit_epoch``). The model computes in the dtype of its parameters
+``train_step`` is these four lines, with the loss's two calls made as one
+(``loss.forward_backward``: cross-entropy then computes its softmax once); ``fit``
+checks the data once, then runs them over shuffled mini-batches for a number of
+epochs, keeping a ``History`` (the step and the epoch are ``nnlab.training``'s
+``fit_batch`` and ``fit_epoch``). The model computes in the dtype of its parameters
 (``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 

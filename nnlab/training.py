@@ -9,6 +9,9 @@
     model.backward(model.loss.backward(y_pred, y_batch))  # gradients, layer by layer
     model.optimizer.step(model.params, model.grads)       # update
 
+with the loss's value and gradient asked for at once (``loss.forward_backward``), so that
+cross-entropy from logits computes its softmax once a step, not twice.
+
 Examples
 --------
 >>> import numpy as np, nnlab as nl
@@ -123,9 +126,10 @@ def fit_batch(model, xb, yb):
     # reports that once, instead of a stream of NumPy floating-point warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y_pred = model._forward(xb, training=True)
-        loss = float(model.loss.forward(y_pred, yb))
+        loss, dloss = model.loss.forward_backward(y_pred, yb)
+        loss = float(loss)
         if np.isfinite(loss):
-            model.backward(model.loss.backward(y_pred, yb), input_grad=False)
+            model.backward(dloss, input_grad=False)
             grads = model.grads
             if all_finite(*grads):
                 model.optimizer.apply_gradients(model.params, grads)

@@ -428,3 +428,14 @@ def test_matches_pytorch(kind):
     value, grad = torch_value_and_grad(reference, y_pred)
     assert loss(y_pred, y_true) == pytest.approx(value, rel=1e-10)
     np.testing.assert_allclose(loss.gradient(y_pred, y_true), grad, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
+def test_forward_backward_is_forward_and_backward_at_once(loss, dtype):
+    # What fit's step calls: cross-entropy from logits shares its softmax between the two.
+    y_pred, y_true = loss.check(*batch_for(loss, dtype))
+    value, grad = loss.forward_backward(y_pred, y_true)
+    assert value == loss.forward(y_pred, y_true)
+    np.testing.assert_array_equal(grad, loss.backward(y_pred, y_true))
+    assert grad.dtype == dtype
