@@ -399,10 +399,10 @@ class Sequential:
     # --- saving ---------------------------------------------------------------------
 
     def save(self, path):
-        """Save architecture, parameters, buffers and compile settings to one ``.npz``.
+        """Save architecture, weights, compile settings and optimizer state to one ``.npz``.
 
-        Plain arrays and a JSON header, no pickle (see ``nnlab.saving``); ``.npz``
-        is appended to ``path`` if missing. Returns the path written.
+        Plain arrays and a JSON header, no pickle (see ``nnlab.saving``); ``.npz`` is
+        appended to ``path`` if missing. Returns the path written.
         """
         return saving.save_model(self, path)
 

@@ -41,6 +41,9 @@ class Optimizer:
     array: the result is cast back to float32, but the step takes several times longer.
     """
 
+    #: State entries holding squares, never negative (load_model checks a file's).
+    squares = ()
+
     def __init__(self, lr, weight_decay=0.0, clipnorm=None):
         self.lr = lr
         self.weight_decay = float(check_number(weight_decay, "weight_decay", low=0))
@@ -96,8 +99,7 @@ class Optimizer:
         if self.weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
-            self.state = [{"param": p, "scratch": np.empty_like(p), **self._new_state(p)}
-                          for p in params]
+            self.state = [self.fresh_state(p) for p in params]
         elif len(params) != len(self.state) or any(
                 s["param"] is not p for s, p in zip(self.state, params, strict=True)):
             # Each parameter's state (momentum, averages) belongs to that array, as PyTorch
@@ -114,6 +116,10 @@ class Optimizer:
         self.iterations = 0
         self.state = None
 
+    def fresh_state(self, p):
+        """Parameter ``p``'s state before its first step: ``_new_state`` and a scratch array."""
+        return {"param": p, "scratch": np.empty_like(p), **self._new_state(p)}
+
     def _new_state(self, p):
         return {}
 
@@ -121,11 +127,8 @@ class Optimizer:
         raise NotImplementedError
 
     def _check(self, params, grads):
-        """Raise unless ``step`` can update every parameter; return the gradients as arrays.
-
-        Each gradient is converted once, here: ``np.asanyarray`` leaves an ndarray (or a
-        subclass) as it is and turns a nested list into one.
-        """
+        """Raise unless ``step`` can update every parameter; return the gradients as arrays
+        (converted once, here: ``np.asanyarray`` leaves an ndarray as it is)."""
         name = type(self).__name__
         for what, items in (("params", params), ("grads", grads)):
             # One bare array would be iterated row by row, as if each row were a parameter.
@@ -242,6 +245,8 @@ class AdaGrad(Optimizer):
     learning eventually stalls.
     """
 
+    squares = ("sum",)
+
     def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0, clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
@@ -273,6 +278,8 @@ class RMSprop(Optimizer):
     ``rho`` is PyTorch's ``alpha``. Old gradients fade, so the step size does not
     decay to zero as in AdaGrad.
     """
+
+    squares = ("v",)
 
     def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0, clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm)
@@ -315,9 +322,8 @@ class Adam(Optimizer):
         \theta \leftarrow \theta - \frac{\eta \sqrt{w_2}}{w_1}\,
         \frac{s}{\sqrt{r} + \epsilon \sqrt{w_2}}.
 
-    It is the same update as PyTorch's, with all the constants gathered into two scalars:
-    10 passes over each parameter's arrays instead of 13. Measured on the MLP of
-    ``benchmarks/bench_train.py``: 23 % less time in Adam, and each epoch 7 % faster.
+    It is PyTorch's update, its constants gathered into two scalars: 10 passes over each
+    array instead of 13, 23 % less time in Adam (``benchmarks/bench_train.py``'s MLP).
 
     Examples
     --------
@@ -325,6 +331,8 @@ class Adam(Optimizer):
     >>> Adam(lr=0.1).step([p], [np.array([1234.0])]); p   # first step: lr times the sign
     array([-0.1])
     """
+
+    squares = ("decayed_sum_sq",)
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                  clipnorm=None):

@@ -25,9 +25,11 @@ before checking it, and checks each part before acting on it:
    rebuilt layer (shape, dtype, finite values, variances >= 0), and copied in.
 
 Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was expected
-and what was found. The optimizer's running state (momentum, Adam's averages) and custom
-metric functions are not saved; a learning-rate schedule is saved as the rate it gives
-at the time of saving.
+and what was found. A trained model's optimizer is saved with its running state, as
+Keras saves it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and
+``"iterations"`` in the header, so that training resumed after loading takes the steps
+it would have taken anyway. Custom metrics are not saved; a learning-rate schedule is
+saved as the rate it gives now.
 """
 
 import json
@@ -91,6 +93,13 @@ def _model_arrays(model):
             for k, a in layer_arrays(layer).items()}
 
 
+def _optimizer_arrays(optimizer):
+    """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch)."""
+    states = optimizer.state if optimizer is not None and optimizer.state else []
+    return {f"optimizer.{i}.{k}": a for i, state in enumerate(states)
+            for k, a in state.items() if k not in ("param", "scratch")}
+
+
 def _python_number(value):
     """``json.dumps``'s fallback: the Python number a NumPy scalar holds.
 
@@ -126,9 +135,10 @@ def save_model(model, path):
         spec["compile"] = {
             "loss": {"name": model.loss.name, "config": model.loss.get_config()},
             "optimizer": {"name": type(model.optimizer).__name__.lower(),
-                          "config": {k: v for k, v in opt.items() if v is not None}},
+                          "config": {k: v for k, v in opt.items() if v is not None},
+                          "iterations": model.optimizer.iterations},
             "metrics": [m for m in model.metrics if m in metric_functions.NAMES]}
-    arrays = _model_arrays(model)
+    arrays = _model_arrays(model) | _optimizer_arrays(model.optimizer)
     broken = [key for key, a in arrays.items() if not all_finite(a)]
     if broken:   # load_model refuses such arrays: refuse them here, before writing
         raise ValueError(f"cannot save the model: {', '.join(broken)} hold NaN or infinite "
@@ -175,7 +185,8 @@ def load_model(path):
                         info, *_npy_header(archive, info, size, path))
                 spec = _read_spec(archive, declared.pop(HEADER, None), path)
                 model = _build_model(spec, declared, path)
-                arrays = _read_arrays(archive, declared, model, path)
+                targets = _targets(model, declared)
+                arrays = _read_arrays(archive, declared, targets, _squares(model), path)
     # zipfile raises NotImplementedError for what it cannot read (a later zip version).
     except (OSError, EOFError, ValueError, NotImplementedError, zipfile.BadZipFile,
             zlib.error) as exc:
@@ -183,11 +194,31 @@ def load_model(path):
             raise
         raise ModelFileError(f"{path!r} is not a readable nnlab model file (.npz): {exc}"
                              ) from exc
-    dtypes = {a.dtype for a in arrays.values()}
+    for key, target in targets.items():
+        target[...] = arrays[key]
+    return model
+
+
+def _targets(model, declared):
+    """The arrays that the file's arrays are read into, by key: the model's, in the dtype
+    the file holds, then its optimizer's running state after ``iterations`` steps."""
+    iterations = model.optimizer.iterations if model.optimizer is not None else 0
+    dtypes = {dtype for _, _, dtype in declared.values()}
     if len(dtypes) == 1 and model.dtype not in dtypes:
         model.astype(dtypes.pop())  # layers without a dtype setting (e.g. BatchNorm) follow
-    model.set_weights(list(arrays.values()))
-    return model
+    targets = _model_arrays(model)
+    if iterations:   # (astype reset the optimizer)
+        model.optimizer.state = [model.optimizer.fresh_state(p) for p in model.params]
+        model.optimizer.iterations = iterations
+        targets.update(_optimizer_arrays(model.optimizer))
+    return targets
+
+
+def _squares(model):
+    """The keys of the arrays of variances or squares, where no value may be negative."""
+    names = getattr(model.optimizer, "squares", ())
+    state = {key for key in _optimizer_arrays(model.optimizer) if key.rpartition(".")[2] in names}
+    return state | {key for key in _model_arrays(model) if key.endswith(".running_var")}
 
 
 def _npy_header(archive, info, size, path):
@@ -354,14 +385,19 @@ def _compile(model, compiled, path):
         model.compile(*parts, metrics)
     except ValueError as exc:
         raise ModelFileError(f"{where}.metrics: {exc}") from exc
+    iterations = compiled["optimizer"].get("iterations", 0)   # files before it: none
+    if not (isinstance(iterations, int) and not isinstance(iterations, bool)
+            and iterations >= 0):
+        raise ModelFileError(f"{where}.optimizer.iterations: expected a step count >= 0; "
+                             f"got {reprlib.repr(iterations)}")
+    model.optimizer.iterations = iterations
 
 
-def _read_arrays(archive, declared, model, path):
-    """The arrays of the file, in the order of ``model``'s, each one checked against the
-    array of the model it replaces before it is read, and its values after."""
-    targets = _model_arrays(model)
+def _read_arrays(archive, declared, targets, squares, path):
+    """The arrays of the file, each one checked against the array it replaces (one of
+    ``targets``) before it is read, and its values after (no negative value in ``squares``)."""
     if set(declared) != set(targets):
-        raise ModelFileError(f"{path!r}: the arrays do not match the layers: missing "
+        raise ModelFileError(f"{path!r}: the arrays do not match the model: missing "
                              f"{sorted(set(targets) - set(declared))}, unexpected "
                              f"{sorted(set(declared) - set(targets))}")
     arrays = {}
@@ -375,10 +411,10 @@ def _read_arrays(archive, declared, model, path):
             array = np.lib.format.read_array(member, allow_pickle=False)
         if not all_finite(array):
             raise ModelFileError(f"{path!r}: array {key!r} contains NaN or infinite values")
-        # Batch norm divides by the square root of its running variance: a negative one
-        # would give NaN predictions, not an error.
-        if key.endswith(".running_var") and array.size and array.min() < 0:
-            raise ModelFileError(f"{path!r}: array {key!r} holds variances; expected values "
-                                 f">= 0; got a minimum of {array.min():g}")
+        # Batch norm and the adaptive optimizers take the square root of variances and
+        # squares: a negative one would give NaN, not an error.
+        if key in squares and array.size and array.min() < 0:
+            raise ModelFileError(f"{path!r}: array {key!r} holds squares or variances; "
+                                 f"expected values >= 0; got a minimum of {array.min():g}")
         arrays[key] = array
     return arrays

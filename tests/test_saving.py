@@ -250,7 +250,74 @@ def test_a_negative_running_variance_is_refused(tmp_path):
     model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.BatchNorm(3)])
     model.layers[1].buffers["running_var"][1] = -0.5
     loading_fails(model.save(tmp_path / "bn"), "array '1.buffers.running_var' holds "
-                  "variances; expected values >= 0; got a minimum of -0.5")
+                  "squares or variances; expected values >= 0; got a minimum of -0.5")
+
+
+OPTIMIZERS = {"Adam": lambda: nl.optimizers.Adam(0.01),
+              "RMSprop": lambda: nl.optimizers.RMSprop(0.01),
+              "AdaGrad": lambda: nl.optimizers.AdaGrad(0.1),
+              "Nesterov": lambda: nl.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+              "SGD": lambda: nl.optimizers.SGD(0.1)}
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_training_resumed_after_loading_takes_the_steps_it_would_have_taken(
+        tmp_path, optimizer, dtype):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    model = nl.Sequential([nl.Dense(2, 4, rng=0, dtype=dtype), nl.BatchNorm(4, dtype=dtype),
+                           nl.Activation("tanh"), nl.Dense(4, 1, rng=1, dtype=dtype)])
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True),
+                  OPTIMIZERS[optimizer]())
+    model.fit(X, y, epochs=3, batch_size=8, seed=0)
+    loaded = nl.load_model(model.save(tmp_path / "paused"))
+    assert loaded.optimizer.iterations == model.optimizer.iterations == 15
+    for m in (model, loaded):
+        m.fit(X, y, epochs=2, batch_size=8, seed=1)
+    for ours, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+        assert theirs.dtype == dtype
+
+
+def test_an_untrained_model_saves_no_optimizer_state(good):
+    assert not [name for name in members(good) if name.startswith("optimizer.")]
+    assert header_of(good)["compile"]["optimizer"]["iterations"] == 0
+    loaded = nl.load_model(good)
+    assert loaded.optimizer.iterations == 0 and loaded.optimizer.state is None
+
+
+def trained(tmp_path):
+    model = small_model()
+    model.fit(np.ones((4, 2)), np.ones(4), epochs=1, batch_size=2, seed=0)
+    return model
+
+
+def test_a_negative_sum_of_squares_in_the_optimizer_state_is_refused(tmp_path):
+    model = trained(tmp_path)
+    model.optimizer.state[1]["decayed_sum_sq"][0] = -1.0
+    loading_fails(model.save(tmp_path / "adam"), "array 'optimizer.1.decayed_sum_sq' holds "
+                  "squares or variances; expected values >= 0; got a minimum of -1")
+
+
+@pytest.mark.parametrize("iterations, fragment", [
+    (-1, "compile.optimizer.iterations: expected a step count >= 0; got -1"),
+    ("2", "compile.optimizer.iterations: expected a step count >= 0; got '2'"),
+    (True, "compile.optimizer.iterations: expected a step count >= 0; got True"),
+    (0, "the arrays do not match the model: missing [], unexpected ['optimizer.0.decayed_sum'"),
+])
+def test_the_step_count_and_the_state_arrays_must_agree(tmp_path, iterations, fragment):
+    path = trained(tmp_path).save(tmp_path / "trained")
+    loading_fails(edited(path, tmp_path / "edited.npz",
+                         lambda h: h["compile"]["optimizer"].update(iterations=iterations)),
+                  fragment)
+
+
+def test_a_file_without_a_step_count_loads_an_optimizer_that_starts_afresh(good, tmp_path):
+    # Files written before the optimizer's state was saved have no "iterations".
+    loaded = nl.load_model(edited(good, tmp_path / "old.npz",
+                                  lambda h: h["compile"]["optimizer"].pop("iterations")))
+    assert loaded.optimizer.iterations == 0
 
 
 @pytest.mark.parametrize("edit, fragment", [
