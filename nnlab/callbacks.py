@@ -1,11 +1,12 @@
 """Callbacks: code that ``Sequential.fit`` runs at fixed points of training.
 
-``fit`` calls, on every callback in its ``callbacks`` list (Keras names)::
+``fit`` calls, on every callback in its ``callbacks`` list, these hooks with Keras's names
+and arguments (Keras's per-batch hooks are not called)::
 
-    on_train_begin()                # after every check passed, before the first update
-    on_epoch_begin(epoch)
+    on_train_begin(logs)            # after every check passed, before the first update
+    on_epoch_begin(epoch, logs)     # logs = {} at the beginnings
     on_epoch_end(epoch, logs)       # logs = {"loss": ..., "accuracy": ..., "val_loss": ...}
-    on_train_end()
+    on_train_end(logs)              # the last epoch's logs
 
 Before that it gives each callback the model (``callback.model``) and the
 run's settings (``callback.params``: epochs, batch_size, steps, samples and

@@ -20,13 +20,7 @@ import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
-from nnlab._checks import (
-    as_float_array,
-    as_rng,
-    check_bool,
-    check_number,
-    float_dtype,
-)
+from nnlab._checks import as_float_array, as_rng, check_bool, check_number, float_dtype
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import Callback, History, ProgressBar
 from nnlab.layers import Layer, check_before_training, inside_network
@@ -46,7 +40,6 @@ from nnlab.training import (
 
 __all__ = ["ClippedOutputsWarning", "ModelFileError", "NotCompiledError", "Sequential",
            "TrainingDivergedWarning", "cast_layer", "load_model"]
-
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -226,18 +219,17 @@ class Sequential:
             shuffle=True, seed=None, callbacks=None, verbose=0):
         """Train for ``epochs`` passes over (X, y) in shuffled mini-batches.
 
-        Every argument is checked before the first update. If the loss becomes
-        NaN or infinite, training stops at that epoch (whose history entries are
-        the non-finite loss and NaN for the rest), ``stop_reason`` says so and a
-        ``TrainingDivergedWarning`` is issued: no exception. On Linux, the first ``fit``
-        asks glibc's malloc to keep freed memory for the next steps' arrays
-        (``nnlab/_memory.py``; ``NNLAB_KEEP_FREED_MB=0`` turns that off).
+        Every argument is checked before the first update. If the loss becomes NaN or
+        infinite, training stops at that epoch (whose history entries are the non-finite
+        loss and NaN for the rest), ``stop_reason`` says so and a ``TrainingDivergedWarning``
+        is issued: no exception. On Linux, the first ``fit`` asks glibc's malloc to keep
+        freed memory for the next steps' arrays (``nnlab/_memory.py``).
 
         Parameters
         ----------
         X, y : array_like
             Inputs (one sample per row) and targets in the form the loss takes.
-        epochs, batch_size : int
+        epochs, batch_size : int (batch_size None: 32, as in Keras)
         validation_data : tuple (X_val, y_val), optional
         validation_split : float in [0, 1)
             Hold out this last fraction of (X, y) (before shuffling) for validation.
@@ -257,11 +249,11 @@ class Sequential:
             the training loss is the mean over the epoch's batches, as in Keras.
         """
         self._require_compiled("fit")
+        batch_size = 32 if batch_size is None else batch_size   # Keras's default
         check_number(epochs, "epochs", low=1, integer=True)
         check_number(batch_size, "batch_size", low=1, integer=True)
         check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
+        _check_verbose(verbose)
         check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
         if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple | None):
@@ -301,10 +293,10 @@ class Sequential:
             c.set_params(params)
         self.stop_training, self.stop_reason = False, None
         for c in callbacks:
-            c.on_train_begin()
+            c.on_train_begin({})
         for epoch in range(epochs):
             for c in callbacks:
-                c.on_epoch_begin(epoch)
+                c.on_epoch_begin(epoch, {})
             logs = fit_epoch(self, X, y, batch_size, shuffle, rng)
             diverged = not np.isfinite(logs["loss"])
             if val is not None:
@@ -324,7 +316,7 @@ class Sequential:
         else:   # every epoch ran, whatever a callback asked after the last one
             self.stop_reason = None
         for c in callbacks:
-            c.on_train_end()
+            c.on_train_end(logs)   # the last epoch's, as in Keras
         self.history = history
         return history
 
@@ -334,11 +326,12 @@ class Sequential:
         scores.update(metric_values(self.loss, y, y_pred, self.metrics))
         return scores
 
-    def evaluate(self, X, y, batch_size=None, return_dict=False):
+    def evaluate(self, X, y, batch_size=None, return_dict=False, verbose=0):
         """The loss (and metrics) on (X, y), in evaluation mode (``training=False``).
 
-        Returns the loss alone when no metrics were compiled, else
-        ``[loss, metric_1, ...]`` (or a dict with ``return_dict=True``), as Keras does.
+        Returns the loss alone when no metrics were compiled, else ``[loss, metric_1,
+        ...]`` (or a dict with ``return_dict=True``), as Keras does. ``verbose`` is taken
+        for Keras code: one pass has no progress to show.
 
         Examples
         --------
@@ -349,17 +342,19 @@ class Sequential:
         {'loss': 5.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
+        _check_verbose(verbose)
         X, y = check_data(self, X, y)
         scores = self._scores(X, y, batch_size)
         if check_bool(return_dict, "return_dict"):
             return scores
         return scores["loss"] if len(scores) == 1 else list(scores.values())
 
-    def predict(self, X, batch_size=None):
+    def predict(self, X, batch_size=None, verbose=0):
         """The outputs for ``X`` in evaluation mode, ``batch_size`` samples at a time.
 
-        ``batch_size=None`` runs all of ``X`` at once.
+        ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``.
         """
+        _check_verbose(verbose)
         X = as_float_array(X, "X", dtype=self.dtype)
         if batch_size is None:
             return self.forward(X)
@@ -405,6 +400,11 @@ class Sequential:
         appended to ``path`` if missing. Returns the path written.
         """
         return saving.save_model(self, path)
+
+
+def _check_verbose(verbose):
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool | float):
+        raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
 
 
 def cast_layer(layer, dtype):

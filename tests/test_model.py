@@ -333,32 +333,53 @@ def test_early_stopping_mode_and_arguments():
             EarlyStopping(**kwargs)
 
 
-def test_callback_hooks_are_called_in_order():
+def test_callback_hooks_are_called_in_order_with_logs_as_in_keras():
+    # Keras passes logs to every hook, so a Keras callback may require the argument; the
+    # last epoch's logs reach on_train_end.
     class Recorder(Callback):
         def __init__(self):
             super().__init__()
             self.calls = []
 
-        def on_train_begin(self, logs=None):
-            self.calls.append("begin")
+        def on_train_begin(self, logs):
+            self.calls.append(f"begin {logs}")
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.calls.append(f"start {epoch}")
+        def on_epoch_begin(self, epoch, logs):
+            self.calls.append(f"start {epoch} {logs}")
 
-        def on_epoch_end(self, epoch, logs=None):
+        def on_epoch_end(self, epoch, logs):
             self.calls.append(f"end {epoch} {sorted(logs)}")
 
-        def on_train_end(self, logs=None):
-            self.calls.append("finish")
+        def on_train_end(self, logs):
+            self.calls.append(f"finish {sorted(logs)}")
+            self.last = logs
 
     X, y = regression_data(10)
     model = nl.Sequential([Dense(3, 1)])
-    model.compile("mse")
+    model.compile("mse", metrics=["mae"])
     recorder = Recorder()
-    model.fit(X, y, epochs=2, callbacks=[recorder])
-    assert recorder.calls == ["begin", "start 0", "end 0 ['loss']", "start 1",
-                              "end 1 ['loss']", "finish"]
+    history = model.fit(X, y, epochs=2, callbacks=[recorder])
+    assert recorder.calls == ["begin {}", "start 0 {}", "end 0 ['loss', 'mae']", "start 1 {}",
+                              "end 1 ['loss', 'mae']", "finish ['loss', 'mae']"]
+    assert recorder.last == {k: v[-1] for k, v in history.history.items()}
     assert recorder.model is model and recorder.params["epochs"] == 2
+
+
+def test_keras_calls_run_unchanged():
+    # evaluate(verbose=0) and predict(verbose=0) silence Keras's progress bars; here there
+    # is none to silence. batch_size=None is Keras's 32.
+    X, y = regression_data(70)
+    runs = []
+    for batch_size in (None, 32):
+        model = nl.Sequential([Dense(3, 1, rng=0)])
+        model.compile("mse", metrics=["mae"])
+        runs.append(model.fit(X, y, epochs=2, batch_size=batch_size, seed=0).history)
+        assert model.evaluate(X, y, verbose=0) == model.evaluate(X, y)
+        np.testing.assert_array_equal(model.predict(X, verbose=0), model.predict(X))
+    assert runs[0] == runs[1]
+    for call in (lambda: model.evaluate(X, y, verbose=3), lambda: model.predict(X, verbose="x")):
+        with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
+            call()
 
 
 def test_verbose_levels(capsys):
