@@ -116,6 +116,14 @@ class EarlyStopping(Callback):
     restore_best_weights : bool
         At the end of training, put back the weights of the best epoch
         (whether or not training stopped early).
+    verbose : {0, 1}
+        1 prints, at the end of training, the epoch that stopped it and the epoch
+        whose weights were restored, as Keras does.
+    baseline : float, optional
+        A value to beat: until an epoch improves on it, the count of epochs without
+        improvement goes on, so training stops ``patience`` epochs after the start.
+    start_from_epoch : int
+        Epochs to wait before watching (warm-up), as in Keras.
 
     Attributes
     ----------
@@ -131,7 +139,7 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=False):
+                 restore_best_weights=False, verbose=0, baseline=None, start_from_epoch=0):
         super().__init__()
         if not isinstance(monitor, str):
             raise ValueError(f"EarlyStopping monitor must be a log name (str); got {monitor!r}")
@@ -147,6 +155,13 @@ class EarlyStopping(Callback):
             mode = "max" if "acc" in monitor else "min"
         self.mode = mode
         self.restore_best_weights = restore_best_weights
+        if verbose not in (0, 1):
+            raise ValueError(f"EarlyStopping verbose must be 0 or 1; got {verbose!r}")
+        self.verbose = verbose
+        self.baseline = None if baseline is None else check_number(
+            baseline, "EarlyStopping baseline")
+        self.start_from_epoch = check_number(start_from_epoch, "EarlyStopping "
+                                             "start_from_epoch", low=0, integer=True)
 
     def on_train_begin(self, logs=None):
         available = self.params.get("metrics")
@@ -160,20 +175,23 @@ class EarlyStopping(Callback):
         self.stopped_epoch = None
         self.wait = 0
 
-    def _improves(self, value):
+    def _improves(self, value, than):
         if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+            return value < than - self.min_delta
+        return value > than + self.min_delta
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
-        if value is None:
+        if value is None or epoch < self.start_from_epoch:
             return
         self.wait += 1
-        if self._improves(value):  # False for NaN: a diverged epoch never counts as best
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+        if self._improves(value, self.best):  # False for NaN: a diverged epoch is no best
+            self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            # As in Keras: the count restarts only when the baseline is beaten too.
+            if self.baseline is None or self._improves(value, self.baseline):
+                self.wait = 0
             return
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
@@ -184,7 +202,12 @@ class EarlyStopping(Callback):
                                       f"{self.wait} epoch(s) ({best})")
 
     def on_train_end(self, logs=None):
+        if self.verbose and self.stopped_epoch is not None:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
 

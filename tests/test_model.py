@@ -286,16 +286,22 @@ class FakeModel:
         self.weights = weights
 
 
-@pytest.mark.parametrize("patience, min_delta, values, stopped", [
-    (0, 0.0, [3, 2, 2, 1], 2),          # 2 is no improvement on 2
-    (1, 0.0, [3, 2, 2.5, 1, 1], 2),
-    (2, 0.0, [3, 2, 2.5, 1.5, 1.6, 1.7, 1.8], 5),
-    (0, 0.5, [3, 2.6, 2], 1),           # an improvement of 0.4 < min_delta
-    (1, 0.0, [3, float("nan"), 2], 1),  # a NaN epoch never improves
+@pytest.mark.parametrize("patience, min_delta, values, stopped, keras_options", [
+    (0, 0.0, [3, 2, 2, 1], 2, {}),          # 2 is no improvement on 2
+    (1, 0.0, [3, 2, 2.5, 1, 1], 2, {}),
+    (2, 0.0, [3, 2, 2.5, 1.5, 1.6, 1.7, 1.8], 5, {}),
+    (0, 0.5, [3, 2.6, 2], 1, {}),           # an improvement of 0.4 < min_delta
+    (1, 0.0, [3, float("nan"), 2], 1, {}),  # a NaN epoch never improves
+    # Improvements that do not beat the baseline do not restart the count.
+    (2, 0.0, [3, 2, 2.5, 1.8, 1.0, 2, 2], 6, {}),
+    (2, 0.0, [3, 2, 2.5, 1.8, 1.0, 2, 2], 2, {"baseline": 1.5}),
+    # The first epochs are not watched at all.
+    (1, 0.0, [1, 0.5, 3, 2, 2.5], 2, {}),
+    (1, 0.0, [1, 0.5, 3, 2, 2.5], 4, {"start_from_epoch": 2}),
 ])
-def test_early_stopping_rule(patience, min_delta, values, stopped):
+def test_early_stopping_rule(patience, min_delta, values, stopped, keras_options):
     stop = EarlyStopping(monitor="loss", patience=patience, min_delta=min_delta,
-                         restore_best_weights=True)
+                         restore_best_weights=True, **keras_options)
     model = FakeModel()
     stop.set_model(model)
     stop.set_params({"metrics": ["loss"]})
@@ -308,6 +314,18 @@ def test_early_stopping_rule(patience, min_delta, values, stopped):
     stop.on_train_end()
     assert stop.stopped_epoch == stopped
     assert model.weights[0][0] == stop.best_epoch
+
+
+def test_early_stopping_says_what_it_did_when_verbose(capsys):
+    X, y = regression_data(30)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    stop = EarlyStopping(monitor="loss", min_delta=1e9, patience=1, verbose=1,
+                         restore_best_weights=True)   # no epoch is good enough after the first
+    model.fit(X, y, epochs=5, callbacks=[stop])
+    assert capsys.readouterr().out == ("Epoch 2: early stopping\n"
+                                       "Restoring model weights from the end of the best "
+                                       "epoch: 1.\n")
 
 
 def test_early_stopping_when_no_epoch_was_a_number():
@@ -328,6 +346,7 @@ def test_early_stopping_mode_and_arguments():
     assert EarlyStopping("val_accuracy").mode == "max"
     assert EarlyStopping("val_loss").mode == "min"
     for kwargs in ({"patience": -1}, {"min_delta": -0.1}, {"mode": "up"}, {"monitor": 3},
+                   {"verbose": 2}, {"baseline": "low"}, {"start_from_epoch": -1},
                    {"restore_best_weights": "yes"}):
         with pytest.raises(ValueError):
             EarlyStopping(**kwargs)
