@@ -7,7 +7,7 @@ and ``grad = loss.gradient(y_pred, y_true)`` (d value / d y_pred, shaped like
 checks live in the base class, :class:`nnlab.loss_base.Loss`; this module holds the
 mathematics of each loss.
 
-Reductions (Keras and PyTorch agree): MSE, BinaryCrossEntropy and Hinge average
+Reductions (Keras and PyTorch agree): MSE, MAE, BinaryCrossEntropy and Hinge average
 over every element; CategoricalCrossEntropy, KLDivergence and MulticlassHinge
 sum over the classes of a row (the last axis), then average over the rows.
 
@@ -73,6 +73,31 @@ class MSE(Loss):
 
     def backward(self, y_pred, y_true):
         return 2 * (y_pred - y_true) / y_pred.size
+
+
+class MAE(Loss):
+    r"""Mean absolute error: a regression loss that large errors sway less than MSE's.
+
+    .. math::
+
+        L = \frac{1}{n} \sum_i |\hat y_i - y_i|, \qquad
+        \frac{\partial L}{\partial \hat y_i} = \frac{1}{n} \operatorname{sign}(\hat y_i - y_i)
+
+    (0 where the two are equal, as PyTorch's ``L1Loss`` takes the kink). Shapes as MSE's.
+
+    Examples
+    --------
+    >>> MAE()([[1.0], [3.0]], [0.0, 1.0])
+    1.5
+    """
+
+    name = "mean_absolute_error"
+
+    def forward(self, y_pred, y_true):
+        return np.mean(np.abs(y_pred - y_true))
+
+    def backward(self, y_pred, y_true):
+        return np.sign(y_pred - y_true) / y_pred.size
 
 
 class BinaryCrossEntropy(_LogitsOption):
@@ -305,7 +330,7 @@ class MulticlassHinge(Loss):
 
 
 _REGISTRY = {
-    "mse": MSE, "mean_squared_error": MSE,
+    "mse": MSE, "mean_squared_error": MSE, "mae": MAE, "mean_absolute_error": MAE,
     "binary_crossentropy": BinaryCrossEntropy,
     "categorical_crossentropy": CategoricalCrossEntropy,
     "sparse_categorical_crossentropy": CategoricalCrossEntropy,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from nnlab import losses
 from nnlab.losses import (
+    MAE,
     MSE,
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
@@ -59,6 +60,8 @@ def make_case(kind, n, k, rng):
     soft = rng.dirichlet(np.ones(k), size=n)
     if kind == "mse":
         return MSE(), scores, rng.normal(size=(n, k))
+    if kind == "mae":
+        return MAE(), scores, rng.normal(size=(n, k))
     if kind == "bce":
         return BinaryCrossEntropy(), rng.uniform(0.02, 0.98, (n, k)), rng.uniform(0, 1, (n, k))
     if kind == "bce_logits":
@@ -80,8 +83,8 @@ def make_case(kind, n, k, rng):
     raise AssertionError(kind)
 
 
-KINDS = ["mse", "bce", "bce_logits", "cce", "cce_soft", "cce_logits", "cce_logits_soft", "kld",
-         "hinge", "multiclass_hinge"]
+KINDS = ["mse", "mae", "bce", "bce_logits", "cce", "cce_soft", "cce_logits", "cce_logits_soft",
+         "kld", "hinge", "multiclass_hinge"]
 
 
 def away_from_kinks(loss, y_pred, y_true):
@@ -91,6 +94,8 @@ def away_from_kinks(loss, y_pred, y_true):
         return np.min(np.abs(gaps)) > 1e-3
     if isinstance(loss, Hinge):
         return np.min(np.abs(1 - y_true * y_pred)) > 1e-3
+    if isinstance(loss, MAE):
+        return np.min(np.abs(y_pred - y_true)) > 1e-3
     return True
 
 
@@ -225,7 +230,7 @@ def test_confident_wrong_logits_crossentropy_and_hinge_grow_linearly_mse_stays_b
 
 # -- numerics: stability at +-1e4, dtypes ----------------------------------------------
 
-ALL_LOSSES = [MSE(), BinaryCrossEntropy(), BinaryCrossEntropy(from_logits=True),
+ALL_LOSSES = [MSE(), MAE(), BinaryCrossEntropy(), BinaryCrossEntropy(from_logits=True),
               CategoricalCrossEntropy(), CategoricalCrossEntropy(from_logits=True),
               KLDivergence(), Hinge(), MulticlassHinge()]
 
@@ -241,7 +246,7 @@ def batch_for(loss, dtype, big=False):
     labels = np.array([1, 0, 2, 1])
     if isinstance(loss, Hinge):
         return scores.astype(dtype), np.where(scores > 0, -1.0, 1.0)
-    if isinstance(loss, MSE):
+    if isinstance(loss, MSE | MAE):
         return scores.astype(dtype), np.zeros((n, k))
     if isinstance(loss, KLDivergence):
         return probs.astype(dtype), softmax(rng.normal(size=(n, k)))
@@ -371,7 +376,8 @@ def test_from_logits_accepts_any_finite_score():
 # -- names and configuration ----------------------------------------------------------------
 
 def test_get_names_aliases_and_config_round_trip():
-    expected = {"mse": MSE, "mean_squared_error": MSE, "binary_crossentropy": BinaryCrossEntropy,
+    expected = {"mse": MSE, "mean_squared_error": MSE, "mae": MAE, "mean_absolute_error": MAE,
+                "binary_crossentropy": BinaryCrossEntropy,
                 "categorical_crossentropy": CategoricalCrossEntropy,
                 "sparse_categorical_crossentropy": CategoricalCrossEntropy,
                 "kl_divergence": KLDivergence, "kld": KLDivergence,
@@ -415,6 +421,7 @@ def test_matches_pytorch(kind):
     t = torch.tensor(np.asarray(y_true, dtype=float))
     reference = {
         "mse": lambda x: F.mse_loss(x, t),
+        "mae": lambda x: F.l1_loss(x, t),
         "bce": lambda x: F.binary_cross_entropy(x, t),
         "bce_logits": lambda x: F.binary_cross_entropy_with_logits(x, t),
         "cce": lambda x: F.nll_loss(torch.log(x), t.argmax(1)),
