@@ -102,8 +102,10 @@ def glorot_normal(shape, rng=None, dtype="float64"):
 def he_normal(shape, rng=None, dtype="float64"):
     """He/Kaiming normal: W ~ N(0, 2 / fan_in).
 
-    ReLU zeroes half of its inputs, halving the variance; the factor 2
-    compensates (He et al. 2015).
+    ReLU zeroes half of its inputs, halving their mean square, which is what the next
+    layer's weighted sums add up; the factor 2 compensates (He et al. 2015). A plain
+    normal, as PyTorch's ``kaiming_normal_``; Keras truncates it at two standard
+    deviations, with the same variance.
     """
     fan_in, _ = fans(shape)
     std = np.sqrt(2.0 / fan_in)
