@@ -120,8 +120,9 @@ class EarlyStopping(Callback):
         1 prints, at the end of training, the epoch that stopped it and the epoch
         whose weights were restored, as Keras does.
     baseline : float, optional
-        A value to beat: until an epoch improves on it, the count of epochs without
-        improvement goes on, so training stops ``patience`` epochs after the start.
+        A value to beat: until an epoch beats it, even epochs that improve on the best so
+        far do not restart the count, so training stops at the first epoch without
+        improvement once ``patience`` epochs have passed.
     start_from_epoch : int
         Epochs to wait before watching (warm-up), as in Keras.
 
