@@ -235,3 +235,36 @@ def as_rng(seed, name="rng"):
             raise ValueError(f"{name} must be {what}; got {seed!r}")
         check_number(seed, name, low=0, integer=True)
     return np.random.default_rng(seed)
+
+
+def check_verbose(verbose, allowed=(0, 1, 2)):
+    """``verbose`` if it is one of ``allowed`` (an int: True and 1.0 are refused, as neither
+    says which level is meant)."""
+    if verbose not in allowed or isinstance(verbose, bool | float | np.bool_):
+        names = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
+        raise ValueError(f"verbose must be {names}; got {verbose!r}")
+    return verbose
+
+
+def check_weights(weights, targets, what):
+    """``weights`` as arrays that may replace ``targets`` (a dict key -> array), or raise.
+
+    Each must have its target's shape and finite real values, and those of a variance
+    (a key ending in ``running_var``) must be >= 0: batch norm takes their square root.
+    Every array is checked before the caller copies any.
+    """
+    if not isinstance(weights, list | tuple):
+        raise ValueError(f"{what} takes a list of arrays, as get_weights returns; got "
+                         f"{type(weights).__name__}")
+    shapes = [np.shape(w) for w in weights]
+    expected = [t.shape for t in targets.values()]
+    if shapes != expected:
+        raise ValueError(f"{what} expected arrays of shapes {expected}; got {shapes}")
+    checked = []
+    for key, w in zip(targets, weights, strict=True):
+        w = as_float_array(w, f"{what} array {key!r}")
+        if key.endswith("running_var") and w.size and w.min() < 0:
+            raise ValueError(f"{what} array {key!r} holds variances; expected values >= 0; "
+                             f"got a minimum of {w.min():g}")
+        checked.append(w)
+    return checked

@@ -9,7 +9,8 @@ max-pool network on 28x28 images: about 1700 faults per step, and a quarter to a
 the training time.
 
 Asking ``malloc`` to keep some freed memory at the top of its heap (``M_TOP_PAD``) lets
-the next step reuse the same pages: a few faults per step once training is under way.
+the next step reuse the same pages: tens of faults per step instead of thousands, once
+training is under way.
 ``Sequential.fit`` calls :func:`keep_freed_memory` once; the environment variable
 ``NNLAB_KEEP_FREED_MB`` sets the amount (default 64, 0 to leave ``malloc`` as it is); a
 ``MALLOC_TOP_PAD_`` set in the environment is left in charge. Memory kept this way stays

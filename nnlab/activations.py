@@ -277,7 +277,8 @@ class Exponential(ActivationFunction):
     """Exponential: f(x) = e^x = f'(x).
 
     For x above log(largest float), e^x is not representable; the output
-    saturates at the dtype's largest finite value instead of becoming inf.
+    saturates just below the dtype's largest finite value (e^x at the float
+    below that logarithm) instead of becoming inf.
     """
 
     name = "exponential"

@@ -16,7 +16,20 @@ setting ``model.stop_training = True`` (and ``model.stop_reason`` to say why).
 
 import numpy as np
 
-from nnlab._checks import check_number
+from nnlab._checks import check_bool, check_number
+
+
+def check_callbacks(callbacks):
+    """``callbacks`` as a new list, if it is a list (or tuple, or None) of Callbacks."""
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple | None):
+        raise ValueError(f"callbacks must be a list of nnlab.callbacks.Callback instances; "
+                         f"got {callbacks!r}: write callbacks=[...]")
+    callbacks = list(callbacks or [])
+    wrong = [c for c in callbacks if not isinstance(c, Callback)]
+    if wrong:
+        raise ValueError(f"callbacks must be a list of nnlab.callbacks.Callback instances; "
+                         f"got {wrong[0]!r} among them")
+    return callbacks
 
 
 class Callback:
@@ -164,12 +177,16 @@ class EarlyStopping(Callback):
         self.start_from_epoch = check_number(start_from_epoch, "EarlyStopping "
                                              "start_from_epoch", low=0, integer=True)
 
-    def on_train_begin(self, logs=None):
-        available = self.params.get("metrics")
+    def set_params(self, params):
+        # Checked here, before fit changes anything (on_train_begin clears the history).
+        available = params.get("metrics")
         if available is not None and self.monitor not in available:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but fit will log only "
                              f"{list(available)}; for 'val_...' pass validation_data or "
                              "validation_split")
+        super().set_params(params)
+
+    def on_train_begin(self, logs=None):
         self.best = np.inf if self.mode == "min" else -np.inf
         self.best_epoch = None
         self.best_weights = None
@@ -228,7 +245,7 @@ class ProgressBar(Callback):
 
     def __init__(self, lines=False):
         super().__init__()
-        self.lines = lines
+        self.lines = check_bool(lines, "ProgressBar lines")
         self.bar = None
 
     def on_train_begin(self, logs=None):

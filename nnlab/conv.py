@@ -5,10 +5,11 @@ at every position (a cross-correlation, as in every framework):
 
 .. math:: y[n, o, i, j] = b_o + \sum_{c, u, v} W[o, c, u, v]\; x[n, c, i s + u, j s + v].
 
-The fast way to compute all those sums at once is *im2col* (``im2col.py``): view every
-receptive field of the input as one row of a matrix, after which the whole layer is a
-single matrix product with the filters; the backward pass scatters the gradient of
-each window back onto the pixels it came from (*col2im*). The pooling layers, which
+The fast way to compute all those sums at once is *im2col* (``im2col.py``): copy every
+receptive field of a sample into one column of a matrix, after which the layer is one
+matrix product with the filters per sample (one ``np.matmul`` over the batch); the
+backward pass scatters the gradient of each window back onto the pixels it came from
+(*col2im*). The pooling layers, which
 use the same windows, are in ``pooling.py``, and reachable from here too.
 """
 
@@ -66,7 +67,6 @@ class _Conv(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x, feature_shape=(self.in_channels, *(None,) * self.ndim))
-        self._check_size(x.shape[2:])
         pad = [(0, 0), (0, 0), *((p, p) for p in self.padding)]
         xp = np.pad(x, pad) if any(self.padding) else x
         self.xp_shape = xp.shape
@@ -103,7 +103,8 @@ class _Conv(Layer):
 
     def backward_params(self, dy):
         # dL/dW = sum over samples of dy (O, positions) @ cols^T. Its last column, against the
-        # row of ones, is dL/db: dy summed over samples and positions.
+        # row of ones, is dL/db: dy summed over samples and positions. Returns dy in that
+        # (N, O, positions) form, which backward goes on with.
         dy = self._check_grad(dy).reshape(len(dy), self.out_channels, -1)
         dWb = np.matmul(dy, self.cols.transpose(0, 2, 1)).sum(axis=0)
         self._store_grad("W", dWb[:, :-1].reshape(self.params["W"].shape))

@@ -186,7 +186,10 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
 def xor(n_samples=200, noise=0.1, seed=None):
     """Points in the square [-1, 1]^2, labelled 1 where x1 and x2 have the same sign.
 
-    The continuous cousin of the XOR gate (TensorFlow Playground's "exclusive or").
+    TensorFlow Playground's "exclusive or", the continuous cousin of the XOR gate with the
+    labels the other way round: ``logic_gate("xor")`` answers 1 where its inputs differ,
+    this data set where the signs agree. Either way, no straight line separates the two
+    classes.
 
     Examples
     --------

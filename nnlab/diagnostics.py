@@ -12,7 +12,7 @@ import numpy as np
 
 from nnlab import activations, initializers
 from nnlab._checks import as_float_array, as_rng, check_number
-from nnlab.layers import Activation, Dense, Residual
+from nnlab.layers import Activation, Dense, Residual, inside_network
 from nnlab.model import Sequential
 from nnlab.normalization import BatchNorm
 
@@ -98,7 +98,10 @@ def _backward(model, loss, X, y):
         y_pred = model.forward(X, training=True)
         y_pred, y = loss.check(y_pred, y) if np.all(np.isfinite(y_pred)) else (y_pred, y)
         y = np.asarray(y, dtype=y_pred.dtype)
-        model.backward(loss.backward(y_pred, y))
+        # A diverged network's dout holds inf or NaN, which backward would refuse: here
+        # they are the answer (gradient norms that explode), so they are passed on.
+        with inside_network():
+            model.backward(loss.backward(y_pred, y))
     return y
 
 
@@ -177,7 +180,9 @@ def activation_stds(model, X):
     """
     x = as_float_array(X, "X")
     stds = []
-    with np.errstate(over="ignore", invalid="ignore"):
+    # Inside a network, a layer passes on what overflowed instead of refusing it: the
+    # spread of exploding activations is inf, and the chapter shows that.
+    with np.errstate(over="ignore", invalid="ignore"), inside_network():
         for layer in model.layers:
             x = layer.forward(x)
             stds.append(float(np.std(x)))

@@ -10,9 +10,10 @@ import functools
 
 import numpy as np
 
-from nnlab import activations, datasets, diagnostics, examples, losses, surfaces
+from nnlab import activations, datasets, diagnostics, examples, initializers, losses, surfaces
 from nnlab._checks import as_rng, check_number, lookup
 from nnlab.conv import Conv2D
+from nnlab.layers import Activation, inside_network
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
 from nnlab.pooling import MaxPool2D
@@ -94,10 +95,10 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
                                  init_scale=scale, rng=seed)
     x = as_rng(seed, "seed").normal(size=(256, width))
     values = []
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), inside_network():
         for layer in model.layers[:-1]:
             x = layer.forward(x)
-            if layer.__class__.__name__ == "Activation":
+            if isinstance(layer, Activation):
                 values.append(x)
     stds = [float(np.std(v)) for v in values]
     saturated = [float(np.mean(np.abs(v) > 0.99)) for v in values]
@@ -352,7 +353,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     >>> len(s["norms"]), s["ratio"] < 1e-4, s["warning"].startswith("Vanishing")
     (13, True, True)
     """
-    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    init = initializers.suited_to(activation)
     rng = as_rng(seed, "seed")
     X = rng.normal(size=(64, 2))
     y = (X[:, :1] * X[:, 1:] > 0).astype(float)

@@ -55,7 +55,7 @@ def numerical_gradient(f, x, eps=None):
       ``5e-3`` near 1. Rounding then costs about :math:`u^{2/3} |f(x)| / \max(1, |x_i|)`,
       some 2e-5 times :math:`|f(x)|`. A step of ``1e-6`` would be eight spacings of
       float32 numbers (``1 + 1e-6`` is stored as ``1 + 9.5e-7``): the gradient of
-      :math:`\sum x^2` at 1 came out as 1.907 instead of 2.
+      :math:`\sum x^2` at 1 comes out as 1.967 instead of 2.
 
     Examples
     --------
@@ -174,6 +174,8 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     True
     """
     x = as_float_array(x, "x", dtype=np.float64).copy()
+    if x.ndim == 0 or len(x) == 0:   # no sample, no gradient: the check would pass anything
+        raise ValueError(f"check needs a batch of one or more samples; got x of shape {x.shape}")
     check_number(seed, "seed", low=0, integer=True)
     if not isinstance(training, bool | np.bool_):   # "no" would count as True
         raise ValueError(f"training must be True or False; got {training!r}")

@@ -2,8 +2,8 @@
 
 A convolution or a pooling layer computes one number per window of its input. Viewing
 every window at once (NumPy's ``sliding_window_view`` does this without copying)
-turns a convolution into a single matrix product with the filters, and a max-pool
-into one reduction. The backward pass scatters the gradient of each window back onto
+turns a convolution into a matrix product with the filters, and an average pool into
+one mean per window. The backward pass scatters the gradient of each window back onto
 the pixels it came from, one kernel offset at a time: for a fixed offset the windows
 touch pixels that are all different (a strided slice of the input), so one vectorised
 ``+=`` adds them without collisions; windows overlap only across offsets, and those

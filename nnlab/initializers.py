@@ -13,9 +13,15 @@ Examples
 ((256, 128), 0.09)
 """
 
+import math
+
 import numpy as np
 
-from nnlab._checks import as_rng, check_number, float_dtype, lookup
+from nnlab._checks import all_finite, as_rng, check_number, float_dtype, lookup
+
+#: The most weights one layer may ask for: 10^9, 4 GB in float32. More is an exponent
+#: typed by mistake, which would otherwise end in a MemoryError (or swap for minutes).
+MAX_WEIGHTS = 10**9
 
 
 def fans(shape):
@@ -40,6 +46,8 @@ def fans(shape):
 
 
 def _check_shape(shape):
+    if not (np.isscalar(shape) or isinstance(shape, tuple | list)):
+        raise ValueError(f"a weight shape must be a tuple of positive integers; got {shape!r}")
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
     if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
         raise ValueError(f"a weight shape must be a tuple of positive integers; got {shape!r}")
@@ -140,6 +148,18 @@ def get(identifier):
     return lookup(identifier, _REGISTRY, "initializer")
 
 
+def suited_to(activation):
+    """The usual initializer before ``activation`` (a name): He's for the ReLU family, which
+    zeroes about half of its inputs, Glorot's for the rest.
+
+    Examples
+    --------
+    >>> suited_to("relu"), suited_to("tanh")
+    ('he_normal', 'glorot_uniform')
+    """
+    return "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+
+
 def initial_weights(init, shape, rng, dtype, owner):
     """The weights ``init`` (a name or a callable) draws for ``owner`` (a layer's name),
     checked: a callable of one's own must return a ``dtype`` array of exactly ``shape``.
@@ -149,6 +169,9 @@ def initial_weights(init, shape, rng, dtype, owner):
     >>> initial_weights("zeros", (2, 3), None, "float32", "Dense(2, 3)").dtype
     dtype('float32')
     """
+    if math.prod(shape) > MAX_WEIGHTS:
+        raise ValueError(f"{owner} would hold {math.prod(shape):.3g} weights of shape "
+                         f"{tuple(shape)}; at most MAX_WEIGHTS = {MAX_WEIGHTS:.0e} are built")
     weights = get(init)(shape, rng=rng, dtype=dtype)
     if not (isinstance(weights, np.ndarray) and weights.shape == tuple(shape)
             and weights.dtype == dtype):
@@ -157,4 +180,6 @@ def initial_weights(init, shape, rng, dtype, owner):
         name = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
         raise ValueError(f"{owner}: init {name!r} returned a {got}; the layer needs a "
                          f"{np.dtype(dtype)} array of shape {tuple(shape)}")
+    if not all_finite(weights):
+        raise ValueError(f"{owner}: init {init!r} returned NaN or infinite weights")
     return weights

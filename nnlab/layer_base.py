@@ -18,6 +18,8 @@ import contextlib
 import contextvars
 from typing import ClassVar
 
+import numpy as np
+
 from nnlab._checks import as_float_array
 
 # Inside a model the input was checked once on entry; layers then accept what the
@@ -48,6 +50,31 @@ def check_before_training(forward, x):
         forward(x[:1], training=False)
     except ValueError:
         forward(x, training=False)
+
+
+def forget_last_pass(layers):
+    """Drop what the last forward pass cached in ``layers`` (and the layers of their blocks).
+
+    A pass that raised half-way has overwritten the caches of the layers before the one
+    that objected; a ``backward`` then would mix two batches. After this it says instead
+    that forward must run first.
+    """
+    for layer in layers:
+        layer._input_shape = None
+        forget_last_pass(getattr(layer, "layers", []))
+
+
+def cast_layer(layer, dtype):
+    """Store a layer's parameters and buffers in ``dtype`` (recursing into blocks)."""
+    if hasattr(layer, "layers"):  # a block (Residual) exposes its inner layers' arrays
+        for inner in layer.layers:
+            cast_layer(inner, dtype)
+        return
+    for store in (layer.params, layer.buffers):
+        for name, arr in store.items():
+            store[name] = arr.astype(dtype)
+    if hasattr(layer, "dtype"):
+        layer.dtype = np.dtype(dtype)
 
 
 class Layer:
@@ -127,10 +154,16 @@ class Layer:
         """Validate ``x`` (a batch) and return it as a float array.
 
         ``feature_shape`` is the expected shape of one sample (``None`` in a
-        position accepts any size there); ``ndim`` the expected batch rank.
+        position accepts any size there); ``ndim`` the expected batch rank. The
+        layer's own rules follow (``_check_sample``: a kernel no larger than the
+        input...). Only once every check has passed is the shape recorded: a forward
+        that raises leaves what the last one cached.
         """
         if not _INSIDE_NETWORK.get():
             x = as_float_array(x, name=f"input of {self!r}")
+        if x.ndim == 0:
+            raise ValueError(f"{self!r} takes a batch, an array whose first axis runs over "
+                             f"the samples; got a single number, {x!r}")
         expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
         ok = expected_ndim is None or x.ndim == expected_ndim
         if ok and feature_shape is not None:
@@ -142,8 +175,13 @@ class Layer:
                 dims = ", ".join("?" if e is None else str(e) for e in feature_shape)
                 expected = f"shape (batch, {dims})"
             raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
+        self._check_sample(x.shape[1:])
         self._input_shape = x.shape   # what backward checks dy against
         return x
+
+    def _check_sample(self, sample_shape):
+        """Raise unless one sample of this shape can go through: ``output_shape``'s rules."""
+        self.output_shape(sample_shape)
 
     def _check_grad(self, dy):
         """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.

@@ -12,9 +12,15 @@ from collections.abc import MutableMapping
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_rng, check_number, float_dtype
+from nnlab._checks import as_rng, check_bool, check_number, float_dtype
 from nnlab.conv import Conv1D, Conv2D
-from nnlab.layer_base import _INSIDE_NETWORK, Layer, check_before_training, inside_network
+from nnlab.layer_base import (
+    _INSIDE_NETWORK,
+    Layer,
+    check_before_training,
+    forget_last_pass,
+    inside_network,
+)
 from nnlab.normalization import BatchNorm
 from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
 
@@ -154,17 +160,20 @@ class Flatten(Layer):
     """
 
     def forward(self, x, training=False):
+        if np.ndim(x) < 2:
+            raise ValueError(f"{self!r} expected a batch (N, ...); got shape {np.shape(x)}")
         x = self._check_input(x)
-        if x.ndim < 2:
-            raise ValueError(f"{self!r} expected a batch (N, ...); got shape {x.shape}")
         self.x_shape = x.shape
-        return x.reshape(len(x), -1)
+        return x.reshape(len(x), int(np.prod(x.shape[1:])))   # (-1 cannot say 0 of what)
 
     def backward(self, dy):
         dy = self._check_grad(dy)
         return dy.reshape(self.x_shape)
 
     def output_shape(self, input_shape):
+        if len(input_shape) < 1:
+            raise ValueError(f"{self!r} expected samples of at least one axis (a batch "
+                             f"(N, ...)); got samples of shape {tuple(input_shape)}")
         return (int(np.prod(input_shape)),)
 
 
@@ -202,7 +211,7 @@ class Dropout(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        if not training or self.rate == 0:
+        if not check_bool(training, "training") or self.rate == 0:
             self.mask = None
             return x
         # Uniform numbers in the input's dtype: a float32 network draws half the bits
@@ -241,7 +250,8 @@ class Residual(Layer):
 
     def __init__(self, *layers):
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
-            raise ValueError("Residual takes one or more nnlab layers")
+            raise ValueError(f"Residual takes one or more nnlab layers, as in Residual(Dense(4, "
+                             f"4), Activation('relu')); got {layers!r}")
         self.layers = list(layers)
 
     @property
@@ -258,17 +268,25 @@ class Residual(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        if training and len(x) and not _INSIDE_NETWORK.get():
-            check_before_training(self.forward, x)
-            self._input_shape = x.shape   # the trial pass recorded its one row
-        out = x
-        with inside_network():
-            for layer in self.layers:
-                out = layer.forward(out, training=training)
-        if out.shape != x.shape:
-            raise ValueError(f"{self!r}: the block changes the shape from {x.shape} to "
-                             f"{out.shape}; y = x + block(x) needs them equal")
+        try:
+            if check_bool(training, "training") and len(x) and not _INSIDE_NETWORK.get():
+                check_before_training(self.forward, x)
+                self._input_shape = x.shape   # the trial pass recorded its one row
+            out = x
+            with inside_network():
+                for layer in self.layers:
+                    out = layer.forward(out, training=training)
+            if out.shape != x.shape:
+                raise ValueError(f"{self!r}: the block changes the shape from {x.shape} to "
+                                 f"{out.shape}; y = x + block(x) needs them equal")
+        except ValueError:
+            forget_last_pass([self])   # the inner layers before the failing one ran
+            raise
         return x + out
+
+    def _check_sample(self, sample_shape):
+        """Nothing before the pass: the block is checked as it runs, so that an inner layer
+        of the reader's own, without ``output_shape``, works in a block too."""
 
     def backward(self, dy):
         d = dy = self._check_grad(dy)

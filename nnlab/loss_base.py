@@ -9,7 +9,7 @@ before training (``Sequential.fit``).
 
 import numpy as np
 
-from nnlab._checks import as_float_array, check_number
+from nnlab._checks import as_float_array, check_bool, check_number
 
 
 class PredictionRangeError(ValueError):
@@ -150,9 +150,7 @@ class _LogitsOption(Loss):
     """A loss on probabilities that takes raw scores instead when ``from_logits=True``."""
 
     def __init__(self, from_logits=False):
-        if not isinstance(from_logits, bool):
-            raise ValueError(f"from_logits must be True or False; got {from_logits!r}")
-        self.from_logits = from_logits
+        self.from_logits = check_bool(from_logits, "from_logits")
 
     def get_config(self):
         return {"from_logits": self.from_logits}

@@ -7,9 +7,12 @@ and ``grad = loss.gradient(y_pred, y_true)`` (d value / d y_pred, shaped like
 checks live in the base class, :class:`nnlab.loss_base.Loss`; this module holds the
 mathematics of each loss.
 
-Reductions (Keras and PyTorch agree): MSE, MAE, BinaryCrossEntropy and Hinge average
-over every element; CategoricalCrossEntropy, KLDivergence and MulticlassHinge
-sum over the classes of a row (the last axis), then average over the rows.
+Reductions: MSE, MAE, BinaryCrossEntropy and Hinge average over every element;
+CategoricalCrossEntropy, KLDivergence and MulticlassHinge sum over the classes of a
+row (the last axis), then average over the rows. Keras reduces each of them so, and
+PyTorch all but two by default: its ``kl_div`` needs ``reduction="batchmean"`` for
+this value, and its ``multi_margin_loss`` also divides each row by the number of
+classes.
 
 A logarithm never sees a probability outside ``[EPSILON, 1 - EPSILON]`` (as in
 Keras), so a certain wrong prediction costs ``-log(1e-7) = 16.1``, not infinity;

@@ -20,9 +20,18 @@ import numpy as np
 
 from nnlab import losses, optimizers, saving
 from nnlab import metrics as metric_functions
-from nnlab._checks import as_float_array, as_rng, check_bool, check_number, float_dtype
+from nnlab._checks import (
+    as_float_array,
+    as_rng,
+    check_bool,
+    check_number,
+    check_verbose,
+    check_weights,
+    float_dtype,
+)
 from nnlab._memory import keep_freed_memory
-from nnlab.callbacks import Callback, History, ProgressBar
+from nnlab.callbacks import History, ProgressBar, check_callbacks
+from nnlab.layer_base import _INSIDE_NETWORK, cast_layer, forget_last_pass
 from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
@@ -43,7 +52,8 @@ __all__ = ["ClippedOutputsWarning", "ModelFileError", "NotCompiledError", "Seque
 
 
 class NotCompiledError(RuntimeError, ValueError):
-    """``fit``, ``evaluate`` or ``train_step`` before ``compile`` (a RuntimeError as in Keras)."""
+    """``fit``, ``evaluate`` or ``train_step`` before ``compile``: a RuntimeError as in
+    tf.keras 2, and a ValueError as in Keras 3."""
 
 
 class Sequential:
@@ -84,7 +94,7 @@ class Sequential:
         self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics = {}
         self.stop_training = False
-        self._input_shape = self._output_shape = None
+        self._sample_shape = self._output_shape = None
 
     def add(self, layer):
         """Append a layer."""
@@ -102,13 +112,22 @@ class Sequential:
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input", dtype=self.dtype)
-        if check_bool(training, "training") and len(x):
-            check_before_training(self._forward, x)
-        return self._forward(x, training)
+        try:
+            if check_bool(training, "training") and len(x):
+                check_before_training(self._forward, x)
+            return self._forward(x, training)
+        except ValueError:
+            self.forget_last_pass()
+            raise
+
+    def forget_last_pass(self):
+        """Drop the last forward pass's caches (it failed half-way, or only tried data)."""
+        self._output_shape = None
+        forget_last_pass(self.layers)
 
     def _forward(self, x, training):
         """``forward`` of a batch already checked (``fit`` checks its data once, not per step)."""
-        self._input_shape = x.shape[1:]
+        self._sample_shape = x.shape[1:]
         with inside_network():
             for layer in self.layers:
                 x = layer.forward(x, training=training)
@@ -133,9 +152,8 @@ class Sequential:
         return None
 
     def _check_dout(self, dout):
-        """``dout`` as is if it is an array of the last output's shape (fit's case), else
-        checked and converted."""
-        if isinstance(dout, np.ndarray) and dout.shape == self._output_shape:
+        """``dout`` as a finite array of the last output's shape (trusted inside ``fit``)."""
+        if _INSIDE_NETWORK.get():
             return dout
         if self._output_shape is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
@@ -169,13 +187,15 @@ class Sequential:
         return [a.copy() for layer in self.layers for a in _arrays(layer).values()]
 
     def set_weights(self, weights):
-        """Copy ``weights`` (as ``get_weights`` returns them) into the model, in place."""
-        targets = [a for layer in self.layers for a in _arrays(layer).values()]
-        shapes = [np.shape(w) for w in weights]
-        if shapes != [t.shape for t in targets]:
-            raise ValueError(f"set_weights expected arrays of shapes {[t.shape for t in targets]}"
-                             f"; got {shapes}")
-        for target, w in zip(targets, weights, strict=True):
+        """Copy ``weights`` (as ``get_weights`` returns them) into the model, in place.
+
+        Every array is checked first (its shape, finite real values, variances >= 0):
+        a list that fails changes no weight.
+        """
+        targets = {f"{i}.{key}": a for i, layer in enumerate(self.layers)
+                   for key, a in _arrays(layer).items()}
+        weights = check_weights(weights, targets, "set_weights")
+        for target, w in zip(targets.values(), weights, strict=True):
             target[...] = w
 
     # --- training -------------------------------------------------------------------
@@ -189,6 +209,8 @@ class Sequential:
         """
         loss = losses.get(loss)
         optimizer = optimizers.get(optimizer)
+        if not isinstance(metrics, str | list | tuple | None):
+            raise ValueError(f"metrics must be a list of names or functions; got {metrics!r}")
         names = {}
         for m in [metrics] if isinstance(metrics, str) else metrics or []:
             fn = metric_functions.get(m)
@@ -253,15 +275,10 @@ class Sequential:
         check_number(epochs, "epochs", low=1, integer=True)
         check_number(batch_size, "batch_size", low=1, integer=True)
         check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
-        _check_verbose(verbose)
+        check_verbose(verbose)
         check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
-        if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple | None):
-            raise ValueError(f"callbacks must be a list of nnlab.callbacks.Callback instances; "
-                             f"got {callbacks!r}: write callbacks=[...]")
-        callbacks = list(callbacks or [])
-        if not all(isinstance(c, Callback) for c in callbacks):
-            raise ValueError("callbacks must be a list of nnlab.callbacks.Callback instances")
+        callbacks = check_callbacks(callbacks)
         X, y = check_data(self, X, y)
         keep_freed_memory()
         val = None
@@ -299,7 +316,7 @@ class Sequential:
                 c.on_epoch_begin(epoch, {})
             logs = fit_epoch(self, X, y, batch_size, shuffle, rng)
             diverged = not np.isfinite(logs["loss"])
-            if val is not None:
+            if val is not None and not diverged:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     scores = self._scores(*val, batch_size=None)
                 logs.update({f"val_{k}": v for k, v in scores.items()})
@@ -342,7 +359,7 @@ class Sequential:
         {'loss': 5.0, 'mae': 2.0}
         """
         self._require_compiled("evaluate")
-        _check_verbose(verbose)
+        check_verbose(verbose)
         X, y = check_data(self, X, y)
         scores = self._scores(X, y, batch_size)
         if check_bool(return_dict, "return_dict"):
@@ -354,7 +371,7 @@ class Sequential:
 
         ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``.
         """
-        _check_verbose(verbose)
+        check_verbose(verbose)
         X = as_float_array(X, "X", dtype=self.dtype)
         if batch_size is None:
             return self.forward(X)
@@ -371,7 +388,7 @@ class Sequential:
         layer is Dense or the model has already seen data. Buffers (batch norm
         statistics) count as non-trainable parameters, as in Keras.
         """
-        shape = input_shape if input_shape is not None else self._input_shape
+        shape = input_shape if input_shape is not None else self._sample_shape
         print(summary_table(self.layers, shape))
 
     def astype(self, dtype):
@@ -401,20 +418,3 @@ class Sequential:
         """
         return saving.save_model(self, path)
 
-
-def _check_verbose(verbose):
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool | float):
-        raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
-
-
-def cast_layer(layer, dtype):
-    """Store a layer's parameters and buffers in ``dtype`` (recursing into blocks)."""
-    if hasattr(layer, "layers"):  # a block (Residual) exposes its inner layers' arrays
-        for inner in layer.layers:
-            cast_layer(inner, dtype)
-        return
-    for store in (layer.params, layer.buffers):
-        for name, arr in store.items():
-            store[name] = arr.astype(dtype)
-    if hasattr(layer, "dtype"):
-        layer.dtype = np.dtype(dtype)

@@ -14,7 +14,7 @@ and uses those at evaluation, when a batch may be a single sample.
 
 import numpy as np
 
-from nnlab._checks import check_number, float_dtype
+from nnlab._checks import check_bool, check_number, float_dtype
 from nnlab.layer_base import Layer
 
 
@@ -72,14 +72,17 @@ class BatchNorm(Layer):
         return axes, (1, -1, *(1,) * (x.ndim - 2))
 
     def forward(self, x, training=False):
-        x = self._check_input(x)
-        if x.ndim < 2 or x.shape[1] != self.n_features:
+        # Checked before _check_input records the shape: a forward that fails leaves
+        # what the last one cached.
+        shape = np.shape(x)
+        if len(shape) < 2 or shape[1] != self.n_features:
             raise ValueError(f"{self!r} expected input of shape (batch, {self.n_features}, ...)"
-                             f"; got shape {x.shape}")
-        axes, shape = self._shape(x)
-        if training and x.size <= self.n_features:
+                             f"; got shape {shape}")
+        if check_bool(training, "training") and np.prod(shape) <= self.n_features:
             raise ValueError(f"{self!r} in training needs 2 or more values per feature to "
-                             f"take their mean and variance; got input of shape {x.shape}")
+                             f"take their mean and variance; got input of shape {shape}")
+        x = self._check_input(x)
+        axes, shape = self._shape(x)
         if training:
             mean, var = x.mean(axis=axes), x.var(axis=axes)
             m = self.momentum

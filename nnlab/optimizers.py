@@ -9,7 +9,8 @@ The update rules are exactly those of PyTorch's ``torch.optim`` documentation
 for the same hyper-parameters. State (momentum buffers, running averages, and
 one scratch array per parameter) is kept per position in the list, allocated
 on the first step and then updated in place with NumPy's ``out=`` arguments:
-a training step allocates no new arrays. (Writing ``m = b1 * m + (1 - b1) * g``
+a training step allocates no new arrays (but for the new gradients that
+``weight_decay`` and ``clipnorm`` make). (Writing ``m = b1 * m + (1 - b1) * g``
 would allocate three temporaries per parameter per step; measured here, that
 made Adam's update several times slower than the in-place form.) Each update
 shows the textbook formula in its docstring and as a comment.

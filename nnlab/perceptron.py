@@ -17,6 +17,7 @@ stops making mistakes after finitely many updates; if not (XOR), it never does.
 import numpy as np
 
 from nnlab._checks import as_float_array, as_rng, check_bool, check_number
+from nnlab.initializers import MAX_WEIGHTS
 
 
 class Perceptron:
@@ -54,7 +55,8 @@ class Perceptron:
     """
 
     def __init__(self, n_inputs, lr=1.0, threshold=0.0):
-        self.n_inputs = check_number(n_inputs, "n_inputs", low=1, integer=True)
+        self.n_inputs = check_number(n_inputs, "n_inputs", low=1, high=MAX_WEIGHTS,
+                                     integer=True)
         self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.threshold = check_number(threshold, "threshold")
         self.weights = np.zeros(n_inputs)

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from nnlab import datasets
+from nnlab import datasets, initializers
 from nnlab._checks import as_rng, check_number, lookup
 from nnlab.callbacks import Callback
 from nnlab.layers import Activation, Dense
@@ -61,7 +61,7 @@ def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
     """The playground's network: ``hidden_layers`` x ``units`` hidden units, one logit out."""
     check_number(hidden_layers, "hidden_layers", low=0, integer=True)
     rng = as_rng(seed, "seed")
-    init = "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    init = initializers.suited_to(activation)
     layers, width = [], 2
     for _ in range(hidden_layers):
         layers += [Dense(width, units, init=init, rng=rng), Activation(activation)]
@@ -108,13 +108,13 @@ class Session:
         """
         X, _, y, _ = self.data
         # A diverging run is reported by ``stop_reason`` (the playground's warning line),
-        # not also by fit's warning, which counts epochs from 0.
+        # not also by fit's warning, which counts the epochs of this call only.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", TrainingDivergedWarning)
             h = self.model.fit(X, y, epochs=epochs, batch_size=self.settings["batch_size"],
                                seed=self.rng, callbacks=[_EpochRecorder(self)])
         self.stop_reason = None
-        if self.model.stop_reason:   # fit counts epochs from 0; the playground from 1
+        if self.model.stop_reason:   # fit counts this call's epochs; the playground all
             self._diverged(h.history["loss"][-1])
         return self
 

@@ -83,6 +83,9 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """
     X, y = _samples(X, "X"), _samples(y, "y")
     _same_length(X, y)
+    if len(X) < 2:
+        raise ValueError(f"train_test_split needs 2 or more samples, one for each part; got "
+                         f"{len(X)}")
     if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
         n_test = int(check_number(test_size, "test_size (a number of samples)", low=1,
                                   high=len(X) - 1))

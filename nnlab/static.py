@@ -5,7 +5,7 @@ show the state stored when the chapter ran. A *static explorer* fixes that the
 simple way: while the notebook executes, the explorer computes a frame (figure
 and key numbers) for each setting of a few controls, with the very functions
 that draw the live explorer, and writes them into one block of HTML. In the
-page, a dozen lines of JavaScript (``static_explorer.js``, inlined) only pick
+page, some forty lines of JavaScript (``static_explorer.js``, inlined) only pick
 the frame that matches the controls; no formula is computed in the browser.
 
 Which settings get a frame is described by a ``Spec``: the controls in

@@ -29,6 +29,7 @@ import numpy as np
 
 from nnlab import activations, losses
 from nnlab._checks import all_finite, as_float_array
+from nnlab.layer_base import inside_network
 from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy
 from nnlab.normalization import BatchNorm
@@ -65,8 +66,19 @@ def check_data(model, X, y, names=("X", "y")):
     except ValueError as exc:
         raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
                          f"on its first samples): {exc}") from exc
+    try:
+        return X, _check_targets(model, y, out, X.dtype, names)
+    except ValueError:
+        model.forget_last_pass()   # the trial's caches: no backward may follow them
+        raise
+
+
+def _check_targets(model, y, out, dtype, names):
+    """The targets in the shape of the trial outputs ``out`` and in ``dtype``, checked
+    against the loss and the metrics."""
+    n = len(y)
     y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
-    y = y.reshape((len(X), *out.shape[1:])).astype(X.dtype, copy=False)
+    y = y.reshape((n, *out.shape[1:])).astype(dtype, copy=False)
     # Each step of fit trusts the outputs to suit the loss (checks cost time there), so
     # they are tried here. Outputs that overflowed are left to fit, which reports a
     # diverged model. Outputs outside [0, 1] for a probability loss are what Keras
@@ -83,8 +95,9 @@ def check_data(model, X, y, names=("X", "y")):
             f"outside. Training and evaluation go on with each output clipped into "
             f"[{losses.EPSILON:g}, 1 - {losses.EPSILON:g}], as Keras does; a clipped output "
             "gets no gradient, so it stops learning. End the model with "
-            "Activation('sigmoid') (or softmax), or compile the loss with "
-            "from_logits=True."), stacklevel=3)
+            "Activation('sigmoid') (or softmax)"
+            + (", or compile the loss with from_logits=True."
+               if hasattr(model.loss, "from_logits") else ".")), stacklevel=3)
     except ValueError as exc:
         raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
                          f"do not suit the loss {model.loss!r}: {exc}") from exc
@@ -94,7 +107,7 @@ def check_data(model, X, y, names=("X", "y")):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"metric {name!r} cannot be computed for these targets (a "
                              f"metric maps y_true, y_pred to one number): {exc}") from exc
-    return X, y
+    return y
 
 
 def check_batch_sizes(model, n, batch_size):
@@ -129,7 +142,8 @@ def fit_batch(model, xb, yb):
         loss, dloss = model.loss.forward_backward(y_pred, yb)
         loss = float(loss)
         if np.isfinite(loss):
-            model.backward(dloss, input_grad=False)
+            with inside_network():   # dloss comes from the loss: no check
+                model.backward(dloss, input_grad=False)
             grads = model.grads
             if all_finite(*grads):
                 model.optimizer.apply_gradients(model.params, grads)

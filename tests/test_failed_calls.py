@@ -1,0 +1,166 @@
+"""A call that fails says why, and leaves everything as it was: weights, history, caches."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nnlab as nl
+
+RNG = np.random.default_rng(0)
+
+
+def small_model():
+    return nl.Sequential([nl.Dense(2, 3, rng=0), nl.BatchNorm(3), nl.Activation("tanh"),
+                          nl.Dense(3, 1, rng=1)])
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda w: [np.full_like(w[0], np.nan), *w[1:]], "NaN"),
+    (lambda w: [*w[:5], -np.ones_like(w[5]), *w[6:]], "'1.buffers.running_var' holds variances"),
+    (lambda w: [w[0], np.array(["a", "b", "c"]), *w[2:]], "dtype"),
+    (lambda w: [w[0], w[1].astype(complex), *w[2:]], "dtype"),
+    (lambda w: [w[0], *w[2:]], "shapes"),
+    (lambda w: None, "list of arrays"),
+])
+def test_set_weights_checks_every_array_before_copying_any(change, match):
+    model = small_model()
+    before = model.get_weights()
+    bad = change([np.zeros_like(a) for a in before])   # zeros: none may be copied
+    with pytest.raises(ValueError, match=match):
+        model.set_weights(bad)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_model_forward_leaves_no_cache_for_backward():
+    model = nl.Sequential([nl.Activation("tanh"), nl.Dense(3, 2, rng=0)])
+    X, dout = RNG.normal(size=(4, 3)), np.ones((4, 2))
+    model.forward(X)
+    model.backward(dout)
+    with pytest.raises(ValueError, match=r"Dense.*\(batch, 3\); got shape \(4, 1\)"):
+        model.forward(np.zeros((4, 1)))   # tanh ran on it before Dense objected
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(dout)
+    with pytest.raises(ValueError, match="call forward first"):
+        model.layers[0].backward(dout[:, :1].repeat(3, axis=1))
+    model.forward(X)
+    assert model.backward(dout).shape == X.shape
+
+
+def test_a_fit_refused_for_its_targets_leaves_no_trial_cache():
+    model = nl.Sequential([nl.Activation("tanh"), nl.Dense(3, 2, rng=0)])
+    model.compile("categorical_crossentropy", "sgd")
+    model.forward(RNG.normal(size=(4, 3)))
+    with pytest.raises(ValueError, match="labels"):
+        model.fit(RNG.normal(size=(4, 3)), np.array([0, 1, 5, 1]))
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("layer,good,bad", [
+    (nl.BatchNorm(3), np.ones((4, 3)), np.ones((4, 4))),
+    (nl.BatchNorm(3), np.ones((4, 3)), np.ones(3)),
+    (nl.Flatten(), np.ones((2, 3, 2)), np.ones(4)),
+    (nl.MaxPool2D(2), np.ones((1, 1, 4, 4)), np.ones((1, 1, 1, 4))),
+    (nl.AvgPool2D(2), np.ones((1, 1, 4, 4)), np.ones((1, 1, 4, 1))),
+    (nl.Conv2D(1, 1, 3, rng=0), np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2))),
+    (nl.GlobalMaxPool1D(), np.ones((2, 3, 4)), np.ones((2, 3, 0))),
+])
+def test_a_failed_layer_forward_keeps_the_last_good_pass(layer, good, bad):
+    y = layer.forward(good, training=False)
+    dy = RNG.normal(size=y.shape)
+    dx = layer.backward(dy)
+    with pytest.raises(ValueError, match=type(layer).__name__):
+        layer.forward(bad)
+    np.testing.assert_array_equal(layer.backward(dy), dx)
+
+
+def test_a_residual_block_that_fails_inside_leaves_no_half_pass():
+    block = nl.Residual(nl.Activation("tanh"), nl.Dense(3, 2, rng=0))
+    with pytest.raises(ValueError, match=r"changes the shape from \(2, 3\) to \(2, 2\)"):
+        block.forward(np.ones((2, 3)))   # after tanh and Dense ran: they forget that pass
+    with pytest.raises(ValueError, match="call forward first"):
+        block.layers[0].backward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="call forward first"):
+        block.backward(np.ones((2, 3)))
+
+
+def test_a_callback_refused_leaves_the_last_history_and_stop_reason():
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", "sgd")
+    X, y = RNG.normal(size=(8, 2)), RNG.normal(size=8)
+    history = nl.callbacks.History()
+    model.fit(X, y, epochs=2, callbacks=[history])
+    model.stop_reason = "kept"
+    with pytest.raises(ValueError, match="monitors 'val_loss'"):
+        model.fit(X, y, callbacks=[history, nl.callbacks.EarlyStopping("val_loss")])
+    assert len(model.history.history["loss"]) == 2 and model.stop_reason == "kept"
+
+
+@pytest.mark.parametrize("layer", [nl.Dropout(0.5, rng=0), nl.BatchNorm(4),
+                                   nl.Residual(nl.Dropout(0.5, rng=0))])
+def test_layers_take_training_as_a_bool_only(layer):
+    with pytest.raises(ValueError, match="training must be True or False"):
+        layer.forward(np.ones((3, 4)), training="False")
+    layer.forward(np.ones((3, 4)), training=np.True_)
+
+
+def test_model_backward_refuses_nan_dout():
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.forward(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        model.backward(np.full((3, 1), np.nan))
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: nl.Dense(10**12, 3), "MAX_WEIGHTS"),
+    (lambda: nl.Conv2D(1, 2, 10**5), "MAX_WEIGHTS"),
+    (lambda: nl.Perceptron(10**12), "n_inputs"),
+    (lambda: nl.Dense(2, 2, init=lambda shape, rng, dtype: np.full(shape, np.nan, dtype)),
+     "NaN or infinite weights"),
+    (lambda: nl.Sequential([nl.Dense(2, 1)]).compile("mse", metrics=3), "metrics"),
+    (lambda: nl.initializers.he_normal(None), "weight shape"),
+    (lambda: nl.gradcheck.check(nl.Dense(3, 2, rng=0), np.zeros((0, 3))), "one or more"),
+    (lambda: nl.Activation("tanh").forward(0.5), "single number"),
+    (lambda: nl.Residual(nl.Activation("tanh")).forward(1.0, training=True), "single number"),
+    (lambda: nl.Residual([nl.Dense(2, 2)]), r"got \(\[Dense"),
+    (lambda: nl.datasets.train_test_split(np.ones((1, 2)), np.ones(1), test_size=1),
+     "2 or more samples"),
+    (lambda: nl.callbacks.ProgressBar(lines="yes"), "lines must be True or False"),
+])
+def test_bad_arguments_are_value_errors_that_say_what_was_wrong(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_numpy_bools_count_as_bools():
+    assert nl.losses.BinaryCrossEntropy(from_logits=np.True_).from_logits is True
+
+
+def test_an_empty_batch_goes_through_a_cnn():
+    model = nl.Sequential([nl.Conv2D(1, 2, 3, rng=0), nl.AvgPool2D(2), nl.Flatten(),
+                           nl.Dense(8, 3, rng=0)])
+    assert model.predict(np.zeros((0, 1, 6, 6))).shape == (0, 3)
+    assert nl.GlobalMaxPool1D().output_shape((3, 4)) == (3,)
+
+
+def test_a_diverged_epoch_logs_nan_for_its_validation_scores():
+    model = nl.Sequential([nl.Dense(1, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(500.0), metrics=["mae"])
+    X = RNG.normal(size=(64, 1)) * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nl.model.TrainingDivergedWarning)
+        history = model.fit(X, 3 * X[:, 0], epochs=50, validation_split=0.25, seed=0)
+    last = {k: v[-1] for k, v in history.history.items()}
+    assert not np.isfinite(last["loss"])
+    assert np.isnan(last["val_loss"]) and np.isnan(last["val_mae"])
+
+
+def test_the_clipping_warning_offers_from_logits_only_to_losses_that_take_it():
+    model = nl.Sequential([nl.Dense(2, 2, rng=0)])
+    model.compile("kl_divergence", "sgd")
+    X = RNG.normal(size=(8, 2)) * 10
+    with pytest.warns(nl.model.ClippedOutputsWarning) as caught:
+        model.evaluate(X, np.full((8, 2), 0.5))
+    assert "from_logits" not in str(caught[0].message)
