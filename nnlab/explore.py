@@ -307,7 +307,8 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
     eps = 1e-6
     a1 = model.layers[1].y[0]
     y_hat = float(y_pred[0, 0])
-    factors = {"dC/dy_hat": 2 * (y_hat - examples.Y[0, 0]), "dy_hat/dz2": y_hat * (1 - y_hat)}
+    factors = {"dC/dy_hat": 2 * (y_hat - float(examples.Y[0, 0])),
+               "dy_hat/dz2": y_hat * (1 - y_hat)}
     if layer == 2:
         factors["dz2/dw"] = float(a1[k])
     else:

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.ticker import LogLocator
 
 from nnlab import plot, surfaces
+from nnlab.activations import sigmoid
 
 
 def perceptron(state):
@@ -155,7 +156,9 @@ def learning_rate(state):
     loss = functools.partial(surfaces.line_fit_loss, moments=state["moments"])
     plot.loss_surface(loss, (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
                       title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
-    axes[0, 0].scatter([3.0], [1.0], marker="*", s=80, color="black", zorder=3)
+    m = np.array(state["moments"])   # the best (w, b) solves the normal equations
+    axes[0, 0].scatter(*np.linalg.solve(m[:2, :2], m[:2, 2]), marker="*", s=80, color="black",
+                       zorder=3)
     axes[0, 0].set(xlabel="w", ylabel="b")
     plot.curves({"loss": _finite_losses(state)}, logy=True, ax=axes[0, 1],
                 title="diverged" if state["diverged"] else "loss per step")
@@ -353,7 +356,9 @@ def playground(model, data, history):
     X_train, X_test, y_train, y_test = data
     fig, axes = plot.new_figure(2, 1, height=3.4)
     ax = axes[0, 0]
-    plot.decision_boundary(model.predict, np.vstack([X_train, X_test]),
+    # The model's output is a logit: through the sigmoid the boundary is at 0.5 for sure
+    # (decision_boundary would take logits that all lie in [0, 1] for probabilities).
+    plot.decision_boundary(lambda X: sigmoid(model.predict(X)), np.vstack([X_train, X_test]),
                            np.concatenate([y_train, y_test]), ax=ax, resolution=80)
     ax.collections[-1].remove()
     ax.scatter(*X_train.T, c=[plot.COLORS[i] for i in y_train], s=14, edgecolors="white",

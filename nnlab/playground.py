@@ -87,10 +87,9 @@ class Session:
                              f"valid: {sorted(DEFAULTS)}")
         self.seed, self.settings = seed, {**DEFAULTS, **settings}
         s = self.settings
-        self.data = playground_data(s["dataset"], s["noise"], s["train_ratio"],
-                                            seed=seed)
+        self.data = playground_data(s["dataset"], s["noise"], s["train_ratio"], seed=seed)
         self.model = playground_model(s["hidden_layers"], s["units"], s["activation"],
-                                              seed=seed)
+                                      seed=seed)
         self.model.compile(BinaryCrossEntropy(from_logits=True),
                            get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"]),
                            metrics=["accuracy"])
@@ -124,7 +123,8 @@ class Session:
         X, _, y, _ = self.data
         batch = min(self.settings["batch_size"], len(X))
         idx = self.rng.choice(len(X), size=batch, replace=False)
-        self.model.train_step(X[idx], y[idx, None].astype(float))
+        with np.errstate(all="ignore"):   # a diverging step is reported below, not raised
+            self.model.train_step(X[idx], y[idx, None].astype(float))
         self.epoch += batch / len(X)
         self._record()
         if self.stop_reason is None and not np.isfinite(self.history["loss"][-1]):

@@ -602,3 +602,33 @@ def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
 def test_optimizer_race_takes_one_name():
     # A string was taken letter by letter: "unknown optimizer 'A'".
     assert list(widgets.optimizer_race(names="Adam", steps=10).state["final"]) == ["Adam"]
+
+
+def test_the_learning_rate_star_marks_the_least_squares_fit():
+    explorer = widgets.learning_rate_explorer()
+    x, y = explore.regression_problem(seed=0)
+    best = np.polyfit(x, y, 1)   # (w, b) of the least-squares line
+    stars = [c for c in explorer.figure.axes[0].collections
+             if c.get_offsets().shape == (1, 2)]
+    np.testing.assert_allclose(stars[-1].get_offsets()[0], best, rtol=1e-9)
+
+
+def test_the_playground_shades_the_class_its_logits_give(monkeypatch):
+    # A strong penalty shrinks every logit into (0, 1): all say class 1 (logit > 0).
+    session = playground.Session(dataset="circles", hidden_layers=1, activation="relu",
+                                 l2=0.1)
+    session.train(20)
+    grid = np.random.default_rng(0).uniform(-2, 2, size=(400, 2))
+    logits = session.model.predict(grid).ravel()
+    assert logits.min() > 0 and logits.max() < 1
+    seen = {}
+
+    def capture(predict, X, y, **kwargs):
+        seen["classes"] = np.asarray(predict(grid)).ravel() > 0.5
+        return plot_decision_boundary(predict, X, y, **kwargs)
+
+    from nnlab import explorer_figures, plot
+    plot_decision_boundary = plot.decision_boundary
+    monkeypatch.setattr(plot, "decision_boundary", capture)
+    explorer_figures.playground(session.model, session.data, session.history)
+    np.testing.assert_array_equal(seen["classes"], logits > 0)
