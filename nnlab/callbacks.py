@@ -16,7 +16,7 @@ setting ``model.stop_training = True`` (and ``model.stop_reason`` to say why).
 
 import numpy as np
 
-from nnlab._checks import check_bool, check_number
+from nnlab._checks import check_bool, check_number, check_verbose
 
 
 def check_callbacks(callbacks):
@@ -169,9 +169,7 @@ class EarlyStopping(Callback):
             mode = "max" if "acc" in monitor else "min"
         self.mode = mode
         self.restore_best_weights = restore_best_weights
-        if verbose not in (0, 1):
-            raise ValueError(f"EarlyStopping verbose must be 0 or 1; got {verbose!r}")
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose, (0, 1))
         self.baseline = None if baseline is None else check_number(
             baseline, "EarlyStopping baseline")
         self.start_from_epoch = check_number(start_from_epoch, "EarlyStopping "

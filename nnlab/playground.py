@@ -24,6 +24,7 @@ from nnlab.layers import Activation, Dense
 from nnlab.losses import BinaryCrossEntropy
 from nnlab.model import Sequential
 from nnlab.optimizers import get as get_optimizer
+from nnlab.preprocessing import standardize
 from nnlab.training import TrainingDivergedWarning
 
 #: The settings of a session and their defaults (the playground's controls).
@@ -52,7 +53,7 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
         X, y = datasets.spirals(n, noise=noise * 2, seed=seed)
     else:
         X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    X = standardize(X)
     check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
     return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
 
