@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from nnlab import activations, explore, playground, surfaces, widgets
 
+ROOT = Path(__file__).resolve().parents[1]
 EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
              "initialization_explorer", "loss_explorer", "learning_rate_explorer",
              "optimizer_race", "backprop_explorer", "gradient_flow_explorer", "kernel_explorer",
@@ -632,3 +634,18 @@ def test_the_playground_shades_the_class_its_logits_give(monkeypatch):
     monkeypatch.setattr(plot, "decision_boundary", capture)
     explorer_figures.playground(session.model, session.data, session.history)
     np.testing.assert_array_equal(seen["classes"], logits > 0)
+
+
+def test_the_api_page_names_every_control_and_state_key_of_every_explorer():
+    text = (ROOT / "book" / "api.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (.*) \| (.*) \|$", text, flags=re.MULTILINE)
+    assert sorted(name for name, _, _ in rows) == sorted(EXPLORERS)
+    for name, controls_cell, state_cell in rows:
+        explorer = getattr(widgets, name)()
+        controls = set(re.findall(r"`(\w+)`", controls_cell))
+        if "..." in controls_cell:   # k00 ... k22: the nine weights of the kernel
+            controls |= {f"k{i}{j}" for i in range(3) for j in range(3)}
+        assert controls == set(explorer.controls), name
+        documented = set(re.findall(r"`(\w+)`", state_cell))
+        assert documented <= set(explorer.state), (name, documented - set(explorer.state))
+        assert set(explorer.state) - documented <= controls, name
