@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnlab as nl
@@ -505,3 +505,32 @@ def test_fit_refuses_batch_norm_batches_of_one_sample_before_training(n, batch_s
         model.fit(X, y, batch_size=batch_size)
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.params, strict=True))
     model.fit(X, y, batch_size=batch_size + 1)   # no batch of one
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from([n for n in nl.activations.NAMES if n != "step"]),
+       batch=st.integers(1, 4), width=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_activation_layer_gradients_over_shapes_and_values(name, batch, width, seed):
+    x = np.random.default_rng(seed).normal(scale=2.0, size=(batch, width))
+    x[np.abs(x) < 1e-3] = 0.5   # the kinks of relu and its kin have no derivative
+    assert nl.gradcheck.check(nl.Activation(name), x) < 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+       rate=st.sampled_from([0.0, 0.3, 0.7]), seed=st.integers(0, 2**16))
+def test_dropout_and_flatten_gradients_over_shapes(shape, rate, seed):
+    x = np.random.default_rng(seed).normal(size=shape)
+    assert nl.gradcheck.check(nl.Dropout(rate, rng=seed), x, training=True) < 1e-6
+    assert nl.gradcheck.check(nl.Flatten(), x) < 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(batch=st.integers(1, 4), width=st.integers(1, 5), depth=st.integers(1, 3),
+       seed=st.integers(0, 2**16))
+def test_residual_gradients_over_shapes(batch, width, depth, seed):
+    inner = []
+    for i in range(depth):
+        inner += [nl.Dense(width, width, rng=seed + i), nl.Activation("tanh")]
+    x = np.random.default_rng(seed).normal(size=(batch, width))
+    assert nl.gradcheck.check(nl.Residual(*inner), x) < 1e-6
