@@ -164,3 +164,12 @@ def test_the_clipping_warning_offers_from_logits_only_to_losses_that_take_it():
     with pytest.warns(nl.model.ClippedOutputsWarning) as caught:
         model.evaluate(X, np.full((8, 2), 0.5))
     assert "from_logits" not in str(caught[0].message)
+
+
+def test_a_perceptron_refuses_inputs_that_could_overflow_its_weights():
+    unit = nl.Perceptron(2, lr=10.0)
+    with pytest.raises(ValueError, match="could overflow the weights or the net input"):
+        unit.fit([[1e308, 1e308], [-1e308, -1e308]], [0, 1])
+    assert unit.weights.tolist() == [0.0, 0.0] and unit.bias == 0.0
+    unit.fit([[1e100, 1e100], [-1e100, -1e100]], [0, 1])   # large, but no overflow
+    assert np.all(np.isfinite(unit.weights))
