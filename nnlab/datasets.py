@@ -97,6 +97,12 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
     return X, y.astype(np.int64)
 
 
+def _two_classes(n):
+    """Labels 0, 1, 0, 1...: half of the samples each, and the extra one of an odd count in
+    class 1, as scikit-learn's ``make_moons`` and ``make_circles`` share them."""
+    return (np.arange(n) + n) % 2
+
+
 def moons(n_samples=200, noise=0.1, seed=None):
     """Two interleaving half circles.
 
@@ -106,7 +112,7 @@ def moons(n_samples=200, noise=0.1, seed=None):
     (10, 2)
     """
     rng = _toy_args(n_samples, noise, seed)
-    y = np.arange(n_samples) % 2
+    y = _two_classes(n_samples)
     t = rng.uniform(0.0, np.pi, n_samples)
     X = np.where(
         (y == 0)[:, None],
@@ -129,7 +135,7 @@ def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     """
     rng = _toy_args(n_samples, noise, seed)
     check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
-    y = np.arange(n_samples) % 2
+    y = _two_classes(n_samples)
     angle = rng.uniform(0.0, 2 * np.pi, n_samples)
     radius = np.where(y == 1, factor, 1.0)
     X = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])

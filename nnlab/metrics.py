@@ -80,7 +80,9 @@ def accuracy(y_true, y_pred):
     Parameters
     ----------
     y_true : array_like
-        Class labels ``(N,)`` / ``(N, 1)`` or one-hot rows ``(N, K)``.
+        Class labels ``(N,)`` / ``(N, 1)``, whole numbers from 0 (not -1 or strings, which
+        scikit-learn takes); or one-hot rows ``(N, K)``, whose argmax is the class, as in
+        Keras (so a row with two 1s counts as its first class).
     y_pred : array_like
         Labels ``(N,)``; probabilities ``(N,)`` / ``(N, 1)`` (class 1 when
         above 0.5); or scores ``(N, K)`` (the argmax is the class).

@@ -71,9 +71,11 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     ``test_size`` is the number of test samples itself, as in scikit-learn.
     With ``stratify`` each class keeps its proportion in both parts, as nearly as whole
     samples allow: each class gives the whole part of its exact share to the test part,
-    and the samples still missing come from the classes with the largest fractions left,
-    as in scikit-learn. y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K),
-    and each class needs two samples or more.
+    and the samples still missing come from the classes with the largest fractions left.
+    (scikit-learn shares out the training part first, so a class's count can differ from
+    its by one.) y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K); each
+    class needs two samples or more, and each part at least one sample per class, as
+    scikit-learn requires.
 
     Examples
     --------
@@ -99,6 +101,11 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
         if sizes.min() < 2:
             raise ValueError(f"stratify: class {classes[sizes.argmin()].item()!r} has one sample, "
                              "which cannot be in both parts; give each class two or more")
+        for part, n in (("test", n_test), ("training", len(X) - n_test)):
+            if n < len(classes):
+                raise ValueError(f"stratify: the {part} part would hold {n} samples, fewer "
+                                 f"than the {len(classes)} classes; each part needs one of "
+                                 "each class")
         groups = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
         shares = _shares(sizes, n_test)
         test = np.concatenate([g[:k] for g, k in zip(groups, shares, strict=True)])
@@ -192,7 +199,10 @@ def standardize(X_train, *others):
     # or a test value far from the mean divided by a tiny deviation. Checked just below.
     with np.errstate(over="ignore", invalid="ignore"):
         mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-        out = [(X - mean) / np.where(std > 0, std, 1.0) for X in arrays]
+        # A constant column is centred only. Its std need not come out as 0: the mean of
+        # three 0.1s is rounded, and the deviations from it are then about 1e-17.
+        constant = X_train.max(axis=0) == X_train.min(axis=0)
+        out = [(X - mean) / np.where(constant, 1.0, std) for X in arrays]
     for i, scaled in enumerate(out):
         if not (all_finite(std) and all_finite(scaled)):
             name = f"array {i}" if i else "X_train"

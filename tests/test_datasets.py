@@ -106,7 +106,8 @@ def test_stratified_split_keeps_proportions():
        st.integers(0, 10))
 def test_stratified_split_shares_the_test_size_out_exactly(sizes, test_size, seed):
     n = sum(sizes)
-    assume(math.ceil(round(test_size * n, 6)) <= n - 1)
+    n_test = math.ceil(round(test_size * n, 6))
+    assume(len(sizes) <= n_test <= n - len(sizes))   # each part gets one of each class
     y = np.repeat(np.arange(len(sizes)), sizes)
     _, _, ytr, yte = D.train_test_split(np.zeros((n, 1)), y, test_size, seed=seed,
                                         stratify=True)
@@ -295,3 +296,29 @@ def test_standardize_bad_input(arrays, match):
 def test_batches_checks_at_the_call(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         D.batches(*args, **kwargs)                     # no next(): the call itself raises
+
+
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 123.456, 0.0])
+def test_standardize_only_centres_a_constant_column(value):
+    train = np.column_stack([np.full(10, value), np.arange(10.0)])
+    scaled, new = D.standardize(train, [[value + 0.1, 3.0]])
+    assert np.abs(scaled[:, 0]).max() < 1e-12   # not +-1, which dividing by 1e-17 gives
+    assert new[0, 0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("n", [7, 8, 101])
+def test_moons_and_circles_share_the_classes_as_scikit_learn_does(n):
+    sklearn = pytest.importorskip("sklearn.datasets")
+    for ours, theirs in ((D.moons, sklearn.make_moons),
+                         (D.circles, sklearn.make_circles)):
+        assert np.bincount(ours(n, seed=0)[1]).tolist() == \
+            np.bincount(theirs(n, random_state=0)[1]).tolist()
+
+
+@pytest.mark.parametrize("test_size,part", [(2, "test"), (0.7, "training")])
+def test_a_stratified_split_gives_each_part_every_class(test_size, part):
+    X, y = np.arange(12.0)[:, None], np.repeat(np.arange(4), 3)
+    with pytest.raises(ValueError, match=f"the {part} part would hold"):
+        D.train_test_split(X, y, test_size=test_size, stratify=True, seed=0)
+    *_, y_train, y_test = D.train_test_split(X, y, test_size=4, stratify=True, seed=0)
+    assert set(y_train) == set(y_test) == {0, 1, 2, 3}
