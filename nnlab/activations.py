@@ -296,6 +296,51 @@ class Exponential(ActivationFunction):
         return dy * y
 
 
+class Swish(ActivationFunction):
+    """Swish, or SiLU: f(x) = x sigmoid(x),  f'(x) = s + x s (1 - s) with s = sigmoid(x).
+
+    A ReLU with a smooth bend: near x for large x, near 0 far below, and slightly
+    negative in between (its minimum is about -0.278 at x = -1.278). Keras calls it
+    ``swish`` or ``silu``, PyTorch ``SiLU``.
+    """
+
+    name = "swish"
+
+    def __call__(self, x):
+        x = _as_float(x)
+        return x * sigmoid(x)
+
+    def derivative(self, x):
+        x = _as_float(x)
+        s = sigmoid(x)
+        return s * (1 + x * (1 - s))
+
+
+class GELU(ActivationFunction):
+    r"""Gaussian error linear unit: f(x) = x Φ(x),  f'(x) = Φ(x) + x φ(x).
+
+    Φ is the standard normal distribution function and φ its density: each input is
+    weighted by the probability that a standard normal value lies below it. The exact
+    form, as Keras's ``gelu`` and PyTorch's ``GELU`` compute it by default (not their
+    tanh approximation). Φ comes from ``scipy.special.ndtr``, accurate far into the tails.
+    """
+
+    name = "gelu"
+
+    def __call__(self, x):
+        from scipy.special import ndtr  # only here: importing scipy takes a while
+
+        x = _as_float(x)
+        return (x * ndtr(x)).astype(x.dtype, copy=False)
+
+    def derivative(self, x):
+        from scipy.special import ndtr
+
+        x = _as_float(x)
+        density = _exp(-0.5 * x * x) / np.sqrt(2 * np.pi)   # e^-x^2/2 underflows to 0
+        return (ndtr(x) + x * density).astype(x.dtype, copy=False)
+
+
 class Softmax(ActivationFunction):
     """Softmax over the last axis: f(z)_i = e^{z_i} / sum_j e^{z_j}.
 
@@ -331,14 +376,17 @@ selu = SELU()
 softplus = Softplus()
 softsign = Softsign()
 exponential = Exponential()
+swish = Swish()
+gelu = GELU()
 softmax = Softmax()
 
 _REGISTRY = {
     f.name: f
     for f in (linear, step, sigmoid, tanh, relu, leaky_relu, elu, selu, softplus, softsign,
-              exponential, softmax)
+              exponential, swish, gelu, softmax)
 }
 NAMES = tuple(_REGISTRY)
+_ALIASES = {"silu": swish}   # Keras's other name for swish
 
 
 def get(identifier):
@@ -351,4 +399,4 @@ def get(identifier):
     """
     if isinstance(identifier, ActivationFunction):
         return identifier
-    return lookup(identifier, _REGISTRY, "activation")
+    return lookup(identifier, {**_REGISTRY, **_ALIASES}, "activation")

@@ -63,6 +63,11 @@ def forward(w00=examples.W1_LECTURE[0, 0], w01=examples.W1_LECTURE[0, 1],
             "weights": [layer.params["W"].tolist() for layer in model.layers[::2]]}
 
 
+#: The lecture's activations, which the activation explorer's static page offers (each
+#: adds frames to the page); live, it offers every one of ``activations.NAMES``.
+LECTURE_ACTIVATIONS = tuple(n for n in activations.NAMES if n not in ("swish", "gelu"))
+
+
 def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
     """One neuron ``a = f(w x + b)`` over a range of inputs, and its slope da/dx = w f'(wx+b).
 

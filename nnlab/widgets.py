@@ -107,7 +107,7 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
         return (f"at x = 0: output {s['output'][i]:.4f}, slope {s['derivative'][i]:.4f}; "
                 f"output range [{min(s['output']):.3g}, {max(s['output']):.3g}]")
 
-    spec = Spec({"name": list(activations.NAMES),
+    spec = Spec({"name": list(explore.LECTURE_ACTIVATIONS),
                  "weight": [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 4.0],
                  "bias": [-3.0, -1.5, 0.0, 1.5, 3.0]}, grid=("name",))
     return Explorer(controls, explore.activation, figures.activation, describe,

@@ -16,7 +16,9 @@ floats = st.floats(-20, 20, allow_nan=False)
 
 def test_names_are_the_contract():
     assert set(A.NAMES) == {"linear", "step", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
-                            "selu", "softplus", "softsign", "exponential", "softmax"}
+                            "selu", "softplus", "softsign", "exponential", "swish", "gelu",
+                            "softmax"}
+    assert A.get("silu") is A.get("swish") and A.get("SiLU") is A.swish
 
 
 @pytest.mark.parametrize("name", [*SMOOTH, "leaky_relu 0.3", "leaky_relu 2.5", "elu 0.5",
@@ -118,8 +120,8 @@ def test_against_torch():
     F = torch.nn.functional
     ref = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
            "leaky_relu": F.leaky_relu, "elu": F.elu, "selu": F.selu, "softplus": F.softplus,
-           "softsign": F.softsign, "exponential": torch.exp,
-           "softmax": lambda t: F.softmax(t, dim=-1)}
+           "softsign": F.softsign, "exponential": torch.exp, "swish": F.silu,
+           "silu": F.silu, "gelu": F.gelu, "softmax": lambda t: F.softmax(t, dim=-1)}
     x = np.random.default_rng(1).normal(size=(3, 4)) * 3
     dy = np.random.default_rng(2).normal(size=x.shape)
     for name, fn in ref.items():
