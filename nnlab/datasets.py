@@ -98,8 +98,9 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
 
 
 def _two_classes(n):
-    """Labels 0, 1, 0, 1...: half of the samples each, and the extra one of an odd count in
-    class 1, as scikit-learn's ``make_moons`` and ``make_circles`` share them."""
+    """Alternating labels, half of the samples in each class; an odd count starts at 1, so
+    that its extra sample is class 1, as scikit-learn's ``make_moons`` and ``make_circles``
+    share them."""
     return (np.arange(n) + n) % 2
 
 
