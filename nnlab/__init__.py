@@ -23,6 +23,7 @@ from nnlab import (
     losses,
     metrics,
     optimizers,
+    schedules,
     surfaces,
 )
 from nnlab.conv import Conv1D, Conv2D
@@ -62,6 +63,7 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "schedules",
     "surfaces",
 ]
 

@@ -14,54 +14,38 @@ that is ``dy * f'(x)``; softmax, whose outputs are coupled, overrides it.
 All functions compute in the floating dtype of their input (integer input
 becomes float64) and are written so that inputs of +-1e4 raise no
 floating-point warning, nor an error under ``np.errstate(all="raise")``.
+
+This module holds the functions of the lecture and is where every function is
+found, by name (``get``, ``NAMES``) or as an instance (``activations.mish``):
+the base class and the numerics the functions share are in
+``nnlab.activation_base``, the functions of recent architectures (Swish, GELU,
+Mish, ReLU6, the hard sigmoid and hard SiLU) in ``nnlab.modern_activations``.
 """
 
 import numpy as np
 
 from nnlab._checks import check_number, lookup
+from nnlab.activation_base import ActivationFunction, _as_float, _exp, _sigmoid, _softplus
+from nnlab.modern_activations import (
+    GELU,
+    HardSigmoid,
+    HardSiLU,
+    Mish,
+    ReLU6,
+    Swish,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    mish,
+    relu6,
+    swish,
+)
 
-
-def _as_float(x):
-    x = np.asarray(x)
-    if x.dtype in (np.float32, np.float64):
-        return x
-    if x.dtype.kind not in "biuf":   # None, strings, complex numbers would compute nonsense
-        raise ValueError(f"an activation takes real numbers; got an array of dtype {x.dtype}")
-    return x.astype(np.float64)
-
-
-def _exp(x):
-    """e^x, where a result too small for the dtype is 0, the right answer.
-
-    NumPy flags that underflow (e^-1e4 in any dtype, e^-100 in float32); it ignores
-    the flag by default, and here it is ignored even where the caller raises on
-    floating-point errors, so that only overflow and invalid values reach them.
-    """
-    with np.errstate(under="ignore"):
-        return np.exp(x)
-
-
-class ActivationFunction:
-    """Base class: ``__call__(x)`` is f(x), ``derivative(x)`` is f'(x) element-wise."""
-
-    name = "activation"
-
-    def __call__(self, x):
-        raise NotImplementedError
-
-    def derivative(self, x):
-        raise NotImplementedError
-
-    def backward(self, x, y, dy):
-        """Return dL/dx from dL/dy = ``dy``; ``y = self(x)`` is given for subclasses to reuse."""
-        return dy * self.derivative(x)
-
-    def get_config(self):
-        """The parameters that rebuild this function: ``type(f)(**f.get_config())``."""
-        return {}
-
-    def __repr__(self):
-        return f"<activation {self.name}>"
+__all__ = ["ELU", "GELU", "NAMES", "SELU", "ActivationFunction", "Exponential", "HardSiLU",
+           "HardSigmoid", "LeakyReLU", "Linear", "Mish", "ReLU", "ReLU6", "Sigmoid", "Softmax",
+           "Softplus", "Softsign", "Step", "Swish", "Tanh", "elu", "exponential", "gelu", "get",
+           "hard_sigmoid", "hard_silu", "leaky_relu", "linear", "mish", "relu", "relu6", "selu",
+           "sigmoid", "softmax", "softplus", "softsign", "step", "swish", "tanh"]
 
 
 class Linear(ActivationFunction):
@@ -102,11 +86,9 @@ class Sigmoid(ActivationFunction):
     name = "sigmoid"
 
     def __call__(self, x):
-        x = _as_float(x)
-        # e^min(x, 0) / (1 + e^-|x|) is 1/(1 + e^-x) for x >= 0 and e^x/(1 + e^x) below:
-        # exp only ever sees numbers <= 0, so it cannot overflow. One formula for both signs
-        # (np.where over mixed signs measured five times slower than the whole of this).
-        return _exp(np.minimum(x, 0)) / (1 + _exp(-np.abs(x)))
+        # Not 1 / (1 + np.exp(-x)): e^-x overflows for x below about -710 (float64).
+        # _sigmoid never forms a large exponential (see nnlab.activation_base).
+        return _sigmoid(_as_float(x))
 
     def derivative(self, x):
         s = self(x)
@@ -249,11 +231,8 @@ class Softplus(ActivationFunction):
     name = "softplus"
 
     def __call__(self, x):
-        x = _as_float(x)
-        # logaddexp(0, x) = log(e^0 + e^x) without ever forming e^x for large x; its
-        # e^x underflows to 0 for very negative x, as _exp's does.
-        with np.errstate(under="ignore"):
-            return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        # Not np.log(1 + np.exp(x)): e^x overflows for x above about 710 (float64).
+        return _softplus(_as_float(x))
 
     def derivative(self, x):
         return sigmoid(x)
@@ -296,51 +275,6 @@ class Exponential(ActivationFunction):
         return dy * y
 
 
-class Swish(ActivationFunction):
-    """Swish, or SiLU: f(x) = x sigmoid(x),  f'(x) = s + x s (1 - s) with s = sigmoid(x).
-
-    A ReLU with a smooth bend: near x for large x, near 0 far below, and slightly
-    negative in between (its minimum is about -0.278 at x = -1.278). Keras calls it
-    ``swish`` or ``silu``, PyTorch ``SiLU``.
-    """
-
-    name = "swish"
-
-    def __call__(self, x):
-        x = _as_float(x)
-        return x * sigmoid(x)
-
-    def derivative(self, x):
-        x = _as_float(x)
-        s = sigmoid(x)
-        return s * (1 + x * (1 - s))
-
-
-class GELU(ActivationFunction):
-    r"""Gaussian error linear unit: f(x) = x Φ(x),  f'(x) = Φ(x) + x φ(x).
-
-    Φ is the standard normal distribution function and φ its density: each input is
-    weighted by the probability that a standard normal value lies below it. The exact
-    form, as Keras's ``gelu`` and PyTorch's ``GELU`` compute it by default (not their
-    tanh approximation). Φ comes from ``scipy.special.ndtr``, accurate far into the tails.
-    """
-
-    name = "gelu"
-
-    def __call__(self, x):
-        from scipy.special import ndtr  # only here: importing scipy takes a while
-
-        x = _as_float(x)
-        return (x * ndtr(x)).astype(x.dtype, copy=False)
-
-    def derivative(self, x):
-        from scipy.special import ndtr
-
-        x = _as_float(x)
-        density = _exp(-0.5 * x * x) / np.sqrt(2 * np.pi)   # e^-x^2/2 underflows to 0
-        return (ndtr(x) + x * density).astype(x.dtype, copy=False)
-
-
 class Softmax(ActivationFunction):
     """Softmax over the last axis: f(z)_i = e^{z_i} / sum_j e^{z_j}.
 
@@ -376,17 +310,17 @@ selu = SELU()
 softplus = Softplus()
 softsign = Softsign()
 exponential = Exponential()
-swish = Swish()
-gelu = GELU()
 softmax = Softmax()
 
+# The lecture's functions, then those of nnlab.modern_activations; softmax, the only one
+# that is not element-wise, last.
 _REGISTRY = {
     f.name: f
     for f in (linear, step, sigmoid, tanh, relu, leaky_relu, elu, selu, softplus, softsign,
-              exponential, swish, gelu, softmax)
+              exponential, swish, gelu, relu6, hard_sigmoid, hard_silu, mish, softmax)
 }
 NAMES = tuple(_REGISTRY)
-_ALIASES = {"silu": swish}   # Keras's other name for swish
+_ALIASES = {"silu": swish, "hard_swish": hard_silu}   # Keras's other names for the two
 
 
 def get(identifier):

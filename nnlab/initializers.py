@@ -74,7 +74,8 @@ def normal(shape, rng=None, dtype="float64"):
 
 def scaled_normal(shape, rng=None, dtype="float64"):
     """W ~ N(0, 1/fan_in): standard deviation 1/sqrt(n), so a weighted sum of n
-    unit-variance inputs has unit variance (LeCun et al. 1998)."""
+    unit-variance inputs has unit variance (LeCun et al. 1998). Keras calls it
+    ``lecun_normal``, a name ``get`` accepts; Keras truncates it, as it does ``he_normal``."""
     fan_in, _ = fans(shape)
     return _draw(shape, rng, dtype, lambda g, s: g.normal(0.0, 1.0 / np.sqrt(fan_in), s))
 
@@ -133,6 +134,8 @@ _REGISTRY = {
               he_uniform)
 }
 NAMES = tuple(_REGISTRY)
+_ALIASES = {"lecun_normal": scaled_normal,   # Keras's names for the same variance
+            "random_uniform": uniform}
 
 
 def get(identifier):
@@ -140,12 +143,12 @@ def get(identifier):
 
     Examples
     --------
-    >>> get("he_normal").__name__
-    'he_normal'
+    >>> get("he_normal").__name__, get("lecun_normal").__name__
+    ('he_normal', 'scaled_normal')
     """
     if callable(identifier):
         return identifier
-    return lookup(identifier, _REGISTRY, "initializer")
+    return lookup(identifier, {**_REGISTRY, **_ALIASES}, "initializer")
 
 
 def suited_to(activation):
@@ -157,7 +160,7 @@ def suited_to(activation):
     >>> suited_to("relu"), suited_to("tanh")
     ('he_normal', 'glorot_uniform')
     """
-    return "he_normal" if activation in ("relu", "leaky_relu", "elu") else "glorot_uniform"
+    return "he_normal" if activation in ("relu", "leaky_relu", "elu", "relu6") else "glorot_uniform"
 
 
 def initial_weights(init, shape, rng, dtype, owner):

@@ -7,7 +7,7 @@ and ``grad = loss.gradient(y_pred, y_true)`` (d value / d y_pred, shaped like
 checks live in the base class, :class:`nnlab.loss_base.Loss`; this module holds the
 mathematics of each loss.
 
-Reductions: MSE, MAE, BinaryCrossEntropy and Hinge average over every element;
+Reductions: MSE, MAE, Huber, BinaryCrossEntropy and Hinge average over every element;
 CategoricalCrossEntropy, KLDivergence and MulticlassHinge sum over the classes of a
 row (the last axis), then average over the rows. Keras reduces each of them so, and
 PyTorch all but two by default: its ``kl_div`` needs ``reduction="batchmean"`` for
@@ -22,7 +22,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 
 import numpy as np
 
-from nnlab._checks import build, lookup
+from nnlab._checks import build, check_number, lookup
 from nnlab.activations import _exp, sigmoid
 from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
 
@@ -101,6 +101,53 @@ class MAE(Loss):
 
     def backward(self, y_pred, y_true):
         return np.sign(y_pred - y_true) / y_pred.size
+
+
+class Huber(Loss):
+    r"""Huber loss: squared error for small errors, absolute error for large ones.
+
+    With the error :math:`e_i = \hat y_i - y_i` and a threshold :math:`\delta > 0`:
+
+    .. math::
+
+        L = \frac{1}{n} \sum_i h(e_i), \qquad
+        h(e) = \begin{cases} \tfrac12 e^2 & |e| \le \delta \\
+                              \delta \, (|e| - \tfrac12 \delta) & |e| > \delta
+               \end{cases}, \qquad
+        \frac{\partial L}{\partial \hat y_i} = \frac{1}{n} \operatorname{clip}(e_i, -\delta, \delta)
+
+    The two pieces meet at :math:`|e| = \delta` with the same value and slope, so the
+    gradient is continuous: half of MSE's while :math:`|e| \le \delta`, then
+    :math:`\delta` times MAE's. An outlier pulls no harder than an error of size
+    :math:`\delta` (Huber, 1964). The reduction is that of ``torch.nn.HuberLoss(delta)``
+    and Keras's ``Huber(delta)``: the mean over every element. Shapes as MSE's.
+
+    Examples
+    --------
+    >>> Huber()([0.5, 3.0], [0.0, 0.0])
+    1.3125
+    >>> Huber(delta=2.0).gradient([0.5, 3.0], [0.0, 0.0])
+    array([0.25, 1.  ])
+    """
+
+    name = "huber"
+
+    def __init__(self, delta=1.0):
+        self.delta = float(check_number(delta, "Huber delta", low=0, low_open=True))
+
+    def get_config(self):
+        return {"delta": self.delta}
+
+    def forward(self, y_pred, y_true):
+        magnitude = np.abs(y_pred - y_true)
+        # One expression for both pieces, with s = min(|e|, delta): s (|e| - s / 2) is
+        # e^2 / 2 below delta and delta (|e| - delta / 2) above it. Squaring only s, never
+        # a large error, keeps a float32 batch of huge errors from overflowing.
+        small = np.minimum(magnitude, self.delta)
+        return np.mean(small * (magnitude - small / 2))
+
+    def backward(self, y_pred, y_true):
+        return np.clip(y_pred - y_true, -self.delta, self.delta) / y_pred.size
 
 
 class BinaryCrossEntropy(_LogitsOption):
@@ -334,6 +381,7 @@ class MulticlassHinge(Loss):
 
 _REGISTRY = {
     "mse": MSE, "mean_squared_error": MSE, "mae": MAE, "mean_absolute_error": MAE,
+    "huber": Huber,
     "binary_crossentropy": BinaryCrossEntropy,
     "categorical_crossentropy": CategoricalCrossEntropy,
     "sparse_categorical_crossentropy": CategoricalCrossEntropy,

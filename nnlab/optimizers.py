@@ -17,12 +17,11 @@ shows the textbook formula in its docstring and as a comment.
 
 Common options of every optimizer:
 
-- ``lr``: a positive float, or a schedule: a callable ``lr(iteration)``
-  (iteration counts steps from 0) returning a finite real number >= 0, see
-  :func:`exponential_decay`. A decaying schedule may reach 0 (an exponential one
-  underflows after enough steps): the step then changes nothing.
+- ``lr``: a positive float, or a schedule ``lr(iteration)`` (iteration counts steps
+  from 0), see ``nnlab.schedules``: its schedules are importable from here too.
 - ``weight_decay``: L2 regularization as PyTorch applies it,
-  :math:`g \leftarrow g + \lambda\,\theta` before the update.
+  :math:`g \leftarrow g + \lambda\,\theta` before the update; but AdamW's is
+  *decoupled*, :math:`\theta \leftarrow \theta - \eta\lambda\theta`, see :class:`AdamW`.
 - ``clipnorm``: if set, all gradients are rescaled together so that their
   global norm is at most this value (``torch.nn.utils.clip_grad_norm_``).
 """
@@ -32,6 +31,10 @@ from functools import partial
 import numpy as np
 
 from nnlab._checks import all_finite, build, check_number, lookup
+from nnlab.schedules import exponential_decay, rate_at, step_decay
+
+__all__ = ["NAMES", "SGD", "AdaGrad", "Adam", "AdamW", "Optimizer", "RMSprop",
+           "exponential_decay", "get", "step_decay"]
 
 
 class Optimizer:
@@ -44,6 +47,8 @@ class Optimizer:
 
     #: State entries holding squares, never negative (load_model checks a file's).
     squares = ()
+    #: Whether ``weight_decay`` shrinks the parameters in ``_update`` instead (AdamW).
+    decoupled_weight_decay = False
 
     def __init__(self, lr, weight_decay=0.0, clipnorm=None):
         self.lr = lr
@@ -66,21 +71,10 @@ class Optimizer:
         self._lr = value
 
     def current_lr(self):
-        """The learning rate of the next step (the schedule evaluated, if there is one).
-
-        A schedule is the user's code, so its value is checked at every step: ``float()``
-        alone would take ``"0.1"`` or ``True`` for a rate. A 0-d array (``np.where`` returns
-        one) counts as the number it holds.
-        """
+        """The learning rate of the next step (the schedule evaluated, if there is one)."""
         if not callable(self.lr):
             return self.lr
-        value = self.lr(self.iterations)
-        if isinstance(value, np.ndarray):
-            value = value[()]    # a 0-d array becomes its scalar; any other stays, rejected
-        name = (f"the value of {type(self).__name__}'s lr schedule "
-                f"{getattr(self.lr, '__qualname__', repr(self.lr))} "
-                f"at iteration {self.iterations}")
-        return float(check_number(value, name, low=0))
+        return rate_at(self.lr, self.iterations, type(self).__name__)
 
     def step(self, params, grads):
         """Update every array of ``params`` in place from the matching array of ``grads``.
@@ -97,7 +91,7 @@ class Optimizer:
         lr = self.current_lr()   # first: a schedule's bad value then changes nothing
         if self.clipnorm is not None:
             grads = _clip_by_global_norm(grads, self.clipnorm)
-        if self.weight_decay:
+        if self.weight_decay and not self.decoupled_weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
             self.state = [self.fresh_state(p) for p in params]
@@ -363,33 +357,38 @@ class Adam(Optimizer):
         p -= step
 
 
-def exponential_decay(lr0, rate, steps):
-    """Schedule ``lr0 * rate ** (iteration / steps)``, for the ``lr`` of any optimizer.
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as PyTorch's AdamW.
+
+    .. math::
+        \theta &\leftarrow \theta - \eta \lambda \theta \\
+        \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
+
+    where :math:`\hat m` and :math:`\hat v` are Adam's, made from the gradient :math:`g` of
+    the loss alone, and :math:`\eta` is the step's rate (a schedule's, if ``lr`` is one).
+    :class:`Adam`'s ``weight_decay`` adds :math:`\lambda \theta` to :math:`g` instead (L2
+    regularization). There the decay goes through :math:`\hat m` and is divided by
+    :math:`\sqrt{\hat v}` as the gradient is: a weight with large gradients is hardly
+    decayed, and one with tiny gradients is pulled to 0 by about :math:`\eta` a step.
+    AdamW shrinks every weight by the same fraction :math:`\eta \lambda` a step, as weight
+    decay does in plain SGD, whatever the size of its gradients.
 
     Examples
     --------
-    >>> schedule = exponential_decay(0.1, 0.5, 10)
-    >>> schedule(0), schedule(10)
-    (0.1, 0.05)
+    >>> p = np.array([2.0])    # decayed to 1.9, then Adam's first step of -lr
+    >>> AdamW(lr=0.1, weight_decay=0.5).step([p], [np.array([1234.0])]); p
+    array([1.8])
     """
-    check_number(lr0, "lr0", low=0, low_open=True)
-    check_number(rate, "rate", low=0, high=1, low_open=True)
-    check_number(steps, "steps", low=1)
-    return lambda iteration: lr0 * rate ** (iteration / steps)
 
+    decoupled_weight_decay = True
 
-def step_decay(lr0, factor, every):
-    """Schedule ``lr0 * factor ** (iteration // every)``: drop by ``factor`` every ``every`` steps.
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
+                 clipnorm=None):
+        super().__init__(lr, beta1, beta2, eps, weight_decay, clipnorm)
 
-    Examples
-    --------
-    >>> step_decay(0.1, 0.5, 100)(250)
-    0.025
-    """
-    check_number(lr0, "lr0", low=0, low_open=True)
-    check_number(factor, "factor", low=0, high=1, low_open=True)
-    check_number(every, "every", low=1, integer=True)
-    return lambda iteration: lr0 * factor ** (iteration // every)
+    def _update(self, p, g, state, lr):
+        p *= 1 - lr * self.weight_decay    # theta -= lr lambda theta: decay the weights, not g
+        super()._update(p, g, state, lr)
 
 
 _REGISTRY = {
@@ -399,6 +398,7 @@ _REGISTRY = {
     "adagrad": AdaGrad,
     "rmsprop": RMSprop,
     "adam": Adam,
+    "adamw": AdamW,
 }
 NAMES = tuple(_REGISTRY)
 

@@ -8,7 +8,7 @@ from hypothesis.extra.numpy import arrays
 
 import nnlab as nl
 from nnlab import activations as A
-from tests.helpers import numeric_grad, rel_error
+from tests.helpers import KINKS, away_from_kinks, numeric_grad, rel_error
 
 SMOOTH = [n for n in A.NAMES if n not in ("step",)]
 floats = st.floats(-20, 20, allow_nan=False)
@@ -17,8 +17,27 @@ floats = st.floats(-20, 20, allow_nan=False)
 def test_names_are_the_contract():
     assert set(A.NAMES) == {"linear", "step", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
                             "selu", "softplus", "softsign", "exponential", "swish", "gelu",
-                            "softmax"}
+                            "relu6", "hard_sigmoid", "hard_silu", "mish", "softmax"}
+    # Each addition comes after the functions before it (dropdowns keep their order), and
+    # softmax, the one that is not element-wise, stays last.
+    assert A.NAMES[-7:] == ("swish", "gelu", "relu6", "hard_sigmoid", "hard_silu", "mish",
+                            "softmax")
     assert A.get("silu") is A.get("swish") and A.get("SiLU") is A.swish
+    assert A.get("hard_swish") is A.get("hard_silu") is A.hard_silu
+    # Keras's class names and PyTorch's spellings of the new ones
+    for name, fn in {"ReLU6": A.relu6, "HardSigmoid": A.hard_sigmoid, "HardSiLU": A.hard_silu,
+                     "HardSwish": A.hard_silu, "Mish": A.mish}.items():
+        assert A.get(name) is fn, name
+
+
+def test_the_classes_are_found_where_they_always_were():
+    # The base class and the functions of recent architectures moved to modules of their
+    # own; nnlab.activations still offers every name it offered.
+    from nnlab import activation_base, modern_activations
+
+    assert A.ActivationFunction is activation_base.ActivationFunction
+    assert A.Swish is modern_activations.Swish and A.swish is modern_activations.swish
+    assert isinstance(A.mish, A.ActivationFunction) and A.GELU().name == "gelu"
 
 
 @pytest.mark.parametrize("name", [*SMOOTH, "leaky_relu 0.3", "leaky_relu 2.5", "elu 0.5",
@@ -30,8 +49,7 @@ def test_backward_matches_numerical_gradient(name):
     f = {"leaky_relu": lambda: A.LeakyReLU(float(setting or 0.01)),
          "elu": lambda: A.ELU(float(setting or 1.0))}.get(kind, lambda: A.get(kind))()
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(3, 4, 5) if setting == "3-D" else (4, 5)) * 2
-    x[np.abs(x) < 1e-3] = 0.5  # keep away from the kinks of relu-like functions
+    x = away_from_kinks(rng.normal(size=(3, 4, 5) if setting == "3-D" else (4, 5)) * 2)
     dy = rng.normal(size=x.shape)
     analytic = f.backward(x, f(x), dy)
     numeric = numeric_grad(lambda: float(np.sum(f(x) * dy)), x)
@@ -41,7 +59,7 @@ def test_backward_matches_numerical_gradient(name):
 @pytest.mark.parametrize("name", [n for n in SMOOTH if n != "softmax"])
 def test_derivative_is_elementwise_slope(name):
     f = A.get(name)
-    x = np.linspace(-3, 3, 13) + 0.05
+    x = np.linspace(-7, 7, 29) + 0.05   # every kink (-3, 0, 3, 6) between two points
     numeric = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
     assert rel_error(f.derivative(x), numeric) < 1e-6
 
@@ -50,8 +68,10 @@ def test_derivative_is_elementwise_slope(name):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_no_warning_and_finite_at_extremes(name, dtype):
     f = A.get(name)
-    x = np.array([[-1e4, -800.0, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4]], dtype=dtype)
-    # Underflow too raises here: e^-1e4 is 0, and computing it is no error.
+    # +-1e4 and every tenth in between +-800: where tiny numbers are multiplied (mish, swish
+    # and gelu far below 0) the product underflows somewhere, as e^-1e4 does. Underflow
+    # too raises here: the result, 0 or nearly, is right, and computing it is no error.
+    x = np.concatenate([[-1e4], np.linspace(-800, 800, 16001), [1e4]]).astype(dtype)[None]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
@@ -132,6 +152,86 @@ def test_against_torch():
         np.testing.assert_allclose(f(x), out.detach().numpy(), rtol=1e-10, err_msg=name)
         np.testing.assert_allclose(f.backward(x, f(x), dy), t.grad.numpy(), rtol=1e-8,
                                    atol=1e-12, err_msg=name)
+
+
+# The functions of recent architectures, by name, and PyTorch's function for each.
+TORCH_NAMES = {"relu6": "relu6", "hard_sigmoid": "hardsigmoid", "hard_silu": "hardswish",
+               "hard_swish": "hardswish", "mish": "mish"}
+
+
+def test_the_new_functions_and_their_kinks_against_torch():
+    torch = pytest.importorskip("torch")
+    kinks = np.array(KINKS)
+    # Every kink exactly, a point just beside it on each side, every piece, and the extremes.
+    x = np.concatenate([kinks, kinks - 1e-9, kinks + 1e-9, np.linspace(-8, 8, 33) + 0.1,
+                        [-1e4, -800.0, -100.0, -40.0, 40.0, 100.0, 800.0, 1e4]])
+    dy = np.random.default_rng(0).normal(size=x.shape)
+    for name, torch_name in TORCH_NAMES.items():
+        t = torch.tensor(x, requires_grad=True)
+        out = getattr(torch.nn.functional, torch_name)(t)
+        out.backward(torch.tensor(dy))
+        f = A.get(name)
+        np.testing.assert_allclose(f(x), out.detach().numpy(), rtol=1e-13, atol=0,
+                                   err_msg=name)
+        # PyTorch's Hardsigmoid slope is 1/6 rounded to float32 (0.1666666716...) even in
+        # float64; nnlab's is 1/6 in the input's dtype.
+        rtol = 1e-7 if name == "hard_sigmoid" else 1e-13
+        np.testing.assert_allclose(f.backward(x, f(x), dy), t.grad.numpy(), rtol=rtol,
+                                   atol=0, err_msg=name)
+        np.testing.assert_allclose(f.derivative(x) * dy, t.grad.numpy(), rtol=rtol,
+                                   atol=0, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_slopes_at_the_kinks_are_those_of_the_outer_pieces(dtype):
+    # PyTorch's convention, which the test above compares: at x = -3, 0, 3, 6.
+    x = np.array(KINKS, dtype)
+    values = {"relu": [0, 0, 3, 6], "relu6": [0, 0, 3, 6], "hard_sigmoid": [0, 0.5, 1, 1],
+              "hard_silu": [0, 0, 3, 6]}
+    slopes = {"relu": [0, 0, 1, 1], "relu6": [0, 0, 1, 0], "hard_sigmoid": [0, 1 / 6, 0, 0],
+              "hard_silu": [0, 0.5, 1, 1]}
+    for name, expected in values.items():
+        f = A.get(name)
+        y, d = f(x), f.derivative(x)
+        assert y.dtype == d.dtype == dtype, name
+        np.testing.assert_array_equal(y, np.array(expected, dtype), err_msg=name)
+        np.testing.assert_array_equal(d, np.array(slopes[name], dtype), err_msg=name)
+
+
+def test_golden_values_of_the_new_functions():
+    np.testing.assert_allclose(A.hard_silu(np.array([-1.5, 1.0])), [-0.375, 2 / 3])
+    np.testing.assert_allclose(A.hard_silu.derivative(np.array([-1.5, 1.0])), [0, 5 / 6])
+    np.testing.assert_allclose(A.hard_sigmoid(np.array([-1.5, 1.5])), [0.25, 0.75])
+    # mish'(0) = tanh(softplus(0)) = tanh(log 2) = (2 - 1/2) / (2 + 1/2)
+    assert A.mish(0.0) == 0 and A.mish.derivative(0.0) == pytest.approx(0.6, rel=1e-15)
+    np.testing.assert_allclose(A.mish(np.array([1.0])), [np.tanh(np.log1p(np.e))])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mish_keeps_its_digits_far_from_zero(dtype):
+    # Far below 0, tanh(softplus(x)) is e^x to within a factor 1 + O(e^x): mish(x) = x e^x
+    # and mish'(x) = (1 + x) e^x. A softplus computed as log(1 + e^x) rounds 1 + e^x to 1
+    # there and gives 0; the derivative written with e^{2x} and e^{3x} gives nan above.
+    low = np.array([-40.0, -80.0] if dtype == np.float32 else [-40.0, -700.0], dtype)
+    e = np.exp(low.astype(np.float64))
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(A.mish(low), low * e, rtol=rtol)
+    np.testing.assert_allclose(A.mish.derivative(low), (1 + low) * e, rtol=rtol)
+    high = np.array([40.0, 1e4], dtype)
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(A.mish(high), high)
+        np.testing.assert_array_equal(A.mish.derivative(high), np.ones(2, dtype))
+        np.testing.assert_array_equal(A.mish(-high[1:]), np.zeros(1, dtype))
+        np.testing.assert_array_equal(A.mish.derivative(-high[1:]), np.zeros(1, dtype))
+
+
+@pytest.mark.parametrize("name", [*A.NAMES, "hard_swish"])
+def test_a_model_with_any_activation_is_saved_and_loaded(name, tmp_path):
+    model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Activation(name), nl.Dense(4, 2, rng=1)])
+    loaded = nl.load_model(model.save(tmp_path / "m"))
+    assert type(loaded.layers[1].fn) is type(A.get(name))
+    x = np.random.default_rng(0).normal(size=(5, 3)) * 4
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

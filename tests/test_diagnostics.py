@@ -61,7 +61,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="depth"):
         D.deep_mlp(0)
     with pytest.raises(ValueError, match="valid names"):
-        D.deep_mlp(2, activation="mish")
+        D.deep_mlp(2, activation="mishmash")
     with pytest.raises(ValueError, match="init_scale"):
         D.deep_mlp(2, init_scale=0)
 

@@ -55,6 +55,18 @@ def test_activation_slope_includes_the_weight():
     assert s["derivative"] == [3.0]
 
 
+def test_the_static_page_offers_the_lecture_activations_in_the_order_of_names():
+    from nnlab import activations
+
+    lecture = explore.LECTURE_ACTIVATIONS
+    assert lecture == tuple(n for n in activations.NAMES if n in lecture)
+    # The functions of recent architectures are live only: their frames would swell the page.
+    later = {n for n in activations.NAMES
+             if type(activations.get(n)).__module__ == "nnlab.modern_activations"}
+    assert later == {"swish", "gelu", "relu6", "hard_sigmoid", "hard_silu", "mish"}
+    assert set(lecture) == set(activations.NAMES) - later
+
+
 def test_softmax_neuron_is_the_first_output_over_the_score_and_zero_and_says_so():
     from nnlab import activations, explorer_figures
 

@@ -93,6 +93,7 @@ def test_relative_error_bad_arguments(a, floor, match):
 
 LOSS_CASES = {
     "mse": (nl.losses.MSE(), "linear", lambda rng, n, k: rng.normal(size=(n, k))),
+    "huber": (nl.losses.Huber(delta=0.5), "linear", lambda rng, n, k: rng.normal(size=(n, k))),
     "bce": (nl.losses.BinaryCrossEntropy(), "sigmoid",
             lambda rng, n, k: rng.integers(0, 2, size=(n, k))),
     "bce_logits": (nl.losses.BinaryCrossEntropy(from_logits=True), "linear",

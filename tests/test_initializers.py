@@ -63,6 +63,15 @@ def test_bad_shapes_and_names():
     assert I.get(custom) is custom
 
 
+def test_keras_names_for_the_same_distributions():
+    # Keras' LecunNormal has the variance 1/fan_in of scaled_normal; RandomUniform is uniform.
+    assert I.get("lecun_normal") is I.scaled_normal is I.get("LecunNormal")
+    assert I.get("random_uniform") is I.uniform
+    W = nl.Dense(400, 300, init="lecun_normal", rng=0).params["W"]
+    assert W.std() == pytest.approx(1 / np.sqrt(400), rel=0.02)
+    assert "lecun_normal" not in I.NAMES   # the chapters' tables keep one row per scheme
+
+
 def test_dtypes_and_limits_are_checked():
     # An integer dtype rounded every weight to 0; an infinite limit overflowed.
     for init in (nl.initializers.glorot_uniform, nl.initializers.zeros):
@@ -87,3 +96,10 @@ def test_a_callable_init_must_return_the_layers_array(result, got):
         nl.Dense(2, 3, init=mine)
     with pytest.raises(ValueError, match="Conv2D: init 'mine'"):
         nl.Conv2D(1, 2, 3, init=mine)
+
+
+def test_the_usual_initializer_for_each_activation():
+    chosen = {name: I.suited_to(name) for name in nl.activations.NAMES}
+    assert {name for name, init in chosen.items() if init == "he_normal"} == {
+        "relu", "leaky_relu", "elu", "relu6"}
+    assert set(chosen.values()) <= set(I.NAMES)

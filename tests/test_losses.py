@@ -15,6 +15,7 @@ from nnlab.losses import (
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
     Hinge,
+    Huber,
     KLDivergence,
     MulticlassHinge,
 )
@@ -62,6 +63,8 @@ def make_case(kind, n, k, rng):
         return MSE(), scores, rng.normal(size=(n, k))
     if kind == "mae":
         return MAE(), scores, rng.normal(size=(n, k))
+    if kind == "huber":   # errors of about 2: on both sides of delta
+        return Huber(delta=0.7), scores, rng.normal(size=(n, k))
     if kind == "bce":
         return BinaryCrossEntropy(), rng.uniform(0.02, 0.98, (n, k)), rng.uniform(0, 1, (n, k))
     if kind == "bce_logits":
@@ -83,8 +86,8 @@ def make_case(kind, n, k, rng):
     raise AssertionError(kind)
 
 
-KINDS = ["mse", "mae", "bce", "bce_logits", "cce", "cce_soft", "cce_logits", "cce_logits_soft",
-         "kld", "hinge", "multiclass_hinge"]
+KINDS = ["mse", "mae", "huber", "bce", "bce_logits", "cce", "cce_soft", "cce_logits",
+         "cce_logits_soft", "kld", "hinge", "multiclass_hinge"]
 
 
 def away_from_kinks(loss, y_pred, y_true):
@@ -96,6 +99,8 @@ def away_from_kinks(loss, y_pred, y_true):
         return np.min(np.abs(1 - y_true * y_pred)) > 1e-3
     if isinstance(loss, MAE):
         return np.min(np.abs(y_pred - y_true)) > 1e-3
+    if isinstance(loss, Huber):   # the slope is continuous there, but not its derivative
+        return np.min(np.abs(np.abs(y_pred - y_true) - loss.delta)) > 1e-3
     return True
 
 
@@ -117,6 +122,50 @@ def test_mse_closed_form():
     y_pred, y_true = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 2.0], [3.0, 6.0]])
     assert MSE()(y_pred, y_true) == pytest.approx(5 / 4)
     np.testing.assert_allclose(MSE().gradient(y_pred, y_true), [[0.5, 0], [0, -1]])
+
+
+def test_huber_by_hand_on_both_pieces_and_the_seam():
+    # errors 0.5, -3, 2, 1: with delta 1, 0.5 is quadratic, -3 and 2 linear, 1 on the seam
+    y_true = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    y_pred = np.array([[1.5, -1.0], [1.0, 1.5]])
+    assert Huber()(y_pred, y_true) == (0.125 + 2.5 + 1.5 + 0.5) / 4
+    np.testing.assert_array_equal(Huber().gradient(y_pred, y_true),
+                                  [[0.125, -0.25], [0.25, 0.25]])
+    # with delta 2 only -3 is linear, 2 * (3 - 1) = 4; 2 is on the seam, 2^2 / 2 = 2
+    assert Huber(delta=2.0)(y_pred, y_true) == (0.125 + 4 + 2 + 0.5) / 4
+    np.testing.assert_array_equal(Huber(delta=2.0).gradient(y_pred, y_true),
+                                  [[0.125, -0.5], [0.5, 0.25]])
+
+
+def test_huber_reduces_as_keras_documents():
+    # keras.losses.Huber's docstring: these two rows give 0.155 (each row's mean, then the
+    # mean over the rows: for rows of equal length, the mean over every element)
+    assert Huber()([[0.6, 0.4], [0.4, 0.6]], [[0, 1], [0, 0]]) == pytest.approx(0.155)
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_huber_is_half_mse_below_delta_and_delta_times_mae_above(seed):
+    errors = np.random.default_rng(seed).normal(size=(5, 2))
+    y_pred, y_true = errors + 1.0, np.ones((5, 2))
+    near = Huber(delta=np.abs(errors).max() + 1e-9)
+    assert near(y_pred, y_true) == pytest.approx(MSE()(y_pred, y_true) / 2)
+    np.testing.assert_allclose(near.gradient(y_pred, y_true), MSE().gradient(y_pred, y_true) / 2)
+    delta = np.abs(errors).min() / 2
+    assume(delta > 1e-6)
+    far = Huber(delta=delta)
+    assert far(y_pred, y_true) == pytest.approx(delta * (MAE()(y_pred, y_true) - delta / 2))
+    np.testing.assert_allclose(far.gradient(y_pred, y_true),
+                               delta * MAE().gradient(y_pred, y_true))
+
+
+def test_huber_of_huge_errors_is_exact_and_quiet():
+    for dtype in (np.float32, np.float64):
+        y_pred, y_true = np.array([1e4, -1e4, 0.5], dtype), np.array([-1e4, 1e4, 0.0])
+        with np.errstate(all="raise"):
+            value, grad = Huber()(y_pred, y_true), Huber().gradient(y_pred, y_true)
+        assert value == pytest.approx((19999.5 * 2 + 0.125) / 3, rel=1e-7)   # float32's mean
+        np.testing.assert_array_equal(grad, np.array([1, -1, 0.5], dtype) / 3)
+        assert grad.dtype == dtype
 
 
 def test_binary_crossentropy_lecture_formula():
@@ -230,9 +279,9 @@ def test_confident_wrong_logits_crossentropy_and_hinge_grow_linearly_mse_stays_b
 
 # -- numerics: stability at +-1e4, dtypes ----------------------------------------------
 
-ALL_LOSSES = [MSE(), MAE(), BinaryCrossEntropy(), BinaryCrossEntropy(from_logits=True),
-              CategoricalCrossEntropy(), CategoricalCrossEntropy(from_logits=True),
-              KLDivergence(), Hinge(), MulticlassHinge()]
+ALL_LOSSES = [MSE(), MAE(), Huber(), Huber(delta=0.25), BinaryCrossEntropy(),
+              BinaryCrossEntropy(from_logits=True), CategoricalCrossEntropy(),
+              CategoricalCrossEntropy(from_logits=True), KLDivergence(), Hinge(), MulticlassHinge()]
 
 
 def batch_for(loss, dtype, big=False):
@@ -246,7 +295,7 @@ def batch_for(loss, dtype, big=False):
     labels = np.array([1, 0, 2, 1])
     if isinstance(loss, Hinge):
         return scores.astype(dtype), np.where(scores > 0, -1.0, 1.0)
-    if isinstance(loss, MSE | MAE):
+    if isinstance(loss, MSE | MAE | Huber):
         return scores.astype(dtype), np.zeros((n, k))
     if isinstance(loss, KLDivergence):
         return probs.astype(dtype), softmax(rng.normal(size=(n, k)))
@@ -335,6 +384,8 @@ BAD = [
     (MSE(), [1.0], [np.inf], "NaN or infinite"),
     (MSE(), np.ones((0, 2)), np.ones((0, 2)), "empty"),
     (MSE(), ["a"], [1.0], "numeric"),
+    (Huber(), np.ones((3, 2)), np.ones((3, 3)), r"Huber\(delta=1.0\).*\(3, 2\).*\(3, 3\)"),
+    (Huber(delta=2.0), [np.inf], [1.0], r"Huber\(delta=2.0\): y_pred contains 1 NaN"),
     (BinaryCrossEntropy(), [0.5], [2], r"y_true must be in \[0, 1\]"),
     (BinaryCrossEntropy(), [1.5], [1], "from_logits=True"),
     (BinaryCrossEntropy(), [-0.1], [1], r"\[0, 1\]"),
@@ -366,6 +417,23 @@ def test_bad_input_raises_value_error_naming_the_problem(loss, y_pred, y_true, m
         loss.gradient(y_pred, y_true)
 
 
+@pytest.mark.parametrize(("delta", "match"), [
+    (0, r"Huber delta must be in \(0, inf\); got 0$"),
+    (-1.5, r"Huber delta must be in \(0, inf\); got -1.5$"),
+    (float("nan"), "Huber delta must be finite; got nan$"),
+    (float("inf"), "Huber delta must be finite; got inf$"),
+    ("1", "Huber delta must be a real number; got '1'$"),
+    (None, "Huber delta must be a real number; got None$"),
+    (True, "Huber delta must be a real number; got True$"),
+    ([1.0], r"Huber delta must be a real number; got \[1.0\]$"),
+])
+def test_huber_rejects_a_delta_that_is_not_a_positive_finite_number(delta, match):
+    with pytest.raises(ValueError, match=match):
+        Huber(delta)
+    with pytest.raises(ValueError, match=match):
+        losses.get("huber", delta=delta)
+
+
 def test_from_logits_accepts_any_finite_score():
     assert np.isfinite(BinaryCrossEntropy(from_logits=True)([-3.0, 7.0], [0, 1]))
     assert np.isfinite(CategoricalCrossEntropy(from_logits=True)(P3 * 9, [0, 1]))
@@ -382,7 +450,7 @@ def test_get_names_aliases_and_config_round_trip():
                 "sparse_categorical_crossentropy": CategoricalCrossEntropy,
                 "kl_divergence": KLDivergence, "kld": KLDivergence,
                 "kullback_leibler_divergence": KLDivergence, "hinge": Hinge,
-                "multiclass_hinge": MulticlassHinge}
+                "multiclass_hinge": MulticlassHinge, "huber": Huber}
     assert set(losses.NAMES) == set(expected)
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls
@@ -393,6 +461,13 @@ def test_get_names_aliases_and_config_round_trip():
     assert config == {"from_logits": True}
     assert losses.get(loss.name, **config).from_logits
     assert MSE().get_config() == {}
+    huber = losses.get("huber", delta=np.float32(2.5))
+    assert type(huber) is Huber and type(losses.get("Huber")) is Huber   # Keras's two names
+    assert json.loads(json.dumps(huber.get_config())) == {"delta": 2.5}
+    assert losses.get(huber.name, **huber.get_config()).delta == 2.5
+    assert Huber().get_config() == {"delta": 1.0} and repr(huber) == "Huber(delta=2.5)"
+    with pytest.raises(ValueError, match="unknown loss 'huber_loss'"):   # nor is it Keras's
+        losses.get("huber_loss")
     with pytest.raises(ValueError, match=r"valid names are: .*hinge"):
         losses.get("cross_entropy")
     with pytest.raises(ValueError, match="loss name"):
@@ -422,6 +497,7 @@ def test_matches_pytorch(kind):
     reference = {
         "mse": lambda x: F.mse_loss(x, t),
         "mae": lambda x: F.l1_loss(x, t),
+        "huber": lambda x: F.huber_loss(x, t, delta=0.7),
         "bce": lambda x: F.binary_cross_entropy(x, t),
         "bce_logits": lambda x: F.binary_cross_entropy_with_logits(x, t),
         "cce": lambda x: F.nll_loss(torch.log(x), t.argmax(1)),
@@ -435,6 +511,25 @@ def test_matches_pytorch(kind):
     value, grad = torch_value_and_grad(reference, y_pred)
     assert loss(y_pred, y_true) == pytest.approx(value, rel=1e-10)
     np.testing.assert_allclose(loss.gradient(y_pred, y_true), grad, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("delta", [0.5, 1.0, 2.5])
+@pytest.mark.parametrize("shape", [(7,), (4, 3), (2, 3, 2)])
+def test_huber_matches_pytorch_huber_loss(delta, shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(shape) * 10 + round(delta * 2))
+    y_true = rng.integers(-8, 8, size=shape) / 4   # quarters: y_true + delta is exact
+    errors = rng.normal(scale=1.5 * delta, size=shape)
+    errors.flat[:2] = delta, -delta                # exactly on the seam, on both sides
+    y_pred = y_true + errors
+    assert (np.abs(y_pred - y_true) == delta).sum() >= 2
+    assert (np.abs(errors) < delta).any() and (np.abs(errors) > delta).any()
+    reference = torch.nn.HuberLoss(delta=delta)    # reduction="mean", its default
+    value, grad = torch_value_and_grad(lambda x: reference(x, torch.tensor(y_true)), y_pred)
+    assert Huber(delta)(y_pred, y_true) == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(Huber(delta).gradient(y_pred, y_true), grad, rtol=1e-12)
+    seam = Huber(delta).gradient(y_pred, y_true).flat[:2]
+    np.testing.assert_array_equal(seam, np.array([delta, -delta]) / errors.size)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -52,6 +52,63 @@ def test_adam_first_step_is_lr_times_sign():
     assert traj[1] == pytest.approx(traj[0] - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8))
 
 
+def test_adamw_decays_the_weights_then_takes_adams_step():
+    # theta = 2 - 0.1 * 0.5 * 2 = 1.9, then Adam's first step, lr times the sign of g.
+    traj = run(O.AdamW(lr=0.1, weight_decay=0.5), [3.0, -1.0], p0=2.0)
+    assert traj[0] == pytest.approx(1.9 - 0.1 * 3 / (3 + 1e-8), rel=1e-15)
+    m = 0.9 * 0.3 + 0.1 * -1
+    v = 0.999 * 0.009 + 0.001 * 1
+    m_hat, v_hat = m / (1 - 0.81), v / (1 - 0.999**2)
+    expected = traj[0] * (1 - 0.1 * 0.5) - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8)
+    assert traj[1] == pytest.approx(expected, rel=1e-14)
+
+
+def test_adamw_keeps_its_weight_decay_out_of_the_gradient():
+    # With a zero gradient, Adam's L2 term alone moves theta by lr (its first step is lr
+    # times the sign); AdamW's decay shrinks theta by lr * weight_decay of itself, and
+    # leaves the averages of the gradient at 0.
+    adam, adamw = O.Adam(0.1, weight_decay=0.5), O.AdamW(0.1, weight_decay=0.5)
+    p, q = np.array([2.0, -4.0]), np.array([2.0, -4.0])
+    adam.step([p], [np.zeros(2)])
+    adamw.step([q], [np.zeros(2)])
+    np.testing.assert_allclose(p, [2 - 0.1 / (1 + 1e-8), -4 + 0.1 * 2 / (2 + 1e-8)],
+                               rtol=1e-15)
+    np.testing.assert_array_equal(q, [1.9, -3.8])
+    assert not adamw.state[0]["decayed_sum"].any()
+    assert not adamw.state[0]["decayed_sum_sq"].any()
+
+
+def test_adamw_without_weight_decay_is_adam():
+    rng = np.random.default_rng(1)
+    p = rng.normal(size=(2, 3))
+    q = p.copy()
+    adam, adamw = O.Adam(0.05, beta1=0.8), O.AdamW(0.05, beta1=0.8, weight_decay=0.0)
+    for _ in range(10):
+        g = rng.normal(size=(2, 3))
+        adam.step([p], [g])
+        adamw.step([q], [g])
+    np.testing.assert_array_equal(p, q)
+
+
+def test_adamw_decays_with_the_rate_of_each_step():
+    # A schedule at 0 stops the decay too; at 0.2 the decay is 0.2 * 0.5 of theta.
+    opt, p = O.AdamW(lambda i: [0.0, 0.2][i], weight_decay=0.5), np.array([2.0])
+    opt.step([p], [np.zeros(1)])
+    assert p[0] == 2.0
+    opt.step([p], [np.zeros(1)])
+    assert p[0] == pytest.approx(2.0 * (1 - 0.2 * 0.5), rel=1e-15)
+
+
+def test_adamw_refuses_other_parameters_before_decaying_them():
+    opt, p, g = O.AdamW(0.1, weight_decay=0.5), np.ones(2), np.ones(2)
+    opt.step([p], [g])
+    other = np.ones(2)
+    with pytest.raises(ValueError, match="not the parameter arrays"):
+        opt.step([other], [g])
+    np.testing.assert_array_equal(other, np.ones(2))
+    assert opt.iterations == 1
+
+
 # Golden values: 5 steps of each optimizer from torch.optim 2.13.0 on p0=[1,-2] with the
 # gradient sequence below (computed once with torch, kept here so CI needs no torch).
 GRADS = [[0.5, -1.0], [0.3, 0.2], [-0.4, 0.6], [0.1, -0.3], [0.2, 0.1]]
@@ -62,6 +119,7 @@ TORCH_RESULTS = [
     (O.AdaGrad(lr=0.1), [0.8641481716397821, -1.9539088769963735]),
     (O.RMSprop(lr=0.01, rho=0.9), [0.9556255983355346, -1.9864876137917662]),
     (O.Adam(lr=0.1), [0.7133149123436686, -1.8230225918296459]),
+    (O.AdamW(lr=0.1, weight_decay=0.1), [0.6718669683875069, -1.7306490020711547]),
 ]
 
 
@@ -96,6 +154,13 @@ def test_schedule():
     assert p[0] == pytest.approx(0.9)
     with pytest.raises(ValueError, match=r"lr schedule .*<lambda> at iteration 2"):
         opt.step([p], [np.ones(1)])                   # iteration 2: lr -0.1, rejected
+
+
+def test_the_schedules_of_nnlab_schedules_are_importable_from_optimizers():
+    # Code, notebooks and tests written before nnlab.schedules import them from here.
+    from nnlab import schedules
+    assert O.exponential_decay is schedules.exponential_decay
+    assert O.step_decay is schedules.step_decay
 
 
 def test_a_schedule_may_decay_to_zero():
@@ -164,7 +229,13 @@ def test_converges_on_a_quadratic():
     (lambda: O.Adam(beta1=1.0), "beta1"),
     (lambda: O.RMSprop(eps=0), "eps"),
     (lambda: O.AdaGrad(weight_decay=-1), "weight_decay"),
-    (lambda: O.get("adamw"), "valid names are"),
+    (lambda: O.AdamW(lr=0), "AdamW lr"),
+    (lambda: O.AdamW(weight_decay=-0.01), r"weight_decay must be in \[0, inf\); got -0.01"),
+    (lambda: O.AdamW(weight_decay=float("nan")), "weight_decay must be finite"),
+    (lambda: O.AdamW(beta2=1.0), "beta2"),
+    (lambda: O.AdamW(eps=0.0), "eps"),
+    (lambda: O.AdamW(clipnorm=0), "clipnorm"),
+    (lambda: O.get("adamax"), "valid names are"),
 ])
 def test_invalid_hyper_parameters(make, match):
     with pytest.raises(ValueError, match=match):
@@ -278,6 +349,12 @@ def test_params_and_grads_are_lists(params, grads):
 
 def test_get_by_name():
     assert isinstance(O.get("adam"), O.Adam)
+    adamw = O.get("adamw")
+    assert type(adamw) is O.AdamW and adamw.weight_decay == 0.01 and adamw.lr == 1e-3
+    assert O.get("adamw", weight_decay=0.1).weight_decay == 0.1
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", optimizer="adamw")
+    assert type(model.optimizer) is O.AdamW
     assert O.get("nesterov").nesterov and O.get("momentum").momentum == 0.9
     assert O.get("rmsprop", lr=0.5).lr == 0.5
 
@@ -320,6 +397,11 @@ CONFIGS = [
     ("RMSprop", {"lr": 0.01, "rho": 0.9}, {"lr": 0.01, "alpha": 0.9}),
     ("Adam", {"lr": 0.01, "weight_decay": 0.1}, {"lr": 0.01, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9}, {"lr": 0.05, "betas": (0.5, 0.9)}),
+    ("AdamW", {}, {}),    # the defaults too: lr 1e-3, weight_decay 0.01
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.3}, {"lr": 0.05, "weight_decay": 0.3}),
+    ("AdamW", {"lr": 0.02, "beta1": 0.5, "beta2": 0.9, "eps": 1e-4, "weight_decay": 2.0},
+     {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-4, "weight_decay": 2.0}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.0}, {"lr": 0.05, "weight_decay": 0.0}),
 ]
 
 
@@ -335,6 +417,24 @@ def test_twenty_steps_equal_torch(name, ours, theirs):
     topt = getattr(torch.optim, name)([tp], **theirs)
     for g in grads:
         opt.step([p], [g])
+        tp.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(p, tp.detach().numpy(), atol=1e-12)
+
+
+def test_adamw_with_a_schedule_equals_torch():
+    # The decay uses each step's rate: torch's is set to the schedule's before each step.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    p0 = rng.normal(size=(4, 2))
+    schedule = O.step_decay(0.1, 0.3, 4)
+    p, opt = p0.copy(), O.AdamW(schedule, weight_decay=0.5)
+    tp = torch.tensor(p0.copy(), requires_grad=True)
+    topt = torch.optim.AdamW([tp], lr=0.1, weight_decay=0.5)
+    for i in range(12):
+        g = rng.normal(size=(4, 2))
+        opt.step([p], [g])
+        topt.param_groups[0]["lr"] = schedule(i)
         tp.grad = torch.tensor(g)
         topt.step()
     np.testing.assert_allclose(p, tp.detach().numpy(), atol=1e-12)
@@ -372,7 +472,8 @@ def test_float32_steps_compute_in_float32(name, numpy_scalars):
     given as NumPy float64 scalars (``np.logspace`` yields those)."""
     own = {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8},
            "adagrad": {"eps": 1e-9}, "rmsprop": {"rho": 0.8, "eps": 1e-9},
-           "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9}}
+           "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9},
+           "adamw": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9}}
     hyper = {"lr": 0.01, "weight_decay": 0.001, "clipnorm": 1.0, **own.get(name, {})}
     if numpy_scalars:
         hyper = {k: np.float64(v) for k, v in hyper.items()}

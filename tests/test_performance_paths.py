@@ -23,8 +23,7 @@ def small_cnn(dtype):
                           nl.Dense(8, 3, rng=2, dtype=dtype)])
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-                                       "adam"])
+@pytest.mark.parametrize("optimizer", nl.optimizers.NAMES)
 def test_float32_stays_float32_through_fit(optimizer):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 1, 8, 8)).astype(np.float32)

@@ -254,6 +254,7 @@ def test_a_negative_running_variance_is_refused(tmp_path):
 
 
 OPTIMIZERS = {"Adam": lambda: nl.optimizers.Adam(0.01),
+              "AdamW": lambda: nl.optimizers.AdamW(0.01, weight_decay=0.1),
               "RMSprop": lambda: nl.optimizers.RMSprop(0.01),
               "AdaGrad": lambda: nl.optimizers.AdaGrad(0.1),
               "Nesterov": lambda: nl.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
@@ -278,6 +279,25 @@ def test_training_resumed_after_loading_takes_the_steps_it_would_have_taken(
     for ours, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
         assert theirs.dtype == dtype
+
+
+def test_adamw_is_saved_and_loaded_as_adamw_with_its_decoupled_weight_decay(tmp_path):
+    # An Adam with the same weight_decay would add it to the gradient: not the same steps.
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 1, rng=1)])
+    model.compile("mse", nl.optimizers.AdamW(0.02, beta2=0.99, weight_decay=0.3, clipnorm=5.0))
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    model.fit(X, X[:, :1] - X[:, 1:], epochs=2, batch_size=4, seed=0)
+    path = model.save(tmp_path / "adamw")
+    assert header_of(path)["compile"]["optimizer"] == {
+        "name": "adamw", "iterations": 4,
+        "config": {"lr": 0.02, "weight_decay": 0.3, "clipnorm": 5.0, "beta1": 0.9,
+                   "beta2": 0.99, "eps": 1e-8}}
+    loaded = nl.load_model(path)
+    assert type(loaded.optimizer) is nl.optimizers.AdamW
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    for ours, theirs in zip(model.optimizer.state, loaded.optimizer.state, strict=True):
+        for key in ("decayed_sum", "decayed_sum_sq"):
+            np.testing.assert_array_equal(ours[key], theirs[key])
 
 
 def test_an_untrained_model_saves_no_optimizer_state(good):
@@ -344,6 +364,9 @@ def test_a_file_without_a_step_count_loads_an_optimizer_that_starts_afresh(good,
     (lambda h: h.update(compile="adam"), "header.compile: expected a JSON object; got 'adam'"),
     (lambda h: h["compile"]["loss"].update(name="focal"),
      "compile.loss: cannot build 'focal' from the config {}: unknown loss 'focal'"),
+    (lambda h: h["compile"].update(loss={"name": "huber", "config": {"delta": -1}}),
+     "compile.loss: cannot build 'huber' from the config {'delta': -1}: Huber delta must be "
+     "in (0, inf); got -1"),
     (lambda h: h["compile"]["optimizer"].update(config=[0.1]),
      "compile.optimizer.config: expected a JSON object; got [0.1]"),
     (lambda h: h["compile"].update(metrics=[1]),
@@ -351,7 +374,8 @@ def test_a_file_without_a_step_count_loads_an_optimizer_that_starts_afresh(good,
     (lambda h: h["compile"].update(metrics=["f1"]), "compile.metrics: unknown metric 'f1'"),
 ], ids=["layers not a list", "no layers", "layer not an object", "config not an object",
         "class not a string", "private class", "unknown key", "wrong type", "block layers",
-        "no compile", "compile not an object", "unknown loss", "optimizer config",
+        "no compile", "compile not an object", "unknown loss", "huber delta",
+        "optimizer config",
         "metric not a string", "unknown metric"])
 def test_a_tampered_header_names_what_is_wrong(good, tmp_path, edit, fragment):
     loading_fails(edited(good, tmp_path / "tampered.npz", edit), fragment)
@@ -401,6 +425,22 @@ def test_numpy_scalars_in_configs_are_saved_as_python_numbers(tmp_path):
     assert loaded.optimizer.momentum == float(np.float32(0.9))
     X = np.random.default_rng(0).normal(size=(5, 2))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_a_model_compiled_with_the_huber_loss_keeps_its_delta(tmp_path):
+    X = np.random.default_rng(0).normal(size=(16, 2))
+    y = X @ [1.0, -2.0] + np.where(np.arange(16) == 3, 30.0, 0.0)   # one outlier
+    model = nl.Sequential([nl.Dense(2, 4, rng=0), nl.Activation("tanh"), nl.Dense(4, 1, rng=1)])
+    model.compile(loss="huber", optimizer=nl.optimizers.SGD(0.05))
+    assert model.loss.get_config() == {"delta": 1.0}
+    model.compile(nl.losses.Huber(delta=np.float32(0.5)), nl.optimizers.SGD(0.05))
+    history = model.fit(X, y, epochs=5, batch_size=8, seed=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    loaded = nl.load_model(model.save(tmp_path / "huber"))
+    assert header_of(tmp_path / "huber.npz")["compile"]["loss"] == {"name": "huber",
+                                                                    "config": {"delta": 0.5}}
+    assert type(loaded.loss) is nl.losses.Huber and loaded.loss.delta == 0.5
+    assert loaded.evaluate(X, y) == model.evaluate(X, y)
 
 
 def test_a_schedule_is_saved_as_the_rate_it_gives_now(tmp_path):

@@ -581,7 +581,7 @@ def test_a_step_that_diverges_is_reported_too():
 
 @pytest.mark.parametrize("make, match", [
     # ipywidgets raised a TraitError naming no parameter, or clamped the value in silence.
-    (lambda: widgets.activation_explorer("mish"), r"activation .* one of 'linear'.*'gelu'"),
+    (lambda: widgets.activation_explorer("swishy"), r"activation .* one of 'linear'.*'mish'"),
     (lambda: widgets.perceptron_explorer(gate="nor"), "gate .* one of 'and', 'or'"),
     (lambda: widgets.learning_rate_explorer(batch_size=7), "one of 1, 10, 50, 200; got 7"),
     (lambda: widgets.playground(optimizer="adamw"), "optimizer .*'adamw'"),
