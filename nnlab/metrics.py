@@ -158,16 +158,158 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     if seen > n_classes:
         raise ValueError(f"confusion_matrix: class labels must be in [0, {n_classes - 1}] for "
                          f"n_classes={n_classes}; got {seen - 1}")
+    return _count_pairs(t, p, n_classes, "confusion_matrix")
+
+
+def _count_pairs(t, p, n_classes, func):
+    """The confusion matrix of checked integer labels ``t`` and ``p``."""
     if n_classes > MAX_CLASSES:
         # A label such as a product id, taken for a class index, would otherwise ask for
         # a table of id^2 counts: a MemoryError or an OverflowError that names nothing.
         raise ValueError(
-            f"confusion_matrix: {n_classes} classes would need a {n_classes} x {n_classes} "
+            f"{func}: {n_classes} classes would need a {n_classes} x {n_classes} "
             f"table; at most {MAX_CLASSES} classes are counted. Class labels are indices "
-            f"0 to K-1 (largest seen: {seen - 1}): map other labels to indices first, "
-            "e.g. with np.unique(y, return_inverse=True)")
+            f"0 to K-1 (largest seen: {max(t.max(), p.max())}): map other labels to "
+            "indices first, e.g. with np.unique(y, return_inverse=True)")
     counts = np.bincount(t * n_classes + p, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes)
+
+
+#: The ways ``precision``, ``recall`` and ``f1_score`` turn the classes' counts into one number.
+AVERAGES = ("binary", "macro", "micro", "weighted")
+
+
+def _tallies(y_true, y_pred, positive, average, zero_division, func):
+    """True positives, predicted and true counts of the classes scored (one entry for
+    "binary" and "micro"), and the weights of their average (None: equal)."""
+    check_number(positive, f"{func}: positive", low=0, integer=True)
+    if average not in AVERAGES:
+        raise ValueError(f"{func}: average must be one of {', '.join(map(repr, AVERAGES))}; "
+                         f"got {average!r}")
+    if zero_division not in (0, 1) or isinstance(zero_division, bool):
+        raise ValueError(f"{func}: zero_division (the value of an undefined ratio) must be 0 "
+                         f"or 1; got {zero_division!r}")
+    t, p, k = _class_pairs(y_true, y_pred, func)
+    n_classes = max(k or 2, int(max(t.max(), p.max())) + 1)
+    if average == "binary" and n_classes > 2:
+        raise ValueError(f"{func}: average='binary' scores one class of two, but y_true and "
+                         f"y_pred have {n_classes} classes; choose average='macro', 'micro' "
+                         "or 'weighted'")
+    if average == "binary" and positive > 1:
+        raise ValueError(f"{func}: positive must be one of the classes 0, 1; got {positive}")
+    cm = _count_pairs(t, p, n_classes, func)
+    tp, n_pred, n_true = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
+    # The averages leave out a class absent from both sides, as scikit-learn does: it has
+    # no evidence either way, and zero_division alone would decide its score.
+    scored = [positive] if average == "binary" else np.flatnonzero(n_true + n_pred)
+    tp, n_pred, n_true = tp[scored], n_pred[scored], n_true[scored]
+    if average == "micro":
+        return tp.sum(keepdims=True), n_pred.sum(keepdims=True), n_true.sum(keepdims=True), None
+    return tp, n_pred, n_true, n_true if average == "weighted" else None
+
+
+def _ratio(numerator, denominator, weights, zero_division):
+    """The (weighted) mean of the classes' ratios, ``zero_division`` where one is 0/0."""
+    ratios = np.where(denominator > 0, numerator / np.maximum(denominator, 1), zero_division)
+    return float(np.average(ratios, weights=weights))
+
+
+def precision(y_true, y_pred, positive=1, average="binary", zero_division=0):
+    """Of the samples predicted as the positive class, the fraction that are: TP / (TP + FP).
+
+    Precision answers "when the model raises the alarm, how often is it right?". A true
+    positive (TP) is a sample of the positive class predicted as that class; a false
+    positive (FP), a sample of another class predicted as it (a false alarm).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like
+        As in :func:`accuracy`: one probability per sample is class 1 above 0.5, the
+        threshold of Keras's ``Precision`` and ``Recall``; scores ``(N, K)``, their argmax.
+    positive : int, default 1
+        The class scored by ``average="binary"``, 0 or 1 (scikit-learn's ``pos_label``).
+        scikit-learn's breast-cancer data labels malignant 0: ``positive=0`` scores the
+        diagnosis of cancer. The other averages score every class and ignore it.
+    average : {"binary", "macro", "micro", "weighted"}, default "binary"
+        ``"binary"``: the ``positive`` class of two (more classes are an error);
+        ``"macro"``: the mean of every class's score, each class counting the same;
+        ``"weighted"``: that mean weighted by each class's number of true samples;
+        ``"micro"``: one score of the counts summed over the classes (with one class
+        per sample, that is the accuracy). A class that appears in neither ``y_true``
+        nor ``y_pred`` is left out of the averages, as in scikit-learn.
+    zero_division : {0, 1}, default 0
+        The score of an undefined ratio: here, of a class that nothing was predicted as.
+
+    Returns
+    -------
+    float
+        In [0, 1]; ``sklearn.metrics.precision_score`` with the same settings
+        (``pos_label=positive``) gives the same number.
+
+    Notes
+    -----
+    An undefined ratio scores 0 unless ``zero_division=1`` asks otherwise, with no
+    warning. 0 is what Keras's metrics return, and what scikit-learn returns after a
+    warning: a model that never flags the positive class gets no credit for raising no
+    false alarm. A NaN instead would pass into a ``History`` and its plots, and a warning
+    would be printed at every epoch that had no positive prediction.
+
+    Examples
+    --------
+    >>> precision([1, 0, 1, 1], [1, 1, 0, 1])   # TP = 2, FP = 1
+    0.6666666666666666
+    >>> precision([0, 0, 1], [0.9, 0.2, 0.4], positive=0)   # predicted 1, 0, 0
+    0.5
+    >>> precision([0, 1, 2, 2], [0, 2, 2, 2], average="macro")   # (1 + 0 + 2/3) / 3
+    0.5555555555555555
+    """
+    tp, n_pred, _, weights = _tallies(y_true, y_pred, positive, average, zero_division,
+                                      "precision")
+    return _ratio(tp, n_pred, weights, zero_division)
+
+
+def recall(y_true, y_pred, positive=1, average="binary", zero_division=0):
+    """Of the samples of the positive class, the fraction the model found: TP / (TP + FN).
+
+    Recall, called *sensitivity* in medicine, answers "of the sick, how many did the test
+    catch?". A false negative (FN) is a sample of the positive class predicted as another
+    class (a miss). Parameters and the undefined case (here: a class with no true sample)
+    as in :func:`precision`; ``sklearn.metrics.recall_score`` gives the same number.
+
+    Examples
+    --------
+    >>> recall([1, 0, 1, 1], [1, 1, 0, 1])   # TP = 2, FN = 1
+    0.6666666666666666
+    >>> recall([0, 0, 1], [0.9, 0.2, 0.4], positive=0)   # predicted 1, 0, 0
+    0.5
+    """
+    tp, _, n_true, weights = _tallies(y_true, y_pred, positive, average, zero_division,
+                                      "recall")
+    return _ratio(tp, n_true, weights, zero_division)
+
+
+def f1_score(y_true, y_pred, positive=1, average="binary", zero_division=0):
+    """The harmonic mean of precision P and recall R: 2PR / (P + R) = 2TP / (2TP + FP + FN).
+
+    One number that is high only when both are: flagging every sample gives a recall of
+    1 but a poor precision, and a poor F1. Parameters as in :func:`precision`;
+    ``sklearn.metrics.f1_score`` gives the same number. F1 is undefined only when
+    TP + FP + FN = 0 (the class neither occurs nor is predicted), and then scores
+    ``zero_division``; a precision or recall that is undefined alone makes it 0.
+    ``compile(metrics=["f1_score"])`` logs the binary F1; a model of more classes takes
+    a function of its own, e.g. ``def macro_f1(y_true, y_pred): return f1_score(y_true,
+    y_pred, average="macro")``, logged as ``macro_f1``.
+
+    Examples
+    --------
+    >>> f1_score([1, 0, 1, 1], [1, 1, 0, 1])   # P = R = 2/3
+    0.6666666666666666
+    >>> f1_score([1, 1, 1, 0], [1, 0, 0, 0])   # P = 1, R = 1/3
+    0.5
+    """
+    tp, n_pred, n_true, weights = _tallies(y_true, y_pred, positive, average, zero_division,
+                                           "f1_score")
+    return _ratio(2 * tp, n_pred + n_true, weights, zero_division)
 
 
 def _same_shape(y_true, y_pred, func):
@@ -214,6 +356,10 @@ _REGISTRY = {
     # Keras's names for accuracy with one-hot and with integer labels: accuracy takes both.
     "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy,
     "binary_accuracy": binary_accuracy,
+    # Binary, of class 1: with one probability per sample, Keras's Precision() and
+    # Recall(), and Keras 3's F1Score(threshold=0.5) (without a threshold, F1Score calls
+    # every single output that is not 0 positive: it takes the largest of a row).
+    "precision": precision, "recall": recall, "f1_score": f1_score,
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
 }

@@ -31,7 +31,7 @@ from nnlab import activations, losses
 from nnlab._checks import all_finite, as_float_array
 from nnlab.layer_base import inside_network
 from nnlab.loss_base import PredictionRangeError
-from nnlab.metrics import accuracy, binary_accuracy
+from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
 from nnlab.normalization import BatchNorm
 
 
@@ -43,6 +43,9 @@ class ClippedOutputsWarning(UserWarning):
     """The model's outputs are not what its loss takes (a probability loss after a linear
     layer): ``fit`` and ``evaluate`` go on, with the outputs clipped as Keras clips them."""
 
+
+#: The metrics that score predicted classes, rather than the outputs themselves.
+CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score)
 
 #: Before training, the model's outputs on this many first samples meet every check of
 #: the loss: their shape, and values the loss can take.
@@ -184,10 +187,12 @@ def metric_values(loss, y_true, y_pred, metrics):
     """``{name: value}`` of ``metrics`` on outputs ``y_pred`` of a model trained with ``loss``.
 
     Metrics threshold probabilities: logits (binary cross-entropy ``from_logits``) go
-    through the sigmoid first, and for the accuracies hinge scores and +-1 labels become
-    0/1 labels. ``accuracy`` of a single output is ``binary_accuracy`` at 0.5, as Keras
-    resolves it: the output of a model trained with MSE can step outside [0, 1], which
-    ``accuracy`` alone rejects as no probability (and that epochs into ``fit``).
+    through the sigmoid first, and for the metrics of classes (the accuracies, precision,
+    recall, F1) hinge scores and +-1 labels become 0/1 labels. ``accuracy`` of a single
+    output is ``binary_accuracy`` at 0.5, as Keras resolves it, and precision, recall and
+    F1 count a single output above 0.5 as class 1, as Keras's ``Precision`` does: the
+    output of a model trained with MSE can step outside [0, 1], which these functions,
+    called on their own, reject as no probability (and that epochs into ``fit``).
     """
     if not np.all(np.isfinite(y_pred)):
         return {name: float("nan") for name in metrics}
@@ -196,11 +201,14 @@ def metric_values(loss, y_true, y_pred, metrics):
     values = {}
     for name, fn in metrics.items():
         t, p = y_true, y_pred
-        if isinstance(loss, losses.Hinge) and fn in (accuracy, binary_accuracy):
+        if isinstance(loss, losses.Hinge) and fn in CLASS_METRICS:
             # Only for the class: an error like mae is that of the scores themselves.
             t, p = (t > 0).astype(t.dtype), (p > 0).astype(p.dtype)
-        if fn is accuracy and (p.ndim == 1 or p.shape[1] == 1):
+        one_output = p.ndim == 1 or p.shape[1] == 1
+        if fn is accuracy and one_output:
             fn = binary_accuracy
+        elif fn in (precision, recall, f1_score) and one_output:
+            p = (p > 0.5).astype(p.dtype)
         values[name] = float(fn(t, p))
     return values
 

@@ -1,18 +1,26 @@
 """Tests of nnlab.metrics against closed forms and scikit-learn."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn.metrics as skm
 from hypothesis import given
 from hypothesis import strategies as st
 
+import nnlab as nl
 from nnlab import losses, metrics
+from nnlab.callbacks import Callback, EarlyStopping
 from nnlab.metrics import (
+    AVERAGES,
     accuracy,
     binary_accuracy,
     confusion_matrix,
+    f1_score,
     mean_absolute_error,
     mean_squared_error,
+    precision,
+    recall,
 )
 
 
@@ -133,7 +141,8 @@ def test_get_resolves_names_aliases_and_callables():
     expected = {"accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
                 "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
                 "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
-                "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy}
+                "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy,
+                "precision": precision, "recall": recall, "f1_score": f1_score}
     assert set(metrics.NAMES) == set(expected)
     for name, func in expected.items():
         assert metrics.get(name) is func
@@ -142,16 +151,245 @@ def test_get_resolves_names_aliases_and_callables():
     assert metrics.get("SparseCategoricalAccuracy") is accuracy
     assert metrics.get("BinaryAccuracy") is binary_accuracy
     assert metrics.get("MeanSquaredError") is mean_squared_error
+    assert metrics.get("Precision") is precision
+    assert metrics.get("Recall") is recall
+    assert metrics.get("F1Score") is f1_score
 
     def custom(y_true, y_pred):
         return 0.0
 
     assert metrics.get(custom) is custom
-    with pytest.raises(ValueError, match=r"valid names are: .*accuracy"):
-        metrics.get("precision")
+    with pytest.raises(ValueError, match=r"unknown metric 'auc'; valid names are: .*f1_score"):
+        metrics.get("auc")
 
 
 def test_labels_out_of_range_are_rejected_against_probabilities_too():
     for metric in (metrics.accuracy, metrics.confusion_matrix):
         with pytest.raises(ValueError, match=r"must be in \[0, 1\] for 2 classes; got 2"):
             metric([0, 2], [0.1, 0.9])
+
+
+# --- precision, recall, F1 ------------------------------------------------------------
+
+SCORES = [(precision, skm.precision_score), (recall, skm.recall_score),
+          (f1_score, skm.f1_score)]
+
+
+def quietly(func, *args, **kwargs):
+    """``func(...)``, with any warning it gives raised as an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return func(*args, **kwargs)
+
+
+@given(n=st.integers(1, 30), k=st.integers(2, 5), seed=st.integers(0, 2**32 - 1),
+       average=st.sampled_from(AVERAGES), positive=st.sampled_from([0, 1]),
+       zero_division=st.sampled_from([0, 1]),
+       form=st.sampled_from(["labels", "probabilities", "scores"]), one_hot=st.booleans())
+def test_precision_recall_f1_match_sklearn(n, k, seed, average, positive, zero_division,
+                                           form, one_hot):
+    if average == "binary" or form == "probabilities":
+        k = 2
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    if form == "labels":
+        y_pred = rng.integers(0, k, n)
+        predicted = y_pred
+    elif form == "probabilities":
+        y_pred = rng.random((n, 1))
+        predicted = (y_pred[:, 0] > 0.5).astype(int)
+    else:
+        y_pred = rng.normal(size=(n, k))
+        predicted = y_pred.argmax(axis=1)
+    y_true = np.eye(k)[y] if one_hot else y
+    settings = {"average": average, "zero_division": zero_division}
+    for ours, reference in SCORES:
+        value = quietly(ours, y_true, y_pred, positive=positive, **settings)
+        with warnings.catch_warnings():
+            # scikit-learn warns of undefined ratios, and of pos_label with other averages
+            warnings.simplefilter("ignore")
+            expected = reference(y, predicted, pos_label=positive, **settings)
+        assert isinstance(value, float) and 0 <= value <= 1
+        assert value == pytest.approx(expected, abs=1e-12), ours.__name__
+    if average == "micro":   # one class per sample: every count of the sum is the accuracy's
+        assert precision(y_true, y_pred, average="micro") == pytest.approx(
+            accuracy(y_true, y_pred))
+
+
+def test_precision_recall_f1_by_hand():
+    y = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+    p = [0, 0, 0, 1, 1, 1, 1, 0, 0, 0]
+    # Class 0: TP 3 (the first three), FN 1 (sample 3), FP 3 (samples 7-9).
+    assert precision(y, p, positive=0) == 3 / 6
+    assert recall(y, p, positive=0) == 3 / 4
+    assert f1_score(y, p, positive=0) == pytest.approx(2 * 0.5 * 0.75 / (0.5 + 0.75))
+    # Class 1: TP 3 (samples 4-6), FP 1, FN 3.
+    assert precision(y, p) == 3 / 4
+    assert recall(y, p) == 3 / 6
+    assert f1_score(y, p) == pytest.approx(6 / (6 + 1 + 3))
+    # Three classes: class 1 is never predicted, so its precision is 0/0 and its recall 0.
+    y, p = [0, 1, 2, 2], [0, 2, 2, 2]
+    assert precision(y, p, average="macro") == pytest.approx((1 + 0 + 2 / 3) / 3)
+    assert precision(y, p, average="macro", zero_division=1) == pytest.approx((1 + 1 + 2 / 3) / 3)
+    assert recall(y, p, average="macro", zero_division=1) == pytest.approx((1 + 0 + 1) / 3)
+    assert precision(y, p, average="weighted") == pytest.approx((1 + 0 + 2 * 2 / 3) / 4)
+    assert f1_score(y, p, average="micro") == 0.75
+    # Scores with a fourth column that no sample has nor gets: left out of the mean.
+    assert precision([0, 1], np.eye(4)[[0, 1]], average="macro") == 1.0
+
+
+def test_one_probability_per_sample_is_class_1_above_one_half_as_in_keras():
+    # Keras's Precision() and Recall(): y_pred > 0.5 is positive, so 0.5 itself is not.
+    assert precision([1, 0, 1], [0.5, 0.7, 0.9]) == 0.5
+    assert recall([1, 0, 1], [0.5, 0.7, 0.9]) == 0.5
+    assert precision([0, 1, 1, 1], [1, 0, 1, 1]) == pytest.approx(2 / 3)  # Keras's docstring
+    assert recall([[1], [1]], [[0.51], [0.49]]) == 0.5
+
+
+def test_undefined_ratios_score_zero_division_without_a_warning():
+    nothing_flagged = ([1, 1, 0], [0.1, 0.2, 0.3])
+    assert quietly(precision, *nothing_flagged) == 0.0
+    assert quietly(precision, *nothing_flagged, zero_division=1) == 1.0
+    assert quietly(recall, *nothing_flagged, zero_division=1) == 0.0   # two missed: defined
+    no_positives = ([0, 0], [0, 1])
+    assert quietly(recall, *no_positives) == 0.0
+    assert quietly(recall, *no_positives, zero_division=1) == 1.0
+    assert quietly(precision, *no_positives, zero_division=1) == 0.0   # a false alarm
+    # F1 = 2TP / (2TP + FP + FN) is undefined only with no positive on either side.
+    assert quietly(f1_score, [0, 0], [0, 0]) == 0.0
+    assert quietly(f1_score, [0, 0], [0, 0], zero_division=1) == 1.0
+    assert quietly(f1_score, [1, 0], [0, 0], zero_division=1) == 0.0
+    assert quietly(recall, [0, 0], [0, 0], positive=0) == 1.0   # defined: 2 of 2 found
+
+
+BAD_SCORES = [
+    ({"average": "samples"}, r"average must be one of 'binary', 'macro', 'micro', 'weighted'; "
+                             r"got 'samples'"),
+    ({"average": None}, "average must be one of .*; got None"),
+    ({"positive": 2}, "positive must be one of the classes 0, 1; got 2"),
+    ({"positive": -1}, r"positive must be in \[0, inf\); got -1"),
+    ({"positive": "malignant"}, "positive must be an integer; got 'malignant'"),
+    ({"zero_division": "warn"}, "zero_division .* must be 0 or 1; got 'warn'"),
+    ({"zero_division": np.nan}, "zero_division .* must be 0 or 1; got nan"),
+    ({"zero_division": 0.5}, "zero_division .* must be 0 or 1; got 0.5"),
+]
+
+
+@pytest.mark.parametrize("func", [precision, recall, f1_score])
+@pytest.mark.parametrize(("kwargs", "match"), BAD_SCORES)
+def test_bad_settings_raise_value_errors_that_name_them(func, kwargs, match):
+    with pytest.raises(ValueError, match=f"{func.__name__}: {match}"):
+        func([0, 1, 1], [0.2, 0.9, 0.4], **kwargs)
+
+
+@pytest.mark.parametrize("func", [precision, recall, f1_score])
+def test_bad_data_for_the_scores_raises_value_error(func):
+    name = func.__name__
+    with pytest.raises(ValueError, match=rf"{name}: average='binary' scores one class of two, "
+                                         r"but y_true and y_pred have 3 classes; choose "
+                                         r"average='macro', 'micro' or 'weighted'"):
+        func([0, 1, 2], [0, 1, 1])
+    with pytest.raises(ValueError, match="have 3 classes"):   # the columns say so
+        func(np.eye(3)[[0, 1]], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
+    with pytest.raises(ValueError, match=f"{name}: y_true has 3 samples but y_pred has 2"):
+        func([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match=r"3 classes \(columns\) but y_pred has 4"):
+        func(np.eye(3)[[0, 1]], np.zeros((2, 4)), average="macro")
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        func(np.zeros((2, 2, 2)), [0, 1])
+    with pytest.raises(ValueError, match="empty"):
+        func([], [])
+    with pytest.raises(ValueError, match=r"\[0, 1\] for 2 classes; got 2"):
+        func([0, 2], [0.1, 0.9], average="macro")
+    with pytest.raises(ValueError, match=rf"{name}: 1000001 classes .*largest seen: 1000000\)"):
+        func([0, 10**6], [0, 0], average="macro")
+
+
+class EpochPredictions(Callback):
+    """The model's outputs on ``X`` as each epoch begins: with one full batch and no
+    dropout, the outputs the epoch's training metrics are computed from."""
+
+    def __init__(self, X):
+        super().__init__()
+        self.X, self.outputs = X, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.outputs.append(self.model.predict(self.X))
+
+
+def test_fit_logs_precision_and_recall_as_the_functions_compute_them():
+    X, y = nl.datasets.moons(60, seed=0)
+    Xv, yv = nl.datasets.moons(40, seed=1)
+    model = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"),
+                           nl.Dense(4, 1, rng=4), nl.Activation("sigmoid")])
+    model.compile("binary_crossentropy", nl.optimizers.Adam(0.05),
+                  metrics=["precision", "recall", "f1_score"])
+    seen = EpochPredictions(X)
+    h = model.fit(X, y, epochs=3, batch_size=len(X), shuffle=False,
+                  validation_data=(Xv, yv), callbacks=[seen], seed=0).history
+    assert list(h) == ["loss", "precision", "recall", "f1_score",
+                       "val_loss", "val_precision", "val_recall", "val_f1_score"]
+    for name, func in [("precision", precision), ("recall", recall), ("f1_score", f1_score)]:
+        assert h[name] == [func(y, out) for out in seen.outputs]
+        assert h[f"val_{name}"][-1] == func(yv, model.predict(Xv))
+    # The first epoch flags samples of class 0 only (precision 0); then no score is trivial.
+    assert h["precision"][0] == 0.0 and all(np.isfinite(v) for v in h["precision"])
+    assert 0 < h["precision"][-1] < 1 and 0 < h["recall"][-1] < 1
+    assert h["precision"][-1] != h["recall"][-1]
+    _, p, r, f = model.evaluate(Xv, yv)
+    assert [p, r, f] == [h["val_precision"][-1], h["val_recall"][-1], h["val_f1_score"][-1]]
+
+
+def test_fit_thresholds_logits_and_scores_for_the_scores():
+    X, y = nl.datasets.moons(60, seed=0)
+    # Logits: the sigmoid first, so class 1 is a positive logit.
+    model = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"), nl.Dense(4, 1, rng=4)])
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), "adam", metrics=["recall"])
+    model.fit(X, y, epochs=5, seed=0)
+    logits = model.predict(X)[:, 0]
+    assert model.evaluate(X, y)[1] == recall(y, (logits > 0).astype(int)) > 0
+    # MSE: outputs outside [0, 1], which precision alone rejects, are class 1 above 0.5.
+    Xg, yg = nl.datasets.logic_gate("or")
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.5), metrics=["precision"])
+    model.fit(Xg, yg, epochs=20, batch_size=4, seed=0)
+    outputs = model.predict(Xg)
+    assert outputs.max() > 1 or outputs.min() < 0
+    with pytest.raises(ValueError, match="probabilities in"):
+        precision(yg, outputs)
+    assert model.evaluate(Xg, yg)[1] == precision(yg, (outputs > 0.5).astype(int))
+    # Hinge: -1/+1 labels and scores become 0/1 at 0.
+    Xh = np.random.default_rng(0).normal(size=(40, 2))
+    yh = np.where(Xh[:, 0] + 0.5 * Xh[:, 1] > 0, 1.0, -1.0)
+    model = nl.Sequential([nl.Dense(2, 1, rng=2)])
+    model.compile("hinge", metrics=["precision", "f1_score"])
+    scores = model.predict(Xh)[:, 0]
+    logs = model.evaluate(Xh, yh, return_dict=True)
+    assert logs["precision"] == precision(yh > 0, (scores > 0).astype(int))
+    assert logs["f1_score"] == f1_score(yh > 0, (scores > 0).astype(int))
+
+
+def test_a_multi_class_model_is_refused_the_binary_scores_before_training():
+    X, y = nl.datasets.blobs(30, centers=3, seed=0)
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("softmax")])
+    model.compile("sparse_categorical_crossentropy", metrics=["precision"])
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"metric 'precision' .* choose average='macro'"):
+        model.fit(X, y, epochs=1)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before, strict=True))
+
+
+def test_early_stopping_keeps_the_highest_precision_recall_and_f1():
+    # As Keras 3, which asks each metric its direction: these are better higher.
+    for monitor in ("val_precision", "recall", "val_f1_score", "val_accuracy"):
+        assert EarlyStopping(monitor=monitor).mode == "max"
+    assert EarlyStopping(monitor="val_loss").mode == "min"
+    X, y = nl.datasets.moons(60, seed=0)
+    Xv, yv = nl.datasets.moons(40, seed=1)
+    model = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"),
+                           nl.Dense(4, 1, rng=4), nl.Activation("sigmoid")])
+    model.compile("binary_crossentropy", nl.optimizers.Adam(0.05), metrics=["recall"])
+    stop = EarlyStopping(monitor="val_recall", patience=3, restore_best_weights=True)
+    h = model.fit(X, y, epochs=15, validation_data=(Xv, yv), callbacks=[stop], seed=0).history
+    assert stop.best == max(h["val_recall"]) > min(h["val_recall"])
+    assert recall(yv, model.predict(Xv)) == stop.best
