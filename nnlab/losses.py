@@ -23,7 +23,8 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 import numpy as np
 
 from nnlab._checks import build, check_number, lookup
-from nnlab.activations import _exp, sigmoid
+from nnlab.activation_base import _exp
+from nnlab.activations import sigmoid
 from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
 
 EPSILON = 1e-7
@@ -142,7 +143,7 @@ class Huber(Loss):
         magnitude = np.abs(y_pred - y_true)
         # One expression for both pieces, with s = min(|e|, delta): s (|e| - s / 2) is
         # e^2 / 2 below delta and delta (|e| - delta / 2) above it. Squaring only s, never
-        # a large error, keeps a float32 batch of huge errors from overflowing.
+        # a large error, keeps each term finite in float32 even for errors of 1e30.
         small = np.minimum(magnitude, self.delta)
         return np.mean(small * (magnitude - small / 2))
 

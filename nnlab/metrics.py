@@ -194,7 +194,8 @@ def _tallies(y_true, y_pred, positive, average, zero_division, func):
     if average == "binary" and n_classes > 2:
         raise ValueError(f"{func}: average='binary' scores one class of two, but y_true and "
                          f"y_pred have {n_classes} classes; choose average='macro', 'micro' "
-                         "or 'weighted'")
+                         "or 'weighted' (for compile, in a function of your own that calls "
+                         f"{func} so)")
     if average == "binary" and positive > 1:
         raise ValueError(f"{func}: positive must be one of the classes 0, 1; got {positive}")
     cm = _count_pairs(t, p, n_classes, func)

@@ -3,13 +3,13 @@
 Two families. Swish, GELU and Mish are smooth ReLUs: close to x for large x, close
 to 0 far below, with a small dip below 0 in between and a slope that changes
 gradually instead of jumping at 0. ReLU6, the hard sigmoid and the hard SiLU are
-made of straight pieces: bounded or cheap stand-ins for ReLU, the sigmoid and
-Swish, with no exponential to compute, for networks that run on phones and in
-low precision.
+pieced together from straight lines (and, for the hard SiLU, a parabola): bounded
+or cheap stand-ins for ReLU, the sigmoid and Swish, with no exponential to
+compute, for networks that run on phones and in low precision.
 
 They are written as those of ``nnlab.activations`` are, which offers them by name
 (``get("mish")``): the formula next to its derivative, in the input's dtype,
-quiet at +-1e4. Where a piecewise-linear function has a kink, the derivative
+quiet at +-1e4. Where two pieces of a function meet at a kink, the derivative
 there is that of the outer piece, as PyTorch computes it:
 
 >>> relu6.derivative(np.array([0.0, 6.0])), hard_silu.derivative(np.array([-3.0, 3.0]))

@@ -387,7 +387,8 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, weight_decay, clipnorm)
 
     def _update(self, p, g, state, lr):
-        p *= 1 - lr * self.weight_decay    # theta -= lr lambda theta: decay the weights, not g
+        # Before Adam's step, and never through g: the decay is not divided by sqrt(v_hat).
+        p *= 1 - lr * self.weight_decay
         super()._update(p, g, state, lr)
 
 

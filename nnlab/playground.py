@@ -91,8 +91,13 @@ class Session:
         self.data = playground_data(s["dataset"], s["noise"], s["train_ratio"], seed=seed)
         self.model = playground_model(s["hidden_layers"], s["units"], s["activation"],
                                       seed=seed)
-        self.model.compile(BinaryCrossEntropy(from_logits=True),
-                           get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"]),
+        optimizer = get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"])
+        if optimizer.decoupled_weight_decay:
+            # "l2" is a penalty in the loss, as the explorer's label says: its gradient.
+            raise ValueError(f"the playground's l2 is an L2 penalty, added to the gradient; "
+                             f"optimizer {s['optimizer']!r} decays the weights directly: "
+                             "choose another optimizer")
+        self.model.compile(BinaryCrossEntropy(from_logits=True), optimizer,
                            metrics=["accuracy"])
         self.epoch, self.history = 0, {"epoch": [], "loss": [], "test_loss": []}
         self.rng = as_rng(seed, "seed")

@@ -374,9 +374,34 @@ def test_a_multi_class_model_is_refused_the_binary_scores_before_training():
     model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("softmax")])
     model.compile("sparse_categorical_crossentropy", metrics=["precision"])
     before = [w.copy() for w in model.get_weights()]
-    with pytest.raises(ValueError, match=r"metric 'precision' .* choose average='macro'"):
+    with pytest.raises(ValueError, match=r"metric 'precision' .* choose average='macro'.*"
+                                         "a function of your own that calls precision"):
         model.fit(X, y, epochs=1)
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before, strict=True))
+
+
+def test_a_metric_of_ones_own_scores_the_class_one_chooses():
+    # What chapter 10 advises for the malignant class (label 0), and for many classes.
+    def malignant_recall(y_true, y_pred):
+        return nl.metrics.recall(y_true, y_pred, positive=0)
+
+    def macro_f1(y_true, y_pred):
+        return nl.metrics.f1_score(y_true, y_pred, average="macro")
+
+    X, y = nl.datasets.blobs(60, centers=3, seed=0)
+    model = nl.Sequential([nl.Dense(2, 3, rng=0)])
+    model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), "adam",
+                  metrics=[macro_f1])
+    history = model.fit(X, y, epochs=2, seed=0)
+    assert history.history["macro_f1"][-1] == pytest.approx(
+        nl.metrics.f1_score(y, model.predict(X), average="macro"))
+    binary = nl.Sequential([nl.Dense(2, 1, rng=0), nl.Activation("sigmoid")])
+    binary.compile("binary_crossentropy", "adam", metrics=[malignant_recall, "recall"])
+    t = (y > 0).astype(float)
+    h = binary.fit(X, t, epochs=1, seed=0).history
+    p = binary.predict(X)
+    assert h["malignant_recall"][-1] == pytest.approx(nl.metrics.recall(t, p, positive=0))
+    assert h["recall"][-1] == pytest.approx(nl.metrics.recall(t, p))
 
 
 def test_early_stopping_keeps_the_highest_precision_recall_and_f1():

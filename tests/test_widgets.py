@@ -595,6 +595,7 @@ def test_a_step_that_diverges_is_reported_too():
     (lambda: widgets.playground(l2=0.0), r"L2 .* \[1e-05, 0.1\]; got 0.0"),
     (lambda: widgets.optimizer_race(names=("SGD", "SGD")), r"races once; got \['SGD', 'SGD'\]"),
     (lambda: playground.Session(depth=3), r"unknown playground settings \['depth'\]; valid: "),
+    (lambda: playground.Session(optimizer="adamw"), "l2 is an L2 penalty.*'adamw' decays"),
 ])
 def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
     with pytest.raises(ValueError, match=match):
