@@ -90,7 +90,7 @@ class _Conv(Layer):
         return y.reshape(n, self.out_channels, *self.out)
 
     def backward(self, dy):
-        dy = self.backward_params(self._check_grad(dy))
+        dy = self.backward_params(dy)   # checks dy, and gives it back as (N, O, positions)
         # dL/d(cols) = W^T dy, then col2im puts each column (a window) back on the input grid.
         dcols = np.matmul(self._weights_2d(dy).T, dy)
         dwin = np.moveaxis(dcols.reshape(len(dy), self.in_channels, *self.kernel_size,

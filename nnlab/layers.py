@@ -75,14 +75,15 @@ class Dense(Layer):
     def backward(self, dy):
         # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch
         # and dL/dx = dy W^T.
-        dy = self._check_grad(dy)
-        self.backward_params(dy)
+        dy = self.backward_params(dy)
         return dy @ self._param("W", dy).T
 
     def backward_params(self, dy):
+        """dL/dW and dL/db into ``grads``, without dL/dx; returns ``dy``, checked."""
         dy = self._check_grad(dy)
         self._store_grad("W", self.x.T @ dy)
         self._store_grad("b", dy.sum(axis=0))
+        return dy
 
     def output_shape(self, input_shape):
         if tuple(input_shape) != (self.n_in,):
