@@ -79,7 +79,7 @@ class Dense(Layer):
         return dy @ self._param("W", dy).T
 
     def backward_params(self, dy):
-        """dL/dW and dL/db into ``grads``, without dL/dx; returns ``dy``, checked."""
+        """dL/dW and dL/db (no dL/dx) into ``grads``; returns dy, checked."""
         dy = self._check_grad(dy)
         self._store_grad("W", self.x.T @ dy)
         self._store_grad("b", dy.sum(axis=0))
