@@ -88,15 +88,16 @@ class Session:
                              f"valid: {sorted(DEFAULTS)}")
         self.seed, self.settings = seed, {**DEFAULTS, **settings}
         s = self.settings
-        self.data = playground_data(s["dataset"], s["noise"], s["train_ratio"], seed=seed)
-        self.model = playground_model(s["hidden_layers"], s["units"], s["activation"],
-                                      seed=seed)
         optimizer = get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"])
         if optimizer.decoupled_weight_decay:
-            # "l2" is a penalty in the loss, as the explorer's label says: its gradient.
+            # The explorer calls "l2" an L2 penalty, a term of the gradient; AdamW's decay
+            # is not one, and would run under that name unnoticed.
             raise ValueError(f"the playground's l2 is an L2 penalty, added to the gradient; "
                              f"optimizer {s['optimizer']!r} decays the weights directly: "
                              "choose another optimizer")
+        self.data = playground_data(s["dataset"], s["noise"], s["train_ratio"], seed=seed)
+        self.model = playground_model(s["hidden_layers"], s["units"], s["activation"],
+                                      seed=seed)
         self.model.compile(BinaryCrossEntropy(from_logits=True), optimizer,
                            metrics=["accuracy"])
         self.epoch, self.history = 0, {"epoch": [], "loss": [], "test_loss": []}
