@@ -27,6 +27,8 @@ def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="gloro
         Number of hidden blocks (>= 1).
     width : int
         Units per hidden layer.
+    n_in, n_out : int
+        Sizes of the input and of the output (the last, linear ``Dense`` layer).
     activation : str
         Hidden activation (a name from ``nnlab.activations.NAMES``).
     init : str

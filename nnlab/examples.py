@@ -15,14 +15,17 @@ from nnlab.model import Sequential
 
 #: Inputs x = (x_0, x_1) and target y of the worked example.
 X = np.array([[1.0, 0.5]])
+#: The target y of the worked example.
 Y = np.array([[1.0]])
 
 #: Hidden layer, lecture order: row j holds (w_j0, w_j1), the weights into hidden unit j.
 W1_LECTURE = np.array([[0.2, -0.4],
                        [0.6, 0.1]])
+#: The hidden layer's biases (b_0, b_1).
 B1 = np.array([0.1, -0.2])
 #: Output layer: the weights (w_00, w_01) from the two hidden units into the output.
 W2_LECTURE = np.array([[0.5, -0.3]])
+#: The output's bias.
 B2 = np.array([0.2])
 
 

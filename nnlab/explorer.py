@@ -277,4 +277,5 @@ LIVE_RED, STATIC_RED = "var(--jp-error-color1, #c44e52)", "#9b2c33"
 
 
 def warning_html(text, color=LIVE_RED):
+    """``text`` as an HTML warning sign and message in ``color`` ("" for no warning)."""
     return f'<span style="color:{color}">&#9888; {html.escape(text)}</span>' if text else ""

@@ -133,6 +133,7 @@ _REGISTRY = {
     for f in (zeros, normal, scaled_normal, uniform, glorot_uniform, glorot_normal, he_normal,
               he_uniform)
 }
+#: The schemes ``get`` accepts by these names (it takes Keras's aliases too).
 NAMES = tuple(_REGISTRY)
 _ALIASES = {"lecun_normal": scaled_normal,   # Keras's names for the same variance
             "random_uniform": uniform}

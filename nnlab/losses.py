@@ -27,6 +27,7 @@ from nnlab.activation_base import _exp
 from nnlab.activations import sigmoid
 from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
 
+#: The clip of every probability before its logarithm: [EPSILON, 1 - EPSILON], as in Keras.
 EPSILON = 1e-7
 
 

@@ -97,7 +97,7 @@ def _optimizer_arrays(optimizer):
     """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch)."""
     states = optimizer.state if optimizer is not None and optimizer.state else []
     return {f"optimizer.{i}.{k}": a for i, state in enumerate(states)
-            for k, a in state.items() if k not in ("param", "scratch")}
+            for k, a in state.items() if k != "param" and not k.startswith("scratch")}
 
 
 def _python_number(value):

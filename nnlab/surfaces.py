@@ -45,12 +45,14 @@ SURFACES = {
         lambda p: np.stack([2 * p[..., 0], -2 * p[..., 1] + p[..., 1] ** 3], axis=-1),
         (1.0, 1e-3), (-1.5, 1.5), (-2, 2), -1.0),
 }
+#: The surfaces by name: ``"bowl"``, ``"rosenbrock"``, ``"saddle"``.
 NAMES = tuple(SURFACES)
 
 #: Adaptive methods divide by the gradient's own scale, so their learning rate is a step
 #: length in parameter units; these factors put every family on a comparable footing for
 #: one shared learning-rate slider.
 LR_FACTORS = {"SGD": 1, "momentum": 1, "Nesterov": 1, "AdaGrad": 50, "RMSprop": 5, "Adam": 50}
+#: The six classic optimizers by display name, as the race shows them.
 OPTIMIZERS = tuple(LR_FACTORS)
 
 

@@ -120,6 +120,9 @@ TORCH_RESULTS = [
     (O.RMSprop(lr=0.01, rho=0.9), [0.9556255983355346, -1.9864876137917662]),
     (O.Adam(lr=0.1), [0.7133149123436686, -1.8230225918296459]),
     (O.AdamW(lr=0.1, weight_decay=0.1), [0.6718669683875069, -1.7306490020711547]),
+    (O.Adadelta(lr=1.0), [0.9948116101617467, -1.9993026302785786]),
+    (O.Adamax(lr=0.1), [0.7552251000892177, -1.8477109067010522]),
+    (O.NAdam(lr=0.1), [0.829943384589136, -1.9395839464636204]),
 ]
 
 
@@ -235,7 +238,14 @@ def test_converges_on_a_quadratic():
     (lambda: O.AdamW(beta2=1.0), "beta2"),
     (lambda: O.AdamW(eps=0.0), "eps"),
     (lambda: O.AdamW(clipnorm=0), "clipnorm"),
-    (lambda: O.get("adamax"), "valid names are"),
+    (lambda: O.Adadelta(rho=1.0), "rho"),
+    (lambda: O.Adadelta(eps=-1e-6), "eps"),
+    (lambda: O.Adamax(beta1=-0.1), "beta1"),
+    (lambda: O.Adamax(eps=0), "eps"),
+    (lambda: O.NAdam(beta2=1.5), "beta2"),
+    (lambda: O.NAdam(momentum_decay=-0.004), "momentum_decay"),
+    (lambda: O.NAdam(momentum_decay=float("inf")), "momentum_decay"),
+    (lambda: O.get("adafactor"), "valid names are"),
 ])
 def test_invalid_hyper_parameters(make, match):
     with pytest.raises(ValueError, match=match):
@@ -402,17 +412,30 @@ CONFIGS = [
     ("AdamW", {"lr": 0.02, "beta1": 0.5, "beta2": 0.9, "eps": 1e-4, "weight_decay": 2.0},
      {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-4, "weight_decay": 2.0}),
     ("AdamW", {"lr": 0.05, "weight_decay": 0.0}, {"lr": 0.05, "weight_decay": 0.0}),
+    ("Adadelta", {}, {}),  # PyTorch's defaults: lr 1.0, rho 0.9, eps 1e-6
+    ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.1},
+     {"lr": 0.5, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.1}),
+    ("Adamax", {}, {}),    # lr 2e-3
+    ("Adamax", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.1},
+     {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.1}),
+    ("NAdam", {}, {}),     # lr 2e-3, momentum_decay 4e-3
+    ("NAdam", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "momentum_decay": 0.1,
+               "weight_decay": 0.1},
+     {"lr": 0.05, "betas": (0.5, 0.9), "momentum_decay": 0.1, "weight_decay": 0.1}),
 ]
 
 
 @pytest.mark.parametrize("name,ours,theirs", CONFIGS)
-def test_twenty_steps_equal_torch(name, ours, theirs):
+def test_twenty_steps_equal_torch(name, ours, theirs, monkeypatch):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     p0 = rng.normal(size=(3, 4))
     grads = [rng.normal(size=(3, 4)) for _ in range(20)]
     ours_cls = O.AdaGrad if name == "Adagrad" else getattr(O, name)
     p, opt = p0.copy(), ours_cls(**ours)
+    # float64 tensors, and NAdam's running product of momentum factors in float64 too
+    # (PyTorch keeps it in its default dtype, float32 unless set).
+    monkeypatch.setattr(torch, "get_default_dtype", lambda: torch.float64)
     tp = torch.tensor(p0.copy(), requires_grad=True)
     topt = getattr(torch.optim, name)([tp], **theirs)
     for g in grads:
@@ -473,7 +496,10 @@ def test_float32_steps_compute_in_float32(name, numpy_scalars):
     own = {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8},
            "adagrad": {"eps": 1e-9}, "rmsprop": {"rho": 0.8, "eps": 1e-9},
            "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9},
-           "adamw": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9}}
+           "adamw": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9},
+           "adadelta": {"rho": 0.8, "eps": 1e-5},
+           "adamax": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9},
+           "nadam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9, "momentum_decay": 0.01}}
     hyper = {"lr": 0.01, "weight_decay": 0.001, "clipnorm": 1.0, **own.get(name, {})}
     if numpy_scalars:
         hyper = {k: np.float64(v) for k, v in hyper.items()}

@@ -258,7 +258,10 @@ OPTIMIZERS = {"Adam": lambda: nl.optimizers.Adam(0.01),
               "RMSprop": lambda: nl.optimizers.RMSprop(0.01),
               "AdaGrad": lambda: nl.optimizers.AdaGrad(0.1),
               "Nesterov": lambda: nl.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
-              "SGD": lambda: nl.optimizers.SGD(0.1)}
+              "SGD": lambda: nl.optimizers.SGD(0.1),
+              "Adadelta": lambda: nl.optimizers.Adadelta(),
+              "Adamax": lambda: nl.optimizers.Adamax(0.01),
+              "NAdam": lambda: nl.optimizers.NAdam(0.01)}
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
@@ -298,6 +301,19 @@ def test_adamw_is_saved_and_loaded_as_adamw_with_its_decoupled_weight_decay(tmp_
     for ours, theirs in zip(model.optimizer.state, loaded.optimizer.state, strict=True):
         for key in ("decayed_sum", "decayed_sum_sq"):
             np.testing.assert_array_equal(ours[key], theirs[key])
+
+
+def test_nadam_saves_its_running_product_of_momentum_factors_and_no_scratch(tmp_path):
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", nl.optimizers.NAdam(0.01))
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    model.fit(X, X[:, :1], epochs=3, batch_size=4, seed=0)
+    path = model.save(tmp_path / "nadam")
+    assert sorted(name for name in members(path) if name.startswith("optimizer.0.")) == [
+        "optimizer.0.exp_avg.npy", "optimizer.0.exp_avg_sq.npy", "optimizer.0.mu_product.npy"]
+    loaded = nl.load_model(path)
+    mu = [0.9 * (1 - 0.5 * 0.96 ** (t * 0.004)) for t in range(1, 7)]
+    assert float(loaded.optimizer.state[0]["mu_product"]) == pytest.approx(np.prod(mu))
 
 
 def test_an_untrained_model_saves_no_optimizer_state(good):

@@ -1,0 +1,193 @@
+r"""What every optimizer shares: validation, schedules, weight decay, clipping, state.
+
+Every optimizer is used the same way::
+
+    opt = Adam(lr=1e-3)
+    opt.step(params, grads)   # lists of arrays; params are updated in place
+
+The update rules are exactly those of PyTorch's ``torch.optim`` documentation
+for the same hyper-parameters. The optimizers themselves are in ``nnlab.optimizers``
+(SGD, and the per-coordinate rates of AdaGrad, RMSprop and Adadelta) and
+``nnlab.adam`` (Adam and its variants); this module is what they share.
+
+State (momentum buffers, running averages, and scratch arrays, whose keys begin
+with ``scratch``) is kept per position in the list, allocated on the first step
+and then updated in place with NumPy's ``out=`` arguments: a training step
+allocates no new arrays (but for the new gradients that ``weight_decay`` and
+``clipnorm`` make). (Writing ``m = b1 * m + (1 - b1) * g`` would allocate three
+temporaries per parameter per step; measured here, that made Adam's update
+several times slower than the in-place form.) Each update shows the textbook
+formula in its docstring and as a comment.
+
+Common options of every optimizer:
+
+- ``lr``: a positive float, or a schedule ``lr(iteration)`` (iteration counts steps
+  from 0), see ``nnlab.schedules``
+  (its schedules are importable from ``nnlab.optimizers`` too).
+- ``weight_decay``: L2 regularization as PyTorch applies it,
+  :math:`g \leftarrow g + \lambda\,\theta` before the update; but AdamW's is
+  *decoupled*, :math:`\theta \leftarrow \theta - \eta\lambda\theta`, see ``nnlab.adam.AdamW``.
+- ``clipnorm``: if set, all gradients are rescaled together so that their
+  global norm is at most this value (``torch.nn.utils.clip_grad_norm_``).
+"""
+
+import numpy as np
+
+from nnlab._checks import all_finite, check_number
+from nnlab.schedules import rate_at
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    """Base class: validation, schedules, weight decay, clipping; subclasses write ``_update``.
+
+    Hyper-parameters are kept as Python floats. NumPy 2 computes ``a *= c`` in float64
+    when ``c`` is a NumPy float64 scalar (say, from ``np.logspace``), even for a float32
+    array: the result is cast back to float32, but the step takes several times longer.
+    """
+
+    #: State entries holding squares, never negative (load_model checks a file's).
+    squares = ()
+    #: Whether ``weight_decay`` shrinks the parameters in ``_update`` instead (AdamW).
+    decoupled_weight_decay = False
+
+    def __init__(self, lr, weight_decay=0.0, clipnorm=None):
+        self.lr = lr
+        self.weight_decay = float(check_number(weight_decay, "weight_decay", low=0))
+        self.clipnorm = None if clipnorm is None else float(check_number(
+            clipnorm, "clipnorm", low=0, low_open=True))
+        self.iterations = 0
+        self.state = None
+
+    @property
+    def lr(self):
+        """A positive float, or a schedule ``lr(iteration)``; checked when it is set."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        if not callable(value):
+            value = float(check_number(value, f"{type(self).__name__} lr", low=0,
+                                       low_open=True))
+        self._lr = value
+
+    def current_lr(self):
+        """The learning rate of the next step (the schedule evaluated, if there is one)."""
+        if not callable(self.lr):
+            return self.lr
+        return rate_at(self.lr, self.iterations, type(self).__name__)
+
+    def step(self, params, grads):
+        """Update every array of ``params`` in place from the matching array of ``grads``.
+
+        ``params`` is a list of floating ndarrays; ``grads`` a list of array_likes of the
+        same shapes. Everything is checked before the first update, so that an error
+        leaves every parameter as it was.
+        """
+        self.apply_gradients(params, self._check(params, grads))
+
+    def apply_gradients(self, params, grads):
+        """``step`` without its input checks, for a caller that made them (``Sequential.fit``
+        checks once that its gradients are finite, and they have their parameters' shapes)."""
+        lr = self.current_lr()   # first: a schedule's bad value then changes nothing
+        if self.clipnorm is not None:
+            grads = _clip_by_global_norm(grads, self.clipnorm)
+        if self.weight_decay and not self.decoupled_weight_decay:
+            grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
+        if self.state is None:
+            self.state = [self.fresh_state(p) for p in params]
+        elif len(params) != len(self.state) or any(
+                s["param"] is not p for s, p in zip(self.state, params, strict=True)):
+            # Each parameter's state (momentum, averages) belongs to that array, as PyTorch
+            # keys it by parameter: other arrays would inherit it in silence.
+            raise ValueError(f"{type(self).__name__}: these are not the parameter arrays of "
+                             "its first step (a layer added, or the optimizer used for another "
+                             "model); call reset() first, or use a new optimizer")
+        self.iterations += 1
+        for p, g, s in zip(params, grads, self.state, strict=True):
+            self._update(p, g.astype(p.dtype, copy=False), s, lr)
+
+    def reset(self):
+        """Forget all state (momentum, averages) and the step count."""
+        self.iterations = 0
+        self.state = None
+
+    def fresh_state(self, p):
+        """Parameter ``p``'s state before its first step: ``_new_state`` and a scratch array.
+
+        An update that needs more room names its other scratch arrays ``scratch_...``:
+        like ``scratch``, they hold nothing between steps, and a model file leaves them out.
+        """
+        return {"param": p, "scratch": np.empty_like(p), **self._new_state(p)}
+
+    def _new_state(self, p):
+        return {}
+
+    def _update(self, p, g, state, lr):
+        raise NotImplementedError
+
+    def _check(self, params, grads):
+        """Raise unless ``step`` can update every parameter; return the gradients as arrays
+        (converted once, here: ``np.asanyarray`` leaves an ndarray as it is)."""
+        name = type(self).__name__
+        for what, items in (("params", params), ("grads", grads)):
+            # One bare array would be iterated row by row, as if each row were a parameter.
+            if not isinstance(items, list | tuple):
+                raise ValueError(f"{name}.step takes lists of arrays, as in step([p], [g]); "
+                                 f"got {what} of type {type(items).__name__}")
+        if len(params) != len(grads):
+            raise ValueError(f"{name}.step got {len(params)} parameter arrays "
+                             f"but {len(grads)} gradient arrays")
+        arrays = []
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f" or not p.flags.writeable:
+                raise ValueError(f"{name}.step: parameter {i} must be a writeable floating "
+                                 "ndarray (it is updated in place)")
+            try:
+                g = np.asanyarray(g)
+            except ValueError as exc:   # a ragged nested list
+                raise ValueError(f"{name}.step: gradient {i} is not an array: {exc}") from None
+            if g.dtype.kind not in "biuf":
+                raise ValueError(f"{name}.step: gradient {i} must hold real numbers; "
+                                 f"got dtype {g.dtype}")
+            if g.shape != p.shape:
+                raise ValueError(f"{name}.step: gradient {i} has shape {g.shape}, "
+                                 f"its parameter has shape {p.shape}")
+            if not all_finite(g):
+                raise ValueError(f"{name}.step: gradient {i} contains NaN or inf")
+            arrays.append(g)
+        return arrays
+
+    def get_config(self):
+        """The constructor arguments: ``type(opt)(**opt.get_config())`` is a fresh copy.
+
+        A schedule is given as ``lr=None``: a function cannot be written to a model file
+        (JSON), and whoever rebuilds the optimizer passes it again.
+        """
+        config = {k: v for k, v in vars(self).items()
+                  if k not in ("state", "iterations", "_lr")}
+        config["lr"] = self.lr if not callable(self.lr) else None
+        return config
+
+    def __repr__(self):
+        # The schedule itself, not the None of get_config: a repr shows what the object is.
+        args = ", ".join(f"{k}={v!r}" for k, v in {**self.get_config(), "lr": self.lr}.items())
+        return f"{type(self).__name__}({args})"
+
+
+def _clip_by_global_norm(grads, max_norm):
+    # The squares are summed in float64, where those of large float32 gradients cannot
+    # overflow; the scale is a Python float, so that the scaled gradients stay float32.
+    total = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads)))
+    scale = max_norm / (total + 1e-6)
+    return [g * scale for g in grads] if scale < 1 else grads
+
+
+def _scaled_step(p, g, squares, eps, lr, step):
+    """``p -= lr * g / (sqrt(squares) + eps)``, computed in the scratch array ``step``."""
+    np.sqrt(squares, out=step)
+    step += eps
+    np.divide(g, step, out=step)
+    step *= lr
+    p -= step
