@@ -49,9 +49,13 @@ notebooks: $(STAMP)
 
 # Speed measurements (scripts that print tables; not tests). PyTorch and scikit-learn are
 # the references: PyTorch is installed into .venv here when the package index has it, never
-# a dependency of nnlab; scikit-learn already is one (its bundled data sets).
+# a dependency of nnlab; scikit-learn already is one (its bundled data sets). On Linux the
+# default index's wheel brings CUDA (several GB); TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# takes the CPU build from PyTorch's own index instead.
+TORCH_INDEX ?=
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "PyTorch not installed: its rows are skipped"
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) \
+		|| echo "PyTorch not installed: its rows are skipped"
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_conv.py
 

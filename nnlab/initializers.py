@@ -128,15 +128,90 @@ def he_uniform(shape, rng=None, dtype="float64"):
     return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
 
 
+def ones(shape, rng=None, dtype="float64"):
+    """All weights 1, as Keras' ``Ones`` (for a batch norm's scale, say); like ``zeros``,
+    it leaves every unit of a layer the same."""
+    return np.ones(_check_shape(shape), dtype=float_dtype(dtype, "initializer dtype"))
+
+
+def random_normal(shape, rng=None, dtype="float64", std=0.05):
+    """W ~ N(0, std^2) with std 0.05, as Keras' ``RandomNormal``: small, whatever the fans."""
+    check_number(std, "random_normal std", low=0, low_open=True)
+    return _draw(shape, rng, dtype, lambda g, s: g.normal(0.0, std, s))
+
+
+def truncated_normal(shape, rng=None, dtype="float64", std=0.05):
+    """``random_normal`` without its tails, as Keras' ``TruncatedNormal``: a value beyond two
+    standard deviations is drawn again, so every weight lies in [-2 std, 2 std] (and their
+    standard deviation is about 0.88 std)."""
+    check_number(std, "truncated_normal std", low=0, low_open=True)
+
+    def sample(g, s):
+        w = g.normal(0.0, std, s)
+        outside = np.abs(w) > 2 * std
+        while outside.any():   # about 5 % at first, each round a twentieth of the last
+            w[outside] = g.normal(0.0, std, int(outside.sum()))
+            outside = np.abs(w) > 2 * std
+        return w
+
+    return _draw(shape, rng, dtype, sample)
+
+
+def lecun_uniform(shape, rng=None, dtype="float64"):
+    """LeCun uniform: W ~ U(-l, l), l = sqrt(3 / fan_in), the variance 1/fan_in of
+    ``scaled_normal`` (Keras' ``lecun_normal``) from a uniform distribution."""
+    fan_in, _ = fans(shape)
+    limit = np.sqrt(3.0 / fan_in)
+    return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
+
+
+def orthogonal(shape, rng=None, dtype="float64"):
+    """An orthogonal matrix (Saxe et al. 2014), as Keras' ``Orthogonal`` and PyTorch's
+    ``orthogonal_``: a layer's weights then keep the length of every input vector (or of
+    its part a layer with fewer units sees), so signals neither grow nor shrink in a deep
+    linear network.
+
+    The weights into the units form a matrix of (inputs, units): ``(n_in, n_out)`` for a
+    dense layer, ``(in_channels * kernel size, out_channels)`` for a convolution. Its
+    columns are orthonormal when there are at least as many inputs as units, else its
+    rows. It is the Q of the QR decomposition of a normal matrix, each column's sign set by
+    R's diagonal, which makes every orthogonal matrix equally likely.
+
+    Examples
+    --------
+    >>> W = orthogonal((4, 3), rng=0)
+    >>> np.allclose(W.T @ W, np.eye(3))
+    True
+    """
+    shape = _check_shape(shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal weights need a matrix or a kernel; got shape {shape}")
+    units = shape[1] if len(shape) == 2 else shape[0]
+    inputs = math.prod(shape) // units
+
+    def sample(g, s):
+        q, r = np.linalg.qr(g.standard_normal((max(inputs, units), min(inputs, units))))
+        q *= np.sign(np.diag(r))
+        w = q if inputs >= units else q.T            # (inputs, units)
+        return w if len(s) == 2 else w.T.reshape(s)  # a kernel: (out, in, *kernel)
+
+    return _draw(shape, rng, dtype, sample)
+
+
 _REGISTRY = {
     f.__name__: f
     for f in (zeros, normal, scaled_normal, uniform, glorot_uniform, glorot_normal, he_normal,
               he_uniform)
 }
-#: The schemes ``get`` accepts by these names (it takes Keras's aliases too).
+#: The schemes the chapters compare; ``get`` takes these and ``KERAS_NAMES``.
 NAMES = tuple(_REGISTRY)
-_ALIASES = {"lecun_normal": scaled_normal,   # Keras's names for the same variance
-            "random_uniform": uniform}
+_KERAS = {"lecun_normal": scaled_normal,   # Keras's names for two schemes above
+          "random_uniform": uniform,
+          **{f.__name__: f for f in (ones, random_normal, truncated_normal, lecun_uniform,
+                                     orthogonal)}}
+#: Keras's other names that ``get`` accepts: ``lecun_normal`` is ``scaled_normal`` and
+#: ``random_uniform`` is ``uniform``; the rest are the functions of the same names.
+KERAS_NAMES = tuple(_KERAS)
 
 
 def get(identifier):
@@ -149,7 +224,7 @@ def get(identifier):
     """
     if callable(identifier):
         return identifier
-    return lookup(identifier, {**_REGISTRY, **_ALIASES}, "initializer")
+    return lookup(identifier, {**_REGISTRY, **_KERAS}, "initializer")
 
 
 def suited_to(activation):

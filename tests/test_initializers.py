@@ -103,3 +103,60 @@ def test_the_usual_initializer_for_each_activation():
     assert {name for name, init in chosen.items() if init == "he_normal"} == {
         "relu", "leaky_relu", "elu", "relu6"}
     assert set(chosen.values()) <= set(I.NAMES)
+
+
+def test_keras_other_initializers_by_name():
+    assert set(I.KERAS_NAMES) == {"lecun_normal", "random_uniform", "ones", "random_normal",
+                                  "truncated_normal", "lecun_uniform", "orthogonal"}
+    assert not set(I.KERAS_NAMES) & set(I.NAMES)
+    for name in I.KERAS_NAMES:
+        W = nl.Dense(40, 30, init=name, rng=0, dtype="float32").params["W"]
+        assert W.shape == (40, 30) and W.dtype == np.float32
+    assert (I.get("ones")((2, 3)) == 1).all()
+
+
+def test_random_normal_and_truncated_normal_are_keras_small_normals():
+    W = I.random_normal(SHAPE, rng=0)
+    assert W.std() == pytest.approx(0.05, rel=0.02) and abs(W).max() > 0.1
+    T = I.truncated_normal(SHAPE, rng=0)
+    # Nothing beyond two standard deviations, and the truncated normal's own spread:
+    # std * sqrt(1 - 2 * 2 phi(2) / (2 Phi(2) - 1)) = 0.8796 std.
+    assert abs(T).max() <= 0.1
+    assert T.std() == pytest.approx(0.05 * 0.8796, rel=0.02)
+    assert np.array_equal(T, I.truncated_normal(SHAPE, rng=0))
+    with pytest.raises(ValueError, match="truncated_normal std"):
+        I.truncated_normal((2, 2), std=0)
+
+
+def test_lecun_uniform_has_the_variance_of_lecun_normal():
+    W = I.lecun_uniform(SHAPE, rng=0)
+    assert W.max() <= np.sqrt(3 / 400) and W.min() >= -np.sqrt(3 / 400)
+    assert W.std() == pytest.approx(1 / np.sqrt(400), rel=0.02)
+
+
+@pytest.mark.parametrize("shape", [(50, 20), (20, 50), (7, 7)])
+def test_orthogonal_dense_weights(shape):
+    W = I.orthogonal(shape, rng=0)
+    gram = W.T @ W if shape[0] >= shape[1] else W @ W.T
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12)
+    x = np.random.default_rng(1).normal(size=shape[0])
+    if shape[0] <= shape[1]:   # rows orthonormal: the layer keeps every input's length
+        assert np.linalg.norm(x @ W) == pytest.approx(np.linalg.norm(x))
+
+
+def test_orthogonal_kernels_are_orthogonal_per_output_channel():
+    W = I.orthogonal((16, 3, 3, 3), rng=0)          # 27 inputs into each of 16 channels
+    flat = W.reshape(16, 27)
+    np.testing.assert_allclose(flat @ flat.T, np.eye(16), atol=1e-12)
+    W = I.orthogonal((32, 2, 2, 2), rng=0)          # 8 inputs, 32 channels: rows of 8
+    flat = W.reshape(32, 8)
+    np.testing.assert_allclose(flat.T @ flat, np.eye(8), atol=1e-12)
+    with pytest.raises(ValueError, match="orthogonal weights need a matrix"):
+        I.orthogonal((5,))
+
+
+def test_orthogonal_draws_every_rotation_alike():
+    # With the signs of R's diagonal folded in, Q is Haar-distributed: every entry of a
+    # random 2x2 rotation or reflection has mean 0; plain QR's Q[0, 0] is mostly negative.
+    draws = np.array([I.orthogonal((2, 2), rng=seed) for seed in range(4000)])
+    assert abs(draws.mean(axis=0)).max() < 0.05
