@@ -20,10 +20,13 @@ found, by name (``get``, ``NAMES``) or as an instance (``activations.mish``):
 the base class and the numerics the functions share are in
 ``nnlab.activation_base``, the functions of recent architectures (Swish, GELU,
 Mish, ReLU6, the hard sigmoid and hard SiLU) in ``nnlab.modern_activations``.
+``get`` also finds Keras's other functions (``KERAS_NAMES``: log_softmax, celu,
+hard_tanh...), which live in ``nnlab.keras_activations``.
 """
 
 import numpy as np
 
+from nnlab import keras_activations
 from nnlab._checks import check_number, lookup
 from nnlab.activation_base import ActivationFunction, _as_float, _exp, _sigmoid, _softplus
 from nnlab.modern_activations import (
@@ -41,11 +44,11 @@ from nnlab.modern_activations import (
     swish,
 )
 
-__all__ = ["ELU", "GELU", "NAMES", "SELU", "ActivationFunction", "Exponential", "HardSiLU",
-           "HardSigmoid", "LeakyReLU", "Linear", "Mish", "ReLU", "ReLU6", "Sigmoid", "Softmax",
-           "Softplus", "Softsign", "Step", "Swish", "Tanh", "elu", "exponential", "gelu", "get",
-           "hard_sigmoid", "hard_silu", "leaky_relu", "linear", "mish", "relu", "relu6", "selu",
-           "sigmoid", "softmax", "softplus", "softsign", "step", "swish", "tanh"]
+__all__ = ["ELU", "GELU", "KERAS_NAMES", "NAMES", "SELU", "ActivationFunction", "Exponential",
+           "HardSiLU", "HardSigmoid", "LeakyReLU", "Linear", "Mish", "ReLU", "ReLU6", "Sigmoid",
+           "Softmax", "Softplus", "Softsign", "Step", "Swish", "Tanh", "elu", "exponential",
+           "gelu", "get", "hard_sigmoid", "hard_silu", "leaky_relu", "linear", "mish", "relu",
+           "relu6", "selu", "sigmoid", "softmax", "softplus", "softsign", "step", "swish", "tanh"]
 
 
 class Linear(ActivationFunction):
@@ -321,6 +324,13 @@ _REGISTRY = {
 }
 NAMES = tuple(_REGISTRY)
 _ALIASES = {"silu": swish, "hard_swish": hard_silu}   # Keras's other names for the two
+_KERAS = {f.name: f for f in (keras_activations.hard_tanh, keras_activations.log_sigmoid,
+                              keras_activations.celu, keras_activations.tanh_shrink,
+                              keras_activations.soft_shrink, keras_activations.hard_shrink,
+                              keras_activations.squareplus, keras_activations.sparse_plus,
+                              keras_activations.log_softmax)}
+#: Keras's other functions, which ``get`` finds too; the chapters keep to ``NAMES``.
+KERAS_NAMES = tuple(_KERAS)
 
 
 def get(identifier):
@@ -333,4 +343,4 @@ def get(identifier):
     """
     if isinstance(identifier, ActivationFunction):
         return identifier
-    return lookup(identifier, {**_REGISTRY, **_ALIASES}, "activation")
+    return lookup(identifier, {**_REGISTRY, **_ALIASES, **_KERAS}, "activation")

@@ -1,9 +1,10 @@
 r"""Adam and its variants: AdamW, Adamax and NAdam.
 
-Each keeps two running averages per weight, of the gradient (the momentum
-:math:`m`) and of its square (:math:`v`, or for Adamax a running maximum of its
-size), and divides the one by the root of the other: a step of about
-:math:`\eta` in every coordinate, whatever the scale of its gradients. They
+Each keeps two running statistics per weight: an average of the gradient (the
+momentum :math:`m`), and a measure of its size, the root of an average of its square
+:math:`\sqrt v` (for Adamax a running maximum of :math:`|g|`). The step divides the one
+by the other: about :math:`\eta` in every coordinate, whatever the scale of its
+gradients. They
 differ in what they add: AdamW decays the weights apart from the gradient,
 Adamax replaces the root mean square by a maximum, NAdam takes Nesterov's look
 ahead. The update rules are those of PyTorch's ``torch.optim``, and the
@@ -186,9 +187,9 @@ class NAdam(Optimizer):
 
     Plain Nesterov momentum steps with :math:`g + \mu b` (``SGD(nesterov=True)``): the
     momentum applied once more, as if from where it is about to carry the weights. This is
-    that idea written into Adam. The running product of the :math:`\mu_i` is kept, as
-    PyTorch keeps it, in each weight's state (``mu_product``). The defaults are PyTorch's:
-    rate 0.002 and :math:`\psi = 0.004`.
+    that idea written into Adam. The defaults are PyTorch's: rate 0.002 and
+    :math:`\psi = 0.004`, Dozat's schedule. Keras 3's ``Nadam`` uses
+    :math:`0.96^t`, which is ``momentum_decay=1``, with ``lr=1e-3`` and ``eps=1e-7``.
 
     Examples
     --------
@@ -205,22 +206,35 @@ class NAdam(Optimizer):
         self.beta1, self.beta2 = _betas(beta1, beta2)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
         self.momentum_decay = float(check_number(momentum_decay, "momentum_decay", low=0))
+        self._product, self._product_step = 1.0, 0   # mu_1 ... mu_t, and its t
 
     def _new_state(self, p):
         return {"exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p),
-                "mu_product": np.ones((), dtype=p.dtype), "scratch_denom": np.empty_like(p)}
+                "scratch_denom": np.empty_like(p)}
 
     def _mu(self, t):
         return self.beta1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
+
+    def _mu_product(self, t):
+        """mu_1 mu_2 ... mu_t, one factor more than at the step before.
+
+        Every weight shares it, so it is the optimizer's, not a weight's state (PyTorch keeps
+        a copy per weight). It follows from t alone: after a reset or a model file's load,
+        whose state it is not part of, it is computed again from the start.
+        """
+        if self._product_step != t:
+            if self._product_step != t - 1:
+                self._product = float(np.prod(self._mu(np.arange(1, t))))
+            self._product *= self._mu(t)
+            self._product_step = t
+        return self._product
 
     def _update(self, p, g, state, lr):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         step, denom = state["scratch"], state["scratch_denom"]
         t = self.iterations
         mu, mu_next = self._mu(t), self._mu(t + 1)
-        # In the weights' dtype, as PyTorch keeps it; a Python float for the arithmetic.
-        state["mu_product"][...] = float(state["mu_product"]) * mu
-        product = float(state["mu_product"])
+        product = self._mu_product(t)
         m *= self.beta1                                  # m = beta1 m + (1 - beta1) g
         np.multiply(g, 1 - self.beta1, out=step)
         m += step

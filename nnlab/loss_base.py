@@ -11,6 +11,10 @@ import numpy as np
 
 from nnlab._checks import as_float_array, check_bool, check_number
 
+#: The clip of every probability before its logarithm, [EPSILON, 1 - EPSILON], as in Keras;
+#: also the small number that keeps other losses' logarithms and divisions finite.
+EPSILON = 1e-7
+
 
 class PredictionRangeError(ValueError):
     """``y_pred`` holds values the loss is not defined for: probabilities outside [0, 1].

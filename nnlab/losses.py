@@ -4,15 +4,18 @@ Every loss has the same protocol: ``value = loss(y_pred, y_true)`` (a float)
 and ``grad = loss.gradient(y_pred, y_true)`` (d value / d y_pred, shaped like
 ``y_pred``). Both validate with ``check``, then call the unchecked ``forward``
 / ``backward``, which sit next to each other in every class. The protocol and the
-checks live in the base class, :class:`nnlab.loss_base.Loss`; this module holds the
-mathematics of each loss.
+checks live in the base class, :class:`nnlab.loss_base.Loss`. This module holds the
+mathematics of the lecture's losses, MSE, the cross-entropies and the KL divergence,
+and ``get``, which finds any loss by its Keras name; the other regression losses are in
+``nnlab.regression_losses``, the hinge losses in ``nnlab.hinge_losses``, and all are
+importable from here.
 
-Reductions: MSE, MAE, Huber, BinaryCrossEntropy and Hinge average over every element;
-CategoricalCrossEntropy, KLDivergence and MulticlassHinge sum over the classes of a
-row (the last axis), then average over the rows. Keras reduces each of them so, and
-PyTorch all but two by default: its ``kl_div`` needs ``reduction="batchmean"`` for
-this value, and its ``multi_margin_loss`` also divides each row by the number of
-classes.
+Reductions: MSE, BinaryCrossEntropy, the other regression losses and the binary hinge
+losses average over every element; CategoricalCrossEntropy, KLDivergence and the
+multiclass hinge losses sum over the classes of a row (the last axis), then average over
+the rows. Keras reduces each of them so, and PyTorch all but two by default: its
+``kl_div`` needs ``reduction="batchmean"`` for this value, and its ``multi_margin_loss``
+also divides each row by the number of classes.
 
 A logarithm never sees a probability outside ``[EPSILON, 1 - EPSILON]`` (as in
 Keras), so a certain wrong prediction costs ``-log(1e-7) = 16.1``, not infinity;
@@ -22,13 +25,24 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 
 import numpy as np
 
-from nnlab._checks import build, check_number, lookup
+from nnlab._checks import build, lookup
 from nnlab.activation_base import _exp
 from nnlab.activations import sigmoid
-from nnlab.loss_base import Loss, PredictionRangeError, _LogitsOption
+from nnlab.hinge_losses import CategoricalHinge, Hinge, MulticlassHinge, SquaredHinge
+from nnlab.loss_base import EPSILON, Loss, PredictionRangeError, _LogitsOption
+from nnlab.regression_losses import (
+    MAE,
+    Huber,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+)
 
-#: The clip of every probability before its logarithm: [EPSILON, 1 - EPSILON], as in Keras.
-EPSILON = 1e-7
+__all__ = ["EPSILON", "MAE", "MSE", "NAMES", "BinaryCrossEntropy", "CategoricalCrossEntropy",
+           "CategoricalHinge", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
+           "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "MulticlassHinge",
+           "Poisson", "PredictionRangeError", "SquaredHinge", "get"]
 
 
 def _clip(p):
@@ -78,78 +92,6 @@ class MSE(Loss):
 
     def backward(self, y_pred, y_true):
         return 2 * (y_pred - y_true) / y_pred.size
-
-
-class MAE(Loss):
-    r"""Mean absolute error: a regression loss that large errors sway less than MSE's.
-
-    .. math::
-
-        L = \frac{1}{n} \sum_i |\hat y_i - y_i|, \qquad
-        \frac{\partial L}{\partial \hat y_i} = \frac{1}{n} \operatorname{sign}(\hat y_i - y_i)
-
-    (0 where the two are equal, as PyTorch's ``L1Loss`` takes the kink). Shapes as MSE's.
-
-    Examples
-    --------
-    >>> MAE()([[1.0], [3.0]], [0.0, 1.0])
-    1.5
-    """
-
-    name = "mean_absolute_error"
-
-    def forward(self, y_pred, y_true):
-        return np.mean(np.abs(y_pred - y_true))
-
-    def backward(self, y_pred, y_true):
-        return np.sign(y_pred - y_true) / y_pred.size
-
-
-class Huber(Loss):
-    r"""Huber loss: squared error for small errors, absolute error for large ones.
-
-    With the error :math:`e_i = \hat y_i - y_i` and a threshold :math:`\delta > 0`:
-
-    .. math::
-
-        L = \frac{1}{n} \sum_i h(e_i), \qquad
-        h(e) = \begin{cases} \tfrac12 e^2 & |e| \le \delta \\
-                              \delta \, (|e| - \tfrac12 \delta) & |e| > \delta
-               \end{cases}, \qquad
-        \frac{\partial L}{\partial \hat y_i} = \frac{1}{n} \operatorname{clip}(e_i, -\delta, \delta)
-
-    The two pieces meet at :math:`|e| = \delta` with the same value and slope, so the
-    gradient is continuous: half of MSE's while :math:`|e| \le \delta`, then
-    :math:`\delta` times MAE's. An outlier pulls no harder than an error of size
-    :math:`\delta` (Huber, 1964). The reduction is that of ``torch.nn.HuberLoss(delta)``
-    and Keras's ``Huber(delta)``: the mean over every element. Shapes as MSE's.
-
-    Examples
-    --------
-    >>> Huber()([0.5, 3.0], [0.0, 0.0])
-    1.3125
-    >>> Huber(delta=2.0).gradient([0.5, 3.0], [0.0, 0.0])
-    array([0.25, 1.  ])
-    """
-
-    name = "huber"
-
-    def __init__(self, delta=1.0):
-        self.delta = float(check_number(delta, "Huber delta", low=0, low_open=True))
-
-    def get_config(self):
-        return {"delta": self.delta}
-
-    def forward(self, y_pred, y_true):
-        magnitude = np.abs(y_pred - y_true)
-        # One expression for both pieces, with s = min(|e|, delta): s (|e| - s / 2) is
-        # e^2 / 2 below delta and delta (|e| - delta / 2) above it. Squaring only s, never
-        # a large error, keeps each term finite in float32 even for errors of 1e30.
-        small = np.minimum(magnitude, self.delta)
-        return np.mean(small * (magnitude - small / 2))
-
-    def backward(self, y_pred, y_true):
-        return np.clip(y_pred - y_true, -self.delta, self.delta) / y_pred.size
 
 
 class BinaryCrossEntropy(_LogitsOption):
@@ -299,97 +241,21 @@ class KLDivergence(Loss):
         self._check_unit_interval(y_true, "y_true", "a probability distribution per row")
 
 
-class Hinge(Loss):
-    r"""Hinge loss of a binary margin classifier (a linear SVM), labels -1 and +1.
-
-    .. math::
-
-        L = \frac{1}{n} \sum_i \max(0, 1 - y_i s_i), \qquad
-        \frac{\partial L}{\partial s_i} = -\frac{y_i}{n} [y_i s_i < 1]
-
-    over all :math:`n` elements of the raw scores :math:`s` (``y_pred``); the
-    kink :math:`y s = 1` gets the subgradient 0. Labels must be exactly -1 or
-    +1: Keras silently maps 0/1 to -1/+1, here a 0 is an error (use ``2 * y - 1``).
-
-    Examples
-    --------
-    >>> Hinge()([0.5, -2.0], [1, 1])
-    1.75
-    >>> Hinge().gradient([0.5, -2.0], [1, 1])
-    array([-0.5, -0.5])
-    """
-
-    name = "hinge"
-
-    def forward(self, y_pred, y_true):
-        return np.mean(np.maximum(0, 1 - y_true * y_pred))
-
-    def backward(self, y_pred, y_true):
-        return -y_true * (y_true * y_pred < 1) / y_pred.size
-
-    def _check_target_values(self, y_true):
-        if not np.all(np.abs(y_true) == 1):
-            raise ValueError(f"{self!r}: y_true labels must be -1 or +1; got "
-                             f"{y_true[np.abs(y_true) != 1][0]:g} (convert 0/1 labels "
-                             "with 2 * y - 1)")
-
-
-class MulticlassHinge(Loss):
-    r"""Multiclass hinge loss of a multiclass SVM (Weston and Watkins, 1999).
-
-    With scores :math:`s_n` and true class :math:`y_n` of sample :math:`n`:
-
-    .. math::
-
-        L = \frac{1}{N} \sum_n \sum_{j \ne y_n} \max(0, s_{nj} - s_{ny_n} + 1)
-
-    Each class whose margin is violated (a positive term) gets gradient
-    :math:`1/N`, the true class :math:`-1/N` times the number of violations;
-    the kink gets the subgradient 0. ``y_true``: integer labels ``(N,)`` or
-    one-hot rows ``(N, K)``; needs :math:`K \ge 2`. PyTorch's
-    ``multi_margin_loss`` also divides each row's sum by :math:`K`, so it
-    equals this value divided by :math:`K`.
-
-    Examples
-    --------
-    >>> round(MulticlassHinge()([[3.2, 5.1, -1.7]], [0]), 4)
-    2.9
-    >>> MulticlassHinge().gradient([[3.2, 5.1, -1.7]], [0])
-    array([[-1.,  1.,  0.]])
-    """
-
-    name = "multiclass_hinge"
-    rowwise = True
-    labels = True
-    min_classes = 2
-
-    @staticmethod
-    def _margins(scores, one_hot):
-        true_score = np.sum(scores * one_hot, axis=-1, keepdims=True)
-        return np.maximum(0, scores - true_score + 1) * (1 - one_hot)
-
-    def forward(self, y_pred, y_true):
-        return np.sum(self._margins(y_pred, y_true)) / len(y_pred)
-
-    def backward(self, y_pred, y_true):
-        violated = (self._margins(y_pred, y_true) > 0).astype(y_pred.dtype)
-        return (violated - y_true * violated.sum(axis=-1, keepdims=True)) / len(y_pred)
-
-    def _check_target_values(self, y_true):
-        if not (np.all((y_true == 0) | (y_true == 1)) and np.all(y_true.sum(-1) == 1)):
-            raise ValueError(f"{self!r}: y_true rows must be one-hot (one 1, the rest 0) "
-                             "or y_true must be integer labels; got a row that is not")
-
-
 _REGISTRY = {
     "mse": MSE, "mean_squared_error": MSE, "mae": MAE, "mean_absolute_error": MAE,
-    "huber": Huber,
+    "huber": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "msle": MeanSquaredLogarithmicError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "mape": MeanAbsolutePercentageError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "poisson": Poisson,
     "binary_crossentropy": BinaryCrossEntropy,
     "categorical_crossentropy": CategoricalCrossEntropy,
     "sparse_categorical_crossentropy": CategoricalCrossEntropy,
     "kl_divergence": KLDivergence, "kld": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
-    "hinge": Hinge, "multiclass_hinge": MulticlassHinge,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "multiclass_hinge": MulticlassHinge,
 }
 
 #: Every name ``get`` accepts, aliases included.

@@ -47,7 +47,7 @@ class Optimizer:
     array: the result is cast back to float32, but the step takes several times longer.
     """
 
-    #: State entries holding squares, never negative (load_model checks a file's).
+    #: State entries holding squares or sizes, never negative (load_model checks a file's).
     squares = ()
     #: Whether ``weight_decay`` shrinks the parameters in ``_update`` instead (AdamW).
     decoupled_weight_decay = False
@@ -165,8 +165,8 @@ class Optimizer:
         A schedule is given as ``lr=None``: a function cannot be written to a model file
         (JSON), and whoever rebuilds the optimizer passes it again.
         """
-        config = {k: v for k, v in vars(self).items()
-                  if k not in ("state", "iterations", "_lr")}
+        config = {k: v for k, v in vars(self).items()   # not the state, nor what is private
+                  if k not in ("state", "iterations") and not k.startswith("_")}
         config["lr"] = self.lr if not callable(self.lr) else None
         return config
 

@@ -87,7 +87,7 @@ class AdaGrad(Optimizer):
 
     :math:`h \leftarrow h + g^2`,
     :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{h} + \epsilon)`.
-    Rarely-updated coordinates keep large steps; but :math:`s` only grows, so
+    Rarely-updated coordinates keep large steps; but :math:`h` only grows, so
     learning eventually stalls.
     """
 
@@ -148,8 +148,9 @@ class Adadelta(Optimizer):
     over its own size); Adadelta multiplies by the root of a running average of its past
     *steps* :math:`u`, so that the step has the units of :math:`\theta` and needs no
     learning rate: PyTorch's default :math:`\eta = 1` leaves it out. :math:`\epsilon`
-    starts it (:math:`u = 0` at first) and matters: the first steps are about
-    :math:`\sqrt{\epsilon}` in size.
+    starts it (:math:`u = 0` at first) and matters: the first step is
+    :math:`\sqrt{\epsilon / (1 - \rho)}` in size in every coordinate whose gradient is large
+    beside :math:`\sqrt{\epsilon}`.
 
     Examples
     --------

@@ -215,7 +215,7 @@ def _targets(model, declared):
 
 
 def _squares(model):
-    """The keys of the arrays of variances or squares, where no value may be negative."""
+    """The keys of the arrays of variances, squares or sizes, where no value may be negative."""
     names = getattr(model.optimizer, "squares", ())
     state = {key for key in _optimizer_arrays(model.optimizer) if key.rpartition(".")[2] in names}
     return state | {key for key in _model_arrays(model) if key.endswith(".running_var")}
@@ -414,7 +414,7 @@ def _read_arrays(archive, declared, targets, squares, path):
         # Batch norm and the adaptive optimizers take the square root of variances and
         # squares: a negative one would give NaN, not an error.
         if key in squares and array.size and array.min() < 0:
-            raise ModelFileError(f"{path!r}: array {key!r} holds squares or variances; "
+            raise ModelFileError(f"{path!r}: array {key!r} holds squares, variances or sizes; "
                                  f"expected values >= 0; got a minimum of {array.min():g}")
         arrays[key] = array
     return arrays

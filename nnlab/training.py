@@ -201,7 +201,7 @@ def metric_values(loss, y_true, y_pred, metrics):
     values = {}
     for name, fn in metrics.items():
         t, p = y_true, y_pred
-        if isinstance(loss, losses.Hinge) and fn in CLASS_METRICS:
+        if isinstance(loss, losses.Hinge | losses.SquaredHinge) and fn in CLASS_METRICS:
             # Only for the class: an error like mae is that of the scores themselves.
             t, p = (t > 0).astype(t.dtype), (p > 0).astype(p.dtype)
         one_output = p.ndim == 1 or p.shape[1] == 1
@@ -226,5 +226,8 @@ def stop_diverged(model, epoch, loss):
         "there; the history keeps every epoch so far, that one included. "
         "Usually the learning rate is too large (try 10 times smaller) or "
         "the gradients explode (deep network, large initial weights): lower the learning "
-        "rate, clip gradients (optimizer clipnorm=1.0) or normalise the inputs."),
+        "rate, clip gradients (optimizer clipnorm=1.0) or normalise the inputs."
+        + (" With the poisson loss, a predicted rate below 0 does it too (its logarithm is "
+           "NaN): end the model with Activation('softplus') or 'exponential'."
+           if isinstance(model.loss, losses.Poisson) else "")),
         stacklevel=3)

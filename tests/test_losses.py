@@ -14,10 +14,16 @@ from nnlab.losses import (
     MSE,
     BinaryCrossEntropy,
     CategoricalCrossEntropy,
+    CategoricalHinge,
     Hinge,
     Huber,
     KLDivergence,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
     MulticlassHinge,
+    Poisson,
+    SquaredHinge,
 )
 
 EPS = losses.EPSILON
@@ -83,11 +89,24 @@ def make_case(kind, n, k, rng):
         return Hinge(), scores, rng.choice([-1.0, 1.0], size=(n, k))
     if kind == "multiclass_hinge":
         return MulticlassHinge(), scores, labels
+    if kind == "log_cosh":
+        return LogCosh(), scores, rng.normal(size=(n, k))
+    if kind == "poisson":   # rates, and counts
+        return Poisson(), rng.uniform(0.1, 5.0, (n, k)), rng.poisson(2.0, (n, k))
+    if kind == "msle":      # some predictions below 0: clipped, no gradient
+        return MeanSquaredLogarithmicError(), scores, rng.uniform(0, 10, (n, k))
+    if kind == "mape":
+        return MeanAbsolutePercentageError(), scores, rng.normal(size=(n, k))
+    if kind == "squared_hinge":
+        return SquaredHinge(), scores, rng.choice([-1.0, 1.0], size=(n, k))
+    if kind == "categorical_hinge":
+        return CategoricalHinge(), scores, labels
     raise AssertionError(kind)
 
 
 KINDS = ["mse", "mae", "huber", "bce", "bce_logits", "cce", "cce_soft", "cce_logits",
-         "cce_logits_soft", "kld", "hinge", "multiclass_hinge"]
+         "cce_logits_soft", "kld", "hinge", "multiclass_hinge", "log_cosh", "poisson", "msle",
+         "mape", "squared_hinge", "categorical_hinge"]
 
 
 def away_from_kinks(loss, y_pred, y_true):
@@ -95,10 +114,17 @@ def away_from_kinks(loss, y_pred, y_true):
         s, y = loss.check(y_pred, y_true)
         gaps = (s - np.sum(s * y, axis=1, keepdims=True) + 1)[y == 0]
         return np.min(np.abs(gaps)) > 1e-3
+    if isinstance(loss, CategoricalHinge):   # the margin, and ties for the best wrong score
+        s, y = loss.check(y_pred, y_true)
+        wrong = np.sort(np.where(y == 0, s, 0.0), axis=1)
+        margin = wrong[:, -1] - np.sum(s * y, axis=1) + 1
+        return min(np.min(np.abs(margin)), np.min(wrong[:, -1] - wrong[:, -2])) > 1e-3
     if isinstance(loss, Hinge):
         return np.min(np.abs(1 - y_true * y_pred)) > 1e-3
-    if isinstance(loss, MAE):
+    if isinstance(loss, MAE | MeanAbsolutePercentageError):
         return np.min(np.abs(y_pred - y_true)) > 1e-3
+    if isinstance(loss, MeanSquaredLogarithmicError):
+        return np.min(np.abs(y_pred - EPS)) > 1e-3
     if isinstance(loss, Huber):   # the slope is continuous there, but not its derivative
         return np.min(np.abs(np.abs(y_pred - y_true) - loss.delta)) > 1e-3
     return True
@@ -281,7 +307,9 @@ def test_confident_wrong_logits_crossentropy_and_hinge_grow_linearly_mse_stays_b
 
 ALL_LOSSES = [MSE(), MAE(), Huber(), Huber(delta=0.25), BinaryCrossEntropy(),
               BinaryCrossEntropy(from_logits=True), CategoricalCrossEntropy(),
-              CategoricalCrossEntropy(from_logits=True), KLDivergence(), Hinge(), MulticlassHinge()]
+              CategoricalCrossEntropy(from_logits=True), KLDivergence(), Hinge(), MulticlassHinge(),
+              LogCosh(), Poisson(), MeanSquaredLogarithmicError(), MeanAbsolutePercentageError(),
+              SquaredHinge(), CategoricalHinge()]
 
 
 def batch_for(loss, dtype, big=False):
@@ -293,9 +321,12 @@ def batch_for(loss, dtype, big=False):
         scores = rng.normal(size=(n, k))
     probs = softmax(rng.normal(size=(n, k)))
     labels = np.array([1, 0, 2, 1])
-    if isinstance(loss, Hinge):
+    if isinstance(loss, Hinge | SquaredHinge):
         return scores.astype(dtype), np.where(scores > 0, -1.0, 1.0)
-    if isinstance(loss, MSE | MAE | Huber):
+    if isinstance(loss, Poisson):
+        return np.abs(scores).astype(dtype), np.array([[0.0, 3.0, 1.0]] * n)
+    if isinstance(loss, MSE | MAE | Huber | LogCosh | MeanSquaredLogarithmicError
+                  | MeanAbsolutePercentageError):
         return scores.astype(dtype), np.zeros((n, k))
     if isinstance(loss, KLDivergence):
         return probs.astype(dtype), softmax(rng.normal(size=(n, k)))
@@ -450,7 +481,12 @@ def test_get_names_aliases_and_config_round_trip():
                 "sparse_categorical_crossentropy": CategoricalCrossEntropy,
                 "kl_divergence": KLDivergence, "kld": KLDivergence,
                 "kullback_leibler_divergence": KLDivergence, "hinge": Hinge,
-                "multiclass_hinge": MulticlassHinge, "huber": Huber}
+                "multiclass_hinge": MulticlassHinge, "huber": Huber, "log_cosh": LogCosh,
+                "logcosh": LogCosh, "poisson": Poisson, "squared_hinge": SquaredHinge,
+                "categorical_hinge": CategoricalHinge, "msle": MeanSquaredLogarithmicError,
+                "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+                "mape": MeanAbsolutePercentageError,
+                "mean_absolute_percentage_error": MeanAbsolutePercentageError}
     assert set(losses.NAMES) == set(expected)
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls
@@ -507,10 +543,26 @@ def test_matches_pytorch(kind):
         "kld": lambda x: F.kl_div(torch.log(x), t, reduction="batchmean"),
         # PyTorch divides each row's sum by the number of classes C: multiply it back
         "multiclass_hinge": lambda x: F.multi_margin_loss(x, t.long()) * x.shape[1],
+        # Keras's formulas, written with torch's operations, its autograd the reference:
+        "log_cosh": lambda x: torch.log(torch.cosh(x - t)).mean(),
+        "poisson": lambda x: F.poisson_nll_loss(x, t, log_input=False, eps=EPS),
+        "msle": lambda x: ((torch.log1p(x.clamp(min=EPS))
+                            - torch.log1p(t.clamp(min=EPS))) ** 2).mean(),
+        "mape": lambda x: 100 * ((x - t).abs() / t.abs().clamp(min=EPS)).mean(),
+        "squared_hinge": lambda x: (1 - t * x).clamp(min=0).pow(2).mean(),
+        "categorical_hinge": lambda x: categorical_hinge_keras(x, t.long(), torch),
     }[kind]
     value, grad = torch_value_and_grad(reference, y_pred)
     assert loss(y_pred, y_true) == pytest.approx(value, rel=1e-10)
     np.testing.assert_allclose(loss.gradient(y_pred, y_true), grad, rtol=1e-8, atol=1e-12)
+
+
+def categorical_hinge_keras(x, labels, torch):
+    # keras.losses.categorical_hinge: max(0, max((1 - t) * s) - sum(t * s) + 1), mean
+    t = torch.nn.functional.one_hot(labels, x.shape[1]).double()
+    neg = ((1 - t) * x).max(dim=1).values
+    pos = (t * x).sum(dim=1)
+    return (neg - pos + 1).clamp(min=0).mean()
 
 
 @pytest.mark.parametrize("delta", [0.5, 1.0, 2.5])
@@ -541,3 +593,62 @@ def test_forward_backward_is_forward_and_backward_at_once(loss, dtype):
     assert value == loss.forward(y_pred, y_true)
     np.testing.assert_array_equal(grad, loss.backward(y_pred, y_true))
     assert grad.dtype == dtype
+
+
+# -- Keras's other losses: the cases their formulas single out ------------------------------
+
+def test_categorical_hinge_takes_the_best_wrong_score_alone_and_keras_zero():
+    scores = np.array([[3.2, 5.1, -1.7], [2.0, -3.0, -1.0]])
+    # Row 0: the best wrong score 5.1 beats 3.2: 5.1 - 3.2 + 1 = 2.9 (the multiclass hinge
+    # adds -1.7's term too when it is within the margin; here it is not).
+    # Row 1: every wrong score is negative, and Keras's (1 - t) s lets the true class in
+    # as 0: max(0, 0 - 2 + 1) = 0, where the largest wrong score alone would give 0 too.
+    assert CategoricalHinge()(scores, [0, 0]) == pytest.approx(2.9 / 2)
+    below = np.array([[0.5, -3.0, -1.0]])   # true score 0.5: Keras's 0 - 0.5 + 1 = 0.5
+    assert CategoricalHinge()(below, [0]) == pytest.approx(0.5)
+    np.testing.assert_array_equal(CategoricalHinge().gradient(below, [0]), [[-1.0, 0.0, 0.0]])
+    assert CategoricalHinge()(scores, np.eye(3)[[0, 0]]) == CategoricalHinge()(scores, [0, 0])
+
+
+def test_squared_hinge_and_log_cosh_by_hand():
+    assert SquaredHinge()([2.0, 0.5, -1.0], [1, 1, 1]) == pytest.approx((0 + 0.25 + 4) / 3)
+    with pytest.raises(ValueError, match="labels must be -1 or \\+1"):
+        SquaredHinge()([0.5], [0])
+    # log cosh e is about e^2 / 2 for a small error and |e| - log 2 for a large one
+    assert LogCosh()([1e-3], [0.0]) == pytest.approx(0.5e-6, rel=1e-6)
+    assert LogCosh()([-800.0], [0.0]) == pytest.approx(800 - np.log(2))
+    np.testing.assert_allclose(LogCosh().gradient([3.0, -800.0], [0.0, 0.0]),
+                               [np.tanh(3.0) / 2, -0.5])
+
+
+def test_poisson_needs_rates_and_counts_at_least_zero():
+    with pytest.raises(ValueError, match=r"y_pred must be rates, at least 0; got -0\.5"):
+        Poisson()([[-0.5], [1.0]], [1.0, 1.0])
+    with pytest.raises(ValueError, match="y_true must be counts, at least 0; got -1"):
+        Poisson()([[0.5], [1.0]], [-1.0, 1.0])
+    # least where the rate is the count: d/dp (p - y log p) = 1 - y / p
+    rates = np.linspace(0.5, 6, 1101)
+    values = [Poisson()([r], [3.0]) for r in rates]
+    assert rates[int(np.argmin(values))] == pytest.approx(3.0)
+
+
+def test_relative_losses_msle_and_mape():
+    msle = MeanSquaredLogarithmicError()
+    # twice too large costs about as much as half too small, at any scale of the target
+    assert msle([2000.0], [1000.0]) == pytest.approx(msle([500.0], [1000.0]), rel=1e-2)
+    assert msle([20.0], [10.0]) == pytest.approx(msle([5.0], [10.0]), rel=0.3)
+    assert msle([-5.0], [0.0]) == 0.0   # both clipped to EPSILON
+    np.testing.assert_array_equal(msle.gradient([-5.0], [3.0]), [0.0])   # clipped: no gradient
+    mape = MeanAbsolutePercentageError()
+    assert mape([110.0, 45.0], [100.0, 50.0]) == pytest.approx(10.0)
+    assert mape([1.0], [0.0]) == pytest.approx(100 / EPS)   # a target of 0: divided by EPSILON
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_cosh_keeps_the_digits_of_small_errors(dtype):
+    # |e| + log(1 + e^-2|e|) - log 2 subtracts log 2 from a number close to it: in float32,
+    # errors near 1e-4 came out negative. log(1 + 2 sinh(e/2)^2) keeps them.
+    errors = np.array([1e-6, 1e-4, 1e-2, 0.5, 1.0, 1.5, 30.0], dtype)
+    for e in errors:
+        exact = np.log(np.cosh(np.float64(e)))
+        assert LogCosh()(np.array([e]), np.zeros(1, dtype)) == pytest.approx(exact, rel=1e-5)

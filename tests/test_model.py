@@ -436,6 +436,18 @@ def test_divergence_stops_with_a_warning_and_keeps_the_history():
     assert issubclass(TrainingDivergedWarning, RuntimeWarning)
 
 
+def test_a_poisson_rate_below_zero_in_training_is_named_as_a_cause():
+    # The outputs start positive (the trial pass accepts them), then a linear output
+    # crosses 0: the logarithm of a negative rate is NaN, and fit says what may cause it.
+    X = np.linspace(0.1, 1.0, 20)[:, None]
+    y = np.round(3 * X[:, 0])
+    model = nl.Sequential([Dense(1, 1, init="zeros")])
+    model.layers[0].params["b"][:] = 0.01
+    model.compile("poisson", nl.optimizers.SGD(5.0))
+    with pytest.warns(TrainingDivergedWarning, match="a predicted rate below 0 does it too"):
+        model.fit(X, y, epochs=50, batch_size=5, seed=0)
+
+
 def test_train_step_reports_a_non_finite_loss_without_updating():
     model = nl.Sequential([Dense(1, 1, init="zeros")])
     model.compile("mse", nl.optimizers.SGD(0.1))
@@ -927,11 +939,12 @@ def test_summary_checks_that_the_layers_fit_together():
         summary_table([nl.Dense(3, 2)], 3)
 
 
-def test_with_the_hinge_loss_only_the_accuracy_thresholds_the_scores():
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_with_the_hinge_loss_only_the_accuracy_thresholds_the_scores(loss):
     X = np.random.default_rng(0).normal(size=(40, 2))
     y = np.where(X[:, 0] > 0, 1.0, -1.0)
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
-    model.compile("hinge", nl.optimizers.SGD(0.1), metrics=["accuracy", "mae"])
+    model.compile(loss, nl.optimizers.SGD(0.1), metrics=["accuracy", "mae"])
     logs = model.evaluate(X, y, return_dict=True)
     scores = model.predict(X)[:, 0]
     assert logs["mae"] == pytest.approx(np.mean(np.abs(y - scores)))

@@ -433,8 +433,8 @@ def test_twenty_steps_equal_torch(name, ours, theirs, monkeypatch):
     grads = [rng.normal(size=(3, 4)) for _ in range(20)]
     ours_cls = O.AdaGrad if name == "Adagrad" else getattr(O, name)
     p, opt = p0.copy(), ours_cls(**ours)
-    # float64 tensors, and NAdam's running product of momentum factors in float64 too
-    # (PyTorch keeps it in its default dtype, float32 unless set).
+    # float64 tensors, and NAdam's running product of momentum factors in float64 too, as
+    # nnlab computes it (PyTorch keeps it in its default dtype, float32 unless set).
     monkeypatch.setattr(torch, "get_default_dtype", lambda: torch.float64)
     tp = torch.tensor(p0.copy(), requires_grad=True)
     topt = getattr(torch.optim, name)([tp], **theirs)

@@ -1,0 +1,226 @@
+r"""Keras's other activation functions, for code that names them.
+
+Keras 3 accepts more activation names than the chapters teach. ``nnlab.activations.get``
+takes these too (their names are ``nnlab.activations.KERAS_NAMES``), so a model written
+for Keras runs here unchanged; the chapters' tables and explorers keep to
+``nnlab.activations.NAMES``. Three kinds:
+
+- clipping and shrinking: ``hard_tanh`` clips to [-1, 1]; ``hard_shrink``,
+  ``soft_shrink`` and ``tanh_shrink`` set small inputs to (or near) 0 and keep large
+  ones, the shrinkage operators of sparse coding;
+- smooth variants: ``log_sigmoid``, ``celu`` (ELU made continuously differentiable for
+  every alpha), ``squareplus`` (a softplus made of a square root) and ``sparse_plus``
+  (a softplus made of a parabola);
+- ``log_softmax``, the logarithm of softmax on the last axis.
+
+Each is written as those of ``nnlab.activations`` are: the formula next to its
+derivative, in the input's dtype, quiet at +-1e4, and at a kink the slope of the outer
+piece, as PyTorch computes it.
+
+>>> hard_tanh(np.array([-2.0, 0.5])), soft_shrink(np.array([-2.0, 0.25]))
+(array([-1. ,  0.5]), array([-1.5,  0. ]))
+"""
+
+import math
+
+import numpy as np
+
+from nnlab._checks import check_number
+from nnlab.activation_base import ActivationFunction, _as_float, _exp, _sigmoid, _softplus
+
+
+class HardTanh(ActivationFunction):
+    """Hard tanh: f(x) = clip(x, -1, 1),  f'(x) = 1 if -1 < x < 1 else 0.
+
+    Tanh drawn with three straight pieces: no exponential, the same range.
+    """
+
+    name = "hard_tanh"
+
+    def __call__(self, x):
+        return np.clip(_as_float(x), -1, 1)
+
+    def derivative(self, x):
+        x = _as_float(x)
+        return ((x > -1) & (x < 1)).astype(x.dtype)
+
+
+class LogSigmoid(ActivationFunction):
+    """Log-sigmoid: f(x) = log sigmoid(x) = -softplus(-x),  f'(x) = sigmoid(-x).
+
+    Always negative, near x far below 0 and near 0 far above. Computed from the stable
+    softplus: log(sigmoid(x)) would take the logarithm of 0 once sigmoid(x) underflows.
+    """
+
+    name = "log_sigmoid"
+
+    def __call__(self, x):
+        return -_softplus(-_as_float(x))
+
+    def derivative(self, x):
+        return _sigmoid(-_as_float(x))
+
+
+class CELU(ActivationFunction):
+    """Continuously differentiable ELU: f(x) = max(x, 0) + min(0, alpha (e^(x/alpha) - 1)).
+
+    f'(x) = 1 for x > 0, e^(x/alpha) otherwise. ELU's slope at 0 from the left is alpha,
+    so it jumps there unless alpha = 1; dividing x by alpha inside the exponential makes it
+    1 for every alpha (Barron, 2017). With alpha = 1, Keras's and PyTorch's default, it is
+    ELU.
+    """
+
+    name = "celu"
+
+    def __init__(self, alpha=1.0):
+        self.alpha = float(check_number(alpha, "celu alpha", low=0, low_open=True))
+
+    def __call__(self, x):
+        x = _as_float(x)
+        return np.maximum(x, 0) + self.alpha * np.expm1(np.minimum(x, 0) / self.alpha)
+
+    def derivative(self, x):
+        # e^min(x, 0) is e^0 = 1 for every x > 0: one formula for both pieces.
+        return _exp(np.minimum(_as_float(x), 0) / self.alpha)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class TanhShrink(ActivationFunction):
+    """Tanh shrink: f(x) = x - tanh(x),  f'(x) = tanh(x)^2.
+
+    Flat near 0 (it starts like x^3 / 3), and x -+ 1 far from it.
+    """
+
+    name = "tanh_shrink"
+
+    def __call__(self, x):
+        x = _as_float(x)
+        return x - np.tanh(x)
+
+    def derivative(self, x):
+        return np.tanh(_as_float(x)) ** 2
+
+
+class SoftShrink(ActivationFunction):
+    """Soft shrinkage: f(x) = sign(x) max(abs(x) - t, 0),  f'(x) = 1 if abs(x) > t else 0.
+
+    With t = ``threshold``, it moves every input t towards 0, and those within t of 0 to 0:
+    the proximal step of an L1 penalty, as in sparse coding. Keras's and PyTorch's t: 0.5.
+    """
+
+    name = "soft_shrink"
+
+    def __init__(self, threshold=0.5):
+        self.threshold = float(check_number(threshold, "soft_shrink threshold", low=0))
+
+    def __call__(self, x):
+        x = _as_float(x)
+        return np.sign(x) * np.maximum(np.abs(x) - self.threshold, 0)
+
+    def derivative(self, x):
+        x = _as_float(x)
+        return (np.abs(x) > self.threshold).astype(x.dtype)
+
+    def get_config(self):
+        return {"threshold": self.threshold}
+
+
+class HardShrink(SoftShrink):
+    """Hard shrinkage: f(x) = x if abs(x) > t else 0,  f'(x) = 1 if abs(x) > t else 0.
+
+    With t = ``threshold``, it keeps the inputs beyond t as they are and sets the rest to 0
+    (soft shrinkage moves the kept ones too). Keras's and PyTorch's t: 0.5.
+    """
+
+    name = "hard_shrink"
+
+    def __init__(self, threshold=0.5):
+        self.threshold = float(check_number(threshold, "hard_shrink threshold", low=0))
+
+    def __call__(self, x):
+        x = _as_float(x)
+        return x * (np.abs(x) > self.threshold)
+
+
+class Squareplus(ActivationFunction):
+    r"""Squareplus: f(x) = (x + sqrt(x^2 + b)) / 2,  f'(x) = f(x) / sqrt(x^2 + b).
+
+    A smooth ReLU like softplus, from a square root instead of an exponential and a
+    logarithm (Barron, 2021); f(0) = sqrt(b) / 2, and b = 4, Keras's default, gives 1.
+    Far below 0 the sum x + sqrt(x^2 + b) cancels (-1e4 + 1e4 in float32 is 0), so there
+    the same value is computed as b / (2 (sqrt(x^2 + b) - x)), with no difference of
+    nearly equal numbers; ``hypot`` forms sqrt(x^2 + b) without squaring a large x, and
+    sqrt(b) is a Python float, so that float32 stays float32.
+    """
+
+    name = "squareplus"
+
+    def __init__(self, b=4.0):
+        self.b = float(check_number(b, "squareplus b", low=0, low_open=True))
+
+    def __call__(self, x):
+        x = _as_float(x)
+        half = (np.hypot(x, math.sqrt(self.b)) + np.abs(x)) / 2   # (s + |x|) / 2 > 0
+        return np.where(x >= 0, half, self.b / (4 * half))
+
+    def derivative(self, x):
+        x = _as_float(x)
+        return self(x) / np.hypot(x, math.sqrt(self.b))
+
+    def get_config(self):
+        return {"b": self.b}
+
+
+class SparsePlus(ActivationFunction):
+    """Sparse plus: 0 for x <= -1, (x + 1)^2 / 4 between, x for x >= 1.
+
+    A softplus whose curved middle is a parabola, as Keras's ``sparse_plus``: exactly 0
+    below -1 (sparse outputs) and exactly x above 1. f'(x) = (clip(x, -1, 1) + 1) / 2,
+    continuous, so it needs no choice at the joins.
+    """
+
+    name = "sparse_plus"
+
+    def __call__(self, x):
+        x = _as_float(x)
+        c = np.clip(x, -1, 1)
+        return (c + 1) ** 2 / 4 + np.maximum(x - 1, 0)
+
+    def derivative(self, x):
+        return (np.clip(_as_float(x), -1, 1) + 1) / 2
+
+
+class LogSoftmax(ActivationFunction):
+    """Log-softmax on the last axis: f(x)_i = x_i - log sum_j e^(x_j).
+
+    By log-sum-exp, shifted by the row's maximum, so that no e^x overflows and no
+    logarithm sees a softmax that underflowed to 0. Its Jacobian is I - 1 p^T with
+    p = softmax(x), so ``backward`` returns dy - p sum(dy); ``derivative`` returns the
+    Jacobian's diagonal, 1 - p.
+    """
+
+    name = "log_softmax"
+
+    def __call__(self, x):
+        x = _as_float(x)
+        shifted = x - np.max(x, axis=-1, keepdims=True)
+        return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
+
+    def derivative(self, x):
+        return 1 - _exp(self(x))
+
+    def backward(self, x, y, dy):
+        return dy - _exp(y) * np.sum(dy, axis=-1, keepdims=True)
+
+
+hard_tanh = HardTanh()
+log_sigmoid = LogSigmoid()
+celu = CELU()
+tanh_shrink = TanhShrink()
+soft_shrink = SoftShrink()
+hard_shrink = HardShrink()
+squareplus = Squareplus()
+sparse_plus = SparsePlus()
+log_softmax = LogSoftmax()
