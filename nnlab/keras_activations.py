@@ -77,11 +77,13 @@ class CELU(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        return np.maximum(x, 0) + self.alpha * np.expm1(np.minimum(x, 0) / self.alpha)
+        with np.errstate(over="ignore"):   # x / alpha = -inf far below 0: e^-inf = 0, right
+            return np.maximum(x, 0) + self.alpha * np.expm1(np.minimum(x, 0) / self.alpha)
 
     def derivative(self, x):
         # e^min(x, 0) is e^0 = 1 for every x > 0: one formula for both pieces.
-        return _exp(np.minimum(_as_float(x), 0) / self.alpha)
+        with np.errstate(over="ignore"):
+            return _exp(np.minimum(_as_float(x), 0) / self.alpha)
 
     def get_config(self):
         return {"alpha": self.alpha}
@@ -100,7 +102,8 @@ class TanhShrink(ActivationFunction):
         return x - np.tanh(x)
 
     def derivative(self, x):
-        return np.tanh(_as_float(x)) ** 2
+        with np.errstate(under="ignore"):   # tanh(x)^2 of a tiny x: 0, rightly
+            return np.tanh(_as_float(x)) ** 2
 
 
 class SoftShrink(ActivationFunction):
@@ -158,16 +161,19 @@ class Squareplus(ActivationFunction):
     name = "squareplus"
 
     def __init__(self, b=4.0):
+        # b > 0 (Keras also takes 0, which is ReLU: use "relu")
         self.b = float(check_number(b, "squareplus b", low=0, low_open=True))
 
     def __call__(self, x):
         x = _as_float(x)
-        half = (np.hypot(x, math.sqrt(self.b)) + np.abs(x)) / 2   # (s + |x|) / 2 > 0
-        return np.where(x >= 0, half, self.b / (4 * half))
+        half = np.hypot(x, math.sqrt(self.b)) / 2 + np.abs(x) / 2   # (s + |x|) / 2 > 0
+        with np.errstate(under="ignore"):   # b / (4 half) far below 0: too small, 0
+            return np.where(x >= 0, half, (self.b / 4) / half)
 
     def derivative(self, x):
         x = _as_float(x)
-        return self(x) / np.hypot(x, math.sqrt(self.b))
+        with np.errstate(under="ignore"):
+            return self(x) / np.hypot(x, math.sqrt(self.b))
 
     def get_config(self):
         return {"b": self.b}
@@ -185,8 +191,8 @@ class SparsePlus(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        c = np.clip(x, -1, 1)
-        return (c + 1) ** 2 / 4 + np.maximum(x - 1, 0)
+        # x itself above 1: 1 + (x - 1) would round for x beyond 2^24 in float32
+        return np.where(x >= 1, x, (np.clip(x, -1, 1) + 1) ** 2 / 4)
 
     def derivative(self, x):
         return (np.clip(_as_float(x), -1, 1) + 1) / 2

@@ -13,6 +13,17 @@ class labels ``(N,)``, one probability per sample ``(N,)`` or ``(N, 1)``
 import numpy as np
 
 from nnlab._checks import as_float_array, check_number, lookup
+from nnlab.regression_metrics import (
+    _same_shape,
+    log_cosh_error,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    r2_score,
+    root_mean_squared_error,
+)
 
 
 def _as_array(y, name, func):
@@ -313,45 +324,6 @@ def f1_score(y_true, y_pred, positive=1, average="binary", zero_division=0):
     return _ratio(2 * tp, n_pred + n_true, weights, zero_division)
 
 
-def _same_shape(y_true, y_pred, func):
-    """Both arrays in one shape; ``(N,)`` and ``(N, 1)`` count as the same."""
-    y_true = as_float_array(y_true, name=f"{func}: y_true")
-    y_pred = as_float_array(y_pred, name=f"{func}: y_pred")
-    if y_true.shape != y_pred.shape:
-        flat, column = sorted([y_true.shape, y_pred.shape], key=len)
-        if len(flat) != 1 or column != (*flat, 1):
-            raise ValueError(f"{func}: y_true has shape {y_true.shape} but y_pred has shape "
-                             f"{y_pred.shape}; they must match")
-        y_true = y_true.reshape(y_pred.shape)
-    if y_pred.size == 0:
-        raise ValueError(f"{func}: y_true and y_pred must not be empty")
-    return y_true, y_pred
-
-
-def mean_squared_error(y_true, y_pred):
-    """Mean of the squared differences over every element (the :class:`~nnlab.losses.MSE` value).
-
-    Examples
-    --------
-    >>> mean_squared_error([1.0, 2.0], [1.5, 4.0])
-    2.125
-    """
-    y_true, y_pred = _same_shape(y_true, y_pred, "mean_squared_error")
-    return float(np.mean((y_true - y_pred) ** 2))
-
-
-def mean_absolute_error(y_true, y_pred):
-    """Mean of the absolute differences over every element.
-
-    Examples
-    --------
-    >>> mean_absolute_error([1.0, 2.0], [1.5, 4.0])
-    1.25
-    """
-    y_true, y_pred = _same_shape(y_true, y_pred, "mean_absolute_error")
-    return float(np.mean(np.abs(y_true - y_pred)))
-
-
 _REGISTRY = {
     "accuracy": accuracy, "acc": accuracy,
     # Keras's names for accuracy with one-hot and with integer labels: accuracy takes both.
@@ -363,6 +335,14 @@ _REGISTRY = {
     "precision": precision, "recall": recall, "f1_score": f1_score,
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+    # Keras's other regression metrics, in nnlab.regression_metrics
+    "root_mean_squared_error": root_mean_squared_error,
+    "mape": mean_absolute_percentage_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
+    "log_cosh_error": log_cosh_error, "logcosh": log_cosh_error,
+    "poisson": poisson, "r2_score": r2_score,
 }
 
 #: Every name ``get`` accepts, aliases included: the metrics that give one number
@@ -381,3 +361,18 @@ def get(identifier):
     if callable(identifier):
         return identifier
     return lookup(identifier, _REGISTRY, "metric")
+
+
+def is_named(name, fn):
+    """Whether ``name`` is a name of ``get`` for ``fn``: then a model file can keep the metric
+    by its name (``"RootMeanSquaredError"`` too); a function of one's own cannot be kept.
+
+    Examples
+    --------
+    >>> is_named("ACC", accuracy), is_named("accuracy", lambda y_true, y_pred: 0.0)
+    (True, False)
+    """
+    try:
+        return get(name) is fn
+    except ValueError:
+        return False

@@ -137,7 +137,7 @@ def save_model(model, path):
             "optimizer": {"name": type(model.optimizer).__name__.lower(),
                           "config": {k: v for k, v in opt.items() if v is not None},
                           "iterations": model.optimizer.iterations},
-            "metrics": [m for m in model.metrics if m in metric_functions.NAMES]}
+            "metrics": [m for m, fn in model.metrics.items() if metric_functions.is_named(m, fn)]}
     arrays = _model_arrays(model) | _optimizer_arrays(model.optimizer)
     broken = [key for key, a in arrays.items() if not all_finite(a)]
     if broken:   # load_model refuses such arrays: refuse them here, before writing

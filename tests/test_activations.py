@@ -383,3 +383,24 @@ def test_a_model_with_a_keras_activation_is_saved_and_loaded(name, tmp_path):
 def test_keras_functions_check_their_parameters(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("name", A.KERAS_NAMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_keras_functions_are_quiet_to_the_ends_of_the_dtype(name, dtype):
+    # Beyond +-1e4: the largest numbers, 1e19 and 1e30, and tiny ones (tanh_shrink's
+    # slope tanh(x)^2 underflows there, squareplus' value far below 0, celu's x / alpha).
+    big = np.finfo(dtype).max
+    x = np.array([[-big, -1e30, -1e19, -1e-30, 0.0, 1e-30, 1e19, 1e30, big]], dtype)
+    f = A.get(name) if name != "celu" else A.get(name).__class__(alpha=0.3)
+    if name == "log_softmax":   # one value a row: a row from -max to max spans more than max
+        x = x.T
+    with np.errstate(all="raise"):
+        y, d = f(x), f.derivative(x)
+    assert np.isfinite(y).all() and np.isfinite(d).all() and y.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_plus_is_exactly_x_above_one(dtype):
+    x = (2.0 ** np.finfo(dtype).nmant + np.arange(2, 200, 2)).astype(dtype)
+    np.testing.assert_array_equal(A.get("sparse_plus")(x), x)

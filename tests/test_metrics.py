@@ -95,6 +95,40 @@ def test_regression_metrics_match_sklearn_and_the_mse_loss(n, m, seed):
     assert mean_squared_error(y, p) == pytest.approx(losses.MSE()(p, y))
 
 
+@given(n=st.integers(2, 20), m=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_keras_other_regression_metrics_match_sklearn_and_the_losses(n, m, seed):
+    rng = np.random.default_rng(seed)
+    y, p = rng.uniform(0.5, 9, size=(n, m)), rng.uniform(0.5, 9, size=(n, m))
+    # Keras's root of the mean over every element; scikit-learn's averages each column's
+    assert metrics.root_mean_squared_error(y, p) == pytest.approx(
+        np.sqrt(skm.mean_squared_error(y, p)))
+    assert metrics.root_mean_squared_error(y[:, 0], p[:, 0]) == pytest.approx(
+        skm.root_mean_squared_error(y[:, 0], p[:, 0]))
+    # scikit-learn's is a fraction; Keras's (and nnlab's) a percentage
+    assert metrics.mean_absolute_percentage_error(y, p) == pytest.approx(
+        100 * skm.mean_absolute_percentage_error(y, p))
+    assert metrics.mean_squared_logarithmic_error(y, p) == pytest.approx(
+        skm.mean_squared_log_error(y, p))
+    assert metrics.r2_score(y, p) == pytest.approx(skm.r2_score(y, p))
+    assert metrics.log_cosh_error(y, p) == pytest.approx(losses.LogCosh()(p, y))
+    assert metrics.poisson(np.round(y), p) == pytest.approx(losses.Poisson()(p, np.round(y)))
+
+
+def test_r2_score_of_constant_targets_and_a_model_that_logs_it():
+    assert metrics.r2_score([2.0, 2.0], [2.0, 2.0]) == 1.0
+    assert metrics.r2_score([[2.0, 1.0], [2.0, 3.0]], [[2.0, 1.0], [2.5, 3.0]]) == 0.5
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = X @ np.array([1.0, -2.0]) + 5
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", nl.optimizers.Adam(0.1), metrics=["mape", "r2_score"])
+    history = model.fit(X, y, epochs=30, batch_size=10, seed=0)
+    assert history.history["r2_score"][-1] > history.history["r2_score"][0]
+    assert history.history["mape"][-1] < history.history["mape"][0]
+    assert np.isnan(metrics.poisson([1.0], [-0.5]))   # reported, as Keras does
+    with pytest.raises(ValueError, match="y_pred must be rates, at least 0"):
+        losses.Poisson()([-0.5], [1.0])                   # refused by the loss
+
+
 def test_whole_number_predictions_are_labels_when_there_are_more_than_two_classes():
     # Floats that are all 0 and 1 could be probabilities of class 1, but not next to a
     # class 2, nor with n_classes=3.
@@ -142,7 +176,14 @@ def test_get_resolves_names_aliases_and_callables():
                 "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
                 "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
                 "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy,
-                "precision": precision, "recall": recall, "f1_score": f1_score}
+                "precision": precision, "recall": recall, "f1_score": f1_score,
+                "root_mean_squared_error": metrics.root_mean_squared_error,
+                "mape": metrics.mean_absolute_percentage_error,
+                "mean_absolute_percentage_error": metrics.mean_absolute_percentage_error,
+                "msle": metrics.mean_squared_logarithmic_error,
+                "mean_squared_logarithmic_error": metrics.mean_squared_logarithmic_error,
+                "log_cosh_error": metrics.log_cosh_error, "logcosh": metrics.log_cosh_error,
+                "poisson": metrics.poisson, "r2_score": metrics.r2_score}
     assert set(metrics.NAMES) == set(expected)
     for name, func in expected.items():
         assert metrics.get(name) is func
@@ -418,3 +459,24 @@ def test_early_stopping_keeps_the_highest_precision_recall_and_f1():
     h = model.fit(X, y, epochs=15, validation_data=(Xv, yv), callbacks=[stop], seed=0).history
     assert stop.best == max(h["val_recall"]) > min(h["val_recall"])
     assert recall(yv, model.predict(Xv)) == stop.best
+
+
+def test_r2_score_of_equal_targets_whose_mean_rounds():
+    # The mean of seven 0.7s is not exactly 0.7 in float64: a tiny total variance, which
+    # scikit-learn turns into a score of -2e29. Equal targets are tested as such here.
+    assert metrics.r2_score([0.7] * 7, [0.75] * 7) == 0.0
+    assert metrics.r2_score([0.1] * 3, [0.1] * 3) == 1.0
+    assert metrics.r2_score(1.0, 1.0) == 1.0   # one value, as the other metrics take it
+
+
+@pytest.mark.parametrize("monitor", ["val_r2_score", "val_R2Score", "val_Precision"])
+def test_early_stopping_maximises_the_scores_that_are_better_higher(monitor):
+    assert EarlyStopping(monitor=monitor).mode == "max"
+
+
+def test_metrics_given_by_keras_class_names_are_saved(tmp_path):
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", "sgd", metrics=["RootMeanSquaredError", "r2_score",
+                                         lambda y_true, y_pred: 0.0])
+    loaded = nl.load_model(model.save(tmp_path / "m"))
+    assert list(loaded.metrics) == ["RootMeanSquaredError", "r2_score"]   # not one's own
