@@ -114,6 +114,33 @@ def accuracy(y_true, y_pred):
     return float(np.mean(t == p))
 
 
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """Fraction of samples whose true class is among the ``k`` highest scores of their row.
+
+    ``y_pred`` holds a score or probability per class, ``(N, K)``; ``y_true`` labels or
+    one-hot rows. A true class tied with the k-th highest score counts as in the top k, as
+    in Keras (``in_top_k``): its rank is one more than the number of scores above it.
+    With ``k=1`` it is ``accuracy``, ties aside.
+
+    Examples
+    --------
+    >>> top_k_categorical_accuracy([2, 0], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]], k=2)
+    0.0
+    >>> top_k_categorical_accuracy([1, 2], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]], k=2)
+    1.0
+    """
+    func = "top_k_categorical_accuracy"
+    k = check_number(k, f"{func} k", low=1, integer=True)
+    scores = _as_array(y_pred, "y_pred", func)
+    if scores.ndim != 2 or scores.shape[1] < 2:
+        raise ValueError(f"{func}: y_pred must hold a score per class, (N, K) with K >= 2; "
+                         f"got shape {scores.shape}")
+    t = _class_pairs(y_true, scores, func)[0]   # (checks labels against the columns)
+    true_scores = scores[np.arange(len(t)), t]
+    above = np.sum(scores > true_scores[:, None], axis=1)
+    return float(np.mean(above < k))
+
+
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """Fraction of elements on the right side of ``threshold``, as Keras's ``binary_accuracy``.
 
@@ -329,6 +356,9 @@ _REGISTRY = {
     # Keras's names for accuracy with one-hot and with integer labels: accuracy takes both.
     "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy,
     "binary_accuracy": binary_accuracy,
+    # k = 5, Keras's default; with labels or one-hot rows, as accuracy
+    "top_k_categorical_accuracy": top_k_categorical_accuracy,
+    "sparse_top_k_categorical_accuracy": top_k_categorical_accuracy,
     # Binary, of class 1: with one probability per sample, Keras's Precision() and
     # Recall(), and Keras 3's F1Score(threshold=0.5) (without a threshold, F1Score calls
     # every single output that is not 0 positive: it takes the largest of a row).

@@ -183,7 +183,9 @@ def test_get_resolves_names_aliases_and_callables():
                 "msle": metrics.mean_squared_logarithmic_error,
                 "mean_squared_logarithmic_error": metrics.mean_squared_logarithmic_error,
                 "log_cosh_error": metrics.log_cosh_error, "logcosh": metrics.log_cosh_error,
-                "poisson": metrics.poisson, "r2_score": metrics.r2_score}
+                "poisson": metrics.poisson, "r2_score": metrics.r2_score,
+                "top_k_categorical_accuracy": metrics.top_k_categorical_accuracy,
+                "sparse_top_k_categorical_accuracy": metrics.top_k_categorical_accuracy}
     assert set(metrics.NAMES) == set(expected)
     for name, func in expected.items():
         assert metrics.get(name) is func
@@ -480,3 +482,32 @@ def test_metrics_given_by_keras_class_names_are_saved(tmp_path):
                                          lambda y_true, y_pred: 0.0])
     loaded = nl.load_model(model.save(tmp_path / "m"))
     assert list(loaded.metrics) == ["RootMeanSquaredError", "r2_score"]   # not one's own
+
+
+@given(n=st.integers(1, 30), k_classes=st.integers(3, 8), k=st.integers(1, 7),
+       seed=st.integers(0, 2**32 - 1))
+def test_top_k_accuracy_matches_sklearn(n, k_classes, k, seed):
+    # (scikit-learn takes a (N, 2) score only with labels beyond 0/1, and warns at k >= K)
+    k = min(k, k_classes - 1)
+    rng = np.random.default_rng(seed)
+    scores, labels = rng.normal(size=(n, k_classes)), rng.integers(0, k_classes, n)
+    expected = skm.top_k_accuracy_score(labels, scores, k=k, labels=range(k_classes))
+    assert metrics.top_k_categorical_accuracy(labels, scores, k=k) == pytest.approx(expected)
+    assert metrics.top_k_categorical_accuracy(np.eye(k_classes)[labels], scores, k=k) \
+        == pytest.approx(expected)
+
+
+def test_top_k_accuracy_counts_ties_at_the_kth_score_in_as_keras_does():
+    scores = [[0.5, 0.2, 0.2, 0.1]]
+    assert metrics.top_k_categorical_accuracy([2], scores, k=2) == 1.0   # tied with class 1
+    assert metrics.top_k_categorical_accuracy([3], scores, k=3) == 0.0
+    with pytest.raises(ValueError, match=r"score per class, \(N, K\)"):
+        metrics.top_k_categorical_accuracy([1, 0], [0.9, 0.2])
+    with pytest.raises(ValueError, match="k must be"):
+        metrics.top_k_categorical_accuracy([1], [[0.1, 0.9]], k=0)
+    model = nl.Sequential([nl.Dense(4, 6, rng=0)])
+    model.compile(losses.CategoricalCrossEntropy(from_logits=True), "adam",
+                  metrics=["sparse_top_k_categorical_accuracy"])
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    history = model.fit(X, np.arange(30) % 6, epochs=2, seed=0)
+    assert 0 <= history.history["sparse_top_k_categorical_accuracy"][-1] <= 1

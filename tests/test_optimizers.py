@@ -217,11 +217,25 @@ def test_updates_in_place_and_keeps_dtype():
 
 def test_converges_on_a_quadratic():
     for opt in (O.SGD(0.1), O.SGD(0.05, momentum=0.9), O.SGD(0.05, 0.9, nesterov=True),
-                O.AdaGrad(0.5), O.RMSprop(0.01), O.Adam(0.1)):
+                O.AdaGrad(0.5), O.RMSprop(0.01), O.Adam(0.1), O.AdamW(0.1), O.Adamax(0.1),
+                O.NAdam(0.1)):
         p = np.array([3.0, -2.0])
         for _ in range(500):
             opt.step([p], [2 * p])
         assert np.abs(p).max() < 1e-2, opt
+
+
+def test_adadelta_steps_start_at_the_size_its_epsilon_sets():
+    # sqrt(eps / (1 - rho)) in each coordinate, whatever the gradient; then steadily down
+    # the quadratic, slowly: PyTorch's defaults, lr 1 and eps 1e-6, make no fast optimizer.
+    opt, p = O.Adadelta(), np.array([3.0, -2.0])
+    path = [p.copy()]
+    for _ in range(500):
+        opt.step([p], [2 * p])
+        path.append(p.copy())
+    np.testing.assert_allclose(np.abs(path[1] - path[0]), np.sqrt(1e-6 / 0.1), rtol=1e-3)
+    assert np.all(np.diff(np.abs(np.array(path)), axis=0) < 0)
+    assert 0.1 < np.abs(p).max() < 1.0
 
 
 @pytest.mark.parametrize("make,match", [
