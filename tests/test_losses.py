@@ -13,6 +13,7 @@ from nnlab.losses import (
     MAE,
     MSE,
     BinaryCrossEntropy,
+    BinaryFocalCrossEntropy,
     CategoricalCrossEntropy,
     CategoricalHinge,
     Hinge,
@@ -101,12 +102,18 @@ def make_case(kind, n, k, rng):
         return SquaredHinge(), scores, rng.choice([-1.0, 1.0], size=(n, k))
     if kind == "categorical_hinge":
         return CategoricalHinge(), scores, labels
+    if kind == "focal":
+        return (BinaryFocalCrossEntropy(gamma=1.5), rng.uniform(0.02, 0.98, (n, k)),
+                rng.uniform(0, 1, (n, k)))
+    if kind == "focal_logits":   # balanced, from logits: torchvision's sigmoid_focal_loss
+        return (BinaryFocalCrossEntropy(apply_class_balancing=True, from_logits=True),
+                scores, rng.integers(0, 2, (n, k)))
     raise AssertionError(kind)
 
 
 KINDS = ["mse", "mae", "huber", "bce", "bce_logits", "cce", "cce_soft", "cce_logits",
          "cce_logits_soft", "kld", "hinge", "multiclass_hinge", "log_cosh", "poisson", "msle",
-         "mape", "squared_hinge", "categorical_hinge"]
+         "mape", "squared_hinge", "categorical_hinge", "focal", "focal_logits"]
 
 
 def away_from_kinks(loss, y_pred, y_true):
@@ -309,7 +316,8 @@ ALL_LOSSES = [MSE(), MAE(), Huber(), Huber(delta=0.25), BinaryCrossEntropy(),
               BinaryCrossEntropy(from_logits=True), CategoricalCrossEntropy(),
               CategoricalCrossEntropy(from_logits=True), KLDivergence(), Hinge(), MulticlassHinge(),
               LogCosh(), Poisson(), MeanSquaredLogarithmicError(), MeanAbsolutePercentageError(),
-              SquaredHinge(), CategoricalHinge()]
+              SquaredHinge(), CategoricalHinge(), BinaryFocalCrossEntropy(),
+              BinaryFocalCrossEntropy(gamma=0.5, from_logits=True)]
 
 
 def batch_for(loss, dtype, big=False):
@@ -486,7 +494,8 @@ def test_get_names_aliases_and_config_round_trip():
                 "categorical_hinge": CategoricalHinge, "msle": MeanSquaredLogarithmicError,
                 "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
                 "mape": MeanAbsolutePercentageError,
-                "mean_absolute_percentage_error": MeanAbsolutePercentageError}
+                "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+                "binary_focal_crossentropy": BinaryFocalCrossEntropy}
     assert set(losses.NAMES) == set(expected)
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls
@@ -551,10 +560,26 @@ def test_matches_pytorch(kind):
         "mape": lambda x: 100 * ((x - t).abs() / t.abs().clamp(min=EPS)).mean(),
         "squared_hinge": lambda x: (1 - t * x).clamp(min=0).pow(2).mean(),
         "categorical_hinge": lambda x: categorical_hinge_keras(x, t.long(), torch),
+        "focal": lambda x: focal_keras(x, t, 1.5, torch),
+        "focal_logits": lambda x: sigmoid_focal_loss(x, t, torch),
     }[kind]
     value, grad = torch_value_and_grad(reference, y_pred)
     assert loss(y_pred, y_true) == pytest.approx(value, rel=1e-10)
     np.testing.assert_allclose(loss.gradient(y_pred, y_true), grad, rtol=1e-8, atol=1e-12)
+
+
+def focal_keras(p, t, gamma, torch):
+    # keras.losses.binary_focal_crossentropy on probabilities: (1 - p_t)^gamma bce, mean
+    bce = torch.nn.functional.binary_cross_entropy(p, t, reduction="none")
+    return ((1 - (t * p + (1 - t) * (1 - p))) ** gamma * bce).mean()
+
+
+def sigmoid_focal_loss(z, t, torch, alpha=0.25, gamma=2.0):
+    # torchvision.ops.sigmoid_focal_loss, reduction="mean", written out
+    p = torch.sigmoid(z)
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(z, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    return ((alpha * t + (1 - alpha) * (1 - t)) * ce * (1 - p_t) ** gamma).mean()
 
 
 def categorical_hinge_keras(x, labels, torch):
@@ -652,3 +677,31 @@ def test_log_cosh_keeps_the_digits_of_small_errors(dtype):
     for e in errors:
         exact = np.log(np.cosh(np.float64(e)))
         assert LogCosh()(np.array([e]), np.zeros(1, dtype)) == pytest.approx(exact, rel=1e-5)
+
+
+def test_focal_loss_equals_keras_and_is_cross_entropy_at_gamma_zero():
+    # Keras 3.15.1's BinaryFocalCrossentropy on these values (float32, so rel=1e-6)
+    y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    p = np.array([[0.9, 0.2, 0.3], [0.6, 0.05, 0.01]])
+    z = np.array([[2.0, -1.0, 0.5], [3.0, -4.0, 1.0]])
+    for loss, y_pred, keras_value in [
+            (BinaryFocalCrossEntropy(), p, 0.6055733561515808),
+            (BinaryFocalCrossEntropy(gamma=0.5), p, 0.7951776385307312),
+            (BinaryFocalCrossEntropy(apply_class_balancing=True, alpha=0.3), p,
+             0.20425811409950256),
+            (BinaryFocalCrossEntropy(gamma=1.5, from_logits=True), z, 1.2873846292495728)]:
+        assert loss(y_pred, y) == pytest.approx(keras_value, rel=1e-6)
+    for from_logits, y_pred in [(False, p), (True, z)]:
+        focal = BinaryFocalCrossEntropy(gamma=0.0, from_logits=from_logits)
+        plain = BinaryCrossEntropy(from_logits=from_logits)
+        assert focal(y_pred, y) == pytest.approx(plain(y_pred, y), rel=1e-14)
+        np.testing.assert_allclose(focal.gradient(y_pred, y), plain.gradient(y_pred, y),
+                                   rtol=1e-12)
+    # An easy sample counts for little: (1 - 0.99)^2 of its cross-entropy
+    assert BinaryFocalCrossEntropy()([0.99], [1]) == pytest.approx(1e-4 * -np.log(0.99))
+    loss = BinaryFocalCrossEntropy(gamma=3.0, alpha=0.1, apply_class_balancing=True)
+    assert losses.get(loss.name, **json.loads(json.dumps(loss.get_config()))).gamma == 3.0
+    for bad, match in [({"gamma": -1.0}, "focal gamma"), ({"alpha": 1.5}, "focal alpha"),
+                       ({"apply_class_balancing": "yes"}, "apply_class_balancing")]:
+        with pytest.raises(ValueError, match=match):
+            BinaryFocalCrossEntropy(**bad)
