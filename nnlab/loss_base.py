@@ -36,6 +36,9 @@ class Loss:
     """
 
     name = "loss"
+    #: What else can make this loss NaN or inf in training, for ``fit``'s warning when it
+    #: stops a diverged run (besides too large a learning rate, which it always names).
+    diverged_hint = ""
     rowwise = False
     labels = False
     min_classes = 1

@@ -154,6 +154,9 @@ class Poisson(Loss):
     """
 
     name = "poisson"
+    diverged_hint = ("With the poisson loss, a predicted rate below 0 does it too (its "
+                     "logarithm is NaN): end the model with Activation('softplus') or "
+                     "'exponential'.")
 
     def forward(self, y_pred, y_true):
         return np.mean(y_pred - y_true * np.log(y_pred + EPSILON))

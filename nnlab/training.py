@@ -227,7 +227,5 @@ def stop_diverged(model, epoch, loss):
         "Usually the learning rate is too large (try 10 times smaller) or "
         "the gradients explode (deep network, large initial weights): lower the learning "
         "rate, clip gradients (optimizer clipnorm=1.0) or normalise the inputs."
-        + (" With the poisson loss, a predicted rate below 0 does it too (its logarithm is "
-           "NaN): end the model with Activation('softplus') or 'exponential'."
-           if isinstance(model.loss, losses.Poisson) else "")),
+        + (f" {model.loss.diverged_hint}" if model.loss.diverged_hint else "")),
         stacklevel=3)
