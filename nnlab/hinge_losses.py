@@ -157,10 +157,14 @@ class CategoricalHinge(Loss):
 
     Examples
     --------
-    >>> round(CategoricalHinge()([[3.2, 5.1, -1.7]], [0]), 4)
+    Class 2's score 2.7 is within the margin too; only the best wrong score, 5.1, counts:
+
+    >>> round(CategoricalHinge()([[3.2, 5.1, 2.7]], [0]), 4)
     2.9
-    >>> CategoricalHinge().gradient([[3.2, 5.1, -1.7]], [0])
+    >>> CategoricalHinge().gradient([[3.2, 5.1, 2.7]], [0])
     array([[-1.,  1.,  0.]])
+    >>> round(MulticlassHinge()([[3.2, 5.1, 2.7]], [0]), 4)   # 2.9 + 0.5 for class 2
+    3.4
     """
 
     name = "categorical_hinge"
