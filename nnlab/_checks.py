@@ -150,14 +150,18 @@ def lookup(name, registry, kind):
     2
     >>> lookup("GlorotUniform", {"glorot_uniform": 3}, "initializer")
     3
+    >>> lookup("TopKCategoricalAccuracy", {"top_k_categorical_accuracy": 4}, "metric")
+    4
     """
     valid = ", ".join(sorted(registry))
     if not isinstance(name, str):
         raise ValueError(f"{kind} must be given by name (a str), one of: {valid}; "
                          f"got {name!r}")
-    # Keras also takes class names ("BinaryCrossentropy", "GlorotUniform"): each capital
-    # that starts a word becomes "_" + itself in lower case.
-    for key in (name.lower(), re.sub(r"(?<=.)(?=[A-Z][a-z])", "_", name).lower()):
+    # Keras also takes class names ("BinaryCrossentropy", "TopKCategoricalAccuracy") and
+    # turns them into its snake_case names as this does: "_" before each capital that
+    # starts a word, and between a small letter and a capital.
+    words = re.sub(r"(?<=.)(?=[A-Z][a-z])", "_", name)
+    for key in (name.lower(), words.lower(), re.sub(r"(?<=[a-z])(?=[A-Z])", "_", words).lower()):
         if key in registry:
             return registry[key]
     raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")

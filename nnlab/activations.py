@@ -328,7 +328,8 @@ _KERAS = {f.name: f for f in (keras_activations.hard_tanh, keras_activations.log
                               keras_activations.celu, keras_activations.tanh_shrink,
                               keras_activations.soft_shrink, keras_activations.hard_shrink,
                               keras_activations.squareplus, keras_activations.sparse_plus,
-                              keras_activations.log_softmax)}
+                              keras_activations.log_softmax, keras_activations.sparse_sigmoid,
+                              keras_activations.sparsemax)}
 #: Keras's other functions, which ``get`` finds too; the chapters keep to ``NAMES``.
 KERAS_NAMES = tuple(_KERAS)
 

@@ -11,7 +11,9 @@ for Keras runs here unchanged; the chapters' tables and explorers keep to
 - smooth variants: ``log_sigmoid``, ``celu`` (ELU made continuously differentiable for
   every alpha), ``squareplus`` (a softplus made of a square root) and ``sparse_plus``
   (a softplus made of a parabola);
-- ``log_softmax``, the logarithm of softmax on the last axis.
+- ``sparse_sigmoid``, a sigmoid of straight pieces that reaches 0 and 1; on the last
+  axis, ``log_softmax``, the logarithm of softmax, and ``sparsemax``, a softmax whose
+  small scores get probability exactly 0.
 
 Each is written as those of ``nnlab.activations`` are: the formula next to its
 derivative, in the input's dtype, quiet at +-1e4, and at a kink the slope of the outer
@@ -221,6 +223,65 @@ class LogSoftmax(ActivationFunction):
         return dy - _exp(y) * np.sum(dy, axis=-1, keepdims=True)
 
 
+class SparseSigmoid(ActivationFunction):
+    """Sparse sigmoid: f(x) = clip((x + 1) / 2, 0, 1),  f'(x) = 1/2 if -1 < x < 1 else 0.
+
+    A sigmoid of three straight pieces that reaches exactly 0 and 1 (Blondel et al.,
+    2019): the two-class case of sparsemax, as the sigmoid is of softmax.
+    """
+
+    name = "sparse_sigmoid"
+
+    def __call__(self, x):
+        return np.clip((_as_float(x) + 1) / 2, 0, 1)
+
+    def derivative(self, x):
+        x = _as_float(x)
+        return ((x > -1) & (x < 1)).astype(x.dtype) / 2
+
+
+class Sparsemax(ActivationFunction):
+    """Sparsemax on the last axis (Martins and Astudillo, 2016): f(x) = max(x - tau, 0).
+
+    Like softmax it turns scores into a probability distribution, but the closest one to
+    x in distance: its threshold tau makes the row sum to 1, and every score below tau gets
+    probability exactly 0. With the scores sorted, x_(1) >= x_(2) >= ..., the support is
+    the k largest for the largest k with 1 + k x_(k) > x_(1) + ... + x_(k), and
+    tau = (x_(1) + ... + x_(k) - 1) / k. On the support S the Jacobian is
+    I - 1 1^T / |S| (0 elsewhere), so ``backward`` returns s (dy - mean of dy over S),
+    s the indicator of S; ``derivative`` returns the Jacobian's diagonal, s (1 - 1/|S|).
+    Keras 3.15's sparsemax sums the cumulative sums over S instead of taking the k-th, so
+    its rows do not sum to 1 once S holds two scores or more (keras-team/keras#23425,
+    fixed in August 2026); this one follows the paper.
+
+    >>> sparsemax(np.array([0.0, 0.5, 1.0]))    # Keras 3.15: [0, 0, 0.25]
+    array([0.  , 0.25, 0.75])
+    """
+
+    name = "sparsemax"
+
+    def __call__(self, x):
+        # Shifted by the row's maximum, as softmax is (tau shifts with it): k x_(k) and the
+        # sums stay within k times the row's spread, and x_(1) = 0 is always in S.
+        x = _as_float(x)
+        x = x - np.max(x, axis=-1, keepdims=True)
+        z = -np.sort(-x, axis=-1)                     # each row in decreasing order
+        k = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+        sums = np.cumsum(z, axis=-1)
+        size = np.sum(1 + k * z > sums, axis=-1, keepdims=True)   # |S|: a prefix holds
+        tau = (np.take_along_axis(sums, size - 1, axis=-1) - 1) / size.astype(x.dtype)
+        return np.maximum(x - tau, 0)
+
+    def derivative(self, x):
+        s = (self(x) > 0).astype(_as_float(x).dtype)
+        return s * (1 - 1 / np.sum(s, axis=-1, keepdims=True))
+
+    def backward(self, x, y, dy):
+        s = (y > 0).astype(dy.dtype)
+        return s * (dy - np.sum(dy * s, axis=-1, keepdims=True) / np.sum(s, axis=-1,
+                                                                          keepdims=True))
+
+
 hard_tanh = HardTanh()
 log_sigmoid = LogSigmoid()
 celu = CELU()
@@ -230,3 +291,5 @@ hard_shrink = HardShrink()
 squareplus = Squareplus()
 sparse_plus = SparsePlus()
 log_softmax = LogSoftmax()
+sparse_sigmoid = SparseSigmoid()
+sparsemax = Sparsemax()

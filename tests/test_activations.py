@@ -290,7 +290,8 @@ KERAS_KINKS = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
 
 
 def test_keras_names_are_found_but_kept_out_of_the_chapters_names():
-    assert set(A.KERAS_NAMES) == {*KERAS_TORCH, "squareplus", "sparse_plus"}
+    assert set(A.KERAS_NAMES) == {*KERAS_TORCH, "squareplus", "sparse_plus", "sparse_sigmoid",
+                                  "sparsemax"}
     assert not set(A.KERAS_NAMES) & set(A.NAMES)
     for name in A.KERAS_NAMES:
         assert A.get(name).name == name
@@ -393,8 +394,8 @@ def test_keras_functions_are_quiet_to_the_ends_of_the_dtype(name, dtype):
     big = np.finfo(dtype).max
     x = np.array([[-big, -1e30, -1e19, -1e-30, 0.0, 1e-30, 1e19, 1e30, big]], dtype)
     f = A.get(name) if name != "celu" else A.get(name).__class__(alpha=0.3)
-    if name == "log_softmax":   # one value a row: a row from -max to max spans more than max
-        x = x.T
+    if name in ("log_softmax", "sparsemax"):   # one value a row: a row from -max to max
+        x = x.T                                  # spans more than max
     with np.errstate(all="raise"):
         y, d = f(x), f.derivative(x)
     assert np.isfinite(y).all() and np.isfinite(d).all() and y.dtype == dtype
@@ -404,3 +405,27 @@ def test_keras_functions_are_quiet_to_the_ends_of_the_dtype(name, dtype):
 def test_sparse_plus_is_exactly_x_above_one(dtype):
     x = (2.0 ** np.finfo(dtype).nmant + np.arange(2, 200, 2)).astype(dtype)
     np.testing.assert_array_equal(A.get("sparse_plus")(x), x)
+
+
+def test_sparsemax_projects_onto_the_simplex_as_the_paper_defines():
+    f = A.get("sparsemax")
+    # keras-team/keras#23425 and #23469: Keras 3.15 gives [0, 0, 0.25] and zeros here
+    np.testing.assert_allclose(f(np.array([0.0, 0.5, 1.0])), [0, 0.25, 0.75])
+    np.testing.assert_allclose(f(np.array([0.1, 0.2, 0.3, 0.4, 0.5])), [0, 0.1, 0.2, 0.3, 0.4],
+                               atol=1e-15)
+    np.testing.assert_array_equal(f(np.array([[3.0, 1.0, -2.0], [2.0, 2.0, 2.0]])),
+                                  [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+    x = np.random.default_rng(0).normal(size=(200, 6)) * np.array([[0.1], [1.0], [10.0]]
+                                                                  ).repeat(67, 0)[:200]
+    y = f(x)
+    np.testing.assert_allclose(y.sum(axis=1), 1, rtol=1e-12)
+    assert (y >= 0).all()
+    # the closest point of the simplex: no other distribution is nearer (random ones)
+    others = np.random.default_rng(1).dirichlet(np.ones(6), size=(200, 50))
+    assert (np.sum((x - y) ** 2, axis=1) <= np.min(np.sum((x[:, None] - others) ** 2,
+                                                          axis=2), axis=1) + 1e-12).all()
+    # two classes: the first probability is the sparse sigmoid of the difference
+    z = np.random.default_rng(2).normal(size=(50, 2)) * 2
+    np.testing.assert_allclose(f(z)[:, 0], A.get("sparse_sigmoid")(z[:, 0] - z[:, 1]),
+                               atol=1e-15)
+    assert f(np.ones((2, 3), np.float32)).dtype == np.float32

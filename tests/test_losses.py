@@ -15,7 +15,10 @@ from nnlab.losses import (
     BinaryCrossEntropy,
     BinaryFocalCrossEntropy,
     CategoricalCrossEntropy,
+    CategoricalFocalCrossEntropy,
     CategoricalHinge,
+    CosineSimilarity,
+    Dice,
     Hinge,
     Huber,
     KLDivergence,
@@ -25,6 +28,7 @@ from nnlab.losses import (
     MulticlassHinge,
     Poisson,
     SquaredHinge,
+    Tversky,
 )
 
 EPS = losses.EPSILON
@@ -108,12 +112,23 @@ def make_case(kind, n, k, rng):
     if kind == "focal_logits":   # balanced, from logits: torchvision's sigmoid_focal_loss
         return (BinaryFocalCrossEntropy(apply_class_balancing=True, from_logits=True),
                 scores, rng.integers(0, 2, (n, k)))
+    if kind == "cfce":     # rows that do not sum to 1: Keras divides them by their sum
+        return CategoricalFocalCrossEntropy(gamma=1.5), probs * 0.8, labels
+    if kind == "cfce_logits":
+        return CategoricalFocalCrossEntropy(alpha=0.5, from_logits=True), scores, soft
+    if kind == "cosine":
+        return CosineSimilarity(), scores, rng.normal(size=(n, k))
+    if kind == "dice":
+        return Dice(), rng.uniform(0.02, 0.98, (n, k)), rng.uniform(0, 1, (n, k))
+    if kind == "tversky":
+        return Tversky(0.7, 0.2), rng.uniform(0.02, 0.98, (n, k)), rng.integers(0, 2, (n, k))
     raise AssertionError(kind)
 
 
 KINDS = ["mse", "mae", "huber", "bce", "bce_logits", "cce", "cce_soft", "cce_logits",
          "cce_logits_soft", "kld", "hinge", "multiclass_hinge", "log_cosh", "poisson", "msle",
-         "mape", "squared_hinge", "categorical_hinge", "focal", "focal_logits"]
+         "mape", "squared_hinge", "categorical_hinge", "focal", "focal_logits", "cfce",
+         "cfce_logits", "cosine", "dice", "tversky"]
 
 
 def away_from_kinks(loss, y_pred, y_true):
@@ -317,7 +332,9 @@ ALL_LOSSES = [MSE(), MAE(), Huber(), Huber(delta=0.25), BinaryCrossEntropy(),
               CategoricalCrossEntropy(from_logits=True), KLDivergence(), Hinge(), MulticlassHinge(),
               LogCosh(), Poisson(), MeanSquaredLogarithmicError(), MeanAbsolutePercentageError(),
               SquaredHinge(), CategoricalHinge(), BinaryFocalCrossEntropy(),
-              BinaryFocalCrossEntropy(gamma=0.5, from_logits=True)]
+              BinaryFocalCrossEntropy(gamma=0.5, from_logits=True),
+              CategoricalFocalCrossEntropy(), CategoricalFocalCrossEntropy(from_logits=True),
+              CosineSimilarity(), Dice(), Tversky(alpha=0.3, beta=0.7)]
 
 
 def batch_for(loss, dtype, big=False):
@@ -338,6 +355,10 @@ def batch_for(loss, dtype, big=False):
         return scores.astype(dtype), np.zeros((n, k))
     if isinstance(loss, KLDivergence):
         return probs.astype(dtype), softmax(rng.normal(size=(n, k)))
+    if isinstance(loss, CosineSimilarity):
+        return scores.astype(dtype), rng.normal(size=(n, k))
+    if isinstance(loss, Dice):
+        return probs.astype(dtype), (rng.uniform(size=(n, k)) < 0.5).astype(float)
     y_pred = scores if getattr(loss, "from_logits", True) else probs
     if isinstance(loss, BinaryCrossEntropy):
         return y_pred.astype(dtype), (scores < 0).astype(float)
@@ -495,7 +516,9 @@ def test_get_names_aliases_and_config_round_trip():
                 "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
                 "mape": MeanAbsolutePercentageError,
                 "mean_absolute_percentage_error": MeanAbsolutePercentageError,
-                "binary_focal_crossentropy": BinaryFocalCrossEntropy}
+                "binary_focal_crossentropy": BinaryFocalCrossEntropy, "bce": BinaryCrossEntropy,
+                "categorical_focal_crossentropy": CategoricalFocalCrossEntropy,
+                "cosine_similarity": CosineSimilarity, "dice": Dice, "tversky": Tversky}
     assert set(losses.NAMES) == set(expected)
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls
@@ -562,10 +585,28 @@ def test_matches_pytorch(kind):
         "categorical_hinge": lambda x: categorical_hinge_keras(x, t.long(), torch),
         "focal": lambda x: focal_keras(x, t, 1.5, torch),
         "focal_logits": lambda x: sigmoid_focal_loss(x, t, torch),
+        "cfce": lambda x: categorical_focal_keras(
+            x / x.sum(1, keepdim=True), F.one_hot(t.long(), x.shape[1]), 0.25, 1.5),
+        "cfce_logits": lambda x: categorical_focal_keras(torch.softmax(x, 1), t, 0.5, 2.0),
+        "cosine": lambda x: -(unit_keras(x, torch) * unit_keras(t, torch)).sum(1).mean(),
+        "dice": lambda x: 1 - 2 * (t * x).sum() / (t.sum() + x.sum() + EPS),
+        "tversky": lambda x: 1 - (t * x).sum() / ((t * x).sum() + 0.7 * (t * (1 - x)).sum()
+                                                  + 0.2 * ((1 - t) * x).sum() + EPS),
     }[kind]
     value, grad = torch_value_and_grad(reference, y_pred)
     assert loss(y_pred, y_true) == pytest.approx(value, rel=1e-10)
     np.testing.assert_allclose(loss.gradient(y_pred, y_true), grad, rtol=1e-8, atol=1e-12)
+
+
+def categorical_focal_keras(q, t, alpha, gamma):
+    # keras.losses.categorical_focal_crossentropy once its rows are distributions
+    q = q.clamp(EPS, 1 - EPS)
+    return (alpha * (1 - q) ** gamma * -(t * q.log())).sum(1).mean()
+
+
+def unit_keras(x, torch):
+    # keras.ops.normalize: x times 1 / |x|, that factor at most 1e7
+    return x * torch.rsqrt((x * x).sum(1, keepdim=True)).clamp(max=1 / EPS)
 
 
 def focal_keras(p, t, gamma, torch):
@@ -705,3 +746,82 @@ def test_focal_loss_equals_keras_and_is_cross_entropy_at_gamma_zero():
                        ({"apply_class_balancing": "yes"}, "apply_class_balancing")]:
         with pytest.raises(ValueError, match=match):
             BinaryFocalCrossEntropy(**bad)
+
+
+# -- Keras 3's similarity losses and categorical focal loss ---------------------------------
+
+def test_similarity_and_categorical_focal_losses_equal_keras():
+    # Keras 3.15.1 (torch backend, float64) on these values; its cosine and focal losses
+    # compute partly in float32 (rel=1e-7). Their gradients (torch autograd) agreed with
+    # nnlab's to 1e-8 and 1e-16.
+    rng = np.random.default_rng(3)
+    p, t = rng.uniform(0.01, 1, (4, 3)), np.eye(3)[[0, 2, 1, 1]]
+    soft, z = rng.uniform(0, 1, (4, 3)), rng.normal(0, 2, (4, 3))
+    for loss, y_pred, y_true, keras_value in [
+            (CosineSimilarity(), z, rng.normal(size=(4, 3)), -0.33566737174987793),
+            (Dice(), p, soft, 0.5531002755670656),
+            (Tversky(0.7, 0.2), p, soft, 0.5593621635822295),
+            (CategoricalFocalCrossEntropy(), p, t, 0.27790525555610657),
+            (CategoricalFocalCrossEntropy(alpha=1.0, gamma=0.0), p, t, 1.6273338794708252),
+            (CategoricalFocalCrossEntropy(alpha=0.5, gamma=1.5, from_logits=True), z, t,
+             0.9881899356842041)]:
+        assert loss(y_pred, y_true) == pytest.approx(keras_value, rel=1e-7)
+
+
+def test_cosine_similarity_ignores_length_and_scores_zero_rows_zero():
+    loss = CosineSimilarity()
+    assert loss([[3.0, 4.0]], [[6.0, 8.0]]) == pytest.approx(-1.0)
+    assert loss([[3.0, 4.0]], [[-0.3, -0.4]]) == pytest.approx(1.0)
+    assert loss([[3.0, 4.0]], [[4.0, -3.0]]) == pytest.approx(0.0)
+    grad = loss.gradient([[3.0, 4.0], [1.0, 2.0]], [[1.0, 0.0], [2.0, 4.0]])
+    np.testing.assert_allclose(np.sum(grad * [[3.0, 4.0], [1.0, 2.0]], axis=1), 0, atol=1e-15)
+    np.testing.assert_allclose(grad[1], 0, atol=1e-15)   # already aligned: nothing to do
+    # Keras's floor of 1e-7 on a norm: a zero row scores 0, its gradient points to the target
+    assert loss([[0.0, 0.0]], [[1.0, 0.0]]) == 0.0 and loss([[1.0, 0.0]], [[0.0, 0.0]]) == 0.0
+    np.testing.assert_allclose(loss.gradient([[0.0, 0.0]], [[2.0, 0.0]]), [[-1e7, 0.0]])
+
+
+def test_dice_and_tversky_are_batch_overlaps():
+    t = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    assert Dice()(t, t) == pytest.approx(0.0, abs=1e-7)
+    assert Dice()(1 - t, t) == pytest.approx(1.0)
+    # one value for the batch, not a mean of rows: 1 - 2 (1 + 1) / (3 + 3)
+    p = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert Dice()(p, t) == pytest.approx(1 - 4 / 6)
+    assert Tversky()(p, t) == pytest.approx(Dice()(p, t), abs=1e-7)
+    # alpha weighs what the prediction misses (Keras's formula): one miss, one false alarm
+    assert Tversky(alpha=1.0, beta=0.0)(p, t) == pytest.approx(1 - 2 / 3)
+    assert Tversky(alpha=0.0, beta=1.0)(p, t) == pytest.approx(1 - 2 / 3)
+    assert Tversky(alpha=0.0, beta=1.0)([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], t) == \
+        pytest.approx(1 - 3 / 4)
+    assert Tversky(alpha=1.0, beta=0.0)([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], t) == \
+        pytest.approx(0.0, abs=1e-7)
+    for bad, match in [(Tversky(), r"Tversky.*y_pred must be in \[0, 1\]"),
+                       (Dice(), "sigmoid or softmax")]:
+        with pytest.raises(ValueError, match=match):
+            bad([[1.5]], [[1.0]])
+    with pytest.raises(ValueError, match=r"Dice\(\): y_true must be in \[0, 1\]"):
+        Dice()([[0.5]], [[2.0]])
+    with pytest.raises(ValueError, match="Tversky alpha"):
+        Tversky(alpha=-0.1)
+    loss = Tversky(0.3, 0.7)
+    assert losses.get(loss.name, **json.loads(json.dumps(loss.get_config()))).beta == 0.7
+
+
+def test_categorical_focal_loss_is_scaled_cross_entropy_at_gamma_zero():
+    p, labels = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]), [0, 2]
+    for from_logits, y_pred in [(False, p), (True, np.log(p) + 1.0)]:
+        focal = CategoricalFocalCrossEntropy(alpha=0.4, gamma=0.0, from_logits=from_logits)
+        plain = CategoricalCrossEntropy(from_logits=from_logits)
+        assert focal(y_pred, labels) == pytest.approx(0.4 * plain(y_pred, labels), rel=1e-12)
+        gap = focal.gradient(y_pred, labels) - 0.4 * plain.gradient(y_pred, labels)
+        # From logits the same gradient; from probabilities it differs by the same amount
+        # in every class of a row: the direction that changes no ratio of the row, and so
+        # nothing after the division by its sum (which plain cross-entropy does not make).
+        np.testing.assert_allclose(gap - gap[:, :1], 0, atol=1e-12)
+        assert from_logits is False or np.allclose(gap, 0, atol=1e-12)
+    # rows are divided by their sum first, as Keras does: scaling a row changes nothing
+    focal = CategoricalFocalCrossEntropy()
+    assert focal(p * 0.5, labels) == pytest.approx(focal(p, labels), rel=1e-12)
+    loss = CategoricalFocalCrossEntropy(alpha=0.5, gamma=3.0, from_logits=True)
+    assert losses.get(loss.name, **json.loads(json.dumps(loss.get_config()))).gamma == 3.0
