@@ -107,8 +107,10 @@ class History(Callback):
 
 
 #: What in a log name makes ``EarlyStopping(mode="auto")`` maximise it: the metrics that
-#: are better higher, whose direction Keras 3 asks of each metric object.
-HIGHER_IS_BETTER = ("acc", "precision", "recall", "f1", "r2")
+#: are better higher, whose direction Keras 3 asks of each metric object. Underscores
+#: aside, so that Keras's class names ("val_TruePositives") match too.
+HIGHER_IS_BETTER = ("acc", "precision", "recall", "f1", "r2", "auc", "true_positives",
+                    "true_negatives", "cosine_similarity", "correlation")
 
 
 class EarlyStopping(Callback):
@@ -117,7 +119,9 @@ class EarlyStopping(Callback):
     An epoch improves on the best value so far if it is lower by more than
     ``min_delta`` (``mode="min"``) or higher by more than ``min_delta``
     (``mode="max"``); ``"auto"`` means max for the scores that are better higher
-    (accuracy, precision, recall, F1, R^2: see ``HIGHER_IS_BETTER``), min otherwise.
+    (accuracy, precision, recall, F1, R^2, AUC, the true positives and negatives, cosine
+    similarity and correlations: see ``HIGHER_IS_BETTER``), min otherwise (the losses,
+    the errors, the false positives and negatives).
     Training stops after ``patience`` epochs in a row with no improvement
     (as in Keras, patience 0 and 1 both stop at the first one), so it ends at
     epoch ``best_epoch + max(patience, 1)`` at the latest.
@@ -172,7 +176,9 @@ class EarlyStopping(Callback):
         self.patience = check_number(patience, "EarlyStopping patience", low=0, integer=True)
         self.min_delta = check_number(min_delta, "EarlyStopping min_delta", low=0)
         if mode == "auto":
-            mode = "max" if any(part in monitor.lower() for part in HIGHER_IS_BETTER) else "min"
+            name = monitor.lower().replace("_", "")
+            higher = any(part.replace("_", "") in name for part in HIGHER_IS_BETTER)
+            mode = "max" if higher else "min"
         self.mode = mode
         self.restore_best_weights = restore_best_weights
         self.verbose = check_verbose(verbose, (0, 1))

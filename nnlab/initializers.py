@@ -145,7 +145,11 @@ def truncated_normal(shape, rng=None, dtype="float64", std=0.05):
     standard deviations is drawn again, so every weight lies in [-2 std, 2 std] (and their
     standard deviation is about 0.88 std)."""
     check_number(std, "truncated_normal std", low=0, low_open=True)
+    return _draw(shape, rng, dtype, _truncated(std))
 
+
+def _truncated(std):
+    """A sampler of N(0, std^2) without the values beyond two standard deviations."""
     def sample(g, s):
         w = g.normal(0.0, std, s)
         outside = np.abs(w) > 2 * std
@@ -154,7 +158,7 @@ def truncated_normal(shape, rng=None, dtype="float64", std=0.05):
             outside = np.abs(w) > 2 * std
         return w
 
-    return _draw(shape, rng, dtype, sample)
+    return sample
 
 
 def lecun_uniform(shape, rng=None, dtype="float64"):
@@ -198,6 +202,66 @@ def orthogonal(shape, rng=None, dtype="float64"):
     return _draw(shape, rng, dtype, sample)
 
 
+def constant(shape, rng=None, dtype="float64", value=0.0):
+    """Every weight ``value`` (0 by default), as Keras' ``Constant``: ``zeros`` and ``ones``
+    are its usual two. A layer takes another value as it takes any initializer's own
+    argument, in a callable: ``init=functools.partial(constant, value=0.1)``."""
+    check_number(value, "constant value")
+    return np.full(_check_shape(shape), value, dtype=float_dtype(dtype, "initializer dtype"))
+
+
+def identity(shape, rng=None, dtype="float64", gain=1.0):
+    """``gain`` times the identity matrix, as Keras' ``Identity``: ones on the main diagonal
+    (of a rectangular matrix too) and zeros elsewhere, so that a dense layer of as many units
+    as inputs starts by passing its input through unchanged. Only a matrix has a diagonal:
+    a convolution's kernel (or a vector) is refused."""
+    shape = _check_shape(shape)
+    check_number(gain, "identity gain")
+    if len(shape) != 2:
+        raise ValueError(f"identity weights need a matrix, a 2-D shape; got shape {shape}")
+    return gain * np.eye(*shape, dtype=float_dtype(dtype, "initializer dtype"))
+
+
+#: Keras divides the standard deviation of a truncated normal by this, the standard deviation
+#: of N(0, 1) cut at +-2, so that the weights keep the variance asked for.
+TRUNCATED_STD = .87962566103423978
+
+
+def variance_scaling(shape, rng=None, dtype="float64", scale=1.0, mode="fan_in",
+                     distribution="truncated_normal"):
+    """Weights of variance ``scale / n``, as Keras' ``VarianceScaling``: the rule that every
+    scaled scheme above follows, with ``n`` the fan_in, the fan_out or their mean (``mode``
+    "fan_in", "fan_out" or "fan_avg"), from a normal cut at two standard deviations
+    ("truncated_normal", or "normal" as Keras calls it too), a plain normal
+    ("untruncated_normal") or a uniform distribution ("uniform"). Keras's ``he_normal`` is
+    ``scale=2``, its ``glorot_uniform`` ``mode="fan_avg", distribution="uniform"``.
+
+    The fans of a convolution's kernel are those of ``fans``: nnlab's kernels are
+    (out, in, kh, kw) and Keras's (kh, kw, in, out), but both count ``in * kh * kw`` inputs
+    and ``out * kh * kw`` outputs, so the weights have Keras's variance.
+
+    Examples
+    --------
+    >>> W = variance_scaling((400, 300), rng=0, scale=2.0)
+    >>> round(float(W.std() ** 2 * 400), 1)
+    2.0
+    """
+    check_number(scale, "variance_scaling scale", low=0, low_open=True)
+    fan_in, fan_out = fans(shape)
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
+    if mode not in n:
+        raise ValueError(f"variance_scaling mode must be one of {', '.join(n)}; got {mode!r}")
+    std = math.sqrt(scale / n[mode])
+    samplers = {"truncated_normal": _truncated(std / TRUNCATED_STD),
+                "normal": _truncated(std / TRUNCATED_STD),   # Keras's name for the same
+                "untruncated_normal": lambda g, s: g.normal(0.0, std, s),
+                "uniform": lambda g, s: g.uniform(-math.sqrt(3) * std, math.sqrt(3) * std, s)}
+    if distribution not in samplers:
+        raise ValueError(f"variance_scaling distribution must be one of "
+                         f"{', '.join(samplers)}; got {distribution!r}")
+    return _draw(shape, rng, dtype, samplers[distribution])
+
+
 _REGISTRY = {
     f.__name__: f
     for f in (zeros, normal, scaled_normal, uniform, glorot_uniform, glorot_normal, he_normal,
@@ -208,9 +272,15 @@ NAMES = tuple(_REGISTRY)
 _KERAS = {"lecun_normal": scaled_normal,   # Keras's names for two schemes above
           "random_uniform": uniform,
           **{f.__name__: f for f in (ones, random_normal, truncated_normal, lecun_uniform,
-                                     orthogonal)}}
-#: Keras's other names that ``get`` accepts: ``lecun_normal`` is ``scaled_normal`` and
-#: ``random_uniform`` is ``uniform``; the rest are the functions of the same names.
+                                     orthogonal, constant, identity, variance_scaling)},
+          "one": ones, "zero": zeros,           # Keras's aliases, and the class names
+          "identity_initializer": identity,     # it keeps "for compatibility"
+          "orthogonal_initializer": orthogonal}
+#: Keras's other names that ``get`` accepts: ``lecun_normal`` is ``scaled_normal``,
+#: ``random_uniform`` is ``uniform``, ``one`` and ``zero`` are ``ones`` and ``zeros``, and
+#: ``identity_initializer`` and ``orthogonal_initializer`` (``get`` also takes them as
+#: "IdentityInitializer", "OrthogonalInitializer") are ``identity`` and ``orthogonal``; the
+#: rest are the functions of the same names.
 KERAS_NAMES = tuple(_KERAS)
 
 

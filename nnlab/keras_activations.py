@@ -247,9 +247,9 @@ class Sparsemax(ActivationFunction):
     x in distance: its threshold tau makes the row sum to 1, and every score below tau gets
     probability exactly 0. With the scores sorted, x_(1) >= x_(2) >= ..., the support is
     the k largest for the largest k with 1 + k x_(k) > x_(1) + ... + x_(k), and
-    tau = (x_(1) + ... + x_(k) - 1) / k. On the support S the Jacobian is
-    I - 1 1^T / |S| (0 elsewhere), so ``backward`` returns s (dy - mean of dy over S),
-    s the indicator of S; ``derivative`` returns the Jacobian's diagonal, s (1 - 1/|S|).
+    tau = (x_(1) + ... + x_(k) - 1) / k. On the support S, those k scores, the Jacobian
+    is I - 1 1^T / k (0 elsewhere), so ``backward`` returns s (dy - mean of dy over S),
+    s the indicator of S; ``derivative`` returns the Jacobian's diagonal, s (1 - 1/k).
     Keras 3.15's sparsemax sums the cumulative sums over S instead of taking the k-th, so
     its rows do not sum to 1 once S holds two scores or more (keras-team/keras#23425,
     fixed in August 2026); this one follows the paper.
@@ -268,7 +268,7 @@ class Sparsemax(ActivationFunction):
         z = -np.sort(-x, axis=-1)                     # each row in decreasing order
         k = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
         sums = np.cumsum(z, axis=-1)
-        size = np.sum(1 + k * z > sums, axis=-1, keepdims=True)   # |S|: a prefix holds
+        size = np.sum(1 + k * z > sums, axis=-1, keepdims=True)   # |S|, a prefix of z
         tau = (np.take_along_axis(sums, size - 1, axis=-1) - 1) / size.astype(x.dtype)
         return np.maximum(x - tau, 0)
 

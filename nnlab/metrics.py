@@ -13,6 +13,7 @@ class labels ``(N,)``, one probability per sample ``(N,)`` or ``(N, 1)``
 import numpy as np
 
 from nnlab._checks import as_float_array, check_number, lookup
+from nnlab.keras_metrics import KERAS_METRICS
 from nnlab.regression_metrics import (
     _same_shape,
     log_cosh_error,
@@ -373,6 +374,8 @@ _REGISTRY = {
     "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
     "log_cosh_error": log_cosh_error, "logcosh": log_cosh_error,
     "poisson": poisson, "r2_score": r2_score,
+    # The losses as metrics, auc, the confusion counts, the correlations: nnlab.keras_metrics
+    **KERAS_METRICS,
 }
 
 #: Every name ``get`` accepts, aliases included: the metrics that give one number

@@ -7,13 +7,14 @@ Every optimizer is used the same way::
 
 This module holds SGD (with momentum and Nesterov's), the per-coordinate rates of
 AdaGrad, RMSprop and Adadelta, and ``get``, which finds any optimizer by its Keras
-name. Adam and its variants (AdamW, Adamax, NAdam) are in ``nnlab.adam``, the
-learning-rate schedules in ``nnlab.schedules``, and what every optimizer shares
-(validation, schedules, ``weight_decay``, ``clipnorm``, state kept in place) in
+name. Adam and its variants (AdamW, Adamax, NAdam) are in ``nnlab.adam``, Lion and
+Adafactor (less state than Adam) in ``nnlab.lean_optimizers``, the learning-rate
+schedules in ``nnlab.schedules``, and what every optimizer shares (validation,
+schedules, ``weight_decay``, ``clipnorm``, state kept in place) in
 ``nnlab.optimizer_base``; all are importable from here. The update rules are
 exactly those of PyTorch's ``torch.optim`` documentation for the same
-hyper-parameters, and each shows its textbook formula in its docstring and as
-comments.
+hyper-parameters (Lion's, which PyTorch lacks, Keras's), and each shows its
+textbook formula in its docstring and as comments.
 """
 
 from functools import partial
@@ -22,11 +23,12 @@ import numpy as np
 
 from nnlab._checks import build, check_number, lookup
 from nnlab.adam import Adam, Adamax, AdamW, NAdam
+from nnlab.lean_optimizers import Adafactor, Lion
 from nnlab.optimizer_base import Optimizer, _scaled_step
 from nnlab.schedules import exponential_decay, step_decay
 
-__all__ = ["NAMES", "SGD", "AdaGrad", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam",
-           "Optimizer", "RMSprop", "exponential_decay", "get", "step_decay"]
+__all__ = ["NAMES", "SGD", "AdaGrad", "Adadelta", "Adafactor", "Adam", "AdamW", "Adamax",
+           "Lion", "NAdam", "Optimizer", "RMSprop", "exponential_decay", "get", "step_decay"]
 
 
 class SGD(Optimizer):
@@ -202,6 +204,8 @@ _REGISTRY = {
     "adamw": AdamW,
     "adamax": Adamax,
     "nadam": NAdam,
+    "lion": Lion,
+    "adafactor": Adafactor,
 }
 #: Every name ``get`` accepts (Keras's, and ``momentum`` and ``nesterov`` for SGD's).
 NAMES = tuple(_REGISTRY)

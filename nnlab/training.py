@@ -29,6 +29,7 @@ import numpy as np
 
 from nnlab import activations, losses
 from nnlab._checks import all_finite, as_float_array
+from nnlab.keras_metrics import false_negatives, false_positives, true_negatives, true_positives
 from nnlab.layer_base import inside_network
 from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
@@ -45,7 +46,8 @@ class ClippedOutputsWarning(UserWarning):
 
 
 #: The metrics that score predicted classes, rather than the outputs themselves.
-CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score)
+CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, true_positives,
+                 false_positives, true_negatives, false_negatives)
 
 #: Before training, the model's outputs on this many first samples meet every check of
 #: the loss: their shape, and values the loss can take.
@@ -186,9 +188,10 @@ def fit_epoch(model, X, y, batch_size, shuffle, rng):
 def metric_values(loss, y_true, y_pred, metrics):
     """``{name: value}`` of ``metrics`` on outputs ``y_pred`` of a model trained with ``loss``.
 
-    Metrics threshold probabilities: logits (binary cross-entropy ``from_logits``) go
-    through the sigmoid first, and for the metrics of classes (the accuracies, precision,
-    recall, F1) hinge scores and +-1 labels become 0/1 labels. ``accuracy`` of a single
+    Metrics threshold probabilities: logits (cross-entropy ``from_logits``) go through
+    the sigmoid or the softmax first, and for the metrics of classes (the accuracies,
+    precision, recall, F1, the confusion counts) hinge scores and +-1 labels become 0/1
+    labels. ``accuracy`` of a single
     output is ``binary_accuracy`` at 0.5, as Keras resolves it, and precision, recall and
     F1 count a single output above 0.5 as class 1, as Keras's ``Precision`` does: the
     output of a model trained with MSE can step outside [0, 1], which these functions,
@@ -198,6 +201,8 @@ def metric_values(loss, y_true, y_pred, metrics):
         return {name: float("nan") for name in metrics}
     if isinstance(loss, losses.BinaryCrossEntropy) and loss.from_logits:
         y_pred = activations.sigmoid(y_pred)
+    elif isinstance(loss, losses.CategoricalCrossEntropy) and loss.from_logits:
+        y_pred = activations.softmax(y_pred)
     values = {}
     for name, fn in metrics.items():
         t, p = y_true, y_pred

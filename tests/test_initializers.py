@@ -107,7 +107,9 @@ def test_the_usual_initializer_for_each_activation():
 
 def test_keras_other_initializers_by_name():
     assert set(I.KERAS_NAMES) == {"lecun_normal", "random_uniform", "ones", "random_normal",
-                                  "truncated_normal", "lecun_uniform", "orthogonal"}
+                                  "truncated_normal", "lecun_uniform", "orthogonal",
+                                  "constant", "identity", "variance_scaling", "one", "zero",
+                                  "identity_initializer", "orthogonal_initializer"}
     assert not set(I.KERAS_NAMES) & set(I.NAMES)
     for name in I.KERAS_NAMES:
         W = nl.Dense(40, 30, init=name, rng=0, dtype="float32").params["W"]

@@ -259,7 +259,7 @@ def test_adadelta_steps_start_at_the_size_its_epsilon_sets():
     (lambda: O.NAdam(beta2=1.5), "beta2"),
     (lambda: O.NAdam(momentum_decay=-0.004), "momentum_decay"),
     (lambda: O.NAdam(momentum_decay=float("inf")), "momentum_decay"),
-    (lambda: O.get("adafactor"), "valid names are"),
+    (lambda: O.get("adabelief"), "valid names are"),
 ])
 def test_invalid_hyper_parameters(make, match):
     with pytest.raises(ValueError, match=match):

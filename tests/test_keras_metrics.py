@@ -1,0 +1,400 @@
+"""Tests of nnlab.keras_metrics against Keras, scikit-learn and scipy, and through fit."""
+
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import pearsonr
+from sklearn.metrics.pairwise import cosine_similarity as sk_cosine
+
+import nnlab as nl
+from nnlab import losses, metrics
+from nnlab.callbacks import HIGHER_IS_BETTER, EarlyStopping
+from nnlab.keras_metrics import (
+    KERAS_METRICS,
+    auc,
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    concordance_correlation,
+    cosine_similarity,
+    false_negatives,
+    false_positives,
+    hinge,
+    kl_divergence,
+    pearson_correlation,
+    squared_hinge,
+    true_negatives,
+    true_positives,
+)
+
+Y_BIN = [0, 0, 1, 1, 0, 1, 1, 0, 1, 0]
+P_BIN = [0.1, 0.4, 0.35, 0.8, 0.65, 0.9, 0.5, 0.2, 0.7, 0.5]
+Y_HOT = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 0]]
+P_HOT = [[0.7, 0.2, 0.1], [0.3, 0.5, 0.2], [0.2, 0.2, 0.6], [0.5, 0.3, 0.2]]
+Y_SIGN, SCORES = [[1], [-1], [1], [-1]], [[0.3], [-2.0], [-0.5], [0.8]]
+Y_REG, P_REG = [1.5, 2.0, 3.5, 4.0, 5.5], [1.2, 2.5, 3.0, 4.4, 5.0]
+
+# Computed once with Keras 3.15.1 (KERAS_BACKEND=torch, float32): for each class,
+# m = keras.metrics.<Class>(); m.update_state(y_true, y_pred); float(m.result()).
+KERAS_VALUES = [
+    (binary_crossentropy, np.array(Y_BIN)[:, None], np.array(P_BIN)[:, None],
+     0.501044750213623),
+    (binary_crossentropy, Y_HOT, P_HOT, 0.41962674260139465),
+    (categorical_crossentropy, Y_HOT, P_HOT, 0.6911551356315613),
+    (categorical_crossentropy, [0, 1, 2, 1], P_HOT, 0.6911551356315613),   # Sparse...
+    (kl_divergence, [[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]], [[0.4, 0.4, 0.2], [0.2, 0.3, 0.5]],
+     0.11104705929756165),
+    (hinge, Y_SIGN, SCORES, 1.0),
+    (squared_hinge, Y_SIGN, SCORES, 1.494999885559082),
+    (categorical_hinge, Y_HOT, [[2.0, 1.0, -1.0], [0.5, 0.2, 1.5], [-1, 0, 3], [0.1, 0.2, 0.0]],
+     0.7999999523162842),
+    (auc, Y_BIN, P_BIN, 0.8200000524520874),
+    (auc, Y_HOT, P_HOT, 0.9375),
+    (true_positives, Y_BIN, P_BIN, 3.0), (true_positives, Y_HOT, P_HOT, 2.0),
+    (false_positives, Y_BIN, P_BIN, 1.0), (false_positives, Y_HOT, P_HOT, 0.0),
+    (true_negatives, Y_BIN, P_BIN, 4.0), (true_negatives, Y_HOT, P_HOT, 8.0),
+    (false_negatives, Y_BIN, P_BIN, 2.0), (false_negatives, Y_HOT, P_HOT, 2.0),
+    (cosine_similarity, [[1, 2, 3], [0, 1, -1], [0, 0, 0]], [[1, 2, 4], [1, 1, 1], [1, 2, 3]],
+     0.3304866850376129),
+    (cosine_similarity, [0, 1, 1, 0], [[0.2], [0.8], [0.4], [0.6]], 0.5),   # rows of one
+    (cosine_similarity, [[0], [1], [1], [0]], [0.2, 0.8, 0.4, 0.6], 0.5),
+    (pearson_correlation, Y_REG, P_REG, 0.9518717527389526),
+    (concordance_correlation, Y_REG, P_REG, 0.9488229751586914),
+    (concordance_correlation, Y_REG, [2.2, 3.5, 4.0, 5.4, 6.0], 0.7809604406356812),
+]
+
+
+@pytest.mark.parametrize(("func", "y_true", "y_pred", "expected"), KERAS_VALUES)
+def test_values_match_keras(func, y_true, y_pred, expected):
+    assert func(y_true, y_pred) == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def test_kl_divergence_of_one_hot_rows_is_the_cross_entropy():
+    # Keras clips the 0s of y_true to 1e-7 (0.6911522 here): 0 log 0 = 0 instead.
+    assert kl_divergence(Y_HOT, P_HOT) == pytest.approx(0.6911522150039673, abs=1e-5)
+    assert kl_divergence(Y_HOT, P_HOT) == categorical_crossentropy(Y_HOT, P_HOT)
+
+
+def test_auc_is_exact_where_keras_counts_thresholds():
+    # Pairs of scores closer than Keras's 1/199 apart: Keras counts them half.
+    y = [0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 0]
+    p = [0.302, 0.304, 0.306, 0.301, 0.55, 0.552, 0.71, 0.705, 0.12, 0.1, 0.93, 0.9]
+    keras_auc = 0.4861111044883728   # keras.metrics.AUC(), Keras 3.15.1 (torch backend)
+    assert auc(y, p) == pytest.approx(skm.roc_auc_score(y, p)) == pytest.approx(17 / 36)
+    assert auc(y, p) == pytest.approx(keras_auc, abs=0.015)
+
+
+def labels_and_scores(n, columns=1):
+    """Random 0/1 labels of both classes and whole-number scores (many ties)."""
+    return st.integers(0, 2**32 - 1).map(lambda seed: _draw(seed, n, columns))
+
+
+def _draw(seed, n, columns):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, (n, columns))
+    y.flat[:2] = [0, 1]
+    return y, rng.integers(-3, 4, (n, columns)).astype(float)
+
+
+@given(data=st.integers(2, 40).flatmap(labels_and_scores))
+def test_auc_matches_sklearn_and_counts_ties_half(data):
+    y, s = data
+    assert auc(y, s) == pytest.approx(skm.roc_auc_score(y.ravel(), s.ravel()))
+    assert auc(y.ravel(), s) == auc(2 * y - 1, s)   # -1/+1 labels, (N,) against (N, 1)
+
+
+@given(data=st.integers(2, 40).flatmap(labels_and_scores))
+def test_auc_sees_only_the_order_of_the_scores(data):
+    y, s = data
+    for monotone in (np.exp(s / 3), 3 * s - 7, np.arctan(s), 1 / (1 + np.exp(-s))):
+        assert auc(y, monotone) == pytest.approx(auc(y, s))
+    assert auc(y, -s) == pytest.approx(1 - auc(y, s))
+    assert auc(1 - y, s) == pytest.approx(1 - auc(y, s))
+
+
+@given(data=st.integers(1, 20).flatmap(lambda n: labels_and_scores(n, columns=3)))
+def test_auc_of_several_columns_counts_every_element(data):
+    y, s = data
+    assert auc(y, s) == pytest.approx(skm.roc_auc_score(y.ravel(), s.ravel()))
+    if np.all(y.min(axis=0) < y.max(axis=0)):   # scikit-learn's micro: every column both
+        assert auc(y, s) == pytest.approx(skm.roc_auc_score(y, s, average="micro"))
+
+
+@given(n=st.integers(1, 30), k=st.integers(1, 4), threshold=st.floats(-1, 2),
+       seed=st.integers(0, 2**32 - 1))
+def test_counts_match_sklearn_and_sum_to_the_elements(n, k, threshold, seed):
+    rng = np.random.default_rng(seed)
+    y, p = rng.integers(0, 2, (n, k)), rng.random((n, k))
+    counts = [f(y, p, threshold=threshold)
+              for f in (true_negatives, false_positives, false_negatives, true_positives)]
+    expected = skm.confusion_matrix(y.ravel(), (p > threshold).ravel(), labels=[0, 1])
+    assert counts == list(expected.ravel())
+    assert sum(counts) == y.size and counts[2] + counts[3] == y.sum()
+    assert all(isinstance(c, float) for c in counts)
+
+
+def test_counts_take_minus_one_plus_one_labels_and_flag_only_above_the_threshold():
+    assert true_positives([1, -1, 1], [0.5, 0.9, 0.51]) == 1.0   # 0.5 is not above
+    assert false_negatives([1, -1, 1], [0.5, 0.9, 0.51]) == 1.0
+    assert false_positives([1, -1, 1], [-0.2, 0.3, 2.0], threshold=0.0) == 1.0
+
+
+@given(n=st.integers(3, 30), k=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_correlations_match_scipy_and_lins_formula(n, k, seed):
+    rng = np.random.default_rng(seed)
+    t = rng.normal(size=(n, k))
+    p = 0.7 * t + rng.normal(size=(n, k))
+    r = [pearsonr(t[:, j], p[:, j]).statistic for j in range(k)]
+    assert pearson_correlation(t, p) == pytest.approx(np.mean(r))
+    assert pearson_correlation(t, 2.5 * p + 4) == pytest.approx(np.mean(r))
+    # Pearson's, shrunk: |CCC| <= |r| for every column.
+    cccs = [concordance_correlation(t[:, j], p[:, j]) for j in range(k)]
+    assert all(abs(c) <= abs(rj) + 1e-12 for c, rj in zip(cccs, r, strict=True))
+    assert concordance_correlation(t, p) == pytest.approx(np.mean(cccs))
+    # With the mean and variance of the targets, the predictions' CCC is their Pearson's.
+    matched = (p - p.mean(0)) / p.std(0) * t.std(0) + t.mean(0)
+    assert concordance_correlation(t, matched) == pytest.approx(pearson_correlation(t, p))
+
+
+def test_correlations_of_constant_columns():
+    assert pearson_correlation([1.0, 2.0, 3.0], [5.0, 5.0, 5.0]) == 0.0
+    assert pearson_correlation([0.7] * 7, [0.7] * 7) == 0.0   # whose mean rounds
+    assert pearson_correlation([[1.0, 1.0], [2.0, 1.0]], [[1.0, 3.0], [3.0, 1.0]]) == 0.5
+    assert concordance_correlation([0.7] * 7, [0.7] * 7) == 1.0
+    assert concordance_correlation([2.0, 2.0], [2.0, 2.0]) == 1.0
+    assert concordance_correlation([2.0, 2.0], [3.0, 3.0]) == 0.0
+    assert pearson_correlation([1.0], [2.0]) == 0.0   # one sample
+
+
+@given(n=st.integers(1, 20), k=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+def test_cosine_similarity_matches_sklearn_row_by_row(n, k, seed):
+    rng = np.random.default_rng(seed)
+    t, p = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    expected = np.mean(np.diag(sk_cosine(t, p)))
+    assert cosine_similarity(t, p) == pytest.approx(expected)
+    assert cosine_similarity(t, 3 * p) == pytest.approx(expected)
+    assert cosine_similarity(t.ravel(), p.ravel()) == pytest.approx(
+        sk_cosine(t.reshape(1, -1), p.reshape(1, -1))[0, 0])   # 1-D: one pair of vectors
+
+
+@given(n=st.integers(1, 12), k=st.integers(2, 4), seed=st.integers(0, 2**32 - 1))
+def test_the_losses_as_metrics_are_the_losses(n, k, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    probs = rng.dirichlet(np.ones(k), n)
+    one_hot, scores = np.eye(k)[labels], rng.normal(size=(n, k))
+    signs = rng.choice([-1.0, 1.0], (n, 1))
+    y01, p01 = rng.integers(0, 2, (n, 1)), rng.random((n, 1))
+    assert binary_crossentropy(y01, p01) == losses.BinaryCrossEntropy()(p01, y01)
+    assert categorical_crossentropy(labels, probs) == losses.CategoricalCrossEntropy()(
+        probs, one_hot)
+    assert kl_divergence(probs[::-1], probs) == losses.KLDivergence()(probs, probs[::-1])
+    assert hinge(signs, scores[:, :1]) == losses.Hinge()(scores[:, :1], signs)
+    assert squared_hinge(signs, scores[:, :1]) == losses.SquaredHinge()(scores[:, :1], signs)
+    assert categorical_hinge(labels, scores) == losses.CategoricalHinge()(scores, labels)
+
+
+def test_probabilities_outside_the_unit_interval_are_clipped_as_keras_clips_them():
+    # (the outputs of a model trained with mse; the loss alone refuses them)
+    assert binary_crossentropy([1, 0], [1.3, -0.2]) == binary_crossentropy([1, 0], [1, 0])
+    with pytest.raises(ValueError, match="y_pred must be in"):
+        losses.BinaryCrossEntropy()([1.3, -0.2], [1, 0])
+
+
+@pytest.mark.parametrize(("func", "y_true", "y_pred", "match"), [
+    (auc, [0, 2], [0.1, 0.2], r"auc: y_true must hold 0/1 or -1/\+1 labels; got values \[0. 2.\]"),
+    (auc, [0, 1, 1], [0.1, 0.2], r"auc: y_true has shape \(3,\) but y_pred has shape \(2,\)"),
+    (auc, [0, 1], [0.1, np.nan], r"auc: y_pred contains 1 NaN"),
+    (auc, [], [], "auc: y_true and y_pred must not be empty"),
+    (true_positives, [0, np.inf], [0.1, 0.2], "true_positives: y_true contains 1 NaN or inf"),
+    (false_negatives, [[0, 1]], [[0.2], [0.4]], r"false_negatives: y_true has shape \(1, 2\)"),
+    (true_negatives, [0, 0.5], [0.1, 0.2], "true_negatives: y_true must hold 0/1"),
+    (false_positives, ["a"], [0.1], "false_positives: y_true must be a numeric array"),
+    (binary_crossentropy, [2, 0], [0.5, 0.5],
+     r"binary_crossentropy: BinaryCrossEntropy\(from_logits=False\): y_true must be in "
+     r"\[0, 1\] .*got values in \[0, 2\]"),
+    (binary_crossentropy, [1, 0], [0.5, np.nan], "binary_crossentropy: y_pred contains 1 NaN"),
+    (binary_crossentropy, [1, 0, 1], [0.5, 0.5], r"y_pred has shape \(2,\) but y_true has "
+                                                  r"shape \(3,\)"),
+    (categorical_crossentropy, [0, 3], P_HOT[:2],
+     r"categorical_crossentropy: .*class labels must be integers in \[0, 2\] .*got 3"),
+    (categorical_crossentropy, [1, 0], [[0.4], [0.6]], "needs at least 2 output units"),
+    (kl_divergence, [[0.5, 0.5]], [[0.5, 0.25, 0.25]], r"kl_divergence: .*shape \(1, 3\)"),
+    (hinge, [1, 0], [0.5, -1.0], r"hinge: Hinge\(\): y_true labels must be -1 or \+1; got 0"),
+    (squared_hinge, [1, np.nan], [0.5, -1.0], "squared_hinge: y_true contains 1 NaN"),
+    (categorical_hinge, [[1, 1, 0]], [[0.5, 0.2, 0.1]], "categorical_hinge: .*one-hot"),
+    (cosine_similarity, [[1, 2]], [[1, 2, 3]], r"cosine_similarity: y_true has shape \(1, 2\)"),
+    (pearson_correlation, [1, 2, np.nan], [1, 2, 3], "pearson_correlation: y_true contains"),
+    (concordance_correlation, [1, 2], [1, 2, 3], r"concordance_correlation: y_true has shape"),
+])
+def test_bad_input_raises_value_errors_that_name_the_function(func, y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        func(y_true, y_pred)
+
+
+@pytest.mark.parametrize("threshold", ["0.5", np.nan, None])
+def test_a_bad_threshold_is_named(threshold):
+    with pytest.raises(ValueError, match="true_positives: threshold must be"):
+        true_positives([0, 1], [0.2, 0.8], threshold=threshold)
+
+
+KERAS_CLASS_NAMES = {
+    "BinaryCrossentropy": binary_crossentropy, "BCE": binary_crossentropy,
+    "CategoricalCrossentropy": categorical_crossentropy,
+    "SparseCategoricalCrossentropy": categorical_crossentropy,
+    "KLDivergence": kl_divergence, "Hinge": hinge, "SquaredHinge": squared_hinge,
+    "CategoricalHinge": categorical_hinge, "AUC": auc,
+    "TruePositives": true_positives, "FalsePositives": false_positives,
+    "TrueNegatives": true_negatives, "FalseNegatives": false_negatives,
+    "CosineSimilarity": cosine_similarity, "PearsonCorrelation": pearson_correlation,
+    "ConcordanceCorrelation": concordance_correlation,
+}
+
+
+def test_get_takes_every_keras_name_and_class_name():
+    for name, func in {**KERAS_METRICS, **KERAS_CLASS_NAMES}.items():
+        assert metrics.get(name) is func
+        assert metrics.is_named(name, func)
+    assert set(KERAS_METRICS) <= set(metrics.NAMES)
+    assert tuple(metrics._REGISTRY) == metrics.NAMES
+    assert len(set(metrics.NAMES)) == len(metrics.NAMES)
+    with pytest.raises(ValueError, match=r"valid names are: .*auc.*true_positives"):
+        metrics.get("roc")
+
+
+HIGHER = {"accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy",
+          "binary_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+          "precision", "recall", "f1_score", "r2_score", "auc", "true_positives",
+          "true_negatives", "cosine_similarity", "pearson_correlation",
+          "concordance_correlation"}
+
+
+def test_early_stopping_knows_the_direction_of_every_metric_name():
+    # As Keras 3's metric objects' directions ("up" for these; the losses, "down").
+    for name in [*metrics.NAMES, *KERAS_CLASS_NAMES]:
+        func = metrics.get(name)
+        higher = any(metrics.get(h) is func for h in HIGHER)
+        for monitor in (name, f"val_{name}"):
+            assert EarlyStopping(monitor=monitor).mode == ("max" if higher else "min"), monitor
+    assert {"auc", "true_positives", "correlation"} <= set(HIGHER_IS_BETTER)
+
+
+def test_early_stopping_keeps_the_epoch_of_the_highest_auc():
+    X, y = nl.datasets.moons(60, noise=0.3, seed=0)
+    Xv, yv = nl.datasets.moons(40, noise=0.3, seed=1)
+    model = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"),
+                           nl.Dense(4, 1, rng=4), nl.Activation("sigmoid")])
+    model.compile("binary_crossentropy", nl.optimizers.Adam(0.05), metrics=["auc"])
+    stop = EarlyStopping(monitor="val_auc", patience=2, restore_best_weights=True)
+    h = model.fit(X, y, epochs=20, validation_data=(Xv, yv), callbacks=[stop], seed=0).history
+    assert stop.mode == "max" and stop.best == max(h["val_auc"])
+    assert auc(yv, model.predict(Xv)) == stop.best
+
+
+def fit_logs(model, X, y, names, loss, **kwargs):
+    """The history of three full-batch epochs with ``names`` compiled as metrics."""
+    model.compile(loss, nl.optimizers.Adam(0.05), metrics=names)
+    h = model.fit(X, y, epochs=3, batch_size=len(X), shuffle=False, validation_data=(X, y),
+                  seed=0, **kwargs).history
+    for name in names:
+        assert len(h[name]) == 3 and all(np.isfinite(h[name] + h[f"val_{name}"])), name
+    return h
+
+
+def test_fit_logs_every_metric_and_the_losses_as_the_loss():
+    X, y = nl.datasets.moons(60, noise=0.3, seed=0)
+    binary = ["binary_crossentropy", "bce", "BinaryCrossentropy", "kl_divergence", "auc",
+              "AUC", "true_positives", "false_positives", "true_negatives",
+              "false_negatives", "TruePositives", "cosine_similarity", "pearson_correlation",
+              "concordance_correlation"]
+    model = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"),
+                           nl.Dense(4, 1, rng=4), nl.Activation("sigmoid")])
+    h = fit_logs(model, X, y, binary, "binary_crossentropy")
+    # One full batch: the loss of an epoch is that of the outputs its metrics score.
+    assert h["binary_crossentropy"] == h["bce"] == h["loss"]
+    assert h["val_binary_crossentropy"][-1] == h["val_loss"][-1]
+    p = model.predict(X)
+    assert h["val_auc"][-1] == auc(y, p) > 0.5
+    assert h["val_true_positives"][-1] == true_positives(y, p)
+    assert sum(h[f"{c}_{s}"][0] for c in ("true", "false") for s in ("positives", "negatives")) \
+        == len(y)
+    # From logits: fit takes the sigmoid before the metric, which then matches the loss.
+    logits = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"), nl.Dense(4, 1, rng=4)])
+    h = fit_logs(logits, X, y, ["binary_crossentropy", "auc", "true_positives"],
+                 nl.losses.BinaryCrossEntropy(from_logits=True))
+    assert h["binary_crossentropy"] == pytest.approx(h["loss"], rel=1e-9)
+    assert h["val_true_positives"][-1] == true_positives(y, logits.predict(X) > 0)
+
+
+def test_fit_logs_the_multiclass_hinge_and_regression_metrics():
+    X, y = nl.datasets.blobs(60, centers=3, seed=0)
+    softmax = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("softmax")])
+    names = ["categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
+             "categorical_hinge", "auc", "false_negatives", "cosine_similarity"]
+    h = fit_logs(softmax, X, y, names, "sparse_categorical_crossentropy")
+    assert h["categorical_crossentropy"] == h["sparse_categorical_crossentropy"] == h["loss"]
+    assert h["kl_divergence"] == pytest.approx(h["loss"])   # one-hot targets
+    assert h["val_auc"][-1] == pytest.approx(skm.roc_auc_score(
+        np.eye(3)[y], softmax.predict(X), average="micro"))
+    scores = nl.Sequential([nl.Dense(2, 3, rng=0)])
+    h = fit_logs(scores, X, y, ["categorical_hinge"], "categorical_hinge")
+    assert h["categorical_hinge"] == h["loss"]
+    signs = np.where(y == 0, 1.0, -1.0)
+    margin = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    h = fit_logs(margin, X, signs, ["hinge", "squared_hinge", "auc", "true_positives",
+                                    "false_positives"], "hinge")
+    assert h["hinge"] == h["loss"]
+    assert h["val_auc"][-1] == auc(signs, margin.predict(X))   # -1/+1 labels, raw scores
+    # the counts see each score's side of 0, the hinge's decision, not of 0.5
+    assert h["val_true_positives"][-1] == true_positives(signs > 0, margin.predict(X) > 0)
+    assert h["val_false_positives"][-1] == np.sum((signs < 0) & (margin.predict(X)[:, 0] > 0))
+    # softmax from logits: fit takes the softmax first, and the metric is the loss again
+    logits = nl.Sequential([nl.Dense(2, 3, rng=0)])
+    h = fit_logs(logits, X, y, ["categorical_crossentropy", "kl_divergence"],
+                 nl.losses.CategoricalCrossEntropy(from_logits=True))
+    assert h["categorical_crossentropy"] == pytest.approx(h["loss"], rel=1e-9)
+    assert h["kl_divergence"] == pytest.approx(h["loss"], rel=1e-9)
+    Xr = np.random.default_rng(0).normal(size=(50, 3))
+    yr = Xr @ [[1.0, 0.5], [-2.0, 0.0], [0.5, 1.0]]
+    regression = nl.Sequential([nl.Dense(3, 2, rng=1)])
+    h = fit_logs(regression, Xr, yr, ["PearsonCorrelation", "concordance_correlation",
+                                      "CosineSimilarity"], "mse")
+    assert h["val_PearsonCorrelation"][-1] == pearson_correlation(yr, regression.predict(Xr))
+
+
+def test_fit_refuses_a_metric_the_targets_cannot_take_before_training():
+    X, y = nl.datasets.moons(30, seed=0)
+    model = nl.Sequential([nl.Dense(2, 1, rng=0), nl.Activation("sigmoid")])
+    model.compile("binary_crossentropy", metrics=["hinge"])
+    with pytest.raises(ValueError, match=r"metric 'hinge' cannot be computed .* -1 or \+1"):
+        model.fit(X, y, epochs=1)
+    model.compile("binary_crossentropy", metrics=["categorical_crossentropy"])
+    with pytest.raises(ValueError, match=r"metric 'categorical_crossentropy' .*2 output units"):
+        model.fit(X, y, epochs=1)
+
+
+def test_auc_of_one_class_is_undefined_and_does_not_stop_training():
+    assert np.isnan(auc([0, 0, 0], [0.1, 0.2, 0.3]))
+    assert np.isnan(auc([[1], [1]], [[0.1], [0.2]]))
+    assert np.isnan(auc([-1, -1], [0.1, 0.2]))
+    X, y = nl.datasets.moons(30, seed=0)
+    model = nl.Sequential([nl.Dense(2, 1, rng=0), nl.Activation("sigmoid")])
+    model.compile("binary_crossentropy", metrics=["auc", "true_positives"])
+    assert np.isfinite(model.train_step(X[y == 1], y[y == 1]))
+    h = model.fit(X, y, epochs=2, validation_data=(X[y == 0], y[y == 0]), seed=0).history
+    assert np.isfinite(h["auc"]).all() and np.isnan(h["val_auc"]).all()
+    assert h["val_true_positives"] == [0.0, 0.0]
+
+
+def test_models_keep_these_metrics_through_save_and_load(tmp_path):
+    names = ["auc", "TruePositives", "bce", "false_negatives", "PearsonCorrelation",
+             "cosine_similarity", "kl_divergence"]
+    model = nl.Sequential([nl.Dense(2, 1, rng=0), nl.Activation("sigmoid")])
+    model.compile("binary_crossentropy", "adam", metrics=names)
+    loaded = nl.load_model(model.save(tmp_path / "m"))
+    assert list(loaded.metrics) == names
+    assert all(loaded.metrics[n] is model.metrics[n] for n in names)
+    X, y = nl.datasets.moons(20, seed=0)
+    assert loaded.evaluate(X, y) == model.evaluate(X, y)
