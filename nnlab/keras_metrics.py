@@ -33,7 +33,7 @@ from nnlab.losses import BinaryCrossEntropy, CategoricalCrossEntropy, KLDivergen
 from nnlab.regression_metrics import _same_shape
 
 __all__ = ["KERAS_METRICS", "auc", "binary_crossentropy", "categorical_crossentropy",
-           "categorical_hinge", "concordance_correlation", "cosine_similarity",
+           "categorical_hinge", "concordance_correlation", "cosine_similarity", "crossentropy",
            "false_negatives", "false_positives", "hinge", "kl_divergence",
            "pearson_correlation", "squared_hinge", "true_negatives", "true_positives"]
 
@@ -77,6 +77,23 @@ def categorical_crossentropy(y_true, y_pred):
     0.4338
     """
     return _loss_value(CategoricalCrossEntropy(), y_true, y_pred, "categorical_crossentropy")
+
+
+def crossentropy(y_true, y_pred):
+    """Keras's ``"crossentropy"`` (or ``"ce"``) of ``compile``: the binary cross-entropy of
+    one output per sample (``(N,)`` or ``(N, 1)``), the categorical one of several.
+
+    Examples
+    --------
+    >>> crossentropy([1, 0], [0.9, 0.2]) == binary_crossentropy([1, 0], [0.9, 0.2])
+    True
+    >>> round(crossentropy([0, 1], [[0.7, 0.3], [0.4, 0.6]]), 4)
+    0.4338
+    """
+    y_pred = as_float_array(y_pred, name="crossentropy: y_pred")
+    if y_pred.ndim <= 1 or y_pred.shape[-1] == 1:
+        return binary_crossentropy(y_true, y_pred)
+    return categorical_crossentropy(y_true, y_pred)
 
 
 def kl_divergence(y_true, y_pred):
@@ -352,6 +369,8 @@ KERAS_METRICS = {
     "binary_crossentropy": binary_crossentropy, "bce": binary_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": categorical_crossentropy,
+    # compile's name for the one that suits the outputs, as Keras resolves it
+    "crossentropy": crossentropy, "ce": crossentropy,
     "kl_divergence": kl_divergence,
     "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,
     "auc": auc,

@@ -264,6 +264,19 @@ def test_get_takes_every_keras_name_and_class_name():
         metrics.get("roc")
 
 
+def test_crossentropy_is_the_one_that_suits_the_outputs_as_keras_compile_resolves_it():
+    p1, p2 = np.array([[0.9], [0.2]]), np.array([[0.7, 0.3], [0.4, 0.6]])
+    for name in ("crossentropy", "ce"):
+        fn = metrics.get(name)
+        assert fn([1, 0], p1) == fn([1, 0], p1.ravel()) == binary_crossentropy([1, 0], p1)
+        assert fn([0, 1], p2) == fn(np.eye(2)[[0, 1]], p2) == categorical_crossentropy(
+            [0, 1], p2)
+    X, y = nl.datasets.blobs(60, centers=3, seed=0)
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("softmax")])
+    h = fit_logs(model, X, y, ["ce"], "sparse_categorical_crossentropy")
+    assert h["ce"] == h["loss"]
+
+
 HIGHER = {"accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy",
           "binary_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
           "precision", "recall", "f1_score", "r2_score", "auc", "true_positives",
