@@ -273,14 +273,14 @@ _KERAS = {"lecun_normal": scaled_normal,   # Keras's names for two schemes above
           "random_uniform": uniform,
           **{f.__name__: f for f in (ones, random_normal, truncated_normal, lecun_uniform,
                                      orthogonal, constant, identity, variance_scaling)},
-          "one": ones, "zero": zeros,           # Keras's aliases, and the class names
-          "identity_initializer": identity,     # it keeps "for compatibility"
-          "orthogonal_initializer": orthogonal}
+          "one": ones, "zero": zeros,           # Keras's aliases; and its class names
+          "identity_initializer": identity,     # IdentityInitializer and
+          "orthogonal_initializer": orthogonal}  # OrthogonalInitializer, as get reads them
 #: Keras's other names that ``get`` accepts: ``lecun_normal`` is ``scaled_normal``,
 #: ``random_uniform`` is ``uniform``, ``one`` and ``zero`` are ``ones`` and ``zeros``, and
-#: ``identity_initializer`` and ``orthogonal_initializer`` (``get`` also takes them as
-#: "IdentityInitializer", "OrthogonalInitializer") are ``identity`` and ``orthogonal``; the
-#: rest are the functions of the same names.
+#: Keras's class names "IdentityInitializer" and "OrthogonalInitializer" (which ``get``
+#: reads as ``identity_initializer`` and ``orthogonal_initializer``) are ``identity`` and
+#: ``orthogonal``; the rest are the functions of the same names.
 KERAS_NAMES = tuple(_KERAS)
 
 

@@ -3,11 +3,13 @@
 Keras 3 accepts more metric names than the chapters teach. ``nnlab.metrics.get`` takes
 these too (``KERAS_METRICS`` maps each name to its function), so a model compiled for
 Keras, ``compile(loss="mse", metrics=["auc", "pearson_correlation"])``, runs here
-unchanged. Every function takes ``(y_true, y_pred)`` and returns a float:
+unchanged (but for the hinge metrics, which take labels -1 and +1 only: Keras turns 0/1
+into them silently). Every function takes ``(y_true, y_pred)`` and returns a float:
 
 - the losses as metrics, each the value of the nnlab loss of the same name
-  (``nnlab.losses``, ``nnlab.hinge_losses``) with its reduction, on probabilities:
-  Keras's metric of a loss is that loss averaged over the samples;
+  (``nnlab.losses``, ``nnlab.hinge_losses``) with its reduction, the cross-entropies of
+  probabilities and the hinges of raw scores: Keras's metric of a loss is that loss
+  averaged over the samples;
 - ``auc``, the exact area under the ROC curve, as scikit-learn's ``roc_auc_score``
   computes it (Fawcett, "An introduction to ROC analysis", 2006), where Keras's ``AUC``
   sums 200 thresholds;
@@ -29,6 +31,7 @@ import numpy as np
 
 from nnlab._checks import as_float_array, check_number
 from nnlab.hinge_losses import CategoricalHinge, Hinge, SquaredHinge
+from nnlab.loss_base import EPSILON
 from nnlab.losses import BinaryCrossEntropy, CategoricalCrossEntropy, KLDivergence
 from nnlab.regression_metrics import _same_shape
 
@@ -282,8 +285,8 @@ def cosine_similarity(y_true, y_pred):
     Keras's ``cosine_similarity`` metric: rows along the last axis, 1 for rows that point
     the same way, -1 for opposite ones. Two 1-D arrays are one pair of vectors, as Keras
     reads them; ``(N,)`` against ``(N, 1)`` is N rows of one element, whose cosines are
-    the products of the signs. A row of zeros has cosine 0 (Keras's ``l2_normalize``
-    floors a norm at 1e-6).
+    the products of the signs. A row of zeros has cosine 0 (Keras's ``normalize`` floors a
+    norm at 1e-7). Computed in float64.
 
     Examples
     --------
@@ -298,16 +301,18 @@ def cosine_similarity(y_true, y_pred):
     else:
         width = p.shape[-1] if p.ndim > 1 else 1   # (N, 1) against (N,): rows of one
         t, p = t.reshape(-1, width), p.reshape(-1, width)
-    norms = (np.maximum(np.linalg.norm(t, axis=1), 1e-6)
-             * np.maximum(np.linalg.norm(p, axis=1), 1e-6))
+    t, p = t.astype(np.float64), p.astype(np.float64)   # no float32 overflow in the norms
+    norms = (np.maximum(np.linalg.norm(t, axis=1), EPSILON)
+             * np.maximum(np.linalg.norm(p, axis=1), EPSILON))
     return float(np.mean(np.sum(t * p, axis=1) / norms))
 
 
 def _columns(y_true, y_pred, func):
-    """Both arrays as columns ``(N, outputs)``, their samples down the rows."""
+    """Both arrays as float64 columns ``(N, outputs)``, their samples down the rows (sums of
+    squares of float32 values overflow from about 1e19)."""
     t, p = _same_shape(y_true, y_pred, func)
     n = t.shape[0] if t.ndim else 1
-    return t.reshape(n, -1), p.reshape(n, -1)
+    return t.reshape(n, -1).astype(np.float64), p.reshape(n, -1).astype(np.float64)
 
 
 def pearson_correlation(y_true, y_pred):

@@ -35,8 +35,7 @@ class Lion(Optimizer):
     added to the gradient, :math:`\lambda \theta` would pass through the sign and lose its
     size. This follows Keras 3's ``Lion`` and
     its defaults (PyTorch has none): :math:`\eta = 10^{-3}`, :math:`\beta_1 = 0.9`,
-    :math:`\beta_2 = 0.99`; ``beta1`` in (0, 1] as Keras checks (0 is the sign of the
-    gradient alone, signSGD).
+    :math:`\beta_2 = 0.99`; ``beta1`` in (0, 1], as Keras checks.
 
     Examples
     --------
@@ -96,8 +95,8 @@ class Adafactor(Optimizer):
     :math:`\eta` only caps (and :math:`\eta` scales the weight decay).
     :math:`\hat\beta_{2,t}` rises towards 1 (0, 0.43, 0.58 ... for :math:`\tau = -0.8`), so
     that early averages forget fast. Dividing by the RMS of :math:`U` over :math:`d` keeps
-    a step no larger than :math:`\alpha_t` in root mean square, when a gradient suddenly
-    outgrows its average.
+    a step no larger than :math:`d\,\alpha_t` in root mean square, when a gradient
+    suddenly outgrows its average.
 
     The update and the defaults are PyTorch's ``Adafactor``: :math:`\eta = 10^{-2}`,
     :math:`\tau = -0.8` (``beta2_decay``), :math:`\epsilon_1` (``eps1``) the machine
@@ -137,7 +136,7 @@ class Adafactor(Optimizer):
 
     def _update(self, p, g, state, lr):
         t = self.iterations
-        beta = t**self.beta2_decay                       # 1 - beta2_t
+        one_minus_beta2 = t**self.beta2_decay            # 1 - beta2_t
         alpha = max(self.eps2, _rms(p)) * min(lr, t**-0.5)
         eps1 = float(np.finfo(p.dtype).eps) if self.eps1 is None else self.eps1
         if self.weight_decay:                            # (alpha is that of theta before)
@@ -145,23 +144,23 @@ class Adafactor(Optimizer):
         v = state["scratch"]
         np.square(g, out=v)
         if p.ndim < 2:
-            _average(state["variance"], v, beta)         # V = beta2 V + (1 - beta2) g^2
+            _average(state["variance"], v, one_minus_beta2)         # V = beta2 V + (1 - beta2) g^2
             v[...] = state["variance"]
         else:
             row, col, mean = state["scratch_row"], state["scratch_col"], state["scratch_mean"]
             np.sum(v, axis=-1, keepdims=True, out=row)   # R = beta2 R + (1 - beta2) mean g^2
             row /= p.shape[-1]                           # (over each row)
-            _average(state["row_var"], row, beta)
+            _average(state["row_var"], row, one_minus_beta2)
             np.sum(v, axis=-2, keepdims=True, out=col)   # C likewise, over each column
             col /= p.shape[-2]
-            _average(state["col_var"], col, beta)
+            _average(state["col_var"], col, one_minus_beta2)
             np.sum(state["row_var"], axis=-2, keepdims=True, out=mean)
             mean /= p.shape[-2]                          # V = R C / max(mean R, eps1)
             np.maximum(mean, eps1, out=mean)
             np.divide(state["row_var"], mean, out=row)
             np.multiply(row, state["col_var"], out=v)    # an outer product, by broadcasting
-        np.maximum(v, eps1 * eps1, out=v)                # U = g / max(sqrt(V), eps1)
-        np.sqrt(v, out=v)
+        np.sqrt(v, out=v)                                # U = g / max(sqrt(V), eps1)
+        np.maximum(v, eps1, out=v)   # (PyTorch floors V at eps1^2, 0 for eps1 < 1e-23)
         np.divide(g, v, out=v)
         v *= alpha / max(1.0, _rms(v) / self.d)          # theta -= alpha U / max(1, RMS(U) / d)
         p -= v
@@ -172,8 +171,8 @@ def _rms(a):
     return math.sqrt(float(np.vdot(a, a)) / a.size)
 
 
-def _average(avg, new, beta):
-    """``avg = (1 - beta) avg + beta new`` in place (``new`` is scratch, overwritten)."""
-    avg *= 1 - beta
-    new *= beta
+def _average(avg, new, one_minus_beta2):
+    """``avg = beta2 avg + (1 - beta2) new`` in place (``new`` is scratch, overwritten)."""
+    avg *= 1 - one_minus_beta2
+    new *= one_minus_beta2
     avg += new

@@ -10,6 +10,7 @@ before training (``Sequential.fit``).
 import numpy as np
 
 from nnlab._checks import as_float_array, check_bool, check_number
+from nnlab.activation_base import _exp
 
 #: The clip of every probability before its logarithm, [EPSILON, 1 - EPSILON], as in Keras;
 #: also the small number that keeps other losses' logarithms and divisions finite.
@@ -166,3 +167,25 @@ class _LogitsOption(Loss):
         if not self.from_logits:
             self._check_unit_interval(y_pred, "y_pred", "probabilities; pass from_logits=True "
                                       "if y_pred are raw scores", PredictionRangeError)
+
+
+# What the losses of probabilities share: the clip, and logarithms that never overflow.
+
+def _clip(p):
+    return np.clip(p, EPSILON, 1 - EPSILON)
+
+
+def _unclipped(p):
+    """The derivative of ``_clip``: 1 where it lets ``p`` through, 0 where it clips."""
+    return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(p.dtype)
+
+
+def _softplus(z):
+    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): exp never sees a positive number."""
+    return np.maximum(z, 0) + np.log1p(_exp(-np.abs(z)))
+
+
+def _log_softmax(z):
+    """log softmax(z) on the last axis by log-sum-exp: shift by the max before exp."""
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))

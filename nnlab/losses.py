@@ -7,8 +7,9 @@ and ``grad = loss.gradient(y_pred, y_true)`` (d value / d y_pred, shaped like
 checks live in the base class, :class:`nnlab.loss_base.Loss`. This module holds the
 mathematics of the lecture's losses, MSE, the cross-entropies and the KL divergence,
 and ``get``, which finds any loss by its Keras name; the other regression losses are in
-``nnlab.regression_losses``, the hinge losses in ``nnlab.hinge_losses``, and all are
-importable from here.
+``nnlab.regression_losses``, the hinge losses in ``nnlab.hinge_losses``, the focal losses
+in ``nnlab.focal_losses``, and cosine similarity, Dice and Tversky in
+``nnlab.similarity_losses``; all are importable from here.
 
 Reductions: MSE, BinaryCrossEntropy, the other regression losses and the binary hinge
 losses average over every element; CategoricalCrossEntropy, KLDivergence and the
@@ -25,11 +26,21 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 
 import numpy as np
 
-from nnlab._checks import build, check_bool, check_number, lookup
+from nnlab._checks import build, lookup
 from nnlab.activation_base import _exp
 from nnlab.activations import sigmoid
+from nnlab.focal_losses import BinaryFocalCrossEntropy, CategoricalFocalCrossEntropy
 from nnlab.hinge_losses import CategoricalHinge, Hinge, MulticlassHinge, SquaredHinge
-from nnlab.loss_base import EPSILON, Loss, PredictionRangeError, _LogitsOption
+from nnlab.loss_base import (
+    EPSILON,
+    Loss,
+    PredictionRangeError,
+    _clip,
+    _log_softmax,
+    _LogitsOption,
+    _softplus,
+    _unclipped,
+)
 from nnlab.regression_losses import (
     MAE,
     Huber,
@@ -45,26 +56,6 @@ __all__ = ["EPSILON", "MAE", "MSE", "NAMES", "BinaryCrossEntropy", "BinaryFocalC
            "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "MulticlassHinge",
            "Poisson", "PredictionRangeError", "SquaredHinge", "Tversky", "get"]
-
-
-def _clip(p):
-    return np.clip(p, EPSILON, 1 - EPSILON)
-
-
-def _unclipped(p):
-    """The derivative of ``_clip``: 1 where it lets ``p`` through, 0 where it clips."""
-    return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(p.dtype)
-
-
-def _softplus(z):
-    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): exp never sees a positive number."""
-    return np.maximum(z, 0) + np.log1p(_exp(-np.abs(z)))
-
-
-def _log_softmax(z):
-    """log softmax(z) on the last axis by log-sum-exp: shift by the max before exp."""
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
 
 
 class MSE(Loss):
@@ -140,81 +131,6 @@ class BinaryCrossEntropy(_LogitsOption):
         self._check_unit_interval(y_true, "y_true", "binary targets")
 
 
-class BinaryFocalCrossEntropy(BinaryCrossEntropy):
-    r"""Focal loss (Lin et al., 2017): binary cross-entropy that turns down the easy samples.
-
-    Each element's cross-entropy :math:`c_i` is multiplied by the *focal factor*
-    :math:`(1 - p_{t,i})^\gamma`, where :math:`p_t = y p + (1 - y)(1 - p)` is the
-    probability the model gives the true answer:
-
-    .. math::
-
-        L = \frac{1}{n} \sum_i w_i\, (1 - p_{t,i})^\gamma\, c_i, \qquad
-        \frac{\partial L}{\partial p_i} = \frac{w_i}{n}\Big((1 - p_{t,i})^\gamma
-            \frac{\partial c_i}{\partial p_i} - \gamma (1 - p_{t,i})^{\gamma - 1}
-            (2 y_i - 1)\, c_i\Big)
-
-    A sample already classified with confidence (:math:`p_t` near 1) adds almost nothing,
-    so the many easy samples of an imbalanced data set no longer drown the few hard ones.
-    :math:`\gamma = 0` is binary cross-entropy. With ``apply_class_balancing``,
-    :math:`w = \alpha y + (1 - \alpha)(1 - y)` also weighs the classes; else :math:`w = 1`.
-    The defaults are Keras's ``BinaryFocalCrossentropy``: :math:`\gamma = 2`,
-    :math:`\alpha = 0.25`, no balancing. From logits, :math:`c_i` is computed from
-    :math:`z` (softplus), where Keras takes the sigmoid first and clips: they differ only
-    where it clips (:math:`|z| > 16`). With balancing and logits, it is torchvision's
-    ``sigmoid_focal_loss`` with ``reduction="mean"``.
-
-    Examples
-    --------
-    >>> round(BinaryFocalCrossEntropy()([0.9, 0.2], [1, 0]), 5)   # 0.01 c and 0.04 c
-    0.00499
-    >>> BinaryFocalCrossEntropy(gamma=0.0)([0.9, 0.2], [1, 0]) == BinaryCrossEntropy()(
-    ...     [0.9, 0.2], [1, 0])
-    True
-    """
-
-    name = "binary_focal_crossentropy"
-
-    def __init__(self, gamma=2.0, alpha=0.25, apply_class_balancing=False, from_logits=False):
-        super().__init__(from_logits)
-        self.gamma = float(check_number(gamma, "focal gamma", low=0))
-        self.alpha = float(check_number(alpha, "focal alpha", low=0, high=1))
-        self.apply_class_balancing = check_bool(apply_class_balancing, "apply_class_balancing")
-
-    def get_config(self):
-        return {"gamma": self.gamma, "alpha": self.alpha,
-                "apply_class_balancing": self.apply_class_balancing,
-                "from_logits": self.from_logits}
-
-    def _parts(self, y_pred, y_true):
-        """The weighted focal factor, each element's cross-entropy c, dc/dy_pred, and the
-        slope of the factor with respect to y_pred."""
-        if self.from_logits:
-            p = sigmoid(y_pred)
-            c, dc, dp = _softplus(y_pred) - y_true * y_pred, p - y_true, p * (1 - p)
-        else:
-            p, clipped = y_pred, _clip(y_pred)
-            c = -(y_true * np.log(clipped) + (1 - y_true) * np.log1p(-clipped))
-            dc = _unclipped(y_pred) * (clipped - y_true) / (clipped * (1 - clipped))
-            dp = 1
-        # 1 - p_t, never below 0 (rounding could take p_t a hair above 1)
-        q = np.maximum(y_true * (1 - p) + (1 - y_true) * p, 0)
-        w = (self.alpha * y_true + (1 - self.alpha) * (1 - y_true)
-             if self.apply_class_balancing else 1)
-        # (1 - p_t)^(gamma - 1) only where 1 - p_t > 0: at p_t = 1 the factor is flat
-        # (gamma > 1), and c is 0 there or nearly (its clip), which the term multiplies.
-        slope = self.gamma * np.power(q, self.gamma - 1, out=np.zeros_like(q), where=q > 0)
-        return w * q**self.gamma, c, dc, -w * slope * (2 * y_true - 1) * dp
-
-    def forward(self, y_pred, y_true):
-        factor, c, _, _ = self._parts(y_pred, y_true)
-        return np.mean(factor * c)
-
-    def backward(self, y_pred, y_true):
-        factor, c, dc, factor_slope = self._parts(y_pred, y_true)
-        return (factor * dc + factor_slope * c) / y_pred.size
-
-
 class CategoricalCrossEntropy(_LogitsOption):
     r"""Categorical cross-entropy: the loss of a K-class classifier with a softmax output.
 
@@ -272,66 +188,6 @@ class CategoricalCrossEntropy(_LogitsOption):
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "one-hot or probability rows")
-
-
-class CategoricalFocalCrossEntropy(CategoricalCrossEntropy):
-    r"""Categorical focal loss: categorical cross-entropy that turns down the easy samples.
-
-    The focal factor of :class:`BinaryFocalCrossEntropy`, for K classes, as Keras's
-    ``CategoricalFocalCrossentropy`` computes it: each row of ``y_pred`` is divided by its
-    sum, :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`, and
-
-    .. math::
-
-        L = -\frac{1}{N} \sum_{n} \sum_{c} \alpha\, (1 - p_{nc})^\gamma\,
-            y_{nc} \log p_{nc}, \qquad
-        \frac{\partial L}{\partial p_{nc}} = \frac{\alpha\, y_{nc}}{N}
-            \Big(\gamma (1 - p_{nc})^{\gamma - 1} \log p_{nc}
-            - \frac{(1 - p_{nc})^\gamma}{p_{nc}}\Big)
-
-    then through the division by the row's sum (``from_logits=True``: the softmax).
-    Keras's defaults, :math:`\alpha = 0.25`, :math:`\gamma = 2`; :math:`\gamma = 0` is
-    :math:`\alpha` times categorical cross-entropy. ``y_true`` as for the latter.
-
-    Examples
-    --------
-    >>> loss = CategoricalFocalCrossEntropy()     # Keras's example: 2.634e-4, 0.6759
-    >>> round(loss([[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]], [1, 2]), 5)
-    0.33809
-    """
-
-    name = "categorical_focal_crossentropy"
-
-    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False):
-        super().__init__(from_logits)
-        self.alpha = float(check_number(alpha, "focal alpha", low=0))
-        self.gamma = float(check_number(gamma, "focal gamma", low=0))
-
-    def get_config(self):
-        return {"alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits}
-
-    def _probabilities(self, y_pred):
-        if self.from_logits:
-            return _exp(_log_softmax(y_pred))
-        return y_pred / np.sum(y_pred, axis=-1, keepdims=True)
-
-    def forward(self, y_pred, y_true):
-        p = _clip(self._probabilities(y_pred))
-        return -self.alpha * np.sum((1 - p) ** self.gamma * y_true * np.log(p)) / len(p)
-
-    def backward(self, y_pred, y_true):
-        q = self._probabilities(y_pred)
-        p = _clip(q)
-        dp = self.alpha * y_true * _unclipped(q) / len(p) * (
-            self.gamma * (1 - p) ** (self.gamma - 1) * np.log(p) - (1 - p) ** self.gamma / p)
-        mixed = np.sum(dp * q, axis=-1, keepdims=True)
-        if self.from_logits:   # the softmax's Jacobian: q (dp - sum(dp q))
-            return q * (dp - mixed)
-        # p = y / s, s the row's sum: dp_c / dy_j = (delta_cj - p_c) / s
-        return (dp - mixed) / np.sum(y_pred, axis=-1, keepdims=True)
-
-    def forward_backward(self, y_pred, y_true):
-        return self.forward(y_pred, y_true), self.backward(y_pred, y_true)
 
 
 class KLDivergence(Loss):

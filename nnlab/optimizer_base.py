@@ -6,9 +6,10 @@ Every optimizer is used the same way::
     opt.step(params, grads)   # lists of arrays; params are updated in place
 
 The update rules are exactly those of PyTorch's ``torch.optim`` documentation
-for the same hyper-parameters. The optimizers themselves are in ``nnlab.optimizers``
-(SGD, and the per-coordinate rates of AdaGrad, RMSprop and Adadelta) and
-``nnlab.adam`` (Adam and its variants); this module is what they share.
+for the same hyper-parameters (Lion's, which PyTorch lacks, Keras's). The optimizers
+themselves are in ``nnlab.optimizers`` (SGD, and the per-coordinate rates of AdaGrad,
+RMSprop and Adadelta), ``nnlab.adam`` (Adam and its variants) and
+``nnlab.lean_optimizers`` (Lion, Adafactor); this module is what they share.
 
 State (momentum buffers, running averages, and scratch arrays, whose keys begin
 with ``scratch``) is kept per position in the list, allocated on the first step

@@ -45,21 +45,22 @@ class CosineSimilarity(Loss):
     rowwise = True
 
     @staticmethod
-    def _unit(x):
-        """x over its norm, the norm at least 1e-7 (Keras's ``normalize``); and 1 / norm."""
-        inverse = np.minimum(1 / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True),
-                                            np.finfo(x.dtype).tiny), 1 / EPSILON)
-        return x * inverse, inverse
+    def _norm(x):
+        """Each row's norm, at least 1e-7 (Keras's ``normalize``), and where it is more."""
+        norm = np.linalg.norm(x, axis=-1, keepdims=True)
+        return np.maximum(norm, EPSILON), norm > EPSILON
 
     def forward(self, y_pred, y_true):
-        return -np.sum(self._unit(y_true)[0] * self._unit(y_pred)[0]) / len(y_pred)
+        t, p = y_true / self._norm(y_true)[0], y_pred / self._norm(y_pred)[0]
+        return -np.sum(t * p) / len(y_pred)
 
     def backward(self, y_pred, y_true):
-        t, _ = self._unit(y_true)
-        p, inverse = self._unit(y_pred)
-        # Where the norm is clamped, p_hat = p * 1e7 is linear in p: no projection.
-        along = np.where(inverse < 1 / EPSILON, np.sum(t * p, axis=-1, keepdims=True), 0)
-        return -(t - along * p) * inverse / len(y_pred)
+        t = y_true / self._norm(y_true)[0]
+        norm, free = self._norm(y_pred)
+        p = y_pred / norm
+        # Where the norm is floored, p / 1e-7 is linear in p: no projection.
+        along = np.where(free, np.sum(t * p, axis=-1, keepdims=True), 0)
+        return -(t - along * p) / norm / len(y_pred)
 
 
 class Dice(Loss):

@@ -199,10 +199,8 @@ def metric_values(loss, y_true, y_pred, metrics):
     """
     if not np.all(np.isfinite(y_pred)):
         return {name: float("nan") for name in metrics}
-    if isinstance(loss, losses.BinaryCrossEntropy) and loss.from_logits:
-        y_pred = activations.sigmoid(y_pred)
-    elif isinstance(loss, losses.CategoricalCrossEntropy) and loss.from_logits:
-        y_pred = activations.softmax(y_pred)
+    if getattr(loss, "from_logits", False):   # the cross-entropies, focal ones too
+        y_pred = activations.softmax(y_pred) if loss.rowwise else activations.sigmoid(y_pred)
     values = {}
     for name, fn in metrics.items():
         t, p = y_true, y_pred

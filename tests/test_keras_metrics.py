@@ -411,3 +411,18 @@ def test_models_keep_these_metrics_through_save_and_load(tmp_path):
     assert all(loaded.metrics[n] is model.metrics[n] for n in names)
     X, y = nl.datasets.moons(20, seed=0)
     assert loaded.evaluate(X, y) == model.evaluate(X, y)
+
+
+def test_float32_extremes_and_small_norms_as_keras():
+    # Sums of squares of float32 values of 1e8 over 10000 samples overflow float32:
+    # computed in float64, the correlation is scipy's.
+    rng = np.random.default_rng(0)
+    t = (rng.normal(size=10000) * 1e8).astype(np.float32)
+    p = t + (rng.normal(size=10000) * 1e7).astype(np.float32)
+    reference = pearsonr(t.astype(float), p.astype(float))[0]
+    assert pearson_correlation(t, p) == pytest.approx(reference, rel=1e-9)
+    assert concordance_correlation(t, p) == pytest.approx(
+        concordance_correlation(t.astype(float), p.astype(float)), rel=1e-12)
+    # Keras floors a norm at 1e-7 (not 1e-6): a row of norm 3e-7 keeps its direction
+    assert cosine_similarity([[1.0, 0.0]], [[3e-7, 0.0]]) == pytest.approx(1.0)
+    assert cosine_similarity([[1.0, 0.0]], [[3e-8, 0.0]]) == pytest.approx(0.3)

@@ -308,3 +308,14 @@ def test_a_negative_average_of_squares_in_adafactor_s_state_is_refused(tmp_path)
     with pytest.raises(ModelFileError, match=r"array 'optimizer.0.col_var' holds squares, "
                                              "variances or sizes; expected values >= 0"):
         nl.load_model(model.save(tmp_path / "adafactor"))
+
+
+def test_adafactor_with_a_tiny_eps1_keeps_rows_of_zero_gradients_finite():
+    # Keras's epsilon_1 is 1e-30, whose square is 0 in float32: the floor is taken under
+    # sqrt(V), not under V, so a row that never had a gradient divides 0 by eps1, not 0 by 0.
+    p = np.ones((3, 4), np.float32)
+    g = np.zeros((3, 4), np.float32)
+    g[0] = 1
+    with np.errstate(all="raise"):
+        nl.optimizers.Adafactor(eps1=1e-30).step([p], [g])
+    assert np.isfinite(p).all() and (p[1:] == 1).all() and (p[0] < 1).all()

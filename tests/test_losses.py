@@ -360,7 +360,7 @@ def batch_for(loss, dtype, big=False):
     if isinstance(loss, Dice):
         return probs.astype(dtype), (rng.uniform(size=(n, k)) < 0.5).astype(float)
     y_pred = scores if getattr(loss, "from_logits", True) else probs
-    if isinstance(loss, BinaryCrossEntropy):
+    if isinstance(loss, BinaryCrossEntropy | BinaryFocalCrossEntropy):
         return y_pred.astype(dtype), (scores < 0).astype(float)
     return y_pred.astype(dtype), labels
 
@@ -825,3 +825,18 @@ def test_categorical_focal_loss_is_scaled_cross_entropy_at_gamma_zero():
     assert focal(p * 0.5, labels) == pytest.approx(focal(p, labels), rel=1e-12)
     loss = CategoricalFocalCrossEntropy(alpha=0.5, gamma=3.0, from_logits=True)
     assert losses.get(loss.name, **json.loads(json.dumps(loss.get_config()))).gamma == 3.0
+
+
+def test_categorical_focal_loss_from_logits_pushes_on_the_hardest_samples():
+    # The true class 20 below the best score: Keras's softmax-then-clip gives it no
+    # gradient; from the log-softmax it keeps the cross-entropy's push, about alpha.
+    z = np.array([[20.0, 0.0, 0.0], [0.0, 30.0, -5.0]])
+    loss = CategoricalFocalCrossEntropy(gamma=0.5, from_logits=True)
+    grad = loss.gradient(z, [1, 0])
+    np.testing.assert_allclose(grad, numerical_gradient(lambda x: loss(x, [1, 0]), z),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(grad[:, :2], [[0.125, -0.125], [-0.125, 0.125]], rtol=1e-6)
+    assert loss(z, [1, 0]) == pytest.approx(0.25 * (20 + 30) / 2, rel=1e-6)
+    # each row over its sum: a row of zeros has none
+    with pytest.raises(ValueError, match="divided by its sum, and a row is all zeros"):
+        CategoricalFocalCrossEntropy()([[0.0, 0.0, 0.0], [0.2, 0.3, 0.5]], [0, 1])

@@ -1,0 +1,185 @@
+r"""Focal losses (Lin et al., 2017): cross-entropies that turn down the easy samples.
+
+On an imbalanced data set most samples are easy, and cross-entropy keeps pushing on
+them: their many small terms can outweigh the few hard ones. A focal loss multiplies each
+term by :math:`(1 - p_t)^\gamma`, where :math:`p_t` is the probability given to the true
+answer, so a sample already classified with confidence adds almost nothing. The names
+and defaults are Keras's: ``"binary_focal_crossentropy"``,
+``"categorical_focal_crossentropy"``; ``nnlab.losses`` re-exports both.
+"""
+
+import numpy as np
+
+from nnlab._checks import check_bool, check_number
+from nnlab.activation_base import _exp
+from nnlab.activations import sigmoid
+from nnlab.loss_base import _clip, _log_softmax, _LogitsOption, _softplus, _unclipped
+
+__all__ = ["BinaryFocalCrossEntropy", "CategoricalFocalCrossEntropy"]
+
+
+class BinaryFocalCrossEntropy(_LogitsOption):
+    r"""Focal loss (Lin et al., 2017): binary cross-entropy that turns down the easy samples.
+
+    Each element's binary cross-entropy :math:`c_i` (``nnlab.losses.BinaryCrossEntropy``)
+    is multiplied by the *focal factor*
+    :math:`(1 - p_{t,i})^\gamma`, where :math:`p_t = y p + (1 - y)(1 - p)` is the
+    probability the model gives the true answer:
+
+    .. math::
+
+        L = \frac{1}{n} \sum_i w_i\, (1 - p_{t,i})^\gamma\, c_i, \qquad
+        \frac{\partial L}{\partial p_i} = \frac{w_i}{n}\Big((1 - p_{t,i})^\gamma
+            \frac{\partial c_i}{\partial p_i} - \gamma (1 - p_{t,i})^{\gamma - 1}
+            (2 y_i - 1)\, c_i\Big)
+
+    A sample already classified with confidence (:math:`p_t` near 1) adds almost nothing,
+    so the many easy samples of an imbalanced data set no longer drown the few hard ones.
+    :math:`\gamma = 0` is binary cross-entropy. With ``apply_class_balancing``,
+    :math:`w = \alpha y + (1 - \alpha)(1 - y)` also weighs the classes; else :math:`w = 1`.
+    The defaults are Keras's ``BinaryFocalCrossentropy``: :math:`\gamma = 2`,
+    :math:`\alpha = 0.25`, no balancing. From logits, :math:`c_i` is computed from
+    :math:`z` (softplus), where Keras takes the sigmoid first and clips: they differ only
+    where it clips (:math:`|z| > 16`). With balancing and logits, it is torchvision's
+    ``sigmoid_focal_loss`` with ``reduction="mean"``.
+
+    Examples
+    --------
+    >>> round(BinaryFocalCrossEntropy()([0.9, 0.2], [1, 0]), 5)   # 0.01 c and 0.04 c
+    0.00499
+    >>> round(BinaryFocalCrossEntropy(gamma=0.0)([0.9, 0.2], [1, 0]), 4)   # the cross-entropy
+    0.1643
+    """
+
+    name = "binary_focal_crossentropy"
+
+    def __init__(self, gamma=2.0, alpha=0.25, apply_class_balancing=False, from_logits=False):
+        super().__init__(from_logits)
+        self.gamma = float(check_number(gamma, "focal gamma", low=0))
+        self.alpha = float(check_number(alpha, "focal alpha", low=0, high=1))
+        self.apply_class_balancing = check_bool(apply_class_balancing, "apply_class_balancing")
+
+    def get_config(self):
+        return {"gamma": self.gamma, "alpha": self.alpha,
+                "apply_class_balancing": self.apply_class_balancing,
+                "from_logits": self.from_logits}
+
+    def _parts(self, y_pred, y_true):
+        """The weighted focal factor, each element's cross-entropy c, dc/dy_pred, and the
+        slope of the factor with respect to y_pred."""
+        if self.from_logits:
+            p = sigmoid(y_pred)
+            c, dc, dp = _softplus(y_pred) - y_true * y_pred, p - y_true, p * (1 - p)
+        else:
+            p, clipped = y_pred, _clip(y_pred)
+            c = -(y_true * np.log(clipped) + (1 - y_true) * np.log1p(-clipped))
+            dc = _unclipped(y_pred) * (clipped - y_true) / (clipped * (1 - clipped))
+            dp = 1
+        # 1 - p_t, never below 0 (rounding could take p_t a hair above 1)
+        q = np.maximum(y_true * (1 - p) + (1 - y_true) * p, 0)
+        w = (self.alpha * y_true + (1 - self.alpha) * (1 - y_true)
+             if self.apply_class_balancing else 1)
+        # (1 - p_t)^(gamma - 1) only where 1 - p_t > 0: at p_t = 1 the factor is flat
+        # (gamma > 1), and c is 0 there or nearly (its clip), which the term multiplies.
+        slope = self.gamma * np.power(q, self.gamma - 1, out=np.zeros_like(q), where=q > 0)
+        return w * q**self.gamma, c, dc, -w * slope * (2 * y_true - 1) * dp
+
+    def forward(self, y_pred, y_true):
+        factor, c, _, _ = self._parts(y_pred, y_true)
+        return np.mean(factor * c)
+
+    def backward(self, y_pred, y_true):
+        factor, c, dc, factor_slope = self._parts(y_pred, y_true)
+        return (factor * dc + factor_slope * c) / y_pred.size
+
+    def _check_target_values(self, y_true):
+        self._check_unit_interval(y_true, "y_true", "binary targets")
+
+
+class CategoricalFocalCrossEntropy(_LogitsOption):
+    r"""Categorical focal loss: categorical cross-entropy that turns down the easy samples.
+
+    The focal factor of :class:`BinaryFocalCrossEntropy`, for K classes, as Keras's
+    ``CategoricalFocalCrossentropy`` computes it: each row of ``y_pred`` is divided by its
+    sum, :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`, and
+
+    .. math::
+
+        L = -\frac{1}{N} \sum_{n} \sum_{c} \alpha\, (1 - p_{nc})^\gamma\,
+            y_{nc} \log p_{nc}, \qquad
+        \frac{\partial L}{\partial p_{nc}} = \frac{\alpha\, y_{nc}}{N}
+            \Big(\gamma (1 - p_{nc})^{\gamma - 1} \log p_{nc}
+            - \frac{(1 - p_{nc})^\gamma}{p_{nc}}\Big)
+
+    then through the division by the row's sum. With ``from_logits=True``, :math:`\log p`
+    is the log-softmax of the scores, with no clip, and the gradient goes through the
+    softmax: Keras takes the softmax and clips, so that a true class more than about 16
+    below the best score gets no gradient at all, where the hard samples are those a focal
+    loss is for; the two differ only there. Keras's defaults, :math:`\alpha = 0.25`,
+    :math:`\gamma = 2`. With :math:`\gamma = 0` it is :math:`\alpha` times the categorical
+    cross-entropy of the rows divided by their sums (from logits, exactly :math:`\alpha`
+    times ``CategoricalCrossEntropy(from_logits=True)``). ``y_true``: one-hot rows or
+    integer labels.
+
+    Examples
+    --------
+    >>> loss = CategoricalFocalCrossEntropy()   # Keras's example, per sample 2.634e-4 and
+    >>> round(loss([[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]], [1, 2]), 5)   # 0.6759; the mean:
+    0.33809
+    """
+
+    name = "categorical_focal_crossentropy"
+    rowwise = True
+    labels = True
+    min_classes = 2
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False):
+        super().__init__(from_logits)
+        self.alpha = float(check_number(alpha, "focal alpha", low=0))
+        self.gamma = float(check_number(gamma, "focal gamma", low=0))
+
+    def get_config(self):
+        return {"alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits}
+
+    def _log_probabilities(self, y_pred):
+        """log p and p: by the log-softmax of logits, else each row over its sum, clipped."""
+        if self.from_logits:
+            log_p = _log_softmax(y_pred)
+            return log_p, _exp(log_p)
+        p = _clip(y_pred / np.sum(y_pred, axis=-1, keepdims=True))
+        return np.log(p), p
+
+    def forward(self, y_pred, y_true):
+        log_p, p = self._log_probabilities(y_pred)
+        return -self.alpha * np.sum((1 - p) ** self.gamma * y_true * log_p) / len(p)
+
+    def backward(self, y_pred, y_true):
+        log_p, p = self._log_probabilities(y_pred)
+        q = -np.expm1(log_p)   # 1 - p, with its digits when p is near 1
+        # gamma (1 - p)^(gamma - 1), 0 where p = 1 (its product with log p tends to 0 there)
+        slope = (self.gamma * np.power(q, self.gamma - 1, out=np.zeros_like(q), where=q > 0)
+                 if self.gamma else 0)
+        if self.from_logits:
+            # p dL/dp, which has no 1 / p; the softmax's Jacobian then gives
+            # dL/dz_j = p_j dL/dp_j - p_j sum_c p_c dL/dp_c.
+            g = self.alpha * y_true * (slope * p * log_p - q**self.gamma) / len(p)
+            return g - p * np.sum(g, axis=-1, keepdims=True)
+        share = y_pred / np.sum(y_pred, axis=-1, keepdims=True)   # before the clip
+        dp = self.alpha * y_true * _unclipped(share) * (slope * log_p - q**self.gamma / p) / len(p)
+        # p = y_pred / s, s a row's sum: dp_c / dy_j = (delta_cj - p_c) / s
+        return (dp - np.sum(dp * share, axis=-1, keepdims=True)) / np.sum(
+            y_pred, axis=-1, keepdims=True)
+
+    # Not the cross-entropy's shortcut: the focal loss shares nothing with it.
+    def forward_backward(self, y_pred, y_true):
+        return self.forward(y_pred, y_true), self.backward(y_pred, y_true)
+
+    def _check_predictions(self, y_pred):
+        super()._check_predictions(y_pred)
+        if not self.from_logits and np.any(np.sum(y_pred, axis=-1) == 0):
+            raise ValueError(f"{self!r}: each row of y_pred is divided by its sum, and a row "
+                             "is all zeros; end the model with softmax, or pass "
+                             "from_logits=True for raw scores")
+
+    def _check_target_values(self, y_true):
+        self._check_unit_interval(y_true, "y_true", "one-hot or probability rows")
