@@ -110,7 +110,7 @@ class History(Callback):
 #: are better higher, whose direction Keras 3 asks of each metric object. Underscores
 #: aside, so that Keras's class names ("val_TruePositives") match too.
 HIGHER_IS_BETTER = ("acc", "precision", "recall", "f1", "r2", "auc", "true_positives",
-                    "true_negatives", "cosine_similarity", "correlation")
+                    "true_negatives", "cosine_similarity", "correlation", "iou")
 
 
 class EarlyStopping(Callback):
@@ -120,7 +120,7 @@ class EarlyStopping(Callback):
     ``min_delta`` (``mode="min"``) or higher by more than ``min_delta``
     (``mode="max"``); ``"auto"`` means max for the scores that are better higher
     (accuracy, precision, recall, F1, R^2, AUC, the true positives and negatives, cosine
-    similarity and correlations: see ``HIGHER_IS_BETTER``), min otherwise (the losses,
+    similarity, correlations and IoU: see ``HIGHER_IS_BETTER``), min otherwise (the losses,
     the errors, the false positives and negatives).
     Training stops after ``patience`` epochs in a row with no improvement
     (as in Keras, patience 0 and 1 both stop at the first one), so it ends at

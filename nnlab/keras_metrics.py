@@ -14,7 +14,8 @@ into them silently). Every function takes ``(y_true, y_pred)`` and returns a flo
   computes it (Fawcett, "An introduction to ROC analysis", 2006), where Keras's ``AUC``
   sums 200 thresholds;
 - ``true_positives``, ``false_positives``, ``true_negatives``, ``false_negatives``:
-  Keras's counts at the threshold 0.5, of every element;
+  Keras's counts at the threshold 0.5, of every element; and ``binary_iou``, the
+  intersection over union of the predicted and the true sets;
 - ``cosine_similarity``, Keras's: the mean over the rows of their cosines;
 - ``pearson_correlation`` (as ``scipy.stats.pearsonr``) and ``concordance_correlation``
   (Lin, "A concordance correlation coefficient to evaluate reproducibility", 1989), over
@@ -24,7 +25,8 @@ The metrics of probabilities see probabilities in ``fit`` when the model's loss 
 logits, ``BinaryCrossEntropy`` or ``CategoricalCrossEntropy(from_logits=True)``: ``fit``
 takes the sigmoid or the softmax of its outputs first; under a hinge loss the counts see
 0/1 decisions, the sign of each score. Those that are better higher (AUC, the true
-counts, the similarity and correlations) are named in ``nnlab.callbacks.HIGHER_IS_BETTER``.
+counts, IoU, the similarity and correlations) are named in
+``nnlab.callbacks.HIGHER_IS_BETTER``.
 """
 
 import numpy as np
@@ -35,7 +37,7 @@ from nnlab.loss_base import EPSILON
 from nnlab.losses import BinaryCrossEntropy, CategoricalCrossEntropy, KLDivergence
 from nnlab.regression_metrics import _same_shape
 
-__all__ = ["KERAS_METRICS", "auc", "binary_crossentropy", "categorical_crossentropy",
+__all__ = ["KERAS_METRICS", "auc", "binary_crossentropy", "binary_iou", "categorical_crossentropy",
            "categorical_hinge", "concordance_correlation", "cosine_similarity", "crossentropy",
            "false_negatives", "false_positives", "hinge", "kl_divergence",
            "pearson_correlation", "squared_hinge", "true_negatives", "true_positives"]
@@ -307,6 +309,30 @@ def cosine_similarity(y_true, y_pred):
     return float(np.mean(np.sum(t * p, axis=1) / norms))
 
 
+def binary_iou(y_true, y_pred, threshold=0.5):
+    """Intersection over union of the true and the predicted set, of each class, averaged.
+
+    Keras's ``BinaryIoU()`` (``target_class_ids=(0, 1)``): an element is predicted positive
+    when ``y_pred >= threshold`` (0.5); for class 1, then for class 0, the elements in both
+    the true and the predicted set over those in either, TP / (TP + FP + FN); the mean of
+    the two, leaving out a class that neither set holds (Keras adds 1e-7 to each
+    denominator). Image segmentation's usual score, stricter than Dice's overlap
+    (``nnlab.losses.Dice``), of which it is D / (2 - D) for 0/1 sets.
+
+    Examples
+    --------
+    >>> round(binary_iou([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1]), 4)   # 1/3 each
+    0.3333
+    """
+    check_number(threshold, "binary_iou: threshold")
+    positive, y_pred = _binary_pairs(y_true, y_pred, "binary_iou")
+    flagged = y_pred >= threshold
+    ious = [np.count_nonzero(truth & guess) / np.count_nonzero(truth | guess)
+            for truth, guess in ((positive, flagged), (~positive, ~flagged))
+            if np.any(truth | guess)]
+    return float(np.mean(ious))
+
+
 def _columns(y_true, y_pred, func):
     """Both arrays as float64 columns ``(N, outputs)``, their samples down the rows (sums of
     squares of float32 values overflow from about 1e19)."""
@@ -382,6 +408,7 @@ KERAS_METRICS = {
     "true_positives": true_positives, "false_positives": false_positives,
     "true_negatives": true_negatives, "false_negatives": false_negatives,
     "cosine_similarity": cosine_similarity,
+    "binary_iou": binary_iou, "binary_io_u": binary_iou,   # how Keras spells BinaryIoU
     "pearson_correlation": pearson_correlation,
     "concordance_correlation": concordance_correlation,
 }

@@ -29,7 +29,13 @@ import numpy as np
 
 from nnlab import activations, losses
 from nnlab._checks import all_finite, as_float_array
-from nnlab.keras_metrics import false_negatives, false_positives, true_negatives, true_positives
+from nnlab.keras_metrics import (
+    binary_iou,
+    false_negatives,
+    false_positives,
+    true_negatives,
+    true_positives,
+)
 from nnlab.layer_base import inside_network
 from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
@@ -47,7 +53,7 @@ class ClippedOutputsWarning(UserWarning):
 
 #: The metrics that score predicted classes, rather than the outputs themselves.
 CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, true_positives,
-                 false_positives, true_negatives, false_negatives)
+                 false_positives, true_negatives, false_negatives, binary_iou)
 
 #: Before training, the model's outputs on this many first samples meet every check of
 #: the loss: their shape, and values the loss can take.

@@ -15,6 +15,7 @@ from nnlab.keras_metrics import (
     KERAS_METRICS,
     auc,
     binary_crossentropy,
+    binary_iou,
     categorical_crossentropy,
     categorical_hinge,
     concordance_correlation,
@@ -281,7 +282,7 @@ HIGHER = {"accuracy", "acc", "categorical_accuracy", "sparse_categorical_accurac
           "binary_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
           "precision", "recall", "f1_score", "r2_score", "auc", "true_positives",
           "true_negatives", "cosine_similarity", "pearson_correlation",
-          "concordance_correlation"}
+          "concordance_correlation", "binary_iou", "binary_io_u"}
 
 
 def test_early_stopping_knows_the_direction_of_every_metric_name():
@@ -357,12 +358,13 @@ def test_fit_logs_the_multiclass_hinge_and_regression_metrics():
     signs = np.where(y == 0, 1.0, -1.0)
     margin = nl.Sequential([nl.Dense(2, 1, rng=0)])
     h = fit_logs(margin, X, signs, ["hinge", "squared_hinge", "auc", "true_positives",
-                                    "false_positives"], "hinge")
+                                    "false_positives", "binary_iou"], "hinge")
     assert h["hinge"] == h["loss"]
     assert h["val_auc"][-1] == auc(signs, margin.predict(X))   # -1/+1 labels, raw scores
     # the counts see each score's side of 0, the hinge's decision, not of 0.5
     assert h["val_true_positives"][-1] == true_positives(signs > 0, margin.predict(X) > 0)
     assert h["val_false_positives"][-1] == np.sum((signs < 0) & (margin.predict(X)[:, 0] > 0))
+    assert h["val_binary_iou"][-1] == binary_iou(signs > 0, margin.predict(X)[:, 0] > 0)
     # softmax from logits: fit takes the softmax first, and the metric is the loss again
     logits = nl.Sequential([nl.Dense(2, 3, rng=0)])
     h = fit_logs(logits, X, y, ["categorical_crossentropy", "kl_divergence"],
@@ -426,3 +428,22 @@ def test_float32_extremes_and_small_norms_as_keras():
     # Keras floors a norm at 1e-7 (not 1e-6): a row of norm 3e-7 keeps its direction
     assert cosine_similarity([[1.0, 0.0]], [[3e-7, 0.0]]) == pytest.approx(1.0)
     assert cosine_similarity([[1.0, 0.0]], [[3e-8, 0.0]]) == pytest.approx(0.3)
+
+
+def test_binary_iou_equals_keras_and_relates_to_dice():
+    # Keras 3.15.1's BinaryIoU(threshold=...) on these values (it adds 1e-7 to each
+    # denominator: rel=1e-6); a prediction of exactly 0.5 counts as class 1, as there.
+    rng = np.random.default_rng(5)
+    t, p = rng.integers(0, 2, (20, 3)).astype(float), rng.uniform(0, 1, (20, 3))
+    p[0, 0] = 0.5
+    assert binary_iou(t, p) == pytest.approx(0.2630762457847595, rel=1e-6)
+    assert binary_iou(t, p, threshold=0.3) == pytest.approx(0.29965242743492126, rel=1e-6)
+    assert binary_iou(np.ones(4), [0.9, 0.6, 0.7, 0.8]) == 1.0   # class 0 absent: left out
+    # of 0/1 sets, IoU = D / (2 - D) for the Dice score D of the same class
+    truth, guess = t.ravel() > 0, p.ravel() >= 0.5
+    dice = [2 * np.sum(a & b) / (np.sum(a) + np.sum(b)) for a, b in
+            ((truth, guess), (~truth, ~guess))]
+    assert binary_iou(t, p) == pytest.approx(np.mean([d / (2 - d) for d in dice]))
+    assert metrics.get("BinaryIoU") is metrics.get("binary_iou") is binary_iou
+    with pytest.raises(ValueError, match="binary_iou: y_true must hold 0/1"):
+        binary_iou([2, 0], [0.5, 0.5])
