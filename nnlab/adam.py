@@ -1,4 +1,4 @@
-r"""Adam and its variants: AdamW, Adamax and NAdam.
+r"""Adam and its variants: AdamW, Adamax, NAdam and RAdam.
 
 Each keeps two running statistics per weight: an average of the gradient (the
 momentum :math:`m`), and a measure of its size, the root of an average of its square
@@ -7,9 +7,10 @@ by the other: about :math:`\eta` in every coordinate, whatever the scale of its
 gradients. They
 differ in what they add: AdamW decays the weights apart from the gradient,
 Adamax replaces the root mean square by a maximum, NAdam takes Nesterov's look
-ahead. The update rules are those of PyTorch's ``torch.optim``, and the
-names Keras's (``"adam"``, ``"adamw"``, ``"adamax"``, ``"nadam"``); what every
-optimizer shares is in ``nnlab.optimizer_base``.
+ahead, RAdam waits until the root mean square can be trusted. The update rules are
+those of PyTorch's ``torch.optim``, and the names Keras's (``"adam"``, ``"adamw"``,
+``"adamax"``, ``"nadam"``; PyTorch's ``"radam"``); what every optimizer shares is in
+``nnlab.optimizer_base``.
 """
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from nnlab._checks import check_number
 from nnlab.optimizer_base import Optimizer
 
-__all__ = ["Adam", "AdamW", "Adamax", "NAdam"]
+__all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
 
 def _betas(beta1, beta2):
@@ -250,4 +251,99 @@ class NAdam(Optimizer):
         p -= step
         np.divide(m, denom, out=step)                    # ... and its momentum's
         step *= lr * mu_next / (1 - product * mu_next)
+        p -= step
+
+
+class RAdam(Optimizer):
+    r"""RAdam (Liu et al., 2020): Adam that waits until its average of :math:`g^2` is reliable.
+
+    .. math::
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \qquad
+        \hat m = m / (1 - \beta_1^t) \\
+        \rho_\infty &= \frac{2}{1 - \beta_2} - 1, \qquad
+        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} \\
+        \theta &\leftarrow \begin{cases}
+            \theta - \eta\, r_t\, \hat m\, \dfrac{\sqrt{1 - \beta_2^t}}{\sqrt v + \epsilon},
+            \quad r_t = \sqrt{\dfrac{(\rho_t - 4)(\rho_t - 2)\, \rho_\infty}
+                                     {(\rho_\infty - 4)(\rho_\infty - 2)\, \rho_t}}
+                & \text{if } \rho_t > 5 \\
+            \theta - \eta\, \hat m & \text{otherwise}
+        \end{cases}
+
+    Adam's first steps divide by :math:`\sqrt{\hat v}` made of a handful of squared
+    gradients: an estimate so uncertain that some of its small values give huge steps, which
+    a warm-up of the rate is usually there to tame. :math:`\rho_t` is the number of
+    gradients that :math:`v` effectively averages (the length of the simple moving average
+    it approximates: 1, 2, 3... at first, up to :math:`\rho_\infty`, 1999 at
+    :math:`\beta_2 = 0.999`), and :math:`r_t` corrects the variance of
+    :math:`1 / \sqrt{\hat v}` at that length to its value at :math:`\rho_\infty`: it grows
+    from about 0.03 towards 1. Below 5 gradients that variance is infinite, and the step is
+    momentum SGD's, bias-corrected: the first five steps at :math:`\beta_2 = 0.999`, whose
+    size scales with the gradient's, unlike Adam's.
+
+    ``weight_decay`` adds :math:`\lambda \theta` to :math:`g`, as Adam's does; with
+    ``decoupled_weight_decay=True`` it shrinks the weights first instead,
+    :math:`\theta \leftarrow \theta - \eta \lambda \theta`, as :class:`AdamW` does (closer to
+    the authors' code). The argument is PyTorch's; it sets the attribute that AdamW sets
+    for its whole class, and that every optimizer reads. The defaults are PyTorch's.
+
+    Examples
+    --------
+    >>> p = np.array([0.0])
+    >>> RAdam(lr=0.1).step([p], [np.array([2.0])]); p   # no division yet: lr times g
+    array([-0.2])
+    """
+
+    squares = ("exp_avg_sq",)
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 decoupled_weight_decay=False, clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm)
+        self.beta1, self.beta2 = _betas(beta1, beta2)
+        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        if not isinstance(decoupled_weight_decay, bool | np.bool_):  # "no" would count as True
+            raise ValueError("decoupled_weight_decay must be True or False; got "
+                             f"{decoupled_weight_decay!r}")
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
+
+    def _new_state(self, p):
+        return {"exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
+
+    def rectification(self, t):
+        r""":math:`r_t` of step ``t`` (counted from 1), or None while :math:`\rho_t \le 5`.
+
+        Examples
+        --------
+        >>> opt = RAdam()                 # at beta2 = 0.999, a slow rise over 10^4 steps
+        >>> opt.rectification(5), [round(opt.rectification(t), 3) for t in (6, 100, 10_000)]
+        (None, [0.026, 0.215, 1.0])
+        """
+        rho_inf = 2 / (1 - self.beta2) - 1
+        rho = rho_inf - 2 * t * self.beta2**t / (1 - self.beta2**t)
+        if rho <= 5:
+            return None
+        return ((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))**0.5
+
+    def _update(self, p, g, state, lr):
+        m, v, step = state["exp_avg"], state["exp_avg_sq"], state["scratch"]
+        t = self.iterations
+        if self.decoupled_weight_decay and self.weight_decay:
+            p *= 1 - lr * self.weight_decay              # theta -= lr lambda theta
+        np.subtract(g, m, out=step)                      # m = beta1 m + (1 - beta1) g, as
+        step *= 1 - self.beta1                           #   m + (1 - beta1) (g - m): PyTorch's
+        m += step                                        #   rounding, in as many passes
+        v *= self.beta2                                  # v = beta2 v + (1 - beta2) g^2
+        np.square(g, out=step)
+        step *= 1 - self.beta2
+        v += step
+        bias1, bias2 = 1 - self.beta1**t, 1 - self.beta2**t
+        r = self.rectification(t)
+        if r is None:
+            np.multiply(m, lr / bias1, out=step)         # theta -= lr m_hat
+        else:
+            np.sqrt(v, out=step)                         # theta -= lr r m_hat sqrt(1 - beta2^t)
+            step += self.eps                             #          / (sqrt(v) + eps)
+            np.divide(m, step, out=step)
+            step *= lr * r * bias2**0.5 / bias1
         p -= step

@@ -1,21 +1,23 @@
-r"""Optimizers that keep less state than Adam: Lion and Adafactor.
+r"""Optimizers that keep less state than Adam: Lion, Adafactor and Muon.
 
 Adam keeps two arrays per weight array, a momentum and an average of squared gradients:
 twice the memory of the model itself. Lion keeps the momentum alone, and steps by its sign.
 Adafactor keeps no momentum, and of a matrix's squared gradients only the averages of its
-rows and of its columns, :math:`n + m` numbers for :math:`n m` weights. Both are
-re-exported by ``nnlab.optimizers``, whose ``get`` finds them as ``"lion"`` and
-``"adafactor"``; what every optimizer shares is in ``nnlab.optimizer_base``.
+rows and of its columns, :math:`n + m` numbers for :math:`n m` weights. Muon keeps the
+momentum alone too, and steps by (nearly) the orthogonal matrix nearest to it. All three are
+re-exported by ``nnlab.optimizers``, whose ``get`` finds them as ``"lion"``,
+``"adafactor"`` and ``"muon"``; what every optimizer shares is in ``nnlab.optimizer_base``.
 """
 
 import math
 
 import numpy as np
 
-from nnlab._checks import check_number
+from nnlab._checks import check_bool, check_number
+from nnlab.adam import AdamW
 from nnlab.optimizer_base import Optimizer
 
-__all__ = ["Adafactor", "Lion"]
+__all__ = ["Adafactor", "Lion", "Muon"]
 
 
 class Lion(Optimizer):
@@ -164,6 +166,191 @@ class Adafactor(Optimizer):
         np.divide(g, v, out=v)
         v *= alpha / max(1.0, _rms(v) / self.d)          # theta -= alpha U / max(1, RMS(U) / d)
         p -= v
+
+
+class Muon(Optimizer):
+    r"""Muon (Jordan et al., 2024): momentum whose step is made orthogonal, for weight matrices.
+
+    For a weight matrix, with momentum :math:`\mu` and the matrix :math:`M` of shape
+    :math:`A \times B` that PyTorch would hold (see below):
+
+    .. math::
+        b &\leftarrow \mu b + (1 - \mu)\, g, \qquad
+        U = \begin{cases} \mu b + (1 - \mu)\, g & \text{Nesterov} \\
+                          b & \text{otherwise} \end{cases} \\
+        X_0 &= U / \max(\lVert U \rVert_F, \epsilon), \qquad
+        X_{k+1} = a X_k + \big(b\, X_k X_k^\top + c\, (X_k X_k^\top)^2\big) X_k
+        \quad (k < K) \\
+        \theta &\leftarrow \theta - \eta \lambda \theta, \qquad
+        \theta \leftarrow \theta - \eta\, s(A, B)\, X_K
+
+    Divided by its norm, :math:`U` has singular values at most 1; each step of the quintic
+    (:math:`a, b, c = 3.4445, -4.7750, 2.0315`) maps every singular value :math:`\sigma`
+    to :math:`a\sigma + b\sigma^3 + c\sigma^5` and leaves the singular vectors as they are.
+    Five steps lift the small ones to between about 0.5 and 1.5 (and 1 to 0.7):
+    :math:`X_K \approx P Q^\top` for the singular value decomposition
+    :math:`U = P \Sigma Q^\top`, the orthogonal matrix nearest to :math:`U`. Every
+    direction of the momentum moves the weights by about as much, however small its
+    gradients: the rare directions that a few large ones would drown in SGD's step move as
+    fast. The iteration
+    runs on the wide orientation (:math:`X` transposed when it has more rows than columns),
+    where :math:`X X^\top` is the smaller Gram matrix; the result is the same. The rate is
+    scaled by :math:`s = \sqrt{\max(1, A / B)}` (``adjust_lr_fn=None`` or ``"original"``,
+    Keller Jordan's) or :math:`s = 0.2 \sqrt{\max(A, B)}` (``"match_rms_adamw"``, Moonshot's:
+    a step of AdamW's root mean square, so that AdamW's rate and decay carry over, as Keras's
+    default ``rms_rate=0.2`` does).
+
+    Matrices follow ``torch.optim.Muon`` of PyTorch 2.13 exactly, its defaults too:
+    :math:`\eta = 10^{-3}`, :math:`\lambda = 0.1` (decoupled, not scaled by :math:`s`),
+    :math:`\mu = 0.95`, Nesterov, :math:`K = 5`, :math:`\epsilon = 10^{-7}`. Its momentum is
+    an average, as its code computes it (``lerp``); its documentation writes
+    :math:`b \leftarrow \mu b + g`, :math:`1 / (1 - \mu)` times as large, the same step once
+    divided by the norm. PyTorch casts :math:`U` to bfloat16 for the iteration, on a CPU as
+    on a GPU (3 significant digits: its steps stray from the exact iteration's by about a
+    tenth); here it runs in the weights' own dtype, as Keras's does: float32 stays float32.
+
+    Which arrays are matrices. PyTorch's Muon refuses any other array, and its documentation
+    leaves biases to AdamW; but a model compiled with ``"muon"`` hands this one optimizer all
+    its parameters. So:
+
+    - a Dense weight (``n_in``, ``n_out``) is the transpose of PyTorch's ``Linear`` weight
+      (``out``, ``in``): it is updated as that transposed matrix would be,
+      :math:`A` = ``n_out``, :math:`B` = ``n_in``;
+    - a convolution kernel (``out``, ``in``, ``kh``, ``kw``) (or ``Conv1D``'s (``out``,
+      ``in``, ``k``)) is the matrix (``out``, ``in * kh * kw``) that the layer multiplies its
+      im2col columns by, and is updated as that matrix, flattened as the Muon authors do for
+      their convolutions (Keras gives it to AdamW instead);
+    - every other array (biases, batch norm's scales and shifts) takes ``nnlab.adam.AdamW``'s
+      step, as in Keras's Muon, with Keras's settings for it: ``adam_beta1=0.9``,
+      ``adam_beta2=0.999``, ``adam_eps=1e-7`` (added as PyTorch's AdamW adds it, to
+      :math:`\sqrt{\hat v}`), ``adam_weight_decay=0.004``, and a rate of ``adam_lr_ratio``
+      (1) times :math:`\eta`.
+
+    Keras also leaves embeddings and the last layer to AdamW, by layer name; an optimizer in
+    nnlab sees arrays, not layers, and the last Dense layer is a matrix like the others.
+
+    Examples
+    --------
+    >>> p = np.zeros((2, 2))   # gradients 100 times apart, steps of the same size
+    >>> Muon(lr=0.1).step([p], [np.diag([1.0, 0.01])]); p.round(3)
+    array([[-0.07,  0.  ],
+           [ 0.  , -0.07]])
+    """
+
+    squares = ("decayed_sum_sq",)   # AdamW's, for the arrays that are not matrices
+    decoupled_weight_decay = True
+
+    def __init__(self, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+                 ns_coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7, ns_steps=5,
+                 adjust_lr_fn=None, adam_beta1=0.9, adam_beta2=0.999, adam_eps=1e-7,
+                 adam_weight_decay=0.004, adam_lr_ratio=1.0, clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm)
+        self.momentum = float(check_number(momentum, "momentum", low=0, high=1,
+                                           high_open=True))
+        self.nesterov = check_bool(nesterov, "nesterov")
+        if not isinstance(ns_coefficients, list | tuple) or len(ns_coefficients) != 3:
+            raise ValueError("ns_coefficients must be three numbers (a, b, c); "
+                             f"got {ns_coefficients!r}")
+        self.ns_coefficients = tuple(float(check_number(v, f"ns_coefficients[{i}]"))
+                                     for i, v in enumerate(ns_coefficients))
+        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        # PyTorch refuses 100 steps or more, "for computational efficiency".
+        self.ns_steps = check_number(ns_steps, "ns_steps", low=0, high=100, high_open=True,
+                                     integer=True)
+        if adjust_lr_fn not in (None, "original", "match_rms_adamw"):
+            raise ValueError("adjust_lr_fn must be None, 'original' or 'match_rms_adamw'; "
+                             f"got {adjust_lr_fn!r}")
+        self.adjust_lr_fn = adjust_lr_fn
+        self.adam_beta1 = float(check_number(adam_beta1, "adam_beta1", low=0, high=1,
+                                             high_open=True))
+        self.adam_beta2 = float(check_number(adam_beta2, "adam_beta2", low=0, high=1,
+                                             high_open=True))
+        self.adam_eps = float(check_number(adam_eps, "adam_eps", low=0, low_open=True))
+        self.adam_weight_decay = float(check_number(adam_weight_decay, "adam_weight_decay",
+                                                    low=0))
+        self.adam_lr_ratio = float(check_number(adam_lr_ratio, "adam_lr_ratio", low=0,
+                                                low_open=True))
+        # The other arrays' steps are AdamW's own code; its rate is passed at each step.
+        self._adamw = AdamW(1.0, self.adam_beta1, self.adam_beta2, self.adam_eps,
+                            self.adam_weight_decay)
+
+    def _new_state(self, p):
+        if p.ndim < 2:
+            return self._adamw._new_state(p)
+        if p.ndim > 2 and not p.flags.c_contiguous:   # (nnlab's kernels always are)
+            raise ValueError(f"Muon: a kernel of shape {p.shape} must be C-contiguous, to be "
+                             "updated in place as the matrix (out, in * ...) it reshapes to")
+        k, n = sorted(_matrix(p).shape)   # the wide orientation, k <= n
+        return {"momentum_buffer": np.zeros_like(p),
+                "scratch_x": np.empty((k, n), p.dtype), "scratch_y": np.empty((k, n), p.dtype),
+                "scratch_gram": np.empty((k, k), p.dtype),
+                "scratch_gram2": np.empty((k, k), p.dtype)}
+
+    def _update(self, p, g, state, lr):
+        if p.ndim < 2:
+            self._adamw.iterations = self.iterations   # (its bias correction counts steps)
+            self._adamw._update(p, g, state, lr * self.adam_lr_ratio)
+            return
+        if not p.size:   # an empty matrix: no step, and no ratio A / B to take
+            return
+        buf, u, x = state["momentum_buffer"], state["scratch"], state["scratch_x"]
+        mix = 1 - self.momentum
+        np.subtract(g, buf, out=u)                 # b = mu b + (1 - mu) g
+        u *= mix                                   #   = B + (1 - mu) (g - B)
+        buf += u
+        if self.nesterov:                          # U = mu b + (1 - mu) g: the same mix
+            np.subtract(g, buf, out=u)             # once more, from the new B
+            u *= mix
+            u += buf
+        else:
+            u[...] = buf
+        x[...] = _wide(u)                          # contiguous, for the products
+        x /= max(_norm(x), self.eps)               # X_0 = U / max(|U|_F, eps)
+        x = self._newton_schulz(x, state["scratch_y"], state["scratch_gram"],
+                                state["scratch_gram2"])
+        rows, cols = _matrix(p).shape
+        if self.adjust_lr_fn == "match_rms_adamw":
+            scale = 0.2 * math.sqrt(max(rows, cols))
+        else:
+            scale = math.sqrt(max(1.0, rows / cols))
+        if self.weight_decay:
+            p *= 1 - lr * self.weight_decay        # theta -= lr lambda theta
+        x *= lr * scale                            # theta -= lr s X_K
+        view = _wide(p)                            # (a view: p is updated in place)
+        view -= x
+
+    def _newton_schulz(self, x, y, gram, gram2):
+        """``ns_steps`` steps of ``X = a X + (b X X^T + c (X X^T)^2) X``, ``x`` and ``y``
+        taking turns as the new X; returns the one that holds the last."""
+        a, b, c = self.ns_coefficients
+        for _ in range(self.ns_steps):
+            np.matmul(x, x.T, out=gram)            # G = X X^T
+            np.matmul(gram, gram, out=gram2)       # b G + c G^2
+            gram2 *= c
+            gram *= b
+            gram2 += gram
+            np.matmul(gram2, x, out=y)             # a X + (b G + c G^2) X
+            x *= a
+            y += x
+            x, y = y, x
+        return x
+
+
+def _matrix(a):
+    """The matrix PyTorch would hold for ``a`` (a view): a Dense weight (n_in, n_out)
+    transposed to Linear's (out, in); a kernel (out, in, ...) as (out, in * ...)."""
+    return a.T if a.ndim == 2 else a.reshape(a.shape[0], math.prod(a.shape[1:]))
+
+
+def _wide(a):
+    """``_matrix(a)``, transposed if it has more rows than columns (a view)."""
+    m = _matrix(a)
+    return m.T if m.shape[0] > m.shape[1] else m
+
+
+def _norm(a):
+    """The Frobenius norm of a contiguous ``a``, a Python float (one dot product)."""
+    return math.sqrt(float(np.vdot(a, a)))
 
 
 def _rms(a):

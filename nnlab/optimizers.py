@@ -7,14 +7,15 @@ Every optimizer is used the same way::
 
 This module holds SGD (with momentum and Nesterov's), the per-coordinate rates of
 AdaGrad, RMSprop and Adadelta, and ``get``, which finds any optimizer by its Keras
-name. Adam and its variants (AdamW, Adamax, NAdam) are in ``nnlab.adam``, Lion and
-Adafactor (less state than Adam) in ``nnlab.lean_optimizers``, the learning-rate
-schedules in ``nnlab.schedules``, and what every optimizer shares (validation,
-schedules, ``weight_decay``, ``clipnorm``, state kept in place) in
-``nnlab.optimizer_base``; all are importable from here. The update rules are
-exactly those of PyTorch's ``torch.optim`` documentation for the same
-hyper-parameters (Lion's, which PyTorch lacks, Keras's), and each shows its
-textbook formula in its docstring and as comments.
+name (PyTorch's, for those Keras lacks). Adam and its variants (AdamW, Adamax, NAdam,
+RAdam) are in ``nnlab.adam``, Rprop and ASGD (from before deep learning) in
+``nnlab.classic_optimizers``, Lion, Adafactor and Muon (less state than Adam) in
+``nnlab.lean_optimizers``, the learning-rate schedules in ``nnlab.schedules``, and
+what every optimizer shares (validation, schedules, ``weight_decay``, ``clipnorm``,
+state kept in place) in ``nnlab.optimizer_base``; all are importable from here.
+The update rules are exactly those of PyTorch's ``torch.optim`` documentation for
+the same hyper-parameters (Lion's, which PyTorch lacks, Keras's), and each shows
+its textbook formula in its docstring and as comments.
 """
 
 from functools import partial
@@ -22,13 +23,15 @@ from functools import partial
 import numpy as np
 
 from nnlab._checks import build, check_number, lookup
-from nnlab.adam import Adam, Adamax, AdamW, NAdam
-from nnlab.lean_optimizers import Adafactor, Lion
+from nnlab.adam import Adam, Adamax, AdamW, NAdam, RAdam
+from nnlab.classic_optimizers import ASGD, Rprop
+from nnlab.lean_optimizers import Adafactor, Lion, Muon
 from nnlab.optimizer_base import Optimizer, _scaled_step
 from nnlab.schedules import exponential_decay, step_decay
 
-__all__ = ["NAMES", "SGD", "AdaGrad", "Adadelta", "Adafactor", "Adam", "AdamW", "Adamax",
-           "Lion", "NAdam", "Optimizer", "RMSprop", "exponential_decay", "get", "step_decay"]
+__all__ = ["ASGD", "NAMES", "SGD", "AdaGrad", "Adadelta", "Adafactor", "Adam", "AdamW",
+           "Adamax", "Lion", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
+           "exponential_decay", "get", "step_decay"]
 
 
 class SGD(Optimizer):
@@ -204,10 +207,15 @@ _REGISTRY = {
     "adamw": AdamW,
     "adamax": Adamax,
     "nadam": NAdam,
+    "radam": RAdam,
+    "rprop": Rprop,
+    "asgd": ASGD,
     "lion": Lion,
     "adafactor": Adafactor,
+    "muon": Muon,
 }
-#: Every name ``get`` accepts (Keras's, and ``momentum`` and ``nesterov`` for SGD's).
+#: Every name ``get`` accepts (Keras's, PyTorch's for those Keras lacks, and ``momentum``
+#: and ``nesterov`` for SGD's).
 NAMES = tuple(_REGISTRY)
 
 

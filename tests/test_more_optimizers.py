@@ -1,0 +1,407 @@
+"""RAdam (nnlab.adam), Rprop and ASGD (nnlab.classic_optimizers), as PyTorch's.
+
+Each is compared with torch.optim over 20 steps, when torch is installed, and with golden
+values that torch computed (kept here for a machine without it).
+"""
+
+import re
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+
+import nnlab as nl
+from nnlab import optimizers as O
+from nnlab.saving import ModelFileError
+
+#: A vector, a matrix and a convolution kernel (out, in, kh, kw).
+SHAPES = [(5,), (3, 4), (2, 3, 2, 2)]
+
+#: nnlab's settings and torch's for the same optimizer, the defaults first.
+CONFIGS = [
+    ("RAdam", {}, {}),
+    ("RAdam", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-4, "weight_decay": 0.1},
+     {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-4, "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.02, "weight_decay": 0.3, "decoupled_weight_decay": True},
+     {"lr": 0.02, "weight_decay": 0.3, "decoupled_weight_decay": True}),
+    ("Rprop", {}, {}),
+    ("Rprop", {"lr": 0.3, "etaminus": 0.3, "etaplus": 1.5, "step_size_min": 0.05,
+               "step_size_max": 0.6},
+     {"lr": 0.3, "etas": (0.3, 1.5), "step_sizes": (0.05, 0.6)}),
+    ("Rprop", {"lr": 2.0, "step_size_max": 1.0}, {"lr": 2.0, "step_sizes": (1e-6, 1.0)}),
+    ("ASGD", {}, {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.6, "t0": 5, "weight_decay": 0.1},
+     {"lr": 0.05, "lambd": 0.01, "alpha": 0.6, "t0": 5, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.2, "lambd": 0.0, "alpha": 1.0, "t0": 0},
+     {"lr": 0.2, "lambd": 0.0, "alpha": 1.0, "t0": 0}),
+]
+
+
+def draws(seed=0, steps=20):
+    """Starting weights, and the gradients of every step, a tenth of them exactly 0 (where
+    Rprop's sign is 0)."""
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(size=s) for s in SHAPES]
+    grads = []
+    for _ in range(steps):
+        gs = [rng.normal(size=s) for s in SHAPES]
+        for g in gs:
+            g[rng.random(g.shape) < 0.1] = 0.0
+        grads.append(gs)
+    return params, grads
+
+
+@pytest.fixture
+def torch():
+    """torch, with float64 for its default dtype while the test runs: its scalar state (ASGD's
+    eta and mu) is then float64, as nnlab's Python floats are (torch keeps it in the default
+    dtype, float32 unless set)."""
+    torch = pytest.importorskip("torch")
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(default)
+
+
+@pytest.mark.parametrize("name,ours,theirs", CONFIGS)
+def test_twenty_steps_equal_torch(name, ours, theirs, torch):
+    params, grads = draws()
+    opt = getattr(O, name)(**ours)
+    weights = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    topt = getattr(torch.optim, name)(weights, **theirs)
+    for gs in grads:
+        opt.step(params, gs)
+        for w, g in zip(weights, gs, strict=True):
+            w.grad = torch.tensor(g)
+        topt.step()
+    state = {"RAdam": ("exp_avg", "exp_avg_sq"), "Rprop": ("prev", "step_size"),
+             "ASGD": ("ax",)}[name]
+    for p, w, s in zip(params, weights, opt.state, strict=True):
+        assert p.shape == w.shape
+        np.testing.assert_allclose(p, w.detach().numpy(), rtol=0, atol=1e-12)
+        for key in state:
+            np.testing.assert_allclose(s[key], topt.state[w][key].numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,ours", [("RAdam", {"decoupled_weight_decay": True,
+                                                  "weight_decay": 0.5}),
+                                       ("ASGD", {"lambd": 0.5, "t0": 3})])
+def test_a_schedule_equals_torch_with_its_rate_set_before_each_step(name, ours, torch):
+    # ASGD's eta is computed, as PyTorch computes it, from the rate of the step before.
+    params, grads = draws(seed=1, steps=12)
+    schedule = O.step_decay(0.1, 0.3, 4)
+    opt = getattr(O, name)(schedule, **ours)
+    weights = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    topt = getattr(torch.optim, name)(weights, lr=0.1, **ours)
+    for i, gs in enumerate(grads):
+        opt.step(params, gs)
+        topt.param_groups[0]["lr"] = schedule(i)
+        for w, g in zip(weights, gs, strict=True):
+            w.grad = torch.tensor(g)
+        topt.step()
+    for p, w in zip(params, weights, strict=True):
+        np.testing.assert_allclose(p, w.detach().numpy(), rtol=0, atol=1e-12)
+
+
+# Golden values: 8 steps from p0 = [1, -2, 0.5] with the gradients below, computed once with
+# torch.optim 2.13.0 in float64 (and ASGD's average, its state "ax"), kept for CI.
+GRADS = [[0.5, -1.0, 0.0], [0.3, 0.2, -0.1], [-0.4, 0.6, 0.2], [0.1, -0.3, 0.0],
+         [0.2, 0.1, -0.5], [-0.3, -0.2, 0.4], [0.6, 0.5, 0.1], [0.2, -0.4, -0.2]]
+
+GOLDEN = [
+    (lambda: O.RAdam(lr=0.1), [0.8746002072983685, -1.8472417517165967, 0.5082218245835306]),
+    (lambda: O.RAdam(lr=0.1, beta1=0.8, beta2=0.9, weight_decay=0.1),
+     [0.7886636568769706, -1.7317954336910772, 0.4653588402814591]),
+    (lambda: O.RAdam(lr=0.1, beta1=0.8, beta2=0.9, weight_decay=0.5,
+                     decoupled_weight_decay=True),
+     [0.5482519408747369, -1.2274476700476213, 0.33742373508581214]),
+    (lambda: O.Rprop(), [0.95688, -1.9987499999999998, 0.5125000000000001]),
+    (lambda: O.Rprop(lr=0.2, etaminus=0.4, etaplus=1.5, step_size_min=0.05,
+                     step_size_max=0.5),
+     [0.019999999999999907, -1.9800000000000002, 0.73]),
+    (lambda: O.ASGD(lr=0.1), [0.8799273794540141, -1.949843534586205, 0.5099594274848191]),
+    (lambda: O.ASGD(lr=0.1, lambd=0.05, alpha=0.6, t0=2, weight_decay=0.1),
+     [0.7745313621109219, -1.729497675755485, 0.4531837335702212]),
+]
+GOLDEN_AVERAGE = [0.8426771323981976, -1.7902401391180256, 0.4628407066036436]
+
+
+@pytest.mark.parametrize("make,expected", GOLDEN,
+                         ids=["radam", "radam-l2", "radamw", "rprop", "rprop-settings",
+                              "asgd", "asgd-averaging"])
+def test_golden_trajectories_from_torch(make, expected):
+    opt = make()
+    p = np.array([1.0, -2.0, 0.5])
+    for g in GRADS:
+        opt.step([p], [np.array(g)])
+    np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+    if isinstance(opt, O.ASGD):
+        average = GOLDEN_AVERAGE if opt.t0 == 2 else expected   # t0 = 1e6: not yet
+        np.testing.assert_allclose(opt.averaged_params()[0], average, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ RAdam
+
+def test_radam_rectifies_from_the_step_where_rho_passes_5():
+    # At beta2 = 0.999, rho_t = 1, 2, 3, 4, 5 - 0.004, then 6 - 0.006: five plain steps.
+    assert [O.RAdam().rectification(t) is None for t in range(1, 8)] == [True] * 5 + [False] * 2
+    # At beta2 = 0.6, rho_inf = 4: never.
+    assert all(O.RAdam(beta2=0.6).rectification(t) is None for t in (1, 10, 10**6))
+
+
+def test_radam_s_first_steps_are_sgd_with_bias_corrected_momentum():
+    rng = np.random.default_rng(3)
+    grads = rng.normal(size=(5, 4)) * 100     # and their size is not divided out
+    p, expected, m = np.zeros(4), np.zeros(4), np.zeros(4)
+    opt = O.RAdam(lr=0.1)
+    for t, g in enumerate(grads, start=1):
+        opt.step([p], [g])
+        m = 0.9 * m + 0.1 * g
+        expected -= 0.1 * m / (1 - 0.9**t)
+        np.testing.assert_allclose(p, expected, rtol=1e-14)
+
+
+def test_radam_s_decoupled_weight_decay_is_the_instance_s_and_is_saved(tmp_path):
+    opt = O.RAdam(weight_decay=0.1, decoupled_weight_decay=True)
+    assert opt.decoupled_weight_decay and not O.RAdam.decoupled_weight_decay
+    assert O.RAdam().get_config()["decoupled_weight_decay"] is False
+    assert type(opt)(**opt.get_config()).decoupled_weight_decay
+    # Decoupled, the decay never enters the averages: a zero gradient leaves them at 0.
+    p = np.ones(2)
+    opt.step([p], [np.zeros(2)])
+    np.testing.assert_array_equal(opt.state[0]["exp_avg"], 0)
+    np.testing.assert_allclose(p, 1 - 1e-3 * 0.1)
+    coupled = O.RAdam(weight_decay=0.1)
+    coupled.step([np.ones(2)], [np.zeros(2)])
+    np.testing.assert_allclose(coupled.state[0]["exp_avg"], 0.1 * 0.1)
+
+
+# ------------------------------------------------------------------------------ Rprop
+
+def test_rprop_s_first_step_is_its_initial_step_size_clamped_against_the_sign():
+    for lr, size in ((0.1, 0.1), (80.0, 50.0), (1e-9, 1e-6)):
+        p = np.zeros(3)
+        O.Rprop(lr=lr).step([p], [np.array([1234.0, -1e-9, 0.0])])
+        np.testing.assert_array_equal(p, [-size, size, 0.0])
+
+
+def test_rprop_rests_after_a_flip_and_then_keeps_the_shrunk_step():
+    p = np.zeros(1)
+    opt = O.Rprop(lr=1.0)
+    steps = []
+    for g in (1.0, 1.0, -1.0, -1.0, -1.0):
+        before = p.copy()
+        opt.step([p], [np.array([g])])
+        steps.append(float(p[0] - before[0]))
+    # 1, 1.2 on; the flip: shrink to 0.6 and rest; then 0.6 (no growth: g' = 0), then 0.72.
+    np.testing.assert_allclose(steps, [-1.0, -1.2, 0.0, 0.6, 0.72], rtol=1e-15)
+
+
+def test_rprop_depends_on_the_signs_of_the_gradients_alone():
+    params, grads = draws()
+    scaled = [p.copy() for p in params]
+    a, b = O.Rprop(), O.Rprop()
+    for gs in grads:
+        a.step(params, gs)
+        b.step(scaled, [g * 1e4 for g in gs])
+    for p, q in zip(params, scaled, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_rprop_refuses_a_schedule():
+    with pytest.raises(ValueError, match="Rprop's lr is the step size every weight starts "
+                                         "with, read once: a schedule would have no effect"):
+        O.Rprop(O.step_decay(0.1, 0.5, 10))
+    opt = O.Rprop()
+    with pytest.raises(ValueError, match="a schedule would have no effect"):
+        opt.lr = O.step_decay(0.1, 0.5, 10)
+    assert opt.lr == 1e-2 and opt.get_config()["lr"] == 1e-2
+    with pytest.raises(ValueError, match=re.escape("Rprop lr must be in (0, inf); got 0")):
+        O.Rprop(lr=0)
+
+
+def test_rprop_full_batch_fits_a_small_regression():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3))
+    y = np.sin(X[:, :1]) + 0.5 * X[:, 1:2] * X[:, 2:]
+    model = nl.Sequential([nl.Dense(3, 16, rng=0), nl.Activation("tanh"), nl.Dense(16, 1, rng=1)])
+    model.compile("mse", O.Rprop())
+    history = model.fit(X, y, epochs=150, batch_size=len(X), seed=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.02 < 0.5 < losses[0]
+
+
+# ------------------------------------------------------------------------------- ASGD
+
+def test_asgd_s_average_is_the_mean_of_the_weights_from_step_t0_plus_2():
+    rng = np.random.default_rng(4)
+    p = rng.normal(size=(2, 3))
+    opt = O.ASGD(lr=0.05, t0=3)
+    visited = []
+    for _ in range(10):
+        opt.step([p], [rng.normal(size=(2, 3))])
+        visited.append(p.copy())
+        if len(visited) <= 5:   # mu = 1 up to step t0 + 2: a copy of the weights
+            np.testing.assert_array_equal(opt.averaged_params()[0], p)
+    np.testing.assert_allclose(opt.averaged_params()[0], np.mean(visited[4:], axis=0),
+                               rtol=1e-13)
+    assert [opt.mu(t) for t in (1, 5, 6, 10)] == [1, 1, 0.5, 1 / 6]
+
+
+def test_asgd_s_averaged_params_are_copies_in_the_order_of_params():
+    params = [np.ones(3), np.zeros((2, 2))]
+    opt = O.ASGD(t0=0)
+    with pytest.raises(ValueError, match="ASGD has taken no step yet"):
+        opt.averaged_params()
+    opt.step(params, [np.ones(3), np.ones((2, 2))])
+    averages = opt.averaged_params()
+    assert [a.shape for a in averages] == [(3,), (2, 2)]
+    averages[0][...] = 7
+    assert not np.any(opt.state[0]["ax"] == 7)
+
+
+def test_asgd_s_average_is_closer_to_the_minimum_than_its_noisy_weights():
+    # Noisy gradients of |theta - 1|^2 / 2: the weights jitter around 1, their average less.
+    rng = np.random.default_rng(5)
+    p = np.zeros(200)
+    opt = O.ASGD(lr=0.1, lambd=0.0, t0=100)
+    for _ in range(2000):
+        opt.step([p], [p - 1 + rng.normal(size=200)])
+    error = np.abs(p - 1).mean()
+    average_error = np.abs(opt.averaged_params()[0] - 1).mean()
+    assert average_error < error / 5
+
+
+def test_asgd_s_rate_decays_as_a_power_of_the_step():
+    opt = O.ASGD(lr=0.1, lambd=0.5, alpha=0.75)
+    assert opt.eta(1) == 0.1
+    assert opt.eta(11) == pytest.approx(0.1 / (1 + 0.5 * 0.1 * 10) ** 0.75, rel=1e-15)
+    scheduled = O.ASGD(O.step_decay(0.1, 0.5, 2), lambd=0.5)
+    # Step t's eta comes from the rate of step t - 1: lr(t - 2) as the schedule counts.
+    assert [scheduled.eta(t) for t in (1, 2, 3)] == [0.1, 0.1 / 1.05**0.75,
+                                                     0.1 / 1.1**0.75]
+    assert scheduled.eta(4) == 0.05 / (1 + 0.5 * 0.05 * 3) ** 0.75
+
+
+# ---------------------------------------------------------------------- all three
+
+def small_cnn(dtype):
+    return nl.Sequential([nl.Conv2D(1, 3, 3, padding=1, rng=0, dtype=dtype),
+                          nl.Activation("relu"), nl.Flatten(),
+                          nl.Dense(3 * 4 * 4, 4, rng=1, dtype=dtype), nl.Activation("tanh"),
+                          nl.Dense(4, 1, rng=2, dtype=dtype)])
+
+
+SAVED = {"radamw": (lambda: O.RAdam(0.01, weight_decay=0.1, decoupled_weight_decay=True),
+                    ["exp_avg", "exp_avg_sq"]),
+         "radam": (lambda: O.RAdam(0.01, beta2=0.9, weight_decay=0.01), ["exp_avg", "exp_avg_sq"]),
+         "rprop": (lambda: O.Rprop(0.02, step_size_max=1.0), ["prev", "step_size"]),
+         "asgd": (lambda: O.ASGD(0.05, t0=2, weight_decay=0.01), ["ax"])}
+
+
+@pytest.mark.parametrize("optimizer", SAVED)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_training_resumed_after_loading_takes_the_steps_it_would_have_taken(
+        tmp_path, optimizer, dtype):
+    make, keys = SAVED[optimizer]
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 1, 4, 4))
+    y = (X.mean(axis=(1, 2, 3)) > 0).astype(float)[:, None]
+    model = small_cnn(dtype)
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), make())
+    model.fit(X, y, epochs=2, batch_size=8, seed=0)
+    path = model.save(tmp_path / "paused")
+    with zipfile.ZipFile(path) as archive:
+        saved = sorted(n.removesuffix(".npy").removeprefix("optimizer.0.")
+                       for n in archive.namelist() if n.startswith("optimizer.0."))
+    assert saved == keys    # no scratch, no mask: ASGD's eta and mu follow from the steps
+    loaded = nl.load_model(path)
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert loaded.optimizer.iterations == model.optimizer.iterations == 6
+    for m in (model, loaded):
+        m.fit(X, y, epochs=2, batch_size=8, seed=1)
+    for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert b.dtype == dtype
+    for ours, theirs in zip(model.optimizer.state, loaded.optimizer.state, strict=True):
+        for key in keys:
+            np.testing.assert_array_equal(ours[key], theirs[key])
+            assert theirs[key].dtype == dtype
+
+
+@pytest.mark.parametrize("name,key", [("rprop", "step_size"), ("radam", "exp_avg_sq")])
+def test_a_negative_size_in_the_saved_state_is_refused(tmp_path, name, key):
+    model = nl.Sequential([nl.Dense(2, 3, rng=0)])
+    model.compile("mse", name)
+    model.fit(np.ones((4, 2)), np.ones((4, 3)), epochs=1, batch_size=4, verbose=0)
+    model.optimizer.state[0][key][0, 1] = -1.0
+    with pytest.raises(ModelFileError, match=rf"array 'optimizer.0.{key}' holds squares, "
+                                             "variances or sizes; expected values >= 0"):
+        nl.load_model(model.save(tmp_path / name))
+
+
+@pytest.mark.parametrize("name,cls", [("radam", O.RAdam), ("RAdam", O.RAdam),
+                                      ("rprop", O.Rprop), ("asgd", O.ASGD)])
+def test_get_finds_them_by_pytorch_s_names(name, cls):
+    assert type(O.get(name)) is cls and name.lower() in O.NAMES
+    assert O.get(name, lr=0.05).lr == 0.05
+
+
+@pytest.mark.parametrize("name,defaults", [
+    ("radam", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
+               "decoupled_weight_decay": False, "clipnorm": None}),
+    ("rprop", {"lr": 1e-2, "etaminus": 0.5, "etaplus": 1.2, "step_size_min": 1e-6,
+               "step_size_max": 50.0, "weight_decay": 0.0, "clipnorm": None}),
+    ("asgd", {"lr": 1e-2, "lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0.0,
+              "clipnorm": None})])
+def test_the_defaults_are_pytorch_s(name, defaults):
+    assert O.get(name).get_config() == defaults
+
+
+@pytest.mark.parametrize("make", [lambda: O.RAdam(0.1), lambda: O.Rprop(0.1),
+                                  lambda: O.ASGD(0.1, t0=0)], ids=["radam", "rprop", "asgd"])
+def test_a_step_allocates_no_array(make):
+    params = [np.ones((200, 500)), np.ones(500)]
+    grads = [np.full((200, 500), 0.5), np.full(500, -0.5)]
+    opt = make()
+    for _ in range(3):
+        opt.apply_gradients(params, grads)
+    state = [id(a) for s in opt.state for a in s.values()]
+    tracemalloc.start()
+    try:
+        opt.apply_gradients(params, grads)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000     # a copy of the gradient of the matrix would take 800 000 bytes
+    assert [id(a) for s in opt.state for a in s.values()] == state
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: O.RAdam(beta1=1.0), "beta1 must be in [0, 1); got 1.0"),
+    (lambda: O.RAdam(beta2=-0.1), "beta2 must be in [0, 1); got -0.1"),
+    (lambda: O.RAdam(eps=0), "eps must be in (0, inf); got 0"),
+    (lambda: O.RAdam(weight_decay=-1), "weight_decay must be in [0, inf); got -1"),
+    (lambda: O.RAdam(decoupled_weight_decay="no"),
+     "decoupled_weight_decay must be True or False; got 'no'"),
+    (lambda: O.RAdam(decoupled_weight_decay=1),
+     "decoupled_weight_decay must be True or False; got 1"),
+    (lambda: O.Rprop(etaminus=1.0), "etaminus must be in (0, 1); got 1.0"),
+    (lambda: O.Rprop(etaminus=0), "etaminus must be in (0, 1); got 0"),
+    (lambda: O.Rprop(etaplus=1.0), "etaplus must be in (1, inf); got 1.0"),
+    (lambda: O.Rprop(etaplus=0.8), "etaplus must be in (1, inf); got 0.8"),
+    (lambda: O.Rprop(step_size_min=0), "step_size_min must be in (0, inf); got 0"),
+    (lambda: O.Rprop(step_size_min=0.1, step_size_max=0.01),
+     "step_size_max must be in [0.1, inf); got 0.01"),
+    (lambda: O.Rprop(step_size_max=float("inf")), "step_size_max must be finite; got inf"),
+    (lambda: O.ASGD(lambd=-1e-4), "lambd must be in [0, inf); got -0.0001"),
+    (lambda: O.ASGD(alpha=-0.75), "alpha must be in [0, inf); got -0.75"),
+    (lambda: O.ASGD(t0=-1), "t0 must be in [0, inf); got -1"),
+    (lambda: O.ASGD(t0=float("nan")), "t0 must be finite; got nan"),
+    (lambda: O.ASGD(lr=-0.01), "ASGD lr must be in (0, inf); got -0.01"),
+])
+def test_bad_hyper_parameters_are_refused(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
