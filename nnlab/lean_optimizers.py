@@ -296,10 +296,10 @@ class Muon(Optimizer):
         buf, u, x = state["momentum_buffer"], state["scratch"], state["scratch_x"]
         mix = 1 - self.momentum
         np.subtract(g, buf, out=u)                 # b = mu b + (1 - mu) g
-        u *= mix                                   #   = B + (1 - mu) (g - B)
+        u *= mix                                   #   = b + (1 - mu) (g - b)
         buf += u
         if self.nesterov:                          # U = mu b + (1 - mu) g: the same mix
-            np.subtract(g, buf, out=u)             # once more, from the new B
+            np.subtract(g, buf, out=u)             # once more, from the new b
             u *= mix
             u += buf
         else:
