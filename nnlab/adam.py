@@ -16,7 +16,7 @@ those of PyTorch's ``torch.optim``, and the names Keras's (``"adam"``, ``"adamw"
 import numpy as np
 
 from nnlab._checks import check_number
-from nnlab.optimizer_base import Optimizer
+from nnlab.optimizer_base import Optimizer, _scaled_step
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -319,6 +319,8 @@ class RAdam(Optimizer):
         >>> opt.rectification(5), [round(opt.rectification(t), 3) for t in (6, 100, 10_000)]
         (None, [0.026, 0.215, 1.0])
         """
+        if t < 1:
+            raise ValueError(f"RAdam.rectification: t counts steps from 1; got {t}")
         rho_inf = 2 / (1 - self.beta2) - 1
         rho = rho_inf - 2 * t * self.beta2**t / (1 - self.beta2**t)
         if rho <= 5:
@@ -342,8 +344,7 @@ class RAdam(Optimizer):
         if r is None:
             np.multiply(m, lr / bias1, out=step)         # theta -= lr m_hat
         else:
-            np.sqrt(v, out=step)                         # theta -= lr r m_hat sqrt(1 - beta2^t)
-            step += self.eps                             #          / (sqrt(v) + eps)
-            np.divide(m, step, out=step)
-            step *= lr * r * bias2**0.5 / bias1
+            # theta -= lr r m_hat sqrt(1 - beta2^t) / (sqrt(v) + eps)
+            _scaled_step(p, m, v, self.eps, lr * r * bias2**0.5 / bias1, step)
+            return
         p -= step

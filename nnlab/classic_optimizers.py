@@ -23,7 +23,8 @@ __all__ = ["ASGD", "Rprop"]
 class Rprop(Optimizer):
     r"""Rprop (Riedmiller and Braun, 1993): a step size per weight, adapted by signs alone.
 
-    For each weight, with :math:`g'` the gradient kept from the step before (0 at first):
+    For each weight, with :math:`g'` the sign of the gradient kept from the step before (0 at
+    first; only signs are ever compared, so no product of two gradients can overflow):
 
     .. math::
         \Delta &\leftarrow \begin{cases}
@@ -31,7 +32,8 @@ class Rprop(Optimizer):
             \max(\eta_- \Delta, \Delta_{\min}), \quad g \leftarrow 0 & \text{if } g g' < 0 \\
             \Delta & \text{otherwise}
         \end{cases} \\
-        \theta &\leftarrow \theta - \Delta\, \operatorname{sign}(g), \qquad g' \leftarrow g
+        \theta &\leftarrow \theta - \Delta\, \operatorname{sign}(g), \qquad
+        g' \leftarrow \operatorname{sign}(g)
 
     While the gradient keeps its sign, the weight is still going downhill: its step grows by
     :math:`\eta_+` (``etaplus``). When the sign flips, the last step jumped over a minimum:
@@ -76,7 +78,7 @@ class Rprop(Optimizer):
 
     @property
     def lr(self):
-        """The initial step size of every weight: a positive float (no schedule)."""
+        """The initial step size of every weight, a positive float (no schedule)."""
         return self._lr
 
     @lr.setter
@@ -101,16 +103,16 @@ class Rprop(Optimizer):
     def _update(self, p, g, state, lr):
         prev, size, step = state["prev"], state["step_size"], state["scratch"]
         mask = self._mask(p.shape)
-        np.multiply(g, prev, out=step)                   # > 0: same sign as before
-        np.greater(step, 0, out=mask)                    # size = min(etaplus size, max)
+        np.sign(g, out=step)
+        prev *= step                                     # sign(g) sign(g') > 0: the same sign
+        np.greater(prev, 0, out=mask)                    # size = min(etaplus size, max)
         np.multiply(size, self.etaplus, out=size, where=mask)
-        np.less(step, 0, out=mask)                       # size = max(etaminus size, min)
+        np.less(prev, 0, out=mask)                       # size = max(etaminus size, min)
         np.multiply(size, self.etaminus, out=size, where=mask)
         np.clip(size, self.step_size_min, self.step_size_max, out=size)
-        np.copyto(prev, g)                               # g' = g, but 0 where it flipped
+        np.copyto(prev, step)                            # g' = sign(g), but 0 where it flipped
         np.copyto(prev, 0, where=mask)
-        np.sign(prev, out=step)                          # theta -= size sign(g)
-        step *= size
+        np.multiply(prev, size, out=step)                # theta -= size sign(g)
         p -= step
 
 

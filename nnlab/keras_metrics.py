@@ -85,8 +85,10 @@ def categorical_crossentropy(y_true, y_pred):
 
 
 def crossentropy(y_true, y_pred):
-    """Keras's ``"crossentropy"`` (or ``"ce"``) of ``compile``: the binary cross-entropy of
-    one output per sample (``(N,)`` or ``(N, 1)``), the categorical one of several.
+    """The cross-entropy that suits the outputs: the binary one of one output per sample
+    (``(N,)`` or ``(N, 1)``), the categorical one of several. TensorFlow's Keras 2 took
+    ``"crossentropy"`` and ``"ce"`` in ``compile(metrics=...)`` and chose so; Keras 3 takes
+    them as losses only.
 
     Examples
     --------
@@ -316,8 +318,9 @@ def binary_iou(y_true, y_pred, threshold=0.5):
     when ``y_pred >= threshold`` (0.5); for class 1, then for class 0, the elements in both
     the true and the predicted set over those in either, TP / (TP + FP + FN); the mean of
     the two, leaving out a class that neither set holds (Keras adds 1e-7 to each
-    denominator). Image segmentation's usual score, stricter than Dice's overlap
-    (``nnlab.losses.Dice``), of which it is D / (2 - D) for 0/1 sets.
+    denominator). Image segmentation's usual score. A class's IoU is D / (2 - D) for the
+    Dice score D of that class's 0/1 sets (``nnlab.losses.Dice`` is 1 - D), so it is never
+    above it.
 
     Examples
     --------
@@ -400,7 +403,7 @@ KERAS_METRICS = {
     "binary_crossentropy": binary_crossentropy, "bce": binary_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": categorical_crossentropy,
-    # compile's name for the one that suits the outputs, as Keras resolves it
+    # tf.keras 2's compile names for the one that suits the outputs
     "crossentropy": crossentropy, "ce": crossentropy,
     "kl_divergence": kl_divergence,
     "hinge": hinge, "squared_hinge": squared_hinge, "categorical_hinge": categorical_hinge,

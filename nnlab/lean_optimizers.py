@@ -175,9 +175,9 @@ class Muon(Optimizer):
     :math:`A \times B` that PyTorch would hold (see below):
 
     .. math::
-        b &\leftarrow \mu b + (1 - \mu)\, g, \qquad
-        U = \begin{cases} \mu b + (1 - \mu)\, g & \text{Nesterov} \\
-                          b & \text{otherwise} \end{cases} \\
+        m &\leftarrow \mu m + (1 - \mu)\, g, \qquad
+        U = \begin{cases} \mu m + (1 - \mu)\, g & \text{Nesterov} \\
+                          m & \text{otherwise} \end{cases} \\
         X_0 &= U / \max(\lVert U \rVert_F, \epsilon), \qquad
         X_{k+1} = a X_k + \big(b\, X_k X_k^\top + c\, (X_k X_k^\top)^2\big) X_k
         \quad (k < K) \\
@@ -190,9 +190,9 @@ class Muon(Optimizer):
     Five steps lift the small ones to between about 0.5 and 1.5 (and 1 to 0.7):
     :math:`X_K \approx P Q^\top` for the singular value decomposition
     :math:`U = P \Sigma Q^\top`, the orthogonal matrix nearest to :math:`U`. Every
-    direction of the momentum moves the weights by about as much, however small its
-    gradients: the rare directions that a few large ones would drown in SGD's step move as
-    fast. The iteration
+    direction of the momentum moves the weights by about as much, down to directions about
+    a thousand times weaker than the strongest (weaker ones still grow about 480-fold):
+    the rare directions that a few large ones would drown in SGD's step move as fast. The iteration
     runs on the wide orientation (:math:`X` transposed when it has more rows than columns),
     where :math:`X X^\top` is the smaller Gram matrix; the result is the same. The rate is
     scaled by :math:`s = \sqrt{\max(1, A / B)}` (``adjust_lr_fn=None`` or ``"original"``,
@@ -204,7 +204,7 @@ class Muon(Optimizer):
     :math:`\eta = 10^{-3}`, :math:`\lambda = 0.1` (decoupled, not scaled by :math:`s`),
     :math:`\mu = 0.95`, Nesterov, :math:`K = 5`, :math:`\epsilon = 10^{-7}`. Its momentum is
     an average, as its code computes it (``lerp``); its documentation writes
-    :math:`b \leftarrow \mu b + g`, :math:`1 / (1 - \mu)` times as large, the same step once
+    :math:`m \leftarrow \mu m + g`, :math:`1 / (1 - \mu)` times as large, the same step once
     divided by the norm. PyTorch casts :math:`U` to bfloat16 for the iteration, on a CPU as
     on a GPU (3 significant digits: its steps stray from the exact iteration's by about a
     tenth); here it runs in the weights' own dtype, as Keras's does: float32 stays float32.
@@ -224,7 +224,8 @@ class Muon(Optimizer):
       step, as in Keras's Muon, with Keras's settings for it: ``adam_beta1=0.9``,
       ``adam_beta2=0.999``, ``adam_eps=1e-7`` (added as PyTorch's AdamW adds it, to
       :math:`\sqrt{\hat v}`), ``adam_weight_decay=0.004``, and a rate of ``adam_lr_ratio``
-      (1) times :math:`\eta`.
+      (1) times :math:`\eta`, which scales the decay too (Keras's decays by :math:`\eta`
+      alone).
 
     Keras also leaves embeddings and the last layer to AdamW, by layer name; an optimizer in
     nnlab sees arrays, not layers, and the last Dense layer is a matrix like the others.
@@ -270,7 +271,8 @@ class Muon(Optimizer):
                                                     low=0))
         self.adam_lr_ratio = float(check_number(adam_lr_ratio, "adam_lr_ratio", low=0,
                                                 low_open=True))
-        # The other arrays' steps are AdamW's own code; its rate is passed at each step.
+        # The other arrays' steps are AdamW's own code; its settings and rate are passed at
+        # each step (so that a changed adam_* attribute acts, as get_config will save it).
         self._adamw = AdamW(1.0, self.adam_beta1, self.adam_beta2, self.adam_eps,
                             self.adam_weight_decay)
 
@@ -287,19 +289,21 @@ class Muon(Optimizer):
                 "scratch_gram2": np.empty((k, k), p.dtype)}
 
     def _update(self, p, g, state, lr):
-        if p.ndim < 2:
-            self._adamw.iterations = self.iterations   # (its bias correction counts steps)
-            self._adamw._update(p, g, state, lr * self.adam_lr_ratio)
+        if p.ndim < 2:   # AdamW's own step, with the settings this optimizer has now
+            adamw = self._adamw
+            adamw.beta1, adamw.beta2, adamw.eps = self.adam_beta1, self.adam_beta2, self.adam_eps
+            adamw.weight_decay, adamw.iterations = self.adam_weight_decay, self.iterations
+            adamw._update(p, g, state, lr * self.adam_lr_ratio)
             return
         if not p.size:   # an empty matrix: no step, and no ratio A / B to take
             return
         buf, u, x = state["momentum_buffer"], state["scratch"], state["scratch_x"]
         mix = 1 - self.momentum
-        np.subtract(g, buf, out=u)                 # b = mu b + (1 - mu) g
-        u *= mix                                   #   = b + (1 - mu) (g - b)
+        np.subtract(g, buf, out=u)                 # m = mu m + (1 - mu) g
+        u *= mix                                   #   = m + (1 - mu) (g - m)
         buf += u
-        if self.nesterov:                          # U = mu b + (1 - mu) g: the same mix
-            np.subtract(g, buf, out=u)             # once more, from the new b
+        if self.nesterov:                          # U = mu m + (1 - mu) g: the same mix
+            np.subtract(g, buf, out=u)             # once more, from the new m
             u *= mix
             u += buf
         else:
@@ -349,13 +353,18 @@ def _wide(a):
 
 
 def _norm(a):
-    """The Frobenius norm of a contiguous ``a``, a Python float (one dot product)."""
-    return math.sqrt(float(np.vdot(a, a)))
+    """The Frobenius norm of ``a``, a Python float: one dot product, unless the squares
+    overflow the dtype (BLAS says nothing: the sum is inf), then that of a / max|a|."""
+    total = float(np.vdot(a, a))
+    if math.isfinite(total):
+        return math.sqrt(total)
+    largest = float(np.max(np.abs(a)))
+    return largest * math.sqrt(float(np.vdot(a / largest, a / largest)))
 
 
 def _rms(a):
-    """The root mean square of ``a``'s elements, a Python float (one dot product)."""
-    return math.sqrt(float(np.vdot(a, a)) / a.size)
+    """The root mean square of ``a``'s elements, a Python float."""
+    return _norm(a) / math.sqrt(a.size)
 
 
 def _average(avg, new, one_minus_beta2):

@@ -81,7 +81,10 @@ def test_twenty_steps_equal_torch(name, ours, theirs, torch):
         assert p.shape == w.shape
         np.testing.assert_allclose(p, w.detach().numpy(), rtol=0, atol=1e-12)
         for key in state:
-            np.testing.assert_allclose(s[key], topt.state[w][key].numpy(), rtol=0, atol=1e-12)
+            theirs = topt.state[w][key].numpy()
+            if key == "prev":   # Rprop keeps the sign of the gradient, all that torch reads
+                theirs = np.sign(theirs)
+            np.testing.assert_allclose(s[key], theirs, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("name,ours", [("RAdam", {"decoupled_weight_decay": True,
@@ -405,3 +408,36 @@ def test_a_step_allocates_no_array(make):
 def test_bad_hyper_parameters_are_refused(make, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make()
+
+
+def test_rprop_compares_signs_so_huge_and_tiny_gradients_neither_overflow_nor_vanish():
+    # The product of two float32 gradients of 1e20 overflows, and of two of 1e-23 rounds to
+    # 0 (a missed flip): Rprop multiplies their signs instead.
+    p = np.zeros(2, np.float32)
+    opt = O.Rprop()
+    with np.errstate(over="raise", invalid="raise"):
+        for g in ([1e20, 1e-23], [1e20, -1e-23]):
+            opt.step([p], [np.array(g, np.float32)])
+    np.testing.assert_allclose(opt.state[0]["step_size"], [0.012, 0.005], rtol=1e-6)
+
+
+def test_muon_steps_when_its_momentum_overflows_a_dot_product_and_reads_settings_live():
+    p = np.zeros((4, 3), np.float32)
+    with np.errstate(all="raise"):
+        O.Muon(lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0).step(
+            [p], [np.full((4, 3), 1e20, np.float32)])
+    assert (p < 0).all() and np.isfinite(p).all()
+    # a bias takes AdamW's step with the settings the optimizer has when it steps
+    opt = O.Muon(lr=0.1)
+    opt.adam_weight_decay = 0.5
+    b, ref = np.ones(3), np.ones(3)
+    opt.step([b], [np.ones(3)])
+    O.AdamW(0.1, eps=1e-7, weight_decay=0.5).step([ref], [np.ones(3)])
+    np.testing.assert_array_equal(b, ref)
+    rebuilt = O.Muon(**opt.get_config())
+    assert rebuilt.adam_weight_decay == 0.5
+
+
+def test_radam_rectification_counts_steps_from_one():
+    with pytest.raises(ValueError, match="counts steps from 1; got 0"):
+        O.RAdam().rectification(0)
