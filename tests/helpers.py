@@ -1,7 +1,10 @@
-"""Shared test helpers: a central-difference gradient independent of nnlab.gradcheck, and
-the kinks of the activations, where no gradient can be checked."""
+"""Shared test helpers: a central-difference gradient independent of nnlab.gradcheck, the
+kinks of the activations, where no gradient can be checked, and the check that training
+resumed from a model file takes the steps it would have taken."""
 
 import numpy as np
+
+import nnlab as nl
 
 
 def numeric_grad(f, x, eps=1e-6):
@@ -34,3 +37,37 @@ def away_from_kinks(x, margin=1e-3):
     x = np.asarray(x)
     near = np.min(np.abs(x[..., None] - np.array(KINKS)), axis=-1) < margin
     return np.where(near, x + 0.5, x)
+
+
+def resumed_training(make_optimizer, dtype, tmp_path):
+    """Train a small CNN (Conv2D, Dense, BatchNorm: biases, a kernel, matrices) for two
+    epochs with ``make_optimizer()``, save it and load it; assert that the file kept the
+    optimizer's settings, step count and state arrays (in ``dtype``), and that two more
+    epochs of each give the same weights, bit for bit. Returns ``(model, saved file)``."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 1, 4, 4))
+    y = (X.mean(axis=(1, 2, 3)) > 0).astype(float)[:, None]
+    model = nl.Sequential([nl.Conv2D(1, 3, 3, padding=1, rng=0, dtype=dtype),
+                           nl.Activation("relu"), nl.Flatten(),
+                           nl.Dense(3 * 4 * 4, 4, rng=1, dtype=dtype),
+                           nl.BatchNorm(4, dtype=dtype), nl.Activation("tanh"),
+                           nl.Dense(4, 1, rng=2, dtype=dtype)])
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), make_optimizer())
+    model.fit(X, y, epochs=2, batch_size=8, seed=0)
+    path = model.save(tmp_path / "paused")
+    loaded = nl.load_model(path)
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert loaded.optimizer.iterations == model.optimizer.iterations == 6
+    for ours, theirs in zip(model.optimizer.state, loaded.optimizer.state, strict=True):
+        assert ours.keys() == theirs.keys()
+        for key in ours:
+            if key != "param" and not key.startswith("scratch"):
+                np.testing.assert_array_equal(ours[key], theirs[key])
+                assert theirs[key].dtype == dtype
+    for m in (model, loaded):
+        m.fit(X, y, epochs=2, batch_size=8, seed=1)
+    for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert b.dtype == dtype
+    return model, path

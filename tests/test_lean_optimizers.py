@@ -13,6 +13,7 @@ import pytest
 import nnlab as nl
 from nnlab import optimizers as O
 from nnlab.saving import ModelFileError
+from tests.helpers import resumed_training
 
 #: A vector, a matrix and a convolution kernel (out, in, kh, kw), for the references.
 SHAPES = [(7,), (5, 3), (4, 3, 3, 2)]
@@ -264,13 +265,6 @@ def test_lion_keeps_one_array_per_weight_array_and_adafactor_less():
                      "Adam": 2 * (64 * 32 + 32)}
 
 
-def small_cnn(dtype):
-    return nl.Sequential([nl.Conv2D(1, 3, 3, padding=1, rng=0, dtype=dtype),
-                          nl.Activation("relu"), nl.Flatten(),
-                          nl.Dense(3 * 4 * 4, 4, rng=1, dtype=dtype), nl.BatchNorm(4, dtype=dtype),
-                          nl.Activation("tanh"), nl.Dense(4, 1, rng=2, dtype=dtype)])
-
-
 @pytest.mark.parametrize("optimizer", [lambda: O.Lion(0.01, weight_decay=0.1),
                                        lambda: O.Adafactor(eps1=1e-20, d=1.5, weight_decay=0.01),
                                        lambda: O.Adafactor()], ids=["lion", "adafactor",
@@ -278,26 +272,7 @@ def small_cnn(dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_training_resumed_after_loading_takes_the_steps_it_would_have_taken(
         tmp_path, optimizer, dtype):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(24, 1, 4, 4))
-    y = (X.mean(axis=(1, 2, 3)) > 0).astype(float)[:, None]
-    model = small_cnn(dtype)
-    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), optimizer())
-    model.fit(X, y, epochs=2, batch_size=8, seed=0)
-    loaded = nl.load_model(model.save(tmp_path / "paused"))
-    assert type(loaded.optimizer) is type(model.optimizer)
-    assert loaded.optimizer.get_config() == model.optimizer.get_config()
-    assert loaded.optimizer.iterations == model.optimizer.iterations == 6
-    for ours_, theirs in zip(model.optimizer.state, loaded.optimizer.state, strict=True):
-        assert ours_.keys() == theirs.keys()
-        for key in ours_:
-            if key != "param" and not key.startswith("scratch"):
-                np.testing.assert_array_equal(ours_[key], theirs[key])
-                assert theirs[key].dtype == dtype
-    for m in (model, loaded):
-        m.fit(X, y, epochs=2, batch_size=8, seed=1)
-    for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
+    resumed_training(optimizer, dtype, tmp_path)
 
 
 def test_a_negative_average_of_squares_in_adafactor_s_state_is_refused(tmp_path):

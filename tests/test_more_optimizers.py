@@ -14,6 +14,7 @@ import pytest
 import nnlab as nl
 from nnlab import optimizers as O
 from nnlab.saving import ModelFileError
+from tests.helpers import resumed_training
 
 #: A vector, a matrix and a convolution kernel (out, in, kh, kw).
 SHAPES = [(5,), (3, 4), (2, 3, 2, 2)]
@@ -289,13 +290,6 @@ def test_asgd_s_rate_decays_as_a_power_of_the_step():
 
 # ---------------------------------------------------------------------- all three
 
-def small_cnn(dtype):
-    return nl.Sequential([nl.Conv2D(1, 3, 3, padding=1, rng=0, dtype=dtype),
-                          nl.Activation("relu"), nl.Flatten(),
-                          nl.Dense(3 * 4 * 4, 4, rng=1, dtype=dtype), nl.Activation("tanh"),
-                          nl.Dense(4, 1, rng=2, dtype=dtype)])
-
-
 SAVED = {"radamw": (lambda: O.RAdam(0.01, weight_decay=0.1, decoupled_weight_decay=True),
                     ["exp_avg", "exp_avg_sq"]),
          "radam": (lambda: O.RAdam(0.01, beta2=0.9, weight_decay=0.01), ["exp_avg", "exp_avg_sq"]),
@@ -308,30 +302,11 @@ SAVED = {"radamw": (lambda: O.RAdam(0.01, weight_decay=0.1, decoupled_weight_dec
 def test_training_resumed_after_loading_takes_the_steps_it_would_have_taken(
         tmp_path, optimizer, dtype):
     make, keys = SAVED[optimizer]
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(24, 1, 4, 4))
-    y = (X.mean(axis=(1, 2, 3)) > 0).astype(float)[:, None]
-    model = small_cnn(dtype)
-    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), make())
-    model.fit(X, y, epochs=2, batch_size=8, seed=0)
-    path = model.save(tmp_path / "paused")
+    _, path = resumed_training(make, dtype, tmp_path)
     with zipfile.ZipFile(path) as archive:
         saved = sorted(n.removesuffix(".npy").removeprefix("optimizer.0.")
                        for n in archive.namelist() if n.startswith("optimizer.0."))
     assert saved == keys    # no scratch, no mask: ASGD's eta and mu follow from the steps
-    loaded = nl.load_model(path)
-    assert type(loaded.optimizer) is type(model.optimizer)
-    assert loaded.optimizer.get_config() == model.optimizer.get_config()
-    assert loaded.optimizer.iterations == model.optimizer.iterations == 6
-    for m in (model, loaded):
-        m.fit(X, y, epochs=2, batch_size=8, seed=1)
-    for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
-        assert b.dtype == dtype
-    for ours, theirs in zip(model.optimizer.state, loaded.optimizer.state, strict=True):
-        for key in keys:
-            np.testing.assert_array_equal(ours[key], theirs[key])
-            assert theirs[key].dtype == dtype
 
 
 @pytest.mark.parametrize("name,key", [("rprop", "step_size"), ("radam", "exp_avg_sq")])
