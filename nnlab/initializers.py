@@ -206,8 +206,8 @@ def constant(shape, rng=None, dtype="float64", value=0.0):
     """Every weight ``value`` (0 by default), as Keras' ``Constant``: ``zeros`` and ``ones``
     are its usual two. A layer takes another value as it takes any initializer's own
     argument, in a callable: ``init=functools.partial(constant, value=0.1)``."""
-    check_number(value, "constant value")
-    return np.full(_check_shape(shape), value, dtype=float_dtype(dtype, "initializer dtype"))
+    dtype = float_dtype(dtype, "initializer dtype")
+    return np.full(_check_shape(shape), _in_dtype(value, "constant value", dtype), dtype=dtype)
 
 
 def identity(shape, rng=None, dtype="float64", gain=1.0):
@@ -216,10 +216,21 @@ def identity(shape, rng=None, dtype="float64", gain=1.0):
     as inputs starts by passing its input through unchanged. Only a matrix has a diagonal:
     a convolution's kernel (or a vector) is refused."""
     shape = _check_shape(shape)
-    check_number(gain, "identity gain")
+    dtype = float_dtype(dtype, "initializer dtype")
+    gain = _in_dtype(gain, "identity gain", dtype)
     if len(shape) != 2:
         raise ValueError(f"identity weights need a matrix, a 2-D shape; got shape {shape}")
-    return gain * np.eye(*shape, dtype=float_dtype(dtype, "initializer dtype"))
+    return gain * np.eye(*shape, dtype=dtype)
+
+
+def _in_dtype(value, name, dtype):
+    """``value`` as a number of ``dtype``, refused if that dtype cannot hold it (1e40 would
+    become inf in float32)."""
+    check_number(value, name)
+    if abs(value) > float(np.finfo(dtype).max):
+        raise ValueError(f"{name} must fit in {np.dtype(dtype).name} (at most "
+                         f"{np.finfo(dtype).max:.3g} in size); got {value!r}")
+    return dtype.type(value)
 
 
 #: Keras divides the standard deviation of a truncated normal by this, the standard deviation

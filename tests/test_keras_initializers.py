@@ -134,3 +134,10 @@ def test_variance_scaling_takes_the_seed_as_the_others():
 def test_variance_scaling_refuses_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         I.variance_scaling((3, 2), **kwargs)
+
+
+@pytest.mark.parametrize("make", [lambda: I.constant((2,), dtype="float32", value=1e40),
+                                  lambda: I.identity((2, 2), dtype="float32", gain=-1e39)])
+def test_a_value_the_dtype_cannot_hold_is_refused(make):
+    with np.errstate(all="raise"), pytest.raises(ValueError, match="must fit in float32"):
+        make()
