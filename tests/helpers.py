@@ -1,8 +1,12 @@
 """Shared test helpers: a central-difference gradient independent of nnlab.gradcheck, the
-kinks of the activations, where no gradient can be checked, and the check that training
-resumed from a model file takes the steps it would have taken."""
+kinks of the activations, where no gradient can be checked, the check that training
+resumed from a model file takes the steps it would have taken, and Keras's optimizers run
+on the same gradients (when Keras is importable)."""
+
+import os
 
 import numpy as np
+import pytest
 
 import nnlab as nl
 
@@ -71,3 +75,18 @@ def resumed_training(make_optimizer, dtype, tmp_path):
         np.testing.assert_array_equal(a, b)
         assert b.dtype == dtype
     return model, path
+
+
+def keras_steps(name, params, grads, **settings):
+    """The weights Keras's optimizer ``name`` ends with after the steps ``grads`` (a list of
+    lists of gradients) from ``params``, in float64; the test is skipped without Keras."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")   # as nnlab, it needs no TensorFlow
+    keras = pytest.importorskip("keras")
+    if not hasattr(keras.optimizers, name):
+        pytest.skip(f"this Keras has no {name}")
+    weights = [keras.Variable(p, dtype="float64") for p in params]
+    opt = getattr(keras.optimizers, name)(**settings)
+    for gs in grads:
+        opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)
+                             for g, w in zip(gs, weights, strict=True)])
+    return [keras.ops.convert_to_numpy(w) for w in weights]

@@ -4,7 +4,6 @@ Each is compared with its reference over 20 steps, when that reference is instal
 with golden values that it computed (kept here for a machine without it).
 """
 
-import os
 import re
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 import nnlab as nl
 from nnlab import optimizers as O
 from nnlab.saving import ModelFileError
-from tests.helpers import resumed_training
+from tests.helpers import keras_steps, resumed_training
 
 #: A vector, a matrix and a convolution kernel (out, in, kh, kw), for the references.
 SHAPES = [(7,), (5, 3), (4, 3, 3, 2)]
@@ -168,15 +167,9 @@ KERAS_NAMES = {"lr": "learning_rate", "beta1": "beta_1", "beta2": "beta_2",
 
 
 def keras_lion(shapes, **settings):
-    os.environ.setdefault("KERAS_BACKEND", "torch")   # as nnlab, it needs no TensorFlow
-    keras = pytest.importorskip("keras")
     params, grads = draws(shapes)
-    weights = [keras.Variable(p, dtype="float64") for p in params]
-    opt = keras.optimizers.Lion(**{KERAS_NAMES[k]: v for k, v in settings.items()})
-    for gs in grads:
-        opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)
-                             for g, w in zip(gs, weights, strict=True)])
-    return [keras.ops.convert_to_numpy(w) for w in weights]
+    return keras_steps("Lion", params, grads,
+                       **{KERAS_NAMES[k]: v for k, v in settings.items()})
 
 
 @pytest.mark.parametrize("settings", LION_SETTINGS)

@@ -7,7 +7,6 @@ PyTorch's own iteration, its source with that one cast removed: float64 througho
 """
 
 import inspect
-import os
 import re
 
 import numpy as np
@@ -17,7 +16,7 @@ import nnlab as nl
 from nnlab import optimizers as O
 from nnlab.adam import AdamW
 from nnlab.lean_optimizers import Muon
-from tests.helpers import resumed_training
+from tests.helpers import keras_steps, resumed_training
 
 #: Dense weights (n_in, n_out) wide, tall, square, a row and a column; a conv kernel whose
 #: matrix (out, in*kh*kw) is wide, and one whose matrix is tall (16 > 1*3*3).
@@ -281,17 +280,9 @@ KERAS_NAMES = {"lr": "learning_rate", "weight_decay": "weight_decay",
 
 
 def keras_muon(shapes, **settings):
-    os.environ.setdefault("KERAS_BACKEND", "torch")   # as nnlab, it needs no TensorFlow
-    keras = pytest.importorskip("keras")
-    if not hasattr(keras.optimizers, "Muon"):
-        pytest.skip("this Keras has no Muon")
     params, grads = draws(shapes)
-    weights = [keras.Variable(p, dtype="float64") for p in params]
-    opt = keras.optimizers.Muon(**{KERAS_NAMES[k]: v for k, v in settings.items()})
-    for gs in grads:
-        opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)
-                             for g, w in zip(gs, weights, strict=True)])
-    return [keras.ops.convert_to_numpy(w) for w in weights]
+    return keras_steps("Muon", params, grads,
+                       **{KERAS_NAMES[k]: v for k, v in settings.items()})
 
 
 def test_muon_is_keras_s_for_vectors_and_nearly_for_matrices():
