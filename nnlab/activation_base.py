@@ -2,12 +2,12 @@
 
 An activation is an object that is called like a function and knows its own
 derivative (``ActivationFunction``). The helpers below keep the functions of
-``nnlab.activations`` and ``nnlab.modern_activations`` exact and quiet at the
-edges of floating point: ``_as_float`` takes real numbers in their own dtype,
-``_exp`` lets a result too small for the dtype become 0, and ``_sigmoid`` and
-``_softplus`` never form a number that overflows, which matters because many
-functions are built from them (softplus' slope is the sigmoid, Swish multiplies
-by the sigmoid, Mish by the tanh of softplus).
+``nnlab.activations`` and ``nnlab.modern_activations``, and the losses that take
+logits, exact and quiet at the edges of floating point: ``_as_float`` takes real
+numbers in their own dtype, ``_exp`` lets a result too small for the dtype become 0,
+and ``_sigmoid`` and ``_softplus`` never form a number that overflows, which matters
+because many functions are built from them (softplus' slope is the sigmoid, Swish
+multiplies by the sigmoid, Mish by the tanh of softplus).
 """
 
 import numpy as np

@@ -159,6 +159,7 @@ class ASGD(Optimizer):
         self.lambd = float(check_number(lambd, "lambd", low=0))
         self.alpha = float(check_number(alpha, "alpha", low=0))
         self.t0 = float(check_number(t0, "t0", low=0))
+        self._eta = self._mu = None   # those of the step being taken, set by apply_gradients
 
     def _new_state(self, p):
         return {"ax": np.zeros_like(p)}
@@ -179,6 +180,14 @@ class ASGD(Optimizer):
         r""":math:`\mu_t`, the weight of step ``t``'s parameters in their average."""
         return 1 / max(1, t - 1 - self.t0)
 
+    def apply_gradients(self, params, grads):
+        # eta_t and mu_t are the same for every weight: computed once a step (a schedule
+        # called once, not once per parameter array), before any update, as the base class
+        # evaluates lr, so that a schedule's bad value changes nothing, not even the count.
+        t = self.iterations + 1
+        self._eta, self._mu = self.eta(t), self.mu(t)
+        super().apply_gradients(params, grads)
+
     def averaged_params(self):
         r"""Copies of the averaged parameters :math:`\bar\theta`, in the order of ``params``.
 
@@ -196,8 +205,7 @@ class ASGD(Optimizer):
 
     def _update(self, p, g, state, lr):
         ax, step = state["ax"], state["scratch"]
-        t = self.iterations
-        eta, mu = self.eta(t), self.mu(t)
+        eta, mu = self._eta, self._mu
         p *= 1 - self.lambd * eta                        # theta = (1 - lambd eta) theta
         np.multiply(g, eta, out=step)                    #         - eta g
         p -= step

@@ -11,9 +11,9 @@ and defaults are Keras's: ``"binary_focal_crossentropy"``,
 import numpy as np
 
 from nnlab._checks import check_bool, check_number
-from nnlab.activation_base import _exp
+from nnlab.activation_base import _exp, _softplus
 from nnlab.activations import sigmoid
-from nnlab.loss_base import _clip, _log_softmax, _LogitsOption, _softplus, _unclipped
+from nnlab.loss_base import _clip, _log_softmax, _LogitsOption, _unclipped
 
 __all__ = ["BinaryFocalCrossEntropy", "CategoricalFocalCrossEntropy"]
 

@@ -263,14 +263,17 @@ class Sparsemax(ActivationFunction):
     def __call__(self, x):
         # Shifted by the row's maximum, as softmax is (tau shifts with it): k x_(k) and the
         # sums stay within k times the row's spread, and x_(1) = 0 is always in S.
+        # A single number is a row of one class, as softmax takes it (its probability is 1);
+        # sorting and indexing need the axis that the reductions do without.
         x = _as_float(x)
-        x = x - np.max(x, axis=-1, keepdims=True)
-        z = -np.sort(-x, axis=-1)                     # each row in decreasing order
-        k = np.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+        rows = np.atleast_1d(x)
+        rows = rows - np.max(rows, axis=-1, keepdims=True)
+        z = -np.sort(-rows, axis=-1)                  # each row in decreasing order
+        k = np.arange(1, rows.shape[-1] + 1, dtype=x.dtype)
         sums = np.cumsum(z, axis=-1)
         size = np.sum(1 + k * z > sums, axis=-1, keepdims=True)   # |S|, a prefix of z
         tau = (np.take_along_axis(sums, size - 1, axis=-1) - 1) / size.astype(x.dtype)
-        return np.maximum(x - tau, 0)
+        return np.maximum(rows - tau, 0).reshape(x.shape)
 
     def derivative(self, x):
         s = (self(x) > 0).astype(_as_float(x).dtype)

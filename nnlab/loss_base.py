@@ -169,7 +169,7 @@ class _LogitsOption(Loss):
                                       "if y_pred are raw scores", PredictionRangeError)
 
 
-# What the losses of probabilities share: the clip, and logarithms that never overflow.
+# What the losses of probabilities share: the clip, and a log-softmax that never overflows.
 
 def _clip(p):
     return np.clip(p, EPSILON, 1 - EPSILON)
@@ -178,11 +178,6 @@ def _clip(p):
 def _unclipped(p):
     """The derivative of ``_clip``: 1 where it lets ``p`` through, 0 where it clips."""
     return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(p.dtype)
-
-
-def _softplus(z):
-    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): exp never sees a positive number."""
-    return np.maximum(z, 0) + np.log1p(_exp(-np.abs(z)))
 
 
 def _log_softmax(z):

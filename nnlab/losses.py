@@ -27,7 +27,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 import numpy as np
 
 from nnlab._checks import build, lookup
-from nnlab.activation_base import _exp
+from nnlab.activation_base import _exp, _softplus
 from nnlab.activations import sigmoid
 from nnlab.focal_losses import BinaryFocalCrossEntropy, CategoricalFocalCrossEntropy
 from nnlab.hinge_losses import CategoricalHinge, Hinge, MulticlassHinge, SquaredHinge
@@ -38,7 +38,6 @@ from nnlab.loss_base import (
     _clip,
     _log_softmax,
     _LogitsOption,
-    _softplus,
     _unclipped,
 )
 from nnlab.regression_losses import (

@@ -429,3 +429,12 @@ def test_sparsemax_projects_onto_the_simplex_as_the_paper_defines():
     np.testing.assert_allclose(f(z)[:, 0], A.get("sparse_sigmoid")(z[:, 0] - z[:, 1]),
                                atol=1e-15)
     assert f(np.ones((2, 3), np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("x", [np.float64(1.0), np.array(2.0), np.float32(-1e4), 3])
+def test_sparsemax_takes_a_single_number_as_one_class_as_softmax_does(x):
+    # It raised NumPy's AxisError: sort and take_along_axis need the axis of the classes.
+    f, y = A.get("sparsemax"), A.get("sparsemax")(x)
+    assert np.shape(y) == () and y == A.softmax(x) == 1
+    assert y.dtype == A.softmax(x).dtype
+    assert f.derivative(x) == 0 and f.backward(np.asarray(x), y, np.ones_like(y)) == 0

@@ -288,6 +288,34 @@ def test_asgd_s_rate_decays_as_a_power_of_the_step():
     assert scheduled.eta(4) == 0.05 / (1 + 0.5 * 0.05 * 3) ** 0.75
 
 
+def test_asgd_calls_its_schedule_twice_a_step_however_many_parameters_it_updates():
+    # eta_t and mu_t are the optimizer's: it called the schedule once per parameter array.
+    calls = []
+
+    def schedule(iteration):
+        calls.append(iteration)
+        return 0.1 * 0.5 ** (iteration // 2)
+
+    params, grads = draws(seed=2, steps=5)   # three parameter arrays
+    expected, averages = [p.copy() for p in params], [p.copy() for p in params]
+    opt = O.ASGD(schedule, lambd=0.5, t0=1)
+    for gs in grads:
+        opt.step(params, gs)
+    # Each step, eta's rate (that of the step before), then the base class's of this step.
+    assert calls == [0, 0, 0, 1, 1, 2, 2, 3, 3, 4]
+    # The same updates as before: ASGD's formulas, step by step and weight by weight.
+    for t, gs in enumerate(grads, start=1):
+        lr = 0.1 * 0.5 ** (max(t - 2, 0) // 2)
+        eta, mu = lr / (1 + 0.5 * lr * (t - 1)) ** 0.75, 1 / max(1, t - 2)
+        for p, average, g in zip(expected, averages, gs, strict=True):
+            p[...] = (1 - 0.5 * eta) * p - eta * g
+            average[...] = p if mu == 1 else average + mu * (p - average)
+    for p, e, a, average in zip(params, expected, opt.averaged_params(), averages,
+                                strict=True):
+        np.testing.assert_allclose(p, e, rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(a, average, rtol=1e-15, atol=1e-15)
+
+
 # ---------------------------------------------------------------------- all three
 
 SAVED = {"radamw": (lambda: O.RAdam(0.01, weight_decay=0.1, decoupled_weight_decay=True),
