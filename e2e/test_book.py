@@ -189,3 +189,17 @@ def test_static_controls_that_follow_another_move_with_it(visit, book_url):
     root.locator('select[name="loss"]').select_option(label="hinge")
     assert prediction.evaluate(ends) == ["-3", "3"]
     assert v.errors == [] and v.outside == [] and v.failed == []
+
+
+def test_a_solution_opens_on_its_code_and_output(visit, book_url):
+    """A worked solution is closed until the reader opens it; its code cells run in the
+    book, so opening it shows their output too."""
+    v = load(visit, book_url, "book/03_forward_propagation.html")
+    solution = v.page.locator(".solution.dropdown").first
+    output = solution.locator(".cell_output")
+    assert not output.is_visible()
+    solution.locator("button.toggle-button").first.click()
+    output.wait_for(state="visible")
+    assert "model.predict: 0.581" in output.inner_text()
+    assert solution.locator(".cell_input").is_visible()
+    assert v.errors == [] and v.outside == [] and v.failed == []

@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+
+import nnlab as nl
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,22 +75,24 @@ def _printed_text(output):
     return "".join(data.get("text/plain", ""))
 
 
-#: What the number check leaves out of a markdown cell: code fences, and maths ($...$,
-#: $$...$$, amsmath environments), whose numbers are constants of code and formulas.
+#: What the number checks leave out of a markdown cell: code fences (a solution's code is a
+#: code cell, which nbval runs; see the test of solutions below). Maths is checked like
+#: prose: a worked number such as $\sigma(0.1) = 0.525$ is a result, and a thin space
+#: between digit groups ($235\,146$) is part of the number.
 FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.S | re.M)
-MATHS = re.compile(r"\$\$.*?\$\$|\$[^$]+?\$|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
+THIN_SPACE = re.compile(r"(?<=\d)\\,(?=\d{3})")
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\d)")
 
 
 def chapters_prose():
-    """For each chapter: its name, everything its code writes or prints, and the prose of
-    each markdown cell (``(cell number, text)``) without code fences and maths."""
+    """For each chapter: its name, everything its code writes or prints, and the text of
+    each markdown cell (``(cell number, text)``) without code fences."""
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
         code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
         printed = [_printed_text(output) for cell in cells for output in cell.get("outputs", [])]
-        prose = [(number, MATHS.sub(" ", FENCE.sub(" ", "".join(cell["source"])
-                                                   .replace("\\$", " "))))
+        prose = [(number, THIN_SPACE.sub("", FENCE.sub(" ", "".join(cell["source"])
+                                                       .replace("\\$", " "))))
                  for number, cell in enumerate(cells) if cell["cell_type"] == "markdown"]
         yield path.name, "\n".join(code + printed), prose
 
@@ -95,15 +100,19 @@ def chapters_prose():
 def test_every_decimal_number_in_the_text_is_in_the_chapters_code_or_output():
     # The course's promise: a number the text states is computed by the chapter's code, and
     # nbval re-runs that code and compares what it prints. So every decimal number of the
-    # prose must be written in one of the chapter's code cells or printed by one.
+    # prose and its maths must be written in one of the chapter's code cells or printed by
+    # one, or be one of the chapter's givens (a constant of a formula, a setting).
     missing = []
     for name, computed, prose in chapters_prose():
+        givens = GIVENS.get(name, {})
         for number, text in prose:
             for value in dict.fromkeys(DECIMAL.findall(text)):
-                if not re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", computed):
+                if value not in givens and not re.search(
+                        rf"(?<![\d.]){re.escape(value)}(?!\d)", computed):
                     missing.append(f"{name} cell {number}: {value}")
     assert not missing, ("decimal numbers of the text that no code cell or output of their "
-                         "chapter contains:\n" + "\n".join(missing))
+                         "chapter contains (compute them, or add them to GIVENS):\n"
+                         + "\n".join(missing))
 
 
 #: A quantity the text claims in whole numbers: "97 %", "500 times", "a factor of 11".
@@ -136,41 +145,117 @@ WHOLE = re.compile(r"(?<![\w.,\-/^_{])(\d{2,}|\d{1,3}(?:,\d{3})+)(?![\w.]*\d|[\w
 #: MyST roles and labels, links, "chapter 12" and years.
 NOT_A_RESULT = re.compile(r"\{[\w:-]+\}`[^`]*`|`[^`]*`|\(\w[\w-]*\)=|:label:.*"
                           r"|\[[^\]]*\]\([^)]*\)|\b[Cc]hapters? \d+|\b(?:19|20)\d\d\b")
-#: The whole numbers a chapter gives rather than computes: exercise data, facts about a
-#: data set, and ranges of practice.
+#: The numbers a chapter gives rather than computes: exercise data, facts about a data set,
+#: ranges of practice, and the constants of formulas and settings that its maths states.
 GIVENS = {
     "01_prerequisites.ipynb": {"43": "writers of the digits' full collection",
                                "17": "grey levels, the exercise's data"},
+    "02_perceptron.ipynb": {},
     "03_forward_propagation.ipynb": {"784": "exercise data", "256": "exercise data",
                                      "128": "exercise data", "32": "exercise data"},
+    "04_activations.ipynb": {},
+    "05_initialization.ipynb": {"0.05": "the limit of the fixed uniform range, Keras's "
+                                         "RandomUniform default (printed as 0.0500)"},
+    "06_losses.ipynb": {},
     "07_gradient_descent.ipynb": {"256": "usual batch sizes, 16 to 256"},
     "08_optimizers.ipynb": {"13": "passes of the textbook form of Adam's update"},
     "09_backpropagation.ipynb": {"32": "exercise data", "100": "exercise data",
                                  "50": "exercise data"},
-    "13_summary.ipynb": {"12": "exercise data: house prices from 12 features"},
+    "10_training_mlp.ipynb": {},
+    "11_vanishing_gradients.ipynb": {"0.1": "the rate of an SGD run the text describes "
+                                            "and does not run (its result varies by machine)"},
+    "12_beyond_dense.ipynb": {},
+    "13_summary.ipynb": {"12": "exercise data: house prices from 12 features",
+                         "0.96": "the base of NAdam's momentum schedule, a constant of "
+                                 "its formula"},
 }
 
 
 def test_every_whole_number_in_the_text_is_computed_or_given():
     # A count such as "449 test images" is a result as much as an accuracy is: when the
-    # data or the code change, it changes. Every whole number of the prose from 10 up must
-    # be written in the chapter's code or printed by it, or be one of the chapter's givens.
-    missing, unused = [], []
+    # data or the code change, it changes. Every whole number of the prose and its maths
+    # from 10 up must be written in the chapter's code or printed by it, or be one of the
+    # chapter's givens.
+    missing = []
     for name, computed, prose in chapters_prose():
         written = set(re.findall(r"\d+", computed.replace(",", "")))
         givens = GIVENS.get(name, {})
-        found = set()
         for number, text in prose:
             for match in WHOLE.finditer(NOT_A_RESULT.sub(" ", text)):
                 value = match.group(1).replace(",", "")
-                found.add(value)
                 if value not in written and value not in givens:
                     missing.append(f"{name} cell {number}: {match.group(1)}")
-        unused += [f"{name}: {value}" for value in givens if value not in found]
     assert not missing, ("whole numbers of the text that no code cell or output of their "
                          "chapter contains (compute them, or add them to GIVENS):\n"
                          + "\n".join(missing))
+
+
+def test_every_given_number_is_in_its_chapters_text():
+    unused = []
+    for name, _, prose in chapters_prose():
+        found = set()
+        for _, text in prose:
+            found.update(DECIMAL.findall(text))
+            found.update(match.group(1).replace(",", "")
+                         for match in WHOLE.finditer(NOT_A_RESULT.sub(" ", text)))
+        unused += [f"{name}: {value}" for value in GIVENS.get(name, {}) if value not in found]
     assert not unused, "GIVENS that their chapter's text no longer has:\n" + "\n".join(unused)
+
+
+#: A solution directive written in one piece: its code fences are text, which nothing runs.
+SOLUTION = re.compile(r"^(:{3,}|`{3,})\{solution\} ([\w-]+)\n.*?^\1[ \t]*$", re.S | re.M)
+#: Solutions whose code the book cannot run, and the test that runs it instead.
+RUN_ELSEWHERE = {"ex-summary-1": "PyTorch code: test_the_pytorch_translation_is_the_model"}
+
+
+def test_every_solutions_code_is_run():
+    # A solution with code is written gated, {solution-start} ... {solution-end} around
+    # code cells, so that nbval runs its code and compares what it prints like any other
+    # cell's: code in a fence would be shown and never run.
+    fenced = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for number, cell in enumerate(json.loads(path.read_text())["cells"]):
+            for solution in SOLUTION.finditer("".join(cell["source"])):
+                if "```" in solution.group() and solution.group(2) not in RUN_ELSEWHERE:
+                    fenced.append(f"{path.name} cell {number}: {solution.group(2)}")
+    assert not fenced, "solutions whose code is a fence, not a code cell:\n" + "\n".join(fenced)
+
+
+def test_the_pytorch_translation_is_the_model():
+    # Chapter 13's first exercise translates the chapter's model into PyTorch. With the
+    # same weights, the translation must compute the same function.
+    torch = pytest.importorskip("torch")
+    cells = json.loads((ROOT / "book" / "13_summary.ipynb").read_text())["cells"]
+    namespace = {"nl": nl}
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "model = nl.Sequential(" in source:
+            exec(source.replace("model.summary", "(lambda **_: None)"), namespace)
+        for solution in SOLUTION.finditer(source if cell["cell_type"] == "markdown" else ""):
+            if solution.group(2) == "ex-summary-1":
+                exec(FENCE.search(solution.group()).group().strip("`\n")
+                     .removeprefix("python\n"), namespace)
+    model, torch_model = namespace["model"], namespace["torch_model"].double().eval()
+    conv, norm, _, _, _, block, _, dense = model.layers
+    rng = np.random.default_rng(0)
+    norm.buffers["running_mean"][:] = rng.standard_normal(8)   # as if trained
+    norm.buffers["running_var"][:] = rng.uniform(0.5, 2, 8)
+    with torch.no_grad():
+        torch_model[0].weight.copy_(torch.from_numpy(conv.params["W"]))
+        torch_model[0].bias.copy_(torch.from_numpy(conv.params["b"]))
+        torch_model[1].weight.copy_(torch.from_numpy(norm.params["gamma"]))
+        torch_model[1].bias.copy_(torch.from_numpy(norm.params["beta"]))
+        torch_model[1].running_mean.copy_(torch.from_numpy(norm.buffers["running_mean"]))
+        torch_model[1].running_var.copy_(torch.from_numpy(norm.buffers["running_var"]))
+        inner = block.layers[0]
+        torch_model[5].f[0].weight.copy_(torch.from_numpy(inner.params["W"].T))
+        torch_model[5].f[0].bias.copy_(torch.from_numpy(inner.params["b"]))
+        torch_model[7].weight.copy_(torch.from_numpy(dense.params["W"].T))
+        torch_model[7].bias.copy_(torch.from_numpy(dense.params["b"]))
+    x = rng.standard_normal((5, 1, 8, 8))
+    expected = model.predict(x)
+    got = torch_model(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_every_toc_entry_exists():
