@@ -376,6 +376,38 @@ def test_stable_and_finite_at_huge_scores(loss, dtype):
     assert np.isfinite(value) and np.all(np.isfinite(grad))
 
 
+#: The losses that take probabilities, which the scores' test above cannot push to 0 and 1.
+PROBABILITY_LOSSES = [loss for loss in ALL_LOSSES
+                      if getattr(loss, "from_logits", None) is False
+                      or isinstance(loss, KLDivergence | Dice)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", PROBABILITY_LOSSES, ids=repr)
+def test_stable_and_finite_at_probabilities_as_near_0_and_1_as_the_dtype_holds(loss, dtype):
+    # Exactly 0 and 1, the smallest subnormal and normal numbers, and 1 - epsneg, the
+    # largest number below 1: log(0), 0 / 0 and 1 - p = 0 wait at these edges.
+    f = np.finfo(dtype)
+    tiny, sub, below_1 = float(f.tiny), float(f.smallest_subnormal), 1 - float(f.epsneg)
+    y_pred = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [below_1, float(f.epsneg), 0.0],
+                       [sub, tiny, 1.0], [0.0, 0.0, 1.0]], dtype=dtype)
+    labels = np.array([0, 0, 1, 2, 0])
+    if isinstance(loss, BinaryCrossEntropy | BinaryFocalCrossEntropy | Dice):
+        y_true = np.eye(3)[labels]
+    elif isinstance(loss, KLDivergence):
+        y_true = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [below_1, 0.0, 1 - below_1],
+                           [0.0, 0.0, 1.0], [1 / 3, 1 / 3, 1 / 3]])
+    else:
+        y_true = labels
+    # Underflow is left as NumPy leaves it (silent): a product of tiny numbers becomes 0.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert grad.dtype == dtype
+
+
 def test_huge_logits_give_exact_values():
     z = np.array([[1e4, -1e4], [-1e4, 1e4]])
     assert CategoricalCrossEntropy(from_logits=True)(z, [0, 0]) == pytest.approx(1e4)
