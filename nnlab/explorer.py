@@ -61,13 +61,25 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
 
 def dropdown(value, options, description):
     """A labelled menu of ``options`` (values, or (label, value) pairs)."""
+    _check_choice(value, options, description)
+    return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
+                      style=STYLE)
+
+
+def choice_slider(value, options, description):
+    """A labelled slider over a few ordered ``options``: sizes such as a batch's, which have
+    no even step (1, 10, 50, 200). It updates when let go, as each value is a new run."""
+    _check_choice(value, options, description)
+    return W.SelectionSlider(value=value, options=options, description=description,
+                             layout=LAYOUT, style=STYLE, continuous_update=False)
+
+
+def _check_choice(value, options, description):
     values = [o[1] if isinstance(o, tuple) else o for o in options]
     # True == 1, but a menu of True/False is not a menu of numbers.
     if not any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
         raise ValueError(f"{description} (an initial value) must be one of "
                          f"{', '.join(map(repr, values))}; got {value!r}")
-    return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
-                      style=STYLE)
 
 
 class Explorer(W.VBox):

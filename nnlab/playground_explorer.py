@@ -10,7 +10,7 @@ import ipywidgets as W
 import numpy as np
 
 from nnlab import explorer_figures as figures
-from nnlab.explorer import Explorer, dropdown, slider, warning_html, young_garbage
+from nnlab.explorer import Explorer, choice_slider, dropdown, slider, warning_html, young_garbage
 from nnlab.playground import PLAYGROUND_DATA, Session
 from nnlab.static import Spec
 
@@ -43,7 +43,7 @@ class Playground(Explorer):
             "activation": dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
                                     "activation"),
             "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False),
-            "batch_size": dropdown(batch_size, [1, 4, 16, 64], "batch size"),
+            "batch_size": choice_slider(batch_size, [1, 4, 16, 64], "batch size"),
             "l2": slider(l2, 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True,
                           continuous=False),
             "optimizer": dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],

@@ -29,7 +29,7 @@ import numpy as np
 from nnlab import activations, explore, initializers, surfaces
 from nnlab import explorer_figures as figures
 from nnlab._checks import check_bool, check_number
-from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, dropdown, slider
+from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, choice_slider, dropdown, slider
 from nnlab.playground_explorer import Playground, playground
 from nnlab.static import Spec
 
@@ -228,7 +228,7 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True, continuous=False),
                 "steps": slider(steps, 1, 100, 1, "steps", integer=True, continuous=False),
                 "start": slider(start, -6, 6, 0.5, "start (w = b)", continuous=False),
-                "batch_size": dropdown(batch_size, [1, 10, 50, 200], "batch size")}
+                "batch_size": choice_slider(batch_size, [1, 10, 50, 200], "batch size")}
     return Explorer(controls, explore.learning_rate, figures.learning_rate,
                     lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
                               f"steps" + (" (diverged)" if s["diverged"] else ""),

@@ -650,3 +650,23 @@ def test_the_api_page_names_every_control_and_state_key_of_every_explorer():
         documented = set(re.findall(r"`(\w+)`", state_cell))
         assert documented <= set(explorer.state), (name, documented - set(explorer.state))
         assert set(explorer.state) - documented <= controls, name
+
+
+@pytest.mark.parametrize("make", [widgets.learning_rate_explorer, widgets.playground])
+def test_batch_size_is_a_slider(make):
+    # COURSE.md: learning-rate and batch-size sliders. A batch size has no even step, so
+    # its slider runs over the sizes offered, in order.
+    import ipywidgets as W
+
+    control = make().controls["batch_size"]
+    assert isinstance(control, W.SelectionSlider) and not control.continuous_update
+    assert list(control.options) == sorted(control.options)
+
+
+def test_moving_the_batch_size_slider_runs_that_size():
+    explorer = widgets.learning_rate_explorer(batch_size=200)
+    full_batch = explorer.state["path"]
+    explorer.controls["batch_size"].value = 1
+    assert explorer.state["batch_size"] == 1
+    assert len(explorer.state["path"]) == len(full_batch)
+    assert not np.allclose(explorer.state["path"], full_batch)
