@@ -310,13 +310,17 @@ def get(identifier):
 
 def suited_to(activation):
     """The usual initializer before ``activation`` (a name): He's for the ReLU family, which
-    zeroes about half of its inputs, Glorot's for the rest.
+    zeroes about half of its inputs; LeCun's ``scaled_normal`` for SELU, whose
+    self-normalizing constants assume weights of variance 1/fan_in (Klambauer et al. 2017);
+    Glorot's for the rest.
 
     Examples
     --------
-    >>> suited_to("relu"), suited_to("tanh")
-    ('he_normal', 'glorot_uniform')
+    >>> suited_to("relu"), suited_to("selu"), suited_to("tanh")
+    ('he_normal', 'scaled_normal', 'glorot_uniform')
     """
+    if activation == "selu":
+        return "scaled_normal"
     return "he_normal" if activation in ("relu", "leaky_relu", "elu", "relu6") else "glorot_uniform"
 
 

@@ -102,6 +102,7 @@ def test_the_usual_initializer_for_each_activation():
     chosen = {name: I.suited_to(name) for name in nl.activations.NAMES}
     assert {name for name, init in chosen.items() if init == "he_normal"} == {
         "relu", "leaky_relu", "elu", "relu6"}
+    assert chosen["selu"] == "scaled_normal"   # Keras's lecun_normal, as SELU's paper needs
     assert set(chosen.values()) <= set(I.NAMES)
 
 
