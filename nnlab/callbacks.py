@@ -16,6 +16,7 @@ setting ``model.stop_training = True`` (and ``model.stop_reason`` to say why).
 
 import numpy as np
 
+from nnlab import metrics as metric_functions
 from nnlab._checks import check_bool, check_number, check_verbose
 
 
@@ -106,11 +107,29 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
 
-#: What in a log name makes ``EarlyStopping(mode="auto")`` maximise it: the metrics that
-#: are better higher, whose direction Keras 3 asks of each metric object. Underscores
-#: aside, so that Keras's class names ("val_TruePositives") match too.
-HIGHER_IS_BETTER = ("acc", "precision", "recall", "f1", "r2", "auc", "true_positives",
-                    "true_negatives", "cosine_similarity", "correlation", "iou")
+#: The metrics that ``EarlyStopping(mode="auto")`` maximises, by the names that
+#: ``nnlab.metrics.get`` takes (their aliases and Keras's class names, as in
+#: "val_TruePositives", name the same functions): those that are better higher, whose
+#: direction Keras 3 asks of each metric object.
+HIGHER_IS_BETTER = ("accuracy", "binary_accuracy", "top_k_categorical_accuracy", "precision",
+                    "recall", "f1_score", "r2_score", "auc", "true_positives", "true_negatives",
+                    "cosine_similarity", "binary_iou", "pearson_correlation",
+                    "concordance_correlation")
+
+
+def _auto_mode(monitor):
+    """"max" or "min" for the log name ``monitor``: that of the metric it names, found by its
+    whole name (without ``val_``), not by a part of it: "jaccard_distance" holds "acc"."""
+    name = monitor.removeprefix("val_")
+    if name == "loss":
+        return "min"
+    try:
+        fn = metric_functions.get(name)
+    except ValueError:
+        raise ValueError(f"EarlyStopping cannot tell whether {monitor!r} is better higher or "
+                         "lower: it names no metric that nnlab knows (a function of your own?); "
+                         "pass mode='max' or mode='min'") from None
+    return "max" if any(metric_functions.get(h) is fn for h in HIGHER_IS_BETTER) else "min"
 
 
 class EarlyStopping(Callback):
@@ -118,10 +137,13 @@ class EarlyStopping(Callback):
 
     An epoch improves on the best value so far if it is lower by more than
     ``min_delta`` (``mode="min"``) or higher by more than ``min_delta``
-    (``mode="max"``); ``"auto"`` means max for the scores that are better higher
+    (``mode="max"``). ``"auto"`` takes the direction of the metric that ``monitor`` names
+    (without ``val_``), as Keras 3 does: max for the scores that are better higher
     (accuracy, precision, recall, F1, R^2, AUC, the true positives and negatives, cosine
-    similarity, correlations and IoU: see ``HIGHER_IS_BETTER``), min otherwise (the losses,
-    the errors, the false positives and negatives).
+    similarity, correlations and IoU: see ``HIGHER_IS_BETTER``), min for "loss" and the
+    other metrics of ``nnlab.metrics`` (the losses, the errors, the false positives and
+    negatives); for a name that nnlab does not know (a metric function of one's own) it
+    raises ValueError: pass "min" or "max".
     Training stops after ``patience`` epochs in a row with no improvement
     (as in Keras, patience 0 and 1 both stop at the first one), so it ends at
     epoch ``best_epoch + max(patience, 1)`` at the latest.
@@ -175,11 +197,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = check_number(patience, "EarlyStopping patience", low=0, integer=True)
         self.min_delta = check_number(min_delta, "EarlyStopping min_delta", low=0)
-        if mode == "auto":
-            name = monitor.lower().replace("_", "")
-            higher = any(part.replace("_", "") in name for part in HIGHER_IS_BETTER)
-            mode = "max" if higher else "min"
-        self.mode = mode
+        self.mode = _auto_mode(monitor) if mode == "auto" else mode
         self.restore_best_weights = restore_best_weights
         self.verbose = check_verbose(verbose, (0, 1))
         self.baseline = None if baseline is None else check_number(

@@ -105,7 +105,9 @@ class _Conv(Layer):
         # dL/dW = sum over samples of dy (O, positions) @ cols^T. Its last column, against the
         # row of ones, is dL/db: dy summed over samples and positions. Returns dy in that
         # (N, O, positions) form, which backward goes on with.
-        dy = self._check_grad(dy).reshape(len(dy), self.out_channels, -1)
+        dy = self._check_grad(dy)
+        # Sizes given: with no samples, -1 cannot be inferred.
+        dy = dy.reshape(len(dy), self.out_channels, int(np.prod(self.out)))
         dWb = np.matmul(dy, self.cols.transpose(0, 2, 1)).sum(axis=0)
         self._store_grad("W", dWb[:, :-1].reshape(self.params["W"].shape))
         self._store_grad("b", dWb[:, -1])
@@ -132,10 +134,10 @@ class _Conv(Layer):
                                  f"than the kernel {self.kernel_size} (padding {self.padding})")
 
     def output_shape(self, input_shape):
-        c, *spatial = input_shape
-        if c != self.in_channels or len(spatial) != self.ndim:
+        if len(input_shape) != 1 + self.ndim or input_shape[0] != self.in_channels:
             raise ValueError(f"{self!r} expected samples of shape ({self.in_channels}"
                              f"{', ?' * self.ndim}); got {tuple(input_shape)}")
+        spatial = input_shape[1:]
         self._check_size(spatial)
         out = ((n + 2 * p - k) // s + 1 for n, p, k, s in
                zip(spatial, self.padding, self.kernel_size, self.stride, strict=True))

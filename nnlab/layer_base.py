@@ -38,18 +38,55 @@ def inside_network():
         _INSIDE_NETWORK.reset(token)
 
 
+def walk_layers(layers):
+    """Every layer of ``layers`` and, after each block (a Residual), the layers inside it."""
+    for layer in layers:
+        yield layer
+        yield from walk_layers(getattr(layer, "layers", []))
+
+
+def check_distinct(layers, owner):
+    """Raise ValueError if one layer object appears twice in ``layers`` (or their blocks).
+
+    A layer caches its last input for ``backward``, so a second use would overwrite what
+    the first needs and give wrong gradients; a shared Dense would also be trained twice
+    over. ``owner`` names the model or block in the message.
+    """
+    seen = set()
+    for layer in walk_layers(layers):
+        if id(layer) in seen:
+            raise ValueError(f"{owner}: the same layer object {layer!r} appears twice; a "
+                             f"layer caches its last input for backward, so use a new "
+                             f"{layer!r} at each place")
+        seen.add(id(layer))
+
+
 def check_before_training(forward, x):
     """Raise any shape error of ``forward(x, training=True)`` before that pass changes state.
 
+    ``forward`` is the bound ``forward`` of a model or block (an object with ``layers``).
     In training, batch norm updates its running statistics before a later layer can object
     to the shape it receives. Evaluation mode changes no statistics and no weights, so the
     layers check one row in it first, and the whole batch only to report an error with the
-    batch's own shapes.
+    batch's own shapes. One rule holds in training only, that every batch norm of the
+    ``layers`` (and of their blocks) gets 2 or more values per feature: it is checked on
+    the shapes the trial pass recorded, with the batch's own size.
     """
     try:
         forward(x[:1], training=False)
     except ValueError:
         forward(x, training=False)
+    # Imported here: normalization.py imports this module for Layer.
+    from nnlab.normalization import BatchNorm
+
+    owner = getattr(forward, "__self__", None)   # the model or block
+    for layer in walk_layers(getattr(owner, "layers", [])):
+        shape = getattr(layer, "_input_shape", None)
+        if isinstance(layer, BatchNorm) and shape is not None:
+            shape = (len(x), *shape[1:])
+            if np.prod(shape) <= layer.n_features:
+                raise ValueError(f"{layer!r} in training needs 2 or more values per feature "
+                                 f"to take their mean and variance; got input of shape {shape}")
 
 
 def forget_last_pass(layers):

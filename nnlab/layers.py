@@ -18,6 +18,7 @@ from nnlab.layer_base import (
     _INSIDE_NETWORK,
     Layer,
     check_before_training,
+    check_distinct,
     forget_last_pass,
     inside_network,
 )
@@ -194,7 +195,8 @@ class Dropout(Layer):
     rate : float in [0, 1)
         Fraction of inputs dropped.
     rng : int or numpy.random.Generator, optional
-        Seed or generator of the masks.
+        Seed or generator of the masks. A model file keeps the generator's state, so
+        that a loaded model draws the masks the saved one would have drawn next.
 
     Examples
     --------
@@ -211,8 +213,9 @@ class Dropout(Layer):
         self.rng = as_rng(rng, "Dropout rng")
 
     def forward(self, x, training=False):
+        training = check_bool(training, "training")   # before _check_input records x's shape
         x = self._check_input(x)
-        if not check_bool(training, "training") or self.rate == 0:
+        if not training or self.rate == 0:
             self.mask = None
             return x
         # Uniform numbers in the input's dtype: a float32 network draws half the bits
@@ -253,6 +256,7 @@ class Residual(Layer):
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError(f"Residual takes one or more nnlab layers, as in Residual(Dense(4, "
                              f"4), Activation('relu')); got {layers!r}")
+        check_distinct(layers, "Residual")
         self.layers = list(layers)
 
     @property
@@ -268,9 +272,10 @@ class Residual(Layer):
         return _LayersView(self.layers, "buffers")
 
     def forward(self, x, training=False):
+        training = check_bool(training, "training")   # before _check_input records x's shape
         x = self._check_input(x)
         try:
-            if check_bool(training, "training") and len(x) and not _INSIDE_NETWORK.get():
+            if training and len(x) and not _INSIDE_NETWORK.get():
                 check_before_training(self.forward, x)
                 self._input_shape = x.shape   # the trial pass recorded its one row
             out = x

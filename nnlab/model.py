@@ -31,7 +31,7 @@ from nnlab._checks import (
 )
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import History, ProgressBar, check_callbacks
-from nnlab.layer_base import _INSIDE_NETWORK, cast_layer, forget_last_pass
+from nnlab.layer_base import _INSIDE_NETWORK, cast_layer, check_distinct, forget_last_pass
 from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
@@ -44,6 +44,7 @@ from nnlab.training import (
     fit_batch,
     fit_epoch,
     metric_values,
+    split_validation,
     stop_diverged,
 )
 
@@ -97,9 +98,10 @@ class Sequential:
         self._sample_shape = self._output_shape = None
 
     def add(self, layer):
-        """Append a layer."""
+        """Append a layer: a new one, as a layer object in two places would be trained twice."""
         if not isinstance(layer, Layer):
             raise ValueError(f"Sequential takes nnlab layers; got {type(layer).__name__}")
+        check_distinct([*self.layers, layer], "Sequential")
         self.layers.append(layer)
 
     # --- the two passes -------------------------------------------------------------
@@ -113,7 +115,8 @@ class Sequential:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input", dtype=self.dtype)
         try:
-            if check_bool(training, "training") and len(x):
+            # (a single number, 0-d, is left to the first layer, which says what it takes)
+            if check_bool(training, "training") and x.ndim and len(x):
                 check_before_training(self._forward, x)
             return self._forward(x, training)
         except ValueError:
@@ -127,12 +130,14 @@ class Sequential:
 
     def _forward(self, x, training):
         """``forward`` of a batch already checked (``fit`` checks its data once, not per step)."""
-        self._sample_shape = x.shape[1:]
+        out = x
         with inside_network():
             for layer in self.layers:
-                x = layer.forward(x, training=training)
-        self._output_shape = x.shape   # what backward checks dout against
-        return x
+                out = layer.forward(out, training=training)
+        # Only a pass that ran through: summary() shows the shapes of data that fit, and
+        # backward checks dout against the output's shape.
+        self._sample_shape, self._output_shape = x.shape[1:], out.shape
+        return out
 
     def backward(self, dout, input_grad=True):
         """Propagate dL/d(output) back through the layers; fill their grads.
@@ -268,7 +273,8 @@ class Sequential:
         -------
         History
             ``history.history["loss"]``, ``["accuracy"]``, ``["val_loss"]``...:
-            the training loss is the mean over the epoch's batches, as in Keras.
+            the training loss is the mean over the epoch's samples, as in Keras (each
+            batch's loss weighs by its size: a partial last batch weighs less).
         """
         self._require_compiled("fit")
         batch_size = 32 if batch_size is None else batch_size   # Keras's default
@@ -281,17 +287,7 @@ class Sequential:
         callbacks = check_callbacks(callbacks)
         X, y = check_data(self, X, y)
         keep_freed_memory()
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val)")
-            val = check_data(self, *validation_data, names=("X_val", "y_val"))
-        elif validation_split:
-            split = int(len(X) * (1 - validation_split))
-            if not 0 < split < len(X):
-                raise ValueError(f"validation_split={validation_split} leaves no validation or "
-                                 f"no training samples out of {len(X)}")
-            X, y, val = X[:split], y[:split], (X[split:], y[split:])
+        X, y, val = split_validation(self, X, y, validation_data, validation_split)
         check_batch_sizes(self, len(X), batch_size)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
@@ -384,9 +380,9 @@ class Sequential:
     def summary(self, input_shape=None):
         """Print a Keras-like table: each layer, its output shape and parameter count.
 
-        ``input_shape`` (one sample, no batch axis) is needed unless the first
-        layer is Dense or the model has already seen data. Buffers (batch norm
-        statistics) count as non-trainable parameters, as in Keras.
+        ``input_shape`` (one sample, no batch axis: a tuple, or an int n for ``(n,)``) is
+        needed unless the first layer is Dense or the model has already seen data. Buffers
+        (batch norm statistics) count as non-trainable parameters, as in Keras.
         """
         shape = input_shape if input_shape is not None else self._sample_shape
         print(summary_table(self.layers, shape))

@@ -36,10 +36,10 @@ class _Pool(Layer):
         return win.reshape(*win.shape[:2 + self.ndim], int(np.prod(self.pool_size)))
 
     def output_shape(self, input_shape):
+        if len(input_shape) != 1 + self.ndim:
+            raise ValueError(f"{self!r} expected samples of shape (C{', ?' * self.ndim}); "
+                             f"got {tuple(input_shape)}")
         c, *spatial = input_shape
-        if len(spatial) != self.ndim:
-            raise ValueError(f"{self!r} expected samples (C{', ?' * self.ndim}); got "
-                             f"{tuple(input_shape)}")
         if any(n < k for n, k in zip(spatial, self.pool_size, strict=True)):
             raise ValueError(f"{self!r}: input of spatial size {tuple(spatial)} is smaller "
                              f"than the pool {self.pool_size}")

@@ -7,7 +7,8 @@ and a header ``"__nnlab__"``, a 0-d unicode array holding JSON::
     {"format": "nnlab.Sequential", "version": 1,
      "layers": [{"class": "Dense", "config": {"n_in": 2, "n_out": 8, ...}}, ...],
      "compile": {"loss": {"name": ..., "config": ...}, "optimizer": {...},
-                 "metrics": ["accuracy"]}}
+                 "metrics": ["accuracy"]},
+     "random_states": [{"layers": ["2"], "state": {"bit_generator": "PCG64", ...}}]}
 
 A model file is data that may come from anywhere, so loading believes nothing in it
 before checking it, and checks each part before acting on it:
@@ -28,8 +29,12 @@ Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was ex
 and what was found. A trained model's optimizer is saved with its running state, as
 Keras saves it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and
 ``"iterations"`` in the header, so that training resumed after loading takes the steps
-it would have taken anyway. Custom metrics are not saved; a learning-rate schedule is
-saved as the rate it gives now.
+it would have taken anyway, and so is the state of each random generator that layers
+draw from (Dropout's masks). Custom metrics are not saved; a learning-rate schedule is
+saved as the rate it gives now (0 too, at the start of a warm-up). What the header keeps
+of training is ``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a
+model that ``load_model`` could not rebuild (an optimizer of one's own) is refused before
+writing.
 """
 
 import json
@@ -42,10 +47,16 @@ import zlib
 
 import numpy as np
 
-from nnlab import losses, optimizers
-from nnlab import metrics as metric_functions
+from nnlab import losses
 from nnlab._checks import FLOAT_DTYPES, all_finite
 from nnlab.layers import Layer, Residual
+from nnlab.training_state import (
+    compile_settings,
+    generator_states,
+    optimizer_arrays,
+    rebuilt_optimizer,
+    set_generator_states,
+)
 
 FORMAT = "nnlab.Sequential"
 FORMAT_VERSION = 1
@@ -93,22 +104,16 @@ def _model_arrays(model):
             for k, a in layer_arrays(layer).items()}
 
 
-def _optimizer_arrays(optimizer):
-    """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch)."""
-    states = optimizer.state if optimizer is not None and optimizer.state else []
-    return {f"optimizer.{i}.{k}": a for i, state in enumerate(states)
-            for k, a in state.items() if k != "param" and not k.startswith("scratch")}
-
-
 def _python_number(value):
-    """``json.dumps``'s fallback: the Python number a NumPy scalar holds.
+    """``json.dumps``'s fallback: the Python number a NumPy scalar holds (a list of them for
+    an array, as some bit generators' states hold).
 
     A hyper-parameter may arrive as a NumPy scalar (``Dropout(np.float32(0.5))``, a rate
     from ``np.linspace``) and stay one in a layer's configuration; JSON knows only Python's
     numbers. Any other object is still an error.
     """
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
@@ -125,20 +130,9 @@ def save_model(model, path):
     spec = {"format": FORMAT, "version": FORMAT_VERSION,
             "layers": [{"class": layer.registry_name, "config": layer.get_config()}
                        for layer in model.layers],
-            "compile": None}
-    if model.loss is not None:
-        opt = model.optimizer.get_config()
-        if callable(model.optimizer.lr):
-            # A schedule is code, which JSON cannot hold: the file keeps the rate it gives now
-            # (before, the loaded optimizer took its default rate, in silence).
-            opt["lr"] = model.optimizer.current_lr()
-        spec["compile"] = {
-            "loss": {"name": model.loss.name, "config": model.loss.get_config()},
-            "optimizer": {"name": type(model.optimizer).__name__.lower(),
-                          "config": {k: v for k, v in opt.items() if v is not None},
-                          "iterations": model.optimizer.iterations},
-            "metrics": [m for m, fn in model.metrics.items() if metric_functions.is_named(m, fn)]}
-    arrays = _model_arrays(model) | _optimizer_arrays(model.optimizer)
+            "compile": compile_settings(model) if model.loss is not None else None,
+            "random_states": generator_states(model)}
+    arrays = _model_arrays(model) | optimizer_arrays(model.optimizer)
     broken = [key for key, a in arrays.items() if not all_finite(a)]
     if broken:   # load_model refuses such arrays: refuse them here, before writing
         raise ValueError(f"cannot save the model: {', '.join(broken)} hold NaN or infinite "
@@ -210,14 +204,14 @@ def _targets(model, declared):
     if iterations:   # (astype reset the optimizer)
         model.optimizer.state = [model.optimizer.fresh_state(p) for p in model.params]
         model.optimizer.iterations = iterations
-        targets.update(_optimizer_arrays(model.optimizer))
+        targets.update(optimizer_arrays(model.optimizer))
     return targets
 
 
 def _squares(model):
     """The keys of the arrays of variances, squares or sizes, where no value may be negative."""
     names = getattr(model.optimizer, "squares", ())
-    state = {key for key in _optimizer_arrays(model.optimizer) if key.rpartition(".")[2] in names}
+    state = {key for key in optimizer_arrays(model.optimizer) if key.rpartition(".")[2] in names}
     return state | {key for key in _model_arrays(model) if key.endswith(".running_var")}
 
 
@@ -356,6 +350,11 @@ def _build_model(spec, declared, path):
             raise ModelFileError(f"{where} ({item['class']}) cannot be built from its config "
                                  f"{reprlib.repr(item['config'])}: {exc}") from exc
     model = Sequential(layers)
+    if "random_states" in spec:   # files before them: the layers keep fresh generators
+        try:
+            set_generator_states(model, spec["random_states"])
+        except ValueError as exc:
+            raise ModelFileError(f"{path!r}: random_states: {exc}") from exc
     if "compile" not in spec:
         raise ModelFileError(f"{path!r}: header: expected null or a JSON object under "
                              "'compile'; found no 'compile'")
@@ -368,12 +367,12 @@ def _compile(model, compiled, path):
     """Compile ``model`` with the loss, optimizer and metrics of the header's ``compile``."""
     where = f"{path!r}: compile"
     parts = []
-    for part, module in (("loss", losses), ("optimizer", optimizers)):
+    for part, build in (("loss", losses.get), ("optimizer", rebuilt_optimizer)):
         entry = _field(compiled, part, dict, where)
         name = _field(entry, "name", str, f"{where}.{part}")
         config = _field(entry, "config", dict, f"{where}.{part}")
         try:
-            parts.append(module.get(name, **config))
+            parts.append(build(name, **config))
         except _CONFIG_ERRORS as exc:
             raise ModelFileError(f"{where}.{part}: cannot build {reprlib.repr(name)} from the "
                                  f"config {reprlib.repr(config)}: {exc}") from exc

@@ -10,8 +10,9 @@ from nnlab.saving import layer_arrays
 def summary_table(layers, input_shape=None):
     """The summary of ``layers`` (a model's list) as text, for ``Sequential.summary``.
 
-    ``input_shape`` (one sample, no batch axis) is needed unless the first layer is
-    Dense. Buffers (batch norm statistics) count as non-trainable parameters, as in Keras.
+    ``input_shape`` (one sample, no batch axis: a tuple, or an int n for ``(n,)``) is
+    needed unless the first layer is Dense. Buffers (batch norm statistics) count as
+    non-trainable parameters, as in Keras.
 
     Examples
     --------
@@ -27,9 +28,13 @@ def summary_table(layers, input_shape=None):
     Non-trainable params: 0
     """
     if input_shape is not None:
-        shape = tuple(input_shape) if isinstance(input_shape, tuple | list) else (None,)
-        if not all(isinstance(d, int | np.integer) and d > 0 for d in shape):
-            raise ValueError(f"input_shape must be positive integers; got {input_shape!r}")
+        shape = (input_shape,) if isinstance(input_shape, int | np.integer) else input_shape
+        if not isinstance(shape, tuple | list) or not all(
+                isinstance(d, int | np.integer) and not isinstance(d, bool) and d > 0
+                for d in shape):
+            raise ValueError("input_shape must be a tuple of positive integers (or one, for "
+                             f"a vector sample); got {input_shape!r}")
+        shape = tuple(shape)
     elif layers and hasattr(layers[0], "n_in"):
         shape = (layers[0].n_in,)
     else:

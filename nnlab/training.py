@@ -1,7 +1,7 @@
 """What ``fit`` repeats: one training step on a mini-batch, and one epoch of them.
 
 ``Sequential.fit`` checks its arguments and data once (``check_data``,
-``check_batch_sizes``), then calls ``fit_epoch`` once per epoch;
+``split_validation``, ``check_batch_sizes``), then calls ``fit_epoch`` once per epoch;
 ``Sequential.train_step`` is ``fit_batch`` on one checked batch::
 
     y_pred = model.forward(x_batch, training=True)       # forward pass
@@ -22,6 +22,7 @@ Examples
 (4.0, 0.4)
 """
 
+import inspect
 import warnings
 from math import prod
 
@@ -91,13 +92,14 @@ def _check_targets(model, y, out, dtype, names):
     y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
     y = y.reshape((n, *out.shape[1:])).astype(dtype, copy=False)
     # Each step of fit trusts the outputs to suit the loss (checks cost time there), so
-    # they are tried here. Outputs that overflowed are left to fit, which reports a
-    # diverged model. Outputs outside [0, 1] for a probability loss are what Keras
-    # trains on, clipped, and what many a first model compiles: a warning, which
-    # says what clipping costs, not an error.
+    # they are tried here. Outputs that overflowed, or a loss that overflows on them, are
+    # left to fit, which reports a diverged model. Outputs outside [0, 1] for a
+    # probability loss are what Keras trains on, clipped, and what many a first model
+    # compiles: a warning, which says what clipping costs, not an error.
     try:
-        if all_finite(out):
-            model.loss(out, y[:TRIAL_SAMPLES])
+        with np.errstate(all="ignore"):
+            if all_finite(out):
+                model.loss(out, y[:TRIAL_SAMPLES])
     except PredictionRangeError:
         # The same text at every call, so that a loop of train_step shows it once.
         warnings.warn(ClippedOutputsWarning(
@@ -108,7 +110,7 @@ def _check_targets(model, y, out, dtype, names):
             "gets no gradient, so it stops learning. End the model with "
             "Activation('sigmoid') (or softmax)"
             + (", or compile the loss with from_logits=True."
-               if hasattr(model.loss, "from_logits") else ".")), stacklevel=3)
+               if hasattr(model.loss, "from_logits") else ".")), stacklevel=_outside_nnlab())
     except ValueError as exc:
         raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
                          f"do not suit the loss {model.loss!r}: {exc}") from exc
@@ -119,6 +121,32 @@ def _check_targets(model, y, out, dtype, names):
             raise ValueError(f"metric {name!r} cannot be computed for these targets (a "
                              f"metric maps y_true, y_pred to one number): {exc}") from exc
     return y
+
+
+def split_validation(model, X, y, validation_data, validation_split):
+    """``(X, y, val)`` for ``fit``: the training data, and the validation pair, checked
+    (``validation_data``), or the last ``validation_split`` of (X, y), or None."""
+    if validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        return X, y, check_data(model, *validation_data, names=("X_val", "y_val"))
+    if not validation_split:
+        return X, y, None
+    split = int(len(X) * (1 - validation_split))
+    if not 0 < split < len(X):
+        raise ValueError(f"validation_split={validation_split} leaves no validation or "
+                         f"no training samples out of {len(X)}")
+    return X[:split], y[:split], (X[split:], y[split:])
+
+
+def _outside_nnlab():
+    """The ``stacklevel`` at which a warning issued by the caller points at the first line
+    outside nnlab: fit, evaluate and train_step reach their checks at different depths
+    (pandas finds the level of its warnings in the same way)."""
+    frame, level = inspect.currentframe().f_back, 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").split(".")[0] == "nnlab":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def check_batch_sizes(model, n, batch_size):
@@ -238,3 +266,4 @@ def stop_diverged(model, epoch, loss):
         "rate, clip gradients (optimizer clipnorm=1.0) or normalise the inputs."
         + (f" {model.loss.diverged_hint}" if model.loss.diverged_hint else "")),
         stacklevel=3)
+

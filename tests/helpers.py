@@ -44,15 +44,16 @@ def away_from_kinks(x, margin=1e-3):
 
 
 def resumed_training(make_optimizer, dtype, tmp_path):
-    """Train a small CNN (Conv2D, Dense, BatchNorm: biases, a kernel, matrices) for two
-    epochs with ``make_optimizer()``, save it and load it; assert that the file kept the
-    optimizer's settings, step count and state arrays (in ``dtype``), and that two more
-    epochs of each give the same weights, bit for bit. Returns ``(model, saved file)``."""
+    """Train a small CNN (Conv2D, Dense, BatchNorm: biases, a kernel, matrices; Dropout)
+    for two epochs with ``make_optimizer()``, save it and load it; assert that the file kept
+    the optimizer's settings, step count and state arrays (in ``dtype``), and that two more
+    epochs of each (the same dropout masks too) give the same weights, bit for bit.
+    Returns ``(model, saved file)``."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(24, 1, 4, 4))
     y = (X.mean(axis=(1, 2, 3)) > 0).astype(float)[:, None]
     model = nl.Sequential([nl.Conv2D(1, 3, 3, padding=1, rng=0, dtype=dtype),
-                           nl.Activation("relu"), nl.Flatten(),
+                           nl.Activation("relu"), nl.Flatten(), nl.Dropout(0.25, rng=3),
                            nl.Dense(3 * 4 * 4, 4, rng=1, dtype=dtype),
                            nl.BatchNorm(4, dtype=dtype), nl.Activation("tanh"),
                            nl.Dense(4, 1, rng=2, dtype=dtype)])

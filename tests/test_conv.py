@@ -276,6 +276,33 @@ def test_output_shape_checks_the_sample_shape():
         nl.GlobalMaxPool1D().output_shape((4, 5, 5))
 
 
+@pytest.mark.parametrize("layer,expected", [
+    (nl.Conv2D(1, 4, 3), r"Conv2D\(.*expected samples of shape \(1, \?, \?\); got \(\)"),
+    (nl.Conv1D(2, 4, 3), r"Conv1D\(.*expected samples of shape \(2, \?\); got \(\)"),
+    (nl.MaxPool2D(2), r"MaxPool2D\(.*expected samples of shape \(C, \?, \?\); got \(\)"),
+    (nl.AvgPool2D(2), r"AvgPool2D\(.*expected samples of shape \(C, \?, \?\); got \(\)"),
+    (nl.MaxPool1D(2), r"MaxPool1D\(.*expected samples of shape \(C, \?\); got \(\)"),
+])
+def test_output_shape_of_an_empty_sample_shape_names_the_layer(layer, expected):
+    with pytest.raises(ValueError, match=expected):
+        layer.output_shape(())
+
+
+@pytest.mark.parametrize("layer,x_shape", [
+    (nl.Conv2D(2, 3, 3, padding=1, rng=0), (0, 2, 5, 5)),
+    (nl.Conv1D(2, 3, 3, stride=2, rng=0), (0, 2, 7)),
+    (nl.MaxPool2D(2), (0, 2, 4, 4)), (nl.AvgPool2D(2, 1), (0, 2, 4, 4)),
+    (nl.MaxPool1D(2), (0, 2, 5)), (nl.GlobalMaxPool1D(), (0, 2, 5)),
+])
+def test_an_empty_batch_goes_forward_and_back(layer, x_shape):
+    y = layer.forward(np.zeros(x_shape))
+    assert len(y) == 0 and y.shape[1:] == layer.output_shape(x_shape[1:])
+    assert layer.backward(np.zeros_like(y)).shape == x_shape
+    layer.backward_params(np.zeros_like(y))
+    for name, p in layer.params.items():   # no sample: a zero gradient
+        np.testing.assert_array_equal(layer.grads[name], np.zeros_like(p))
+
+
 def torch_or_skip():
     return pytest.importorskip("torch")
 

@@ -106,6 +106,19 @@ def test_layers_take_training_as_a_bool_only(layer):
     layer.forward(np.ones((3, 4)), training=np.True_)
 
 
+@pytest.mark.parametrize("layer", [nl.Dropout(0.5, rng=0), nl.BatchNorm(4),
+                                   nl.Residual(nl.Dropout(0.5, rng=0))])
+def test_a_bad_training_flag_keeps_the_last_good_pass(layer):
+    # The new batch's shape was recorded before the flag was refused: backward then
+    # expected dy of that shape, against the last pass's mask.
+    x, dy = RNG.normal(size=(2, 4)), RNG.normal(size=(2, 4))
+    layer.forward(x, training=True)
+    dx = layer.backward(dy)
+    with pytest.raises(ValueError, match="training must be True or False"):
+        layer.forward(np.ones((5, 4)), training="yes")
+    np.testing.assert_array_equal(layer.backward(dy), dx)
+
+
 def test_model_backward_refuses_nan_dout():
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
     model.forward(np.ones((3, 2)))

@@ -292,7 +292,17 @@ def test_early_stopping_knows_the_direction_of_every_metric_name():
         higher = any(metrics.get(h) is func for h in HIGHER)
         for monitor in (name, f"val_{name}"):
             assert EarlyStopping(monitor=monitor).mode == ("max" if higher else "min"), monitor
-    assert {"auc", "true_positives", "correlation"} <= set(HIGHER_IS_BETTER)
+    assert {"auc", "true_positives", "pearson_correlation"} <= set(HIGHER_IS_BETTER)
+
+
+@pytest.mark.parametrize("monitor", ["jaccard_distance", "val_inaccuracy", "iou_loss",
+                                     "false_acceptance_rate", "error_2", "val_my_score"])
+def test_early_stopping_asks_for_the_mode_of_a_name_it_does_not_know(monitor):
+    # A part of a name says nothing ("acc" is in "jaccard", "r2" in "error_2"): as Keras 3,
+    # a metric whose direction is not known needs mode="min" or "max".
+    with pytest.raises(ValueError, match="pass mode='max' or mode='min'"):
+        EarlyStopping(monitor=monitor)
+    assert EarlyStopping(monitor=monitor, mode="min").mode == "min"
 
 
 def test_early_stopping_keeps_the_epoch_of_the_highest_auc():

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnlab as nl
+from nnlab.layer_base import check_distinct
 from tests.helpers import away_from_kinks
 from tests.test_conv import grad_error
 
@@ -294,6 +295,28 @@ def test_residual_errors_name_both_shapes():
             nl.Residual(*args)
 
 
+def test_a_layer_object_used_twice_in_a_residual_block_is_refused():
+    # The second use overwrote the first one's cached x and y: gradients 8% off.
+    act = nl.Activation("tanh")
+    with pytest.raises(ValueError, match=r"Residual: the same layer object Activation\("
+                                         r"name='tanh'\) appears twice.*use a new "
+                                         r"Activation\(name='tanh'\) at each place"):
+        nl.Residual(nl.Dense(3, 3, rng=0), act, nl.Dense(3, 3, rng=1), act)
+    dense = nl.Dense(3, 3, rng=0)
+    with pytest.raises(ValueError, match=r"the same layer object Dense\(n_in=3"):
+        nl.Residual(dense, nl.Residual(nl.Activation("tanh"), dense))   # nested too
+    block = nl.Residual(nl.Dense(3, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 3, rng=1),
+                        nl.Activation("tanh"))   # a new layer at each place
+    assert nl.gradcheck.check(block, np.random.default_rng(0).normal(size=(4, 3))) < 1e-6
+
+
+def test_check_distinct_names_the_owner_and_accepts_equal_but_distinct_layers():
+    check_distinct([nl.Activation("relu"), nl.Activation("relu")], "Sequential")
+    act = nl.Activation("relu")
+    with pytest.raises(ValueError, match=r"^Sequential: the same layer object"):
+        check_distinct([nl.Dense(2, 2), nl.Residual(act), act], "Sequential")
+
+
 def test_residual_config_is_nested_and_round_trips():
     block = nl.Residual(nl.Dense(3, 3, rng=0), nl.Activation("relu"),
                         nl.Residual(nl.BatchNorm(3, momentum=0.5)))
@@ -413,6 +436,32 @@ def test_a_shape_error_comes_before_batch_norm_updates_its_statistics(make):
         net.forward(x, training=True)
     np.testing.assert_array_equal(batch_norm.buffers["running_mean"], np.zeros(3))
     np.testing.assert_array_equal(batch_norm.buffers["running_var"], np.ones(3))
+
+
+@pytest.mark.parametrize("make, x_shape", [
+    (lambda: nl.Sequential([nl.Conv2D(1, 2, 3, padding=1, rng=0), nl.BatchNorm(2),
+                            nl.Flatten(), nl.Dense(32, 3, rng=0), nl.BatchNorm(3)]),
+     (1, 1, 4, 4)),
+    (lambda: nl.Sequential([nl.BatchNorm(2), nl.Flatten(),
+                            nl.Residual(nl.Dense(18, 18, rng=0), nl.BatchNorm(18))]),
+     (1, 2, 3, 3)),
+    (lambda: nl.Residual(nl.BatchNorm(2), nl.Conv2D(2, 2, 3, rng=0), nl.BatchNorm(2),
+                         nl.Conv2D(2, 2, 1, padding=1, rng=0)),   # 3x3 -> 1x1 -> 3x3
+     (1, 2, 3, 3)),
+])
+def test_a_later_batch_norm_with_one_value_per_feature_is_refused_before_any_update(
+        make, x_shape):
+    # Only training needs 2 or more values per feature: the trial pass, in evaluation,
+    # did not see it, and the first batch norm had updated its statistics.
+    net = make()
+    x = np.random.default_rng(0).normal(size=x_shape) + 5
+    with pytest.raises(ValueError, match=r"2 or more values per feature.*got input of shape "
+                                         r"\(1, (3|18|2, 1, 1)\)"):
+        net.forward(x, training=True)
+    first = net.layers[0] if isinstance(net.layers[0], nl.BatchNorm) else net.layers[1]
+    np.testing.assert_array_equal(first.buffers["running_mean"], np.zeros(2))
+    np.testing.assert_array_equal(first.buffers["running_var"], np.ones(2))
+    assert net.forward(np.concatenate([x, x + 1]), training=True).shape[0] == 2
 
 
 @pytest.mark.parametrize("make", [

@@ -935,8 +935,20 @@ def test_summary_checks_that_the_layers_fit_together():
         summary_table([nl.Flatten(), nl.Dense(10, 2)], (1, 8, 8))
     with pytest.raises(ValueError, match=r"BatchNorm.*expected samples of shape \(5, ...\)"):
         summary_table([nl.Flatten(), nl.Dense(64, 2), nl.BatchNorm(5)], (1, 8, 8))
-    with pytest.raises(ValueError, match="input_shape must be positive integers"):
-        summary_table([nl.Dense(3, 2)], 3)
+    with pytest.raises(ValueError, match=r"input_shape must be a tuple of positive integers"
+                                         r".*; got \(3, 0\)"):
+        summary_table([nl.Dense(3, 2)], (3, 0))
+    with pytest.raises(ValueError, match=r"input_shape must be a tuple.*; got '3'"):
+        summary_table([nl.Dense(3, 2)], "3")
+
+
+def test_summary_takes_an_int_for_the_shape_of_a_vector_sample():
+    # It was turned into (None,), then refused: "input_shape must be positive integers; got 3".
+    from nnlab.summary import summary_table
+
+    layers = [nl.Activation("relu"), nl.Dense(3, 2)]
+    assert summary_table(layers, 3) == summary_table(layers, (3,))
+    assert "(None, 2)" in summary_table(layers, np.int64(3))
 
 
 @pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
@@ -967,3 +979,65 @@ def test_repr_shows_one_layer_per_line_and_rebuilds_the_model():
     assert [layer.get_config() for layer in rebuilt.layers] == \
         [layer.get_config() for layer in model.layers]
     assert repr(nl.Sequential([])) == "Sequential([])"
+
+
+# --- reported defects ------------------------------------------------------------------
+
+
+def test_the_clipped_outputs_warning_points_at_the_callers_line():
+    # fit, evaluate and train_step reach the check at different depths, validation data
+    # one deeper still: each warning names this file, not nnlab's.
+    X, y = nl.datasets.moons(40, seed=0)
+    model = mlp(out="linear")
+    model.compile("binary_crossentropy", nl.optimizers.SGD(0.1))
+    calls = [lambda: model.fit(X * 10, y, epochs=1, validation_data=(X * 10, y)),
+             lambda: model.evaluate(X * 10, y), lambda: model.train_step(X * 10, y)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught and all(w.category is nl.model.ClippedOutputsWarning for w in caught)
+        assert {w.filename for w in caught} == {__file__}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_loss_that_overflows_on_the_trial_outputs_issues_no_numpy_warning(dtype):
+    # exp of outputs near 88 is finite in float32, their Poisson loss's sum is not.
+    X = np.where(np.random.default_rng(0).random((16, 3)) < 0.5, -1e4, 1e4)
+    model = nl.Sequential([nl.Dense(3, 1, rng=0), nl.Activation("exponential")]).astype(dtype)
+    model.compile(loss="poisson", optimizer=nl.optimizers.SGD(0.01))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, np.ones((16, 1)), epochs=2)
+    assert [w.category for w in caught] == [TrainingDivergedWarning]
+
+
+def test_a_failed_forward_pass_leaves_summary_working():
+    model = nl.Sequential([nl.Dense(3, 2)])
+    model.summary()
+    with pytest.raises(ValueError, match=r"expected input of shape \(batch, 3\)"):
+        model.predict(np.zeros((2, 4)))
+    model.summary()   # the shape of the last pass that went through, or none
+    model.predict(np.zeros((2, 3)))
+    assert model._sample_shape == (3,)
+
+
+def test_a_single_number_in_training_is_the_same_clear_error_as_in_evaluation():
+    model = nl.Sequential([nl.Dense(3, 2)])
+    for training in (False, True):
+        with pytest.raises(ValueError, match=r"takes a batch.*got a single number"):
+            model.forward(3.0, training=training)
+
+
+def test_sequential_refuses_one_layer_object_in_two_places():
+    dense = Dense(3, 3, rng=0)
+    with pytest.raises(ValueError, match=r"Sequential: the same layer object Dense\(.*\) "
+                                         r"appears twice.*use a new Dense"):
+        nl.Sequential([dense, Activation("relu"), dense])
+    model = nl.Sequential([dense, Activation("relu")])
+    with pytest.raises(ValueError, match="appears twice"):
+        model.add(dense)
+    with pytest.raises(ValueError, match="appears twice"):
+        model.add(nl.Residual(Dense(3, 3), dense))
+    assert len(model.layers) == 2
+    model.add(Dense(3, 3))   # a new layer of the same settings is fine

@@ -473,6 +473,112 @@ def test_a_schedule_is_saved_as_the_rate_it_gives_now(tmp_path):
     assert loaded.optimizer.lr == model.optimizer.current_lr() == 0.4 * 0.5**3
 
 
+def test_a_schedule_at_a_rate_of_0_is_saved_and_loaded_at_that_rate(tmp_path):
+    # A warm-up from 0 wrote a file that load_model refused: no optimizer takes lr=0.
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile(loss="mse",
+                  optimizer=nl.optimizers.Adam(lr=lambda it: 0.01 * min(1.0, it / 100)))
+    loaded = nl.load_model(model.save(tmp_path / "warm-up"))
+    assert header_of(tmp_path / "warm-up.npz")["compile"]["optimizer"]["config"]["lr"] == 0.0
+    assert type(loaded.optimizer) is nl.optimizers.Adam
+    assert loaded.optimizer.current_lr() == 0.0
+    assert loaded.optimizer.get_config() == {**model.optimizer.get_config(), "lr": None}
+    weights = loaded.get_weights()
+    loaded.fit(np.ones((4, 2)), np.ones(4), epochs=1)   # steps of rate 0
+    assert all(np.array_equal(a, b) for a, b in zip(weights, loaded.get_weights(), strict=True))
+    again = nl.load_model(loaded.save(tmp_path / "again"))
+    assert again.optimizer.current_lr() == 0.0 and again.optimizer.iterations == 1
+    loaded.optimizer.lr = 0.01   # the user's rate from here on
+    loaded.fit(np.ones((4, 2)), np.ones(4), epochs=1)
+    assert not np.array_equal(weights[0], loaded.get_weights()[0])
+
+
+def test_save_refuses_an_optimizer_that_load_model_could_not_rebuild(tmp_path):
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    model = nl.Sequential([nl.Dense(2, 3, rng=0)])
+    model.compile("mse", "rmsprop")
+    model.fit(X, np.ones((8, 3)), epochs=1, batch_size=4)
+    model.add(nl.Dense(3, 1, rng=1))   # the state is the first layer's parameters' alone
+    with pytest.raises(ValueError, match=r"optimizer's state .* no longer the model's .* "
+                                         r"model\.optimizer\.reset\(\)"):
+        model.save(tmp_path / "added")
+    model.optimizer.reset()
+    assert nl.load_model(model.save(tmp_path / "added")).optimizer.iterations == 0
+
+    class MySGD(nl.optimizers.SGD):
+        pass
+
+    class Halved(nl.losses.MSE):
+        def forward(self, y_pred, y_true):
+            return super().forward(y_pred, y_true) / 2
+
+    model.compile("mse", MySGD(0.01))
+    with pytest.raises(ValueError, match=r"keeps its optimizer as one of nnlab's names, and "
+                                         r"MySGD\(.*\) cannot be rebuilt from 'mysgd' \(unknown "
+                                         r"optimizer 'mysgd'"):
+        model.save(tmp_path / "mine")
+    model.compile(Halved(), "sgd")
+    with pytest.raises(ValueError, match=r"keeps its loss as one of nnlab's names, and Halved"
+                                         r"\(\) cannot be rebuilt from 'mean_squared_error' "
+                                         r"\(another class\); compile with one of nnlab's"):
+        model.save(tmp_path / "mine")
+    assert not (tmp_path / "mine.npz").exists()
+
+
+def test_training_resumed_after_loading_draws_the_dropout_masks_it_would_have_drawn(tmp_path):
+    # The generators' states were not saved: each loaded model drew fresh masks.
+    shared = np.random.Generator(np.random.MT19937(7))   # a state with an array in it
+    model = nl.Sequential([nl.Dense(4, 8, rng=0), nl.Dropout(0.5, rng=0), nl.Activation("tanh"),
+                           nl.Residual(nl.Dense(8, 8, rng=1), nl.Dropout(0.3, rng=shared)),
+                           nl.Dropout(0.2, rng=shared), nl.Dense(8, 1, rng=2)])
+    model.compile("mse", nl.optimizers.Adam(0.01))
+    X = np.random.default_rng(0).normal(size=(24, 4))
+    y = X.sum(axis=1)
+    model.fit(X, y, epochs=2, batch_size=8, seed=0)
+    path = model.save(tmp_path / "dropout")
+    states = header_of(path)["random_states"]
+    assert [s["layers"] for s in states] == [["1"], ["3.1", "4"]]   # one generator, shared
+    assert [s["state"]["bit_generator"] for s in states] == ["PCG64", "MT19937"]
+    loaded = [nl.load_model(path) for _ in range(2)]
+    assert loaded[0].layers[3].layers[1].rng is loaded[0].layers[4].rng
+    for m in (model, *loaded):
+        m.fit(X, y, epochs=3, batch_size=8, seed=1)
+    for m in loaded:
+        for a, b in zip(model.get_weights(), m.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_tampered_random_states_are_named(good, tmp_path):
+    def states(value):
+        return lambda header: header.update(random_states=value)
+
+    state = header_of(good)["random_states"][0]["state"]
+    assert header_of(good)["random_states"] == [{"layers": ["4"], "state": state}]
+    for name, value, fragment in [
+            ("none", [], "random_states: expected one generator for each of the layers ['4']; "
+                         "got them for []"),
+            ("twice", [{"layers": ["4", "4"], "state": state}], "got them for ['4', '4']"),
+            ("number", [{"layers": [4], "state": state}], "got them for [4]"),
+            ("kind", {"layers": ["4"], "state": state}, "expected a list of {'layers'"),
+            ("foreign", [{"layers": ["4"], "state": {**state, "bit_generator": "Mine"}}],
+             "expected the state of one of NumPy's bit generators, PCG64, PCG64DXSM, MT19937"),
+            ("huge", [{"layers": ["4"], "state": {**state, "state": {"state": 2**200,
+                                                                       "inc": 1}}}],
+             "OverflowError")]:
+        loading_fails(edited(good, tmp_path / f"{name}.npz", states(value)), fragment)
+    # A file from before the generators were saved: the layer draws from a fresh one.
+    old = nl.load_model(edited(good, tmp_path / "old.npz", lambda h: h.pop("random_states")))
+    assert isinstance(old.layers[4].rng, np.random.Generator)
+
+
+def test_save_refuses_a_generator_whose_state_a_file_cannot_hold(tmp_path, monkeypatch):
+    monkeypatch.delitem(nl.training_state.BIT_GENERATORS, "MT19937")
+    model = nl.Sequential([nl.Dropout(0.5, rng=np.random.Generator(np.random.MT19937(0)))])
+    with pytest.raises(ValueError, match=r"Dropout\(rate=0.5\) draws from a MT19937; a model "
+                                         "file holds the states of PCG64, PCG64DXSM, Philox"):
+        model.save(tmp_path / "mt")
+
+
 def test_a_users_layer_named_like_one_of_nnlabs_does_not_replace_it(tmp_path):
     path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(tmp_path / "m")
 

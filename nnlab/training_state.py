@@ -1,0 +1,131 @@
+"""What a model file keeps of training, so that training resumed after loading goes on as it
+would have: the compile settings, the optimizer's running state and the state of the
+generators that layers draw from (Dropout's masks). ``nnlab.saving`` writes and reads them.
+"""
+
+import reprlib
+
+import numpy as np
+
+from nnlab import losses, optimizers
+from nnlab.metrics import is_named
+
+#: The bit generators whose state a model file may hold (a seed gives a PCG64).
+BIT_GENERATORS = {g.__name__: g for g in (np.random.PCG64, np.random.PCG64DXSM,
+                                          np.random.MT19937, np.random.Philox, np.random.SFC64)}
+
+
+def optimizer_arrays(optimizer):
+    """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch)."""
+    states = optimizer.state if optimizer is not None and optimizer.state else []
+    return {f"optimizer.{i}.{k}": a for i, state in enumerate(states)
+            for k, a in state.items() if k != "param" and not k.startswith("scratch")}
+
+
+def check_optimizer_state(model):
+    """Refuse to save an optimizer state that is not the model's parameters' (a layer added
+    after training): the next step would refuse it too, and a file could not be loaded."""
+    state, params = model.optimizer.state, model.params
+    if state is not None and (len(state) != len(params) or any(
+            s["param"] is not p for s, p in zip(state, params, strict=False))):
+        raise ValueError("cannot save the model: its optimizer's state (momentum, averages) "
+                         "belongs to parameter arrays that are no longer the model's (a layer "
+                         "added or replaced since it trained); call model.optimizer.reset() "
+                         "to start it afresh, then save")
+
+
+def compile_settings(model):
+    """The compile settings of ``model`` as its file keeps them: the loss and the optimizer
+    by name and configuration, checked to rebuild objects of their classes (one's own
+    subclass would not be), the optimizer's step count, and the metrics known by name.
+    A schedule is code, which JSON cannot hold: the file keeps the rate it gives now."""
+    optimizer = model.optimizer
+    check_optimizer_state(model)
+    opt = {k: v for k, v in optimizer.get_config().items() if v is not None}
+    if callable(optimizer.lr):   # (before, a loaded one took its default rate, in silence)
+        opt["lr"] = optimizer.current_lr()
+    settings = {}
+    for part, obj, name, config, build in (
+            ("loss", model.loss, model.loss.name, model.loss.get_config(), losses.get),
+            ("optimizer", optimizer, type(optimizer).__name__.lower(), opt, rebuilt_optimizer)):
+        try:
+            rebuilt = build(name, **config)
+        except (TypeError, ValueError) as exc:   # an argument it does not take, or a value
+            rebuilt = exc
+        if type(rebuilt) is not type(obj):
+            raise ValueError(f"cannot save the model: a model file keeps its {part} as one of "
+                             f"nnlab's names, and {obj!r} cannot be rebuilt from {name!r} ("
+                             f"{rebuilt if isinstance(rebuilt, Exception) else 'another class'}"
+                             f"); compile with one of nnlab's, or save the weights alone "
+                             "(get_weights)")
+        settings[part] = {"name": name, "config": config}
+    settings["optimizer"]["iterations"] = optimizer.iterations
+    settings["metrics"] = [m for m, fn in model.metrics.items() if is_named(m, fn)]
+    return settings
+
+
+def rebuilt_optimizer(name, **config):
+    """``optimizers.get(name, **config)``, for a rate of 0 too. A file keeps a schedule as
+    the rate it gives, 0 at the start of a warm-up, which no optimizer takes as a constant:
+    that optimizer gets ``zero_rate``, a schedule."""
+    lr = config.get("lr")
+    if lr == 0 and not isinstance(lr, bool):
+        optimizer = optimizers.get(name, **{k: v for k, v in config.items() if k != "lr"})
+        optimizer.lr = zero_rate
+        return optimizer
+    return optimizers.get(name, **config)
+
+
+def zero_rate(iteration):
+    """The schedule of a loaded optimizer whose schedule gave 0 when it was saved."""
+    return 0.0
+
+
+def random_layers(layers, prefix=""):
+    """``(where, layer)`` for each layer that draws from a generator, ``layer.rng`` (Dropout's
+    masks): ``where`` is its index, or "<i>.<j>" for layer j of the block at index i."""
+    for i, layer in enumerate(layers):
+        if isinstance(getattr(layer, "rng", None), np.random.Generator):
+            yield f"{prefix}{i}", layer
+        yield from random_layers(getattr(layer, "layers", []), f"{prefix}{i}.")
+
+
+def generator_states(model):
+    """The state of each generator the model's layers draw from, with the layers that
+    share it (as layers given one Generator do): ``[{"layers": ["1", "3.0"], "state":
+    {...}}]``, in JSON but for the arrays of some bit generators' states."""
+    states = {}
+    for where, layer in random_layers(model.layers):
+        state = layer.rng.bit_generator.state
+        if state["bit_generator"] not in BIT_GENERATORS:
+            raise ValueError(f"cannot save the model: {layer!r} draws from a "
+                             f"{state['bit_generator']}; a model file holds the states of "
+                             f"{', '.join(BIT_GENERATORS)}")
+        states.setdefault(id(layer.rng), {"layers": [], "state": state})["layers"].append(where)
+    return list(states.values())
+
+
+def set_generator_states(model, states):
+    """Give the model's layers generators in the ``states`` that ``generator_states`` gave
+    (read from a file: a ValueError says what is wrong), so that they draw what the saved
+    layers would have drawn next."""
+    holders = dict(random_layers(model.layers))
+    if not isinstance(states, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("layers"), list)
+            and isinstance(s.get("state"), dict) for s in states):
+        raise ValueError("expected a list of {'layers': [...], 'state': {...}}; got "
+                         f"{reprlib.repr(states)}")
+    listed = [where for s in states for where in s["layers"]]
+    if sorted(listed, key=str) != sorted(holders):
+        raise ValueError(f"expected one generator for each of the layers {sorted(holders)}; "
+                         f"got them for {reprlib.repr(listed)}")
+    for s in states:
+        try:   # NumPy checks a state as it sets it
+            rng = np.random.Generator(BIT_GENERATORS[s["state"].get("bit_generator")]())
+            rng.bit_generator.state = s["state"]
+        except (KeyError, OverflowError, TypeError, ValueError) as exc:
+            raise ValueError(f"expected the state of one of NumPy's bit generators, "
+                             f"{', '.join(BIT_GENERATORS)}; got {reprlib.repr(s['state'])}: "
+                             f"{exc!r}") from exc
+        for where in s["layers"]:
+            holders[where].rng = rng
