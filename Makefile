@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# Rebuilt when requirements.txt or pyproject.toml change.
+# Rebuilt when requirements.txt or pyproject.toml change. A .venv without pip is a failed
+# first attempt (say, before python3-venv was installed): it is made again.
 $(STAMP): requirements.txt pyproject.toml
-	# A .venv without pip is a failed first attempt (no python3-venv): made again.
 	$(BIN)/python -m pip --version > /dev/null 2>&1 || \
 		{ rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
