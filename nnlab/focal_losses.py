@@ -65,32 +65,36 @@ class BinaryFocalCrossEntropy(_LogitsOption):
                 "from_logits": self.from_logits}
 
     def _parts(self, y_pred, y_true):
-        """The weighted focal factor, each element's cross-entropy c, dc/dy_pred, and the
-        slope of the factor with respect to y_pred."""
+        """The weighted focal factor, each element's cross-entropy c, dc/dy_pred, and c
+        times the slope of the factor with respect to y_pred."""
         if self.from_logits:
             p = sigmoid(y_pred)
             c, dc, dp = _softplus(y_pred) - y_true * y_pred, p - y_true, p * (1 - p)
         else:
-            p, clipped = y_pred, _clip(y_pred)
+            # Outputs outside [0, 1] (fit's warning) clipped into it: no gradient there.
+            p, clipped = np.clip(y_pred, 0, 1), _clip(y_pred)
             c = -(y_true * np.log(clipped) + (1 - y_true) * np.log1p(-clipped))
             dc = _unclipped(y_pred) * (clipped - y_true) / (clipped * (1 - clipped))
-            dp = 1
+            dp = p == y_pred
         # 1 - p_t, never below 0 (rounding could take p_t a hair above 1)
         q = np.maximum(y_true * (1 - p) + (1 - y_true) * p, 0)
         w = (self.alpha * y_true + (1 - self.alpha) * (1 - y_true)
              if self.apply_class_balancing else 1)
-        # (1 - p_t)^(gamma - 1) only where 1 - p_t > 0: at p_t = 1 the factor is flat
-        # (gamma > 1), and c is 0 there or nearly (its clip), which the term multiplies.
-        slope = self.gamma * np.power(q, self.gamma - 1, out=np.zeros_like(q), where=q > 0)
-        return w * q**self.gamma, c, dc, -w * slope * (2 * y_true - 1) * dp
+        # c gamma (1 - p_t)^(gamma - 1) as gamma (c r) r, r = (1 - p_t)^((gamma - 1) / 2):
+        # for gamma < 1 the power alone overflows where 1 - p_t is tiny (4e-44 at a logit of
+        # -100 in float32) though the product does not; r is at most (1 - p_t)^(-1/2).
+        # 0 where 1 - p_t = 0: the factor is flat there (gamma > 1), and c 0 or nearly.
+        r = np.power(q, (self.gamma - 1) / 2, out=np.zeros_like(q), where=q > 0)
+        return (w * q**self.gamma, c, dc,
+                -w * self.gamma * (c * r) * r * (2 * y_true - 1) * dp)
 
     def forward(self, y_pred, y_true):
         factor, c, _, _ = self._parts(y_pred, y_true)
         return np.mean(factor * c)
 
     def backward(self, y_pred, y_true):
-        factor, c, dc, factor_slope = self._parts(y_pred, y_true)
-        return (factor * dc + factor_slope * c) / y_pred.size
+        factor, _, dc, c_slope = self._parts(y_pred, y_true)
+        return (factor * dc + c_slope) / y_pred.size
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "binary targets")
@@ -101,7 +105,9 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
 
     The focal factor of :class:`BinaryFocalCrossEntropy`, for K classes, as Keras's
     ``CategoricalFocalCrossentropy`` computes it: each row of ``y_pred`` is divided by its
-    sum, :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`, and
+    sum (outputs outside [0, 1], which ``fit`` warns about, clipped into it first, so that
+    a row at or below 0 costs what it costs ``CategoricalCrossEntropy``), :math:`p`
+    clipped to :math:`[10^{-7}, 1 - 10^{-7}]`, and
 
     .. math::
 
@@ -142,12 +148,19 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
         return {"alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits}
 
     def _log_probabilities(self, y_pred):
-        """log p and p: by the log-softmax of logits, else each row over its sum, clipped."""
+        """log p and p: by the log-softmax of logits, else each row's shares, clipped."""
         if self.from_logits:
             log_p = _log_softmax(y_pred)
             return log_p, _exp(log_p)
-        p = _clip(y_pred / np.sum(y_pred, axis=-1, keepdims=True))
+        p = _clip(self._shares(y_pred)[0])
         return np.log(p), p
+
+    @staticmethod
+    def _shares(y_pred):
+        """Each row, clipped into [0, 1], over its sum s (0 where s = 0); and s."""
+        inside = np.clip(y_pred, 0, 1)
+        total = np.sum(inside, axis=-1, keepdims=True)
+        return inside / np.where(total > 0, total, 1), total
 
     def forward(self, y_pred, y_true):
         log_p, p = self._log_probabilities(y_pred)
@@ -156,7 +169,9 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
     def backward(self, y_pred, y_true):
         log_p, p = self._log_probabilities(y_pred)
         q = -np.expm1(log_p)   # 1 - p, with its digits when p is near 1
-        # gamma (1 - p)^(gamma - 1), 0 where p = 1 (its product with log p tends to 0 there)
+        # gamma (1 - p)^(gamma - 1), 0 where p = 1 (its product with log p tends to 0 there).
+        # It does not overflow as the binary loss's could: a log-softmax near 0 is the log of
+        # a sum of 1 or more, so 1 - p is 0 or an ulp of 1 or more (p <= 1 - 1e-7 if clipped).
         slope = (self.gamma * np.power(q, self.gamma - 1, out=np.zeros_like(q), where=q > 0)
                  if self.gamma else 0)
         if self.from_logits:
@@ -164,11 +179,12 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
             # dL/dz_j = p_j dL/dp_j - p_j sum_c p_c dL/dp_c.
             g = self.alpha * y_true * (slope * p * log_p - q**self.gamma) / len(p)
             return g - p * np.sum(g, axis=-1, keepdims=True)
-        share = y_pred / np.sum(y_pred, axis=-1, keepdims=True)   # before the clip
+        share, total = self._shares(y_pred)   # before the clip into [1e-7, 1 - 1e-7]
         dp = self.alpha * y_true * _unclipped(share) * (slope * log_p - q**self.gamma / p) / len(p)
-        # p = y_pred / s, s a row's sum: dp_c / dy_j = (delta_cj - p_c) / s
-        return (dp - np.sum(dp * share, axis=-1, keepdims=True)) / np.sum(
-            y_pred, axis=-1, keepdims=True)
+        # share = c / s, c = y_pred clipped into [0, 1], s its row's sum:
+        # d share_i / d c_j = (delta_ij - share_i) / s, and dc / dy_pred = 1 inside [0, 1]
+        dc = (dp - np.sum(dp * share, axis=-1, keepdims=True)) / np.where(total > 0, total, 1)
+        return dc * ((y_pred >= 0) & (y_pred <= 1))
 
     # Not the cross-entropy's shortcut: the focal loss shares nothing with it.
     def forward_backward(self, y_pred, y_true):

@@ -69,6 +69,42 @@ class Loss:
         """The constructor arguments, as JSON-compatible values."""
         return {}
 
+    def as_metric(self, probabilities=False):
+        """This loss as a metric: a function ``(y_true, y_pred) -> float``, the metrics' order
+        of arguments, named as the loss. ``nnlab.metrics.get`` makes one of a loss, so that
+        ``compile(metrics=[BinaryCrossEntropy()])`` logs it, as Keras does.
+
+        Outputs outside [0, 1] for a loss of probabilities are clipped, as ``fit`` clips
+        them, so that the metric reports on them rather than stops training.
+        ``probabilities=True`` says that the metric will be given probabilities in place of
+        logits (``fit`` gives them to the metrics of a model whose loss takes logits): a
+        loss with ``from_logits=True`` is then computed from them, with ``from_logits=False``.
+
+        Examples
+        --------
+        >>> from nnlab.losses import BinaryCrossEntropy
+        >>> bce = BinaryCrossEntropy().as_metric()
+        >>> bce.__name__, round(bce([1, 0], [0.9, 0.2]), 4)
+        ('binary_crossentropy', 0.1643)
+        """
+        loss = self
+        if probabilities and getattr(self, "from_logits", False):
+            loss = type(self)(**{**self.get_config(), "from_logits": False})
+
+        def metric(y_true, y_pred):
+            try:
+                return loss(y_pred, y_true)
+            except PredictionRangeError:
+                return loss(np.clip(y_pred, 0, 1), y_true)
+
+        # The loss's name, unless another log holds it: "loss" (a loss of one's own with no
+        # name) the training loss, "cosine_similarity" the metric this loss is the negative
+        # of, which EarlyStopping would maximise.
+        metric.__name__ = metric.__qualname__ = {
+            "loss": type(self).__name__, "cosine_similarity": "cosine_similarity_loss",
+        }.get(self.name, self.name)
+        return metric
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
@@ -82,16 +118,18 @@ class Loss:
         """
         y_pred = as_float_array(y_pred, name=f"{self!r}: y_pred")
         y_true = as_float_array(y_true, name=f"{self!r}: y_true")
+        given = (y_pred.shape, y_true.shape)   # what the messages name
         if self.rowwise:
             if y_pred.ndim not in (1, 2):
                 raise ValueError(f"{self!r}: y_pred must be (N, K), classes on the last "
                                  f"axis; got shape {y_pred.shape}")
             if y_pred.ndim == 1:
+                # One sample: y_true one label (if the loss takes labels), else one row.
                 y_pred = y_pred[None, :]
-                y_true = y_true.reshape((1, -1) if y_true.size > 1 else (1,))
-        self._check_outputs(y_pred.shape)
+                y_true = y_true.reshape((1,) if self.labels and y_true.size == 1 else (1, -1))
+        self._check_outputs(given[0])
         self._check_predictions(y_pred)
-        return y_pred, self._targets(y_true, y_pred.shape, y_pred.dtype)
+        return y_pred, self._targets(y_true, y_pred.shape, y_pred.dtype, given)
 
     def check_targets(self, y_true, n_outputs):
         """Validate all targets of a model with ``n_outputs`` output units, before training.
@@ -132,16 +170,19 @@ class Loss:
             raise error(f"{self!r}: {what} must be in [0, 1] ({hint}); "
                         f"got values in [{lo:.6g}, {hi:.6g}]")
 
-    def _targets(self, y_true, shape, dtype):
+    def _targets(self, y_true, shape, dtype, given=None):
+        """``y_true`` checked, in ``shape`` and ``dtype``; a message names the shapes
+        ``given`` (y_pred's, y_true's) that the caller passed, if they were reshaped."""
         if y_true.shape != shape:
             if self.labels and y_true.shape in ((shape[0],), (shape[0], 1)):
                 return self._one_hot(y_true.ravel(), shape[1], dtype)
             column = (*y_true.shape, 1) == shape or y_true.shape == (*shape, 1)
             if self.rowwise or not column:
-                expected = (f"one-hot rows {shape} or integer labels ({shape[0]},)"
-                            if self.labels else f"the same shape {shape}")
-                raise ValueError(f"{self!r}: y_pred has shape {shape} but y_true has shape "
-                                 f"{y_true.shape}; expected {expected}")
+                pred_shape, true_shape = given or (shape, y_true.shape)
+                expected = (f"one-hot rows {pred_shape} or integer labels ({shape[0]},)"
+                            if self.labels else f"the same shape {pred_shape}")
+                raise ValueError(f"{self!r}: y_pred has shape {pred_shape} but y_true has "
+                                 f"shape {true_shape}; expected {expected}")
             y_true = y_true.reshape(shape)
         self._check_target_values(y_true)
         return y_true.astype(dtype, copy=False)

@@ -14,6 +14,7 @@ import numpy as np
 
 from nnlab._checks import as_float_array, check_number, lookup
 from nnlab.keras_metrics import KERAS_METRICS
+from nnlab.loss_base import Loss
 from nnlab.regression_metrics import (
     _same_shape,
     log_cosh_error,
@@ -51,15 +52,16 @@ def _true_labels(y_true, func):
 def _predicted_labels(y_pred, func, many_classes=False):
     """Integer labels (N,) and the number of classes the predictions imply (else None):
     the columns of per-class scores, or two for probabilities of class 1. Whole numbers
-    are labels when ``many_classes`` (the true labels have more than two classes), even
-    floats that are all 0 and 1, which could otherwise be probabilities."""
+    from 0 are labels when one is above 1 or ``many_classes`` (the true labels have more
+    than two classes), even floats that are all 0 and 1, which could otherwise be
+    probabilities; floats below 0, whole or not, are raw scores, refused as such."""
     y = _as_array(y_pred, "y_pred", func)
     shape, integer_dtype = y.shape, np.asarray(y_pred).dtype.kind in "biu"
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1), y.shape[1]
     y = y.ravel()
     integral = np.all(y == np.round(y))
-    if integer_dtype or (integral and (y.min() < 0 or y.max() > 1 or many_classes)):
+    if integer_dtype or (integral and y.min() >= 0 and (y.max() > 1 or many_classes)):
         if y.min() < 0:
             raise ValueError(f"{func}: y_pred labels must be non-negative; got {y.min():g}")
         return y.astype(np.int64), None
@@ -383,14 +385,18 @@ _REGISTRY = {
 NAMES = tuple(_REGISTRY)
 
 
-def get(identifier):
-    """Return a metric function from its (Keras) name; a callable is returned unchanged.
+def get(identifier, probabilities=False):
+    """Return a metric function from its (Keras) name; a callable is returned unchanged, but
+    a loss becomes the metric of its value (``Loss.as_metric``, which takes
+    ``probabilities``), named as the loss, whose arguments come in the other order.
 
     Examples
     --------
     >>> get("acc") is accuracy
     True
     """
+    if isinstance(identifier, Loss):
+        return identifier.as_metric(probabilities)
     if callable(identifier):
         return identifier
     return lookup(identifier, _REGISTRY, "metric")

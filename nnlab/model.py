@@ -218,8 +218,12 @@ class Sequential:
             raise ValueError(f"metrics must be a list of names or functions; got {metrics!r}")
         names = {}
         for m in [metrics] if isinstance(metrics, str) else metrics or []:
-            fn = metric_functions.get(m)
-            name = m if isinstance(m, str) else fn.__name__
+            # fit gives the metrics probabilities where a loss takes logits (metric_values)
+            fn = metric_functions.get(m, probabilities=getattr(loss, "from_logits", False))
+            name = m if isinstance(m, str) else getattr(fn, "__name__", None)
+            if name is None:   # e.g. a functools.partial
+                raise ValueError(f"metric {m!r} has no __name__ to log it by; pass a function "
+                                 "of your own that calls it (see nnlab.metrics.f1_score)")
             if name in names:   # a second one would replace the first in the logs
                 raise ValueError(f"two metrics are called {name!r}; give each its own name "
                                  "(a function's name is its __name__)")

@@ -141,8 +141,11 @@ def r2_score(y_true, y_pred):
     1 for a perfect fit, 0 for always predicting the mean of the targets, below 0 for
     worse. With several outputs (columns), the mean of their scores, as scikit-learn's
     ``r2_score`` and Keras's ``R2Score`` compute by default. A column whose targets are
-    all equal scores 1 if predicted exactly, else 0 (scikit-learn's convention, which it
-    and Keras apply only when the targets' mean is exact). Trailing axes of a 3-D array
+    all equal scores 1 if predicted exactly, else 0: scikit-learn's ``r2_score`` with its
+    default ``force_finite=True``, which applies the rule only when the targets' mean is
+    exact (else a tiny variance makes a huge negative score). Keras's ``R2Score`` replaces
+    only an infinite score, by 0: where its variance of the targets comes out exactly 0,
+    an imperfect prediction scores 0, but an exact one NaN. Trailing axes of a 3-D array
     count as more columns.
 
     Examples

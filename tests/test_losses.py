@@ -872,3 +872,85 @@ def test_categorical_focal_loss_from_logits_pushes_on_the_hardest_samples():
     # each row over its sum: a row of zeros has none
     with pytest.raises(ValueError, match="divided by its sum, and a row is all zeros"):
         CategoricalFocalCrossEntropy()([[0.0, 0.0, 0.0], [0.2, 0.3, 0.5]], [0, 1])
+
+
+def test_binary_focal_gradient_does_not_overflow_for_gamma_below_one():
+    # (1 - p_t)^(gamma - 1) alone overflows where 1 - p_t is tiny (4e-44 at a logit of -100
+    # in float32), though the gradient is tiny: (1 + gamma) p^(1 + gamma) for y = 0.
+    def exact(z, y, gamma):
+        """d/dz of (1 - p_t)^gamma c for one element, in float64 by logs."""
+        s = -1 if y == 0 else 1             # p_t = sigmoid(s z)
+        log_q = -np.logaddexp(0, s * z)     # log sigmoid(-s z) = log(1 - p_t)
+        c = np.logaddexp(0, -s * z)         # the cross-entropy, -log p_t = softplus(-s z)
+        q, p_t = np.exp(log_q), np.exp(-np.logaddexp(0, -s * z))
+        return -s * np.exp(gamma * log_q) * (gamma * p_t * c + q)
+
+    for gamma in (0.01, 0.1, 0.5):
+        loss = BinaryFocalCrossEntropy(gamma=gamma, from_logits=True)
+        for dtype in (np.float32, np.float64):
+            for z in (-1e4, -740.0, -100.0, -20.0, 3.0, 100.0, 1e4):
+                for y in (0, 1):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        grad = loss.gradient(np.array([z], dtype), [y])
+                    assert grad.dtype == dtype and np.all(np.isfinite(grad))
+                    # y = 1 mirrors y = 0, but 1 - p rounds to 0 there when p = sigmoid(z)
+                    # is within an ulp of 1: a gradient of 0, short by less than 1e-30.
+                    np.testing.assert_allclose(grad, [exact(z, y, gamma)],
+                                               rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                               atol=np.finfo(dtype).tiny if y == 0 else 1e-30)
+    # From probabilities: a slope gamma p^(gamma - 1) c of the clipped c = -log(1 - 1e-7).
+    p = np.float32(1e-44)
+    for gamma in (0.1, 0.5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            grad = BinaryFocalCrossEntropy(gamma=gamma).gradient(np.array([p]), [0])
+        c = -np.log1p(-np.float64(np.float32(EPS)))
+        np.testing.assert_allclose(grad, [gamma * np.float64(p) ** (gamma - 1) * c], rtol=1e-5)
+
+
+def test_focal_losses_clip_outputs_outside_the_unit_interval_as_cross_entropy_does():
+    # fit warns about such outputs and clips them into [1e-7, 1 - 1e-7]: the categorical
+    # focal loss used to divide them by their row's sum first, so that [-0.2, -0.6] was
+    # p = [0.25, 0.75] and [0.5, -0.5] a division by 0.
+    rows = np.array([[-0.2, -0.6], [0.5, -0.5], [1.5, 0.0]])
+    y = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    plain = CategoricalCrossEntropy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        focal = CategoricalFocalCrossEntropy(alpha=1.0, gamma=0.0).forward(rows, y)
+        assert focal == pytest.approx(plain.forward(rows, y), rel=1e-12)
+        assert focal == pytest.approx(-np.log(EPS), rel=1e-12)   # every true class clipped
+        cf = CategoricalFocalCrossEntropy()
+        assert cf.forward(rows, y) == pytest.approx(0.25 * (1 - EPS) ** 2 * -np.log(EPS))
+        assert np.all(cf.backward(rows, y) == 0)   # a clipped output gets no gradient
+    with pytest.raises(losses.PredictionRangeError, match=r"\[0, 1\]"):
+        cf(rows, y)   # called directly, refused
+    # Where only some outputs of a row are outside, the gradient is that of the clipped rows.
+    rows = np.array([[1.4, 0.3, 0.1], [1.5, 0.7, -0.3], [0.3, -0.1, 0.4]])
+    y = np.eye(3)[[1, 1, 2]]
+    for cf in (CategoricalFocalCrossEntropy(), CategoricalFocalCrossEntropy(gamma=0.5)):
+        np.testing.assert_allclose(cf.backward(rows, y),
+                                   numerical_gradient(lambda x, cf=cf: cf.forward(x, y), rows),
+                                   rtol=1e-6, atol=1e-10)
+    # The binary focal loss as the binary cross-entropy: an output of 1.5 is one of 1.
+    bf = BinaryFocalCrossEntropy()
+    assert bf.forward(np.array([1.5, -0.5]), np.array([0.0, 1.0])) == \
+        bf.forward(np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    assert np.all(bf.backward(np.array([1.5, -0.5]), np.array([0.0, 1.0])) == 0)
+
+
+def test_one_sample_of_a_row_loss_with_one_column_and_the_shapes_errors_name():
+    assert CosineSimilarity()([2.0], [3.0]) == pytest.approx(-1.0)
+    assert KLDivergence()([1.0], [1.0]) == pytest.approx(0.0, abs=1e-6)   # 1 is clipped
+    assert CosineSimilarity().gradient([2.0], [3.0]).shape == (1,)
+    # a message names the shapes the caller passed, not those of one sample made a batch
+    for loss, y_pred, y_true, match in [
+            (CosineSimilarity(), [2.0, 1.0], [3.0],
+             r"y_pred has shape \(2,\) but y_true has shape \(1,\); expected the same shape "
+             r"\(2,\)"),
+            (CategoricalCrossEntropy(), [0.2, 0.8], [0, 1, 0],
+             r"y_pred has shape \(2,\) but y_true has shape \(3,\)"),
+            (CategoricalCrossEntropy(), [1.0], [0], r"at least 2 output units.*got shape \(1,\)")]:
+        with pytest.raises(ValueError, match=match):
+            loss(y_pred, y_true)

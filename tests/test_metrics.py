@@ -152,6 +152,8 @@ BAD = [
     (accuracy, [-1, 1], [0.3, 0.8], "binary_accuracy"),
     (accuracy, [0.5, 1], [0, 1], "integer class labels"),
     (accuracy, [0, 1], [-2.5, 3.7], r"labels \(integers\) or probabilities in \[0, 1\]"),
+    # whole-number floats below 0 are raw scores too, not negative labels
+    (accuracy, [0, 1], [-2.0, 3.0], "for raw scores use binary_accuracy with a threshold"),
     (accuracy, [0, 1], [0, -1], "non-negative"),
     (accuracy, [0, 3], np.zeros((2, 3)), r"\[0, 2\] for 3 classes; got 3"),
     (accuracy, np.eye(3)[[0, 1]], np.zeros((2, 4)), "3 classes .* 4"),
@@ -462,6 +464,71 @@ def test_early_stopping_keeps_the_highest_precision_recall_and_f1():
     h = model.fit(X, y, epochs=15, validation_data=(Xv, yv), callbacks=[stop], seed=0).history
     assert stop.best == max(h["val_recall"]) > min(h["val_recall"])
     assert recall(yv, model.predict(Xv)) == stop.best
+
+
+def test_r2_score_of_constant_targets_is_scikit_learns_forced_finite_score():
+    # As its docstring says: scikit-learn's default force_finite=True, 1 for an exact
+    # prediction, 0 else; without it, NaN and -inf.
+    for y_pred in ([2.0, 2.0, 2.0], [2.0, 2.0, 3.0]):
+        assert metrics.r2_score([2.0] * 3, y_pred) == skm.r2_score([2.0] * 3, y_pred)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert np.isnan(skm.r2_score([2.0] * 3, [2.0] * 3, force_finite=False))
+
+
+def test_a_loss_is_the_metric_of_its_value():
+    y_true, y_pred = [1, 0, 1], [0.9, 0.2, 0.6]
+    bce = metrics.get(losses.BinaryCrossEntropy())
+    # the metric takes (y_true, y_pred), the loss (y_pred, y_true)
+    assert bce(y_true, y_pred) == metrics.get("binary_crossentropy")(y_true, y_pred)
+    assert bce(y_true, y_pred) == pytest.approx(0.2797765635793423)
+    assert bce.__name__ == "binary_crossentropy"
+    assert metrics.get(losses.MSE())([1.0, 2.0], [1.5, 4.0]) == pytest.approx(2.125)
+    # outputs outside [0, 1] are clipped, as fit and the metric of that name clip them
+    assert bce([1, 0], [1.5, -0.2]) == metrics.get("binary_crossentropy")([1, 0], [1.5, -0.2])
+    with pytest.raises(losses.PredictionRangeError):
+        losses.BinaryCrossEntropy()([1.5, -0.2], [1, 0])
+    # from logits, unless told it will get probabilities (fit under a loss of logits)
+    logits = losses.BinaryCrossEntropy(from_logits=True)
+    z = np.array([2.0, -1.0, 0.5])
+    assert metrics.get(logits)(y_true, z) == logits(z, y_true)
+    assert metrics.get(logits, probabilities=True)(y_true, nl.activations.sigmoid(z)) == \
+        pytest.approx(logits(z, y_true), rel=1e-12)
+
+    class Unnamed(losses.MSE):
+        name = "loss"   # the base class's: fit's own "loss" in the logs
+
+    assert metrics.get(Unnamed()).__name__ == "Unnamed"
+    assert metrics.get(losses.CosineSimilarity()).__name__ == "cosine_similarity_loss"
+
+
+def test_fit_and_evaluate_log_a_loss_given_as_a_metric_as_the_loss():
+    # Under a loss of logits, fit gives the metrics probabilities: a loss of logits given as
+    # a metric is computed from them. Under mse, from the outputs themselves.
+    X, y = nl.datasets.moons(60, seed=0)
+    Xv, yv = nl.datasets.moons(40, seed=1)
+    logits = nl.losses.BinaryCrossEntropy(from_logits=True)
+    focal = nl.losses.BinaryFocalCrossEntropy(gamma=0.5, from_logits=True)
+    for loss in (logits, "mse"):
+        model = nl.Sequential([nl.Dense(2, 4, rng=3), nl.Activation("tanh"),
+                               nl.Dense(4, 1, rng=4)])
+        model.compile(loss, nl.optimizers.Adam(0.05), metrics=[logits, focal])
+        seen = EpochPredictions(X)
+        h = model.fit(X, y, epochs=3, batch_size=len(X), shuffle=False, seed=0,
+                      validation_data=(Xv, yv), callbacks=[seen]).history
+        assert list(h) == ["loss", "binary_crossentropy", "binary_focal_crossentropy",
+                           "val_loss", "val_binary_crossentropy",
+                           "val_binary_focal_crossentropy"]
+        for name, fn in [("binary_crossentropy", logits), ("binary_focal_crossentropy", focal)]:
+            assert h[name] == pytest.approx([fn(out, y) for out in seen.outputs], rel=1e-9)
+            assert h[f"val_{name}"][-1] == pytest.approx(fn(model.predict(Xv), yv), rel=1e-9)
+        assert model.evaluate(Xv, yv, return_dict=True)["binary_crossentropy"] == \
+            pytest.approx(logits(model.predict(Xv), yv), rel=1e-9)
+    assert h["binary_crossentropy"] != pytest.approx(h["loss"])   # mse's
+    assert EarlyStopping(monitor="val_binary_crossentropy").mode == "min"
+    # A loss of probabilities, given as a metric to a model of logits, gets probabilities.
+    model.compile(logits, metrics=[nl.losses.BinaryCrossEntropy()])
+    assert model.evaluate(Xv, yv)[1] == pytest.approx(logits(model.predict(Xv), yv), rel=1e-9)
 
 
 def test_r2_score_of_equal_targets_whose_mean_rounds():

@@ -1,5 +1,6 @@
 """Sequential: training, evaluation, callbacks, divergence, saving, dtypes, validation."""
 
+import functools
 import gc
 import json
 import warnings
@@ -655,6 +656,23 @@ def test_two_metrics_of_one_name_are_refused():
     other.__name__ = "score"
     with pytest.raises(ValueError, match="two metrics are called 'score'"):
         mlp().compile("mse", "sgd", metrics=[score, other])
+
+
+def test_a_metric_is_logged_by_its_name_and_a_loss_by_the_loss_name():
+    # A partial has no __name__: a clear error, not an AttributeError.
+    macro_f1 = functools.partial(nl.metrics.f1_score, average="macro")
+    with pytest.raises(ValueError, match=r"functools.partial.*has no __name__ to log it by; "
+                                         "pass a function of your own"):
+        mlp().compile("mse", "sgd", metrics=[macro_f1])
+    # A loss is a metric, as in Keras; the cosine similarity's loss is its negative, so not
+    # logged as "cosine_similarity", which EarlyStopping maximises.
+    model = mlp()
+    model.compile("mse", "sgd", metrics=[nl.losses.MAE(), nl.losses.CosineSimilarity(),
+                                         "cosine_similarity"])
+    assert list(model.metrics) == ["mean_absolute_error", "cosine_similarity_loss",
+                                   "cosine_similarity"]
+    with pytest.raises(ValueError, match="two metrics are called 'mean_absolute_error'"):
+        mlp().compile("mse", "sgd", metrics=["mean_absolute_error", nl.losses.MAE()])
 
 
 def test_history_is_called_last_and_a_given_one_is_returned():
