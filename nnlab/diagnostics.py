@@ -98,7 +98,12 @@ def _backward(model, loss, X, y):
     """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
     with np.errstate(over="ignore", invalid="ignore"):
         y_pred = model.forward(X, training=True)
-        y_pred, y = loss.check(y_pred, y) if np.all(np.isfinite(y_pred)) else (y_pred, y)
+        # An overflowed y_pred fails check's test of its values; the targets alone still
+        # need the shape and encoding of the output, or backward fails deep in a matmul.
+        if np.all(np.isfinite(y_pred)):
+            y_pred, y = loss.check(y_pred, y)
+        else:
+            y = loss.check_targets(y, y_pred.shape[1])
         y = np.asarray(y, dtype=y_pred.dtype)
         # A diverged network's dout holds inf or NaN, which backward would refuse: here
         # they are the answer (gradient norms that explode), so they are passed on.

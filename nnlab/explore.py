@@ -142,8 +142,8 @@ FIXED_SCORES = (1.0, 0.0)
 def loss(name="binary cross-entropy", prediction=0.7, label=1):
     """The loss and its gradient for one prediction, and both as curves over the prediction.
 
-    For binary cross-entropy the prediction is the probability of class 1, for the
-    squared error a number, for the hinge losses and cross-entropy from logits a score.
+    The prediction, inside the loss's range in ``LOSSES``, is class 1's probability for
+    binary cross-entropy, a number for the squared error, a score for the other losses.
     The three-class losses get the scores ``(1, prediction, 0)`` (``FIXED_SCORES``) and
     the true class ``label``; their gradient is the one of class 1's score.
 
@@ -159,7 +159,7 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
     fn, (lo, hi), labels = lookup(name, LOSSES, "loss")
     if label not in labels:
         raise ValueError(f"{name} takes labels {labels}; got {label!r}")
-    prediction = float(np.clip(check_number(prediction, "prediction"), lo, hi))
+    prediction = float(check_number(prediction, f"the prediction of {name}", low=lo, high=hi))
     column = 1 if fn.rowwise else 0   # where the prediction sits in a sample's row
     y_pred, y_true = _samples(fn, [prediction], label)
     grid, targets = _samples(fn, np.linspace(lo, hi, 300), label)
@@ -242,7 +242,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
 
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
-    """The chosen optimizers racing on a surface: paths and value curves.
+    """The chosen optimizers (named in any case) racing on a surface: paths and value curves.
 
     Examples
     --------
@@ -250,7 +250,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     >>> s["final"]["Adam"] < s["final"]["SGD"]
     True
     """
-    names = [names] if isinstance(names, str) else list(names)   # one name, not its letters
+    names = surfaces.race_names(names)   # display names: the figure's keys
     s = surfaces.get(surface)
     paths = surfaces.race(surface, names, lr, steps)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -119,8 +119,11 @@ class Session:
             warnings.simplefilter("ignore", TrainingDivergedWarning)
             h = self.model.fit(X, y, epochs=epochs, batch_size=self.settings["batch_size"],
                                seed=self.rng, callbacks=[_EpochRecorder(self)])
-        self.stop_reason = None
-        if self.model.stop_reason:   # fit counts this call's epochs; the playground all
+        # fit's stop_reason counts the epochs of this call, the playground's all of them. A
+        # network that diverged before (in a step, or an earlier call) keeps its epoch.
+        if not self.model.stop_reason:
+            self.stop_reason = None
+        elif self.stop_reason is None:
             self._diverged(h.history["loss"][-1])
         return self
 
@@ -139,7 +142,7 @@ class Session:
         return self
 
     def _diverged(self, loss):
-        self.stop_reason = f"the training loss became {loss} in epoch {self.epoch:.4g}"
+        self.stop_reason = f"the training loss became {loss} in epoch {epoch_text(self.epoch)}"
 
     def _record(self):
         X, Xt, y, yt = self.data
@@ -158,8 +161,25 @@ class Session:
         with np.errstate(all="ignore"):   # a diverged network's losses are NaN, no error
             train_loss, _ = self.model.evaluate(X, y)
             test_loss, test_accuracy = self.model.evaluate(Xt, yt)
+        # Copies of the curves: a summary keeps the numbers of its moment as training goes on.
+        history = {name: list(values) for name, values in self.history.items()}
         return {"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
-                "test_accuracy": test_accuracy, "history": self.history, **self.settings}
+                "test_accuracy": test_accuracy, "history": history, **self.settings}
+
+
+def epoch_text(epoch):
+    """An epoch count as the playground shows it: whole epochs as integers, a fraction of one
+    (after ``Session.step``) to three decimals.
+
+    A step is more than 1/300 of an epoch (batch size 1 on part of the session's 300
+    points), so that three decimals change with every step (``.4g`` showed 20.0048 as 20).
+
+    Examples
+    --------
+    >>> epoch_text(20), epoch_text(20 + 1 / 270)
+    ('20', '20.004')
+    """
+    return f"{epoch:.0f}" if round(epoch, 3) % 1 == 0 else f"{epoch:.3f}"
 
 
 class _EpochRecorder(Callback):

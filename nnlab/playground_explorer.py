@@ -11,7 +11,7 @@ import numpy as np
 
 from nnlab import explorer_figures as figures
 from nnlab.explorer import Explorer, choice_slider, dropdown, slider, warning_html, young_garbage
-from nnlab.playground import PLAYGROUND_DATA, Session
+from nnlab.playground import PLAYGROUND_DATA, Session, epoch_text
 from nnlab.static import Spec
 
 
@@ -137,7 +137,7 @@ class Playground(Explorer):
 def _playground_numbers(s):
     # A diverged network has no accuracy to speak of: a dash, not "nan".
     accuracy = f"{s['test_accuracy']:.3f}" if np.isfinite(s["test_accuracy"]) else "&mdash;"
-    return (f"epoch {s['epoch']:.4g}: train loss {s['train_loss']:.4f}, "
+    return (f"epoch {epoch_text(s['epoch'])}: train loss {s['train_loss']:.4f}, "
             f"test loss {s['test_loss']:.4f}, test accuracy {accuracy}")
 
 

@@ -48,10 +48,8 @@ def _check_dict(value, func, name):
 
 
 def _axes(ax, **kwargs):
-    if ax is not None:
-        return ax.figure, ax
-    fig, axes = new_figure(**kwargs)
-    return fig, axes[0, 0]
+    ax = new_figure(**kwargs)[1][0, 0] if ax is None else ax
+    return ax.figure, ax
 
 
 def activation(name, z=None, ax=None):
@@ -130,7 +128,8 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
 def history(hist, metrics=("loss",), ax=None, title=None):
     """Training curves: each metric for training (solid) and validation (dashed).
 
-    ``hist`` is a ``History``, its ``.history`` dict or the model ``fit`` trained.
+    ``hist`` is a ``History``, its ``.history`` dict or the model ``fit`` trained; ``ax`` an
+    Axes for one metric, or one Axes per metric (default: a new figure, a panel per metric).
 
     Examples
     --------
@@ -144,9 +143,10 @@ def history(hist, metrics=("loss",), ax=None, title=None):
     if not isinstance(data, dict) or set(metrics) - set(data):
         raise ValueError(f"history needs a History (or the model fit trained) that logged "
                          f"{metrics}; got {sorted(data) if isinstance(data, dict) else data!r}")
-    fig, axes = (ax.figure, [ax]) if ax is not None else new_figure(len(metrics))
-    axes = list(np.ravel(axes))
-    for ax_, name in zip(axes, metrics, strict=False):
+    axes = np.ravel(new_figure(len(metrics))[1] if ax is None else ax)
+    if len(axes) != len(metrics):   # one Axes for two metrics drew the first one only
+        raise ValueError(f"history: {len(axes)} Axes for the {len(metrics)} metrics {metrics}")
+    for ax_, name in zip(axes, metrics, strict=True):
         epochs = np.arange(1, len(data[name]) + 1)
         ax_.plot(epochs, data[name], color=COLORS[0], label="training")
         if f"val_{name}" in data:
@@ -156,7 +156,7 @@ def history(hist, metrics=("loss",), ax=None, title=None):
         ax_.legend()
     if title:
         axes[0].set_title(title)
-    return fig
+    return axes[0].figure
 
 
 def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=None,

@@ -80,6 +80,36 @@ def get(name):
     return lookup(name, SURFACES, "surface")
 
 
+def display_name(name):
+    """The display name (a key of ``LR_FACTORS``) of an optimizer named in any case.
+
+    Examples
+    --------
+    >>> display_name("rmsprop")
+    'RMSprop'
+    """
+    shown = {k.lower(): k for k in LR_FACTORS}
+    if not isinstance(name, str) or name.lower() not in shown:
+        raise ValueError(f"unknown optimizer {name!r}; valid names are: {', '.join(LR_FACTORS)}")
+    return shown[name.lower()]
+
+
+def race_names(names):
+    """One optimizer name or several, in any case, as the display names ``race`` keys its
+    paths by; each optimizer races once, so ``"Adam"`` and ``"adam"`` together are an error.
+
+    Examples
+    --------
+    >>> race_names(["adam", "SGD"])
+    ['Adam', 'SGD']
+    """
+    names = [names] if isinstance(names, str) else list(names)   # one name, not its letters
+    shown = [display_name(name) for name in names]
+    if len(set(shown)) < len(shown):   # the race has one path per optimizer
+        raise ValueError(f"race: each optimizer races once; got {names}")
+    return shown
+
+
 def make_optimizer(name, lr):
     """One of the six classic optimizers, by display name, at the family-scaled rate.
 
@@ -88,10 +118,7 @@ def make_optimizer(name, lr):
     >>> make_optimizer("Nesterov", 0.01)
     SGD(weight_decay=0.0, clipnorm=None, momentum=0.9, nesterov=True, lr=0.01)
     """
-    if isinstance(name, str):   # any case; the display name from here on
-        name = lookup(name, {k.lower(): k for k in LR_FACTORS}, "optimizer")
-    else:
-        lookup(name, LR_FACTORS, "optimizer")   # raises, listing the names
+    name = display_name(name)
     lr = check_number(lr, "lr", low=0, low_open=True) * LR_FACTORS[name]
     return {
         "SGD": lambda: optimizers.SGD(lr),
@@ -149,7 +176,9 @@ def diverged(path, steps, limit=LIMIT):
 
 
 def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):
-    """Every optimizer in ``names`` from the surface's start: ``{name: path}``.
+    """Every optimizer in ``names`` from the surface's start: ``{display name: path}``.
+
+    ``names`` as ``race_names`` takes them: one or several, in any case, each once.
 
     Examples
     --------
@@ -158,6 +187,5 @@ def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):
     (['Adam', 'SGD'], (11, 2))
     """
     s = get(surface)
-    if len(set(names)) < len(names):   # the result has one path per name
-        raise ValueError(f"race: each optimizer races once; got {list(names)}")
-    return {name: descend(s.grad, s.start, make_optimizer(name, lr), steps) for name in names}
+    return {name: descend(s.grad, s.start, make_optimizer(name, lr), steps)
+            for name in race_names(names)}

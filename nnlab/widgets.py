@@ -162,11 +162,10 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
         low, high = explore.LOSSES[name][1]
         return {"min": low, "max": high, "step": 0.001 if high - low < 1 else 0.01}
 
-    loss_menu = dropdown(loss, list(explore.LOSSES), "loss")
     span = prediction_range(loss)
     check_number(prediction, f"the prediction of {loss} (an initial value)",
                  low=span["min"], high=span["max"])
-    controls = {"loss": loss_menu,
+    controls = {"loss": dropdown(loss, list(explore.LOSSES), "loss"),
                 "prediction": W.FloatSlider(value=prediction, **span,
                                             description="prediction", readout_format=".3g",
                                             layout=LAYOUT, style=STYLE),
@@ -193,18 +192,23 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     ranges = {name: bounds for name, (_, bounds, _) in explore.LOSSES.items()}
     ends = [end for bounds in ranges.values() for end in bounds]
     predictions = sorted({-3.0, -2.0, -1.0, 0.0, 0.3, 0.5, 0.7, 1.0, 2.0, 3.0, *ends})
+    spec = Spec({"loss": list(ranges), "positive": [True, False], "prediction": predictions},
+                grid=("loss", "positive", "prediction"),
+                follow={"prediction": ("loss", {k: (*b, None) for k, b in ranges.items()})})
+
+    def nearest_offered(values):
+        # The page has a frame for each value under each loss, and never shows one outside
+        # the loss's range (explore.loss refuses it): that one gets the range's nearest end.
+        low, high = ranges[values["loss"]]
+        return {**values, "prediction": min(max(values["prediction"], low), high)}
+
     explorer = Explorer(controls, compute, figures.loss, describe, redraw=figures.loss_redraw,
                         note="The slider sets class 1's prediction over each loss's own "
                              "range: for binary cross-entropy a probability, from 0.001 to "
                              "0.999; for the three-class losses the score s of class 1 in the "
                              "scores (1, s, 0) of classes 0, 1 and 2. Another class is label "
                              "0 (-1 for the hinge); of three classes, class 0.",
-                        name="loss_explorer", spec=Spec(
-                            {"loss": list(explore.LOSSES), "positive": [True, False],
-                             "prediction": predictions},
-                            grid=("loss", "positive", "prediction"),
-                            follow={"prediction": ("loss", {name: (*bounds, None) for
-                                                            name, bounds in ranges.items()})}))
+                        name="loss_explorer", spec=spec, complete=nearest_offered)
 
     def fit_prediction(name):
         # The slider moves its value inside the new range. Held, it checks min <= max once
@@ -240,21 +244,16 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
     """Optimizers racing on an ill-conditioned bowl, the Rosenbrock valley or a saddle.
 
+    ``names``: one optimizer or several, each once, named in any case (``surfaces.race_names``).
+
     Examples
     --------
     >>> sorted(optimizer_race(names=("SGD", "Adam"), steps=20).state["final"])
     ['Adam', 'SGD']
     """
-    names = (names,) if isinstance(names, str) else tuple(names)
-    unknown = [n for n in names if n not in surfaces.OPTIMIZERS]
-    if unknown:
-        raise ValueError(f"optimizer_race: unknown optimizers {unknown}; choose from "
-                         f"{', '.join(surfaces.OPTIMIZERS)}")
-    if len(set(names)) < len(names):
-        raise ValueError(f"optimizer_race: each optimizer races once; got {list(names)}")
-    controls = {"names": W.SelectMultiple(value=names, options=surfaces.OPTIMIZERS,
-                                          description="optimizers", rows=6, layout=LAYOUT,
-                                          style=STYLE),
+    controls = {"names": W.SelectMultiple(value=surfaces.race_names(names),
+                                          options=surfaces.OPTIMIZERS, description="optimizers",
+                                          rows=6, layout=LAYOUT, style=STYLE),
                 "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False),
                 "surface": dropdown(surface, list(surfaces.NAMES), "surface"),
                 "steps": slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}

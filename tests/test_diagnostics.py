@@ -50,6 +50,19 @@ def test_gradient_norms_leave_the_model_as_it_was():
         np.testing.assert_array_equal(a, b)   # batch norm's running statistics too
 
 
+def test_gradient_norms_of_an_overflowed_network_are_nan_with_1d_or_label_targets():
+    X16 = X[:16]
+    model = D.deep_mlp(3, width=8, activation="relu", init_scale=1e120, rng=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert not np.all(np.isfinite(model.forward(X16)))
+    for y in (np.zeros((16, 1)), np.zeros(16)):
+        assert np.all(np.isnan(D.gradient_norms(model, X16, y)))
+    classifier = D.deep_mlp(3, width=8, n_out=3, activation="relu", init_scale=1e120, rng=0)
+    loss = nl.losses.CategoricalCrossEntropy(from_logits=True)
+    labels = np.arange(16) % 3
+    assert np.all(np.isnan(D.gradient_norms(classifier, X16, labels, loss=loss)))
+
+
 def test_activation_stds_one_per_layer():
     model = D.deep_mlp(4, 16, activation="tanh", init="normal", rng=0)
     stds = D.activation_stds(model, X)

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nnlab import explore, playground, surfaces
+from nnlab import explore, explorer_figures, playground, surfaces
 from tests.helpers import numeric_grad, rel_error
 
 
@@ -40,6 +40,15 @@ def test_race_runs_each_optimizer_once():
         surfaces.race("bowl", ["SGD", "Adam", "SGD"])
 
 
+def test_race_takes_names_in_any_case_as_display_names():
+    with pytest.raises(ValueError, match=r"races once; got \['Adam', 'adam'\]"):
+        surfaces.race("bowl", ["Adam", "adam"])
+    assert list(surfaces.race("bowl", ["adam", "sgd"], steps=3)) == ["Adam", "SGD"]
+    s = explore.optimizer_race(["adam", "nesterov"], lr=0.01, steps=20)
+    assert s["names"] == list(s["paths"]) == list(s["final"]) == ["Adam", "Nesterov"]
+    explorer_figures.optimizer_race(s)   # the figure's colours are keyed by display name
+
+
 def test_race_reaches_the_minimum_with_momentum():
     paths = surfaces.race("bowl", ["momentum"], lr=0.02, steps=300)
     assert surfaces.get("bowl").f(paths["momentum"][-1]) < 1e-6
@@ -68,7 +77,7 @@ def test_the_static_page_offers_the_lecture_activations_in_the_order_of_names():
 
 
 def test_softmax_neuron_is_the_first_output_over_the_score_and_zero_and_says_so():
-    from nnlab import activations, explorer_figures
+    from nnlab import activations
 
     x = np.array([-2.0, 0.5, 3.0])
     s = explore.activation("softmax", weight=1.5, bias=-0.5, x=x)
@@ -238,7 +247,10 @@ def test_playground_data_and_model():
     (lambda: explore.backprop(window=(2, 1)), "low < high"),
     (lambda: explore.learning_rate(steps=10**6), r"steps must be in \[1, 1000\]"),
     (lambda: explore.learning_rate(lr=-0.1), "lr"),
-    (lambda: explore.loss(prediction="0.5"), "prediction must be a real number"),
+    (lambda: explore.loss(prediction="0.5"),
+     "prediction of binary cross-entropy must be a real number"),
+    (lambda: explore.loss("squared error", 10.0), r"error must be in \[-2.0, 3.0\]; got 10"),
+    (lambda: explore.loss(prediction=1.0), r"cross-entropy must be in \[0.001, 0.999\]; got 1.0"),
     (lambda: playground.playground_data(train_ratio=1.0), r"train_ratio must be in \(0, 1\)"),
 ])
 def test_explore_functions_check_their_arguments(call, match):

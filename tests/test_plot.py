@@ -216,6 +216,16 @@ def test_forward_explorer_writes_each_value_at_its_unit():
     assert written[f"{explorer.state['hidden'][0]:.3f}"] == (1, 0.5)
 
 
+def test_history_draws_every_metric_in_the_axes_given_or_refuses():
+    logged = {"loss": [1.0, 0.5], "accuracy": [0.6, 0.9]}
+    fig, axes = plot.new_figure(2)
+    assert plot.history(logged, metrics=("loss", "accuracy"), ax=axes) is fig
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+    assert plot.history(logged, metrics="accuracy", ax=axes[0, 0]) is fig
+    with pytest.raises(ValueError, match=r"1 Axes for the 2 metrics \['loss', 'accuracy'\]"):
+        plot.history(logged, metrics=("loss", "accuracy"), ax=plot.new_figure(1)[1][0, 0])
+
+
 def test_history_takes_the_model_and_names_what_is_missing():
     X, y = nl.datasets.logic_gate("and")
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])

@@ -310,6 +310,45 @@ def test_loss_slider_spans_the_loss_range_in_one_redraw():
         assert e.state["prediction"] == slider.value == prediction   # nothing clipped
 
 
+def test_loss_explorer_never_computes_a_prediction_outside_the_chosen_loss(monkeypatch):
+    # explore.loss refuses such a prediction: the explorer would show that error as its
+    # warning. Switching the loss moves the slider into the new range before the redraw.
+    asked = []
+
+    def recording(name, prediction, label):
+        asked.append((name, prediction))
+        return loss(name, prediction, label)
+
+    loss = explore.loss
+    monkeypatch.setattr(explore, "loss", recording)
+    e = widgets.loss_explorer()
+    for old, new in itertools.permutations(explore.LOSSES, 2):
+        for prediction in explore.LOSSES[old][1]:
+            e.controls["loss"].value = old
+            e.controls["prediction"].value = prediction
+            e.controls["loss"].value = new
+            low, high = explore.LOSSES[new][1]
+            assert low <= e.state["prediction"] == e.controls["prediction"].value <= high
+            assert e.warning.value == "", (old, prediction, new)
+    assert len(asked) > 100
+    assert all(low <= p <= high for name, p in asked for low, high in [explore.LOSSES[name][1]])
+
+
+def test_static_loss_frames_outside_a_loss_range_show_its_nearest_end():
+    from nnlab import static
+
+    e = widgets.loss_explorer()
+    moved = 0
+    for setting in static.settings(e.spec, e.values()):
+        values = e._complete({**e.values(), **setting})   # as Explorer.static_frames
+        low, high = explore.LOSSES[values["loss"]][1]
+        assert low <= values["prediction"] <= high
+        moved += values["prediction"] != setting["prediction"]
+    assert moved == 16   # both labels: 7 values outside (0.001, 0.999), -3 outside (-2, 3)
+    state, _, _, _ = e.static_frame(e._complete({**e.values(), "prediction": -3.0}))
+    assert state["prediction"] == 0.001
+
+
 def test_loss_true_class_control_gives_each_loss_its_labels():
     # (label of "the slider's class", label of "another class"), and the number of scores.
     expected = {"binary cross-entropy": (1, 0, 1), "squared error": (1, 0, 1),
@@ -433,7 +472,8 @@ def test_fixed_margins_hold_every_label(name):
     grid = FIXED_LAYOUT[name]
     for values in itertools.product(*grid.values()):
         setting = dict(zip(grid, values, strict=True))
-        _, figure, _, _ = explorer.frame({**explorer.values(), **setting})
+        # As the static page completes a frame: a preset's weights, a loss's range.
+        _, figure, _, _ = explorer.frame(explorer._complete({**explorer.values(), **setting}))
         # Constrained layout would measure every label twice per redraw (see plot.fixed_layout).
         assert not isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine), setting
         assert misplaced_texts(figure) == [], setting
@@ -527,7 +567,32 @@ def test_playground_steps_are_fractions_of_an_epoch_on_the_axis_and_in_the_numbe
     assert pg.history["epoch"][-1] == pytest.approx(epoch) and len(pg.history["epoch"]) == 24
     train_line = pg.figure.axes[1].lines[0]
     assert max(train_line.get_xdata()) == pytest.approx(epoch)
-    assert f"epoch {epoch:.4g}:" in pg.numbers.value
+    assert f"epoch {epoch:.3f}:" in pg.numbers.value
+
+
+def test_every_playground_step_changes_the_epoch_it_shows():
+    pg = widgets.playground(batch_size=1, train_ratio=0.9).train(20)
+    assert pg.numbers.value.startswith("epoch 20:")
+    pg.step()   # 1/270 of an epoch: .4g showed 20.0037 as "20"
+    assert pg.numbers.value.startswith("epoch 20.004:")
+    # Every batch size on every training set the controls offer (a Step takes a whole
+    # training set of fewer points than the batch size).
+    sizes = {len(playground.playground_data(train_ratio=r / 10)[0]) for r in range(1, 10)}
+    for n, batch in itertools.product(sizes, pg.controls["batch_size"].options):
+        epochs = np.cumsum([20.0] + [min(batch, n) / n] * 2 * n)   # as Session.step adds
+        shown = [playground.epoch_text(epoch) for epoch in epochs]
+        assert len(set(shown)) == len(shown), (n, batch)
+        whole = [k for k in range(len(epochs)) if k * min(batch, n) % n == 0]
+        assert all(("." in text) == (k not in whole) for k, text in enumerate(shown))
+
+
+def test_an_earlier_playground_state_stays_as_it_was():
+    pg = widgets.playground()
+    before = pg.state
+    curves = {name: list(values) for name, values in before["history"].items()}
+    pg.train(20)
+    pg.step()
+    assert before["history"] == curves and len(pg.state["history"]["loss"]) == 22
 
 
 def test_playground_curve_ends_at_the_train_loss_it_reports():
@@ -576,7 +641,12 @@ def test_a_step_that_diverges_is_reported_too():
     pg = widgets.playground(optimizer="sgd", lr=1.0, activation="linear", batch_size=1)
     for _ in range(40):
         pg.step()
-    assert "Training diverged: the training loss became nan in epoch 0.07" in pg.warning.value
+    assert "Training diverged: the training loss became nan in epoch 0.076." in pg.warning.value
+    # Train on the diverged network: fit stops after an epoch, the divergence stays where
+    # it happened (the message said "epoch 1.076").
+    pg.train(20)
+    assert "the training loss became nan in epoch 0.076." in pg.warning.value
+    assert pg.session.stop_reason.endswith("in epoch 0.076")
 
 
 @pytest.mark.parametrize("make, match", [
@@ -591,7 +661,7 @@ def test_a_step_that_diverges_is_reported_too():
     (lambda: widgets.loss_explorer(prediction=5), r"\[0.001, 0.999\]; got 5"),
     (lambda: widgets.gradient_flow_explorer(batchnorm="no"), "batchnorm must be True or False"),
     (lambda: widgets.forward_explorer(w99=1.0), r"w00, w01, w10, w11; got \['w99'\]"),
-    (lambda: widgets.optimizer_race(names=["adam"]), r"unknown optimizers \['adam'\]"),
+    (lambda: widgets.optimizer_race(names=["adamw"]), "unknown optimizer 'adamw'; valid names "),
     (lambda: widgets.playground(l2=0.0), r"L2 .* \[1e-05, 0.1\]; got 0.0"),
     (lambda: widgets.optimizer_race(names=("SGD", "SGD")), r"races once; got \['SGD', 'SGD'\]"),
     (lambda: playground.Session(depth=3), r"unknown playground settings \['depth'\]; valid: "),
@@ -605,6 +675,14 @@ def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
 def test_optimizer_race_takes_one_name():
     # A string was taken letter by letter: "unknown optimizer 'A'".
     assert list(widgets.optimizer_race(names="Adam", steps=10).state["final"]) == ["Adam"]
+
+
+def test_optimizer_race_takes_names_in_any_case():
+    e = widgets.optimizer_race(names=["adam", "sgd"], steps=10)
+    assert e.controls["names"].value == ("Adam", "SGD") and list(e.state["final"]) == [
+        "Adam", "SGD"]
+    with pytest.raises(ValueError, match=r"races once; got \['Adam', 'adam'\]"):
+        widgets.optimizer_race(names=["Adam", "adam"])
 
 
 def test_the_learning_rate_star_marks_the_least_squares_fit():
