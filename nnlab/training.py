@@ -37,7 +37,7 @@ from nnlab.keras_metrics import (
     true_negatives,
     true_positives,
 )
-from nnlab.layer_base import inside_network
+from nnlab.layer_base import inside_network, walk_layers
 from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
 from nnlab.normalization import BatchNorm
@@ -153,10 +153,7 @@ def check_batch_sizes(model, n, batch_size):
     """Refuse batches that give a batch norm layer one value per feature (it would fail
     there, in the middle of training): the shapes are those of the trial pass."""
     smallest = min(batch_size, n % batch_size or batch_size)
-    layers = list(model.layers)
-    while layers:
-        layer = layers.pop()
-        layers += getattr(layer, "layers", [])
+    for layer in walk_layers(model.layers):
         if isinstance(layer, BatchNorm) and smallest * prod(layer._input_shape[2:]) == 1:
             raise ValueError(
                 f"{layer!r} in training needs 2 or more values per feature, and "
