@@ -33,7 +33,7 @@ import numpy as np
 
 from nnlab._checks import as_float_array, check_number
 from nnlab.hinge_losses import CategoricalHinge, Hinge, SquaredHinge
-from nnlab.loss_base import EPSILON
+from nnlab.loss_base import EPSILON, value_as_metric
 from nnlab.losses import BinaryCrossEntropy, CategoricalCrossEntropy, KLDivergence
 from nnlab.regression_metrics import _same_shape
 
@@ -43,17 +43,13 @@ __all__ = ["KERAS_METRICS", "auc", "binary_crossentropy", "binary_iou", "categor
            "pearson_correlation", "squared_hinge", "true_negatives", "true_positives"]
 
 
-def _loss_value(loss, y_true, y_pred, func, probabilities=True):
-    """The value of ``loss`` on checked inputs; errors name ``func``."""
+def _loss_value(loss, y_true, y_pred, func):
+    """The value of ``loss`` as a metric (``loss_base.value_as_metric``); errors name
+    ``func``."""
     y_true = as_float_array(y_true, name=f"{func}: y_true")
     y_pred = as_float_array(y_pred, name=f"{func}: y_pred")
-    if probabilities:
-        # Clipped as Keras clips them: the outputs of a model trained on another loss
-        # (mse) may step outside [0, 1], and a metric reports on them rather than stops
-        # fit. The loss, called on its own, refuses them.
-        y_pred = np.clip(y_pred, 0, 1)
     try:
-        return float(loss(y_pred, y_true))
+        return value_as_metric(loss, y_true, y_pred)
     except ValueError as exc:
         raise ValueError(f"{func}: {exc}") from exc
 
@@ -125,7 +121,7 @@ def hinge(y_true, y_pred):
     >>> hinge([1, 1], [0.5, -2.0])
     1.75
     """
-    return _loss_value(Hinge(), y_true, y_pred, "hinge", probabilities=False)
+    return _loss_value(Hinge(), y_true, y_pred, "hinge")
 
 
 def squared_hinge(y_true, y_pred):
@@ -136,7 +132,7 @@ def squared_hinge(y_true, y_pred):
     >>> squared_hinge([1, 1], [0.5, -2.0])
     4.625
     """
-    return _loss_value(SquaredHinge(), y_true, y_pred, "squared_hinge", probabilities=False)
+    return _loss_value(SquaredHinge(), y_true, y_pred, "squared_hinge")
 
 
 def categorical_hinge(y_true, y_pred):
@@ -148,8 +144,7 @@ def categorical_hinge(y_true, y_pred):
     >>> round(categorical_hinge([0], [[3.2, 5.1, 2.7]]), 4)
     2.9
     """
-    return _loss_value(CategoricalHinge(), y_true, y_pred, "categorical_hinge",
-                       probabilities=False)
+    return _loss_value(CategoricalHinge(), y_true, y_pred, "categorical_hinge")
 
 
 def _binary_pairs(y_true, y_pred, func):

@@ -61,10 +61,10 @@ def check_distinct(layers, owner):
         seen.add(id(layer))
 
 
-def check_before_training(forward, x):
+def check_before_training(forward, x, layers):
     """Raise any shape error of ``forward(x, training=True)`` before that pass changes state.
 
-    ``forward`` is the bound ``forward`` of a model or block (an object with ``layers``).
+    ``forward`` is the ``forward`` of a model or block, whose layers are ``layers``.
     In training, batch norm updates its running statistics before a later layer can object
     to the shape it receives. Evaluation mode changes no statistics and no weights, so the
     layers check one row in it first, and the whole batch only to report an error with the
@@ -79,8 +79,7 @@ def check_before_training(forward, x):
     # Imported here: normalization.py imports this module for Layer.
     from nnlab.normalization import BatchNorm
 
-    owner = getattr(forward, "__self__", None)   # the model or block
-    for layer in walk_layers(getattr(owner, "layers", [])):
+    for layer in walk_layers(layers):
         shape = getattr(layer, "_input_shape", None)
         if isinstance(layer, BatchNorm) and shape is not None:
             shape = (len(x), *shape[1:])

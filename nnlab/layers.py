@@ -276,7 +276,7 @@ class Residual(Layer):
         x = self._check_input(x)
         try:
             if training and len(x) and not _INSIDE_NETWORK.get():
-                check_before_training(self.forward, x)
+                check_before_training(self.forward, x, self.layers)
                 self._input_shape = x.shape   # the trial pass recorded its one row
             out = x
             with inside_network():

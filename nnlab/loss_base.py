@@ -92,10 +92,7 @@ class Loss:
             loss = type(self)(**{**self.get_config(), "from_logits": False})
 
         def metric(y_true, y_pred):
-            try:
-                return loss(y_pred, y_true)
-            except PredictionRangeError:
-                return loss(np.clip(y_pred, 0, 1), y_true)
+            return value_as_metric(loss, y_true, y_pred)
 
         # The loss's name, unless another log holds it: "loss" (a loss of one's own with no
         # name) the training loss, "cosine_similarity" the metric this loss is the negative
@@ -208,6 +205,17 @@ class _LogitsOption(Loss):
         if not self.from_logits:
             self._check_unit_interval(y_pred, "y_pred", "probabilities; pass from_logits=True "
                                       "if y_pred are raw scores", PredictionRangeError)
+
+
+def value_as_metric(loss, y_true, y_pred):
+    """``loss`` of ``(y_true, y_pred)``, the metrics' order, as a float. Outputs outside
+    [0, 1] for a loss of probabilities are clipped, as ``fit`` clips them and Keras's
+    metrics do: a metric reports on the outputs of a model trained on another loss (mse)
+    rather than stops ``fit``. The loss, called on its own, refuses them."""
+    try:
+        return float(loss(y_pred, y_true))
+    except PredictionRangeError:
+        return float(loss(np.clip(y_pred, 0, 1), y_true))
 
 
 # What the losses of probabilities share: the clip, and a log-softmax that never overflows.

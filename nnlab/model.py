@@ -117,7 +117,7 @@ class Sequential:
         try:
             # (a single number, 0-d, is left to the first layer, which says what it takes)
             if check_bool(training, "training") and x.ndim and len(x):
-                check_before_training(self._forward, x)
+                check_before_training(self._forward, x, self.layers)
             return self._forward(x, training)
         except ValueError:
             self.forget_last_pass()
