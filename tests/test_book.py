@@ -149,6 +149,7 @@ NOT_A_RESULT = re.compile(r"\{[\w:-]+\}`[^`]*`|`[^`]*`|\(\w[\w-]*\)=|:label:.*"
 #: ranges of practice, and the constants of formulas and settings that its maths states.
 GIVENS = {
     "01_prerequisites.ipynb": {"43": "writers of the digits' full collection",
+                               "32": "side of the original bitmaps (data set description)",
                                "17": "grey levels, the exercise's data"},
     "02_perceptron.ipynb": {},
     "03_forward_propagation.ipynb": {"784": "exercise data", "256": "exercise data",
