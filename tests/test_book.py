@@ -282,7 +282,25 @@ def test_book_builds_without_warnings(tmp_path):
         assert (html / f"{name}.html").exists(), f"{name}.html was not built"
     if (ROOT / "_vendor" / "web" / "versions.json").exists():
         assert_served_locally(html)
+    assert_citations_match_the_list(html)
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+
+
+def assert_citations_match_the_list(html):
+    """A citation, "[Rumelhart et al., 1986]" or "Rumelhart et al. [1986]", is the end of
+    the label its entry has in the bibliography (book/_ext/author_year_labels.py)."""
+    labels = dict(re.findall(r'<div class="citation" id="([^"]+)"[^>]*>\s*<span class="label">'
+                             r'<span class="fn-bracket">\[</span>([^<]+)<',
+                             (html / "book" / "references.html").read_text()))
+    assert "Rumelhart et al., 1986" in labels.values()
+    cited = 0
+    for page in (html / "book").glob("*.html"):
+        for target, text in re.findall(r'href="references.html#([^"]+)"[^>]*>(.*?)</a>',
+                                       page.read_text()):
+            text = text.replace("<em>", "").replace("</em>", "")
+            assert labels[target].rstrip("ab").endswith(text), (page.name, text, labels[target])
+            cited += 1
+    assert cited > 50
 
 
 def assert_served_locally(html):
