@@ -3,11 +3,11 @@
 An activation is an object that is called like a function and knows its own
 derivative (``ActivationFunction``). The helpers below keep the functions of
 ``nnlab.activations`` and ``nnlab.modern_activations``, and the losses that take
-logits, exact and quiet at the edges of floating point: ``_as_float`` takes real
-numbers in their own dtype, ``_exp`` lets a result too small for the dtype become 0,
-and ``_sigmoid`` and ``_softplus`` never form a number that overflows, which matters
-because many functions are built from them (softplus' slope is the sigmoid, Swish
-multiplies by the sigmoid, Mish by the tanh of softplus).
+logits, exact and quiet at the edges of floating point: ``_as_float`` takes float32 and
+float64 numbers in their own dtype (integers as float64), ``_exp`` lets a result too
+small for the dtype become 0, and ``_sigmoid`` and ``_softplus`` never form a number
+that overflows, which matters because many functions are built from them (softplus'
+slope is the sigmoid, Swish multiplies by the sigmoid, Mish by the tanh of softplus).
 """
 
 import numpy as np
@@ -19,6 +19,9 @@ def _as_float(x):
         return x
     if x.dtype.kind not in "biuf":   # None, strings, complex numbers would compute nonsense
         raise ValueError(f"an activation takes real numbers; got an array of dtype {x.dtype}")
+    if x.dtype.kind == "f":   # float16, longdouble: the layers refuse them too
+        raise ValueError(f"an activation's input must be float32 or float64 (integers become "
+                         f"float64); got an array of dtype {x.dtype}")
     return x.astype(np.float64)
 
 
@@ -88,7 +91,10 @@ class ActivationFunction:
 
     def backward(self, x, y, dy):
         """Return dL/dx from dL/dy = ``dy``; ``y = self(x)`` is given for subclasses to reuse."""
-        return dy * self.derivative(x)
+        # Far out a slope can be subnormal (softsign's 1 / x^2 at 1e20 in float32), and dy
+        # times it too small for the dtype: 0, rightly (see _exp).
+        with np.errstate(under="ignore"):
+            return dy * self.derivative(x)
 
     def get_config(self):
         """The parameters that rebuild this function: ``type(f)(**f.get_config())``."""

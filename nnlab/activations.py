@@ -11,9 +11,12 @@ its own derivative::
 vector-Jacobian product ``dL/dx`` given ``dL/dy``. For element-wise functions
 that is ``dy * f'(x)``; softmax, whose outputs are coupled, overrides it.
 
-All functions compute in the floating dtype of their input (integer input
-becomes float64) and are written so that inputs of +-1e4 raise no
-floating-point warning, nor an error under ``np.errstate(all="raise")``.
+All functions compute in the dtype of their input, float32 or float64 (integer
+input becomes float64; float16 and longdouble are refused, as layers refuse them)
+and are written so that inputs of +-1e4 raise no floating-point warning, nor an
+error under ``np.errstate(all="raise")``; nor, with their default parameters, do
+larger finite inputs, unless the result is too large for the dtype (selu of the
+largest float).
 
 This module holds the functions of the lecture and is where every function is
 found, by name (``get``, ``NAMES``) or as an instance (``activations.mish``):
@@ -152,6 +155,8 @@ class LeakyReLU(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
+        if self.alpha == 0:   # 0 x at x = inf is nan, which max would pick: x (x > 0) is inf
+            return x * (x > 0)
         # x if x > 0 else alpha x is the larger of x and alpha x when alpha <= 1 (the smaller
         # when alpha > 1): no branch, which np.where over mixed signs is several times slower.
         return (np.maximum if self.alpha <= 1 else np.minimum)(x, self.alpha * x)
@@ -251,8 +256,11 @@ class Softsign(ActivationFunction):
         return x / (1 + np.abs(x))
 
     def derivative(self, x):
-        x = _as_float(x)
-        return 1 / (1 + np.abs(x)) ** 2
+        # Not 1 / (1 + |x|)^2: the square overflows beyond 1.8e19 (float32). The square of
+        # the reciprocal never does; far out it is too small for the dtype, 0 or subnormal.
+        with np.errstate(under="ignore"):
+            r = 1 / (1 + np.abs(_as_float(x)))
+            return r * r
 
 
 class Exponential(ActivationFunction):
@@ -290,8 +298,10 @@ class Softmax(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        # Subtracting the row maximum leaves the result unchanged and keeps e^z <= 1.
-        e = _exp(x - np.max(x, axis=-1, keepdims=True))
+        # Subtracting the row maximum leaves the result unchanged and keeps e^z <= 1. In a
+        # row spanning more than the dtype's largest number, the difference is -inf: e^z = 0.
+        with np.errstate(over="ignore"):
+            e = _exp(x - np.max(x, axis=-1, keepdims=True))
         return e / np.sum(e, axis=-1, keepdims=True)
 
     def derivative(self, x):

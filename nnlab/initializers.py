@@ -49,7 +49,9 @@ def _check_shape(shape):
     if not (np.isscalar(shape) or isinstance(shape, tuple | list)):
         raise ValueError(f"a weight shape must be a tuple of positive integers; got {shape!r}")
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
-    if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
+    # bool is an int to Python (True == 1); a dimension given as True is a mistake
+    if not shape or not all(isinstance(s, int | np.integer) and not isinstance(s, bool)
+                            and s > 0 for s in shape):
         raise ValueError(f"a weight shape must be a tuple of positive integers; got {shape!r}")
     return tuple(int(s) for s in shape)
 

@@ -265,13 +265,17 @@ class Sparsemax(ActivationFunction):
         # sums stay within k times the row's spread, and x_(1) = 0 is always in S.
         # A single number is a row of one class, as softmax takes it (its probability is 1);
         # sorting and indexing need the axis that the reductions do without.
+        # A row spanning more than the dtype's largest number makes some shifted scores, their
+        # sums or k times them -inf: only far below 0, outside S (whose scores lie within 1
+        # of 0), where the test -inf > -inf is false, as it should be.
         x = _as_float(x)
         rows = np.atleast_1d(x)
-        rows = rows - np.max(rows, axis=-1, keepdims=True)
-        z = -np.sort(-rows, axis=-1)                  # each row in decreasing order
-        k = np.arange(1, rows.shape[-1] + 1, dtype=x.dtype)
-        sums = np.cumsum(z, axis=-1)
-        size = np.sum(1 + k * z > sums, axis=-1, keepdims=True)   # |S|, a prefix of z
+        with np.errstate(over="ignore"):
+            rows = rows - np.max(rows, axis=-1, keepdims=True)
+            z = -np.sort(-rows, axis=-1)                  # each row in decreasing order
+            k = np.arange(1, rows.shape[-1] + 1, dtype=x.dtype)
+            sums = np.cumsum(z, axis=-1)
+            size = np.sum(1 + k * z > sums, axis=-1, keepdims=True)   # |S|, a prefix of z
         tau = (np.take_along_axis(sums, size - 1, axis=-1) - 1) / size.astype(x.dtype)
         return np.maximum(rows - tau, 0).reshape(x.shape)
 

@@ -83,6 +83,63 @@ def test_no_warning_and_finite_at_extremes(name, dtype):
         assert np.all(np.isfinite(arr))
 
 
+def far_inputs(dtype):
+    """Finite inputs far beyond +-1e4, both signs, as a column (one value a row): 1e19 and
+    1e20, between which the square of float32 overflows (1e154 and 1e155 for float64's),
+    1e30, 1e300 and the largest number of the dtype."""
+    values = [1e19, 1e20, 1e30, np.finfo(dtype).max]
+    if dtype == np.float64:
+        values += [1e154, 1e155, 1e300]
+    return np.array(sorted([-v for v in values] + [0.0] + values), dtype)[:, None]
+
+
+@pytest.mark.parametrize("name", [*A.NAMES, *A.KERAS_NAMES])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_warning_and_finite_far_beyond_1e4(name, dtype):
+    # softsign's derivative squared 1 + |x| and gelu's squared x: both overflowed (and
+    # warned) beyond 1.8e19 in float32, though the slopes returned were right. A gradient
+    # below 1 times softsign's subnormal slope underflowed in backward.
+    f, x = A.get(name), far_inputs(dtype)
+    if name == "selu":   # selu(max) = 1.05 max is beyond the dtype: that overflow is real
+        x = x[x[:, 0] < np.finfo(dtype).max]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            y, d = f(x), f.derivative(x)
+            b = f.backward(x, y, np.where(x > 0, 0.3, -0.7).astype(dtype))
+    for arr in (y, d, b):
+        assert arr.dtype == dtype and np.all(np.isfinite(arr))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softsign_and_gelu_slopes_far_out_are_exact(dtype):
+    from fractions import Fraction
+
+    x = far_inputs(dtype)[:, 0]
+    # 1 / (1 + |x|)^2 in exact arithmetic, then rounded: subnormal, or 0, far out
+    exact = [float(1 / (1 + abs(Fraction(float(v)))) ** 2) for v in x]
+    tiny = np.finfo(dtype).smallest_subnormal
+    np.testing.assert_allclose(A.softsign.derivative(x), np.array(exact, dtype), rtol=2e-5,
+                               atol=tiny)
+    np.testing.assert_array_equal(A.gelu.derivative(x), np.select([x > 0, x == 0], [1, 0.5]))
+
+
+@pytest.mark.parametrize("name", ["softmax", "sparsemax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_row_spanning_more_than_the_dtype_is_quiet(name, dtype):
+    # Shifted by the row's maximum, -max became -inf with an overflow warning; its
+    # probability, 0, is right (PyTorch's softmax gives it too). (log_softmax's -2 max is
+    # beyond the dtype: it overflows, rightly.)
+    f, x = A.get(name), far_inputs(dtype).T
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            y, d = f(x), f.derivative(x)
+            b = f.backward(x, y, np.ones_like(x))
+    np.testing.assert_array_equal(y, (x == x.max()).astype(dtype))
+    assert np.all(np.isfinite(d)) and np.all(np.isfinite(b)) and y.dtype == dtype
+
+
 def test_golden_values():
     assert A.sigmoid(0.0) == 0.5
     assert A.sigmoid.derivative(0.0) == 0.25
@@ -262,6 +319,18 @@ def test_branch_free_forms_equal_the_textbook_branches(dtype):
                                           err_msg=name)
         big = A.LeakyReLU(1.5)   # a slope above 1: the smaller of x and 1.5 x
         np.testing.assert_array_equal(big(x), np.where(pos, x, 1.5 * x).astype(dtype))
+        zero = A.LeakyReLU(0.0)(x)   # bit for bit: 0 x is -0.0 for x < 0
+        assert zero.tobytes() == np.where(pos, x, 0.0 * x).astype(dtype).tobytes()
+
+
+def test_leaky_relu_with_slope_zero_is_relu_at_infinity():
+    # max(x, 0 x) at +inf was max(inf, nan): nan. At -inf, 0 x is nan (NumPy says
+    # "invalid value"), as in PyTorch.
+    f = A.LeakyReLU(0.0)
+    x = np.array([-np.inf, -2.0, 0.0, 3.0, np.inf])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(f(x), [np.nan, 0, 0, 3, np.inf])
+    np.testing.assert_array_equal(f.derivative(x), [0, 0, 0, 1, 1])
 
 
 @pytest.mark.parametrize("make", [A.LeakyReLU, A.ELU])
@@ -279,6 +348,17 @@ def test_an_activation_rejects_what_is_not_real_numbers(name):
         with pytest.raises(ValueError, match="real numbers; got an array of dtype"):
             fn(bad)
     assert fn([0, 1]).dtype == np.float64   # integers become float64, as documented
+
+
+@pytest.mark.parametrize("name", [*A.NAMES, *A.KERAS_NAMES])
+def test_an_activation_refuses_other_float_dtypes(name):
+    # float16 and longdouble became float64 in silence; layers refuse them too.
+    f = A.get(name)
+    for dtype in {np.dtype(np.float16), np.dtype(np.longdouble)} - {np.dtype(np.float64)}:
+        for call in (f, f.derivative):
+            with pytest.raises(ValueError, match=f"must be float32 or float64 .*got an array "
+                                                 f"of dtype {dtype}"):
+                call(np.ones(3, dtype))
 
 
 # -- Keras's other functions (nnlab.keras_activations), found by get --------------------------

@@ -63,6 +63,14 @@ def test_bad_shapes_and_names():
     assert I.get(custom) is custom
 
 
+@pytest.mark.parametrize("shape", [(2, True), (False, 3), True])
+def test_a_bool_is_not_a_dimension(shape):
+    # True is an int to Python: zeros((2, True)) had shape (2, 1).
+    for make in (I.zeros, I.ones, I.he_normal, I.fans):
+        with pytest.raises(ValueError, match="positive integers; got"):
+            make(shape)
+
+
 def test_keras_names_for_the_same_distributions():
     # Keras' LecunNormal has the variance 1/fan_in of scaled_normal; RandomUniform is uniform.
     assert I.get("lecun_normal") is I.scaled_normal is I.get("LecunNormal")
