@@ -63,8 +63,8 @@ class Adam(Optimizer):
     squares = ("decayed_sum_sq",)
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                 clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1, self.beta2 = _betas(beta1, beta2)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
@@ -115,8 +115,9 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
-                 clipnorm=None):
-        super().__init__(lr, beta1, beta2, eps, weight_decay, clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, beta1, beta2, eps, weight_decay, clipnorm, clipvalue,
+                         global_clipnorm)
 
     def _update(self, p, g, state, lr):
         # Before Adam's step, and never through g: the decay is not divided by sqrt(v_hat).
@@ -148,8 +149,8 @@ class Adamax(Optimizer):
     squares = ("exp_inf",)   # a maximum of sizes, never negative
 
     def __init__(self, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                 clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1, self.beta2 = _betas(beta1, beta2)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
@@ -202,8 +203,8 @@ class NAdam(Optimizer):
     squares = ("exp_avg_sq",)
 
     def __init__(self, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3,
-                 weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1, self.beta2 = _betas(beta1, beta2)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
         self.momentum_decay = float(check_number(momentum_decay, "momentum_decay", low=0))
@@ -298,8 +299,9 @@ class RAdam(Optimizer):
     squares = ("exp_avg_sq",)
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 decoupled_weight_decay=False,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1, self.beta2 = _betas(beta1, beta2)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
         if not isinstance(decoupled_weight_decay, bool | np.bool_):  # "no" would count as True

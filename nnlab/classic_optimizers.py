@@ -65,8 +65,9 @@ class Rprop(Optimizer):
     squares = ("step_size",)
 
     def __init__(self, lr=1e-2, etaminus=0.5, etaplus=1.2, step_size_min=1e-6,
-                 step_size_max=50.0, weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 step_size_max=50.0, weight_decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.etaminus = float(check_number(etaminus, "etaminus", low=0, high=1, low_open=True,
                                            high_open=True))
         self.etaplus = float(check_number(etaplus, "etaplus", low=1, low_open=True))
@@ -154,8 +155,8 @@ class ASGD(Optimizer):
     """
 
     def __init__(self, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0,
-                 clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.lambd = float(check_number(lambd, "lambd", low=0))
         self.alpha = float(check_number(alpha, "alpha", low=0))
         self.t0 = float(check_number(t0, "t0", low=0))

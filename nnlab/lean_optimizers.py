@@ -48,8 +48,9 @@ class Lion(Optimizer):
 
     decoupled_weight_decay = True
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.99, weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.99, weight_decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1 = float(check_number(beta1, "beta1", low=0, high=1, low_open=True))
         self.beta2 = float(check_number(beta2, "beta2", low=0, high=1, high_open=True))
 
@@ -119,8 +120,8 @@ class Adafactor(Optimizer):
     decoupled_weight_decay = True
 
     def __init__(self, lr=1e-2, beta2_decay=-0.8, eps1=None, eps2=1e-3, d=1.0,
-                 weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta2_decay = float(check_number(beta2_decay, "beta2_decay", high=0))
         # eps1 = 0, which PyTorch takes, makes a row of zero gradients 0 / 0 = NaN.
         self.eps1 = None if eps1 is None else float(check_number(eps1, "eps1", low=0,
@@ -137,6 +138,8 @@ class Adafactor(Optimizer):
                 "scratch_mean": np.empty((*p.shape[:-2], 1, 1), p.dtype)}
 
     def _update(self, p, g, state, lr):
+        if not p.size:   # an empty array: no step (its RMS would divide by its size, 0)
+            return
         t = self.iterations
         one_minus_beta2 = t**self.beta2_decay            # 1 - beta2_t
         alpha = max(self.eps2, _rms(p)) * min(lr, t**-0.5)
@@ -244,8 +247,9 @@ class Muon(Optimizer):
     def __init__(self, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7, ns_steps=5,
                  adjust_lr_fn=None, adam_beta1=0.9, adam_beta2=0.999, adam_eps=1e-7,
-                 adam_weight_decay=0.004, adam_lr_ratio=1.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+                 adam_weight_decay=0.004, adam_lr_ratio=1.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.momentum = float(check_number(momentum, "momentum", low=0, high=1,
                                            high_open=True))
         self.nesterov = check_bool(nesterov, "nesterov")

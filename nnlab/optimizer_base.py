@@ -16,7 +16,7 @@ State (momentum buffers, running averages, and scratch arrays, whose keys begin
 with ``scratch``) is kept per position in the list, allocated on the first step
 and then updated in place with NumPy's ``out=`` arguments: a training step
 allocates no new arrays (but for the new gradients that ``weight_decay`` and
-``clipnorm`` make). (Writing ``m = b1 * m + (1 - b1) * g`` would allocate three
+clipping make). (Writing ``m = b1 * m + (1 - b1) * g`` would allocate three
 temporaries per parameter per step; measured here, that made Adam's update
 several times slower than the in-place form.) Each update shows the textbook
 formula in its docstring and as a comment.
@@ -29,13 +29,26 @@ Common options of every optimizer:
 - ``weight_decay``: L2 regularization as PyTorch applies it,
   :math:`g \leftarrow g + \lambda\,\theta` before the update; but AdamW's is
   *decoupled*, :math:`\theta \leftarrow \theta - \eta\lambda\theta`, see ``nnlab.adam.AdamW``.
-- ``clipnorm``: if set, all gradients are rescaled together so that their
-  global norm is at most this value (``torch.nn.utils.clip_grad_norm_``).
+- ``clipnorm``, ``clipvalue``, ``global_clipnorm``: gradient clipping, with Keras's
+  names and meanings. At most one of them may be set (a positive float :math:`c`), and
+  the gradients are clipped before ``weight_decay`` is added to them:
+
+  - ``clipnorm``: each gradient array on its own is rescaled to a norm of at most
+    :math:`c`, :math:`g \leftarrow g\, c / \max(\lVert g \rVert, c)` (Keras's formula; in
+    PyTorch, ``torch.nn.utils.clip_grad_norm_`` called on each parameter alone);
+  - ``clipvalue``: each element is clipped into :math:`[-c, c]`
+    (``torch.nn.utils.clip_grad_value_``);
+  - ``global_clipnorm``: all gradient arrays are rescaled together, so that their global
+    norm :math:`N` (that of all their elements as one vector) is at most :math:`c`, by
+    :math:`\min(1, c / (N + 10^{-6}))`, as ``torch.nn.utils.clip_grad_norm_`` does;
+    Keras's :math:`c / \max(N, c)` differs only by that :math:`10^{-6}`.
 """
+
+import math
 
 import numpy as np
 
-from nnlab._checks import all_finite, check_number
+from nnlab._checks import FLOAT_DTYPES, all_finite, check_number
 from nnlab.schedules import rate_at
 
 __all__ = ["Optimizer"]
@@ -54,11 +67,12 @@ class Optimizer:
     #: Whether ``weight_decay`` shrinks the parameters in ``_update`` instead (AdamW).
     decoupled_weight_decay = False
 
-    def __init__(self, lr, weight_decay=0.0, clipnorm=None):
+    def __init__(self, lr, weight_decay=0.0, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None):
         self.lr = lr
         self.weight_decay = float(check_number(weight_decay, "weight_decay", low=0))
-        self.clipnorm = None if clipnorm is None else float(check_number(
-            clipnorm, "clipnorm", low=0, low_open=True))
+        self.clipnorm, self.clipvalue, self.global_clipnorm = self._clipping(
+            clipnorm, clipvalue, global_clipnorm)
         self.iterations = 0
         self.state = None
 
@@ -93,8 +107,7 @@ class Optimizer:
         """``step`` without its input checks, for a caller that made them (``Sequential.fit``
         checks once that its gradients are finite, and they have their parameters' shapes)."""
         lr = self.current_lr()   # first: a schedule's bad value then changes nothing
-        if self.clipnorm is not None:
-            grads = _clip_by_global_norm(grads, self.clipnorm)
+        grads = self._clipped(grads)
         if self.weight_decay and not self.decoupled_weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
@@ -126,6 +139,36 @@ class Optimizer:
     def _new_state(self, p):
         return {}
 
+    def _clipping(self, clipnorm, clipvalue, global_clipnorm):
+        """The three clipping options, checked, as Python floats (None where unset)."""
+        options = {"clipnorm": clipnorm, "clipvalue": clipvalue,
+                   "global_clipnorm": global_clipnorm}
+        given = {k: v for k, v in options.items() if v is not None}
+        if len(given) > 1:   # Keras refuses them too: only one of them would act
+            raise ValueError(f"{type(self).__name__}: set at most one of clipnorm, clipvalue "
+                             "and global_clipnorm; got "
+                             + ", ".join(f"{k}={v!r}" for k, v in given.items()))
+        return tuple(None if v is None else float(check_number(v, k, low=0, low_open=True))
+                     for k, v in options.items())
+
+    def _clipped(self, grads):
+        """``grads`` clipped as the clipping option set says (new arrays), or as they are.
+
+        The options are checked again: they are attributes, which may have been changed.
+        A scale is a Python float, so that float32 gradients stay float32.
+        """
+        clipnorm, clipvalue, global_clipnorm = self._clipping(
+            self.clipnorm, self.clipvalue, self.global_clipnorm)
+        if clipnorm is not None:          # Keras's g c / max(|g|, c), each array alone
+            return [_scaled(g, clipnorm / max(math.sqrt(_sum_of_squares(g)), clipnorm))
+                    for g in grads]
+        if clipvalue is not None:
+            return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+        if global_clipnorm is not None:   # PyTorch's clip_grad_norm_, on all arrays at once
+            total = math.sqrt(sum(_sum_of_squares(g) for g in grads))
+            return [_scaled(g, global_clipnorm / (total + 1e-6)) for g in grads]
+        return grads
+
     def _update(self, p, g, state, lr):
         raise NotImplementedError
 
@@ -146,6 +189,9 @@ class Optimizer:
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f" or not p.flags.writeable:
                 raise ValueError(f"{name}.step: parameter {i} must be a writeable floating "
                                  "ndarray (it is updated in place)")
+            if p.dtype not in FLOAT_DTYPES:   # in float16, eps (1e-8) would round to 0
+                raise ValueError(f"{name}.step: parameter {i} has dtype {p.dtype}; expected "
+                                 "float32 or float64, the dtypes of nnlab's layers")
             try:
                 g = np.asanyarray(g)
             except ValueError as exc:   # a ragged nested list
@@ -178,12 +224,14 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _clip_by_global_norm(grads, max_norm):
-    # The squares are summed in float64, where those of large float32 gradients cannot
-    # overflow; the scale is a Python float, so that the scaled gradients stay float32.
-    total = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads)))
-    scale = max_norm / (total + 1e-6)
-    return [g * scale for g in grads] if scale < 1 else grads
+def _sum_of_squares(g):
+    # In float64, where the squares of large float32 gradients cannot overflow.
+    return float(np.sum(np.square(g, dtype=np.float64)))
+
+
+def _scaled(g, scale):
+    """``g`` times ``scale`` (a new array), or ``g`` itself for a scale of 1 or more."""
+    return g * scale if scale < 1 else g
 
 
 def _scaled_step(p, g, squares, eps, lr, step):

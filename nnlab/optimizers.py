@@ -11,8 +11,8 @@ name (PyTorch's, for those Keras lacks). Adam and its variants (AdamW, Adamax, N
 RAdam) are in ``nnlab.adam``, Rprop and ASGD (from before deep learning) in
 ``nnlab.classic_optimizers``, Lion, Adafactor and Muon (less state than Adam) in
 ``nnlab.lean_optimizers``, the learning-rate schedules in ``nnlab.schedules``, and
-what every optimizer shares (validation, schedules, ``weight_decay``, ``clipnorm``,
-state kept in place) in ``nnlab.optimizer_base``; all are importable from here.
+what every optimizer shares (validation, schedules, ``weight_decay``, gradient
+clipping, state kept in place) in ``nnlab.optimizer_base``; all are importable from here.
 The update rules are exactly those of PyTorch's ``torch.optim`` documentation for
 the same hyper-parameters (Lion's, which PyTorch lacks, Keras's), and each shows
 its textbook formula in its docstring and as comments.
@@ -54,8 +54,9 @@ class SGD(Optimizer):
     array([0.95])
     """
 
-    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.momentum = float(check_number(momentum, "momentum", low=0, high=1, high_open=True))
         if not isinstance(nesterov, bool | np.bool_):   # "no" would count as True
             raise ValueError(f"nesterov must be True or False; got {nesterov!r}")
@@ -98,8 +99,9 @@ class AdaGrad(Optimizer):
 
     squares = ("sum",)
 
-    def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+    def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
     def _new_state(self, p):
@@ -123,8 +125,9 @@ class RMSprop(Optimizer):
 
     squares = ("v",)
 
-    def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+    def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.rho = float(check_number(rho, "rho", low=0, high=1, high_open=True))
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
@@ -166,8 +169,9 @@ class Adadelta(Optimizer):
 
     squares = ("square_avg", "acc_delta")
 
-    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, clipnorm=None):
-        super().__init__(lr, weight_decay, clipnorm)
+    def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0,
+                 clipnorm=None, clipvalue=None, global_clipnorm=None):
+        super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.rho = float(check_number(rho, "rho", low=0, high=1, high_open=True))
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
 
@@ -224,8 +228,9 @@ def get(identifier, **kwargs):
 
     Examples
     --------
-    >>> get("adam", lr=0.01)
-    Adam(weight_decay=0.0, clipnorm=None, beta1=0.9, beta2=0.999, eps=1e-08, lr=0.01)
+    >>> get("adam", lr=0.01)  # doctest: +NORMALIZE_WHITESPACE
+    Adam(weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None, beta1=0.9,
+         beta2=0.999, eps=1e-08, lr=0.01)
     """
     if isinstance(identifier, Optimizer):
         if kwargs:

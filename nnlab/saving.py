@@ -4,7 +4,7 @@ The file is what ``numpy.savez`` writes: one array per parameter and buffer,
 named ``"<layer index>.params.<name>"`` or ``"<layer index>.buffers.<name>"``,
 and a header ``"__nnlab__"``, a 0-d unicode array holding JSON::
 
-    {"format": "nnlab.Sequential", "version": 1,
+    {"format": "nnlab.Sequential", "version": 2,
      "layers": [{"class": "Dense", "config": {"n_in": 2, "n_out": 8, ...}}, ...],
      "compile": {"loss": {"name": ..., "config": ...}, "optimizer": {...},
                  "metrics": ["accuracy"]},
@@ -25,16 +25,15 @@ before checking it, and checks each part before acting on it:
 4. only then is the data read (``allow_pickle=False``), each array checked against the
    rebuilt layer (shape, dtype, finite values, variances >= 0), and copied in.
 
-Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was expected
-and what was found. A trained model's optimizer is saved with its running state, as
-Keras saves it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and
-``"iterations"`` in the header, so that training resumed after loading takes the steps
-it would have taken anyway, and so is the state of each random generator that layers
-draw from (Dropout's masks). Custom metrics are not saved; a learning-rate schedule is
-saved as the rate it gives now (0 too, at the start of a warm-up). What the header keeps
-of training is ``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a
-model that ``load_model`` could not rebuild (an optimizer of one's own) is refused before
-writing.
+Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was expected and
+what was found. A trained model's optimizer is saved with its running state, as Keras saves
+it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and ``"iterations"`` in the
+header, so that training resumed after loading takes the steps it would have taken anyway,
+and so is the state of each random generator that layers draw from (Dropout's masks).
+Custom metrics are not saved; a learning-rate schedule is saved as the rate it gives now (0
+too, at the start of a warm-up). What the header keeps of training is
+``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a model that
+``load_model`` could not rebuild (an optimizer of one's own) is refused before writing.
 """
 
 import json
@@ -54,12 +53,15 @@ from nnlab.training_state import (
     compile_settings,
     generator_states,
     optimizer_arrays,
+    read_optimizer_config,
     rebuilt_optimizer,
     set_generator_states,
 )
 
 FORMAT = "nnlab.Sequential"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The format versions that ``load_model`` reads (1: see ``read_optimizer_config``).
+READ_VERSIONS = (1, 2)
 HEADER = "__nnlab__"
 
 #: How deep Residual blocks may nest in a model file. Networks nest them one or two deep;
@@ -106,12 +108,9 @@ def _model_arrays(model):
 
 def _python_number(value):
     """``json.dumps``'s fallback: the Python number a NumPy scalar holds (a list of them for
-    an array, as some bit generators' states hold).
-
-    A hyper-parameter may arrive as a NumPy scalar (``Dropout(np.float32(0.5))``, a rate
-    from ``np.linspace``) and stay one in a layer's configuration; JSON knows only Python's
-    numbers. Any other object is still an error.
-    """
+    an array, as some bit generators' states hold). A hyper-parameter may arrive as a NumPy
+    scalar (``Dropout(np.float32(0.5))``, a rate from ``np.linspace``) and stay one in a
+    layer's configuration; JSON knows only Python's numbers. Any other object is an error."""
     if isinstance(value, np.generic | np.ndarray):
         return value.tolist()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -255,7 +254,7 @@ def _npy_header(archive, info, size, path):
 
 def _read_spec(archive, header, path):
     """The JSON ``header`` (its zip member, shape and dtype), parsed and checked to describe
-    an nnlab model of this version."""
+    an nnlab model of a version this nnlab reads."""
     where = f"{path!r} is not an nnlab model file"
     if header is None:
         raise ModelFileError(f"{where}: expected format {FORMAT!r} in a {HEADER} header; "
@@ -275,10 +274,10 @@ def _read_spec(archive, header, path):
         found = (f"format {reprlib.repr(spec.get('format'))}" if isinstance(spec, dict)
                  else reprlib.repr(spec))
         raise ModelFileError(f"{where}: expected format {FORMAT!r}; got {found}")
-    if spec.get("version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path!r} has model format version "
-                             f"{reprlib.repr(spec.get('version'))}; "
-                             f"this nnlab reads version {FORMAT_VERSION}")
+    version = spec.get("version")
+    if type(version) is not int or version not in READ_VERSIONS:   # JSON's true is no 1
+        raise ModelFileError(f"{path!r} has model format version {reprlib.repr(version)}; "
+                             f"this nnlab reads versions {' and '.join(map(str, READ_VERSIONS))}")
     return spec
 
 
@@ -359,12 +358,13 @@ def _build_model(spec, declared, path):
         raise ModelFileError(f"{path!r}: header: expected null or a JSON object under "
                              "'compile'; found no 'compile'")
     if spec["compile"] is not None:
-        _compile(model, _field(spec, "compile", dict, f"{path!r}: header"), path)
+        _compile(model, _field(spec, "compile", dict, f"{path!r}: header"), spec["version"],
+                 path)
     return model
 
 
-def _compile(model, compiled, path):
-    """Compile ``model`` with the loss, optimizer and metrics of the header's ``compile``."""
+def _compile(model, compiled, version, path):
+    """Compile ``model`` with the header's loss, optimizer and metrics (format ``version``)."""
     where = f"{path!r}: compile"
     parts = []
     for part, build in (("loss", losses.get), ("optimizer", rebuilt_optimizer)):
@@ -372,7 +372,8 @@ def _compile(model, compiled, path):
         name = _field(entry, "name", str, f"{where}.{part}")
         config = _field(entry, "config", dict, f"{where}.{part}")
         try:
-            parts.append(build(name, **config))
+            parts.append(build(name, **config) if part == "loss" else
+                         build(name, **read_optimizer_config(config, version)))
         except _CONFIG_ERRORS as exc:
             raise ModelFileError(f"{where}.{part}: cannot build {reprlib.repr(name)} from the "
                                  f"config {reprlib.repr(config)}: {exc}") from exc

@@ -115,8 +115,9 @@ def make_optimizer(name, lr):
 
     Examples
     --------
-    >>> make_optimizer("Nesterov", 0.01)
-    SGD(weight_decay=0.0, clipnorm=None, momentum=0.9, nesterov=True, lr=0.01)
+    >>> make_optimizer("Nesterov", 0.01)  # doctest: +NORMALIZE_WHITESPACE
+    SGD(weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None, momentum=0.9,
+        nesterov=True, lr=0.01)
     """
     name = display_name(name)
     lr = check_number(lr, "lr", low=0, low_open=True) * LR_FACTORS[name]

@@ -76,6 +76,17 @@ def rebuilt_optimizer(name, **config):
     return optimizers.get(name, **config)
 
 
+def read_optimizer_config(config, version):
+    """An optimizer's ``config`` read from a model file of format ``version``, in the names
+    this nnlab gives its arguments. Version 1 kept global clipping as ``clipnorm``; since
+    version 2, ``clipnorm`` clips each array on its own, as Keras's does, and global clipping
+    is ``global_clipnorm``, which a version-1 ``clipnorm`` is read as. (A file that holds
+    both keys keeps them, and the optimizer refuses two clipping options.)"""
+    if version == 1 and "clipnorm" in config and "global_clipnorm" not in config:
+        return {("global_clipnorm" if k == "clipnorm" else k): v for k, v in config.items()}
+    return config
+
+
 def zero_rate(iteration):
     """The schedule of a loaded optimizer whose schedule gave 0 when it was saved."""
     return 0.0

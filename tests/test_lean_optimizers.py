@@ -112,8 +112,9 @@ def test_adafactor_matches_pytorch_s_golden_values(settings, golden):
 
 def test_adafactor_defaults_are_pytorch_s():
     config = O.Adafactor().get_config()
-    assert config == {"lr": 1e-2, "weight_decay": 0.0, "clipnorm": None, "beta2_decay": -0.8,
-                      "eps1": None, "eps2": 1e-3, "d": 1.0}
+    assert config == {"lr": 1e-2, "weight_decay": 0.0, "clipnorm": None, "clipvalue": None,
+                      "global_clipnorm": None, "beta2_decay": -0.8, "eps1": None,
+                      "eps2": 1e-3, "d": 1.0}
 
 
 def test_adafactor_keeps_row_and_column_averages_of_a_matrix():
@@ -143,6 +144,23 @@ def test_adafactor_s_weight_decay_is_decoupled():
     p = np.array([2.0, -1.0])
     O.Adafactor(lr=0.1, weight_decay=0.5).step([p], [np.zeros(2)])
     np.testing.assert_allclose(p, [1.9, -0.95], rtol=1e-15)
+
+
+@pytest.mark.parametrize("empty", [(0,), (0, 3), (3, 0), (2, 0, 3)])
+def test_adafactor_gives_an_empty_array_no_step_and_steps_the_others_as_without_it(empty):
+    # An empty array's RMS divided by its size, 0: a ZeroDivisionError once the arrays
+    # before it had been updated.
+    shapes = [(3,), (2, 3)]
+    settings = {"lr": 0.5, "weight_decay": 0.1}
+    params, grads = draws(shapes, steps=5)
+    without = [p.copy() for p in params]
+    hollow = np.zeros(empty)
+    with_it, without_it = O.Adafactor(**settings), O.Adafactor(**settings)
+    for g in grads:
+        with_it.step([params[0], hollow, params[1]], [g[0], np.zeros(empty), g[1]])
+        without_it.step(without, g)
+    for ours_, theirs in zip(params, without, strict=True):
+        np.testing.assert_array_equal(ours_, theirs)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -204,6 +222,7 @@ def test_lion_matches_keras_s_golden_values(settings, golden):
 
 def test_lion_defaults_are_keras_s():
     assert O.Lion().get_config() == {"lr": 1e-3, "weight_decay": 0.0, "clipnorm": None,
+                                     "clipvalue": None, "global_clipnorm": None,
                                      "beta1": 0.9, "beta2": 0.99}
 
 

@@ -18,6 +18,7 @@ from tests.helpers import resumed_training
 
 #: A vector, a matrix and a convolution kernel (out, in, kh, kw).
 SHAPES = [(5,), (3, 4), (2, 3, 2, 2)]
+NO_CLIPPING = {"clipnorm": None, "clipvalue": None, "global_clipnorm": None}
 
 #: nnlab's settings and torch's for the same optimizer, the defaults first.
 CONFIGS = [
@@ -357,11 +358,11 @@ def test_get_finds_them_by_pytorch_s_names(name, cls):
 
 @pytest.mark.parametrize("name,defaults", [
     ("radam", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
-               "decoupled_weight_decay": False, "clipnorm": None}),
+               "decoupled_weight_decay": False, **NO_CLIPPING}),
     ("rprop", {"lr": 1e-2, "etaminus": 0.5, "etaplus": 1.2, "step_size_min": 1e-6,
-               "step_size_max": 50.0, "weight_decay": 0.0, "clipnorm": None}),
+               "step_size_max": 50.0, "weight_decay": 0.0, **NO_CLIPPING}),
     ("asgd", {"lr": 1e-2, "lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0.0,
-              "clipnorm": None})])
+              **NO_CLIPPING})])
 def test_the_defaults_are_pytorch_s(name, defaults):
     assert O.get(name).get_config() == defaults
 

@@ -170,7 +170,8 @@ def test_the_golden_values_are_pytorch_s():
 
 def test_muon_defaults_are_pytorch_s_and_keras_s_for_adamw():
     assert Muon().get_config() == {
-        "lr": 1e-3, "weight_decay": 0.1, "clipnorm": None, "momentum": 0.95,
+        "lr": 1e-3, "weight_decay": 0.1, "clipnorm": None, "clipvalue": None,
+        "global_clipnorm": None, "momentum": 0.95,
         "nesterov": True, "ns_coefficients": (3.4445, -4.7750, 2.0315), "eps": 1e-7,
         "ns_steps": 5, "adjust_lr_fn": None, "adam_beta1": 0.9, "adam_beta2": 0.999,
         "adam_eps": 1e-7, "adam_weight_decay": 0.004, "adam_lr_ratio": 1.0}

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -140,10 +142,120 @@ def test_weight_decay_is_added_to_the_gradient():
     assert p[0] == pytest.approx(2.0 - 0.1 * (1.0 + 0.5 * 2.0))
 
 
-def test_clipnorm_rescales_the_global_norm():
-    p, q = np.zeros(1), np.zeros(1)
-    O.SGD(lr=1.0, clipnorm=1.0).step([p, q], [np.array([3.0]), np.array([4.0])])
-    assert np.hypot(p[0], q[0]) == pytest.approx(1.0, rel=1e-5)
+#: Gradients of norms 5, 0.5, 0 and about 65, for the clipping tests.
+CLIP_GRADS = [np.array([3.0, 4.0]), np.array([[0.3, -0.4]]), np.zeros(3),
+              10 * np.random.default_rng(0).normal(size=(4, 3))]
+CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
+
+
+def clipped(grads, dtype=np.float64, **option):
+    """The gradients that SGD(lr=1) with the clipping ``option`` steps by."""
+    params = [np.zeros(g.shape, dtype) for g in grads]
+    O.SGD(lr=1.0, **option).step(params, [g.astype(dtype) for g in grads])
+    return [-p for p in params]
+
+
+def test_clipnorm_clips_each_array_on_its_own_by_keras_s_formula():
+    c = 1.0
+    expected = [g * c / max(np.linalg.norm(g), c) for g in CLIP_GRADS]
+    for ours, theirs in zip(clipped(CLIP_GRADS, clipnorm=c), expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
+    assert [np.linalg.norm(g) for g in clipped(CLIP_GRADS, clipnorm=c)] == pytest.approx(
+        [1.0, 0.5, 0.0, 1.0], rel=1e-15)
+
+
+def test_global_clipnorm_rescales_all_arrays_together_as_pytorch():
+    c = 1.0
+    total = np.sqrt(sum(np.sum(g**2) for g in CLIP_GRADS))
+    ours = clipped(CLIP_GRADS, global_clipnorm=c)
+    for mine, g in zip(ours, CLIP_GRADS, strict=True):
+        np.testing.assert_allclose(mine, g * min(1.0, c / (total + 1e-6)), rtol=1e-15, atol=0)
+        # Keras's scale, c / max(total, c), differs by the 1e-6 alone.
+        np.testing.assert_allclose(mine, g * c / max(total, c), rtol=1e-6 / total, atol=0)
+    assert np.sqrt(sum(np.sum(g**2) for g in ours)) == pytest.approx(1.0, rel=1e-6)
+    # Below the threshold: the gradients as they are.
+    small = [np.array([3.0]), np.array([4.0])]
+    assert [g.tolist() for g in clipped(small, global_clipnorm=5.0 + 2e-6)] == [[3.0], [4.0]]
+
+
+def test_clipvalue_clips_each_element():
+    assert clipped([np.array([-3.0, 0.5, 2.0, -0.25])], clipvalue=1.0)[0].tolist() == [
+        -1.0, 0.5, 1.0, -0.25]
+
+
+@pytest.mark.parametrize("option", CLIPPING)
+def test_clipping_equals_torch_s(option):
+    torch = pytest.importorskip("torch")
+    c = 1.0
+    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+               for g in CLIP_GRADS]
+    for t, g in zip(tensors, CLIP_GRADS, strict=True):
+        t.grad = torch.tensor(g)
+    if option == "clipnorm":   # clip_grad_norm_ called on each parameter alone
+        for t in tensors:
+            torch.nn.utils.clip_grad_norm_([t], c)
+    elif option == "global_clipnorm":
+        torch.nn.utils.clip_grad_norm_(tensors, c)
+    else:
+        torch.nn.utils.clip_grad_value_(tensors, c)
+    # Per array, torch's 1e-6 beside the norm (5 and 65 here) is Keras's formula's sole
+    # difference.
+    rtol = 1e-6 if option == "clipnorm" else 1e-15
+    for ours, t in zip(clipped(CLIP_GRADS, **{option: c}), tensors, strict=True):
+        np.testing.assert_allclose(ours, t.grad.numpy(), rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("option", CLIPPING)
+def test_float32_gradients_are_clipped_in_float32(option):
+    grads = [g.astype(np.float32).view(Float32Only) for g in CLIP_GRADS]
+    for ours, theirs in zip(clipped(grads, np.float32, **{option: np.float64(0.7)}),
+                            clipped(CLIP_GRADS, **{option: 0.7}), strict=True):
+        assert ours.dtype == np.float32
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_clipping_comes_before_weight_decay():
+    # g = 5 clipped to 0.1, then 0.5 * theta = 1 added: theta = 2 - 1.1
+    p = np.array([2.0])
+    O.SGD(lr=1.0, weight_decay=0.5, clipvalue=0.1).step([p], [np.array([5.0])])
+    assert p[0] == pytest.approx(0.9, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", O.NAMES)
+@pytest.mark.parametrize("given", [{"clipnorm": 1.0, "clipvalue": 2.0},
+                                   {"clipnorm": 1.0, "global_clipnorm": 2.0},
+                                   {"clipvalue": 1.0, "global_clipnorm": 2.0},
+                                   {"clipnorm": 1.0, "clipvalue": 2.0, "global_clipnorm": 3.0}])
+def test_at_most_one_clipping_option(name, given):
+    got = ", ".join(f"{k}={v}" for k, v in given.items())
+    with pytest.raises(ValueError, match=re.escape(
+            f"set at most one of clipnorm, clipvalue and global_clipnorm; got {got}")):
+        O.get(name, **given)
+    # Set afterwards, on the attributes: the step refuses them before changing anything.
+    opt, p = O.get(name, clipnorm=1.0), np.ones((2, 2))
+    opt.clipnorm, opt.clipvalue, opt.global_clipnorm = (given.get(k) for k in CLIPPING)
+    with pytest.raises(ValueError, match="set at most one of clipnorm"):
+        opt.step([p], [np.ones((2, 2))])
+    assert np.array_equal(p, np.ones((2, 2))) and opt.state is None and opt.iterations == 0
+
+
+@pytest.mark.parametrize("option", CLIPPING)
+@pytest.mark.parametrize("value, match", [
+    (0, "must be in (0, inf); got 0"), (-1.0, "must be in (0, inf); got -1.0"),
+    (float("nan"), "must be finite; got nan"), (float("inf"), "must be finite; got inf"),
+    ("1", "must be a real number; got '1'"), (True, "must be a real number; got True")])
+def test_invalid_clipping_values(option, value, match):
+    with pytest.raises(ValueError, match=re.escape(f"{option} {match}")):
+        O.Adam(**{option: value})
+
+
+@pytest.mark.parametrize("name", O.NAMES)
+@pytest.mark.parametrize("option", CLIPPING)
+def test_every_optimizer_takes_each_clipping_option(name, option):
+    opt = O.get(name, **{option: np.float32(0.5)})
+    assert {k: opt.get_config()[k] for k in CLIPPING} == {
+        k: 0.5 if k == option else None for k in CLIPPING}
+    assert type(getattr(opt, option)) is float
 
 
 def test_schedule():
@@ -358,6 +470,20 @@ def test_every_parameter_is_checked_before_the_first_update():
     with pytest.raises(ValueError, match="parameter 1 must be a writeable floating ndarray"):
         opt.step([p, frozen], [np.ones(2), np.ones(2)])
     assert not p.any() and opt.state is None and opt.iterations == 0
+
+
+@pytest.mark.parametrize("name", O.NAMES)
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+def test_parameters_other_than_float32_or_float64_are_refused(name, dtype):
+    # In float16, Adam's eps (1e-8) rounds to 0: its steps were NaN, in silence.
+    if np.dtype(dtype) == np.float64:   # (a platform whose long double is a double)
+        pytest.skip("np.longdouble is float64 here")
+    p, other = np.zeros(2), np.zeros(2, dtype)
+    opt = O.get(name)
+    with pytest.raises(ValueError, match=re.escape(
+            f"parameter 1 has dtype {np.dtype(dtype)}; expected float32 or float64")):
+        opt.step([p, other], [np.ones(2), np.ones(2)])
+    assert not p.any() and not other.any() and opt.state is None and opt.iterations == 0
 
 
 @pytest.mark.parametrize("params,grads", [

@@ -18,6 +18,7 @@ import pytest
 import nnlab as nl
 from nnlab.layers import Layer
 from nnlab.saving import MAX_NESTING, ModelFileError, layer_arrays
+from tests.helpers import resumed_training
 
 
 def small_model():
@@ -352,6 +353,67 @@ def test_the_step_count_and_the_state_arrays_must_agree(tmp_path, iterations, fr
     loading_fails(edited(path, tmp_path / "edited.npz",
                          lambda h: h["compile"]["optimizer"].update(iterations=iterations)),
                   fragment)
+
+
+@pytest.mark.parametrize("option", ["clipnorm", "clipvalue", "global_clipnorm"])
+def test_each_clipping_option_is_saved_and_loaded(tmp_path, option):
+    _, path = resumed_training(lambda: nl.optimizers.Adam(0.01, **{option: 0.05}),
+                               "float64", tmp_path)
+    assert header_of(path)["compile"]["optimizer"]["config"][option] == 0.05
+
+
+def as_version_1(header):
+    """A version-2 header as version 1 wrote it: global clipping under "clipnorm"."""
+    header["version"] = 1
+    config = header["compile"]["optimizer"]["config"]
+    if "global_clipnorm" in config:
+        config["clipnorm"] = config.pop("global_clipnorm")
+
+
+def test_a_version_1_file_s_clipnorm_is_read_as_global_clipnorm(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 2)), rng.normal(size=(16, 1))
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 1, rng=1)])
+    model.compile("mse", nl.optimizers.SGD(0.1, momentum=0.9, global_clipnorm=0.05))
+    model.fit(X, y, epochs=1, batch_size=4, seed=0)
+    path = model.save(tmp_path / "version_2")
+    old = edited(path, tmp_path / "version_1.npz", as_version_1)
+    assert header_of(old)["compile"]["optimizer"]["config"]["clipnorm"] == 0.05
+    loaded = nl.load_model(old)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert loaded.optimizer.global_clipnorm == 0.05 and loaded.optimizer.clipnorm is None
+    # Read as a version-2 file, the same header would clip each array alone: other steps.
+    per_array = nl.load_model(edited(old, tmp_path / "as_2.npz",
+                                     lambda h: h.update(version=2)))
+    for m in (model, loaded, per_array):
+        m.fit(X, y, epochs=2, batch_size=4, seed=1)
+    for ours, theirs, other in zip(model.get_weights(), loaded.get_weights(),
+                                   per_array.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+        assert not np.array_equal(ours, other)
+    # Nothing else differs: a version-1 file without clipping loads as it was saved.
+    unclipped = trained(tmp_path)
+    loaded = nl.load_model(edited(unclipped.save(tmp_path / "adam"), tmp_path / "adam_1.npz",
+                                  as_version_1))
+    assert loaded.optimizer.get_config() == unclipped.optimizer.get_config()
+    for ours, theirs in zip(unclipped.optimizer.state, loaded.optimizer.state, strict=True):
+        np.testing.assert_array_equal(ours["decayed_sum"], theirs["decayed_sum"])
+
+
+def test_a_version_1_file_with_both_clipnorms_is_refused(good, tmp_path):
+    def both(header):
+        header["version"] = 1
+        header["compile"]["optimizer"]["config"].update(clipnorm=1.0, global_clipnorm=2.0)
+
+    loading_fails(edited(good, tmp_path / "both.npz", both),
+                  "set at most one of clipnorm, clipvalue and global_clipnorm; got "
+                  "clipnorm=1.0, global_clipnorm=2.0")
+
+
+@pytest.mark.parametrize("version", [0, 3, True, 1.0, "2", None])
+def test_another_format_version_is_refused_naming_those_read(good, tmp_path, version):
+    loading_fails(edited(good, tmp_path / "other.npz", lambda h: h.update(version=version)),
+                  f"has model format version {version!r}; this nnlab reads versions 1 and 2")
 
 
 def test_a_file_without_a_step_count_loads_an_optimizer_that_starts_afresh(good, tmp_path):
