@@ -310,8 +310,7 @@ class Residual(Layer):
         return shape
 
     def get_config(self):
-        return {"layers": [{"class": layer.registry_name, "config": layer.get_config()}
-                           for layer in self.layers]}
+        return {"layers": layer_specs(self.layers)}
 
     @classmethod
     def from_config(cls, config):
@@ -370,3 +369,25 @@ class _LayersView(MutableMapping):
 
     def __repr__(self):
         return repr(dict(self))
+
+
+def layer_specs(layers):
+    """Each layer as a model file keeps it: its class's registry name and its config.
+
+    A file keeps an activation by its name, and ``load_model`` rebuilds it with
+    ``activations.get``. A function of one's own (an ``ActivationFunction`` subclass) would
+    come back as nnlab's function of that name, or not at all: it is refused here, before a
+    file is written, as ``compile_settings`` refuses a loss or optimizer of one's own.
+    """
+    for layer in layers:
+        if isinstance(layer, Activation):
+            try:
+                rebuilt = type(activations.get(layer.fn.name))
+            except ValueError:   # a name nnlab does not know
+                rebuilt = None
+            if rebuilt is not type(layer.fn):
+                raise ValueError(f"cannot save the model: a model file keeps an activation by "
+                                 f"name, and {layer!r} holds {layer.fn!r}, which "
+                                 f"activations.get({layer.fn.name!r}) does not rebuild; use one "
+                                 "of nnlab's functions, or save the weights alone (get_weights)")
+    return [{"class": layer.registry_name, "config": layer.get_config()} for layer in layers]

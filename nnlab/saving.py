@@ -33,7 +33,8 @@ and so is the state of each random generator that layers draw from (Dropout's ma
 Custom metrics are not saved; a learning-rate schedule is saved as the rate it gives now (0
 too, at the start of a warm-up). What the header keeps of training is
 ``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a model that
-``load_model`` could not rebuild (an optimizer of one's own) is refused before writing.
+``load_model`` could not rebuild (an optimizer or activation of one's own) is refused before
+writing.
 """
 
 import json
@@ -48,7 +49,7 @@ import numpy as np
 
 from nnlab import losses
 from nnlab._checks import FLOAT_DTYPES, all_finite
-from nnlab.layers import Layer, Residual
+from nnlab.layers import Layer, Residual, layer_specs
 from nnlab.training_state import (
     compile_settings,
     generator_states,
@@ -127,8 +128,7 @@ def save_model(model, path):
     True
     """
     spec = {"format": FORMAT, "version": FORMAT_VERSION,
-            "layers": [{"class": layer.registry_name, "config": layer.get_config()}
-                       for layer in model.layers],
+            "layers": layer_specs(model.layers),
             "compile": compile_settings(model) if model.loss is not None else None,
             "random_states": generator_states(model)}
     arrays = _model_arrays(model) | optimizer_arrays(model.optimizer)

@@ -587,6 +587,34 @@ def test_save_refuses_an_optimizer_that_load_model_could_not_rebuild(tmp_path):
     assert not (tmp_path / "mine.npz").exists()
 
 
+def test_save_refuses_an_activation_that_load_model_could_not_rebuild(tmp_path):
+    class CappedReLU(nl.activations.ReLU):   # inherits the name "relu"
+        def __call__(self, x):
+            return np.minimum(super().__call__(x), 1.0)
+
+    class Square(nl.activations.ActivationFunction):
+        name = "square"
+
+        def __call__(self, x):
+            return np.square(x)
+
+        def derivative(self, x):
+            return 2 * x
+
+    for fn in (CappedReLU(), Square()):
+        for model in (nl.Sequential([nl.Dense(1, 1), nl.Activation(fn)]),
+                      nl.Sequential([nl.Dense(1, 1), nl.Residual(nl.Activation(fn))])):
+            with pytest.raises(ValueError, match=rf"keeps an activation by name, and "
+                                                 rf"Activation\(.*\) holds .*, which "
+                                                 rf"activations.get\('{fn.name}'\) does not "
+                                                 "rebuild"):
+                model.save(tmp_path / "mine")
+            assert not (tmp_path / "mine.npz").exists()
+    model = nl.Sequential([nl.Dense(1, 1), nl.Activation(nl.activations.ELU(alpha=2.0))])
+    loaded = nl.load_model(model.save(tmp_path / "elu"))   # nnlab's own, by instance
+    assert loaded.layers[1].fn.alpha == 2.0
+
+
 def test_training_resumed_after_loading_draws_the_dropout_masks_it_would_have_drawn(tmp_path):
     # The generators' states were not saved: each loaded model drew fresh masks.
     shared = np.random.Generator(np.random.MT19937(7))   # a state with an array in it
