@@ -145,8 +145,8 @@ class EarlyStopping(Callback):
     negatives); for a name that nnlab does not know (a metric function of one's own) it
     raises ValueError: pass "min" or "max".
     Training stops after ``patience`` epochs in a row with no improvement
-    (as in Keras, patience 0 and 1 both stop at the first one), so it ends at
-    epoch ``best_epoch + max(patience, 1)`` at the latest.
+    (as in Keras, patience 0 and 1 both stop at the first one, though never at epoch 0),
+    so it ends at epoch ``best_epoch + max(patience, 1)`` at the latest.
 
     Parameters
     ----------
@@ -160,14 +160,17 @@ class EarlyStopping(Callback):
     mode : {"auto", "min", "max"}
     restore_best_weights : bool
         At the end of training, put back the weights of the best epoch
-        (whether or not training stopped early).
+        (whether or not training stopped early); if no epoch improved (every value NaN,
+        say), those of the first watched epoch, as Keras does.
     verbose : {0, 1}
         1 prints, at the end of training, the epoch that stopped it and the epoch
         whose weights were restored, as Keras does.
     baseline : float, optional
         A value to beat: until an epoch beats it, even epochs that improve on the best so
         far do not restart the count, so training stops at the first epoch without
-        improvement once ``patience`` epochs have passed.
+        improvement once ``patience`` epochs have passed. The count then holds the epochs
+        since the last one that both improved and beat the baseline, and the message in
+        ``model.stop_reason`` says so.
     start_from_epoch : int
         Epochs to wait before watching (warm-up), as in Keras.
 
@@ -214,8 +217,12 @@ class EarlyStopping(Callback):
                              "validation_split")
         super().set_params(params)
 
+    def _worst(self):
+        """The best value before any epoch: the one every number improves on."""
+        return np.inf if self.mode == "min" else -np.inf
+
     def on_train_begin(self, logs=None):
-        self.best = np.inf if self.mode == "min" else -np.inf
+        self.best = self._worst()
         self.best_epoch = None
         self.best_weights = None
         self.stopped_epoch = None
@@ -230,6 +237,10 @@ class EarlyStopping(Callback):
         value = (logs or {}).get(self.monitor)
         if value is None or epoch < self.start_from_epoch:
             return
+        if self.restore_best_weights and self.best_weights is None:
+            # As in Keras: until an epoch improves, the first watched epoch's weights count
+            # as the best, and are restored if none ever improves.
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
         if self._improves(value, self.best):  # False for NaN: a diverged epoch is no best
             self.best, self.best_epoch = value, epoch
@@ -239,13 +250,17 @@ class EarlyStopping(Callback):
             if self.baseline is None or self._improves(value, self.baseline):
                 self.wait = 0
             return
-        if self.wait >= self.patience:
+        # As in Keras, never at the first epoch: there is nothing it failed to improve on.
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             best = (f"best {self.best:.6g} at epoch {self.best_epoch + 1}"
-                    if self.best_epoch is not None else f"none was a number; the last: {value}")
-            self.model.stop_reason = (f"early stopping: {self.monitor} did not improve for "
-                                      f"{self.wait} epoch(s) ({best})")
+                    if self.best != self._worst() else f"none was a number; the last: {value}")
+            # With a baseline, epochs that improved without beating it are counted too.
+            what = ("did not improve for" if self.baseline is None else
+                    f"made no improvement that beat the baseline {self.baseline:.6g} in")
+            self.model.stop_reason = (f"early stopping: {self.monitor} {what} {self.wait} "
+                                      f"epoch(s) ({best})")
 
     def on_train_end(self, logs=None):
         if self.verbose and self.stopped_epoch is not None:

@@ -115,9 +115,10 @@ def _backward(model, loss, X, y):
 def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
     r"""How far a mini-batch gradient falls from the gradient on all the data, per batch size.
 
-    For each batch size :math:`B`, ``draws`` batches of :math:`B` different examples are
-    drawn at random and their gradients :math:`g_B` compared with the full gradient
-    :math:`g` on all :math:`n` examples, every parameter of the model in one vector:
+    For each batch size :math:`B` in the list ``batch_sizes``, ``draws`` batches of
+    :math:`B` different examples are drawn at random and their gradients :math:`g_B`
+    compared with the full gradient :math:`g` on all :math:`n` examples, every parameter of
+    the model in one vector:
 
     .. math::
         \text{noise}(B) = \sqrt{\operatorname{mean}\, \lVert g_B - g \rVert^2}
@@ -150,6 +151,9 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
 
     X = as_float_array(X, "X")
     loss = losses.get(loss)
+    if np.ndim(batch_sizes) != 1:
+        raise ValueError(f"batch_sizes must be a list of batch sizes, e.g. [10] or "
+                         f"[1, 10, 100]; got {batch_sizes!r}")
     sizes = [check_number(b, "batch size", low=1, high=len(X), integer=True)
              for b in batch_sizes]
     check_number(draws, "draws", low=1, integer=True)

@@ -10,6 +10,7 @@ In the lecture's notation, :math:`w^{1}_{jk}` is the weight from input
 
 import numpy as np
 
+from nnlab._checks import as_float_array
 from nnlab.layers import Activation, Dense
 from nnlab.model import Sequential
 
@@ -32,19 +33,29 @@ B2 = np.array([0.2])
 def _given(weights):
     """An initializer that returns these weights (so no random scheme names them)."""
     def init(shape, rng=None, dtype="float64"):
-        if np.shape(weights) != tuple(shape):
-            raise ValueError(f"two_two_one: weights of shape {tuple(shape)[::-1]} expected "
-                             f"(lecture orientation); got {np.shape(weights)[::-1]}")
         return np.array(weights, dtype=dtype)
     return init
+
+
+def _checked(value, default, name, shape):
+    """``value`` as a float64 array of ``shape``, or ``default`` if it is None. Checked before
+    any layer is built, so that a wrong shape or a NaN is named as the argument it came in."""
+    if value is None:
+        return default
+    arr = as_float_array(value, f"two_two_one: {name}", dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"two_two_one: {name} of shape {shape} expected (lecture "
+                         f"orientation); got {arr.shape}")
+    return arr
 
 
 def two_two_one(w1=None, b1=None, w2=None, b2=None):
     """The 2-2-1 sigmoid network of the worked example, as an nnlab model.
 
-    Weights default to the example's; any of them can be replaced (given in
+    Weights and biases default to the example's; any of them can be replaced (given in
     the lecture's orientation: ``w1`` of shape (2, 2) with rows = hidden units,
-    ``w2`` of shape (1, 2)). The model is compiled with the squared-error loss.
+    ``b1`` of shape (2,), ``w2`` of shape (1, 2), ``b2`` of shape (1,)); a wrong shape, NaN
+    or infinity raises ValueError. The model is compiled with the squared-error loss.
 
     Examples
     --------
@@ -52,11 +63,11 @@ def two_two_one(w1=None, b1=None, w2=None, b2=None):
     >>> round(float(model.predict(X)[0, 0]), 4)
     0.5694
     """
-    w1 = W1_LECTURE if w1 is None else np.asarray(w1, dtype=float)
-    w2 = W2_LECTURE if w2 is None else np.asarray(w2, dtype=float)
+    w1, b1 = _checked(w1, W1_LECTURE, "w1", (2, 2)), _checked(b1, B1, "b1", (2,))
+    w2, b2 = _checked(w2, W2_LECTURE, "w2", (1, 2)), _checked(b2, B2, "b2", (1,))
     hidden, output = Dense(2, 2, init=_given(w1.T)), Dense(2, 1, init=_given(w2.T))
-    hidden.params["b"][...] = B1 if b1 is None else b1
-    output.params["b"][...] = B2 if b2 is None else b2
+    hidden.params["b"][...] = b1
+    output.params["b"][...] = b2
     model = Sequential([hidden, Activation("sigmoid"), output, Activation("sigmoid")])
     model.compile(loss="mse", optimizer="sgd")
     return model

@@ -65,17 +65,20 @@ def _strata(y):
 def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
-    X and y hold one sample per row. The test part has ``ceil(test_size * N)`` samples, as
-    in scikit-learn, the product first rounded to 6 decimals: 0.07 * 100, which floating
-    point makes 7.000000000000001, gives 7 test samples (scikit-learn gives 8). An integer
-    ``test_size`` is the number of test samples itself, as in scikit-learn.
+    X and y hold one sample per row. The test part has ``ceil(test_size * N)`` samples and
+    the training part the rest, as in scikit-learn, the product first rounded to 6
+    decimals to drop floating-point noise: 0.07 * 100, which floating point makes
+    7.000000000000001, gives 7 test samples (scikit-learn gives 8). The rounding never
+    makes a test part empty: ``test_size=1e-9`` gives one test sample, as in scikit-learn.
+    An integer ``test_size`` is the number of test samples itself, as in scikit-learn.
     With ``stratify`` each class keeps its proportion in both parts, as nearly as whole
     samples allow: each class gives the whole part of its exact share to the test part,
     and the samples still missing come from the classes with the largest fractions left.
     (scikit-learn shares out the training part first, so a class's count can differ from
-    its by one.) y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K); each
-    class needs two samples or more, and each part at least one sample per class, as
-    scikit-learn requires.
+    its by one.) y then holds class labels, (N,) or (N, 1), or one-hot rows (N, K). As
+    scikit-learn requires, each class needs two samples or more, and each part at least
+    as many samples as there are classes; a small class can still be missing from a part
+    (classes of 2 and 98 samples and ``test_size=0.1`` put 0 and 10 in the test part).
 
     Examples
     --------
@@ -93,7 +96,10 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
                                   high=len(X) - 1))
     else:
         check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
-        n_test = math.ceil(round(test_size * len(X), 6))
+        n_test = max(math.ceil(round(test_size * len(X), 6)), 1)
+        if n_test == len(X):
+            raise ValueError(f"test_size={test_size} leaves the training part empty with "
+                             f"{len(X)} samples")
     labels = _strata(y) if check_bool(stratify, "stratify") else None
     rng = as_rng(seed, "seed")
     if labels is not None:
@@ -104,8 +110,8 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
         for part, n in (("test", n_test), ("training", len(X) - n_test)):
             if n < len(classes):
                 raise ValueError(f"stratify: the {part} part would hold {n} samples, fewer "
-                                 f"than the {len(classes)} classes; each part needs one of "
-                                 "each class")
+                                 f"than the {len(classes)} classes; each part needs at least "
+                                 "as many samples as there are classes")
         groups = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
         shares = _shares(sizes, n_test)
         test = np.concatenate([g[:k] for g, k in zip(groups, shares, strict=True)])
@@ -114,8 +120,6 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     else:
         order = rng.permutation(len(X))
         test, train = order[:n_test], order[n_test:]
-    if len(test) == 0 or len(train) == 0:
-        raise ValueError(f"test_size={test_size} leaves an empty part with {len(X)} samples")
     return X[train], X[test], y[train], y[test]
 
 
@@ -176,8 +180,11 @@ def standardize(X_train, *others):
     """Scale every column to mean 0, standard deviation 1, using the training statistics.
 
     The other arrays (validation, test) are scaled with the *training* mean and
-    standard deviation, as they would be for new data. Constant columns are
-    centred but not divided. X_train needs a row: no rows have no statistics.
+    standard deviation, as they would be for new data. Constant columns, and columns
+    whose values differ only by rounding errors, are centred but not divided, as
+    scikit-learn's ``StandardScaler`` does. Each array comes back in its own float dtype
+    (float32 stays float32, whatever X_train's; integers become float64). X_train needs a
+    row: no rows have no statistics.
 
     Examples
     --------
@@ -198,15 +205,24 @@ def standardize(X_train, *others):
     # Finite data can still overflow: the squares in the deviation of values above 1e154,
     # or a test value far from the mean divided by a tiny deviation. Checked just below.
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+        mean, var = X_train.mean(axis=0), X_train.var(axis=0)
         # A constant column is centred only. Its std need not come out as 0: the mean of
-        # three 0.1s is rounded, and the deviations from it are then about 1e-17.
-        constant = X_train.max(axis=0) == X_train.min(axis=0)
-        out = [(X - mean) / np.where(constant, 1.0, std) for X in arrays]
-    for i, scaled in enumerate(out):
+        # three 0.1s is rounded, and the deviations from it are then about 1e-17; nor need
+        # its values be equal: 0.1 + 0.2 is not 0.3, and row sums of 1 come out 1 +- 1e-16.
+        # Divided by such a std, rounding errors would become values of order 1. A variance
+        # within the rounding error of its computation (Chan, Golub and LeVeque's bound, as
+        # scikit-learn's StandardScaler uses it) is taken for 0, with the machine epsilon
+        # of the dtype the variance is computed in.
+        n, eps = len(X_train), np.finfo(X_train.dtype).eps
+        constant = var <= n * eps * var + (n * eps * mean) ** 2
+        std = np.sqrt(var)
+        scale = np.where(constant, 1.0, std)
+        # Computed in the wider of the two dtypes, returned in each array's own.
+        out = [((X - mean) / scale).astype(X.dtype, copy=False) for X in arrays]
+    for i, (X, scaled) in enumerate(zip(arrays, out, strict=True)):
         if not (all_finite(std) and all_finite(scaled)):
             name = f"array {i}" if i else "X_train"
-            raise ValueError(f"{name} overflows float64 when standardized; rescale the data "
+            raise ValueError(f"{name} overflows {X.dtype} when standardized; rescale the data "
                              "first (divide it by a power of ten)")
     return out[0] if not others else tuple(out)
 

@@ -1,3 +1,5 @@
+import collections
+import itertools
 import math
 import tracemalloc
 
@@ -72,9 +74,42 @@ def test_dna_motifs_plants_the_motif():
         else:
             assert p == -1
     assert 80 <= y.sum() <= 120
-    negatives_with_motif = sum("TATAAT" in s for s, label in zip(seqs, y, strict=True)
-                               if not label)
-    assert negatives_with_motif < 10
+    assert not any("TATAAT" in s for s, label in zip(seqs, y, strict=True) if not label)
+
+
+@pytest.mark.parametrize("motif", ["A", "TA", "AAA", "ACAC", "TATAAT"])
+def test_dna_motifs_negatives_never_hold_the_motif(motif):
+    # Random sequences of 50 bases almost all hold "A" or "TA": the negatives must not.
+    X, y = D.dna_motifs(400, length=50, motif=motif, seed=0)
+    negatives = [s for s, label in zip(D.decode_dna(X), y, strict=True) if not label]
+    assert len(negatives) == 200 and not any(motif in s for s in negatives)
+
+
+@pytest.mark.parametrize("motif, length", [("AA", 4), ("ACA", 5)])
+def test_dna_motifs_negatives_are_uniform_among_sequences_without_the_motif(motif, length):
+    # What drawing random sequences again until they lack the motif would give: every
+    # sequence without it equally often.
+    allowed = ["".join(bases) for bases in itertools.product("ACGT", repeat=length)
+               if motif not in "".join(bases)]
+    n = 200 * len(allowed)
+    X, _ = D.dna_motifs(n, length=length, motif=motif, positive_fraction=0.0, seed=0)
+    counts = collections.Counter(D.decode_dna(X))
+    assert set(counts) == set(allowed)
+    assert all(abs(c - 200) < 5 * np.sqrt(200) for c in counts.values())
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.3, 1.0])
+def test_dna_motifs_mutation_rate_is_the_share_of_planted_bases_that_differ(rate):
+    X, y, pos = D.dna_motifs(3000, length=20, mutation_rate=rate, seed=0, return_positions=True)
+    codes, motif = X.argmax(axis=1), np.array(["ACGT".index(b) for b in "TATAAT"])
+    planted = np.array([codes[i, pos[i]:pos[i] + 6] for i in np.flatnonzero(y)])
+    differ = planted != motif
+    assert abs(differ.mean() - rate) < 0.01
+    # A changed base is any of the three others, equally often.
+    shift = ((planted - motif) % 4)[differ]
+    if rate:
+        assert np.all(np.abs(np.bincount(shift, minlength=4)[1:] / differ.sum() - 1 / 3)
+                      < 0.02)
 
 
 def test_real_data_shapes():
@@ -107,7 +142,7 @@ def test_stratified_split_keeps_proportions():
 def test_stratified_split_shares_the_test_size_out_exactly(sizes, test_size, seed):
     n = sum(sizes)
     n_test = math.ceil(round(test_size * n, 6))
-    assume(len(sizes) <= n_test <= n - len(sizes))   # each part gets one of each class
+    assume(len(sizes) <= n_test <= n - len(sizes))   # as many in each part as classes
     y = np.repeat(np.arange(len(sizes)), sizes)
     _, _, ytr, yte = D.train_test_split(np.zeros((n, 1)), y, test_size, seed=seed,
                                         stratify=True)
@@ -144,6 +179,49 @@ def test_split_sizes_are_those_of_scikit_learn(n, test_size, stratify):
     theirs = sklearn_split(np.zeros((n, 1)), y, test_size=test_size, random_state=0,
                            stratify=y if stratify else None)
     assert [len(a) for a in ours] == [len(a) for a in theirs]
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 7, 10, 11, 33, 100, 101, 300, 1000])
+def test_split_sizes_over_a_grid_are_those_of_scikit_learn(n):
+    sklearn_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    for test_size in [1e-9, 1e-4, 0.01, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 1 - 0.7, 1 / 3, 0.5,
+                      0.6, 2 / 3, 0.7, 0.75, 0.9, 0.95, 0.99, 0.999, 1 - 1e-9]:
+        X, y = np.zeros((n, 1)), np.arange(n)
+        try:
+            theirs = [len(a) for a in sklearn_split(X, y, test_size=test_size, random_state=0)]
+        except ValueError:   # a part would be empty
+            with pytest.raises(ValueError, match="leaves the training part empty"):
+                D.train_test_split(X, y, test_size=test_size, seed=0)
+            continue
+        ours = [len(a) for a in D.train_test_split(X, y, test_size=test_size, seed=0)]
+        product = test_size * n
+        if product > 1 and 0 < product % 1 < 5e-7:   # floating-point noise, dropped by nnlab
+            assert ours == [theirs[0] + 1, theirs[1] - 1] * 2, (n, test_size)
+        else:
+            assert ours == theirs, (n, test_size)
+
+
+@pytest.mark.parametrize("test_size, stratify", [(0.95, False), (0.9999999, False),
+                                                 (9, True), (0.05, True)])
+def test_a_refused_split_leaves_the_generator_untouched(test_size, stratify):
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    with pytest.raises(ValueError, match=r"empty|fewer than the 2 classes"):
+        D.train_test_split(np.zeros((10, 1)), np.arange(10) % 2, test_size=test_size,
+                           seed=rng, stratify=stratify)
+    assert rng.bit_generator.state == state
+
+
+def test_a_stratified_split_can_leave_a_small_class_out_of_a_part_as_scikit_learn_does():
+    sklearn_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    X, y = np.zeros((100, 1)), np.repeat([0, 1], [2, 98])
+    *_, y_test = D.train_test_split(X, y, test_size=0.1, seed=0, stratify=True)
+    *_, their_test = sklearn_split(X, y, test_size=0.1, random_state=0, stratify=y)
+    assert np.bincount(y_test, minlength=2).tolist() == [0, 10]
+    assert np.bincount(their_test, minlength=2).tolist() == [0, 10]
+    with pytest.raises(ValueError, match="each part needs at least as many samples as there "
+                                         "are classes"):
+        D.train_test_split(X, y, test_size=1, seed=0, stratify=True)
 
 
 @given(st.integers(3, 300), st.data())
@@ -246,6 +324,7 @@ def test_blobs_given_centres_keep_their_float64_sum():
 @pytest.mark.parametrize("call,match", [
     (lambda: D.dna_motifs(10, motif=5), "motif"), (lambda: D.dna_motifs(10, motif=""), "motif"),
     (lambda: D.dna_motifs(10**5, length=10**3), "MAX_VALUES"),
+    (lambda: D.dna_motifs(1, length=10**4, motif="A" * 300), "a motif of 300 bases.*shorter"),
     (lambda: D.dna_motifs(10, return_positions="no"), "return_positions"),
     (lambda: D.moons(10**9), "MAX_VALUES"),
     (lambda: D.moons(10, noise=1.7e308, seed=0), "noise"),
@@ -266,7 +345,8 @@ def test_more_bad_arguments(call, match):
     (np.zeros((4, 2)), [0, 1, 0, 1], dict(stratify="no"), "stratify must be True or False"),
     (np.zeros((5, 2)), [0, 0, 1, 1, 2], dict(stratify=True), "class 2 has one sample"),
     (5, 5, {}, "X must be an array"), ([[1, 2], [3]], [0, 1], {}, "X must be an array"),
-    (np.zeros((2, 2)), [0, 1], dict(test_size=0.6), "leaves an empty part with 2 samples")])
+    (np.zeros((2, 2)), [0, 1], dict(test_size=0.6), "leaves the training part empty with 2 "
+                                                      "samples")])
 def test_split_bad_arguments(X, y, kwargs, match):
     with pytest.raises(ValueError, match=match):
         D.train_test_split(X, y, **kwargs)
@@ -306,6 +386,46 @@ def test_standardize_only_centres_a_constant_column(value):
     assert new[0, 0] == pytest.approx(0.1)
 
 
+def near_constant_columns(dtype):
+    """Columns constant but for rounding, in ``dtype``, alone and next to other columns.
+    Each first column is constant in exact arithmetic: 0.1 + 0.2 (0.1 + 0.6 in float32)
+    misses 0.3 (0.7) by one unit in the last place, and the rows of p / p.sum() do not
+    sum to 1 exactly."""
+    one, two, total = (0.1, 0.2, 0.3) if dtype == np.float64 else (0.1, 0.6, 0.7)
+    pattern = np.array([total, dtype(one) + dtype(two)] * 3 + [total], dtype=dtype)
+    p = np.random.default_rng(0).random((50, 4)).astype(dtype)
+    return [pattern[:3, None],
+            np.column_stack([(p / p.sum(axis=1, keepdims=True)).sum(axis=1), p[:, 0]]),
+            np.column_stack([pattern, np.full(7, 0.1, dtype), np.arange(7, dtype=dtype)])]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("i", range(3))
+def test_standardize_treats_near_constant_columns_as_scikit_learn_does(i, dtype):
+    scaler = pytest.importorskip("sklearn.preprocessing").StandardScaler
+    X = near_constant_columns(dtype)[i]
+    assert X.dtype == dtype and X[:, 0].max() != X[:, 0].min()
+    ours, theirs = D.standardize(X), scaler().fit_transform(X)
+    assert ours.dtype == theirs.dtype == dtype
+    if dtype == np.float64:
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    else:
+        # scikit-learn computes float32 statistics in float64 and its bound with float64's
+        # epsilon, below float32's rounding: it divides the first column by its rounding
+        # errors. nnlab takes the bound in float32, the dtype the statistics are computed in.
+        assert np.abs(ours[:, 0]).max() < 1e-6
+        np.testing.assert_allclose(ours[:, 1:], theirs[:, 1:], rtol=1e-5, atol=1e-6)
+
+
+def test_standardize_keeps_the_dtype_of_each_array():
+    train64, train32 = np.arange(6.0).reshape(3, 2), np.arange(6, dtype=np.float32).reshape(3, 2)
+    for train in (train64, train32, np.arange(6).reshape(3, 2)):
+        out = D.standardize(train, train32, train64, np.arange(4).reshape(2, 2))
+        assert [a.dtype for a in out] == [np.float64 if train.dtype != np.float32 else
+                                          np.float32, np.float32, np.float64, np.float64]
+        np.testing.assert_allclose(out[1], out[2], rtol=1e-6)
+
+
 @pytest.mark.parametrize("n", [7, 8, 101])
 def test_moons_and_circles_share_the_classes_as_scikit_learn_does(n):
     sklearn = pytest.importorskip("sklearn.datasets")
@@ -316,7 +436,7 @@ def test_moons_and_circles_share_the_classes_as_scikit_learn_does(n):
 
 
 @pytest.mark.parametrize("test_size,part", [(2, "test"), (0.7, "training")])
-def test_a_stratified_split_gives_each_part_every_class(test_size, part):
+def test_a_stratified_split_needs_as_many_samples_in_each_part_as_classes(test_size, part):
     X, y = np.arange(12.0)[:, None], np.repeat(np.arange(4), 3)
     with pytest.raises(ValueError, match=f"the {part} part would hold"):
         D.train_test_split(X, y, test_size=test_size, stratify=True, seed=0)

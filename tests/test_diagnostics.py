@@ -131,6 +131,8 @@ def test_gradient_noise_rejects_bad_arguments():
             D.gradient_noise(model, X, Y, sizes)
     with pytest.raises(ValueError, match="draws"):
         D.gradient_noise(model, X, Y, [4], draws=0)
+    with pytest.raises(ValueError, match=r"batch_sizes must be a list of batch sizes.*got 4$"):
+        D.gradient_noise(model, X, Y, 4)
 
 
 def test_gradient_noise_leaves_the_model_as_it_was():

@@ -37,3 +37,17 @@ def test_replaced_weights_in_the_lecture_orientation(tmp_path):
 def test_weights_of_the_wrong_shape_are_rejected():
     with pytest.raises(ValueError, match=r"shape \(1, 2\) expected.*got \(1, 3\)"):
         examples.two_two_one(w2=[[1.0, 2.0, 3.0]])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"b1": [1.0, 2.0, 3.0]}, r"b1 of shape \(2,\) expected.*got \(3,\)"),
+    ({"b1": 5.0}, r"b1 of shape \(2,\) expected.*got \(\)"),
+    ({"b2": [[0.5]]}, r"b2 of shape \(1,\) expected.*got \(1, 1\)"),
+    ({"b2": [1.0, 2.0]}, r"b2 of shape \(1,\) expected.*got \(2,\)"),
+    ({"b1": [np.nan, 0.0]}, "b1 contains 1 NaN or infinite"),
+    ({"b2": [np.inf]}, "b2 contains 1 NaN or infinite"),
+    ({"w1": [[np.nan, 0.0], [0.0, 0.0]]}, "w1 contains 1 NaN or infinite"),
+    ({"w1": "weights"}, "w1 must be a numeric array")])
+def test_biases_and_weights_are_checked_and_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        examples.two_two_one(**kwargs)

@@ -329,18 +329,110 @@ def test_early_stopping_says_what_it_did_when_verbose(capsys):
                                        "epoch: 1.\n")
 
 
-def test_early_stopping_when_no_epoch_was_a_number():
-    stop = EarlyStopping(monitor="loss", restore_best_weights=True)
+def run_early_stopping(stop, values):
+    """Feed ``values`` to ``stop`` as the losses of successive epochs, a model whose weights
+    are the epoch number; return the model at the end."""
     model = FakeModel()
     stop.set_model(model)
     stop.set_params({"metrics": ["loss"]})
     stop.on_train_begin()
-    stop.on_epoch_end(0, {"loss": float("nan")})
+    for epoch, value in enumerate(values):
+        model.weights = [np.array([float(epoch)])]
+        stop.on_epoch_end(epoch, {"loss": value})
+        if model.stop_training:
+            break
     stop.on_train_end()
-    assert model.stop_training and stop.best_epoch is None
-    assert model.stop_reason == ("early stopping: loss did not improve for 1 epoch(s) "
+    return model
+
+
+def test_early_stopping_when_no_epoch_was_a_number():
+    stop = EarlyStopping(monitor="loss", restore_best_weights=True)
+    model = run_early_stopping(stop, [float("nan")] * 3)
+    assert model.stop_training and stop.stopped_epoch == 1   # not at the first epoch
+    assert model.stop_reason == ("early stopping: loss did not improve for 2 epoch(s) "
                                  "(none was a number; the last: nan)")
-    assert model.weights[0][0] == 0.0   # nothing to restore
+    # As in Keras, the weights of the first watched epoch are restored.
+    assert stop.best_epoch == 0 and model.weights[0][0] == 0.0
+    stop = EarlyStopping(monitor="loss", restore_best_weights=True, start_from_epoch=2)
+    model = run_early_stopping(stop, [float("nan")] * 5)
+    assert stop.stopped_epoch == 2 and model.weights[0][0] == stop.best_epoch == 2
+
+
+def test_early_stopping_never_stops_at_the_first_epoch():
+    stop = EarlyStopping(monitor="loss", patience=0)
+    model = run_early_stopping(stop, [float("nan"), 1.0, 2.0])
+    assert stop.stopped_epoch == 2 and stop.best_epoch == 1 and model.weights[0][0] == 2.0
+
+
+def test_early_stopping_with_a_baseline_says_what_it_counted():
+    # Each epoch to the fourth improves, none beats the baseline: all five are counted.
+    stop = EarlyStopping(monitor="loss", patience=4, baseline=0.5)
+    model = run_early_stopping(stop, [1.0, 0.9, 0.8, 0.7, 0.75, 0.4])
+    assert stop.stopped_epoch == 4
+    assert model.stop_reason == ("early stopping: loss made no improvement that beat the "
+                                 "baseline 0.5 in 5 epoch(s) (best 0.7 at epoch 4)")
+
+
+class KerasEarlyStopping:
+    """Keras 3's rule (keras/src/callbacks/early_stopping.py), written out with the same
+    names: a reference for nnlab's."""
+
+    def __init__(self, patience, min_delta, mode, baseline, restore_best_weights,
+                 start_from_epoch):
+        self.patience, self.baseline = patience, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+        self.monitor_op = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+        self.min_delta = -min_delta if mode == "min" else min_delta
+        self.best = float("inf") if mode == "min" else -float("inf")
+
+    def _is_improvement(self, monitor_value, reference_value):
+        return self.monitor_op(monitor_value - self.min_delta, reference_value)
+
+    def run(self, values):
+        """The epoch that stopped training (0: none), the best epoch, the final weights."""
+        self.wait, self.stopped_epoch, self.best_weights, self.best_epoch = 0, 0, None, 0
+        weights = None
+        for epoch, current in enumerate(values):
+            weights = epoch
+            if epoch < self.start_from_epoch:
+                continue
+            if self.restore_best_weights and self.best_weights is None:
+                self.best_weights, self.best_epoch = weights, epoch
+            self.wait += 1
+            if self._is_improvement(current, self.best):
+                self.best, self.best_epoch = current, epoch
+                if self.restore_best_weights:
+                    self.best_weights = weights
+                if self.baseline is None or self._is_improvement(current, self.baseline):
+                    self.wait = 0
+                continue
+            if self.wait >= self.patience and epoch > 0:
+                self.stopped_epoch = epoch
+                break
+        if self.restore_best_weights and self.best_weights is not None:
+            weights = self.best_weights
+        return self.stopped_epoch, self.best_epoch, weights
+
+
+def test_early_stopping_follows_keras_3():
+    rng = np.random.default_rng(0)
+    # Multiples of 1/8 and min_delta 1/4: sums and differences exact, however written.
+    choices = [float("nan"), *np.arange(9) / 8]
+    for _ in range(2000):
+        options = dict(patience=int(rng.integers(0, 4)), min_delta=float(rng.choice([0, 0.25])),
+                       mode=str(rng.choice(["min", "max"])),
+                       baseline=[None, 0.5][rng.integers(2)],
+                       restore_best_weights=bool(rng.integers(2)),
+                       start_from_epoch=int(rng.integers(0, 3)))
+        values = rng.choice(choices, size=int(rng.integers(1, 12))).tolist()
+        stopped, best_epoch, weights = KerasEarlyStopping(**options).run(values)
+        stop = EarlyStopping(monitor="loss", **options)
+        model = run_early_stopping(stop, values)
+        assert (stop.stopped_epoch or 0) == stopped, (options, values)
+        assert model.stop_training == (stopped > 0), (options, values)
+        assert model.weights[0][0] == weights, (options, values)
+        if stop.best_epoch is not None:   # Keras says 0 when no epoch was watched
+            assert stop.best_epoch == best_epoch, (options, values)
 
 
 def test_early_stopping_mode_and_arguments():
@@ -433,6 +525,8 @@ def test_divergence_stops_with_a_warning_and_keeps_the_history():
     assert "diverged" in model.stop_reason
     assert model.stop_reason.endswith(f"in epoch {len(losses)}")   # counted from 1
     assert f"in epoch {len(losses)}," in str(record[0].message)
+    # The clipping it advises is Pascanu et al.'s, by the global norm: Keras's name for it.
+    assert "clip gradients (optimizer global_clipnorm=1.0)" in str(record[0].message)
     assert all(np.all(np.isfinite(p)) for p in model.params)  # the bad update was skipped
     assert issubclass(TrainingDivergedWarning, RuntimeWarning)
 
