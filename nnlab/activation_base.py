@@ -41,6 +41,7 @@ def _sigmoid(x):
 
     Examples
     --------
+    >>> from nnlab.activation_base import _sigmoid
     >>> _sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
@@ -55,6 +56,7 @@ def _softplus(x):
 
     Examples
     --------
+    >>> from nnlab.activation_base import _softplus
     >>> _softplus(np.array([-1e4, 1e4], dtype=np.float32))
     array([    0., 10000.], dtype=float32)
     """
@@ -71,12 +73,13 @@ class ActivationFunction:
     --------
     A new function needs its formula and its derivative; ``backward`` then follows:
 
-    >>> class Square(ActivationFunction):
+    >>> import nnlab as nl
+    >>> class Square(nl.activations.ActivationFunction):
     ...     name = "square"
     ...     def __call__(self, x):
-    ...         return _as_float(x) ** 2
+    ...         return np.square(x)
     ...     def derivative(self, x):
-    ...         return 2 * _as_float(x)
+    ...         return 2 * np.asarray(x)
     >>> Square().backward(np.array([3.0]), None, np.array([0.5]))
     array([3.])
     """

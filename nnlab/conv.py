@@ -66,6 +66,7 @@ class _Conv(Layer):
         return tuple((k - 1) // 2 for k in self.kernel_size)
 
     def forward(self, x, training=False):
+        """x (N, C, L) -> y (N, O, L'), or x (N, C, H, W) -> y (N, O, H', W')."""
         x = self._check_input(x, feature_shape=(self.in_channels, *(None,) * self.ndim))
         pad = [(0, 0), (0, 0), *((p, p) for p in self.padding)]
         xp = np.pad(x, pad) if any(self.padding) else x
@@ -90,6 +91,7 @@ class _Conv(Layer):
         return y.reshape(n, self.out_channels, *self.out)
 
     def backward(self, dy):
+        """dy of the output's shape -> dL/dx of x's; fills grads["W"] and grads["b"]."""
         dy = self.backward_params(dy)   # checks dy, and gives it back as (N, O, positions)
         # dL/d(cols) = W^T dy, then col2im puts each column (a window) back on the input grid.
         dcols = np.matmul(self._weights_2d(dy).T, dy)
@@ -189,7 +191,8 @@ class Conv2D(_Conv):
 
     Examples
     --------
-    >>> conv = Conv2D(1, 4, kernel_size=3, padding=1, rng=0)
+    >>> import nnlab as nl
+    >>> conv = nl.Conv2D(1, 4, kernel_size=3, padding=1, rng=0)
     >>> conv.forward(np.zeros((2, 1, 8, 8))).shape
     (2, 4, 8, 8)
     """
@@ -209,7 +212,8 @@ class Conv1D(_Conv):
 
     Examples
     --------
-    >>> Conv1D(4, 8, kernel_size=6, rng=0).forward(np.zeros((3, 4, 50))).shape
+    >>> import nnlab as nl
+    >>> nl.Conv1D(4, 8, kernel_size=6, rng=0).forward(np.zeros((3, 4, 50))).shape
     (3, 8, 45)
     """
 

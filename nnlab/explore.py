@@ -1,9 +1,8 @@
 """The computations behind the interactive explorers, as plain functions.
 
-Each function takes the values of an explorer's controls and returns a dict of
-the numbers it shows (the explorer's ``state``). ``nnlab.widgets`` only wires
-controls to these functions and draws the result; the tests and the static
-pages of the book call them directly.
+Each function takes the values of an explorer's controls and returns a dict of the numbers it
+shows (the explorer's ``state``). ``nnlab.widgets`` only wires controls to these functions and
+draws the result; the tests and the static pages of the book call them directly.
 """
 
 import functools
@@ -12,11 +11,9 @@ import numpy as np
 
 from nnlab import activations, datasets, diagnostics, examples, initializers, losses, surfaces
 from nnlab._checks import as_rng, check_number, lookup
-from nnlab.conv import Conv2D
-from nnlab.layers import Activation, inside_network
+from nnlab.layers import Activation, Conv2D, MaxPool2D, inside_network
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
-from nnlab.pooling import MaxPool2D
 
 GATES = ("and", "or", "nand", "xor")
 
@@ -28,6 +25,7 @@ def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
 
     Examples
     --------
+    >>> from nnlab.explore import perceptron
     >>> s = perceptron(1.0, 1.0, -1.5, "and")
     >>> s["predictions"], s["errors"], s["intercept"]
     ([0, 0, 0, 1], 0, 1.5)
@@ -45,12 +43,12 @@ def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     }
 
 
-def forward(w00=examples.W1_LECTURE[0, 0], w01=examples.W1_LECTURE[0, 1],
-            w10=examples.W1_LECTURE[1, 0], w11=examples.W1_LECTURE[1, 1]):
+def forward(w00=0.2, w01=-0.4, w10=0.6, w11=0.1):
     """The 2-2-1 worked example with the hidden weights (lecture layout) replaced.
 
     Examples
     --------
+    >>> from nnlab.explore import forward
     >>> round(forward()["output"], 4)
     0.5694
     """
@@ -73,6 +71,7 @@ def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
 
     Examples
     --------
+    >>> from nnlab.explore import activation
     >>> s = activation("relu", weight=2.0, bias=-1.0, x=np.array([0.0, 1.0]))
     >>> s["output"], s["derivative"]
     ([0.0, 1.0], [0.0, 2.0])
@@ -92,6 +91,7 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
 
     Examples
     --------
+    >>> from nnlab.explore import initialization
     >>> s = initialization("normal", depth=3, width=32)
     >>> len(s["stds"]), s["stds"][0] > 0.5
     (3, True)
@@ -120,10 +120,8 @@ def _spread_warning(stds):
     return ""
 
 
-#: The loss explorer's losses: each with the range of the value its slider sets and the
-#: two labels of the true-class control, (another class, the slider's class). The slider
-#: sets class 1's value: a probability for binary cross-entropy, a score for the others
-#: (a prediction for the squared error). The three-class losses take class numbers.
+#: The loss explorer's losses, each with the range of its slider (class 1's value, as ``loss``
+#: takes it) and the two labels of its true-class control: (another class, the slider's class).
 LOSSES = {
     "binary cross-entropy": (losses.BinaryCrossEntropy(), (0.001, 0.999), (0, 1)),
     "squared error": (losses.MSE(), (-2.0, 3.0), (0, 1)),
@@ -132,10 +130,9 @@ LOSSES = {
                                   (-3.0, 3.0), (0, 1)),
     "multiclass hinge": (losses.MulticlassHinge(), (-3.0, 3.0), (0, 1)),
 }
-#: The scores of classes 0 and 2 for the three-class losses, which the slider leaves put.
-#: Class 0 leads with 1, so that the slider's class 1 must pass it to win. When class 0 is
-#: the true class, class 2 trails it by exactly the hinge's margin of 1: its hinge term is
-#: 0, and the loss is that of class 1's score alone.
+#: The scores of classes 0 and 2 in the three-class losses (the slider sets class 1's). Class 0
+#: leads with 1, which class 1 must pass to win; when class 0 is the true class, class 2 trails
+#: it by the hinge's margin of 1 exactly: its hinge term is 0, and the loss is class 1's alone.
 FIXED_SCORES = (1.0, 0.0)
 
 
@@ -149,6 +146,7 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
 
     Examples
     --------
+    >>> from nnlab.explore import loss
     >>> s = loss("binary cross-entropy", 0.5, 1)
     >>> round(s["loss"], 4), round(s["gradient"], 4)
     (0.6931, -2.0)
@@ -176,8 +174,7 @@ def _samples(fn, predictions, label):
     """``(y_pred, y_true)``, one sample per prediction, in the shapes ``fn`` takes.
 
     A three-class loss gets rows of scores ``(1, prediction, 0)`` and one-hot rows of the
-    class ``label``; the other losses a column of predictions and a column of labels.
-    """
+    class ``label``; the other losses a column of predictions and a column of labels."""
     p = np.asarray(predictions, dtype=float)[:, None]
     if not fn.rowwise:
         return p, np.full_like(p, label)
@@ -192,8 +189,7 @@ def regression_problem(n=200, seed=0):
     return x, 3.0 * x + 1.0 + 0.5 * rng.normal(size=n)
 
 
-#: The most steps ``learning_rate`` takes (its explorer's slider goes to 100): a million
-#: took a minute.
+#: The most steps ``learning_rate`` takes (its slider goes to 100; a million took a minute).
 MAX_STEPS = 1000
 
 
@@ -207,6 +203,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
     Examples
     --------
+    >>> from nnlab.explore import learning_rate
     >>> learning_rate(lr=0.1, steps=50)["diverged"], learning_rate(lr=3.0)["diverged"]
     (False, True)
     """
@@ -215,7 +212,6 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     check_number(lr, "lr", low=0, low_open=True)
     x, y = regression_problem(seed=seed)
     rng = as_rng(seed, "seed")
-
     # The data's moments give the loss anywhere (the bowl the path descends) in a 3x3 form.
     features = np.stack([x, np.ones_like(x), y])
     moments = features @ features.T / len(x)
@@ -246,6 +242,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
     Examples
     --------
+    >>> from nnlab.explore import optimizer_race
     >>> s = optimizer_race(["SGD", "Adam"], lr=0.02, surface="bowl", steps=50)
     >>> s["final"]["Adam"] < s["final"]["SGD"]
     True
@@ -263,9 +260,8 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
 
 BACKPROP_WEIGHTS = ("w2_00", "w2_01", "w1_00", "w1_01", "w1_10", "w1_11")
-#: The values a weight takes in the backprop explorer: its slider's range and its loss
-#: curve's. The same for every weight, so the curve stays put while the point moves along it;
-#: every lecture value (between -0.4 and 0.6) lies well inside.
+#: The values of a weight in the backprop explorer, its slider's and its loss curve's: the same
+#: for every weight (the curve stays put as the point moves), every lecture value well inside.
 BACKPROP_RANGE = (-3.0, 3.0)
 
 
@@ -278,6 +274,7 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
 
     Examples
     --------
+    >>> from nnlab.explore import backprop
     >>> s = backprop("w2_00")
     >>> round(s["gradient"], 5), round(s["numerical"], 5)
     (-0.11086, -0.11086)
@@ -332,6 +329,7 @@ def lecture_weight(weight):
 
     Examples
     --------
+    >>> from nnlab.explore import lecture_weight
     >>> lecture_weight("w2_01"), lecture_weight("w1_10")
     (-0.3, 0.6)
     """
@@ -355,6 +353,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
 
     Examples
     --------
+    >>> from nnlab.explore import gradient_flow
     >>> s = gradient_flow(depth=12, activation="sigmoid")
     >>> len(s["norms"]), s["ratio"] < 1e-4, s["warning"].startswith("Vanishing")
     (13, True, True)
@@ -396,6 +395,7 @@ def kernel(kernel="vertical edges", digit=0, pool=2):
 
     Examples
     --------
+    >>> from nnlab.explore import kernel
     >>> s = kernel("identity", digit=0)
     >>> np.array_equal(s["feature_map"], s["image"])
     True

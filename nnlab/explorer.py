@@ -11,6 +11,7 @@ new state into it.
 Examples
 --------
 >>> from nnlab import explore, explorer_figures
+>>> from nnlab.explorer import Explorer, slider
 >>> e = Explorer({"bias": slider(-1.5, -3, 3, 0.1, "bias")},
 ...              lambda bias: explore.perceptron(bias=bias), explorer_figures.perceptron,
 ...              lambda s: f"errors: {s['errors']}")
@@ -265,6 +266,8 @@ def young_garbage():
 
     Examples
     --------
+    >>> import gc
+    >>> from nnlab.explorer import young_garbage
     >>> with young_garbage():
     ...     gc.isenabled()
     False

@@ -145,9 +145,52 @@ class Layer:
         self.buffers = {}
 
     def forward(self, x, training=False):
+        """The layer's output for a batch; caches what the next ``backward`` needs.
+
+        Parameters
+        ----------
+        x : array_like
+            A batch (N, ...): samples along the first axis, each of the shape the layer
+            takes. float32 and float64 stay in their dtype, integers become float64.
+        training : bool
+            True in a training step: dropout drops inputs and batch norm normalizes by
+            the batch's statistics (and updates its running ones). False, as ``predict``
+            and ``evaluate`` run, leaves no randomness and changes no state but the cache.
+
+        Returns
+        -------
+        numpy.ndarray
+            The output batch, of shape ``(N, *output_shape(x.shape[1:]))``, in x's dtype.
+
+        Raises
+        ------
+        ValueError
+            For input the layer cannot take (naming the layer, the shape it expects and
+            the one it got), before anything is cached.
+        """
         raise NotImplementedError
 
     def backward(self, dy):
+        """Backpropagate through the last ``forward``: fill ``grads``, return dL/dx.
+
+        Parameters
+        ----------
+        dy : array_like
+            dL/dy, the gradient of the loss with respect to the last forward's output,
+            of that output's shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            dL/dx, the gradient with respect to the last forward's input, of its shape.
+            For every trainable array, ``grads[name]`` now holds dL/d(``params[name]``)
+            over the whole batch, in the shape and dtype of ``params[name]``.
+
+        Raises
+        ------
+        ValueError
+            If ``forward`` has not run, or ``dy`` has not the shape of its output.
+        """
         raise NotImplementedError
 
     def backward_params(self, dy):

@@ -48,7 +48,8 @@ class Dense(Layer):
 
     Examples
     --------
-    >>> layer = Dense(3, 2, rng=0)
+    >>> import nnlab as nl
+    >>> layer = nl.Dense(3, 2, rng=0)
     >>> layer.forward(np.ones((4, 3))).shape
     (4, 2)
     """
@@ -116,9 +117,10 @@ class Activation(Layer):
 
     Examples
     --------
-    >>> Activation("relu").forward(np.array([[-1.0, 2.0]]))
+    >>> import nnlab as nl
+    >>> nl.Activation("relu").forward(np.array([[-1.0, 2.0]]))
     array([[0., 2.]])
-    >>> Activation("leaky_relu", alpha=0.2).forward(np.array([[-1.0, 2.0]]))
+    >>> nl.Activation("leaky_relu", alpha=0.2).forward(np.array([[-1.0, 2.0]]))
     array([[-0.2,  2. ]])
     """
 
@@ -137,6 +139,7 @@ class Activation(Layer):
         self.name = self.fn.name
 
     def forward(self, x, training=False):
+        """``f(x)`` for a batch of any shape: y has x's shape."""
         x = self._check_input(x)
         self.x = x
         self.y = self.fn(x)
@@ -157,11 +160,13 @@ class Flatten(Layer):
 
     Examples
     --------
-    >>> Flatten().forward(np.zeros((2, 3, 4, 4))).shape
+    >>> import nnlab as nl
+    >>> nl.Flatten().forward(np.zeros((2, 3, 4, 4))).shape
     (2, 48)
     """
 
     def forward(self, x, training=False):
+        """x (N, d1, d2, ...) -> y (N, d1*d2*...), each sample's values in C order."""
         if np.ndim(x) < 2:
             raise ValueError(f"{self!r} expected a batch (N, ...); got shape {np.shape(x)}")
         x = self._check_input(x)
@@ -169,6 +174,7 @@ class Flatten(Layer):
         return x.reshape(len(x), int(np.prod(x.shape[1:])))   # (-1 cannot say 0 of what)
 
     def backward(self, dy):
+        """dy (N, d1*d2*...) reshaped back to the input's (N, d1, d2, ...)."""
         dy = self._check_grad(dy)
         return dy.reshape(self.x_shape)
 
@@ -200,7 +206,8 @@ class Dropout(Layer):
 
     Examples
     --------
-    >>> layer = Dropout(0.5, rng=0)
+    >>> import nnlab as nl
+    >>> layer = nl.Dropout(0.5, rng=0)
     >>> layer.forward(np.ones((1, 6)), training=True)
     array([[2., 0., 0., 0., 2., 2.]])
     >>> layer.forward(np.ones((1, 6)))
@@ -213,6 +220,7 @@ class Dropout(Layer):
         self.rng = as_rng(rng, "Dropout rng")
 
     def forward(self, x, training=False):
+        """y = m * x / (1 - rate) in training (a new mask m each call), else x; y has x's shape."""
         training = check_bool(training, "training")   # before _check_input records x's shape
         x = self._check_input(x)
         if not training or self.rate == 0:
@@ -247,7 +255,8 @@ class Residual(Layer):
 
     Examples
     --------
-    >>> block = Residual(Dense(4, 4, rng=0), Activation("relu"))
+    >>> import nnlab as nl
+    >>> block = nl.Residual(nl.Dense(4, 4, rng=0), nl.Activation("relu"))
     >>> block.forward(np.zeros((2, 4))).shape
     (2, 4)
     """
@@ -272,6 +281,7 @@ class Residual(Layer):
         return _LayersView(self.layers, "buffers")
 
     def forward(self, x, training=False):
+        """y = x + block(x), where the block (its layers in turn) must keep x's shape."""
         training = check_bool(training, "training")   # before _check_input records x's shape
         x = self._check_input(x)
         try:
@@ -295,6 +305,7 @@ class Residual(Layer):
         of the reader's own, without ``output_shape``, works in a block too."""
 
     def backward(self, dy):
+        """dL/dx = dy + the block's backward of dy, of x's shape; fills the inner layers' grads."""
         d = dy = self._check_grad(dy)
         for layer in reversed(self.layers):
             d = layer.backward(d)

@@ -66,11 +66,16 @@ class Sequential:
 
     Attributes
     ----------
-    loss, optimizer, metrics : set by ``compile`` (metrics: dict name -> function)
-    history : History of the last ``fit``
+    loss : Loss or None
+        The loss that ``compile`` set.
+    optimizer : Optimizer or None
+        The optimizer that ``compile`` set.
+    metrics : dict
+        The metrics that ``compile`` set: name -> function.
+    history : History or None
+        The record of the last ``fit``.
     stop_reason : str or None
-        Why the last ``fit`` stopped before its last epoch (divergence, early
-        stopping), None if it ran every epoch.
+        Why the last ``fit`` stopped early (divergence, a callback); None if it ran every epoch.
 
     Examples
     --------
@@ -109,8 +114,7 @@ class Sequential:
     def forward(self, x, training=False):
         """Run a batch ``x`` through every layer; ``training`` switches dropout and batch norm.
 
-        ``x`` is cast to the model's dtype first, as ``predict`` and ``fit`` cast theirs.
-        """
+        ``x`` is cast to the model's dtype first, as ``predict`` and ``fit`` cast theirs."""
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input", dtype=self.dtype)
@@ -195,8 +199,7 @@ class Sequential:
         """Copy ``weights`` (as ``get_weights`` returns them) into the model, in place.
 
         Every array is checked first (its shape, finite real values, variances >= 0):
-        a list that fails changes no weight.
-        """
+        a list that fails changes no weight."""
         targets = {f"{i}.{key}": a for i, layer in enumerate(self.layers)
                    for key, a in _arrays(layer).items()}
         weights = check_weights(weights, targets, "set_weights")
@@ -210,7 +213,8 @@ class Sequential:
 
         Examples
         --------
-        >>> Sequential([]).compile(loss="mse", optimizer="adam", metrics=["mae"])
+        >>> import nnlab as nl
+        >>> nl.Sequential([]).compile(loss="mse", optimizer="adam", metrics=["mae"])
         """
         loss = losses.get(loss)
         optimizer = optimizers.get(optimizer)
@@ -240,8 +244,7 @@ class Sequential:
 
         Returns the batch loss. If the loss or a gradient is NaN or infinite the
         parameters are left unchanged and the loss returned is that NaN/inf value
-        (NaN when only a gradient overflowed): training has diverged.
-        """
+        (NaN when only a gradient overflowed): training has diverged."""
         self._require_compiled("train_step")
         xb, yb = check_data(self, xb, yb, ("xb", "yb"))
         return fit_batch(self, xb, yb)[0]
@@ -369,8 +372,7 @@ class Sequential:
     def predict(self, X, batch_size=None, verbose=0):
         """The outputs for ``X`` in evaluation mode, ``batch_size`` samples at a time.
 
-        ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``.
-        """
+        ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``."""
         check_verbose(verbose)
         X = as_float_array(X, "X", dtype=self.dtype)
         if batch_size is None:
@@ -386,16 +388,14 @@ class Sequential:
 
         ``input_shape`` (one sample, no batch axis: a tuple, or an int n for ``(n,)``) is
         needed unless the first layer is Dense or the model has already seen data. Buffers
-        (batch norm statistics) count as non-trainable parameters, as in Keras.
-        """
+        (batch norm statistics) count as non-trainable parameters, as in Keras."""
         shape = input_shape if input_shape is not None else self._sample_shape
         print(summary_table(self.layers, shape))
 
     def astype(self, dtype):
         """Store every parameter and buffer in ``dtype`` ("float32" or "float64"); returns self.
 
-        Meant before training: the optimizer's state is reset.
-        """
+        Meant before training: the optimizer's state is reset."""
         dtype = float_dtype(dtype)
         for layer in self.layers:
             cast_layer(layer, dtype)

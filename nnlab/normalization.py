@@ -46,7 +46,8 @@ class BatchNorm(Layer):
 
     Examples
     --------
-    >>> bn = BatchNorm(2)
+    >>> import nnlab as nl
+    >>> bn = nl.BatchNorm(2)
     >>> y = bn.forward(np.array([[1.0, 10.0], [3.0, 30.0]]), training=True)
     >>> np.round(y, 3)
     array([[-1., -1.],
@@ -72,6 +73,8 @@ class BatchNorm(Layer):
         return axes, (1, -1, *(1,) * (x.ndim - 2))
 
     def forward(self, x, training=False):
+        """y of x's shape: by the batch's statistics in training (updating the running
+        ones), by the running statistics otherwise."""
         # Checked before _check_input records the shape: a forward that fails leaves
         # what the last one cached.
         shape = np.shape(x)

@@ -69,6 +69,7 @@ class _MaxPool(_Pool):
                           for o, s, n in zip(offset, self.stride, out, strict=True)))
 
     def forward(self, x, training=False):
+        """x (N, C, L) -> y (N, C, L'), or (N, C, H, W) -> (N, C, H', W'): windows' maxima."""
         x = self._check_input(x, ndim=2 + self.ndim)
         self.x = y = x
         for axis, (k, s) in enumerate(zip(self.pool_size, self.stride, strict=True), start=2):
@@ -82,6 +83,7 @@ class _MaxPool(_Pool):
         return y
 
     def backward(self, dy):
+        """dy of the output's shape -> dL/dx of x's: each window's gradient to its maximum."""
         # Each window sends dy to the first position (row-major) holding its maximum, as
         # PyTorch does with ties (after a ReLU, all-zero windows are common);
         # ``unserved`` marks the windows whose maximum is still to be found. The last
@@ -130,7 +132,8 @@ class MaxPool2D(_MaxPool):
 
     Examples
     --------
-    >>> MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> import nnlab as nl
+    >>> nl.MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
     array([[[[ 5.,  7.],
              [13., 15.]]]])
     """
@@ -151,7 +154,8 @@ class AvgPool2D(_Pool):
 
     Examples
     --------
-    >>> AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
+    >>> import nnlab as nl
+    >>> nl.AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
     array([[[[ 2.5,  4.5],
              [10.5, 12.5]]]])
     """
@@ -159,9 +163,11 @@ class AvgPool2D(_Pool):
     ndim = 2
 
     def forward(self, x, training=False):
+        """x (N, C, H, W) -> y (N, C, H', W'): the windows' means."""
         return self._windows(x).mean(axis=-1)
 
     def backward(self, dy):
+        """dy (N, C, H', W') -> dL/dx (N, C, H, W), each window's share spread evenly."""
         dy = self._check_grad(dy)
         size = int(np.prod(self.pool_size))
         dwin = np.broadcast_to((dy / size)[(..., *(None,) * self.ndim)],
@@ -178,7 +184,8 @@ class MaxPool1D(_MaxPool):
 
     Examples
     --------
-    >>> MaxPool1D(2).forward(np.array([[[1.0, 3.0, 2.0, 0.0]]]))
+    >>> import nnlab as nl
+    >>> nl.MaxPool1D(2).forward(np.array([[[1.0, 3.0, 2.0, 0.0]]]))
     array([[[3., 2.]]])
     """
 
@@ -195,17 +202,20 @@ class GlobalMaxPool1D(Layer):
 
     Examples
     --------
-    >>> GlobalMaxPool1D().forward(np.array([[[1.0, 3.0, 2.0]]]))
+    >>> import nnlab as nl
+    >>> nl.GlobalMaxPool1D().forward(np.array([[[1.0, 3.0, 2.0]]]))
     array([[3.]])
     """
 
     def forward(self, x, training=False):
+        """x (N, C, L) -> y (N, C): each channel's largest value."""
         x = self._check_input(x, ndim=3)
         self.x_shape = x.shape
         self.argmax = x.argmax(axis=-1)
         return np.take_along_axis(x, self.argmax[..., None], axis=-1)[..., 0]
 
     def backward(self, dy):
+        """dy (N, C) -> dL/dx (N, C, L), nonzero only at each channel's (first) maximum."""
         dy = self._check_grad(dy)
         dx = np.zeros(self.x_shape, dtype=dy.dtype)
         np.put_along_axis(dx, self.argmax[..., None], dy[..., None], axis=-1)

@@ -29,12 +29,11 @@ Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was ex
 what was found. A trained model's optimizer is saved with its running state, as Keras saves
 it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and ``"iterations"`` in the
 header, so that training resumed after loading takes the steps it would have taken anyway,
-and so is the state of each random generator that layers draw from (Dropout's masks).
-Custom metrics are not saved; a learning-rate schedule is saved as the rate it gives now (0
-too, at the start of a warm-up). What the header keeps of training is
-``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a model that
-``load_model`` could not rebuild (an optimizer or activation of one's own) is refused before
-writing.
+and so is the state of each random generator that layers draw from (Dropout's masks). Custom
+metrics are not saved; a learning-rate schedule is saved as the rate it gives now (0 too, at
+the start of a warm-up). What the header keeps of training is ``nnlab.training_state``'s
+``compile_settings`` and ``generator_states``; a model that ``load_model`` could not rebuild
+(an optimizer or activation of one's own) is refused before writing.
 """
 
 import json
@@ -95,6 +94,7 @@ def layer_arrays(layer):
     Examples
     --------
     >>> from nnlab.layers import Dense
+    >>> from nnlab.saving import layer_arrays
     >>> list(layer_arrays(Dense(2, 3)))
     ['params.W', 'params.b']
     """
@@ -122,7 +122,9 @@ def save_model(model, path):
 
     Examples
     --------
-    >>> import nnlab as nl, tempfile
+    >>> import os, tempfile
+    >>> import nnlab as nl
+    >>> from nnlab.saving import save_model
     >>> path = save_model(nl.Sequential([nl.Dense(2, 1)]), os.path.join(tempfile.mkdtemp(), "m"))
     >>> path.endswith("m.npz")
     True
@@ -152,7 +154,8 @@ def load_model(path):
 
     Examples
     --------
-    >>> import nnlab as nl, tempfile
+    >>> import os, tempfile
+    >>> import nnlab as nl
     >>> path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(os.path.join(tempfile.mkdtemp(), "m"))
     >>> nl.load_model(path).layers
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]
@@ -215,12 +218,10 @@ def _squares(model):
 
 
 def _npy_header(archive, info, size, path):
-    """The shape and dtype that a member declares in its .npy header, checked against the
-    bytes the member holds, and those against the ``size`` of the file.
-
-    The zip directory's sizes are data from the file too: a member's compressed bytes
-    must fit in the file, and expand no further than its compression method can.
-    """
+    """The shape and dtype that a member's .npy header declares, checked against the bytes
+    the member holds, and those against the file's ``size`` (the zip directory's sizes are
+    data from the file too: a member's compressed bytes must fit in the file, and expand no
+    further than its compression method can)."""
     where = f"{path!r}: member {info.filename!r} of the model file"
     if info.compress_type not in _EXPANSION or info.flag_bits & 0x1:  # bit 0: encrypted
         raise ModelFileError(f"{where} is encrypted or compressed with method "
@@ -301,8 +302,7 @@ def _array_shapes(item, where, depth=0):
     """The shapes of the arrays that building the layer described by ``item`` allocates, by
     key (as ``layer_arrays`` names them), checking on the way that ``item`` is a layer
     description: ``{"class": <a layer class>, "config": {...}}``. Each layer class says
-    (``Layer.array_shapes``); a residual block's are those of its layers.
-    """
+    (``Layer.array_shapes``); a residual block's are those of its layers."""
     if not isinstance(item, dict):
         raise ModelFileError(f"{where}: expected a layer, a JSON object with a class and a "
                              f"config; got {reprlib.repr(item)}")

@@ -1,11 +1,12 @@
 """The pure functions behind the explorers, without any widget."""
 
+import inspect
 import itertools
 
 import numpy as np
 import pytest
 
-from nnlab import explore, explorer_figures, playground, surfaces
+from nnlab import examples, explore, explorer_figures, playground, surfaces
 from tests.helpers import numeric_grad, rel_error
 
 
@@ -256,3 +257,10 @@ def test_playground_data_and_model():
 def test_explore_functions_check_their_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_forward_defaults_to_the_lecture_weights_as_plain_floats():
+    # Python floats: the API page shows forward(w00=0.2, ...), not w00=np.float64(0.2).
+    defaults = [p.default for p in inspect.signature(explore.forward).parameters.values()]
+    assert all(type(d) is float for d in defaults)
+    assert defaults == examples.W1_LECTURE.ravel().tolist()
