@@ -73,7 +73,6 @@ class ActivationFunction:
     --------
     A new function needs its formula and its derivative; ``backward`` then follows:
 
-    >>> import nnlab as nl
     >>> class Square(nl.activations.ActivationFunction):
     ...     name = "square"
     ...     def __call__(self, x):

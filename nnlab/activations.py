@@ -3,8 +3,7 @@
 Every activation is a small object that is called like a function and knows
 its own derivative::
 
-    >>> from nnlab import activations
-    >>> float(activations.sigmoid(0.0)), float(activations.sigmoid.derivative(0.0))
+    >>> float(nl.activations.sigmoid(0.0)), float(nl.activations.sigmoid.derivative(0.0))
     (0.5, 0.25)
 
 ``backward(x, y, dy)`` is what a layer calls during backpropagation: the
@@ -349,7 +348,7 @@ def get(identifier):
 
     Examples
     --------
-    >>> get("relu")
+    >>> nl.activations.get("relu")
     <activation relu>
     """
     if isinstance(identifier, ActivationFunction):

@@ -55,8 +55,8 @@ class Adam(Optimizer):
 
     Examples
     --------
-    >>> p = np.array([0.0])
-    >>> Adam(lr=0.1).step([p], [np.array([1234.0])]); p   # first step: lr times the sign
+    >>> p = np.array([0.0])   # the first step: lr times the sign
+    >>> nl.optimizers.Adam(lr=0.1).step([p], [np.array([1234.0])]); p
     array([-0.1])
     """
 
@@ -108,7 +108,7 @@ class AdamW(Adam):
     Examples
     --------
     >>> p = np.array([2.0])    # decayed to 1.9, then Adam's first step of -lr
-    >>> AdamW(lr=0.1, weight_decay=0.5).step([p], [np.array([1234.0])]); p
+    >>> nl.optimizers.AdamW(lr=0.1, weight_decay=0.5).step([p], [np.array([1234.0])]); p
     array([1.8])
     """
 
@@ -141,8 +141,8 @@ class Adamax(Optimizer):
 
     Examples
     --------
-    >>> p = np.array([0.0])
-    >>> Adamax(lr=0.1).step([p], [np.array([1234.0])]); p   # first step: lr times the sign
+    >>> p = np.array([0.0])   # the first step: lr times the sign
+    >>> nl.optimizers.Adamax(lr=0.1).step([p], [np.array([1234.0])]); p
     array([-0.1])
     """
 
@@ -196,7 +196,7 @@ class NAdam(Optimizer):
     Examples
     --------
     >>> p = np.array([0.0])
-    >>> NAdam(lr=0.1).step([p], [np.array([1234.0])]); p   # a little more than lr
+    >>> nl.optimizers.NAdam(lr=0.1).step([p], [np.array([1234.0])]); p   # a little more than lr
     array([-0.10564518])
     """
 
@@ -292,7 +292,7 @@ class RAdam(Optimizer):
     Examples
     --------
     >>> p = np.array([0.0])
-    >>> RAdam(lr=0.1).step([p], [np.array([2.0])]); p   # no division yet: lr times g
+    >>> nl.optimizers.RAdam(lr=0.1).step([p], [np.array([2.0])]); p   # no division yet: lr times g
     array([-0.2])
     """
 
@@ -317,7 +317,7 @@ class RAdam(Optimizer):
 
         Examples
         --------
-        >>> opt = RAdam()                 # at beta2 = 0.999, a slow rise over 10^4 steps
+        >>> opt = nl.optimizers.RAdam()     # at beta2 = 0.999, a slow rise over 10^4 steps
         >>> opt.rectification(5), [round(opt.rectification(t), 3) for t in (6, 100, 10_000)]
         (None, [0.026, 0.215, 1.0])
         """

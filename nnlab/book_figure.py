@@ -7,8 +7,8 @@ name here, so ``nl.plot.COLORS`` and ``nl.plot.new_figure`` are the usual spelli
 
 Examples
 --------
->>> fig, axes = new_figure(2)
->>> axes.shape, to_png(fig)[:4]
+>>> fig, axes = nl.plot.new_figure(2)
+>>> axes.shape, nl.plot.to_png(fig)[:4]
 ((1, 2), b'\x89PNG')
 """
 

@@ -38,7 +38,7 @@ class Callback:
 
     Examples
     --------
-    >>> class PrintLoss(Callback):
+    >>> class PrintLoss(nl.callbacks.Callback):
     ...     def on_epoch_end(self, epoch, logs=None):
     ...         print(epoch, round(logs["loss"], 3))
     """
@@ -82,7 +82,7 @@ class History(Callback):
 
     Examples
     --------
-    >>> h = History()
+    >>> h = nl.callbacks.History()
     >>> h.on_train_begin()
     >>> h.on_epoch_end(0, {"loss": 0.5})
     >>> h.history, h.epoch
@@ -182,7 +182,7 @@ class EarlyStopping(Callback):
 
     Examples
     --------
-    >>> stop = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    >>> stop = nl.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
     >>> stop.mode
     'min'
     """
@@ -280,7 +280,7 @@ class ProgressBar(Callback):
 
     Examples
     --------
-    >>> bar = ProgressBar(lines=True)
+    >>> bar = nl.callbacks.ProgressBar(lines=True)
     >>> bar.set_params({"epochs": 3})
     >>> bar.on_epoch_end(0, {"loss": 0.25})
     Epoch 1/3 - loss: 0.25

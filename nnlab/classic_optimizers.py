@@ -55,7 +55,7 @@ class Rprop(Optimizer):
     Examples
     --------
     >>> p = np.array([0.0, 0.0])
-    >>> opt = Rprop(lr=0.1)
+    >>> opt = nl.optimizers.Rprop(lr=0.1)
     >>> opt.step([p], [np.array([1234.0, -0.001])]); p   # lr against the sign
     array([-0.1,  0.1])
     >>> opt.step([p], [np.array([5.0, 0.001])]); p       # same sign: 1.2 lr; flipped: rest
@@ -147,7 +147,7 @@ class ASGD(Optimizer):
     Examples
     --------
     >>> p = np.array([1.0])
-    >>> opt = ASGD(lr=0.1, t0=0)
+    >>> opt = nl.optimizers.ASGD(lr=0.1, t0=0)
     >>> for g in (1.0, 1.0, 1.0):        # eta_1 = 0.1, then a little less each step
     ...     opt.step([p], [np.array([g])])
     >>> p, opt.averaged_params()         # the average of the weights of steps 2 and 3

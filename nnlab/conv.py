@@ -191,7 +191,6 @@ class Conv2D(_Conv):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> conv = nl.Conv2D(1, 4, kernel_size=3, padding=1, rng=0)
     >>> conv.forward(np.zeros((2, 1, 8, 8))).shape
     (2, 4, 8, 8)
@@ -212,7 +211,6 @@ class Conv1D(_Conv):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.Conv1D(4, 8, kernel_size=6, rng=0).forward(np.zeros((3, 4, 50))).shape
     (3, 8, 45)
     """

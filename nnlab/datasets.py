@@ -48,7 +48,7 @@ def logic_gate(name):
 
     Examples
     --------
-    >>> X, y = logic_gate("xor")
+    >>> X, y = nl.datasets.logic_gate("xor")
     >>> X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
@@ -79,7 +79,7 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
 
     Examples
     --------
-    >>> X, y = spirals(100, seed=0)
+    >>> X, y = nl.datasets.spirals(100, seed=0)
     >>> X.shape, sorted(set(y.tolist()))
     ((100, 2), [0, 1])
     """
@@ -109,7 +109,7 @@ def moons(n_samples=200, noise=0.1, seed=None):
 
     Examples
     --------
-    >>> moons(10, seed=0)[0].shape
+    >>> nl.datasets.moons(10, seed=0)[0].shape
     (10, 2)
     """
     rng = _toy_args(n_samples, noise, seed)
@@ -131,7 +131,7 @@ def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
 
     Examples
     --------
-    >>> circles(10, seed=0)[1].tolist()
+    >>> nl.datasets.circles(10, seed=0)[1].tolist()
     [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
     """
     rng = _toy_args(n_samples, noise, seed)
@@ -162,7 +162,7 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
 
     Examples
     --------
-    >>> X, y = blobs(30, centers=3, seed=0)
+    >>> X, y = nl.datasets.blobs(30, centers=3, seed=0)
     >>> X.shape, np.bincount(y).tolist()
     ((30, 2), [10, 10, 10])
     """
@@ -200,7 +200,7 @@ def xor(n_samples=200, noise=0.1, seed=None):
 
     Examples
     --------
-    >>> xor(8, seed=0)[0].shape
+    >>> nl.datasets.xor(8, seed=0)[0].shape
     (8, 2)
     """
     rng = _toy_args(n_samples, noise, seed)
@@ -238,8 +238,8 @@ def dna_motifs(n_samples=1000, length=50, motif="TATAAT", mutation_rate=0.1,
 
     Examples
     --------
-    >>> X, y = dna_motifs(4, length=12, mutation_rate=0.0, seed=0)
-    >>> [("TATAAT" in s, label) for s, label in zip(decode_dna(X), y.tolist())]
+    >>> X, y = nl.datasets.dna_motifs(4, length=12, mutation_rate=0.0, seed=0)
+    >>> [("TATAAT" in s, label) for s, label in zip(nl.datasets.decode_dna(X), y.tolist())]
     [(False, 0), (True, 1), (True, 1), (False, 0)]
     """
     n = check_number(n_samples, "n_samples", low=1, integer=True)
@@ -319,7 +319,7 @@ def decode_dna(X):
 
     Examples
     --------
-    >>> decode_dna(np.eye(4)[[[0, 1, 2, 3]]].transpose(0, 2, 1))
+    >>> nl.datasets.decode_dna(np.eye(4)[[[0, 1, 2, 3]]].transpose(0, 2, 1))
     ['ACGT']
     """
     X = as_float_array(X, "X", ndim=3)
@@ -344,7 +344,7 @@ def load_digits(as_images=False, return_names=False):
 
     Examples
     --------
-    >>> X, y = load_digits()
+    >>> X, y = nl.datasets.load_digits()
     >>> X.shape, y[:5].tolist()
     ((1797, 64), [0, 1, 2, 3, 4])
     """
@@ -363,7 +363,7 @@ def load_breast_cancer(return_names=False):
 
     Examples
     --------
-    >>> load_breast_cancer()[0].shape
+    >>> nl.datasets.load_breast_cancer()[0].shape
     (569, 30)
     """
     from sklearn.datasets import load_breast_cancer as loader
@@ -376,7 +376,7 @@ def load_iris(return_names=False):
 
     Examples
     --------
-    >>> load_iris()[0].shape
+    >>> nl.datasets.load_iris()[0].shape
     (150, 4)
     """
     from sklearn.datasets import load_iris as loader

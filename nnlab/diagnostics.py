@@ -42,7 +42,7 @@ def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="gloro
 
     Examples
     --------
-    >>> model = deep_mlp(3, width=8, rng=0)
+    >>> model = nl.diagnostics.deep_mlp(3, width=8, rng=0)
     >>> len(model.layers)
     7
     """
@@ -82,7 +82,8 @@ def gradient_norms(model, X, y, loss="mse"):
     Examples
     --------
     >>> X = np.random.default_rng(0).normal(size=(16, 2))
-    >>> norms = gradient_norms(deep_mlp(10, width=16, rng=0), X, np.zeros((16, 1)))
+    >>> model = nl.diagnostics.deep_mlp(10, width=16, rng=0)
+    >>> norms = nl.diagnostics.gradient_norms(model, X, np.zeros((16, 1)))
     >>> bool(norms[0] < norms[-1])
     True
     """
@@ -140,8 +141,8 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
     --------
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.normal(size=(100, 3)), rng.normal(size=100)
-    >>> model = Sequential([Dense(3, 1, rng=0)])
-    >>> noise = gradient_noise(model, X, y, [1, 10, 100], draws=2000, seed=0)
+    >>> model = nl.Sequential([nl.Dense(3, 1, rng=0)])
+    >>> noise = nl.diagnostics.gradient_noise(model, X, y, [1, 10, 100], draws=2000, seed=0)
     >>> noise.round(2)                                    # the full batch has no noise
     array([2.57, 0.79, 0.  ])
     >>> print(f"measured {noise[1] / noise[0]:.2f}, predicted {np.sqrt(90 / (10 * 99)):.2f}")
@@ -185,7 +186,8 @@ def activation_stds(model, X):
     Examples
     --------
     >>> X = np.random.default_rng(0).normal(size=(256, 2))
-    >>> stds = activation_stds(deep_mlp(4, width=32, activation="tanh", rng=0), X)
+    >>> model = nl.diagnostics.deep_mlp(4, width=32, activation="tanh", rng=0)
+    >>> stds = nl.diagnostics.activation_stds(model, X)
     >>> len(stds)
     9
     """

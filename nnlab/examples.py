@@ -59,8 +59,8 @@ def two_two_one(w1=None, b1=None, w2=None, b2=None):
 
     Examples
     --------
-    >>> model = two_two_one()
-    >>> round(float(model.predict(X)[0, 0]), 4)
+    >>> model = nl.examples.two_two_one()
+    >>> round(float(model.predict(nl.examples.X)[0, 0]), 4)
     0.5694
     """
     w1, b1 = _checked(w1, W1_LECTURE, "w1", (2, 2)), _checked(b1, B1, "b1", (2,))

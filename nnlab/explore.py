@@ -25,8 +25,7 @@ def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
 
     Examples
     --------
-    >>> from nnlab.explore import perceptron
-    >>> s = perceptron(1.0, 1.0, -1.5, "and")
+    >>> s = nl.explore.perceptron(1.0, 1.0, -1.5, "and")
     >>> s["predictions"], s["errors"], s["intercept"]
     ([0, 0, 0, 1], 0, 1.5)
     """
@@ -48,8 +47,7 @@ def forward(w00=0.2, w01=-0.4, w10=0.6, w11=0.1):
 
     Examples
     --------
-    >>> from nnlab.explore import forward
-    >>> round(forward()["output"], 4)
+    >>> round(nl.explore.forward()["output"], 4)
     0.5694
     """
     model = examples.two_two_one(w1=[[w00, w01], [w10, w11]])
@@ -71,8 +69,7 @@ def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
 
     Examples
     --------
-    >>> from nnlab.explore import activation
-    >>> s = activation("relu", weight=2.0, bias=-1.0, x=np.array([0.0, 1.0]))
+    >>> s = nl.explore.activation("relu", weight=2.0, bias=-1.0, x=np.array([0.0, 1.0]))
     >>> s["output"], s["derivative"]
     ([0.0, 1.0], [0.0, 2.0])
     """
@@ -91,8 +88,7 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
 
     Examples
     --------
-    >>> from nnlab.explore import initialization
-    >>> s = initialization("normal", depth=3, width=32)
+    >>> s = nl.explore.initialization("normal", depth=3, width=32)
     >>> len(s["stds"]), s["stds"][0] > 0.5
     (3, True)
     """
@@ -146,11 +142,10 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
 
     Examples
     --------
-    >>> from nnlab.explore import loss
-    >>> s = loss("binary cross-entropy", 0.5, 1)
+    >>> s = nl.explore.loss("binary cross-entropy", 0.5, 1)
     >>> round(s["loss"], 4), round(s["gradient"], 4)
     (0.6931, -2.0)
-    >>> s = loss("categorical cross-entropy", 0.0, 1)
+    >>> s = nl.explore.loss("categorical cross-entropy", 0.0, 1)
     >>> s["y_pred"], round(s["loss"], 4), round(s["gradient"], 4)
     ([1.0, 0.0, 0.0], 1.5514, -0.7881)
     """
@@ -203,9 +198,10 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
     Examples
     --------
-    >>> from nnlab.explore import learning_rate
-    >>> learning_rate(lr=0.1, steps=50)["diverged"], learning_rate(lr=3.0)["diverged"]
-    (False, True)
+    >>> nl.explore.learning_rate(lr=0.1, steps=50)["diverged"]
+    False
+    >>> nl.explore.learning_rate(lr=3.0)["diverged"]
+    True
     """
     check_number(batch_size, "batch_size", low=1, integer=True)
     check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True)
@@ -242,8 +238,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
     Examples
     --------
-    >>> from nnlab.explore import optimizer_race
-    >>> s = optimizer_race(["SGD", "Adam"], lr=0.02, surface="bowl", steps=50)
+    >>> s = nl.explore.optimizer_race(["SGD", "Adam"], lr=0.02, surface="bowl", steps=50)
     >>> s["final"]["Adam"] < s["final"]["SGD"]
     True
     """
@@ -274,11 +269,10 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
 
     Examples
     --------
-    >>> from nnlab.explore import backprop
-    >>> s = backprop("w2_00")
+    >>> s = nl.explore.backprop("w2_00")
     >>> round(s["gradient"], 5), round(s["numerical"], 5)
     (-0.11086, -0.11086)
-    >>> s = backprop("w2_01")
+    >>> s = nl.explore.backprop("w2_01")
     >>> s["value"] == s["lecture"] == -0.3, round(s["gradient"], 5)
     (True, -0.12895)
     """
@@ -329,8 +323,7 @@ def lecture_weight(weight):
 
     Examples
     --------
-    >>> from nnlab.explore import lecture_weight
-    >>> lecture_weight("w2_01"), lecture_weight("w1_10")
+    >>> nl.explore.lecture_weight("w2_01"), nl.explore.lecture_weight("w1_10")
     (-0.3, 0.6)
     """
     layer, j, k = _weight_index(weight)
@@ -353,8 +346,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
 
     Examples
     --------
-    >>> from nnlab.explore import gradient_flow
-    >>> s = gradient_flow(depth=12, activation="sigmoid")
+    >>> s = nl.explore.gradient_flow(depth=12, activation="sigmoid")
     >>> len(s["norms"]), s["ratio"] < 1e-4, s["warning"].startswith("Vanishing")
     (13, True, True)
     """
@@ -395,8 +387,7 @@ def kernel(kernel="vertical edges", digit=0, pool=2):
 
     Examples
     --------
-    >>> from nnlab.explore import kernel
-    >>> s = kernel("identity", digit=0)
+    >>> s = nl.explore.kernel("identity", digit=0)
     >>> np.array_equal(s["feature_map"], s["image"])
     True
     """

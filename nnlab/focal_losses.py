@@ -45,9 +45,9 @@ class BinaryFocalCrossEntropy(_LogitsOption):
 
     Examples
     --------
-    >>> round(BinaryFocalCrossEntropy()([0.9, 0.2], [1, 0]), 5)   # 0.01 c and 0.04 c
+    >>> round(nl.losses.BinaryFocalCrossEntropy()([0.9, 0.2], [1, 0]), 5)   # 0.01 c and 0.04 c
     0.00499
-    >>> round(BinaryFocalCrossEntropy(gamma=0.0)([0.9, 0.2], [1, 0]), 4)   # the cross-entropy
+    >>> round(nl.losses.BinaryFocalCrossEntropy(gamma=0.0)([0.9, 0.2], [1, 0]), 4)   # cross-entropy
     0.1643
     """
 
@@ -129,7 +129,7 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
 
     Examples
     --------
-    >>> loss = CategoricalFocalCrossEntropy()   # Keras's example, per sample 2.634e-4 and
+    >>> loss = nl.losses.CategoricalFocalCrossEntropy()   # Keras's example, per sample 2.634e-4 and
     >>> round(loss([[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]], [1, 2]), 5)   # 0.6759; the mean:
     0.33809
     """

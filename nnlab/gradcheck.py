@@ -15,8 +15,7 @@ Float32 is far less precise: :func:`check` therefore runs in float64, and
 
 Examples
 --------
->>> import nnlab as nl
->>> error = check(nl.Dense(3, 2, rng=0), np.random.default_rng(0).normal(size=(4, 3)))
+>>> error = nl.gradcheck.check(nl.Dense(3, 2, rng=0), np.random.default_rng(0).normal(size=(4, 3)))
 >>> error < 1e-8
 True
 """
@@ -59,9 +58,10 @@ def numerical_gradient(f, x, eps=None):
 
     Examples
     --------
-    >>> numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
+    >>> nl.gradcheck.numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0]))
     array([ 2., -4.])
-    >>> g = numerical_gradient(lambda v: np.sum(v ** 2), np.array([1.0], dtype=np.float32))
+    >>> x = np.array([1.0], dtype=np.float32)
+    >>> g = nl.gradcheck.numerical_gradient(lambda v: np.sum(v ** 2), x)
     >>> bool(abs(g[0] - 2) < 1e-4)
     True
     """
@@ -113,9 +113,9 @@ def relative_error(a, b, floor=1e-12):
 
     Examples
     --------
-    >>> relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    >>> nl.gradcheck.relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     0.0
-    >>> relative_error(np.array([1.0]), np.array([-1.0]))
+    >>> nl.gradcheck.relative_error(np.array([1.0]), np.array([-1.0]))
     1.0
     """
     a = as_float_array(a, "a", dtype=np.float64, allow_nonfinite=True)
@@ -169,8 +169,7 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
 
     Examples
     --------
-    >>> import nnlab as nl
-    >>> check(nl.losses.MSE(), [[0.5], [2.0]], [1.0, 1.0]) < 1e-8
+    >>> nl.gradcheck.check(nl.losses.MSE(), [[0.5], [2.0]], [1.0, 1.0]) < 1e-8
     True
     """
     x = as_float_array(x, "x", dtype=np.float64).copy()

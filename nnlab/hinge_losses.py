@@ -43,9 +43,9 @@ class Hinge(Loss):
 
     Examples
     --------
-    >>> Hinge()([0.5, -2.0], [1, 1])
+    >>> nl.losses.Hinge()([0.5, -2.0], [1, 1])
     1.75
-    >>> Hinge().gradient([0.5, -2.0], [1, 1])
+    >>> nl.losses.Hinge().gradient([0.5, -2.0], [1, 1])
     array([-0.5, -0.5])
     """
 
@@ -79,9 +79,9 @@ class MulticlassHinge(Loss):
 
     Examples
     --------
-    >>> round(MulticlassHinge()([[3.2, 5.1, -1.7]], [0]), 4)
+    >>> round(nl.losses.MulticlassHinge()([[3.2, 5.1, -1.7]], [0]), 4)
     2.9
-    >>> MulticlassHinge().gradient([[3.2, 5.1, -1.7]], [0])
+    >>> nl.losses.MulticlassHinge().gradient([[3.2, 5.1, -1.7]], [0])
     array([[-1.,  1.,  0.]])
     """
 
@@ -120,9 +120,9 @@ class SquaredHinge(Loss):
 
     Examples
     --------
-    >>> SquaredHinge()([0.5, -2.0], [1, 1])
+    >>> nl.losses.SquaredHinge()([0.5, -2.0], [1, 1])
     4.625
-    >>> SquaredHinge().gradient([0.5, -2.0], [1, 1])
+    >>> nl.losses.SquaredHinge().gradient([0.5, -2.0], [1, 1])
     array([-0.5, -3. ])
     """
 
@@ -159,11 +159,11 @@ class CategoricalHinge(Loss):
     --------
     Class 2's score 2.7 is within the margin too; only the best wrong score, 5.1, counts:
 
-    >>> round(CategoricalHinge()([[3.2, 5.1, 2.7]], [0]), 4)
+    >>> round(nl.losses.CategoricalHinge()([[3.2, 5.1, 2.7]], [0]), 4)
     2.9
-    >>> CategoricalHinge().gradient([[3.2, 5.1, 2.7]], [0])
+    >>> nl.losses.CategoricalHinge().gradient([[3.2, 5.1, 2.7]], [0])
     array([[-1.,  1.,  0.]])
-    >>> round(MulticlassHinge()([[3.2, 5.1, 2.7]], [0]), 4)   # 2.9 + 0.5 for class 2
+    >>> round(nl.losses.MulticlassHinge()([[3.2, 5.1, 2.7]], [0]), 4)   # 2.9 + 0.5 for class 2
     3.4
     """
 

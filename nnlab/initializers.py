@@ -8,7 +8,7 @@ variance of the activations roughly constant from layer to layer.
 
 Examples
 --------
->>> W = he_normal((256, 128), rng=0)
+>>> W = nl.initializers.he_normal((256, 128), rng=0)
 >>> W.shape, round(float(W.std()), 2)
 ((256, 128), 0.09)
 """
@@ -33,7 +33,7 @@ def fans(shape):
 
     Examples
     --------
-    >>> fans((3, 5)), fans((16, 3, 3, 3))
+    >>> nl.initializers.fans((3, 5)), nl.initializers.fans((16, 3, 3, 3))
     ((3, 5), (27, 144))
     """
     shape = _check_shape(shape)
@@ -185,7 +185,7 @@ def orthogonal(shape, rng=None, dtype="float64"):
 
     Examples
     --------
-    >>> W = orthogonal((4, 3), rng=0)
+    >>> W = nl.initializers.orthogonal((4, 3), rng=0)
     >>> np.allclose(W.T @ W, np.eye(3))
     True
     """
@@ -255,7 +255,7 @@ def variance_scaling(shape, rng=None, dtype="float64", scale=1.0, mode="fan_in",
 
     Examples
     --------
-    >>> W = variance_scaling((400, 300), rng=0, scale=2.0)
+    >>> W = nl.initializers.variance_scaling((400, 300), rng=0, scale=2.0)
     >>> round(float(W.std() ** 2 * 400), 1)
     2.0
     """
@@ -302,7 +302,7 @@ def get(identifier):
 
     Examples
     --------
-    >>> get("he_normal").__name__, get("lecun_normal").__name__
+    >>> nl.initializers.get("he_normal").__name__, nl.initializers.get("lecun_normal").__name__
     ('he_normal', 'scaled_normal')
     """
     if callable(identifier):
@@ -318,8 +318,8 @@ def suited_to(activation):
 
     Examples
     --------
-    >>> suited_to("relu"), suited_to("selu"), suited_to("tanh")
-    ('he_normal', 'scaled_normal', 'glorot_uniform')
+    >>> [nl.initializers.suited_to(name) for name in ("relu", "selu", "tanh")]
+    ['he_normal', 'scaled_normal', 'glorot_uniform']
     """
     if activation == "selu":
         return "scaled_normal"
@@ -332,7 +332,7 @@ def initial_weights(init, shape, rng, dtype, owner):
 
     Examples
     --------
-    >>> initial_weights("zeros", (2, 3), None, "float32", "Dense(2, 3)").dtype
+    >>> nl.initializers.initial_weights("zeros", (2, 3), None, "float32", "Dense(2, 3)").dtype
     dtype('float32')
     """
     if math.prod(shape) > MAX_WEIGHTS:

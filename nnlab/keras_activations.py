@@ -19,8 +19,10 @@ Each is written as those of ``nnlab.activations`` are: the formula next to its
 derivative, in the input's dtype, quiet at +-1e4, and at a kink the slope of the outer
 piece, as PyTorch computes it.
 
->>> hard_tanh(np.array([-2.0, 0.5])), soft_shrink(np.array([-2.0, 0.25]))
-(array([-1. ,  0.5]), array([-1.5,  0. ]))
+>>> nl.keras_activations.hard_tanh(np.array([-2.0, 0.5]))
+array([-1. ,  0.5])
+>>> nl.keras_activations.soft_shrink(np.array([-2.0, 0.25]))
+array([-1.5,  0. ])
 """
 
 import math
@@ -254,7 +256,7 @@ class Sparsemax(ActivationFunction):
     its rows do not sum to 1 once S holds two scores or more (keras-team/keras#23425,
     fixed in August 2026); this one follows the paper.
 
-    >>> sparsemax(np.array([0.0, 0.5, 1.0]))    # Keras 3.15: [0, 0, 0.25]
+    >>> nl.keras_activations.sparsemax(np.array([0.0, 0.5, 1.0]))    # Keras 3.15: [0, 0, 0.25]
     array([0.  , 0.25, 0.75])
     """
 

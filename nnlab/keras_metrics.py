@@ -60,7 +60,7 @@ def binary_crossentropy(y_true, y_pred):
 
     Examples
     --------
-    >>> round(binary_crossentropy([1, 0], [0.9, 0.2]), 4)
+    >>> round(nl.keras_metrics.binary_crossentropy([1, 0], [0.9, 0.2]), 4)
     0.1643
     """
     return _loss_value(BinaryCrossEntropy(), y_true, y_pred, "binary_crossentropy")
@@ -74,7 +74,7 @@ def categorical_crossentropy(y_true, y_pred):
 
     Examples
     --------
-    >>> round(categorical_crossentropy([0, 1], [[0.7, 0.3], [0.4, 0.6]]), 4)
+    >>> round(nl.keras_metrics.categorical_crossentropy([0, 1], [[0.7, 0.3], [0.4, 0.6]]), 4)
     0.4338
     """
     return _loss_value(CategoricalCrossEntropy(), y_true, y_pred, "categorical_crossentropy")
@@ -88,9 +88,10 @@ def crossentropy(y_true, y_pred):
 
     Examples
     --------
-    >>> crossentropy([1, 0], [0.9, 0.2]) == binary_crossentropy([1, 0], [0.9, 0.2])
+    >>> t, p = [1, 0], [0.9, 0.2]
+    >>> nl.keras_metrics.crossentropy(t, p) == nl.keras_metrics.binary_crossentropy(t, p)
     True
-    >>> round(crossentropy([0, 1], [[0.7, 0.3], [0.4, 0.6]]), 4)
+    >>> round(nl.keras_metrics.crossentropy([0, 1], [[0.7, 0.3], [0.4, 0.6]]), 4)
     0.4338
     """
     y_pred = as_float_array(y_pred, name="crossentropy: y_pred")
@@ -105,7 +106,7 @@ def kl_divergence(y_true, y_pred):
 
     Examples
     --------
-    >>> round(kl_divergence([[0.5, 0.5]], [[0.25, 0.75]]), 4)
+    >>> round(nl.keras_metrics.kl_divergence([[0.5, 0.5]], [[0.25, 0.75]]), 4)
     0.1438
     """
     return _loss_value(KLDivergence(), y_true, y_pred, "kl_divergence")
@@ -118,7 +119,7 @@ def hinge(y_true, y_pred):
 
     Examples
     --------
-    >>> hinge([1, 1], [0.5, -2.0])
+    >>> nl.keras_metrics.hinge([1, 1], [0.5, -2.0])
     1.75
     """
     return _loss_value(Hinge(), y_true, y_pred, "hinge")
@@ -129,7 +130,7 @@ def squared_hinge(y_true, y_pred):
 
     Examples
     --------
-    >>> squared_hinge([1, 1], [0.5, -2.0])
+    >>> nl.keras_metrics.squared_hinge([1, 1], [0.5, -2.0])
     4.625
     """
     return _loss_value(SquaredHinge(), y_true, y_pred, "squared_hinge")
@@ -141,7 +142,7 @@ def categorical_hinge(y_true, y_pred):
 
     Examples
     --------
-    >>> round(categorical_hinge([0], [[3.2, 5.1, 2.7]]), 4)
+    >>> round(nl.keras_metrics.categorical_hinge([0], [[3.2, 5.1, 2.7]]), 4)
     2.9
     """
     return _loss_value(CategoricalHinge(), y_true, y_pred, "categorical_hinge")
@@ -194,11 +195,11 @@ def auc(y_true, y_pred):
 
     Examples
     --------
-    >>> auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])   # 3 of the 4 pairs in order
+    >>> nl.keras_metrics.auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])   # 3 of the 4 pairs in order
     0.75
-    >>> auc([0, 1], [0.5, 0.5])   # a tie counts half
+    >>> nl.keras_metrics.auc([0, 1], [0.5, 0.5])   # a tie counts half
     0.5
-    >>> auc([1, 1], [0.2, 0.7])
+    >>> nl.keras_metrics.auc([1, 1], [0.2, 0.7])
     nan
     """
     positive, scores = _binary_pairs(y_true, y_pred, "auc")
@@ -232,7 +233,7 @@ def true_positives(y_true, y_pred, threshold=0.5):
 
     Examples
     --------
-    >>> true_positives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
+    >>> nl.keras_metrics.true_positives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
     1.0
     """
     positive, flagged = _decisions(y_true, y_pred, threshold, "true_positives")
@@ -245,7 +246,7 @@ def false_positives(y_true, y_pred, threshold=0.5):
 
     Examples
     --------
-    >>> false_positives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
+    >>> nl.keras_metrics.false_positives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
     1.0
     """
     positive, flagged = _decisions(y_true, y_pred, threshold, "false_positives")
@@ -258,7 +259,7 @@ def true_negatives(y_true, y_pred, threshold=0.5):
 
     Examples
     --------
-    >>> true_negatives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
+    >>> nl.keras_metrics.true_negatives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
     1.0
     """
     positive, flagged = _decisions(y_true, y_pred, threshold, "true_negatives")
@@ -271,7 +272,7 @@ def false_negatives(y_true, y_pred, threshold=0.5):
 
     Examples
     --------
-    >>> false_negatives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
+    >>> nl.keras_metrics.false_negatives([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1])
     1.0
     """
     positive, flagged = _decisions(y_true, y_pred, threshold, "false_negatives")
@@ -289,9 +290,10 @@ def cosine_similarity(y_true, y_pred):
 
     Examples
     --------
-    >>> cosine_similarity([[1.0, 0.0], [1.0, 1.0]], [[2.0, 0.0], [-1.0, 1.0]])   # 1 and 0
+    >>> nl.keras_metrics.cosine_similarity([[1.0, 0.0], [1.0, 1.0]],   # cosines 1 and 0
+    ...                                    [[2.0, 0.0], [-1.0, 1.0]])
     0.5
-    >>> cosine_similarity([3.0, 4.0], [4.0, 3.0])
+    >>> nl.keras_metrics.cosine_similarity([3.0, 4.0], [4.0, 3.0])
     0.96
     """
     t, p = _same_shape(y_true, y_pred, "cosine_similarity")
@@ -319,7 +321,7 @@ def binary_iou(y_true, y_pred, threshold=0.5):
 
     Examples
     --------
-    >>> round(binary_iou([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1]), 4)   # 1/3 each
+    >>> round(nl.keras_metrics.binary_iou([1, 1, 0, 0], [0.9, 0.3, 0.6, 0.1]), 4)   # 1/3 each
     0.3333
     """
     check_number(threshold, "binary_iou: threshold")
@@ -352,7 +354,7 @@ def pearson_correlation(y_true, y_pred):
 
     Examples
     --------
-    >>> round(pearson_correlation([1.0, 2.0, 3.0], [2.0, 4.0, 6.5]), 4)
+    >>> round(nl.keras_metrics.pearson_correlation([1.0, 2.0, 3.0], [2.0, 4.0, 6.5]), 4)
     0.9979
     """
     t, p = _columns(y_true, y_pred, "pearson_correlation")
@@ -379,9 +381,10 @@ def concordance_correlation(y_true, y_pred):
 
     Examples
     --------
-    >>> concordance_correlation([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    >>> y = [1.0, 2.0, 3.0]
+    >>> nl.keras_metrics.concordance_correlation(y, y)
     1.0
-    >>> round(concordance_correlation([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]), 4)   # 4/7: shifted
+    >>> round(nl.keras_metrics.concordance_correlation(y, [2.0, 3.0, 4.0]), 4)   # 4/7: shifted
     0.5714
     """
     t, p = _columns(y_true, y_pred, "concordance_correlation")

@@ -48,7 +48,6 @@ class Dense(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> layer = nl.Dense(3, 2, rng=0)
     >>> layer.forward(np.ones((4, 3))).shape
     (4, 2)
@@ -117,7 +116,6 @@ class Activation(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.Activation("relu").forward(np.array([[-1.0, 2.0]]))
     array([[0., 2.]])
     >>> nl.Activation("leaky_relu", alpha=0.2).forward(np.array([[-1.0, 2.0]]))
@@ -160,7 +158,6 @@ class Flatten(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.Flatten().forward(np.zeros((2, 3, 4, 4))).shape
     (2, 48)
     """
@@ -206,7 +203,6 @@ class Dropout(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> layer = nl.Dropout(0.5, rng=0)
     >>> layer.forward(np.ones((1, 6)), training=True)
     array([[2., 0., 0., 0., 2., 2.]])
@@ -255,7 +251,6 @@ class Residual(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> block = nl.Residual(nl.Dense(4, 4, rng=0), nl.Activation("relu"))
     >>> block.forward(np.zeros((2, 4))).shape
     (2, 4)

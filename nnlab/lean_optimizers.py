@@ -41,8 +41,8 @@ class Lion(Optimizer):
 
     Examples
     --------
-    >>> p = np.array([1.0, 1.0, 1.0])
-    >>> Lion(lr=0.1).step([p], [np.array([1234.0, -0.001, 0.0])]); p   # lr times the sign
+    >>> p = np.array([1.0, 1.0, 1.0])   # each moves by lr times the sign of its gradient
+    >>> nl.optimizers.Lion(lr=0.1).step([p], [np.array([1234.0, -0.001, 0.0])]); p
     array([0.9, 1.1, 1. ])
     """
 
@@ -111,7 +111,7 @@ class Adafactor(Optimizer):
     Examples
     --------
     >>> p = np.array([[1.0, -2.0], [3.0, 0.5]])   # RMS(p) = 1.8875, rho_1 = 0.01: each
-    >>> Adafactor().step([p], [np.ones((2, 2))]); p  # weight moves by 0.018875
+    >>> nl.optimizers.Adafactor().step([p], [np.ones((2, 2))]); p  # weight moves by 0.018875
     array([[ 0.98112541, -2.01887459],
            [ 2.98112541,  0.48112541]])
     """
@@ -236,7 +236,7 @@ class Muon(Optimizer):
     Examples
     --------
     >>> p = np.zeros((2, 2))   # gradients 100 times apart, steps of the same size
-    >>> Muon(lr=0.1).step([p], [np.diag([1.0, 0.01])]); p.round(3)
+    >>> nl.optimizers.Muon(lr=0.1).step([p], [np.diag([1.0, 0.01])]); p.round(3)
     array([[-0.07,  0.  ],
            [ 0.  , -0.07]])
     """

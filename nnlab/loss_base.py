@@ -82,8 +82,7 @@ class Loss:
 
         Examples
         --------
-        >>> from nnlab.losses import BinaryCrossEntropy
-        >>> bce = BinaryCrossEntropy().as_metric()
+        >>> bce = nl.losses.BinaryCrossEntropy().as_metric()
         >>> bce.__name__, round(bce([1, 0], [0.9, 0.2]), 4)
         ('binary_crossentropy', 0.1643)
         """
@@ -136,8 +135,7 @@ class Loss:
 
         Examples
         --------
-        >>> from nnlab.losses import CategoricalCrossEntropy
-        >>> CategoricalCrossEntropy().check_targets([0, 2], n_outputs=3)
+        >>> nl.losses.CategoricalCrossEntropy().check_targets([0, 2], n_outputs=3)
         array([[1., 0., 0.],
                [0., 0., 1.]])
         """

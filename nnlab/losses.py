@@ -70,9 +70,9 @@ class MSE(Loss):
 
     Examples
     --------
-    >>> MSE()([[1.0], [3.0]], [0.0, 1.0])
+    >>> nl.losses.MSE()([[1.0], [3.0]], [0.0, 1.0])
     2.5
-    >>> MSE().gradient([[1.0], [3.0]], [0.0, 1.0])
+    >>> nl.losses.MSE().gradient([[1.0], [3.0]], [0.0, 1.0])
     array([[1.],
            [2.]])
     """
@@ -106,9 +106,9 @@ class BinaryCrossEntropy(_LogitsOption):
 
     Examples
     --------
-    >>> round(BinaryCrossEntropy()([0.9, 0.2], [1, 0]), 4)
+    >>> round(nl.losses.BinaryCrossEntropy()([0.9, 0.2], [1, 0]), 4)
     0.1643
-    >>> BinaryCrossEntropy(from_logits=True).gradient([0.0], [1])
+    >>> nl.losses.BinaryCrossEntropy(from_logits=True).gradient([0.0], [1])
     array([-0.5])
     """
 
@@ -154,9 +154,9 @@ class CategoricalCrossEntropy(_LogitsOption):
 
     Examples
     --------
-    >>> round(CategoricalCrossEntropy()([[0.7, 0.2, 0.1]], [0]), 4)
+    >>> round(nl.losses.CategoricalCrossEntropy()([[0.7, 0.2, 0.1]], [0]), 4)
     0.3567
-    >>> CategoricalCrossEntropy(from_logits=True).gradient([[0.0, 0.0]], [[1, 0]])
+    >>> nl.losses.CategoricalCrossEntropy(from_logits=True).gradient([[0.0, 0.0]], [[1, 0]])
     array([[-0.5,  0.5]])
     """
 
@@ -209,9 +209,9 @@ class KLDivergence(Loss):
 
     Examples
     --------
-    >>> KLDivergence()([[0.5, 0.5]], [[0.5, 0.5]])
+    >>> nl.losses.KLDivergence()([[0.5, 0.5]], [[0.5, 0.5]])
     0.0
-    >>> round(KLDivergence()([[0.25, 0.75]], [[0.5, 0.5]]), 4)
+    >>> round(nl.losses.KLDivergence()([[0.25, 0.75]], [[0.5, 0.5]]), 4)
     0.1438
     """
 
@@ -262,9 +262,9 @@ def get(identifier, **kwargs):
 
     Examples
     --------
-    >>> get("sparse_categorical_crossentropy", from_logits=True)
+    >>> nl.losses.get("sparse_categorical_crossentropy", from_logits=True)
     CategoricalCrossEntropy(from_logits=True)
-    >>> get("mse")
+    >>> nl.losses.get("mse")
     MSE()
     """
     if isinstance(identifier, Loss):

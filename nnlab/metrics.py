@@ -108,9 +108,9 @@ def accuracy(y_true, y_pred):
 
     Examples
     --------
-    >>> accuracy([0, 1, 1], [[0.2], [0.9], [0.4]])
+    >>> nl.metrics.accuracy([0, 1, 1], [[0.2], [0.9], [0.4]])
     0.6666666666666666
-    >>> accuracy([2, 0], [[0.1, 0.2, 0.7], [0.5, 0.3, 0.2]])
+    >>> nl.metrics.accuracy([2, 0], [[0.1, 0.2, 0.7], [0.5, 0.3, 0.2]])
     1.0
     """
     t, p, _ = _class_pairs(y_true, y_pred, "accuracy")
@@ -127,9 +127,9 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
 
     Examples
     --------
-    >>> top_k_categorical_accuracy([2, 0], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]], k=2)
+    >>> nl.metrics.top_k_categorical_accuracy([2, 0], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]], k=2)
     0.0
-    >>> top_k_categorical_accuracy([1, 2], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]], k=2)
+    >>> nl.metrics.top_k_categorical_accuracy([1, 2], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]], k=2)
     1.0
     """
     func = "top_k_categorical_accuracy"
@@ -154,9 +154,9 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     Examples
     --------
-    >>> binary_accuracy([1, 0, 1], [0.8, 0.6, 0.3])
+    >>> nl.metrics.binary_accuracy([1, 0, 1], [0.8, 0.6, 0.3])
     0.3333333333333333
-    >>> binary_accuracy([-1, 1], [-2.5, 0.3], threshold=0.0)
+    >>> nl.metrics.binary_accuracy([-1, 1], [-2.5, 0.3], threshold=0.0)
     1.0
     """
     check_number(threshold, "threshold")
@@ -186,7 +186,7 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
 
     Examples
     --------
-    >>> confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2])
+    >>> nl.metrics.confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2])
     array([[1, 0, 0],
            [0, 1, 1],
            [0, 0, 1]])
@@ -298,11 +298,11 @@ def precision(y_true, y_pred, positive=1, average="binary", zero_division=0):
 
     Examples
     --------
-    >>> precision([1, 0, 1, 1], [1, 1, 0, 1])   # TP = 2, FP = 1
+    >>> nl.metrics.precision([1, 0, 1, 1], [1, 1, 0, 1])   # TP = 2, FP = 1
     0.6666666666666666
-    >>> precision([0, 0, 1], [0.9, 0.2, 0.4], positive=0)   # predicted 1, 0, 0
+    >>> nl.metrics.precision([0, 0, 1], [0.9, 0.2, 0.4], positive=0)   # predicted 1, 0, 0
     0.5
-    >>> precision([0, 1, 2, 2], [0, 2, 2, 2], average="macro")   # (1 + 0 + 2/3) / 3
+    >>> nl.metrics.precision([0, 1, 2, 2], [0, 2, 2, 2], average="macro")   # (1 + 0 + 2/3) / 3
     0.5555555555555555
     """
     tp, n_pred, _, weights = _tallies(y_true, y_pred, positive, average, zero_division,
@@ -320,9 +320,9 @@ def recall(y_true, y_pred, positive=1, average="binary", zero_division=0):
 
     Examples
     --------
-    >>> recall([1, 0, 1, 1], [1, 1, 0, 1])   # TP = 2, FN = 1
+    >>> nl.metrics.recall([1, 0, 1, 1], [1, 1, 0, 1])   # TP = 2, FN = 1
     0.6666666666666666
-    >>> recall([0, 0, 1], [0.9, 0.2, 0.4], positive=0)   # predicted 1, 0, 0
+    >>> nl.metrics.recall([0, 0, 1], [0.9, 0.2, 0.4], positive=0)   # predicted 1, 0, 0
     0.5
     """
     tp, _, n_true, weights = _tallies(y_true, y_pred, positive, average, zero_division,
@@ -344,9 +344,9 @@ def f1_score(y_true, y_pred, positive=1, average="binary", zero_division=0):
 
     Examples
     --------
-    >>> f1_score([1, 0, 1, 1], [1, 1, 0, 1])   # P = R = 2/3
+    >>> nl.metrics.f1_score([1, 0, 1, 1], [1, 1, 0, 1])   # P = R = 2/3
     0.6666666666666666
-    >>> f1_score([1, 1, 1, 0], [1, 0, 0, 0])   # P = 1, R = 1/3
+    >>> nl.metrics.f1_score([1, 1, 1, 0], [1, 0, 0, 0])   # P = 1, R = 1/3
     0.5
     """
     tp, n_pred, n_true, weights = _tallies(y_true, y_pred, positive, average, zero_division,
@@ -392,7 +392,7 @@ def get(identifier, probabilities=False):
 
     Examples
     --------
-    >>> get("acc") is accuracy
+    >>> nl.metrics.get("acc") is nl.metrics.accuracy
     True
     """
     if isinstance(identifier, Loss):
@@ -408,8 +408,10 @@ def is_named(name, fn):
 
     Examples
     --------
-    >>> is_named("ACC", accuracy), is_named("accuracy", lambda y_true, y_pred: 0.0)
-    (True, False)
+    >>> nl.metrics.is_named("ACC", nl.metrics.accuracy)
+    True
+    >>> nl.metrics.is_named("accuracy", lambda y_true, y_pred: 0.0)
+    False
     """
     try:
         return get(name) is fn

@@ -79,7 +79,6 @@ class Sequential:
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> X, y = nl.datasets.logic_gate("xor")
     >>> model = nl.Sequential([nl.Dense(2, 8, rng=0), nl.Activation("tanh"),
     ...                        nl.Dense(8, 1, rng=1), nl.Activation("sigmoid")])
@@ -213,7 +212,6 @@ class Sequential:
 
         Examples
         --------
-        >>> import nnlab as nl
         >>> nl.Sequential([]).compile(loss="mse", optimizer="adam", metrics=["mae"])
         """
         loss = losses.get(loss)
@@ -355,7 +353,6 @@ class Sequential:
 
         Examples
         --------
-        >>> import nnlab as nl
         >>> model = nl.Sequential([nl.Dense(1, 1, init="zeros")])
         >>> model.compile(loss="mse", metrics=["mae"])
         >>> model.evaluate([[1.0], [2.0]], [1.0, 3.0], return_dict=True)

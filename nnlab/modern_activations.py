@@ -12,8 +12,10 @@ They are written as those of ``nnlab.activations`` are, which offers them by nam
 quiet at +-1e4. Where two pieces of a function meet at a kink, the derivative
 there is that of the outer piece, as PyTorch computes it:
 
->>> relu6.derivative(np.array([0.0, 6.0])), hard_silu.derivative(np.array([-3.0, 3.0]))
-(array([0., 0.]), array([0., 1.]))
+>>> nl.activations.relu6.derivative(np.array([0.0, 6.0]))
+array([0., 0.])
+>>> nl.activations.hard_silu.derivative(np.array([-3.0, 3.0]))
+array([0., 1.])
 """
 
 import numpy as np

@@ -46,7 +46,6 @@ class BatchNorm(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> bn = nl.BatchNorm(2)
     >>> y = bn.forward(np.array([[1.0, 10.0], [3.0, 30.0]]), training=True)
     >>> np.round(y, 3)

@@ -50,7 +50,7 @@ class SGD(Optimizer):
     Examples
     --------
     >>> p, g = [np.array([1.0])], [np.array([0.5])]
-    >>> SGD(lr=0.1).step(p, g); p[0]
+    >>> nl.optimizers.SGD(lr=0.1).step(p, g); p[0]
     array([0.95])
     """
 
@@ -163,8 +163,8 @@ class Adadelta(Optimizer):
     Examples
     --------
     >>> p = np.array([0.0])
-    >>> Adadelta().step([p], [np.array([1234.0])]); p   # sqrt(eps / 0.1): about 0.003
-    array([-0.00316...])
+    >>> nl.optimizers.Adadelta().step([p], [np.array([1234.0])]); p   # sqrt(eps / 0.1)
+    array([-0.00316228])
     """
 
     squares = ("square_avg", "acc_delta")
@@ -228,7 +228,7 @@ def get(identifier, **kwargs):
 
     Examples
     --------
-    >>> get("adam", lr=0.01)  # doctest: +NORMALIZE_WHITESPACE
+    >>> nl.optimizers.get("adam", lr=0.01)  # doctest: +NORMALIZE_WHITESPACE
     Adam(weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None, beta1=0.9,
          beta2=0.999, eps=1e-08, lr=0.01)
     """

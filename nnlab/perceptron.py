@@ -47,9 +47,8 @@ class Perceptron:
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> X, y = nl.datasets.logic_gate("and")
-    >>> p = Perceptron(2).fit(X, y, epochs=10)
+    >>> p = nl.Perceptron(2).fit(X, y, epochs=10)
     >>> p.predict(X), p.converged_
     (array([0, 0, 0, 1]), True)
     """
@@ -71,7 +70,7 @@ class Perceptron:
 
         Examples
         --------
-        >>> Perceptron.from_weights([2, 3, 4]).predict([[0, 1, 1]])
+        >>> nl.Perceptron.from_weights([2, 3, 4]).predict([[0, 1, 1]])
         array([1])
         """
         weights = as_float_array(weights, "weights", ndim=1)

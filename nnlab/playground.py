@@ -7,7 +7,8 @@ shows in a live notebook.
 
 Examples
 --------
->>> session = Session(dataset="circles")
+>>> from nnlab import playground
+>>> session = playground.Session(dataset="circles")
 >>> before = session.summary()["train_loss"]
 >>> session.train(20).summary()["train_loss"] < before
 True
@@ -41,7 +42,8 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
 
     Examples
     --------
-    >>> Xtr, Xte, ytr, yte = playground_data("xor", train_ratio=0.5, n=100)
+    >>> from nnlab import playground
+    >>> Xtr, Xte, ytr, yte = playground.playground_data("xor", train_ratio=0.5, n=100)
     >>> len(Xtr), len(Xte)
     (50, 50)
     """
@@ -176,7 +178,8 @@ def epoch_text(epoch):
 
     Examples
     --------
-    >>> epoch_text(20), epoch_text(20 + 1 / 270)
+    >>> from nnlab import playground
+    >>> playground.epoch_text(20), playground.epoch_text(20 + 1 / 270)
     ('20', '20.004')
     """
     return f"{epoch:.0f}" if round(epoch, 3) % 1 == 0 else f"{epoch:.3f}"

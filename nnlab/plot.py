@@ -8,7 +8,7 @@ figure exactly once (as the value of the cell) and nothing leaks between cells.
 
 Examples
 --------
->>> fig = activation("tanh")
+>>> fig = nl.plot.activation("tanh")
 >>> fig.axes[0].get_xlabel()
 'z'
 """
@@ -57,7 +57,7 @@ def activation(name, z=None, ax=None):
 
     Examples
     --------
-    >>> activation("relu").axes[0].get_title()
+    >>> nl.plot.activation("relu").axes[0].get_title()
     'relu'
     """
     fn = _activations.get(name)
@@ -95,7 +95,7 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
     Examples
     --------
     >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
-    >>> fig = decision_boundary(lambda P: P[:, :1] - 0.5, X, np.array([0, 1]))
+    >>> fig = nl.plot.decision_boundary(lambda P: P[:, :1] - 0.5, X, np.array([0, 1]))
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
     if X.ndim != 2 or X.shape[1] != 2 or len(X) != len(y):
@@ -133,7 +133,7 @@ def history(hist, metrics=("loss",), ax=None, title=None):
 
     Examples
     --------
-    >>> history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}).axes[0].get_xlabel()
+    >>> nl.plot.history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}).axes[0].get_xlabel()
     'epoch'
     """
     data = hist
@@ -169,7 +169,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
 
     Examples
     --------
-    >>> fig = loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1),
+    >>> fig = nl.plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1),
     ...                    paths={"gd": np.array([[1.0, 1.0], [0.5, 0.5]])})
     """
     _check_dict(paths or {}, "loss_surface", "paths")
@@ -214,7 +214,7 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
 
     Examples
     --------
-    >>> curves({"a": [3, 2, 1]}).axes[0].get_ylabel()
+    >>> nl.plot.curves({"a": [3, 2, 1]}).axes[0].get_ylabel()
     'loss'
     """
     _check_dict(series, "curves", "series")
@@ -283,7 +283,7 @@ def gradient_norms(norms, ax=None, title=None):
 
     Examples
     --------
-    >>> fig = gradient_norms({"sigmoid": [1e-6, 1e-3, 1.0]})
+    >>> fig = nl.plot.gradient_norms({"sigmoid": [1e-6, 1e-3, 1.0]})
     >>> fig.axes[0].get_yscale(), [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ('log', ['1', '2', 'out'])
     """
@@ -327,7 +327,7 @@ def network_diagram(weights, ax=None, title=None):
 
     Examples
     --------
-    >>> network_diagram([np.ones((2, 2)), np.ones((2, 1))]).axes[0].get_title()
+    >>> nl.plot.network_diagram([np.ones((2, 2)), np.ones((2, 1))]).axes[0].get_title()
     'weights: blue positive, orange negative'
     """
     shapes = [np.shape(w) for w in weights]
@@ -365,7 +365,7 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
 
     Examples
     --------
-    >>> confusion_matrix(np.array([[5, 1], [0, 4]])).axes[0].get_xlabel()
+    >>> nl.plot.confusion_matrix(np.array([[5, 1], [0, 4]])).axes[0].get_xlabel()
     'predicted class'
     """
     cm = np.asarray(cm)
@@ -392,7 +392,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
 
     Examples
     --------
-    >>> len(image_grid(np.zeros((3, 8, 8))).axes)
+    >>> len(nl.plot.image_grid(np.zeros((3, 8, 8))).axes)
     3
     """
     images = [np.asarray(im, dtype=float).reshape(np.shape(im)[-2:]) for im in images]

@@ -132,7 +132,6 @@ class MaxPool2D(_MaxPool):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
     array([[[[ 5.,  7.],
              [13., 15.]]]])
@@ -154,7 +153,6 @@ class AvgPool2D(_Pool):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))
     array([[[[ 2.5,  4.5],
              [10.5, 12.5]]]])
@@ -184,7 +182,6 @@ class MaxPool1D(_MaxPool):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.MaxPool1D(2).forward(np.array([[[1.0, 3.0, 2.0, 0.0]]]))
     array([[[3., 2.]]])
     """
@@ -202,7 +199,6 @@ class GlobalMaxPool1D(Layer):
 
     Examples
     --------
-    >>> import nnlab as nl
     >>> nl.GlobalMaxPool1D().forward(np.array([[[1.0, 3.0, 2.0]]]))
     array([[3.]])
     """

@@ -83,7 +83,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):
     Examples
     --------
     >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
-    >>> [a.shape for a in train_test_split(X, y, test_size=0.3, seed=0)]
+    >>> [a.shape for a in nl.datasets.train_test_split(X, y, test_size=0.3, seed=0)]
     [(7, 2), (3, 2), (7,), (3,)]
     """
     X, y = _samples(X, "X"), _samples(y, "y")
@@ -133,7 +133,7 @@ def _shares(sizes, total):
 
     Examples
     --------
-    >>> _shares(np.array([5, 5, 5]), 4).tolist()   # exact shares 4/3: one class gets two
+    >>> nl.preprocessing._shares(np.array([5, 5, 5]), 4).tolist()   # 4/3 each: one class gets two
     [2, 1, 1]
     """
     exact = total * sizes / sizes.sum()
@@ -151,7 +151,7 @@ def one_hot(y, n_classes=None):
 
     Examples
     --------
-    >>> one_hot([0, 2], 3)
+    >>> nl.datasets.one_hot([0, 2], 3)
     array([[1., 0., 0.],
            [0., 0., 1.]])
     """
@@ -188,7 +188,7 @@ def standardize(X_train, *others):
 
     Examples
     --------
-    >>> train, test = standardize([[0.0, 1.0], [2.0, 1.0]], [[4.0, 1.0]])
+    >>> train, test = nl.datasets.standardize([[0.0, 1.0], [2.0, 1.0]], [[4.0, 1.0]])
     >>> train.tolist(), test.tolist()
     ([[-1.0, 0.0], [1.0, 0.0]], [[3.0, 0.0]])
     """
@@ -232,7 +232,7 @@ def batches(X, y, batch_size=32, shuffle=True, seed=None):
 
     Examples
     --------
-    >>> [len(xb) for xb, _ in batches(np.zeros((10, 2)), np.zeros(10), 4, shuffle=False)]
+    >>> [len(x) for x, _ in nl.datasets.batches(np.zeros((10, 2)), np.zeros(10), 4, shuffle=False)]
     [4, 4, 2]
     """
     X, y = _samples(X, "X"), _samples(y, "y")

@@ -34,7 +34,7 @@ class MAE(Loss):
 
     Examples
     --------
-    >>> MAE()([[1.0], [3.0]], [0.0, 1.0])
+    >>> nl.losses.MAE()([[1.0], [3.0]], [0.0, 1.0])
     1.5
     """
 
@@ -68,9 +68,9 @@ class Huber(Loss):
 
     Examples
     --------
-    >>> Huber()([0.5, 3.0], [0.0, 0.0])
+    >>> nl.losses.Huber()([0.5, 3.0], [0.0, 0.0])
     1.3125
-    >>> Huber(delta=2.0).gradient([0.5, 3.0], [0.0, 0.0])
+    >>> nl.losses.Huber(delta=2.0).gradient([0.5, 3.0], [0.0, 0.0])
     array([0.25, 1.  ])
     """
 
@@ -114,7 +114,7 @@ class LogCosh(Loss):
 
     Examples
     --------
-    >>> round(LogCosh()([0.5, 3.0], [0.0, 0.0]), 4)
+    >>> round(nl.losses.LogCosh()([0.5, 3.0], [0.0, 0.0]), 4)
     1.2147
     """
 
@@ -149,7 +149,7 @@ class Poisson(Loss):
 
     Examples
     --------
-    >>> round(Poisson()([[1.0], [2.0]], [0.0, 4.0]), 4)
+    >>> round(nl.losses.Poisson()([[1.0], [2.0]], [0.0, 4.0]), 4)
     0.1137
     """
 
@@ -190,7 +190,7 @@ class MeanSquaredLogarithmicError(Loss):
 
     Examples
     --------
-    >>> round(MeanSquaredLogarithmicError()([3.0], [1.0]), 4)
+    >>> round(nl.losses.MeanSquaredLogarithmicError()([3.0], [1.0]), 4)
     0.4805
     """
 
@@ -220,7 +220,7 @@ class MeanAbsolutePercentageError(Loss):
 
     Examples
     --------
-    >>> MeanAbsolutePercentageError()([110.0, 45.0], [100.0, 50.0])
+    >>> nl.losses.MeanAbsolutePercentageError()([110.0, 45.0], [100.0, 50.0])
     10.0
     """
 

@@ -42,7 +42,7 @@ def mean_squared_error(y_true, y_pred):
 
     Examples
     --------
-    >>> mean_squared_error([1.0, 2.0], [1.5, 4.0])
+    >>> nl.metrics.mean_squared_error([1.0, 2.0], [1.5, 4.0])
     2.125
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "mean_squared_error")
@@ -54,7 +54,7 @@ def mean_absolute_error(y_true, y_pred):
 
     Examples
     --------
-    >>> mean_absolute_error([1.0, 2.0], [1.5, 4.0])
+    >>> nl.metrics.mean_absolute_error([1.0, 2.0], [1.5, 4.0])
     1.25
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "mean_absolute_error")
@@ -69,7 +69,7 @@ def root_mean_squared_error(y_true, y_pred):
 
     Examples
     --------
-    >>> root_mean_squared_error([1.0, 2.0], [1.5, 4.0])
+    >>> nl.metrics.root_mean_squared_error([1.0, 2.0], [1.5, 4.0])
     1.4577379737113252
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "root_mean_squared_error")
@@ -85,7 +85,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
 
     Examples
     --------
-    >>> mean_absolute_percentage_error([100.0, 50.0], [110.0, 45.0])
+    >>> nl.metrics.mean_absolute_percentage_error([100.0, 50.0], [110.0, 45.0])
     10.0
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "mean_absolute_percentage_error")
@@ -98,7 +98,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
 
     Examples
     --------
-    >>> round(mean_squared_logarithmic_error([1.0], [3.0]), 4)
+    >>> round(nl.metrics.mean_squared_logarithmic_error([1.0], [3.0]), 4)
     0.4805
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "mean_squared_logarithmic_error")
@@ -110,7 +110,7 @@ def log_cosh_error(y_true, y_pred):
 
     Examples
     --------
-    >>> round(log_cosh_error([0.0, 0.0], [0.5, 3.0]), 4)
+    >>> round(nl.metrics.log_cosh_error([0.0, 0.0], [0.5, 3.0]), 4)
     1.2147
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "log_cosh_error")
@@ -127,7 +127,7 @@ def poisson(y_true, y_pred):
 
     Examples
     --------
-    >>> round(poisson([0.0, 4.0], [1.0, 2.0]), 4)
+    >>> round(nl.metrics.poisson([0.0, 4.0], [1.0, 2.0]), 4)
     0.1137
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "poisson")
@@ -150,7 +150,7 @@ def r2_score(y_true, y_pred):
 
     Examples
     --------
-    >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.5, 3.0])
+    >>> nl.metrics.r2_score([1.0, 2.0, 3.0], [1.0, 2.5, 3.0])
     0.875
     """
     y_true, y_pred = _same_shape(y_true, y_pred, "r2_score")

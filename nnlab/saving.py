@@ -93,9 +93,7 @@ def layer_arrays(layer):
 
     Examples
     --------
-    >>> from nnlab.layers import Dense
-    >>> from nnlab.saving import layer_arrays
-    >>> list(layer_arrays(Dense(2, 3)))
+    >>> list(nl.saving.layer_arrays(nl.Dense(2, 3)))
     ['params.W', 'params.b']
     """
     return {f"{kind}.{k}": a for kind in ("params", "buffers")
@@ -123,9 +121,8 @@ def save_model(model, path):
     Examples
     --------
     >>> import os, tempfile
-    >>> import nnlab as nl
-    >>> from nnlab.saving import save_model
-    >>> path = save_model(nl.Sequential([nl.Dense(2, 1)]), os.path.join(tempfile.mkdtemp(), "m"))
+    >>> model = nl.Sequential([nl.Dense(2, 1)])
+    >>> path = nl.saving.save_model(model, os.path.join(tempfile.mkdtemp(), "m"))
     >>> path.endswith("m.npz")
     True
     """
@@ -155,7 +152,6 @@ def load_model(path):
     Examples
     --------
     >>> import os, tempfile
-    >>> import nnlab as nl
     >>> path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(os.path.join(tempfile.mkdtemp(), "m"))
     >>> nl.load_model(path).layers
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]

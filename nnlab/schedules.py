@@ -24,7 +24,7 @@ def exponential_decay(lr0, rate, steps):
 
     Examples
     --------
-    >>> schedule = exponential_decay(0.1, 0.5, 10)
+    >>> schedule = nl.schedules.exponential_decay(0.1, 0.5, 10)
     >>> schedule(0), schedule(10)
     (0.1, 0.05)
     """
@@ -39,7 +39,7 @@ def step_decay(lr0, factor, every):
 
     Examples
     --------
-    >>> step_decay(0.1, 0.5, 100)(250)
+    >>> nl.schedules.step_decay(0.1, 0.5, 100)(250)
     0.025
     """
     check_number(lr0, "lr0", low=0, low_open=True)
@@ -58,9 +58,9 @@ def rate_at(schedule, iteration, owner):
 
     Examples
     --------
-    >>> rate_at(step_decay(0.1, 0.5, 100), 250, "SGD")
+    >>> nl.schedules.rate_at(nl.schedules.step_decay(0.1, 0.5, 100), 250, "SGD")
     0.025
-    >>> rate_at(lambda iteration: 1 - iteration, 2, "SGD")
+    >>> nl.schedules.rate_at(lambda iteration: 1 - iteration, 2, "SGD")
     Traceback (most recent call last):
     ...
     ValueError: the value of SGD's lr schedule <lambda> at iteration 2 must be in [0, inf); got -1

@@ -35,9 +35,9 @@ class CosineSimilarity(Loss):
 
     Examples
     --------
-    >>> round(CosineSimilarity()([[1.0, 1.0], [3.0, 0.0]], [[2.0, 2.0], [0.0, 1.0]]), 6)
+    >>> round(nl.losses.CosineSimilarity()([[1.0, 1.0], [3.0, 0.0]], [[2.0, 2.0], [0.0, 1.0]]), 6)
     -0.5
-    >>> CosineSimilarity().gradient([[1.0, 1.0]], [[1.0, 0.0]])   # turn p towards t
+    >>> nl.losses.CosineSimilarity().gradient([[1.0, 1.0]], [[1.0, 0.0]])   # turn p towards t
     array([[-0.35355339,  0.35355339]])
     """
 
@@ -80,7 +80,7 @@ class Dice(Loss):
 
     Examples
     --------
-    >>> round(Dice()([0.9, 0.1, 0.8], [1, 0, 1]), 4)    # 1 - 2 (1.7) / (2 + 1.8)
+    >>> round(nl.losses.Dice()([0.9, 0.1, 0.8], [1, 0, 1]), 4)    # 1 - 2 (1.7) / (2 + 1.8)
     0.1053
     """
 
@@ -123,9 +123,9 @@ class Tversky(Dice):
     Examples
     --------
     >>> t, p = [1, 0, 1], [0.9, 0.1, 0.8]
-    >>> abs(Tversky()(p, t) - Dice()(p, t)) < 1e-7
+    >>> abs(nl.losses.Tversky()(p, t) - nl.losses.Dice()(p, t)) < 1e-7
     True
-    >>> round(Tversky(alpha=0.9, beta=0.1)(p, t), 4)     # misses 0.1 + 0.2 weigh more
+    >>> round(nl.losses.Tversky(alpha=0.9, beta=0.1)(p, t), 4)     # misses 0.1 + 0.2 weigh more
     0.1414
     """
 

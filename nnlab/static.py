@@ -15,8 +15,9 @@ puts the others back). That keeps the number of frames, and the page, small.
 
 Examples
 --------
->>> spec = Spec(vary={"gate": ["and", "or"], "bias": [-1.5, -0.5]}, grid=("gate",))
->>> [s for s in settings(spec, {"gate": "and", "bias": -1.5, "w1": 1.0})]
+>>> from nnlab import static
+>>> spec = static.Spec(vary={"gate": ["and", "or"], "bias": [-1.5, -0.5]}, grid=("gate",))
+>>> [s for s in static.settings(spec, {"gate": "and", "bias": -1.5, "w1": 1.0})]
 [{'gate': 'and'}, {'gate': 'and', 'bias': -0.5}, {'gate': 'or'}, {'gate': 'or', 'bias': -0.5}]
 """
 

@@ -16,8 +16,7 @@ def summary_table(layers, input_shape=None):
 
     Examples
     --------
-    >>> import nnlab as nl
-    >>> print(summary_table([nl.Dense(3, 2), nl.Activation("relu")]))
+    >>> print(nl.summary.summary_table([nl.Dense(3, 2), nl.Activation("relu")]))
     Layer (type)             Output Shape  Param #
     ================================================
     dense (Dense)            (None, 2)     8

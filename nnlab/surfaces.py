@@ -65,10 +65,9 @@ def line_fit_loss(p, moments):
 
     Examples
     --------
-    >>> from nnlab.surfaces import line_fit_loss
     >>> x, y = np.array([0.0, 1.0]), np.array([1.0, 3.0])    # the line y = 2 x + 1
     >>> features = np.stack([x, np.ones(2), y])
-    >>> line_fit_loss([[2.0, 1.0], [2.0, 0.0]], features @ features.T / 2).tolist()
+    >>> nl.surfaces.line_fit_loss([[2.0, 1.0], [2.0, 0.0]], features @ features.T / 2).tolist()
     [0.0, 1.0]
     """
     p = np.asarray(p, dtype=float)
@@ -86,8 +85,7 @@ def display_name(name):
 
     Examples
     --------
-    >>> from nnlab.surfaces import display_name
-    >>> display_name("rmsprop")
+    >>> nl.surfaces.display_name("rmsprop")
     'RMSprop'
     """
     shown = {k.lower(): k for k in LR_FACTORS}
@@ -102,8 +100,7 @@ def race_names(names):
 
     Examples
     --------
-    >>> from nnlab.surfaces import race_names
-    >>> race_names(["adam", "SGD"])
+    >>> nl.surfaces.race_names(["adam", "SGD"])
     ['Adam', 'SGD']
     """
     names = [names] if isinstance(names, str) else list(names)   # one name, not its letters
@@ -118,8 +115,7 @@ def make_optimizer(name, lr):
 
     Examples
     --------
-    >>> from nnlab.surfaces import make_optimizer
-    >>> make_optimizer("Nesterov", 0.01)  # doctest: +NORMALIZE_WHITESPACE
+    >>> nl.surfaces.make_optimizer("Nesterov", 0.01)  # doctest: +NORMALIZE_WHITESPACE
     SGD(weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None, momentum=0.9,
         nesterov=True, lr=0.01)
     """
@@ -147,9 +143,7 @@ def descend(grad, start, optimizer, steps, limit=LIMIT):
 
     Examples
     --------
-    >>> import nnlab as nl
-    >>> from nnlab.surfaces import descend
-    >>> path = descend(lambda p: 2 * p, [1.0], nl.optimizers.SGD(0.25), steps=3)
+    >>> path = nl.surfaces.descend(lambda p: 2 * p, [1.0], nl.optimizers.SGD(0.25), steps=3)
     >>> path[:, 0].tolist()
     [1.0, 0.5, 0.25, 0.125]
     """
@@ -176,9 +170,8 @@ def diverged(path, steps, limit=LIMIT):
 
     Examples
     --------
-    >>> import nnlab as nl
-    >>> from nnlab.surfaces import descend, diverged
-    >>> diverged(descend(lambda p: 2 * p, [1.0], nl.optimizers.SGD(2.0), steps=30), 30)
+    >>> path = nl.surfaces.descend(lambda p: 2 * p, [1.0], nl.optimizers.SGD(2.0), steps=30)
+    >>> nl.surfaces.diverged(path, 30)
     True
     """
     return len(path) < steps + 1 or not (np.abs(path[-1]) < limit).all()
@@ -191,8 +184,7 @@ def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):
 
     Examples
     --------
-    >>> from nnlab.surfaces import race
-    >>> paths = race("bowl", ["SGD", "Adam"], lr=0.02, steps=10)
+    >>> paths = nl.surfaces.race("bowl", ["SGD", "Adam"], lr=0.02, steps=10)
     >>> sorted(paths), paths["SGD"].shape
     (['Adam', 'SGD'], (11, 2))
     """

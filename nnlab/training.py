@@ -14,10 +14,9 @@ cross-entropy from logits computes its softmax once a step, not twice.
 
 Examples
 --------
->>> import numpy as np, nnlab as nl
 >>> model = nl.Sequential([nl.Dense(1, 1, init="zeros")])
 >>> model.compile(loss="mse", optimizer=nl.optimizers.SGD(0.1))
->>> loss, y_pred = fit_batch(model, np.array([[1.0]]), np.array([[2.0]]))
+>>> loss, y_pred = nl.training.fit_batch(model, np.array([[1.0]]), np.array([[2.0]]))
 >>> loss, model.layers[0].params["W"].item()
 (4.0, 0.4)
 """

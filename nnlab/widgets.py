@@ -17,7 +17,7 @@ controls it offers there and at which values is its ``spec``.
 
 Examples
 --------
->>> explorer = perceptron_explorer(gate="xor")
+>>> explorer = nl.widgets.perceptron_explorer(gate="xor")
 >>> explorer.controls["bias"].value = 0.5
 >>> explorer.state["errors"] >= 1
 True
@@ -44,7 +44,7 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
 
     Examples
     --------
-    >>> perceptron_explorer().state["errors"]
+    >>> nl.widgets.perceptron_explorer().state["errors"]
     0
     """
     controls = {"w1": slider(w1, -3, 3, 0.1, "w1"), "w2": slider(w2, -3, 3, 0.1, "w2"),
@@ -72,7 +72,7 @@ def forward_explorer(**weights):
 
     Examples
     --------
-    >>> round(forward_explorer().state["output"], 4)
+    >>> round(nl.widgets.forward_explorer().state["output"], 4)
     0.5694
     """
     defaults = explore.forward()["w1"]
@@ -95,7 +95,7 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
 
     Examples
     --------
-    >>> activation_explorer("relu").state["name"]
+    >>> nl.widgets.activation_explorer("relu").state["name"]
     'relu'
     """
     controls = {"name": dropdown(name, list(activations.NAMES), "activation"),
@@ -119,7 +119,7 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
 
     Examples
     --------
-    >>> len(initialization_explorer(depth=4).state["stds"])
+    >>> len(nl.widgets.initialization_explorer(depth=4).state["stds"])
     4
     """
     controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
@@ -150,7 +150,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
 
     Examples
     --------
-    >>> e = loss_explorer(prediction=0.5)
+    >>> e = nl.widgets.loss_explorer(prediction=0.5)
     >>> round(e.state["loss"], 4)
     0.6931
     >>> e.controls["loss"].value = "multiclass hinge"
@@ -226,7 +226,7 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
 
     Examples
     --------
-    >>> learning_rate_explorer(lr=5.0).state["diverged"]
+    >>> nl.widgets.learning_rate_explorer(lr=5.0).state["diverged"]
     True
     """
     controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True, continuous=False),
@@ -248,7 +248,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
     Examples
     --------
-    >>> sorted(optimizer_race(names=("SGD", "Adam"), steps=20).state["final"])
+    >>> sorted(nl.widgets.optimizer_race(names=("SGD", "Adam"), steps=20).state["final"])
     ['Adam', 'SGD']
     """
     controls = {"names": W.SelectMultiple(value=surfaces.race_names(names),
@@ -279,7 +279,7 @@ def backprop_explorer(weight="w2_00", value=None):
 
     Examples
     --------
-    >>> e = backprop_explorer()
+    >>> e = nl.widgets.backprop_explorer()
     >>> round(e.state["gradient"], 5)
     -0.11086
     >>> e.controls["weight"].value = "w2_01"
@@ -324,7 +324,7 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
 
     Examples
     --------
-    >>> gradient_flow_explorer(depth=30).state["warning"].startswith("Vanishing")
+    >>> nl.widgets.gradient_flow_explorer(depth=30).state["warning"].startswith("Vanishing")
     True
     """
     controls = {"depth": slider(depth, 1, 30, 1, "depth", integer=True, continuous=False),
@@ -359,7 +359,7 @@ def kernel_explorer(preset="vertical edges", digit=0):
 
     Examples
     --------
-    >>> kernel_explorer(preset="blur").state["kernel"][1][1] == 1 / 9
+    >>> nl.widgets.kernel_explorer(preset="blur").state["kernel"][1][1] == 1 / 9
     True
     """
     custom = "custom"   # the menu's entry while the weights are set by hand
