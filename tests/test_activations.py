@@ -146,7 +146,13 @@ def test_golden_values():
     np.testing.assert_allclose(A.relu(np.array([-2.0, 3.0])), [0, 3])
     np.testing.assert_allclose(A.leaky_relu(np.array([-2.0])), [-0.02])
     np.testing.assert_allclose(A.elu(np.array([-1.0])), [np.exp(-1) - 1])
-    np.testing.assert_allclose(A.selu(np.array([1.0])), [1.0507009873554805])
+    # SELU's published constants (Klambauer et al. 2017), written here, not read from nnlab
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    x = np.array([1.0, -1.0, -3.0])
+    np.testing.assert_allclose(A.selu(x), [scale, scale * alpha * np.expm1(-1.0),
+                                           scale * alpha * np.expm1(-3.0)], rtol=1e-15)
+    np.testing.assert_allclose(A.selu.derivative(x), [scale, scale * alpha * np.exp(-1.0),
+                                                      scale * alpha * np.exp(-3.0)], rtol=1e-15)
     np.testing.assert_allclose(A.softplus(np.array([0.0])), [np.log(2)])
     np.testing.assert_allclose(A.softsign(np.array([1.0])), [0.5])
     np.testing.assert_allclose(A.step(np.array([-1.0, 0.0, 2.0])), [0, 0, 1])
@@ -405,6 +411,18 @@ def test_celu_with_another_alpha_against_torch_and_by_name():
     layer = nl.Activation("celu", alpha=2.5)
     np.testing.assert_allclose(layer.forward(x[None])[0], out.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(layer.fn.derivative(x), t.grad.numpy(), rtol=1e-12)
+
+
+def test_elu_with_another_alpha_by_its_formula_and_by_name():
+    # The definition written out: a numerical gradient would also pass an alpha ignored in
+    # both the value and the slope.
+    x = np.linspace(-6, 3, 37) + 0.05
+    value = np.where(x > 0, x, 0.5 * np.expm1(x))
+    slope = np.where(x > 0, 1.0, 0.5 * np.exp(x))
+    layer = nl.Activation("elu", alpha=0.5)
+    np.testing.assert_allclose(layer.forward(x[None])[0], value, rtol=1e-15)
+    np.testing.assert_allclose(layer.backward(np.ones((1, x.size)))[0], slope, rtol=1e-15)
+    np.testing.assert_allclose(A.ELU(0.5).derivative(x), slope, rtol=1e-15)
 
 
 def test_squareplus_and_sparse_plus_by_their_formulas():

@@ -183,6 +183,16 @@ def test_numpy_integers_give_a_json_config():
     assert json.loads(json.dumps(layer.get_config()))["stride"] == [1, 2]
 
 
+@pytest.mark.parametrize("make,shape", [(lambda: nl.Conv2D(3, 4, 3, rng=0), (4, 3, 3, 3)),
+                                        (lambda: nl.Conv1D(3, 4, 5, rng=0), (4, 3, 5))])
+def test_the_default_init_is_he_normal(make, shape):
+    # He's, for the ReLU that usually follows (fan-in C*kh*kw), drawn from the layer's rng.
+    layer = make()
+    np.testing.assert_array_equal(layer.params["W"], nl.initializers.he_normal(shape, rng=0))
+    np.testing.assert_array_equal(layer.params["b"], np.zeros(4))
+    assert layer.get_config()["init"] == "he_normal"
+
+
 @pytest.mark.parametrize("make,shape", [(LAYERS[0], (2, 2, 5, 6)), (LAYERS[2], (2, 2, 5, 6)),
                                         (LAYERS[3], (2, 2, 5, 6)), (LAYERS[4], (2, 4, 9)),
                                         (LAYERS[5], (2, 4, 9))])

@@ -3,6 +3,7 @@
 Also: every layer in one model through summary, save and load.
 """
 
+import inspect
 import json
 import re
 import warnings
@@ -223,7 +224,25 @@ def test_batchnorm_uses_running_statistics_in_evaluation():
     layer.forward(np.array([[1.0], [3.0]]), training=True)
     assert layer.buffers["running_mean"][0] == pytest.approx(1.0)
     assert layer.buffers["running_var"][0] == pytest.approx(0.5 * 1 + 0.5 * 1.0)
-    assert layer.forward(np.array([[1.0]]))[0, 0] == pytest.approx(0.0, abs=1e-5)
+    # A batch whose own statistics (mean 2, variance 4) are not the running ones (1, 1):
+    # normalized with its own, it would give (-1, 1); with the running ones, (-1, 3).
+    y = layer.forward(np.array([[0.0], [4.0]]))
+    np.testing.assert_allclose(y[:, 0], np.array([-1.0, 3.0]) / np.sqrt(1 + 1e-5), rtol=1e-15)
+    assert layer.buffers["running_mean"][0] == pytest.approx(1.0)   # and left as they were
+    assert layer.buffers["running_var"][0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_adds_its_own_eps_to_the_variance(training):
+    # Values of variance about 1e-4, beside which eps = 1e-2 (not the default 1e-5) counts.
+    x = np.random.default_rng(0).normal(size=(6, 2, 3)) * 0.01
+    layer = nl.BatchNorm(2, eps=1e-2)
+    layer.buffers["running_mean"][:] = [0.001, -0.002]
+    layer.buffers["running_var"][:] = [2e-4, 5e-5]
+    mean, var = ((x.mean(axis=(0, 2)), x.var(axis=(0, 2))) if training else
+                 (layer.buffers["running_mean"].copy(), layer.buffers["running_var"].copy()))
+    expected = (x - mean[:, None]) / np.sqrt(var[:, None] + 1e-2)
+    np.testing.assert_allclose(layer.forward(x, training=training), expected, rtol=1e-12)
 
 
 # --- Residual ------------------------------------------------------------------------
@@ -424,6 +443,18 @@ def test_every_layer_is_also_in_the_layers_module():
         assert getattr(nl.layers, name) is getattr(nl, name)
 
 
+def test_every_layer_documents_its_forward_and_backward():
+    # The API page lists a method only if it has a docstring: its own, or the protocol's,
+    # Layer's, which autodoc shows for an override without one.
+    layers = [getattr(nl.layers, name) for name in nl.layers.__all__]
+    for layer in [c for c in layers if isinstance(c, type) and issubclass(c, nl.Layer)]:
+        for method in ("forward", "backward"):
+            assert inspect.getdoc(getattr(layer, method)), f"{layer.__name__}.{method}"
+    for method in (nl.Layer.forward, nl.Layer.backward):
+        assert all(f"\n{section}\n" in inspect.getdoc(method) for section in
+                   ("Parameters", "Returns", "Raises")), method.__name__
+
+
 @pytest.mark.parametrize("make", [
     lambda: nl.Sequential([nl.BatchNorm(3), nl.Dense(4, 1)]),
     lambda: nl.Residual(nl.BatchNorm(3), nl.Dense(3, 4)),
@@ -474,6 +505,15 @@ def test_layers_are_stored_in_float32_or_float64_only(make):
         with pytest.raises(ValueError, match="dtype must be float32 or float64"):
             make(bad)
     assert make("float32").params[next(iter(make("float32").params))].dtype == np.float32
+
+
+def test_dense_s_default_init_is_glorot_uniform():
+    # Glorot's, as Keras's Dense (the convolutions' He's is tested in test_conv.py).
+    layer = nl.Dense(3, 5, rng=0)
+    np.testing.assert_array_equal(layer.params["W"],
+                                  nl.initializers.glorot_uniform((3, 5), rng=0))
+    np.testing.assert_array_equal(layer.params["b"], np.zeros(5))
+    assert layer.get_config()["init"] == "glorot_uniform"
 
 
 def test_an_unbounded_range_is_written_open_at_infinity():

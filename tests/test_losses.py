@@ -305,6 +305,17 @@ def test_crossentropy_on_probabilities_grows_without_bound_until_clipping():
         assert np.all(bce.gradient([p], [1]) == 0)
 
 
+def test_kl_divergence_gives_no_gradient_where_it_clips_the_prediction():
+    # As the cross-entropy, of which it is a shift: where q is clipped, at EPSILON or
+    # 1 - EPSILON, the cost is flat, and its slope 0, not -p / EPSILON.
+    kld = KLDivergence()
+    for p in (1e-9, 0.0):
+        assert np.all(kld.gradient([[p, 1 - p]], [[0.5, 0.5]]) == 0)
+    # The outputs that are not clipped keep their -p / q / N.
+    np.testing.assert_allclose(kld.gradient([[0.0, 0.3, 0.7]], [[0.2, 0.4, 0.4]]),
+                               [[0.0, -0.4 / 0.3, -0.4 / 0.7]], rtol=1e-15)
+
+
 def test_confident_wrong_logits_crossentropy_and_hinge_grow_linearly_mse_stays_bounded():
     t = np.array([1.0, 10.0, 100.0, 1e4])
     cce = [CategoricalCrossEntropy(from_logits=True)([[-s, s]], [0]) for s in t]

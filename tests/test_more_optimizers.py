@@ -121,6 +121,8 @@ GOLDEN = [
     (lambda: O.RAdam(lr=0.1, beta1=0.8, beta2=0.9, weight_decay=0.5,
                      decoupled_weight_decay=True),
      [0.5482519408747369, -1.2274476700476213, 0.33742373508581214]),
+    (lambda: O.RAdam(lr=0.1, beta1=0.8, beta2=0.9, eps=1e-2),   # rectified from step 6
+     [0.8553393228226175, -1.8611286759802077, 0.5070446195769146]),
     (lambda: O.Rprop(), [0.95688, -1.9987499999999998, 0.5125000000000001]),
     (lambda: O.Rprop(lr=0.2, etaminus=0.4, etaplus=1.5, step_size_min=0.05,
                      step_size_max=0.5),
@@ -133,8 +135,8 @@ GOLDEN_AVERAGE = [0.8426771323981976, -1.7902401391180256, 0.4628407066036436]
 
 
 @pytest.mark.parametrize("make,expected", GOLDEN,
-                         ids=["radam", "radam-l2", "radamw", "rprop", "rprop-settings",
-                              "asgd", "asgd-averaging"])
+                         ids=["radam", "radam-l2", "radamw", "radam-eps", "rprop",
+                              "rprop-settings", "asgd", "asgd-averaging"])
 def test_golden_trajectories_from_torch(make, expected):
     opt = make()
     p = np.array([1.0, -2.0, 0.5])

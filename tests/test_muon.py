@@ -3,7 +3,9 @@
 Matrices are compared with ``torch.optim.Muon`` over 20 steps when PyTorch is installed,
 and with golden values that it computed (kept here for a machine without it). PyTorch runs
 the Newton-Schulz iteration in bfloat16; nnlab in the weights' dtype. The comparisons take
-PyTorch's own iteration, its source with that one cast removed: float64 throughout.
+PyTorch's own iteration, its source with that one cast removed: float64 throughout. Keras's
+Muon (AdamW for the vectors) is compared likewise, live when Keras is installed and with
+golden values that it computed.
 """
 
 import inspect
@@ -258,6 +260,15 @@ def test_nesterov_mixes_the_gradient_into_the_momentum_twice():
     assert opt.state[0]["momentum_buffer"] == -2.0 and p == 0.0
 
 
+def test_a_momentum_of_norm_below_eps_is_divided_by_eps():
+    # X_0 = U / max(|U|_F, eps), as PyTorch's U / |U|.clamp(min=eps): U = g (no momentum)
+    # of norm 0.05 under eps = 0.1 becomes U / 0.1, not U / 0.05; no iteration, no decay.
+    p = np.zeros((2, 2))
+    Muon(lr=1.0, momentum=0.0, weight_decay=0.0, ns_steps=0, eps=0.1).step(
+        [p], [np.diag([0.03, 0.04])])
+    np.testing.assert_allclose(p, -np.diag([0.3, 0.4]), rtol=1e-15, atol=0)
+
+
 # ------------------------------------------------------------- AdamW for the other arrays
 
 def test_other_arrays_take_nnlab_s_adamw_step_with_the_settings_named():
@@ -286,20 +297,49 @@ def keras_muon(shapes, **settings):
                        **{KERAS_NAMES[k]: v for k, v in settings.items()})
 
 
+#: Settings float32 holds exactly (Keras keeps 0.9 as float32's 0.8999999762), with Keras's
+#: rms_rate=0.2 (PyTorch's "match_rms_adamw").
+KERAS_SETTINGS = {"lr": 2**-7, "weight_decay": 2**-5, "adam_beta1": 0.875,
+                  "adam_beta2": 1 - 2**-10, "adam_eps": 1e-12, "adam_weight_decay": 2**-8}
+
+
 def test_muon_is_keras_s_for_vectors_and_nearly_for_matrices():
-    # Settings float32 holds exactly (Keras keeps 0.9 as float32's 0.8999999762), Keras's
-    # rms_rate=0.2 (PyTorch's "match_rms_adamw"). Keras adds its epsilon to sqrt(v), not to
-    # sqrt(v_hat): at 1e-12 that is 6e-12 after 20 steps (at its 1e-7, 5e-7). Keras divides
-    # U by |U| + 1e-7, PyTorch by max(|U|, 1e-7): 1e-9 after 20 steps.
-    settings = {"lr": 2**-7, "weight_decay": 2**-5, "adam_beta1": 0.875,
-                "adam_beta2": 1 - 2**-10, "adam_eps": 1e-12, "adam_weight_decay": 2**-8}
+    # Keras adds its epsilon to sqrt(v), not to sqrt(v_hat): at 1e-12 that is 6e-12 after
+    # 20 steps (at its 1e-7, 5e-7). Keras divides U by |U| + 1e-7, PyTorch by
+    # max(|U|, 1e-7): 1e-9 after 20 steps.
     shapes = [(5, 3), (3, 5), (4, 4), (7,), (3,)]
-    theirs = keras_muon(shapes, **settings)
-    mine = ours(Muon(adjust_lr_fn="match_rms_adamw", **settings), shapes)
+    theirs = keras_muon(shapes, **KERAS_SETTINGS)
+    mine = ours(Muon(adjust_lr_fn="match_rms_adamw", **KERAS_SETTINGS), shapes)
     for p, q in zip(mine[:3], theirs[:3], strict=True):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-8)
     for p, q in zip(mine[3:], theirs[3:], strict=True):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-10)
+
+
+KERAS_GOLDEN_SHAPES = [(2, 3), (3, 2), (2, 2), (3,), (2,)]
+#: Keras 3.15.1's Muon (torch backend, float64 variables), KERAS_SETTINGS over
+#: draws(KERAS_GOLDEN_SHAPES): keras_muon(KERAS_GOLDEN_SHAPES, **KERAS_SETTINGS), flattened,
+#: the matrices, then the vectors (AdamW's steps).
+KERAS_GOLDEN = (
+    [0.1347401358878399, -0.135857810602538, 0.6165138294870064, 0.1116233502289624,
+     -0.5323961792618883, 0.36305486060992403, 1.294737247957679, 0.9480459085122815,
+     -0.6860773926013566, -1.2562080293966515, -0.6119554773325147, 0.04906029898596685,
+     -2.302820421584472, -0.22490703671973597, -1.24310981487067, -0.7323443419672564],
+    [-0.5652979143457524, -0.33281670925460816, 0.4301773247523192, 1.0848643586759772,
+     -0.13930416884896366])
+
+
+def test_muon_matches_keras_s_golden_values():
+    # Within the gaps above: measured, 1.6e-9 for the matrices and 1.9e-12 for the vectors.
+    mine = ours(Muon(adjust_lr_fn="match_rms_adamw", **KERAS_SETTINGS), KERAS_GOLDEN_SHAPES)
+    np.testing.assert_allclose(flat(mine[:3]), KERAS_GOLDEN[0], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(flat(mine[3:]), KERAS_GOLDEN[1], rtol=0, atol=1e-10)
+
+
+def test_the_keras_golden_values_are_keras_s():
+    theirs = keras_muon(KERAS_GOLDEN_SHAPES, **KERAS_SETTINGS)
+    np.testing.assert_allclose(flat(theirs[:3]), KERAS_GOLDEN[0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(flat(theirs[3:]), KERAS_GOLDEN[1], rtol=0, atol=1e-15)
 
 
 def test_muon_keeps_one_array_per_matrix_and_adamw_s_two_for_the_rest():

@@ -32,17 +32,22 @@ def test_nesterov():
         [0.81, 0.349])
 
 
-def test_adagrad():
-    # s = 4 -> p = 1 - 0.1*2/2 = 0.9 ; s = 5 -> p = 0.9 - 0.1*1/sqrt(5)
-    assert run(O.AdaGrad(lr=0.1), [2.0, 1.0]) == pytest.approx([0.9, 0.9 - 0.1 / np.sqrt(5)])
+@pytest.mark.parametrize("eps", [1e-10, 1e-3])   # the default, and one large enough to show
+def test_adagrad(eps):
+    # h = 4 -> p = 1 - 0.1*2/(2 + eps) ; h = 5 -> p -= 0.1*1/(sqrt(5) + eps)
+    p1 = 1 - 0.1 * 2 / (2 + eps)
+    assert run(O.AdaGrad(lr=0.1, eps=eps), [2.0, 1.0]) == pytest.approx(
+        [p1, p1 - 0.1 / (np.sqrt(5) + eps)], rel=1e-15)
 
 
-def test_rmsprop():
-    v1 = 0.1 * 4
-    p1 = 1 - 0.01 * 2 / (np.sqrt(v1) + 1e-8)
-    v2 = 0.9 * v1 + 0.1 * 1
-    p2 = p1 - 0.01 * 1 / (np.sqrt(v2) + 1e-8)
-    assert run(O.RMSprop(lr=0.01, rho=0.9), [2.0, 1.0]) == pytest.approx([p1, p2])
+@pytest.mark.parametrize("rho, eps", [(0.9, 1e-8), (0.5, 1e-3)])
+def test_rmsprop(rho, eps):
+    v1 = (1 - rho) * 4
+    p1 = 1 - 0.01 * 2 / (np.sqrt(v1) + eps)
+    v2 = rho * v1 + (1 - rho) * 1
+    p2 = p1 - 0.01 * 1 / (np.sqrt(v2) + eps)
+    assert run(O.RMSprop(lr=0.01, rho=rho, eps=eps), [2.0, 1.0]) == pytest.approx(
+        [p1, p2], rel=1e-15)
 
 
 def test_adam_first_step_is_lr_times_sign():
@@ -136,6 +141,68 @@ def test_golden_trajectories_from_torch(opt, expected):
     np.testing.assert_allclose(p, expected, rtol=1e-12)
 
 
+# Golden values at settings other than the defaults: every hyper-parameter of each optimizer
+# (PyTorch's name for it on the right) and weight decay, so that a default left written in
+# place of one shows. 5 steps of GRADS from p0=[1,-2], computed once with torch.optim 2.13.0
+# in float64 by the code of test_the_golden_values_are_torch_s (opt = getattr(torch.optim,
+# name)([p], **theirs), then p.grad = g and opt.step() for each g), kept so CI needs no torch.
+GOLDEN = [
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.2},
+     {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.2},
+     [0.7379607488000001, -1.6182568576]),
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "nesterov": True, "weight_decay": 0.2},
+     {"lr": 0.1, "momentum": 0.5, "nesterov": True, "weight_decay": 0.2},
+     [0.71464066995, -1.5932790999]),
+    ("Adagrad", {"lr": 0.1, "eps": 1e-3, "weight_decay": 0.2},
+     {"lr": 0.1, "eps": 1e-3, "weight_decay": 0.2},
+     [0.8031532044577463, -1.8429917000070182]),
+    ("RMSprop", {"lr": 0.01, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.2},
+     {"lr": 0.01, "alpha": 0.5, "eps": 1e-3, "weight_decay": 0.2},
+     [0.9619125694190376, -1.9696109047362687]),
+    ("Adam", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.2},
+     {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.2},
+     [0.8350178089973649, -1.8572844064975278]),
+    ("AdamW", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.5},
+     {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.5},
+     [0.7821012596398755, -1.722010326011784]),
+    ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.2},
+     {"lr": 0.5, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.2},
+     [0.9234973920263184, -1.944317361941339]),
+    ("Adamax", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.2},
+     {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.2},
+     [0.8440534704932844, -1.8807592789300898]),
+    ("NAdam", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "momentum_decay": 0.1,
+               "weight_decay": 0.2},
+     {"lr": 0.05, "betas": (0.5, 0.9), "eps": 1e-3, "momentum_decay": 0.1,
+      "weight_decay": 0.2},
+     [0.8453554171940443, -1.87553263930733]),
+]
+GOLDEN_IDS = ["sgd-momentum", "sgd-nesterov", "adagrad", "rmsprop", "adam", "adamw",
+              "adadelta", "adamax", "nadam"]
+
+
+@pytest.mark.parametrize("name,ours,theirs,expected", GOLDEN, ids=GOLDEN_IDS)
+def test_golden_trajectories_at_other_settings(name, ours, theirs, expected):
+    opt = (O.AdaGrad if name == "Adagrad" else getattr(O, name))(**ours)
+    p = np.array([1.0, -2.0])
+    for g in GRADS:
+        opt.step([p], [np.array(g)])
+    np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,ours,theirs,expected", GOLDEN, ids=GOLDEN_IDS)
+def test_the_golden_values_are_torch_s(name, ours, theirs, expected, monkeypatch):
+    torch = pytest.importorskip("torch")
+    # NAdam's running product of momentum factors in float64, as in test_twenty_steps_equal_torch.
+    monkeypatch.setattr(torch, "get_default_dtype", lambda: torch.float64)
+    p = torch.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = getattr(torch.optim, name)([p], **theirs)
+    for g in GRADS:
+        p.grad = torch.tensor(np.array(g))
+        opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=0, atol=1e-15)
+
+
 def test_weight_decay_is_added_to_the_gradient():
     p = np.array([2.0])
     O.SGD(lr=0.1, weight_decay=0.5).step([p], [np.array([1.0])])
@@ -214,11 +281,17 @@ def test_float32_gradients_are_clipped_in_float32(option):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
 
 
-def test_clipping_comes_before_weight_decay():
-    # g = 5 clipped to 0.1, then 0.5 * theta = 1 added: theta = 2 - 1.1
-    p = np.array([2.0])
-    O.SGD(lr=1.0, weight_decay=0.5, clipvalue=0.1).step([p], [np.array([5.0])])
-    assert p[0] == pytest.approx(0.9, rel=1e-15)
+@pytest.mark.parametrize("option", CLIPPING)
+def test_clipping_acts_just_above_the_limit_and_comes_before_weight_decay(option):
+    # g = (0.6, -0.45), of norm 0.75, and an element 0.6: between once and twice the limit
+    # 0.5, where a scale of 2/3 must clip too. Then 0.5 theta is added, unclipped, as PyTorch
+    # adds it in the step after clip_grad_norm_: clipping g + 0.5 theta would cut the decay.
+    theta, g = np.array([2.0, -1.0]), np.array([0.6, -0.45])
+    clipped_g = {"clipnorm": g * 0.5 / 0.75, "clipvalue": np.array([0.5, -0.45]),
+                 "global_clipnorm": g * 0.5 / (0.75 + 1e-6)}[option]
+    p = theta.copy()
+    O.SGD(lr=1.0, weight_decay=0.5, **{option: 0.5}).step([p], [g])
+    np.testing.assert_allclose(p, theta - (clipped_g + 0.5 * theta), rtol=1e-14)
 
 
 @pytest.mark.parametrize("name", O.NAMES)
