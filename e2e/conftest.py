@@ -61,6 +61,9 @@ class Visit:
         self.errors, self.failed, self.outside = [], [], []
         self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
         self.context.route("**/*", self._route)
+        # Playwright's 30 s default: the API page (1.1 MB, hundreds of formulas) has taken
+        # longer than that to settle while the machine ran other builds beside the tests.
+        self.context.set_default_timeout(120_000)
         self.page = self.context.new_page()
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
