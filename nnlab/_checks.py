@@ -65,7 +65,8 @@ def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
     ndim : int or tuple of int, optional
         Accepted numbers of dimensions.
     dtype : numpy dtype, optional
-        Cast to this floating dtype.
+        Cast to this floating dtype. Finite values beyond its range are refused, not made
+        infinite (1e39 does not fit float32).
     allow_nonfinite : bool
         Accept NaN and infinity (off by default: they poison training).
 
@@ -80,10 +81,6 @@ def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
         raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}") from exc
     if arr.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be a numeric array; got dtype {arr.dtype}")
-    if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
-    elif arr.dtype.kind != "f" or arr.dtype not in FLOAT_DTYPES:
-        arr = arr.astype(np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -91,10 +88,28 @@ def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
             raise ValueError(
                 f"{name} must be {expected}; got a {arr.ndim}-D array of shape {arr.shape}"
             )
-    if not allow_nonfinite and not all_finite(arr):
+    # Before the cast, which would make a value too large for float32 infinite.
+    if not allow_nonfinite and arr.dtype.kind == "f" and not all_finite(arr):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); clean the data first")
-    return arr
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
+    return arr if arr.dtype == dtype else _cast(arr, np.dtype(dtype), name)
+
+
+def _cast(arr, dtype, name):
+    """``arr`` as ``dtype``; a finite value that the cast would make infinite is an error."""
+    with np.errstate(over="ignore"):   # an overflow is refused below, with its numbers
+        cast = arr.astype(dtype)
+    narrower = arr.dtype.kind == "f" and arr.dtype.itemsize > dtype.itemsize
+    if narrower and not all_finite(cast):
+        overflowed = np.isfinite(arr) & ~np.isfinite(cast)
+        if overflowed.any():
+            raise ValueError(
+                f"{name} holds {np.count_nonzero(overflowed)} value(s) beyond {dtype}'s range "
+                f"(its largest number is {np.finfo(dtype).max:.8g}), up to "
+                f"{np.abs(arr[overflowed]).max():g}; scale the data, or compute in float64")
+    return cast
 
 
 def check_number(value, name, low=None, high=None, low_open=False, high_open=False,
@@ -112,7 +127,7 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a real number"
         raise ValueError(f"{name} must be {what}; got {value!r}")
-    if not integer and not np.isfinite(value):
+    if not integer and not _finite_number(value, name):
         raise ValueError(f"{name} must be finite; got {value!r}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
@@ -123,6 +138,16 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
         hi = "inf" if high is None else high
         raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}; got {value!r}")
     return value
+
+
+def _finite_number(value, name):
+    # math, not np.isfinite, which has no loop for a Fraction or an int too large for a
+    # float64 (a TypeError that names neither the argument nor the reason).
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        raise ValueError(f"{name} must fit in a float, at most {np.finfo(np.float64).max:g} "
+                         f"in size; got a larger number ({type(value).__name__})") from None
 
 
 def int_tuple(value, n, name, low):
@@ -242,12 +267,13 @@ def as_rng(seed, name="rng"):
 
 
 def check_verbose(verbose, allowed=(0, 1, 2)):
-    """``verbose`` if it is one of ``allowed`` (an int: True and 1.0 are refused, as neither
-    says which level is meant)."""
-    if verbose not in allowed or isinstance(verbose, bool | float | np.bool_):
+    """``verbose`` as an int if it is one of ``allowed`` (an integer: True, 1.0 and a 0-d
+    array are refused, as none of them says which level is meant)."""
+    integer = isinstance(verbose, numbers.Integral) and not isinstance(verbose, bool)
+    if not integer or verbose not in allowed:
         names = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
         raise ValueError(f"verbose must be {names}; got {verbose!r}")
-    return verbose
+    return int(verbose)
 
 
 def check_weights(weights, targets, what):

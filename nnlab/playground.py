@@ -47,7 +47,10 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
     >>> len(Xtr), len(Xte)
     (50, 50)
     """
-    name = lookup(dataset, {d: d for d in PLAYGROUND_DATA}, "data set")
+    name = lookup(dataset, {d: d for d in PLAYGROUND_DATA}, "dataset")
+    # Checked first, by their own names: blobs would call a bad noise its std.
+    check_number(noise, "noise", low=0)
+    check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
     if name == "blobs":
         X, y = datasets.blobs(n, centers=[[-1.5, -1.0], [1.5, 1.0]], std=0.6 + 2 * noise,
                               seed=seed)
@@ -56,13 +59,18 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
     else:
         X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
     X = standardize(X)
-    check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
-    return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
+    try:
+        return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed,
+                                         stratify=True)
+    except ValueError as exc:   # a part too small for the classes, named by the split's terms
+        raise ValueError(f"train_ratio={train_ratio} leaves a part of the {n} points too "
+                         f"small: {exc}") from exc
 
 
 def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
     """The playground's network: ``hidden_layers`` x ``units`` hidden units, one logit out."""
     check_number(hidden_layers, "hidden_layers", low=0, integer=True)
+    check_number(units, "units", low=1, integer=True)   # not left to Dense, as its n_out
     rng = as_rng(seed, "seed")
     init = initializers.suited_to(activation)
     layers, width = [], 2
@@ -80,7 +88,8 @@ class Session:
     seed : int
         Seeds the data, the initial weights and the order of the mini-batches.
     **settings
-        Any of ``DEFAULTS``.
+        Any of ``DEFAULTS``. A bad one is a ValueError that names it, raised here, not by
+        the first ``step`` or ``train``.
     """
 
     def __init__(self, seed=0, **settings):
@@ -90,6 +99,10 @@ class Session:
                              f"valid: {sorted(DEFAULTS)}")
         self.seed, self.settings = seed, {**DEFAULTS, **settings}
         s = self.settings
+        # Checked here, not by the optimizer, which calls l2 weight_decay, nor by the first
+        # step, where numpy would refuse a batch of 1.5 samples with a TypeError.
+        check_number(s["batch_size"], "batch_size", low=1, integer=True)
+        check_number(s["l2"], "l2", low=0)
         optimizer = get_optimizer(s["optimizer"], lr=s["lr"], weight_decay=s["l2"])
         if optimizer.decoupled_weight_decay:
             # The explorer calls "l2" an L2 penalty, a term of the gradient; AdamW's decay

@@ -10,6 +10,7 @@ import ipywidgets as W
 import numpy as np
 
 from nnlab import explorer_figures as figures
+from nnlab._checks import check_number
 from nnlab.explorer import Explorer, choice_slider, dropdown, slider, warning_html, young_garbage
 from nnlab.playground import PLAYGROUND_DATA, Session, epoch_text
 from nnlab.static import Spec
@@ -23,7 +24,8 @@ class Playground(Explorer):
     starts a new ``nnlab.playground.Session`` (epoch 0). The static page shows each data set
     and activation after ``STATIC_EPOCHS`` epochs of training, and says so instead of
     explaining the buttons. The L2 slider is logarithmic, so it cannot hold 0: its lowest
-    setting, ``l2=1e-5`` (the default), is practically no penalty.
+    setting, ``l2=1e-5`` (the default), is practically no penalty. ``seed``, an integer
+    >= 0, seeds every session alike: its data, initial weights and mini-batches.
     """
 
     TRAIN_EPOCHS = 20
@@ -31,7 +33,9 @@ class Playground(Explorer):
 
     def __init__(self, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
                  activation="tanh", lr=0.03, batch_size=16, l2=1e-5, optimizer="adam", seed=0):
-        self.seed = seed
+        # Not a control, so checked here: the first session's ValueError would be shown as
+        # a warning, leaving an explorer with no session for train and step.
+        self.seed = check_number(seed, "seed", low=0, integer=True)
         controls = {
             "dataset": dropdown(dataset, list(PLAYGROUND_DATA), "data set"),
             "noise": slider(noise, 0, 0.5, 0.05, "noise", continuous=False),

@@ -4,6 +4,7 @@ import functools
 import gc
 import json
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -1038,6 +1039,54 @@ def test_the_model_still_rejects_nan_input():
     model = nl.Sequential([nl.Dense(2, 2), nl.Activation("relu")])
     with pytest.raises(ValueError, match="NaN"):
         model.predict(np.array([[np.nan, 1.0]]))
+
+
+def test_a_float32_model_refuses_input_beyond_float32s_range_without_a_warning():
+    # Cast first, checked after, 1e39 became inf: numpy warned of an overflow in the cast,
+    # then the error called the finite input NaN or infinite.
+    model = nl.Sequential([nl.Dense(2, 1, rng=0, dtype="float32")])
+    model.compile("mse", "sgd")
+    X = np.array([[1e39, 0.0], [-1e40, 1.0]])
+    beyond = r"X holds 2 value\(s\) beyond float32's range \(its largest number is " \
+             r"3\.4028235e\+38\), up to 1e\+40"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for call in (lambda: model.predict(X), lambda: model.fit(X, np.zeros(2))):
+            with pytest.raises(ValueError, match=beyond):
+                call()
+        with pytest.raises(ValueError, match="model input holds 2 value"):
+            model.forward(X)
+        with pytest.raises(ValueError, match="X contains 1 NaN or infinite value"):
+            model.predict(np.array([[1e39, np.nan]]))
+        assert model.predict(X.clip(-3e38, 3e38)).dtype == np.float32
+    assert nl.Sequential([nl.Dense(2, 1, rng=0)]).predict(X).dtype == np.float64
+
+
+@pytest.mark.parametrize("make", [lambda v: nl.optimizers.SGD(v), lambda v: nl.Dropout(v)],
+                         ids=["SGD lr", "Dropout rate"])
+@pytest.mark.parametrize("value", [10**400, -(10**400), Fraction(10**400, 3)],
+                         ids=["10**400", "-10**400", "Fraction"])
+def test_a_number_too_large_for_a_float_is_refused_by_name(make, value):
+    # np.isfinite has no loop for such an int or a Fraction: a TypeError named neither.
+    with pytest.raises(ValueError, match=r"(SGD lr|Dropout rate) must fit in a float, at most "
+                                         r"1\.79769e\+308 in size; got a larger number"):
+        make(value)
+
+
+@pytest.mark.parametrize("verbose", [1.0, np.float32(1.0), np.array(1), True, np.True_])
+def test_verbose_must_be_an_integer(verbose):
+    X, y = regression_data(10)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse")
+    for call in (lambda: model.fit(X, y, verbose=verbose),
+                 lambda: model.evaluate(X, y, verbose=verbose),
+                 lambda: model.predict(X, verbose=verbose)):
+        with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
+            call()
+    with pytest.raises(ValueError, match="verbose must be 0 or 1"):
+        EarlyStopping(verbose=verbose)
+    assert model.evaluate(X, y, verbose=np.int64(0)) == model.evaluate(X, y)
+    assert EarlyStopping(verbose=np.int64(1)).verbose == 1
 
 
 def test_summary_checks_that_the_layers_fit_together():

@@ -1,5 +1,6 @@
 """The fast paths keep the textbook results: dtypes, in-place state, skipped work."""
 
+import ctypes
 import os
 import platform
 import subprocess
@@ -142,10 +143,45 @@ def test_keeping_freed_memory_can_be_turned_off(fresh_memory_setting, name, valu
     assert _memory.keep_freed_memory() == 0
 
 
-def test_a_bad_memory_setting_is_refused(fresh_memory_setting):
-    fresh_memory_setting.setenv("NNLAB_KEEP_FREED_MB", "lots")
-    with pytest.raises(ValueError, match="NNLAB_KEEP_FREED_MB must be a whole number"):
+# 2048 MB is 2**31 bytes, one more than a C int holds: ctypes passed it as -2**31, which
+# glibc took as a huge padding, and 4096 MB as 0 (while 4 GiB were reported kept).
+@pytest.mark.parametrize("value", ["lots", "1.5", "-1", "\u00b2", "2048", "4096"])
+def test_a_bad_memory_setting_is_refused(fresh_memory_setting, value):
+    fresh_memory_setting.setenv("NNLAB_KEEP_FREED_MB", value)
+    with pytest.raises(ValueError, match=r"NNLAB_KEEP_FREED_MB must be a whole number of "
+                                         r"megabytes from 0 \(to disable\) to 2047; got"):
         _memory.keep_freed_memory()
+
+
+class FakeMallopt:
+    def __init__(self, result):
+        self.result, self.calls = result, []
+
+    def __call__(self, option, value):
+        self.calls.append((option, value))
+        return self.result
+
+
+@pytest.mark.parametrize(("result", "kept"), [(1, 2047 << 20), (0, 0)])
+def test_the_memory_kept_is_what_mallopt_accepted(fresh_memory_setting, result, kept):
+    mallopt = FakeMallopt(result)   # no real padding of 2 GiB in the test process
+    fresh_memory_setting.setattr(_memory, "_mallopt", lambda: mallopt)
+    fresh_memory_setting.setenv("NNLAB_KEEP_FREED_MB", "2047")
+    assert _memory.keep_freed_memory() == kept
+    assert mallopt.calls == [(_memory.M_TOP_PAD, 2047 << 20)]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_mallopt_is_called_with_its_c_types():
+    mallopt = _memory._mallopt()
+    assert list(mallopt.argtypes) == [ctypes.c_int, ctypes.c_int]
+    assert mallopt.restype is ctypes.c_int
+
+
+def test_a_c_library_other_than_glibc_keeps_nothing(fresh_memory_setting):
+    fresh_memory_setting.setattr(platform, "libc_ver", lambda *args, **kwargs: ("", ""))
+    assert _memory._mallopt() is None
+    assert _memory.keep_freed_memory() == 0
 
 
 FAULTS_PER_STEP = """
