@@ -1,9 +1,20 @@
 """The book's figures: their look (palette, style, sizes) and their rendering to PNG.
 
 ``nnlab.plot`` draws the chapters' figures on these: every one is a ``BookFigure``
-from ``new_figure``, in ``STYLE``, drawn to pixels by ``pixels`` and to PNG bytes by
-``to_png`` (which explorers and static pages use). ``nnlab.plot`` re-exports every
-name here, so ``nl.plot.COLORS`` and ``nl.plot.new_figure`` are the usual spelling.
+from ``new_figure``, drawn to pixels by ``pixels`` and to PNG bytes by ``to_png`` (which
+explorers and static pages use). ``unit_heights``, ``path_points`` and ``histogram_panels``
+compute what three of those figures draw, for the explorers that redraw them too.
+``nnlab.plot`` re-exports every name here, so ``nl.plot.COLORS`` and ``nl.plot.new_figure``
+are the usual spelling.
+
+Matplotlib reads its settings, ``matplotlib.rcParams``, whenever it makes a piece of a
+figure (a legend takes its frame, a title its size) and again when it paints it. Every
+function that makes or paints an nnlab figure (``new_figure``, ``pixels``, each figure of
+``nnlab.plot`` and ``nnlab.explorer_figures``) is therefore decorated with ``in_style``: it
+runs under matplotlib's own defaults with ``STYLE`` on top, and the previous settings come
+back when it returns. A figure looks the same whatever a notebook or a matplotlibrc file
+set; to change the look, change ``STYLE``. Code that adds to a figure itself (a legend of
+its own, say) runs under the notebook's settings, unless it runs in ``with in_style():``.
 
 Examples
 --------
@@ -12,9 +23,11 @@ Examples
 ((1, 2), b'\x89PNG')
 """
 
+import contextlib
 import functools
 import io
 
+import matplotlib.style
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
@@ -25,7 +38,7 @@ COLORS = ["#3b6fb6", "#e0823d", "#4a9b5b", "#c44e52", "#8c6bb1", "#8c8c8c", "#d5
           "#1f9e9e", "#d16aa8", "#5a5a5a"]
 #: Paths over grey contours: no grey, the first six distinct (mustard ~ orange, teal ~ green).
 PATH_COLORS = [COLORS[i] for i in (0, 1, 2, 3, 4, 8, 7, 6)]
-#: The look of every figure: matplotlib rcParams, applied by ``new_figure``.
+#: The look of every figure: matplotlib rcParams, over matplotlib's defaults (``in_style``).
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -52,14 +65,30 @@ class BookFigure(Figure):
         return to_png(self)
 
 
+@contextlib.contextmanager
+def in_style():
+    """Matplotlib's default settings with ``STYLE`` on top, for a block or a function.
+
+    ``with in_style():`` runs a block in the book's look, ``@in_style()`` a function (see
+    the module); the settings before come back at the end.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with nl.plot.in_style():
+    ...     print(matplotlib.rcParams["legend.frameon"])
+    False
+    """
+    with matplotlib.style.context(["default", STYLE]):
+        yield
+
+
+@in_style()
 def new_figure(ncols=1, nrows=1, width=None, height=3.2):
     """A Figure with a grid of axes in the book's style; returns ``(fig, axes)``."""
-    import matplotlib
-
-    with matplotlib.rc_context(STYLE):
-        fig = BookFigure(figsize=(width or 4.2 * ncols, height * nrows),
-                         dpi=STYLE["figure.dpi"], layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False)   # STYLE: no top/right spines, a grid
+    fig = BookFigure(figsize=(width or 4.2 * ncols, height * nrows), dpi=STYLE["figure.dpi"],
+                     layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)   # STYLE: no top/right spines, a grid
     return fig, axes
 
 
@@ -84,6 +113,39 @@ def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
     return fig
 
 
+# What three figures of nnlab.plot draw, computed apart: the explorers' redraws
+# (nnlab.explorer_figures) move those figures to new data with the very same numbers.
+
+def unit_heights(n):
+    """Where ``network_diagram`` draws the n units of a layer: unit 0 on top, 1 apart."""
+    return np.linspace((n - 1) / 2, -(n - 1) / 2, n)
+
+
+def path_points(path):
+    """A path's finite points, and the size of the dots that mark its steps (none past 100)."""
+    path = np.asarray(path, dtype=float)
+    path = path[np.all(np.isfinite(path), axis=1)]
+    return path, 2 if len(path) <= 100 else 0
+
+
+def histogram_panels(values, bins=30, layers=None):
+    """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
+    the counts, the bin edges and the title."""
+    layers = range(1, len(values) + 1) if layers is None else layers
+    finite = [v[np.isfinite(v)] for v in (np.asarray(v, dtype=float).ravel() for v in values)]
+    every = np.concatenate(finite)
+    low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
+    span = (low, high) if low < high else (low - 1, high + 1)
+    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
+    panels = []
+    for v, layer in zip(finite, layers, strict=True):
+        # The std above the panel: below, it would meet the scale ("1e6") of large values.
+        spread = f"std {np.std(v):.2g}" if v.size else "no finite value"
+        panels.append((*np.histogram(v, bins=bins, range=span), f"layer {layer}\n{spread}"))
+    return (span[0] - margin, span[1] + margin), panels
+
+
+@in_style()
 def pixels(fig, dpi=80):
     """The figure drawn at ``dpi``: an (height, width, 4) uint8 RGBA array.
 

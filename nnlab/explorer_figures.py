@@ -10,6 +10,9 @@ labels), and the explorer draws anew. A figure keeps its axes, lines and ticks, 
 matplotlib builds as objects of their own in every new figure: the update takes about
 half the time. ``tests/test_widgets.py`` compares every pixel of each redrawn frame with
 the frame drawn anew.
+
+Every public function here is decorated with ``plot.in_style()``: it draws in the book's style
+whatever matplotlib's settings, as the figures of ``nnlab.plot`` do.
 """
 
 import functools
@@ -18,9 +21,9 @@ import numpy as np
 from matplotlib.ticker import LogLocator
 
 from nnlab import plot, surfaces
-from nnlab.activations import sigmoid
 
 
+@plot.in_style()
 def perceptron(state):
     """The four inputs coloured by the unit's output, ringed by the target, and the line."""
     fig, axes = plot.new_figure(1, 1, width=4.2, height=3.6)
@@ -44,6 +47,7 @@ def perceptron(state):
     return plot.fixed_layout(fig, left=0.75, right=0.2)
 
 
+@plot.in_style()
 def forward(state):
     """The 2-2-1 network with its weights, and the activations written at the units."""
     fig = plot.network_diagram([np.array(w) for w in state["weights"]])
@@ -56,6 +60,7 @@ def forward(state):
     return plot.fixed_layout(fig, left=0.2, right=0.2)
 
 
+@plot.in_style()
 def activation(state):
     """The neuron's output a = f(wx + b) and its slope over x."""
     # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
@@ -75,6 +80,7 @@ def _xy_curves(x, series, xlabel, ylabel, title):
     return plot.fixed_layout(fig, left=0.8)
 
 
+@plot.in_style()
 def initialization(state, panels=6):
     """Histograms of the hidden layers' activations: all of them, or ``panels`` evenly spaced
     ones from the first to the last (a dozen panels would be too small to read, and slow)."""
@@ -84,6 +90,7 @@ def initialization(state, panels=6):
     return plot.fixed_layout(fig, left=0.15, top=0.7, gap=0.3)
 
 
+@plot.in_style()
 def initialization_redraw(fig, old, new, panels=6):
     """``initialization(new)`` in ``fig``, when it shows as many panels (see the module)."""
     shown = _shown_layers(new, panels)
@@ -109,6 +116,7 @@ def _initialization_title(state):
     return f"{state['activation']}, {state['scheme']} x {state['scale']:g}"
 
 
+@plot.in_style()
 def loss(state):
     """The loss and its gradient as curves over the prediction, with the current point.
 
@@ -130,6 +138,7 @@ def loss(state):
     return plot.fixed_layout(fig, left=0.7, gap=0.9)
 
 
+@plot.in_style()
 def loss_redraw(fig, old, new):
     """``loss(new)`` in ``fig``, for the same loss and label: the point moves (see the module)."""
     if (old["name"], old["label"]) != (new["name"], new["label"]):
@@ -148,6 +157,7 @@ def _move_point(ax, x, y):
     ax.autoscale_view()
 
 
+@plot.in_style()
 def learning_rate(state):
     """The path over the loss surface of (w, b), and the loss per step."""
     fig, axes = plot.new_figure(2, 1, height=3.4)
@@ -165,6 +175,7 @@ def learning_rate(state):
     return plot.fixed_layout(fig, gap=0.85)
 
 
+@plot.in_style()
 def learning_rate_redraw(fig, old, new):
     """``learning_rate(new)`` in ``fig``, for the same data set (see the module)."""
     losses = _finite_losses(new)
@@ -203,6 +214,7 @@ RACE_CLIMB = 1e4
 RACE_FLOOR = 1e-30
 
 
+@plot.in_style()
 def optimizer_race(state):
     """Every optimizer's path on the surface, and the value reached per step.
 
@@ -242,6 +254,7 @@ def optimizer_race(state):
     return plot.fixed_layout(fig, left=0.7, gap=0.85)
 
 
+@plot.in_style()
 def optimizer_race_redraw(fig, old, new):
     """``optimizer_race(new)`` in ``fig``: the same surface and optimizers, the same runs
     diverged, the value axis cut at the top or not in both (see the module)."""
@@ -276,6 +289,7 @@ def _race_values(state):
     return gaps, top, bool(gaps) and max(np.nanmax(gap) for gap in gaps.values()) > top
 
 
+@plot.in_style()
 def backprop(state):
     """The loss as one weight varies, the tangent whose slope backprop computed, and the
     weight's lecture value (where chapter 9's worked derivatives hold)."""
@@ -295,6 +309,7 @@ def backprop(state):
     return plot.fixed_layout(fig, left=0.7)
 
 
+@plot.in_style()
 def backprop_redraw(fig, old, new):
     """``backprop(new)`` in ``fig``, for the same weight: the tangent and its point move."""
     if old["weight"] != new["weight"]:
@@ -307,6 +322,7 @@ def backprop_redraw(fig, old, new):
     return True
 
 
+@plot.in_style()
 def gradient_flow(state):
     """Per-layer gradient norms on a log scale."""
     norms = np.array(state["norms"], dtype=float)
@@ -316,6 +332,7 @@ def gradient_flow(state):
     return plot.fixed_layout(fig, left=0.9)
 
 
+@plot.in_style()
 def kernel(state):
     """The digit (grey), the kernel, the feature map and the pooled map.
 
@@ -348,6 +365,7 @@ def kernel(state):
     return plot.fixed_layout(fig, left=0.1, bottom=0.05, right=0.1, top=0.3, gap=0.2)
 
 
+@plot.in_style()
 def playground(model, data, history):
     """The decision boundary over train (filled) and test (hollow) points, and the losses.
 
@@ -356,10 +374,9 @@ def playground(model, data, history):
     X_train, X_test, y_train, y_test = data
     fig, axes = plot.new_figure(2, 1, height=3.4)
     ax = axes[0, 0]
-    # The model's output is a logit: through the sigmoid the boundary is at 0.5 for sure
-    # (decision_boundary would take logits that all lie in [0, 1] for probabilities).
-    plot.decision_boundary(lambda X: sigmoid(model.predict(X)), np.vstack([X_train, X_test]),
-                           np.concatenate([y_train, y_test]), ax=ax, resolution=80)
+    # The model's output is a logit: class 1 where it is above 0.
+    plot.decision_boundary(model.predict, np.vstack([X_train, X_test]),
+                           np.concatenate([y_train, y_test]), ax=ax, resolution=80, threshold=0)
     ax.collections[-1].remove()
     ax.scatter(*X_train.T, c=[plot.COLORS[i] for i in y_train], s=14, edgecolors="white",
                linewidths=0.4)

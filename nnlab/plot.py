@@ -1,10 +1,10 @@
 """The figures the chapters share, in one consistent look.
 
-Every function takes data (and optionally a matplotlib ``Axes`` to draw into)
-and returns the ``Figure``, a ``BookFigure`` in the book's style (``nnlab.book_figure``,
-whose names this module re-exports). Figures are built with ``matplotlib.figure.Figure``
-directly, never through pyplot's global state, so that a notebook shows each
-figure exactly once (as the value of the cell) and nothing leaks between cells.
+Every function takes data (and optionally a matplotlib ``Axes`` to draw into) and returns
+the ``Figure``, a ``BookFigure`` drawn in the book's style whatever matplotlib's settings
+(``in_style`` of ``nnlab.book_figure``, whose names this module re-exports). Figures are
+built with ``matplotlib.figure.Figure`` directly, never through pyplot's global state, so
+that a notebook shows each figure once (as the value of the cell) and nothing leaks.
 
 Examples
 --------
@@ -27,24 +27,33 @@ from nnlab.book_figure import (
     STYLE,
     BookFigure,
     fixed_layout,
+    histogram_panels,
+    in_style,
     new_figure,
+    path_points,
     pixels,
     to_png,
+    unit_heights,
 )
 from nnlab.log_axis import log_y
 
-# The look and the rendering (nnlab.book_figure) and the figures, under one name.
+# The look, the rendering and the shared geometry (nnlab.book_figure) and the figures.
 __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
            "activation_histograms", "activations_grid", "confusion_matrix", "curves",
            "decision_boundary", "fixed_layout", "gradient_norms", "histogram_panels", "history",
-           "image_grid", "loss_surface", "network_diagram", "new_figure", "path_points",
-           "pixels", "to_png", "unit_heights"]
+           "image_grid", "in_style", "loss_surface", "network_diagram", "new_figure",
+           "path_points", "pixels", "to_png", "unit_heights"]
 
 
-def _check_dict(value, func, name):
-    if not isinstance(value, dict):
+def _colors(series, colors, palette, func, name):
+    """The colours of the labelled ``series``: ``colors``, one each, or the palette's."""
+    if not isinstance(series, dict):
         raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
-                         f"the curve in the legend); got {type(value).__name__}")
+                         f"the curve in the legend); got {type(series).__name__}")
+    colors = colors or [palette[i % len(palette)] for i in range(len(series))]
+    if len(colors) != len(series):
+        raise ValueError(f"{func}: {len(colors)} colours for the {len(series)} {name}")
+    return colors
 
 
 def _axes(ax, **kwargs):
@@ -52,6 +61,7 @@ def _axes(ax, **kwargs):
     return ax.figure, ax
 
 
+@in_style()
 def activation(name, z=None, ax=None):
     """An activation function and its derivative.
 
@@ -70,6 +80,7 @@ def activation(name, z=None, ax=None):
     return fig
 
 
+@in_style()
 def activations_grid(names=None, z=None, ncols=4):
     """Small panels of several activations with their derivatives."""
     names = [names] if isinstance(names, str) else list(names or _activations.NAMES)
@@ -86,34 +97,35 @@ def activations_grid(names=None, z=None, ncols=4):
     return fig
 
 
-def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
+@in_style()
+def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, threshold=0.5):
     """Shade the plane by a model's predicted class, with the data points on top.
 
-    ``predict`` maps an (n, 2) array to scores: one column (a probability or a
-    logit, thresholded at 0.5 or 0 by its range) or one column per class.
+    ``predict`` maps an (n, 2) array to scores: one column per class (the highest wins), or
+    one column for two classes, class 1 where the score is above ``threshold``: 0.5 for a
+    probability (a sigmoid's output), 0 for a logit. Classes 0 to 9 have a colour each.
 
     Examples
     --------
     >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
-    >>> fig = nl.plot.decision_boundary(lambda P: P[:, :1] - 0.5, X, np.array([0, 1]))
+    >>> fig = nl.plot.decision_boundary(lambda P: P[:, :1] - 0.5, X, [0, 1], threshold=0)
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
     if X.ndim != 2 or X.shape[1] != 2 or len(X) != len(y):
         raise ValueError(f"decision_boundary draws points of two features: X of shape (n, 2) "
                          f"and n labels y; got X {X.shape} and y {y.shape}")
-    fig, ax = _axes(ax)
+    check_number(threshold, "decision_boundary threshold")
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
-                         np.linspace(lo[1], hi[1], resolution))
+    gx, gy = np.meshgrid(*np.linspace(lo, hi, resolution).T)
     scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float)
-    if scores.ndim == 2 and scores.shape[1] > 1:
-        classes = scores.argmax(axis=1)
-    else:
-        scores = scores.ravel()
-        threshold = 0.5 if scores.min() >= 0 and scores.max() <= 1 else 0.0
-        classes = (scores > threshold).astype(int)
-    k = max(int(y.max()) + 1, int(classes.max()) + 1)
+    per_class = scores.ndim == 2 and scores.shape[1] > 1
+    classes = scores.argmax(axis=1) if per_class else (scores.ravel() > threshold).astype(int)
+    k = max(int(y.max()), int(classes.max())) + 1
+    if k > len(COLORS):
+        raise ValueError(f"decision_boundary has colours for classes 0 to {len(COLORS) - 1} "
+                         f"(nl.plot.COLORS); got class {k - 1}")
+    fig, ax = _axes(ax)
     cmap = ListedColormap(COLORS[:k])
     ax.contourf(gx, gy, classes.reshape(gx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap,
                 alpha=0.25)
@@ -125,6 +137,7 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None):
     return fig
 
 
+@in_style()
 def history(hist, metrics=("loss",), ax=None, title=None):
     """Training curves: each metric for training (solid) and validation (dashed).
 
@@ -143,6 +156,10 @@ def history(hist, metrics=("loss",), ax=None, title=None):
     if not isinstance(data, dict) or set(metrics) - set(data):
         raise ValueError(f"history needs a History (or the model fit trained) that logged "
                          f"{metrics}; got {sorted(data) if isinstance(data, dict) else data!r}")
+    for n in metrics:   # one value per epoch in both
+        if len(data.get(f"val_{n}", data[n])) != len(data[n]):
+            raise ValueError(f"history: {len(data[f'val_{n}'])} values of val_{n} for "
+                             f"{len(data[n])} of {n}")
     axes = np.ravel(new_figure(len(metrics))[1] if ax is None else ax)
     if len(axes) != len(metrics):   # one Axes for two metrics drew the first one only
         raise ValueError(f"history: {len(axes)} Axes for the {len(metrics)} metrics {metrics}")
@@ -159,31 +176,31 @@ def history(hist, metrics=("loss",), ax=None, title=None):
     return axes[0].figure
 
 
+@in_style()
 def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=None,
                  resolution=200, legend=True, colors=None):
     """Contours of a 2-D loss ``f`` (vectorised over (..., 2) arrays) and optional paths.
 
-    ``paths`` maps a label to an (n_steps, 2) array of visited points, named in a legend
-    (``legend=False``: none, for a single path or a neighbouring panel that names them),
-    drawn in ``colors`` (one per path; default: ``PATH_COLORS`` in order).
+    ``paths`` maps a label to an (n_steps, 2) array of visited points, drawn in ``colors`` (one
+    per path; default: ``PATH_COLORS`` in order) and named in a legend (``legend=False``: none,
+    for a single path or a neighbouring panel that names them). A constant ``f`` has no contours.
 
     Examples
     --------
     >>> fig = nl.plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1),
     ...                    paths={"gd": np.array([[1.0, 1.0], [0.5, 0.5]])})
     """
-    _check_dict(paths or {}, "loss_surface", "paths")
+    paths = {} if paths is None else paths
+    colors = _colors(paths, colors, PATH_COLORS, "loss_surface", "paths")
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
     fig, ax = _axes(ax, height=3.6)
-    if log:
-        shifted = values - values.min() + 1e-3
-        level_values = np.geomspace(shifted.min(), shifted.max(), levels)
-        ax.contour(gx, gy, shifted, levels=level_values, cmap="Greys", linewidths=0.6)
-    else:
+    if values.min() != values.max():   # a constant loss has no contour lines
+        if log:   # levels evenly spaced in log(value - minimum): dense near the minimum
+            values = values - values.min() + 1e-3
+            levels = np.geomspace(values.min(), values.max(), levels)
         ax.contour(gx, gy, values, levels=levels, cmap="Greys", linewidths=0.6)
-    colors = colors or [PATH_COLORS[i % len(PATH_COLORS)] for i in range(len(paths or {}))]
-    for (label, path), color in zip((paths or {}).items(), colors, strict=True):
+    for (label, path), color in zip(paths.items(), colors, strict=True):
         path, dots = path_points(path)
         ax.plot(path[:, 0], path[:, 1], "-o", color=color, markersize=dots, linewidth=1.2,
                 label=label)
@@ -196,13 +213,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     return fig
 
 
-def path_points(path):
-    """A path's finite points, and the size of the dots that mark its steps (none past 100)."""
-    path = np.asarray(path, dtype=float)
-    path = path[np.all(np.isfinite(path), axis=1)]
-    return path, 2 if len(path) <= 100 else 0
-
-
+@in_style()
 def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None, colors=None,
            x=None):
     """Several curves on one axes: ``series`` maps a label to a 1-D array.
@@ -217,15 +228,16 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     >>> nl.plot.curves({"a": [3, 2, 1]}).axes[0].get_ylabel()
     'loss'
     """
-    _check_dict(series, "curves", "series")
+    colors = _colors(series, colors, COLORS, "curves", "series")
+    series = {label: np.asarray(values, dtype=float) for label, values in series.items()}
+    x_shape = None if x is None else np.shape(x)
+    for label, values in series.items():
+        if values.ndim != 1 or x_shape not in (None, values.shape):
+            raise ValueError(f"curves draws 1-D arrays of values, as many as x has (if given); "
+                             f"got {label!r} of shape {values.shape}, x of shape {x_shape}")
     fig, ax = _axes(ax)
-    colors = colors or [COLORS[i % len(COLORS)] for i in range(len(series))]
     for (label, values), color in zip(series.items(), colors, strict=True):
-        values = np.asarray(values, dtype=float)
         steps = np.arange(len(values)) if x is None else np.asarray(x, dtype=float)
-        if steps.shape != values.shape:
-            raise ValueError(f"curves: {label!r} has {values.shape[0]} values but x has "
-                             f"{steps.shape[0]}")
         ax.plot(steps, values, color=color, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
@@ -237,6 +249,7 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     return fig
 
 
+@in_style()
 def activation_histograms(values, bins=30, title=None, layers=None):
     """One histogram per layer of the activations ``values`` (a list of arrays).
 
@@ -256,23 +269,7 @@ def activation_histograms(values, bins=30, title=None, layers=None):
     return fig
 
 
-def histogram_panels(values, bins=30, layers=None):
-    """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
-    the counts, the bin edges and the title."""
-    layers = range(1, len(values) + 1) if layers is None else layers
-    finite = [v[np.isfinite(v)] for v in (np.asarray(v, dtype=float).ravel() for v in values)]
-    every = np.concatenate(finite)
-    low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
-    span = (low, high) if low < high else (low - 1, high + 1)
-    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
-    panels = []
-    for v, layer in zip(finite, layers, strict=True):
-        # The std above the panel: below, it would meet the scale ("1e6") of large values.
-        spread = f"std {np.std(v):.2g}" if v.size else "no finite value"
-        panels.append((*np.histogram(v, bins=bins, range=span), f"layer {layer}\n{spread}"))
-    return (span[0] - margin, span[1] + margin), panels
-
-
+@in_style()
 def gradient_norms(norms, ax=None, title=None):
     """Per-layer gradient norms on a log scale; ``norms`` is an array or a dict of arrays.
 
@@ -315,11 +312,7 @@ def gradient_norms(norms, ax=None, title=None):
     return fig
 
 
-def unit_heights(n):
-    """Where ``network_diagram`` draws the n units of a layer: unit 0 on top, 1 apart."""
-    return np.linspace((n - 1) / 2, -(n - 1) / 2, n)
-
-
+@in_style()
 def network_diagram(weights, ax=None, title=None):
     """A small MLP drawn as nodes and edges; edge width and colour show each weight.
 
@@ -360,6 +353,7 @@ def network_diagram(weights, ax=None, title=None):
     return fig
 
 
+@in_style()
 def confusion_matrix(cm, labels=None, ax=None, title=None):
     """A confusion matrix as a heat map with the counts written in.
 
@@ -373,6 +367,8 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
         raise ValueError(f"plot.confusion_matrix draws a square table of counts, "
                          f"nnlab.metrics.confusion_matrix(y_true, y_pred); got shape {cm.shape}")
     labels = list(range(len(cm))) if labels is None else list(labels)
+    if len(labels) != len(cm):
+        raise ValueError(f"plot.confusion_matrix: {len(labels)} labels for {len(cm)} classes")
     fig, ax = _axes(ax, height=3.6, width=3.8)
     ax.imshow(cm, cmap="Blues")
     ax.grid(False)
@@ -385,8 +381,10 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
     return fig
 
 
+@in_style()
 def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetric=False):
-    """Images (each 2-D, or (1, h, w)) in a grid, e.g. digits, filters or feature maps.
+    """Images in a grid, e.g. digits, filters or feature maps: an (n, h, w) or (n, 1, h, w)
+    array, or a list of images of shape (h, w) or (1, h, w), grey (or one channel).
 
     ``symmetric`` centres the colour scale on 0 (for filters with signed weights).
 
@@ -395,20 +393,21 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     >>> len(nl.plot.image_grid(np.zeros((3, 8, 8))).axes)
     3
     """
-    images = [np.asarray(im, dtype=float).reshape(np.shape(im)[-2:]) for im in images]
+    images = [np.asarray(im, dtype=float) for im in images]
+    if not images or any(im.ndim < 2 or im.shape[:-2] not in ((), (1,)) for im in images) \
+            or (titles is not None and len(titles) != len(images)):
+        raise ValueError(f"image_grid draws a list, or an (n, h, w) or (n, 1, h, w) array, of "
+                         f"images (h, w) or (1, h, w), one or more, and as many titles; got "
+                         f"{len(images)} images of shapes {sorted({im.shape for im in images})}"
+                         f" and {'no' if titles is None else len(titles)} titles")
+    images = [im.reshape(im.shape[-2:]) for im in images]
     check_number(ncols, "image_grid ncols", low=1, integer=True)
-    if not images or (titles is not None and len(titles) != len(images)):
-        raise ValueError(f"image_grid needs one or more images and as many titles; got "
-                         f"{len(images)} images and {'no' if titles is None else len(titles)} "
-                         "titles")
     ncols = min(ncols, len(images))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = new_figure(ncols, nrows, width=1.7 * ncols + 0.4, height=1.9)
-    for k, ax in enumerate(axes.flat):
-        if k >= len(images):
-            ax.set_visible(False)
-            continue
-        im = images[k]
+    for ax in axes.flat[len(images):]:
+        ax.set_visible(False)
+    for k, (ax, im) in enumerate(zip(axes.flat, images, strict=False)):
         limit = float(np.abs(im).max()) or 1.0
         ax.imshow(im, cmap="RdBu_r" if symmetric else cmap,
                   vmin=-limit if symmetric else None, vmax=limit if symmetric else None)

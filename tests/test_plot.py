@@ -1,7 +1,9 @@
 """Every figure of nnlab.plot draws headless, has labelled axes, and is deterministic."""
 
+import matplotlib
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 import nnlab as nl
@@ -27,7 +29,7 @@ def test_every_figure(trained):
     figures = [
         plot.activation("sigmoid"),
         plot.activations_grid(["relu", "tanh", "softplus"]),
-        plot.decision_boundary(model.predict, X, y),
+        plot.decision_boundary(model.predict, X, y, threshold=0),   # the model gives logits
         plot.history(history, metrics=("loss", "accuracy")),
         plot.loss_surface(lambda p: (p**2).sum(-1), (-1, 1), (-1, 1),
                           paths={"a": np.array([[1.0, 1.0], [np.inf, 0.0], [0.0, 0.0]])}),
@@ -47,6 +49,46 @@ def test_decision_boundary_handles_probabilities_logits_and_classes():
     for predict in (lambda P: P[:, :1], lambda P: P[:, :1] - 0.5,
                     lambda P: np.column_stack([P[:, 0], P[:, 1], -P[:, 0]])):
         assert isinstance(plot.decision_boundary(predict, X, y), Figure)
+
+
+def shaded_classes(fig):
+    """The classes decision_boundary shaded: the colours of the bands of its filled contour
+    that cover some of the plane."""
+    bands = fig.axes[0].collections[0]
+    palette = np.array([to_rgb(c) for c in plot.COLORS])
+    return [int(np.abs(palette - color[:3]).sum(axis=1).argmin())
+            for color, path in zip(bands.get_facecolor(), bands.get_paths(), strict=True)
+            if len(path.vertices)]
+
+
+def test_decision_boundary_thresholds_one_score_where_told():
+    # Logits that all lie in [0, 1] say class 1 everywhere (each is above 0); read as
+    # probabilities, the ones below 0.5 say class 0. Nothing is guessed from their range.
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1, 1])
+
+    def logit(P):
+        return 0.3 * P[:, :1] + 0.45
+
+    assert shaded_classes(plot.decision_boundary(logit, X, y, threshold=0)) == [1]
+    assert shaded_classes(plot.decision_boundary(logit, X, y)) == [0, 1]
+    assert shaded_classes(plot.decision_boundary(logit, X, y, threshold=0.5)) == [0, 1]
+    with pytest.raises(ValueError, match="threshold"):
+        plot.decision_boundary(logit, X, y, threshold="logits")
+
+
+def test_decision_boundary_refuses_more_classes_than_colours():
+    n = len(plot.COLORS)
+
+    def nearest(k):   # k classes, class c around x1 = c
+        return lambda P: -(P[:, :1] - np.arange(k)) ** 2
+
+    X = np.column_stack([np.arange(n + 2.0), np.zeros(n + 2)])
+    with pytest.raises(ValueError, match=rf"classes 0 to {n - 1} .*got class {n + 1}"):
+        plot.decision_boundary(nearest(n + 2), X, np.arange(n + 2))
+    with pytest.raises(ValueError, match=f"got class {n}"):   # a label, even if never predicted
+        plot.decision_boundary(lambda P: P[:, :1] * 0, X[:2], [0, n])
+    assert shaded_classes(plot.decision_boundary(nearest(n), X[:n], np.arange(n))) == \
+        list(range(n))
 
 
 def test_grids_and_histograms_have_one_panel_per_item():
@@ -178,7 +220,7 @@ def test_curves_draw_against_the_x_given_or_the_step():
     assert all(np.array_equal(line.get_xdata(), q) for line in ax.lines)
     assert np.array_equal(plot.curves({"a": [3, 2, 1]}).axes[0].lines[0].get_xdata(),
                           [0, 1, 2])
-    with pytest.raises(ValueError, match="'b' has 2 values but x has 5"):
+    with pytest.raises(ValueError, match=r"got 'b' of shape \(2,\), x of shape \(5,\)"):
         plot.curves({"a": q, "b": [1, 2]}, x=q)
 
 
@@ -244,8 +286,21 @@ def test_history_takes_the_model_and_names_what_is_missing():
     (lambda: plot.curves([1, 2, 3]), "curves takes series as a dict"),
     (lambda: plot.loss_surface(lambda p: p.sum(-1), (-1, 1), (-1, 1), paths=[np.zeros((2, 2))]),
      "loss_surface takes paths as a dict"),
-    (lambda: plot.image_grid([]), "one or more images"),
-    (lambda: plot.image_grid(np.zeros((2, 3, 3)), titles=["a"]), "2 images and 1 titles"),
+    (lambda: plot.image_grid([]), "one or more"),
+    (lambda: plot.image_grid(np.zeros((2, 3, 3)), titles=["a"]),
+     r"got 2 images of shapes \[\(3, 3\)\] and 1 titles"),
+    (lambda: plot.image_grid(np.zeros((8, 8))),   # one image, read as 8 rows
+     r"images \(h, w\) or \(1, h, w\).* got 8 images of shapes \[\(8,\)\]"),
+    (lambda: plot.image_grid(np.zeros((2, 3, 8, 8))), r"shapes \[\(3, 8, 8\)\]"),   # colour
+    (lambda: plot.curves({"a": 3.0}), r"1-D arrays .* got 'a' of shape \(\)"),
+    (lambda: plot.curves({"a": [1, 2], "b": [2, 1]}, colors=["red"]),
+     "curves: 1 colours for the 2 series"),
+    (lambda: plot.loss_surface(lambda p: p.sum(-1), (-1, 1), (-1, 1), colors=["red"],
+                               paths={"a": np.zeros((2, 2)), "b": np.ones((2, 2))}),
+     "loss_surface: 1 colours for the 2 paths"),
+    (lambda: plot.history({"loss": [1, 2], "val_loss": [1]}),
+     "1 values of val_loss for 2 of loss"),
+    (lambda: plot.confusion_matrix(np.eye(3), labels=["a", "b"]), "2 labels for 3 classes"),
     (lambda: plot.image_grid(np.zeros((2, 3, 3)), ncols=0), "ncols"),
     (lambda: plot.activations_grid(ncols=0), "ncols"),
     (lambda: plot.network_diagram([]), r"got shapes \[\]"),
@@ -261,3 +316,35 @@ def test_figures_name_what_they_were_given_wrong(call, match):
 
 def test_activations_grid_takes_one_name():
     assert len([ax for ax in plot.activations_grid("relu").axes if ax.get_visible()]) == 1
+
+
+def test_a_constant_loss_surface_draws_its_paths_without_contours():
+    path = np.array([[0.5, 0.5], [0.0, 0.0]])
+    for log in (True, False):
+        ax = plot.loss_surface(lambda p: 0 * p[..., 0] + 1.0, (-1, 1), (-1, 1), log=log,
+                               paths={"gd": path}).axes[0]
+        assert not ax.collections and len(ax.lines) == 2   # the path and its end
+        plot.pixels(ax.figure)
+
+
+def test_figures_are_drawn_in_style_whatever_the_notebook_set(monkeypatch):
+    # A notebook's own settings: a framed legend, large titles, thick lines, no grid.
+    for key, value in {"legend.frameon": True, "axes.titlesize": 20, "lines.linewidth": 5,
+                       "axes.grid": False}.items():
+        monkeypatch.setitem(matplotlib.rcParams, key, value)
+    from nnlab import explore, explorer_figures
+
+    figures = [plot.history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, title="t"),
+               plot.curves({"a": [3, 2], "b": [2, 1]}, title="t"),
+               explorer_figures.backprop(explore.backprop())]
+    for fig in figures:
+        ax = fig.axes[0]
+        assert not ax.get_legend().get_frame_on()
+        assert ax.title.get_fontsize() == plot.STYLE["axes.titlesize"] or not ax.get_title()
+        assert ax.lines[0].get_linewidth() == matplotlib.rcParamsDefault["lines.linewidth"]
+    # Drawn, too, as in STYLE: the same pixels as under matplotlib's own settings.
+    drawn = plot.pixels(figures[0])
+    monkeypatch.undo()
+    assert np.array_equal(drawn, plot.pixels(plot.history(
+        {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, title="t")))
+    assert matplotlib.rcParams["legend.frameon"] is True   # the settings are left as they were

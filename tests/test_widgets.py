@@ -672,6 +672,49 @@ def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
         make()
 
 
+@pytest.mark.parametrize("seed, match", [(-1, r"seed must be in \[0, inf\); got -1"),
+                                         (1.5, "seed must be an integer; got 1.5"),
+                                         ("x", "seed must be an integer; got 'x'")])
+def test_a_bad_playground_seed_is_refused_before_any_session(seed, match):
+    # It was shown as a warning, leaving a playground with no session: train(1) then
+    # raised an AttributeError.
+    with pytest.raises(ValueError, match=match):
+        widgets.playground(seed=seed)
+
+
+def test_a_later_bad_playground_seed_is_a_warning_and_the_session_stays():
+    pg = widgets.playground().train(1)
+    pg.seed = -1
+    pg.reset()
+    assert "seed must be in [0, inf); got -1" in pg.warning.value
+    assert pg.train(1).state["epoch"] == 2
+
+
+@pytest.mark.parametrize("setting, match", [
+    ({"batch_size": 0}, r"batch_size must be in \[1, inf\); got 0"),
+    ({"batch_size": 1.5}, "batch_size must be an integer; got 1.5"),
+    ({"batch_size": True}, "batch_size must be an integer; got True"),
+    ({"units": 0}, r"units must be in \[1, inf\); got 0"),
+    ({"units": 2.5}, "units must be an integer; got 2.5"),
+    ({"l2": -1.0}, r"l2 must be in \[0, inf\); got -1.0"),
+    ({"l2": float("nan")}, "l2 must be finite; got nan"),
+    ({"dataset": "blobs", "noise": -1.0}, r"noise must be in \[0, inf\); got -1.0"),
+    ({"dataset": "rings"}, "unknown dataset 'rings'; valid names are: blobs, circles"),
+    ({"train_ratio": 0.001}, "train_ratio=0.001 leaves a part of the 300 points too small: "),
+    ({"train_ratio": 0.999}, "train_ratio=0.999 leaves a part of the 300 points too small: "),
+    ({"hidden_layers": True}, "hidden_layers must be an integer; got True"),
+    ({"lr": 0}, r"lr must be in \(0, inf\); got 0"),
+    ({"activation": "swishy"}, "unknown activation 'swishy'"),
+])
+def test_a_bad_session_setting_is_refused_by_its_name_when_the_session_is_made(setting,
+                                                                               match):
+    # batch_size=1.5 and True were taken, and the first step failed with numpy's TypeError;
+    # batch_size=0 with "xb and yb must hold the same number (> 0) of samples"; units=0 was
+    # Dense's n_out, l2 the optimizer's weight_decay, blobs' noise its std.
+    with pytest.raises(ValueError, match=match):
+        playground.Session(**setting)
+
+
 def test_optimizer_race_takes_one_name():
     # A string was taken letter by letter: "unknown optimizer 'A'".
     assert list(widgets.optimizer_race(names="Adam", steps=10).state["final"]) == ["Adam"]
@@ -705,7 +748,7 @@ def test_the_playground_shades_the_class_its_logits_give(monkeypatch):
     seen = {}
 
     def capture(predict, X, y, **kwargs):
-        seen["classes"] = np.asarray(predict(grid)).ravel() > 0.5
+        seen["classes"] = np.asarray(predict(grid)).ravel() > kwargs["threshold"]
         return plot_decision_boundary(predict, X, y, **kwargs)
 
     from nnlab import explorer_figures, plot
