@@ -9,10 +9,14 @@ STAMP  := $(VENV)/.installed
 venv: $(STAMP)
 
 # Rebuilt when requirements.txt or pyproject.toml change. A .venv without pip is a failed
-# first attempt (say, before python3-venv was installed): it is made again.
+# first attempt (say, before python3-venv was installed), and one of a Python older than
+# 3.11 was made before PYTHON named a newer one: either is made again.
 $(STAMP): requirements.txt pyproject.toml
-	$(BIN)/python -m pip --version > /dev/null 2>&1 || \
-		{ rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "nnlab needs \
+		Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1): make book PYTHON=python3.12"; \
+		exit 1; }
+	$(BIN)/python -c 'import sys, pip; sys.exit(sys.version_info < (3, 11))' > /dev/null 2>&1 \
+		|| { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .

@@ -122,8 +122,8 @@ def save_model(model, path):
     --------
     >>> import os, tempfile
     >>> model = nl.Sequential([nl.Dense(2, 1)])
-    >>> path = nl.saving.save_model(model, os.path.join(tempfile.mkdtemp(), "m"))
-    >>> path.endswith("m.npz")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     nl.saving.save_model(model, os.path.join(folder, "m")).endswith("m.npz")
     True
     """
     spec = {"format": FORMAT, "version": FORMAT_VERSION,
@@ -152,8 +152,9 @@ def load_model(path):
     Examples
     --------
     >>> import os, tempfile
-    >>> path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(os.path.join(tempfile.mkdtemp(), "m"))
-    >>> nl.load_model(path).layers
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = nl.Sequential([nl.Dense(2, 1, rng=0)]).save(os.path.join(folder, "m"))
+    ...     nl.load_model(path).layers
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]
     """
     path = os.fspath(path)

@@ -76,11 +76,16 @@ def main(destination="_vendor/web"):
         print("npm not found: the book will load MathJax and the widget manager from their CDNs")
         return 0
     specs = [f"{name}@{version}" for name, version, *_ in PACKAGES]
+    print(f"fetching {', '.join(specs)} with npm")
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            out = subprocess.run([npm, "pack", *specs, "--json", "--pack-destination", tmp],
-                                 capture_output=True, text=True, check=True)
-        except (subprocess.CalledProcessError, OSError) as exc:
+            # Offline, npm's own retries and 5-minute timeouts stall for ten minutes: ask for
+            # the cache first, one try, and give up after two minutes in all.
+            out = subprocess.run([npm, "pack", *specs, "--json", "--pack-destination", tmp,
+                                  "--prefer-offline", "--fetch-retries=0",
+                                  "--fetch-timeout=30000"],
+                                 capture_output=True, text=True, check=True, timeout=120)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             # No registry (offline): the book still builds, with the libraries' CDN copies.
             print(f"npm pack failed ({exc}): the book will load MathJax and the widget "
                   "manager from their CDNs")
