@@ -291,8 +291,9 @@ def check_weights(weights, targets, what):
     if shapes != expected:
         raise ValueError(f"{what} expected arrays of shapes {expected}; got {shapes}")
     checked = []
-    for key, w in zip(targets, weights, strict=True):
-        w = as_float_array(w, f"{what} array {key!r}")
+    for (key, target), w in zip(targets.items(), weights, strict=True):
+        # In the target's dtype: a float64 value beyond float32's range is refused, not inf.
+        w = as_float_array(w, f"{what} array {key!r}", dtype=target.dtype)
         if key.endswith("running_var") and w.size and w.min() < 0:
             raise ValueError(f"{what} array {key!r} holds variances; expected values >= 0; "
                              f"got a minimum of {w.min():g}")

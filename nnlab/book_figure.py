@@ -2,8 +2,9 @@
 
 ``nnlab.plot`` draws the chapters' figures on these: every one is a ``BookFigure``
 from ``new_figure``, drawn to pixels by ``pixels`` and to PNG bytes by ``to_png`` (which
-explorers and static pages use). ``unit_heights``, ``path_points`` and ``histogram_panels``
-compute what three of those figures draw, for the explorers that redraw them too.
+explorers and static pages use). ``unit_heights``, ``path_points``, ``histogram_panels`` and
+``series_colors`` compute what some of those figures draw, for the explorers that redraw
+them too.
 ``nnlab.plot`` re-exports every name here, so ``nl.plot.COLORS`` and ``nl.plot.new_figure``
 are the usual spelling.
 
@@ -132,6 +133,10 @@ def histogram_panels(values, bins=30, layers=None):
     """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
     the counts, the bin edges and the title."""
     layers = range(1, len(values) + 1) if layers is None else layers
+    if len(values) == 0 or len(layers) != len(values):
+        raise ValueError(f"activation_histograms draws a list of arrays, one or more, and a "
+                         f"number per array in layers (if given); got {len(values)} arrays "
+                         f"and {len(layers)} layer numbers")
     finite = [v[np.isfinite(v)] for v in (np.asarray(v, dtype=float).ravel() for v in values)]
     every = np.concatenate(finite)
     low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
@@ -143,6 +148,17 @@ def histogram_panels(values, bins=30, layers=None):
         spread = f"std {np.std(v):.2g}" if v.size else "no finite value"
         panels.append((*np.histogram(v, bins=bins, range=span), f"layer {layer}\n{spread}"))
     return (span[0] - margin, span[1] + margin), panels
+
+
+def series_colors(series, colors, palette, func, name):
+    """The colours of the labelled ``series``: ``colors``, one each, or the palette's."""
+    if not isinstance(series, dict):
+        raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
+                         f"the curve in the legend); got {type(series).__name__}")
+    colors = colors or [palette[i % len(palette)] for i in range(len(series))]
+    if len(colors) != len(series):
+        raise ValueError(f"{func}: {len(colors)} colours for the {len(series)} {name}")
+    return colors
 
 
 @in_style()

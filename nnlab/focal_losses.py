@@ -13,7 +13,7 @@ import numpy as np
 from nnlab._checks import check_bool, check_number
 from nnlab.activation_base import _exp, _softplus
 from nnlab.activations import sigmoid
-from nnlab.loss_base import _clip, _log_softmax, _LogitsOption, _unclipped
+from nnlab.loss_base import PredictionDomainError, _clip, _log_softmax, _LogitsOption, _unclipped
 
 __all__ = ["BinaryFocalCrossEntropy", "CategoricalFocalCrossEntropy"]
 
@@ -193,9 +193,9 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
     def _check_predictions(self, y_pred):
         super()._check_predictions(y_pred)
         if not self.from_logits and np.any(np.sum(y_pred, axis=-1) == 0):
-            raise ValueError(f"{self!r}: each row of y_pred is divided by its sum, and a row "
-                             "is all zeros; end the model with softmax, or pass "
-                             "from_logits=True for raw scores")
+            raise PredictionDomainError(f"{self!r}: each row of y_pred is divided by its "
+                                        "sum, and a row is all zeros; end the model with "
+                                        "softmax, or pass from_logits=True for raw scores")
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "one-hot or probability rows")

@@ -181,8 +181,9 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     if isinstance(obj, Loss):
         if y is None:
             raise ValueError("checking a loss needs the targets y")
-        return relative_error(obj.gradient(x, y),
-                              numerical_gradient(lambda v: obj(v, y), x, eps))
+        pair = obj.gradient(x, y), numerical_gradient(lambda v: obj(v, y), x, eps)
+        _require_finite(["the predictions x"], *([g] for g in pair))
+        return relative_error(*pair)
     if not isinstance(obj, Layer | Sequential):
         raise ValueError(f"check takes a Layer, a Sequential or a Loss; got {type(obj).__name__}")
     template = copy.deepcopy(obj)
@@ -222,9 +223,23 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     numerical = [numerical_gradient(lambda v: value(run(v)[1]), x, eps)]
     for p in _params(template):
         numerical.append(numerical_gradient(lambda _: value(run(x)[1]), p, eps))
+    names = [f"params[{i}]" for i in range(len(analytic) - 1)] if isinstance(
+        template, Sequential) else list(template.params)
+    _require_finite(["the input x", *names], analytic, numerical)
     floor = 1e-3 * (_whole_norm(analytic) + _whole_norm(numerical))
     return max(relative_error(a, n, max(floor, 1e-12))
                for a, n in zip(analytic, numerical, strict=True))
+
+
+def _require_finite(names, analytic, numerical):
+    """Raise ValueError naming the first gradient that holds NaN or inf: no ratio of
+    errors can say how far such a gradient is from the other."""
+    for name, a, n in zip(names, analytic, numerical, strict=True):
+        for kind, grad in (("analytic", a), ("numerical", n)):
+            if not np.isfinite(grad).all():
+                raise ValueError(f"check: the {kind} gradient with respect to {name} holds "
+                                 f"{np.sum(~np.isfinite(grad))} NaN or inf of {grad.size} "
+                                 "values; the relative error has no meaning")
 
 
 def _whole_norm(arrays):

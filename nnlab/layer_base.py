@@ -10,6 +10,13 @@ the gradient of the loss with respect to it, under the same name, after
 ``backward``. Layers compute in the dtype of their input (float32 or float64)
 and keep their parameters in their own ``dtype``.
 
+What forward caches is the arrays themselves, not copies (a copy per step would
+cost time and memory): ``Dense`` keeps its input ``x``, ``Activation`` its output
+``y``, ``MaxPool2D`` both. Leave ``x`` and ``y`` as they are until ``backward``:
+an array changed in place between the two calls (a batch buffer refilled, an
+output scaled with ``*=``) changes the gradient with it. PyTorch detects such a
+change and raises; NumPy arrays carry no record of one.
+
 The layers themselves are in ``layers.py``, ``conv.py``, ``pooling.py`` and
 ``normalization.py``; ``nnlab.layers`` gives every one of them.
 """

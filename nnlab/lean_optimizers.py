@@ -194,7 +194,8 @@ class Muon(Optimizer):
     :math:`X_K \approx P Q^\top` for the singular value decomposition
     :math:`U = P \Sigma Q^\top`, the orthogonal matrix nearest to :math:`U`. Every
     direction of the momentum moves the weights by about as much, down to directions about
-    a thousand times weaker than the strongest (weaker ones still grow about 480-fold):
+    a thousandth of its norm (the Frobenius norm it is divided by, which only a single
+    dominant direction makes the strongest's; weaker ones still grow about 480-fold):
     the rare directions that a few large ones would drown in SGD's step move as fast. The iteration
     runs on the wide orientation (:math:`X` transposed when it has more rows than columns),
     where :math:`X X^\top` is the smaller Gram matrix; the result is the same. The rate is

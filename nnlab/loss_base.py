@@ -17,12 +17,21 @@ from nnlab.activation_base import _exp
 EPSILON = 1e-7
 
 
-class PredictionRangeError(ValueError):
-    """``y_pred`` holds values the loss is not defined for: probabilities outside [0, 1].
+class PredictionDomainError(ValueError):
+    """``y_pred`` holds values the loss is not defined for (a negative Poisson rate).
+
+    A direct call of the loss raises it, and so does ``fit`` of a model trained on the
+    loss; the loss used as a metric is NaN there instead, as Keras's metrics are: a
+    metric reports on a model, it does not stop its training.
+    """
+
+
+class PredictionRangeError(PredictionDomainError):
+    """``y_pred`` holds probabilities outside [0, 1], for a loss that takes their logarithm.
 
     A direct call of the loss raises it. ``fit`` and ``evaluate`` warn instead
     (``nnlab.training.ClippedOutputsWarning``) and go on, as Keras does, with the
-    outputs clipped where the loss takes their logarithm.
+    outputs clipped where the loss takes their logarithm; so does the loss as a metric.
     """
 
 
@@ -124,8 +133,11 @@ class Loss:
                 y_pred = y_pred[None, :]
                 y_true = y_true.reshape((1,) if self.labels and y_true.size == 1 else (1, -1))
         self._check_outputs(given[0])
+        # Targets first: a bad target is an error even where a metric (value_as_metric)
+        # would forgive the predictions.
+        y_true = self._targets(y_true, y_pred.shape, y_pred.dtype, given)
         self._check_predictions(y_pred)
-        return y_pred, self._targets(y_true, y_pred.shape, y_pred.dtype, given)
+        return y_pred, y_true
 
     def check_targets(self, y_true, n_outputs):
         """Validate all targets of a model with ``n_outputs`` output units, before training.
@@ -154,7 +166,8 @@ class Loss:
                              "BinaryCrossEntropy or Hinge")
 
     def _check_predictions(self, y_pred):
-        """Hook: reject values of y_pred outside the loss's domain (default: any finite)."""
+        """Hook: reject values of y_pred outside the loss's domain (default: any finite)
+        with a ``PredictionDomainError``."""
 
     def _check_target_values(self, y_true):
         """Hook: reject values of y_true (already in the shape of y_pred)."""
@@ -214,6 +227,8 @@ def value_as_metric(loss, y_true, y_pred):
         return float(loss(y_pred, y_true))
     except PredictionRangeError:
         return float(loss(np.clip(y_pred, 0, 1), y_true))
+    except PredictionDomainError:   # a negative rate: no number, as Keras's metric
+        return float("nan")
 
 
 # What the losses of probabilities share: the clip, and a log-softmax that never overflows.

@@ -34,6 +34,7 @@ from nnlab.hinge_losses import CategoricalHinge, Hinge, MulticlassHinge, Squared
 from nnlab.loss_base import (
     EPSILON,
     Loss,
+    PredictionDomainError,
     PredictionRangeError,
     _clip,
     _log_softmax,
@@ -54,7 +55,8 @@ __all__ = ["EPSILON", "MAE", "MSE", "NAMES", "BinaryCrossEntropy", "BinaryFocalC
            "CategoricalCrossEntropy", "CategoricalFocalCrossEntropy", "CategoricalHinge",
            "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "MulticlassHinge",
-           "Poisson", "PredictionRangeError", "SquaredHinge", "Tversky", "get"]
+           "Poisson", "PredictionDomainError", "PredictionRangeError", "SquaredHinge", "Tversky",
+           "get"]
 
 
 class MSE(Loss):

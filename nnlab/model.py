@@ -247,7 +247,7 @@ class Sequential:
         xb, yb = check_data(self, xb, yb, ("xb", "yb"))
         return fit_batch(self, xb, yb)[0]
 
-    def fit(self, X, y, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
+    def fit(self, X, y, *, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
             shuffle=True, seed=None, callbacks=None, verbose=0):
         """Train for ``epochs`` passes over (X, y) in shuffled mini-batches.
 
@@ -262,6 +262,8 @@ class Sequential:
         X, y : array_like
             Inputs (one sample per row) and targets in the form the loss takes.
         epochs, batch_size : int (batch_size None: 32, as in Keras)
+            By name only, as all that follow: Keras's ``fit(X, y, 32, 10)`` means
+            batch_size 32 and 10 epochs, and would train here with them swapped.
         validation_data : tuple (X_val, y_val), optional
         validation_split : float in [0, 1)
             Hold out this last fraction of (X, y) (before shuffling) for validation.
@@ -344,7 +346,7 @@ class Sequential:
         scores.update(metric_values(self.loss, y, y_pred, self.metrics))
         return scores
 
-    def evaluate(self, X, y, batch_size=None, return_dict=False, verbose=0):
+    def evaluate(self, X, y, batch_size=None, *, return_dict=False, verbose=0):
         """The loss (and metrics) on (X, y), in evaluation mode (``training=False``).
 
         Returns the loss alone when no metrics were compiled, else ``[loss, metric_1,
@@ -372,7 +374,7 @@ class Sequential:
         ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``."""
         check_verbose(verbose)
         X = as_float_array(X, "X", dtype=self.dtype)
-        if batch_size is None:
+        if batch_size is None or X.ndim == 0:   # all at once; forward refuses a bare number
             return self.forward(X)
         check_number(batch_size, "batch_size", low=1, integer=True)
         return np.concatenate([self.forward(X[i:i + batch_size])

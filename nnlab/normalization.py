@@ -86,7 +86,11 @@ class BatchNorm(Layer):
         x = self._check_input(x)
         axes, shape = self._shape(x)
         if training:
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            # Summed in float64: float32 sums over a large batch, taken row after row,
+            # drift by enough to move the normalized output by a standard deviation.
+            mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
+            deviation = x - mean.reshape(shape)
+            var = np.square(deviation).mean(axis=axes, dtype=np.float64).astype(x.dtype)
             m = self.momentum
             for name, batch in (("running_mean", mean), ("running_var", var)):
                 running = self.buffers[name]
@@ -95,9 +99,10 @@ class BatchNorm(Layer):
         else:
             mean = self.buffers["running_mean"].astype(x.dtype, copy=False)
             var = self.buffers["running_var"].astype(x.dtype, copy=False)
+            deviation = x - mean.reshape(shape)
         self.training = training
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(shape).astype(x.dtype)
-        self.x_hat = (x - mean.reshape(shape)) * self.inv_std
+        self.x_hat = deviation * self.inv_std
         return self._param("gamma", x).reshape(shape) * self.x_hat + \
             self._param("beta", x).reshape(shape)
 

@@ -32,6 +32,7 @@ from nnlab.book_figure import (
     new_figure,
     path_points,
     pixels,
+    series_colors,
     to_png,
     unit_heights,
 )
@@ -42,18 +43,7 @@ __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
            "activation_histograms", "activations_grid", "confusion_matrix", "curves",
            "decision_boundary", "fixed_layout", "gradient_norms", "histogram_panels", "history",
            "image_grid", "in_style", "loss_surface", "network_diagram", "new_figure",
-           "path_points", "pixels", "to_png", "unit_heights"]
-
-
-def _colors(series, colors, palette, func, name):
-    """The colours of the labelled ``series``: ``colors``, one each, or the palette's."""
-    if not isinstance(series, dict):
-        raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
-                         f"the curve in the legend); got {type(series).__name__}")
-    colors = colors or [palette[i % len(palette)] for i in range(len(series))]
-    if len(colors) != len(series):
-        raise ValueError(f"{func}: {len(colors)} colours for the {len(series)} {name}")
-    return colors
+           "path_points", "pixels", "series_colors", "to_png", "unit_heights"]
 
 
 def _axes(ax, **kwargs):
@@ -104,31 +94,38 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, thresh
     ``predict`` maps an (n, 2) array to scores: one column per class (the highest wins), or
     one column for two classes, class 1 where the score is above ``threshold``: 0.5 for a
     probability (a sigmoid's output), 0 for a logit. Classes 0 to 9 have a colour each.
+    Where the scores are NaN (a diverged network's), the plane is left blank.
 
     Examples
     --------
     >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
     >>> fig = nl.plot.decision_boundary(lambda P: P[:, :1] - 0.5, X, [0, 1], threshold=0)
     """
-    X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
-    if X.ndim != 2 or X.shape[1] != 2 or len(X) != len(y):
-        raise ValueError(f"decision_boundary draws points of two features: X of shape (n, 2) "
-                         f"and n labels y; got X {X.shape} and y {y.shape}")
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != X.shape[:1] or np.any(y % 1) or np.any(y < 0):
+        raise ValueError(f"decision_boundary draws points of two features and their classes: "
+                         f"X of shape (n, 2) and n labels 0, 1, ...; got X {X.shape} and y of "
+                         f"shape {y.shape}, values {np.unique(y)[:6]}")
+    y = y.astype(int)
     check_number(threshold, "decision_boundary threshold")
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
     gx, gy = np.meshgrid(*np.linspace(lo, hi, resolution).T)
     scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float)
-    per_class = scores.ndim == 2 and scores.shape[1] > 1
-    classes = scores.argmax(axis=1) if per_class else (scores.ravel() > threshold).astype(int)
-    k = max(int(y.max()), int(classes.max())) + 1
+    if scores.shape[:1] != gx.ravel().shape:
+        raise ValueError(f"decision_boundary: predict must give a row of scores per point; "
+                         f"for {gx.size} points it gave shape {scores.shape}")
+    scores = scores.reshape(gx.size, -1)
+    classes = scores.argmax(axis=1) if scores.shape[1] > 1 else scores[:, 0] > threshold
+    unknown = np.isnan(scores).any(axis=1)   # no class where the model gives NaN: left blank
+    k = max(int(y.max()), int(classes.max(initial=0, where=~unknown))) + 1
     if k > len(COLORS):
         raise ValueError(f"decision_boundary has colours for classes 0 to {len(COLORS) - 1} "
                          f"(nl.plot.COLORS); got class {k - 1}")
     fig, ax = _axes(ax)
     cmap = ListedColormap(COLORS[:k])
-    ax.contourf(gx, gy, classes.reshape(gx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap,
-                alpha=0.25)
+    shade = np.where(unknown, np.nan, classes).reshape(gx.shape)
+    ax.contourf(gx, gy, shade, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=18,
                edgecolors="white", linewidths=0.5)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
@@ -191,7 +188,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     ...                    paths={"gd": np.array([[1.0, 1.0], [0.5, 0.5]])})
     """
     paths = {} if paths is None else paths
-    colors = _colors(paths, colors, PATH_COLORS, "loss_surface", "paths")
+    colors = series_colors(paths, colors, PATH_COLORS, "loss_surface", "paths")
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
     fig, ax = _axes(ax, height=3.6)
@@ -228,7 +225,7 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     >>> nl.plot.curves({"a": [3, 2, 1]}).axes[0].get_ylabel()
     'loss'
     """
-    colors = _colors(series, colors, COLORS, "curves", "series")
+    colors = series_colors(series, colors, COLORS, "curves", "series")
     series = {label: np.asarray(values, dtype=float) for label, values in series.items()}
     x_shape = None if x is None else np.shape(x)
     for label, values in series.items():

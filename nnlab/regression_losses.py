@@ -16,7 +16,7 @@ import numpy as np
 
 from nnlab._checks import check_number
 from nnlab.activation_base import _exp
-from nnlab.loss_base import EPSILON, Loss
+from nnlab.loss_base import EPSILON, Loss, PredictionDomainError
 
 __all__ = ["MAE", "Huber", "LogCosh", "MeanAbsolutePercentageError",
            "MeanSquaredLogarithmicError", "Poisson"]
@@ -166,8 +166,9 @@ class Poisson(Loss):
 
     def _check_predictions(self, y_pred):
         if y_pred.min() < 0:
-            raise ValueError(f"{self!r}: y_pred must be rates, at least 0; got {y_pred.min():g}"
-                             " (end the model with Activation('exponential') or 'softplus')")
+            raise PredictionDomainError(
+                f"{self!r}: y_pred must be rates, at least 0; got {y_pred.min():g} (end the "
+                "model with Activation('exponential') or 'softplus')")
 
     def _check_target_values(self, y_true):
         if y_true.min() < 0:

@@ -47,7 +47,7 @@ import zlib
 import numpy as np
 
 from nnlab import losses
-from nnlab._checks import FLOAT_DTYPES, all_finite
+from nnlab._checks import FLOAT_DTYPES, all_finite, as_float_array
 from nnlab.layers import Layer, Residual, layer_specs
 from nnlab.training_state import (
     compile_settings,
@@ -384,9 +384,9 @@ def _compile(model, compiled, version, path):
         raise ModelFileError(f"{where}.metrics: {exc}") from exc
     iterations = compiled["optimizer"].get("iterations", 0)   # files before it: none
     if not (isinstance(iterations, int) and not isinstance(iterations, bool)
-            and iterations >= 0):
-        raise ModelFileError(f"{where}.optimizer.iterations: expected a step count >= 0; "
-                             f"got {reprlib.repr(iterations)}")
+            and 0 <= iterations <= 2**53):   # bias corrections take beta ** t as floats
+        raise ModelFileError(f"{where}.optimizer.iterations: expected a step count from 0 "
+                             f"to 2**53; got {reprlib.repr(iterations)}")
     model.optimizer.iterations = iterations
 
 
@@ -413,5 +413,6 @@ def _read_arrays(archive, declared, targets, squares, path):
         if key in squares and array.size and array.min() < 0:
             raise ModelFileError(f"{path!r}: array {key!r} holds squares, variances or sizes; "
                                  f"expected values >= 0; got a minimum of {array.min():g}")
-        arrays[key] = array
+        # A finite float64 beyond a float32 model's range is refused, not loaded as inf.
+        arrays[key] = as_float_array(array, f"array {key!r}", dtype=target.dtype)
     return arrays

@@ -11,7 +11,7 @@ by predicting background everywhere. The names and formulas are Keras 3's:
 import numpy as np
 
 from nnlab._checks import check_number
-from nnlab.loss_base import EPSILON, Loss
+from nnlab.loss_base import EPSILON, Loss, PredictionDomainError
 
 __all__ = ["CosineSimilarity", "Dice", "Tversky"]
 
@@ -99,7 +99,7 @@ class Dice(Loss):
 
     def _check_predictions(self, y_pred):
         self._check_unit_interval(y_pred, "y_pred", "probabilities: end the model with a "
-                                  "sigmoid or softmax")
+                                  "sigmoid or softmax", PredictionDomainError)
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "0/1 masks or probabilities")

@@ -33,6 +33,15 @@ def test_set_weights_checks_every_array_before_copying_any(change, match):
         np.testing.assert_array_equal(a, b)
 
 
+def test_set_weights_refuses_a_value_beyond_the_models_dtype():
+    model = small_model().astype("float32")
+    weights = model.get_weights()
+    weights[0] = np.full(weights[0].shape, 1e39)   # finite in float64; was written as inf
+    with pytest.raises(ValueError, match=r"'0.params.W' holds 6 value\(s\) beyond float32"):
+        model.set_weights(weights)
+    assert np.isfinite(model.get_weights()[0]).all()
+
+
 def test_a_failed_model_forward_leaves_no_cache_for_backward():
     model = nl.Sequential([nl.Activation("tanh"), nl.Dense(3, 2, rng=0)])
     X, dout = RNG.normal(size=(4, 3)), np.ones((4, 2))

@@ -207,6 +207,25 @@ def test_check_reaches_layers_inside_a_residual_block():
     assert check(model, x, np.arange(5.0)) < 1e-6
 
 
+class _NaNBiasDense(Dense):
+    """A Dense whose bias gradient is NaN: a broken backward."""
+
+    def backward_params(self, dy):
+        dx = super().backward_params(dy)
+        self.grads["b"] = np.full_like(self.grads["b"], np.nan)
+        return dx
+
+
+def test_check_names_a_gradient_that_is_not_finite():
+    # It failed with "floor must be finite; got nan", naming no gradient.
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    with pytest.raises(ValueError, match=r"analytic gradient with respect to b holds 2 NaN"):
+        check(_NaNBiasDense(3, 2, rng=0), x)
+    model = nl.Sequential([Dense(3, 2, rng=0), _NaNBiasDense(2, 2, rng=1)])
+    with pytest.raises(ValueError, match=r"analytic gradient with respect to params\[3\]"):
+        check(model, x)
+
+
 def test_check_bad_arguments():
     x = np.ones((2, 3))
     with pytest.raises(ValueError, match="compiled"):

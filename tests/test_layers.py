@@ -175,6 +175,20 @@ def test_batchnorm_float32_large_inputs_and_errors():
     assert (clone.momentum, clone.eps, clone.params["gamma"].dtype) == (0.5, 1e-3, np.float32)
 
 
+def test_batchnorm_float32_statistics_of_a_large_batch_with_an_offset():
+    # float32 sums taken row after row over 60000 rows of values near 1e4 drifted: the
+    # normalized output had mean 0.87 and std 0.5. The sums are now float64's.
+    x = (1e4 + np.random.default_rng(0).normal(size=(60000, 2))).astype(np.float32)
+    bn = nl.BatchNorm(2, momentum=0.0)
+    y = bn.forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.mean(axis=0, dtype=np.float64), 0, atol=1e-3)
+    np.testing.assert_allclose(y.std(axis=0, dtype=np.float64), 1, atol=1e-3)
+    exact = x.astype(np.float64)
+    np.testing.assert_allclose(bn.buffers["running_mean"], exact.mean(axis=0), rtol=1e-7)
+    np.testing.assert_allclose(bn.buffers["running_var"], exact.var(axis=0), rtol=1e-3)
+
+
 @pytest.mark.parametrize("shape", [(6, 3), (5, 3, 4), (4, 3, 3, 2)])
 @pytest.mark.parametrize("training", [True, False])
 def test_batchnorm_against_torch(shape, training):

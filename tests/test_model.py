@@ -732,6 +732,35 @@ def test_bad_train_step_evaluate_predict_input():
     assert_same_weights(model, before)
 
 
+def test_fit_takes_everything_after_the_data_by_name():
+    # Keras's fit(X, y, 32, 10) is batch_size 32, 10 epochs; here it trained 32 epochs of 10.
+    model = compiled_model()
+    with pytest.raises(TypeError):
+        model.fit(X3, Y3, 32, 10)
+    with pytest.raises(TypeError):   # Keras's evaluate(X, y, 32, 0): the 0 is verbose
+        model.evaluate(X3, Y3, 32, False)
+
+
+def test_predict_of_a_bare_number_in_batches_is_a_clear_error():
+    with pytest.raises(ValueError, match="single number"):   # was a TypeError from len()
+        compiled_model().predict(5.0, batch_size=2)
+
+
+def test_a_loss_as_a_metric_is_nan_where_the_predictions_leave_its_domain():
+    # A Poisson metric of a model trained on mse met a negative rate after the first
+    # updates and stopped fit with a ValueError; Keras's metric is NaN there.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 2)), rng.poisson(2, size=16).astype(float)
+    model = nl.Sequential([Dense(2, 1, rng=0)])
+    model.compile("mse", "sgd", metrics=[nl.losses.Poisson(), nl.losses.Dice()])
+    history = model.fit(X, y / y.max(), epochs=2, batch_size=4, seed=0).history
+    assert np.isnan(history["poisson"]).all() and np.isnan(history["dice"]).all()
+    with pytest.raises(ValueError, match="y_pred must be rates"):   # the loss itself refuses
+        nl.losses.Poisson()([[-1.0]], [1.0])
+    with pytest.raises(ValueError, match=r"metric 'dice' .* y_true must be in \[0, 1\]"):
+        model.fit(X, y, epochs=1)   # bad targets are still refused before training
+
+
 def test_fit_before_compile_is_a_clear_error():
     model = mlp()
     with pytest.raises(NotCompiledError, match="compile"):

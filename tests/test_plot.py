@@ -1,5 +1,7 @@
 """Every figure of nnlab.plot draws headless, has labelled axes, and is deterministic."""
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pytest
@@ -74,6 +76,21 @@ def test_decision_boundary_thresholds_one_score_where_told():
     assert shaded_classes(plot.decision_boundary(logit, X, y, threshold=0.5)) == [0, 1]
     with pytest.raises(ValueError, match="threshold"):
         plot.decision_boundary(logit, X, y, threshold="logits")
+
+
+def test_decision_boundary_leaves_the_plane_blank_where_the_scores_are_nan():
+    # A diverged network's NaN was shaded as class 0, a class it never predicted.
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+
+    def half(P):   # no number left of x1 = 0.5, class 1 right of it
+        return np.where(P[:, :1] < 0.5, np.nan, 1.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert shaded_classes(plot.decision_boundary(half, X, y)) == [1]
+        assert shaded_classes(plot.decision_boundary(
+            lambda P: np.column_stack([half(P), 0 * half(P)]), X, y)) == [0]
+        assert shaded_classes(plot.decision_boundary(lambda P: half(P) * np.nan, X, y)) == []
 
 
 def test_decision_boundary_refuses_more_classes_than_colours():
@@ -308,6 +325,18 @@ def test_history_takes_the_model_and_names_what_is_missing():
     (lambda: plot.confusion_matrix([0, 1, 1]), r"square table .* got shape \(3,\)"),
     (lambda: plot.decision_boundary(lambda P: P[:, :1], np.zeros(4), np.zeros(4)),
      r"X of shape \(n, 2\)"),
+    # Labels that are no class (once truncated to 0 and 1 in silence).
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.eye(2), [0.5, 1.7]),
+     r"labels 0, 1, .* values \[0.5 1.7\]"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.eye(2), [-1, 1]),
+     r"values \[-1.  1.\]"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.eye(2), [0, 1, 1]),
+     r"n labels .* got X \(2, 2\) and y of shape \(3,\)"),
+    (lambda: plot.decision_boundary(lambda P: P[:3], np.eye(2), [0, 1]),
+     r"it gave shape \(3, 2\)"),
+    (lambda: plot.activation_histograms([]), "one or more.* got 0 arrays"),
+    (lambda: plot.activation_histograms([np.ones(3)], layers=[1, 2]),
+     "got 1 arrays and 2 layer numbers"),
 ])
 def test_figures_name_what_they_were_given_wrong(call, match):
     with pytest.raises(ValueError, match=match):

@@ -247,6 +247,14 @@ def test_a_layer_of_ones_own_is_compared_before_it_is_built_too(tmp_path):
                   "(1000000000000,); the file holds shape (3,)")
 
 
+def test_a_value_beyond_the_models_dtype_is_refused_not_loaded_as_inf(good, tmp_path):
+    path = small_model().astype("float32").save(tmp_path / "float32")
+    W = np.array([[1e39, 1.0, 1.0], [1.0, 1.0, 1.0]])   # finite in float64, not in float32
+    loading_fails(with_header(path, tmp_path / "big.npz", header_of(path),
+                              **{"0.params.W": npy(W)}),
+                  "array '0.params.W' holds 1 value(s) beyond float32's range")
+
+
 def test_a_negative_running_variance_is_refused(tmp_path):
     model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.BatchNorm(3)])
     model.layers[1].buffers["running_var"][1] = -0.5
@@ -343,9 +351,12 @@ def test_a_negative_sum_of_squares_in_the_optimizer_state_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("iterations, fragment", [
-    (-1, "compile.optimizer.iterations: expected a step count >= 0; got -1"),
-    ("2", "compile.optimizer.iterations: expected a step count >= 0; got '2'"),
-    (True, "compile.optimizer.iterations: expected a step count >= 0; got True"),
+    (-1, "compile.optimizer.iterations: expected a step count from 0 to 2**53; got -1"),
+    ("2", "compile.optimizer.iterations: expected a step count from 0 to 2**53; got '2'"),
+    (True, "compile.optimizer.iterations: expected a step count from 0 to 2**53; got True"),
+    # Loaded, it failed the first fit with an OverflowError (beta ** t).
+    pytest.param(10**400, "compile.optimizer.iterations: expected a step count from 0 to "
+                 "2**53; got 1", id="10**400"),
     (0, "the arrays do not match the model: missing [], unexpected ['optimizer.0.decayed_sum'"),
 ])
 def test_the_step_count_and_the_state_arrays_must_agree(tmp_path, iterations, fragment):
