@@ -86,15 +86,18 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
                    seed=0):
     """Activations of every hidden layer of a deep MLP fed standard-normal input.
 
+    ``saturated``: each layer's share where the activation is flat (``FLAT``; else None).
+
     Examples
     --------
     >>> s = nl.explore.initialization("normal", depth=3, width=32)
     >>> len(s["stds"]), s["stds"][0] > 0.5
     (3, True)
     """
+    rng = as_rng(seed, "seed")   # the weights, then the input: independent draws
     model = diagnostics.deep_mlp(depth, width, n_in=width, activation=activation, init=scheme,
-                                 init_scale=scale, rng=seed)
-    x = as_rng(seed, "seed").normal(size=(256, width))
+                                 init_scale=scale, rng=rng)
+    x = rng.normal(size=(256, width))
     values = []
     with np.errstate(over="ignore", invalid="ignore"), inside_network():
         for layer in model.layers[:-1]:
@@ -102,10 +105,16 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
             if isinstance(layer, Activation):
                 values.append(x)
     stds = [float(np.std(v)) for v in values]
-    saturated = [float(np.mean(np.abs(v) > 0.99)) for v in values]
+    flat = FLAT.get(activation)
+    saturated = [float(np.mean(flat(v))) for v in values] if flat else None
     return {"scheme": scheme, "scale": float(scale), "depth": depth, "activation": activation,
             "values": values, "stds": stds, "saturated": saturated,
             "warning": _spread_warning(stds)}
+
+
+#: Where each activation is flat, its slope near 0 (a ReLU at 0 passes no gradient).
+FLAT = {"tanh": lambda a: np.abs(a) > 0.99, "sigmoid": lambda a: (a < 0.01) | (a > 0.99),
+        "relu": lambda a: a == 0, "linear": lambda a: np.zeros(a.shape, dtype=bool)}
 
 
 def _spread_warning(stds):
@@ -351,12 +360,12 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     (13, True, True)
     """
     init = initializers.suited_to(activation)
-    rng = as_rng(seed, "seed")
+    rng = as_rng(seed, "seed")   # the data, then the weights: independent draws
     X = rng.normal(size=(64, 2))
     y = (X[:, :1] * X[:, 1:] > 0).astype(float)
     model = diagnostics.deep_mlp(depth, width, activation=activation, init=init,
                                  init_scale=init_scale, batchnorm=batchnorm, residual=residual,
-                                 rng=seed)
+                                 rng=rng)
     norms = diagnostics.gradient_norms(model, X, y)
     finite = norms[np.isfinite(norms)]
     ratio = float(norms[0] / norms[-1]) if np.all(np.isfinite(norms)) and norms[-1] else np.nan

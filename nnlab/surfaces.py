@@ -7,6 +7,8 @@ the gradient vanishes but which is no minimum). ``descend`` runs any nnlab
 optimizer on them, so the chapters and explorers show the real update rules.
 """
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from nnlab import optimizers
@@ -103,6 +105,9 @@ def race_names(names):
     >>> nl.surfaces.race_names(["adam", "SGD"])
     ['Adam', 'SGD']
     """
+    if not isinstance(names, str | Iterable):
+        raise ValueError(f"race: names must be an optimizer's name or a list of names; got "
+                         f"{names!r}")
     names = [names] if isinstance(names, str) else list(names)   # one name, not its letters
     shown = [display_name(name) for name in names]
     if len(set(shown)) < len(shown):   # the race has one path per optimizer

@@ -162,10 +162,11 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
         low, high = explore.LOSSES[name][1]
         return {"min": low, "max": high, "step": 0.001 if high - low < 1 else 0.01}
 
+    menu = dropdown(loss, list(explore.LOSSES), "loss")   # checks the name before its range
     span = prediction_range(loss)
     check_number(prediction, f"the prediction of {loss} (an initial value)",
                  low=span["min"], high=span["max"])
-    controls = {"loss": dropdown(loss, list(explore.LOSSES), "loss"),
+    controls = {"loss": menu,
                 "prediction": W.FloatSlider(value=prediction, **span,
                                             description="prediction", readout_format=".3g",
                                             layout=LAYOUT, style=STYLE),

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nnlab import examples, explore, explorer_figures, playground, surfaces
+from nnlab import diagnostics, examples, explore, explorer_figures, playground, surfaces
 from tests.helpers import numeric_grad, rel_error
 
 
@@ -212,6 +212,29 @@ def test_backprop_curve_stays_put_while_the_value_moves():
             assert moved["grid"] == at_lecture["grid"] and moved["curve"] == at_lecture["curve"]
             assert moved["lecture"] == at_lecture["lecture"]
         assert at_lecture["grid"][0] == low < at_lecture["lecture"] < high == at_lecture["grid"][-1]
+
+
+@pytest.mark.parametrize("activation, flat", [
+    ("tanh", lambda a: np.abs(a) > 0.99),
+    ("sigmoid", lambda a: (a < 0.01) | (a > 0.99)),   # counted only the top end
+    ("relu", lambda a: a == 0),                       # counted large outputs
+])
+def test_initialization_counts_the_activations_where_their_function_is_flat(activation, flat):
+    s = explore.initialization("normal", scale=3.0, depth=3, activation=activation, width=32)
+    assert s["saturated"] == pytest.approx([np.mean(flat(v)) for v in s["values"]])
+    assert explore.initialization(activation="linear", depth=2)["saturated"] == [0.0, 0.0]
+    assert explore.initialization(activation="elu", depth=2)["saturated"] is None
+
+
+def test_the_explorers_input_is_not_the_weights_numbers_again():
+    # A generator of its own with the weights' seed drew the input: with N(0, 1) weights,
+    # the first 32 samples were the first layer's weight matrix.
+    s = explore.initialization("normal", depth=1, activation="linear", width=32)
+    W = diagnostics.deep_mlp(1, 32, n_in=32, activation="linear", init="normal",
+                             rng=0).layers[0].params["W"]
+    first = np.random.default_rng(0).normal(size=(32, 32))
+    assert np.array_equal(W, first)   # what the input was
+    assert not np.allclose(s["values"][0][:32], first @ W)
 
 
 def test_gradient_flow_reports_the_output_layer_and_the_extremes():

@@ -659,6 +659,10 @@ def test_a_step_that_diverges_is_reported_too():
     (lambda: widgets.kernel_explorer(digit=99999), r"\[0, 99\]; got 99999"),
     (lambda: widgets.initialization_explorer(depth=1000), r"depth .* \[1, 12\]"),
     (lambda: widgets.loss_explorer(prediction=5), r"\[0.001, 0.999\]; got 5"),
+    # A KeyError of the range's table, a TypeError of list(None), before.
+    (lambda: widgets.loss_explorer(loss="mse"), r"loss .* one of 'binary cross-entropy'.*'mse'"),
+    (lambda: widgets.optimizer_race(names=None), "names must be an optimizer's name or a list"),
+    (lambda: widgets.optimizer_race(names=5), "list of names; got 5"),
     (lambda: widgets.gradient_flow_explorer(batchnorm="no"), "batchnorm must be True or False"),
     (lambda: widgets.forward_explorer(w99=1.0), r"w00, w01, w10, w11; got \['w99'\]"),
     (lambda: widgets.optimizer_race(names=["adamw"]), "unknown optimizer 'adamw'; valid names "),
