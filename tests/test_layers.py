@@ -637,3 +637,37 @@ def test_residual_gradients_over_shapes(batch, width, depth, seed):
         inner += [nl.Dense(width, width, rng=seed + i), nl.Activation("tanh")]
     x = np.random.default_rng(seed).normal(size=(batch, width))
     assert nl.gradcheck.check(nl.Residual(*inner), x) < 1e-6
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nl.Dense(3, 2, rng=0), (4, 3)),
+    *[((lambda name=name: nl.Activation(name)), (4, 3)) for name in nl.activations.NAMES],
+    (lambda: nl.Flatten(), (2, 2, 3)),
+    (lambda: nl.Dropout(0.5, rng=0), (4, 3)),
+    (lambda: nl.Residual(nl.Dense(3, 3, rng=0), nl.Activation("relu")), (4, 3)),
+    (lambda: nl.BatchNorm(3), (4, 3)),
+    (lambda: nl.Conv2D(2, 3, 3, padding=1, rng=0), (2, 2, 4, 4)),
+    (lambda: nl.Conv1D(2, 3, 3, rng=0), (2, 2, 6)),
+    (lambda: nl.MaxPool2D(2), (2, 2, 4, 4)),
+    (lambda: nl.AvgPool2D(2), (2, 2, 4, 4)),
+    (lambda: nl.MaxPool1D(2), (2, 2, 6)),
+    (lambda: nl.GlobalMaxPool1D(), (2, 2, 6)),
+])
+@pytest.mark.parametrize("training", [False, True])
+def test_no_layer_changes_the_arrays_it_is_given_or_caches(make, shape, training):
+    # Layers cache their input or output for backward, without copying (layer_base): a
+    # layer that changed its input, its upstream gradient or its cache in place would
+    # change another layer's gradient, or its own at a second backward.
+    rng = np.random.default_rng(1)
+    layer, x = make(), rng.normal(size=shape)
+    x_seen = x.copy()
+    y = layer.forward(x, training=training)
+    y_seen, dy = y.copy(), rng.normal(size=y.shape)
+    dy_seen = dy.copy()
+    dx = layer.backward(dy)
+    grads = {name: g.copy() for name, g in layer.grads.items()}
+    for array, seen in ((x, x_seen), (y, y_seen), (dy, dy_seen)):
+        np.testing.assert_array_equal(array, seen)
+    np.testing.assert_array_equal(layer.backward(dy), dx)   # a second backward: the same
+    for name, g in layer.grads.items():
+        np.testing.assert_array_equal(g, grads[name])
