@@ -11,7 +11,7 @@ import copy
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_float_array, as_rng, check_number
+from nnlab._checks import as_float_array, as_rng, check_bool, check_number
 from nnlab.layers import Activation, Dense, Residual, inside_network
 from nnlab.model import Sequential
 from nnlab.normalization import BatchNorm
@@ -49,6 +49,8 @@ def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="gloro
     check_number(depth, "depth", low=1, integer=True)
     check_number(width, "width", low=1, integer=True)
     check_number(init_scale, "init_scale", low=0, low_open=True)
+    check_bool(batchnorm, "batchnorm")   # "no" would add the layers
+    check_bool(residual, "residual")
     activations.get(activation)
     initializers.get(init)
     rng = as_rng(rng)
@@ -89,7 +91,7 @@ def gradient_norms(model, X, y, loss="mse"):
     """
     from nnlab import losses
 
-    X = as_float_array(X, "X", ndim=2)
+    X = as_float_array(X, "X")   # images too: the model's first layer checks the shape
     model = copy.deepcopy(model)
     _backward(model, losses.get(loss), X, y)
     return np.array([np.linalg.norm(layer.grads["W"]) for layer in dense_layers(model)])
@@ -130,7 +132,8 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
     while its cost grows like :math:`B`, and the full batch (:math:`B = n`) has none.
 
     The passes run in training mode at the model's current weights, on a copy of the model:
-    the model itself is left as it was (batch norm's running statistics included).
+    the model itself is left as it was (batch norm's running statistics included). Dropout,
+    active in training, adds noise of its own: even the full batch then has some.
 
     Returns
     -------

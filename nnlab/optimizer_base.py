@@ -49,7 +49,7 @@ import math
 import numpy as np
 
 from nnlab._checks import FLOAT_DTYPES, all_finite, check_number
-from nnlab.schedules import rate_at
+from nnlab.schedules import check_schedule, rate_at
 
 __all__ = ["Optimizer"]
 
@@ -83,7 +83,9 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
-        if not callable(value):
+        if callable(value):
+            check_schedule(value, type(self).__name__)
+        else:
             value = float(check_number(value, f"{type(self).__name__} lr", low=0,
                                        low_open=True))
         self._lr = value

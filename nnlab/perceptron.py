@@ -81,10 +81,12 @@ class Perceptron:
 
     def _check_X(self, X):
         X = as_float_array(X, "X", ndim=(1, 2))
+        given = X.shape
         X = X.reshape(1, -1) if X.ndim == 1 else X
         if X.shape[1] != self.n_inputs:
+            hint = " (a 1-D X is one sample)" if len(given) == 1 else ""
             raise ValueError(f"Perceptron(n_inputs={self.n_inputs}) expected X of shape "
-                             f"(n_samples, {self.n_inputs}); got {X.shape}")
+                             f"(n_samples, {self.n_inputs}); got {given}{hint}")
         return X
 
     def net_input(self, X):
@@ -98,6 +100,11 @@ class Perceptron:
 
     def fit(self, X, y, epochs=10, shuffle=False, seed=None):
         """Train with Rosenblatt's rule; stop early after an epoch without mistakes.
+
+        Training starts from the unit's current weights and bias: zeros for a new
+        ``Perceptron``, those given to ``from_weights``, or those a previous ``fit`` left
+        (training goes on, as ``Sequential.fit``'s does). For a fresh start, make a new
+        unit. The weights take the dtype of X (float32 stays float32).
 
         Parameters
         ----------
@@ -151,13 +158,14 @@ class Perceptron:
                              "weights or the net input; scale X down (divide it by a power "
                              "of ten)")
         self.labels_, self.errors_, self.converged_ = labels, [], False
+        self.weights = self.weights.astype(X.dtype)
         for _ in range(epochs):
             order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
             mistakes = 0
             # The rule is online by definition: each update changes the weights the
             # next sample sees, so this one loop over samples is the algorithm itself.
             for i in order:
-                error = y[i] - (X[i] @ self.weights + self.bias > self.threshold)
+                error = float(y[i] - (X[i] @ self.weights + self.bias > self.threshold))
                 if error:
                     self.weights += self.lr * error * X[i]
                     self.bias += self.lr * error

@@ -205,16 +205,19 @@ def standardize(X_train, *others):
     # Finite data can still overflow: the squares in the deviation of values above 1e154,
     # or a test value far from the mean divided by a tiny deviation. Checked just below.
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, var = X_train.mean(axis=0), X_train.var(axis=0)
+        # In float64 whatever the data's dtype: float32 sums of many rows drift.
+        mean = X_train.mean(axis=0, dtype=np.float64)
+        var = X_train.var(axis=0, dtype=np.float64)
         # A constant column is centred only. Its std need not come out as 0: the mean of
         # three 0.1s is rounded, and the deviations from it are then about 1e-17; nor need
         # its values be equal: 0.1 + 0.2 is not 0.3, and row sums of 1 come out 1 +- 1e-16.
         # Divided by such a std, rounding errors would become values of order 1. A variance
         # within the rounding error of its computation (Chan, Golub and LeVeque's bound, as
-        # scikit-learn's StandardScaler uses it) is taken for 0, with the machine epsilon
-        # of the dtype the variance is computed in.
-        n, eps = len(X_train), np.finfo(X_train.dtype).eps
-        constant = var <= n * eps * var + (n * eps * mean) ** 2
+        # scikit-learn's StandardScaler uses it), or a spread within the spacing of the
+        # data's own numbers (float32 values one rounding apart), is taken for 0.
+        n, eps = len(X_train), np.finfo(np.float64).eps
+        spacing = np.finfo(X_train.dtype).eps * mean
+        constant = var <= n * eps * var + (n * eps * mean) ** 2 + spacing ** 2
         std = np.sqrt(var)
         scale = np.where(constant, 1.0, std)
         # Computed in the wider of the two dtypes, returned in each array's own.

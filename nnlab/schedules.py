@@ -1,6 +1,7 @@
 """Learning-rate schedules: the rate of each step as a function of the step count.
 
-The ``lr`` of any optimizer is a positive number or a schedule: a callable
+The ``lr`` of any optimizer but Rprop (whose ``lr`` is only its first step size) is a
+positive number or a schedule: a callable
 ``lr(iteration)``, where ``iteration`` counts the optimizer's steps from 0, returning a
 finite real number >= 0. The optimizer asks the schedule for the rate of every step and
 checks the answer (:func:`rate_at`), so any Python function of the step count will do;
@@ -13,6 +14,8 @@ step then changes nothing. A model file cannot hold a function, so it keeps the 
 schedule gives when the model is saved (``nnlab.saving``). Both schedules are also
 importable from ``nnlab.optimizers``, beside the optimizers they drive.
 """
+
+import inspect
 
 import numpy as np
 
@@ -46,6 +49,30 @@ def step_decay(lr0, factor, every):
     check_number(factor, "factor", low=0, high=1, low_open=True)
     check_number(every, "every", low=1, integer=True)
     return lambda iteration: lr0 * factor ** (iteration // every)
+
+
+def check_schedule(schedule, owner):
+    """Raise ValueError unless ``schedule`` can be called as ``schedule(iteration)``.
+
+    Checked when the optimizer is given it, not at the first step of ``fit``: a factory
+    such as ``exponential_decay`` passed uncalled would fail there with a TypeError.
+
+    Examples
+    --------
+    >>> nl.schedules.check_schedule(lambda: 0.1, "SGD")
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD's lr schedule <lambda> is not lr(iteration): too many positional arguments
+    """
+    try:
+        inspect.signature(schedule).bind(0)
+    except TypeError as exc:
+        factory = schedule in (exponential_decay, step_decay)
+        raise ValueError(f"{owner}'s lr schedule {getattr(schedule, '__qualname__', schedule)}"
+                         f" is not lr(iteration): {exc}" + ("; call the factory to make one, "
+                         "e.g. exponential_decay(0.1, 0.5, 1000)" if factory else "")) from exc
+    except ValueError:   # no signature to read (some built-ins): rate_at checks each step
+        pass
 
 
 def rate_at(schedule, iteration, owner):

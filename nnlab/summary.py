@@ -33,7 +33,7 @@ def summary_table(layers, input_shape=None):
                 for d in shape):
             raise ValueError("input_shape must be a tuple of positive integers (or one, for "
                              f"a vector sample); got {input_shape!r}")
-        shape = tuple(shape)
+        shape = tuple(int(d) for d in shape)   # shown as Keras shows it: (None, 4)
     elif layers and hasattr(layers[0], "n_in"):
         shape = (layers[0].n_in,)
     else:

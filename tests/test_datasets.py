@@ -412,9 +412,20 @@ def test_standardize_treats_near_constant_columns_as_scikit_learn_does(i, dtype)
     else:
         # scikit-learn computes float32 statistics in float64 and its bound with float64's
         # epsilon, below float32's rounding: it divides the first column by its rounding
-        # errors. nnlab takes the bound in float32, the dtype the statistics are computed in.
+        # errors. nnlab's bound also admits a spread within the spacing of float32's numbers.
         assert np.abs(ours[:, 0]).max() < 1e-6
         np.testing.assert_allclose(ours[:, 1:], theirs[:, 1:], rtol=1e-5, atol=1e-6)
+
+
+def test_standardize_scales_a_float32_column_of_small_relative_spread():
+    # A year, 2000 +- 10 over 50000 rows: its spread is 0.5 % of its mean, below n times
+    # float32's epsilon, and the bound taken in float32 left the column unscaled (std 10).
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(2000, 10, 50_000), rng.normal(0, 1, 50_000)])
+    ours = D.standardize(X.astype(np.float32))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours.std(axis=0, dtype=np.float64), 1, atol=1e-5)
+    np.testing.assert_allclose(ours.mean(axis=0, dtype=np.float64), 0, atol=1e-5)
 
 
 def test_standardize_keeps_the_dtype_of_each_array():

@@ -12,6 +12,25 @@ def norms(**kwargs):
     return D.gradient_norms(D.deep_mlp(20, 32, rng=0, **kwargs), X, Y)
 
 
+def test_deep_mlp_refuses_switches_that_are_no_bool():
+    for name in ("batchnorm", "residual"):
+        with pytest.raises(ValueError, match=f"{name} must be True or False"):
+            D.deep_mlp(2, 4, rng=0, **{name: "no"})   # "no" added the layers
+
+
+def test_gradient_norms_of_a_network_of_images():
+    # X had to be 2-D, though gradient_noise and activation_stds take images.
+    model = nl.Sequential([nl.Conv2D(1, 2, 3, rng=0), nl.Activation("relu"), nl.Flatten(),
+                           nl.Dense(8, 1, rng=0)])
+    images = np.random.default_rng(0).normal(size=(4, 1, 4, 4))
+    (norm,) = D.gradient_norms(model, images, np.zeros((4, 1)))
+    copy = nl.Sequential([nl.Conv2D(1, 2, 3, rng=0), nl.Activation("relu"), nl.Flatten(),
+                          nl.Dense(8, 1, rng=0)])
+    copy.compile("mse")
+    copy.train_step(images, np.zeros((4, 1)))
+    assert norm == pytest.approx(np.linalg.norm(copy.layers[-1].grads["W"]))
+
+
 def test_deep_sigmoid_gradients_vanish_towards_the_input():
     g = norms(activation="sigmoid")
     assert g[0] < 1e-6 * g[-1]

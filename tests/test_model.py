@@ -873,6 +873,11 @@ def test_summary_table(capsys):
     assert "Total params: 33" in out and "Trainable params: 33" in out
 
 
+def test_summary_shows_numpy_integers_as_plain_ones():
+    table = nl.summary.summary_table([nl.Activation("relu")], np.int64(4))
+    assert "(None, 4)" in table   # was (None, np.int64(4))
+
+
 def test_summary_input_shape_inference_and_buffers(capsys):
     model = nl.Sequential([nl.Conv2D(1, 2, 3, rng=0), nl.BatchNorm(2), nl.Flatten(),
                            Dense(18, 2, rng=0)])

@@ -344,6 +344,21 @@ def test_schedule():
         opt.step([p], [np.ones(1)])                   # iteration 2: lr -0.1, rejected
 
 
+def test_a_schedule_that_takes_no_step_count_is_refused_when_given():
+    # exponential_decay itself, uncalled, was accepted and failed fit's first step with a
+    # TypeError.
+    for bad in (O.exponential_decay, lambda: 0.1, lambda i, j: 0.1):
+        with pytest.raises(ValueError, match=r"lr schedule .* is not lr\(iteration\)"):
+            O.SGD(lr=bad)
+        opt = O.Adam()
+        with pytest.raises(ValueError, match="Adam's lr schedule"):
+            opt.lr = bad
+        assert opt.lr == 1e-3
+    assert O.SGD(lr=lambda i, scale=2: 0.1).current_lr() == 0.1
+    with pytest.raises(ValueError, match=r"call the factory to make one, e.g. exponential_"):
+        O.SGD(lr=O.step_decay)
+
+
 def test_the_schedules_of_nnlab_schedules_are_importable_from_optimizers():
     # Code, notebooks and tests written before nnlab.schedules import them from here.
     from nnlab import schedules

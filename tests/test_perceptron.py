@@ -74,6 +74,8 @@ def test_shuffle_is_seeded():
     (lambda p: p.fit([[0, 1]], [-1], epochs=0), "epochs"),
     (lambda p: p.fit([[0, 1]], [1, 0]), "1 rows but y has 2 labels$"),
     (lambda p: p.fit([0, 1], [1, 0]), r"1 rows but y has 2 labels \(a 1-D X is one sample"),
+    # The shape passed in, not the (1, 3) it was read as.
+    (lambda p: p.fit([0, 1, 1], [1]), r"got \(3,\) \(a 1-D X is one sample\)"),
     (lambda p: p.fit([[0, np.nan]], [1]), "NaN"),
     (lambda p: p.fit([[0, 1]], [1], epochs=0), "epochs"),
 ])
@@ -82,6 +84,23 @@ def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call(p)
     assert not p.weights.any() and p.bias == 0.0 and p.labels_ == (0, 1)
+
+
+def test_float32_input_gives_float32_weights_and_net_input():
+    X, y = nl.datasets.logic_gate("and")
+    p = nl.Perceptron(2).fit(X.astype(np.float32), y)
+    assert p.weights.dtype == p.net_input(X.astype(np.float32)).dtype == np.float32
+    assert isinstance(p.bias, float)
+    np.testing.assert_array_equal(p.weights, nl.Perceptron(2).fit(X, y).weights)
+
+
+def test_a_second_fit_goes_on_from_the_weights_the_first_left():
+    X, _ = nl.datasets.logic_gate("and")
+    p = nl.Perceptron(2).fit(X, [0, 0, 0, 1])
+    first = p.weights.copy(), p.bias
+    p.fit(X, [0, 1, 1, 1])   # OR from AND's weights: one mistake, as the docstring says
+    assert p.errors_ == [1, 0] and (p.weights - first[0]).tolist() == [0.0, 1.0]
+    assert nl.Perceptron(2).fit(X, [0, 1, 1, 1]).errors_ == [1, 2, 1, 0]
 
 
 def test_bad_learning_rate():
