@@ -94,10 +94,10 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
     >>> len(s["stds"]), s["stds"][0] > 0.5
     (3, True)
     """
-    rng = as_rng(seed, "seed")   # the weights, then the input: independent draws
+    rng = as_rng(seed, "seed")   # the input, then the weights: independent draws
+    x = rng.normal(size=(256, width))
     model = diagnostics.deep_mlp(depth, width, n_in=width, activation=activation, init=scheme,
                                  init_scale=scale, rng=rng)
-    x = rng.normal(size=(256, width))
     values = []
     with np.errstate(over="ignore", invalid="ignore"), inside_network():
         for layer in model.layers[:-1]:

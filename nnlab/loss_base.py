@@ -20,9 +20,11 @@ EPSILON = 1e-7
 class PredictionDomainError(ValueError):
     """``y_pred`` holds values the loss is not defined for (a negative Poisson rate).
 
-    A direct call of the loss raises it, and so does ``fit`` of a model trained on the
-    loss; the loss used as a metric is NaN there instead, as Keras's metrics are: a
-    metric reports on a model, it does not stop its training.
+    A direct call of the loss raises it. ``fit`` of a model trained on the loss refuses
+    outputs of the first samples outside the domain (a ValueError that names the loss),
+    and a run whose outputs leave it later stops as diverged (its loss NaN). The loss
+    used as a metric is NaN there instead, as Keras's metrics are: a metric reports on a
+    model, it does not stop its training.
     """
 
 
@@ -84,7 +86,8 @@ class Loss:
         ``compile(metrics=[BinaryCrossEntropy()])`` logs it, as Keras does.
 
         Outputs outside [0, 1] for a loss of probabilities are clipped, as ``fit`` clips
-        them, so that the metric reports on them rather than stops training.
+        them, and outputs outside another loss's domain give NaN (``value_as_metric``), so
+        that the metric reports on them rather than stops training.
         ``probabilities=True`` says that the metric will be given probabilities in place of
         logits (``fit`` gives them to the metrics of a model whose loss takes logits): a
         loss with ``from_logits=True`` is then computed from them, with ``from_logits=False``.
@@ -222,12 +225,15 @@ def value_as_metric(loss, y_true, y_pred):
     """``loss`` of ``(y_true, y_pred)``, the metrics' order, as a float. Outputs outside
     [0, 1] for a loss of probabilities are clipped, as ``fit`` clips them and Keras's
     metrics do: a metric reports on the outputs of a model trained on another loss (mse)
-    rather than stops ``fit``. The loss, called on its own, refuses them."""
+    rather than stops ``fit``. Outputs outside another loss's domain (a negative Poisson
+    rate), or clipped into it in vain (a focal loss's row of zeros), give NaN, as Keras's
+    metrics do. The loss, called on its own, refuses them."""
     try:
-        return float(loss(y_pred, y_true))
-    except PredictionRangeError:
-        return float(loss(np.clip(y_pred, 0, 1), y_true))
-    except PredictionDomainError:   # a negative rate: no number, as Keras's metric
+        try:
+            return float(loss(y_pred, y_true))
+        except PredictionRangeError:
+            return float(loss(np.clip(y_pred, 0, 1), y_true))
+    except PredictionDomainError:   # no number, as Keras's metric
         return float("nan")
 
 

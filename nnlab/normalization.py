@@ -87,22 +87,27 @@ class BatchNorm(Layer):
         axes, shape = self._shape(x)
         if training:
             # Summed in float64: float32 sums over a large batch, taken row after row,
-            # drift by enough to move the normalized output by a standard deviation.
-            mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
-            deviation = x - mean.reshape(shape)
-            var = np.square(deviation).mean(axis=axes, dtype=np.float64).astype(x.dtype)
+            # drift by enough to move the normalized output by a standard deviation. And
+            # centred twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
+            # near 1e4 in float32); the mean of what is left takes that rounding out.
+            mean = x.mean(axis=axes, dtype=np.float64)
+            deviation = x - mean.astype(x.dtype).reshape(shape)
+            rest = deviation.mean(axis=axes, dtype=np.float64)
+            deviation -= rest.astype(x.dtype).reshape(shape)
+            mean += rest
+            var = np.square(deviation).mean(axis=axes, dtype=np.float64)
             m = self.momentum
             for name, batch in (("running_mean", mean), ("running_var", var)):
                 running = self.buffers[name]
                 running *= m
                 running += (1 - m) * batch.astype(running.dtype)
         else:
-            mean = self.buffers["running_mean"].astype(x.dtype, copy=False)
-            var = self.buffers["running_var"].astype(x.dtype, copy=False)
-            deviation = x - mean.reshape(shape)
+            var = self.buffers["running_var"]
+            deviation = x - self.buffers["running_mean"].astype(x.dtype).reshape(shape)
         self.training = training
         self.inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(shape).astype(x.dtype)
-        self.x_hat = deviation * self.inv_std
+        deviation *= self.inv_std   # in place: x_hat takes no memory of its own
+        self.x_hat = deviation
         return self._param("gamma", x).reshape(shape) * self.x_hat + \
             self._param("beta", x).reshape(shape)
 

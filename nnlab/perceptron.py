@@ -146,19 +146,20 @@ class Perceptron:
         check_number(epochs, "epochs", low=1, integer=True)
         check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
+        weights = as_float_array(self.weights, "the perceptron's weights", dtype=X.dtype)
         # Each mistake moves a weight by at most lr * max|x|. If even the sum of every
-        # possible move, or the net input it could give, is not a float, the weights or
-        # the net input could overflow to inf.
+        # possible move, or the net input it could give, is beyond X's dtype, the weights
+        # or the net input could overflow to inf.
         top = float(np.abs(X).max())
         with np.errstate(over="ignore"):
             reach = self.lr * top * len(X) * epochs
-            net = top * self.n_inputs * (reach + np.abs(self.weights).max())
-        if not np.isfinite(net):
+            net = top * self.n_inputs * (reach + float(np.abs(weights).max()))
+        if not net <= float(np.finfo(X.dtype).max):
             raise ValueError(f"inputs up to {top:.3g} with lr={self.lr} could overflow the "
                              "weights or the net input; scale X down (divide it by a power "
                              "of ten)")
         self.labels_, self.errors_, self.converged_ = labels, [], False
-        self.weights = self.weights.astype(X.dtype)
+        self.weights = weights
         for _ in range(epochs):
             order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
             mistakes = 0

@@ -205,9 +205,13 @@ def standardize(X_train, *others):
     # Finite data can still overflow: the squares in the deviation of values above 1e154,
     # or a test value far from the mean divided by a tiny deviation. Checked just below.
     with np.errstate(over="ignore", invalid="ignore"):
-        # In float64 whatever the data's dtype: float32 sums of many rows drift.
+        # Summed in float64 whatever the data's dtype (float32 sums of many rows drift),
+        # with no float64 copy of the data: see _centred.
         mean = X_train.mean(axis=0, dtype=np.float64)
-        var = X_train.var(axis=0, dtype=np.float64)
+        centred = _centred(X_train, mean)
+        var = np.square(centred).mean(axis=0, dtype=np.float64)
+        mean += centred.mean(axis=0, dtype=np.float64)   # what is left of float32's rounding
+        del centred
         # A constant column is centred only. Its std need not come out as 0: the mean of
         # three 0.1s is rounded, and the deviations from it are then about 1e-17; nor need
         # its values be equal: 0.1 + 0.2 is not 0.3, and row sums of 1 come out 1 +- 1e-16.
@@ -220,14 +224,22 @@ def standardize(X_train, *others):
         constant = var <= n * eps * var + (n * eps * mean) ** 2 + spacing ** 2
         std = np.sqrt(var)
         scale = np.where(constant, 1.0, std)
-        # Computed in the wider of the two dtypes, returned in each array's own.
-        out = [((X - mean) / scale).astype(X.dtype, copy=False) for X in arrays]
+        out = [_centred(X, mean) / scale.astype(X.dtype) for X in arrays]
     for i, (X, scaled) in enumerate(zip(arrays, out, strict=True)):
         if not (all_finite(std) and all_finite(scaled)):
             name = f"array {i}" if i else "X_train"
             raise ValueError(f"{name} overflows {X.dtype} when standardized; rescale the data "
                              "first (divide it by a power of ten)")
     return out[0] if not others else tuple(out)
+
+
+def _centred(X, mean):
+    """``X - mean`` in X's dtype, ``mean`` a float64 row. Rounded to float32, a mean of
+    2000.0001 is 2000.0: the difference is taken out in a second step."""
+    rounded = mean.astype(X.dtype)
+    out = X - rounded
+    out -= (mean - rounded).astype(X.dtype)
+    return out
 
 
 def batches(X, y, batch_size=32, shuffle=True, seed=None):

@@ -235,6 +235,9 @@ def test_the_explorers_input_is_not_the_weights_numbers_again():
     first = np.random.default_rng(0).normal(size=(32, 32))
     assert np.array_equal(W, first)   # what the input was
     assert not np.allclose(s["values"][0][:32], first @ W)
+    # The input is drawn first: the depth slider does not change what layer 1 sees.
+    shallow, deep = (explore.initialization(depth=d)["values"][0] for d in (2, 6))
+    np.testing.assert_array_equal(shallow, deep)
 
 
 def test_gradient_flow_reports_the_output_layer_and_the_extremes():

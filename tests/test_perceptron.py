@@ -94,6 +94,20 @@ def test_float32_input_gives_float32_weights_and_net_input():
     np.testing.assert_array_equal(p.weights, nl.Perceptron(2).fit(X, y).weights)
 
 
+def test_float32_weights_are_guarded_against_float32_overflow():
+    # The guard took float64's range: float32 weights overflowed with a warning, or a
+    # weight given in float64 became inf when cast.
+    X = np.array([[1e20, 1e20], [-1e20, -1e20], [3e20, -1e20]], dtype=np.float32)
+    p = nl.Perceptron(2)
+    with pytest.raises(ValueError, match="could overflow the weights or the net input"):
+        p.fit(X, [1, 0, 1])
+    assert p.weights.dtype == np.float64 and not p.weights.any()
+    big = nl.Perceptron.from_weights([0.1, 1e39])
+    with pytest.raises(ValueError, match=r"weights holds 1 value.* beyond float32's range"):
+        big.fit(np.zeros((1, 2), dtype=np.float32), [0])
+    assert big.weights[1] == 1e39
+
+
 def test_a_second_fit_goes_on_from_the_weights_the_first_left():
     X, _ = nl.datasets.logic_gate("and")
     p = nl.Perceptron(2).fit(X, [0, 0, 0, 1])
