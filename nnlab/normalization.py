@@ -90,11 +90,11 @@ class BatchNorm(Layer):
             # drift by enough to move the normalized output by a standard deviation. And
             # centred twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
             # near 1e4 in float32); the mean of what is left takes that rounding out.
-            mean = x.mean(axis=axes, dtype=np.float64)
-            deviation = x - mean.astype(x.dtype).reshape(shape)
-            rest = deviation.mean(axis=axes, dtype=np.float64)
+            mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
+            deviation = x - mean.reshape(shape)
+            rest = deviation.mean(axis=axes, dtype=np.float64)   # what the rounding left
             deviation -= rest.astype(x.dtype).reshape(shape)
-            mean += rest
+            mean = mean + rest   # in float64: the batch's mean
             var = np.square(deviation).mean(axis=axes, dtype=np.float64)
             m = self.momentum
             for name, batch in (("running_mean", mean), ("running_var", var)):

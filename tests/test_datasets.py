@@ -453,3 +453,21 @@ def test_a_stratified_split_needs_as_many_samples_in_each_part_as_classes(test_s
         D.train_test_split(X, y, test_size=test_size, stratify=True, seed=0)
     *_, y_train, y_test = D.train_test_split(X, y, test_size=4, stratify=True, seed=0)
     assert set(y_train) == set(y_test) == {0, 1, 2, 3}
+
+
+def test_standardize_float32_data_with_a_large_offset_matches_float64():
+    # Near 1e4, float32 sums of 60000 rows drift by most of a standard deviation, and
+    # the mean rounded to float32 is off by up to 5e-4: both are taken out.
+    rng = np.random.default_rng(0)
+    X = (1e4 + rng.normal(size=(60_000, 2))).astype(np.float32)
+    exact = X.astype(np.float64)
+    expected = (exact - exact.mean(axis=0)) / exact.std(axis=0)
+    np.testing.assert_allclose(D.standardize(X), expected, atol=2e-6)
+
+
+def test_standardize_float64_mean_is_refined_by_a_second_pass():
+    # Summed row after row, the mean of a million values near 1e9 is off by up to 1e-5;
+    # the mean of the centred values takes that out.
+    rng = np.random.default_rng(0)
+    X = 1e9 + rng.normal(size=(1_000_000, 2))
+    np.testing.assert_allclose(D.standardize(X).mean(axis=0), 0, atol=1e-6)

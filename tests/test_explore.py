@@ -290,3 +290,13 @@ def test_forward_defaults_to_the_lecture_weights_as_plain_floats():
     defaults = [p.default for p in inspect.signature(explore.forward).parameters.values()]
     assert all(type(d) is float for d in defaults)
     assert defaults == examples.W1_LECTURE.ravel().tolist()
+
+
+def test_gradient_flow_draws_the_data_then_the_weights_from_one_generator():
+    # With a generator of its own, the weights repeated the data's numbers.
+    s = explore.gradient_flow(depth=3, activation="tanh", seed=4)
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(64, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    model = diagnostics.deep_mlp(3, 32, activation="tanh", init="glorot_uniform", rng=rng)
+    np.testing.assert_array_equal(s["norms"], diagnostics.gradient_norms(model, X, y))

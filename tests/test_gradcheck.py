@@ -239,3 +239,28 @@ def test_check_bad_arguments():
             check(Dense(3, 1), x, seed=seed)
     with pytest.raises(ValueError, match="training must be True or False"):
         check(Dense(3, 1), x, training="no")
+
+
+class _InfBiasDense(Dense):
+    """A Dense whose first bias gradient is inf: a broken backward, finite elsewhere."""
+
+    def backward_params(self, dy):
+        dx = super().backward_params(dy)
+        self.grads["b"][0] = np.inf
+        return dx
+
+
+def test_check_names_a_gradient_with_a_single_inf():
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    with pytest.raises(ValueError, match=r"analytic gradient with respect to b holds 1 NaN "
+                                         r"or inf of 2 values"):
+        check(_InfBiasDense(3, 2, rng=0), x)
+
+
+def test_check_names_a_numerical_gradient_that_is_not_finite():
+    # The squares overflow near 1e155 (a loss of inf, and inf - inf is NaN), while the
+    # analytic gradient 2 (x - y) / n is finite. Outside the tests the overflow only warns.
+    x, y = np.array([[1e155, 1.0]]), np.zeros((1, 2))
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
+            ValueError, match=r"numerical gradient with respect to the predictions x holds"):
+        check(nl.losses.MSE(), x, y)

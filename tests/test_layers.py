@@ -678,3 +678,34 @@ def test_no_layer_changes_the_arrays_it_is_given_or_caches(make, shape, training
     np.testing.assert_array_equal(layer.backward(dy), dx)   # a second backward: the same
     for name, g in layer.grads.items():
         np.testing.assert_array_equal(g, grads[name])
+
+
+def test_batchnorm_float32_variance_is_summed_in_float64():
+    # Float32 sums of 60000 squares drift by up to 7e-6 here; float64's hold 1e-7.
+    rng = np.random.default_rng(0)
+    x = (1e4 + rng.normal(size=(60000, 2))).astype(np.float32)
+    bn = nl.BatchNorm(2, momentum=0.0)   # float64 statistics of float32 data
+    bn.forward(x, training=True)
+    np.testing.assert_allclose(bn.buffers["running_var"], x.astype(np.float64).var(axis=0),
+                               rtol=1e-7)
+
+
+def test_batchnorm_float32_batch_whose_sum_is_beyond_float32():
+    # Four float32 rows of 1e38 sum to 4e38, beyond float32's 3.4e38: summed in float32,
+    # the mean was inf and the output NaN.
+    x = np.full((4, 2), 1e38, np.float32)
+    y = nl.BatchNorm(2).forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, 0.0)
+
+
+def test_batchnorm_running_mean_of_float32_data_is_the_batch_mean():
+    # The mean rounded to float32 (off by up to 5e-4 near 1e4) plus what the second
+    # centring finds is the batch's mean; added to the float64 mean, that rounding counted
+    # twice.
+    rng = np.random.default_rng(0)
+    x = (1e4 + rng.normal(size=(60000, 2))).astype(np.float32)
+    bn = nl.BatchNorm(2, momentum=0.0)   # float64 running statistics
+    bn.forward(x, training=True)
+    np.testing.assert_allclose(bn.buffers["running_mean"], x.astype(np.float64).mean(axis=0),
+                               rtol=1e-10)

@@ -965,3 +965,10 @@ def test_one_sample_of_a_row_loss_with_one_column_and_the_shapes_errors_name():
             (CategoricalCrossEntropy(), [1.0], [0], r"at least 2 output units.*got shape \(1,\)")]:
         with pytest.raises(ValueError, match=match):
             loss(y_pred, y_true)
+
+
+def test_a_probability_out_of_range_is_a_prediction_domain_error():
+    # Code that forgives a prediction outside a loss's domain catches the one class.
+    assert issubclass(losses.PredictionRangeError, losses.PredictionDomainError)
+    with pytest.raises(losses.PredictionDomainError, match=r"y_pred must be in \[0, 1\]"):
+        BinaryCrossEntropy()(np.array([1.5]), np.array([1.0]))

@@ -1,3 +1,4 @@
+import functools
 import re
 
 import numpy as np
@@ -743,3 +744,10 @@ def test_nesterov_is_a_boolean():
     for bad in ("no", 1, None):
         with pytest.raises(ValueError, match="nesterov must be True or False"):
             O.SGD(0.1, momentum=0.9, nesterov=bad)
+
+
+def test_a_schedule_whose_signature_cannot_be_read_is_checked_at_each_step():
+    # inspect reads no signature of some built-ins, max among them: such a schedule
+    # (here max(0.01, iteration)) is accepted, and rate_at checks each rate it gives.
+    opt = O.SGD(lr=functools.partial(max, 0.01))
+    assert opt.current_lr() == 0.01

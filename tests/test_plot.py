@@ -377,3 +377,20 @@ def test_figures_are_drawn_in_style_whatever_the_notebook_set(monkeypatch):
     assert np.array_equal(drawn, plot.pixels(plot.history(
         {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, title="t")))
     assert matplotlib.rcParams["legend.frameon"] is True   # the settings are left as they were
+
+
+def test_decision_boundary_takes_no_class_from_a_nan_score():
+    # argmax calls a row's NaN its highest score: class 2 here, which no point has.
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+
+    def scores(P):   # class 0 left of x1 = 0.5, class 1 right, a third score NaN left
+        right = P[:, :1] > 0.5
+        return np.column_stack([~right, right, np.where(right, 0.0, np.nan)]).astype(float)
+
+    fig = plot.decision_boundary(scores, X, y)
+    assert fig.axes[0].collections[-1].get_clim() == (-0.5, 1.5)   # two classes
+
+
+def test_decision_boundary_refuses_labels_of_another_shape():
+    with pytest.raises(ValueError, match=r"y of shape \(2, 1\)"):
+        plot.decision_boundary(lambda P: P[:, :1], np.zeros((2, 2)), [[0], [1]])

@@ -706,3 +706,11 @@ def test_a_users_layer_named_like_one_of_nnlabs_does_not_replace_it(tmp_path):
         assert type(nl.load_model(mine).layers[0]) is Dense
     finally:
         del Layer.registry[Dense.registry_name]
+
+
+def test_a_step_count_just_beyond_2_to_the_53_is_refused(tmp_path):
+    # Above 2**53, float64 no longer holds every integer: beta ** t is off.
+    path = trained(tmp_path).save(tmp_path / "trained")
+    loading_fails(edited(path, tmp_path / "edited.npz",
+                         lambda h: h["compile"]["optimizer"].update(iterations=2**53 + 1)),
+                  "expected a step count from 0 to 2**53; got 9007199254740993")
