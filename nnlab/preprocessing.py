@@ -210,7 +210,7 @@ def standardize(X_train, *others):
         mean = X_train.mean(axis=0, dtype=np.float64)
         centred = _centred(X_train, mean)
         var = np.square(centred).mean(axis=0, dtype=np.float64)
-        mean += centred.mean(axis=0, dtype=np.float64)   # what is left of float32's rounding
+        mean += centred.mean(axis=0, dtype=np.float64)   # a second pass: what the first missed
         del centred
         # A constant column is centred only. Its std need not come out as 0: the mean of
         # three 0.1s is rounded, and the deviations from it are then about 1e-17; nor need
