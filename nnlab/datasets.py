@@ -210,6 +210,7 @@ def xor(n_samples=200, noise=0.1, seed=None):
     return X, y
 
 
+#: The four bases, in the order of ``dna_motifs``' one-hot channels.
 DNA_BASES = "ACGT"
 
 
@@ -340,7 +341,9 @@ def _sklearn(loader, return_names):
 def load_digits(as_images=False, return_names=False):
     """1797 handwritten digits, 8x8 grey levels 0-16 (UCI, shipped with scikit-learn).
 
-    X has shape (1797, 64), or (1797, 1, 8, 8) with ``as_images`` (for Conv2D).
+    X has shape (1797, 64), or (1797, 1, 8, 8) with ``as_images`` (for Conv2D). With
+    ``return_names``, also the pixels' and the classes' names:
+    ``(X, y, feature_names, target_names)``, as for each loader here.
 
     Examples
     --------
@@ -361,6 +364,8 @@ def load_breast_cancer(return_names=False):
     """569 breast tumours, 30 features of cell nuclei; y = 1 benign, 0 malignant
     (Wisconsin Diagnostic data, UCI, shipped with scikit-learn).
 
+    ``return_names`` adds the features' and the classes' names, as ``load_digits``.
+
     Examples
     --------
     >>> nl.datasets.load_breast_cancer()[0].shape
@@ -373,6 +378,8 @@ def load_breast_cancer(return_names=False):
 
 def load_iris(return_names=False):
     """150 iris flowers, 4 measurements, 3 species (Fisher 1936, shipped with scikit-learn).
+
+    ``return_names`` adds the measurements' and the species' names, as ``load_digits``.
 
     Examples
     --------

@@ -230,8 +230,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     with np.errstate(over="ignore", invalid="ignore"):
         curve = surfaces.line_fit_loss(path, moments).tolist()
     stable_below, full = 2 / float(np.linalg.eigvalsh(2 * moments[:2, :2]).max()), len(x)
-    # A loss ten times its start has not converged and will not: the steps overshoot
-    # further each time (well before the parameters reach the limit, with few steps).
+    # A loss ten times its start will not converge: each step overshoots further than the last.
     diverged = (surfaces.diverged(path, steps) or not curve[-1] <= 10 * curve[0]
                 or (batch_size >= full and lr >= stable_below))
     bound = "" if batch_size < full else f" (full batches: stable below {stable_below:.3g})"
@@ -392,7 +391,8 @@ KERNELS = {
 
 
 def kernel(kernel="vertical edges", digit=0, pool=2):
-    """A 3x3 kernel (a preset name or a 3x3 array) on a digit: feature map and pooled map.
+    """A 3x3 kernel (a preset name or a 3x3 array) on the digit of index ``digit``: the
+    feature map (padding 1: the image's size), and that map max-pooled in ``pool`` windows.
 
     Examples
     --------

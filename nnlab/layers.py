@@ -110,9 +110,10 @@ class Activation(Layer):
     Parameters
     ----------
     name : str or nnlab.activations.ActivationFunction
-        One of ``nnlab.activations.NAMES``.
+        One of ``nnlab.activations.NAMES`` or ``nnlab.activations.KERAS_NAMES``.
     **params
-        The function's own parameters, for a name: ``alpha`` of leaky_relu and elu.
+        The function's own parameters, for a name: ``alpha`` of leaky_relu, elu and celu,
+        for instance (an unknown one is refused with the list of those it takes).
 
     Examples
     --------

@@ -263,7 +263,7 @@ class Sequential:
             Inputs (one sample per row) and targets in the form the loss takes.
         epochs, batch_size : int (batch_size None: 32, as in Keras)
             By name only, as all that follow: Keras's ``fit(X, y, 32, 10)`` means
-            batch_size 32 and 10 epochs, and would train here with them swapped.
+            batch_size 32 and 10 epochs; here it is a TypeError, not a run with them swapped.
         validation_data : tuple (X_val, y_val), optional
         validation_split : float in [0, 1)
             Hold out this last fraction of (X, y) (before shuffling) for validation.

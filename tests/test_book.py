@@ -152,7 +152,8 @@ NOT_A_RESULT = re.compile(r"\{[\w:-]+\}`[^`]*`|`[^`]*`|\(\w[\w-]*\)=|:label:.*"
 GIVENS = {
     "01_prerequisites.ipynb": {"43": "writers of the digits' full collection",
                                "32": "side of the original bitmaps (data set description)",
-                               "17": "grey levels, the exercise's data"},
+                               "17": "grey levels, the exercise's data",
+                               "13": "writers of the digits in the data set (its description)"},
     "02_perceptron.ipynb": {},
     "03_forward_propagation.ipynb": {"784": "exercise data", "256": "exercise data",
                                      "128": "exercise data", "32": "exercise data"},
