@@ -52,6 +52,11 @@ class Adam(Optimizer):
 
     It is PyTorch's update, its constants gathered into two scalars: 10 passes over each
     array instead of 13, 23 % less time in Adam (``benchmarks/bench_train.py``'s MLP).
+    The price is range: :math:`r` grows to :math:`1 / (1 - \beta_2)` times PyTorch's
+    :math:`v`, so in float32 it overflows for gradients above about
+    :math:`\sqrt{3.4 \cdot 10^{38} (1 - \beta_2)} \approx 6 \cdot 10^{17}`, where PyTorch's
+    overflows above :math:`1.8 \cdot 10^{19}`. Past that, :math:`r` is inf and the weight
+    stops moving: train float32 models on gradients that size in float64, or clip them.
 
     Examples
     --------
@@ -226,10 +231,21 @@ class NAdam(Optimizer):
         """
         if self._product_step != t:
             if self._product_step != t - 1:
-                self._product = float(np.prod(self._mu(np.arange(1, t))))
+                self._product = self._product_before(t)
             self._product *= self._mu(t)
             self._product_step = t
         return self._product
+
+    def _product_before(self, t):
+        """mu_1 ... mu_(t-1), in chunks: each factor is below beta1 < 1, so the product
+        reaches 0 (float64 underflow) after some thousands of factors at beta1 = 0.9, and a
+        model file's step count of 2**40 costs no more than that (an array of 2**40 does)."""
+        product, start = 1.0, 1
+        while start < t and product:
+            stop = min(t, start + 4096)
+            product *= float(np.prod(self._mu(np.arange(start, stop))))
+            start = stop
+        return product
 
     def _update(self, p, g, state, lr):
         m, v = state["exp_avg"], state["exp_avg_sq"]

@@ -132,6 +132,19 @@ def _auto_mode(monitor):
     return "max" if any(metric_functions.get(h) is fn for h in HIGHER_IS_BETTER) else "min"
 
 
+def _made_by_fit(monitor, logged):
+    """Whether ``monitor`` names a log that only ``fit`` makes (the loss, a compiled metric or
+    one that nnlab knows, or their ``val_`` forms), not one a callback of one's own adds."""
+    name = monitor.removeprefix("val_")
+    if name == "loss" or name in logged:
+        return True
+    try:
+        metric_functions.get(name)
+    except ValueError:
+        return False
+    return True
+
+
 class EarlyStopping(Callback):
     """Stop training when a monitored quantity has stopped improving (Keras semantics).
 
@@ -145,14 +158,17 @@ class EarlyStopping(Callback):
     negatives); for a name that nnlab does not know (a metric function of one's own) it
     raises ValueError: pass "min" or "max".
     Training stops after ``patience`` epochs in a row with no improvement
-    (as in Keras, patience 0 and 1 both stop at the first one, though never at epoch 0),
-    so it ends at epoch ``best_epoch + max(patience, 1)`` at the latest.
+    (as in Keras, patience 0 and 1 both stop at the first one, though never at the first
+    epoch watched), so it ends at epoch ``best_epoch + max(patience, 1)`` at the latest.
+    A NaN never improves: Keras takes a NaN first value as its best, and then nothing
+    improves on it.
 
     Parameters
     ----------
     monitor : str
         A key of the logs, e.g. "val_loss", "loss", "val_accuracy". Checked
-        against what ``fit`` will log before training starts.
+        against what ``fit`` will log before training starts; a key that no metric makes
+        (one that a callback before this one adds) is checked at the first epoch's end.
     patience : int
         Number of epochs with no improvement after which training stops.
     min_delta : float
@@ -178,7 +194,9 @@ class EarlyStopping(Callback):
     ----------
     best, best_epoch, stopped_epoch, wait
         The epochs count from 0, as the callbacks' ``epoch`` arguments do; the message in
-        ``model.stop_reason`` counts them from 1, as Keras prints them.
+        ``model.stop_reason`` counts them from 1, as Keras prints them. ``stopped_epoch``
+        is 0 if training did not stop early (as in Keras: it never stops at epoch 0);
+        ``best_epoch`` is None until an epoch improves.
 
     Examples
     --------
@@ -207,14 +225,16 @@ class EarlyStopping(Callback):
             baseline, "EarlyStopping baseline")
         self.start_from_epoch = check_number(start_from_epoch, "EarlyStopping "
                                              "start_from_epoch", low=0, integer=True)
+        self._from_callback = False   # set_params: whether a callback, not fit, logs monitor
 
     def set_params(self, params):
         # Checked here, before fit changes anything (on_train_begin clears the history).
         available = params.get("metrics")
-        if available is not None and self.monitor not in available:
+        self._from_callback = available is not None and self.monitor not in available
+        if self._from_callback and _made_by_fit(self.monitor, available):
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but fit will log only "
-                             f"{list(available)}; for 'val_...' pass validation_data or "
-                             "validation_split")
+                             f"{list(available)}; compile the metric, and for 'val_...' pass "
+                             "validation_data or validation_split")
         super().set_params(params)
 
     def _worst(self):
@@ -225,7 +245,7 @@ class EarlyStopping(Callback):
         self.best = self._worst()
         self.best_epoch = None
         self.best_weights = None
-        self.stopped_epoch = None
+        self.stopped_epoch = 0
         self.wait = 0
 
     def _improves(self, value, than):
@@ -235,6 +255,10 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
+        if value is None and self._from_callback:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which no metric makes "
+                             f"and no callback before it logged at epoch {epoch + 1} (logs: "
+                             f"{sorted(logs or {})}); put the callback that adds it first")
         if value is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -250,8 +274,8 @@ class EarlyStopping(Callback):
             if self.baseline is None or self._improves(value, self.baseline):
                 self.wait = 0
             return
-        # As in Keras, never at the first epoch: there is nothing it failed to improve on.
-        if self.wait >= self.patience and epoch > 0:
+        # Never at the first epoch watched: there is nothing it failed to improve on.
+        if self.wait >= self.patience and epoch > self.start_from_epoch:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             best = (f"best {self.best:.6g} at epoch {self.best_epoch + 1}"
@@ -263,7 +287,7 @@ class EarlyStopping(Callback):
                                       f"epoch(s) ({best})")
 
     def on_train_end(self, logs=None):
-        if self.verbose and self.stopped_epoch is not None:
+        if self.verbose and self.stopped_epoch:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:

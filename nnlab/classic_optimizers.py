@@ -24,7 +24,10 @@ class Rprop(Optimizer):
     r"""Rprop (Riedmiller and Braun, 1993): a step size per weight, adapted by signs alone.
 
     For each weight, with :math:`g'` the sign of the gradient kept from the step before (0 at
-    first; only signs are ever compared, so no product of two gradients can overflow):
+    first; only signs are ever compared, so no product of two gradients can overflow, or
+    underflow: PyTorch multiplies the gradients themselves, and two of 1e-200 in float64, or
+    1e-23 in float32, make a product of 0 there, which keeps the step size where nnlab's
+    grows):
 
     .. math::
         \Delta &\leftarrow \begin{cases}

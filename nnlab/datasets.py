@@ -5,21 +5,14 @@ with a planted motif), real data sets that ship inside scikit-learn (no
 download), and the helpers every training script needs, from ``preprocessing.py``:
 ``train_test_split``, ``one_hot``, ``standardize`` and ``batches``.
 
-Every random function takes ``seed`` (an int or a ``numpy.random.Generator``)
-and returns ``(X, y)``: X float64 with one sample per row, y int64 labels.
+Every random function takes ``seed`` (None: fresh entropy; an int: the same data each call;
+a NumPy Generator: drawn from) and returns ``(X, y)``: X float64, one sample per row, and
+y int64 labels.
 """
-
 
 import numpy as np
 
-from nnlab._checks import (
-    all_finite,
-    as_float_array,
-    as_rng,
-    check_bool,
-    check_number,
-    lookup,
-)
+from nnlab._checks import all_finite, as_float_array, as_rng, check_bool, check_number, lookup
 from nnlab.preprocessing import (
     MAX_VALUES,
     batches,
@@ -33,14 +26,8 @@ __all__ = ["DNA_BASES", "MAX_VALUES", "batches", "blobs", "circles", "decode_dna
            "load_breast_cancer", "load_digits", "load_iris", "logic_gate", "moons", "one_hot",
            "spirals", "standardize", "train_test_split", "xor"]
 
-
-_GATES = {
-    "and": [0, 0, 0, 1],
-    "or": [0, 1, 1, 1],
-    "nand": [1, 1, 1, 0],
-    "nor": [1, 0, 0, 0],
-    "xor": [0, 1, 1, 0],
-}
+_GATES = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "nand": [1, 1, 1, 0], "nor": [1, 0, 0, 0],
+          "xor": [0, 1, 1, 0]}
 
 
 def logic_gate(name):
@@ -57,9 +44,12 @@ def logic_gate(name):
     return X, y
 
 
-def _toy_args(n_samples, noise, seed):
+def _toy_args(source, n_samples, noise, seed, n_classes=2):
     """Check the arguments every 2-D toy set takes; return its random generator."""
     check_number(n_samples, "n_samples", low=1, integer=True)
+    if n_samples < n_classes:   # a class without data: nothing to learn it from or score it on
+        raise ValueError(f"{source}: n_samples={n_samples} gives no point to some of the "
+                         f"{n_classes} classes; ask for at least {n_classes}")
     check_size((n_samples, 2), f"n_samples={n_samples}")
     check_number(noise, "noise", low=0)
     return as_rng(seed, "seed")
@@ -75,7 +65,17 @@ def _add_noise(X, scale, rng, source):
 
 
 def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
-    """Interleaved spiral arms, one per class: not separable by any straight line.
+    """Interleaved spiral arms, one per class, out to radius 1: not separable by a straight line.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points, dealt to the arms in turn; at least ``n_classes``.
+    n_classes : int
+        Number of arms, at least 2.
+    noise : float
+        Ten times the standard deviation of the normal noise on each coordinate (1.0 gives 0.1).
+    seed : None, int or numpy.random.Generator
 
     Examples
     --------
@@ -83,11 +83,8 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
     >>> X.shape, sorted(set(y.tolist()))
     ((100, 2), [0, 1])
     """
-    rng = _toy_args(n_samples, noise, seed)
     check_number(n_classes, "n_classes", low=2, integer=True)
-    if n_samples < n_classes:   # an arm without points: a class without data
-        raise ValueError(f"spirals: n_samples={n_samples} gives no point to some of the "
-                         f"{n_classes} classes; ask for at least {n_classes}")
+    rng = _toy_args("spirals", n_samples, noise, seed, n_classes)
     y = np.arange(n_samples) % n_classes
     t = rng.uniform(0.0, 1.0, n_samples)
     radius = 0.2 + 0.8 * t
@@ -98,43 +95,55 @@ def spirals(n_samples=200, n_classes=2, noise=0.2, seed=None):
 
 
 def _two_classes(n):
-    """Alternating labels, half of the samples in each class; an odd count starts at 1, so
-    that its extra sample is class 1, as scikit-learn's ``make_moons`` and ``make_circles``
-    share them."""
+    """Alternating labels, an odd count starting at 1 so that its extra sample is class 1,
+    as scikit-learn's ``make_moons`` and ``make_circles`` share them."""
     return (np.arange(n) + n) % 2
 
 
 def moons(n_samples=200, noise=0.1, seed=None):
-    """Two interleaving half circles.
+    """Two interleaving half circles of radius 1.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points, half in each moon (class 1 has the odd one); at least 2.
+    noise : float
+        Standard deviation of the normal noise added to each coordinate.
+    seed : None, int or numpy.random.Generator
 
     Examples
     --------
     >>> nl.datasets.moons(10, seed=0)[0].shape
     (10, 2)
     """
-    rng = _toy_args(n_samples, noise, seed)
+    rng = _toy_args("moons", n_samples, noise, seed)
     y = _two_classes(n_samples)
     t = rng.uniform(0.0, np.pi, n_samples)
-    X = np.where(
-        (y == 0)[:, None],
-        np.column_stack([np.cos(t), np.sin(t)]),
-        np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)]),
-    )
+    X = np.where((y == 0)[:, None], np.column_stack([np.cos(t), np.sin(t)]),
+                 np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)]))
     _add_noise(X, noise, rng, f"noise={noise!r}")
     return X, y.astype(np.int64)
 
 
 def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
-    """A small circle (class 1) inside a large one (class 0).
+    """A small circle (class 1) inside a large one (class 0) of radius 1.
 
-    ``factor`` is the ratio of the inner radius to the outer radius (0 < factor < 1).
+    Parameters
+    ----------
+    n_samples : int
+        Number of points, half on each circle (the inner one has the odd one); at least 2.
+    noise : float
+        Standard deviation of the normal noise added to each coordinate.
+    factor : float
+        Radius of the inner circle, 0 < factor < 1.
+    seed : None, int or numpy.random.Generator
 
     Examples
     --------
     >>> nl.datasets.circles(10, seed=0)[1].tolist()
     [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
     """
-    rng = _toy_args(n_samples, noise, seed)
+    rng = _toy_args("circles", n_samples, noise, seed)
     check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
     y = _two_classes(n_samples)
     angle = rng.uniform(0.0, 2 * np.pi, n_samples)
@@ -158,7 +167,7 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
         Standard deviation of every cloud.
     n_features : int, optional
         Coordinates of drawn centres (2 by default); given centres must have as many.
-    seed : int or numpy.random.Generator, optional
+    seed : None, int or numpy.random.Generator
 
     Examples
     --------
@@ -169,7 +178,9 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
     check_number(n_samples, "n_samples", low=1, integer=True)
     check_number(std, "std", low=0)
     if np.isscalar(centers):
-        check_number(centers, "centers", low=1, high=n_samples, integer=True)
+        check_number(centers, "centers", low=1, integer=True)
+        if centers > n_samples:   # a centre without points: a class without data
+            raise ValueError(f"n_samples={n_samples} cannot give a point to each of {centers=}")
         n_features = 2 if n_features is None else n_features
         check_number(n_features, "n_features", low=1, integer=True)
     else:
@@ -191,19 +202,28 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
 
 
 def xor(n_samples=200, noise=0.1, seed=None):
-    """Points in the square [-1, 1]^2, labelled 1 where x1 and x2 have the same sign.
+    """Points drawn in the square [-1, 1]^2, labelled 1 where x1 and x2 have the same sign,
+    then moved by the noise: near the axes it acts as label noise, and points can leave the square.
 
     TensorFlow Playground's "exclusive or", the continuous cousin of the XOR gate with the
     labels the other way round: ``logic_gate("xor")`` answers 1 where its inputs differ,
-    this data set where the signs agree. Either way, no straight line separates the two
-    classes.
+    this set where the signs agree. Either way, no straight line separates the classes.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of points, at least 2 (the labels are random: a few may all be one class).
+    noise : float
+        Standard deviation of the normal noise added to each coordinate after labelling.
+    seed : None, int or numpy.random.Generator
 
     Examples
     --------
-    >>> nl.datasets.xor(8, seed=0)[0].shape
-    (8, 2)
+    >>> X, y = nl.datasets.xor(10000, seed=0)   # the default noise, 0.1: labels against signs
+    >>> float(np.mean(y != (X[:, 0] * X[:, 1] > 0)))
+    0.0768
     """
-    rng = _toy_args(n_samples, noise, seed)
+    rng = _toy_args("xor", n_samples, noise, seed)
     X = rng.uniform(-1.0, 1.0, (n_samples, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
     _add_noise(X, noise, rng, f"noise={noise!r}")
@@ -216,24 +236,33 @@ DNA_BASES = "ACGT"
 
 def dna_motifs(n_samples=1000, length=50, motif="TATAAT", mutation_rate=0.1,
                positive_fraction=0.5, seed=None, return_positions=False):
-    """Random DNA sequences; the positives carry a planted motif somewhere.
+    """Random DNA sequences, the positives with a planted motif: a toy version of a classic
+    task of deep learning in genomics, finding a binding site.
 
-    A toy version of a classic task of deep learning in genomics: finding a
-    binding site (the default motif is the bacterial Pribnow box, TATAAT; any
-    non-empty string over ACGT, in either case, will do). Each base of a planted
-    motif is changed to one of the three other bases, at random, with probability
-    ``mutation_rate``: that is the expected share of the planted bases that differ from
-    the motif. The negatives hold no exact copy of the motif (near copies, yes): they are
-    drawn at random among the sequences without it, as if every random sequence that
-    held it by chance had been drawn again.
+    Parameters
+    ----------
+    n_samples : int
+        Number of sequences.
+    length : int
+        Bases per sequence, at least as many as the motif's.
+    motif : str
+        Non-empty, over ACGT in either case; the default is the bacterial Pribnow box.
+    mutation_rate : float
+        Chance, 0 to 1, that each planted base is changed to one of the three others at
+        random: the expected share of the planted bases that differ from the motif.
+    positive_fraction : float
+        Share of positives, 0 to 1, at random rows: ``round(positive_fraction * n_samples)``
+        of them, a half rounded to even as by ``round`` (0.5 of 5 gives 2).
+    seed : None, int or numpy.random.Generator
+    return_positions : bool
 
     Returns
     -------
     X : ndarray of shape (n_samples, 4, length)
         One-hot sequences, channels first (A, C, G, T), ready for ``Conv1D``.
     y : ndarray of shape (n_samples,)
-        1 for sequences with a planted motif (mutated as said above), 0 for sequences
-        without the motif.
+        1 for sequences with a planted motif, maybe mutated; 0 for sequences drawn with equal
+        chance among those that hold no exact copy of the motif (near copies, yes).
     positions : ndarray of shape (n_samples,), only if ``return_positions``
         Where the motif starts (-1 for negatives).
 

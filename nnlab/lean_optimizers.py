@@ -15,7 +15,7 @@ import numpy as np
 
 from nnlab._checks import check_bool, check_number
 from nnlab.adam import AdamW
-from nnlab.optimizer_base import Optimizer
+from nnlab.optimizer_base import Optimizer, norm
 
 __all__ = ["Adafactor", "Lion", "Muon"]
 
@@ -61,9 +61,15 @@ class Lion(Optimizer):
         m, step = state["momentum"], state["scratch"]
         if self.weight_decay:
             p *= 1 - lr * self.weight_decay      # theta -= lr lambda theta
-        np.subtract(m, g, out=step)              # c = beta1 m + (1 - beta1) g
-        step *= self.beta1                       #   = g + beta1 (m - g), with no temporary
-        step += g
+        # c = beta1 m + (1 - beta1) g has the sign of c over the larger of its two weights:
+        # one scaled copy and one sum (no temporary), neither factor above 1, and beta1 = 1
+        # gives m exactly (g + beta1 (m - g) would lose an m far smaller than g).
+        if self.beta1 >= 0.5:
+            np.multiply(g, (1 - self.beta1) / self.beta1, out=step)
+            step += m
+        else:
+            np.multiply(m, self.beta1 / (1 - self.beta1), out=step)
+            step += g
         np.sign(step, out=step)                  # theta -= lr sign(c)
         step *= lr
         p -= step
@@ -165,7 +171,7 @@ class Adafactor(Optimizer):
             np.divide(state["row_var"], mean, out=row)
             np.multiply(row, state["col_var"], out=v)    # an outer product, by broadcasting
         np.sqrt(v, out=v)                                # U = g / max(sqrt(V), eps1)
-        np.maximum(v, eps1, out=v)   # (PyTorch floors V at eps1^2, 0 for eps1 < 1e-23)
+        np.maximum(v, eps1, out=v)   # (PyTorch floors V at eps1^2: 0 for eps1 < 1e-23 in float32)
         np.divide(g, v, out=v)
         v *= alpha / max(1.0, _rms(v) / self.d)          # theta -= alpha U / max(1, RMS(U) / d)
         p -= v
@@ -314,7 +320,7 @@ class Muon(Optimizer):
         else:
             u[...] = buf
         x[...] = _wide(u)                          # contiguous, for the products
-        x /= max(_norm(x), self.eps)               # X_0 = U / max(|U|_F, eps)
+        x /= max(norm(x), self.eps)                # X_0 = U / max(|U|_F, eps)
         x = self._newton_schulz(x, state["scratch_y"], state["scratch_gram"],
                                 state["scratch_gram2"])
         rows, cols = _matrix(p).shape
@@ -357,19 +363,9 @@ def _wide(a):
     return m.T if m.shape[0] > m.shape[1] else m
 
 
-def _norm(a):
-    """The Frobenius norm of ``a``, a Python float: one dot product, unless the squares
-    overflow the dtype (BLAS says nothing: the sum is inf), then that of a / max|a|."""
-    total = float(np.vdot(a, a))
-    if math.isfinite(total):
-        return math.sqrt(total)
-    largest = float(np.max(np.abs(a)))
-    return largest * math.sqrt(float(np.vdot(a / largest, a / largest)))
-
-
 def _rms(a):
     """The root mean square of ``a``'s elements, a Python float."""
-    return _norm(a) / math.sqrt(a.size)
+    return norm(a) / math.sqrt(a.size)
 
 
 def _average(avg, new, one_minus_beta2):

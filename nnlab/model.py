@@ -226,9 +226,10 @@ class Sequential:
             if name is None:   # e.g. a functools.partial
                 raise ValueError(f"metric {m!r} has no __name__ to log it by; pass a function "
                                  "of your own that calls it (see nnlab.metrics.f1_score)")
-            if name in names:   # a second one would replace the first in the logs
-                raise ValueError(f"two metrics are called {name!r}; give each its own name "
-                                 "(a function's name is its __name__)")
+            if name in names or name == "loss" or name.startswith("val_"):   # one log key each
+                raise ValueError(f"two metrics are called {name!r} (the loss is 'loss', the "
+                                 "validation's 'val_...'); give each its own name (a "
+                                 "function's name is its __name__)")
             names[name] = fn
         self.loss, self.optimizer, self.metrics = loss, optimizer, names
 

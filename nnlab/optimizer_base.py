@@ -21,6 +21,10 @@ temporaries per parameter per step; measured here, that made Adam's update
 several times slower than the in-place form.) Each update shows the textbook
 formula in its docstring and as a comment.
 
+Every hyper-parameter is an attribute of the same name. ``lr`` may be changed at any time
+(a value is checked as it is set), and the clipping options are checked at every step;
+the others are checked by the constructor alone: set them to values it accepts.
+
 Common options of every optimizer:
 
 - ``lr``: a positive float, or a schedule ``lr(iteration)`` (iteration counts steps
@@ -162,12 +166,11 @@ class Optimizer:
         clipnorm, clipvalue, global_clipnorm = self._clipping(
             self.clipnorm, self.clipvalue, self.global_clipnorm)
         if clipnorm is not None:          # Keras's g c / max(|g|, c), each array alone
-            return [_scaled(g, clipnorm / max(math.sqrt(_sum_of_squares(g)), clipnorm))
-                    for g in grads]
+            return [_scaled(g, clipnorm / max(norm(g), clipnorm)) for g in grads]
         if clipvalue is not None:
             return [np.clip(g, -clipvalue, clipvalue) for g in grads]
         if global_clipnorm is not None:   # PyTorch's clip_grad_norm_, on all arrays at once
-            total = math.sqrt(sum(_sum_of_squares(g) for g in grads))
+            total = math.hypot(*(norm(g) for g in grads))   # hypot: no square overflows
             return [_scaled(g, global_clipnorm / (total + 1e-6)) for g in grads]
         return grads
 
@@ -226,9 +229,14 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _sum_of_squares(g):
-    # In float64, where the squares of large float32 gradients cannot overflow.
-    return float(np.sum(np.square(g, dtype=np.float64)))
+def norm(a):
+    """The Frobenius norm of ``a``, a Python float: one dot product, unless the squares
+    overflow the dtype (BLAS says nothing: the sum is inf), then that of a / max|a|."""
+    total = float(np.vdot(a, a))
+    if math.isfinite(total):
+        return math.sqrt(total)
+    largest = float(np.max(np.abs(a)))
+    return largest * math.sqrt(float(np.vdot(a / largest, a / largest)))
 
 
 def _scaled(g, scale):

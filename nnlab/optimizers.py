@@ -73,8 +73,10 @@ class SGD(Optimizer):
             np.multiply(g, lr, out=step)                 # theta -= lr g
             p -= step
             return
-        b = state["b"]
-        if self.iterations == 1:
+        b = state.get("b")
+        if b is None:   # momentum set after the first step: it starts there, as in PyTorch
+            b = state["b"] = g.copy()
+        elif self.iterations == 1:
             b[...] = g                                   # b_1 = g_1
         else:
             b *= self.momentum                           # b = mu b + g
@@ -158,7 +160,7 @@ class Adadelta(Optimizer):
     learning rate: PyTorch's default :math:`\eta = 1` leaves it out. :math:`\epsilon`
     starts it (:math:`u = 0` at first) and matters: the first step is
     :math:`\sqrt{\epsilon / (1 - \rho)}` in size in every coordinate whose gradient is large
-    beside :math:`\sqrt{\epsilon}`.
+    beside that same :math:`\sqrt{\epsilon / (1 - \rho)}` (smaller gradients step less).
 
     Examples
     --------

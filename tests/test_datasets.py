@@ -62,6 +62,49 @@ def test_bad_arguments(call, match):
         call()
 
 
+@pytest.mark.parametrize("make", [D.moons, D.circles, D.xor])
+def test_two_class_sets_refuse_a_single_sample(make):
+    # One point leaves a class without data, as spirals already refused for its arms.
+    with pytest.raises(ValueError, match="n_samples=1 gives no point to some of the 2 classes"):
+        make(1, seed=0)
+    assert len(make(2, seed=0)[1]) == 2
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(n_samples=1), "n_samples=1 cannot give a point to each of centers=3"),
+    (dict(n_samples=4, centers=5), "n_samples=4 cannot give a point to each of centers=5")])
+def test_blobs_names_n_samples_when_centres_outnumber_the_points(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        D.blobs(**kwargs, seed=0)
+
+
+@pytest.mark.parametrize("make,scale", [
+    (lambda noise: D.moons(4000, noise=noise, seed=0), 1.0),
+    (lambda noise: D.circles(4000, noise=noise, seed=0), 1.0),
+    (lambda noise: D.xor(4000, noise=noise, seed=0), 1.0),
+    (lambda noise: D.spirals(4000, noise=noise, seed=0), 0.1)])
+def test_noise_is_the_documented_standard_deviation(make, scale):
+    # The same seed draws the same clean points, then the noise: their difference is it.
+    (X, y), (clean, clean_y) = make(0.5), make(0.0)
+    assert np.array_equal(y, clean_y)
+    assert abs((X - clean).std() / (0.5 * scale) - 1) < 0.03
+
+
+def test_xor_labels_the_points_before_the_noise_moves_them():
+    X, y = D.xor(10_000, seed=0)
+    clean, _ = D.xor(10_000, noise=0.0, seed=0)
+    assert np.array_equal(y, (clean[:, 0] * clean[:, 1] > 0).astype(int))
+    against_signs = y != (X[:, 0] * X[:, 1] > 0)
+    assert 0.07 < against_signs.mean() < 0.085 and (np.abs(X) > 1).any()
+
+
+@pytest.mark.parametrize("n,fraction,positives", [(5, 0.5, 2), (7, 0.5, 4), (3, 0.5, 2),
+                                                  (10, 0.25, 2), (1, 0.5, 0)])
+def test_dna_motifs_rounds_the_count_of_positives_half_to_even(n, fraction, positives):
+    _, y = D.dna_motifs(n, length=8, positive_fraction=fraction, seed=0)
+    assert y.sum() == positives
+
+
 def test_dna_motifs_plants_the_motif():
     X, y, pos = D.dna_motifs(200, length=30, motif="TATAAT", mutation_rate=0.0, seed=0,
                              return_positions=True)

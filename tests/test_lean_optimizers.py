@@ -245,6 +245,15 @@ def test_lion_steps_by_the_sign_of_a_mix_of_momentum_and_gradient():
     np.testing.assert_array_equal(opt.state[0]["momentum"], [0.0, -0.875])
 
 
+def test_lion_with_beta1_1_steps_by_the_momentum_alone_whatever_the_gradient():
+    # c = m exactly: a gradient 1e17 times the momentum must not round it away.
+    p = np.zeros(1)
+    opt = O.Lion(lr=0.1, beta1=1.0, beta2=0.5)
+    opt.step([p], [np.array([1.0])])       # m = 0: c = 0, no step; then m = 0.5
+    opt.step([p], [np.array([1e17])])      # c = m = 0.5
+    np.testing.assert_array_equal(p, [-0.1])
+
+
 def test_lion_s_weight_decay_is_decoupled():
     # With a zero gradient the sign is 0: only the decay moves p, by lr * weight_decay.
     # (Added to the gradient, it would take a full step of lr by its sign instead.)

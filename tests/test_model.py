@@ -356,7 +356,19 @@ def test_early_stopping_when_no_epoch_was_a_number():
     assert stop.best_epoch == 0 and model.weights[0][0] == 0.0
     stop = EarlyStopping(monitor="loss", restore_best_weights=True, start_from_epoch=2)
     model = run_early_stopping(stop, [float("nan")] * 5)
-    assert stop.stopped_epoch == 2 and model.weights[0][0] == stop.best_epoch == 2
+    assert stop.stopped_epoch == 3 and model.weights[0][0] == stop.best_epoch == 2
+
+
+def test_early_stopping_never_stops_at_the_first_epoch_it_watches():
+    # Keras's best starts as None, so its first watched epoch is always an improvement, a
+    # NaN too. Here a NaN never improves, but the first watched epoch does not stop either:
+    # 0.7 is then the first number, an improvement, and 0.6 stops training.
+    stop = EarlyStopping(monitor="loss", mode="max", patience=1, start_from_epoch=2)
+    run_early_stopping(stop, [0.85, 0.95, float("nan"), 0.7, 0.6])
+    assert stop.stopped_epoch == 4 and stop.best_epoch == 3
+    stop = EarlyStopping(monitor="loss")
+    model = run_early_stopping(stop, [3.0, 2.0, 1.0])
+    assert not model.stop_training and stop.stopped_epoch == 0   # Keras's "not stopped"
 
 
 def test_early_stopping_never_stops_at_the_first_epoch():
@@ -407,7 +419,9 @@ class KerasEarlyStopping:
                 if self.baseline is None or self._is_improvement(current, self.baseline):
                     self.wait = 0
                 continue
-            if self.wait >= self.patience and epoch > 0:
+            # Keras's epoch > 0: its first watched epoch, whose best was None, always
+            # improves. Here a NaN never improves, and this keeps Keras's stop.
+            if self.wait >= self.patience and epoch > self.start_from_epoch:
                 self.stopped_epoch = epoch
                 break
         if self.restore_best_weights and self.best_weights is not None:
@@ -772,6 +786,17 @@ def test_fit_before_compile_is_a_clear_error():
     assert issubclass(NotCompiledError, RuntimeError) and issubclass(NotCompiledError, ValueError)
     with pytest.raises(NotCompiledError):
         model.evaluate(np.zeros((4, 2)), np.zeros(4))
+
+
+def test_a_metric_called_as_a_log_of_the_loss_is_refused():
+    def loss(y_true, y_pred):
+        return 123.0
+
+    with pytest.raises(ValueError, match="two metrics are called 'loss'"):
+        mlp().compile("mse", "sgd", metrics=[loss])
+    loss.__name__ = "val_score"
+    with pytest.raises(ValueError, match="two metrics are called 'val_score'"):
+        mlp().compile("mse", "sgd", metrics=[loss])
 
 
 def test_two_metrics_of_one_name_are_refused():
@@ -1240,3 +1265,40 @@ def test_sequential_refuses_one_layer_object_in_two_places():
         model.add(nl.Residual(Dense(3, 3), dense))
     assert len(model.layers) == 2
     model.add(Dense(3, 3))   # a new layer of the same settings is fine
+
+
+class LogEpochScore(Callback):
+    """Logs "score": 1, 2, 3, 3, 3, ... (it stops improving after the third epoch)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["score"] = float(min(epoch + 1, 3))
+
+
+def test_early_stopping_watches_a_log_that_a_callback_before_it_adds():
+    X, y = regression_data()
+    model = mlp(n_in=3, out="linear")
+    model.compile("mse", "sgd")
+    stop = EarlyStopping(monitor="score", mode="max", patience=2)
+    history = model.fit(X, y, epochs=20, callbacks=[LogEpochScore(), stop])
+    assert stop.stopped_epoch == 4 and stop.best_epoch == 2
+    assert history.history["score"] == [1.0, 2.0, 3.0, 3.0, 3.0]
+    # After it, the log is not there yet at the epoch's end: said at once, and what to do.
+    model = mlp(n_in=3, out="linear")
+    model.compile("mse", "sgd")
+    with pytest.raises(ValueError, match=r"EarlyStopping monitors 'score', which no metric "
+                                         r"makes and no callback before it logged at epoch 1 "
+                                         r"\(logs: \['loss'\]\); put the callback"):
+        model.fit(X, y, epochs=3, callbacks=[EarlyStopping("score", mode="max"),
+                                             LogEpochScore()])
+
+
+def test_early_stopping_on_a_metric_not_compiled_is_refused_before_training():
+    X, y = regression_data()
+    model = mlp(n_in=3, out="linear")
+    model.compile("mse", "sgd")
+    before = model.get_weights()
+    for monitor in ("mae", "val_loss", "val_mae"):
+        with pytest.raises(ValueError, match=rf"EarlyStopping monitors '{monitor}', but fit "
+                                             r"will log only \['loss'\]; compile the metric"):
+            model.fit(X, y, epochs=3, callbacks=[EarlyStopping(monitor, mode="min")])
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before, strict=True))

@@ -1,5 +1,6 @@
 import functools
 import re
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -280,6 +281,30 @@ def test_float32_gradients_are_clipped_in_float32(option):
                             clipped(CLIP_GRADS, **{option: 0.7}), strict=True):
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])
+def test_clipping_by_norm_makes_no_float64_copy_of_a_float32_gradient(option):
+    params, grads = [np.zeros((200, 500), np.float32)], [np.ones((200, 500), np.float32)]
+    opt = O.SGD(lr=1.0, **{option: 1.0})
+    opt.step(params, grads)
+    tracemalloc.start()
+    try:
+        opt.step(params, grads)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 500_000   # the clipped copy, 400 000 bytes; float64 squares were 800 000
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("option", ["clipnorm", "global_clipnorm"])
+def test_clipping_measures_norms_whose_squares_overflow(option, dtype):
+    big = np.finfo(dtype).max / 8   # squares overflow, the norm (5 big) does not
+    grads = [np.array([3 * big, 4 * big], dtype)] if option == "clipnorm" else [
+        np.array([3 * big], dtype), np.array([4 * big], dtype)]
+    ours = clipped(grads, dtype, **{option: 1.0})
+    np.testing.assert_allclose(np.concatenate(ours), [0.6, 0.8], rtol=1e-6)
 
 
 @pytest.mark.parametrize("option", CLIPPING)
@@ -751,3 +776,34 @@ def test_a_schedule_whose_signature_cannot_be_read_is_checked_at_each_step():
     # (here max(0.01, iteration)) is accepted, and rate_at checks each rate it gives.
     opt = O.SGD(lr=functools.partial(max, 0.01))
     assert opt.current_lr() == 0.01
+
+
+def test_nadam_s_momentum_product_after_a_large_step_count_costs_little():
+    # The product mu_1 ... mu_t follows from t alone; after a load it is computed again, in
+    # chunks that stop once it underflows: no array of t factors.
+    resumed, fresh = O.NAdam(), O.NAdam()
+    resumed.iterations = 2999
+    resumed.step([np.zeros(1)], [np.ones(1)])
+    product = 1.0
+    for t in range(1, 3001):
+        product *= fresh._mu(t)
+    assert resumed._mu_product(3000) == pytest.approx(product, rel=1e-12)
+    far = O.NAdam()
+    far.iterations = 2**40
+    tracemalloc.start()
+    try:
+        far.step([np.zeros(1)], [np.ones(1)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000 and far._mu_product(2**40 + 1) == 0.0
+
+
+def test_sgd_s_momentum_switched_on_after_the_first_step_starts_from_that_gradient():
+    p = np.array([1.0])
+    opt = O.SGD(lr=0.1)
+    opt.step([p], [np.array([1.0])])
+    opt.momentum = 0.5
+    opt.step([p], [np.array([2.0])])   # b = g, as PyTorch's buffer starts
+    opt.step([p], [np.array([2.0])])   # b = 0.5 * 2 + 2 = 3
+    np.testing.assert_allclose(p, [1.0 - 0.1 - 0.2 - 0.3], rtol=1e-15)
