@@ -262,7 +262,7 @@ class Sequential:
         ----------
         X, y : array_like
             Inputs (one sample per row) and targets in the form the loss takes.
-        epochs, batch_size : int (batch_size None: 32, as in Keras)
+        epochs, batch_size : int (epochs >= 1, where Keras takes 0; batch_size None: 32)
             By name only, as all that follow: Keras's ``fit(X, y, 32, 10)`` means
             batch_size 32 and 10 epochs; here it is a TypeError, not a run with them swapped.
         validation_data : tuple (X_val, y_val), optional

@@ -88,7 +88,10 @@ def _check_targets(model, y, out, dtype, names):
     """The targets in the shape of the trial outputs ``out`` and in ``dtype``, checked
     against the loss and the metrics."""
     n = len(y)
-    y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
+    try:
+        y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
+    except ValueError as exc:   # the loss says y_true: name the array, y or y_val
+        raise ValueError(f"{names[1]}: {exc}") from exc
     y = y.reshape((n, *out.shape[1:])).astype(dtype, copy=False)
     # Each step of fit trusts the outputs to suit the loss (checks cost time there), so
     # they are tried here. Outputs that overflowed, or a loss that overflows on them, are

@@ -1302,3 +1302,16 @@ def test_early_stopping_on_a_metric_not_compiled_is_refused_before_training():
                                              r"will log only \['loss'\]; compile the metric"):
             model.fit(X, y, epochs=3, callbacks=[EarlyStopping(monitor, mode="min")])
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before, strict=True))
+
+
+def test_a_fault_of_the_validation_targets_names_y_val():
+    X, y = regression_data()
+    model = mlp(n_in=3)
+    model.compile("binary_crossentropy", "sgd")
+    labels = (y > 0).astype(float)
+    with pytest.raises(ValueError, match=r"^y_val: .*y_true must be in \[0, 1\]"):
+        model.fit(X, labels, epochs=1, validation_data=(X[:10], np.full(10, 2.0)))
+    with pytest.raises(ValueError, match=r"^y_val: "):
+        model.fit(X, labels, epochs=1, validation_data=(X[:10], np.zeros((10, 3))))
+    with pytest.raises(ValueError, match=r"^y: "):
+        model.fit(X, np.full(len(X), 2.0), epochs=1)
