@@ -203,3 +203,25 @@ def test_a_solution_opens_on_its_code_and_output(visit, book_url):
     assert "model.predict: 0.581" in output.inner_text()
     assert solution.locator(".cell_input").is_visible()
     assert v.errors == [] and v.outside == [] and v.failed == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_sidebar_buttons_show_and_hide_the_sidebars(visit, book_url, width):
+    # pydata-sphinx-theme 0.17 binds these buttons' handlers to hidden copies of them:
+    # book/_ext/static/nnlab-sidebars.js passes the clicks on. On a phone, the primary button
+    # is the only way to the table of contents.
+    v = visit(book_url, viewport={"width": width, "height": 844})
+    v.page.goto(book_url + "book/04_activations.html", wait_until="load")
+    v.page.wait_for_load_state("networkidle")
+    sidebar = v.page.locator(".bd-sidebar-primary")
+    shown = sidebar.is_visible()
+    assert shown == (width > 960)
+    v.page.locator(".bd-header-article .primary-toggle").click()
+    v.page.wait_for_timeout(500)
+    assert sidebar.is_visible() != shown, "the primary sidebar button did nothing"
+    if width < 960:
+        v.page.keyboard.press("Escape")
+        v.page.locator(".bd-header-article .secondary-toggle").click()
+        v.page.wait_for_timeout(500)
+        assert v.page.locator("#pst-secondary-sidebar-modal").evaluate("d => d.open")
+    assert v.errors == []

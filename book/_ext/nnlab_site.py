@@ -8,6 +8,8 @@
 - A first visit has no stored theme mode, and the theme logs an error for the
   empty value; default it to "auto" before the theme reads it.
 - ``static/nnlab.css``: the book's own few style rules (pages that fit a phone).
+- ``static/nnlab-sidebars.js``: the sidebar buttons of the article header work again
+  (pydata-sphinx-theme 0.17 attaches their handlers to hidden copies of them).
 """
 
 from pathlib import Path
@@ -65,6 +67,7 @@ def setup(app):
     app.connect("config-inited", use_vendored_assets)
     app.connect("config-inited", add_stylesheet)
     app.add_css_file("nnlab.css")
+    app.add_js_file("nnlab-sidebars.js")
     app.add_js_file(None, body=THEME_MODE, priority=1)
     app.connect("html-page-context", drop_duplicate_scripts, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
