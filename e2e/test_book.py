@@ -225,3 +225,19 @@ def test_the_sidebar_buttons_show_and_hide_the_sidebars(visit, book_url, width):
         v.page.wait_for_timeout(500)
         assert v.page.locator("#pst-secondary-sidebar-modal").evaluate("d => d.open")
     assert v.errors == []
+
+
+def test_no_code_cell_scrolls_sideways_in_a_1280_pixel_window(visit, book_url):
+    # book/ruff.toml keeps code lines to 79 characters; book/_ext/static/nnlab.css makes
+    # room for them.
+    v = visit(book_url, viewport={"width": 1280, "height": 900})
+    scrolling = []
+    for page in PAGES:
+        v.page.goto(book_url + page, wait_until="load")
+        v.page.wait_for_load_state("networkidle")   # index.html moves on to the first page
+        widths = v.page.evaluate(
+            "() => [...document.querySelectorAll('div.cell div.highlight pre')]"
+            ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.split('\\n').find(l => l.length >= 78) || '')")
+        scrolling += [f"{page}: {line}" for line in widths]
+    assert scrolling == [], scrolling

@@ -15,15 +15,17 @@ input becomes float64; float16 and longdouble are refused, as layers refuse them
 and are written so that inputs of +-1e4 raise no floating-point warning, nor an
 error under ``np.errstate(all="raise")``; nor, with their default parameters, do
 larger finite inputs, unless the result is too large for the dtype (selu of the
-largest float).
+largest float). A result too small for the dtype is 0 or subnormal, in silence
+(underflow is no error: see ``nnlab.activation_base``).
 
 This module holds the functions of the lecture and is where every function is
-found, by name (``get``, ``NAMES``) or as an instance (``activations.mish``):
-the base class and the numerics the functions share are in
+found by name (``get``). Those of ``NAMES`` are instances here too
+(``activations.mish``): the base class and the numerics the functions share are in
 ``nnlab.activation_base``, the functions of recent architectures (Swish, GELU,
 Mish, ReLU6, the hard sigmoid and hard SiLU) in ``nnlab.modern_activations``.
-``get`` also finds Keras's other functions (``KERAS_NAMES``: log_softmax, celu,
-hard_tanh...), which live in ``nnlab.keras_activations``.
+Keras's other functions (``KERAS_NAMES``: log_softmax, celu, hard_tanh...), which
+``get`` finds too, are instances of ``nnlab.keras_activations`` only
+(``keras_activations.log_softmax``).
 """
 
 import numpy as np
@@ -100,7 +102,9 @@ class Sigmoid(ActivationFunction):
         return s * (1.0 - s)
 
     def backward(self, x, y, dy):
-        return dy * y * (1.0 - y)
+        # Far below 0, y is subnormal: dy y may underflow to 0 (see _exp).
+        with np.errstate(under="ignore"):
+            return dy * y * (1.0 - y)
 
 
 class Tanh(ActivationFunction):
@@ -113,10 +117,12 @@ class Tanh(ActivationFunction):
 
     def derivative(self, x):
         t = np.tanh(_as_float(x))
-        return 1.0 - t * t
+        with np.errstate(under="ignore"):   # t t of a tiny t (1e-20): too small, 0 (see _exp)
+            return 1.0 - t * t
 
     def backward(self, x, y, dy):
-        return dy * (1.0 - y * y)
+        with np.errstate(under="ignore"):
+            return dy * (1.0 - y * y)
 
 
 class ReLU(ActivationFunction):
@@ -158,7 +164,9 @@ class LeakyReLU(ActivationFunction):
             return x * (x > 0)
         # x if x > 0 else alpha x is the larger of x and alpha x when alpha <= 1 (the smaller
         # when alpha > 1): no branch, which np.where over mixed signs is several times slower.
-        return (np.maximum if self.alpha <= 1 else np.minimum)(x, self.alpha * x)
+        # alpha x of a subnormal x may be too small for the dtype: rounded, rightly (see _exp).
+        with np.errstate(under="ignore"):
+            return (np.maximum if self.alpha <= 1 else np.minimum)(x, self.alpha * x)
 
     def derivative(self, x):
         x = _as_float(x)
@@ -198,7 +206,8 @@ class SELU(ActivationFunction):
     scale = 1.0507009873554804934193349852946
 
     def __call__(self, x):
-        return self.scale * _elu(_as_float(x), self.alpha)
+        with np.errstate(under="ignore"):   # scale times a subnormal elu(x): see _elu
+            return self.scale * _elu(_as_float(x), self.alpha)
 
     def derivative(self, x):
         return _elu_slope(_as_float(x), self.alpha, self.scale)
@@ -207,9 +216,11 @@ class SELU(ActivationFunction):
 def _elu(x, alpha):
     """x for x > 0, alpha (e^x - 1) below, as a sum: each term is 0 on the other side.
 
-    expm1 of the clipped negative part: accurate near 0, no overflow for large x.
+    expm1 of the clipped negative part: accurate near 0, no overflow for large x. For a
+    subnormal x, alpha times it may be too small for the dtype: rounded, rightly (see _exp).
     """
-    return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
+    with np.errstate(under="ignore"):
+        return np.maximum(x, 0) + alpha * np.expm1(np.minimum(x, 0))
 
 
 def _elu_slope(x, alpha, scale=1.0):
@@ -267,7 +278,13 @@ class Exponential(ActivationFunction):
 
     For x above log(largest float), e^x is not representable; the output
     saturates just below the dtype's largest finite value (e^x at the float
-    below that logarithm) instead of becoming inf.
+    below that logarithm) instead of becoming inf. The derivative there is that
+    same value, e^x's slope as far as the dtype holds it, though the function
+    computed is flat there (its numerical gradient is 0); PyTorch and Keras, whose
+    e^x is inf there, give inf:
+
+    >>> nl.activations.exponential.derivative(np.array([100.0], np.float32))
+    array([3.4027985e+38], dtype=float32)
     """
 
     name = "exponential"
@@ -282,7 +299,8 @@ class Exponential(ActivationFunction):
         return self(x)
 
     def backward(self, x, y, dy):
-        return dy * y
+        with np.errstate(under="ignore"):   # dy times a subnormal e^x: see _exp
+            return dy * y
 
 
 class Softmax(ActivationFunction):
@@ -301,14 +319,16 @@ class Softmax(ActivationFunction):
         # row spanning more than the dtype's largest number, the difference is -inf: e^z = 0.
         with np.errstate(over="ignore"):
             e = _exp(x - np.max(x, axis=-1, keepdims=True))
-        return e / np.sum(e, axis=-1, keepdims=True)
+        with np.errstate(under="ignore"):   # a subnormal e^z divided by the sum: see _exp
+            return e / np.sum(e, axis=-1, keepdims=True)
 
     def derivative(self, x):
         y = self(x)
         return y * (1 - y)
 
     def backward(self, x, y, dy):
-        return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+        with np.errstate(under="ignore"):   # a subnormal probability times dy: see _exp
+            return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
 
 
 linear = Linear()

@@ -9,20 +9,17 @@ The fast way to compute all those sums at once is *im2col* (``im2col.py``): copy
 receptive field of a sample into one column of a matrix, after which the layer is one
 matrix product with the filters per sample (one ``np.matmul`` over the batch); the
 backward pass scatters the gradient of each window back onto the pixels it came from
-(*col2im*). The pooling layers, which
-use the same windows, are in ``pooling.py``, and reachable from here too.
+(*col2im*). The pooling layers, which use the same windows, are in ``pooling.py``.
 """
 
 import numpy as np
 
 from nnlab import initializers
 from nnlab._checks import as_rng, check_number, float_dtype, int_tuple, lookup
-from nnlab.im2col import col2im, windows
+from nnlab.im2col import _out_size, col2im, windows
 from nnlab.layer_base import Layer
-from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
 
-__all__ = ["AvgPool2D", "Conv1D", "Conv2D", "GlobalMaxPool1D", "MaxPool1D", "MaxPool2D",
-           "col2im", "windows"]
+__all__ = ["Conv1D", "Conv2D", "col2im", "windows"]
 
 
 class _Conv(Layer):
@@ -73,6 +70,9 @@ class _Conv(Layer):
         self.xp_shape = xp.shape
         win = windows(xp, self.kernel_size, self.stride)            # (N, C, *out, *k), a view
         n, self.out = len(x), win.shape[2:2 + self.ndim]
+        # Textbook form (2-D; 1-D drops an axis of each): the layer is the einsum
+        #   y = np.einsum("ncijuv,ocuv->noij", win, W) + b[:, None, None],
+        # which the code below computes as one matrix product per sample.
         # im2col: for each sample a matrix with one row per (channel, kernel offset) and one
         # column per output position, and a last row of ones. The copy goes into a buffer
         # kept between calls: a fresh array of this size every step costs page faults that,
@@ -93,20 +93,25 @@ class _Conv(Layer):
     def backward(self, dy):
         """dy of the output's shape -> dL/dx of x's; fills grads["W"] and grads["b"]."""
         dy = self.backward_params(dy)   # checks dy, and gives it back as (N, O, positions)
-        # dL/d(cols) = W^T dy, then col2im puts each column (a window) back on the input grid.
+        # Textbook form (2-D): dwin = np.einsum("noij,ocuv->ncijuv", dy, W), each window's
+        # gradient, which col2im adds back onto the pixels the window covers.
+        # dL/d(cols) = W^T dy: dcols (N, C*kh*kw, H'*W') -> dwin (N, C, H', W', kh, kw).
         dcols = np.matmul(self._weights_2d(dy).T, dy)
         dwin = np.moveaxis(dcols.reshape(len(dy), self.in_channels, *self.kernel_size,
                                          *self.out),
                            tuple(range(2, 2 + self.ndim)),
                            tuple(range(2 + self.ndim, 2 + 2 * self.ndim)))
         dxp = col2im(dwin, self.xp_shape, self.kernel_size, self.stride)
+        # np.pad's adjoint is the crop: the padded zeros are constants, not inputs, and
+        # their gradient goes nowhere.
         crop = tuple(slice(p, dxp.shape[2 + i] - p) for i, p in enumerate(self.padding))
         return dxp[(slice(None), slice(None), *crop)]
 
     def backward_params(self, dy):
-        # dL/dW = sum over samples of dy (O, positions) @ cols^T. Its last column, against the
-        # row of ones, is dL/db: dy summed over samples and positions. Returns dy in that
-        # (N, O, positions) form, which backward goes on with.
+        # Textbook form (2-D), with forward's win: dW = np.einsum("noij,ncijuv->ocuv", dy, win).
+        # Here dL/dW is the sum over samples of dy (O, positions) @ cols^T. Its last column,
+        # against the row of ones, is dL/db: dy summed over samples and positions. Returns dy
+        # in that (N, O, positions) form, which backward goes on with.
         dy = self._check_grad(dy)
         # Sizes given: with no samples, -1 cannot be inferred.
         dy = dy.reshape(len(dy), self.out_channels, int(np.prod(self.out)))
@@ -123,9 +128,9 @@ class _Conv(Layer):
 
     def _buffer(self, shape, dtype):
         """The im2col matrix, kept between calls; its last row (ones) is written once."""
-        buffer = getattr(self, "_rows_buffer", None)
+        buffer = getattr(self, "_cols_buffer", None)
         if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
-            buffer = self._rows_buffer = np.empty(shape, dtype=dtype)
+            buffer = self._cols_buffer = np.empty(shape, dtype=dtype)
             buffer[:, -1] = 1
         return buffer
 
@@ -141,8 +146,8 @@ class _Conv(Layer):
                              f"{', ?' * self.ndim}); got {tuple(input_shape)}")
         spatial = input_shape[1:]
         self._check_size(spatial)
-        out = ((n + 2 * p - k) // s + 1 for n, p, k, s in
-               zip(spatial, self.padding, self.kernel_size, self.stride, strict=True))
+        out = (_out_size(n, k, s, p) for n, k, s, p in
+               zip(spatial, self.kernel_size, self.stride, self.padding, strict=True))
         return (self.out_channels, *out)
 
     @classmethod

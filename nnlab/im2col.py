@@ -8,13 +8,30 @@ the pixels it came from, one kernel offset at a time: for a fixed offset the win
 touch pixels that are all different (a strided slice of the input), so one vectorised
 ``+=`` adds them without collisions; windows overlap only across offsets, and those
 are added one after another (9 steps for a 3x3 kernel, whatever the batch and image
-size).
+size). ``_out_size`` counts the windows that fit along one axis, the output size of every
+such layer.
 """
 
 import itertools
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+
+def _out_size(n, k, s, p=0):
+    """How many windows of size ``k``, ``s`` apart, fit along an axis of ``n`` padded by ``p``.
+
+    The output size of a convolution or a pooling layer along that axis: the last window
+    starts at ``(out - 1) * s`` and must end by ``n + 2p``, so windows that would stick
+    out are dropped.
+
+    Examples
+    --------
+    >>> from nnlab.im2col import _out_size
+    >>> _out_size(8, 3, 1, p=1), _out_size(7, 2, 2)
+    (8, 3)
+    """
+    return (n + 2 * p - k) // s + 1
 
 
 def windows(x, kernel, stride):

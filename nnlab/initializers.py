@@ -70,7 +70,17 @@ def zeros(shape, rng=None, dtype="float64"):
 
 def normal(shape, rng=None, dtype="float64"):
     """W ~ N(0, 1): the naive choice. With many inputs the weighted sums get a
-    variance of fan_in, and sigmoid or tanh units saturate."""
+    variance of fan_in, and sigmoid or tanh units saturate.
+
+    Keras's "normal" is another distribution, its ``RandomNormal``, N(0, 0.05^2): here that
+    is ``random_normal``. (``uniform``, by contrast, is Keras's, U(-0.05, 0.05).)
+
+    Examples
+    --------
+    >>> [round(float(init((100, 100), rng=0).std()), 2)
+    ...  for init in (nl.initializers.normal, nl.initializers.random_normal)]
+    [1.0, 0.05]
+    """
     return _draw(shape, rng, dtype, lambda g, s: g.standard_normal(s))
 
 
@@ -83,8 +93,13 @@ def scaled_normal(shape, rng=None, dtype="float64"):
 
 
 def uniform(shape, rng=None, dtype="float64", limit=0.05):
-    """W ~ U(-limit, limit) with limit 0.05, as Keras' ``RandomUniform``."""
+    """W ~ U(-limit, limit) with limit 0.05, as Keras' ``RandomUniform``.
+
+    A limit above half the largest number of ``dtype`` is refused: NumPy draws over the
+    width 2 limit, which must be finite, and the weights must fit in ``dtype``."""
     check_number(limit, "uniform limit", low=0, low_open=True)
+    _check_fits(limit, "uniform limit", dtype, 2, "half its largest number: the draws span "
+                                                  "2 limit")
     return _draw(shape, rng, dtype, lambda g, s: g.uniform(-limit, limit, s))
 
 
@@ -137,16 +152,23 @@ def ones(shape, rng=None, dtype="float64"):
 
 
 def random_normal(shape, rng=None, dtype="float64", std=0.05):
-    """W ~ N(0, std^2) with std 0.05, as Keras' ``RandomNormal``: small, whatever the fans."""
+    """W ~ N(0, std^2) with std 0.05, as Keras' ``RandomNormal``: small, whatever the fans.
+
+    A std above 1/``NORMAL_REACH`` of the largest number of ``dtype`` is refused: its draws
+    could be too large for the dtype."""
     check_number(std, "random_normal std", low=0, low_open=True)
+    _check_fits(std, "random_normal std", dtype, NORMAL_REACH, _NORMAL_WHY)
     return _draw(shape, rng, dtype, lambda g, s: g.normal(0.0, std, s))
 
 
 def truncated_normal(shape, rng=None, dtype="float64", std=0.05):
     """``random_normal`` without its tails, as Keras' ``TruncatedNormal``: a value beyond two
     standard deviations is drawn again, so every weight lies in [-2 std, 2 std] (and their
-    standard deviation is about 0.88 std)."""
+    standard deviation is about 0.88 std). A std above half the largest number of ``dtype``
+    is refused: the draws, up to 2 std, would not fit."""
     check_number(std, "truncated_normal std", low=0, low_open=True)
+    _check_fits(std, "truncated_normal std", dtype, 2, "half its largest number: the draws "
+                                                       "reach 2 std")
     return _draw(shape, rng, dtype, _truncated(std))
 
 
@@ -229,10 +251,27 @@ def _in_dtype(value, name, dtype):
     """``value`` as a number of ``dtype``, refused if that dtype cannot hold it (1e40 would
     become inf in float32)."""
     check_number(value, name)
-    if abs(value) > float(np.finfo(dtype).max):
-        raise ValueError(f"{name} must fit in {np.dtype(dtype).name} (at most "
-                         f"{np.finfo(dtype).max:.3g} in size); got {value!r}")
+    _check_fits(value, name, dtype)
     return dtype.type(value)
+
+
+#: How many standard deviations out a normal draw is taken to reach at most: one beyond has
+#: a chance below 1e-340 (NumPy's sampler never returns one beyond 13).
+NORMAL_REACH = 40
+_NORMAL_WHY = f"1/{NORMAL_REACH} of its largest number: draws reach {NORMAL_REACH} std"
+
+
+def _check_fits(value, name, dtype, reach=1, why=""):
+    """Refuse ``value`` (a real number) if ``reach`` times it is beyond the largest number of
+    ``dtype``: a constant (``reach`` 1), or a limit or std whose draws, or the width NumPy
+    draws over, reach that far; ``why`` says so in the message."""
+    dtype = float_dtype(dtype, "initializer dtype")
+    most = float(np.finfo(dtype).max) / reach
+    # float(value): compared as a NumPy float32, the bound would be cast to float32 (NEP 50),
+    # overflowing with a warning.
+    if abs(float(value)) > most:
+        raise ValueError(f"{name} must fit in {dtype.name} (at most {most:.3g} in size"
+                         f"{', ' + why if why else ''}); got {value!r}")
 
 
 #: Keras divides the standard deviation of a truncated normal by this, the standard deviation
@@ -246,8 +285,10 @@ def variance_scaling(shape, rng=None, dtype="float64", scale=1.0, mode="fan_in",
     scaled scheme above follows, with ``n`` the fan_in, the fan_out or their mean (``mode``
     "fan_in", "fan_out" or "fan_avg"), from a normal cut at two standard deviations
     ("truncated_normal", or "normal" as Keras calls it too), a plain normal
-    ("untruncated_normal") or a uniform distribution ("uniform"). Keras's ``he_normal`` is
-    ``scale=2``, its ``glorot_uniform`` ``mode="fan_avg", distribution="uniform"``.
+    ("untruncated_normal") or a uniform distribution ("uniform"), in any case, as Keras
+    lowercases it. Keras's ``he_normal`` is ``scale=2``, its ``glorot_uniform``
+    ``mode="fan_avg", distribution="uniform"``. A scale whose standard deviation
+    sqrt(scale / n) is too large for ``dtype`` is refused, as ``random_normal``'s std is.
 
     The fans of a convolution's kernel are those of ``fans``: nnlab's kernels are
     (out, in, kh, kw) and Keras's (kh, kw, in, out), but both count ``in * kh * kw`` inputs
@@ -265,14 +306,16 @@ def variance_scaling(shape, rng=None, dtype="float64", scale=1.0, mode="fan_in",
     if mode not in n:
         raise ValueError(f"variance_scaling mode must be one of {', '.join(n)}; got {mode!r}")
     std = math.sqrt(scale / n[mode])
+    _check_fits(std, "variance_scaling std sqrt(scale / n)", dtype, NORMAL_REACH, _NORMAL_WHY)
     samplers = {"truncated_normal": _truncated(std / TRUNCATED_STD),
                 "normal": _truncated(std / TRUNCATED_STD),   # Keras's name for the same
                 "untruncated_normal": lambda g, s: g.normal(0.0, std, s),
                 "uniform": lambda g, s: g.uniform(-math.sqrt(3) * std, math.sqrt(3) * std, s)}
-    if distribution not in samplers:
+    key = distribution.lower() if isinstance(distribution, str) else None
+    if key not in samplers:
         raise ValueError(f"variance_scaling distribution must be one of "
                          f"{', '.join(samplers)}; got {distribution!r}")
-    return _draw(shape, rng, dtype, samplers[distribution])
+    return _draw(shape, rng, dtype, samplers[key])
 
 
 _REGISTRY = {
@@ -293,7 +336,9 @@ _KERAS = {"lecun_normal": scaled_normal,   # Keras's names for two schemes above
 #: ``random_uniform`` is ``uniform``, ``one`` and ``zero`` are ``ones`` and ``zeros``, and
 #: Keras's class names "IdentityInitializer" and "OrthogonalInitializer" (which ``get``
 #: reads as ``identity_initializer`` and ``orthogonal_initializer``) are ``identity`` and
-#: ``orthogonal``; the rest are the functions of the same names.
+#: ``orthogonal``; the rest are the functions of the same names. One name of ``NAMES``
+#: differs: Keras's "normal" is N(0, 0.05^2), ``random_normal`` here, where ``normal`` is the
+#: course's N(0, 1); "uniform" is Keras's U(-0.05, 0.05) in both.
 KERAS_NAMES = tuple(_KERAS)
 
 

@@ -1,9 +1,10 @@
 r"""Keras's other activation functions, for code that names them.
 
 Keras 3 accepts more activation names than the chapters teach. ``nnlab.activations.get``
-takes these too (their names are ``nnlab.activations.KERAS_NAMES``), so a model written
-for Keras runs here unchanged; the chapters' tables and explorers keep to
-``nnlab.activations.NAMES``. Three kinds:
+takes these too (their names are ``nnlab.activations.KERAS_NAMES``), so a model that names
+its activations as Keras does runs here unchanged, unless it uses one of the two that
+Keras 3.15 has and nnlab does not: ``glu`` and ``threshold``. The chapters' tables and
+explorers keep to ``nnlab.activations.NAMES``. Three kinds:
 
 - clipping and shrinking: ``hard_tanh`` clips to [-1, 1]; ``hard_shrink``,
   ``soft_shrink`` and ``tanh_shrink`` set small inputs to (or near) 0 and keep large
@@ -16,13 +17,16 @@ for Keras runs here unchanged; the chapters' tables and explorers keep to
   small scores get probability exactly 0.
 
 Each is written as those of ``nnlab.activations`` are: the formula next to its
-derivative, in the input's dtype, quiet at +-1e4, and at a kink the slope of the outer
-piece, as PyTorch computes it.
+derivative, in the input's dtype, quiet at +-1e4, and at a kink the slope PyTorch
+computes there. That is the outer piece's slope (hard_tanh's 0 at +-1), except for
+``soft_shrink`` and ``hard_shrink``, whose slope at +-threshold is the inner piece's, 0:
 
 >>> nl.keras_activations.hard_tanh(np.array([-2.0, 0.5]))
 array([-1. ,  0.5])
 >>> nl.keras_activations.soft_shrink(np.array([-2.0, 0.25]))
 array([-1.5,  0. ])
+>>> nl.keras_activations.soft_shrink.derivative(np.array([-0.5, 0.5]))
+array([0., 0.])
 """
 
 import math
@@ -81,12 +85,14 @@ class CELU(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        with np.errstate(over="ignore"):   # x / alpha = -inf far below 0: e^-inf = 0, right
+        # x / alpha = -inf far below 0: e^-inf = 0, right. For a subnormal x, x / alpha and
+        # alpha times its expm1 may be too small for the dtype: rounded, rightly.
+        with np.errstate(over="ignore", under="ignore"):
             return np.maximum(x, 0) + self.alpha * np.expm1(np.minimum(x, 0) / self.alpha)
 
     def derivative(self, x):
         # e^min(x, 0) is e^0 = 1 for every x > 0: one formula for both pieces.
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             return _exp(np.minimum(_as_float(x), 0) / self.alpha)
 
     def get_config(self):
@@ -170,8 +176,9 @@ class Squareplus(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        half = np.hypot(x, math.sqrt(self.b)) / 2 + np.abs(x) / 2   # (s + |x|) / 2 > 0
-        with np.errstate(under="ignore"):   # b / (4 half) far below 0: too small, 0
+        # |x| / 2 of a subnormal x, and b / (4 half) far below 0: too small, rounded or 0
+        with np.errstate(under="ignore"):
+            half = np.hypot(x, math.sqrt(self.b)) / 2 + np.abs(x) / 2   # (s + |x|) / 2 > 0
             return np.where(x >= 0, half, (self.b / 4) / half)
 
     def derivative(self, x):
@@ -222,7 +229,8 @@ class LogSoftmax(ActivationFunction):
         return 1 - _exp(self(x))
 
     def backward(self, x, y, dy):
-        return dy - _exp(y) * np.sum(dy, axis=-1, keepdims=True)
+        with np.errstate(under="ignore"):   # a subnormal probability e^y times the sum of dy
+            return dy - _exp(y) * np.sum(dy, axis=-1, keepdims=True)
 
 
 class SparseSigmoid(ActivationFunction):

@@ -11,11 +11,12 @@ the gradient of the loss with respect to it, under the same name, after
 and keep their parameters in their own ``dtype``.
 
 What forward caches is the arrays themselves, not copies (a copy per step would
-cost time and memory): ``Dense`` keeps its input ``x``, ``Activation`` its output
-``y``, ``MaxPool2D`` both. Leave ``x`` and ``y`` as they are until ``backward``:
-an array changed in place between the two calls (a batch buffer refilled, an
-output scaled with ``*=``) changes the gradient with it. PyTorch detects such a
-change and raises; NumPy arrays carry no record of one.
+cost time and memory): ``Dense`` keeps its input ``x``; ``Activation`` and
+``MaxPool2D`` keep both their input ``x`` and their output ``y``. Leave ``x`` and
+``y`` as they are until ``backward``: an array changed in place between the two
+calls (a batch buffer refilled, an output scaled with ``*=``) changes the gradient
+with it. PyTorch detects such a change and raises; NumPy arrays carry no record of
+one.
 
 The layers themselves are in ``layers.py``, ``conv.py``, ``pooling.py`` and
 ``normalization.py``; ``nnlab.layers`` gives every one of them.
@@ -37,7 +38,14 @@ _INSIDE_NETWORK = contextvars.ContextVar("inside_network", default=False)
 
 @contextlib.contextmanager
 def inside_network():
-    """Skip the NaN/inf input check of layers called within (their input is trusted)."""
+    """Within, layers trust the arrays they are given, which a model checked once, on entry.
+
+    A layer's ``forward`` takes its input as it comes, with no conversion to a float array
+    and no NaN/inf check (the shape checks remain), and its ``backward`` takes ``dy`` with
+    no check at all (``Layer._check_grad``: that forward ran, the conversion, NaN/inf, the
+    shape). A ``Residual`` in training skips its trial pass (``check_before_training``),
+    which the model's covers.
+    """
     token = _INSIDE_NETWORK.set(True)
     try:
         yield
@@ -203,7 +211,20 @@ class Layer:
     def backward_params(self, dy):
         """Only the parameters' gradients (``grads``), for a layer whose input gradient is
         not needed (the first layer of a model in training); layers with a costly input
-        gradient override it."""
+        gradient override it.
+
+        Parameters
+        ----------
+        dy : array_like
+            dL/dy, as for ``backward``.
+
+        Returns
+        -------
+        None or numpy.ndarray
+            Nothing here, and a model ignores what an override returns: ``Dense``'s gives
+            back ``dy`` checked, the convolutions' ``dy`` checked and reshaped to
+            (N, O, positions), for their own ``backward`` to go on with.
+        """
         self.backward(dy)
 
     def output_shape(self, input_shape):

@@ -74,16 +74,16 @@ class Dense(Layer):
         return y
 
     def backward(self, dy):
-        # y = x W + b, so dL/dW = x^T dy, dL/db = sum of dy over the batch
-        # and dL/dx = dy W^T.
+        # y = x W + b. backward_params, which a model calls alone for its
+        # first layer (whose dL/dx nothing uses), computes dL/dW and dL/db.
         dy = self.backward_params(dy)
-        return dy @ self._param("W", dy).T
+        return dy @ self._param("W", dy).T   # dL/dx = dy W^T, (N, n_in)
 
     def backward_params(self, dy):
         """dL/dW and dL/db (no dL/dx) into ``grads``; returns dy, checked."""
         dy = self._check_grad(dy)
-        self._store_grad("W", self.x.T @ dy)
-        self._store_grad("b", dy.sum(axis=0))
+        self._store_grad("W", self.x.T @ dy)   # dL/dW = x^T dy, (n_in, n_out)
+        self._store_grad("b", dy.sum(axis=0))  # dL/db = sum_rows dy, (n_out,)
         return dy
 
     def output_shape(self, input_shape):
@@ -192,6 +192,9 @@ class Dropout(Layer):
 
         y = m * x / (1 - rate),  m_i ~ Bernoulli(1 - rate);   dL/dx = m * dL/dy / (1 - rate)
 
+    ``mask`` holds m / (1 - rate), the scale included, so that each pass is one product
+    (``None`` when the layer is the identity).
+
     Shapes: any batch; y has the shape of x.
 
     Parameters
@@ -252,9 +255,14 @@ class Residual(Layer):
 
     Examples
     --------
-    >>> block = nl.Residual(nl.Dense(4, 4, rng=0), nl.Activation("relu"))
-    >>> block.forward(np.zeros((2, 4))).shape
-    (2, 4)
+    A block of zero weights adds nothing: the identity path carries x forward, and dL/dy
+    back, unchanged.
+
+    >>> block = nl.Residual(nl.Dense(2, 2, init="zeros"))
+    >>> block.forward(np.array([[1.0, 2.0]]))
+    array([[1., 2.]])
+    >>> block.backward(np.array([[1.0, 1.0]]))
+    array([[1., 1.]])
     """
 
     def __init__(self, *layers):

@@ -15,7 +15,7 @@ import numpy as np
 
 from nnlab._checks import check_bool, check_number
 from nnlab.adam import AdamW
-from nnlab.optimizer_base import Optimizer, norm
+from nnlab.optimizer_base import Optimizer, _norm
 
 __all__ = ["Adafactor", "Lion", "Muon"]
 
@@ -320,7 +320,7 @@ class Muon(Optimizer):
         else:
             u[...] = buf
         x[...] = _wide(u)                          # contiguous, for the products
-        x /= max(norm(x), self.eps)                # X_0 = U / max(|U|_F, eps)
+        x /= max(_norm(x), self.eps)               # X_0 = U / max(|U|_F, eps)
         x = self._newton_schulz(x, state["scratch_y"], state["scratch_gram"],
                                 state["scratch_gram2"])
         rows, cols = _matrix(p).shape
@@ -365,7 +365,7 @@ def _wide(a):
 
 def _rms(a):
     """The root mean square of ``a``'s elements, a Python float."""
-    return norm(a) / math.sqrt(a.size)
+    return _norm(a) / math.sqrt(a.size)
 
 
 def _average(avg, new, one_minus_beta2):

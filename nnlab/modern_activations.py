@@ -154,11 +154,14 @@ class HardSiLU(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        return x * hard_sigmoid(x)
+        # A subnormal x times h(x), about 1/2, is too small for the dtype: rounded, rightly.
+        with np.errstate(under="ignore"):
+            return x * hard_sigmoid(x)
 
     def derivative(self, x):
         x = _as_float(x)
-        return hard_sigmoid(x) + x * hard_sigmoid.derivative(x)
+        with np.errstate(under="ignore"):   # x h'(x), x / 6 of a subnormal x: as above
+            return hard_sigmoid(x) + x * hard_sigmoid.derivative(x)
 
 
 swish = Swish()

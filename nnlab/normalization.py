@@ -84,16 +84,19 @@ class BatchNorm(Layer):
             raise ValueError(f"{self!r} in training needs 2 or more values per feature to "
                              f"take their mean and variance; got input of shape {shape}")
         x = self._check_input(x)
-        axes, shape = self._shape(x)
+        axes, per_feature = self._shape(x)
         if training:
+            # Textbook form, equal to what follows up to rounding:
+            #   mean, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
+            #   x_hat = (x - mean) / np.sqrt(var + eps)
             # Summed in float64: float32 sums over a large batch, taken row after row,
             # drift by enough to move the normalized output by a standard deviation. And
             # centred twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
             # near 1e4 in float32); the mean of what is left takes that rounding out.
             mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
-            deviation = x - mean.reshape(shape)
+            deviation = x - mean.reshape(per_feature)
             rest = deviation.mean(axis=axes, dtype=np.float64)   # what the rounding left
-            deviation -= rest.astype(x.dtype).reshape(shape)
+            deviation -= rest.astype(x.dtype).reshape(per_feature)
             mean = mean + rest   # in float64: the batch's mean
             var = np.square(deviation).mean(axis=axes, dtype=np.float64)
             m = self.momentum
@@ -103,25 +106,26 @@ class BatchNorm(Layer):
                 running += (1 - m) * batch.astype(running.dtype)
         else:
             var = self.buffers["running_var"]
-            deviation = x - self.buffers["running_mean"].astype(x.dtype).reshape(shape)
+            deviation = x - self.buffers["running_mean"].astype(x.dtype).reshape(per_feature)
         self.training = training
-        self.inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(shape).astype(x.dtype)
+        self.inv_std = (1.0 / np.sqrt(var + self.eps)).reshape(per_feature).astype(x.dtype)
         deviation *= self.inv_std   # in place: x_hat takes no memory of its own
         self.x_hat = deviation
-        return self._param("gamma", x).reshape(shape) * self.x_hat + \
-            self._param("beta", x).reshape(shape)
+        return self._param("gamma", x).reshape(per_feature) * self.x_hat + \
+            self._param("beta", x).reshape(per_feature)
 
     def backward(self, dy):
         dy = self._check_grad(dy)
-        axes, shape = self._shape(dy)
+        axes, per_feature = self._shape(dy)
         self._store_grad("gamma", np.sum(dy * self.x_hat, axis=axes))
         self._store_grad("beta", np.sum(dy, axis=axes))
-        dx_hat = dy * self._param("gamma", dy).reshape(shape)
+        dx_hat = dy * self._param("gamma", dy).reshape(per_feature)
         if not self.training:
             return dx_hat * self.inv_std
         # The batch mean and variance depend on every x too; differentiating
-        # through them gives the classic compact form below (m = values per
-        # feature).
+        # through them gives the compact form of chapter 12, with
+        # s = sqrt(var + eps) and sums over the m values of one feature:
+        #   dx = (1 / (m s)) (m dx_hat - sum(dx_hat) - x_hat sum(dx_hat * x_hat))
         m = dy.size / self.n_features
         sum_dx_hat = np.sum(dx_hat, axis=axes, keepdims=True)
         sum_dx_hat_x_hat = np.sum(dx_hat * self.x_hat, axis=axes, keepdims=True)

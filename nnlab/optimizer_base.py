@@ -166,11 +166,11 @@ class Optimizer:
         clipnorm, clipvalue, global_clipnorm = self._clipping(
             self.clipnorm, self.clipvalue, self.global_clipnorm)
         if clipnorm is not None:          # Keras's g c / max(|g|, c), each array alone
-            return [_scaled(g, clipnorm / max(norm(g), clipnorm)) for g in grads]
+            return [_scaled(g, clipnorm / max(_norm(g), clipnorm)) for g in grads]
         if clipvalue is not None:
             return [np.clip(g, -clipvalue, clipvalue) for g in grads]
         if global_clipnorm is not None:   # PyTorch's clip_grad_norm_, on all arrays at once
-            total = math.hypot(*(norm(g) for g in grads))   # hypot: no square overflows
+            total = math.hypot(*(_norm(g) for g in grads))   # hypot: no square overflows
             return [_scaled(g, global_clipnorm / (total + 1e-6)) for g in grads]
         return grads
 
@@ -229,7 +229,7 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def norm(a):
+def _norm(a):
     """The Frobenius norm of ``a``, a Python float: one dot product, unless the squares
     overflow the dtype (BLAS says nothing: the sum is inf), then that of a / max|a|."""
     total = float(np.vdot(a, a))

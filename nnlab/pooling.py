@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 
 from nnlab._checks import int_tuple
-from nnlab.im2col import col2im, windows
+from nnlab.im2col import _out_size, col2im, windows
 from nnlab.layer_base import Layer
 
 
@@ -43,8 +43,8 @@ class _Pool(Layer):
         if any(n < k for n, k in zip(spatial, self.pool_size, strict=True)):
             raise ValueError(f"{self!r}: input of spatial size {tuple(spatial)} is smaller "
                              f"than the pool {self.pool_size}")
-        out = ((n - k) // s + 1 for n, k, s in zip(spatial, self.pool_size, self.stride,
-                                                   strict=True))
+        out = (_out_size(n, k, s) for n, k, s in zip(spatial, self.pool_size, self.stride,
+                                                     strict=True))
         return (c, *out)
 
     def get_config(self):
@@ -70,10 +70,12 @@ class _MaxPool(_Pool):
 
     def forward(self, x, training=False):
         """x (N, C, L) -> y (N, C, L'), or (N, C, H, W) -> (N, C, H', W'): windows' maxima."""
+        # Textbook form: y = windows(x, pool_size, stride).max(axis=(-2, -1)) (in 1-D,
+        # axis=-1), the same numbers; the slices below are faster (see the class docstring).
         x = self._check_input(x, ndim=2 + self.ndim)
         self.x = y = x
         for axis, (k, s) in enumerate(zip(self.pool_size, self.stride, strict=True), start=2):
-            n = (y.shape[axis] - k) // s + 1
+            n = _out_size(y.shape[axis], k, s)
             parts = [y[(slice(None),) * axis + (slice(u, u + s * (n - 1) + 1, s),)]
                      for u in range(k)]
             y = parts[0].copy() if k == 1 else np.maximum(parts[0], parts[1])
@@ -84,6 +86,9 @@ class _MaxPool(_Pool):
 
     def backward(self, dy):
         """dy of the output's shape -> dL/dx of x's: each window's gradient to its maximum."""
+        # Textbook form: each window's dy goes to the argmax of its (flattened) window of
+        # windows(x, pool_size, stride), and col2im adds those back onto x. The same numbers,
+        # but for a window holding NaN: argmax picks its first NaN, this loop its last element.
         # Each window sends dy to the first position (row-major) holding its maximum, as
         # PyTorch does with ties (after a ReLU, all-zero windows are common);
         # ``unserved`` marks the windows whose maximum is still to be found. The last
@@ -207,6 +212,11 @@ class GlobalMaxPool1D(Layer):
         """x (N, C, L) -> y (N, C): each channel's largest value."""
         x = self._check_input(x, ndim=3)
         self.x_shape = x.shape
+        # One window per channel, along the contiguous last axis: argmax is one fast call.
+        # With ties it picks the first maximum, as MaxPool1D does; but it takes NaN for the
+        # maximum and picks the first NaN, where MaxPool1D, whose comparisons NaN never
+        # matches, picks the window's last element ([nan, 1, nan, 0]: index 0 here, 3 there).
+        # Either is as good: once the output is NaN, so is the loss.
         self.argmax = x.argmax(axis=-1)
         return np.take_along_axis(x, self.argmax[..., None], axis=-1)[..., 0]
 

@@ -111,6 +111,35 @@ def test_no_warning_and_finite_far_beyond_1e4(name, dtype):
         assert arr.dtype == dtype and np.all(np.isfinite(arr))
 
 
+#: Functions with another parameter, where alpha x, x / alpha or sqrt(b) meet tiny inputs.
+VARIANTS = {"leaky_relu 0.3": lambda: A.LeakyReLU(0.3), "leaky_relu 2.5": lambda: A.LeakyReLU(2.5),
+            "elu 0.5": lambda: A.ELU(0.5), "celu 0.3": lambda: nl.keras_activations.CELU(0.3),
+            "celu 3": lambda: nl.keras_activations.CELU(3.0),
+            "squareplus 0.1": lambda: nl.keras_activations.Squareplus(0.1)}
+
+
+@pytest.mark.parametrize("name", [*A.NAMES, *A.KERAS_NAMES, *VARIANTS])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_results_too_small_for_the_dtype_are_quiet(name, dtype):
+    # activation_base's rule: a result too small for the dtype is 0 or subnormal, rightly, and
+    # only overflow and invalid values raise. Subnormal and tiny inputs raised in tanh's slope
+    # (t t), leaky ReLU's and selu's values, hard SiLU's, squareplus' (|x| / 2) and celu's;
+    # inputs whose e^x is subnormal (-100 in float32, -740 in float64) in softmax, and in the
+    # backward of sigmoid, tanh, exponential, softmax and log_softmax.
+    f = VARIANTS[name]() if name in VARIANTS else A.get(name)
+    info = np.finfo(dtype)
+    tiny = [info.smallest_subnormal, info.tiny, 1e-30, 1e-20]
+    x = np.array([[*tiny, 0.0, 1.0, *(-t for t in tiny), -1.0, -30.0, -90.0, -100.0,
+                   -740.0]], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            y, d = f(x), f.derivative(x)
+            grads = [f.backward(x, y, np.where(x > 0, g, -g).astype(dtype)) for g in (0.3, 1e-30)]
+    for arr in (y, d, *grads):
+        assert arr.dtype == dtype and np.all(np.isfinite(arr))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softsign_and_gelu_slopes_far_out_are_exact(dtype):
     from fractions import Fraction
@@ -138,6 +167,14 @@ def test_a_row_spanning_more_than_the_dtype_is_quiet(name, dtype):
             b = f.backward(x, y, np.ones_like(x))
     np.testing.assert_array_equal(y, (x == x.max()).astype(dtype))
     assert np.all(np.isfinite(d)) and np.all(np.isfinite(b)) and y.dtype == dtype
+
+
+def test_each_function_is_an_instance_where_the_module_docstring_says():
+    # The chapters' functions in nnlab.activations, Keras's others in nnlab.keras_activations
+    for name in A.NAMES:
+        assert getattr(A, name) is A.get(name)
+    for name in A.KERAS_NAMES:
+        assert getattr(nl.keras_activations, name) is A.get(name) and not hasattr(A, name)
 
 
 def test_golden_values():

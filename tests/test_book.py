@@ -34,7 +34,7 @@ def test_every_notebook_is_in_the_toc():
 
 
 #: Characters of a code cell or its printed output that a book page shows without scrolling
-#: sideways, in a 1300-pixel window. The code cells' limit is ruff's (book/ruff.toml).
+#: sideways, in a 1280-pixel window. The code cells' limit is ruff's (book/ruff.toml).
 PAGE_WIDTH = 79
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -1,4 +1,5 @@
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -171,3 +172,23 @@ def test_orthogonal_draws_every_rotation_alike():
     # random 2x2 rotation or reflection has mean 0; plain QR's Q[0, 0] is mostly negative.
     draws = np.array([I.orthogonal((2, 2), rng=seed) for seed in range(4000)])
     assert abs(draws.mean(axis=0)).max() < 0.05
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("init, argument, reach", [(I.uniform, "limit", 2),
+                                                   (I.random_normal, "std", I.NORMAL_REACH),
+                                                   (I.truncated_normal, "std", 2)])
+def test_a_spread_whose_draws_the_dtype_cannot_hold_is_refused(init, argument, reach, dtype):
+    # uniform((3,), limit=1e39, dtype="float32") warned "overflow encountered in cast" and
+    # returned inf. The largest spread allowed draws finite weights, in silence.
+    most = float(np.finfo(dtype).max) / reach
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            W = init((1000,), rng=0, dtype=dtype, **{argument: most})
+    assert W.dtype == dtype and np.all(np.isfinite(W))
+    with pytest.raises(ValueError, match=re.escape(f"{init.__name__} {argument} must fit in "
+                                                   f"{dtype} (at most {most:.3g} in size, ")):
+        init((3,), rng=0, dtype=dtype, **{argument: most * 1.01})
+    with pytest.raises(ValueError, match="uniform limit must fit in float32"):
+        I.uniform((3,), rng=0, limit=1e39, dtype="float32")

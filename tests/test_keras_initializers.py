@@ -3,6 +3,7 @@
 import functools
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -130,6 +131,9 @@ def test_variance_scaling_takes_the_seed_as_the_others():
     ({"distribution": "gamma"}, "variance_scaling distribution must be one of "
                                 "truncated_normal, normal, untruncated_normal, uniform; "
                                 "got 'gamma'"),
+    ({"distribution": 3}, "variance_scaling distribution must be one of .*; got 3"),
+    ({"scale": 1e80, "dtype": "float32"}, r"variance_scaling std sqrt\(scale / n\) must fit "
+                                          r"in float32 \(at most 8.51e\+36 in size, "),
 ])
 def test_variance_scaling_refuses_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -141,3 +145,25 @@ def test_variance_scaling_refuses_bad_arguments(kwargs, message):
 def test_a_value_the_dtype_cannot_hold_is_refused(make):
     with np.errstate(all="raise"), pytest.raises(ValueError, match="must fit in float32"):
         make()
+
+
+@pytest.mark.parametrize("spelling", ["Uniform", "UNIFORM", "Truncated_Normal", "Normal",
+                                      "Untruncated_Normal"])
+def test_variance_scaling_takes_the_distribution_in_any_case_as_keras_does(spelling):
+    # Keras lowercases it; "Uniform" was refused here.
+    W = I.variance_scaling((30, 20), rng=0, distribution=spelling)
+    assert np.array_equal(W, I.variance_scaling((30, 20), rng=0, distribution=spelling.lower()))
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: I.constant((2,), value=np.float32(0.1)), np.float64(np.float32(0.1))),
+    (lambda: I.constant((2,), dtype="float32", value=np.float32(0.1)), np.float32(0.1)),
+    (lambda: I.identity((2, 2), gain=np.float32(1)), 1.0),
+])
+def test_a_numpy_float32_value_is_taken_in_silence(make, expected):
+    # NEP 50: abs(value) > 1.8e308 cast the bound to float32, which overflowed with a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            W = make()
+    assert W.max() == expected
