@@ -168,7 +168,7 @@ class _Conv(Layer):
 
 
 class Conv2D(_Conv):
-    r"""2-D convolution of (N, C, H, W) images by W (out, in, kh, kw).
+    r"""2-D convolution: (N, C, H, W) images by filters (O, C, kh, kw).
 
     A cross-correlation plus a bias b (out,), (N, C, H, W) -> (N, O, H', W'):
 
