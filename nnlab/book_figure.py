@@ -2,9 +2,7 @@
 
 ``nnlab.plot`` draws the chapters' figures on these: every one is a ``BookFigure``
 from ``new_figure``, drawn to pixels by ``pixels`` and to PNG bytes by ``to_png`` (which
-explorers and static pages use). ``unit_heights``, ``path_points``, ``histogram_panels`` and
-``series_colors`` compute what some of those figures draw, for the explorers that redraw
-them too.
+explorers and static pages use); ``nnlab.figure_data`` computes what they draw.
 ``nnlab.plot`` re-exports every name here, so ``nl.plot.COLORS`` and ``nl.plot.new_figure``
 are the usual spelling.
 
@@ -112,53 +110,6 @@ def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
         ax.set_position([(left + i * (panel + gap)) / width, bottom / height, panel / width,
                          (height - bottom - top) / height])
     return fig
-
-
-# What three figures of nnlab.plot draw, computed apart: the explorers' redraws
-# (nnlab.explorer_figures) move those figures to new data with the very same numbers.
-
-def unit_heights(n):
-    """Where ``network_diagram`` draws the n units of a layer: unit 0 on top, 1 apart."""
-    return np.linspace((n - 1) / 2, -(n - 1) / 2, n)
-
-
-def path_points(path):
-    """A path's finite points, and the size of the dots that mark its steps (none past 100)."""
-    path = np.asarray(path, dtype=float)
-    path = path[np.all(np.isfinite(path), axis=1)]
-    return path, 2 if len(path) <= 100 else 0
-
-
-def histogram_panels(values, bins=30, layers=None):
-    """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
-    the counts, the bin edges and the title."""
-    layers = range(1, len(values) + 1) if layers is None else layers
-    if len(values) == 0 or len(layers) != len(values):
-        raise ValueError(f"activation_histograms draws a list of arrays, one or more, and a "
-                         f"number per array in layers (if given); got {len(values)} arrays "
-                         f"and {len(layers)} layer numbers")
-    finite = [v[np.isfinite(v)] for v in (np.asarray(v, dtype=float).ravel() for v in values)]
-    every = np.concatenate(finite)
-    low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
-    span = (low, high) if low < high else (low - 1, high + 1)
-    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
-    panels = []
-    for v, layer in zip(finite, layers, strict=True):
-        # The std above the panel: below, it would meet the scale ("1e6") of large values.
-        spread = f"std {np.std(v):.2g}" if v.size else "no finite value"
-        panels.append((*np.histogram(v, bins=bins, range=span), f"layer {layer}\n{spread}"))
-    return (span[0] - margin, span[1] + margin), panels
-
-
-def series_colors(series, colors, palette, func, name):
-    """The colours of the labelled ``series``: ``colors``, one each, or the palette's."""
-    if not isinstance(series, dict):
-        raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
-                         f"the curve in the legend); got {type(series).__name__}")
-    colors = colors or [palette[i % len(palette)] for i in range(len(series))]
-    if len(colors) != len(series):
-        raise ValueError(f"{func}: {len(colors)} colours for the {len(series)} {name}")
-    return colors
 
 
 @in_style()

@@ -346,8 +346,7 @@ def kernel(state):
     """
     fig, axes = plot.new_figure(4, 1, width=7.2, height=1.9)
     k = np.array(state["kernel"])
-    k_limit = float(np.abs(k).max()) or 1.0
-    limit = float(np.abs(state["feature_map"]).max()) or 1.0
+    k_limit, limit = plot.finite_limit(k), plot.finite_limit(state["feature_map"])
     panels = [(state["image"], "gray_r", 0.0, 1.0, f"digit ({state['label']})"),
               (k, "RdBu_r", -k_limit, k_limit, "kernel"),
               (state["feature_map"], "RdBu_r", -limit, limit, "feature map"),
@@ -374,9 +373,12 @@ def playground(model, data, history):
     X_train, X_test, y_train, y_test = data
     fig, axes = plot.new_figure(2, 1, height=3.4)
     ax = axes[0, 0]
-    # The model's output is a logit: class 1 where it is above 0.
-    plot.decision_boundary(model.predict, np.vstack([X_train, X_test]),
-                           np.concatenate([y_train, y_test]), ax=ax, resolution=80, threshold=0)
+    # The model's output is a logit: class 1 where it is above 0. A diverged network's
+    # forward pass overflows to NaN, which leaves the plane blank: that says it all.
+    with np.errstate(over="ignore", invalid="ignore"):
+        plot.decision_boundary(model.predict, np.vstack([X_train, X_test]),
+                               np.concatenate([y_train, y_test]), ax=ax, resolution=80,
+                               threshold=0)
     ax.collections[-1].remove()
     ax.scatter(*X_train.T, c=[plot.COLORS[i] for i in y_train], s=14, edgecolors="white",
                linewidths=0.4)

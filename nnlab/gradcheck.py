@@ -4,12 +4,13 @@ The derivative of a scalar function f at x is approximated by central
 differences, one coordinate at a time:
 
 .. math:: \frac{\partial f}{\partial x_i} \approx
-          \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon},
+          \frac{f(x + h_i e_i) - f(x - h_i e_i)}{2 h_i},
+          \qquad h_i = \epsilon \max(1, |x_i|),
 
-whose error shrinks like :math:`\epsilon^2`. In float64 with
-:math:`\epsilon = 10^{-6}` a correct backward pass agrees to a relative error
-far below :math:`10^{-6}`; a bug shows up as an error near 1. (Away from kinks:
-at the corner of ReLU or hinge the two sides disagree and so do the methods.)
+whose error shrinks like :math:`h_i^2`. In float64 with :math:`\epsilon = 10^{-6}` a
+correct backward pass agrees to a relative error far below :math:`10^{-6}`; a bug shows
+up as an error near 1. (Away from kinks: at the corner of ReLU or hinge, or at a tie of
+max pooling, the two sides disagree and so do the methods; see :func:`check`.)
 Float32 is far less precise: :func:`check` therefore runs in float64, and
 :func:`numerical_gradient` takes a larger step for float32 input.
 
@@ -21,6 +22,7 @@ True
 """
 
 import copy
+import math
 import numbers
 
 import numpy as np
@@ -32,7 +34,7 @@ from nnlab.model import Sequential, cast_layer
 from nnlab.training import check_data
 
 
-def numerical_gradient(f, x, eps=None):
+def numerical_gradient(f, x, eps=None, name="x"):
     r"""Central-difference gradient of the scalar function ``f`` at the array ``x``.
 
     ``x`` (a writeable floating ndarray) is perturbed in place, one entry at a
@@ -40,21 +42,56 @@ def numerical_gradient(f, x, eps=None):
     return a real number. The loop over entries is the point: this is the slow,
     obviously correct reference that the fast vectorised code is checked against.
 
-    The step trades two errors: the truncation error of central differences shrinks
-    like :math:`\epsilon^2`, the rounding error of :math:`f(x \pm \epsilon)` grows like
-    :math:`u / \epsilon`, where :math:`u` is the machine epsilon of ``x``'s dtype. Their
-    sum is smallest near :math:`\epsilon \approx u^{1/3}` times the scale on which ``f``
-    varies, the rule of thumb for central differences (Numerical Recipes, section 5.7;
-    ``scipy.optimize.approx_derivative`` takes :math:`u^{1/3} \max(1, |x_i|)`). Unless
-    ``eps`` fixes one step for every entry, it is chosen by dtype:
+    Entry :math:`x_i` moves by :math:`h_i = \epsilon \max(1, |x_i|)` either side: a step
+    relative to the value, since float numbers are spaced relative to their size (a
+    step of 1e-6 is eight spacings of float64 numbers at 1e9, and less than one from
+    1e10 on: the slope of :math:`f(x) = x` came out as 0.95 and 1.9), and an absolute
+    one near 0, where a relative step would vanish. The quotient divides by the
+    distance actually stored, :math:`(x_i + h_i) - (x_i - h_i)` in ``x``'s dtype, not by
+    :math:`2 h_i`: both points are rounded, which in float32 changes the step by up to
+    1e-5 of itself.
 
-    - float64: ``1e-6``, the customary step. Truncation (about 1e-12) and rounding
-      (about 1e-10) stay far below the relative error of 1e-6 that :func:`check` accepts.
-    - float32 (:math:`u = 1.2 \cdot 10^{-7}`): :math:`u^{1/3} \max(1, |x_i|)`, about
-      ``5e-3`` near 1. Rounding then costs about :math:`u^{2/3} |f(x)| / \max(1, |x_i|)`,
-      some 2e-5 times :math:`|f(x)|`. A step of ``1e-6`` would be eight spacings of
-      float32 numbers (``1 + 1e-6`` is stored as ``1 + 9.5e-7``): the gradient of
-      :math:`\sum x^2` at 1 comes out as 1.967 instead of 2.
+    The step trades two errors: the truncation error of central differences shrinks
+    like :math:`h^2`, the rounding error of :math:`f(x \pm h)` grows like
+    :math:`u / h`, where :math:`u` is the machine epsilon of ``x``'s dtype. Their
+    sum is smallest near :math:`h \approx u^{1/3}` times the scale on which ``f``
+    varies, the rule of thumb for central differences (Numerical Recipes, section 5.7;
+    ``scipy.optimize.approx_derivative`` takes :math:`u^{1/3} \max(1, |x_i|)` too).
+
+    Parameters
+    ----------
+    f : callable
+        The scalar function: ``f(x)`` returns a real number.
+    x : ndarray
+        The point, a writeable float32 or float64 array.
+    eps : float, optional
+        The relative step :math:`\epsilon`. By default it is chosen by dtype:
+
+        - float64: ``1e-6``, the customary step. Truncation (about 1e-12) and rounding
+          (about 1e-10) stay far below the relative error of 1e-6 that :func:`check`
+          accepts.
+        - float32 (:math:`u = 1.2 \cdot 10^{-7}`): :math:`u^{1/3}`, about ``5e-3``.
+          Rounding then costs about :math:`u^{2/3} |f(x)| / \max(1, |x_i|)`, some 2e-5
+          times :math:`|f(x)|`. A step of ``1e-6`` would be eight spacings of float32
+          numbers (``1 + 1e-6`` is stored as ``1 + 9.5e-7``): the gradient of
+          :math:`\sum x^2` at 1 comes out as 1.967 instead of 2.
+    name : str
+        How the error messages call ``x``.
+
+    Returns
+    -------
+    ndarray of float64
+        The gradient, of ``x``'s shape; every entry finite.
+
+    Raises
+    ------
+    ValueError
+        If a difference quotient is NaN or infinite (``f`` is NaN or infinite a step
+        from ``x``, or the two values are too far apart for their difference to fit in
+        a float): no finite gradient can be read from it, as :func:`check` refuses a
+        gradient that is not finite. Also if ``f(x)`` is not a real number, if ``x``
+        itself holds NaN or infinity, or if ``eps`` is too small to move an entry of
+        ``x`` in its dtype.
 
     Examples
     --------
@@ -71,25 +108,39 @@ def numerical_gradient(f, x, eps=None):
             got = f"{'a read-only' if not x.flags.writeable else 'an'} {x.dtype} ndarray"
         raise ValueError("numerical_gradient perturbs x in place, so x must be a writeable "
                          f"floating ndarray; got {got}")
-    if eps is not None:
-        steps = np.full(x.shape, float(check_number(eps, "eps", low=0, low_open=True)))
-    elif x.dtype == np.float64:
-        steps = np.full(x.shape, 1e-6)
-    else:
-        scale = np.maximum(1.0, np.abs(x.astype(np.float64)))
-        steps = float(np.finfo(x.dtype).eps) ** (1 / 3) * scale
+    _require_finite(x, name, "numerical_gradient", "a gradient needs a finite point")
+    if eps is None:
+        eps = 1e-6 if x.dtype == np.float64 else float(np.finfo(x.dtype).eps) ** (1 / 3)
+    steps = float(check_number(eps, "eps", low=0, low_open=True)) * np.maximum(
+        1.0, np.abs(x.astype(np.float64)))
     grad = np.zeros(x.shape, dtype=np.float64)
     for i in np.ndindex(x.shape):
         original, h = x[i], float(steps[i])
         try:
             x[i] = original + h
-            f_plus = _value(f, x)
+            upper, f_plus = x[i], _value(f, x)
             x[i] = original - h
-            f_minus = _value(f, x)
+            lower, f_minus = x[i], _value(f, x)
         finally:
             x[i] = original
-        grad[i] = (f_plus - f_minus) / (2 * h)
+        step = float(upper - lower)   # the distance between the two points f was given
+        if step == 0:
+            raise ValueError(f"numerical_gradient: eps={eps!r} is too small for "
+                             f"{_entry(name, i)} = {original}: a step of {h:g} leaves it "
+                             f"unchanged in {x.dtype}")
+        grad[i] = (f_plus - f_minus) / step
+        if not math.isfinite(grad[i]):
+            raise ValueError(
+                f"numerical_gradient: the central difference at {_entry(name, i)} = "
+                f"{original} is {grad[i]}, from f = {f_plus!r} a step of {h:g} above and "
+                f"f = {f_minus!r} below; a gradient needs finite values of f, and a finite "
+                "difference of them")
     return grad
+
+
+def _entry(name, index):
+    """How an error message calls entry ``index`` of the array called ``name``."""
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
 
 
 def _value(f, x):
@@ -109,7 +160,9 @@ def relative_error(a, b, floor=1e-12):
     """``||a - b|| / max(||a|| + ||b||, floor)``: 0 for equal arrays, near 1 for unrelated ones.
 
     ``floor`` keeps two arrays of (near) zeros from being compared by the ratio of
-    their rounding noise; :func:`check` sets it from the whole gradient.
+    their rounding noise; :func:`check` sets it from the whole gradient. An array that
+    holds NaN or infinity is refused (ValueError), as :func:`check` refuses such a
+    gradient: no ratio can say how far it is from the other.
 
     Examples
     --------
@@ -123,6 +176,8 @@ def relative_error(a, b, floor=1e-12):
     check_number(floor, "floor", low=0, low_open=True)   # 0 would turn 0 / 0 into NaN
     if a.shape != b.shape:
         raise ValueError(f"relative_error needs arrays of one shape; got {a.shape} and {b.shape}")
+    for name, arr in (("a", a), ("b", b)):
+        _require_finite(arr, name, "relative_error", "the relative error has no meaning")
     denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
     return float(np.linalg.norm(a - b) / denom)
 
@@ -148,17 +203,36 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     seed : int
         Seed of the random projection ``r`` (an integer >= 0).
     eps : float, optional
-        Finite-difference step; by default that of :func:`numerical_gradient` in float64.
+        Relative finite-difference step; by default that of :func:`numerical_gradient`
+        in float64.
     training : bool
         The ``training`` flag of the forward passes (dropout, batch norm).
 
     Returns
     -------
     float
-        The maximum over the input gradient and every parameter gradient.
+        The maximum over the input gradient and every parameter gradient;
+        :func:`errors` gives each one by name, to find the array that is wrong.
+
+    Raises
+    ------
+    ValueError
+        If a gradient, analytic or numerical, holds NaN or infinity; the message names it.
 
     Notes
     -----
+    Central differences are a reference only where the function is smooth. At a kink
+    the slopes on the two sides differ and the difference averages them, while the
+    backward pass takes one of them: at an input of exactly 0 to a ReLU (0.5 against
+    the convention relu'(0) = 0), at the corner of a hinge loss, and at a tie of max
+    pooling (two equal values in one window share the numerical gradient; backward
+    gives all of it to one). Correct layers then fail with errors of 0.1 and more, and
+    images are full of such points: a digit's background is exactly 0, so its pooling
+    windows tie and its ReLUs sit on the kink. Check on random continuous input
+    (``rng.normal(size=shape)``), or nudge the data off the ties
+    (``x + 0.1 * rng.normal(size=x.shape)``): a value within a step (1e-6) of a kink
+    is then rare.
+
     Each array is compared relative to its own size, but never to less than a
     thousandth of the whole gradient (every array together). A gradient that is
     zero in truth, such as the bias of a layer followed by batch norm (which
@@ -172,6 +246,23 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     >>> nl.gradcheck.check(nl.losses.MSE(), [[0.5], [2.0]], [1.0, 1.0]) < 1e-8
     True
     """
+    return max(errors(obj, x, y, seed, eps, training).values())
+
+
+def errors(obj, x, y=None, seed=0, eps=None, training=False):
+    """The relative error of each gradient that :func:`check` compares, by name.
+
+    The arguments are those of :func:`check`, whose result is the largest of these
+    errors. The names are ``"x"`` for the input (a loss's predictions), then the
+    parameters': a layer's own (``"W"``, ``"b"``), ``"params[i]"`` for entry ``i`` of
+    a Sequential's ``params``.
+
+    Examples
+    --------
+    >>> found = nl.gradcheck.errors(nl.Dense(3, 2, rng=0), np.ones((4, 3)))
+    >>> list(found), max(found.values()) < 1e-8
+    (['x', 'W', 'b'], True)
+    """
     x = as_float_array(x, "x", dtype=np.float64).copy()
     if x.ndim == 0 or len(x) == 0:   # no sample, no gradient: the check would pass anything
         raise ValueError(f"check needs a batch of one or more samples; got x of shape {x.shape}")
@@ -181,9 +272,10 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     if isinstance(obj, Loss):
         if y is None:
             raise ValueError("checking a loss needs the targets y")
-        pair = obj.gradient(x, y), numerical_gradient(lambda v: obj(v, y), x, eps)
-        _require_finite(["the predictions x"], *([g] for g in pair))
-        return relative_error(*pair)
+        analytic = obj.gradient(x, y)
+        _require_finite(analytic, "the analytic gradient with respect to the predictions x",
+                        "check", "the relative error has no meaning")
+        return {"x": relative_error(analytic, numerical_gradient(lambda v: obj(v, y), x, eps))}
     if not isinstance(obj, Layer | Sequential):
         raise ValueError(f"check takes a Layer, a Sequential or a Loss; got {type(obj).__name__}")
     template = copy.deepcopy(obj)
@@ -219,27 +311,25 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
             return r
 
     net, out = run(x)
+    names = ["x", *([f"params[{i}]" for i in range(len(net.params))]
+                    if isinstance(net, Sequential) else list(net.params))]
     analytic = [net.backward(upstream(out)), *_grads(net)]
+    for name, grad in zip(names, analytic, strict=True):
+        _require_finite(grad, f"the analytic gradient with respect to {name}", "check",
+                        "the relative error has no meaning")
     numerical = [numerical_gradient(lambda v: value(run(v)[1]), x, eps)]
-    for p in _params(template):
-        numerical.append(numerical_gradient(lambda _: value(run(x)[1]), p, eps))
-    names = [f"params[{i}]" for i in range(len(analytic) - 1)] if isinstance(
-        template, Sequential) else list(template.params)
-    _require_finite(["the input x", *names], analytic, numerical)
+    for name, p in zip(names[1:], _params(template), strict=True):
+        numerical.append(numerical_gradient(lambda _: value(run(x)[1]), p, eps, name))
     floor = 1e-3 * (_whole_norm(analytic) + _whole_norm(numerical))
-    return max(relative_error(a, n, max(floor, 1e-12))
-               for a, n in zip(analytic, numerical, strict=True))
+    return {name: relative_error(a, n, max(floor, 1e-12))
+            for name, a, n in zip(names, analytic, numerical, strict=True)}
 
 
-def _require_finite(names, analytic, numerical):
-    """Raise ValueError naming the first gradient that holds NaN or inf: no ratio of
-    errors can say how far such a gradient is from the other."""
-    for name, a, n in zip(names, analytic, numerical, strict=True):
-        for kind, grad in (("analytic", a), ("numerical", n)):
-            if not np.isfinite(grad).all():
-                raise ValueError(f"check: the {kind} gradient with respect to {name} holds "
-                                 f"{np.sum(~np.isfinite(grad))} NaN or inf of {grad.size} "
-                                 "values; the relative error has no meaning")
+def _require_finite(arr, what, caller, why):
+    """Raise ValueError if ``arr`` holds NaN or inf, saying how many and why that is fatal."""
+    bad = arr.size - np.count_nonzero(np.isfinite(arr))
+    if bad:
+        raise ValueError(f"{caller}: {what} holds {bad} NaN or inf of {arr.size} values; {why}")
 
 
 def _whole_norm(arrays):

@@ -29,13 +29,34 @@ class _MinorLogLocator(LogLocator):
         super().__init__(subs="auto")
 
     def tick_values(self, vmin, vmax):
-        if 0 < vmin < vmax and vmax / vmin > 1e3:
+        # Decades as a difference of logarithms: the ratio overflows from 1e308 on (a curve
+        # down to 1e-300 does it).
+        if 0 < vmin < vmax and np.log10(vmax) - np.log10(vmin) > 3:
             return np.array([])
         return super().tick_values(vmin, vmax)
 
 
 class _PlainLogFormatter(LogFormatter):
-    """Log-axis labels as plain numbers: 0.6 and 88.05, not 6e-01 and 8.805 x 10^1."""
+    """Log-axis labels as plain numbers from 1e-4 to 1e4: 0.6 and 88.05, not 6e-01 and
+    8.805 x 10^1.
+
+    Below 1 a label has three significant digits (0.0123), from 1 on it is matplotlib's
+    (88.05, 3000); below 1e-4 and above 1e4 both write an exponent (2e-05, 2e+04).
+    Ticks closer together than these digits tell (over 3.001 .. 3.002, say) get as many
+    more digits as set their labels apart.
+    """
 
     def _num_to_string(self, x, vmin, vmax):   # the hook LogFormatter's subclasses override
         return f"{x:.3g}" if x < 1 else super()._num_to_string(x, vmin, vmax)
+
+    def format_ticks(self, values):
+        labels = super().format_ticks(values)
+        shown = [label for label in labels if label]
+        digits = 4
+        # Only where two labels coincide: the labels of every wider view stay as they are.
+        while len(set(shown)) < len(shown) and digits <= 17:
+            labels = [self.fix_minus(f"{x:.{digits}g}") if label else ""
+                      for x, label in zip(values, labels, strict=True)]
+            shown = [label for label in labels if label]
+            digits += 1
+        return labels

@@ -40,6 +40,26 @@ PLAYGROUND_DATA = ("circles", "xor", "spirals", "moons", "blobs")
 def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0):
     """A 2-D classification problem for the playground, split into train and test parts.
 
+    Both parts are standardized with the mean and standard deviation of the training part,
+    as new data would be: the test points play no part in the scaling.
+
+    Parameters
+    ----------
+    dataset : str
+        One of ``PLAYGROUND_DATA``.
+    noise : float, >= 0
+        How far the points scatter around the problem's shape.
+    train_ratio : float, in (0, 1)
+        The share of the points that train; the rest test.
+    n : int, >= 4
+        The number of points, split in a stratified way.
+    seed : int, >= 0
+        Seeds the points and the split.
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test : ndarray
+
     Examples
     --------
     >>> from nnlab import playground
@@ -51,6 +71,8 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
     # Checked first, by their own names: blobs would call a bad noise its std.
     check_number(noise, "noise", low=0)
     check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
+    # Two points of each class for each part at the least (the data sets call n n_samples).
+    check_number(n, "n", low=4, integer=True)
     if name == "blobs":
         X, y = datasets.blobs(n, centers=[[-1.5, -1.0], [1.5, 1.0]], std=0.6 + 2 * noise,
                               seed=seed)
@@ -58,13 +80,16 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
         X, y = datasets.spirals(n, noise=noise * 2, seed=seed)
     else:
         X, y = getattr(datasets, name)(n, noise=noise, seed=seed)
-    X = standardize(X)
     try:
-        return datasets.train_test_split(X, y, test_size=1 - train_ratio, seed=seed,
-                                         stratify=True)
+        X_train, X_test, y_train, y_test = datasets.train_test_split(
+            X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
     except ValueError as exc:   # a part too small for the classes, named by the split's terms
         raise ValueError(f"train_ratio={train_ratio} leaves a part of the {n} points too "
                          f"small: {exc}") from exc
+    # Scaled after the split: statistics of all the points would pass some of the test
+    # part's into the inputs the network trains on.
+    X_train, X_test = standardize(X_train, X_test)
+    return X_train, X_test, y_train, y_test
 
 
 def playground_model(hidden_layers=2, units=8, activation="tanh", seed=0):
@@ -85,14 +110,17 @@ class Session:
 
     Parameters
     ----------
-    seed : int
-        Seeds the data, the initial weights and the order of the mini-batches.
+    seed : int, >= 0
+        Seeds the data, the initial weights and the order of the mini-batches. An integer,
+        as for ``Playground``: a session is reproducible, so that a book page's frame is
+        what pressing Train shows (None, fresh entropy, would not be).
     **settings
         Any of ``DEFAULTS``. A bad one is a ValueError that names it, raised here, not by
         the first ``step`` or ``train``.
     """
 
     def __init__(self, seed=0, **settings):
+        check_number(seed, "seed", low=0, integer=True)
         unknown = set(settings) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"unknown playground settings {sorted(unknown)}; "

@@ -17,33 +17,37 @@ import itertools
 
 import numpy as np
 from matplotlib.colors import ListedColormap
-from matplotlib.ticker import MaxNLocator
 
 from nnlab import activations as _activations
-from nnlab._checks import check_number
+from nnlab import figure_data as _data
+from nnlab._checks import as_float_array, check_number
 from nnlab.book_figure import (
     COLORS,
     PATH_COLORS,
     STYLE,
     BookFigure,
     fixed_layout,
-    histogram_panels,
     in_style,
     new_figure,
-    path_points,
     pixels,
-    series_colors,
     to_png,
+)
+from nnlab.figure_data import (
+    finite_limit,
+    histogram_panels,
+    path_points,
+    series_colors,
     unit_heights,
 )
 from nnlab.log_axis import log_y
 
-# The look, the rendering and the shared geometry (nnlab.book_figure) and the figures.
+# Re-exported: the look (nnlab.book_figure), what figures draw (nnlab.figure_data).
 __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
            "activation_histograms", "activations_grid", "confusion_matrix", "curves",
-           "decision_boundary", "fixed_layout", "gradient_norms", "histogram_panels", "history",
-           "image_grid", "in_style", "loss_surface", "network_diagram", "new_figure",
-           "path_points", "pixels", "series_colors", "to_png", "unit_heights"]
+           "decision_boundary", "finite_limit", "fixed_layout", "gradient_norms",
+           "histogram_panels", "history", "image_grid", "in_style", "loss_surface",
+           "network_diagram", "new_figure", "path_points", "pixels", "series_colors", "to_png",
+           "unit_heights"]
 
 
 def _axes(ax, **kwargs):
@@ -73,7 +77,10 @@ def activation(name, z=None, ax=None):
 @in_style()
 def activations_grid(names=None, z=None, ncols=4):
     """Small panels of several activations with their derivatives."""
-    names = [names] if isinstance(names, str) else list(names or _activations.NAMES)
+    names = [names] if isinstance(names, str) else list(
+        _activations.NAMES if names is None else names)
+    if not names:
+        raise ValueError("activations_grid draws one or more activations; got no names")
     check_number(ncols, "activations_grid ncols", low=1, integer=True)
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = new_figure(ncols, nrows, height=2.4)
@@ -101,34 +108,20 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, thresh
     >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
     >>> fig = nl.plot.decision_boundary(lambda P: P[:, :1] - 0.5, X, [0, 1], threshold=0)
     """
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2 or y.shape != X.shape[:1] or np.any(y % 1) or np.any(y < 0):
+    X, y = as_float_array(X, "decision_boundary X", dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2 or not len(X) or y.shape != X.shape[:1] or \
+            np.any(y % 1) or np.any(y < 0):
         raise ValueError(f"decision_boundary draws points of two features and their classes: "
-                         f"X of shape (n, 2) and n labels 0, 1, ...; got X {X.shape} and y of "
-                         f"shape {y.shape}, values {np.unique(y)[:6]}")
+                         f"X of shape (n, 2), n >= 1, and n labels 0, 1, ...; got X {X.shape} "
+                         f"and y of shape {y.shape}, values {np.unique(y)[:6]}")
     y = y.astype(int)
-    check_number(threshold, "decision_boundary threshold")
-    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    gx, gy = np.meshgrid(*np.linspace(lo, hi, resolution).T)
-    scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float)
-    if scores.shape[:1] != gx.ravel().shape:
-        raise ValueError(f"decision_boundary: predict must give a row of scores per point; "
-                         f"for {gx.size} points it gave shape {scores.shape}")
-    scores = scores.reshape(gx.size, -1)
-    classes = scores.argmax(axis=1) if scores.shape[1] > 1 else scores[:, 0] > threshold
-    unknown = np.isnan(scores).any(axis=1)   # no class where the model gives NaN: left blank
-    k = max(int(y.max()), int(classes.max(initial=0, where=~unknown))) + 1
-    if k > len(COLORS):
-        raise ValueError(f"decision_boundary has colours for classes 0 to {len(COLORS) - 1} "
-                         f"(nl.plot.COLORS); got class {k - 1}")
+    gx, gy, shade, k = _data._class_grid(predict, X, y, resolution, threshold)
     fig, ax = _axes(ax)
     cmap = ListedColormap(COLORS[:k])
-    shade = np.where(unknown, np.nan, classes).reshape(gx.shape)
     ax.contourf(gx, gy, shade, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=18,
                edgecolors="white", linewidths=0.5)
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(gx.min(), gx.max()), ylim=(gy.min(), gy.max()))
     if title:
         ax.set_title(title)
     return fig
@@ -150,6 +143,8 @@ def history(hist, metrics=("loss",), ax=None, title=None):
     while not isinstance(data, dict) and hasattr(data, "history"):   # a model, a History
         data = data.history
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metrics:
+        raise ValueError("history draws one or more metrics; got metrics=[]")
     if not isinstance(data, dict) or set(metrics) - set(data):
         raise ValueError(f"history needs a History (or the model fit trained) that logged "
                          f"{metrics}; got {sorted(data) if isinstance(data, dict) else data!r}")
@@ -178,9 +173,13 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
                  resolution=200, legend=True, colors=None):
     """Contours of a 2-D loss ``f`` (vectorised over (..., 2) arrays) and optional paths.
 
-    ``paths`` maps a label to an (n_steps, 2) array of visited points, drawn in ``colors`` (one
-    per path; default: ``PATH_COLORS`` in order) and named in a legend (``legend=False``: none,
-    for a single path or a neighbouring panel that names them). A constant ``f`` has no contours.
+    ``f`` gives a value per point of a ``resolution`` x ``resolution`` grid; the contours are
+    those of its finite values (none where it overflowed), none at all for a constant ``f``.
+    ``levels`` is the number of lines, spaced evenly in log(value - minimum) with ``log``
+    (dense near the minimum), or with ``log=False`` their number or values. ``paths`` maps a
+    label to an (n_steps, 2) array of visited points, drawn in ``colors`` (one per path;
+    default: ``PATH_COLORS`` in order) and named in a legend (``legend=False``: none, for a
+    single path or a neighbouring panel that names them).
 
     Examples
     --------
@@ -189,16 +188,18 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     """
     paths = {} if paths is None else paths
     colors = series_colors(paths, colors, PATH_COLORS, "loss_surface", "paths")
-    gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
+    paths = {label: path_points(path, f"loss_surface paths[{label!r}]")
+             for label, path in paths.items()}
+    if log:
+        check_number(levels, "loss_surface levels (with log=True)", low=1, integer=True)
+    gx, gy, values = _data._surface_values(f, xlim, ylim, resolution)
     fig, ax = _axes(ax, height=3.6)
-    if values.min() != values.max():   # a constant loss has no contour lines
-        if log:   # levels evenly spaced in log(value - minimum): dense near the minimum
+    if values.count() and values.min() != values.max():   # a constant loss has no contours
+        if log:
             values = values - values.min() + 1e-3
             levels = np.geomspace(values.min(), values.max(), levels)
         ax.contour(gx, gy, values, levels=levels, cmap="Greys", linewidths=0.6)
-    for (label, path), color in zip(paths.items(), colors, strict=True):
-        path, dots = path_points(path)
+    for (label, (path, dots)), color in zip(paths.items(), colors, strict=True):
         ax.plot(path[:, 0], path[:, 1], "-o", color=color, markersize=dots, linewidth=1.2,
                 label=label)
         ax.plot(*path[-1:].T, "o", color=color, markersize=6, markeredgecolor="white", zorder=3)
@@ -218,7 +219,10 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     ``x`` holds the values on the x-axis, the same for every curve (default: the index
     0, 1, 2, ... of each value, the step of a training curve). ``logy`` draws the values
     on a log scale (minor ticks labelled as plain numbers where the values span less than
-    a factor of ten); ``colors`` gives one colour per series (default: the palette).
+    a factor of ten), which has no place for values <= 0: the title counts those left out
+    (the optimizer race lifts its values to a floor, 1e-30, instead). ``colors`` gives one
+    colour per series (default: the palette, whose ten colours repeat from the eleventh
+    series on). Two or more series are named in a legend; a single one is not.
 
     Examples
     --------
@@ -239,6 +243,9 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
         log_y(ax)
+        hidden = sum(np.count_nonzero(values <= 0) for values in series.values())
+        if hidden:   # matplotlib leaves them out in silence
+            title = "; ".join(filter(None, [title, f"{hidden} values <= 0 left out"]))
     if len(series) > 1:
         ax.legend(fontsize=8)
     if title:
@@ -253,6 +260,8 @@ def activation_histograms(values, bins=30, title=None, layers=None):
     Every panel has the same x-axis, so that the spreads compare at a glance: a
     distribution that shrinks or blows up from layer to layer looks it.
     ``layers`` numbers the panels (default 1, 2, ...), for when ``values`` is a selection.
+    NaN, inf and values beyond 1e300 have no place on the axis: they are left out of the
+    histogram and the std, and the panel's title counts them ("std 0.5, 3 left out").
     """
     xlim, panels = histogram_panels(values, bins, layers)
     fig, axes = new_figure(len(panels), 1, width=min(1.6 * len(panels) + 1, 14), height=2.4)
@@ -273,7 +282,8 @@ def gradient_norms(norms, ax=None, title=None):
     Each array holds one norm per Dense layer, first layer first and the output layer last,
     as ``nnlab.diagnostics.gradient_norms`` returns them (all arrays of one length). The
     output layer is drawn hollow at the tick "out", so that it is not read as one more
-    hidden layer.
+    hidden layer. A log axis has no 0: a zero norm (a layer that learns nothing) is a
+    triangle on the bottom edge, named "norm 0" in the legend; NaN is left out.
 
     Examples
     --------
@@ -281,28 +291,25 @@ def gradient_norms(norms, ax=None, title=None):
     >>> fig.axes[0].get_yscale(), [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ('log', ['1', '2', 'out'])
     """
-    series = norms if isinstance(norms, dict) else {"": norms}
-    lengths = {label: len(values) for label, values in series.items()}
-    if not lengths or min(lengths.values()) == 0 or len(set(lengths.values())) > 1:
-        raise ValueError(f"gradient_norms needs arrays of one length, at least 1 (one norm "
-                         f"per layer); got lengths {lengths}")
-    out = next(iter(lengths.values()))
+    series = _data._norm_series(norms)
+    out = len(next(iter(series.values())))
     layers = np.arange(1, out + 1)
     fig, ax = _axes(ax)
     for i, (label, values) in enumerate(series.items()):
-        values = np.asarray(values, dtype=float)
-        color = COLORS[i % len(COLORS)]
+        color, zero = COLORS[i % len(COLORS)], values == 0
+        # No 0 on a log axis: the curve breaks there, a triangle on the bottom edge marks it.
+        values = np.where(zero, np.nan, values)
         ax.plot(layers, values, "-o", markersize=3, color=color, label=label or None)
         ax.plot(layers[-1:], values[-1:], "o", markersize=6, color=color, markerfacecolor="white")
+        if zero.any():
+            ax.plot(layers[zero], 0 * layers[zero], "v", color=color, clip_on=False,
+                    transform=ax.get_xaxis_transform(),
+                    label=f"{label}: norm 0" if label else "norm 0")
     log_y(ax)
-    # Layer 1 and whole-numbered hidden layers, none so close to "out" that the labels meet.
-    hidden = MaxNLocator(nbins=6, integer=True).tick_values(1, max(out - 1, 1))
-    hidden = np.union1d(1, hidden[(hidden > 1) & (hidden <= out - max(1, out / 8))])
-    hidden = hidden[hidden < out]
-    ax.set_xticks([*hidden, out], [*(f"{t:g}" for t in hidden), "out"])
+    ax.set_xticks(*_data._layer_ticks(out))
     ax.set(xlabel="layer (1 = closest to the input, out = output)",
            ylabel="gradient norm ||dL/dW||")
-    if len(series) > 1 or "" not in series:
+    if ax.get_legend_handles_labels()[0]:   # labelled curves, or a norm 0
         ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
@@ -313,7 +320,9 @@ def gradient_norms(norms, ax=None, title=None):
 def network_diagram(weights, ax=None, title=None):
     """A small MLP drawn as nodes and edges; edge width and colour show each weight.
 
-    ``weights`` is a list of arrays of shape (n_in, n_out), as ``Dense`` stores them.
+    ``weights`` is a list of arrays of shape (n_in, n_out), as ``Dense`` stores them. The
+    widths are relative to the largest finite weight; a NaN or infinite weight (a diverged
+    network's) is a thin dotted grey line.
 
     Examples
     --------
@@ -328,18 +337,10 @@ def network_diagram(weights, ax=None, title=None):
                          f"layer to layer; got shapes {shapes}")
     sizes = [shapes[0][0]] + [shape[1] for shape in shapes]
     fig, ax = _axes(ax, height=3.0)
-    positions = [unit_heights(n) for n in sizes]
-    scale = max(float(np.max(np.abs(w))) for w in weights) or 1.0
-    for layer, w in enumerate(weights):
-        w = np.asarray(w, dtype=float)
-        for i, yi in enumerate(positions[layer]):
-            for j, yj in enumerate(positions[layer + 1]):
-                color = COLORS[0] if w[i, j] >= 0 else COLORS[1]
-                ax.plot([layer, layer + 1], [yi, yj], color=color,
-                        linewidth=0.5 + 4 * abs(w[i, j]) / scale, alpha=0.8, zorder=1)
-    for layer, ys in enumerate(positions):
-        ax.scatter(np.full(len(ys), layer), ys, s=800, color="white", edgecolors="black",
-                   zorder=2)
+    for xs, ys, style in _data._network_edges([np.asarray(w, dtype=float) for w in weights]):
+        ax.plot(xs, ys, alpha=0.8, zorder=1, **style)
+    for layer, ys in enumerate(unit_heights(n) for n in sizes):
+        ax.scatter(np.full(len(ys), layer), ys, s=800, color="white", edgecolors="black", zorder=2)
     ax.set_xticks(range(len(sizes)), ["input"] + [f"layer {i}" for i in range(1, len(sizes))])
     # Room around the outermost nodes, which the axes would otherwise cut in half.
     ax.set_xlim(-0.25, len(sizes) - 0.75)
@@ -383,7 +384,8 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     """Images in a grid, e.g. digits, filters or feature maps: an (n, h, w) or (n, 1, h, w)
     array, or a list of images of shape (h, w) or (1, h, w), grey (or one channel).
 
-    ``symmetric`` centres the colour scale on 0 (for filters with signed weights).
+    ``symmetric`` centres the colour scale on 0 (for filters with signed weights). NaN and
+    infinite pixels are left blank, and the colour scale is that of the finite ones.
 
     Examples
     --------
@@ -405,7 +407,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     for ax in axes.flat[len(images):]:
         ax.set_visible(False)
     for k, (ax, im) in enumerate(zip(axes.flat, images, strict=False)):
-        limit = float(np.abs(im).max()) or 1.0
+        limit = finite_limit(im)
         ax.imshow(im, cmap="RdBu_r" if symmetric else cmap,
                   vmin=-limit if symmetric else None, vmax=limit if symmetric else None)
         ax.set_axis_off()

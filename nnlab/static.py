@@ -72,16 +72,33 @@ class Spec:
     follow: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        # Refused here, not by the KeyError of the first frame that looks a control up.
+        outside = [c for c in self.grid if c not in self.vary]
+        if outside:
+            raise ValueError(f"Spec.grid: {outside} must be among the varied controls "
+                             f"{list(self.vary)}")
         # A follower must be a slider (its bounds are what the page changes), and every
         # value of its leader needs bounds that keep some of its values, and a start among them.
-        for name, (leader, bounds) in self.follow.items():
-            values, leaders = list(self.vary.get(name, [])), list(self.vary.get(leader, []))
+        for name, rule in self.follow.items():
+            if not (isinstance(rule, tuple | list) and len(rule) == 2
+                    and isinstance(rule[1], dict)):
+                raise ValueError(f"Spec.follow: {name!r} must map to a pair (leader, {{leader "
+                                 f"value: (low, high, start)}}); got {rule!r}")
+            leader, bounds = rule
+            if leader not in self.vary:
+                raise ValueError(f"Spec.follow: the leader {leader!r} of {name!r} must be "
+                                 f"among the varied controls {list(self.vary)}")
+            values, leaders = list(self.vary.get(name, [])), list(self.vary[leader])
             if not values or not all(isinstance(v, int | float) for v in values):
                 raise ValueError(f"Spec.follow: {name!r} must be a varied numeric control")
             if set(leaders) - set(bounds):
                 raise ValueError(f"Spec.follow: {name!r} has no bounds for {leader!r} = "
                                  f"{sorted(set(leaders) - set(bounds), key=str)}")
-            for low, high, start in bounds.values():
+            for value, bound in bounds.items():
+                if not isinstance(bound, tuple | list) or len(bound) != 3:
+                    raise ValueError(f"Spec.follow: the bounds of {name!r} for {leader!r} = "
+                                     f"{value!r} must be (low, high, start); got {bound!r}")
+                low, high, start = bound
                 if not any(low <= v <= high for v in values) or start not in (None, *values):
                     raise ValueError(f"Spec.follow: the bounds ({low}, {high}, {start}) of "
                                      f"{name!r} offer none of its values {values}, or start "
@@ -156,10 +173,14 @@ def render(name, controls, spec, current, frames, note=""):
         if uri not in index:
             index[uri] = len(images)
             images.append(uri)
-        values = {**current, **setting}
-        key = ",".join(str(spec.values(c, current[c]).index(values[c])) for c in spec.vary)
-        table[key] = [index[uri], numbers]
-    first = table[",".join(str(spec.values(c, current[c]).index(current[c])) for c in spec.vary)]
+        table[_key(spec, current, setting)] = [index[uri], numbers]
+    # The page would offer a setting and find no frame for it.
+    missing = [s for s in settings(spec, current) if _key(spec, current, s) not in table]
+    if missing:
+        example = {c: {**current, **missing[0]}[c] for c in spec.vary}
+        raise ValueError(f"frames must hold a frame for every setting of settings(spec, "
+                         f"current); got none for {len(missing)}, the first {example}")
+    first = table[_key(spec, current, {})]
     data = {"controls": [{"name": c, "grid": c in spec.grid,
                           "default": spec.values(c, current[c]).index(current[c]),
                           **({"follow": _follow(spec, c, current)} if c in spec.follow else {})}
@@ -179,6 +200,12 @@ def render(name, controls, spec, current, frames, note=""):
     )
 
 
+def _key(spec, current, setting):
+    """The frame's key in the page: the position of each control's value among its values."""
+    values = {**current, **setting}
+    return ",".join(str(spec.values(c, current[c]).index(values[c])) for c in spec.vary)
+
+
 def _follow(spec, name, current):
     """``[leader's position, [[low, high, start] per leader value]]`` for a control that
     follows another (``Spec.follow``), as positions among the values each control offers."""
@@ -196,6 +223,12 @@ def _control(name, label, spec, current):
     values = spec.values(name, current[name])
     chosen = values.index(current[name])
     texts = [spec.labels.get(name, {}).get(v, _text(v)) for v in values]
+    # 0.1 + 0.2 beside 0.3 would be two settings the reader cannot tell apart.
+    twice = sorted({t for t in texts if texts.count(t) > 1})
+    if twice:
+        raise ValueError(f"{name}'s values {values} must have distinct labels; got more than "
+                         f"one labelled {twice}: drop near-equal values, or label them "
+                         "(Spec.labels)")
     style = 'style="display:block;margin:0.2em 0"'
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         readouts = json.dumps(texts).replace('"', "&quot;")

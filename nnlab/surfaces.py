@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from nnlab import optimizers
-from nnlab._checks import check_number, lookup
+from nnlab._checks import as_float_array, check_number, lookup
 
 
 class Surface:
@@ -72,9 +72,17 @@ def line_fit_loss(p, moments):
     >>> nl.surfaces.line_fit_loss([[2.0, 1.0], [2.0, 0.0]], features @ features.T / 2).tolist()
     [0.0, 1.0]
     """
-    p = np.asarray(p, dtype=float)
+    # NaN and inf are let through: the loss along a diverged path is inf or NaN there.
+    p = as_float_array(p, "p", dtype=np.float64, allow_nonfinite=True)
+    if p.ndim == 0 or p.shape[-1] != 2:
+        raise ValueError(f"line_fit_loss: p must hold (w, b) on its last axis, of length 2; "
+                         f"got shape {p.shape}")
+    moments = as_float_array(moments, "moments", dtype=np.float64)
+    if moments.shape != (3, 3):
+        raise ValueError(f"line_fit_loss: moments must be the 3x3 moments of (x, 1, y); got "
+                         f"shape {moments.shape}")
     u = np.concatenate([p, -np.ones((*p.shape[:-1], 1))], axis=-1)
-    return np.einsum("...i,ij,...j->...", u, np.asarray(moments, dtype=float), u)
+    return np.einsum("...i,ij,...j->...", u, moments, u)
 
 
 def get(name):
@@ -146,14 +154,41 @@ def descend(grad, start, optimizer, steps, limit=LIMIT):
     A run whose parameters leave ``[-limit, limit]`` (or stop being finite) is
     cut short there: divergence ends the path instead of overflowing.
 
+    Parameters
+    ----------
+    grad : callable
+        The gradient at a point: ``grad(p)`` returns an array of ``p``'s shape.
+    start : array_like
+        The first point, a finite 1-D array of the parameters (two on a ``Surface``).
+    optimizer : nnlab.optimizers.Optimizer
+        Its update rule takes the steps; it keeps its state (moments, step count).
+    steps : int
+        How many steps to take, at most (an integer >= 0).
+    limit : float
+        How far from the origin a parameter may go (a positive number).
+
+    Returns
+    -------
+    ndarray
+        The points, one row each: ``steps + 1`` rows, fewer if the run diverged.
+
     Examples
     --------
     >>> path = nl.surfaces.descend(lambda p: 2 * p, [1.0], nl.optimizers.SGD(0.25), steps=3)
     >>> path[:, 0].tolist()
     [1.0, 0.5, 0.25, 0.125]
     """
+    if not callable(grad):
+        raise ValueError(f"descend: grad must be a function of the point; got {grad!r}")
+    if not isinstance(optimizer, optimizers.Optimizer):
+        raise ValueError("descend: optimizer must be an nnlab optimizer, such as "
+                         f"nl.optimizers.SGD(0.1); got {optimizer!r}")
     check_number(steps, "steps", low=0, integer=True)
-    p = np.array(start, dtype=float)
+    check_number(limit, "limit", low=0, low_open=True)   # else every point is past it
+    # A copy, stepped in place by the optimizer: the caller's start stays as it was.
+    p = as_float_array(start, "start", ndim=1, dtype=np.float64, allow_nonfinite=True).copy()
+    if not np.isfinite(p).all():   # the path would end at once, "diverged" where it began
+        raise ValueError(f"descend: start must be finite; got {p.tolist()}")
     path = [p.copy()]
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
@@ -173,12 +208,20 @@ def descend(grad, start, optimizer, steps, limit=LIMIT):
 def diverged(path, steps, limit=LIMIT):
     """Whether ``descend`` stopped this path: cut short, or its last step went past ``limit``.
 
+    ``steps`` and ``limit`` are those the path was run with.
+
     Examples
     --------
     >>> path = nl.surfaces.descend(lambda p: 2 * p, [1.0], nl.optimizers.SGD(2.0), steps=30)
     >>> nl.surfaces.diverged(path, 30)
     True
     """
+    path = as_float_array(path, "path", allow_nonfinite=True)   # its last point may be inf
+    if path.ndim != 2 or len(path) == 0:
+        raise ValueError(f"diverged: path must be the points of descend, one row each; got "
+                         f"shape {path.shape}")
+    check_number(steps, "steps", low=0, integer=True)
+    check_number(limit, "limit", low=0, low_open=True)
     return len(path) < steps + 1 or not (np.abs(path[-1]) < limit).all()
 
 

@@ -28,6 +28,65 @@ def test_descend_rejects_a_gradient_of_the_wrong_shape():
         surfaces.descend(lambda p: np.ones(2), [1.0], surfaces.make_optimizer("SGD", 0.1), 3)
 
 
+@pytest.mark.parametrize("kwargs,match", [
+    ({"limit": np.nan}, "limit must be finite"),
+    ({"limit": 0}, r"limit must be in \(0, inf\); got 0"),
+    ({"limit": -1}, r"limit must be in \(0, inf\); got -1"),
+    ({"optimizer": None}, "optimizer must be an nnlab optimizer, such as .*; got None"),
+    ({"start": [np.nan, 1.0]}, r"start must be finite; got \[nan, 1.0\]"),
+    ({"start": [np.inf, 1.0]}, r"start must be finite; got \[inf, 1.0\]"),
+    ({"start": 1.0}, r"start must be 1-D; got a 0-D array"),
+    ({"start": "here"}, "start must be a numeric array"),
+    ({"grad": None}, "grad must be a function of the point; got None"),
+])
+def test_descend_refuses_bad_arguments(kwargs, match):
+    # A bad limit or start gave a one-point path that diverged() called diverged; no
+    # optimizer an AttributeError; a scalar start a 1-D path.
+    args = {"grad": lambda p: 2 * p, "start": [1.0, 2.0],
+            "optimizer": surfaces.make_optimizer("SGD", 0.1), "steps": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        surfaces.descend(**args)
+
+
+def test_descend_leaves_the_start_as_it_was():
+    start = np.array([1.0, -2.0])
+    path = surfaces.descend(lambda p: 2 * p, start, surfaces.make_optimizer("SGD", 0.1), 3)
+    assert np.array_equal(start, [1.0, -2.0]) and path.shape == (4, 2)
+
+
+def test_diverged_refuses_bad_arguments():
+    path = np.zeros((4, 2))
+    assert not surfaces.diverged(path, 3)
+    for limit in (0, -1.0, np.nan):
+        with pytest.raises(ValueError, match="limit must be"):
+            surfaces.diverged(path, 3, limit)
+    with pytest.raises(ValueError, match="steps must be"):
+        surfaces.diverged(path, -1)
+    with pytest.raises(ValueError, match=r"path must be the points of descend, one row each; "
+                                         r"got shape \(4,\)"):
+        surfaces.diverged(np.zeros(4), 3)
+
+
+@pytest.mark.parametrize("p,moments,match", [
+    (np.ones(3), np.eye(3), r"p must hold \(w, b\) on its last axis, of length 2; got shape "
+                            r"\(3,\)"),
+    (1.0, np.eye(3), r"got shape \(\)"),
+    (np.ones(2), np.eye(2), r"moments must be the 3x3 moments of \(x, 1, y\); got shape "
+                            r"\(2, 2\)"),
+    (np.ones(2), [["a"] * 3] * 3, "moments must be a numeric array"),
+])
+def test_line_fit_loss_refuses_bad_shapes(p, moments, match):
+    # They failed inside einsum, with a broadcasting error that named neither argument.
+    with pytest.raises(ValueError, match=match):
+        surfaces.line_fit_loss(p, moments)
+
+
+def test_line_fit_loss_is_inf_or_nan_along_a_diverged_path():
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses = surfaces.line_fit_loss([[1e200, 0.0], [np.nan, 0.0]], np.eye(3))
+    assert np.isinf(losses[0]) and np.isnan(losses[1])
+
+
 def test_descend_updates_as_the_optimizer_steps():
     path = surfaces.descend(lambda p: 2 * p, [1.0, -2.0], surfaces.make_optimizer("Adam", 0.1), 5)
     p, adam = np.array([1.0, -2.0]), surfaces.make_optimizer("Adam", 0.1)
@@ -269,6 +328,14 @@ def test_playground_data_and_model():
     assert model.predict(X_test).shape == (50, 1)
 
 
+def test_playground_data_is_scaled_by_its_training_part_alone():
+    # Standardized before the split, the test points' statistics shaped the training inputs.
+    X_train, X_test, _, _ = playground.playground_data("moons", noise=0.3, train_ratio=0.2)
+    np.testing.assert_allclose(X_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(X_train.std(axis=0), 1)
+    assert np.abs(X_test.mean(axis=0)).max() > 0.01
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: explore.backprop(window=(1,)), r"pair \(low, high\)"),
     (lambda: explore.backprop(window=(2, 1)), "low < high"),
@@ -279,6 +346,8 @@ def test_playground_data_and_model():
     (lambda: explore.loss("squared error", 10.0), r"error must be in \[-2.0, 3.0\]; got 10"),
     (lambda: explore.loss(prediction=1.0), r"cross-entropy must be in \[0.001, 0.999\]; got 1.0"),
     (lambda: playground.playground_data(train_ratio=1.0), r"train_ratio must be in \(0, 1\)"),
+    # "n_samples must be in [1, inf)": the data set's name for it, not the caller's.
+    (lambda: playground.playground_data(n=0), r"^n must be in \[4, inf\); got 0$"),
 ])
 def test_explore_functions_check_their_arguments(call, match):
     with pytest.raises(ValueError, match=match):

@@ -1,10 +1,12 @@
 """nnlab.gradcheck: the numerical reference itself, and whole models with every loss."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import nnlab as nl
-from nnlab.gradcheck import check, numerical_gradient, relative_error
+from nnlab.gradcheck import check, errors, numerical_gradient, relative_error
 from nnlab.layers import Dense, Layer
 
 
@@ -45,6 +47,48 @@ def test_numerical_gradient_default_step_in_float64_is_1e_6():
     assert np.array_equal(numerical_gradient(f, x), numerical_gradient(f, x, 1e-6))
 
 
+def test_numerical_gradient_steps_relative_to_large_values():
+    # A fixed step of 1e-6 is below the spacing of float64 numbers from 1e10 on: the slope
+    # of f(x) = x came out as 0.954 at 1e9, 1.91 at 1e10 and 0 at 1e11.
+    for x0 in (1e6, 1e9, 1e10, -1e11, 1e100):
+        x = np.array([x0])
+        assert numerical_gradient(lambda v: float(v[0]), x)[0] == pytest.approx(1, rel=1e-9)
+        assert numerical_gradient(lambda v, x0=x0: float(v[0] ** 2 / x0), x)[0] == pytest.approx(2)
+    seen = []
+
+    def record(v):
+        seen.append(float(v[0]))
+        return 0.0
+
+    numerical_gradient(record, np.array([0.5]))
+    numerical_gradient(record, np.array([1e10]))
+    assert seen == [0.5 + 1e-6, 0.5 - 1e-6, 1e10 + 1e4, 1e10 - 1e4]   # |x| <= 1: as before
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numerical_gradient_divides_by_the_step_as_stored(dtype):
+    # x + h and x - h are rounded to x's dtype; dividing by 2 h gave the slope of
+    # f(x) = x as 1 - 2.7e-11 at 0.3 in float64, and 1 + 5.8e-6 at 3 in float32.
+    for x0 in (0.3, 3.0, -100.0, 3e7):
+        x = np.array([x0], dtype=dtype)
+        assert numerical_gradient(lambda v: float(v[0]), x)[0] == 1.0
+
+
+def test_numerical_gradient_refuses_a_difference_that_is_not_finite():
+    # It returned NaN in silence, where check refuses a gradient that is not finite.
+    x = np.array([[1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"central difference at W\[0, 1\] = 2.0 is nan, from "
+                                         r"f = nan a step of 2e-06 above and f = 1.0 below"):
+        numerical_gradient(lambda v: np.nan if v[0, 1] > 2 else 1.0, x, name="W")
+    assert np.array_equal(x, [[1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"central difference at x\[0\] = 1.0 is inf"):
+        numerical_gradient(lambda v: 1e308 if v[0] > 1 else -1e308, np.array([1.0]))
+    with pytest.raises(ValueError, match=r"x holds 1 NaN or inf of 2 values"):
+        numerical_gradient(lambda v: 0.0, np.array([1.0, np.inf]))
+    with pytest.raises(ValueError, match=r"eps=1e-20 is too small for x\[0\] = 1.0"):
+        numerical_gradient(lambda v: float(v[0]), np.array([1.0]), eps=1e-20)
+
+
 @pytest.mark.parametrize("x", [[1.0, 2.0], np.array([1, 2]), np.broadcast_to(1.0, (2, 2))])
 def test_numerical_gradient_needs_a_writeable_float_array(x):
     with pytest.raises(ValueError, match="writeable floating ndarray"):
@@ -78,6 +122,16 @@ def test_relative_error_definition():
     # Two arrays of rounding noise are near-equal against a floor, unrelated without one.
     assert relative_error(np.array([1e-17]), np.array([1e-10])) > 0.99
     assert relative_error(np.array([1e-17]), np.array([1e-10]), floor=1e-3) < 1e-6
+
+
+def test_relative_error_refuses_nan_and_inf():
+    # NaN came back in silence, and inf against inf warned and gave NaN.
+    with pytest.raises(ValueError, match=r"relative_error: a holds 1 NaN or inf of 1 values"):
+        relative_error([np.nan], [1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"relative_error: b holds 2 NaN or inf of 2"):
+            relative_error([1.0, 2.0], [np.inf, -np.inf])
 
 
 @pytest.mark.parametrize("a,floor,match", [
@@ -262,5 +316,27 @@ def test_check_names_a_numerical_gradient_that_is_not_finite():
     # analytic gradient 2 (x - y) / n is finite. Outside the tests the overflow only warns.
     x, y = np.array([[1e155, 1.0]]), np.zeros((1, 2))
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
-            ValueError, match=r"numerical gradient with respect to the predictions x holds"):
+            ValueError, match=r"central difference at x\[0, 0\] = 1e\+155 is nan"):
         check(nl.losses.MSE(), x, y)
+
+
+def test_errors_name_the_array_that_is_wrong():
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    found = errors(_BrokenDense(3, 2, rng=0), x)
+    assert list(found) == ["x", "W", "b"] and max(found.values()) == found["W"] > 0.1
+    assert found["x"] < 1e-8 and found["b"] < 1e-8
+    model = nl.Sequential([Dense(3, 2, rng=0), nl.Activation("tanh"), _BiasLostDense(2, 2, rng=1)])
+    found = errors(model, x)
+    assert list(found) == ["x", "params[0]", "params[1]", "params[2]", "params[3]"]
+    assert [name for name, error in found.items() if error > 0.1] == ["params[3]"]
+    assert check(model, x) == max(found.values())
+    assert list(errors(nl.losses.MSE(), [[0.5], [2.0]], [1.0, 1.0])) == ["x"]
+
+
+def test_kinks_fail_correct_layers_unless_the_input_avoids_them():
+    # A digit's background is exactly 0: max-pooling windows tie, ReLUs sit on their kink.
+    digit = nl.datasets.load_digits(as_images=True)[0][:1] / 16.0
+    noise = 0.1 * np.random.default_rng(0).normal(size=digit.shape)
+    for layer in (nl.MaxPool2D(2), nl.Activation("relu")):
+        assert check(layer, digit) > 0.1
+        assert check(layer, digit + noise) < 1e-6

@@ -394,3 +394,128 @@ def test_decision_boundary_takes_no_class_from_a_nan_score():
 def test_decision_boundary_refuses_labels_of_another_shape():
     with pytest.raises(ValueError, match=r"y of shape \(2, 1\)"):
         plot.decision_boundary(lambda P: P[:, :1], np.zeros((2, 2)), [[0], [1]])
+
+
+def bowl(p):
+    return (p ** 2).sum(-1)
+
+
+@pytest.mark.parametrize("spoil", [lambda v: v.__setitem__((0, 0), np.nan),   # one corner
+                                   lambda v: v.__setitem__((slice(None), 0), np.inf)])
+def test_loss_surface_draws_the_contours_of_the_finite_values(spoil):
+    # One NaN made every level NaN (nothing drawn); an inf strip left a single finite level.
+    def spoiled(p):
+        values = bowl(p)
+        spoil(values)
+        return values
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot.loss_surface(spoiled, (-1, 1), (-1, 1), resolution=50).axes[0]
+    (contours,) = ax.collections
+    values = spoiled(np.stack(np.meshgrid(*[np.linspace(-1, 1, 50)] * 2), axis=-1))
+    finite = values[np.isfinite(values)]
+    np.testing.assert_allclose(contours.levels[[0, -1]], [1e-3, np.ptp(finite) + 1e-3])
+    assert len(contours.levels) == 30 and np.all(np.isfinite(contours.levels))
+    nowhere = plot.loss_surface(lambda p: bowl(p) * np.nan, (-1, 1), (-1, 1), resolution=20)
+    assert not nowhere.axes[0].collections   # no finite value: no contour
+
+
+def test_one_nan_leaves_the_scale_of_a_panel_to_the_finite_values():
+    image = np.arange(16.0).reshape(4, 4) - 8
+    image[0, 0] = np.nan
+    (drawn,) = plot.image_grid([image], symmetric=True).axes[0].images
+    assert drawn.get_clim() == (-7.0, 7.0)   # was (nan, nan): a blank panel
+    assert plot.finite_limit([np.nan, -np.inf]) == 1.0
+    w = np.array([[2.0, np.nan], [-1.0, np.inf]])
+    lines = plot.network_diagram([w]).axes[0].lines
+    assert [line.get_linewidth() for line in lines] == [4.5, 1.0, 2.5, 1.0]
+    assert [line.get_linestyle() for line in lines] == ["-", ":", "-", ":"]
+    assert lines[1].get_color() == lines[3].get_color() == plot.COLORS[5]
+
+
+def test_a_log_axis_says_which_values_it_cannot_show():
+    assert plot.curves({"a": [1, 0, 0.5, -2, 0.2]}, logy=True).axes[0].get_title() == \
+        "2 values <= 0 left out"
+    assert plot.curves({"a": [1, 0], "b": [np.nan, -1]}, logy=True, title="t").axes[0] \
+        .get_title() == "t; 2 values <= 0 left out"
+    assert plot.curves({"a": [1, 0]}, title="t").axes[0].get_title() == "t"   # a linear axis
+    assert plot.curves({"a": [1, np.nan]}, logy=True).axes[0].get_title() == ""
+
+
+def test_a_zero_gradient_norm_is_marked_on_the_bottom_edge():
+    ax = plot.gradient_norms([0.0, 1.0, 2.0]).axes[0]
+    curve, _, zeros = ax.lines
+    assert np.isnan(curve.get_ydata()[0])   # the curve breaks at the dead layer
+    assert zeros.get_xydata().tolist() == [[1.0, 0.0]] and zeros.get_marker() == "v"
+    assert zeros.get_transform() == ax.get_xaxis_transform() and not zeros.get_clip_on()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["norm 0"]
+    labelled = plot.gradient_norms({"relu": [1.0, 0.0, 0.0], "tanh": [1.0, 2.0, 3.0]})
+    assert [t.get_text() for t in labelled.axes[0].get_legend().get_texts()] == [
+        "relu", "relu: norm 0", "tanh"]
+    assert plot.gradient_norms([1.0, 2.0]).axes[0].get_legend() is None
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: plot.history({"loss": [1.0]}, metrics=[]), "one or more metrics; got metrics=.."),
+    (lambda: plot.activations_grid([]), "one or more activations; got no names"),
+    (lambda: plot.gradient_norms(1.0), r"norms must be 1-D; got a 0-D array"),
+    (lambda: plot.gradient_norms(np.ones((3, 2))), r"1-D; got a 2-D array of shape \(3, 2\)"),
+    (lambda: plot.gradient_norms({"a": [1.0, -1.0]}), "norms are >= 0; got -1"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.zeros((0, 2)), []),
+     r"n >= 1, .* got X \(0, 2\)"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], [[0, np.nan], [1, 1]], [0, 1]),
+     "decision_boundary X contains 1 NaN or infinite"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], [[0, np.inf], [1, 1]], [0, 1]),
+     "decision_boundary X contains 1 NaN or infinite"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.eye(2), [0, 1], resolution=0),
+     r"resolution must be in \[2, inf\); got 0"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.eye(2), [0, 1], resolution=1),
+     "resolution must be in"),
+    (lambda: plot.decision_boundary(lambda P: P[:, :1], np.eye(2), [0, 1], resolution=2.5),
+     "resolution must be an integer; got 2.5"),
+    (lambda: plot.loss_surface(bowl, (-1, 1), (-1, 1), levels=[0.1, 0.5]),
+     r"levels \(with log=True\) must be an integer; got \[0.1, 0.5\]"),
+    (lambda: plot.loss_surface(bowl, (-1, 1), (-1, 1), resolution=0),
+     r"loss_surface resolution must be in \[2, inf\); got 0"),
+    (lambda: plot.loss_surface(bowl, (-1, 1), (-1, 1), paths={"gd": np.zeros(3)}),
+     r"paths\['gd'\] must be an \(n_steps, 2\) array of points; got shape \(3,\)"),
+    (lambda: plot.loss_surface(bowl, (-1, 1), (-1, 1), paths={"gd": np.zeros((3, 3))}),
+     r"got shape \(3, 3\)"),
+    (lambda: plot.loss_surface(lambda p: p.sum(), (-1, 1), (-1, 1), resolution=5),
+     r"one value per point, shape \(5, 5\) .* got shape \(\)"),
+    (lambda: plot.loss_surface(lambda p: p, (-1, 1), (-1, 1), resolution=5),
+     r"got shape \(5, 5, 2\)"),
+])
+def test_figures_refuse_what_they_cannot_draw(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_loss_surface_takes_the_values_of_its_levels_on_a_linear_scale():
+    ax = plot.loss_surface(bowl, (-1, 1), (-1, 1), levels=[0.1, 0.5], log=False).axes[0]
+    assert list(ax.collections[0].levels) == [0.1, 0.5]
+
+
+def test_histograms_count_the_values_they_leave_out():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # +-1e308 overflowed the std and the bins' span
+        fig = plot.activation_histograms([np.array([1.0, 2.0, np.nan, np.inf]),
+                                          np.array([1e200, -1e200, 0.0]),
+                                          np.array([1e308, -1e308, 0.0])])
+        plot.pixels(fig)
+    assert [ax.get_title() for ax in fig.axes] == [
+        "layer 1\nstd 0.5, 2 left out", "layer 2\nstd 8.2e+199", "layer 3\nstd 0, 2 left out"]
+    assert fig.axes[0].get_xlim() == pytest.approx((-1.16e200, 1.16e200))
+
+
+def test_the_playground_figure_of_a_diverged_network_warns_of_nothing():
+    from nnlab import explorer_figures
+    from nnlab.playground import Session
+
+    session = Session(optimizer="sgd", lr=1.0, activation="linear", batch_size=1)
+    with np.errstate(all="ignore"):
+        session.train(20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # the forward pass overflowed, warning the caller
+        plot.pixels(explorer_figures.playground(session.model, session.data, session.history))

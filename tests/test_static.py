@@ -203,6 +203,40 @@ def test_spec_follow_is_checked_when_the_spec_is_made():
             Spec(vary, follow=follow)
 
 
+@pytest.mark.parametrize("grid, follow, message", [
+    # A KeyError 'b' from the first frame, and a raw unpack error, before.
+    (("b",), {}, r"Spec.grid: \['b'\] must be among the varied controls \['loss', 'p'\]"),
+    ((), {"p": ("b", {"a": (0, 1, None)})}, "the leader 'b' of 'p' must be among the varied"),
+    ((), {"p": "loss"}, "'p' must map to a pair .*; got 'loss'"),
+    ((), {"p": ("loss", {"a": (0, 1), "b": (0, 1, None)})},
+     r"bounds of 'p' for 'loss' = 'a' must be \(low, high, start\); got \(0, 1\)"),
+])
+def test_spec_grid_and_follow_name_only_varied_controls(grid, follow, message):
+    with pytest.raises(ValueError, match=message):
+        Spec({"loss": ["a", "b"], "p": [0.0, 0.5, 1.0]}, grid=grid, follow=follow)
+
+
+def test_render_refuses_frames_that_miss_a_setting():
+    # A KeyError '0' before; the page would have offered a setting with no frame.
+    spec, current = Spec({"a": [1, 2]}), {"a": 1}
+    frames = [({"a": 1}, b"png", "one")]
+    with pytest.raises(ValueError, match=r"got none for 1, the first \{'a': 2\}"):
+        static.render("e", {"a": "a"}, spec, current, frames)
+    with pytest.raises(ValueError, match=r"none for 2, the first \{'a': 1\}"):
+        static.render("e", {"a": "a"}, spec, current, [])
+
+
+def test_render_refuses_values_that_share_a_label():
+    # 0.1 + 0.2 beside 0.3 gave two slider positions labelled 0.3.
+    spec, current = Spec({"a": [0.1, 0.3]}), {"a": 0.1 + 0.2}
+    frames = [(s, b"png", "n") for s in static.settings(spec, current)]
+    message = r"a's values .* must have distinct labels; got more than one labelled \['0.3'\]"
+    with pytest.raises(ValueError, match=message):
+        static.render("e", {"a": "a"}, spec, current, frames)
+    labelled = Spec(spec.vary, labels={"a": {0.1 + 0.2: "0.1 + 0.2"}})
+    assert "0.1 + 0.2" in static.render("e", {"a": "a"}, labelled, current, frames)
+
+
 def test_a_static_frame_puts_its_warning_on_a_line_of_its_own():
     explorer = widgets.gradient_flow_explorer(depth=30)
     _, _, _, numbers = explorer._static_entry({}, explorer.values())

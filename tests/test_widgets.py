@@ -641,12 +641,12 @@ def test_a_step_that_diverges_is_reported_too():
     pg = widgets.playground(optimizer="sgd", lr=1.0, activation="linear", batch_size=1)
     for _ in range(40):
         pg.step()
-    assert "Training diverged: the training loss became nan in epoch 0.076." in pg.warning.value
+    assert "Training diverged: the training loss became nan in epoch 0.100." in pg.warning.value
     # Train on the diverged network: fit stops after an epoch, the divergence stays where
-    # it happened (the message said "epoch 1.076").
+    # it happened (the message said "epoch 1.100").
     pg.train(20)
-    assert "the training loss became nan in epoch 0.076." in pg.warning.value
-    assert pg.session.stop_reason.endswith("in epoch 0.076")
+    assert "the training loss became nan in epoch 0.100." in pg.warning.value
+    assert pg.session.stop_reason.endswith("in epoch 0.100")
 
 
 @pytest.mark.parametrize("make, match", [
@@ -674,6 +674,40 @@ def test_a_step_that_diverges_is_reported_too():
 def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("arguments, match", [
+    # Each was named by its control's label: "learning rate (an initial value) must be ...".
+    ({"lr": 2.0}, r"^lr \(the learning rate\) must be in \[0.0001, 1\]; got 2.0$"),
+    ({"l2": 0.0}, r"^l2 \(the L2 penalty\) must be in \[1e-05, 0.1\]; got 0.0$"),
+    ({"batch_size": 7}, "^batch_size must be one of 1, 4, 16, 64; got 7$"),
+    ({"batch_size": True}, "^batch_size must be one of 1, 4, 16, 64; got True$"),
+    ({"dataset": "rings"}, "^dataset must be one of 'circles', 'xor', .*; got 'rings'$"),
+    ({"noise": 0.7}, r"^noise must be in \[0, 0.5\]; got 0.7$"),
+    ({"train_ratio": 0.95}, r"^train_ratio must be in \[0.1, 0.9\]; got 0.95$"),
+    ({"hidden_layers": 1.5}, "^hidden_layers must be an integer; got 1.5$"),
+    ({"units": 17}, r"^units must be in \[1, 16\]; got 17$"),
+    ({"activation": "swish"}, "^activation must be one of 'tanh', .*; got 'swish'$"),
+    ({"optimizer": "adamw"}, "^optimizer must be one of 'sgd', .*; got 'adamw'$"),
+])
+def test_a_bad_playground_argument_is_named_as_the_caller_wrote_it(arguments, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.playground(**arguments)
+
+
+def test_the_playground_examples_run_with_np_and_nl_only():
+    # As the API page shows them to a reader. ``playground(...)`` ran under pytest, whose
+    # doctests see the module's globals, and was a NameError in a reader's session.
+    import doctest
+
+    import nnlab as nl
+    from nnlab import playground_explorer
+
+    for test in doctest.DocTestFinder().find(playground_explorer):
+        test.globs = {"np": np, "nl": nl}
+        runner = doctest.DocTestRunner()
+        runner.run(test, out=lambda text: None)
+        assert not runner.failures, test.name
 
 
 @pytest.mark.parametrize("seed, match", [(-1, r"seed must be in \[0, inf\); got -1"),
@@ -709,6 +743,9 @@ def test_a_later_bad_playground_seed_is_a_warning_and_the_session_stays():
     ({"hidden_layers": True}, "hidden_layers must be an integer; got True"),
     ({"lr": 0}, r"lr must be in \(0, inf\); got 0"),
     ({"activation": "swishy"}, "unknown activation 'swishy'"),
+    # Taken, as by Playground it is not: a session that no page could show again.
+    ({"seed": None}, "^seed must be an integer; got None$"),
+    ({"seed": np.random.default_rng(0)}, "^seed must be an integer; got Generator"),
 ])
 def test_a_bad_session_setting_is_refused_by_its_name_when_the_session_is_made(setting,
                                                                                match):

@@ -1,0 +1,173 @@
+"""What the book's figures draw, computed apart from the drawing.
+
+Each figure of ``nnlab.plot`` takes its numbers from here (where its units sit, which
+class each grid point gets, which values a log axis or a histogram can show) and keeps
+to drawing them. The explorers' redraws (``nnlab.explorer_figures``) move some of those
+figures to new data with the very same numbers: ``unit_heights``, ``path_points``,
+``histogram_panels``, ``finite_limit`` and ``series_colors``, which ``nnlab.plot``
+re-exports. The private functions serve ``nnlab.plot`` alone.
+"""
+
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from nnlab._checks import as_float_array, check_number
+from nnlab.book_figure import COLORS
+
+__all__ = ["finite_limit", "histogram_panels", "path_points", "series_colors", "unit_heights"]
+
+
+def unit_heights(n):
+    """Where ``network_diagram`` draws the n units of a layer: unit 0 on top, 1 apart."""
+    return np.linspace((n - 1) / 2, -(n - 1) / 2, n)
+
+
+def _network_edges(weights):
+    """The edges ``network_diagram`` draws, one per weight: their x, their y and their style.
+
+    An edge's colour is its weight's sign, its width the weight's size relative to the
+    largest finite one; a NaN or infinite weight (a diverged network's) has no size to
+    draw, and is a thin dotted grey line.
+    """
+    heights = [unit_heights(n) for n in [len(weights[0]), *(w.shape[1] for w in weights)]]
+    scale = finite_limit(np.concatenate([w.ravel() for w in weights]))
+    edges = []
+    for layer, w in enumerate(weights):
+        for (i, j), weight in np.ndenumerate(w):
+            if np.isfinite(weight):
+                style = {"color": COLORS[0] if weight >= 0 else COLORS[1],
+                         "linewidth": 0.5 + 4 * abs(weight) / scale}
+            else:
+                style = {"color": COLORS[5], "linewidth": 1.0, "linestyle": ":"}
+            edges.append(([layer, layer + 1], [heights[layer][i], heights[layer + 1][j]], style))
+    return edges
+
+
+def _layer_ticks(n):
+    """The x ticks of ``gradient_norms`` for ``n`` layers and their labels: layer 1 and
+    whole-numbered hidden layers, none so close to the output layer's, "out", that the
+    labels meet."""
+    hidden = MaxNLocator(nbins=6, integer=True).tick_values(1, max(n - 1, 1))
+    hidden = np.union1d(1, hidden[(hidden > 1) & (hidden <= n - max(1, n / 8))])
+    hidden = hidden[hidden < n]
+    return [*hidden, n], [*(f"{t:g}" for t in hidden), "out"]
+
+
+def _class_grid(predict, X, y, resolution, threshold):
+    """What ``decision_boundary`` shades: a grid over the points ``X`` (a tenth wider), the
+    class ``predict`` gives each grid point (NaN where its scores are NaN: left blank), and
+    the number of classes, of those and of the labels ``y``."""
+    check_number(threshold, "decision_boundary threshold")
+    check_number(resolution, "decision_boundary resolution", low=2, integer=True)
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(*np.linspace(lo, hi, resolution).T)
+    scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float)
+    if scores.shape[:1] != gx.ravel().shape:
+        raise ValueError(f"decision_boundary: predict must give a row of scores per point; "
+                         f"for {gx.size} points it gave shape {scores.shape}")
+    scores = scores.reshape(gx.size, -1)
+    classes = scores.argmax(axis=1) if scores.shape[1] > 1 else scores[:, 0] > threshold
+    unknown = np.isnan(scores).any(axis=1)   # argmax would call NaN the highest score
+    k = max(int(y.max()), int(classes.max(initial=0, where=~unknown))) + 1
+    if k > len(COLORS):
+        raise ValueError(f"decision_boundary has colours for classes 0 to {len(COLORS) - 1} "
+                         f"(nl.plot.COLORS); got class {k - 1}")
+    return gx, gy, np.where(unknown, np.nan, classes).reshape(gx.shape), k
+
+
+def _norm_series(norms):
+    """What ``gradient_norms`` draws: ``norms``, an array or a dict of arrays, as a dict
+    label -> 1-D float array ("" for an array), checked: all of one length, at least 1,
+    and no norm below 0 (NaN is let through, for a diverged network's)."""
+    series = {label: as_float_array(values, f"gradient_norms norms[{label!r}]" if label else
+                                    "gradient_norms norms", ndim=1, allow_nonfinite=True)
+              for label, values in (norms if isinstance(norms, dict) else {"": norms}).items()}
+    lengths = {label: len(values) for label, values in series.items()}
+    if not lengths or min(lengths.values()) == 0 or len(set(lengths.values())) > 1:
+        raise ValueError(f"gradient_norms needs arrays of one length, at least 1 (one norm "
+                         f"per layer); got lengths {lengths}")
+    negative = [norm for values in series.values() for norm in values if norm < 0]
+    if negative:
+        raise ValueError(f"gradient_norms: norms are >= 0; got {negative[0]:g}")
+    return series
+
+
+def _surface_values(f, xlim, ylim, resolution):
+    """The grid of ``loss_surface``, and ``f`` on it, masked where it is not finite (NaN, or
+    inf where the loss overflowed): the contours and their levels take the finite values."""
+    check_number(resolution, "loss_surface resolution", low=2, integer=True)
+    gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
+    values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
+    if values.shape != gx.shape:
+        raise ValueError(f"loss_surface: f must give one value per point, shape {gx.shape} "
+                         f"for points of shape {(*gx.shape, 2)}; got shape {values.shape}")
+    return gx, gy, np.ma.masked_invalid(values)
+
+
+def path_points(path, name="path"):
+    """A path's finite points, and the size of the dots that mark its steps (none past 100).
+
+    ``path`` is an (n_steps, 2) array of points; ``name`` calls it in the error otherwise.
+    """
+    path = np.asarray(path, dtype=float)
+    if path.ndim != 2 or path.shape[1] != 2:
+        raise ValueError(f"{name} must be an (n_steps, 2) array of points; got shape "
+                         f"{path.shape}")
+    path = path[np.all(np.isfinite(path), axis=1)]
+    return path, 2 if len(path) <= 100 else 0
+
+
+def histogram_panels(values, bins=30, layers=None):
+    """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
+    the counts, the bin edges and the title (which counts the values left out)."""
+    layers = range(1, len(values) + 1) if layers is None else layers
+    if len(values) == 0 or len(layers) != len(values):
+        raise ValueError(f"activation_histograms draws a list of arrays, one or more, and a "
+                         f"number per array in layers (if given); got {len(values)} arrays "
+                         f"and {len(layers)} layer numbers")
+    values = [np.asarray(v, dtype=float).ravel() for v in values]
+    # NaN, inf and values beyond 1e300 (an exploded network's) have no place on the axis:
+    # matplotlib adds and subtracts the values it draws, which would overflow near 1.8e308.
+    drawn = [v[np.abs(v) <= 1e300] for v in values]
+    every = np.concatenate(drawn)
+    low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
+    span = (low, high) if low < high else (low - 1, high + 1)
+    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
+    # The std squares the values, which overflows past 1e154: it is computed in units of a
+    # power of two that keeps them smaller (exact: below 2^500, the unit is 1).
+    unit = 2.0 ** max(0, int(np.frexp(np.abs(every).max(initial=0.0))[1]) - 500)
+    panels = []
+    for v, kept, layer in zip(values, drawn, layers, strict=True):
+        # The std above the panel: below, it would meet the scale ("1e6") of large values.
+        spread = f"std {np.std(kept / unit) * unit:.2g}" if kept.size else "nothing to draw"
+        left_out = f", {v.size - kept.size} left out" if v.size > kept.size else ""
+        panels.append((*np.histogram(kept, bins=bins, range=span),
+                       f"layer {layer}\n{spread}{left_out}"))
+    return (span[0] - margin, span[1] + margin), panels
+
+
+def finite_limit(values):
+    """The largest magnitude among the finite ``values``, or 1 if none is above 0: the end
+    of a colour scale centred on 0, or the weight an edge's width is measured against.
+
+    NaN and inf (a diverged network's) are left out: they would make the whole scale NaN.
+
+    Examples
+    --------
+    >>> nl.plot.finite_limit([-3.0, np.nan, 2.0]), nl.plot.finite_limit([np.inf])
+    (3.0, 1.0)
+    """
+    values = np.abs(np.asarray(values, dtype=float))
+    return float(values[np.isfinite(values)].max(initial=0.0)) or 1.0
+
+
+def series_colors(series, colors, palette, func, name):
+    """The colours of the labelled ``series``: ``colors``, one each, or the palette's."""
+    if not isinstance(series, dict):
+        raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
+                         f"the curve in the legend); got {type(series).__name__}")
+    colors = colors or [palette[i % len(palette)] for i in range(len(series))]
+    if len(colors) != len(series):
+        raise ValueError(f"{func}: {len(colors)} colours for the {len(series)} {name}")
+    return colors

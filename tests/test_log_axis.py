@@ -1,0 +1,35 @@
+"""nnlab.log_axis: minor ticks and their labels on the log axes of nnlab.plot."""
+
+import warnings
+
+import pytest
+
+from nnlab import plot
+
+
+def test_minor_log_ticks_count_decades_without_overflow():
+    # 1 / 1e-300 is fine, but the margin puts the axis below 1e-308: the ratio overflowed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot.pixels(plot.curves({"a": [1e-300, 1.0]}, logy=True))
+
+
+def minor_labels(values):
+    fig = plot.curves({"a": values}, logy=True)
+    plot.pixels(fig)
+    return [t.get_text() for t in fig.axes[0].yaxis.get_minorticklabels() if t.get_text()]
+
+
+@pytest.mark.parametrize("values", [[3.001, 3.002], [0.3001, 0.3002], [88.0, 88.001]])
+def test_log_scale_labels_close_ticks_apart(values):
+    # Over 3.001 .. 3.002 the six ticks inside were labelled 3.001 three times, then 3.002.
+    labels = minor_labels(values)
+    assert len(labels) > 2 and len(set(labels)) == len(labels), labels
+    assert all("e" not in label for label in labels), labels
+
+
+def test_log_scale_labels_of_ordinary_ranges_keep_their_digits():
+    assert minor_labels([0.5, 0.02]) == ["0.02", "0.03", "0.04", "0.06", "0.2", "0.3", "0.4",
+                                         "0.6"]
+    assert minor_labels([1200, 1500])[:3] == ["1150", "1200", "1250"]
+    assert minor_labels([2e4, 9e4]) == ["2e+04", "3e+04", "4e+04", "6e+04"]   # as documented
