@@ -22,8 +22,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# MathJax, require.js and the widget manager, from their pinned npm packages, so that
-# the built book works with no network (skipped, with a notice, where npm is missing).
+# MathJax, from its pinned npm package, so that the built book works with no network
+# (skipped, with a notice, where npm is missing).
 vendor: $(STAMP)
 	$(BIN)/python scripts/vendor_web.py _vendor/web
 

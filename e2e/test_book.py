@@ -59,12 +59,15 @@ def test_every_static_control_moves_the_figure_and_numbers(visit, book_url, page
         for number, control in enumerate(controls):
             # Each control moves from the stored settings, then moves back.
             before = image.get_attribute("src"), numbers.inner_text()
+            alt = image.get_attribute("alt")
             label = control.get_attribute("name")
             assert control.is_visible(), f"{name}.{label} hidden"
             undo = move(v.page, control)
             after = image.get_attribute("src"), numbers.inner_text()
             if after[0] == before[0]:
                 problems.append(f"{name}.{label}: the figure did not change")
+            if image.get_attribute("alt") == alt:
+                problems.append(f"{name}.{label}: the alt text still says {alt!r}")
             if after[1] == before[1]:
                 problems.append(f"{name}.{label}: the numbers did not change")
             readout = control.locator("xpath=..").locator("output")
@@ -77,6 +80,9 @@ def test_every_static_control_moves_the_figure_and_numbers(visit, book_url, page
             undo()
             if (image.get_attribute("src"), numbers.inner_text()) != before:
                 problems.append(f"{name}.{label}: moving back did not restore the frame")
+            if image.get_attribute("alt") != alt:
+                problems.append(f"{name}.{label}: moving back left the alt text "
+                                f"{image.get_attribute('alt')!r}, not {alt!r}")
     assert problems == []
     assert v.errors == [] and v.outside == [] and v.failed == []
 
@@ -229,7 +235,7 @@ def test_the_sidebar_buttons_show_and_hide_the_sidebars(visit, book_url, width):
 
 def test_no_code_cell_scrolls_sideways_in_a_1280_pixel_window(visit, book_url):
     # book/ruff.toml keeps code lines to 79 characters; book/_ext/static/nnlab.css makes
-    # room for them.
+    # room for them, in a solution's box too (collapsed here, but measured all the same).
     v = visit(book_url, viewport={"width": 1280, "height": 900})
     scrolling = []
     for page in PAGES:

@@ -187,12 +187,16 @@ def render(name, controls, spec, current, frames, note=""):
                          for c in spec.vary],
             "images": images, "frames": table}
     inputs = "".join(_control(c, controls[c], spec, current) for c in spec.vary)
+    # The alt text names the explorer and the settings shown; the page's script keeps the
+    # settings part up to date as the controls move.
+    subject = f"The {name.replace('_', ' ')}'s figure"
+    shown = ", ".join(f"{controls[c]} {_label(spec, c, current[c])}" for c in spec.vary)
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
     return (
         f'<div class="nnlab-static" data-explorer="{name}">'
         f'<div class="nnlab-static-controls">{inputs}</div>'
-        f'<img src="{images[first[0]]}" alt="{html.escape(name)}: the figure for the '
-        f'chosen settings" style="max-width:100%;height:auto">'
+        f'<img src="{images[first[0]]}" alt="{html.escape(f"{subject}, with {shown}")}" '
+        f'data-subject="{html.escape(subject)}" style="max-width:100%;height:auto">'
         f'<div class="nnlab-static-numbers" aria-live="polite">{first[1]}</div>'
         f"<p><small>{note} {LIVE}</small></p>"
         f'<script type="application/json" class="nnlab-frames">{payload}</script>'
@@ -222,7 +226,7 @@ def _follow(spec, name, current):
 def _control(name, label, spec, current):
     values = spec.values(name, current[name])
     chosen = values.index(current[name])
-    texts = [spec.labels.get(name, {}).get(v, _text(v)) for v in values]
+    texts = [_label(spec, name, v) for v in values]
     # 0.1 + 0.2 beside 0.3 would be two settings the reader cannot tell apart.
     twice = sorted({t for t in texts if texts.count(t) > 1})
     if twice:
@@ -239,6 +243,11 @@ def _control(name, label, spec, current):
     options = "".join(f'<option value="{i}"{" selected" if i == chosen else ""}>'
                       f"{html.escape(t)}</option>" for i, t in enumerate(texts))
     return f'<label {style}>{html.escape(label)} <select name="{name}">{options}</select></label>'
+
+
+def _label(spec, name, value):
+    """How the page writes ``value`` of control ``name``: its label in the spec, or the value."""
+    return spec.labels.get(name, {}).get(value, _text(value))
 
 
 def _text(value):

@@ -27,6 +27,15 @@
         const readout = input.parentElement.querySelector("output");
         if (readout) readout.textContent = JSON.parse(input.dataset.labels)[input.value];
       }
+      // The alt text says which settings the figure shows, for a screen reader.
+      image.alt = `${image.dataset.subject}, with ${inputs.map(setting).join(", ")}`;
+    }
+
+    function setting(input) {
+      const name = input.parentElement.firstChild.textContent.trim();   // its label's text
+      const value = input.tagName === "SELECT" ? input.selectedOptions[0].text
+        : JSON.parse(input.dataset.labels)[input.value];
+      return `${name} ${value}`;
     }
 
     function follow(leader, picked) {

@@ -1,14 +1,14 @@
-"""Fetch the browser libraries the book serves itself, so its pages work offline.
+"""Fetch the browser library the book serves itself, MathJax, so its pages work offline.
 
 Usage: python scripts/vendor_web.py [destination]   (default: _vendor/web)
 
-The rendered book needs MathJax (maths), require.js and the Jupyter widgets HTML
-manager (the explorers' controls). Instead of loading them from a CDN, ``make
-book`` takes them from their npm packages, at the pinned versions and
-integrity hashes below, with ``npm pack`` (only the package tarballs are
-downloaded; nothing is installed), and copies the files the pages use into
-``destination``. Nothing here is committed: the packages are the source.
-When npm is not available the book is built with the CDN copies instead.
+The rendered book needs MathJax for its maths (its explorers are plain HTML and
+JavaScript of their own, ``nnlab/static_explorer.js``). Instead of loading MathJax from
+a CDN, ``make book`` takes it from its npm package, at the pinned version and integrity
+hash below, with ``npm pack`` (only the package tarball is downloaded; nothing is
+installed), and copies the files the pages use into ``destination``. Nothing here is
+committed: the package is the source. When npm is not available the book is built with
+the CDN copy instead.
 """
 
 import base64
@@ -27,13 +27,6 @@ PACKAGES = [
     ("mathjax", "3.2.2",
      "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
      "mathjax", ["es5/tex-mml-chtml.js", "es5/output/chtml/fonts/woff-v2/*", "LICENSE"]),
-    ("requirejs", "2.3.8",
-     "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
-     "widgets-js", ["require.js", "LICENSE"]),
-    ("@jupyter-widgets/html-manager", "1.0.15",
-     "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
-     "widgets-js", ["dist/embed-amd.js", "dist/*.woff2", "dist/*.woff", "dist/*.ttf",
-                    "dist/*.eot", "dist/*.svg", "LICENSE"]),
 ]
 
 
@@ -73,7 +66,7 @@ def main(destination="_vendor/web"):
         return 0
     npm = shutil.which("npm")
     if npm is None:
-        print("npm not found: the book will load MathJax and the widget manager from their CDNs")
+        print("npm not found: the book will load MathJax from its CDN")
         return 0
     specs = [f"{name}@{version}" for name, version, *_ in PACKAGES]
     print(f"fetching {', '.join(specs)} with npm")
@@ -86,9 +79,8 @@ def main(destination="_vendor/web"):
                                   "--fetch-timeout=30000"],
                                  capture_output=True, text=True, check=True, timeout=120)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            # No registry (offline): the book still builds, with the libraries' CDN copies.
-            print(f"npm pack failed ({exc}): the book will load MathJax and the widget "
-                  "manager from their CDNs")
+            # No registry (offline): the book still builds, with MathJax's CDN copy.
+            print(f"npm pack failed ({exc}): the book will load MathJax from its CDN")
             return 0
         packed = {p["id"]: p for p in json.loads(out.stdout)}
         # Unpacked next to the old copy, which is replaced only once all is there.

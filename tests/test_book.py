@@ -54,6 +54,17 @@ def test_printed_text_and_code_in_the_text_fit_the_page():
     assert not too_wide, "\n".join(too_wide)
 
 
+def test_every_explorer_output_has_its_static_version():
+    # The website shows an explorer's static HTML and loads no widget manager
+    # (book/_ext/nnlab_site.py): a widget output without it would show nothing there.
+    bare = [f"{path.name} cell {number}"
+            for path in sorted((ROOT / "book").glob("*.ipynb"))
+            for number, cell in enumerate(json.loads(path.read_text())["cells"])
+            for output in cell.get("outputs", [])
+            if WIDGET_VIEW in output.get("data", {}) and "text/html" not in output["data"]]
+    assert not bare, bare
+
+
 def test_every_figure_has_a_text_alternative():
     # A screen reader reads the alt text; without it, a page offers the image's file name.
     missing = []
@@ -427,14 +438,15 @@ def assert_api_page_entries(html):
 
 
 def assert_served_locally(html):
-    """With the vendored libraries, no page asks another site for MathJax or widgets."""
+    """With the vendored MathJax, no page asks another site for it, and no page loads the
+    widget manager, which the static explorers do not need (book/_ext/nnlab_site.py)."""
     assert (html / "mathjax" / "tex-mml-chtml.js").exists()
-    assert (html / "widgets-js" / "embed-amd.js").exists()
     for page in html.rglob("*.html"):
         text = page.read_text()
         for cdn in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com"):
-            assert f"{cdn}/npm/mathjax" not in text and f"{cdn}/npm/@jupyter-widgets" not in text, (
-                f"{page.name} loads a library from {cdn}")
+            assert f"{cdn}/npm/mathjax" not in text, f"{page.name} loads MathJax from {cdn}"
+        assert "embed-amd.js" not in text and "require.js" not in text, (
+            f"{page.name} loads the widget manager")
 
 
 def test_vendoring_without_a_registry_falls_back_to_the_cdns(tmp_path, monkeypatch, capsys):
@@ -448,5 +460,5 @@ def test_vendoring_without_a_registry_falls_back_to_the_cdns(tmp_path, monkeypat
     kept = tmp_path / "web" / "mathjax"
     kept.mkdir(parents=True)
     assert vendor_web.main(str(tmp_path / "web")) == 0
-    assert "from their CDNs" in capsys.readouterr().out
+    assert "from its CDN" in capsys.readouterr().out
     assert kept.exists()   # an earlier copy is not deleted for nothing

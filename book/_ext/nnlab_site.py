@@ -1,8 +1,11 @@
 """Sphinx extension of the nnlab book: serve its own JavaScript, and tidy the pages.
 
-- When ``_vendor/web`` holds the vendored libraries (``scripts/vendor_web.py``,
-  run by ``make book``), MathJax, require.js and the widget manager are served
-  from the site itself, so that every page works with no network.
+- When ``_vendor/web`` holds the vendored MathJax (``scripts/vendor_web.py``, run by
+  ``make book``), it is served from the site itself, so that every page works with no
+  network.
+- No page loads the Jupyter widget manager: every explorer's output carries its static
+  HTML version, which the pages show (``nb_mime_priority_overrides`` in ``_config.yml``),
+  so its 3.6 MB of JavaScript (require.js and embed-amd.js) would render nothing there.
 - Jupyter Book registers some inline scripts twice (``Identifier ... has
   already been declared`` in the console); keep the first of identical entries.
 - A first visit has no stored theme mode, and the theme logs an error for the
@@ -19,7 +22,6 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 VENDOR = Path("_vendor/web")
-WIDGETS = "../widgets-js/"
 
 THEME_MODE = (
     "if (!document.documentElement.dataset.mode) "
@@ -28,20 +30,14 @@ THEME_MODE = (
 
 
 def use_vendored_assets(app, config):
+    config.nb_ipywidgets_js = {}   # the static explorers need none (tests/test_book.py)
     vendor = Path(app.confdir) / VENDOR
     if not (vendor / "versions.json").exists():
-        logger.info("nnlab_site: no vendored JavaScript; pages will load it from CDNs")
+        logger.info("nnlab_site: no vendored MathJax; pages will load it from a CDN")
         return
-    config.html_extra_path = [*config.html_extra_path, str(VENDOR), "book/_extra"]
+    config.html_extra_path = [*config.html_extra_path, str(VENDOR)]
     # Sphinx prefixes relative script paths with _static/; "../" climbs back to the root.
     config.mathjax_path = "../mathjax/tex-mml-chtml.js"
-    config.nb_ipywidgets_js = {
-        f"{WIDGETS}require.js": {},
-        f"{WIDGETS}nnlab-widgets-config.js": {},
-        # No crossorigin attribute (MyST-NB's default, for its CDN copy): for a copy on the
-        # site itself it is not needed, and over file:// it makes the browser refuse it.
-        f"{WIDGETS}embed-amd.js": {"data-jupyter-widgets-cdn": WIDGETS},
-    }
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
