@@ -91,16 +91,11 @@ def check_before_training(forward, x, layers):
         forward(x[:1], training=False)
     except ValueError:
         forward(x, training=False)
-    # Imported here: normalization.py imports this module for Layer.
-    from nnlab.normalization import BatchNorm
-
     for layer in walk_layers(layers):
         shape = getattr(layer, "_input_shape", None)
-        if isinstance(layer, BatchNorm) and shape is not None:
-            shape = (len(x), *shape[1:])
-            if np.prod(shape) <= layer.n_features:
-                raise ValueError(f"{layer!r} in training needs 2 or more values per feature "
-                                 f"to take their mean and variance; got input of shape {shape}")
+        fault = shape is not None and layer._training_fault((len(x), *shape[1:]))
+        if fault:
+            raise ValueError(fault)
 
 
 def forget_last_pass(layers):
@@ -289,6 +284,13 @@ class Layer:
     def _check_sample(self, sample_shape):
         """Raise unless one sample of this shape can go through: ``output_shape``'s rules."""
         self.output_shape(sample_shape)
+
+    def _training_fault(self, shape):
+        """Why a batch of input ``shape`` cannot pass through in training (a message), or
+        None: a rule of training alone, such as batch norm's 2 values per feature. It is
+        checked before any state changes, on the shapes a trial pass recorded
+        (``check_before_training``, and ``fit`` for its smallest batch)."""
+        return None
 
     def _check_grad(self, dy):
         """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.

@@ -71,6 +71,12 @@ class BatchNorm(Layer):
         axes = (0, *range(2, x.ndim))
         return axes, (1, -1, *(1,) * (x.ndim - 2))
 
+    def _training_fault(self, shape):
+        if np.prod(shape) <= self.n_features:   # one value per feature: no variance
+            return (f"{self!r} in training needs 2 or more values per feature to take their "
+                    f"mean and variance; got input of shape {shape}")
+        return None
+
     def forward(self, x, training=False):
         """y of x's shape: by the batch's statistics in training (updating the running
         ones), by the running statistics otherwise."""
@@ -80,9 +86,9 @@ class BatchNorm(Layer):
         if len(shape) < 2 or shape[1] != self.n_features:
             raise ValueError(f"{self!r} expected input of shape (batch, {self.n_features}, ...)"
                              f"; got shape {shape}")
-        if check_bool(training, "training") and np.prod(shape) <= self.n_features:
-            raise ValueError(f"{self!r} in training needs 2 or more values per feature to "
-                             f"take their mean and variance; got input of shape {shape}")
+        fault = check_bool(training, "training") and self._training_fault(shape)
+        if fault:
+            raise ValueError(fault)
         x = self._check_input(x)
         axes, per_feature = self._shape(x)
         if training:

@@ -23,7 +23,6 @@ Examples
 
 import inspect
 import warnings
-from math import prod
 
 import numpy as np
 
@@ -39,7 +38,6 @@ from nnlab.keras_metrics import (
 from nnlab.layer_base import inside_network, walk_layers
 from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
-from nnlab.normalization import BatchNorm
 
 
 class TrainingDivergedWarning(RuntimeWarning):
@@ -152,15 +150,16 @@ def _outside_nnlab():
 
 
 def check_batch_sizes(model, n, batch_size):
-    """Refuse batches that give a batch norm layer one value per feature (it would fail
-    there, in the middle of training): the shapes are those of the trial pass."""
+    """Refuse a smallest batch that a layer cannot train on (``Layer._training_fault``: a
+    batch norm given one value per feature), which would fail in the middle of training:
+    the shapes are those of the trial pass."""
     smallest = min(batch_size, n % batch_size or batch_size)
     for layer in walk_layers(model.layers):
-        if isinstance(layer, BatchNorm) and smallest * prod(layer._input_shape[2:]) == 1:
-            raise ValueError(
-                f"{layer!r} in training needs 2 or more values per feature, and "
-                f"batch_size={batch_size} over {n} samples makes a batch of 1 sample; "
-                "choose a batch_size that leaves no batch of one")
+        shape = getattr(layer, "_input_shape", None)
+        fault = shape is not None and layer._training_fault((smallest, *shape[1:]))
+        if fault:
+            raise ValueError(f"{fault}: batch_size={batch_size} over {n} samples makes a batch "
+                             f"of {smallest}; choose a batch_size that leaves no such batch")
 
 
 def fit_batch(model, xb, yb):

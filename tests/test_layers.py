@@ -612,7 +612,9 @@ def test_fit_refuses_batch_norm_batches_of_one_sample_before_training(n, batch_s
                            nl.Dense(3, 1, rng=1)])
     model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), "sgd")
     weights = [p.copy() for p in model.params]
-    with pytest.raises(ValueError, match=rf"batch_size={batch_size} over {n} samples"):
+    with pytest.raises(ValueError, match=rf"BatchNorm.*2 or more values per feature.*got input "
+                                         rf"of shape \(1, 3\): batch_size={batch_size} over "
+                                         rf"{n} samples makes a batch of 1;"):
         model.fit(X, y, batch_size=batch_size)
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.params, strict=True))
     model.fit(X, y, batch_size=batch_size + 1)   # no batch of one
