@@ -27,6 +27,14 @@ def load(visit, book_url, page):
     return v
 
 
+def each_page(v, book_url):
+    """Open every page in turn, settled (index.html moves on to the first page)."""
+    for page in PAGES:
+        v.page.goto(book_url + page, wait_until="load")
+        v.page.wait_for_load_state("networkidle")
+        yield page
+
+
 def test_the_book_has_its_pages():
     assert "index.html" in PAGES and len([p for p in PAGES if p.startswith("book/")]) >= 16
     assert len(EXPLORER_PAGES) == 11
@@ -160,9 +168,7 @@ def test_static_explorer_text_is_readable_in_both_themes(visit, book_url, theme,
 def test_no_page_is_wider_than_a_phone(visit, book_url):
     v = visit(book_url, viewport={"width": 380, "height": 800})
     wide = []
-    for page in PAGES:
-        v.page.goto(book_url + page, wait_until="load")
-        v.page.wait_for_load_state("networkidle")   # index.html moves on to the first page
+    for page in each_page(v, book_url):
         width = v.page.evaluate("document.documentElement.scrollWidth")
         if width > 381:
             wide.append(f"{page}: {width} px")
@@ -238,9 +244,7 @@ def test_no_code_cell_scrolls_sideways_in_a_1280_pixel_window(visit, book_url):
     # room for them, in a solution's box too (collapsed here, but measured all the same).
     v = visit(book_url, viewport={"width": 1280, "height": 900})
     scrolling = []
-    for page in PAGES:
-        v.page.goto(book_url + page, wait_until="load")
-        v.page.wait_for_load_state("networkidle")   # index.html moves on to the first page
+    for page in each_page(v, book_url):
         widths = v.page.evaluate(
             "() => [...document.querySelectorAll('div.cell div.highlight pre')]"
             ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"

@@ -1,14 +1,25 @@
-"""Shared test helpers: a central-difference gradient independent of nnlab.gradcheck, the
-kinks of the activations, where no gradient can be checked, the check that training
-resumed from a model file takes the steps it would have taken, and Keras's optimizers run
-on the same gradients (when Keras is importable)."""
+"""Shared test helpers: the peak memory of a call, a central-difference gradient
+independent of nnlab.gradcheck, the kinks of the activations, where no gradient can be
+checked, the check that training resumed from a model file takes the steps it would have
+taken, and Keras's optimizers run on the same gradients (when Keras is importable)."""
 
 import os
+import tracemalloc
 
 import numpy as np
 import pytest
 
 import nnlab as nl
+
+
+def peak_bytes(call):
+    """``call()``'s result and the most memory it held at once, in bytes (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def numeric_grad(f, x, eps=1e-6):

@@ -1,7 +1,6 @@
 import collections
 import itertools
 import math
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nnlab import datasets as D
+from tests.helpers import peak_bytes
 
 
 @pytest.mark.parametrize("name,y", [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]),
@@ -325,12 +325,7 @@ def test_batches_cover_everything_once(n, size):
 # never a raw NumPy error, a MemoryError, a RuntimeWarning or a silent wrong answer.
 
 def test_one_hot_allocates_only_its_result():
-    tracemalloc.start()
-    try:
-        out = D.one_hot([0, 200_000])                  # np.eye(200001) would be 298 GiB
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    out, peak = peak_bytes(lambda: D.one_hot([0, 200_000]))   # np.eye(200001): 298 GiB
     assert out.shape == (2, 200_001) and out.sum() == 2 and out[1, 200_000] == 1
     assert peak < 10 * out.nbytes
 

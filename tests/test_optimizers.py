@@ -1,12 +1,12 @@
 import functools
 import re
-import tracemalloc
 
 import numpy as np
 import pytest
 
 import nnlab as nl
 from nnlab import optimizers as O
+from tests.helpers import peak_bytes
 
 
 def run(opt, grads, p0=1.0):
@@ -288,12 +288,7 @@ def test_clipping_by_norm_makes_no_float64_copy_of_a_float32_gradient(option):
     params, grads = [np.zeros((200, 500), np.float32)], [np.ones((200, 500), np.float32)]
     opt = O.SGD(lr=1.0, **{option: 1.0})
     opt.step(params, grads)
-    tracemalloc.start()
-    try:
-        opt.step(params, grads)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    _, peak = peak_bytes(lambda: opt.step(params, grads))
     assert peak < 500_000   # the clipped copy, 400 000 bytes; float64 squares were 800 000
 
 
@@ -790,12 +785,7 @@ def test_nadam_s_momentum_product_after_a_large_step_count_costs_little():
     assert resumed._mu_product(3000) == pytest.approx(product, rel=1e-12)
     far = O.NAdam()
     far.iterations = 2**40
-    tracemalloc.start()
-    try:
-        far.step([np.zeros(1)], [np.ones(1)])
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    _, peak = peak_bytes(lambda: far.step([np.zeros(1)], [np.ones(1)]))
     assert peak < 1_000_000 and far._mu_product(2**40 + 1) == 0.0
 
 
