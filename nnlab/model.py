@@ -15,7 +15,6 @@ epochs, keeping a ``History`` (the step and the epoch are ``nnlab.training``'s
 (``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
 """
 
-
 import numpy as np
 
 from nnlab import losses, optimizers, saving
@@ -145,10 +144,9 @@ class Sequential:
     def backward(self, dout, input_grad=True):
         """Propagate dL/d(output) back through the layers; fill their grads.
 
-        Returns dL/d(input), unless ``input_grad`` is False: training needs
-        only the parameters' gradients, and the first layer's input gradient
-        is often its largest product (one column per feature of the data),
-        so ``fit`` skips it.
+        Returns dL/d(input), unless ``input_grad`` is False: training needs only the
+        parameters' gradients, and the first layer's input gradient is often its largest
+        product (one column per feature of the data), so ``fit`` skips it.
         """
         dout = self._check_dout(dout)
         with inside_network():  # layers trust the dy their neighbour passes
@@ -246,6 +244,7 @@ class Sequential:
         (NaN when only a gradient overflowed): training has diverged."""
         self._require_compiled("train_step")
         xb, yb = check_data(self, xb, yb, ("xb", "yb"))
+        self.optimizer.check_ready(self.params)
         return fit_batch(self, xb, yb)[0]
 
     def fit(self, X, y, *, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
@@ -297,6 +296,7 @@ class Sequential:
         keep_freed_memory()
         X, y, val = split_validation(self, X, y, validation_data, validation_split)
         check_batch_sizes(self, len(X), batch_size)
+        self.optimizer.check_ready(self.params)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
         if verbose:

@@ -109,22 +109,33 @@ class Optimizer:
         """
         self.apply_gradients(params, self._check(params, grads))
 
+    def owns(self, params):
+        """Whether the running state (momentum, averages) is that of ``params``, or there is
+        none yet. Each array's state belongs to that array, as PyTorch keys it by parameter:
+        other arrays would inherit it in silence."""
+        return self.state is None or (len(params) == len(self.state) and all(
+            s["param"] is p for s, p in zip(self.state, params, strict=True)))
+
+    def check_ready(self, params):
+        """Raise the ValueError that a step on ``params`` would raise before it updates
+        anything (a state of other arrays, a schedule's bad rate); returns the step's rate.
+        ``fit`` asks before its first forward pass, which moves batch norm's statistics."""
+        lr = self.current_lr()
+        if not self.owns(params):
+            raise ValueError(f"{type(self).__name__}: these are not the parameter arrays of "
+                             "its first step (a layer added, or the optimizer used for another "
+                             "model); call reset() first, or use a new optimizer")
+        return lr
+
     def apply_gradients(self, params, grads):
         """``step`` without its input checks, for a caller that made them (``Sequential.fit``
         checks once that its gradients are finite, and they have their parameters' shapes)."""
-        lr = self.current_lr()   # first: a schedule's bad value then changes nothing
+        lr = self.check_ready(params)   # first: an error then changes nothing
         grads = self._clipped(grads)
         if self.weight_decay and not self.decoupled_weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
             self.state = [self.fresh_state(p) for p in params]
-        elif len(params) != len(self.state) or any(
-                s["param"] is not p for s, p in zip(self.state, params, strict=True)):
-            # Each parameter's state (momentum, averages) belongs to that array, as PyTorch
-            # keys it by parameter: other arrays would inherit it in silence.
-            raise ValueError(f"{type(self).__name__}: these are not the parameter arrays of "
-                             "its first step (a layer added, or the optimizer used for another "
-                             "model); call reset() first, or use a new optimizer")
         self.iterations += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g.astype(p.dtype, copy=False), s, lr)

@@ -172,23 +172,38 @@ def fit_batch(model, xb, yb):
     """
     buffers = [a for layer in model.layers for a in layer.buffers.values()]
     saved = [a.copy() for a in buffers]   # small: one number per feature
+    try:
+        loss, y_pred = _step(model, xb, yb)
+    except BaseException:   # (a schedule's bad rate at a later step, an interrupt)
+        _restore(buffers, saved)
+        raise
+    if not np.isfinite(loss):
+        _restore(buffers, saved)
+    return loss, y_pred
+
+
+def _step(model, xb, yb):
+    """Forward, loss, backward, update, unless the loss or a gradient is not finite."""
     # A diverging run overflows somewhere; the caller sees a non-finite loss and
     # reports that once, instead of a stream of NumPy floating-point warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y_pred = model._forward(xb, training=True)
         loss, dloss = model.loss.forward_backward(y_pred, yb)
         loss = float(loss)
-        if np.isfinite(loss):
-            with inside_network():   # dloss comes from the loss: no check
-                model.backward(dloss, input_grad=False)
-            grads = model.grads
-            if all_finite(*grads):
-                model.optimizer.apply_gradients(model.params, grads)
-                return loss, y_pred
-            loss = float("nan")
-    for a, old in zip(buffers, saved, strict=True):
-        a[...] = old
+        if not np.isfinite(loss):
+            return loss, y_pred
+        with inside_network():   # dloss comes from the loss: no check
+            model.backward(dloss, input_grad=False)
+        grads = model.grads
+        if not all_finite(*grads):
+            return float("nan"), y_pred
+        model.optimizer.apply_gradients(model.params, grads)
     return loss, y_pred
+
+
+def _restore(arrays, saved):
+    for a, old in zip(arrays, saved, strict=True):
+        a[...] = old
 
 
 def fit_epoch(model, X, y, batch_size, shuffle, rng):

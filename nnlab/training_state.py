@@ -25,9 +25,7 @@ def optimizer_arrays(optimizer):
 def check_optimizer_state(model):
     """Refuse to save an optimizer state that is not the model's parameters' (a layer added
     after training): the next step would refuse it too, and a file could not be loaded."""
-    state, params = model.optimizer.state, model.params
-    if state is not None and (len(state) != len(params) or any(
-            s["param"] is not p for s, p in zip(state, params, strict=False))):
+    if not model.optimizer.owns(model.params):
         raise ValueError("cannot save the model: its optimizer's state (momentum, averages) "
                          "belongs to parameter arrays that are no longer the model's (a layer "
                          "added or replaced since it trained); call model.optimizer.reset() "

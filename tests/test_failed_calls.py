@@ -195,3 +195,60 @@ def test_a_perceptron_refuses_inputs_that_could_overflow_its_weights():
     assert unit.weights.tolist() == [0.0, 0.0] and unit.bias == 0.0
     unit.fit([[1e100, 1e100], [-1e100, -1e100]], [0, 1])   # large, but no overflow
     assert np.all(np.isfinite(unit.weights))
+
+
+def dropout_bn_model():
+    return nl.Sequential([nl.Dense(2, 3, rng=0), nl.BatchNorm(3), nl.Dropout(0.5, rng=2),
+                          nl.Dense(3, 1, rng=1)])
+
+
+def state_of(model):
+    """Weights, batch norm's statistics and dropout's generator: what a step changes."""
+    return model.get_weights(), model.layers[2].rng.bit_generator.state
+
+
+def assert_same_state(before, after):
+    for a, b in zip(before[0], after[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert before[1] == after[1]
+
+
+@pytest.mark.parametrize("call", ["fit", "train_step"])
+def test_an_optimizer_of_other_arrays_is_refused_before_the_forward_pass(call):
+    X, y = RNG.normal(size=(8, 2)), RNG.normal(size=(8, 1))
+    opt = nl.optimizers.Adam(0.01)
+    other = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    other.compile("mse", opt)
+    other.fit(X, y, seed=0)
+    model = dropout_bn_model()
+    model.compile("mse", opt)   # the same optimizer: its state is the other model's
+    before = state_of(model)
+    with pytest.raises(ValueError, match=r"not the parameter arrays .* call reset\(\)"):
+        model.fit(X, y, seed=0) if call == "fit" else model.train_step(X, y)
+    assert_same_state(before, state_of(model))
+
+
+@pytest.mark.parametrize("call", ["fit", "train_step"])
+def test_a_schedules_bad_first_rate_is_refused_before_the_forward_pass(call):
+    X, y = RNG.normal(size=(8, 2)), RNG.normal(size=(8, 1))
+    model = dropout_bn_model()
+    model.compile("mse", nl.optimizers.SGD(lr=lambda i: -0.1))
+    before = state_of(model)
+    with pytest.raises(ValueError, match=r"-0\.1"):
+        model.fit(X, y, seed=0) if call == "fit" else model.train_step(X, y)
+    assert_same_state(before, state_of(model))
+
+
+def test_a_step_that_fails_after_its_forward_pass_restores_batch_norms_statistics():
+    X, y = RNG.normal(size=(8, 2)), RNG.normal(size=(8, 1))
+    model = dropout_bn_model()
+    model.compile("mse", nl.optimizers.SGD(lr=lambda i: 0.1 if i < 2 else float("nan")))
+    with pytest.raises(ValueError, match="nan"):
+        model.fit(X, y, batch_size=4, epochs=2, seed=0)
+    assert model.optimizer.iterations == 2
+    statistics = [model.layers[1].buffers[k].copy() for k in ("running_mean", "running_var")]
+    reference = dropout_bn_model()
+    reference.compile("mse", nl.optimizers.SGD(0.1))
+    reference.fit(X, y, batch_size=4, epochs=1, seed=0)   # the two steps that succeeded
+    for a, k in zip(statistics, ("running_mean", "running_var"), strict=True):
+        np.testing.assert_array_equal(a, reference.layers[1].buffers[k])
