@@ -54,7 +54,8 @@ def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
     """Return ``x`` as a floating-point ndarray, or raise ``ValueError``.
 
     Floating arrays keep their dtype (float32 stays float32) unless ``dtype``
-    is given; integer and boolean input becomes ``dtype`` or float64.
+    is given; integer and boolean input becomes ``dtype`` or float64. Other floating
+    dtypes (float16, longdouble) are refused unless ``dtype`` is given.
 
     Parameters
     ----------
@@ -93,6 +94,11 @@ def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); clean the data first")
     if dtype is None:
+        if arr.dtype.kind == "f" and arr.dtype not in FLOAT_DTYPES:
+            # float16's eps of 1e-3 and longdouble's platform-dependent width: computing in
+            # float64 in silence would hand back another dtype than the caller chose.
+            raise ValueError(f"{name} must be float32 or float64 (integers are computed in "
+                             f"float64); got {arr.dtype}: cast it with .astype(np.float32)")
         dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.float64
     return arr if arr.dtype == dtype else _cast(arr, np.dtype(dtype), name)
 
@@ -166,8 +172,13 @@ def int_tuple(value, n, name, low):
     return tuple(int(check_number(v, name, low=low, integer=True)) for v in values)
 
 
-def lookup(name, registry, kind):
+def lookup(name, registry, kind, base=None):
     """Resolve a string identifier in ``registry``; unknown names list the valid ones.
+
+    A class given for ``name``, a subclass of ``base``, is the slip of ``compile(loss=MSE)``
+    for ``compile(loss=MSE())``: the message asks for an instance. ``base`` defaults to the
+    class that every entry of ``registry`` is, or is an instance of (``Loss``, ``Optimizer``,
+    ``ActivationFunction``), unless that is a built-in type (a registry of functions).
 
     Examples
     --------
@@ -177,9 +188,22 @@ def lookup(name, registry, kind):
     3
     >>> lookup("TopKCategoricalAccuracy", {"top_k_categorical_accuracy": 4}, "metric")
     4
+    >>> lookup(KeyError, {"missing": LookupError}, "error", base=LookupError)
+    Traceback (most recent call last):
+    ValueError: error KeyError is a class: pass an instance, KeyError(), or a name, one of: missing
     """
     valid = ", ".join(sorted(registry))
     if not isinstance(name, str):
+        if isinstance(name, type) and base is None:
+            # The classes of the entries (of a functools.partial, its function's) and the
+            # most derived one they share: a built-in (object, function) says nothing.
+            kinds = [getattr(v, "func", v) for v in registry.values()]
+            kinds = [k if isinstance(k, type) else type(k) for k in kinds]
+            base = next(c for c in kinds[0].__mro__ if all(issubclass(k, c) for k in kinds))
+            base = None if base.__module__ == "builtins" else base
+        if isinstance(name, type) and base is not None and issubclass(name, base):
+            raise ValueError(f"{kind} {name.__name__} is a class: pass an instance, "
+                             f"{name.__name__}(), or a name, one of: {valid}")
         raise ValueError(f"{kind} must be given by name (a str), one of: {valid}; "
                          f"got {name!r}")
     # Keras also takes class names ("BinaryCrossentropy", "TopKCategoricalAccuracy") and

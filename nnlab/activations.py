@@ -299,7 +299,9 @@ class Exponential(ActivationFunction):
         return self(x)
 
     def backward(self, x, y, dy):
-        with np.errstate(under="ignore"):   # dy times a subnormal e^x: see _exp
+        # dy times a subnormal e^x: 0, see _exp. dy times the capped e^x (near the dtype's
+        # largest) may be too large for it: inf, the slope PyTorch and Keras give there.
+        with np.errstate(under="ignore", over="ignore"):
             return dy * y
 
 
@@ -317,8 +319,10 @@ class Softmax(ActivationFunction):
         x = _as_float(x)
         # Subtracting the row maximum leaves the result unchanged and keeps e^z <= 1. In a
         # row spanning more than the dtype's largest number, the difference is -inf: e^z = 0.
+        # A row of no classes has no maximum: initial=-inf gives it one, and the result is
+        # empty too (x of shape (N, 0): y of shape (N, 0), as PyTorch gives).
         with np.errstate(over="ignore"):
-            e = _exp(x - np.max(x, axis=-1, keepdims=True))
+            e = _exp(x - np.max(x, axis=-1, keepdims=True, initial=-np.inf))
         with np.errstate(under="ignore"):   # a subnormal e^z divided by the sum: see _exp
             return e / np.sum(e, axis=-1, keepdims=True)
 

@@ -222,6 +222,8 @@ class LogSoftmax(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
+        if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalise
+            return x.copy()
         shifted = x - np.max(x, axis=-1, keepdims=True)
         return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
 
@@ -279,6 +281,8 @@ class Sparsemax(ActivationFunction):
         # sums or k times them -inf: only far below 0, outside S (whose scores lie within 1
         # of 0), where the test -inf > -inf is false, as it should be.
         x = _as_float(x)
+        if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalise
+            return x.copy()
         rows = np.atleast_1d(x)
         with np.errstate(over="ignore"):
             rows = rows - np.max(rows, axis=-1, keepdims=True)
@@ -289,14 +293,16 @@ class Sparsemax(ActivationFunction):
         tau = (np.take_along_axis(sums, size - 1, axis=-1) - 1) / size.astype(x.dtype)
         return np.maximum(rows - tau, 0).reshape(x.shape)
 
+    # |S| >= 1 in a row of one class or more (x_(1) is in S); a row of none counts as 1,
+    # for a quotient of nothing by 1 where 0 would warn.
     def derivative(self, x):
         s = (self(x) > 0).astype(_as_float(x).dtype)
-        return s * (1 - 1 / np.sum(s, axis=-1, keepdims=True))
+        return s * (1 - 1 / np.maximum(np.sum(s, axis=-1, keepdims=True), 1))
 
     def backward(self, x, y, dy):
         s = (y > 0).astype(dy.dtype)
-        return s * (dy - np.sum(dy * s, axis=-1, keepdims=True) / np.sum(s, axis=-1,
-                                                                          keepdims=True))
+        size = np.maximum(np.sum(s, axis=-1, keepdims=True), 1)
+        return s * (dy - np.sum(dy * s, axis=-1, keepdims=True) / size)
 
 
 hard_tanh = HardTanh()

@@ -261,8 +261,20 @@ class Layer:
         input...). Only once every check has passed is the shape recorded: a forward
         that raises leaves what the last one cached.
         """
-        if not _INSIDE_NETWORK.get():
-            x = as_float_array(x, name=f"input of {self!r}")
+        return self._check_batch(self._as_input(x), feature_shape, ndim)
+
+    def _as_input(self, x):
+        """``x`` as a finite float array, or a ValueError naming the layer.
+
+        The first half of ``_check_input``, for a layer whose own checks need the array's
+        shape before it is recorded: a ragged list has no shape for ``np.shape`` to give.
+        """
+        if _INSIDE_NETWORK.get():
+            return x
+        return as_float_array(x, name=f"input of {self!r}")
+
+    def _check_batch(self, x, feature_shape=None, ndim=None):
+        """The second half of ``_check_input``: the checks of an array from ``_as_input``."""
         if x.ndim == 0:
             raise ValueError(f"{self!r} takes a batch, an array whose first axis runs over "
                              f"the samples; got a single number, {x!r}")

@@ -131,9 +131,12 @@ class Activation(Layer):
             if isinstance(name, activations.ActivationFunction):
                 raise ValueError(f"Activation: {name!r} already holds its parameters; pass "
                                  f"{sorted(params)} with a name, as Activation('elu', alpha=2.0)")
+            if not accepted:
+                raise ValueError(f"Activation {self.fn.name!r} takes no parameters; got "
+                                 f"{', '.join(sorted(params))}")
             if set(params) - set(accepted):
                 raise ValueError(f"Activation {self.fn.name!r} takes the parameters "
-                                 f"{accepted or 'none'}; got {sorted(params)}")
+                                 f"{accepted}; got {sorted(params)}")
             self.fn = type(self.fn)(**params)
         self.name = self.fn.name
 
@@ -165,9 +168,10 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         """x (N, d1, d2, ...) -> y (N, d1*d2*...), each sample's values in C order."""
-        if np.ndim(x) < 2:
-            raise ValueError(f"{self!r} expected a batch (N, ...); got shape {np.shape(x)}")
-        x = self._check_input(x)
+        x = self._as_input(x)
+        if x.ndim < 2:
+            raise ValueError(f"{self!r} expected a batch (N, ...); got shape {x.shape}")
+        x = self._check_batch(x)
         self.x_shape = x.shape
         return x.reshape(len(x), int(np.prod(x.shape[1:])))   # (-1 cannot say 0 of what)
 
@@ -305,8 +309,11 @@ class Residual(Layer):
         return x + out
 
     def _check_sample(self, sample_shape):
-        """Nothing before the pass: the block is checked as it runs, so that an inner layer
-        of the reader's own, without ``output_shape``, works in a block too."""
+        """The first inner layer's rules, before the pass: an input it refuses leaves every
+        cache as the last good pass left it, for backward. The later layers are checked as
+        the block runs, so that an inner layer of the reader's own, without
+        ``output_shape``, works in a block too (only once it ran is its output known)."""
+        self.layers[0]._check_sample(sample_shape)
 
     def backward(self, dy):
         """dL/dx = dy + the block's backward of dy, of x's shape; fills the inner layers' grads."""

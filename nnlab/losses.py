@@ -202,12 +202,23 @@ class KLDivergence(Loss):
         L = \frac{1}{N} \sum_{n} \sum_{c} p_{nc} \log\frac{p_{nc}}{q_{nc}}, \qquad
         \frac{\partial L}{\partial q_{nc}} = -\frac{1}{N} \frac{p_{nc}}{q_{nc}}
 
-    with :math:`0 \log 0 = 0` and :math:`q` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`.
+    with :math:`0 \log 0 = 0` and :math:`q` clipped to :math:`[10^{-7}, 1]`, as Keras clips
+    it (no gradient below :math:`10^{-7}`).
     This is :math:`D_{KL}(p \| q)`, the target first, as Keras and PyTorch compute it; the
     lecture's slide writes :math:`\sum \hat y \log(\hat y / y)`, the prediction first,
     and the divergence is not symmetric (chapter 6). It is the cross-entropy
-    minus the entropy of :math:`p`: same gradient, and 0 exactly when :math:`q = p`.
+    minus the entropy of :math:`p`: same gradient (but at :math:`q = 1`, where that clips),
+    and 0 exactly when :math:`q = p`.
     Equals ``torch.nn.functional.kl_div(log q, p, reduction="batchmean")``.
+
+    Values above 1: Keras's ``KLDivergence`` clips both arguments to :math:`[10^{-7}, 1]`
+    in silence. Here a ``y_true`` outside [0, 1] is a ValueError (it is no distribution),
+    and so is a ``y_pred`` outside it in a direct call (a ``PredictionRangeError``);
+    ``fit`` and ``evaluate`` (with a warning) and the loss as a metric clip ``y_pred`` to
+    [0, 1], which gives Keras's value. The other difference: Keras clips :math:`p` too, so each
+    :math:`p = 0` adds :math:`10^{-7} \log(10^{-7} / q)`, between :math:`-1.6 \cdot 10^{-6}`
+    and 0, where this adds 0, as PyTorch does. Rows are not renormalised (Keras does not
+    either): a ``y_pred`` row that sums to more than 1 can make the value negative.
 
     Examples
     --------
@@ -222,10 +233,12 @@ class KLDivergence(Loss):
 
     def forward(self, y_pred, y_true):
         log_p = np.log(np.where(y_true > 0, y_true, 1))  # 0 where p = 0: 0 log 0 = 0
-        return np.sum(y_true * (log_p - np.log(_clip(y_pred)))) / len(y_pred)
+        return np.sum(y_true * (log_p - np.log(np.maximum(y_pred, EPSILON)))) / len(y_pred)
 
     def backward(self, y_pred, y_true):
-        return -_unclipped(y_pred) * y_true / _clip(y_pred) / len(y_pred)
+        # Only the lower clip: y_pred <= 1 is checked, and q = 1 is no edge of log q.
+        kept = (y_pred >= EPSILON).astype(y_pred.dtype)
+        return -kept * y_true / np.maximum(y_pred, EPSILON) / len(y_pred)
 
     def _check_predictions(self, y_pred):
         self._check_unit_interval(y_pred, "y_pred", "a probability distribution per row",
@@ -258,6 +271,11 @@ _REGISTRY = {
 #: Every name ``get`` accepts, aliases included.
 NAMES = tuple(_REGISTRY)
 
+#: Names of no one loss, which ``get`` refuses with the choice explained: Keras's
+#: ``compile`` picks a cross-entropy for "crossentropy" and "ce" from the shapes of the
+#: data, which would hide the choice that chapter 6 teaches.
+_AMBIGUOUS = ("crossentropy", "cross_entropy", "ce")
+
 
 def get(identifier, **kwargs):
     """Return a loss from its Keras name (plus constructor arguments), or a ready :class:`Loss`.
@@ -274,4 +292,13 @@ def get(identifier, **kwargs):
             raise ValueError(f"constructor arguments {kwargs} need a loss name, "
                              f"not the ready-made {identifier!r}")
         return identifier
+    if isinstance(identifier, str) and identifier.lower() in _AMBIGUOUS:
+        raise ValueError(
+            f"loss {identifier!r} could be any of three cross-entropies; name the one that "
+            "fits the targets: 'binary_crossentropy' for one probability per sample (a "
+            "sigmoid output, labels 0 or 1), 'categorical_crossentropy' for one-hot rows "
+            "(N, K) against a softmax output, 'sparse_categorical_crossentropy' for integer "
+            "labels (N,) in [0, K-1]; and pass from_logits=True, e.g. "
+            "BinaryCrossEntropy(from_logits=True), if the last layer outputs raw scores "
+            "(no sigmoid or softmax)")
     return build(lookup(identifier, _REGISTRY, "loss"), kwargs, identifier, "loss")

@@ -43,9 +43,9 @@ def _true_labels(y_true, func):
     y = y.ravel()
     if np.any(y != np.round(y)) or y.min() < 0:
         bad = y[(y != np.round(y)) | (y < 0)][0]
+        fix = "use binary_accuracy with threshold=0.0" if func == "accuracy" else "map them to 0/1"
         raise ValueError(f"{func}: y_true must be non-negative integer class labels or one-hot "
-                         f"rows; got {bad:g} (for -1/+1 labels use binary_accuracy with "
-                         "threshold=0.0)")
+                         f"rows; got {bad:g} (for -1/+1 labels {fix})")
     return y.astype(np.int64), None
 
 
@@ -66,9 +66,11 @@ def _predicted_labels(y_pred, func, many_classes=False):
             raise ValueError(f"{func}: y_pred labels must be non-negative; got {y.min():g}")
         return y.astype(np.int64), None
     if y.min() < 0 or y.max() > 1:
+        hint = ("use binary_accuracy with a threshold" if func == "accuracy" else
+                "pass nl.activations.sigmoid(y_pred) or the labels (y_pred > 0).astype(int)")
         raise ValueError(f"{func}: y_pred of shape {shape} must be class labels (integers) "
                          f"or probabilities in [0, 1]; got values in [{y.min():.6g}, "
-                         f"{y.max():.6g}] (for raw scores use binary_accuracy with a threshold)")
+                         f"{y.max():.6g}] (for raw scores {hint})")
     return (y > 0.5).astype(np.int64), 2   # probabilities of class 1: two classes
 
 
@@ -175,8 +177,8 @@ MAX_CLASSES = 10_000
 def confusion_matrix(y_true, y_pred, n_classes=None):
     """Count how often each true class (row) was predicted as each class (column).
 
-    Inputs as in :func:`accuracy`. ``n_classes`` defaults to the number of
-    columns of one-hot / score input, else the largest label plus one.
+    Inputs as in :func:`accuracy`. ``n_classes`` defaults to the number of columns of
+    one-hot / score input (it may not be fewer), else the largest label plus one.
 
     Returns
     -------
@@ -194,6 +196,9 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     if n_classes is not None:
         check_number(n_classes, "n_classes", low=1, integer=True)
     t, p, k = _class_pairs(y_true, y_pred, "confusion_matrix", n_classes)
+    if n_classes and k and n_classes < k:   # (k: the columns, or 2 for probabilities)
+        raise ValueError(f"confusion_matrix: n_classes={n_classes} is fewer than the {k} "
+                         f"classes of y_true or y_pred; give at least {k}, or leave it out")
     seen = int(max(t.max(), p.max())) + 1
     n_classes = n_classes or k or seen
     if seen > n_classes:
@@ -267,7 +272,13 @@ def precision(y_true, y_pred, positive=1, average="binary", zero_division=0):
     ----------
     y_true, y_pred : array_like
         As in :func:`accuracy`: one probability per sample is class 1 above 0.5, the
-        threshold of Keras's ``Precision`` and ``Recall``; scores ``(N, K)``, their argmax.
+        threshold of Keras's ``Precision`` and ``Recall``; scores ``(N, K)``, one class per
+        sample, their argmax. Keras's ``Precision()`` and ``Recall()`` take scores as K
+        yes/no labels instead: each element above 0.5 is a positive, the counts of all
+        columns pooled (``class_id=c``: column ``c``'s), so a softmax row whose largest
+        probability is <= 0.5 predicts nothing, and two softmax columns give the accuracy,
+        not class 1's score. Its ``F1Score(average="macro")`` (each row's largest score is
+        its class) is ``average="macro"`` but for a class in neither input: it averages 0 in.
     positive : int, default 1
         The class scored by ``average="binary"``, 0 or 1 (scikit-learn's ``pos_label``).
         scikit-learn's breast-cancer data labels malignant 0: ``positive=0`` scores the
@@ -280,21 +291,14 @@ def precision(y_true, y_pred, positive=1, average="binary", zero_division=0):
         per sample, that is the accuracy). A class that appears in neither ``y_true``
         nor ``y_pred`` is left out of the averages, as in scikit-learn.
     zero_division : {0, 1}, default 0
-        The score of an undefined ratio: here, of a class that nothing was predicted as.
+        The score of an undefined ratio (a class nothing was predicted as), with no warning,
+        as Keras's (a NaN would pass into a ``History`` and its plots).
 
     Returns
     -------
     float
         In [0, 1]; ``sklearn.metrics.precision_score`` with the same settings
         (``pos_label=positive``) gives the same number.
-
-    Notes
-    -----
-    An undefined ratio scores 0 unless ``zero_division=1`` asks otherwise, with no
-    warning. 0 is what Keras's metrics return, and what scikit-learn returns after a
-    warning: a model that never flags the positive class gets no credit for raising no
-    false alarm. A NaN instead would pass into a ``History`` and its plots, and a warning
-    would be printed at every epoch that had no positive prediction.
 
     Examples
     --------
@@ -315,8 +319,9 @@ def recall(y_true, y_pred, positive=1, average="binary", zero_division=0):
 
     Recall, called *sensitivity* in medicine, answers "of the sick, how many did the test
     catch?". A false negative (FN) is a sample of the positive class predicted as another
-    class (a miss). Parameters and the undefined case (here: a class with no true sample)
-    as in :func:`precision`; ``sklearn.metrics.recall_score`` gives the same number.
+    class (a miss). Parameters, the undefined case (here: a class with no true sample) and
+    Keras's ``Recall`` on scores ``(N, K)``: as in :func:`precision`.
+    ``sklearn.metrics.recall_score`` gives the same number.
 
     Examples
     --------
@@ -334,10 +339,10 @@ def f1_score(y_true, y_pred, positive=1, average="binary", zero_division=0):
     """The harmonic mean of precision P and recall R: 2PR / (P + R) = 2TP / (2TP + FP + FN).
 
     One number that is high only when both are: flagging every sample gives a recall of
-    1 but a poor precision, and a poor F1. Parameters as in :func:`precision`;
-    ``sklearn.metrics.f1_score`` gives the same number. F1 is undefined only when
-    TP + FP + FN = 0 (the class neither occurs nor is predicted), and then scores
-    ``zero_division``; a precision or recall that is undefined alone makes it 0.
+    1 but a poor precision, and a poor F1. Parameters, and Keras's ``F1Score`` on scores
+    ``(N, K)``, as in :func:`precision`; ``sklearn.metrics.f1_score`` gives the same number.
+    F1 is undefined only when TP + FP + FN = 0 (the class neither occurs nor is predicted),
+    and then scores ``zero_division``; a precision or recall undefined alone makes it 0.
     ``compile(metrics=["f1_score"])`` logs the binary F1; a model of more classes takes
     a function of its own, e.g. ``def macro_f1(y_true, y_pred): return f1_score(y_true,
     y_pred, average="macro")``, logged as ``macro_f1``.
@@ -355,27 +360,23 @@ def f1_score(y_true, y_pred, positive=1, average="binary", zero_division=0):
 
 
 _REGISTRY = {
-    "accuracy": accuracy, "acc": accuracy,
+    "accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
     # Keras's names for accuracy with one-hot and with integer labels: accuracy takes both.
     "categorical_accuracy": accuracy, "sparse_categorical_accuracy": accuracy,
-    "binary_accuracy": binary_accuracy,
     # k = 5, Keras's default; with labels or one-hot rows, as accuracy
     "top_k_categorical_accuracy": top_k_categorical_accuracy,
     "sparse_top_k_categorical_accuracy": top_k_categorical_accuracy,
-    # Binary, of class 1: with one probability per sample, Keras's Precision() and
-    # Recall(), and Keras 3's F1Score(threshold=0.5) (without a threshold, F1Score calls
-    # every single output that is not 0 positive: it takes the largest of a row).
+    # Binary, of class 1: Keras's Precision(), Recall() and F1Score(threshold=0.5) on one
+    # probability per sample (on scores (N, K), see precision's docstring).
     "precision": precision, "recall": recall, "f1_score": f1_score,
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
     # Keras's other regression metrics, in nnlab.regression_metrics
-    "root_mean_squared_error": root_mean_squared_error,
-    "mape": mean_absolute_percentage_error,
+    "root_mean_squared_error": root_mean_squared_error, "r2_score": r2_score,
+    "mape": mean_absolute_percentage_error, "poisson": poisson, "logcosh": log_cosh_error,
     "mean_absolute_percentage_error": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error,
+    "msle": mean_squared_logarithmic_error, "log_cosh_error": log_cosh_error,
     "mean_squared_logarithmic_error": mean_squared_logarithmic_error,
-    "log_cosh_error": log_cosh_error, "logcosh": log_cosh_error,
-    "poisson": poisson, "r2_score": r2_score,
     # The losses as metrics, auc, the confusion counts, the correlations: nnlab.keras_metrics
     **KERAS_METRICS,
 }
@@ -397,9 +398,9 @@ def get(identifier, probabilities=False):
     """
     if isinstance(identifier, Loss):
         return identifier.as_metric(probabilities)
-    if callable(identifier):
+    if callable(identifier) and not (isinstance(identifier, type) and issubclass(identifier, Loss)):
         return identifier
-    return lookup(identifier, _REGISTRY, "metric")
+    return lookup(identifier, _REGISTRY, "metric", base=Loss)   # MSE: asks for MSE()
 
 
 def is_named(name, fn):

@@ -43,6 +43,7 @@ from nnlab.training import (
     fit_batch,
     fit_epoch,
     metric_values,
+    predict_batches,
     split_validation,
     stop_diverged,
 )
@@ -144,12 +145,12 @@ class Sequential:
     def backward(self, dout, input_grad=True):
         """Propagate dL/d(output) back through the layers; fill their grads.
 
-        Returns dL/d(input), unless ``input_grad`` is False: training needs only the
-        parameters' gradients, and the first layer's input gradient is often its largest
-        product (one column per feature of the data), so ``fit`` skips it.
+        Returns dL/d(input), unless ``input_grad`` is False: ``fit`` needs only
+        the parameters' gradients, and skips the first layer's input gradient,
+        often its largest product (one column per feature of the data).
         """
         dout = self._check_dout(dout)
-        with inside_network():  # layers trust the dy their neighbour passes
+        with inside_network():  # layers trust the dy their neighbor passes
             for layer in reversed(self.layers[1:]):
                 dout = layer.backward(dout)
             if input_grad:
@@ -374,12 +375,7 @@ class Sequential:
 
         ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``."""
         check_verbose(verbose)
-        X = as_float_array(X, "X", dtype=self.dtype)
-        if batch_size is None or X.ndim == 0:   # all at once; forward refuses a bare number
-            return self.forward(X)
-        check_number(batch_size, "batch_size", low=1, integer=True)
-        return np.concatenate([self.forward(X[i:i + batch_size])
-                               for i in range(0, max(len(X), 1), batch_size)])
+        return predict_batches(self, X, batch_size)
 
     # --- inspection -----------------------------------------------------------------
 

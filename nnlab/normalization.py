@@ -80,16 +80,16 @@ class BatchNorm(Layer):
     def forward(self, x, training=False):
         """y of x's shape: by the batch's statistics in training (updating the running
         ones), by the running statistics otherwise."""
-        # Checked before _check_input records the shape: a forward that fails leaves
+        # Checked before _check_batch records the shape: a forward that fails leaves
         # what the last one cached.
-        shape = np.shape(x)
-        if len(shape) < 2 or shape[1] != self.n_features:
+        x = self._as_input(x)
+        if x.ndim < 2 or x.shape[1] != self.n_features:
             raise ValueError(f"{self!r} expected input of shape (batch, {self.n_features}, ...)"
-                             f"; got shape {shape}")
-        fault = check_bool(training, "training") and self._training_fault(shape)
+                             f"; got shape {x.shape}")
+        fault = check_bool(training, "training") and self._training_fault(x.shape)
         if fault:
             raise ValueError(fault)
-        x = self._check_input(x)
+        x = self._check_batch(x)
         axes, per_feature = self._shape(x)
         if training:
             # Textbook form, equal to what follows up to rounding:

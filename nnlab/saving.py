@@ -6,9 +6,9 @@ and a header ``"__nnlab__"``, a 0-d unicode array holding JSON::
 
     {"format": "nnlab.Sequential", "version": 2,
      "layers": [{"class": "Dense", "config": {"n_in": 2, "n_out": 8, ...}}, ...],
+     "random_states": [{"layers": ["2"], "state": {"bit_generator": "PCG64", ...}}],
      "compile": {"loss": {"name": ..., "config": ...}, "optimizer": {...},
-                 "metrics": ["accuracy"]},
-     "random_states": [{"layers": ["2"], "state": {"bit_generator": "PCG64", ...}}]}
+                 "metrics": ["accuracy"]}}
 
 A model file is data that may come from anywhere, so loading believes nothing in it
 before checking it, and checks each part before acting on it:
@@ -29,11 +29,12 @@ Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was ex
 what was found. A trained model's optimizer is saved with its running state, as Keras saves
 it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and ``"iterations"`` in the
 header, so that training resumed after loading takes the steps it would have taken anyway,
-and so is the state of each random generator that layers draw from (Dropout's masks). Custom
-metrics are not saved; a learning-rate schedule is saved as the rate it gives now (0 too, at
-the start of a warm-up). What the header keeps of training is ``nnlab.training_state``'s
-``compile_settings`` and ``generator_states``; a model that ``load_model`` could not rebuild
-(an optimizer or activation of one's own) is refused before writing.
+and so is the state of each random generator that layers draw from (Dropout's masks). A
+schedule of ``nnlab.schedules`` is saved as its class and arguments; a ``NotSavedWarning``
+names the metrics and schedules of one's own, code that a file cannot hold. What the header
+keeps of training is ``nnlab.training_state``'s ``compile_settings`` and
+``generator_states``; a model that ``load_model`` could not rebuild (an optimizer or
+activation of one's own) is refused before writing.
 """
 
 import json
@@ -75,8 +76,8 @@ _EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
 
 _JSON_KINDS = {dict: "a JSON object", list: "a JSON array", str: "a string"}
 
-# What a layer, loss or optimizer constructor raises for a configuration it cannot take: a
-# ValueError for a wrong value, a TypeError for an unknown or missing argument.
+# What a constructor raises for a configuration it cannot take: a ValueError for a wrong
+# value, a TypeError for an unknown or missing argument.
 _CONFIG_ERRORS = (TypeError, ValueError)
 
 
@@ -106,10 +107,9 @@ def _model_arrays(model):
 
 
 def _python_number(value):
-    """``json.dumps``'s fallback: the Python number a NumPy scalar holds (a list of them for
-    an array, as some bit generators' states hold). A hyper-parameter may arrive as a NumPy
-    scalar (``Dropout(np.float32(0.5))``, a rate from ``np.linspace``) and stay one in a
-    layer's configuration; JSON knows only Python's numbers. Any other object is an error."""
+    """``json.dumps``'s fallback: the Python number a NumPy scalar holds (a list for an array,
+    in some bit generators' states). A hyper-parameter may stay a NumPy scalar in a layer's
+    configuration (``Dropout(np.float32(0.5))``); JSON knows only Python's numbers."""
     if isinstance(value, np.generic | np.ndarray):
         return value.tolist()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -126,15 +126,14 @@ def save_model(model, path):
     ...     nl.saving.save_model(model, os.path.join(folder, "m")).endswith("m.npz")
     True
     """
-    spec = {"format": FORMAT, "version": FORMAT_VERSION,
-            "layers": layer_specs(model.layers),
-            "compile": compile_settings(model) if model.loss is not None else None,
-            "random_states": generator_states(model)}
     arrays = _model_arrays(model) | optimizer_arrays(model.optimizer)
     broken = [key for key, a in arrays.items() if not all_finite(a)]
     if broken:   # load_model refuses such arrays: refuse them here, before writing
         raise ValueError(f"cannot save the model: {', '.join(broken)} hold NaN or infinite "
                          "values (training diverged, or they were set so)")
+    spec = {"format": FORMAT, "version": FORMAT_VERSION, "layers": layer_specs(model.layers),
+            "random_states": generator_states(model),   # (may refuse: before compile's warnings)
+            "compile": compile_settings(model) if model.loss is not None else None}
     path = os.fspath(path)
     path = path if path.endswith(".npz") else path + ".npz"
     header = json.dumps(spec, default=_python_number)
@@ -143,7 +142,7 @@ def save_model(model, path):
 
 
 def load_model(path):
-    """Load a model saved with ``Sequential.save``; never unpickles anything.
+    """Load a model saved with ``Sequential.save(path)``; never unpickles anything.
 
     Raises ``ValueError`` (``ModelFileError``) naming the problem for a missing,
     truncated, corrupt, tampered or foreign file, before anything is built from a part
@@ -158,8 +157,11 @@ def load_model(path):
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ModelFileNotFoundError(f"no model file at {path!r}")
+    # The file that save wrote for this path (.npz appended), else one renamed since.
+    tried = [path] if path.endswith(".npz") else [path + ".npz", path]
+    path = next((p for p in tried if os.path.isfile(p)), None)
+    if path is None:
+        raise ModelFileNotFoundError(f"no model file at {' or '.join(map(repr, tried))}")
     try:
         # Opened here, not by zipfile: its first bytes tell a .npy file from a zip, and its
         # size bounds the sizes the zip's directory may claim.

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from nnlab import activations, losses
-from nnlab._checks import all_finite, as_float_array
+from nnlab._checks import all_finite, as_float_array, check_number
 from nnlab.keras_metrics import (
     binary_iou,
     false_negatives,
@@ -74,12 +74,59 @@ def check_data(model, X, y, names=("X", "y")):
             out = model.forward(X[:TRIAL_SAMPLES])
     except ValueError as exc:
         raise ValueError(f"{names[0]} of shape {X.shape} does not fit the model (tried "
-                         f"on its first samples): {exc}") from exc
+                         f"on its first samples): {exc}{one_axis_hint(model, X, names[0])}"
+                         ) from exc
     try:
         return X, _check_targets(model, y, out, X.dtype, names)
     except ValueError:
         model.forget_last_pass()   # the trial's caches: no backward may follow them
         raise
+
+
+def predict_batches(model, X, batch_size):
+    """``Sequential.predict``: the outputs for ``X``, ``batch_size`` samples at a time (all
+    at once for None), in evaluation mode; a 1-D ``X`` that does not fit gets a hint."""
+    X = as_float_array(X, "X", dtype=model.dtype)
+    if batch_size is not None:
+        check_number(batch_size, "batch_size", low=1, integer=True)
+    try:
+        if batch_size is None or X.ndim == 0:   # all at once; forward refuses a bare number
+            return model.forward(X)
+        return np.concatenate([model.forward(X[i:i + batch_size])
+                               for i in range(0, max(len(X), 1), batch_size)])
+    except ValueError as exc:
+        if X.ndim != 1:
+            raise
+        raise ValueError(f"X of shape {X.shape} does not fit the model: {exc}"
+                         f"{one_axis_hint(model, X, 'X')}") from exc
+
+
+def one_axis_hint(model, X, name):
+    """What to write for a 1-D ``X`` that the model refused ("" if ``X`` is not 1-D). A
+    batch holds one sample per row, so its numbers are either samples of one feature,
+    ``X.reshape(-1, 1)``, or the features of one sample, ``X[None]``: each is tried on the
+    model, as ``check_data`` tries ``X``, and those that fit are suggested."""
+    if X.ndim != 1:
+        return ""
+    n = len(X)
+    fixes = {f"{name}.reshape(-1, 1) for {n} sample{'s' * (n != 1)} of one feature":
+             X[:TRIAL_SAMPLES, None],
+             f"{name}[None] for one sample of {n} feature{'s' * (n != 1)}": X[None]}
+    fits, seen = [], model._sample_shape
+    for fix, batch in fixes.items():
+        try:
+            with np.errstate(all="ignore"):
+                model.forward(batch)
+            fits.append(fix)
+        except ValueError:
+            pass
+    # Only trials: no backward may follow them, and summary shows the data seen before.
+    model.forget_last_pass()
+    model._sample_shape = seen
+    where = f". {name} has one axis, and the model takes a batch, one sample per row"
+    if not fits:
+        return f"{where}; neither {name}.reshape(-1, 1) nor {name}[None] fits it"
+    return f"{where}: write {', or '.join(fits)}"
 
 
 def _check_targets(model, y, out, dtype, names):
@@ -110,7 +157,7 @@ def _check_targets(model, y, out, dtype, names):
             "gets no gradient, so it stops learning. End the model with "
             "Activation('sigmoid') (or softmax)"
             + (", or compile the loss with from_logits=True."
-               if hasattr(model.loss, "from_logits") else ".")), stacklevel=_outside_nnlab())
+               if hasattr(model.loss, "from_logits") else ".")), stacklevel=outside_nnlab())
     except ValueError as exc:
         raise ValueError(f"the model's outputs (tried on the first samples of {names[0]}) "
                          f"do not suit the loss {model.loss!r}: {exc}") from exc
@@ -139,7 +186,7 @@ def split_validation(model, X, y, validation_data, validation_split):
     return X[:split], y[:split], (X[split:], y[split:])
 
 
-def _outside_nnlab():
+def outside_nnlab():
     """The ``stacklevel`` at which a warning issued by the caller points at the first line
     outside nnlab: fit, evaluate and train_step reach their checks at different depths
     (pandas finds the level of its warnings in the same way)."""

@@ -1,14 +1,26 @@
 """What a model file keeps of training, so that training resumed after loading goes on as it
 would have: the compile settings, the optimizer's running state and the state of the
 generators that layers draw from (Dropout's masks). ``nnlab.saving`` writes and reads them.
+
+What a file cannot keep, code of one's own, is named at save time by a ``NotSavedWarning``:
+a metric function (or a loss given as a metric) is left out, and a schedule other than
+``nnlab.schedules``' is kept as the rate it gives when the model is saved.
 """
 
 import reprlib
+import warnings
 
 import numpy as np
 
-from nnlab import losses, optimizers
+from nnlab import losses, optimizers, schedules
 from nnlab.metrics import is_named
+from nnlab.training import outside_nnlab
+
+
+class NotSavedWarning(UserWarning):
+    """Part of a compiled model that a model file cannot keep (a metric or a schedule of
+    one's own): after ``load_model``, compile it again, or set ``optimizer.lr``."""
+
 
 #: The bit generators whose state a model file may hold (a seed gives a PCG64).
 BIT_GENERATORS = {g.__name__: g for g in (np.random.PCG64, np.random.PCG64DXSM,
@@ -36,12 +48,13 @@ def compile_settings(model):
     """The compile settings of ``model`` as its file keeps them: the loss and the optimizer
     by name and configuration, checked to rebuild objects of their classes (one's own
     subclass would not be), the optimizer's step count, and the metrics known by name.
-    A schedule is code, which JSON cannot hold: the file keeps the rate it gives now."""
+    Once all is checked, a ``NotSavedWarning`` names what is not kept (see the module's
+    description)."""
     optimizer = model.optimizer
     check_optimizer_state(model)
     opt = {k: v for k, v in optimizer.get_config().items() if v is not None}
-    if callable(optimizer.lr):   # (before, a loaded one took its default rate, in silence)
-        opt["lr"] = optimizer.current_lr()
+    if callable(optimizer.lr):   # get_config gives None: a file keeps one of nnlab's
+        opt["lr"] = schedules.serialize(optimizer.lr) or optimizer.current_lr()
     settings = {}
     for part, obj, name, config, build in (
             ("loss", model.loss, model.loss.name, model.loss.get_config(), losses.get),
@@ -59,14 +72,32 @@ def compile_settings(model):
         settings[part] = {"name": name, "config": config}
     settings["optimizer"]["iterations"] = optimizer.iterations
     settings["metrics"] = [m for m, fn in model.metrics.items() if is_named(m, fn)]
+    unnamed = [m for m in model.metrics if m not in settings["metrics"]]
+    if unnamed:
+        warnings.warn(NotSavedWarning(
+            f"the metrics {', '.join(map(repr, unnamed))} are not saved: a model file keeps "
+            "metrics by the names nnlab knows, and these are functions of one's own or "
+            "losses given as metrics. To log them after load_model, compile again: "
+            "model.compile(model.loss, model.optimizer, metrics=[...])"),
+            stacklevel=outside_nnlab())
+    if callable(optimizer.lr) and not isinstance(opt["lr"], dict):
+        warnings.warn(NotSavedWarning(
+            f"the learning-rate schedule {optimizer.lr!r} is saved as the rate it gives at "
+            f"step {optimizer.iterations}, {opt['lr']:g}: a model file keeps only the "
+            "schedules of nnlab.schedules (exponential_decay, step_decay), and the loaded "
+            "optimizer goes on at that constant rate. To go on with the schedule after "
+            "load_model, set model.optimizer.lr to it again"), stacklevel=outside_nnlab())
     return settings
 
 
 def rebuilt_optimizer(name, **config):
-    """``optimizers.get(name, **config)``, for a rate of 0 too. A file keeps a schedule as
-    the rate it gives, 0 at the start of a warm-up, which no optimizer takes as a constant:
-    that optimizer gets ``zero_rate``, a schedule."""
+    """``optimizers.get(name, **config)``, with its schedule rebuilt (``lr`` as
+    ``schedules.serialize`` describes it), and for a rate of 0 too: a file keeps a schedule
+    of one's own as the rate it gives, 0 at the start of a warm-up, which no optimizer
+    takes as a constant: that optimizer gets ``zero_rate``, a schedule."""
     lr = config.get("lr")
+    if isinstance(lr, dict):
+        return optimizers.get(name, **{**config, "lr": schedules.deserialize(lr)})
     if lr == 0 and not isinstance(lr, bool):
         optimizer = optimizers.get(name, **{k: v for k, v in config.items() if k != "lr"})
         optimizer.lr = zero_rate

@@ -228,6 +228,50 @@ def test_sigmoid_in_unit_interval_and_monotone(x):
     assert np.all(np.diff(s) >= 0)
 
 
+def test_a_parameter_of_a_function_that_takes_none_is_refused_in_plain_words():
+    # It read "Activation 'relu' takes the parameters none; got ['alpha']".
+    with pytest.raises(ValueError, match=r"^Activation 'relu' takes no parameters; got alpha$"):
+        nl.Activation("relu", alpha=1)
+    with pytest.raises(ValueError, match=r"^Activation 'softmax' takes no parameters; got "
+                                         r"alpha, beta$"):
+        nl.Activation("softmax", beta=1, alpha=2)
+    with pytest.raises(ValueError, match=r"^Activation 'leaky_relu' takes the parameters "
+                                         r"\['alpha'\]; got \['slope'\]$"):
+        nl.Activation("leaky_relu", slope=0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exponential_backward_beyond_its_capped_output_is_inf_in_silence(dtype):
+    # The forward caps e^1e4 just below the dtype's largest number; dy = 2 times that
+    # warned "overflow encountered in multiply". PyTorch's exp gives inf there too.
+    layer = nl.Activation("exponential")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            layer.forward(np.array([[1e4, 1.0, -1e4]], dtype))
+            dx = layer.backward(np.array([[2.0, 2.0, 2.0]], dtype))
+    assert dx.dtype == dtype and dx[0, 0] == np.inf and dx[0, 2] == 0
+    np.testing.assert_allclose(dx[0, 1], 2 * np.e, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_function_of_whole_rows_takes_rows_of_no_classes(name, dtype):
+    # np.max of an empty row raised "zero-size array to reduction operation maximum";
+    # PyTorch's softmax and log_softmax of shape (2, 0) are of shape (2, 0).
+    f = A.get(name)
+    x = np.zeros((2, 0), dtype)
+    layer = nl.Activation(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            results = [f(x), f.derivative(x), f.backward(x, x, x),
+                       layer.forward(x), layer.backward(x)]
+    for y in results:
+        assert y.shape == (2, 0) and y.dtype == dtype
+    assert f(np.zeros((0, 3), dtype)).shape == (0, 3)
+
+
 def test_activation_layer_uses_the_function():
     layer = nl.Activation("tanh")
     x = np.array([[0.5, -1.0]])
@@ -514,7 +558,7 @@ def test_a_model_with_a_keras_activation_is_saved_and_loaded(name, tmp_path):
     (lambda: nl.Activation("soft_shrink", threshold=-0.5), "soft_shrink threshold"),
     (lambda: nl.Activation("hard_shrink", threshold=float("nan")), "hard_shrink threshold"),
     (lambda: nl.Activation("squareplus", b=0.0), "squareplus b"),
-    (lambda: nl.Activation("hard_tanh", alpha=1.0), "takes the parameters none"),
+    (lambda: nl.Activation("hard_tanh", alpha=1.0), "takes no parameters; got alpha"),
 ])
 def test_keras_functions_check_their_parameters(make, match):
     with pytest.raises(ValueError, match=match):

@@ -252,3 +252,21 @@ def test_a_step_that_fails_after_its_forward_pass_restores_batch_norms_statistic
     reference.fit(X, y, batch_size=4, epochs=1, seed=0)   # the two steps that succeeded
     for a, k in zip(statistics, ("running_mean", "running_var"), strict=True):
         np.testing.assert_array_equal(a, reference.layers[1].buffers[k])
+
+
+def test_the_trials_of_the_hint_for_a_1d_x_leave_no_cache():
+    # The hint tries X.reshape(-1, 1) and X[None] on the model: the trial that fits must
+    # leave nothing for backward, nor the shape that summary shows.
+    model = nl.Sequential([nl.Dense(1, 2, rng=0), nl.BatchNorm(2), nl.Dense(2, 1, rng=1)])
+    model.compile("mse", "sgd")
+    X = RNG.normal(size=(6, 1))
+    model.predict(X[:3, 0].reshape(1, -1)[:, :1])   # a batch of one sample: shape (1, 1) seen
+    weights = model.get_weights()
+    for call in (lambda: model.predict(X[:, 0]), lambda: model.evaluate(X[:, 0], X)):
+        with pytest.raises(ValueError, match=r"write X\.reshape\(-1, 1\)"):
+            call()
+        with pytest.raises(ValueError, match="call forward first"):
+            model.backward(np.ones((6, 1)))
+        assert model._sample_shape == (1,)
+    for a, b in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -33,6 +33,24 @@ def test_flatten_gradient_config_and_errors():
         layer.forward(np.zeros(5))
 
 
+@pytest.mark.parametrize("make, x", [
+    (lambda: nl.BatchNorm(2), np.ones((2, 2))),
+    (nl.Flatten, np.ones((2, 2, 1))),
+    (lambda: nl.Dense(2, 2, rng=0), np.ones((2, 2))),   # the message the others now give
+])
+@pytest.mark.parametrize("training", [False, True])
+def test_a_ragged_list_is_refused_as_not_a_numeric_array(make, x, training):
+    # BatchNorm and Flatten took np.shape of it before converting it: NumPy's "setting an
+    # array element with a sequence... inhomogeneous shape", naming no layer.
+    layer = make()
+    y = layer.forward(x, training=training)
+    dx = layer.backward(np.ones_like(y))
+    with pytest.raises(ValueError, match=rf"^input of {re.escape(repr(layer))} must be a "
+                                         r"numeric array; got list$"):
+        layer.forward([[1, 2], [3]], training=training)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(y)), dx)
+
+
 # --- Dropout -------------------------------------------------------------------------
 
 
@@ -333,6 +351,24 @@ def test_residual_errors_name_both_shapes():
     for args in ((), (nl.Dense(2, 2), "relu")):
         with pytest.raises(ValueError, match="one or more nnlab layers"):
             nl.Residual(*args)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_a_residual_block_refusing_its_input_keeps_the_last_good_pass(training):
+    # The refused batch's shape was recorded, then every cache forgotten: backward said
+    # "call forward first", where a bare Dense gives the last good pass's gradient.
+    rng = np.random.default_rng(0)
+    block = nl.Residual(nl.Residual(nl.Dense(3, 3, rng=0)), nl.Dense(3, 3, rng=1))
+    x, dy = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    block.forward(x, training=True)
+    dx = block.backward(dy)
+    grads = {name: g.copy() for name, g in block.grads.items()}
+    for bad in (np.ones((2, 4)), np.ones((2, 3, 1)), np.ones(3)):
+        with pytest.raises(ValueError, match=r"Dense\(n_in=3.* expected .*3.*; got "):
+            block.forward(bad, training=training)
+    np.testing.assert_array_equal(block.backward(dy), dx)
+    for name, g in block.grads.items():
+        np.testing.assert_array_equal(g, grads[name])
 
 
 def test_a_layer_object_used_twice_in_a_residual_block_is_refused():
@@ -711,3 +747,21 @@ def test_batchnorm_running_mean_of_float32_data_is_the_batch_mean():
     bn.forward(x, training=True)
     np.testing.assert_allclose(bn.buffers["running_mean"], x.astype(np.float64).mean(axis=0),
                                rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+def test_float16_and_longdouble_are_refused_as_the_activations_refuse_them(dtype):
+    # They became float64 in silence: a layer of float32 weights handed back float64.
+    # A model casts its data to its own dtype, as it casts integers.
+    if np.dtype(dtype) == np.float64:
+        pytest.skip("longdouble is float64 on this platform")
+    x = np.ones((2, 3), dtype)
+    for call in (lambda: nl.Dense(3, 2, rng=0).forward(x),
+                 lambda: nl.Activation("relu").forward(x),
+                 lambda: nl.losses.get("mse")(x, np.ones((2, 3)))):
+        with pytest.raises(ValueError, match=rf"must be float32 or float64 .*got "
+                                             rf"{np.dtype(dtype)}: cast it with "):
+            call()
+    assert nl.Dense(3, 2, rng=0).forward(x.astype(np.float32)).dtype == np.float32
+    model = nl.Sequential([nl.Dense(3, 2, rng=0, dtype=np.float32)])
+    assert model.predict(x).dtype == np.float32

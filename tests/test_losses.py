@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from nnlab import losses
+from nnlab import losses, metrics
 from nnlab.losses import (
     MAE,
     MSE,
@@ -306,11 +306,12 @@ def test_crossentropy_on_probabilities_grows_without_bound_until_clipping():
 
 
 def test_kl_divergence_gives_no_gradient_where_it_clips_the_prediction():
-    # As the cross-entropy, of which it is a shift: where q is clipped, at EPSILON or
-    # 1 - EPSILON, the cost is flat, and its slope 0, not -p / EPSILON.
+    # As Keras, q is clipped below only, at EPSILON: there the cost is flat and its slope
+    # 0, not -p / EPSILON; q near 1 is no edge of log q and keeps its slope.
     kld = KLDivergence()
     for p in (1e-9, 0.0):
-        assert np.all(kld.gradient([[p, 1 - p]], [[0.5, 0.5]]) == 0)
+        np.testing.assert_array_equal(kld.gradient([[p, 1 - p]], [[0.5, 0.5]]),
+                                      [[0.0, -0.5 / (1 - p)]])
     # The outputs that are not clipped keep their -p / q / N.
     np.testing.assert_allclose(kld.gradient([[0.0, 0.3, 0.7]], [[0.2, 0.4, 0.4]]),
                                [[0.0, -0.4 / 0.3, -0.4 / 0.7]], rtol=1e-15)
@@ -580,9 +581,23 @@ def test_get_names_aliases_and_config_round_trip():
     with pytest.raises(ValueError, match="unknown loss 'huber_loss'"):   # nor is it Keras's
         losses.get("huber_loss")
     with pytest.raises(ValueError, match=r"valid names are: .*hinge"):
-        losses.get("cross_entropy")
+        losses.get("cross_entropie")
+    for name in ("crossentropy", "Cross_Entropy", "ce"):   # Keras guesses one from the data
+        with pytest.raises(ValueError, match=r"could be any of three .*'binary_crossentropy'"
+                           r".*'categorical_crossentropy'.*'sparse_categorical_crossentropy'"
+                           r".*from_logits=True"):
+            losses.get(name)
     with pytest.raises(ValueError, match="loss name"):
         losses.get(loss, from_logits=False)
+    # compile(loss=MSE) for compile(loss=MSE()): the class, not an instance
+    with pytest.raises(ValueError, match=r"^loss MSE is a class: pass an instance, MSE\(\), "
+                                         r"or a name, one of: .*mse"):
+        losses.get(MSE)
+    with pytest.raises(ValueError, match=r"^metric BinaryCrossEntropy is a class: pass an "
+                                         r"instance, BinaryCrossEntropy\(\)"):
+        metrics.get(BinaryCrossEntropy)
+    with pytest.raises(ValueError, match=r"must be given by name \(a str\).*got <class 'int'>"):
+        losses.get(int)
     with pytest.raises(ValueError, match="'mse' takes no argument from_logits; it takes none"):
         losses.get("mse", from_logits=True)
     with pytest.raises(ValueError, match="'hinge' takes no argument margin; it takes none"):

@@ -23,6 +23,7 @@ from nnlab.metrics import (
     precision,
     recall,
 )
+from nnlab.training_state import NotSavedWarning
 
 
 def test_accuracy_takes_every_prediction_form():
@@ -155,6 +156,11 @@ BAD = [
     # whole-number floats below 0 are raw scores too, not negative labels
     (accuracy, [0, 1], [-2.0, 3.0], "for raw scores use binary_accuracy with a threshold"),
     (accuracy, [0, 1], [0, -1], "non-negative"),
+    # precision, recall, f1 and the confusion matrix have no threshold: other fixes
+    (precision, [-1, 1], [0, 1], r"for -1/\+1 labels map them to 0/1\)$"),
+    (confusion_matrix, [0, 1], [-2.5, 3.7],
+     r"for raw scores pass nl\.activations\.sigmoid\(y_pred\) or the labels \(y_pred > 0\)"),
+    (confusion_matrix, [0, 1], np.zeros((2, 3)), r"n_classes=2 is fewer than the 3 classes"),
     (accuracy, [0, 3], np.zeros((2, 3)), r"\[0, 2\] for 3 classes; got 3"),
     (accuracy, np.eye(3)[[0, 1]], np.zeros((2, 4)), "3 classes .* 4"),
     (accuracy, [], [], "empty"),
@@ -170,8 +176,18 @@ BAD = [
 
 @pytest.mark.parametrize(("func", "y_true", "y_pred", "match"), BAD)
 def test_bad_input_raises_value_error(func, y_true, y_pred, match):
+    kwargs = {"n_classes": 2} if "n_classes" in match else {}
     with pytest.raises(ValueError, match=match):
-        func(y_true, y_pred)
+        func(y_true, y_pred, **kwargs)
+
+
+def test_n_classes_may_exceed_the_columns_of_scores_but_not_fall_short():
+    # Fewer than the columns counted only the classes below n_classes, in silence.
+    scores = np.eye(3)[[0, 2, 1]]
+    assert confusion_matrix([0, 2, 1], scores, n_classes=5).trace() == 3
+    with pytest.raises(ValueError, match=r"n_classes=1 is fewer than the 2 classes .* give "
+                                         r"at least 2, or leave it out"):
+        confusion_matrix([0, 1], [0.2, 0.9], n_classes=1)
 
 
 def test_get_resolves_names_aliases_and_callables():
@@ -548,7 +564,8 @@ def test_metrics_given_by_keras_class_names_are_saved(tmp_path):
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
     model.compile("mse", "sgd", metrics=["RootMeanSquaredError", "r2_score",
                                          lambda y_true, y_pred: 0.0])
-    loaded = nl.load_model(model.save(tmp_path / "m"))
+    with pytest.warns(NotSavedWarning, match="the metrics '<lambda>' are not saved"):
+        loaded = nl.load_model(model.save(tmp_path / "m"))
     assert list(loaded.metrics) == ["RootMeanSquaredError", "r2_score"]   # not one's own
 
 

@@ -981,7 +981,7 @@ def test_round_trip_keeps_the_parameters_of_activations(tmp_path):
 
 
 def test_activation_parameters_are_checked():
-    with pytest.raises(ValueError, match=r"'relu' takes the parameters none; got \['alpha'\]"):
+    with pytest.raises(ValueError, match=r"'relu' takes no parameters; got alpha$"):
         Activation("relu", alpha=0.1)
     with pytest.raises(ValueError, match=r"takes the parameters \['alpha'\]; got \['slope'\]"):
         Activation("leaky_relu", slope=0.1)
@@ -1315,3 +1315,56 @@ def test_a_fault_of_the_validation_targets_names_y_val():
         model.fit(X, labels, epochs=1, validation_data=(X[:10], np.zeros((10, 3))))
     with pytest.raises(ValueError, match=r"^y: "):
         model.fit(X, np.full(len(X), 2.0), epochs=1)
+
+
+@pytest.mark.parametrize("call", ["predict", "predict in batches", "evaluate", "fit",
+                                  "train_step", "validation"])
+def test_a_1d_x_is_refused_with_the_reshape_that_fits_the_model(call):
+    # The message said "expected input of shape (batch, 1); got shape (4,)" and no more:
+    # neither that X needs a second axis nor which one. (Keras takes a 1-D X as samples of
+    # one feature, in silence, and refuses it for more, without a fix.)
+    def run(model, X):
+        y = np.zeros((len(X), 1))
+        return {"predict": lambda: model.predict(X),
+                "predict in batches": lambda: model.predict(X, batch_size=2),
+                "evaluate": lambda: model.evaluate(X, y),
+                "fit": lambda: model.fit(X, y),
+                "train_step": lambda: model.train_step(X, y),
+                "validation": lambda: model.fit(np.zeros((4, model.layers[0].n_in)),
+                                                np.zeros((4, 1)), validation_data=(X, y)),
+                }[call]()
+
+    name = "X_val" if call == "validation" else "xb" if call == "train_step" else "X"
+    for n_in, fix in ((1, rf"{name}\.reshape\(-1, 1\) for 4 samples of one feature$"),
+                      (4, rf"{name}\[None\] for one sample of 4 features$")):
+        model = nl.Sequential([Dense(n_in, 1, rng=0)])
+        model.compile("mse", "sgd")
+        with pytest.raises(ValueError, match=rf"^{name} of shape \(4,\) does not fit the model"
+                                             rf".* expected input of shape \(batch, {n_in}\); "
+                                             rf"got shape \(\d,\)\. {name} has one axis, and the "
+                                             rf"model takes a batch, one sample per row: write "
+                                             + fix):
+            run(model, np.arange(4.0))
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", "sgd")
+    with pytest.raises(ValueError, match=rf"one sample per row; neither {name}\.reshape\(-1, "
+                                         rf"1\) nor {name}\[None\] fits it$"):
+        run(model, np.arange(4.0))
+    model = nl.Sequential([Dense(1, 1, rng=0)])   # one number fits either way
+    with pytest.raises(ValueError, match=r"write X\.reshape\(-1, 1\) for 1 sample of one "
+                                         r"feature, or X\[None\] for one sample of 1 feature$"):
+        model.predict([2.0])
+
+
+def test_the_hint_for_a_1d_x_leaves_the_other_errors_as_they_were():
+    model = nl.Sequential([Dense(1, 1, rng=0)])
+    model.compile("mse", "sgd")
+    with pytest.raises(ValueError, match=r"^Dense.*expected input of shape \(batch, 1\); got "
+                                         r"shape \(4, 2\)$"):
+        model.predict(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"^batch_size must be in \[1, inf\); got 0$"):
+        model.predict(np.zeros(4), batch_size=0)
+    with pytest.raises(ValueError, match="takes a batch, an array whose first axis runs over"):
+        model.predict(2.0)
+    tanh = nl.Sequential([Activation("tanh")])   # a model that takes any shape takes 1-D too
+    np.testing.assert_array_equal(tanh.predict(np.zeros(3)), np.zeros(3))

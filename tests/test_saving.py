@@ -10,6 +10,7 @@ import io
 import json
 import re
 import struct
+import warnings
 import zipfile
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 import nnlab as nl
 from nnlab.layers import Layer
 from nnlab.saving import MAX_NESTING, ModelFileError, layer_arrays
+from nnlab.training_state import NotSavedWarning
 from tests.helpers import resumed_training
 
 
@@ -537,13 +539,86 @@ def test_a_model_compiled_with_the_huber_loss_keeps_its_delta(tmp_path):
     assert loaded.evaluate(X, y) == model.evaluate(X, y)
 
 
-def test_a_schedule_is_saved_as_the_rate_it_gives_now(tmp_path):
-    # The schedule was left out and the loaded optimizer took the default rate, in silence.
+SCHEDULES = {"step_decay": nl.schedules.step_decay(0.05, 0.5, 4),
+             "exponential_decay": nl.schedules.exponential_decay(0.05, 0.5, 3)}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES.values(), ids=SCHEDULES.keys())
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "ASGD"])
+def test_a_schedule_of_nnlab_is_saved_and_training_goes_on_at_its_rates(
+        tmp_path, schedule, optimizer):
+    # The file kept the rate the schedule gave when saved: the loaded optimizer went on at
+    # that constant rate where the original decayed (resumed_training's steps 6 to 11 pass
+    # the drops at steps 8 and 9), in silence.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotSavedWarning)
+        _, path = resumed_training(lambda: getattr(nl.optimizers, optimizer)(schedule),
+                                   "float64", tmp_path)
+    saved = header_of(path)["compile"]["optimizer"]
+    assert saved["config"]["lr"] == {"class": type(schedule).__name__,
+                                     "config": schedule.get_config()}
+    loaded = nl.load_model(path)
+    assert type(loaded.optimizer.lr) is type(schedule)
+    assert loaded.optimizer.lr.get_config() == schedule.get_config()
+    assert loaded.optimizer.iterations == saved["iterations"] == 6
+    assert loaded.optimizer.current_lr() == schedule(6)
+    assert [loaded.optimizer.lr(i) for i in range(100)] == [schedule(i) for i in range(100)]
+
+
+def test_a_schedule_of_numpy_numbers_is_saved_as_python_numbers(tmp_path):
+    schedule = nl.schedules.exponential_decay(np.float32(0.1), np.float64(0.5), np.int64(10))
+    assert schedule.get_config() == {"lr0": float(np.float32(0.1)), "rate": 0.5, "steps": 10}
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
-    model.compile("mse", nl.optimizers.SGD(nl.optimizers.step_decay(0.4, 0.5, 2)))
-    model.fit(np.ones((4, 2)), np.ones(4), epochs=3, batch_size=2, seed=0)   # 6 steps
+    model.compile("mse", nl.optimizers.SGD(schedule))
     loaded = nl.load_model(model.save(tmp_path / "m"))
+    assert [loaded.optimizer.lr(i) for i in (0, 7, 10)] == [schedule(i) for i in (0, 7, 10)]
+
+
+def test_a_schedule_of_one_s_own_is_saved_as_its_rate_with_a_warning(tmp_path):
+    # The schedule was left out and the loaded optimizer took the default rate, in silence;
+    # then it was saved as the rate it gave, still in silence.
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(lambda it: 0.4 * 0.5 ** (it // 2)))
+    model.fit(np.ones((4, 2)), np.ones(4), epochs=3, batch_size=2, seed=0)   # 6 steps
+    with pytest.warns(NotSavedWarning, match=r"schedule <function .*<lambda> at .*> is saved "
+                      r"as the rate it gives at step 6, 0\.05: a model file keeps only the "
+                      r"schedules of nnlab\.schedules .* set model\.optimizer\.lr to it "
+                      r"again") as caught:
+        loaded = nl.load_model(model.save(tmp_path / "m"))
+    assert caught[0].filename == __file__   # the line that saved, not one inside nnlab
     assert loaded.optimizer.lr == model.optimizer.current_lr() == 0.4 * 0.5**3
+
+    class Slower(nl.schedules.StepDecay):   # a subclass of one's own: a file cannot rebuild it
+        def __call__(self, iteration):
+            return super().__call__(iteration) / 2
+
+    model.compile("mse", nl.optimizers.SGD(Slower(0.4, 0.5, 2)))
+    with pytest.warns(NotSavedWarning, match=r"Slower\(lr0=0\.4, factor=0\.5, every=2\) is "
+                                             r"saved as the rate it gives at step 0, 0\.2"):
+        assert nl.load_model(model.save(tmp_path / "m")).optimizer.lr == 0.2
+
+
+@pytest.mark.parametrize("lr,fragment", [
+    ({"class": "CosineDecay", "config": {}},
+     "unknown schedule 'CosineDecay'; known: ExponentialDecay, StepDecay"),
+    ({"class": "StepDecay", "config": {"lr0": 0.1, "factor": 2.0, "every": 4}},
+     "factor must be in (0, 1]; got 2.0"),
+    ({"class": "StepDecay", "config": {"lr0": 0.1, "factor": 0.5}},
+     "missing 1 required positional argument: 'every'"),
+    ({"class": "StepDecay", "config": {"lr0": 0.1, "factor": 0.5, "every": 4, "x": 1}},
+     "unexpected keyword argument 'x'"),
+    ({"class": "StepDecay"}, "expected a schedule as {'class': <name>, 'config': {...}}; got"),
+    ({"class": ["StepDecay"], "config": {}}, "unknown schedule ['StepDecay']"),
+], ids=["unknown class", "bad value", "missing argument", "unknown argument", "no config",
+        "class not a string"])
+def test_a_tampered_schedule_is_refused_naming_what_is_wrong(tmp_path, lr, fragment):
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", nl.optimizers.Adam(nl.schedules.step_decay(0.1, 0.5, 4)))
+    path = model.save(tmp_path / "m")
+    tampered = edited(path, tmp_path / "tampered.npz",
+                      lambda h: h["compile"]["optimizer"]["config"].update(lr=lr))
+    loading_fails(tampered, "compile.optimizer: cannot build 'adam' from the config")
+    loading_fails(tampered, fragment)
 
 
 def test_a_schedule_at_a_rate_of_0_is_saved_and_loaded_at_that_rate(tmp_path):
@@ -551,7 +626,8 @@ def test_a_schedule_at_a_rate_of_0_is_saved_and_loaded_at_that_rate(tmp_path):
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
     model.compile(loss="mse",
                   optimizer=nl.optimizers.Adam(lr=lambda it: 0.01 * min(1.0, it / 100)))
-    loaded = nl.load_model(model.save(tmp_path / "warm-up"))
+    with pytest.warns(NotSavedWarning, match="at step 0, 0: a model file keeps only"):
+        loaded = nl.load_model(model.save(tmp_path / "warm-up"))
     assert header_of(tmp_path / "warm-up.npz")["compile"]["optimizer"]["config"]["lr"] == 0.0
     assert type(loaded.optimizer) is nl.optimizers.Adam
     assert loaded.optimizer.current_lr() == 0.0
@@ -559,11 +635,74 @@ def test_a_schedule_at_a_rate_of_0_is_saved_and_loaded_at_that_rate(tmp_path):
     weights = loaded.get_weights()
     loaded.fit(np.ones((4, 2)), np.ones(4), epochs=1)   # steps of rate 0
     assert all(np.array_equal(a, b) for a, b in zip(weights, loaded.get_weights(), strict=True))
-    again = nl.load_model(loaded.save(tmp_path / "again"))
+    with pytest.warns(NotSavedWarning, match="at step 1, 0: a model file keeps only"):
+        again = nl.load_model(loaded.save(tmp_path / "again"))
     assert again.optimizer.current_lr() == 0.0 and again.optimizer.iterations == 1
     loaded.optimizer.lr = 0.01   # the user's rate from here on
     loaded.fit(np.ones((4, 2)), np.ones(4), epochs=1)
     assert not np.array_equal(weights[0], loaded.get_weights()[0])
+
+
+def test_metrics_that_a_file_cannot_keep_are_named_by_a_warning(tmp_path):
+    # A metric function of one's own, or a loss given as a metric, was left out in silence.
+    def within_one(y_true, y_pred):
+        return float(np.mean(np.abs(y_true - y_pred) < 1))
+
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", "sgd", metrics=["mae", within_one, nl.losses.Huber(0.5), "acc"])
+    with pytest.warns(NotSavedWarning, match=r"the metrics 'within_one', 'huber' are not "
+                                             r"saved: a model file keeps metrics by the names "
+                                             r"nnlab knows") as caught:
+        path = model.save(tmp_path / "m")
+    assert len(caught) == 1 and caught[0].filename == __file__
+    loaded = nl.load_model(path)
+    assert list(loaded.metrics) == header_of(path)["compile"]["metrics"] == ["mae", "acc"]
+    # The way back that the warning gives: the loaded optimizer, its state kept.
+    loaded.compile(loaded.loss, loaded.optimizer, metrics=[*loaded.metrics, within_one])
+    assert list(loaded.metrics) == ["mae", "acc", "within_one"]
+
+
+def test_a_model_that_a_file_keeps_whole_saves_without_a_warning(tmp_path):
+    model = small_model()
+    model.compile("mse", nl.optimizers.SGD(nl.schedules.exponential_decay(0.1, 0.5, 10)),
+                  metrics=["mae", "RootMeanSquaredError"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.save(tmp_path / "m")
+        nl.Sequential([nl.Dense(2, 1)]).save(tmp_path / "uncompiled")
+
+
+def test_a_save_refused_warns_of_nothing_it_would_have_left_out(tmp_path):
+    # The warnings come once everything is checked: a refused save writes nothing to warn of.
+    class MySGD(nl.optimizers.SGD):
+        pass
+
+    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
+    model.compile("mse", MySGD(lambda it: 0.1), metrics=[lambda y_true, y_pred: 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="cannot be rebuilt from 'mysgd'"):
+            model.save(tmp_path / "mine")
+
+
+def test_load_model_reads_the_file_that_save_wrote_for_the_same_path(tmp_path):
+    # save("m") writes m.npz, as numpy.savez does; load_model("m") looked for "m" alone.
+    model = small_model()
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    assert model.save(tmp_path / "m") == str(tmp_path / "m.npz")
+    (tmp_path / "m").mkdir()   # a folder of the same name is no model file
+    np.testing.assert_array_equal(nl.load_model(tmp_path / "m").predict(X), model.predict(X))
+    np.testing.assert_array_equal(nl.load_model(str(tmp_path / "m")).predict(X),
+                                  model.predict(X))
+    (tmp_path / "m.npz").rename(tmp_path / "renamed")   # a file renamed is read as named
+    np.testing.assert_array_equal(nl.load_model(tmp_path / "renamed").predict(X),
+                                  model.predict(X))
+    for absent, tried in (("m", ["m.npz", "m"]), ("m.npz", ["m.npz"])):
+        with pytest.raises(FileNotFoundError) as info:
+            nl.load_model(tmp_path / absent)
+        assert isinstance(info.value, ModelFileError)
+        assert str(info.value) == "no model file at " + " or ".join(
+            repr(str(tmp_path / name)) for name in tried)
 
 
 def test_save_refuses_an_optimizer_that_load_model_could_not_rebuild(tmp_path):
