@@ -175,10 +175,9 @@ def int_tuple(value, n, name, low):
 def lookup(name, registry, kind, base=None):
     """Resolve a string identifier in ``registry``; unknown names list the valid ones.
 
-    A class given for ``name``, a subclass of ``base``, is the slip of ``compile(loss=MSE)``
-    for ``compile(loss=MSE())``: the message asks for an instance. ``base`` defaults to the
-    class that every entry of ``registry`` is, or is an instance of (``Loss``, ``Optimizer``,
-    ``ActivationFunction``), unless that is a built-in type (a registry of functions).
+    A class given for ``name``, a subclass of ``base`` (``Loss``, ``Optimizer``...), is the
+    slip of ``compile(loss=MSE)`` for ``compile(loss=MSE())``: the message asks for an
+    instance.
 
     Examples
     --------
@@ -194,13 +193,6 @@ def lookup(name, registry, kind, base=None):
     """
     valid = ", ".join(sorted(registry))
     if not isinstance(name, str):
-        if isinstance(name, type) and base is None:
-            # The classes of the entries (of a functools.partial, its function's) and the
-            # most derived one they share: a built-in (object, function) says nothing.
-            kinds = [getattr(v, "func", v) for v in registry.values()]
-            kinds = [k if isinstance(k, type) else type(k) for k in kinds]
-            base = next(c for c in kinds[0].__mro__ if all(issubclass(k, c) for k in kinds))
-            base = None if base.__module__ == "builtins" else base
         if isinstance(name, type) and base is not None and issubclass(name, base):
             raise ValueError(f"{kind} {name.__name__} is a class: pass an instance, "
                              f"{name.__name__}(), or a name, one of: {valid}")

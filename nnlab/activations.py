@@ -377,4 +377,5 @@ def get(identifier):
     """
     if isinstance(identifier, ActivationFunction):
         return identifier
-    return lookup(identifier, {**_REGISTRY, **_ALIASES, **_KERAS}, "activation")
+    return lookup(identifier, {**_REGISTRY, **_ALIASES, **_KERAS}, "activation",
+                  base=ActivationFunction)

@@ -301,4 +301,4 @@ def get(identifier, **kwargs):
             "labels (N,) in [0, K-1]; and pass from_logits=True, e.g. "
             "BinaryCrossEntropy(from_logits=True), if the last layer outputs raw scores "
             "(no sigmoid or softmax)")
-    return build(lookup(identifier, _REGISTRY, "loss"), kwargs, identifier, "loss")
+    return build(lookup(identifier, _REGISTRY, "loss", base=Loss), kwargs, identifier, "loss")

@@ -239,4 +239,5 @@ def get(identifier, **kwargs):
             raise ValueError(f"constructor arguments {kwargs} need an optimizer name, "
                              f"not the ready-made {identifier!r}")
         return identifier
-    return build(lookup(identifier, _REGISTRY, "optimizer"), kwargs, identifier, "optimizer")
+    optimizer = lookup(identifier, _REGISTRY, "optimizer", base=Optimizer)
+    return build(optimizer, kwargs, identifier, "optimizer")

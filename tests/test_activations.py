@@ -206,6 +206,9 @@ def test_get_unknown_name_lists_valid_ones():
         A.get("swishy")
     assert A.get("ReLU") is A.relu
     assert A.get(A.tanh) is A.tanh
+    with pytest.raises(ValueError, match=r"^activation ReLU is a class: pass an instance, "
+                                         r"ReLU\(\), or a name"):
+        A.get(A.ReLU)
 
 
 @given(arrays(np.float64, (3, 4), elements=floats))

@@ -616,6 +616,9 @@ def test_get_by_name():
     assert type(model.optimizer) is O.AdamW
     assert O.get("nesterov").nesterov and O.get("momentum").momentum == 0.9
     assert O.get("rmsprop", lr=0.5).lr == 0.5
+    with pytest.raises(ValueError, match=r"^optimizer Adam is a class: pass an instance, "
+                                         r"Adam\(\), or a name, one of: .*adam"):
+        model.compile("mse", optimizer=O.Adam)
 
 
 def test_get_refuses_arguments_for_a_ready_optimizer():
