@@ -14,6 +14,7 @@ from nnlab._checks import as_rng, check_number, lookup
 from nnlab.layers import Activation, Conv2D, MaxPool2D, inside_network
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
+from nnlab.surfaces import regression_problem
 
 GATES = ("and", "or", "nand", "xor")
 
@@ -186,13 +187,6 @@ def _samples(fn, predictions, label):
     return np.hstack([first, p, last]), np.eye(3)[np.full(len(p), label)]
 
 
-def regression_problem(n=200, seed=0):
-    """Data for a two-parameter model ``y = w x + b``: the learning-rate explorer's problem."""
-    rng = as_rng(seed, "seed")
-    x = rng.uniform(-1, 1, n)
-    return x, 3.0 * x + 1.0 + 0.5 * rng.normal(size=n)
-
-
 #: The most steps ``learning_rate`` takes (its slider goes to 100; a million took a minute).
 MAX_STEPS = 1000
 
@@ -202,8 +196,9 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
     ``batch_size`` below the data size (200) gives stochastic mini-batch steps.
     Divergence is reported in the state, never raised: parameters beyond ``surfaces.LIMIT``,
-    a loss ending ten times above its start, or, for full batches, a rate at or above
-    ``stable_below``, 2 over the loss's largest curvature (chapter 7's bound, in 2-D).
+    a loss ending ten times above its start, or, for full batches, a rate above
+    ``stable_below``, 2 over the loss's largest curvature (chapter 7's bound, in 2-D); at
+    the bound itself the path neither grows nor converges, which the warning says.
 
     Examples
     --------
@@ -230,15 +225,25 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     with np.errstate(over="ignore", invalid="ignore"):
         curve = surfaces.line_fit_loss(path, moments).tolist()
     stable_below, full = 2 / float(np.linalg.eigvalsh(2 * moments[:2, :2]).max()), len(x)
+    # At the bound itself the steepest direction's steps keep their size: neither growth
+    # nor convergence (isclose: within MAX_STEPS, a rate 1e-5 off the bound looks the same).
+    edge = batch_size >= full and bool(np.isclose(lr, stable_below))
     # A loss ten times its start will not converge: each step overshoots further than the last.
     diverged = (surfaces.diverged(path, steps) or not curve[-1] <= 10 * curve[0]
-                or (batch_size >= full and lr >= stable_below))
-    bound = "" if batch_size < full else f" (full batches: stable below {stable_below:.3g})"
+                or (batch_size >= full and lr > stable_below and not edge))
+    bound = f"full-batch steps are stable below 2 / (largest curvature) = {stable_below:.4g}"
+    warning = (f"Diverged: with learning rate {lr:g} each step overshoots the minimum further "
+               f"than the last ({bound})." if batch_size >= full else
+               f"Diverged: with learning rate {lr:g} and batches of {batch_size} the steps "
+               f"overshoot and the loss grows ({bound}; a small batch's noisy slope, often "
+               "steeper, overshoots sooner).") if diverged else ""
+    if edge:
+        warning = (f"No convergence: learning rate {lr:g} is 2 / (largest curvature) itself: "
+                   "each step overshoots the minimum by as much as it moved, forever.")
     return {"lr": float(lr), "steps": steps, "start": float(start), "batch_size": batch_size,
             "path": path.tolist(), "losses": curve, "final_loss": curve[-1], "seed": seed,
             "diverged": bool(diverged), "stable_below": stable_below, "moments": moments.tolist(),
-            "warning": f"Diverged: with learning rate {lr:g} the steps overshoot and grow"
-                       f"{bound}." if diverged else ""}
+            "warning": warning}
 
 
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
@@ -285,45 +290,40 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
     (True, -0.12895)
     """
     layer, j, k = _weight_index(weight)
-    w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
-    table = w1 if layer == 1 else w2
     lecture = lecture_weight(weight)
     value = lecture if value is None else float(check_number(value, weight))
     if np.shape(window) != (2,) or not (check_number(window[0], "window start")
                                         < check_number(window[1], "window end")):
         raise ValueError(f"backprop: window must be a pair (low, high) with low < high; got "
                          f"{window!r}")
-
-    def model_at(v):
-        table[j, k] = v
-        return examples.two_two_one(w1=w1, w2=w2)
-
-    def loss_at(v):
-        m = model_at(v)
-        return losses.MSE()(m.predict(examples.X), examples.Y)
-
-    model = model_at(value)
+    w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
+    (w1 if layer == 1 else w2)[j, k] = value
+    model = examples.two_two_one(w1=w1, w2=w2)
     y_pred = model.forward(examples.X, training=True)
     model.backward(losses.MSE().gradient(y_pred, examples.Y))
-    dense = model.layers[0 if layer == 1 else 2]
-    gradient = float(dense.grads["W"][k, j])
-    grid = np.linspace(*window, 121)
-    eps = 1e-6
-    a1 = model.layers[1].y[0]
-    y_hat = float(y_pred[0, 0])
+    gradient = float(model.layers[0 if layer == 1 else 2].grads["W"][k, j])
+    a1, y_hat = model.layers[1].y[0], float(y_pred[0, 0])
     factors = {"dC/dy_hat": 2 * (y_hat - float(examples.Y[0, 0])),
-               "dy_hat/dz2": y_hat * (1 - y_hat)}
-    if layer == 2:
-        factors["dz2/dw"] = float(a1[k])
-    else:
-        factors["dz2/da1"] = float(w2[0, j])
-        factors["da1/dz1"] = float(a1[j] * (1 - a1[j]))
-        factors["dz1/dw"] = float(examples.X[0, k])
-    return {"weight": weight, "value": value, "lecture": lecture, "loss": loss_at(value),
-            "gradient": gradient,
-            "numerical": (loss_at(value + eps) - loss_at(value - eps)) / (2 * eps),
+               "dy_hat/dz2": y_hat * (1 - y_hat),
+               **({"dz2/dw": float(a1[k])} if layer == 2 else
+                  {"dz2/da1": float(examples.W2_LECTURE[0, j]),
+                   "da1/dz1": float(a1[j] * (1 - a1[j])), "dz1/dw": float(examples.X[0, k])})}
+    grid = np.linspace(*window, 121)
+    return {"weight": weight, "value": value, "lecture": lecture, "loss": _loss(weight, value),
+            "gradient": gradient, "numerical": (_loss(weight, value + 1e-6)
+                                                - _loss(weight, value - 1e-6)) / 2e-6,
             "factors": factors, "product": float(np.prod(list(factors.values()))),
-            "grid": grid.tolist(), "curve": [loss_at(v) for v in grid]}
+            "grid": grid.tolist(), "curve": [_loss(weight, v) for v in grid]}
+
+
+@functools.lru_cache(maxsize=1024)
+def _loss(weight, value):
+    """The example's loss with ``weight`` (lecture notation) set to ``value``. Cached: every
+    move of the value slider redraws the same 121 points of the weight's loss curve."""
+    layer, j, k = _weight_index(weight)
+    w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
+    (w1 if layer == 1 else w2)[j, k] = value
+    return losses.MSE()(examples.two_two_one(w1=w1, w2=w2).predict(examples.X), examples.Y)
 
 
 def lecture_weight(weight):

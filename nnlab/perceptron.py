@@ -178,5 +178,8 @@ class Perceptron:
         return self
 
     def __repr__(self):
+        # In float64 (float32 weights print as 0.30000001192092896), and + 0 turns the -0.0
+        # that rounding leaves of, say, -1e-17 into 0.0.
         return (f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr}, "
-                f"weights={np.round(self.weights, 4).tolist()}, bias={round(self.bias, 4)})")
+                f"weights={(np.round(self.weights.astype(float), 4) + 0).tolist()}, "
+                f"bias={round(self.bias, 4) + 0})")

@@ -26,6 +26,7 @@ import html
 import io
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,6 +111,9 @@ class Spec:
         if current not in values:
             numeric = all(isinstance(v, int | float) and not isinstance(v, bool)
                           for v in [*values, current])
+            # A value a rounding error from one of the spec's (0.1 * 3 beside 0.3) replaces
+            # it: the page would write both alike, and the first frame must be current's.
+            values = [v for v in values if not (numeric and math.isclose(v, current))]
             values = sorted([*values, current]) if numeric else [current, *values]
         return values
 
@@ -219,7 +223,10 @@ def _follow(spec, name, current):
     for value in spec.values(leader, current[leader]):
         low, high, start = bounds[value]
         inside = [i for i, v in enumerate(values) if low <= v <= high]
-        rows.append([inside[0], inside[-1], None if start is None else values.index(start)])
+        # The start's own value, or the current value that replaced it (``Spec.values``).
+        near = None if start is None else min(range(len(values)),
+                                              key=lambda i: abs(values[i] - start))
+        rows.append([inside[0], inside[-1], near])
     return [list(spec.vary).index(leader), rows]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from nnlab import optimizers
-from nnlab._checks import as_float_array, check_number, lookup
+from nnlab._checks import as_float_array, as_rng, check_number, lookup
 
 
 class Surface:
@@ -83,6 +83,14 @@ def line_fit_loss(p, moments):
                          f"shape {moments.shape}")
     u = np.concatenate([p, -np.ones((*p.shape[:-1], 1))], axis=-1)
     return np.einsum("...i,ij,...j->...", u, moments, u)
+
+
+def regression_problem(n=200, seed=0):
+    """Data for a two-parameter model ``y = w x + b``: the learning-rate explorer's
+    problem, whose loss ``line_fit_loss`` gives."""
+    rng = as_rng(seed, "seed")
+    x = rng.uniform(-1, 1, n)
+    return x, 3.0 * x + 1.0 + 0.5 * rng.normal(size=n)
 
 
 def get(name):

@@ -52,15 +52,15 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
                 "gate": dropdown(gate, list(explore.GATES), "gate")}
 
     def describe(s):
+        w1, w2, bias = (f"{round(s[k], 4) + 0:g}" for k in ("w1", "w2", "bias"))  # no -0, 1e-16
         rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{t}</td><td>{p}</td></tr>"
                        for (a, b), t, p in zip(s["inputs"], s["targets"], s["predictions"],
                                                strict=True))
         return ("<table><tr><th>x1</th><th>x2</th><th>target</th><th>output</th></tr>"
                 f"{rows}</table><b>errors: {s['errors']}</b> &nbsp; decision line: "
-                f"{s['w1']:g}&middot;x1 + {s['w2']:g}&middot;x2 + ({s['bias']:g}) = 0")
+                f"{w1}&middot;x1 + {w2}&middot;x2 + ({bias}) = 0")
 
-    # Weights -1, 0, 1 and biases between the lattice points: every line that splits the four
-    # inputs differently, so every gate but XOR can be solved in the static page too.
+    # Weights -1, 0, 1, biases between lattice points: each split of the inputs (all but XOR).
     spec = Spec({"gate": list(explore.GATES), "w1": [-1.0, 0.0, 1.0], "w2": [-1.0, 0.0, 1.0],
                  "bias": [-1.5, -0.5, 0.5, 1.5]}, grid=("gate", "w1", "w2", "bias"))
     return Explorer(controls, explore.perceptron, figures.perceptron, describe,

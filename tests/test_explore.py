@@ -369,3 +369,34 @@ def test_gradient_flow_draws_the_data_then_the_weights_from_one_generator():
     y = (X[:, :1] * X[:, 1:] > 0).astype(float)
     model = diagnostics.deep_mlp(3, 32, activation="tanh", init="glorot_uniform", rng=rng)
     np.testing.assert_array_equal(s["norms"], diagnostics.gradient_norms(model, X, y))
+
+
+def test_a_full_batch_rate_at_the_bound_neither_diverges_nor_converges():
+    # At 2 / (largest curvature) the steepest direction's steps keep their size.
+    bound = explore.learning_rate()["stable_below"]
+    s = explore.learning_rate(lr=bound, steps=100)
+    assert not s["diverged"] and s["warning"].startswith("No convergence")
+    assert 0.5 * s["losses"][0] < s["final_loss"] < s["losses"][0]   # no growth, no settling
+    assert explore.learning_rate(lr=bound * 1.01, steps=100)["diverged"]
+
+
+def test_a_mini_batch_divergence_says_the_bound_is_for_full_batches():
+    s = explore.learning_rate(lr=0.9, batch_size=1)
+    assert s["diverged"] and "batches of 1" in s["warning"]
+    assert "full-batch steps are stable below" in s["warning"]
+
+
+def test_backprop_computes_the_loss_curve_once_per_weight():
+    explore._loss.cache_clear()
+    first = explore.backprop("w1_10", value=0.25)
+    misses = explore._loss.cache_info().misses
+    second = explore.backprop("w1_10", value=-0.75)
+    # Only the point and the two points of the numerical slope are new.
+    assert explore._loss.cache_info().misses - misses <= 3
+    assert first["curve"] == second["curve"]
+    assert second["loss"] == pytest.approx(second["curve"][45], rel=1e-12)  # -0.75 on the grid
+
+
+def test_a_perceptron_prints_no_minus_zero_or_float32_digits():
+    unit = explore.Perceptron.from_weights(np.array([-1e-17, 0.3], dtype=np.float32), bias=-0.0)
+    assert repr(unit).endswith("weights=[0.0, 0.3], bias=0.0)")

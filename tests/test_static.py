@@ -231,8 +231,9 @@ def test_render_refuses_frames_that_miss_a_setting():
 
 
 def test_render_refuses_values_that_share_a_label():
-    # 0.1 + 0.2 beside 0.3 gave two slider positions labelled 0.3.
-    spec, current = Spec({"a": [0.1, 0.3]}), {"a": 0.1 + 0.2}
+    # 0.1 + 0.2 beside 0.3 in the spec's own values: two slider positions labelled 0.3.
+    # (A current value beside one of them takes its place: the test below.)
+    spec, current = Spec({"a": [0.1 + 0.2, 0.3]}), {"a": 0.3}
     frames = [(s, b"png", "n") for s in static.settings(spec, current)]
     message = r"a's values .* must have distinct labels; got more than one labelled \['0.3'\]"
     with pytest.raises(ValueError, match=message):
@@ -255,3 +256,19 @@ def test_the_playground_explains_its_buttons_live_and_its_frames_on_the_page():
                if name == "playground"]
     assert "Each network is shown after 100 epochs of training." in page
     assert "Train runs" not in page
+
+
+def test_a_current_value_a_rounding_error_from_the_specs_takes_its_place():
+    # 0.1 * 3 beside 0.3: two settings written alike; the page must show current's frame.
+    spec = Spec({"lr": [0.1, 0.3, 1.0]})
+    assert spec.values("lr", 0.1 * 3) == [0.1, 0.1 * 3, 1.0]
+    explorer = widgets.learning_rate_explorer(lr=0.1 * 3, steps=5)
+    page = explorer.static_html()
+    assert page.count("&quot;0.3&quot;") == 1
+
+
+def test_a_follower_starts_at_the_current_value_that_replaced_its_start():
+    spec = Spec({"weight": ["a", "b"], "value": [-1.0, 0.3, 1.0]},
+                follow={"value": ("weight", {"a": (-1.0, 1.0, 0.3), "b": (-1.0, 1.0, None)})})
+    assert static._follow(spec, "value", {"weight": "a", "value": 0.1 + 0.2}) == \
+        [0, [[0, 2, 1], [0, 2, None]]]

@@ -832,3 +832,11 @@ def test_moving_the_batch_size_slider_runs_that_size():
     assert explorer.state["batch_size"] == 1
     assert len(explorer.state["path"]) == len(full_batch)
     assert not np.allclose(explorer.state["path"], full_batch)
+
+
+@pytest.mark.parametrize("w1, text", [(-0.0, "0&middot;x1"), (4.440892098500626e-16, "0&middot;x1"),
+                                      (0.30000000000000004, "0.3&middot;x1")])
+def test_the_perceptron_line_is_written_as_the_sliders_show_it(w1, text):
+    explorer = widgets.perceptron_explorer()
+    explorer.controls["w1"].value = w1   # values a browser's slider can send
+    assert f"decision line: {text} + 1&middot;x2 + (-1.5) = 0" in explorer.numbers.value
