@@ -21,8 +21,10 @@ Examples
 """
 
 import contextlib
+import functools
 import gc
 import html
+import inspect
 import os
 
 import ipywidgets as W
@@ -41,16 +43,45 @@ STYLE = {"description_width": "120px"}
 STATIC_ENV = "NNLAB_STATIC_EXPLORERS"
 
 
-def slider(value, low, high, step, description, log=False, integer=False, continuous=True):
+def takes_its_arguments(explorer):
+    """``explorer`` (a function), whose TypeError for an argument it does not take also
+    lists those it does: explorers are called by hand, with names typed from memory.
+
+    Examples
+    --------
+    >>> from nnlab.explorer import takes_its_arguments
+    >>> @takes_its_arguments
+    ... def gate_explorer(gate="and", bias=-1.5):
+    ...     return gate
+    >>> gate_explorer(gates="or")
+    Traceback (most recent call last):
+    TypeError: gate_explorer got an unexpected keyword argument 'gates'; it takes: gate, bias
+    """
+    signature = inspect.signature(explorer)
+
+    @functools.wraps(explorer)
+    def checked(*args, **kwargs):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{explorer.__name__} {error}; it takes: "
+                            f"{', '.join(signature.parameters)}") from None
+        return explorer(*args, **kwargs)
+    return checked
+
+
+def slider(value, low, high, step, description, log=False, integer=False, continuous=True,
+           argument=None):
     """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales).
 
     ``continuous=False`` updates once, when the slider is let go: for the explorers whose
     update takes longer than a moment (a training run, a large figure), so that dragging
-    does not queue up one redraw per pixel.
+    does not queue up one redraw per pixel. ``argument`` is the explorer's keyword for the
+    initial ``value`` (when it is not the ``description``), named by the error if it is bad.
     """
-    # ipywidgets would clamp a value out of range to the nearest end, in silence.
-    check_number(value, f"{description} (an initial value)", low=low, high=high,
-                 integer=integer)
+    # ipywidgets would clamp a value out of range to the nearest end, in silence. The error
+    # names what the caller wrote ("scale=20"), not the label on screen ("std x").
+    check_number(value, argument or description, low=low, high=high, integer=integer)
     common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
               "continuous_update": continuous}
     if log:
@@ -60,27 +91,27 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     return kind(min=low, max=high, step=step, **common)
 
 
-def dropdown(value, options, description):
-    """A labelled menu of ``options`` (values, or (label, value) pairs)."""
-    _check_choice(value, options, description)
+def dropdown(value, options, description, argument=None):
+    """A labelled menu of ``options`` (values, or (label, value) pairs); ``argument`` as for
+    ``slider``."""
+    _check_choice(value, options, argument or description)
     return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
                       style=STYLE)
 
 
-def choice_slider(value, options, description):
+def choice_slider(value, options, description, argument=None):
     """A labelled slider over a few ordered ``options``: sizes such as a batch's, which have
     no even step (1, 10, 50, 200). It updates when let go, as each value is a new run."""
-    _check_choice(value, options, description)
+    _check_choice(value, options, argument or description)
     return W.SelectionSlider(value=value, options=options, description=description,
                              layout=LAYOUT, style=STYLE, continuous_update=False)
 
 
-def _check_choice(value, options, description):
+def _check_choice(value, options, what):
     values = [o[1] if isinstance(o, tuple) else o for o in options]
     # True == 1, but a menu of True/False is not a menu of numbers.
     if not any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
-        raise ValueError(f"{description} (an initial value) must be one of "
-                         f"{', '.join(map(repr, values))}; got {value!r}")
+        raise ValueError(f"{what} must be one of {', '.join(map(repr, values))}; got {value!r}")
 
 
 class Explorer(W.VBox):

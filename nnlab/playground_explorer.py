@@ -11,7 +11,15 @@ import numpy as np
 
 from nnlab import explorer_figures as figures
 from nnlab._checks import check_number
-from nnlab.explorer import Explorer, choice_slider, dropdown, slider, warning_html, young_garbage
+from nnlab.explorer import (
+    Explorer,
+    choice_slider,
+    dropdown,
+    slider,
+    takes_its_arguments,
+    warning_html,
+    young_garbage,
+)
 from nnlab.playground import PLAYGROUND_DATA, Session, epoch_text
 from nnlab.static import Spec
 
@@ -37,23 +45,25 @@ class Playground(Explorer):
         # a warning, leaving an explorer with no session for train and step.
         self.seed = check_number(seed, "seed", low=0, integer=True)
         controls = {
-            "dataset": _choice(dropdown, "dataset", dataset, list(PLAYGROUND_DATA),
-                               "data set"),
-            "noise": _slider("noise", noise, 0, 0.5, 0.05, "noise"),
-            "train_ratio": _slider("train_ratio", train_ratio, 0.1, 0.9, 0.1, "train ratio"),
-            "hidden_layers": _slider("hidden_layers", hidden_layers, 0, 4, 1, "hidden layers",
-                                     integer=True),
-            "units": _slider("units", units, 1, 16, 1, "units per layer", integer=True),
-            "activation": _choice(dropdown, "activation", activation,
-                                  ["tanh", "relu", "sigmoid", "linear"], "activation"),
-            "lr": _slider("lr (the learning rate)", lr, 1e-4, 1, 0.05, "learning rate",
-                          log=True),
-            "batch_size": _choice(choice_slider, "batch_size", batch_size, [1, 4, 16, 64],
-                                  "batch size"),
-            "l2": _slider("l2 (the L2 penalty)", l2, 1e-5, 0.1, 0.05, "L2 (weight decay)",
-                          log=True),
-            "optimizer": _choice(dropdown, "optimizer", optimizer,
-                                 ["sgd", "momentum", "adam", "rmsprop"], "optimizer"),
+            "dataset": dropdown(dataset, list(PLAYGROUND_DATA), "data set",
+                                argument="dataset"),
+            "noise": slider(noise, 0, 0.5, 0.05, "noise", continuous=False),
+            "train_ratio": slider(train_ratio, 0.1, 0.9, 0.1, "train ratio", continuous=False,
+                                  argument="train_ratio"),
+            "hidden_layers": slider(hidden_layers, 0, 4, 1, "hidden layers", integer=True,
+                                    continuous=False, argument="hidden_layers"),
+            "units": slider(units, 1, 16, 1, "units per layer", integer=True,
+                            continuous=False, argument="units"),
+            "activation": dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
+                                   "activation"),
+            "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False,
+                         argument="lr (the learning rate)"),
+            "batch_size": choice_slider(batch_size, [1, 4, 16, 64], "batch size",
+                                        argument="batch_size"),
+            "l2": slider(l2, 1e-5, 0.1, 0.05, "L2 (weight decay)", log=True, continuous=False,
+                         argument="l2 (the L2 penalty)"),
+            "optimizer": dropdown(optimizer, ["sgd", "momentum", "adam", "rmsprop"],
+                                  "optimizer"),
         }
         self.buttons = {name: W.Button(description=name) for name in ("Train", "Step", "Reset")}
         self.buttons["Train"].on_click(lambda _: self.train(self.TRAIN_EPOCHS))
@@ -140,24 +150,6 @@ class Playground(Explorer):
         return state, figure, _playground_numbers(state), _playground_warning(session)
 
 
-def _slider(argument, value, low, high, step, label, **options):
-    """``slider`` (updated when let go: each value is a new session), its initial value
-    checked under the argument's name: the slider's own check names its label ("learning
-    rate"), which is not what the caller wrote."""
-    check_number(value, argument, low=low, high=high, integer=options.get("integer", False))
-    return slider(value, low, high, step, label, continuous=False, **options)
-
-
-def _choice(make, argument, value, options, label):
-    """``make(value, options, label)`` (``dropdown`` or ``choice_slider``), its initial value
-    checked under the argument's name, as in ``_slider``."""
-    # True == 1, but True is no batch size.
-    if not any(value == o and isinstance(value, bool) == isinstance(o, bool) for o in options):
-        raise ValueError(f"{argument} must be one of {', '.join(map(repr, options))}; "
-                         f"got {value!r}")
-    return make(value, options, label)
-
-
 def _playground_numbers(s):
     # A diverged network has no accuracy to speak of: a dash, not "nan".
     accuracy = f"{s['test_accuracy']:.3f}" if np.isfinite(s["test_accuracy"]) else "&mdash;"
@@ -179,4 +171,4 @@ def playground(**settings):
     >>> pg.train(20).state["train_loss"] < before
     True
     """
-    return Playground(**settings)
+    return takes_its_arguments(Playground)(**settings)

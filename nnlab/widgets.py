@@ -24,12 +24,21 @@ True
 """
 
 import ipywidgets as W
-import numpy as np
 
 from nnlab import activations, explore, initializers, surfaces
 from nnlab import explorer_figures as figures
 from nnlab._checks import check_bool, check_number
-from nnlab.explorer import LAYOUT, STATIC_ENV, STYLE, Explorer, choice_slider, dropdown, slider
+from nnlab.explorer import (
+    LAYOUT,
+    STATIC_ENV,
+    STYLE,
+    Explorer,
+    choice_slider,
+    dropdown,
+    slider,
+    takes_its_arguments,
+)
+from nnlab.kernel_explorer import kernel_explorer
 from nnlab.playground_explorer import Playground, playground
 from nnlab.static import Spec
 
@@ -39,6 +48,7 @@ __all__ = ["STATIC_ENV", "Explorer", "Playground", "activation_explorer", "backp
            "perceptron_explorer", "playground"]
 
 
+@takes_its_arguments
 def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     """Weights and bias of a perceptron over the truth table of a gate (AND, OR, NAND, XOR).
 
@@ -48,7 +58,7 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     0
     """
     controls = {"w1": slider(w1, -3, 3, 0.1, "w1"), "w2": slider(w2, -3, 3, 0.1, "w2"),
-                "bias": slider(bias, -3, 3, 0.1, "bias w0"),
+                "bias": slider(bias, -3, 3, 0.1, "bias w0", argument="bias"),
                 "gate": dropdown(gate, list(explore.GATES), "gate")}
 
     def describe(s):
@@ -81,7 +91,8 @@ def forward_explorer(**weights):
         raise ValueError(f"forward_explorer takes the weights w00, w01, w10, w11; got "
                          f"{sorted(unknown)}")
     controls = {f"w{j}{k}": slider(weights.get(f"w{j}{k}", defaults[j][k]), -3, 3, 0.1,
-                                    f"w1_{j}{k}") for j in range(2) for k in range(2)}
+                                    f"w1_{j}{k}", argument=f"w{j}{k}")
+                for j in range(2) for k in range(2)}
     spec = Spec({name: [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0] for name in controls})
     return Explorer(controls, explore.forward, figures.forward,
                     lambda s: f"hidden activations: {s['hidden'][0]:.4f}, {s['hidden'][1]:.4f}"
@@ -90,6 +101,7 @@ def forward_explorer(**weights):
                     name="forward_explorer", spec=spec)
 
 
+@takes_its_arguments
 def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
     """One neuron a = f(w x + b): choose f, slide w and b; output and slope over x.
 
@@ -98,9 +110,9 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
     >>> nl.widgets.activation_explorer("relu").state["name"]
     'relu'
     """
-    controls = {"name": dropdown(name, list(activations.NAMES), "activation"),
-                "weight": slider(weight, -5, 5, 0.1, "weight w"),
-                "bias": slider(bias, -5, 5, 0.1, "bias b")}
+    controls = {"name": dropdown(name, list(activations.NAMES), "activation", argument="name"),
+                "weight": slider(weight, -5, 5, 0.1, "weight w", argument="weight"),
+                "bias": slider(bias, -5, 5, 0.1, "bias b", argument="bias")}
 
     def describe(s):
         i = len(s["x"]) // 2
@@ -114,6 +126,7 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
                     name="activation_explorer", spec=spec)
 
 
+@takes_its_arguments
 def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh"):
     """Initialization scheme, a scale on it, depth and activation -> per-layer histograms.
 
@@ -124,7 +137,8 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     """
     controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
                                     "scheme"),
-                "scale": slider(scale, 0.1, 10, 0.05, "std x", log=True, continuous=False),
+                "scale": slider(scale, 0.1, 10, 0.05, "std x", log=True, continuous=False,
+                                argument="scale"),
                 "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
                 "activation": dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],
                                         "activation")}
@@ -137,6 +151,7 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
                     redraw=figures.initialization_redraw)
 
 
+@takes_its_arguments
 def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     """A loss and its gradient for one prediction and a true class.
 
@@ -164,7 +179,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
 
     menu = dropdown(loss, list(explore.LOSSES), "loss")   # checks the name before its range
     span = prediction_range(loss)
-    check_number(prediction, f"the prediction of {loss} (an initial value)",
+    check_number(prediction, f"prediction (for {loss})",
                  low=span["min"], high=span["max"])
     controls = {"loss": menu,
                 "prediction": W.FloatSlider(value=prediction, **span,
@@ -172,7 +187,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
                                             layout=LAYOUT, style=STYLE),
                 "positive": dropdown(positive, [("1 (the slider's class)", True),
                                                  ("0 or -1 (another class)", False)],
-                                     "true class")}
+                                     "true class", argument="positive")}
 
     def compute(loss, prediction, positive):
         other, slider_class = explore.LOSSES[loss][2]
@@ -222,6 +237,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     return explorer
 
 
+@takes_its_arguments
 def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     """Gradient descent on a two-parameter regression: learning rate, steps, start, batch.
 
@@ -230,10 +246,13 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     >>> nl.widgets.learning_rate_explorer(lr=5.0).state["diverged"]
     True
     """
-    controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True, continuous=False),
+    controls = {"lr": slider(lr, 1e-3, 10, 0.05, "learning rate", log=True, continuous=False,
+                             argument="lr"),
                 "steps": slider(steps, 1, 100, 1, "steps", integer=True, continuous=False),
-                "start": slider(start, -6, 6, 0.5, "start (w = b)", continuous=False),
-                "batch_size": choice_slider(batch_size, [1, 10, 50, 200], "batch size")}
+                "start": slider(start, -6, 6, 0.5, "start (w = b)", continuous=False,
+                                argument="start"),
+                "batch_size": choice_slider(batch_size, [1, 10, 50, 200], "batch size",
+                                            argument="batch_size")}
     return Explorer(controls, explore.learning_rate, figures.learning_rate,
                     lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
                               f"steps" + (" (diverged)" if s["diverged"] else ""),
@@ -242,6 +261,7 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
                          "batch_size": [1, 10, 200]}, grid=("lr", "batch_size")))
 
 
+@takes_its_arguments
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
     """Optimizers racing on an ill-conditioned bowl, the Rosenbrock valley or a saddle.
 
@@ -255,7 +275,8 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     controls = {"names": W.SelectMultiple(value=surfaces.race_names(names),
                                           options=surfaces.OPTIMIZERS, description="optimizers",
                                           rows=6, layout=LAYOUT, style=STYLE),
-                "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False),
+                "lr": slider(lr, 1e-4, 0.1, 0.05, "learning rate", log=True, continuous=False,
+                             argument="lr"),
                 "surface": dropdown(surface, list(surfaces.NAMES), "surface"),
                 "steps": slider(steps, 10, 500, 10, "steps", integer=True, continuous=False)}
 
@@ -272,6 +293,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
                          "surface": list(surfaces.NAMES)}, grid=("lr", "surface")))
 
 
+@takes_its_arguments
 def backprop_explorer(weight="w2_00", value=None):
     """One weight of the 2-2-1 example -> the loss curve and backprop's tangent.
 
@@ -289,7 +311,8 @@ def backprop_explorer(weight="w2_00", value=None):
     """
     start = explore.lecture_weight(weight) if value is None else value
     controls = {"weight": dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
-                "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "its value")}
+                "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "its value",
+                                argument="value")}
 
     def describe(s):
         chain = " &times; ".join(f"{k} = {v:.4f}" for k, v in s["factors"].items())
@@ -316,6 +339,7 @@ def backprop_explorer(weight="w2_00", value=None):
     return explorer
 
 
+@takes_its_arguments
 def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=False,
                            residual=False):
     """Depth, activation, init scale, batch norm and residual -> per-layer gradient norms.
@@ -332,7 +356,7 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
                 "activation": dropdown(activation, ["sigmoid", "tanh", "relu", "elu"],
                                         "activation"),
                 "init_scale": slider(init_scale, 0.1, 10, 0.05, "init scale", log=True,
-                                      continuous=False),
+                                     continuous=False, argument="init_scale"),
                 "batchnorm": W.Checkbox(value=check_bool(batchnorm, "batchnorm"),
                                         description="batch norm"),
                 "residual": W.Checkbox(value=check_bool(residual, "residual"),
@@ -350,71 +374,3 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
                          "depth": [2, 5, 10, 20, 30], "init_scale": [0.25, 0.5, 1.0, 2.0, 4.0],
                          "batchnorm": [False, True], "residual": [False, True]},
                         grid=("activation",)))
-
-
-def kernel_explorer(preset="vertical edges", digit=0):
-    """A 3x3 kernel (preset or nine sliders) on a digit -> feature map and max-pooled map.
-
-    Moving a weight's slider sets the preset menu to "custom" (an entry it has only then),
-    so that choosing any preset afterwards, the same one again included, loads it.
-
-    Examples
-    --------
-    >>> nl.widgets.kernel_explorer(preset="blur").state["kernel"][1][1] == 1 / 9
-    True
-    """
-    custom = "custom"   # the menu's entry while the weights are set by hand
-    controls = {"preset": dropdown(preset, list(explore.KERNELS), "preset"),
-                "digit": slider(digit, 0, 99, 1, "digit #", integer=True)}
-    cells = {f"k{i}{j}": slider(explore.KERNELS[preset][i][j], -10, 10, 0.1, f"k[{i},{j}]")
-             for i in range(3) for j in range(3)}
-    controls.update(cells)
-
-    def compute(preset, digit, **k):
-        return explore.kernel([[k[f"k{i}{j}"] for j in range(3)] for i in range(3)], digit)
-
-    def with_preset(values):
-        if values["preset"] == custom:
-            return values
-        kernel = explore.KERNELS[values["preset"]]
-        return {**values, **{f"k{i}{j}": kernel[i][j] for i in range(3) for j in range(3)}}
-
-    explorer = Explorer(controls, compute, figures.kernel,
-                        lambda s: f"feature map range [{s['feature_map'].min():.2f}, "
-                                  f"{s['feature_map'].max():.2f}]",
-                        note="Red is positive, blue negative, white 0; the feature map and "
-                             "the pooled map share one scale.",
-                        name="kernel_explorer", complete=with_preset,
-                        spec=Spec({"preset": list(explore.KERNELS), "digit": list(range(10))},
-                                  grid=("preset",)))
-    menu = controls["preset"]
-
-    def show_in_menu(preset):
-        options = [*explore.KERNELS, custom] if preset == custom else list(explore.KERNELS)
-        if list(menu.options) != options:
-            # Setting a menu's options selects their first entry: set both, unobserved.
-            menu.unobserve(load_preset, names="value")
-            menu.options, menu.value = options, preset
-            menu.observe(load_preset, names="value")
-
-    def load_preset(change):
-        # Set the nine sliders without nine redraws, then redraw once.
-        for (i, j), cell in zip(np.ndindex(3, 3), cells.values(), strict=True):
-            cell.unobserve(edit_weight, names="value")
-            cell.value = explore.KERNELS[change["new"]][i][j]
-            cell.observe(edit_weight, names="value")
-        show_in_menu(change["new"])
-        explorer.update()
-
-    def edit_weight(change):
-        # A weight set by hand: the menu says "custom", from which every preset, the last
-        # one loaded included, can be chosen again.
-        show_in_menu(custom)
-        explorer.update()
-
-    menu.unobserve(explorer._changed, names="value")
-    menu.observe(load_preset, names="value")
-    for cell in cells.values():
-        cell.unobserve(explorer._changed, names="value")
-        cell.observe(edit_weight, names="value")
-    return explorer

@@ -2,6 +2,7 @@
 
 import gc
 import html
+import inspect
 import itertools
 import json
 import re
@@ -651,11 +652,11 @@ def test_a_step_that_diverges_is_reported_too():
 
 @pytest.mark.parametrize("make, match", [
     # ipywidgets raised a TraitError naming no parameter, or clamped the value in silence.
-    (lambda: widgets.activation_explorer("swishy"), r"activation .* one of 'linear'.*'mish'"),
+    (lambda: widgets.activation_explorer("swishy"), r"name .* one of 'linear'.*'mish'"),
     (lambda: widgets.perceptron_explorer(gate="nor"), "gate .* one of 'and', 'or'"),
     (lambda: widgets.learning_rate_explorer(batch_size=7), "one of 1, 10, 50, 200; got 7"),
     (lambda: widgets.playground(optimizer="adamw"), "optimizer .*'adamw'"),
-    (lambda: widgets.learning_rate_explorer(lr=100), r"learning rate .* \[0.001, 10\]; got 100"),
+    (lambda: widgets.learning_rate_explorer(lr=100), r"^lr must be in \[0.001, 10\]; got 100$"),
     (lambda: widgets.kernel_explorer(digit=99999), r"\[0, 99\]; got 99999"),
     (lambda: widgets.initialization_explorer(depth=1000), r"depth .* \[1, 12\]"),
     (lambda: widgets.loss_explorer(prediction=5), r"\[0.001, 0.999\]; got 5"),
@@ -674,6 +675,44 @@ def test_a_step_that_diverges_is_reported_too():
 def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("make, match", [
+    # Each was named by its control's label ("std x must be in [0.1, 10]"), not as written.
+    (lambda: widgets.initialization_explorer(scale=20), r"^scale must be in \[0.1, 10\]; got 20$"),
+    (lambda: widgets.gradient_flow_explorer(init_scale=0), r"^init_scale must be in \[0.1, 10\]"),
+    (lambda: widgets.activation_explorer(name="swishy"), "^name must be one of 'linear', "),
+    (lambda: widgets.activation_explorer(weight=9), r"^weight must be in \[-5, 5\]; got 9$"),
+    (lambda: widgets.activation_explorer(bias=-9), r"^bias must be in \[-5, 5\]; got -9$"),
+    (lambda: widgets.perceptron_explorer(bias=4), r"^bias must be in \[-3, 3\]; got 4$"),
+    (lambda: widgets.forward_explorer(w10=4), r"^w10 must be in \[-3, 3\]; got 4$"),
+    (lambda: widgets.learning_rate_explorer(start=7), r"^start must be in \[-6, 6\]; got 7$"),
+    (lambda: widgets.learning_rate_explorer(batch_size=7), "^batch_size must be one of 1, 10,"),
+    (lambda: widgets.optimizer_race(lr=1), r"^lr must be in \[0.0001, 0.1\]; got 1$"),
+    (lambda: widgets.backprop_explorer(value=9), r"^value must be in \[-3.0, 3.0\]; got 9$"),
+    (lambda: widgets.loss_explorer(positive=2), "^positive must be one of True, False; got 2$"),
+    (lambda: widgets.kernel_explorer(digit=-1), r"^digit must be in \[0, 99\]; got -1$"),
+])
+def test_a_bad_initial_value_is_named_as_the_caller_wrote_it(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("name", ["perceptron_explorer", "activation_explorer",
+                                  "initialization_explorer", "loss_explorer",
+                                  "learning_rate_explorer", "optimizer_race", "backprop_explorer",
+                                  "gradient_flow_explorer", "kernel_explorer", "playground"])
+def test_an_argument_an_explorer_does_not_take_is_refused_with_those_it_does(name):
+    # Python's own TypeError said only "got an unexpected keyword argument 'sclae'".
+    explorer = getattr(widgets, name)
+    takes = ", ".join(inspect.signature(widgets.Playground if name == "playground"
+                                        else explorer).parameters)
+    with pytest.raises(TypeError, match=f"unexpected keyword argument 'sclae'; it takes: "
+                                        f"{re.escape(takes)}$"):
+        explorer(sclae=2.0)
+    if name != "playground":   # which takes keywords only
+        with pytest.raises(TypeError, match="too many positional arguments; it takes: "):
+            explorer(*range(12))
 
 
 @pytest.mark.parametrize("arguments, match", [
