@@ -43,19 +43,25 @@ STYLE = {"description_width": "120px"}
 STATIC_ENV = "NNLAB_STATIC_EXPLORERS"
 
 
+class ArgumentError(TypeError, ValueError):
+    """An argument an explorer does not take: a TypeError, as Python's own for a function,
+    and a ValueError, as every other bad input to nnlab."""
+
+
 def takes_its_arguments(explorer):
-    """``explorer`` (a function), whose TypeError for an argument it does not take also
-    lists those it does: explorers are called by hand, with names typed from memory.
+    """``explorer`` (a function), whose error for an argument it does not take (an
+    ``ArgumentError``) also lists those it does: explorers are called by hand, with names
+    typed from memory.
 
     Examples
     --------
     >>> from nnlab.explorer import takes_its_arguments
     >>> @takes_its_arguments
-    ... def gate_explorer(gate="and", bias=-1.5):
+    ... def gates(gate="and", w=1):
     ...     return gate
-    >>> gate_explorer(gates="or")
+    >>> gates(gat="or")
     Traceback (most recent call last):
-    TypeError: gate_explorer got an unexpected keyword argument 'gates'; it takes: gate, bias
+    nnlab.explorer.ArgumentError: gates got an unexpected keyword argument 'gat'; it takes: gate, w
     """
     signature = inspect.signature(explorer)
 
@@ -64,7 +70,7 @@ def takes_its_arguments(explorer):
         try:
             signature.bind(*args, **kwargs)
         except TypeError as error:
-            raise TypeError(f"{explorer.__name__} {error}; it takes: "
+            raise ArgumentError(f"{explorer.__name__} {error}; it takes: "
                             f"{', '.join(signature.parameters)}") from None
         return explorer(*args, **kwargs)
     return checked

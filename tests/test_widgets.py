@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from nnlab import activations, explore, playground, surfaces, widgets
+from nnlab.explorer import ArgumentError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
@@ -703,15 +704,17 @@ def test_a_bad_initial_value_is_named_as_the_caller_wrote_it(make, match):
                                   "learning_rate_explorer", "optimizer_race", "backprop_explorer",
                                   "gradient_flow_explorer", "kernel_explorer", "playground"])
 def test_an_argument_an_explorer_does_not_take_is_refused_with_those_it_does(name):
-    # Python's own TypeError said only "got an unexpected keyword argument 'sclae'".
+    # Python's own TypeError said only "got an unexpected keyword argument 'sclae'". Now
+    # both a TypeError (as Python's) and a ValueError (as any other bad input to nnlab).
+    assert issubclass(ArgumentError, TypeError) and issubclass(ArgumentError, ValueError)
     explorer = getattr(widgets, name)
     takes = ", ".join(inspect.signature(widgets.Playground if name == "playground"
                                         else explorer).parameters)
-    with pytest.raises(TypeError, match=f"unexpected keyword argument 'sclae'; it takes: "
+    with pytest.raises(ArgumentError, match=f"unexpected keyword argument 'sclae'; it takes: "
                                         f"{re.escape(takes)}$"):
         explorer(sclae=2.0)
     if name != "playground":   # which takes keywords only
-        with pytest.raises(TypeError, match="too many positional arguments; it takes: "):
+        with pytest.raises(ArgumentError, match="too many positional arguments; it takes: "):
             explorer(*range(12))
 
 
