@@ -30,7 +30,7 @@ take turns (interleaved), each is repeated and the median is reported, with GFLO
 the run added and, for nnlab, minor page faults per step (fresh allocations show up there).
 "vs torch" is the median over the repeats of each run's time over PyTorch's in the same
 repeat, and "range" the smallest and largest of those ratios: on a shared machine both
-frameworks slow down together, so the ratio of neighbouring runs is steadier than either
+frameworks slow down together, so the ratio of neighboring runs is steadier than either
 time.
 PyTorch and scikit-learn are optional: rows without them are skipped. The table is printed
 and a bar chart written to ``_build/bench/bench_train.png``. ``--profile mlp`` shows where

@@ -110,7 +110,7 @@ def test_every_static_control_moves_the_figure_and_numbers(visit, book_url, page
 
 
 def move(page, control):
-    """Move a control to a neighbouring value, as a reader would; returns how to move back."""
+    """Move a control to a neighboring value, as a reader would; returns how to move back."""
     if control.evaluate("e => e.tagName") == "SELECT":
         chosen = control.input_value()
         count = control.locator("option").count()

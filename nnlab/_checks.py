@@ -21,7 +21,7 @@ def all_finite(*arrays):
 
     The sum of the squares of an array's elements, ``a @ a``, is finite when every element
     is: inf squares to inf, NaN stays NaN, and a sum of squares (none negative) cannot
-    cancel an inf. It is one BLAS dot product: one vectorised pass, and no array-sized
+    cancel an inf. It is one BLAS dot product: one vectorized pass, and no array-sized
     temporary (``np.isfinite(a).all()`` builds a boolean array as large as
     ``a``: 47 MB for 60000 MNIST-sized rows). Only when that sum is not finite, which
     finite elements can also make (1e20 squared overflows float32), do the largest and

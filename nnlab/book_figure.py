@@ -98,7 +98,7 @@ def fixed_layout(fig, left=0.6, bottom=0.5, right=0.15, top=0.3, gap=0.8):
     the margins to them: a third to a half of a live explorer's redraw. An explorer
     whose labels keep to known sizes sets generous margins once instead (``gap``
     between panels); ``tests/test_widgets.py`` checks that no text leaves the
-    figure or reaches into a neighbouring panel over the explorer's settings.
+    figure or reaches into a neighboring panel over the explorer's settings.
     """
     if len({ax.get_subplotspec().rowspan.start for ax in fig.axes}) != 1:
         raise ValueError("fixed_layout lays out one row of panels; this figure has several")
@@ -156,7 +156,7 @@ def to_png(fig, dpi=80, compress_level=6):
     """The figure as PNG bytes, with no metadata, so equal figures give equal bytes.
 
     ``compress_level`` is zlib's, 0-9: a live explorer uses 1, about twice as fast to
-    encode as 6 and, on these flat-coloured figures, hardly larger.
+    encode as 6 and, on these flat-colored figures, hardly larger.
     """
     buffer = io.BytesIO()
     Image.fromarray(pixels(fig, dpi)).save(buffer, format="png", dpi=(dpi, dpi),

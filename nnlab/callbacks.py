@@ -107,7 +107,7 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
 
-#: The metrics that ``EarlyStopping(mode="auto")`` maximises, by the names that
+#: The metrics that ``EarlyStopping(mode="auto")`` maximizes, by the names that
 #: ``nnlab.metrics.get`` takes (their aliases and Keras's class names, as in
 #: "val_TruePositives", name the same functions): those that are better higher, whose
 #: direction Keras 3 asks of each metric object.

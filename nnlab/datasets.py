@@ -154,19 +154,19 @@ def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
 
 
 def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
-    """Gaussian clouds around centres, one class per centre.
+    """Gaussian clouds around centers, one class per center.
 
     Parameters
     ----------
     n_samples : int
-        Number of points, dealt to the centres in turn so that the classes are balanced.
+        Number of points, dealt to the centers in turn so that the classes are balanced.
     centers : int or array_like of shape (k, n_features)
-        How many centres to draw uniformly in [-5, 5]^n_features, or their coordinates.
-        At most ``n_samples``: a centre more would get no point, a class without data.
+        How many centers to draw uniformly in [-5, 5]^n_features, or their coordinates.
+        At most ``n_samples``: a center more would get no point, a class without data.
     std : float
         Standard deviation of every cloud.
     n_features : int, optional
-        Coordinates of drawn centres (2 by default); given centres must have as many.
+        Coordinates of drawn centers (2 by default); given centers must have as many.
     seed : None, int or numpy.random.Generator
 
     Examples
@@ -179,7 +179,7 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
     check_number(std, "std", low=0)
     if np.isscalar(centers):
         check_number(centers, "centers", low=1, integer=True)
-        if centers > n_samples:   # a centre without points: a class without data
+        if centers > n_samples:   # a center without points: a class without data
             raise ValueError(f"n_samples={n_samples} cannot give a point to each of {centers=}")
         n_features = 2 if n_features is None else n_features
         check_number(n_features, "n_features", low=1, integer=True)
@@ -197,12 +197,12 @@ def blobs(n_samples=200, centers=3, std=1.0, n_features=None, seed=None):
     if np.isscalar(centers):   # drawn only now that every argument is known to be sound
         centers = rng.uniform(-5.0, 5.0, (centers, n_features))
     y = np.arange(n_samples) % len(centers)
-    X = _add_noise(centers[y], std, rng, f"std={std!r} or a centre")
+    X = _add_noise(centers[y], std, rng, f"std={std!r} or a center")
     return X, y.astype(np.int64)
 
 
 def xor(n_samples=200, noise=0.1, seed=None):
-    """Points drawn in the square [-1, 1]^2, labelled 1 where x1 and x2 have the same sign,
+    """Points drawn in the square [-1, 1]^2, labeled 1 where x1 and x2 have the same sign,
     then moved by the noise: near the axes it acts as label noise, and points can leave the square.
 
     TensorFlow Playground's "exclusive or", the continuous cousin of the XOR gate with the
@@ -214,7 +214,7 @@ def xor(n_samples=200, noise=0.1, seed=None):
     n_samples : int
         Number of points, at least 2 (the labels are random: a few may all be one class).
     noise : float
-        Standard deviation of the normal noise added to each coordinate after labelling.
+        Standard deviation of the normal noise added to each coordinate after labeling.
     seed : None, int or numpy.random.Generator
 
     Examples

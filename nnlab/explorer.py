@@ -78,7 +78,7 @@ def takes_its_arguments(explorer):
 
 def slider(value, low, high, step, description, log=False, integer=False, continuous=True,
            argument=None):
-    """A labelled slider; ``log`` spaces it logarithmically (for learning rates, scales).
+    """A labeled slider; ``log`` spaces it logarithmically (for learning rates, scales).
 
     ``continuous=False`` updates once, when the slider is let go: for the explorers whose
     update takes longer than a moment (a training run, a large figure), so that dragging
@@ -98,7 +98,7 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
 
 
 def dropdown(value, options, description, argument=None):
-    """A labelled menu of ``options`` (values, or (label, value) pairs); ``argument`` as for
+    """A labeled menu of ``options`` (values, or (label, value) pairs); ``argument`` as for
     ``slider``."""
     _check_choice(value, options, argument or description)
     return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
@@ -106,7 +106,7 @@ def dropdown(value, options, description, argument=None):
 
 
 def choice_slider(value, options, description, argument=None):
-    """A labelled slider over a few ordered ``options``: sizes such as a batch's, which have
+    """A labeled slider over a few ordered ``options``: sizes such as a batch's, which have
     no even step (1, 10, 50, 200). It updates when let go, as each value is a new run."""
     _check_choice(value, options, argument or description)
     return W.SelectionSlider(value=value, options=options, description=description,
@@ -323,7 +323,7 @@ def young_garbage():
 
 
 #: A warning's red, readable (contrast 4.5:1) where it appears: live, the notebook theme's
-#: error colour (JupyterLab and Voila set it, light or dark); in the book's static version,
+#: error color (JupyterLab and Voila set it, light or dark); in the book's static version,
 #: always on a light panel, a dark red.
 LIVE_RED, STATIC_RED = "var(--jp-error-color1, #c44e52)", "#9b2c33"
 

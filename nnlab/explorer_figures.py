@@ -25,7 +25,7 @@ from nnlab import plot, surfaces
 
 @plot.in_style()
 def perceptron(state):
-    """The four inputs coloured by the unit's output, ringed by the target, and the line."""
+    """The four inputs colored by the unit's output, ringed by the target, and the line."""
     fig, axes = plot.new_figure(1, 1, width=4.2, height=3.6)
     ax = axes[0, 0]
     X = np.array(state["inputs"], dtype=float)
@@ -204,8 +204,8 @@ def _move_path(line, end, path):
     end.set_data(*path[-1:].T)
 
 
-#: Each optimizer's colour in the race, the same whichever others race with it: the
-#: colours of paths over contours, in the order chapter 8's figure gives them.
+#: Each optimizer's color in the race, the same whichever others race with it: the
+#: colors of paths over contours, in the order chapter 8's figure gives them.
 RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, plot.PATH_COLORS, strict=False))
 #: The race's value axis ends this many times above the starting value (no run that
 #: converges climbs that high, the diverged ones pass it in a few steps) and ...
@@ -218,7 +218,7 @@ RACE_FLOOR = 1e-30
 def optimizer_race(state):
     """Every optimizer's path on the surface, and the value reached per step.
 
-    One legend, on the curves, names the colours of both panels: a second one on the
+    One legend, on the curves, names the colors of both panels: a second one on the
     surface would hide a corner of it and cost a tenth of each redraw. The contours are
     drawn from 100 x 100 points, which look the same as 200 x 200 on these smooth surfaces.
     About five ticks per axis, not matplotlib's seven to nine: ticks and their labels
@@ -337,10 +337,10 @@ def kernel(state):
     """The digit (grey), the kernel, the feature map and the pooled map.
 
     The three signed panels are red where positive, blue where negative and white at 0
-    (as the chapter's learned filters), each colour scale centred on 0: a kernel whose
+    (as the chapter's learned filters), each color scale centered on 0: a kernel whose
     weights are all equal (blur) is uniformly red, not as blank as a scale from its
     smallest to its largest value would draw it. The feature map and the pooled map
-    share one scale, so that a colour means the same number in both. The kernel's
+    share one scale, so that a color means the same number in both. The kernel's
     weights are written in its cells, and a thin frame shows each panel's edge where
     its border pixels are white.
     """

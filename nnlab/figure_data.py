@@ -25,7 +25,7 @@ def unit_heights(n):
 def _network_edges(weights):
     """The edges ``network_diagram`` draws, one per weight: their x, their y and their style.
 
-    An edge's colour is its weight's sign, its width the weight's size relative to the
+    An edge's color is its weight's sign, its width the weight's size relative to the
     largest finite one; a NaN or infinite weight (a diverged network's) has no size to
     draw, and is a thin dotted grey line.
     """
@@ -71,7 +71,7 @@ def _class_grid(predict, X, y, resolution, threshold):
     unknown = np.isnan(scores).any(axis=1)   # argmax would call NaN the highest score
     k = max(int(y.max()), int(classes.max(initial=0, where=~unknown))) + 1
     if k > len(COLORS):
-        raise ValueError(f"decision_boundary has colours for classes 0 to {len(COLORS) - 1} "
+        raise ValueError(f"decision_boundary has colors for classes 0 to {len(COLORS) - 1} "
                          f"(nl.plot.COLORS); got class {k - 1}")
     return gx, gy, np.where(unknown, np.nan, classes).reshape(gx.shape), k
 
@@ -133,7 +133,7 @@ def histogram_panels(values, bins=30, layers=None):
     every = np.concatenate(drawn)
     low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
     span = (low, high) if low < high else (low - 1, high + 1)
-    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbours apart
+    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbors apart
     # The std squares the values, which overflows past 1e154: it is computed in units of a
     # power of two that keeps them smaller (exact: below 2^500, the unit is 1).
     unit = 2.0 ** max(0, int(np.frexp(np.abs(every).max(initial=0.0))[1]) - 500)
@@ -149,7 +149,7 @@ def histogram_panels(values, bins=30, layers=None):
 
 def finite_limit(values):
     """The largest magnitude among the finite ``values``, or 1 if none is above 0: the end
-    of a colour scale centred on 0, or the weight an edge's width is measured against.
+    of a color scale centered on 0, or the weight an edge's width is measured against.
 
     NaN and inf (a diverged network's) are left out: they would make the whole scale NaN.
 
@@ -163,11 +163,11 @@ def finite_limit(values):
 
 
 def series_colors(series, colors, palette, func, name):
-    """The colours of the labelled ``series``: ``colors``, one each, or the palette's."""
+    """The colors of the labeled ``series``: ``colors``, one each, or the palette's."""
     if not isinstance(series, dict):
         raise ValueError(f"{func} takes {name} as a dict, label -> values (the label names "
                          f"the curve in the legend); got {type(series).__name__}")
     colors = colors or [palette[i % len(palette)] for i in range(len(series))]
     if len(colors) != len(series):
-        raise ValueError(f"{func}: {len(colors)} colours for the {len(series)} {name}")
+        raise ValueError(f"{func}: {len(colors)} colors for the {len(series)} {name}")
     return colors

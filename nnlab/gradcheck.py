@@ -40,7 +40,7 @@ def numerical_gradient(f, x, eps=None, name="x"):
     ``x`` (a writeable floating ndarray) is perturbed in place, one entry at a
     time, and each entry is restored exactly, even if ``f`` raises; ``f(x)`` must
     return a real number. The loop over entries is the point: this is the slow,
-    obviously correct reference that the fast vectorised code is checked against.
+    obviously correct reference that the fast vectorized code is checked against.
 
     Entry :math:`x_i` moves by :math:`h_i = \epsilon \max(1, |x_i|)` either side: a step
     relative to the value, since float numbers are spaced relative to their size (a

@@ -5,7 +5,7 @@ every window at once (NumPy's ``sliding_window_view`` does this without copying)
 turns a convolution into a matrix product with the filters, and an average pool into
 one mean per window. The backward pass scatters the gradient of each window back onto
 the pixels it came from, one kernel offset at a time: for a fixed offset the windows
-touch pixels that are all different (a strided slice of the input), so one vectorised
+touch pixels that are all different (a strided slice of the input), so one vectorized
 ``+=`` adds them without collisions; windows overlap only across offsets, and those
 are added one after another (9 steps for a 3x3 kernel, whatever the batch and image
 size). ``_out_size`` counts the windows that fit along one axis, the output size of every

@@ -222,7 +222,7 @@ class LogSoftmax(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalise
+        if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalize
             return x.copy()
         shifted = x - np.max(x, axis=-1, keepdims=True)
         return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
@@ -281,7 +281,7 @@ class Sparsemax(ActivationFunction):
         # sums or k times them -inf: only far below 0, outside S (whose scores lie within 1
         # of 0), where the test -inf > -inf is false, as it should be.
         x = _as_float(x)
-        if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalise
+        if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalize
             return x.copy()
         rows = np.atleast_1d(x)
         with np.errstate(over="ignore"):

@@ -107,7 +107,7 @@ class Loss:
 
         # The loss's name, unless another log holds it: "loss" (a loss of one's own with no
         # name) the training loss, "cosine_similarity" the metric this loss is the negative
-        # of, which EarlyStopping would maximise.
+        # of, which EarlyStopping would maximize.
         metric.__name__ = metric.__qualname__ = {
             "loss": type(self).__name__, "cosine_similarity": "cosine_similarity_loss",
         }.get(self.name, self.name)

@@ -140,8 +140,8 @@ class CategoricalCrossEntropy(_LogitsOption):
         L = -\frac{1}{N} \sum_{n=1}^{N} \sum_{c=1}^{K} y_{nc} \log p_{nc}, \qquad
         \frac{\partial L}{\partial p_{nc}} = -\frac{1}{N} \frac{y_{nc}}{p_{nc}}
 
-    with :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]` and not renormalised
-    (rows should sum to 1, as softmax outputs do; Keras renormalises them).
+    with :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]` and not renormalized
+    (rows should sum to 1, as softmax outputs do; Keras renormalizes them).
     With ``from_logits=True``, ``y_pred`` holds scores :math:`z` and
     :math:`\log p = z - \operatorname{logsumexp}(z)`:
 
@@ -217,7 +217,7 @@ class KLDivergence(Loss):
     ``fit`` and ``evaluate`` (with a warning) and the loss as a metric clip ``y_pred`` to
     [0, 1], which gives Keras's value. The other difference: Keras clips :math:`p` too, so each
     :math:`p = 0` adds :math:`10^{-7} \log(10^{-7} / q)`, between :math:`-1.6 \cdot 10^{-6}`
-    and 0, where this adds 0, as PyTorch does. Rows are not renormalised (Keras does not
+    and 0, where this adds 0, as PyTorch does. Rows are not renormalized (Keras does not
     either): a ``y_pred`` row that sums to more than 1 can make the value negative.
 
     Examples

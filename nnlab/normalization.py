@@ -97,7 +97,7 @@ class BatchNorm(Layer):
             #   x_hat = (x - mean) / np.sqrt(var + eps)
             # Summed in float64: float32 sums over a large batch, taken row after row,
             # drift by enough to move the normalized output by a standard deviation. And
-            # centred twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
+            # centered twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
             # near 1e4 in float32); the mean of what is left takes that rounding out.
             mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
             deviation = x - mean.reshape(per_feature)

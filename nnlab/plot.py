@@ -100,7 +100,7 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, thresh
 
     ``predict`` maps an (n, 2) array to scores: one column per class (the highest wins), or
     one column for two classes, class 1 where the score is above ``threshold``: 0.5 for a
-    probability (a sigmoid's output), 0 for a logit. Classes 0 to 9 have a colour each.
+    probability (a sigmoid's output), 0 for a logit. Classes 0 to 9 have a color each.
     Where the scores are NaN (a diverged network's), the plane is left blank.
 
     Examples
@@ -171,7 +171,7 @@ def history(hist, metrics=("loss",), ax=None, title=None):
 @in_style()
 def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=None,
                  resolution=200, legend=True, colors=None):
-    """Contours of a 2-D loss ``f`` (vectorised over (..., 2) arrays) and optional paths.
+    """Contours of a 2-D loss ``f`` (vectorized over (..., 2) arrays) and optional paths.
 
     ``f`` gives a value per point of a ``resolution`` x ``resolution`` grid; the contours are
     those of its finite values (none where it overflowed), none at all for a constant ``f``.
@@ -179,7 +179,7 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
     (dense near the minimum), or with ``log=False`` their number or values. ``paths`` maps a
     label to an (n_steps, 2) array of visited points, drawn in ``colors`` (one per path;
     default: ``PATH_COLORS`` in order) and named in a legend (``legend=False``: none, for a
-    single path or a neighbouring panel that names them).
+    single path or a neighboring panel that names them).
 
     Examples
     --------
@@ -218,10 +218,10 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
 
     ``x`` holds the values on the x-axis, the same for every curve (default: the index
     0, 1, 2, ... of each value, the step of a training curve). ``logy`` draws the values
-    on a log scale (minor ticks labelled as plain numbers where the values span less than
+    on a log scale (minor ticks labeled as plain numbers where the values span less than
     a factor of ten), which has no place for values <= 0: the title counts those left out
     (the optimizer race lifts its values to a floor, 1e-30, instead). ``colors`` gives one
-    colour per series (default: the palette, whose ten colours repeat from the eleventh
+    color per series (default: the palette, whose ten colors repeat from the eleventh
     series on). Two or more series are named in a legend; a single one is not.
 
     Examples
@@ -309,7 +309,7 @@ def gradient_norms(norms, ax=None, title=None):
     ax.set_xticks(*_data._layer_ticks(out))
     ax.set(xlabel="layer (1 = closest to the input, out = output)",
            ylabel="gradient norm ||dL/dW||")
-    if ax.get_legend_handles_labels()[0]:   # labelled curves, or a norm 0
+    if ax.get_legend_handles_labels()[0]:   # labeled curves, or a norm 0
         ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
@@ -318,7 +318,7 @@ def gradient_norms(norms, ax=None, title=None):
 
 @in_style()
 def network_diagram(weights, ax=None, title=None):
-    """A small MLP drawn as nodes and edges; edge width and colour show each weight.
+    """A small MLP drawn as nodes and edges; edge width and color show each weight.
 
     ``weights`` is a list of arrays of shape (n_in, n_out), as ``Dense`` stores them. The
     widths are relative to the largest finite weight; a NaN or infinite weight (a diverged
@@ -384,8 +384,8 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     """Images in a grid, e.g. digits, filters or feature maps: an (n, h, w) or (n, 1, h, w)
     array, or a list of images of shape (h, w) or (1, h, w), grey (or one channel).
 
-    ``symmetric`` centres the colour scale on 0 (for filters with signed weights). NaN and
-    infinite pixels are left blank, and the colour scale is that of the finite ones.
+    ``symmetric`` centers the color scale on 0 (for filters with signed weights). NaN and
+    infinite pixels are left blank, and the color scale is that of the finite ones.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Pooling layers, channels first: (N, C, L) and (N, C, H, W).
 
-A pooling layer summarises each window of its input by one number: the maximum
+A pooling layer summarizes each window of its input by one number: the maximum
 (``MaxPool1D``, ``MaxPool2D``, ``GlobalMaxPool1D``) or the mean (``AvgPool2D``). It has
 no parameters; its backward pass sends each window's gradient back to the pixel that
 was the maximum, or spreads it evenly over the window. The mean takes the windows of
@@ -56,7 +56,7 @@ class _MaxPool(_Pool):
 
     The windows' maxima are computed as the maximum of strided slices of the input:
     ``x[..., u::s, v::s]`` holds the (u, v) element of every window. That is the textbook
-    max over each window, vectorised across windows; measured here it is 5x faster than
+    max over each window, vectorized across windows; measured here it is 5x faster than
     reducing over the window axes of a window view. The forward pass takes the maximum
     one axis at a time (the max of a rectangle is the max over its rows of each row's
     max): first down the rows, whose slices keep whole image rows contiguous in memory,

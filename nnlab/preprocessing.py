@@ -181,7 +181,7 @@ def standardize(X_train, *others):
 
     The other arrays (validation, test) are scaled with the *training* mean and
     standard deviation, as they would be for new data. Constant columns, and columns
-    whose values differ only by rounding errors, are centred but not divided, as
+    whose values differ only by rounding errors, are centered but not divided, as
     scikit-learn's ``StandardScaler`` does. Each array comes back in its own float dtype
     (float32 stays float32, whatever X_train's; integers become float64). X_train needs a
     row: no rows have no statistics.
@@ -206,13 +206,13 @@ def standardize(X_train, *others):
     # or a test value far from the mean divided by a tiny deviation. Checked just below.
     with np.errstate(over="ignore", invalid="ignore"):
         # Summed in float64 whatever the data's dtype (float32 sums of many rows drift),
-        # with no float64 copy of the data: see _centred.
+        # with no float64 copy of the data: see _centered.
         mean = X_train.mean(axis=0, dtype=np.float64)
-        centred = _centred(X_train, mean)
-        var = np.square(centred).mean(axis=0, dtype=np.float64)
-        mean += centred.mean(axis=0, dtype=np.float64)   # a second pass: what the first missed
-        del centred
-        # A constant column is centred only. Its std need not come out as 0: the mean of
+        centered = _centered(X_train, mean)
+        var = np.square(centered).mean(axis=0, dtype=np.float64)
+        mean += centered.mean(axis=0, dtype=np.float64)   # a second pass: what the first missed
+        del centered
+        # A constant column is centered only. Its std need not come out as 0: the mean of
         # three 0.1s is rounded, and the deviations from it are then about 1e-17; nor need
         # its values be equal: 0.1 + 0.2 is not 0.3, and row sums of 1 come out 1 +- 1e-16.
         # Divided by such a std, rounding errors would become values of order 1. A variance
@@ -224,7 +224,7 @@ def standardize(X_train, *others):
         constant = var <= n * eps * var + (n * eps * mean) ** 2 + spacing ** 2
         std = np.sqrt(var)
         scale = np.where(constant, 1.0, std)
-        out = [_centred(X, mean) / scale.astype(X.dtype) for X in arrays]
+        out = [_centered(X, mean) / scale.astype(X.dtype) for X in arrays]
     for i, (X, scaled) in enumerate(zip(arrays, out, strict=True)):
         if not (all_finite(std) and all_finite(scaled)):
             name = f"array {i}" if i else "X_train"
@@ -233,7 +233,7 @@ def standardize(X_train, *others):
     return out[0] if not others else tuple(out)
 
 
-def _centred(X, mean):
+def _centered(X, mean):
     """``X - mean`` in X's dtype, ``mean`` a float64 row. Rounded to float32, a mean of
     2000.0001 is 2000.0: the difference is taken out in a second step."""
     rounded = mean.astype(X.dtype)

@@ -36,7 +36,7 @@ from PIL import Image
 from nnlab import plot
 
 #: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each):
-#: 64 colours (with 32, a grey digit took on the red and blue of the panels beside it).
+#: 64 colors (with 32, a grey digit took on the red and blue of the panels beside it).
 DPI = 64
 COLORS = 64
 SCRIPT = (Path(__file__).with_name("static_explorer.js")).read_text()
@@ -138,7 +138,7 @@ def settings(spec, current):
 def small_png(figure):
     """The figure as a small palette PNG: fixed dpi, no metadata, the same bytes every run.
 
-    The palette holds the book's line colours (``plot.COLORS``) exactly, and fits its other
+    The palette holds the book's line colors (``plot.COLORS``) exactly, and fits its other
     entries to the image. Fitted alone, it gave the few pixels of thin lines away to large
     areas: in the optimizer race, SGD, momentum and Nesterov came out one grey-green.
     """
@@ -238,7 +238,7 @@ def _control(name, label, spec, current):
     twice = sorted({t for t in texts if texts.count(t) > 1})
     if twice:
         raise ValueError(f"{name}'s values {values} must have distinct labels; got more than "
-                         f"one labelled {twice}: drop near-equal values, or label them "
+                         f"one labeled {twice}: drop near-equal values, or label them "
                          "(Spec.labels)")
     style = 'style="display:block;margin:0.2em 0"'
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):

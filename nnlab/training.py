@@ -323,7 +323,7 @@ def stop_diverged(model, epoch, loss):
         "there; the history keeps every epoch so far, that one included. "
         "Usually the learning rate is too large (try 10 times smaller) or "
         "the gradients explode (deep network, large initial weights): lower the learning "
-        "rate, clip gradients (optimizer global_clipnorm=1.0) or normalise the inputs."
+        "rate, clip gradients (optimizer global_clipnorm=1.0) or normalize the inputs."
         + (f" {model.loss.diverged_hint}" if model.loss.diverged_hint else "")),
         stacklevel=3)
 

@@ -505,7 +505,7 @@ def test_standardize_float32_data_with_a_large_offset_matches_float64():
 
 def test_standardize_float64_mean_is_refined_by_a_second_pass():
     # Summed row after row, the mean of a million values near 1e9 is off by up to 1e-5;
-    # the mean of the centred values takes that out.
+    # the mean of the centered values takes that out.
     rng = np.random.default_rng(0)
     X = 1e9 + rng.normal(size=(1_000_000, 2))
     np.testing.assert_allclose(D.standardize(X).mean(axis=0), 0, atol=1e-6)

@@ -106,7 +106,7 @@ def test_race_takes_names_in_any_case_as_display_names():
     assert list(surfaces.race("bowl", ["adam", "sgd"], steps=3)) == ["Adam", "SGD"]
     s = explore.optimizer_race(["adam", "nesterov"], lr=0.01, steps=20)
     assert s["names"] == list(s["paths"]) == list(s["final"]) == ["Adam", "Nesterov"]
-    explorer_figures.optimizer_race(s)   # the figure's colours are keyed by display name
+    explorer_figures.optimizer_race(s)   # the figure's colors are keyed by display name
 
 
 def test_race_reaches_the_minimum_with_momentum():

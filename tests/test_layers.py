@@ -630,7 +630,7 @@ def test_sequential_backward_checks_dout_and_not_each_layer():
 
 
 def test_batch_norm_refuses_to_train_on_one_value_per_feature():
-    # One sample: every value normalised to 0, y = beta, and no gradient reaches x.
+    # One sample: every value normalized to 0, y = beta, and no gradient reaches x.
     layer = nl.BatchNorm(3)
     for x in (np.ones((1, 3)), np.zeros((0, 3))):
         with pytest.raises(ValueError, match="2 or more values per feature"):

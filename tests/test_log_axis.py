@@ -22,7 +22,7 @@ def minor_labels(values):
 
 @pytest.mark.parametrize("values", [[3.001, 3.002], [0.3001, 0.3002], [88.0, 88.001]])
 def test_log_scale_labels_close_ticks_apart(values):
-    # Over 3.001 .. 3.002 the six ticks inside were labelled 3.001 three times, then 3.002.
+    # Over 3.001 .. 3.002 the six ticks inside were labeled 3.001 three times, then 3.002.
     labels = minor_labels(values)
     assert len(labels) > 2 and len(set(labels)) == len(labels), labels
     assert all("e" not in label for label in labels), labels

@@ -818,7 +818,7 @@ def test_a_metric_is_logged_by_its_name_and_a_loss_by_the_loss_name():
                                          "pass a function of your own"):
         mlp().compile("mse", "sgd", metrics=[macro_f1])
     # A loss is a metric, as in Keras; the cosine similarity's loss is its negative, so not
-    # logged as "cosine_similarity", which EarlyStopping maximises.
+    # logged as "cosine_similarity", which EarlyStopping maximizes.
     model = mlp()
     model.compile("mse", "sgd", metrics=[nl.losses.MAE(), nl.losses.CosineSimilarity(),
                                          "cosine_similarity"])

@@ -1,4 +1,4 @@
-"""Every figure of nnlab.plot draws headless, has labelled axes, and is deterministic."""
+"""Every figure of nnlab.plot draws headless, has labeled axes, and is deterministic."""
 
 import warnings
 
@@ -12,7 +12,7 @@ import nnlab as nl
 from nnlab import plot
 
 
-def labelled(fig):
+def labeled(fig):
     visible = [ax for ax in fig.axes if ax.get_visible()]
     return visible and all(ax.get_xlabel() for ax in visible)
 
@@ -42,7 +42,7 @@ def test_every_figure(trained):
     ]
     for fig in figures:
         assert isinstance(fig, Figure)
-        assert labelled(fig)
+        assert labeled(fig)
 
 
 def test_decision_boundary_handles_probabilities_logits_and_classes():
@@ -54,7 +54,7 @@ def test_decision_boundary_handles_probabilities_logits_and_classes():
 
 
 def shaded_classes(fig):
-    """The classes decision_boundary shaded: the colours of the bands of its filled contour
+    """The classes decision_boundary shaded: the colors of the bands of its filled contour
     that cover some of the plane."""
     bands = fig.axes[0].collections[0]
     palette = np.array([to_rgb(c) for c in plot.COLORS])
@@ -93,7 +93,7 @@ def test_decision_boundary_leaves_the_plane_blank_where_the_scores_are_nan():
         assert shaded_classes(plot.decision_boundary(lambda P: half(P) * np.nan, X, y)) == []
 
 
-def test_decision_boundary_refuses_more_classes_than_colours():
+def test_decision_boundary_refuses_more_classes_than_colors():
     n = len(plot.COLORS)
 
     def nearest(k):   # k classes, class c around x1 = c
@@ -222,7 +222,7 @@ def test_titles_sit_on_their_axes_without_being_placed_at_each_draw(monkeypatch)
     assert np.array_equal(plot.pixels(fig), plot.pixels(placed))   # the same place
 
 
-def test_curves_and_paths_take_the_colours_given():
+def test_curves_and_paths_take_the_colors_given():
     path = np.array([[1.0, 1.0], [0.5, 0.5]])
     fig = plot.curves({"a": [3, 2], "b": [2, 1]}, colors=["#123456", "#abcdef"])
     plot.loss_surface(lambda p: (p ** 2).sum(-1), (-1, 1), (-1, 1), paths={"b": path},
@@ -308,13 +308,13 @@ def test_history_takes_the_model_and_names_what_is_missing():
      r"got 2 images of shapes \[\(3, 3\)\] and 1 titles"),
     (lambda: plot.image_grid(np.zeros((8, 8))),   # one image, read as 8 rows
      r"images \(h, w\) or \(1, h, w\).* got 8 images of shapes \[\(8,\)\]"),
-    (lambda: plot.image_grid(np.zeros((2, 3, 8, 8))), r"shapes \[\(3, 8, 8\)\]"),   # colour
+    (lambda: plot.image_grid(np.zeros((2, 3, 8, 8))), r"shapes \[\(3, 8, 8\)\]"),   # color
     (lambda: plot.curves({"a": 3.0}), r"1-D arrays .* got 'a' of shape \(\)"),
     (lambda: plot.curves({"a": [1, 2], "b": [2, 1]}, colors=["red"]),
-     "curves: 1 colours for the 2 series"),
+     "curves: 1 colors for the 2 series"),
     (lambda: plot.loss_surface(lambda p: p.sum(-1), (-1, 1), (-1, 1), colors=["red"],
                                paths={"a": np.zeros((2, 2)), "b": np.ones((2, 2))}),
-     "loss_surface: 1 colours for the 2 paths"),
+     "loss_surface: 1 colors for the 2 paths"),
     (lambda: plot.history({"loss": [1, 2], "val_loss": [1]}),
      "1 values of val_loss for 2 of loss"),
     (lambda: plot.confusion_matrix(np.eye(3), labels=["a", "b"]), "2 labels for 3 classes"),
@@ -450,8 +450,8 @@ def test_a_zero_gradient_norm_is_marked_on_the_bottom_edge():
     assert zeros.get_xydata().tolist() == [[1.0, 0.0]] and zeros.get_marker() == "v"
     assert zeros.get_transform() == ax.get_xaxis_transform() and not zeros.get_clip_on()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["norm 0"]
-    labelled = plot.gradient_norms({"relu": [1.0, 0.0, 0.0], "tanh": [1.0, 2.0, 3.0]})
-    assert [t.get_text() for t in labelled.axes[0].get_legend().get_texts()] == [
+    labeled = plot.gradient_norms({"relu": [1.0, 0.0, 0.0], "tanh": [1.0, 2.0, 3.0]})
+    assert [t.get_text() for t in labeled.axes[0].get_legend().get_texts()] == [
         "relu", "relu: norm 0", "tanh"]
     assert plot.gradient_norms([1.0, 2.0]).axes[0].get_legend() is None
 

@@ -65,7 +65,7 @@ def test_small_png_is_deterministic_and_small():
     assert first == second and first[:4] == b"\x89PNG" and len(first) < 8 * KB
 
 
-def test_small_png_keeps_every_line_colour_of_the_book():
+def test_small_png_keeps_every_line_color_of_the_book():
     from matplotlib.colors import to_rgb
     from PIL import Image
 
@@ -231,15 +231,15 @@ def test_render_refuses_frames_that_miss_a_setting():
 
 
 def test_render_refuses_values_that_share_a_label():
-    # 0.1 + 0.2 beside 0.3 in the spec's own values: two slider positions labelled 0.3.
+    # 0.1 + 0.2 beside 0.3 in the spec's own values: two slider positions labeled 0.3.
     # (A current value beside one of them takes its place: the test below.)
     spec, current = Spec({"a": [0.1 + 0.2, 0.3]}), {"a": 0.3}
     frames = [(s, b"png", "n") for s in static.settings(spec, current)]
-    message = r"a's values .* must have distinct labels; got more than one labelled \['0.3'\]"
+    message = r"a's values .* must have distinct labels; got more than one labeled \['0.3'\]"
     with pytest.raises(ValueError, match=message):
         static.render("e", {"a": "a"}, spec, current, frames)
-    labelled = Spec(spec.vary, labels={"a": {0.1 + 0.2: "0.1 + 0.2"}})
-    assert "0.1 + 0.2" in static.render("e", {"a": "a"}, labelled, current, frames)
+    labeled = Spec(spec.vary, labels={"a": {0.1 + 0.2: "0.1 + 0.2"}})
+    assert "0.1 + 0.2" in static.render("e", {"a": "a"}, labeled, current, frames)
 
 
 def test_a_static_frame_puts_its_warning_on_a_line_of_its_own():

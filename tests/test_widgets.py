@@ -494,13 +494,13 @@ def test_misplaced_texts_are_found():
     assert misplaced_texts(fig) == ["panel 0 leaves the figure"]
 
 
-def test_kernel_panels_centre_signed_values_on_one_colour():
+def test_kernel_panels_centre_signed_values_on_one_color():
     e = widgets.kernel_explorer(preset="blur")
     digit, kernel, feature, pooled = (ax.images[0] for ax in e.figure.axes)
-    # All nine weights equal: the kernel is drawn in a colour, not as a blank panel.
+    # All nine weights equal: the kernel is drawn in a color, not as a blank panel.
     assert np.all(kernel.to_rgba(kernel.get_array())[..., :3] < 0.9)
     zero = {tuple(image.to_rgba(0.0)) for image in (kernel, feature, pooled)}
-    assert len(zero) == 1   # 0 is the same colour (white) in every signed panel
+    assert len(zero) == 1   # 0 is the same color (white) in every signed panel
     assert feature.norm.vmin == pooled.norm.vmin == -feature.norm.vmax   # one shared scale
     assert digit.get_cmap().name == "gray_r"
 
@@ -517,13 +517,13 @@ def test_kernel_preset_can_be_chosen_again_after_a_weight_was_edited():
 
 
 def race_lines(e):
-    """The curves panel of an optimizer race: {legend label: line colour}."""
+    """The curves panel of an optimizer race: {legend label: line color}."""
     ax = e.figure.axes[1]
     assert ax.get_legend() is not None
     return {line.get_label(): line.get_color() for line in ax.get_legend().get_lines()}
 
 
-def test_optimizer_race_colours_follow_the_optimizer_and_one_is_named():
+def test_optimizer_race_colors_follow_the_optimizer_and_one_is_named():
     e = widgets.optimizer_race()
     every = race_lines(e)
     e.controls["names"].value = ("Adam",)
