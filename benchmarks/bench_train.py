@@ -8,6 +8,8 @@ Workloads (float32, 2 BLAS threads):
 - ``matmul``: the matrix products alone of that epoch (forward and backward): the limit;
   and "numpy-minimal", that epoch in the fewest NumPy calls (no checks, no layers): the
   floor of any NumPy engine, between nnlab and the limit;
+- ``adam``: nnlab's Adam updates alone of that epoch (469 steps over its 235146 weights),
+  which with the matrix products make a floor no NumPy MLP epoch goes below;
 - ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs;
 - ``cnn``: conv(3x3, 16) + ReLU + 2x2 max-pool + dense on 6400 28x28 images, batch 64, Adam;
 - ``loop``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000 examples at
@@ -58,6 +60,7 @@ MLP = (784, 256, 128, 10)
 WORKLOADS = {  # workload: the frameworks that run it
     "mlp": ["nnlab", "nnlab-nokeep", "torch", "sklearn", "numpy-minimal"],
     "matmul": ["numpy"],
+    "adam": ["nnlab-adam"],
     "tiny": ["nnlab", "torch"],
     "cnn": ["nnlab", "nnlab-nokeep", "torch"],
     "loop10": ["nnlab", "network.py"],
@@ -218,6 +221,25 @@ def run_numpy_matmul(workload, size):
     return train, n // batch
 
 
+def run_adam_alone(workload, size):
+    """nnlab's Adam updates of one MLP epoch and nothing else: with the matrix products, the
+    floor for ``mlp``. Each step is ten element-wise passes over the weights (see
+    ``nnlab/adam.py``), as in ``fit`` (``apply_gradients``: no checks), each on one core."""
+    import nnlab as nl
+
+    rng = np.random.default_rng(0)
+    shapes = [shape for a, b in itertools.pairwise(MLP) for shape in ((a, b), (b,))]
+    params = [rng.normal(size=shape).astype(np.float32) for shape in shapes]
+    grads = [rng.normal(scale=1e-3, size=shape).astype(np.float32) for shape in shapes]
+    adam, steps = nl.optimizers.Adam(lr=1e-3), size["mlp"] // 128
+
+    def train():
+        for _ in range(steps):
+            adam.apply_gradients(params, grads)
+
+    return train, steps
+
+
 def run_numpy_minimal(workload, size):
     """nnlab's MLP epoch in as few NumPy calls as it takes: the floor of any NumPy engine.
 
@@ -333,7 +355,8 @@ def run_network_py(workload, size):
 
 RUNNERS = {"nnlab": run_nnlab, "nnlab-nokeep": run_nnlab, "torch": run_torch,
            "sklearn": run_sklearn, "numpy": run_numpy_matmul,
-           "numpy-minimal": run_numpy_minimal, "network.py": run_network_py}
+           "numpy-minimal": run_numpy_minimal, "network.py": run_network_py,
+           "nnlab-adam": run_adam_alone}
 
 
 def memory_kb(field):
@@ -385,6 +408,8 @@ def flops(workload, quick):
     size = sizes(quick)
     if workload in ("mlp", "matmul"):
         return mlp_flops(size["mlp"] // 128 * 128)
+    if workload == "adam":
+        return None   # no matrix products
     if workload == "tiny":
         return mlp_flops(569, (30, 16, 1)) * size["tiny_epochs"]
     if workload == "cnn":
@@ -422,17 +447,25 @@ def table(results, ratios, quick):
             ratio = f"{statistics.median(paired):8.2f}x" if paired else f"{'-':>9s}"
             spread = (f"{min(paired):5.2f}-{max(paired):4.2f}x" if paired and len(paired) > 1
                       else f"{'-':>11s}")
-            gflops = flops(workload, quick) / r["seconds"] / 1e9
-            rows.append(f"{workload:9s} {framework:13s} {r['seconds']:9.3f} {gflops:8.1f} "
+            work = flops(workload, quick)
+            gflops = f"{work / r['seconds'] / 1e9:8.1f}" if work else f"{'-':>8s}"
+            rows.append(f"{workload:9s} {framework:13s} {r['seconds']:9.3f} {gflops} "
                         f"{ratio} {spread:>11s} {r['peak_mb']:8.1f} {r['faults_per_step']:11.1f}")
     return "\n".join(rows)
 
 
 def limit_line(samples):
     """The MLP epoch over its matrix products alone, paired by repeat (median and range):
-    nnlab's, and that of the minimal NumPy loop, the floor of the approach."""
+    nnlab's, that of the minimal NumPy loop, and the floor: the products and Adam alone."""
     limit = samples.get("matmul", {}).get("numpy")
+    adam = samples.get("adam", {}).get("nnlab-adam")
     lines = []
+    if limit and adam:
+        ratios = [(a["seconds"] + m["seconds"]) / m["seconds"]
+                  for a, m in zip(adam, limit, strict=True)]
+        lines.append(f"the matrix products and Adam alone / the matrix products alone: "
+                     f"{statistics.median(ratios):.2f}x "
+                     f"(range {min(ratios):.2f}-{max(ratios):.2f}x)")
     for framework in ("nnlab", "numpy-minimal"):
         runs = samples.get("mlp", {}).get(framework)
         if runs and limit:

@@ -33,7 +33,7 @@ def bench_train():
 @pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
 @pytest.mark.parametrize(("framework", "workload"), [
     ("nnlab", "tiny"), ("nnlab", "loop10"), ("network.py", "loop10"), ("numpy", "matmul"),
-    ("numpy-minimal", "mlp")])
+    ("numpy-minimal", "mlp"), ("nnlab-adam", "adam")])
 def test_each_small_workload_runs_and_is_measured(bench_train, framework, workload):
     result = bench_train.measure(framework, workload, quick=True)
     assert set(result) == {"seconds", "peak_mb", "faults_per_step"}
@@ -47,6 +47,7 @@ def runs(*seconds):
 def test_ratios_pair_each_run_with_pytorch_in_the_same_repeat(bench_train):
     samples = {"mlp": {"nnlab": runs(1.0, 3.0, 2.0), "torch": runs(2.0, 4.0, 2.0)},
                "matmul": {"numpy": runs(0.5, 1.0, 1.0)},
+               "adam": {"nnlab-adam": runs(0.25, 0.5, 1.0)},
                "loop10": {"nnlab": runs(1.0, 1.0, 1.0)}}
     ratios = bench_train.paired_ratios(samples)
     assert ratios["mlp"]["nnlab"] == [0.5, 0.75, 1.0]
@@ -55,8 +56,12 @@ def test_ratios_pair_each_run_with_pytorch_in_the_same_repeat(bench_train):
     results = {w: {f: r[1] for f, r in by_f.items()} for w, by_f in samples.items()}
     lines = bench_train.table(results, ratios, quick=True).splitlines()
     assert lines[1].split()[4:6] == ["0.75x", "0.50-1.00x"]
-    assert bench_train.limit_line(samples) == (
-        "nnlab's MLP epoch / its matrix products alone: 2.00x (range 2.00-3.00x)")
+    adam_row = next(line for line in lines if line.startswith("adam"))
+    assert adam_row.split()[:4] == ["adam", "nnlab-adam", "0.500", "-"]   # no products
+    assert bench_train.limit_line(samples).splitlines() == [
+        "the matrix products and Adam alone / the matrix products alone: 1.50x "
+        "(range 1.50-2.00x)",
+        "nnlab's MLP epoch / its matrix products alone: 2.00x (range 2.00-3.00x)"]
 
 
 def test_the_minimal_numpy_loop_trains_exactly_as_nnlab_does(bench_train):
