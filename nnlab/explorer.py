@@ -71,7 +71,7 @@ def takes_its_arguments(explorer):
             signature.bind(*args, **kwargs)
         except TypeError as error:
             raise ArgumentError(f"{explorer.__name__} {error}; it takes: "
-                            f"{', '.join(signature.parameters)}") from None
+                                f"{', '.join(signature.parameters)}") from None
         return explorer(*args, **kwargs)
     return checked
 
