@@ -1,7 +1,8 @@
 """Shared test helpers: the peak memory of a call, a central-difference gradient
 independent of nnlab.gradcheck, the kinks of the activations, where no gradient can be
 checked, the check that training resumed from a model file takes the steps it would have
-taken, and Keras's optimizers run on the same gradients (when Keras is importable)."""
+taken, Keras's optimizers run on the same gradients (when Keras is importable), and the
+small models and data of the model tests."""
 
 import os
 import tracemalloc
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import nnlab as nl
+from nnlab.layers import Activation, Dense
 
 
 def peak_bytes(call):
@@ -102,3 +104,22 @@ def keras_steps(name, params, grads, **settings):
         opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)
                              for g, w in zip(gs, weights, strict=True)])
     return [keras.ops.convert_to_numpy(w) for w in weights]
+
+
+def mlp(n_in=2, hidden=8, n_out=1, out="sigmoid", seed=0):
+    return nl.Sequential([Dense(n_in, hidden, rng=seed), Activation("tanh"),
+                          Dense(hidden, n_out, rng=seed + 1), Activation(out)])
+
+
+def regression_data(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3
+
+
+def snapshot(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def assert_same_weights(model, weights):
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights, strict=True))

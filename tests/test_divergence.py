@@ -1,0 +1,177 @@
+"""A diverging fit stops and says so; a non-finite step changes nothing; outputs a loss
+cannot take are clipped with a warning, and metrics outside their domain are NaN."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nnlab as nl
+from nnlab.layers import Dense
+from nnlab.model import TrainingDivergedWarning
+from tests.helpers import assert_same_weights, mlp, regression_data, snapshot
+
+
+def test_divergence_stops_with_a_warning_and_keeps_the_history():
+    X, y = regression_data(100)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(5.0), metrics=["mae"])
+    with pytest.warns(TrainingDivergedWarning, match="learning rate") as record:
+        history = model.fit(X, y, epochs=200, batch_size=10, validation_split=0.1, seed=0)
+    assert record[0].filename == __file__  # attributed to the caller of fit
+    losses = history.history["loss"]
+    assert 1 < len(losses) < 200 and len(history.epoch) == len(losses)
+    assert not np.isfinite(losses[-1]) and np.all(np.isfinite(losses[:-1]))
+    assert losses[-2] > losses[0]
+    assert np.isnan(history.history["mae"][-1])
+    assert "diverged" in model.stop_reason
+    assert model.stop_reason.endswith(f"in epoch {len(losses)}")   # counted from 1
+    assert f"in epoch {len(losses)}," in str(record[0].message)
+    # The clipping it advises is Pascanu et al.'s, by the global norm: Keras's name for it.
+    assert "clip gradients (optimizer global_clipnorm=1.0)" in str(record[0].message)
+    assert all(np.all(np.isfinite(p)) for p in model.params)  # the bad update was skipped
+    assert issubclass(TrainingDivergedWarning, RuntimeWarning)
+
+
+def test_a_poisson_rate_below_zero_in_training_is_named_as_a_cause():
+    # The outputs start positive (the trial pass accepts them), then a linear output
+    # crosses 0: the logarithm of a negative rate is NaN, and fit says what may cause it.
+    X = np.linspace(0.1, 1.0, 20)[:, None]
+    y = np.round(3 * X[:, 0])
+    model = nl.Sequential([Dense(1, 1, init="zeros")])
+    model.layers[0].params["b"][:] = 0.01
+    model.compile("poisson", nl.optimizers.SGD(5.0))
+    with pytest.warns(TrainingDivergedWarning, match="a predicted rate below 0 does it too"):
+        model.fit(X, y, epochs=50, batch_size=5, seed=0)
+
+
+def test_train_step_reports_a_non_finite_loss_without_updating():
+    model = nl.Sequential([Dense(1, 1, init="zeros")])
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    model.params[0][...] = 1e300
+    before = snapshot(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = model.train_step([[1e10]], [0.0])
+    assert not np.isfinite(loss)
+    assert_same_weights(model, before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_train_step_skips_an_update_whose_gradient_overflowed(dtype):
+    # y_pred = x W is about 3, so the loss is finite, but dL/dW = 2 x (y_pred - y)
+    # overflows: the step must report NaN and leave every parameter as it was.
+    big = float(np.finfo(dtype).max) / 2
+    model = nl.Sequential([Dense(1, 1, init="zeros", dtype=dtype)])
+    model.params[0][...] = 3 / big
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    before = snapshot(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = model.train_step([[big]], [0.0])
+    assert np.isnan(loss)
+    assert_same_weights(model, before)
+
+
+def test_outputs_a_loss_cannot_take_are_clipped_with_a_warning_that_says_what_it_costs():
+    # Binary cross-entropy after a linear layer: Keras trains on the outputs clipped into
+    # (0, 1), and so does fit, but not in silence. The direct call of the loss rejects them.
+    X, y = nl.datasets.moons(100, seed=0)
+    model = mlp(out="linear")
+    model.compile("binary_crossentropy", nl.optimizers.SGD(0.1))
+    outputs = model.predict(X * 10)
+    assert outputs.min() < 0 or outputs.max() > 1
+    with pytest.raises(nl.losses.PredictionRangeError, match=r"y_pred must be in \[0, 1\]"):
+        model.loss(outputs, y)
+    with pytest.warns(nl.model.ClippedOutputsWarning,
+                      match=r"of X\) do not suit the loss BinaryCrossEntropy\(from_logits=Fals"
+                            r"e\), which takes probabilities in \[0, 1\].*clipped into "
+                            r"\[1e-07, 1 - 1e-07\].*no gradient.*sigmoid.*from_logits=True"):
+        history = model.fit(X * 10, y, epochs=2)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.optimizer.iterations == 8
+    with pytest.warns(nl.model.ClippedOutputsWarning):
+        loss = model.evaluate(X * 10, y)
+    clipped = np.clip(model.predict(X * 10), 1e-7, 1 - 1e-7)
+    assert loss == pytest.approx(nl.losses.BinaryCrossEntropy()(clipped, y))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")   # Python's own: each text once per line of code
+        for start in range(0, 40, 10):
+            model.train_step(X[start:start + 10] * 10, y[start:start + 10])
+    assert len(caught) == 1
+
+
+def test_a_loss_as_a_metric_is_nan_where_the_predictions_leave_its_domain():
+    # A Poisson metric of a model trained on mse met a negative rate after the first
+    # updates and stopped fit with a ValueError; Keras's metric is NaN there.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 2)), rng.poisson(2, size=16).astype(float)
+    model = nl.Sequential([Dense(2, 1, rng=0)])
+    model.compile("mse", "sgd", metrics=[nl.losses.Poisson(), nl.losses.Dice()])
+    history = model.fit(X, y / y.max(), epochs=2, batch_size=4, seed=0).history
+    assert np.isnan(history["poisson"]).all() and np.isnan(history["dice"]).all()
+    with pytest.raises(ValueError, match="y_pred must be rates"):   # the loss itself refuses
+        nl.losses.Poisson()([[-1.0]], [1.0])
+    # Clipped into [0, 1], a row of negative scores is a row of zeros, which a focal loss
+    # divides by: NaN too, not an error from inside fit.
+    focal = nl.losses.CategoricalFocalCrossEntropy().as_metric()
+    assert np.isnan(focal([[1.0, 0.0]], [[-1.0, -2.0]]))
+    with pytest.raises(ValueError, match=r"metric 'dice' .* y_true must be in \[0, 1\]"):
+        model.fit(X, y, epochs=1)   # bad targets are still refused before training
+
+
+def test_overflow_inside_the_network_is_reported_as_divergence():
+    """Huge weights overflow between layers; fit must report that, not fail a layer check."""
+    X = np.random.default_rng(0).normal(size=(64, 2))
+    y = np.ones((64, 1))
+    model = nl.diagnostics.deep_mlp(10, 32, activation="relu", init="he_normal",
+                                    init_scale=2.0, rng=0)
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    with pytest.warns(TrainingDivergedWarning):
+        history = model.fit(X, y, epochs=10, batch_size=16, seed=0)
+    assert len(history.history["loss"]) < 10
+
+
+def test_a_diverging_step_leaves_the_batch_norm_statistics_as_they_were():
+    """The forward pass updates the running statistics before the loss is known; a step
+    whose loss overflows must undo that, or every later prediction is NaN."""
+    model = nl.Sequential([nl.Dense(1, 2, rng=0), nl.BatchNorm(2), nl.Dense(2, 1, rng=1)])
+    model.compile("mse", nl.optimizers.SGD(0.1))
+    X, y = np.array([[1.0], [2.0], [4.0]]), np.ones((3, 1))
+    model.train_step(X, y)
+    before = model.get_weights()
+    model.layers[0].params["W"][...] = 1e300   # the next forward overflows to inf
+    before[0][...] = 1e300
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(model.train_step(X * 1e10, y))
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(model.layers[1].buffers["running_var"]).all()
+
+
+def test_the_clipped_outputs_warning_points_at_the_callers_line():
+    # fit, evaluate and train_step reach the check at different depths, validation data
+    # one deeper still: each warning names this file, not nnlab's.
+    X, y = nl.datasets.moons(40, seed=0)
+    model = mlp(out="linear")
+    model.compile("binary_crossentropy", nl.optimizers.SGD(0.1))
+    calls = [lambda: model.fit(X * 10, y, epochs=1, validation_data=(X * 10, y)),
+             lambda: model.evaluate(X * 10, y), lambda: model.train_step(X * 10, y)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught and all(w.category is nl.model.ClippedOutputsWarning for w in caught)
+        assert {w.filename for w in caught} == {__file__}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_loss_that_overflows_on_the_trial_outputs_issues_no_numpy_warning(dtype):
+    # exp of outputs near 88 is finite in float32, their Poisson loss's sum is not.
+    X = np.where(np.random.default_rng(0).random((16, 3)) < 0.5, -1e4, 1e4)
+    model = nl.Sequential([nl.Dense(3, 1, rng=0), nl.Activation("exponential")]).astype(dtype)
+    model.compile(loss="poisson", optimizer=nl.optimizers.SGD(0.01))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, np.ones((16, 1)), epochs=2)
+    assert [w.category for w in caught] == [TrainingDivergedWarning]
