@@ -1,0 +1,260 @@
+"""Tests of the numerics and input handling of nnlab.losses: stability at huge scores and
+extreme probabilities, dtypes, target forms, bad input, names and configuration."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from nnlab import losses, metrics
+from nnlab.losses import (
+    MAE,
+    MSE,
+    BinaryCrossEntropy,
+    BinaryFocalCrossEntropy,
+    CategoricalCrossEntropy,
+    CategoricalFocalCrossEntropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Dice,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    MulticlassHinge,
+    Poisson,
+    SquaredHinge,
+    Tversky,
+)
+from tests.loss_cases import ALL_LOSSES, batch_for
+
+# -- numerics: stability at +-1e4, dtypes ----------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
+def test_stable_and_finite_at_huge_scores(loss, dtype):
+    y_pred, y_true = batch_for(loss, dtype, big=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+#: The losses that take probabilities, which the scores' test above cannot push to 0 and 1.
+PROBABILITY_LOSSES = [loss for loss in ALL_LOSSES
+                      if getattr(loss, "from_logits", None) is False
+                      or isinstance(loss, KLDivergence | Dice)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", PROBABILITY_LOSSES, ids=repr)
+def test_stable_and_finite_at_probabilities_as_near_0_and_1_as_the_dtype_holds(loss, dtype):
+    # Exactly 0 and 1, the smallest subnormal and normal numbers, and 1 - epsneg, the
+    # largest number below 1: log(0), 0 / 0 and 1 - p = 0 wait at these edges.
+    f = np.finfo(dtype)
+    tiny, sub, below_1 = float(f.tiny), float(f.smallest_subnormal), 1 - float(f.epsneg)
+    y_pred = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [below_1, float(f.epsneg), 0.0],
+                       [sub, tiny, 1.0], [0.0, 0.0, 1.0]], dtype=dtype)
+    labels = np.array([0, 0, 1, 2, 0])
+    if isinstance(loss, BinaryCrossEntropy | BinaryFocalCrossEntropy | Dice):
+        y_true = np.eye(3)[labels]
+    elif isinstance(loss, KLDivergence):
+        y_true = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [below_1, 0.0, 1 - below_1],
+                           [0.0, 0.0, 1.0], [1 / 3, 1 / 3, 1 / 3]])
+    else:
+        y_true = labels
+    # Underflow is left as NumPy leaves it (silent): a product of tiny numbers becomes 0.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert grad.dtype == dtype
+
+
+def test_huge_logits_give_exact_values():
+    z = np.array([[1e4, -1e4], [-1e4, 1e4]])
+    assert CategoricalCrossEntropy(from_logits=True)(z, [0, 0]) == pytest.approx(1e4)
+    assert BinaryCrossEntropy(from_logits=True)(z, [[1, 0], [1, 0]]) == pytest.approx(5e3)
+    assert BinaryCrossEntropy(from_logits=True)(z, [[1, 0], [0, 1]]) == 0.0
+
+
+@pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
+def test_float32_in_float32_gradient_out(loss):
+    y_pred, y_true = batch_for(loss, np.float32)
+    grad = loss.gradient(y_pred, y_true)
+    assert grad.dtype == np.float32
+    ref = loss.gradient(y_pred.astype(np.float64), y_true)
+    np.testing.assert_allclose(grad, ref, rtol=1e-4, atol=1e-6)
+    assert loss(y_pred, y_true) == pytest.approx(loss(y_pred.astype(np.float64), y_true),
+                                                 rel=1e-5)
+    assert isinstance(loss(y_pred, y_true), float)
+
+
+# -- target forms ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", [CategoricalCrossEntropy(), CategoricalCrossEntropy(True),
+                                  MulticlassHinge()], ids=repr)
+def test_integer_labels_equal_one_hot(loss):
+    y_pred, labels = batch_for(loss, np.float64)
+    one_hot = np.eye(3)[labels]
+    for y in (labels, labels.reshape(-1, 1), labels.astype(float), one_hot.astype(int)):
+        assert loss(y_pred, y) == loss(y_pred, one_hot)
+        np.testing.assert_array_equal(loss.gradient(y_pred, y), loss.gradient(y_pred, one_hot))
+
+
+def test_column_targets_and_single_samples():
+    p = np.array([[0.9], [0.3]])
+    bce = BinaryCrossEntropy()
+    assert bce(p, [1, 0]) == bce(p, [[1], [0]]) == bce(p.ravel(), [[1], [0]])
+    assert bce.gradient(p, [1, 0]).shape == (2, 1)
+    cce = CategoricalCrossEntropy()
+    assert cce([0.7, 0.2, 0.1], 0) == cce([[0.7, 0.2, 0.1]], [0]) == cce([0.7, 0.2, 0.1],
+                                                                           [1, 0, 0])
+    assert cce.gradient([0.7, 0.2, 0.1], 0).shape == (3,)
+    assert MSE()(3.0, 1.0) == 4.0
+
+
+def test_check_targets_normalises_the_whole_target_array():
+    np.testing.assert_array_equal(MulticlassHinge().check_targets([2, 0], 3),
+                                  [[0, 0, 1], [1, 0, 0]])
+    assert BinaryCrossEntropy().check_targets([0, 1, 1], 1).shape == (3, 1)
+    assert MSE().check_targets(np.zeros((5, 2), np.float32), 2).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\[0, 2\]"):
+        CategoricalCrossEntropy().check_targets([0, 3], 3)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2,\)"):
+        MSE().check_targets([1.0, 2.0], 3)
+    with pytest.raises(ValueError, match="n_outputs"):
+        MSE().check_targets([1.0], 0)
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        Hinge().check_targets([1, 0], 1)
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+P3 = np.full((2, 3), 1 / 3)
+BAD = [
+    (MSE(), np.ones((3, 2)), np.ones((3, 3)), r"MSE\(\).*\(3, 2\).*\(3, 3\)"),
+    (MSE(), np.ones((3, 2)), np.ones(6), r"\(3, 2\).*\(6,\)"),
+    (MSE(), [np.nan], [1.0], "NaN"),
+    (MSE(), [1.0], [np.inf], "NaN or infinite"),
+    (MSE(), np.ones((0, 2)), np.ones((0, 2)), "empty"),
+    (MSE(), ["a"], [1.0], "numeric"),
+    (Huber(), np.ones((3, 2)), np.ones((3, 3)), r"Huber\(delta=1.0\).*\(3, 2\).*\(3, 3\)"),
+    (Huber(delta=2.0), [np.inf], [1.0], r"Huber\(delta=2.0\): y_pred contains 1 NaN"),
+    (BinaryCrossEntropy(), [0.5], [2], r"y_true must be in \[0, 1\]"),
+    (BinaryCrossEntropy(), [1.5], [1], "from_logits=True"),
+    (BinaryCrossEntropy(), [-0.1], [1], r"\[0, 1\]"),
+    (CategoricalCrossEntropy(), P3, [0, 5], r"\[0, 2\] for 3 outputs; got 5"),
+    (CategoricalCrossEntropy(True), P3, [-1, 0], r"\[0, 2\].*got -1"),
+    (CategoricalCrossEntropy(), P3, [0.5, 1], r"integers in \[0, 2\]"),
+    (CategoricalCrossEntropy(), P3 * 4, [0, 1], "from_logits=True"),
+    (CategoricalCrossEntropy(), P3, np.full((2, 3), 2.0), r"y_true must be in \[0, 1\]"),
+    (CategoricalCrossEntropy(), P3, np.eye(2), r"CategoricalCrossEntropy.*\(2, 3\).*\(2, 2\)"),
+    (CategoricalCrossEntropy(), P3, [0, 1, 2], r"\(2, 3\).*\(3,\)"),
+    (CategoricalCrossEntropy(), np.ones((2, 1)), [0, 0], "at least 2"),
+    (CategoricalCrossEntropy(), np.ones((2, 3, 1)), [0, 0], "classes on the last axis"),
+    (KLDivergence(), P3, [0, 1], r"KLDivergence.*\(2, 3\).*\(2,\)"),
+    (KLDivergence(), P3 * 4, P3, r"y_pred must be in \[0, 1\]"),
+    (KLDivergence(), P3, -P3, r"y_true must be in \[0, 1\]"),
+    (Hinge(), [0.5], [0], r"-1 or \+1; got 0"),
+    (Hinge(), [0.5, 1.0], [1, 2], "got 2"),
+    (MulticlassHinge(), P3, [0, 3], r"\[0, 2\]"),
+    (MulticlassHinge(), P3, P3, "one-hot"),
+    (MulticlassHinge(), [[np.inf, 0]], [0], "NaN or infinite"),
+]
+
+
+@pytest.mark.parametrize(("loss", "y_pred", "y_true", "match"), BAD)
+def test_bad_input_raises_value_error_naming_the_problem(loss, y_pred, y_true, match):
+    with pytest.raises(ValueError, match=match):
+        loss(y_pred, y_true)
+    with pytest.raises(ValueError, match=match):
+        loss.gradient(y_pred, y_true)
+
+
+@pytest.mark.parametrize(("delta", "match"), [
+    (0, r"Huber delta must be in \(0, inf\); got 0$"),
+    (-1.5, r"Huber delta must be in \(0, inf\); got -1.5$"),
+    (float("nan"), "Huber delta must be finite; got nan$"),
+    (float("inf"), "Huber delta must be finite; got inf$"),
+    ("1", "Huber delta must be a real number; got '1'$"),
+    (None, "Huber delta must be a real number; got None$"),
+    (True, "Huber delta must be a real number; got True$"),
+    ([1.0], r"Huber delta must be a real number; got \[1.0\]$"),
+])
+def test_huber_rejects_a_delta_that_is_not_a_positive_finite_number(delta, match):
+    with pytest.raises(ValueError, match=match):
+        Huber(delta)
+    with pytest.raises(ValueError, match=match):
+        losses.get("huber", delta=delta)
+
+
+def test_from_logits_accepts_any_finite_score():
+    assert np.isfinite(BinaryCrossEntropy(from_logits=True)([-3.0, 7.0], [0, 1]))
+    assert np.isfinite(CategoricalCrossEntropy(from_logits=True)(P3 * 9, [0, 1]))
+    with pytest.raises(ValueError, match="from_logits"):
+        BinaryCrossEntropy(from_logits="yes")
+
+
+# -- names and configuration ----------------------------------------------------------------
+
+def test_get_names_aliases_and_config_round_trip():
+    expected = {"mse": MSE, "mean_squared_error": MSE, "mae": MAE, "mean_absolute_error": MAE,
+                "binary_crossentropy": BinaryCrossEntropy,
+                "categorical_crossentropy": CategoricalCrossEntropy,
+                "sparse_categorical_crossentropy": CategoricalCrossEntropy,
+                "kl_divergence": KLDivergence, "kld": KLDivergence,
+                "kullback_leibler_divergence": KLDivergence, "hinge": Hinge,
+                "multiclass_hinge": MulticlassHinge, "huber": Huber, "log_cosh": LogCosh,
+                "logcosh": LogCosh, "poisson": Poisson, "squared_hinge": SquaredHinge,
+                "categorical_hinge": CategoricalHinge, "msle": MeanSquaredLogarithmicError,
+                "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+                "mape": MeanAbsolutePercentageError,
+                "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+                "binary_focal_crossentropy": BinaryFocalCrossEntropy, "bce": BinaryCrossEntropy,
+                "categorical_focal_crossentropy": CategoricalFocalCrossEntropy,
+                "cosine_similarity": CosineSimilarity, "dice": Dice, "tversky": Tversky}
+    assert set(losses.NAMES) == set(expected)
+    for name, cls in expected.items():
+        assert type(losses.get(name)) is cls
+    assert losses.get("Binary_CrossEntropy", from_logits=True).from_logits
+    loss = CategoricalCrossEntropy(from_logits=True)
+    assert losses.get(loss) is loss
+    config = json.loads(json.dumps(loss.get_config()))
+    assert config == {"from_logits": True}
+    assert losses.get(loss.name, **config).from_logits
+    assert MSE().get_config() == {}
+    huber = losses.get("huber", delta=np.float32(2.5))
+    assert type(huber) is Huber and type(losses.get("Huber")) is Huber   # Keras's two names
+    assert json.loads(json.dumps(huber.get_config())) == {"delta": 2.5}
+    assert losses.get(huber.name, **huber.get_config()).delta == 2.5
+    assert Huber().get_config() == {"delta": 1.0} and repr(huber) == "Huber(delta=2.5)"
+    with pytest.raises(ValueError, match="unknown loss 'huber_loss'"):   # nor is it Keras's
+        losses.get("huber_loss")
+    with pytest.raises(ValueError, match=r"valid names are: .*hinge"):
+        losses.get("cross_entropie")
+    for name in ("crossentropy", "Cross_Entropy", "ce"):   # Keras guesses one from the data
+        with pytest.raises(ValueError, match=r"could be any of three .*'binary_crossentropy'"
+                           r".*'categorical_crossentropy'.*'sparse_categorical_crossentropy'"
+                           r".*from_logits=True"):
+            losses.get(name)
+    with pytest.raises(ValueError, match="loss name"):
+        losses.get(loss, from_logits=False)
+    # compile(loss=MSE) for compile(loss=MSE()): the class, not an instance
+    with pytest.raises(ValueError, match=r"^loss MSE is a class: pass an instance, MSE\(\), "
+                                         r"or a name, one of: .*mse"):
+        losses.get(MSE)
+    with pytest.raises(ValueError, match=r"^metric BinaryCrossEntropy is a class: pass an "
+                                         r"instance, BinaryCrossEntropy\(\)"):
+        metrics.get(BinaryCrossEntropy)
+    with pytest.raises(ValueError, match=r"must be given by name \(a str\).*got <class 'int'>"):
+        losses.get(int)
+    with pytest.raises(ValueError, match="'mse' takes no argument from_logits; it takes none"):
+        losses.get("mse", from_logits=True)
+    with pytest.raises(ValueError, match="'hinge' takes no argument margin; it takes none"):
+        losses.get("hinge", margin=2.0)
