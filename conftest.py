@@ -2,7 +2,7 @@
 
 The examples in the docstrings run as a reader copies them from the API page
 (book/api.md): in a session where ``import numpy as np`` and ``import nnlab as nl`` have
-run (tests/test_book.py runs them so). doctest gives each example its module's globals
+run (tests/test_book_site.py runs them so). doctest gives each example its module's globals
 instead, which have no ``nl``.
 """
 

@@ -30,7 +30,7 @@ THEME_MODE = (
 
 
 def use_vendored_assets(app, config):
-    config.nb_ipywidgets_js = {}   # the static explorers need none (tests/test_book.py)
+    config.nb_ipywidgets_js = {}   # the static explorers need none (tests/test_book_site.py)
     vendor = Path(app.confdir) / VENDOR
     if not (vendor / "versions.json").exists():
         logger.info("nnlab_site: no vendored MathJax; pages will load it from a CDN")

@@ -1,0 +1,201 @@
+"""The website: the API page documents every public function and class once, with examples
+that run as a reader copies them, and the book builds with warnings as errors."""
+
+import importlib
+import importlib.util
+import inspect
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nnlab as nl
+from tests.book_cases import ROOT, toc_files
+
+#: A directive of the API page (book/api.md) that documents code: its kind, target and options.
+DIRECTIVE = re.compile(r"^\.\. auto(module|class|data|function):: ([\w.]+)(?:\(.*\))?\n"
+                       r"((?:   :.*\n)*)", re.M)
+
+
+def api_directives():
+    return [(kind, target, dict(re.findall(r"   :([\w-]+):(.*)", options)))
+            for kind, target, options in DIRECTIVE.findall(
+                (ROOT / "book" / "api.md").read_text())]
+
+
+def documented_names(module, options):
+    """The names an automodule directive with these options documents, as autodoc picks
+    them: its ``:members:`` list, or for a bare ``:members:`` the module's ``__all__`` (or
+    its own public names), functions and classes with a docstring and constants with a
+    ``#:`` comment."""
+    names = [n.strip() for n in options.get("members", "").split(",") if n.strip()]
+    if "members" in options and not names:
+        names = getattr(module, "__all__", None) or [
+            n for n, o in vars(module).items()
+            if not n.startswith("_") and getattr(o, "__module__", None) == module.__name__]
+        source = inspect.getsource(module)
+        names = [n for n in names if (callable(getattr(module, n)) and getattr(module, n).__doc__)
+                 or re.search(rf"^#:.*\n(?:#:.*\n)*{n}\b", source, re.M)]
+    excluded = {n.strip() for n in options.get("exclude-members", "").split(",")}
+    return [n for n in names if n not in excluded]
+
+
+def test_the_api_page_documents_every_public_function_and_class_once():
+    # Every function or class with a docstring that a module of the page defines or offers
+    # in its __all__ is on the page, and once only: a second entry (the same function under
+    # the module that re-exports it) says nothing new.
+    where, modules = {}, []
+    for kind, target, options in api_directives():
+        if kind == "module":
+            module = importlib.import_module(target)
+            modules.append(module)
+            objects = [getattr(module, n) for n in documented_names(module, options)]
+        else:
+            parent, _, name = target.rpartition(".")
+            objects = [getattr(importlib.import_module(parent), name)]
+        for obj in objects:
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                where.setdefault(obj, []).append(target)
+    twice = [places for places in where.values() if len(places) > 1]
+    missing = []
+    for module in modules:
+        public = set(getattr(module, "__all__", [])) | {
+            n for n, o in vars(module).items()
+            if not n.startswith("_") and getattr(o, "__module__", None) == module.__name__}
+        for name in sorted(public):
+            obj = getattr(module, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__doc__ \
+                    and obj not in where:
+                missing.append(f"{module.__name__}.{name}")
+    assert not missing and not twice, f"not on the API page: {missing}; twice: {twice}"
+
+
+#: Runs every example of the modules given as arguments as a reader would: in a new
+#: interpreter where only ``import numpy as np`` and ``import nnlab as nl`` ran, the modules
+#: that import loads and no other (a module an example uses, it must import). Prints the
+#: modules with a failing example.
+FRESH_SESSION = """
+import doctest, importlib, json, sys, warnings
+import matplotlib
+matplotlib.use("Agg")
+import numpy as np
+import nnlab as nl
+baseline, attributes = {m for m in sys.modules if m.startswith("nnlab.")}, set(vars(nl))
+tests = [t for name in sys.argv[1:]
+         for t in doctest.DocTestFinder().find(importlib.import_module(name)) if t.examples]
+failing = set()
+for test in tests:
+    for m in [m for m in sys.modules if m.startswith("nnlab.") and m not in baseline]:
+        del sys.modules[m]
+    for a in set(vars(nl)) - attributes:
+        delattr(nl, a)
+    test.globs = {"np": np, "nl": nl}
+    runner = doctest.DocTestRunner()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runner.run(test, out=lambda text: None)
+    if runner.failures:
+        failing.add(test.name.split(".")[1])
+print(json.dumps(sorted(failing)))
+"""
+
+
+def test_the_api_pages_examples_run_as_a_reader_copies_them():
+    modules = {target.split(".")[1] for _, target, _ in api_directives()}
+    result = subprocess.run([sys.executable, "-c", FRESH_SESSION,
+                             *(f"nnlab.{m}" for m in sorted(modules))],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    failing = json.loads(result.stdout.splitlines()[-1])
+    assert not failing, f"modules whose examples fail in a fresh session (np, nl only): {failing}"
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(tmp_path):
+    jb = Path(sys.executable).with_name("jupyter-book")
+    out = tmp_path / "site"
+    result = subprocess.run(
+        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    html = out / "_build" / "html"
+    assert (html / "index.html").exists()
+    for name in toc_files():
+        assert (html / f"{name}.html").exists(), f"{name}.html was not built"
+    if (ROOT / "_vendor" / "web" / "versions.json").exists():
+        assert_served_locally(html)
+    assert_citations_match_the_list(html)
+    assert_api_page_entries(html)
+    shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+
+
+def assert_citations_match_the_list(html):
+    """A citation, "[Rumelhart et al., 1986]" or "Rumelhart et al. [1986]", is the end of
+    the label its entry has in the bibliography (book/_ext/author_year_labels.py)."""
+    labels = dict(re.findall(r'<div class="citation" id="([^"]+)"[^>]*>\s*<span class="label">'
+                             r'<span class="fn-bracket">\[</span>([^<]+)<',
+                             (html / "book" / "references.html").read_text()))
+    assert "Rumelhart et al., 1986" in labels.values()
+    cited = 0
+    for page in (html / "book").glob("*.html"):
+        for target, text in re.findall(r'href="references.html#([^"]+)"[^>]*>(.*?)</a>',
+                                       page.read_text()):
+            text = text.replace("<em>", "").replace("</em>", "")
+            assert labels[target].rstrip("ab").endswith(text), (page.name, text, labels[target])
+            cited += 1
+    assert cited > 50
+
+
+def assert_api_page_entries(html):
+    """The API page has an entry for each layer's forward and backward and for each attribute
+    of Sequential, no entry twice, and signatures that show values as Python writes them
+    (``w00=0.2``, not ``np.float64(0.2)``; no ``<factory>``)."""
+    page = (html / "book" / "api.html").read_text()
+    entries = re.findall(r'<dt class="sig sig-object py" id="([^"]+)">(.*?)</dt>', page, re.S)
+    ids = [name for name, _ in entries]
+    assert len(ids) == len(set(ids)), sorted(name for name in ids if ids.count(name) > 1)
+    layers = [getattr(nl.layers, name) for name in nl.layers.__all__]
+    expected = [f"{c.__module__}.{c.__name__}.{method}" for c in layers
+                if isinstance(c, type) and issubclass(c, nl.Layer)
+                for method in ("forward", "backward")]
+    expected += [f"nnlab.model.Sequential.{attribute}" for attribute in
+                 ("loss", "optimizer", "metrics", "history", "stop_reason")]
+    assert not set(expected) - set(ids), sorted(set(expected) - set(ids))
+    signatures = [re.sub(r"<[^>]+>", "", signature) for _, signature in entries]
+    calls = [s for s in signatures if "(" in s and "=" not in s.split("(")[0]]
+    noisy = [s for s in calls if re.search(r"np\.\w+\(|&lt;\w+&gt;", s)]
+    assert not noisy, noisy
+
+
+def assert_served_locally(html):
+    """With the vendored MathJax, no page asks another site for it, and no page loads the
+    widget manager, which the static explorers do not need (book/_ext/nnlab_site.py)."""
+    assert (html / "mathjax" / "tex-mml-chtml.js").exists()
+    for page in html.rglob("*.html"):
+        text = page.read_text()
+        for cdn in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com"):
+            assert f"{cdn}/npm/mathjax" not in text, f"{page.name} loads MathJax from {cdn}"
+        assert "embed-amd.js" not in text and "require.js" not in text, (
+            f"{page.name} loads the widget manager")
+
+
+def test_vendoring_without_a_registry_falls_back_to_the_cdns(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("vendor_web", ROOT / "scripts" / "vendor_web.py")
+    vendor_web = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor_web)
+    npm = tmp_path / "npm"   # an npm that cannot reach its registry
+    npm.write_text("#!/bin/sh\necho 'npm error network' >&2\nexit 1\n")
+    npm.chmod(0o755)
+    monkeypatch.setattr(vendor_web.shutil, "which", lambda name: str(npm))
+    kept = tmp_path / "web" / "mathjax"
+    kept.mkdir(parents=True)
+    assert vendor_web.main(str(tmp_path / "web")) == 0
+    assert "from its CDN" in capsys.readouterr().out
+    assert kept.exists()   # an earlier copy is not deleted for nothing

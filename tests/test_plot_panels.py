@@ -1,0 +1,156 @@
+"""Decision boundaries, image grids, activation histograms and network diagrams: the
+classes shaded, one panel per item, and scales that leave out non-finite values."""
+
+import warnings
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+
+from nnlab import plot
+
+
+def test_decision_boundary_handles_probabilities_logits_and_classes():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = np.array([0, 1, 2])
+    for predict in (lambda P: P[:, :1], lambda P: P[:, :1] - 0.5,
+                    lambda P: np.column_stack([P[:, 0], P[:, 1], -P[:, 0]])):
+        assert isinstance(plot.decision_boundary(predict, X, y), Figure)
+
+
+def shaded_classes(fig):
+    """The classes decision_boundary shaded: the colors of the bands of its filled contour
+    that cover some of the plane."""
+    bands = fig.axes[0].collections[0]
+    palette = np.array([to_rgb(c) for c in plot.COLORS])
+    return [int(np.abs(palette - color[:3]).sum(axis=1).argmin())
+            for color, path in zip(bands.get_facecolor(), bands.get_paths(), strict=True)
+            if len(path.vertices)]
+
+
+def test_decision_boundary_thresholds_one_score_where_told():
+    # Logits that all lie in [0, 1] say class 1 everywhere (each is above 0); read as
+    # probabilities, the ones below 0.5 say class 0. Nothing is guessed from their range.
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1, 1])
+
+    def logit(P):
+        return 0.3 * P[:, :1] + 0.45
+
+    assert shaded_classes(plot.decision_boundary(logit, X, y, threshold=0)) == [1]
+    assert shaded_classes(plot.decision_boundary(logit, X, y)) == [0, 1]
+    assert shaded_classes(plot.decision_boundary(logit, X, y, threshold=0.5)) == [0, 1]
+    with pytest.raises(ValueError, match="threshold"):
+        plot.decision_boundary(logit, X, y, threshold="logits")
+
+
+def test_decision_boundary_leaves_the_plane_blank_where_the_scores_are_nan():
+    # A diverged network's NaN was shaded as class 0, a class it never predicted.
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+
+    def half(P):   # no number left of x1 = 0.5, class 1 right of it
+        return np.where(P[:, :1] < 0.5, np.nan, 1.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert shaded_classes(plot.decision_boundary(half, X, y)) == [1]
+        assert shaded_classes(plot.decision_boundary(
+            lambda P: np.column_stack([half(P), 0 * half(P)]), X, y)) == [0]
+        assert shaded_classes(plot.decision_boundary(lambda P: half(P) * np.nan, X, y)) == []
+
+
+def test_decision_boundary_refuses_more_classes_than_colors():
+    n = len(plot.COLORS)
+
+    def nearest(k):   # k classes, class c around x1 = c
+        return lambda P: -(P[:, :1] - np.arange(k)) ** 2
+
+    X = np.column_stack([np.arange(n + 2.0), np.zeros(n + 2)])
+    with pytest.raises(ValueError, match=rf"classes 0 to {n - 1} .*got class {n + 1}"):
+        plot.decision_boundary(nearest(n + 2), X, np.arange(n + 2))
+    with pytest.raises(ValueError, match=f"got class {n}"):   # a label, even if never predicted
+        plot.decision_boundary(lambda P: P[:, :1] * 0, X[:2], [0, n])
+    assert shaded_classes(plot.decision_boundary(nearest(n), X[:n], np.arange(n))) == \
+        list(range(n))
+
+
+def test_grids_and_histograms_have_one_panel_per_item():
+    images = np.random.default_rng(0).normal(size=(5, 1, 8, 8))
+    fig = plot.image_grid(images, titles=range(5), ncols=3, symmetric=True)
+    assert sum(ax.get_visible() for ax in fig.axes) == 5
+    values = [np.ones(10), np.arange(10.0), np.array([np.nan, 1.0])]
+    hist = plot.activation_histograms(values, bins=5)
+    assert len(hist.axes) == 3
+    for ax, v in zip(hist.axes, values, strict=True):
+        (patch,) = ax.patches   # one step patch per panel; non-finite values left out
+        # One x-axis for all, from the smallest to the largest value of any layer.
+        counts, edges = np.histogram(v[np.isfinite(v)], bins=5, range=(0.0, 9.0))
+        np.testing.assert_array_equal(patch.get_data().values, counts)
+        np.testing.assert_array_equal(patch.get_data().edges, edges)
+        assert ax.get_xlim() == pytest.approx((-0.72, 9.72)) and ax.get_ylim()[0] == 0
+    for constant in ([np.full(4, 2.0)], [np.array([np.nan])]):   # no spread, or no value
+        (ax,) = plot.activation_histograms(constant).axes
+        assert ax.get_xlim()[0] < ax.get_xlim()[1]
+
+
+def test_network_diagram_draws_unit_0_of_each_layer_on_top():
+    np.testing.assert_array_equal(plot.unit_heights(3), [1.0, 0.0, -1.0])
+    w = np.array([[1.0, -1.0]])   # input 0 to unit 0 positive, to unit 1 negative
+    ax = plot.network_diagram([w]).axes[0]
+    edges = {line.get_color(): line.get_ydata()[1] for line in ax.lines}
+    assert edges[plot.COLORS[0]] > edges[plot.COLORS[1]]
+
+
+def test_forward_explorer_writes_each_value_at_its_unit():
+    from nnlab import widgets
+    explorer = widgets.forward_explorer()
+    ax = explorer.figure.axes[0]
+    written = {text.get_text(): text.xy for text in ax.texts}
+    assert written["1.00"] == (0, 0.5) and written["0.50"] == (0, -0.5)   # x = (1.0, 0.5)
+    assert written[f"{explorer.state['hidden'][0]:.3f}"] == (1, 0.5)
+
+
+def test_activations_grid_takes_one_name():
+    assert len([ax for ax in plot.activations_grid("relu").axes if ax.get_visible()]) == 1
+
+
+def test_decision_boundary_takes_no_class_from_a_nan_score():
+    # argmax calls a row's NaN its highest score: class 2 here, which no point has.
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+
+    def scores(P):   # class 0 left of x1 = 0.5, class 1 right, a third score NaN left
+        right = P[:, :1] > 0.5
+        return np.column_stack([~right, right, np.where(right, 0.0, np.nan)]).astype(float)
+
+    fig = plot.decision_boundary(scores, X, y)
+    assert fig.axes[0].collections[-1].get_clim() == (-0.5, 1.5)   # two classes
+
+
+def test_decision_boundary_refuses_labels_of_another_shape():
+    with pytest.raises(ValueError, match=r"y of shape \(2, 1\)"):
+        plot.decision_boundary(lambda P: P[:, :1], np.zeros((2, 2)), [[0], [1]])
+
+
+def test_one_nan_leaves_the_scale_of_a_panel_to_the_finite_values():
+    image = np.arange(16.0).reshape(4, 4) - 8
+    image[0, 0] = np.nan
+    (drawn,) = plot.image_grid([image], symmetric=True).axes[0].images
+    assert drawn.get_clim() == (-7.0, 7.0)   # was (nan, nan): a blank panel
+    assert plot.finite_limit([np.nan, -np.inf]) == 1.0
+    w = np.array([[2.0, np.nan], [-1.0, np.inf]])
+    lines = plot.network_diagram([w]).axes[0].lines
+    assert [line.get_linewidth() for line in lines] == [4.5, 1.0, 2.5, 1.0]
+    assert [line.get_linestyle() for line in lines] == ["-", ":", "-", ":"]
+    assert lines[1].get_color() == lines[3].get_color() == plot.COLORS[5]
+
+
+def test_histograms_count_the_values_they_leave_out():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # +-1e308 overflowed the std and the bins' span
+        fig = plot.activation_histograms([np.array([1.0, 2.0, np.nan, np.inf]),
+                                          np.array([1e200, -1e200, 0.0]),
+                                          np.array([1e308, -1e308, 0.0])])
+        plot.pixels(fig)
+    assert [ax.get_title() for ax in fig.axes] == [
+        "layer 1\nstd 0.5, 2 left out", "layer 2\nstd 8.2e+199", "layer 3\nstd 0, 2 left out"]
+    assert fig.axes[0].get_xlim() == pytest.approx((-1.16e200, 1.16e200))
