@@ -1,0 +1,143 @@
+"""Bad arguments to the explorers, the playground and its sessions: each refused with a
+ValueError (an ArgumentError for an unknown one) naming it as the caller wrote it."""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+from nnlab import playground, widgets
+from nnlab.explorer import ArgumentError
+
+
+@pytest.mark.parametrize("make, match", [
+    # ipywidgets raised a TraitError naming no parameter, or clamped the value in silence.
+    (lambda: widgets.activation_explorer("swishy"), r"name .* one of 'linear'.*'mish'"),
+    (lambda: widgets.perceptron_explorer(gate="nor"), "gate .* one of 'and', 'or'"),
+    (lambda: widgets.learning_rate_explorer(batch_size=7), "one of 1, 10, 50, 200; got 7"),
+    (lambda: widgets.playground(optimizer="adamw"), "optimizer .*'adamw'"),
+    (lambda: widgets.learning_rate_explorer(lr=100), r"^lr must be in \[0.001, 10\]; got 100$"),
+    (lambda: widgets.kernel_explorer(digit=99999), r"\[0, 99\]; got 99999"),
+    (lambda: widgets.initialization_explorer(depth=1000), r"depth .* \[1, 12\]"),
+    (lambda: widgets.loss_explorer(prediction=5), r"\[0.001, 0.999\]; got 5"),
+    # A KeyError of the range's table, a TypeError of list(None), before.
+    (lambda: widgets.loss_explorer(loss="mse"), r"loss .* one of 'binary cross-entropy'.*'mse'"),
+    (lambda: widgets.optimizer_race(names=None), "names must be an optimizer's name or a list"),
+    (lambda: widgets.optimizer_race(names=5), "list of names; got 5"),
+    (lambda: widgets.gradient_flow_explorer(batchnorm="no"), "batchnorm must be True or False"),
+    (lambda: widgets.forward_explorer(w99=1.0), r"w00, w01, w10, w11; got \['w99'\]"),
+    (lambda: widgets.optimizer_race(names=["adamw"]), "unknown optimizer 'adamw'; valid names "),
+    (lambda: widgets.playground(l2=0.0), r"L2 .* \[1e-05, 0.1\]; got 0.0"),
+    (lambda: widgets.optimizer_race(names=("SGD", "SGD")), r"races once; got \['SGD', 'SGD'\]"),
+    (lambda: playground.Session(depth=3), r"unknown playground settings \['depth'\]; valid: "),
+    (lambda: playground.Session(optimizer="adamw"), "l2 is an L2 penalty.*'adamw' decays"),
+])
+def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("make, match", [
+    # Each was named by its control's label ("std x must be in [0.1, 10]"), not as written.
+    (lambda: widgets.initialization_explorer(scale=20), r"^scale must be in \[0.1, 10\]; got 20$"),
+    (lambda: widgets.gradient_flow_explorer(init_scale=0), r"^init_scale must be in \[0.1, 10\]"),
+    (lambda: widgets.activation_explorer(name="swishy"), "^name must be one of 'linear', "),
+    (lambda: widgets.activation_explorer(weight=9), r"^weight must be in \[-5, 5\]; got 9$"),
+    (lambda: widgets.activation_explorer(bias=-9), r"^bias must be in \[-5, 5\]; got -9$"),
+    (lambda: widgets.perceptron_explorer(bias=4), r"^bias must be in \[-3, 3\]; got 4$"),
+    (lambda: widgets.forward_explorer(w10=4), r"^w10 must be in \[-3, 3\]; got 4$"),
+    (lambda: widgets.learning_rate_explorer(start=7), r"^start must be in \[-6, 6\]; got 7$"),
+    (lambda: widgets.learning_rate_explorer(batch_size=7), "^batch_size must be one of 1, 10,"),
+    (lambda: widgets.optimizer_race(lr=1), r"^lr must be in \[0.0001, 0.1\]; got 1$"),
+    (lambda: widgets.backprop_explorer(value=9), r"^value must be in \[-3.0, 3.0\]; got 9$"),
+    (lambda: widgets.loss_explorer(positive=2), "^positive must be one of True, False; got 2$"),
+    (lambda: widgets.kernel_explorer(digit=-1), r"^digit must be in \[0, 99\]; got -1$"),
+])
+def test_a_bad_initial_value_is_named_as_the_caller_wrote_it(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("name", ["perceptron_explorer", "activation_explorer",
+                                  "initialization_explorer", "loss_explorer",
+                                  "learning_rate_explorer", "optimizer_race", "backprop_explorer",
+                                  "gradient_flow_explorer", "kernel_explorer", "playground"])
+def test_an_argument_an_explorer_does_not_take_is_refused_with_those_it_does(name):
+    # Python's own TypeError said only "got an unexpected keyword argument 'sclae'". Now
+    # both a TypeError (as Python's) and a ValueError (as any other bad input to nnlab).
+    assert issubclass(ArgumentError, TypeError) and issubclass(ArgumentError, ValueError)
+    explorer = getattr(widgets, name)
+    takes = ", ".join(inspect.signature(widgets.Playground if name == "playground"
+                                        else explorer).parameters)
+    with pytest.raises(ArgumentError, match=f"unexpected keyword argument 'sclae'; it takes: "
+                                        f"{re.escape(takes)}$"):
+        explorer(sclae=2.0)
+    if name != "playground":   # which takes keywords only
+        with pytest.raises(ArgumentError, match="too many positional arguments; it takes: "):
+            explorer(*range(12))
+
+
+@pytest.mark.parametrize("arguments, match", [
+    # Each was named by its control's label: "learning rate (an initial value) must be ...".
+    ({"lr": 2.0}, r"^lr \(the learning rate\) must be in \[0.0001, 1\]; got 2.0$"),
+    ({"l2": 0.0}, r"^l2 \(the L2 penalty\) must be in \[1e-05, 0.1\]; got 0.0$"),
+    ({"batch_size": 7}, "^batch_size must be one of 1, 4, 16, 64; got 7$"),
+    ({"batch_size": True}, "^batch_size must be one of 1, 4, 16, 64; got True$"),
+    ({"dataset": "rings"}, "^dataset must be one of 'circles', 'xor', .*; got 'rings'$"),
+    ({"noise": 0.7}, r"^noise must be in \[0, 0.5\]; got 0.7$"),
+    ({"train_ratio": 0.95}, r"^train_ratio must be in \[0.1, 0.9\]; got 0.95$"),
+    ({"hidden_layers": 1.5}, "^hidden_layers must be an integer; got 1.5$"),
+    ({"units": 17}, r"^units must be in \[1, 16\]; got 17$"),
+    ({"activation": "swish"}, "^activation must be one of 'tanh', .*; got 'swish'$"),
+    ({"optimizer": "adamw"}, "^optimizer must be one of 'sgd', .*; got 'adamw'$"),
+])
+def test_a_bad_playground_argument_is_named_as_the_caller_wrote_it(arguments, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.playground(**arguments)
+
+
+@pytest.mark.parametrize("seed, match", [(-1, r"seed must be in \[0, inf\); got -1"),
+                                         (1.5, "seed must be an integer; got 1.5"),
+                                         ("x", "seed must be an integer; got 'x'")])
+def test_a_bad_playground_seed_is_refused_before_any_session(seed, match):
+    # It was shown as a warning, leaving a playground with no session: train(1) then
+    # raised an AttributeError.
+    with pytest.raises(ValueError, match=match):
+        widgets.playground(seed=seed)
+
+
+def test_a_later_bad_playground_seed_is_a_warning_and_the_session_stays():
+    pg = widgets.playground().train(1)
+    pg.seed = -1
+    pg.reset()
+    assert "seed must be in [0, inf); got -1" in pg.warning.value
+    assert pg.train(1).state["epoch"] == 2
+
+
+@pytest.mark.parametrize("setting, match", [
+    ({"batch_size": 0}, r"batch_size must be in \[1, inf\); got 0"),
+    ({"batch_size": 1.5}, "batch_size must be an integer; got 1.5"),
+    ({"batch_size": True}, "batch_size must be an integer; got True"),
+    ({"units": 0}, r"units must be in \[1, inf\); got 0"),
+    ({"units": 2.5}, "units must be an integer; got 2.5"),
+    ({"l2": -1.0}, r"l2 must be in \[0, inf\); got -1.0"),
+    ({"l2": float("nan")}, "l2 must be finite; got nan"),
+    ({"dataset": "blobs", "noise": -1.0}, r"noise must be in \[0, inf\); got -1.0"),
+    ({"dataset": "rings"}, "unknown dataset 'rings'; valid names are: blobs, circles"),
+    ({"train_ratio": 0.001}, "train_ratio=0.001 leaves a part of the 300 points too small: "),
+    ({"train_ratio": 0.999}, "train_ratio=0.999 leaves a part of the 300 points too small: "),
+    ({"hidden_layers": True}, "hidden_layers must be an integer; got True"),
+    ({"lr": 0}, r"lr must be in \(0, inf\); got 0"),
+    ({"activation": "swishy"}, "unknown activation 'swishy'"),
+    # Taken, as by Playground it is not: a session that no page could show again.
+    ({"seed": None}, "^seed must be an integer; got None$"),
+    ({"seed": np.random.default_rng(0)}, "^seed must be an integer; got Generator"),
+])
+def test_a_bad_session_setting_is_refused_by_its_name_when_the_session_is_made(setting,
+                                                                               match):
+    # batch_size=1.5 and True were taken, and the first step failed with numpy's TypeError;
+    # batch_size=0 with "xb and yb must hold the same number (> 0) of samples"; units=0 was
+    # Dense's n_out, l2 the optimizer's weight_decay, blobs' noise its std.
+    with pytest.raises(ValueError, match=match):
+        playground.Session(**setting)
