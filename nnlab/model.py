@@ -37,6 +37,7 @@ from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
 from nnlab.training import (
     ClippedOutputsWarning,
+    LossGrowthWarning,
     TrainingDivergedWarning,
     check_batch_sizes,
     check_data,
@@ -46,10 +47,11 @@ from nnlab.training import (
     predict_batches,
     split_validation,
     stop_diverged,
+    warn_if_diverging,
 )
 
-__all__ = ["ClippedOutputsWarning", "ModelFileError", "NotCompiledError", "Sequential",
-           "TrainingDivergedWarning", "cast_layer", "load_model"]
+__all__ = ["ClippedOutputsWarning", "LossGrowthWarning", "ModelFileError", "NotCompiledError",
+           "Sequential", "TrainingDivergedWarning", "cast_layer", "load_model"]
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -255,7 +257,8 @@ class Sequential:
         Every argument is checked before the first update. If the loss becomes NaN or
         infinite, training stops at that epoch (whose history entries are the non-finite
         loss and NaN for the rest), ``stop_reason`` says so and a ``TrainingDivergedWarning``
-        is issued: no exception. On Linux, the first ``fit`` asks glibc's malloc to keep
+        is issued: no exception. A finite loss that diverges (``warn_if_diverging``) gets a
+        ``LossGrowthWarning``. On Linux, the first ``fit`` asks glibc's malloc to keep
         freed memory for the next steps' arrays (``nnlab/_memory.py``).
 
         Parameters
@@ -331,6 +334,7 @@ class Sequential:
             if diverged:
                 stop_diverged(self, epoch, logs["loss"])
                 break
+            warn_if_diverging(history.history["loss"])
             if self.stop_training and epoch < epochs - 1:
                 self.stop_reason = (self.stop_reason
                                     or f"stopped by a callback after epoch {epoch + 1}")

@@ -22,6 +22,7 @@ Examples
 """
 
 import inspect
+import itertools
 import warnings
 
 import numpy as np
@@ -42,6 +43,11 @@ from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
 
 class TrainingDivergedWarning(RuntimeWarning):
     """The loss became NaN or infinite, so ``fit`` stopped (see ``model.stop_reason``)."""
+
+
+class LossGrowthWarning(RuntimeWarning):
+    """The loss, still finite, has grown a hundredfold since the first epoch and rose in
+    each of the last three: the run diverges. ``fit`` goes on, as Keras's would."""
 
 
 class ClippedOutputsWarning(UserWarning):
@@ -308,6 +314,37 @@ def metric_values(loss, y_true, y_pred, metrics):
             p = (p > 0.5).astype(p.dtype)
         values[name] = float(fn(t, p))
     return values
+
+
+def warn_if_diverging(losses, factor=100, rises=3):
+    """Issue a ``LossGrowthWarning`` in the epoch where ``losses`` (one per epoch of this
+    ``fit``) first say that training diverges while every loss is still finite.
+
+    A finite loss can grow for hundreds of epochs before it overflows (a factor of 2.5 an
+    epoch takes about 770 to pass float64's range), and only then does ``fit`` stop. Growth
+    alone would flag noisy runs; growth past ``factor`` times the first epoch's loss, after
+    ``rises`` rises in a row, is a run that has lost all it learned and is still going.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     nl.training.warn_if_diverging([2.0, 30.0, 90.0, 260.0])
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    training diverges: the loss grew from 2 in epoch 1 to 260 in epoch 4, ...
+    """
+    def diverging(losses):
+        last = losses[-rises - 1:]
+        return (len(losses) > rises and losses[0] > 0 and losses[-1] > factor * losses[0]
+                and all(a < b for a, b in itertools.pairwise(last)))
+
+    if diverging(losses) and not diverging(losses[:-1]):
+        warnings.warn(LossGrowthWarning(
+            f"training diverges: the loss grew from {losses[0]:.4g} in epoch 1 to "
+            f"{losses[-1]:.4g} in epoch {len(losses)}, rising in each of the last {rises} "
+            "epochs. fit goes on while the loss is finite. Usually the learning rate is too "
+            "large: try one 10 times smaller."), stacklevel=3)
 
 
 def stop_diverged(model, epoch, loss):

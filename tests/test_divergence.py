@@ -8,7 +8,7 @@ import pytest
 
 import nnlab as nl
 from nnlab.layers import Dense
-from nnlab.model import TrainingDivergedWarning
+from nnlab.model import LossGrowthWarning, TrainingDivergedWarning
 from tests.helpers import assert_same_weights, mlp, regression_data, snapshot
 
 
@@ -16,8 +16,11 @@ def test_divergence_stops_with_a_warning_and_keeps_the_history():
     X, y = regression_data(100)
     model = nl.Sequential([Dense(3, 1, rng=0)])
     model.compile("mse", nl.optimizers.SGD(5.0), metrics=["mae"])
-    with pytest.warns(TrainingDivergedWarning, match="learning rate") as record:
+    with pytest.warns(TrainingDivergedWarning, match="learning rate") as caught:
         history = model.fit(X, y, epochs=200, batch_size=10, validation_split=0.1, seed=0)
+    # Its finite growth was announced first, once, in the epoch it passed 100x epoch 1's.
+    assert [type(w.message) for w in caught] == [LossGrowthWarning, TrainingDivergedWarning]
+    record = caught[1:]
     assert record[0].filename == __file__  # attributed to the caller of fit
     losses = history.history["loss"]
     assert 1 < len(losses) < 200 and len(history.epoch) == len(losses)
@@ -175,3 +178,43 @@ def test_a_loss_that_overflows_on_the_trial_outputs_issues_no_numpy_warning(dtyp
         warnings.simplefilter("always")
         model.fit(X, np.ones((16, 1)), epochs=2)
     assert [w.category for w in caught] == [TrainingDivergedWarning]
+
+
+def test_a_finite_loss_that_keeps_growing_is_called_divergence_once_and_fit_goes_on():
+    # SGD with a rate above 2 / L on a least-squares problem: each epoch multiplies the
+    # loss by about 2.5, and it would take some 770 epochs to overflow float64.
+    X, y = regression_data(200)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(1.2))
+    with pytest.warns(LossGrowthWarning) as caught:
+        history = model.fit(X, y, epochs=12, batch_size=200)
+    losses = history.history["loss"]
+    assert len(caught) == 1 and caught[0].filename == __file__
+    epoch = next(e for e in range(3, 12) if losses[e] > 100 * losses[0])   # counted from 0
+    assert np.all(np.diff(losses) > 0)   # every epoch worse than the one before
+    assert str(caught[0].message).startswith(
+        f"training diverges: the loss grew from {losses[0]:.4g} in epoch 1 to "
+        f"{losses[epoch]:.4g} in epoch {epoch + 1}, rising in each of the last 3 epochs")
+    assert "learning rate is too large" in str(caught[0].message)
+    assert len(losses) == 12 and np.all(np.isfinite(losses)) and model.stop_reason is None
+    assert issubclass(LossGrowthWarning, RuntimeWarning)
+
+
+@pytest.mark.parametrize("losses, warned_at", [
+    ([1.0, 50.0, 99.0, 100.0, 101.0], 5),       # past 100x epoch 1's after three rises
+    ([1.0, 0.5, 30.0, 60.0, 200.0, 400.0], 5),  # once, not again while it keeps growing
+    ([1.0, 500.0, 400.0, 300.0, 600.0], None),  # 100x, but not rising three epochs in a row
+    ([1.0, 2.0, 3.0, 50.0, 99.0], None),        # rising, but less than 100x
+    ([-0.9, -0.5, -0.3, -0.2, -0.1], None),     # a similarity loss, below 0: no scale
+    ([0.0, 1.0, 2.0, 3.0, 4.0], None),          # from a perfect fit: no factor to measure
+    ([1.0, 200.0, 300.0], None),                # too few epochs to rise three times
+])
+def test_divergence_needs_a_hundredfold_growth_and_three_rises_in_a_row(losses, warned_at):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for epoch in range(1, len(losses) + 1):   # as fit calls it, once per epoch
+            nl.training.warn_if_diverging(losses[:epoch])
+            if caught and warned_at is None:
+                pytest.fail(f"warned at epoch {epoch}: {caught[0].message}")
+    if warned_at is not None:
+        assert len(caught) == 1 and f"in epoch {warned_at}," in str(caught[0].message)

@@ -173,6 +173,7 @@ def test_a_diverged_epoch_logs_nan_for_its_validation_scores():
     X = RNG.normal(size=(64, 1)) * 100
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nl.model.TrainingDivergedWarning)
+        warnings.simplefilter("ignore", nl.model.LossGrowthWarning)   # first, while finite
         history = model.fit(X, 3 * X[:, 0], epochs=50, validation_split=0.25, seed=0)
     last = {k: v[-1] for k, v in history.history.items()}
     assert not np.isfinite(last["loss"])
