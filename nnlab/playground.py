@@ -26,7 +26,7 @@ from nnlab.losses import BinaryCrossEntropy
 from nnlab.model import Sequential
 from nnlab.optimizers import get as get_optimizer
 from nnlab.preprocessing import standardize
-from nnlab.training import TrainingDivergedWarning
+from nnlab.training import LossGrowthWarning, TrainingDivergedWarning
 
 #: The settings of a session and their defaults (the playground's controls).
 DEFAULTS = {"dataset": "circles", "noise": 0.1, "train_ratio": 0.7, "hidden_layers": 2,
@@ -157,9 +157,10 @@ class Session:
         """
         X, _, y, _ = self.data
         # A diverging run is reported by ``stop_reason`` (the playground's warning line),
-        # not also by fit's warning, which counts the epochs of this call only.
+        # not also by fit's warnings, which count the epochs of this call only.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", TrainingDivergedWarning)
+            warnings.simplefilter("ignore", LossGrowthWarning)
             h = self.model.fit(X, y, epochs=epochs, batch_size=self.settings["batch_size"],
                                seed=self.rng, callbacks=[_EpochRecorder(self)])
         # fit's stop_reason counts the epochs of this call, the playground's all of them. A
