@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nnlab as nl
 from nnlab.layers import Dense
@@ -212,11 +214,37 @@ def test_a_finite_loss_that_keeps_growing_is_called_divergence_once_and_fit_goes
     ([1.0, 200.0, 300.0], None),                # too few epochs to rise three times
 ])
 def test_divergence_needs_a_hundredfold_growth_and_three_rises_in_a_row(losses, warned_at):
+    caught = warnings_of_a_fit(losses)
+    if warned_at is None:
+        assert not caught, str(caught[0].message) if caught else ""
+    else:
+        assert len(caught) == 1 and f"in epoch {warned_at}," in str(caught[0].message)
+
+
+@given(st.lists(st.floats(1e-6, 1e6), min_size=1, max_size=40))
+def test_a_loss_that_never_rises_three_times_in_a_row_is_no_divergence(values):
+    # Any sequence in which each run of rises is at most two epochs long.
+    losses = [values[0]]
+    for i, value in enumerate(values[1:], start=1):
+        losses.append(value if i % 3 else min(value, losses[-1]))
+    assert not warnings_of_a_fit(losses)
+
+
+@given(first=st.floats(1e-6, 1e6), ratio=st.floats(1.01, 1e3), epochs=st.integers(4, 40))
+def test_a_geometric_growth_is_called_divergence_once_where_it_passes_100x(first, ratio,
+                                                                          epochs):
+    losses = [first * ratio**e for e in range(epochs)]
+    passed = [e + 1 for e in range(3, epochs) if losses[e] > 100 * losses[0]]
+    caught = warnings_of_a_fit(losses)
+    assert len(caught) == (1 if passed else 0)
+    if passed:
+        assert f"in epoch {passed[0]}," in str(caught[0].message)
+
+
+def warnings_of_a_fit(losses):
+    """The warnings of warn_if_diverging called as fit calls it, once an epoch."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for epoch in range(1, len(losses) + 1):   # as fit calls it, once per epoch
+        for epoch in range(1, len(losses) + 1):
             nl.training.warn_if_diverging(losses[:epoch])
-            if caught and warned_at is None:
-                pytest.fail(f"warned at epoch {epoch}: {caught[0].message}")
-    if warned_at is not None:
-        assert len(caught) == 1 and f"in epoch {warned_at}," in str(caught[0].message)
+    return caught
