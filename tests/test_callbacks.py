@@ -54,16 +54,7 @@ class FakeModel:
 def test_early_stopping_rule(patience, min_delta, values, stopped, keras_options):
     stop = EarlyStopping(monitor="loss", patience=patience, min_delta=min_delta,
                          restore_best_weights=True, **keras_options)
-    model = FakeModel()
-    stop.set_model(model)
-    stop.set_params({"metrics": ["loss"]})
-    stop.on_train_begin()
-    for epoch, value in enumerate(values):
-        model.weights = [np.array([float(epoch)])]
-        stop.on_epoch_end(epoch, {"loss": value})
-        if model.stop_training:
-            break
-    stop.on_train_end()
+    model = run_early_stopping(stop, values)
     assert stop.stopped_epoch == stopped
     assert model.weights[0][0] == stop.best_epoch
 
