@@ -324,6 +324,10 @@ def warn_if_diverging(losses, factor=100, rises=3):
     epoch takes about 770 to pass float64's range), and only then does ``fit`` stop. Growth
     alone would flag noisy runs; growth past ``factor`` times the first epoch's loss, after
     ``rises`` rises in a row, is a run that has lost all it learned and is still going.
+    The message gives the mean growth of those rises, a measure of how much too large the
+    rate is: on a quadratic loss, a rate :math:`c` times the largest stable one multiplies
+    the loss by :math:`(2c - 1)^2` a step, 1.44 at :math:`c = 1.1`, where a rate 10 %
+    lower is enough.
 
     Examples
     --------
@@ -340,11 +344,15 @@ def warn_if_diverging(losses, factor=100, rises=3):
                 and all(a < b for a, b in itertools.pairwise(last)))
 
     if diverging(losses) and not diverging(losses[:-1]):
+        # The mean factor of those last rises: how far above a stable rate training is.
+        growth = (losses[-1] / losses[-rises - 1]) ** (1 / rises)
         warnings.warn(LossGrowthWarning(
             f"training diverges: the loss grew from {losses[0]:.4g} in epoch 1 to "
             f"{losses[-1]:.4g} in epoch {len(losses)}, rising in each of the last {rises} "
-            "epochs. fit goes on while the loss is finite. Usually the learning rate is too "
-            "large: try one 10 times smaller."), stacklevel=3)
+            f"epochs ({growth:.3g}x an epoch). fit goes on while the loss is finite. Usually "
+            "the learning rate is too large: lower it a little if the loss grows slowly (the "
+            "rate is then just above the largest stable one), 10 times if it grows fast."),
+            stacklevel=3)
 
 
 def stop_diverged(model, epoch, loss):

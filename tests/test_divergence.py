@@ -198,7 +198,8 @@ def test_a_finite_loss_that_keeps_growing_is_called_divergence_once_and_fit_goes
     assert np.all(np.diff(losses) > 0)   # every epoch worse than the one before
     assert str(caught[0].message).startswith(
         f"training diverges: the loss grew from {losses[0]:.4g} in epoch 1 to "
-        f"{losses[epoch]:.4g} in epoch {epoch + 1}, rising in each of the last 3 epochs")
+        f"{losses[epoch]:.4g} in epoch {epoch + 1}, rising in each of the last 3 epochs "
+        f"({(losses[epoch] / losses[epoch - 3]) ** (1 / 3):.3g}x an epoch)")
     assert "learning rate is too large" in str(caught[0].message)
     assert len(losses) == 12 and np.all(np.isfinite(losses)) and model.stop_reason is None
     assert issubclass(LossGrowthWarning, RuntimeWarning)
