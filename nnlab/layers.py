@@ -206,8 +206,10 @@ class Dropout(Layer):
     rate : float in [0, 1)
         Fraction of inputs dropped.
     rng : int or numpy.random.Generator, optional
-        Seed or generator of the masks. A model file keeps the generator's state, so
-        that a loaded model draws the masks the saved one would have drawn next.
+        Seed or generator of the masks; None draws fresh entropy, different masks every
+        run (``fit``'s ``seed`` orders the batches only: give this one a seed too to repeat
+        a run). A model file keeps the generator's state, so that a loaded model draws
+        the masks the saved one would have drawn next.
 
     Examples
     --------

@@ -273,7 +273,7 @@ class Sequential:
             Hold out this last fraction of (X, y) (before shuffling) for validation.
         shuffle : bool
         seed : int or numpy.random.Generator, optional
-            Randomness of the shuffling (same seed and same model: same history).
+            Order of the batches; dropout's masks come from its ``rng`` (seed both to repeat).
         callbacks : list of Callback, optional
             Called in this order, then a ``History`` (unless one is in the list: it is
             the one returned), which so records what the others add to the logs.
