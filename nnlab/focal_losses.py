@@ -106,7 +106,8 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
     The focal factor of :class:`BinaryFocalCrossEntropy`, for K classes, as Keras's
     ``CategoricalFocalCrossentropy`` computes it: each row of ``y_pred`` is divided by its
     sum (outputs outside [0, 1], which ``fit`` warns about, clipped into it first, so that
-    a row at or below 0 costs what it costs ``CategoricalCrossEntropy``), :math:`p`
+    a row at or below 0 costs :math:`\alpha` times what it costs ``CategoricalCrossEntropy``,
+    to within :math:`10^{-7}`), :math:`p`
     clipped to :math:`[10^{-7}, 1 - 10^{-7}]`, and
 
     .. math::
@@ -185,10 +186,6 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
         # d share_i / d c_j = (delta_ij - share_i) / s, and dc / dy_pred = 1 inside [0, 1]
         dc = (dp - np.sum(dp * share, axis=-1, keepdims=True)) / np.where(total > 0, total, 1)
         return dc * ((y_pred >= 0) & (y_pred <= 1))
-
-    # Not the cross-entropy's shortcut: the focal loss shares nothing with it.
-    def forward_backward(self, y_pred, y_true):
-        return self.forward(y_pred, y_true), self.backward(y_pred, y_true)
 
     def _check_predictions(self, y_pred):
         super()._check_predictions(y_pred)

@@ -203,7 +203,7 @@ class KLDivergence(Loss):
         \frac{\partial L}{\partial q_{nc}} = -\frac{1}{N} \frac{p_{nc}}{q_{nc}}
 
     with :math:`0 \log 0 = 0` and :math:`q` clipped to :math:`[10^{-7}, 1]`, as Keras clips
-    it (no gradient below :math:`10^{-7}`).
+    it (no gradient where it clips).
     This is :math:`D_{KL}(p \| q)`, the target first, as Keras and PyTorch compute it; the
     lecture's slide writes :math:`\sum \hat y \log(\hat y / y)`, the prediction first,
     and the divergence is not symmetric (chapter 6). It is the cross-entropy
@@ -233,12 +233,12 @@ class KLDivergence(Loss):
 
     def forward(self, y_pred, y_true):
         log_p = np.log(np.where(y_true > 0, y_true, 1))  # 0 where p = 0: 0 log 0 = 0
-        return np.sum(y_true * (log_p - np.log(np.maximum(y_pred, EPSILON)))) / len(y_pred)
+        return np.sum(y_true * (log_p - np.log(np.clip(y_pred, EPSILON, 1)))) / len(y_pred)
 
     def backward(self, y_pred, y_true):
-        # Only the lower clip: y_pred <= 1 is checked, and q = 1 is no edge of log q.
-        kept = (y_pred >= EPSILON).astype(y_pred.dtype)
-        return -kept * y_true / np.maximum(y_pred, EPSILON) / len(y_pred)
+        # Keras's clip, [EPSILON, 1]: a direct call refuses q > 1, fit clips it (and warns).
+        kept = ((y_pred >= EPSILON) & (y_pred <= 1)).astype(y_pred.dtype)
+        return -kept * y_true / np.clip(y_pred, EPSILON, 1) / len(y_pred)
 
     def _check_predictions(self, y_pred):
         self._check_unit_interval(y_pred, "y_pred", "a probability distribution per row",

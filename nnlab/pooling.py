@@ -60,7 +60,7 @@ class _MaxPool(_Pool):
     reducing over the window axes of a window view. The forward pass takes the maximum
     one axis at a time (the max of a rectangle is the max over its rows of each row's
     max): first down the rows, whose slices keep whole image rows contiguous in memory,
-    then along them, on an array already k_h times smaller.
+    then along them, on an array already about s_h times smaller (s_h, the rows' stride).
     """
 
     def _slices(self, out):

@@ -85,13 +85,24 @@ class Dice(Loss):
     """
 
     name = "dice"
+    diverged_hint = ("With a Dice or Tversky loss, outputs outside [0, 1] do it too (they are "
+                     "no probabilities): end the model with Activation('sigmoid') or "
+                     "'softmax'.")
 
     def _parts(self, y_pred, y_true):
         return np.sum(y_true * y_pred), np.sum(y_true) + np.sum(y_pred) + EPSILON
 
-    def forward(self, y_pred, y_true):
+    def _score(self, y_pred, y_true):
         overlap, total = self._parts(y_pred, y_true)
-        return 1 - 2 * overlap / total
+        return 2 * overlap / total
+
+    def forward(self, y_pred, y_true):
+        # fit checks the outputs once, before training; outputs that leave [0, 1] later
+        # (a linear last layer) would give a value below 0 that means nothing: NaN
+        # instead, and fit stops the run as diverged, with the hint above.
+        if y_pred.min() < 0 or y_pred.max() > 1:
+            return np.nan
+        return 1 - self._score(y_pred, y_true)
 
     def backward(self, y_pred, y_true):
         overlap, total = self._parts(y_pred, y_true)
@@ -143,9 +154,9 @@ class Tversky(Dice):
         misses, false_alarms = np.sum(y_true * (1 - y_pred)), np.sum((1 - y_true) * y_pred)
         return overlap, overlap + self.alpha * misses + self.beta * false_alarms + EPSILON
 
-    def forward(self, y_pred, y_true):
+    def _score(self, y_pred, y_true):
         overlap, total = self._parts(y_pred, y_true)
-        return 1 - overlap / total
+        return overlap / total
 
     def backward(self, y_pred, y_true):
         overlap, total = self._parts(y_pred, y_true)

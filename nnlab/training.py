@@ -71,7 +71,10 @@ def check_data(model, X, y, names=("X", "y")):
     the loss, and the metrics both: every error is raised here, before training.
     """
     X = as_float_array(X, names[0], dtype=model.dtype)
-    y = as_float_array(y, names[1], ndim=(1, 2))
+    y = as_float_array(y, names[1])
+    if y.ndim == 0:
+        raise ValueError(f"{names[1]} must hold one target per sample; got the single "
+                         f"number {y}")
     if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
         raise ValueError(f"{names[0]} and {names[1]} must hold the same number (> 0) of "
                          f"samples; got shapes {X.shape} and {y.shape}")
@@ -83,6 +86,11 @@ def check_data(model, X, y, names=("X", "y")):
                          f"on its first samples): {exc}{one_axis_hint(model, X, names[0])}"
                          ) from exc
     try:
+        if y.ndim > 2:   # targets shaped as the outputs of a conv model: a row per sample
+            if y.shape[1:] != out.shape[1:]:
+                raise ValueError(f"{names[1]} holds targets of shape {y.shape[1:]} per "
+                                 f"sample, and the model's outputs have shape {out.shape[1:]}")
+            y = y.reshape(len(y), -1)
         return X, _check_targets(model, y, out, X.dtype, names)
     except ValueError:
         model.forget_last_pass()   # the trial's caches: no backward may follow them
@@ -206,7 +214,7 @@ def check_batch_sizes(model, n, batch_size):
     """Refuse a smallest batch that a layer cannot train on (``Layer._training_fault``: a
     batch norm given one value per feature), which would fail in the middle of training:
     the shapes are those of the trial pass."""
-    smallest = min(batch_size, n % batch_size or batch_size)
+    smallest = n % batch_size or batch_size
     for layer in walk_layers(model.layers):
         shape = getattr(layer, "_input_shape", None)
         fault = shape is not None and layer._training_fault((smallest, *shape[1:]))

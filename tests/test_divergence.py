@@ -249,3 +249,20 @@ def warnings_of_a_fit(losses):
         for epoch in range(1, len(losses) + 1):
             nl.training.warn_if_diverging(losses[:epoch])
     return caught
+
+
+@pytest.mark.parametrize("loss", ["dice", "tversky"])
+def test_a_dice_run_whose_outputs_leave_0_1_stops_as_diverged_and_says_why(loss):
+    # Outputs of a linear layer start inside [0, 1] (fit accepts them) and leave it after
+    # one large step: the Dice value there would fall below 0 and mean nothing.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (32, 2))
+    y = (X[:, :1] > 0.5).astype(float)
+    model = nl.Sequential([Dense(2, 1, rng=0)])
+    model.layers[0].params["W"][...] = 0.1
+    model.layers[0].params["b"][...] = 0.4
+    model.compile(loss, nl.optimizers.SGD(5.0))
+    with pytest.warns(nl.model.TrainingDivergedWarning, match=r"outside \[0, 1\] do it too"):
+        history = model.fit(X, y, epochs=20, batch_size=32).history
+    assert len(history["loss"]) == 2 and np.isnan(history["loss"][-1])
+    assert 0 < history["loss"][0] < 1 and model.stop_reason.startswith("diverged")

@@ -271,3 +271,19 @@ def test_the_trials_of_the_hint_for_a_1d_x_leave_no_cache():
         assert model._sample_shape == (1,)
     for a, b in zip(weights, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_kl_divergence_in_evaluate_clips_outputs_above_1_as_keras_and_the_metric_do():
+    # Outputs of a linear layer, 1.5 and -0.5: Keras clips q into [1e-7, 1] (log 1 = 0,
+    # where the lower clip alone would take log 1.5), and so do fit, evaluate and the metric.
+    model = nl.Sequential([nl.Dense(1, 2, rng=0)])
+    model.layers[0].params["W"][...] = [[1.5, -0.5]]
+    model.layers[0].params["b"][...] = 0.0
+    model.compile("kl_divergence", "sgd", metrics=["kl_divergence"])
+    p = np.array([[0.5, 0.5]])
+    keras = float(np.sum(p * np.log(p / np.clip([[1.5, -0.5]], 1e-7, 1))))
+    with pytest.warns(nl.model.ClippedOutputsWarning):
+        loss, metric = model.evaluate([[1.0]], p)
+    assert loss == pytest.approx(keras, rel=1e-12) and metric == pytest.approx(keras, rel=1e-12)
+    grad = nl.losses.KLDivergence().backward(np.array([[1.5, 0.4]]), p)
+    np.testing.assert_array_equal(grad, [[0.0, -0.5 / 0.4]])   # no slope where q is clipped
