@@ -144,8 +144,9 @@ class ASGD(Optimizer):
     :math:`\eta_t` and :math:`\mu_t` are the same for every weight, so they are the
     optimizer's (PyTorch keeps a copy per parameter) and follow from the step count: a
     loaded model file, which keeps the step count and :math:`\bar\theta`, takes the steps
-    the model would have taken (at a constant rate: a model file keeps a schedule as the
-    rate it gives when saved, and ASGD's next step would have used the one before).
+    the model would have taken (but under a schedule function of one's own, which a model
+    file cannot keep: it keeps the rate it gave when saved, and ASGD's next step would have
+    used the one before; nnlab's schedules are kept whole).
 
     Examples
     --------

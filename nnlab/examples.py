@@ -14,7 +14,7 @@ from nnlab._checks import as_float_array
 from nnlab.layers import Activation, Dense
 from nnlab.model import Sequential
 
-#: Inputs x = (x_0, x_1) and target y of the worked example.
+#: Inputs x = (x_0, x_1) of the worked example.
 X = np.array([[1.0, 0.5]])
 #: The target y of the worked example.
 Y = np.array([[1.0]])

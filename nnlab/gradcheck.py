@@ -45,7 +45,7 @@ def numerical_gradient(f, x, eps=None, name="x"):
     Entry :math:`x_i` moves by :math:`h_i = \epsilon \max(1, |x_i|)` either side: a step
     relative to the value, since float numbers are spaced relative to their size (a
     step of 1e-6 is eight spacings of float64 numbers at 1e9, and less than one from
-    1e10 on: the slope of :math:`f(x) = x` came out as 0.95 and 1.9), and an absolute
+    1e10 on, where :math:`x_i \pm 10^{-6}` is :math:`x_i` itself), and an absolute
     one near 0, where a relative step would vanish. The quotient divides by the
     distance actually stored, :math:`(x_i + h_i) - (x_i - h_i)` in ``x``'s dtype, not by
     :math:`2 h_i`: both points are rounded, which in float32 changes the step by up to
@@ -72,9 +72,9 @@ def numerical_gradient(f, x, eps=None, name="x"):
           accepts.
         - float32 (:math:`u = 1.2 \cdot 10^{-7}`): :math:`u^{1/3}`, about ``5e-3``.
           Rounding then costs about :math:`u^{2/3} |f(x)| / \max(1, |x_i|)`, some 2e-5
-          times :math:`|f(x)|`. A step of ``1e-6`` would be eight spacings of float32
-          numbers (``1 + 1e-6`` is stored as ``1 + 9.5e-7``): the gradient of
-          :math:`\sum x^2` at 1 comes out as 1.967 instead of 2.
+          times :math:`|f(x)|`. A step of ``1e-6`` would be about eight spacings of
+          float32 numbers near 1, and the rounding of :math:`f` would dominate: the
+          gradient of :math:`\sum x^2` at 1.3 comes out as 2.591 instead of 2.6.
     name : str
         How the error messages call ``x``.
 

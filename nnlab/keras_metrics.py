@@ -184,8 +184,9 @@ def auc(y_true, y_pred):
     float
         In [0, 1]; 0.5 for scores that ignore the classes. NaN if ``y_true`` holds one
         class only: there is no pair to count, and the area is undefined
-        (``roc_auc_score`` raises an error, Keras returns 0). A metric reports rather
-        than stops training: ``train_step`` on a batch of one class must go on.
+        (scikit-learn's ``roc_auc_score`` warns and returns NaN too, Keras returns 0).
+        A metric reports rather than stops training: ``train_step`` on a batch of one
+        class must go on.
 
     Notes
     -----

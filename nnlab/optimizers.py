@@ -76,11 +76,9 @@ class SGD(Optimizer):
         b = state.get("b")
         if b is None:   # momentum set after the first step: it starts there, as in PyTorch
             b = state["b"] = g.copy()
-        elif self.iterations == 1:
-            b[...] = g                                   # b_1 = g_1
         else:
-            b *= self.momentum                           # b = mu b + g
-            b += g
+            b *= self.momentum                           # b = mu b + g (b_1 = g_1: b
+            b += g                                       # starts at 0)
         if self.nesterov:
             np.multiply(b, self.momentum, out=step)      # theta -= lr (g + mu b)
             step += g
@@ -122,7 +120,8 @@ class RMSprop(Optimizer):
     :math:`v \leftarrow \rho v + (1 - \rho) g^2`,
     :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)`.
     ``rho`` is PyTorch's ``alpha``. Old gradients fade, so the step size does not
-    decay to zero as in AdaGrad.
+    decay to zero as in AdaGrad. The defaults mix the two libraries: ``lr`` and ``eps`` are
+    PyTorch's, ``rho = 0.9`` Keras's (PyTorch's ``alpha`` is 0.99).
     """
 
     squares = ("v",)

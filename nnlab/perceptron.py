@@ -74,6 +74,9 @@ class Perceptron:
         array([1])
         """
         weights = as_float_array(weights, "weights", ndim=1)
+        if len(weights) == 0:
+            raise ValueError("Perceptron.from_weights: weights must hold one weight per "
+                             "input, at least one; got none")
         unit = cls(len(weights), threshold=threshold)
         unit.weights = weights.copy()
         unit.bias = float(check_number(bias, "bias"))

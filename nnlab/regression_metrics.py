@@ -2,8 +2,9 @@
 
 Every function takes ``(y_true, y_pred)``, as scikit-learn and Keras do, of one shape
 (``(N,)`` and ``(N, 1)`` count as the same), and returns a float averaged over every
-element. Those named after a loss compute that loss's value (``nnlab.regression_losses``),
-so that a model can log, say, its percentage error while it trains on the squared error:
+element (``r2_score``: over the columns, each column's score its own). Those named after
+a loss compute that loss's value (``nnlab.regression_losses``), so that a model can log,
+say, its percentage error while it trains on the squared error:
 ``compile(loss="mse", metrics=["mape"])``.
 """
 

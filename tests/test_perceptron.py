@@ -17,6 +17,11 @@ def test_the_lecture_weighted_example():
     assert unit.predict([[0, 0, 0]])[0] == 0
 
 
+def test_from_weights_names_the_weights_when_there_are_none():
+    with pytest.raises(ValueError, match="from_weights: weights must hold one weight per input"):
+        nl.Perceptron.from_weights([])
+
+
 def test_bias_shifts_the_threshold():
     unit = nl.Perceptron.from_weights([2, 3, 4], bias=-5)
     inputs = [[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)]
