@@ -402,21 +402,3 @@ def test_repr_shows_one_layer_per_line_and_rebuilds_the_model():
         [layer.get_config() for layer in model.layers]
     assert repr(nl.Sequential([])) == "Sequential([])"
 
-
-def test_targets_shaped_as_a_conv_models_outputs_train_as_their_rows_do():
-    # A mask per image, (N, 1, 5, 5), as Keras takes it: the same run as its rows (N, 25).
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(4, 1, 5, 5))
-    Y = (X > 0).astype(float)
-    runs = []
-    for targets in (Y, Y.reshape(4, -1)):
-        model = nl.Sequential([nl.Conv2D(1, 1, 3, padding=1, rng=0), Activation("sigmoid")])
-        model.compile("dice", "adam")
-        runs.append((model.fit(X, targets, epochs=3, batch_size=2, seed=0).history["loss"],
-                     model.evaluate(X, targets)))
-    assert runs[0] == runs[1] and runs[0][0][-1] < runs[0][0][0]
-    with pytest.raises(ValueError, match=r"y holds targets of shape \(2, 5, 5\) per sample, "
-                                         r"and the model's outputs have shape \(1, 5, 5\)"):
-        model.fit(X, np.zeros((4, 2, 5, 5)))
-    with pytest.raises(ValueError, match="y must hold one target per sample"):
-        model.fit(X, 1.0)
