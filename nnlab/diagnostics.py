@@ -3,7 +3,8 @@
 A network trains only if every layer receives a usable gradient. These helpers
 build deep test networks and measure the gradient each weight matrix gets, the
 numbers behind the vanishing- and exploding-gradient chapter and its explorer,
-and how far a mini-batch gradient falls from the full one (the gradient-descent chapter).
+how far a mini-batch gradient falls from the full one (the gradient-descent chapter), and
+how the activations spread layer by layer (the initialization chapter).
 """
 
 import copy
@@ -203,3 +204,32 @@ def activation_stds(model, X):
             x = layer.forward(x)
             stds.append(float(np.std(x)))
     return np.array(stds)
+
+
+def spread_warning(stds):
+    """What the spread of a network's activations, layer by layer, says of its initial weights.
+
+    ``stds`` holds the standard deviation of each hidden layer's activations, first layer
+    first (``activation_stds``). The answer is a sentence, or "" if the spread neither
+    explodes (past 1e6, or inf), vanishes (below 1e-4), nor grows or shrinks a hundredfold
+    from the first layer to the last: a trend that more layers would continue.
+
+    Examples
+    --------
+    >>> nl.diagnostics.spread_warning([0.6, 0.5, 0.45])
+    ''
+    >>> nl.diagnostics.spread_warning([3.3, 36.0, 400.0])[:52]
+    'The activations grow layer by layer, 121 times from '
+    """
+    if not np.all(np.isfinite(stds)) or max(stds) > 1e6:
+        return "The activations explode: the weights are far too large."
+    if min(stds) < 1e-4:
+        return "The activations vanish: the weights are far too small."
+    growth = stds[-1] / stds[0]
+    if growth > 100:
+        return (f"The activations grow layer by layer, {growth:,.0f} times from the first "
+                "to the last: the weights are too large.")
+    if growth < 0.01:
+        return (f"The activations shrink layer by layer, {1 / growth:,.0f} times from the "
+                "first to the last: the weights are too small.")
+    return ""

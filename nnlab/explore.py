@@ -110,20 +110,12 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
     saturated = [float(np.mean(flat(v))) for v in values] if flat else None
     return {"scheme": scheme, "scale": float(scale), "depth": depth, "activation": activation,
             "values": values, "stds": stds, "saturated": saturated,
-            "warning": _spread_warning(stds)}
+            "warning": diagnostics.spread_warning(stds)}
 
 
 #: Where each activation is flat, its slope near 0 (a ReLU at 0 passes no gradient).
 FLAT = {"tanh": lambda a: np.abs(a) > 0.99, "sigmoid": lambda a: (a < 0.01) | (a > 0.99),
         "relu": lambda a: a == 0, "linear": lambda a: np.zeros(a.shape, dtype=bool)}
-
-
-def _spread_warning(stds):
-    if not np.all(np.isfinite(stds)) or max(stds) > 1e6:
-        return "The activations explode: the weights are far too large."
-    if min(stds) < 1e-4:
-        return "The activations vanish: the weights are far too small."
-    return ""
 
 
 #: The loss explorer's losses, each with the range of its slider (class 1's value, as ``loss``

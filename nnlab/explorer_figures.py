@@ -113,7 +113,7 @@ def _shown_layers(state, panels):
 
 
 def _initialization_title(state):
-    return f"{state['activation']}, {state['scheme']} x {state['scale']:g}"
+    return f"{state['activation']}, {state['scheme']} x {state['scale']:.3g}"
 
 
 @plot.in_style()
@@ -212,6 +212,10 @@ RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, plot.PATH_COLORS, strict=False))
 RACE_CLIMB = 1e4
 #: ... at the bottom at 1e-30: values closer to the minimum are drawn there.
 RACE_FLOOR = 1e-30
+#: Gaps below this many spacings of float64 numbers at the minimum are rounding, not
+#: distance: at the saddle's minimum of -1 a run at the bottom computed a gap of 0 or
+#: 2.2e-16 from step to step, a band across 15 decades.
+RACE_ROUNDING = 4
 
 
 @plot.in_style()
@@ -280,11 +284,15 @@ def optimizer_race_redraw(fig, old, new):
 
 
 def _race_values(state):
-    """Each run's distance to the minimum per step (at least ``RACE_FLOOR``), the top of
-    the value axis, and whether a run climbs beyond it (the axis is then cut there)."""
+    """Each run's distance to the minimum per step (``RACE_FLOOR`` where it is within
+    rounding of it), the top of the value axis, and whether a run climbs beyond it (the
+    axis is then cut there)."""
     s = surfaces.get(state["surface"])
-    gaps = {name: np.maximum(np.array(c, dtype=float) - s.minimum, RACE_FLOOR)
-            for name, c in state["curves"].items()}
+    rounding = max(RACE_ROUNDING * np.spacing(abs(s.minimum)), RACE_FLOOR)
+    gaps = {}
+    for name, c in state["curves"].items():
+        gap = np.array(c, dtype=float) - s.minimum
+        gaps[name] = np.where(gap <= rounding, RACE_FLOOR, gap)   # NaN stays NaN
     top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
     return gaps, top, bool(gaps) and max(np.nanmax(gap) for gap in gaps.values()) > top
 
@@ -327,7 +335,8 @@ def gradient_flow(state):
     """Per-layer gradient norms on a log scale."""
     norms = np.array(state["norms"], dtype=float)
     title = f"{state['activation']}, scale {state['init_scale']:g}" + \
-        (", batch norm" if state["batchnorm"] else "") + (", residual" if state["residual"] else "")
+        (", batch norm" if state["batchnorm"] else "") + \
+        (", residual" if state["residual"] and state["depth"] > 1 else "")   # see deep_mlp
     fig = plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title)
     return plot.fixed_layout(fig, left=0.9)
 
@@ -386,13 +395,18 @@ def playground(model, data, history):
     ax = axes[0, 1]
     if len(history["loss"]) > 1:   # the first point is the untrained network, at epoch 0
         for i, (label, key) in enumerate((("train loss", "loss"), ("test loss", "test_loss"))):
-            ax.plot(history["epoch"], history[key], color=plot.COLORS[i], label=label)
+            lone = np.isfinite(history[key]).sum() < 2   # one point is no line: a dot
+            ax.plot(history["epoch"], history[key], color=plot.COLORS[i], label=label,
+                    marker="o" if lone else None, markersize=4)
         ax.legend(fontsize=8)
         ax.set(xlabel="epoch", ylabel="loss")
+        ax.locator_params(axis="x", nbins=4)   # a Step's epochs, 0.001 apart, ran together
         if not np.isfinite(history["loss"][-1]):   # perhaps one point left to draw: no line
-            ax.set(title="diverged", xlim=(0, 1.05 * history["epoch"][-1]))
+            last = history["epoch"][-1]
+            ax.set(title="diverged", xlim=(-0.05 * last, 1.05 * last))
+            ax.margins(y=0.15)   # the dots clear of the frame
     else:
         ax.text(0.5, 0.5, "press Train or Step", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set(xlabel="epoch", ylabel="loss", xticks=[], yticks=[])
-    return plot.fixed_layout(fig, gap=0.8)
+    return plot.fixed_layout(fig, left=0.7, right=0.3, gap=0.8)

@@ -2,11 +2,12 @@
 
 Losses and gradient norms span many powers of ten, so the chapters plot them on log axes.
 matplotlib's defaults label such an axis poorly when it spans less than a decade, and draw
-slowly when it spans many.
+slowly when it spans many. Panels side by side with a shared linear axis over as wide a
+range (an exploding network's activations) get ``short_ticks``.
 """
 
 import numpy as np
-from matplotlib.ticker import LogFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogFormatter, LogLocator, MaxNLocator
 
 
 def log_y(ax):
@@ -60,3 +61,27 @@ class _PlainLogFormatter(LogFormatter):
             shown = [label for label in labels if label]
             digits += 1
         return labels
+
+
+def short_ticks(axis, nbins=3):
+    """At most ``nbins`` ticks on ``axis`` (``ax.xaxis``), kept a sixteenth of the axis away
+    from its ends, with short labels: "2e5", not "200000". A label centered on a tick at
+    the end of a panel reaches into the next panel, or out of the figure."""
+    axis.set_major_locator(_InnerLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(_short_number))
+
+
+class _InnerLocator(MaxNLocator):
+    """MaxNLocator's ticks, but none within a sixteenth of the view's width of either end."""
+
+    def __call__(self):
+        low, high = sorted(self.axis.get_view_interval())
+        pad = (high - low) / 16
+        return [t for t in self.tick_values(low + pad, high - pad)
+                if low + pad <= t <= high - pad]
+
+
+def _short_number(x, _position):
+    text = f"{x:.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+    return text.replace("-", "\N{MINUS SIGN}")   # as matplotlib's own labels
+

@@ -151,10 +151,14 @@ class Playground(Explorer):
 
 
 def _playground_numbers(s):
-    # A diverged network has no accuracy to speak of: a dash, not "nan".
-    accuracy = f"{s['test_accuracy']:.3f}" if np.isfinite(s["test_accuracy"]) else "&mdash;"
-    return (f"epoch {epoch_text(s['epoch'])}: train loss {s['train_loss']:.4f}, "
-            f"test loss {s['test_loss']:.4f}, test accuracy {accuracy}")
+    return (f"epoch {epoch_text(s['epoch'])}: train loss {_shown(s['train_loss'], '.4f')}, "
+            f"test loss {_shown(s['test_loss'], '.4f')}, "
+            f"test accuracy {_shown(s['test_accuracy'], '.3f')}")
+
+
+def _shown(value, spec):
+    # A diverged network has no loss or accuracy to speak of: a dash, not "nan".
+    return format(value, spec) if np.isfinite(value) else "&mdash;"
 
 
 def _playground_warning(session):

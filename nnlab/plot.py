@@ -39,7 +39,7 @@ from nnlab.figure_data import (
     series_colors,
     unit_heights,
 )
-from nnlab.log_axis import log_y
+from nnlab.log_axis import log_y, short_ticks
 
 # Re-exported: the look (nnlab.book_figure), what figures draw (nnlab.figure_data).
 __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
@@ -270,6 +270,7 @@ def activation_histograms(values, bins=30, title=None, layers=None):
         ax.stairs(counts, edges, fill=True, color=COLORS[0])   # sooner than hist's bars
         ax.set_title(heading, fontsize=9)
         ax.set_yticks([])
+        short_ticks(ax.xaxis)   # the panels meet: "-2e5" clear of the ends, not "-200000"
     if title:
         fig.suptitle(title)
     return fig

@@ -66,9 +66,11 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
         rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{t}</td><td>{p}</td></tr>"
                        for (a, b), t, p in zip(s["inputs"], s["targets"], s["predictions"],
                                                strict=True))
+        line = (f"decision line: {w1}&middot;x1 + {w2}&middot;x2 + ({bias}) = 0"
+                if s["w1"] or s["w2"] else "no decision line: with w1 = w2 = 0 the output "
+                "is the same for every input")
         return ("<table><tr><th>x1</th><th>x2</th><th>target</th><th>output</th></tr>"
-                f"{rows}</table><b>errors: {s['errors']}</b> &nbsp; decision line: "
-                f"{w1}&middot;x1 + {w2}&middot;x2 + ({bias}) = 0")
+                f"{rows}</table><b>errors: {s['errors']}</b> &nbsp; {line}")
 
     # Weights -1, 0, 1, biases between lattice points: each split of the inputs (all but XOR).
     spec = Spec({"gate": list(explore.GATES), "w1": [-1.0, 0.0, 1.0], "w2": [-1.0, 0.0, 1.0],
@@ -200,7 +202,8 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
             first, last = explore.FIXED_SCORES
             sample = (f"scores ({first:g}, {s['prediction']:.3f}, {last:g}), "
                       f"true class {s['label']}")
-        return f"{sample}: loss {s['loss']:.4f}, gradient {s['gradient']:.4f}"
+        loss, gradient = (round(s[k], 4) + 0 for k in ("loss", "gradient"))   # no -0.0000
+        return f"{sample}: loss {loss:.4f}, gradient {gradient:.4f}"
 
     # Every loss's range, from its first prediction to its last, in the static page too:
     # whole scores, and probabilities from 0.3 to 0.7 besides the ends. Five losses, two
@@ -255,7 +258,8 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
                                             argument="batch_size")}
     return Explorer(controls, explore.learning_rate, figures.learning_rate,
                     lambda s: f"final loss {s['final_loss']:.4g} after {len(s['path']) - 1} "
-                              f"steps" + (" (diverged)" if s["diverged"] else ""),
+                              f"step{'s' * (len(s['path']) != 2)}"
+                              + (" (diverged)" if s["diverged"] else ""),
                     redraw=figures.learning_rate_redraw, name="learning_rate_explorer", spec=Spec(
                         {"lr": [0.003, 0.03, 0.1, 0.3, 0.9, 1.1, 2.0],
                          "batch_size": [1, 10, 200]}, grid=("lr", "batch_size")))

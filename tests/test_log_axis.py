@@ -1,7 +1,9 @@
-"""nnlab.log_axis: minor ticks and their labels on the log axes of nnlab.plot."""
+"""nnlab.log_axis: minor ticks and their labels on the log axes of nnlab.plot, and the short
+ticks of panels side by side."""
 
 import warnings
 
+import numpy as np
 import pytest
 
 from nnlab import plot
@@ -33,3 +35,18 @@ def test_log_scale_labels_of_ordinary_ranges_keep_their_digits():
                                          "0.6"]
     assert minor_labels([1200, 1500])[:3] == ["1150", "1200", "1250"]
     assert minor_labels([2e4, 9e4]) == ["2e+04", "3e+04", "4e+04", "6e+04"]   # as documented
+
+
+@pytest.mark.parametrize("spread, labels", [(1.0, ["\u22121", "0", "1"]),
+                                            (2e5, ["\u22122e5", "0", "2e5"])])
+def test_histogram_ticks_are_short_and_clear_of_the_panels_ends(spread, labels):
+    # An exploding network's histograms: "-200000" at each end of a panel ran into the next.
+    values = [np.linspace(-spread, spread, 101)] * 3
+    fig = plot.activation_histograms(values)
+    plot.pixels(fig)
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        ticks = ax.xaxis.get_majorticklocs()
+        assert np.all((ticks > low + (high - low) / 16) & (ticks < high - (high - low) / 16))
+        assert [t.get_text() for t in ax.get_xticklabels()] == labels
+

@@ -262,6 +262,14 @@ def test_optimizer_race_curves_end_at_the_values_reached():
     assert curve[-1] == pytest.approx(e.state["final"]["Adam"], rel=1e-9, abs=0)
 
 
+def test_optimizer_race_draws_rounding_at_the_saddles_minimum_as_the_floor():
+    # The saddle's minimum is -1: a run there computes a gap of 0 or 2.2e-16 from step to
+    # step, which was drawn as a band from 1e-15 to 1e-30 (AdaGrad at the defaults).
+    e = widgets.optimizer_race(names=("AdaGrad",), surface="saddle")
+    curve = e.figure.axes[1].lines[0].get_ydata()
+    assert curve[-1] == 1e-30 and np.all((curve == 1e-30) | (curve > 8e-16))
+
+
 def test_optimizer_race_with_no_optimizer_says_so():
     e = widgets.optimizer_race()
     e.controls["names"].value = ()
@@ -307,3 +315,31 @@ def test_the_perceptron_line_is_written_as_the_sliders_show_it(w1, text):
     explorer = widgets.perceptron_explorer()
     explorer.controls["w1"].value = w1   # values a browser's slider can send
     assert f"decision line: {text} + 1&middot;x2 + (-1.5) = 0" in explorer.numbers.value
+
+
+def test_the_perceptron_without_weights_has_no_decision_line():
+    explorer = widgets.perceptron_explorer(w1=0.0, w2=0.0, bias=0.5)
+    assert "no decision line: with w1 = w2 = 0" in explorer.numbers.value
+
+
+def test_explorers_write_neither_minus_zero_nor_one_steps():
+    loss = widgets.loss_explorer(loss="hinge", prediction=2.0)   # flat: a gradient of -0.0
+    assert loss.numbers.value.endswith("gradient 0.0000")
+    lr = widgets.learning_rate_explorer(steps=1)
+    assert "after 1 step" in lr.numbers.value and "1 steps" not in lr.numbers.value
+
+
+@pytest.mark.parametrize("settings, start", [
+    ({"scheme": "normal", "activation": "relu", "scale": 1.0, "depth": 12},
+     "The activations explode"),
+    ({"scheme": "normal", "activation": "relu", "scale": 0.5, "depth": 6},
+     "The activations grow layer by layer, 1,100 times"),
+    ({"scheme": "uniform", "activation": "tanh", "scale": 1.0, "depth": 6},
+     "The activations shrink layer by layer, 276 times"),
+    ({"scheme": "glorot_uniform", "activation": "tanh", "scale": 1.0, "depth": 6}, ""),
+])
+def test_the_initialization_explorer_warns_of_a_spread_that_grows_or_shrinks(settings, start):
+    # A hundredfold from the first layer to the last was shown without a word (3.3 to 3,645).
+    explorer = widgets.initialization_explorer(**settings)
+    assert explorer.state["warning"].startswith(start) and bool(start) == bool(
+        explorer.state["warning"])

@@ -91,6 +91,9 @@ def test_diverged_playground_counts_epochs_from_one_and_shows_no_accuracy(recwar
     assert pg.state["epoch"] == 1 and pg.numbers.value.startswith("epoch 1:")
     assert "Training diverged: the training loss became nan in epoch 1." in pg.warning.value
     assert "test accuracy &mdash;" in pg.numbers.value
+    assert "nan" not in pg.numbers.value and "train loss &mdash;" in pg.numbers.value
+    # The losses' last finite points, one each, are dots: a line of one point is nothing.
+    assert [line.get_marker() for line in pg.figure.axes[1].lines] == ["o", "o"]
 
 
 def test_a_frame_of_the_playground_leaves_its_session_alone():

@@ -206,8 +206,10 @@ FIXED_LAYOUT = {
     "forward_explorer": {"w00": [-3.0, 3.0], "w11": [-3.0, 3.0]},
     "activation_explorer": {"name": list(activations.NAMES), "weight": [-5.0, 5.0],
                             "bias": [5.0]},
-    "initialization_explorer": {"scheme": ["normal", "he_uniform"], "scale": [0.1, 10.0],
-                                "depth": [1, 2, 12], "activation": ["sigmoid", "relu"]},
+    # Labels such as "-200000" under a linear network's panels ran into each other.
+    "initialization_explorer": {"scheme": ["normal", "glorot_uniform"],
+                                "scale": [0.1, 3.0, 10.0], "depth": [1, 2, 3, 7, 12],
+                                "activation": ["relu", "linear"]},
     "loss_explorer": {"loss": list(explore.LOSSES), "prediction": [-3.0, 0.0, 0.001, 3.0],
                       "positive": [True, False]},
     "learning_rate_explorer": {"lr": [1e-3, 0.1, 2.0, 10.0], "steps": [1, 100],
@@ -216,7 +218,8 @@ FIXED_LAYOUT = {
                        "steps": [10, 500]},
     "backprop_explorer": {"weight": list(explore.BACKPROP_WEIGHTS), "value": [-3.0, 3.0]},
     "gradient_flow_explorer": {"depth": [1, 30], "activation": ["sigmoid", "relu"],
-                               "init_scale": [0.1, 10.0], "batchnorm": [False, True]},
+                               "init_scale": [0.1, 10.0], "batchnorm": [False, True],
+                               "residual": [True]},
     "kernel_explorer": {"preset": list(explore.KERNELS)},
     "playground": {"dataset": list(playground.PLAYGROUND_DATA), "hidden_layers": [0, 4]},
 }
@@ -241,6 +244,11 @@ def test_fixed_margins_hold_every_label(name):
 
 def test_trained_playground_keeps_its_labels_inside():
     pg = widgets.playground().train(widgets.Playground.TRAIN_EPOCHS)
+    assert misplaced_texts(pg.figure) == []
+    # A Step of batches of 1 gives epochs 0.001 apart; noise-free data, ticks of -1.5.
+    pg = widgets.playground(dataset="xor", noise=0.0, train_ratio=0.1, batch_size=1)
+    assert misplaced_texts(pg.figure) == []
+    pg.step()
     assert misplaced_texts(pg.figure) == []
 
 
