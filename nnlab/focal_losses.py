@@ -11,9 +11,16 @@ and defaults are Keras's: ``"binary_focal_crossentropy"``,
 import numpy as np
 
 from nnlab._checks import check_bool, check_number
-from nnlab.activation_base import _exp, _softplus
+from nnlab.activation_base import _exp
 from nnlab.activations import sigmoid
-from nnlab.loss_base import PredictionDomainError, _clip, _log_softmax, _LogitsOption, _unclipped
+from nnlab.loss_base import (
+    PredictionDomainError,
+    _binary_cross_entropy_of_logits,
+    _clip,
+    _log_softmax,
+    _LogitsOption,
+    _unclipped,
+)
 
 __all__ = ["BinaryFocalCrossEntropy", "CategoricalFocalCrossEntropy"]
 
@@ -69,7 +76,8 @@ class BinaryFocalCrossEntropy(_LogitsOption):
         times the slope of the factor with respect to y_pred."""
         if self.from_logits:
             p = sigmoid(y_pred)
-            c, dc, dp = _softplus(y_pred) - y_true * y_pred, p - y_true, p * (1 - p)
+            c = _binary_cross_entropy_of_logits(y_pred, y_true)
+            dc, dp = p - y_true, p * (1 - p)
         else:
             # Outputs outside [0, 1] (fit's warning) clipped into it: no gradient there.
             p, clipped = np.clip(y_pred, 0, 1), _clip(y_pred)

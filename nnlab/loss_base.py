@@ -237,7 +237,8 @@ def value_as_metric(loss, y_true, y_pred):
         return float("nan")
 
 
-# What the losses of probabilities share: the clip, and a log-softmax that never overflows.
+# What the losses of probabilities share: the clip, a log-softmax that never overflows, and
+# binary cross-entropy from a logit without cancellation.
 
 def _clip(p):
     return np.clip(p, EPSILON, 1 - EPSILON)
@@ -252,3 +253,14 @@ def _log_softmax(z):
     """log softmax(z) on the last axis by log-sum-exp: shift by the max before exp."""
     shifted = z - np.max(z, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
+
+
+def _binary_cross_entropy_of_logits(z, y):
+    """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], element-wise, from the logit z.
+
+    That is softplus(z) - y z, but written as max(z, 0) - y z + log(1 + e^-|z|): for
+    a confident right answer (y = 1, z = 40) softplus(z) rounds to z and the difference
+    to 0, where the loss is e^-40; here max(z, 0) - y z is exactly 0 and the last term
+    exact. (TensorFlow's ``sigmoid_cross_entropy_with_logits`` is this formula.)
+    """
+    return np.maximum(z, 0) - y * z + np.log1p(_exp(-np.abs(z)))

@@ -27,7 +27,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 import numpy as np
 
 from nnlab._checks import build, lookup
-from nnlab.activation_base import _exp, _softplus
+from nnlab.activation_base import _exp
 from nnlab.activations import sigmoid
 from nnlab.focal_losses import BinaryFocalCrossEntropy, CategoricalFocalCrossEntropy
 from nnlab.hinge_losses import CategoricalHinge, Hinge, MulticlassHinge, SquaredHinge
@@ -36,6 +36,7 @@ from nnlab.loss_base import (
     Loss,
     PredictionDomainError,
     PredictionRangeError,
+    _binary_cross_entropy_of_logits,
     _clip,
     _log_softmax,
     _LogitsOption,
@@ -104,7 +105,10 @@ class BinaryCrossEntropy(_LogitsOption):
         L = \frac{1}{n} \sum_i \big[\operatorname{softplus}(z_i) - y_i z_i\big], \qquad
         \frac{\partial L}{\partial z_i} = \frac{1}{n} (\sigma(z_i) - y_i)
 
-    Targets lie in :math:`[0, 1]` (usually exactly 0 or 1).
+    Targets lie in :math:`[0, 1]` (usually exactly 0 or 1). The value from logits is
+    computed as :math:`\max(z, 0) - y z + \log(1 + e^{-|z|})`, the same number without the
+    cancellation of softplus(z) - z for a confident right answer (z = 40, y = 1: the loss
+    :math:`e^{-40}`, not 0).
 
     Examples
     --------
@@ -118,7 +122,7 @@ class BinaryCrossEntropy(_LogitsOption):
 
     def forward(self, y_pred, y_true):
         if self.from_logits:
-            return np.mean(_softplus(y_pred) - y_true * y_pred)
+            return np.mean(_binary_cross_entropy_of_logits(y_pred, y_true))
         p = _clip(y_pred)
         return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p))
 

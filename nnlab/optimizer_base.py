@@ -39,7 +39,8 @@ Common options of every optimizer:
 
   - ``clipnorm``: each gradient array on its own is rescaled to a norm of at most
     :math:`c`, :math:`g \leftarrow g\, c / \max(\lVert g \rVert, c)` (Keras's formula; in
-    PyTorch, ``torch.nn.utils.clip_grad_norm_`` called on each parameter alone);
+    PyTorch, ``torch.nn.utils.clip_grad_norm_`` called on each parameter alone, which
+    divides by :math:`\lVert g \rVert + 10^{-6}` instead);
   - ``clipvalue``: each element is clipped into :math:`[-c, c]`
     (``torch.nn.utils.clip_grad_value_``);
   - ``global_clipnorm``: all gradient arrays are rescaled together, so that their global

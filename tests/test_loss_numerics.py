@@ -83,6 +83,22 @@ def test_huge_logits_give_exact_values():
     assert BinaryCrossEntropy(from_logits=True)(z, [[1, 0], [0, 1]]) == 0.0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(from_logits=True),
+                                  BinaryFocalCrossEntropy(gamma=0.0, from_logits=True)],
+                         ids=repr)
+def test_confident_right_logits_keep_their_small_loss(loss, dtype):
+    # A right answer at logit z costs log(1 + e^-|z|): e^-40 is no 0 (softplus(z) - z was).
+    z = np.array([[10.0, 20.0, 40.0, -20.0, -40.0]], dtype=dtype)
+    y = np.array([[1, 1, 1, 0, 0]], dtype=dtype)
+    expected = np.mean(np.log1p(np.exp(-np.abs(z.astype(np.float64)))))
+    rel = 1e-6 if dtype == np.float32 else 1e-13
+    assert loss(z, y) == pytest.approx(expected, rel=rel, abs=0)
+    for k in range(1, 5):   # each alone: the smallest are not lost in the others
+        one = loss(z[:, k:k + 1], y[:, k:k + 1])
+        assert one == pytest.approx(np.log1p(np.exp(-abs(float(z[0, k])))), rel=rel, abs=0)
+
+
 @pytest.mark.parametrize("loss", ALL_LOSSES, ids=repr)
 def test_float32_in_float32_gradient_out(loss):
     y_pred, y_true = batch_for(loss, np.float32)
