@@ -120,6 +120,13 @@ def test_slopes_at_the_kinks_are_those_of_the_outer_pieces(dtype):
         np.testing.assert_array_equal(d, np.array(slopes[name], dtype), err_msg=name)
 
 
+def test_relu_backward_passes_no_gradient_at_zero():
+    # relu'(0) = 0 (PyTorch's convention) in backward too, the slope a layer uses.
+    x = np.array([-1.0, 0.0, 2.0])
+    dy = np.array([5.0, 7.0, 11.0])
+    np.testing.assert_array_equal(A.relu.backward(x, A.relu(x), dy), [0.0, 0.0, 11.0])
+
+
 def test_golden_values_of_the_new_functions():
     np.testing.assert_allclose(A.hard_silu(np.array([-1.5, 1.0])), [-0.375, 2 / 3])
     np.testing.assert_allclose(A.hard_silu.derivative(np.array([-1.5, 1.0])), [0, 5 / 6])

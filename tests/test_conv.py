@@ -157,6 +157,13 @@ def test_max_pool_sends_the_gradient_to_the_first_maximum(window, expected):
     np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1, 1)))[0, 0], expected)
 
 
+def test_global_max_pool_sends_the_gradient_to_the_first_maximum():
+    layer = nl.GlobalMaxPool1D()   # ties: the first (as MaxPool1D and PyTorch's max_pool)
+    layer.forward(np.array([[[1.0, 3.0, 0.0, 3.0], [2.0, 2.0, 2.0, -1.0]]]))
+    np.testing.assert_array_equal(layer.backward(np.array([[5.0, 7.0]])),
+                                  [[[0, 5, 0, 0], [7, 0, 0, 0]]])
+
+
 LAYERS = [
     lambda: nl.Conv2D(2, 3, (2, 3), stride=(1, 2), padding=(1, 0), rng=0, dtype="float32"),
     lambda: nl.Conv1D(4, 2, 5, stride=2, padding=1, init="glorot_uniform", rng=0),

@@ -41,6 +41,21 @@ def test_batches_cover_everything_once(n, size):
     assert all(len(b) == size for b in seen[:-1])
 
 
+def test_batches_shuffle_by_the_seed_and_keep_the_order_without_shuffle():
+    X, y = np.arange(20)[:, None] * 10, np.arange(20)
+
+    def order(**kwargs):
+        pairs = list(D.batches(X, y, 8, **kwargs))
+        assert all(np.array_equal(xb[:, 0], 10 * yb) for xb, yb in pairs)   # rows stay paired
+        return np.concatenate([yb for _, yb in pairs])
+
+    shuffled = order(seed=0)
+    assert sorted(shuffled.tolist()) == list(range(20))
+    assert not np.array_equal(shuffled, np.arange(20))
+    np.testing.assert_array_equal(order(seed=0), shuffled)
+    np.testing.assert_array_equal(order(shuffle=False), np.arange(20))
+
+
 # Input validation: bad input is a ValueError naming the argument, raised at the call,
 # never a raw NumPy error, a MemoryError, a RuntimeWarning or a silent wrong answer.
 

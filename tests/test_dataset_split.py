@@ -27,6 +27,20 @@ def test_stratified_split_keeps_proportions():
     assert yte.sum() == 5 and ytr.sum() == 15
 
 
+def test_a_stratified_split_shuffles_each_part():
+    # Not class after class: a part in class order trains on one class at a time.
+    y = np.repeat([0, 1, 2], 20)
+    _, _, ytr, yte = D.train_test_split(np.zeros((60, 1)), y, 0.5, seed=0, stratify=True)
+    assert np.any(np.diff(ytr) < 0) and np.any(np.diff(yte) < 0)
+
+
+def test_a_stratified_split_draws_the_test_samples_at_random_within_each_class():
+    X, y = np.arange(40)[:, None], np.repeat([0, 1], 20)
+    parts = {frozenset(D.train_test_split(X, y, 0.25, seed=seed, stratify=True)[1][:, 0].tolist())
+             for seed in range(5)}
+    assert len(parts) == 5   # five seeds, five different test parts
+
+
 @given(st.lists(st.integers(2, 40), min_size=1, max_size=12), st.floats(0.05, 0.95),
        st.integers(0, 10))
 def test_stratified_split_shares_the_test_size_out_exactly(sizes, test_size, seed):

@@ -245,6 +245,15 @@ def test_lion_steps_by_the_sign_of_a_mix_of_momentum_and_gradient():
     np.testing.assert_array_equal(opt.state[0]["momentum"], [0.0, -0.875])
 
 
+def test_lion_with_beta1_below_one_half_steps_by_the_same_mix():
+    # beta1 < 0.5 takes another branch of the sign's computation: c = 0.2 m + 0.8 g still.
+    p = np.zeros(2)
+    opt = O.Lion(lr=0.1, beta1=0.2, beta2=0.5)
+    opt.step([p], [np.array([1.0, -1.0])])     # m = 0: sign(g); then m = 0.5 g = (0.5, -0.5)
+    opt.step([p], [np.array([-0.5, -0.1])])    # c = (0.1 - 0.4, -0.1 - 0.08) = (-0.3, -0.18)
+    np.testing.assert_allclose(p, [0.0, 0.2])
+
+
 def test_lion_with_beta1_1_steps_by_the_momentum_alone_whatever_the_gradient():
     # c = m exactly: a gradient 1e17 times the momentum must not round it away.
     p = np.zeros(1)

@@ -81,6 +81,12 @@ def test_binary_accuracy_thresholds_and_label_conventions():
         binary_accuracy([0, 1], [0.1, 0.9], threshold="half")
 
 
+def test_binary_accuracy_counts_a_prediction_at_the_threshold_as_negative():
+    # Keras's rule: y_pred > threshold is the positive class; equal to it is not.
+    assert binary_accuracy([0, 0, 1], [0.5, 0.5, 0.9]) == 1.0
+    assert binary_accuracy([-1, 1], [0.0, 0.1], threshold=0.0) == 1.0
+
+
 def test_whole_number_predictions_are_labels_when_there_are_more_than_two_classes():
     # Floats that are all 0 and 1 could be probabilities of class 1, but not next to a
     # class 2, nor with n_classes=3.

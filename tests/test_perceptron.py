@@ -72,6 +72,28 @@ def test_shuffle_is_seeded():
     assert a.errors_ == b.errors_ and np.array_equal(a.weights, b.weights)
 
 
+def test_the_bias_moves_by_lr_times_the_error_as_the_weights_do():
+    # Rosenblatt's rule written out, with lr = 0.25: w += lr (y - y_hat) x, b += lr (y - y_hat).
+    X, y = nl.datasets.logic_gate("and")
+    w, b = np.zeros(2), 0.0
+    for _ in range(3):
+        for xi, yi in zip(X, y, strict=True):
+            error = yi - float(xi @ w + b > 0)
+            w, b = w + 0.25 * error * xi, b + 0.25 * error
+    p = nl.Perceptron(2, lr=0.25).fit(X, y, epochs=3)
+    np.testing.assert_allclose(p.weights, w)
+    assert p.bias == pytest.approx(b)
+
+
+def test_shuffle_visits_the_samples_in_another_order():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    y = (X @ np.array([1.0, -2.0]) + 0.3 > 0).astype(int)
+    fixed = nl.Perceptron(2).fit(X, y, epochs=1)
+    runs = [nl.Perceptron(2).fit(X, y, epochs=1, shuffle=True, seed=s) for s in range(5)]
+    assert any(not np.array_equal(p.weights, fixed.weights) for p in runs)
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda p: p.fit([[0, 1, 1]], [1]), r"expected X of shape \(n_samples, 2\); got \(1, 3\)"),
     (lambda p: p.fit([[0, 1]], [2]), r"must be 0 and 1, or -1 and \+1; got values \[2\.\]"),
