@@ -187,8 +187,8 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
 
     The check runs on a float64 copy of ``obj``: the object itself is never
     changed (its parameters, buffers and random generator stay as they were).
-    Every evaluation starts from a fresh copy, so dropout draws the same mask
-    and batch norm sees the same running statistics each time.
+    In training mode every evaluation starts from a fresh copy, so dropout draws
+    the same mask and batch norm sees the same running statistics each time.
 
     Parameters
     ----------
@@ -285,7 +285,11 @@ def errors(obj, x, y=None, seed=0, eps=None, training=False):
         cast_layer(template, np.float64)
 
     def run(v):
-        net = copy.deepcopy(template)
+        # A forward pass in training may change state (batch norm's running statistics,
+        # dropout's generator): each evaluation starts from a copy of the template. In
+        # evaluation mode a layer changes nothing but its cache, and the copy (as long as
+        # the forward pass itself) is saved.
+        net = copy.deepcopy(template) if training else template
         return net, net.forward(v, training=training)
 
     if y is not None:
