@@ -30,6 +30,10 @@ def check_callbacks(callbacks):
     if wrong:
         raise ValueError(f"callbacks must be a list of nnlab.callbacks.Callback instances; "
                          f"got {wrong[0]!r} among them")
+    twice = [c for i, c in enumerate(callbacks) if any(c is d for d in callbacks[:i])]
+    if twice:   # its hooks would run twice an epoch: a History would record each epoch twice
+        raise ValueError(f"callbacks lists the same object twice: {twice[0]!r}; "
+                         "pass each callback once")
     return callbacks
 
 

@@ -28,9 +28,10 @@ import numbers
 import numpy as np
 
 from nnlab._checks import as_float_array, check_number
+from nnlab.layer_base import cast_layer
 from nnlab.layers import Layer
 from nnlab.losses import Loss
-from nnlab.model import Sequential, cast_layer
+from nnlab.model import Sequential
 from nnlab.training import check_data
 
 

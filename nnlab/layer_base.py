@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnlab._checks import as_float_array
+from nnlab._checks import _cast, as_float_array
 
 # Inside a model the input was checked once on entry; layers then accept what the
 # previous layer produced, so that a diverging network reaches the loss as inf/NaN
@@ -112,15 +112,25 @@ def forget_last_pass(layers):
 
 def cast_layer(layer, dtype):
     """Store a layer's parameters and buffers in ``dtype`` (recursing into blocks)."""
-    if hasattr(layer, "layers"):  # a block (Residual) exposes its inner layers' arrays
-        for inner in layer.layers:
-            cast_layer(inner, dtype)
-        return
-    for store in (layer.params, layer.buffers):
-        for name, arr in store.items():
-            store[name] = arr.astype(dtype)
-    if hasattr(layer, "dtype"):
-        layer.dtype = np.dtype(dtype)
+    cast_layers([layer], dtype)
+
+
+def cast_layers(layers, dtype):
+    """Store the parameters and buffers of ``layers`` (and of their blocks) in ``dtype``.
+
+    Every array is cast before any is replaced: a value beyond the range of ``dtype``
+    (1e39 in float32) is a ValueError that leaves every layer as it was.
+    """
+    dtype = np.dtype(dtype)
+    owners = [layer for layer in walk_layers(layers) if not hasattr(layer, "layers")]
+    casts = [(store, name, _cast(arr, dtype, f"{layer!r} array {name!r}"))
+             for layer in owners for store in (layer.params, layer.buffers)
+             for name, arr in store.items()]
+    for store, name, arr in casts:
+        store[name] = arr
+    for layer in owners:
+        if hasattr(layer, "dtype"):
+            layer.dtype = dtype
 
 
 class Layer:

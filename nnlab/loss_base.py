@@ -202,7 +202,8 @@ class Loss:
         bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)
         if np.any(bad):
             raise ValueError(f"{self!r}: class labels must be integers in [0, {n_classes - 1}] "
-                             f"for {n_classes} outputs; got {labels[bad][0]:g}")
+                             f"for {n_classes} outputs; got "   # every digit: 1.0000001 is no 1
+                             f"{np.format_float_positional(labels[bad][0], trim='-')}")
         return (labels[:, None] == np.arange(n_classes)).astype(dtype)
 
 

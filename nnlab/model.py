@@ -30,7 +30,7 @@ from nnlab._checks import (
 )
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import History, ProgressBar, check_callbacks
-from nnlab.layer_base import _INSIDE_NETWORK, cast_layer, check_distinct, forget_last_pass
+from nnlab.layer_base import _INSIDE_NETWORK, cast_layers, check_distinct, forget_last_pass
 from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
@@ -48,10 +48,11 @@ from nnlab.training import (
     split_validation,
     stop_diverged,
     warn_if_diverging,
+    warn_if_output_mismatch,
 )
 
 __all__ = ["ClippedOutputsWarning", "LossGrowthWarning", "ModelFileError", "NotCompiledError",
-           "Sequential", "TrainingDivergedWarning", "cast_layer", "load_model"]
+           "Sequential", "TrainingDivergedWarning", "load_model"]
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -92,15 +93,15 @@ class Sequential:
     """
 
     def __init__(self, layers=None):
-        if isinstance(layers, Layer):
-            raise ValueError(f"Sequential takes a list of layers; got one layer, {layers!r}: "
+        if isinstance(layers, Layer) or not isinstance(layers, list | tuple | None):
+            one = "one layer, " if isinstance(layers, Layer) else ""
+            raise ValueError(f"Sequential takes a list of layers; got {one}{layers!r}: "
                              "write Sequential([layer, ...])")
         self.layers = []
         for layer in layers or []:
             self.add(layer)
         self.loss = self.optimizer = self.history = self.stop_reason = None
-        self.metrics = {}
-        self.stop_training = False
+        self.metrics, self.stop_training = {}, False
         self._sample_shape = self._output_shape = None
 
     def add(self, layer):
@@ -233,6 +234,7 @@ class Sequential:
                                  "function's name is its __name__)")
             names[name] = fn
         self.loss, self.optimizer, self.metrics = loss, optimizer, names
+        warn_if_output_mismatch(self.layers, loss)
 
     def _require_compiled(self, what):
         if self.loss is None:
@@ -300,19 +302,19 @@ class Sequential:
         keep_freed_memory()
         X, y, val = split_validation(self, X, y, validation_data, validation_split)
         check_batch_sizes(self, len(X), batch_size)
-        self.optimizer.check_ready(self.params)
+        steps = -(-len(X) // batch_size)
+        self.optimizer.check_ready(self.params, steps=epochs * steps)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
         if verbose:
             callbacks.append(ProgressBar(lines=verbose == 2))
-        # As Keras: the History given, or one called last, so that it records what the
-        # other callbacks add to the logs.
+        # As Keras: the History given, or one called last (it records what the others log).
         history = next((c for c in callbacks if isinstance(c, History)), None)
         if history is None:
             history = History()
             callbacks.append(history)
         params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
-                  "steps": -(-len(X) // batch_size), "metrics": keys}
+                  "steps": steps, "metrics": keys}
         for c in callbacks:
             c.set_model(self)
             c.set_params(params)
@@ -396,9 +398,7 @@ class Sequential:
         """Store every parameter and buffer in ``dtype`` ("float32" or "float64"); returns self.
 
         Meant before training: the optimizer's state is reset."""
-        dtype = float_dtype(dtype)
-        for layer in self.layers:
-            cast_layer(layer, dtype)
+        cast_layers(self.layers, float_dtype(dtype))
         if self.optimizer is not None:
             self.optimizer.reset()
         return self

@@ -53,7 +53,7 @@ import math
 
 import numpy as np
 
-from nnlab._checks import FLOAT_DTYPES, all_finite, check_number
+from nnlab._checks import FLOAT_DTYPES, _cast, all_finite, check_number
 from nnlab.schedules import check_schedule, rate_at
 
 __all__ = ["Optimizer"]
@@ -117,15 +117,23 @@ class Optimizer:
         return self.state is None or (len(params) == len(self.state) and all(
             s["param"] is p for s, p in zip(self.state, params, strict=True)))
 
-    def check_ready(self, params):
+    def check_ready(self, params, steps=1):
         """Raise the ValueError that a step on ``params`` would raise before it updates
         anything (a state of other arrays, a schedule's bad rate); returns the step's rate.
-        ``fit`` asks before its first forward pass, which moves batch norm's statistics."""
+        ``fit`` asks before its first forward pass, which moves batch norm's statistics,
+        for each of the ``steps`` of its run: a schedule that goes bad at a later step
+        (a rate that turns negative) is refused before the first update."""
         lr = self.current_lr()
+        if callable(self.lr):
+            for iteration in range(self.iterations + 1, self.iterations + steps):
+                rate_at(self.lr, iteration, type(self).__name__)
         if not self.owns(params):
+            same = sum(s["param"] is p for s, p in zip(self.state, params, strict=False))
             raise ValueError(f"{type(self).__name__}: these are not the parameter arrays of "
-                             "its first step (a layer added, or the optimizer used for another "
-                             "model); call reset() first, or use a new optimizer")
+                             f"its first step: expected the same {len(self.state)} arrays, "
+                             f"got {len(params)} of which {same} in place (a layer added, or "
+                             "the optimizer used for another model); call reset() first, or "
+                             "use a new optimizer")
         return lr
 
     def apply_gradients(self, params, grads):
@@ -136,6 +144,7 @@ class Optimizer:
         if self.weight_decay and not self.decoupled_weight_decay:
             grads = [g + self.weight_decay * p for p, g in zip(params, grads, strict=True)]
         if self.state is None:
+            _check_distinct_arrays(params, type(self).__name__)
             self.state = [self.fresh_state(p) for p in params]
         self.iterations += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
@@ -221,6 +230,8 @@ class Optimizer:
                                  f"its parameter has shape {p.shape}")
             if not all_finite(g):
                 raise ValueError(f"{name}.step: gradient {i} contains NaN or inf")
+            if g.dtype != p.dtype:   # 1e39 is finite in float64, inf in a float32 update
+                g = _cast(g, p.dtype, f"{name}.step: gradient {i}, for a {p.dtype} parameter,")
             arrays.append(g)
         return arrays
 
@@ -239,6 +250,17 @@ class Optimizer:
         # The schedule itself, not the None of get_config: a repr shows what the object is.
         args = ", ".join(f"{k}={v!r}" for k, v in {**self.get_config(), "lr": self.lr}.items())
         return f"{type(self).__name__}({args})"
+
+
+def _check_distinct_arrays(params, name):
+    """Raise ValueError if one array appears twice in ``params``: it would be updated twice
+    a step, with the state (momentum, averages) of two parameters."""
+    first = {}
+    for i, p in enumerate(params):
+        if id(p) in first:
+            raise ValueError(f"{name}: params {first[id(p)]} and {i} are the same array; "
+                             "each parameter must appear once")
+        first[id(p)] = i
 
 
 def _norm(a):

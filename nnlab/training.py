@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from nnlab import activations, losses
-from nnlab._checks import all_finite, as_float_array, check_number
+from nnlab._checks import _cast, all_finite, as_float_array, check_number
 from nnlab.keras_metrics import (
     binary_iou,
     false_negatives,
@@ -37,6 +37,7 @@ from nnlab.keras_metrics import (
     true_positives,
 )
 from nnlab.layer_base import inside_network, walk_layers
+from nnlab.layers import Activation
 from nnlab.loss_base import PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
 
@@ -151,7 +152,8 @@ def _check_targets(model, y, out, dtype, names):
         y = model.loss.check_targets(y, int(np.prod(out.shape[1:])))
     except ValueError as exc:   # the loss says y_true: name the array, y or y_val
         raise ValueError(f"{names[1]}: {exc}") from exc
-    y = y.reshape((n, *out.shape[1:])).astype(dtype, copy=False)
+    y = y.reshape((n, *out.shape[1:]))
+    y = y if y.dtype == dtype else _cast(y, np.dtype(dtype), names[1])   # 1e39: no inf
     # Each step of fit trusts the outputs to suit the loss (checks cost time there), so
     # they are tried here. Outputs that overflowed, or a loss that overflows on them, are
     # left to fit, which reports a diverged model. Outputs outside [0, 1] for a
@@ -226,15 +228,16 @@ def check_batch_sizes(model, n, batch_size):
 def fit_batch(model, xb, yb):
     """One update on a checked mini-batch; returns ``(loss, y_pred)``.
 
-    If the loss or a gradient is NaN or infinite the parameters and buffers (batch
-    norm's running statistics, which the forward pass has already updated) are left
-    as they were, and the loss returned is that value (NaN when only a gradient
-    overflowed).
+    If the loss, a gradient or a buffer (batch norm's running statistics, which the
+    forward pass has already updated) is NaN or infinite, the parameters and buffers
+    are left as they were, and the loss returned is that value (NaN when only a
+    gradient or a buffer overflowed: a running variance of inf would silence its
+    feature for good, and could not be saved).
     """
     buffers = [a for layer in model.layers for a in layer.buffers.values()]
     saved = [a.copy() for a in buffers]   # small: one number per feature
     try:
-        loss, y_pred = _step(model, xb, yb)
+        loss, y_pred = _step(model, xb, yb, buffers)
     except BaseException:   # (a schedule's bad rate at a later step, an interrupt)
         _restore(buffers, saved)
         raise
@@ -243,12 +246,15 @@ def fit_batch(model, xb, yb):
     return loss, y_pred
 
 
-def _step(model, xb, yb):
-    """Forward, loss, backward, update, unless the loss or a gradient is not finite."""
+def _step(model, xb, yb, buffers):
+    """Forward, loss, backward, update, unless the loss, a gradient or one of the
+    ``buffers`` is not finite."""
     # A diverging run overflows somewhere; the caller sees a non-finite loss and
     # reports that once, instead of a stream of NumPy floating-point warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y_pred = model._forward(xb, training=True)
+        if buffers and not all_finite(*buffers):
+            return float("nan"), y_pred
         loss, dloss = model.loss.forward_backward(y_pred, yb)
         loss = float(loss)
         if not np.isfinite(loss):
@@ -361,6 +367,35 @@ def warn_if_diverging(losses, factor=100, rises=3):
             "the learning rate is too large: lower it a little if the loss grows slowly (the "
             "rate is then just above the largest stable one), 10 times if it grows fast."),
             stacklevel=3)
+
+
+def warn_if_output_mismatch(layers, loss):
+    """Warn, as Keras does, where the model's last layer defeats its loss (``compile``).
+
+    A softmax or a sigmoid before a loss that takes logits (``from_logits=True``) squashes
+    the outputs twice: the loss then sees scores between 0 and 1, and its gradient shrinks.
+    A softmax over a single unit is 1 whatever its input: nothing can be learned.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     nl.training.warn_if_output_mismatch([nl.Dense(3, 1), nl.Activation("softmax")], "mse")
+    >>> str(caught[0].message)[:55]
+    'the model ends with a softmax over a single unit, which'
+    """
+    if len(layers) < 2 or not isinstance(layers[-1], Activation):
+        return
+    name, before = layers[-1].name, layers[-2]
+    if name == "softmax" and getattr(before, "n_out", None) == 1:
+        warnings.warn("the model ends with a softmax over a single unit, which is 1 whatever "
+                      "the unit's value: nothing can be learned; end with a sigmoid for one "
+                      "unit, or with as many units as classes", UserWarning, stacklevel=3)
+    elif name in ("softmax", "sigmoid") and getattr(loss, "from_logits", False):
+        warnings.warn(f"the loss {loss!r} takes logits (from_logits=True), but the model "
+                      f"ends with a {name}, whose outputs are no logits: remove the last "
+                      "Activation, or use from_logits=False", UserWarning, stacklevel=3)
 
 
 def stop_diverged(model, epoch, loss):
