@@ -32,7 +32,11 @@ def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     """
     X, y = datasets.logic_gate(lookup(gate, {g: g for g in GATES}, "gate"))
     unit = Perceptron.from_weights([w1, w2], bias=bias)
-    predictions = unit.predict(X)
+    # The sliders move in tenths, which binary floating point does not hold: at (1, 1),
+    # 0.1 + 0.2 - 0.3 is 5.6e-17, and a point the line runs through would fire. The sums
+    # are rounded to 9 decimals first: on the line, z = 0, the unit does not fire.
+    fires = np.round(unit.net_input(X), 9) > unit.threshold
+    predictions = np.where(fires, *unit.labels_[::-1])
     vertical = w2 == 0
     return {
         "w1": float(w1), "w2": float(w2), "bias": float(bias), "gate": gate,

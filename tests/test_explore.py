@@ -119,6 +119,14 @@ def test_perceptron_state_and_vertical_line():
     assert s["slope"] is None and s["predictions"] == [0, 0, 1, 1]
 
 
+@pytest.mark.parametrize("weights", [(0.1, 0.2, -0.3), (0.4, 0.2, -0.6), (-3.0, 2.1, 0.9)])
+def test_a_point_on_the_line_does_not_fire_though_tenths_do_not_add_up(weights):
+    # w1 + w2 + b is 0 in tenths, 5.6e-17 in floating point for the first: the line runs
+    # through (1, 1), and the unit fires only where the sum is above 0.
+    s = explore.perceptron(*weights, "and")
+    assert s["predictions"][3] == 0 and s["errors"] == 1 + sum(s["predictions"][:3])
+
+
 def test_activation_slope_includes_the_weight():
     s = explore.activation("tanh", weight=3.0, bias=0.0, x=np.array([0.0]))
     assert s["derivative"] == [3.0]
