@@ -135,7 +135,7 @@ def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     noise : float
         Standard deviation of the normal noise added to each coordinate.
     factor : float
-        Radius of the inner circle, 0 < factor < 1.
+        Radius of the inner circle, 0 <= factor < 1 (0: the inner class at the centre).
     seed : None, int or numpy.random.Generator
 
     Examples
@@ -144,7 +144,7 @@ def circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
     """
     rng = _toy_args("circles", n_samples, noise, seed)
-    check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
+    check_number(factor, "factor", low=0, high=1, high_open=True)
     y = _two_classes(n_samples)
     angle = rng.uniform(0.0, 2 * np.pi, n_samples)
     radius = np.where(y == 1, factor, 1.0)

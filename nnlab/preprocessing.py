@@ -182,7 +182,8 @@ def standardize(X_train, *others):
     The other arrays (validation, test) are scaled with the *training* mean and
     standard deviation, as they would be for new data. Constant columns, and columns
     whose values differ only by rounding errors, are centered but not divided, as
-    scikit-learn's ``StandardScaler`` does. Each array comes back in its own float dtype
+    scikit-learn's ``StandardScaler`` does (here also float32 values one rounding step
+    apart, which scikit-learn scales to about 2). Each array comes back in its own float dtype
     (float32 stays float32, whatever X_train's; integers become float64). X_train needs a
     row: no rows have no statistics.
 

@@ -37,11 +37,12 @@ def test_toy_sets_shapes_seeds_and_balance(make):
     assert counts.min() >= 0.3 * counts.max()
 
 
-def test_circles_radii_without_noise():
-    X, y = D.circles(100, noise=0.0, factor=0.3, seed=0)
+@pytest.mark.parametrize("factor", [0.3, 0.0])   # 0 as scikit-learn: a point at the centre
+def test_circles_radii_without_noise(factor):
+    X, y = D.circles(100, noise=0.0, factor=factor, seed=0)
     r = np.hypot(*X.T)
     np.testing.assert_allclose(r[y == 0], 1.0)
-    np.testing.assert_allclose(r[y == 1], 0.3)
+    np.testing.assert_allclose(r[y == 1], factor)
 
 
 def test_xor_labels_follow_the_quadrants():
