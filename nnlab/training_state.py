@@ -28,10 +28,18 @@ BIT_GENERATORS = {g.__name__: g for g in (np.random.PCG64, np.random.PCG64DXSM,
 
 
 def optimizer_arrays(optimizer):
-    """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch)."""
+    """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch).
+
+    The names are those of a fresh state under the optimizer's current hyper-parameters,
+    which is what loading rebuilds: after ``momentum`` was set on an SGD that trained
+    without, its velocity not yet started is saved as zeros (a velocity starts at 0, so
+    the next step is the same), and after it was set to 0, the unused velocity is left out.
+    """
     states = optimizer.state if optimizer is not None and optimizer.state else []
-    return {f"optimizer.{i}.{k}": a for i, state in enumerate(states)
-            for k, a in state.items() if k != "param" and not k.startswith("scratch")}
+    return {f"optimizer.{i}.{k}": state.get(k, fresh)
+            for i, state in enumerate(states)
+            for k, fresh in optimizer._new_state(state["param"]).items()
+            if not k.startswith("scratch")}
 
 
 def check_optimizer_state(model):

@@ -83,6 +83,24 @@ def test_nadam_saves_its_averages_alone_and_resumes_its_momentum_factors(tmp_pat
     assert loaded.optimizer._mu_product(10) == pytest.approx(np.prod(mu), rel=1e-14)
 
 
+@pytest.mark.parametrize(("before", "after", "nesterov"), [(0.8, 0.0, False), (0.0, 0.8, False),
+                                                          (0.0, 0.8, True)])
+def test_momentum_changed_after_training_saves_a_file_that_resumes(before, after, nesterov,
+                                                                   tmp_path):
+    # The file held the velocity of the old setting, which loading refused as missing or
+    # unexpected; a velocity not yet started is saved as 0, where it starts.
+    X = np.random.default_rng(0).normal(size=(16, 2))
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 1, rng=1)])
+    model.compile("mse", nl.optimizers.SGD(0.05, momentum=before))
+    model.fit(X, X[:, :1], epochs=2, batch_size=4, seed=0)
+    model.optimizer.momentum, model.optimizer.nesterov = after, nesterov
+    loaded = nl.load_model(model.save(tmp_path / "sgd"))
+    for m in (model, loaded):
+        m.fit(X, X[:, :1], epochs=2, batch_size=4, seed=1)
+    for ours, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_an_untrained_model_saves_no_optimizer_state(good):
     assert not [name for name in members(good) if name.startswith("optimizer.")]
     assert header_of(good)["compile"]["optimizer"]["iterations"] == 0
