@@ -93,7 +93,7 @@ class Sequential:
     """
 
     def __init__(self, layers=None):
-        if isinstance(layers, Layer) or not isinstance(layers, list | tuple | None):
+        if not isinstance(layers, list | tuple | None):
             one = "one layer, " if isinstance(layers, Layer) else ""
             raise ValueError(f"Sequential takes a list of layers; got {one}{layers!r}: "
                              "write Sequential([layer, ...])")
