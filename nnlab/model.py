@@ -389,8 +389,8 @@ class Sequential:
         """Print a Keras-like table: each layer, its output shape and parameter count.
 
         ``input_shape`` (one sample, no batch axis: a tuple, or an int n for ``(n,)``) is
-        needed unless the first layer is Dense or the model has already seen data. Buffers
-        (batch norm statistics) count as non-trainable parameters, as in Keras."""
+        needed unless the first layer is Dense or the model has run on data (a loaded model:
+        its original). Buffers (batch norm statistics) count as non-trainable, as in Keras."""
         shape = input_shape if input_shape is not None else self._sample_shape
         print(summary_table(self.layers, shape))
 

@@ -4,7 +4,7 @@ The file is what ``numpy.savez`` writes: one array per parameter and buffer,
 named ``"<layer index>.params.<name>"`` or ``"<layer index>.buffers.<name>"``,
 and a header ``"__nnlab__"``, a 0-d unicode array holding JSON::
 
-    {"format": "nnlab.Sequential", "version": 2,
+    {"format": "nnlab.Sequential", "version": 2, "input_shape": [1, 28, 28],
      "layers": [{"class": "Dense", "config": {"n_in": 2, "n_out": 8, ...}}, ...],
      "random_states": [{"layers": ["2"], "state": {"bit_generator": "PCG64", ...}}],
      "compile": {"loss": {"name": ..., "config": ...}, "optimizer": {...},
@@ -53,10 +53,12 @@ from nnlab.layers import Layer, Residual, layer_specs
 from nnlab.training_state import (
     compile_settings,
     generator_states,
+    input_shape,
     optimizer_arrays,
     read_optimizer_config,
     rebuilt_optimizer,
     set_generator_states,
+    set_input_shape,
 )
 
 FORMAT = "nnlab.Sequential"
@@ -133,6 +135,7 @@ def save_model(model, path):
                          "values (training diverged, or they were set so)")
     spec = {"format": FORMAT, "version": FORMAT_VERSION, "layers": layer_specs(model.layers),
             "random_states": generator_states(model),   # (may refuse: before compile's warnings)
+            "input_shape": input_shape(model),
             "compile": compile_settings(model) if model.loss is not None else None}
     path = os.fspath(path)
     path = path if path.endswith(".npz") else path + ".npz"
@@ -292,11 +295,6 @@ def _field(mapping, key, kind, where):
     return mapping[key]
 
 
-def _positive_ints(*sizes):
-    """Whether every one of ``sizes`` is an int >= 1 (JSON's true and false are no sizes)."""
-    return all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
-
-
 def _array_shapes(item, where, depth=0):
     """The shapes of the arrays that building the layer described by ``item`` allocates, by
     key (as ``layer_arrays`` names them), checking on the way that ``item`` is a layer
@@ -334,11 +332,11 @@ def _build_model(spec, declared, path):
     for i, item in enumerate(_field(spec, "layers", list, f"{path!r}: header")):
         where = f"{path!r}: layers[{i}]"
         for key, shape in _array_shapes(item, where).items():
-            # A size that is no positive integer is left to the constructor, which rejects
-            # it, with a message naming it, before it allocates anything.
-            found = declared.get(f"{i}.{key}")
-            if _positive_ints(*shape) and (found is None or found[1] != shape):
-                held = "is missing it" if found is None else f"holds shape {reprlib.repr(found[1])}"
+            # A size that is no positive integer (JSON's true included) is left to the
+            # constructor, which rejects it, with a message naming it, before it allocates.
+            found = declared.get(f"{i}.{key}", (None, None))[1]
+            if all(type(n) is int and n >= 1 for n in shape) and found != shape:
+                held = "is missing it" if found is None else f"holds shape {reprlib.repr(found)}"
                 raise ModelFileError(f"{where} ({item['class']}) would allocate array "
                                      f"'{i}.{key}' of shape {reprlib.repr(shape)}; the file "
                                      f"{held}")
@@ -348,11 +346,13 @@ def _build_model(spec, declared, path):
             raise ModelFileError(f"{where} ({item['class']}) cannot be built from its config "
                                  f"{reprlib.repr(item['config'])}: {exc}") from exc
     model = Sequential(layers)
-    if "random_states" in spec:   # files before them: the layers keep fresh generators
+    # Files written before these keys leave the layers fresh generators and no input shape.
+    for key, restore in (("random_states", set_generator_states), ("input_shape", set_input_shape)):
         try:
-            set_generator_states(model, spec["random_states"])
+            if key in spec:
+                restore(model, spec[key])
         except ValueError as exc:
-            raise ModelFileError(f"{path!r}: random_states: {exc}") from exc
+            raise ModelFileError(f"{path!r}: {key}: {exc}") from exc
     if "compile" not in spec:
         raise ModelFileError(f"{path!r}: header: expected null or a JSON object under "
                              "'compile'; found no 'compile'")

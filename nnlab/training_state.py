@@ -27,6 +27,26 @@ BIT_GENERATORS = {g.__name__: g for g in (np.random.PCG64, np.random.PCG64DXSM,
                                           np.random.MT19937, np.random.Philox, np.random.SFC64)}
 
 
+def input_shape(model):
+    """The shape of one sample that ``model`` has run on, as a list (JSON), or None."""
+    return None if model._sample_shape is None else [int(d) for d in model._sample_shape]
+
+
+def set_input_shape(model, shape):
+    """Give a loaded model the sample shape its original ran on (``summary`` shows it),
+    once every layer has taken it; a ``ValueError`` names the layer that refuses it."""
+    if shape is None:   # a model that never ran
+        return
+    if not (isinstance(shape, list)
+            and all(type(d) is int and 0 < d <= 2**53 for d in shape)):   # no JSON true
+        raise ValueError(f"expected null or a list of positive integers; got "
+                         f"{reprlib.repr(shape)}")
+    out = tuple(shape)
+    for layer in model.layers:
+        out = tuple(layer.output_shape(out))
+    model._sample_shape = tuple(shape)
+
+
 def optimizer_arrays(optimizer):
     """The optimizer's running state by file key, ``"optimizer.<i>.<name>"`` (no scratch).
 

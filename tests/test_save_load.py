@@ -143,3 +143,24 @@ def test_save_refuses_non_finite_arrays_that_load_would_refuse(tmp_path):
     with pytest.raises(ValueError, match=r"0\.params\.W hold NaN or infinite values"):
         model.save(tmp_path / "broken")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_loaded_model_knows_the_shape_of_the_samples_its_original_ran_on(tmp_path, capsys):
+    model, _ = trained_conv_model()
+    model.summary()
+    table = capsys.readouterr().out
+    loaded = nl.load_model(model.save(tmp_path / "conv"))
+    loaded.summary()   # a conv model's summary needs input_shape unless the model ran
+    assert capsys.readouterr().out == table
+    assert "(None, 3, 6, 6)" in table
+
+
+def test_a_model_that_never_ran_is_saved_without_an_input_shape(tmp_path):
+    model = nl.Sequential([nl.Conv2D(1, 2, 3, rng=0), nl.Flatten()])
+    path = model.save(tmp_path / "fresh")
+    with np.load(path) as arrays:
+        assert json.loads(str(arrays["__nnlab__"]))["input_shape"] is None
+    loaded = nl.load_model(path)
+    with pytest.raises(ValueError, match="summary needs the shape of one input sample"):
+        loaded.summary()
+    loaded.summary(input_shape=(1, 5, 5))

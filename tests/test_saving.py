@@ -257,11 +257,18 @@ def test_another_format_version_is_refused_naming_those_read(good, tmp_path, ver
     (lambda h: h["compile"].update(metrics=[1]),
      "compile.metrics: expected metric names (strings); got [1]"),
     (lambda h: h["compile"].update(metrics=["f1"]), "compile.metrics: unknown metric 'f1'"),
+    (lambda h: h.update(input_shape=[2, True]),
+     "input_shape: expected null or a list of positive integers; got [2, True]"),
+    (lambda h: h.update(input_shape=[0, 2]), "input_shape: expected null or a list of"),
+    (lambda h: h.update(input_shape=[3]), "input_shape: Dense(n_in=2, n_out=3, "
+                                          "dtype='float64', init='glorot_uniform') expected "
+                                          "samples of shape (2,); got (3,)"),
 ], ids=["layers not a list", "no layers", "layer not an object", "config not an object",
         "class not a string", "private class", "unknown key", "wrong type", "block layers",
         "no compile", "compile not an object", "unknown loss", "huber delta",
         "optimizer config",
-        "metric not a string", "unknown metric"])
+        "metric not a string", "unknown metric", "input shape of a bool", "input size 0",
+        "input shape the model refuses"])
 def test_a_tampered_header_names_what_is_wrong(good, tmp_path, edit, fragment):
     loading_fails(edited(good, tmp_path / "tampered.npz", edit), fragment)
 
