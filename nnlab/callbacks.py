@@ -73,6 +73,10 @@ class Callback:
 class History(Callback):
     """Records the logs of every epoch; ``fit`` returns it.
 
+    It is ``model.history`` from the end of each epoch on, as in Keras, so that a callback
+    can read the run so far. Given to a second ``fit``, it starts again (Keras's restarts
+    ``epoch`` but goes on appending to ``history``).
+
     Attributes
     ----------
     history : dict of str -> list of float
@@ -106,6 +110,8 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+        if self.model is not None:   # as in Keras: a callback can plot model.history live
+            self.model.history = self
 
     def __repr__(self):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
@@ -164,8 +170,7 @@ class EarlyStopping(Callback):
     Training stops after ``patience`` epochs in a row with no improvement
     (as in Keras, patience 0 and 1 both stop at the first one, though never at the first
     epoch watched), so it ends at epoch ``best_epoch + max(patience, 1)`` at the latest.
-    A NaN never improves: Keras takes a NaN first value as its best, and then nothing
-    improves on it.
+    A NaN never improves: a diverged epoch is no best.
 
     Parameters
     ----------

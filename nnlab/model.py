@@ -279,8 +279,8 @@ class Sequential:
         callbacks : list of Callback, optional
             Called in this order, then a ``History`` (unless one is in the list: it is
             the one returned), which so records what the others add to the logs.
-        verbose : {0, 1, 2}
-            0 silent, 1 a progress bar, 2 one line per epoch.
+        verbose : {0, 1, 2, "auto"}
+            0 silent, 1 a progress bar, 2 one line per epoch; "auto" (Keras's default) is 1.
 
         Returns
         -------
@@ -294,7 +294,7 @@ class Sequential:
         check_number(epochs, "epochs", low=1, integer=True)
         check_number(batch_size, "batch_size", low=1, integer=True)
         check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
-        check_verbose(verbose)
+        verbose = check_verbose(verbose)
         check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
         callbacks = check_callbacks(callbacks)

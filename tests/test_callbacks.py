@@ -246,7 +246,7 @@ def test_keras_calls_run_unchanged():
         np.testing.assert_array_equal(model.predict(X, verbose=0), model.predict(X))
     assert runs[0] == runs[1]
     for call in (lambda: model.evaluate(X, y, verbose=3), lambda: model.predict(X, verbose="x")):
-        with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
+        with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto'"):
             call()
 
 
@@ -298,7 +298,7 @@ def test_verbose_must_be_an_integer(verbose):
     for call in (lambda: model.fit(X, y, verbose=verbose),
                  lambda: model.evaluate(X, y, verbose=verbose),
                  lambda: model.predict(X, verbose=verbose)):
-        with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
+        with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto'"):
             call()
     with pytest.raises(ValueError, match="verbose must be 0 or 1"):
         EarlyStopping(verbose=verbose)
@@ -341,3 +341,35 @@ def test_early_stopping_on_a_metric_not_compiled_is_refused_before_training():
                                              r"will log only \['loss'\]; compile the metric"):
             model.fit(X, y, epochs=3, callbacks=[EarlyStopping(monitor, mode="min")])
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before, strict=True))
+
+
+def test_verbose_auto_is_keras_default_a_progress_bar(capsys):
+    X, y = regression_data(10)
+    runs = []
+    for verbose in (1, "auto"):
+        model = nl.Sequential([Dense(3, 1, rng=0)])
+        model.compile("mse")
+        runs.append(model.fit(X, y, epochs=2, seed=0, verbose=verbose).history)
+        assert "2/2" in capsys.readouterr().err
+        assert model.evaluate(X, y, verbose="auto") == model.evaluate(X, y)
+        np.testing.assert_array_equal(model.predict(X, verbose="auto"), model.predict(X))
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match="verbose must be 0 or 1; got 'auto'"):
+        EarlyStopping(verbose="auto")
+
+
+def test_model_history_is_the_run_so_far_from_the_end_of_each_epoch():
+    seen = []
+
+    class Peek(Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            history = self.model.history
+            seen.append(None if history is None else len(history.history["loss"]))
+
+    X, y = regression_data(10)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse")
+    returned = model.fit(X, y, epochs=3, callbacks=[Peek()])
+    assert seen == [None, 1, 2] and model.history is returned
+    model.fit(X, y, epochs=2, callbacks=[Peek()])   # the first fit's, until an epoch ends
+    assert seen[3:] == [3, 1] and model.history is not returned
