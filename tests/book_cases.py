@@ -11,6 +11,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
-    for entry in toc.get("chapters", []):
-        files.append(entry["file"])
+    for part in toc.get("parts", [toc]):   # the chapters, in parts or not
+        files += [entry["file"] for entry in part.get("chapters", [])]
     return files

@@ -133,6 +133,7 @@ def test_book_builds_without_warnings(tmp_path):
         assert_served_locally(html)
     assert_citations_match_the_list(html)
     assert_api_page_entries(html)
+    assert_numbered_by_chapter(html)
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
 
 
@@ -172,6 +173,21 @@ def assert_api_page_entries(html):
     calls = [s for s in signatures if "(" in s and "=" not in s.split("(")[0]]
     noisy = [s for s in calls if re.search(r"np\.\w+\(|&lt;\w+&gt;", s)]
     assert not noisy, noisy
+
+
+def assert_numbered_by_chapter(html):
+    """Chapter n of the course is numbered n, as the text calls it, and so are its sections
+    and exercises ("Exercise 8.2", for a teacher to give); the reference pages are not."""
+    chapters = [name for name in toc_files() if re.match(r"book/\d\d_", name)]
+    assert len(chapters) == 13
+    for n, name in enumerate(chapters, start=1):
+        page = (html / f"{name}.html").read_text()
+        assert f'<h1><span class="section-number">{n}. </span>' in page, name
+        numbers = re.findall(r"Exercise (\d+)\.(\d+)", page)
+        assert numbers and {int(c) for c, _ in numbers} == {n}, (name, numbers[:3])
+    for name in ("glossary", "references", "api"):
+        page = (html / "book" / f"{name}.html").read_text()
+        assert '<h1><span class="section-number">' not in page, name
 
 
 def assert_served_locally(html):
