@@ -134,6 +134,7 @@ def test_book_builds_without_warnings(tmp_path):
     assert_citations_match_the_list(html)
     assert_api_page_entries(html)
     assert_numbered_by_chapter(html)
+    assert_every_page_has_an_icon(html)
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
 
 
@@ -188,6 +189,17 @@ def assert_numbered_by_chapter(html):
     for name in ("glossary", "references", "api"):
         page = (html / "book" / f"{name}.html").read_text()
         assert '<h1><span class="section-number">' not in page, name
+
+
+def assert_every_page_has_an_icon(html):
+    """Every page names the site's icon, which the site holds (with none, a browser asks for
+    /favicon.ico, and the server answers 404). The top index.html only redirects."""
+    pages = [*html.glob("book/*.html"), *(p for p in html.glob("*.html") if p.name != "index.html")]
+    assert len(pages) >= 20
+    for page in pages:
+        link = re.search(r'<link rel="icon" href="([^"]+)"', page.read_text())
+        assert link, f"{page.name} names no icon"
+        assert (page.parent / link.group(1)).resolve().is_file(), (page.name, link.group(1))
 
 
 def assert_served_locally(html):
