@@ -53,10 +53,10 @@ def forward(state):
     fig = plot.network_diagram([np.array(w) for w in state["weights"]])
     ax = fig.axes[0]
     for y, value in zip(plot.unit_heights(2), state["x"], strict=True):
-        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=8)
+        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=9)
     for y, value in zip(plot.unit_heights(2), state["hidden"], strict=True):
-        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=8)
-    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=8)
+        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=9)
+    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=9)
     return plot.fixed_layout(fig, left=0.2, right=0.2)
 
 

@@ -43,6 +43,16 @@ def _network_edges(weights):
     return edges
 
 
+def _node_diameter(ax):
+    """The diameter in points of ``network_diagram``'s nodes in ``ax`` (its limits set): a
+    node's size is in points, the spacing of units and layers (1) in data, so the nodes take
+    at most 0.7 of the space between neighbours, and a tall layer's do not overlap."""
+    box = ax.get_window_extent()
+    x_span, y_span = np.diff(ax.get_xlim())[0], np.diff(ax.get_ylim())[0]
+    spacing = min(box.width / x_span, box.height / y_span)
+    return min(33.0, 0.7 * spacing * 72 / ax.figure.dpi)
+
+
 def _layer_ticks(n):
     """The x ticks of ``gradient_norms`` for ``n`` layers and their labels: layer 1 and
     whole-numbered hidden layers, none so close to the output layer's, "out", that the

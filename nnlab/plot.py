@@ -338,14 +338,15 @@ def network_diagram(weights, ax=None, title=None):
                          f"layer to layer; got shapes {shapes}")
     sizes = [shapes[0][0]] + [shape[1] for shape in shapes]
     fig, ax = _axes(ax, height=3.0)
+    # Room around the outermost nodes, which the axes would otherwise cut in half.
+    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.set_ylim(-(max(sizes) - 1) / 2 - 0.6, (max(sizes) - 1) / 2 + 0.6)
+    area = _data._node_diameter(ax) ** 2
     for xs, ys, style in _data._network_edges([np.asarray(w, dtype=float) for w in weights]):
         ax.plot(xs, ys, alpha=0.8, zorder=1, **style)
-    for layer, ys in enumerate(unit_heights(n) for n in sizes):
-        ax.scatter(np.full(len(ys), layer), ys, s=800, color="white", edgecolors="black", zorder=2)
+    for layer, n in enumerate(sizes):
+        ax.scatter(np.full(n, layer), unit_heights(n), s=area, c="white", edgecolors="k", zorder=2)
     ax.set_xticks(range(len(sizes)), ["input"] + [f"layer {i}" for i in range(1, len(sizes))])
-    # Room around the outermost nodes, which the axes would otherwise cut in half.
-    ax.set_xlim(-0.25, len(sizes) - 0.75)
-    ax.set_ylim(-(max(sizes) - 1) / 2 - 0.35, (max(sizes) - 1) / 2 + 0.35)
     ax.spines["left"].set_visible(False)
     ax.grid(False)
     ax.set(yticks=[], xlabel="layer", title=title or "weights: blue positive, orange negative")

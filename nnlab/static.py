@@ -35,9 +35,10 @@ from PIL import Image
 
 from nnlab import plot
 
-#: Frames are drawn smaller than the live figure and with a small palette (about 4 KB each):
-#: 64 colors (with 32, a grey digit took on the red and blue of the panels beside it).
-DPI = 64
+#: Frames are drawn at the size of the live figure and of the book's other figures (at 64 dpi,
+#: to save bytes, their tick labels were 6 pixels high), with a small palette (about 5 KB
+#: each): 64 colors (with 32, a grey digit took on the red and blue of the panels beside it).
+DPI = plot.STYLE["figure.dpi"]
 COLORS = 64
 SCRIPT = (Path(__file__).with_name("static_explorer.js")).read_text()
 LIVE = ("For the full explorer, every control live, open this chapter in JupyterLab "

@@ -1,6 +1,7 @@
 """Decision boundaries, image grids, activation histograms and network diagrams: the
 classes shaded, one panel per item, and scales that leave out non-finite values."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -99,6 +100,21 @@ def test_network_diagram_draws_unit_0_of_each_layer_on_top():
     ax = plot.network_diagram([w]).axes[0]
     edges = {line.get_color(): line.get_ydata()[1] for line in ax.lines}
     assert edges[plot.COLORS[0]] > edges[plot.COLORS[1]]
+
+
+@pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 8, 2, 1, 1), (4, 12, 3), (1, 1)])
+def test_network_diagram_nodes_neither_overlap_nor_leave_the_axes(sizes):
+    weights = [np.ones((a, b)) for a, b in itertools.pairwise(sizes)]
+    fig = plot.network_diagram(weights)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_window_extent()
+    for layer, nodes in enumerate(ax.collections):
+        radius = np.sqrt(nodes.get_sizes()[0]) / 2 * fig.dpi / 72
+        centers = ax.transData.transform(nodes.get_offsets())
+        assert np.all(np.abs(np.diff(centers[:, 1])) >= 2 * radius), (sizes, layer)
+        assert centers[:, 1].max() + radius <= box.y1 and centers[:, 1].min() - radius >= box.y0
+        assert centers[0, 0] - radius >= box.x0 and centers[0, 0] + radius <= box.x1
 
 
 def test_forward_explorer_writes_each_value_at_its_unit():
