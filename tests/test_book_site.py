@@ -135,6 +135,7 @@ def test_book_builds_without_warnings(tmp_path):
     assert_api_page_entries(html)
     assert_numbered_by_chapter(html)
     assert_every_page_has_an_icon(html)
+    assert_ids_are_unique(html)
     shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
 
 
@@ -200,6 +201,15 @@ def assert_every_page_has_an_icon(html):
         link = re.search(r'<link rel="icon" href="([^"]+)"', page.read_text())
         assert link, f"{page.name} names no icon"
         assert (page.parent / link.group(1)).resolve().is_file(), (page.name, link.group(1))
+
+
+def assert_ids_are_unique(html):
+    """No page has two elements of one id: a link to it would land on the first, and a
+    screen reader's label would name the wrong one (book/_ext/nnlab_site.py)."""
+    for page in [*html.glob("book/*.html"), *html.glob("*.html")]:
+        ids = re.findall(r'\sid="([^"]+)"', page.read_text())
+        twice = sorted({name for name in ids if ids.count(name) > 1})
+        assert not twice, (page.name, twice)
 
 
 def assert_served_locally(html):

@@ -11,12 +11,16 @@
 - A first visit has no stored theme mode, and the theme logs an error for the
   empty value; default it to "auto" before the theme reads it.
 - ``static/nnlab.css``: the book's own few style rules (pages that fit a phone).
+- sphinx-exercise gives the body of every exercise the id ``exercise-content`` (and of
+  every solution ``solution-content``): a page of four exercises had four elements with
+  one id. They are numbered, ``exercise-content-1`` to ``-4``.
 - ``static/nnlab-sidebars.js``: the sidebar buttons of the article header work again
   (pydata-sphinx-theme 0.17 attaches their handlers to hidden copies of them).
 """
 
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,15 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
+def number_exercise_bodies(app, doctree, docname):
+    seen = {"exercise-content": 0, "solution-content": 0}
+    for section in doctree.findall(nodes.section):
+        for i, name in enumerate(section["ids"]):
+            if name in seen:
+                seen[name] += 1
+                section["ids"][i] = f"{name}-{seen[name]}"
+
+
 def add_stylesheet(app, config):
     config.html_static_path = [*config.html_static_path, str(Path(__file__).parent / "static")]
 
@@ -66,4 +79,5 @@ def setup(app):
     app.add_js_file("nnlab-sidebars.js")
     app.add_js_file(None, body=THEME_MODE, priority=1)
     app.connect("html-page-context", drop_duplicate_scripts, priority=999)
+    app.connect("doctree-resolved", number_exercise_bodies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
