@@ -98,6 +98,44 @@ def gradient_norms(model, X, y, loss="mse"):
     return np.array([np.linalg.norm(layer.grads["W"]) for layer in dense_layers(model)])
 
 
+GRADIENT_LIMIT = 1e3
+
+
+def gradient_warning(norms):
+    """What a network's gradient norms, layer by layer, say: vanishing, exploding or neither.
+
+    ``norms`` holds the gradient norm of each weight matrix, first layer first and the output
+    layer last (``gradient_norms``). Both their ratio and their size count, since gradients
+    that are all huge (or all tiny) can have a ratio near one. They explode when a norm
+    overflows, when the largest is above ``GRADIENT_LIMIT`` (1000) or when the first layer's
+    is more than 1000 times the output layer's; they vanish when the first layer's is less
+    than 1/1000 of the output layer's or when even the largest is below 1/1000. The answer
+    is a sentence, or "" when the gradients do neither.
+
+    Examples
+    --------
+    >>> nl.diagnostics.gradient_warning([0.5, 1.2, 0.9])
+    ''
+    >>> nl.diagnostics.gradient_warning([3e-7, 5e-7, 8e-7])
+    'Vanishing gradients: even the largest is 8e-07, below 0.001.'
+    """
+    norms, limit = np.asarray(norms, dtype=float), GRADIENT_LIMIT
+    if not np.all(np.isfinite(norms)):
+        return "Exploding gradients: some overflow to infinity."
+    largest, ratio = norms.max(), norms[0] / norms[-1] if norms[-1] else np.nan
+    if largest > limit:
+        return f"Exploding gradients: the largest is {largest:.3g}, above {limit:g}."
+    if ratio > limit:
+        return (f"Exploding gradients: the first layer's is {ratio:.3g} times the output "
+                "layer's.")
+    if ratio < 1 / limit:
+        return (f"Vanishing gradients: the first layer's is {ratio:.3g} times the output "
+                "layer's; the early layers barely learn.")
+    if largest < 1 / limit:
+        return f"Vanishing gradients: even the largest is {largest:.3g}, below {1 / limit:g}."
+    return ""
+
+
 def _backward(model, loss, X, y):
     """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
     with np.errstate(over="ignore", invalid="ignore"):

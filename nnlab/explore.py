@@ -346,7 +346,8 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     ``norms`` has ``depth + 1`` entries: the hidden layers, first layer first, then the
     output layer. ``ratio`` is the first layer's norm over the output layer's, and
     ``smallest`` and ``largest`` are the extremes of the finite norms: a ratio near one can
-    hide gradients that all explode or all vanish, which the warning also reports.
+    hide gradients that all explode or all vanish, so the warning
+    (``nnlab.diagnostics.gradient_warning``) looks at both.
 
     Examples
     --------
@@ -364,16 +365,11 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     norms = diagnostics.gradient_norms(model, X, y)
     finite = norms[np.isfinite(norms)]
     ratio = float(norms[0] / norms[-1]) if np.all(np.isfinite(norms)) and norms[-1] else np.nan
-    if finite.size < norms.size or (finite.size and finite.max() > 1e8) or ratio > 1e4:
-        warning = "Exploding gradients: the early layers get huge updates."
-    elif ratio < 1e-4 or (finite.size and finite.min() < 1e-10):
-        warning = "Vanishing gradients: the early layers barely learn."
-    else:
-        warning = ""
     return {"depth": depth, "activation": activation, "init_scale": float(init_scale),
             "batchnorm": batchnorm, "residual": residual, "norms": norms.tolist(),
             "ratio": ratio, "smallest": float(finite.min()) if finite.size else np.nan,
-            "largest": float(finite.max()) if finite.size else np.nan, "warning": warning}
+            "largest": float(finite.max()) if finite.size else np.nan,
+            "warning": diagnostics.gradient_warning(norms)}
 
 
 KERNELS = {

@@ -166,3 +166,35 @@ def test_gradient_noise_of_a_zero_gradient_is_an_error():
     model = nl.Sequential([nl.Dense(2, 1, init="zeros")])
     with pytest.raises(ValueError, match="gradient is zero"):
         D.gradient_noise(model, X, np.zeros((64, 1)), [4], draws=2)
+
+
+@pytest.mark.parametrize(("values", "start"), [
+    ([0.5, 1.2, 0.9], ""),
+    ([5e-4, 0.3, 0.4], ""),   # first / output 1/800
+    ([3e-4, 5e-4, 2e-3, 1e-4], ""),   # all small, but the largest above 1/1000
+    ([1e-4, 0.3, 0.2], "Vanishing gradients: the first layer's is 0.0005 times"),
+    ([3e-7, 5e-7, 8e-7], "Vanishing gradients: even the largest is 8e-07"),
+    ([900.0, 10.0, 0.5], "Exploding gradients: the first layer's is 1.8e+03 times"),
+    ([2e3, 3e3, 4e3], "Exploding gradients: the largest is 4e+03"),
+    ([1.0, np.inf, 1.0], "Exploding gradients: some overflow"),
+    ([1.0, np.nan, 1.0], "Exploding gradients: some overflow"),
+    ([0.0, 0.0, 0.0], "Vanishing gradients: even the largest is 0,"),
+    ([1e-5, 1e-4, 0.0], "Vanishing gradients: even the largest is 0.0001"),
+])
+def test_gradient_warning_looks_at_the_ratio_and_at_the_sizes(values, start):
+    warning = D.gradient_warning(values)
+    assert warning.startswith(start) and bool(warning) == bool(start)
+
+
+@pytest.mark.parametrize(("settings", "start"), [
+    ({"activation": "tanh", "init_scale": 0.25}, "Vanishing gradients: even the largest"),
+    ({"activation": "tanh", "init_scale": 4.0, "depth": 20}, "Exploding gradients: the largest"),
+    ({"activation": "sigmoid", "residual": True, "init_scale": 4.0}, "Exploding"),
+    ({"activation": "tanh"}, ""),
+    ({"activation": "relu"}, ""),
+    ({"activation": "sigmoid", "batchnorm": True, "depth": 20}, ""),
+])
+def test_gradient_flow_warns_of_gradients_that_are_all_tiny_or_all_huge(settings, start):
+    # tanh at a quarter of Glorot's scale: every layer's gradient is below 1e-6, ratio near 1.
+    warning = nl.explore.gradient_flow(**settings)["warning"]
+    assert warning.startswith(start) and bool(warning) == bool(start)
