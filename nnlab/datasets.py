@@ -353,8 +353,9 @@ def decode_dna(X):
     ['ACGT']
     """
     X = as_float_array(X, "X", ndim=3)
-    if X.shape[1] != len(DNA_BASES):
-        raise ValueError(f"X must have shape (n, 4, length), one channel per base; got {X.shape}")
+    if X.shape[1] != len(DNA_BASES) or not (np.isin(X, (0, 1)).all() and (X.sum(1) == 1).all()):
+        raise ValueError(f"X must be one-hot, of shape (n, 4, length): one channel per base, a "
+                         f"single 1 at each position; got shape {X.shape}")
     return ["".join(DNA_BASES[i] for i in row) for row in X.argmax(axis=1)]
 
 
@@ -391,9 +392,8 @@ def load_digits(as_images=False, return_names=False):
 
 def load_breast_cancer(return_names=False):
     """569 breast tumours, 30 features of cell nuclei; y = 1 benign, 0 malignant
-    (Wisconsin Diagnostic data, UCI, shipped with scikit-learn).
-
-    ``return_names`` adds the features' and the classes' names, as ``load_digits``.
+    (Wisconsin Diagnostic data, UCI, shipped with scikit-learn). ``return_names`` adds the
+    features' and the classes' names, as ``load_digits``.
 
     Examples
     --------
@@ -406,9 +406,9 @@ def load_breast_cancer(return_names=False):
 
 
 def load_iris(return_names=False):
-    """150 iris flowers, 4 measurements, 3 species (Fisher 1936, shipped with scikit-learn).
-
-    ``return_names`` adds the measurements' and the species' names, as ``load_digits``.
+    """150 iris flowers, 4 measurements, 3 species (Fisher 1936, shipped with scikit-learn),
+    sorted by species: shuffle them before ``fit``'s ``validation_split``, which takes the
+    last rows. ``return_names`` adds the measurements' and the species' names.
 
     Examples
     --------

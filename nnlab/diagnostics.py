@@ -119,7 +119,7 @@ def gradient_warning(norms):
     >>> nl.diagnostics.gradient_warning([3e-7, 5e-7, 8e-7])
     'Vanishing gradients: even the largest is 8e-07, below 0.001.'
     """
-    norms, limit = np.asarray(norms, dtype=float), GRADIENT_LIMIT
+    norms, limit = _per_layer(norms, "norms"), GRADIENT_LIMIT
     if not np.all(np.isfinite(norms)):
         return "Exploding gradients: some overflow to infinity."
     largest, ratio = norms.max(), norms[0] / norms[-1] if norms[-1] else np.nan
@@ -259,6 +259,7 @@ def spread_warning(stds):
     >>> nl.diagnostics.spread_warning([3.3, 36.0, 400.0])[:52]
     'The activations grow layer by layer, 121 times from '
     """
+    stds = _per_layer(stds, "stds")
     if not np.all(np.isfinite(stds)) or max(stds) > 1e6:
         return "The activations explode: the weights are far too large."
     if min(stds) < 1e-4:
@@ -271,3 +272,11 @@ def spread_warning(stds):
         return (f"The activations shrink layer by layer, {1 / growth:,.0f} times from the "
                 "first to the last: the weights are too small.")
     return ""
+
+
+def _per_layer(values, name):
+    """``values`` as a 1-D float array of one number per layer, at least one."""
+    values = as_float_array(values, name, ndim=1, dtype=np.float64, allow_nonfinite=True)
+    if values.size == 0:
+        raise ValueError(f"{name} must hold one number per layer; got none")
+    return values

@@ -10,7 +10,7 @@ import functools
 import numpy as np
 
 from nnlab import activations, datasets, diagnostics, examples, initializers, losses, surfaces
-from nnlab._checks import as_rng, check_number, lookup
+from nnlab._checks import as_float_array, as_rng, check_number, lookup
 from nnlab.layers import Activation, Conv2D, MaxPool2D, inside_network
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
@@ -79,12 +79,14 @@ def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
     ([0.0, 1.0], [0.0, 2.0])
     """
     fn = activations.get(name)
-    x = np.linspace(-5, 5, 201) if x is None else np.asarray(x, dtype=float)
+    x = np.linspace(-5, 5, 201) if x is None else as_float_array(x, "x", dtype=np.float64)
     z = weight * x + bias
     if fn.name == "softmax":
         fn = activations.sigmoid  # a single unit's softmax over (z, 0) is the sigmoid
+    with np.errstate(over="ignore"):   # exponential's slope at 1e4 is inf: drawn, not warned
+        slope = weight * fn.derivative(z)
     return {"name": name, "weight": float(weight), "bias": float(bias), "x": x.tolist(),
-            "output": fn(z).tolist(), "derivative": (weight * fn.derivative(z)).tolist()}
+            "output": fn(z).tolist(), "derivative": slope.tolist()}
 
 
 def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh", width=128,

@@ -13,6 +13,7 @@ Examples
 ((256, 128), 0.09)
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -383,12 +384,20 @@ def initial_weights(init, shape, rng, dtype, owner):
     if math.prod(shape) > MAX_WEIGHTS:
         raise ValueError(f"{owner} would hold {math.prod(shape):.3g} weights of shape "
                          f"{tuple(shape)}; at most MAX_WEIGHTS = {MAX_WEIGHTS:.0e} are built")
-    weights = get(init)(shape, rng=rng, dtype=dtype)
+    fn = get(init)
+    name = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
+    try:
+        inspect.signature(fn).bind(shape, rng=rng, dtype=dtype)
+    except TypeError as exc:   # raised here, not from deep inside the call
+        raise ValueError(f"{owner}: init {name!r} must take (shape, rng=None, dtype=...), as "
+                         f"the initializers of nnlab.initializers do: {exc}") from exc
+    except ValueError:   # a builtin without a signature: try it
+        pass
+    weights = fn(shape, rng=rng, dtype=dtype)
     if not (isinstance(weights, np.ndarray) and weights.shape == tuple(shape)
             and weights.dtype == dtype):
         got = (f"{weights.dtype} array of shape {weights.shape}"
                if isinstance(weights, np.ndarray) else type(weights).__name__)
-        name = init if isinstance(init, str) else getattr(init, "__name__", repr(init))
         raise ValueError(f"{owner}: init {name!r} returned a {got}; the layer needs a "
                          f"{np.dtype(dtype)} array of shape {tuple(shape)}")
     if not all_finite(weights):

@@ -17,7 +17,7 @@ epochs, keeping a ``History`` (the step and the epoch are ``nnlab.training``'s
 
 import numpy as np
 
-from nnlab import losses, optimizers, saving
+from nnlab import losses, optimizers, saving, scoring
 from nnlab import metrics as metric_functions
 from nnlab._checks import (
     as_float_array,
@@ -43,7 +43,6 @@ from nnlab.training import (
     check_data,
     fit_batch,
     fit_epoch,
-    metric_values,
     predict_batches,
     split_validation,
     stop_diverged,
@@ -348,11 +347,8 @@ class Sequential:
         self.history = history
         return history
 
-    def _scores(self, X, y, batch_size):
-        y_pred = self.predict(X, batch_size)
-        scores = {"loss": float(self.loss.forward(y_pred, y))}
-        scores.update(metric_values(self.loss, y, y_pred, self.metrics))
-        return scores
+    def _scores(self, X, y, batch_size, data=None):
+        return scoring.scores(self.loss, self.metrics, y, self.predict(X, batch_size), data)
 
     def evaluate(self, X, y, batch_size=None, *, return_dict=False, verbose=0):
         """The loss (and metrics) on (X, y), in evaluation mode (``training=False``).
@@ -371,7 +367,7 @@ class Sequential:
         self._require_compiled("evaluate")
         check_verbose(verbose)
         X, y = check_data(self, X, y)
-        scores = self._scores(X, y, batch_size)
+        scores = self._scores(X, y, batch_size, data="X")
         if check_bool(return_dict, "return_dict"):
             return scores
         return scores["loss"] if len(scores) == 1 else list(scores.values())

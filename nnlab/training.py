@@ -27,19 +27,12 @@ import warnings
 
 import numpy as np
 
-from nnlab import activations, losses
+from nnlab import losses
 from nnlab._checks import _cast, all_finite, as_float_array, check_number
-from nnlab.keras_metrics import (
-    binary_iou,
-    false_negatives,
-    false_positives,
-    true_negatives,
-    true_positives,
-)
 from nnlab.layer_base import inside_network, walk_layers
 from nnlab.layers import Activation
 from nnlab.loss_base import PredictionRangeError
-from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
+from nnlab.scoring import metric_values
 
 
 class TrainingDivergedWarning(RuntimeWarning):
@@ -55,10 +48,6 @@ class ClippedOutputsWarning(UserWarning):
     """The model's outputs are not what its loss takes (a probability loss after a linear
     layer): ``fit`` and ``evaluate`` go on, with the outputs clipped as Keras clips them."""
 
-
-#: The metrics that score predicted classes, rather than the outputs themselves.
-CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, true_positives,
-                 false_positives, true_negatives, false_negatives, binary_iou)
 
 #: Before training, the model's outputs on this many first samples meet every check of
 #: the loss: their shape, and values the loss can take.
@@ -114,6 +103,9 @@ def predict_batches(model, X, batch_size):
             raise
         raise ValueError(f"X of shape {X.shape} does not fit the model: {exc}"
                          f"{one_axis_hint(model, X, 'X')}") from exc
+    finally:
+        # backward after predict would pair predict's caches with another batch's gradient
+        model.forget_last_pass()
 
 
 def one_axis_hint(model, X, name):
@@ -297,37 +289,6 @@ def fit_epoch(model, X, y, batch_size, shuffle, rng):
         y_seen = y[order] if shuffle else y
         logs.update(metric_values(model.loss, y_seen, np.concatenate(preds), model.metrics))
     return logs
-
-
-def metric_values(loss, y_true, y_pred, metrics):
-    """``{name: value}`` of ``metrics`` on outputs ``y_pred`` of a model trained with ``loss``.
-
-    Metrics threshold probabilities: logits (cross-entropy ``from_logits``) go through
-    the sigmoid or the softmax first, and for the metrics of classes (the accuracies,
-    precision, recall, F1, the confusion counts) hinge scores and +-1 labels become 0/1
-    labels. ``accuracy`` of a single
-    output is ``binary_accuracy`` at 0.5, as Keras resolves it, and precision, recall and
-    F1 count a single output above 0.5 as class 1, as Keras's ``Precision`` does: the
-    output of a model trained with MSE can step outside [0, 1], which these functions,
-    called on their own, reject as no probability (and that epochs into ``fit``).
-    """
-    if not np.all(np.isfinite(y_pred)):
-        return {name: float("nan") for name in metrics}
-    if getattr(loss, "from_logits", False):   # the cross-entropies, focal ones too
-        y_pred = activations.softmax(y_pred) if loss.rowwise else activations.sigmoid(y_pred)
-    values = {}
-    for name, fn in metrics.items():
-        t, p = y_true, y_pred
-        if isinstance(loss, losses.Hinge | losses.SquaredHinge) and fn in CLASS_METRICS:
-            # Only for the class: an error like mae is that of the scores themselves.
-            t, p = (t > 0).astype(t.dtype), (p > 0).astype(p.dtype)
-        one_output = p.ndim == 1 or p.shape[1] == 1
-        if fn is accuracy and one_output:
-            fn = binary_accuracy
-        elif fn in (precision, recall, f1_score) and one_output:
-            p = (p > 0.5).astype(p.dtype)
-        values[name] = float(fn(t, p))
-    return values
 
 
 def warn_if_diverging(losses, factor=100, rises=3):

@@ -209,3 +209,10 @@ def test_moons_and_circles_share_the_classes_as_scikit_learn_does(n):
                          (D.circles, sklearn.make_circles)):
         assert np.bincount(ours(n, seed=0)[1]).tolist() == \
             np.bincount(theirs(n, random_state=0)[1]).tolist()
+
+
+@pytest.mark.parametrize("X", [np.zeros((1, 4, 5)), np.full((1, 4, 5), 0.3),
+                               -np.eye(4)[None], 2 * np.eye(4)[None]])
+def test_decode_dna_refuses_what_is_not_one_hot(X):
+    with pytest.raises(ValueError, match=r"one-hot.*a single 1 at each position"):
+        D.decode_dna(X)

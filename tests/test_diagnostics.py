@@ -198,3 +198,11 @@ def test_gradient_flow_warns_of_gradients_that_are_all_tiny_or_all_huge(settings
     # tanh at a quarter of Glorot's scale: every layer's gradient is below 1e-6, ratio near 1.
     warning = nl.explore.gradient_flow(**settings)["warning"]
     assert warning.startswith(start) and bool(warning) == bool(start)
+
+
+@pytest.mark.parametrize("warning", [D.gradient_warning, D.spread_warning])
+def test_the_warnings_need_a_number_per_layer(warning):
+    with pytest.raises(ValueError, match="one number per layer; got none"):
+        warning([])
+    with pytest.raises(ValueError, match="must be 1-D; got a 2-D array"):
+        warning([[1.0, 2.0]])

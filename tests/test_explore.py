@@ -2,6 +2,7 @@
 
 import inspect
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -125,6 +126,15 @@ def test_a_point_on_the_line_does_not_fire_though_tenths_do_not_add_up(weights):
     # through (1, 1), and the unit fires only where the sum is above 0.
     s = explore.perceptron(*weights, "and")
     assert s["predictions"][3] == 0 and s["errors"] == 1 + sum(s["predictions"][:3])
+
+
+def test_activation_refuses_nan_and_draws_an_overflowing_slope_without_a_warning():
+    with pytest.raises(ValueError, match="x contains 1 NaN"):
+        explore.activation("relu", x=[np.nan, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        slope = explore.activation("exponential", weight=2.0, x=[5000.0])["derivative"]
+    assert slope == [np.inf]
 
 
 def test_activation_slope_includes_the_weight():

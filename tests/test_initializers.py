@@ -192,3 +192,11 @@ def test_a_spread_whose_draws_the_dtype_cannot_hold_is_refused(init, argument, r
         init((3,), rng=0, dtype=dtype, **{argument: most * 1.01})
     with pytest.raises(ValueError, match="uniform limit must fit in float32"):
         I.uniform((3,), rng=0, limit=1e39, dtype="float32")
+
+
+@pytest.mark.parametrize("init", [lambda shape, dtype=None: np.ones(shape),
+                                  lambda shape, rng: np.ones(shape)])
+def test_an_init_of_ones_own_with_another_signature_is_named_with_the_one_it_needs(init):
+    with pytest.raises(ValueError, match=r"Dense\(2, 3\): init '<lambda>' must take "
+                                         r"\(shape, rng=None, dtype=\.\.\.\)"):
+        nl.Dense(2, 3, init=init)

@@ -1,0 +1,87 @@
+"""What ``evaluate`` reports, and the metrics of ``fit``'s logs: a model's scores on data.
+
+``scores`` gives the loss and the metrics of outputs ``y_pred`` at once; ``metric_values``
+the metrics alone, as ``fit`` logs them after each epoch.
+
+Examples
+--------
+>>> y_true, y_pred = np.array([[1.0], [0.0], [0.0]]), np.array([[0.5], [0.0], [1.0]])
+>>> nl.scoring.scores(nl.losses.MSE(), {"accuracy": nl.metrics.accuracy}, y_true, y_pred)
+{'loss': 0.4166666666666667, 'accuracy': 0.3333333333333333}
+"""
+
+import numpy as np
+
+from nnlab import activations, losses
+from nnlab._checks import all_finite
+from nnlab.keras_metrics import (
+    binary_iou,
+    false_negatives,
+    false_positives,
+    true_negatives,
+    true_positives,
+)
+from nnlab.loss_base import PredictionDomainError, PredictionRangeError
+from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
+
+#: The metrics that score predicted classes, rather than the outputs themselves.
+CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, true_positives,
+                 false_positives, true_negatives, false_negatives, binary_iou)
+
+
+def metric_values(loss, y_true, y_pred, metrics):
+    """``{name: value}`` of ``metrics`` on outputs ``y_pred`` of a model trained with ``loss``.
+
+    Metrics threshold probabilities: logits (cross-entropy ``from_logits``) go through
+    the sigmoid or the softmax first, and for the metrics of classes (the accuracies,
+    precision, recall, F1, the confusion counts) hinge scores and +-1 labels become 0/1
+    labels. ``accuracy`` of a single
+    output is ``binary_accuracy`` at 0.5, as Keras resolves it, and precision, recall and
+    F1 count a single output above 0.5 as class 1, as Keras's ``Precision`` does: the
+    output of a model trained with MSE can step outside [0, 1], which these functions,
+    called on their own, reject as no probability (and that epochs into ``fit``).
+    """
+    if not np.all(np.isfinite(y_pred)):
+        return {name: float("nan") for name in metrics}
+    if getattr(loss, "from_logits", False):   # the cross-entropies, focal ones too
+        y_pred = activations.softmax(y_pred) if loss.rowwise else activations.sigmoid(y_pred)
+    values = {}
+    for name, fn in metrics.items():
+        t, p = y_true, y_pred
+        if isinstance(loss, losses.Hinge | losses.SquaredHinge) and fn in CLASS_METRICS:
+            # Only for the class: an error like mae is that of the scores themselves.
+            t, p = (t > 0).astype(t.dtype), (p > 0).astype(p.dtype)
+        one_output = p.ndim == 1 or p.shape[1] == 1
+        if fn is accuracy and one_output:
+            fn = binary_accuracy
+        elif fn in (precision, recall, f1_score) and one_output:
+            p = (p > 0.5).astype(p.dtype)
+        values[name] = float(fn(t, p))
+    return values
+
+
+def scores(loss, metrics, y_true, y_pred, data=None):
+    """``{"loss": value, name: value, ...}``: ``loss`` and ``metrics`` of outputs ``y_pred``.
+
+    Every output is checked, not only those of the first samples that ``check_data``
+    tried, so the answer does not depend on the order of the samples. Outputs outside
+    [0, 1] for a loss of probabilities are clipped, as ``fit`` clips them. Outputs outside
+    another loss's domain (a negative Poisson rate) are a ValueError that names ``data``
+    (``evaluate``'s "X"); with ``data=None`` (the validation data, epochs into ``fit``)
+    the loss is NaN there, as Keras's is. Outputs that overflowed give an infinite or NaN
+    loss and NaN metrics, without a warning: the numbers say it.
+    """
+    with np.errstate(over="ignore"):
+        if not all_finite(y_pred):
+            value = float(loss.forward(y_pred, y_true))
+        else:
+            try:
+                value = float(loss(y_pred, y_true))
+            except PredictionRangeError:
+                value = float(loss(np.clip(y_pred, 0, 1), y_true))
+            except PredictionDomainError as exc:
+                if data is not None:
+                    raise ValueError(f"the model's outputs on {data} do not suit the loss "
+                                     f"{loss!r}: {exc}") from exc
+                value = float("nan")
+        return {"loss": value, **metric_values(loss, y_true, y_pred, metrics)}
