@@ -9,7 +9,7 @@ before training (``Sequential.fit``).
 
 import numpy as np
 
-from nnlab._checks import as_float_array, check_bool, check_number
+from nnlab._checks import _cast, as_float_array, check_bool, check_number
 from nnlab.activation_base import _exp
 
 #: The clip of every probability before its logarithm, [EPSILON, 1 - EPSILON], as in Keras;
@@ -133,8 +133,15 @@ class Loss:
                                  f"axis; got shape {y_pred.shape}")
             if y_pred.ndim == 1:
                 # One sample: y_true one label (if the loss takes labels), else one row.
+                label = self.labels and y_true.size == 1
+                if (not label and y_true.size == y_pred.size   # else the shapes' error below
+                        and y_true.shape not in (y_pred.shape, (1, *y_pred.shape))):
+                    raise ValueError(f"{self!r}: y_pred of shape {y_pred.shape} is one sample, "
+                                     f"so y_true must be its row, of shape {y_pred.shape}"
+                                     f"{', or its label' if self.labels else ''}; got shape "
+                                     f"{y_true.shape}")
                 y_pred = y_pred[None, :]
-                y_true = y_true.reshape((1,) if self.labels and y_true.size == 1 else (1, -1))
+                y_true = y_true.reshape((1,) if label else (1, -1))
         self._check_outputs(given[0])
         # Targets first: a bad target is an error even where a metric (value_as_metric)
         # would forgive the predictions.
@@ -196,7 +203,9 @@ class Loss:
                                  f"shape {true_shape}; expected {expected}")
             y_true = y_true.reshape(shape)
         self._check_target_values(y_true)
-        return y_true.astype(dtype, copy=False)
+        if y_true.dtype == dtype:
+            return y_true
+        return _cast(y_true, np.dtype(dtype), f"{self!r}: y_true")   # 1e39 in float32: no inf
 
     def _one_hot(self, labels, n_classes, dtype):
         bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)

@@ -1,6 +1,8 @@
 """Tests of nnlab.losses: gradients against central differences, closed forms and the
 lecture's formulas, and what each loss does with a confident wrong prediction."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -230,3 +232,20 @@ def test_confident_wrong_logits_crossentropy_and_hinge_grow_linearly_mse_stays_b
     mse = [MSE()([p], [1.0]) for p in (0.5, 1e-3, 0.0)]
     assert mse == sorted(mse) and mse[-1] == 1.0
     np.testing.assert_allclose(MSE().gradient([0.0], [1.0]), [-2.0])
+
+
+def test_one_sample_of_a_rowwise_loss_takes_its_row_or_its_label_only():
+    cce, p = CategoricalCrossEntropy(), np.full(4, 0.25)
+    for y_true in ([0, 1, 0, 0], [[0, 1, 0, 0]], 1):
+        assert cce(p, y_true) == pytest.approx(np.log(4))
+    # Four labels in a column are four samples, not the row of the one sample of p.
+    with pytest.raises(ValueError, match=r"one sample, so y_true must be its row, of shape "
+                                         r"\(4,\), or its label; got shape \(4, 1\)"):
+        cce(p, [[0], [1], [1], [0]])
+
+
+def test_targets_beyond_float32_are_refused_not_cast_to_inf():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"MSE\(\): y_true holds 1 value\(s\) beyond float32"):
+            MSE()(np.ones(2, np.float32), np.array([1e39, 1.0]))
