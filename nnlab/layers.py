@@ -318,7 +318,7 @@ class Residual(Layer):
         self.layers[0]._check_sample(sample_shape)
 
     def backward(self, dy):
-        """dL/dx = dy + the block's backward of dy, of x's shape; fills the inner layers' grads."""
+        """dL/dx = dy + the block's backward of dy; fills its layers' grads."""
         d = dy = self._check_grad(dy)
         for layer in reversed(self.layers):
             d = layer.backward(d)

@@ -170,7 +170,7 @@ class AvgPool2D(_Pool):
         return self._windows(x).mean(axis=-1)
 
     def backward(self, dy):
-        """dy (N, C, H', W') -> dL/dx (N, C, H, W), each window's share spread evenly."""
+        """dy (N, C, H', W') -> dL/dx (N, C, H, W): a window's dy spread evenly."""
         dy = self._check_grad(dy)
         size = int(np.prod(self.pool_size))
         dwin = np.broadcast_to((dy / size)[(..., *(None,) * self.ndim)],
