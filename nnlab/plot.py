@@ -2,9 +2,8 @@
 
 Every function takes data (and optionally a matplotlib ``Axes`` to draw into) and returns
 the ``Figure``, a ``BookFigure`` drawn in the book's style whatever matplotlib's settings
-(``in_style`` of ``nnlab.book_figure``, whose names this module re-exports). Figures are
-built with ``matplotlib.figure.Figure`` directly, never through pyplot's global state, so
-that a notebook shows each figure once (as the value of the cell) and nothing leaks.
+(``in_style`` of ``nnlab.book_figure``, whose names this module re-exports), built
+without pyplot's global state: a notebook shows each figure once, as its cell's value.
 
 Examples
 --------
@@ -264,7 +263,7 @@ def activation_histograms(values, bins=30, title=None, layers=None):
     histogram and the std, and the panel's title counts them ("std 0.5, 3 left out").
     """
     xlim, panels = histogram_panels(values, bins, layers)
-    fig, axes = new_figure(len(panels), 1, width=min(1.6 * len(panels) + 1, 14), height=2.4)
+    fig, axes = new_figure(len(panels), 1, width=1.6 * len(panels) + 1, height=2.4)
     for ax, (counts, edges, heading) in zip(axes.flat, panels, strict=True):
         ax.set_xlim(*xlim)
         ax.stairs(counts, edges, fill=True, color=COLORS[0])   # sooner than hist's bars
@@ -406,6 +405,7 @@ def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetri
     ncols = min(ncols, len(images))
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = new_figure(ncols, nrows, width=1.7 * ncols + 0.4, height=1.9)
+    fig.set_figheight(nrows * ((fig.get_figwidth() - 0.4) / ncols + 0.2))   # square cells
     for ax in axes.flat[len(images):]:
         ax.set_visible(False)
     for k, (ax, im) in enumerate(zip(axes.flat, images, strict=False)):

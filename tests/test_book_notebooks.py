@@ -238,8 +238,9 @@ def test_the_pytorch_translation_is_the_model():
     model, torch_model = namespace["model"], namespace["torch_model"].double().eval()
     conv, norm, _, _, _, block, _, dense = model.layers
     rng = np.random.default_rng(0)
-    norm.buffers["running_mean"][:] = rng.standard_normal(8)   # as if trained
-    norm.buffers["running_var"][:] = rng.uniform(0.5, 2, 8)
+    channels = len(norm.buffers["running_mean"])
+    norm.buffers["running_mean"][:] = rng.standard_normal(channels)   # as if trained
+    norm.buffers["running_var"][:] = rng.uniform(0.5, 2, channels)
     with torch.no_grad():
         torch_model[0].weight.copy_(torch.from_numpy(conv.params["W"]))
         torch_model[0].bias.copy_(torch.from_numpy(conv.params["b"]))
