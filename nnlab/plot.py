@@ -277,13 +277,11 @@ def activation_histograms(values, bins=30, title=None, layers=None):
 
 @in_style()
 def gradient_norms(norms, ax=None, title=None):
-    """Per-layer gradient norms on a log scale; ``norms`` is an array or a dict of arrays.
-
-    Each array holds one norm per Dense layer, first layer first and the output layer last,
-    as ``nnlab.diagnostics.gradient_norms`` returns them (all arrays of one length). The
-    output layer is drawn hollow at the tick "out", so that it is not read as one more
-    hidden layer. A log axis has no 0: a zero norm (a layer that learns nothing) is a
-    triangle on the bottom edge, named "norm 0" in the legend; NaN is left out.
+    """Per-layer gradient norms on a log scale; ``norms`` is an array or a dict of arrays
+    (named in a legend beside the axes), one norm per Dense layer, first layer first, as
+    ``nnlab.diagnostics.gradient_norms`` returns them. The output layer is drawn hollow at
+    the tick "out": it is no hidden layer. A log axis has no 0: a zero norm (a layer that
+    learns nothing) is a triangle on the bottom edge, "norm 0" in the legend; NaN is left out.
 
     Examples
     --------
@@ -294,7 +292,8 @@ def gradient_norms(norms, ax=None, title=None):
     series = _data._norm_series(norms)
     out = len(next(iter(series.values())))
     layers = np.arange(1, out + 1)
-    fig, ax = _axes(ax)
+    labeled = any(series)   # a legend beside the axes: curves fill every corner of a log plot
+    fig, ax = _axes(ax, width=6.4 if labeled else None)
     for i, (label, values) in enumerate(series.items()):
         color, zero = COLORS[i % len(COLORS)], values == 0
         # No 0 on a log axis: the curve breaks there, a triangle on the bottom edge marks it.
@@ -310,7 +309,8 @@ def gradient_norms(norms, ax=None, title=None):
     ax.set(xlabel="layer (1 = closest to the input, out = output)",
            ylabel="gradient norm ||dL/dW||")
     if ax.get_legend_handles_labels()[0]:   # labeled curves, or a norm 0
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="center left" if labeled else "best",
+                  bbox_to_anchor=(1, 0.5) if labeled else None)
     if title:
         ax.set_title(title)
     return fig

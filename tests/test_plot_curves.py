@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import nnlab as nl
 from nnlab import plot
@@ -163,3 +164,13 @@ def test_a_zero_gradient_norm_is_marked_on_the_bottom_edge():
 def test_loss_surface_takes_the_values_of_its_levels_on_a_linear_scale():
     ax = plot.loss_surface(bowl, (-1, 1), (-1, 1), levels=[0.1, 0.5], log=False).axes[0]
     assert list(ax.collections[0].levels) == [0.1, 0.5]
+
+
+def test_gradient_norms_names_the_curves_beside_the_axes_not_on_them():
+    # Curves over twenty decades fill every corner: a legend inside hid the sigmoid's.
+    fig = plot.gradient_norms({"sigmoid": np.logspace(-14, 1, 21), "relu": np.full(21, 10.0),
+                               "tanh": np.logspace(6, 1, 21), "big": np.full(21, 1e20)})
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    legend, axes = fig.axes[0].get_legend().get_window_extent(), fig.axes[0].get_window_extent()
+    assert axes.x1 <= legend.x0 and legend.x1 <= fig.bbox.x1   # beside, in the figure
