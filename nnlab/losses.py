@@ -299,7 +299,8 @@ _AMBIGUOUS = ("crossentropy", "cross_entropy", "ce")
 
 
 def get(identifier, **kwargs):
-    """Return a loss from its Keras name (plus constructor arguments), or a ready :class:`Loss`.
+    """Return a loss from its Keras name (plus constructor arguments), or a ready loss (a
+    :class:`~nnlab.loss_base.Loss`) as it is.
 
     Examples
     --------
