@@ -274,6 +274,28 @@ def spread_warning(stds):
     return ""
 
 
+def saturation_warning(shares, activation):
+    """What the share of saturated units, layer by layer, says of a tanh or sigmoid network.
+
+    ``shares`` holds, for each hidden layer, the fraction of its activations on the flat
+    ends of ``activation`` (``nnlab.explore.FLAT``: beyond 0.99 of the way to a limit), where
+    the slope is nearly 0 and a unit barely learns. The answer is a sentence when more
+    than half of some layer's units are saturated, else "" (and always "" for other
+    activations: half of a ReLU layer's units at 0 is what a ReLU does).
+
+    Examples
+    --------
+    >>> nl.diagnostics.saturation_warning([0.82, 0.8], "tanh")[:46]
+    "Saturated: 82 % of layer 1's units sit on tanh"
+    """
+    shares = _per_layer(shares, "shares")
+    layer = int(np.argmax(shares))
+    if activation not in ("tanh", "sigmoid") or shares[layer] <= 0.5:
+        return ""
+    return (f"Saturated: {100 * shares[layer]:.0f} % of layer {layer + 1}'s units sit on "
+            f"{activation}'s flat ends, where its slope is nearly 0: the weights are too large.")
+
+
 def _per_layer(values, name):
     """``values`` as a 1-D float array of one number per layer, at least one."""
     values = as_float_array(values, name, ndim=1, dtype=np.float64, allow_nonfinite=True)

@@ -114,9 +114,12 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
     stds = [float(np.std(v)) for v in values]
     flat = FLAT.get(activation)
     saturated = [float(np.mean(flat(v))) for v in values] if flat else None
+    warning = diagnostics.spread_warning(stds)
+    if not warning and saturated:   # a spread that explodes saturates too: one warning
+        warning = diagnostics.saturation_warning(saturated, activation)
     return {"scheme": scheme, "scale": float(scale), "depth": depth, "activation": activation,
             "values": values, "stds": stds, "saturated": saturated,
-            "warning": diagnostics.spread_warning(stds)}
+            "warning": warning}
 
 
 #: Where each activation is flat, its slope near 0 (a ReLU at 0 passes no gradient).

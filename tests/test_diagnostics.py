@@ -206,3 +206,21 @@ def test_the_warnings_need_a_number_per_layer(warning):
         warning([])
     with pytest.raises(ValueError, match="must be 1-D; got a 2-D array"):
         warning([[1.0, 2.0]])
+
+
+def test_saturation_warning_names_the_most_saturated_layer_of_tanh_or_sigmoid_only():
+    assert D.saturation_warning([0.3, 0.64, 0.61], "sigmoid").startswith(
+        "Saturated: 64 % of layer 2's units sit on sigmoid's flat ends")
+    assert D.saturation_warning([0.5, 0.5], "tanh") == ""   # half is not most
+    assert D.saturation_warning([0.5, 0.9], "relu") == ""   # a ReLU's zeros are its way
+
+
+@pytest.mark.parametrize(("scheme", "activation", "start"), [
+    ("normal", "tanh", "Saturated: 82 % of layer 1"),   # chapter 5's example
+    ("normal", "sigmoid", "Saturated"),
+    ("glorot_uniform", "tanh", ""),
+    ("he_normal", "relu", ""),
+])
+def test_the_initialization_explorer_warns_of_saturated_units(scheme, activation, start):
+    warning = nl.explore.initialization(scheme, depth=6, activation=activation)["warning"]
+    assert warning.startswith(start) and bool(warning) == bool(start)
