@@ -108,8 +108,8 @@ def gradient_warning(norms):
     layer last (``gradient_norms``). Both their ratio and their size count, since gradients
     that are all huge (or all tiny) can have a ratio near one. They explode when a norm
     overflows, when the largest is above ``GRADIENT_LIMIT`` (1000) or when the first layer's
-    is more than 1000 times the output layer's; they vanish when the first layer's is less
-    than 1/1000 of the output layer's or when even the largest is below 1/1000. The answer
+    is more than 1000 times the output layer's; they vanish when even the largest is below
+    1/1000 or when the first layer's is less than 1/1000 of the output layer's. The answer
     is a sentence, or "" when the gradients do neither.
 
     Examples
@@ -125,14 +125,14 @@ def gradient_warning(norms):
     largest, ratio = norms.max(), norms[0] / norms[-1] if norms[-1] else np.nan
     if largest > limit:
         return f"Exploding gradients: the largest is {largest:.3g}, above {limit:g}."
+    if largest < 1 / limit:   # before the ratio: 1e-5 over 1e-9 is no explosion
+        return f"Vanishing gradients: even the largest is {largest:.3g}, below {1 / limit:g}."
     if ratio > limit:
         return (f"Exploding gradients: the first layer's is {ratio:.3g} times the output "
                 "layer's.")
     if ratio < 1 / limit:
         return (f"Vanishing gradients: the first layer's is {ratio:.3g} times the output "
                 "layer's; the early layers barely learn.")
-    if largest < 1 / limit:
-        return f"Vanishing gradients: even the largest is {largest:.3g}, below {1 / limit:g}."
     return ""
 
 

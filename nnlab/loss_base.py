@@ -21,10 +21,11 @@ class PredictionDomainError(ValueError):
     """``y_pred`` holds values the loss is not defined for (a negative Poisson rate).
 
     A direct call of the loss raises it. ``fit`` of a model trained on the loss refuses
-    outputs of the first samples outside the domain (a ValueError that names the loss),
-    and a run whose outputs leave it later stops as diverged (its loss NaN). The loss
-    used as a metric is NaN there instead, as Keras's metrics are: a metric reports on a
-    model, it does not stop its training.
+    outputs of the first samples outside the domain, and ``evaluate`` any output outside
+    it (a ValueError that names the loss); a run whose outputs leave it later stops as
+    diverged (its loss NaN), and its validation loss is NaN there. The loss used as a
+    metric is NaN there too, as Keras's metrics are: a metric reports on a model, it does
+    not stop its training.
     """
 
 

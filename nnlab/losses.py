@@ -136,11 +136,6 @@ class BinaryCrossEntropy(_LogitsOption):
         self._check_unit_interval(y_true, "y_true", "binary targets")
 
 
-#: How far from 1 a row of probabilities may sum (``CategoricalCrossEntropy``): float32's
-#: softmax rows are within 1e-6, rounded ones such as (0.33, 0.33, 0.33) are not.
-ROW_SUM_TOLERANCE = 1e-3
-
-
 class CategoricalCrossEntropy(_LogitsOption):
     r"""Categorical cross-entropy: the loss of a K-class classifier with a softmax output.
 
@@ -149,10 +144,8 @@ class CategoricalCrossEntropy(_LogitsOption):
         L = -\frac{1}{N} \sum_{n=1}^{N} \sum_{c=1}^{K} y_{nc} \log p_{nc}, \qquad
         \frac{\partial L}{\partial p_{nc}} = -\frac{1}{N} \frac{y_{nc}}{p_{nc}}
 
-    with :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`. Each row of probabilities
-    must sum to 1 (within ``ROW_SUM_TOLERANCE``), as softmax outputs do: Keras divides a
-    row by its sum, which gives another loss and another gradient, so a row that does not
-    is refused (a ``PredictionDomainError``) rather than given a number Keras would not.
+    with :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]` and not renormalized
+    (rows should sum to 1, as softmax outputs do; Keras renormalizes them).
     With ``from_logits=True``, ``y_pred`` holds scores :math:`z` and
     :math:`\log p = z - \operatorname{logsumexp}(z)`:
 
@@ -197,16 +190,6 @@ class CategoricalCrossEntropy(_LogitsOption):
     def _logits_gradient(log_p, y_true):
         """The gradient from ``log_p`` = log softmax(z): (softmax(z) sum(y) - y) / N."""
         return (_exp(log_p) * y_true.sum(axis=-1, keepdims=True) - y_true) / len(log_p)
-
-    def _check_predictions(self, y_pred):
-        super()._check_predictions(y_pred)   # probabilities in [0, 1], unless from logits
-        off = np.abs(y_pred.sum(axis=-1) - 1) > ROW_SUM_TOLERANCE
-        if not self.from_logits and off.any():
-            row = int(np.argmax(off))
-            raise PredictionDomainError(
-                f"{self!r}: each row of y_pred must sum to 1, a probability per class; row "
-                f"{row} sums to {y_pred[row].sum():.6g}. End the model with softmax, or pass "
-                "from_logits=True if y_pred are raw scores")
 
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "one-hot or probability rows")

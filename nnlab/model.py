@@ -129,7 +129,7 @@ class Sequential:
             raise
 
     def forget_last_pass(self):
-        """Drop the last forward pass's caches (it failed half-way, or only tried data)."""
+        """Drop the last forward pass's caches (it failed, only tried data, or was predict's)."""
         self._output_shape = None
         forget_last_pass(self.layers)
 
@@ -375,7 +375,8 @@ class Sequential:
     def predict(self, X, batch_size=None, verbose=0):
         """The outputs for ``X`` in evaluation mode, ``batch_size`` samples at a time.
 
-        ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``."""
+        ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``.
+        Nothing stays cached (nor after ``evaluate``): a ``backward`` needs its ``forward``."""
         check_verbose(verbose)
         return predict_batches(self, X, batch_size)
 

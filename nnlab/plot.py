@@ -292,7 +292,7 @@ def gradient_norms(norms, ax=None, title=None):
     series = _data._norm_series(norms)
     out = len(next(iter(series.values())))
     layers = np.arange(1, out + 1)
-    labeled = any(series)   # a legend beside the axes: curves fill every corner of a log plot
+    labeled = any(series) and ax is None   # a legend beside: curves fill a log plot's corners
     fig, ax = _axes(ax, width=6.4 if labeled else None)
     for i, (label, values) in enumerate(series.items()):
         color, zero = COLORS[i % len(COLORS)], values == 0

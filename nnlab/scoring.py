@@ -63,22 +63,24 @@ def metric_values(loss, y_true, y_pred, metrics):
 def scores(loss, metrics, y_true, y_pred, data=None):
     """``{"loss": value, name: value, ...}``: ``loss`` and ``metrics`` of outputs ``y_pred``.
 
-    Every output is checked, not only those of the first samples that ``check_data``
-    tried, so the answer does not depend on the order of the samples. Outputs outside
-    [0, 1] for a loss of probabilities are clipped, as ``fit`` clips them. Outputs outside
+    ``y_true`` has the shape of ``y_pred``, as ``check_data`` returns the targets. Every
+    output is checked, not only those of the first samples that ``check_data`` tried, so
+    the answer does not depend on the order of the samples. Outputs outside [0, 1] for a
+    loss of probabilities are scored as ``fit`` trains on them (``ClippedOutputsWarning``:
+    the loss clips them). Outputs outside
     another loss's domain (a negative Poisson rate) are a ValueError that names ``data``
     (``evaluate``'s "X"); with ``data=None`` (the validation data, epochs into ``fit``)
     the loss is NaN there, as Keras's is. Outputs that overflowed give an infinite or NaN
-    loss and NaN metrics, without a warning: the numbers say it.
+    loss and NaN metrics, without a RuntimeWarning: the numbers say it.
     """
-    with np.errstate(over="ignore"):
+    with np.errstate(all="ignore"):
         if not all_finite(y_pred):
             value = float(loss.forward(y_pred, y_true))
         else:
             try:
                 value = float(loss(y_pred, y_true))
-            except PredictionRangeError:
-                value = float(loss(np.clip(y_pred, 0, 1), y_true))
+            except PredictionRangeError:   # fit warned of them, and its loss clips them
+                value = float(loss.forward(y_pred, y_true))
             except PredictionDomainError as exc:
                 if data is not None:
                     raise ValueError(f"the model's outputs on {data} do not suit the loss "

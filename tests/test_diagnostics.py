@@ -180,6 +180,7 @@ def test_gradient_noise_of_a_zero_gradient_is_an_error():
     ([1.0, np.nan, 1.0], "Exploding gradients: some overflow"),
     ([0.0, 0.0, 0.0], "Vanishing gradients: even the largest is 0,"),
     ([1e-5, 1e-4, 0.0], "Vanishing gradients: even the largest is 0.0001"),
+    ([1e-5, 1e-9], "Vanishing gradients: even the largest is 1e-05"),   # a ratio of 1e4
 ])
 def test_gradient_warning_looks_at_the_ratio_and_at_the_sizes(values, start):
     warning = D.gradient_warning(values)
@@ -189,7 +190,7 @@ def test_gradient_warning_looks_at_the_ratio_and_at_the_sizes(values, start):
 @pytest.mark.parametrize(("settings", "start"), [
     ({"activation": "tanh", "init_scale": 0.25}, "Vanishing gradients: even the largest"),
     ({"activation": "tanh", "init_scale": 4.0, "depth": 20}, "Exploding gradients: the largest"),
-    ({"activation": "sigmoid", "residual": True, "init_scale": 4.0}, "Exploding"),
+    ({"activation": "sigmoid", "residual": True, "init_scale": 4.0, "depth": 20}, "Exploding"),
     ({"activation": "tanh"}, ""),
     ({"activation": "relu"}, ""),
     ({"activation": "sigmoid", "batchnorm": True, "depth": 20}, ""),

@@ -81,3 +81,21 @@ def test_scores_gives_the_loss_and_the_metrics_of_every_output():
     y_true, y_pred = np.array([[1.0], [0.0], [0.0]]), np.array([[0.5], [0.0], [1.0]])
     s = nl.scoring.scores(nl.losses.MSE(), {"accuracy": nl.metrics.accuracy}, y_true, y_pred)
     assert s == {"loss": pytest.approx(1.25 / 3), "accuracy": pytest.approx(1 / 3)}
+
+
+@pytest.mark.parametrize("loss", [nl.losses.CategoricalCrossEntropy(),
+                                  nl.losses.CategoricalFocalCrossEntropy()])
+def test_outputs_outside_0_1_are_scored_as_fit_trains_on_them(loss):
+    # A linear output (then a ReLU's, whose rows can be all 0) under a loss of probabilities:
+    # fit warns and trains on the loss's own clip, and evaluate and validation score that.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 4)), rng.integers(0, 3, 100)
+    model = nl.Sequential([nl.Dense(4, 3, rng=0), nl.Activation("relu")])
+    model.compile(loss=loss, optimizer=nl.optimizers.SGD(0.01))
+    with pytest.warns(nl.training.ClippedOutputsWarning):
+        history = model.fit(X, y, epochs=2, validation_split=0.2)
+    assert np.isfinite(history.history["val_loss"]).all()
+    with pytest.warns(nl.training.ClippedOutputsWarning):
+        loss_value = model.evaluate(X, y)
+    y_true = np.eye(3)[y]
+    assert loss_value == pytest.approx(float(loss.forward(model.predict(X), y_true)))
