@@ -214,5 +214,6 @@ def test_moons_and_circles_share_the_classes_as_scikit_learn_does(n):
 @pytest.mark.parametrize("X", [np.zeros((1, 4, 5)), np.full((1, 4, 5), 0.3),
                                -np.eye(4)[None], 2 * np.eye(4)[None]])
 def test_decode_dna_refuses_what_is_not_one_hot(X):
-    with pytest.raises(ValueError, match=r"one-hot.*a single 1 at each position"):
+    with pytest.raises(ValueError, match=r"one-hot.*a single 1 at each position; "
+                                         r"sequence 0, position 0 holds \["):
         D.decode_dna(X)
