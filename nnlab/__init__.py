@@ -5,8 +5,9 @@ Everything a chapter of the course needs is one attribute away::
     import nnlab as nl
     model = nl.Sequential([nl.Dense(2, 8, rng=0), nl.Activation("tanh"), nl.Dense(8, 1, rng=1)])
 
-``nl.plot`` and ``nl.widgets`` (matplotlib and ipywidgets) are imported on first use,
-so that the engine itself runs without them.
+``nl.plot``, ``nl.widgets`` and ``nl.explorer_figures`` (matplotlib, ipywidgets) are
+imported on first use, so that the engine itself runs without them; so is
+``nl.playground``, the playground's data, network and training session.
 """
 
 import importlib
@@ -67,7 +68,7 @@ __all__ = [
     "surfaces",
 ]
 
-_LAZY = ("plot", "widgets", "explorer_figures")
+_LAZY = ("plot", "widgets", "explorer_figures", "playground")
 
 
 def __getattr__(name):
