@@ -61,7 +61,8 @@ def forward(w00=0.2, w01=-0.4, w10=0.6, w11=0.1):
     return {"w1": [[w00, w01], [w10, w11]], "x": examples.X[0].tolist(),
             "hidden": hidden.tolist(), "output": output,
             "loss": float(losses.MSE()(model.predict(examples.X), examples.Y)),
-            "weights": [layer.params["W"].tolist() for layer in model.layers[::2]]}
+            "weights": [layer.params["W"].tolist() for layer in model.layers[::2]],
+            "biases": [layer.params["b"].tolist() for layer in model.layers[::2]]}
 
 
 #: The lecture's activations, the only ones the static explorer offers (frames cost page size).

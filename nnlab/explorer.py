@@ -29,6 +29,7 @@ import os
 
 import ipywidgets as W
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from nnlab import plot, static
 from nnlab._checks import check_number
@@ -48,10 +49,10 @@ class ArgumentError(TypeError, ValueError):
     and a ValueError, as every other bad input to nnlab."""
 
 
-def takes_its_arguments(explorer):
-    """``explorer`` (a function), whose error for an argument it does not take (an
-    ``ArgumentError``) also lists those it does: explorers are called by hand, with names
-    typed from memory.
+def takes_its_arguments(explorer, name=None):
+    """``explorer`` (a function or class), whose error for an argument it does not take (an
+    ``ArgumentError``, naming it ``name``, by default its own name) also lists those it
+    does: explorers are called by hand, with names typed from memory.
 
     Examples
     --------
@@ -64,13 +65,14 @@ def takes_its_arguments(explorer):
     nnlab.explorer.ArgumentError: gates got an unexpected keyword argument 'gat'; it takes: gate, w
     """
     signature = inspect.signature(explorer)
+    name = name or explorer.__name__
 
     @functools.wraps(explorer)
     def checked(*args, **kwargs):
         try:
             signature.bind(*args, **kwargs)
         except TypeError as error:
-            raise ArgumentError(f"{explorer.__name__} {error}; it takes: "
+            raise ArgumentError(f"{name} {error}; it takes: "
                                 f"{', '.join(signature.parameters)}") from None
         return explorer(*args, **kwargs)
     return checked
@@ -191,7 +193,8 @@ class Explorer(W.VBox):
 
     def update(self):
         """Recompute the state from the controls and redraw."""
-        with young_garbage():   # the figure must be unreachable when this block ends
+        # The figure must be unreachable when this block ends.
+        with young_garbage(), one_blas_thread():
             self._update()
 
     def _update(self):
@@ -320,6 +323,31 @@ def young_garbage():
     finally:
         gc.enable()
         gc.collect(0)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Let the matrix products of one update run on one thread.
+
+    An explorer's products are small (at most a batch of 256 through 128 x 128 weights):
+    a second thread saves nothing on an idle machine, and costs much on a busy one,
+    where the other thread waits for a core held by another process. Measured on a
+    2-core machine kept busy by two other processes, the initialization explorer's
+    update took 150-240 ms with two BLAS threads and 95-110 ms with one; idle, 62-64 ms
+    with either.
+
+    Examples
+    --------
+    >>> from nnlab.explorer import one_blas_thread
+    >>> from threadpoolctl import threadpool_info
+    >>> with one_blas_thread():
+    ...     {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    {1}
+    """
+    # Each BLAS library loaded (NumPy's; SciPy, imported later, brings its own) is found
+    # anew each time, in under a millisecond.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 #: A warning's red, readable (contrast 4.5:1) where it appears: live, the notebook theme's

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.ticker import LogLocator
 
 from nnlab import plot, surfaces
+from nnlab.figure_data import curve_window, network_labels, race_values
 
 
 @plot.in_style()
@@ -49,9 +50,20 @@ def perceptron(state):
 
 @plot.in_style()
 def forward(state):
-    """The 2-2-1 network with its weights, and the activations written at the units."""
-    fig = plot.network_diagram([np.array(w) for w in state["weights"]])
+    """The 2-2-1 network with the numbers of its forward pass: each weight on its line, each
+    bias beside its unit (``figure_data.network_labels``), and the inputs and activations
+    in the units.
+    """
+    weights = [np.array(w) for w in state["weights"]]
+    fig = plot.network_diagram(weights)
     ax = fig.axes[0]
+    # On white, the line under a label does not strike it through.
+    boxed = {"ha": "center", "fontsize": 8, "textcoords": "offset points",
+             "bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"}}
+    radius = np.sqrt(ax.collections[0].get_sizes()[0]) / 2   # in points, as the nodes' size
+    for xy, text, side in network_labels(weights, state["biases"]):
+        ax.annotate(text, xy, xytext=(0, side * (radius + 1)), **boxed,
+                    va={0: "center", 1: "bottom", -1: "top"}[side])
     for y, value in zip(plot.unit_heights(2), state["x"], strict=True):
         ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=9)
     for y, value in zip(plot.unit_heights(2), state["hidden"], strict=True):
@@ -65,17 +77,13 @@ def activation(state):
     """The neuron's output a = f(wx + b) and its slope over x."""
     # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
     name = "softmax(wx+b, 0)" if state["name"] == "softmax" else state["name"]
-    return _xy_curves(state["x"], {"output f(wx+b)": state["output"],
-                                   "slope da/dx": state["derivative"]},
-                      "x", "value", f"{name}, w={state['weight']:.2f}, b={state['bias']:.2f}")
-
-
-def _xy_curves(x, series, xlabel, ylabel, title):
     fig, axes = plot.new_figure(1, 1)
     ax = axes[0, 0]
-    for i, (label, values) in enumerate(series.items()):
-        ax.plot(x, values, color=plot.COLORS[i], linestyle="-" if i == 0 else "--", label=label)
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.plot(state["x"], state["output"], color=plot.COLORS[0], label="output f(wx+b)")
+    ax.plot(state["x"], state["derivative"], color=plot.COLORS[1], linestyle="--",
+            label="slope da/dx")
+    ax.set(xlabel="x", ylabel="value",
+           title=f"{name}, w={state['weight']:.2f}, b={state['bias']:.2f}")
     ax.legend(fontsize=8)
     return plot.fixed_layout(fig, left=0.8)
 
@@ -96,14 +104,15 @@ def initialization_redraw(fig, old, new, panels=6):
     shown = _shown_layers(new, panels)
     if len(fig.axes) != len(shown):
         return False
-    xlim, hists = plot.histogram_panels([new["values"][i] for i in shown], layers=shown + 1)
-    for ax, (counts, edges, heading) in zip(fig.axes, hists, strict=True):
+    title, hists = plot.histogram_panels([new["values"][i] for i in shown], layers=shown + 1,
+                                         title=_initialization_title(new))
+    for ax, (xlim, counts, edges, heading) in zip(fig.axes, hists, strict=True):
         ax.set_xlim(*xlim)
         ax.patches[0].set_data(counts, edges)
         ax.set_title(heading, fontsize=9)
         ax.relim()
         ax.autoscale_view()
-    fig.suptitle(_initialization_title(new))
+    fig.suptitle(title)
     return True
 
 
@@ -135,6 +144,7 @@ def loss(state):
         # About five ticks per axis, not seven to nine: ticks and their labels take most of
         # the time to draw, and of the bytes of each frame of the static page.
         ax.locator_params(nbins=4)
+    _frame_gradient(axes[0, 1], state["slope"], state["gradient"])
     return plot.fixed_layout(fig, left=0.7, gap=0.9)
 
 
@@ -143,9 +153,24 @@ def loss_redraw(fig, old, new):
     """``loss(new)`` in ``fig``, for the same loss and label: the point moves (see the module)."""
     if (old["name"], old["label"]) != (new["name"], new["label"]):
         return False
-    for ax, point in zip(fig.axes, (new["loss"], new["gradient"]), strict=True):
-        _move_point(ax, new["prediction"], point)
+    loss_ax, gradient_ax = fig.axes
+    _move_point(loss_ax, new["prediction"], new["loss"])
+    _frame_gradient(gradient_ax, new["slope"], new["gradient"])
+    _move_point(gradient_ax, new["prediction"], new["gradient"])
     return True
+
+
+def _frame_gradient(ax, slope, point):
+    """Scale the gradient panel to ``figure_data.curve_window``'s window, and say above it
+    where the curve runs beyond; or, where it is drawn whole, to fit it. The loss curves
+    the explorer offers all fit (``tests/test_widget_explorers.py`` checks it)."""
+    window = curve_window(slope, point)
+    ax.set_title(window[2] if window else "", fontsize=9)
+    if window:
+        pad = ax.margins()[1] * (window[1] - window[0])   # as matplotlib's own scaling
+        ax.set_ylim(window[0] - pad, window[1] + pad)
+    else:
+        ax.set_autoscaley_on(True)
 
 
 def _move_point(ax, x, y):
@@ -207,31 +232,26 @@ def _move_path(line, end, path):
 #: Each optimizer's color in the race, the same whichever others race with it: the
 #: colors of paths over contours, in the order chapter 8's figure gives them.
 RACE_COLORS = dict(zip(surfaces.OPTIMIZERS, plot.PATH_COLORS, strict=False))
-#: The race's value axis ends this many times above the starting value (no run that
-#: converges climbs that high, the diverged ones pass it in a few steps) and ...
-RACE_CLIMB = 1e4
-#: ... at the bottom at 1e-30: values closer to the minimum are drawn there.
-RACE_FLOOR = 1e-30
-#: Gaps below this many spacings of float64 numbers at the minimum are rounding, not
-#: distance: at the saddle's minimum of -1 a run at the bottom computed a gap of 0 or
-#: 2.2e-16 from step to step, a band across 15 decades.
-RACE_ROUNDING = 4
+#: The race's right margin, in inches: the legend's, for "momentum (diverged)" at 8 points.
+RACE_LEGEND = 1.75
 
 
 @plot.in_style()
 def optimizer_race(state):
     """Every optimizer's path on the surface, and the value reached per step.
 
-    One legend, on the curves, names the colors of both panels: a second one on the
-    surface would hide a corner of it and cost a tenth of each redraw. The contours are
-    drawn from 100 x 100 points, which look the same as 200 x 200 on these smooth surfaces.
+    One legend names the colors of both panels, beside the curves: on them, it hid the
+    spikes of RMSprop and Adam, which reach every corner on the Rosenbrock valley; a second
+    one on the surface would hide a corner of it and cost a tenth of each redraw. The
+    contours are drawn from 100 x 100 points, which look the same as 200 x 200 on these
+    smooth surfaces.
     About five ticks per axis, not matplotlib's seven to nine: ticks and their labels
     were two thirds of the time to draw this figure. A diverged run is named so in the
     legend and marked with a cross where it stopped, at the top edge when it stopped
     beyond it: its values (up to 1e70) would squash every other curve to a flat line.
     """
     s = surfaces.get(state["surface"])
-    fig, axes = plot.new_figure(2, 1, height=3.4)
+    fig, axes = plot.new_figure(2, 1, width=8.6, height=3.4)
     colors = [RACE_COLORS[name] for name in state["paths"]]
     plot.loss_surface(s.f, s.xlim, s.ylim, paths=state["paths"], ax=axes[0, 0],
                       title=state["surface"], legend=False, resolution=100, colors=colors)
@@ -241,13 +261,15 @@ def optimizer_race(state):
         ax.text(0.5, 0.5, "select one or more optimizers", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set(xlabel="step", ylabel="value - minimum", xticks=[], yticks=[])
-        return plot.fixed_layout(fig, left=0.7, gap=0.85)
-    gaps, top, beyond = _race_values(state)
+        return plot.fixed_layout(fig, left=0.7, right=RACE_LEGEND, gap=0.85)
+    gaps, top, beyond = race_values(state)
     plot.curves({f"{name} (diverged)" if name in state["diverged"] else name: gap
                  for name, gap in gaps.items()},
                 ylabel="value - minimum", logy=True, ax=ax, colors=colors)
-    if len(gaps) == 1:   # plot.curves names two or more curves; one is named here
-        ax.legend(fontsize=8)
+    # Anew: plot.curves puts its legend on the curves, and gives a single curve none. Short
+    # lines leave the panels more of the figure's width.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), handlelength=1.2,
+              handletextpad=0.5)
     if beyond:
         ax.set_ylim(min(np.nanmin(gap) for gap in gaps.values()) / 2, top)
     for name in state["diverged"]:
@@ -255,15 +277,15 @@ def optimizer_race(state):
                 markeredgewidth=2, color=RACE_COLORS[name], clip_on=False)
     ax.locator_params(axis="x", nbins=4)
     ax.yaxis.set_major_locator(LogLocator(numticks=5))
-    return plot.fixed_layout(fig, left=0.7, gap=0.85)
+    return plot.fixed_layout(fig, left=0.7, right=RACE_LEGEND, gap=0.85)
 
 
 @plot.in_style()
 def optimizer_race_redraw(fig, old, new):
     """``optimizer_race(new)`` in ``fig``: the same surface and optimizers, the same runs
     diverged, the value axis cut at the top or not in both (see the module)."""
-    gaps, top, beyond = _race_values(new)
-    if (old["surface"], list(old["paths"]), list(old["diverged"]), _race_values(old)[2]) != \
+    gaps, top, beyond = race_values(new)
+    if (old["surface"], list(old["paths"]), list(old["diverged"]), race_values(old)[2]) != \
             (new["surface"], list(new["paths"]), list(new["diverged"]), beyond):
         return False
     if not gaps:   # no optimizer: the figure is the surface alone
@@ -281,20 +303,6 @@ def optimizer_race_redraw(fig, old, new):
     if beyond:
         value_ax.set_ylim(min(np.nanmin(gap) for gap in gaps.values()) / 2, top)
     return True
-
-
-def _race_values(state):
-    """Each run's distance to the minimum per step (``RACE_FLOOR`` where it is within
-    rounding of it), the top of the value axis, and whether a run climbs beyond it (the
-    axis is then cut there)."""
-    s = surfaces.get(state["surface"])
-    rounding = max(RACE_ROUNDING * np.spacing(abs(s.minimum)), RACE_FLOOR)
-    gaps = {}
-    for name, c in state["curves"].items():
-        gap = np.array(c, dtype=float) - s.minimum
-        gaps[name] = np.where(gap <= rounding, RACE_FLOOR, gap)   # NaN stays NaN
-    top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
-    return gaps, top, bool(gaps) and max(np.nanmax(gap) for gap in gaps.values()) > top
 
 
 @plot.in_style()

@@ -5,16 +5,19 @@ class each grid point gets, which values a log axis or a histogram can show) and
 to drawing them. The explorers' redraws (``nnlab.explorer_figures``) move some of those
 figures to new data with the very same numbers: ``unit_heights``, ``path_points``,
 ``histogram_panels``, ``finite_limit`` and ``series_colors``, which ``nnlab.plot``
-re-exports. The private functions serve ``nnlab.plot`` alone.
+re-exports. ``curve_window``, ``network_labels`` and ``race_values`` serve the explorers'
+figures alone, the private functions ``nnlab.plot`` alone.
 """
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from nnlab import surfaces
 from nnlab._checks import as_float_array, check_number
 from nnlab.book_figure import COLORS
 
-__all__ = ["finite_limit", "histogram_panels", "path_points", "series_colors", "unit_heights"]
+__all__ = ["curve_window", "finite_limit", "histogram_panels", "network_labels", "path_points",
+           "race_values", "series_colors", "unit_heights"]
 
 
 def unit_heights(n):
@@ -41,6 +44,30 @@ def _network_edges(weights):
                 style = {"color": COLORS[5], "linewidth": 1.0, "linestyle": ":"}
             edges.append(([layer, layer + 1], [heights[layer][i], heights[layer + 1][j]], style))
     return edges
+
+
+def network_labels(weights, biases):
+    """Where the forward explorer writes the numbers of ``network_diagram``'s network, as
+    ``(point, text, side)``: each weight on its edge (side 0), each bias ("b=0.1") at its
+    unit, above it (side 1) in the upper half of its layer and below it (-1) otherwise.
+
+    A weight is written a third of the way along its edge from the left: the edges that
+    cross between two layers meet halfway, where their labels would cover each other. No
+    edge runs above a layer's top unit, nor below its bottom one: there, the biases.
+    """
+    values = np.concatenate([np.ravel(w) for w in weights])
+    labels = [((x0 + (x1 - x0) / 3, y0 + (y1 - y0) / 3), _signed(w), 0)
+              for ((x0, x1), (y0, y1), _), w in zip(_network_edges(weights), values,
+                                                     strict=True)]
+    for layer, b in enumerate(biases, start=1):
+        labels += [((layer, y), f"b={_signed(bias)}", 1 if y > 0 else -1)
+                   for y, bias in zip(unit_heights(len(b)), b, strict=True)]
+    return labels
+
+
+def _signed(value):
+    """A weight or bias as its slider shows it: 0.3, not 0.30000000000000004; 0, not -0."""
+    return f"{round(value, 3) + 0:g}".replace("-", "\N{MINUS SIGN}")
 
 
 def _node_diameter(ax):
@@ -128,9 +155,20 @@ def path_points(path, name="path"):
     return path, 2 if len(path) <= 100 else 0
 
 
-def histogram_panels(values, bins=30, layers=None):
-    """What ``activation_histograms`` draws: the x-limits all panels share, and per panel
-    the counts, the bin edges and the title (which counts the values left out)."""
+#: The histograms of ``activation_histograms`` share one x-range while the largest std of
+#: their values is less than this many times the smallest (above 0). A shared range shows
+#: a spread that shrinks or grows from layer to layer as a narrower or wider histogram,
+#: the chapter's point. Past a hundredfold the narrowest fits in one of the 30 bins of the
+#: widest's range, its shape lost: each panel then gets its own range, and the stds in the
+#: titles say how the spreads compare. A hundredfold from the first layer to the last is
+#: also where ``diagnostics.spread_warning`` warns: the figure changes about as it warns.
+SHARED_SPREAD = 100
+
+
+def histogram_panels(values, bins=30, layers=None, title=None):
+    """What ``activation_histograms`` draws: the figure's title (``title``, and "x-ranges
+    differ per panel" where they do, see ``SHARED_SPREAD``), and per panel the x-limits,
+    the counts, the bin edges and the panel's title (which counts the values left out)."""
     layers = range(1, len(values) + 1) if layers is None else layers
     if len(values) == 0 or len(layers) != len(values):
         raise ValueError(f"activation_histograms draws a list of arrays, one or more, and a "
@@ -141,20 +179,88 @@ def histogram_panels(values, bins=30, layers=None):
     # matplotlib adds and subtracts the values it draws, which would overflow near 1.8e308.
     drawn = [v[np.abs(v) <= 1e300] for v in values]
     every = np.concatenate(drawn)
-    low, high = (every.min(), every.max()) if every.size else (-1.0, 1.0)
-    span = (low, high) if low < high else (low - 1, high + 1)
-    margin = 0.08 * (span[1] - span[0])   # keeps the end ticks of neighbors apart
     # The std squares the values, which overflows past 1e154: it is computed in units of a
     # power of two that keeps them smaller (exact: below 2^500, the unit is 1).
     unit = 2.0 ** max(0, int(np.frexp(np.abs(every).max(initial=0.0))[1]) - 500)
+    stds = [np.std(kept / unit) * unit if kept.size else 0.0 for kept in drawn]
+    spread = [std for std in stds if std > 0]   # a constant panel is one bar on any range
+    shared = not spread or max(spread) < SHARED_SPREAD * min(spread)
+    spans = [_span(every)] * len(drawn) if shared else [_span(kept) for kept in drawn]
     panels = []
-    for v, kept, layer in zip(values, drawn, layers, strict=True):
+    for v, kept, std, (low, high), layer in zip(values, drawn, stds, spans, layers, strict=True):
+        margin = 0.08 * (high - low)   # keeps the end ticks of neighbors apart
         # The std above the panel: below, it would meet the scale ("1e6") of large values.
-        spread = f"std {np.std(kept / unit) * unit:.2g}" if kept.size else "nothing to draw"
+        heading = f"std {std:.2g}" if kept.size else "nothing to draw"
         left_out = f", {v.size - kept.size} left out" if v.size > kept.size else ""
-        panels.append((*np.histogram(kept, bins=bins, range=span),
-                       f"layer {layer}\n{spread}{left_out}"))
-    return (span[0] - margin, span[1] + margin), panels
+        panels.append(((low - margin, high + margin), *np.histogram(kept, bins, (low, high)),
+                       f"layer {layer}\n{heading}{left_out}"))
+    if not shared:
+        title = "; ".join(filter(None, [title, "x-ranges differ per panel"]))
+    return title, panels
+
+
+def _span(values):
+    """From the smallest to the largest of ``values``, or a span of 2 around a constant."""
+    low, high = (values.min(), values.max()) if values.size else (-1.0, 1.0)
+    return (low, high) if low < high else (low - 1, high + 1)
+
+
+#: An end of a loss explorer's curve is cut off where it lies further beyond the middle 90%
+#: of the curve (with the marked point and 0) than this many times that middle's span. Binary
+#: cross-entropy's gradient, -1/p, falls to -1000 at p = 0.001, 50 times further than its
+#: middle spans, and its point at p = 0.7, -1.43, sat on the line of 0. The explorer's
+#: other curves, their losses too, reach at most 1.4 times their middle's span beyond it.
+CUT_BEYOND = 3
+
+
+def curve_window(values, point):
+    """The y-range of a loss explorer's panel: None where its curve ``values`` is drawn
+    whole, else ``(low, high, note)``: the middle 90% of the values, the marked ``point``
+    and 0 (the point's sign is the direction of the step), each end of the curve that lies
+    near them (``CUT_BEYOND``), and a note of how far the other ends run.
+
+    A window, not a symmetric-log axis: on a linear axis the gradient keeps the shape a
+    learner reads off the loss (the squared error's straight line, the hinge's steps),
+    which a log scale would bend. The curve keeps its shape in the window; the note says
+    where the rest goes.
+    """
+    values = np.asarray(values, dtype=float)
+    low, high = np.percentile(values, [5, 95])
+    low, high = min(low, point, 0.0), max(high, point, 0.0)
+    reach = CUT_BEYOND * (high - low)
+    bottom, top = values.min(), values.max()
+    far_below, far_above = bottom < low - reach, top > high + reach
+    if not (far_below or far_above):
+        return None
+    note = " and ".join(f"{end:.4g}".replace("-", "\N{MINUS SIGN}")
+                        for end, far in ((bottom, far_below), (top, far_above)) if far)
+    return (low if far_below else min(bottom, low), high if far_above else max(top, high),
+            f"the curve runs off the plot, to {note}")
+
+
+#: The race's value axis ends this many times above the starting value (no run that
+#: converges climbs that high, the diverged ones pass it in a few steps) and ...
+RACE_CLIMB = 1e4
+#: ... at the bottom at 1e-30: values closer to the minimum are drawn there.
+RACE_FLOOR = 1e-30
+#: Gaps below this many spacings of float64 numbers at the minimum are rounding, not
+#: distance: at the saddle's minimum of -1 a run at the bottom computed a gap of 0 or
+#: 2.2e-16 from step to step, a band across 15 decades.
+RACE_ROUNDING = 4
+
+
+def race_values(state):
+    """Each run's distance to the minimum per step (``RACE_FLOOR`` where it is within
+    rounding of it), the top of the value axis, and whether a run climbs beyond it (the
+    axis is then cut there)."""
+    s = surfaces.get(state["surface"])
+    rounding = max(RACE_ROUNDING * np.spacing(abs(s.minimum)), RACE_FLOOR)
+    gaps = {}
+    for name, c in state["curves"].items():
+        gap = np.array(c, dtype=float) - s.minimum
+        gaps[name] = np.where(gap <= rounding, RACE_FLOOR, gap)   # NaN stays NaN
+    top = RACE_CLIMB * (s.f(np.array(s.start)) - s.minimum)
+    return gaps, top, bool(gaps) and max(np.nanmax(gap) for gap in gaps.values()) > top
 
 
 def finite_limit(values):

@@ -2,12 +2,12 @@
 
 Losses and gradient norms span many powers of ten, so the chapters plot them on log axes.
 matplotlib's defaults label such an axis poorly when it spans less than a decade, and draw
-slowly when it spans many. Panels side by side with a shared linear axis over as wide a
+slowly when it spans many. Narrow panels side by side with linear axes over as wide a
 range (an exploding network's activations) get ``short_ticks``.
 """
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogFormatter, LogLocator, MaxNLocator
+from matplotlib.ticker import Formatter, LogFormatter, LogLocator, MaxNLocator
 
 
 def log_y(ax):
@@ -65,10 +65,11 @@ class _PlainLogFormatter(LogFormatter):
 
 def short_ticks(axis, nbins=3):
     """At most ``nbins`` ticks on ``axis`` (``ax.xaxis``), kept a sixteenth of the axis away
-    from its ends, with short labels: "2e5", not "200000". A label centered on a tick at
-    the end of a panel reaches into the next panel, or out of the figure."""
+    from its ends, with short labels: "2" and "4" over "x1e5" at the axis's end, not
+    "200000" and "400000". A label centered on a tick at the end of a panel reaches into
+    the next panel, or out of the figure."""
     axis.set_major_locator(_InnerLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
-    axis.set_major_formatter(FuncFormatter(_short_number))
+    axis.set_major_formatter(_SharedPower())
 
 
 class _InnerLocator(MaxNLocator):
@@ -81,7 +82,31 @@ class _InnerLocator(MaxNLocator):
                 if low + pad <= t <= high - pad]
 
 
-def _short_number(x, _position):
+class _SharedPower(Formatter):
+    """Tick labels without an exponent, of four characters at most (and a minus sign):
+    where some would be longer ("2e23", "0.0025"), all share a power of ten, written once
+    at the end of the axis, where matplotlib writes its offset ("2.5" over "x1e-3"). On a
+    narrow panel longer labels are as wide as the space between three ticks: "0", "2e23"
+    and "4e23" ran together."""
+
+    def __init__(self):
+        self.power = 0
+
+    def format_ticks(self, values):
+        labels = [_short_number(abs(x)) for x in values]
+        shared = any("e" in label or len(label) > 4 for label in labels)
+        self.power = int(np.floor(np.log10(np.abs(values).max()))) if shared else 0
+        return [_short_number(x / 10.0 ** self.power) for x in values]
+
+    def get_offset(self):
+        power = f"1e{self.power}".replace("-", "\N{MINUS SIGN}")
+        return f"\N{MULTIPLICATION SIGN}{power}" if self.power else ""
+
+    def __call__(self, x, pos=None):
+        return _short_number(x)
+
+
+def _short_number(x):
     text = f"{x:.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
     return text.replace("-", "\N{MINUS SIGN}")   # as matplotlib's own labels
 

@@ -15,6 +15,7 @@ from nnlab.explorer import (
     Explorer,
     choice_slider,
     dropdown,
+    one_blas_thread,
     slider,
     takes_its_arguments,
     warning_html,
@@ -123,18 +124,20 @@ class Playground(Explorer):
 
     def train(self, epochs=TRAIN_EPOCHS):
         """Train for ``epochs`` more epochs (in one chunk) and redraw."""
-        self.session.train(epochs)
+        with one_blas_thread():   # as each update of an explorer
+            self.session.train(epochs)
         self._show()
         return self
 
     def step(self):
         """One mini-batch update, and redraw."""
-        self.session.step()
+        with one_blas_thread():
+            self.session.step()
         self._show()
         return self
 
     def _show(self):
-        with young_garbage(), np.errstate(all="ignore"):   # as in Explorer.frame
+        with young_garbage(), one_blas_thread(), np.errstate(all="ignore"):   # as in update
             state = self.session.summary()
             self.show_frame(state, self._draw(state), self._describe(state),
                             _playground_warning(self.session))
@@ -165,7 +168,7 @@ def _playground_warning(session):
     return f"Training diverged: {session.stop_reason}." if session.stop_reason else ""
 
 
-def playground(**settings):
+def playground(*args, **settings):
     """The TensorFlow-Playground-like explorer; see ``Playground`` for the settings.
 
     Examples
@@ -175,4 +178,4 @@ def playground(**settings):
     >>> pg.train(20).state["train_loss"] < before
     True
     """
-    return takes_its_arguments(Playground)(**settings)
+    return takes_its_arguments(Playground, name="playground")(*args, **settings)

@@ -256,20 +256,20 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
 def activation_histograms(values, bins=30, title=None, layers=None):
     """One histogram per layer of the activations ``values`` (a list of arrays).
 
-    Every panel has the same x-axis, so that the spreads compare at a glance: a
-    distribution that shrinks or blows up from layer to layer looks it.
+    The panels share one x-axis, where a spread that shrinks or grows from layer to layer
+    looks it, unless the stds differ a hundredfold: each then has its own, as the title
+    says (``figure_data.SHARED_SPREAD``). NaN, inf and values beyond 1e300 are left out of
+    the histogram and the std; the panel's title counts them ("std 0.5, 3 left out").
     ``layers`` numbers the panels (default 1, 2, ...), for when ``values`` is a selection.
-    NaN, inf and values beyond 1e300 have no place on the axis: they are left out of the
-    histogram and the std, and the panel's title counts them ("std 0.5, 3 left out").
     """
-    xlim, panels = histogram_panels(values, bins, layers)
+    title, panels = histogram_panels(values, bins, layers, title)
     fig, axes = new_figure(len(panels), 1, width=1.6 * len(panels) + 1, height=2.4)
-    for ax, (counts, edges, heading) in zip(axes.flat, panels, strict=True):
+    for ax, (xlim, counts, edges, heading) in zip(axes.flat, panels, strict=True):
         ax.set_xlim(*xlim)
         ax.stairs(counts, edges, fill=True, color=COLORS[0])   # sooner than hist's bars
         ax.set_title(heading, fontsize=9)
         ax.set_yticks([])
-        short_ticks(ax.xaxis)   # the panels meet: "-2e5" clear of the ends, not "-200000"
+        short_ticks(ax.xaxis)   # the panels meet: "-2", not "-200000", clear of the ends
     if title:
         fig.suptitle(title)
     return fig

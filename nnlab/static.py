@@ -246,7 +246,8 @@ def _control(name, label, spec, current):
         readouts = json.dumps(texts).replace('"', "&quot;")
         return (f'<label {style}>{html.escape(label)} '
                 f'<input type="range" name="{name}" min="0" max="{len(values) - 1}" step="1" '
-                f'value="{chosen}" data-labels="{readouts}" style="vertical-align:middle"> '
+                f'value="{chosen}" data-labels="{readouts}" '
+                f'aria-valuetext="{html.escape(texts[chosen])}" style="vertical-align:middle"> '
                 f"<output>{html.escape(texts[chosen])}</output></label>")
     options = "".join(f'<option value="{i}"{" selected" if i == chosen else ""}>'
                       f"{html.escape(t)}</option>" for i, t in enumerate(texts))

@@ -24,8 +24,11 @@
       image.src = data.images[picture];
       numbers.innerHTML = text;
       for (const input of inputs) {
-        const readout = input.parentElement.querySelector("output");
-        if (readout) readout.textContent = JSON.parse(input.dataset.labels)[input.value];
+        if (input.tagName === "SELECT") continue;
+        const label = JSON.parse(input.dataset.labels)[input.value];
+        input.parentElement.querySelector("output").textContent = label;
+        // A screen reader says the value, not the slider's position among the values.
+        input.setAttribute("aria-valuetext", label);
       }
       // The alt text says which settings the figure shows, for a screen reader.
       image.alt = `${image.dataset.subject}, with ${inputs.map(setting).join(", ")}`;

@@ -79,20 +79,22 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
                     name="perceptron_explorer", spec=spec)
 
 
-def forward_explorer(**weights):
+@takes_its_arguments
+def forward_explorer(*, w00=None, w01=None, w10=None, w11=None):
     """The hidden weights of the 2-2-1 worked example -> hidden activations and output.
+
+    ``wjk`` (labeled w1_jk: layer 1's weight from input k to hidden unit j) defaults to
+    the example's value.
 
     Examples
     --------
     >>> round(nl.widgets.forward_explorer().state["output"], 4)
     0.5694
     """
+    weights = {"w00": w00, "w01": w01, "w10": w10, "w11": w11}
     defaults = explore.forward()["w1"]
-    unknown = set(weights) - {f"w{j}{k}" for j in range(2) for k in range(2)}
-    if unknown:
-        raise ValueError(f"forward_explorer takes the weights w00, w01, w10, w11; got "
-                         f"{sorted(unknown)}")
-    controls = {f"w{j}{k}": slider(weights.get(f"w{j}{k}", defaults[j][k]), -3, 3, 0.1,
+    controls = {f"w{j}{k}": slider(defaults[j][k] if weights[f"w{j}{k}"] is None
+                                    else weights[f"w{j}{k}"], -3, 3, 0.1,
                                     f"w1_{j}{k}", argument=f"w{j}{k}")
                 for j in range(2) for k in range(2)}
     spec = Spec({name: [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0] for name in controls})

@@ -37,10 +37,12 @@ def test_log_scale_labels_of_ordinary_ranges_keep_their_digits():
     assert minor_labels([2e4, 9e4]) == ["2e+04", "3e+04", "4e+04", "6e+04"]   # as documented
 
 
-@pytest.mark.parametrize("spread, labels", [(1.0, ["\u22121", "0", "1"]),
-                                            (2e5, ["\u22122e5", "0", "2e5"])])
-def test_histogram_ticks_are_short_and_clear_of_the_panels_ends(spread, labels):
-    # An exploding network's histograms: "-200000" at each end of a panel ran into the next.
+@pytest.mark.parametrize("spread, labels, power", [
+    (1.0, ["\u22121", "0", "1"], ""), (2e5, ["\u22122", "0", "2"], "\u00d71e5"),
+    (2.5e-3, ["\u22122", "0", "2"], "\u00d71e\u22123")])
+def test_histogram_ticks_are_short_and_clear_of_the_panels_ends(spread, labels, power):
+    # An exploding network's histograms: "-200000" at each end of a panel ran into the next,
+    # and so did "2e23" and "4e23", or "-0.0025" and "0.0025": they share a power of ten.
     values = [np.linspace(-spread, spread, 101)] * 3
     fig = plot.activation_histograms(values)
     plot.pixels(fig)
@@ -49,4 +51,5 @@ def test_histogram_ticks_are_short_and_clear_of_the_panels_ends(spread, labels):
         ticks = ax.xaxis.get_majorticklocs()
         assert np.all((ticks > low + (high - low) / 16) & (ticks < high - (high - low) / 16))
         assert [t.get_text() for t in ax.get_xticklabels()] == labels
+        assert ax.xaxis.get_offset_text().get_text() == power
 

@@ -169,4 +169,64 @@ def test_histograms_count_the_values_they_leave_out():
         plot.pixels(fig)
     assert [ax.get_title() for ax in fig.axes] == [
         "layer 1\nstd 0.5, 2 left out", "layer 2\nstd 8.2e+199", "layer 3\nstd 0, 2 left out"]
-    assert fig.axes[0].get_xlim() == pytest.approx((-1.16e200, 1.16e200))
+    assert fig.axes[1].get_xlim() == pytest.approx((-1.16e200, 1.16e200))
+
+
+def test_histograms_share_an_x_range_unless_the_stds_differ_a_hundredfold():
+    normal = np.random.default_rng(0).normal(size=1000)
+    for scales, shared in [((1.0, 0.3, 0.02), True), ((1.0, 0.3, 0.009), False)]:
+        fig = plot.activation_histograms([s * normal for s in scales], title="tanh")
+        limits = {ax.get_xlim() for ax in fig.axes}
+        assert (len(limits) == 1) == shared, scales
+        assert fig.get_suptitle() == ("tanh" if shared else "tanh; x-ranges differ per panel")
+    for ax, scale in zip(fig.axes, scales, strict=True):   # each panel over its own values
+        assert ax.get_xlim() == pytest.approx(
+            (scale * (normal.min() - 0.08 * np.ptp(normal)),
+             scale * (normal.max() + 0.08 * np.ptp(normal))))
+    # A constant panel (a dead ReLU layer) is one bar on any range: no reason to split.
+    fig = plot.activation_histograms([normal, np.zeros(10), 50 * normal])
+    assert len({ax.get_xlim() for ax in fig.axes}) == 1 and fig.get_suptitle() == ""
+
+
+def forward_numbers(fig):
+    """What the forward explorer's figure writes, read back as a learner reads it: each
+    edge's weight (on the edge, a third of the way from its left unit), each unit's bias
+    and each unit's value, by (layer, height) of the units."""
+    ax = fig.axes[0]
+
+    def number(text):
+        return float(text.get_text().removeprefix("b=").replace("\u2212", "-"))
+
+    at = {tuple(np.round(text.xy, 6)): text for text in ax.texts}
+    weights = {}
+    for line in ax.lines:
+        (x0, x1), (y0, y1) = line.get_data()
+        weights[(x0, y0), (x1, y1)] = number(at[tuple(np.round(
+            (x0 + (x1 - x0) / 3, y0 + (y1 - y0) / 3), 6))])
+    biases = {tuple(np.round(t.xy, 6)): number(t) for t in ax.texts
+              if t.get_text().startswith("b=")}
+    values = {tuple(np.round(t.xy, 6)): number(t) for t in ax.texts
+              if not t.get_text().startswith("b=") and t.get_bbox_patch() is None}
+    return weights, biases, values
+
+
+@pytest.mark.parametrize("setting", [{}, {"w00": -3.0, "w01": 3.0, "w10": 3.0, "w11": -3.0},
+                                     dict.fromkeys(("w00", "w01", "w10", "w11"), 0.0),
+                                     dict.fromkeys(("w00", "w01", "w10", "w11"), 3.0)])
+def test_forward_explorer_shows_every_number_its_activations_come_from(setting):
+    # The weights were widths and colors, the biases nowhere: 0.525, 0.611 and 0.569 could
+    # not be recomputed from the figure. Here they are, from its texts alone.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from nnlab import widgets
+    fig = widgets.forward_explorer(**setting).figure
+    weights, biases, values = forward_numbers(fig)
+    assert len(weights) == 6 and len(biases) == 3
+    for (x, y), value in values.items():
+        if x > 0:
+            z = sum(w * values[start] for (start, end), w in weights.items() if end == (x, y))
+            assert value == pytest.approx(1 / (1 + np.exp(-(z + biases[x, y]))), abs=2e-3)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [t.get_window_extent(canvas.get_renderer()) for t in fig.axes[0].texts]
+    assert not [(a, b) for a, b in itertools.combinations(boxes, 2) if a.overlaps(b)], setting

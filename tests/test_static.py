@@ -110,6 +110,10 @@ def test_static_html_markup():
     # script rewrites the settings as the controls move: e2e/test_book.py).
     assert re.search(r'alt="([^"]*)"', page).group(1) == (
         "The kernel explorer&#x27;s figure, with preset vertical edges, digit # 0")
+    # ... and a slider's value, not its position among the values the page offers.
+    page = widgets.activation_explorer(weight=2.0).static_html()
+    slider = re.search(r'<input type="range" name="weight"[^>]*>', page).group(0)
+    assert 'value="5"' in slider and 'aria-valuetext="2"' in slider
 
 
 def stored_static(path):

@@ -343,3 +343,78 @@ def test_the_initialization_explorer_warns_of_a_spread_that_grows_or_shrinks(set
     explorer = widgets.initialization_explorer(**settings)
     assert explorer.state["warning"].startswith(start) and bool(start) == bool(
         explorer.state["warning"])
+
+
+def overlapping_tick_labels(fig):
+    """The pairs of x tick labels that run into each other within a panel, as texts."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pairs = []
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        boxes = [t.get_window_extent(canvas.get_renderer()).padded(1) for t in labels]
+        pairs += [(a.get_text(), b.get_text()) for (a, box_a), (b, box_b)
+                  in itertools.combinations(zip(labels, boxes, strict=True), 2)
+                  if box_a.overlaps(box_b)]
+    return pairs
+
+
+def test_initialization_panels_stay_readable_when_the_activations_explode():
+    # Stds from 66 to 6.9e22 on one shared x-range: five panels were a single bar at 0, and
+    # the ticks read "0 2e234e23".
+    e = widgets.initialization_explorer(scheme="normal", scale=10.0, depth=12,
+                                        activation="relu")
+    assert e.figure.get_suptitle().endswith("x-ranges differ per panel")
+    for ax in e.figure.axes:
+        counts = ax.patches[0].get_data().values
+        assert np.count_nonzero(counts) >= 10, ax.get_title()   # a shape, not a bar
+    assert overlapping_tick_labels(e.figure) == []
+    assert {ax.xaxis.get_offset_text().get_text() for ax in e.figure.axes} >= {"\u00d71e23"}
+
+
+def test_initialization_default_view_shares_one_x_range():
+    # Glorot and tanh: the spread shrinks from layer to layer, as one axis shows it.
+    e = widgets.initialization_explorer()
+    assert len({ax.get_xlim() for ax in e.figure.axes}) == 1
+    assert e.figure.get_suptitle() == "tanh, glorot_uniform x 1"
+    assert overlapping_tick_labels(e.figure) == []
+
+
+@pytest.mark.parametrize("name", explore.LOSSES)
+def test_loss_panels_keep_the_marked_point_readable(name):
+    # Binary cross-entropy's gradient runs to -1000 at p = 0.001: on an axis down there,
+    # the point at p = 0.7 (gradient -1.43) sat on the line of 0. Now no curve's far end
+    # squeezes the rest, and the panel says when the curve runs beyond it.
+    e = widgets.loss_explorer(loss=name)
+    low, high = explore.LOSSES[name][1]
+    for positive, prediction in itertools.product([True, False], np.linspace(low, high, 7)):
+        e.controls["positive"].value = positive
+        e.controls["prediction"].value = float(prediction)
+        for ax, key, point in zip(e.figure.axes, ("curve", "slope"), ("loss", "gradient"),
+                                  strict=True):
+            curve, y = np.array(e.state[key]), e.state[point]
+            bottom, top = ax.get_ylim()
+            middle = np.ptp([*np.percentile(curve, [5, 95]), y, 0.0])
+            assert bottom <= y <= top and top - bottom <= 8 * middle, (key, positive, y)
+            cut = curve.min() < bottom or curve.max() > top
+            assert cut == ax.get_title().startswith("the curve runs off the plot"), key
+
+
+def test_loss_gradient_at_the_defaults_stands_clear_of_zero():
+    e = widgets.loss_explorer()
+    bottom, top = e.figure.axes[1].get_ylim()
+    assert -e.state["gradient"] > 0.05 * (top - bottom) and top >= 0
+    assert e.figure.axes[1].get_title() == "the curve runs off the plot, to \u22121000"
+
+
+def test_optimizer_race_legend_hides_no_curve():
+    # In the panel's upper right it covered the spikes of RMSprop and Adam.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    e = widgets.optimizer_race(lr=0.1, surface="rosenbrock")
+    canvas = FigureCanvasAgg(e.figure)
+    canvas.draw()
+    ax = e.figure.axes[1]
+    assert ax.get_legend().get_window_extent(canvas.get_renderer()).x0 >= ax.bbox.x1

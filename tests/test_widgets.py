@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from threadpoolctl import threadpool_info
 
 from nnlab import activations, explore, playground, surfaces, widgets
 from tests.widget_cases import TRAINING_ONLY, another_value, drawn_figures
@@ -117,9 +118,11 @@ REDRAWN = {
                       ("prediction", 0.0), ("loss", "squared error"), ("prediction", -2.0)],
     "backprop_explorer": [("value", 1.0), ("value", -3.0), ("value", 3.0), ("weight", "w1_10"),
                           ("value", -1.5), ("value", 2.5), ("weight", "w2_01"), ("value", 0.0)],
+    # ReLU at x 2: the stds differ past a hundredfold, each panel its own x-range; x 1: one.
     "initialization_explorer": [("depth", 7), ("depth", 10), ("scale", 2.0),
-                                ("scheme", "he_normal"), ("activation", "relu"), ("depth", 3),
-                                ("depth", 4), ("scale", 0.5), ("activation", "linear")],
+                                ("scheme", "he_normal"), ("activation", "relu"), ("scale", 1.0),
+                                ("depth", 3), ("depth", 4), ("scale", 0.5),
+                                ("activation", "linear")],
 }
 
 
@@ -296,3 +299,25 @@ def test_batch_size_is_a_slider(make):
     control = make().controls["batch_size"]
     assert isinstance(control, W.SelectionSlider) and not control.continuous_update
     assert list(control.options) == sorted(control.options)
+
+
+# --- each update's matrix products run on one thread -----------------------------------
+
+
+def blas_threads():
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_an_update_and_a_playground_step_multiply_on_one_blas_thread(monkeypatch):
+    # On a busy machine the second thread waited for a core: updates took 1.6x as long.
+    seen = []
+    compute = explore.initialization
+    monkeypatch.setattr(explore, "initialization",
+                        lambda **values: seen.append(blas_threads()) or compute(**values))
+    before = blas_threads()
+    explorer = widgets.initialization_explorer()
+    explorer.controls["depth"].value = 3
+    pg = widgets.playground()
+    monkeypatch.setattr(pg.session, "step", lambda: seen.append(blas_threads()))
+    pg.step()
+    assert seen == [{1}, {1}, {1}] and blas_threads() == before

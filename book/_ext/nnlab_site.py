@@ -16,6 +16,8 @@
   one id. They are numbered, ``exercise-content-1`` to ``-4``.
 - ``static/nnlab-sidebars.js``: the sidebar buttons of the article header work again
   (pydata-sphinx-theme 0.17 attaches their handlers to hidden copies of them).
+- ``static/nnlab-solutions.js``: each solution's button is named after its exercise
+  (sphinx-togglebutton calls every one "Toggle hidden content").
 """
 
 from pathlib import Path
@@ -77,6 +79,7 @@ def setup(app):
     app.connect("config-inited", add_stylesheet)
     app.add_css_file("nnlab.css")
     app.add_js_file("nnlab-sidebars.js")
+    app.add_js_file("nnlab-solutions.js")
     app.add_js_file(None, body=THEME_MODE, priority=1)
     app.connect("html-page-context", drop_duplicate_scripts, priority=999)
     app.connect("doctree-resolved", number_exercise_bodies)
