@@ -1,10 +1,4 @@
-"""Shared pytest configuration: hypothesis profiles sized for a 2-core machine.
-
-The notebooks' kernels (nbval) inherit ``NNLAB_STATIC_EXPLORERS=1``, as when
-``make notebooks`` executed them: their explorers carry the static version.
-"""
-
-import os
+"""Shared pytest configuration: hypothesis profiles sized for a 2-core machine."""
 
 from hypothesis import HealthCheck, settings
 
@@ -15,5 +9,3 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("nnlab")
-
-os.environ["NNLAB_STATIC_EXPLORERS"] = "1"
