@@ -6,9 +6,10 @@ The examples in the docstrings run as a reader copies them from the API page
 run (tests/test_book_site.py runs them so). doctest gives each example its module's globals
 instead, which have no ``nl``.
 
-The notebooks' kernels (nbval, ``pytest --nbval book``) inherit
-``NNLAB_STATIC_EXPLORERS=1``, as when ``make notebooks`` executed them: their explorers
-carry the static version that the stored outputs hold.
+A run with ``--nbval`` (``pytest --nbval book``) sets ``NNLAB_STATIC_EXPLORERS=1``, which
+the notebooks' kernels inherit, as when ``make notebooks`` executed them: their explorers
+carry the static version that the stored outputs hold. Other runs leave it alone: the
+browser tests' JupyterLab and Voila serve the explorers as a reader's do, without it.
 """
 
 import os
@@ -18,11 +19,14 @@ import pytest
 
 import nnlab as nl
 
-os.environ["NNLAB_STATIC_EXPLORERS"] = "1"
-
 
 @pytest.fixture(autouse=True)
 def reader_session(doctest_namespace):
     """Put ``np`` and ``nl`` into the globals of every doctest."""
     doctest_namespace["np"] = np
     doctest_namespace["nl"] = nl
+
+
+def pytest_configure(config):
+    if config.getoption("nbval", default=False):
+        os.environ["NNLAB_STATIC_EXPLORERS"] = "1"

@@ -51,7 +51,7 @@ def perceptron(state):
 @plot.in_style()
 def forward(state):
     """The 2-2-1 network with the numbers of its forward pass: each weight on its line, each
-    bias beside its unit (``figure_data.network_labels``), and the inputs and activations
+    bias above or below its unit (``figure_data.network_labels``), and the inputs and activations
     in the units.
     """
     weights = [np.array(w) for w in state["weights"]]

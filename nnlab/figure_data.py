@@ -200,9 +200,11 @@ def histogram_panels(values, bins=30, layers=None, title=None):
 
 
 def _span(values):
-    """From the smallest to the largest of ``values``, or a span of 2 around a constant."""
+    """From the smallest to the largest of ``values``; around a constant c, c +- 1, or +- a
+    tenth of c where that is more (1e5 +- 1 would take ticks that differ in the sixth digit)."""
     low, high = (values.min(), values.max()) if values.size else (-1.0, 1.0)
-    return (low, high) if low < high else (low - 1, high + 1)
+    pad = max(1.0, abs(low) / 10)
+    return (low, high) if low < high else (low - pad, high + pad)
 
 
 #: An end of a loss explorer's curve is cut off where it lies further beyond the middle 90%

@@ -7,7 +7,7 @@ range (an exploding network's activations) get ``short_ticks``.
 """
 
 import numpy as np
-from matplotlib.ticker import Formatter, LogFormatter, LogLocator, MaxNLocator
+from matplotlib.ticker import Formatter, LogFormatter, LogLocator, MaxNLocator, ScalarFormatter
 
 
 def log_y(ax):
@@ -90,23 +90,37 @@ class _SharedPower(Formatter):
     and "4e23" ran together."""
 
     def __init__(self):
-        self.power = 0
+        self.offset = ""
 
     def format_ticks(self, values):
-        labels = [_short_number(abs(x)) for x in values]
-        shared = any("e" in label or len(label) > 4 for label in labels)
-        self.power = int(np.floor(np.log10(np.abs(values).max()))) if shared else 0
-        return [_short_number(x / 10.0 ** self.power) for x in values]
+        labels = [_short_number(x) for x in values]
+        self.offset = ""
+        sizes = np.abs(np.asarray(values, dtype=float))
+        sizes = sizes[np.isfinite(sizes)]
+        if sizes.size and any("e" in label or len(label.lstrip(MINUS)) > 4 for label in labels):
+            power = int(np.floor(np.log10(sizes.max())))
+            labels = [_short_number(x / 10.0 ** power) for x in values]
+            self.offset = f"{TIMES}1e{power}".replace("-", MINUS)
+        if len(set(labels)) < len(labels):
+            # Ticks close together far from 0 (0.4998, 0.5, 0.5002) share their first three
+            # digits: matplotlib's own formatter writes them apart from an offset.
+            fallback = ScalarFormatter()
+            fallback.set_axis(self.axis)
+            labels = fallback.format_ticks(values)
+            self.offset = fallback.get_offset()
+        return labels
 
     def get_offset(self):
-        power = f"1e{self.power}".replace("-", "\N{MINUS SIGN}")
-        return f"\N{MULTIPLICATION SIGN}{power}" if self.power else ""
+        return self.offset
 
     def __call__(self, x, pos=None):
         return _short_number(x)
 
 
+MINUS, TIMES = "\N{MINUS SIGN}", "\N{MULTIPLICATION SIGN}"
+
+
 def _short_number(x):
     text = f"{x:.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
-    return text.replace("-", "\N{MINUS SIGN}")   # as matplotlib's own labels
+    return text.replace("-", MINUS)   # as matplotlib's own labels
 

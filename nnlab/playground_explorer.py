@@ -40,7 +40,7 @@ class Playground(Explorer):
     TRAIN_EPOCHS = 20
     STATIC_EPOCHS = 100
 
-    def __init__(self, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
+    def __init__(self, *, dataset="circles", noise=0.1, train_ratio=0.7, hidden_layers=2, units=8,
                  activation="tanh", lr=0.03, batch_size=16, l2=1e-5, optimizer="adam", seed=0):
         # Not a control, so checked here: the first session's ValueError would be shown as
         # a warning, leaving an explorer with no session for train and step.

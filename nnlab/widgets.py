@@ -84,7 +84,7 @@ def forward_explorer(*, w00=None, w01=None, w10=None, w11=None):
     """The hidden weights of the 2-2-1 worked example -> hidden activations and output.
 
     ``wjk`` (labeled w1_jk: layer 1's weight from input k to hidden unit j) defaults to
-    the example's value.
+    the example's value (``nl.examples.W1_LECTURE``: w00 0.2, w01 -0.4, w10 0.6, w11 0.1).
 
     Examples
     --------

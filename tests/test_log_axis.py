@@ -53,3 +53,23 @@ def test_histogram_ticks_are_short_and_clear_of_the_panels_ends(spread, labels, 
         assert [t.get_text() for t in ax.get_xticklabels()] == labels
         assert ax.xaxis.get_offset_text().get_text() == power
 
+
+
+@pytest.mark.parametrize("values", [
+    # Each panel its own range (spreads a thousandfold apart): ticks close together far from
+    # 0 were all labeled "0.5", or "1" over "x1e3"; a constant panel at 1e5, "1" three times.
+    [0.5 + 0.1 * np.linspace(-1, 1, 101), 0.5 + 1e-4 * np.linspace(-1, 1, 101)],
+    [1000 + np.linspace(-1, 1, 101), 1000 + 1e-3 * np.linspace(-1, 1, 101)],
+    [np.linspace(-1, 1, 101), 1000 * np.linspace(-1, 1, 101), np.full(101, 1e5)]])
+def test_histogram_ticks_of_a_panel_are_told_apart(values):
+    fig = plot.activation_histograms(values)
+    plot.pixels(fig)
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+
+
+def test_short_ticks_pass_over_a_tick_that_is_not_finite():
+    fig = plot.activation_histograms([2e5 * np.linspace(-1, 1, 101)])
+    formatter = fig.axes[0].xaxis.get_major_formatter()
+    assert formatter.format_ticks([-2e5, np.nan, 2e5]) == ["\u22122", "nan", "2"]

@@ -315,6 +315,8 @@ def test_an_update_and_a_playground_step_multiply_on_one_blas_thread(monkeypatch
     monkeypatch.setattr(explore, "initialization",
                         lambda **values: seen.append(blas_threads()) or compute(**values))
     before = blas_threads()
+    if before <= {1}:
+        pytest.skip(f"BLAS runs on one thread here already ({before})")
     explorer = widgets.initialization_explorer()
     explorer.controls["depth"].value = 3
     pg = widgets.playground()
