@@ -107,6 +107,8 @@ class Dense(Layer):
 class Activation(Layer):
     """An activation function applied element-wise (softmax: last axis).
 
+    An input of any shape gives an output of the same shape.
+
     Parameters
     ----------
     name : str or nnlab.activations.ActivationFunction
