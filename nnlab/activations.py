@@ -25,12 +25,14 @@ found by name (``get``). Those of ``NAMES`` are instances here too
 Mish, ReLU6, the hard sigmoid and hard SiLU) in ``nnlab.modern_activations``.
 Keras's other functions (``KERAS_NAMES``: log_softmax, celu, hard_tanh...), which
 ``get`` finds too, are instances of ``nnlab.keras_activations`` only
-(``keras_activations.log_softmax``).
+(``keras_activations.log_softmax``). Keras's ``glu``, which ``get`` finds as well, is
+``nnlab.gated_activations.glu``, the gated linear unit: it halves the last axis, so it
+is kept out of ``KERAS_NAMES``, whose functions all keep the shape of their input.
 """
 
 import numpy as np
 
-from nnlab import keras_activations
+from nnlab import gated_activations, keras_activations
 from nnlab._checks import check_number, lookup
 from nnlab.activation_base import ActivationFunction, _as_float, _exp, _sigmoid, _softplus
 from nnlab.modern_activations import (
@@ -365,17 +367,19 @@ _KERAS = {f.name: f for f in (keras_activations.hard_tanh, keras_activations.log
                               keras_activations.sparsemax)}
 #: Keras's other functions, which ``get`` finds too; the chapters keep to ``NAMES``.
 KERAS_NAMES = tuple(_KERAS)
+#: Keras's glu, which ``get`` finds too: its output has half the width of its input.
+_HALVING = {gated_activations.glu.name: gated_activations.glu}
 
 
-def get(identifier):
-    """Return the activation called ``identifier`` (an instance is returned as is).
+def get(name):
+    """Return the activation called ``name`` (an instance is returned as is).
 
     Examples
     --------
     >>> nl.activations.get("relu")
     <activation relu>
     """
-    if isinstance(identifier, ActivationFunction):
-        return identifier
-    return lookup(identifier, {**_REGISTRY, **_ALIASES, **_KERAS}, "activation",
+    if isinstance(name, ActivationFunction):
+        return name
+    return lookup(name, {**_REGISTRY, **_ALIASES, **_KERAS, **_HALVING}, "activation",
                   base=ActivationFunction)

@@ -122,8 +122,8 @@ class History(Callback):
 #: "val_TruePositives", name the same functions): those that are better higher, whose
 #: direction Keras 3 asks of each metric object.
 HIGHER_IS_BETTER = ("accuracy", "binary_accuracy", "top_k_categorical_accuracy", "precision",
-                    "recall", "f1_score", "r2_score", "auc", "true_positives", "true_negatives",
-                    "cosine_similarity", "binary_iou", "pearson_correlation",
+                    "recall", "f1_score", "f_beta_score", "r2_score", "auc", "true_positives",
+                    "true_negatives", "cosine_similarity", "binary_iou", "pearson_correlation",
                     "concordance_correlation")
 
 

@@ -136,8 +136,46 @@ def gradient_warning(norms):
     return ""
 
 
-def _backward(model, loss, X, y):
-    """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
+def gradient_parts(model, X, y, loss="mse"):
+    """Each Dense layer's weight gradient dL/dW = x^T delta taken apart, first layer first.
+
+    The gradient sums, over the batch, each sample's input ``x`` (a row) times the signal
+    ``delta = dL/dz`` at the layer's output. Its norm is at most ``||x|| ||delta||``, reached
+    only when the samples' products line up; ``"kept"`` is the share of that bound the sum
+    keeps (about 1/sqrt(N) for N products of random signs). Returns a dict of arrays,
+    ``"input"`` (the norms of x), ``"signal"`` (of delta) and ``"kept"``, whose product is
+    :func:`gradient_norms`. The model is a plain stack of layers (no Residual block) and,
+    as there, a copy of it is run.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(16, 2))
+    >>> model = nl.diagnostics.deep_mlp(3, width=8, rng=0)
+    >>> parts = nl.diagnostics.gradient_parts(model, X, np.zeros((16, 1)))
+    >>> product = parts["input"] * parts["signal"] * parts["kept"]
+    >>> bool(np.allclose(product, nl.diagnostics.gradient_norms(model, X, np.zeros((16, 1)))))
+    True
+    """
+    from nnlab import losses
+
+    if any(isinstance(layer, Residual) for layer in model.layers):
+        raise ValueError("gradient_parts takes a plain stack of layers: a Residual block's "
+                         "layers receive the signal of the identity path too")
+    model = copy.deepcopy(model)
+    signal, _ = _output_signal(model, losses.get(loss), as_float_array(X, "X"), y)
+    parts = []
+    with np.errstate(all="ignore"), inside_network():
+        for layer in reversed(model.layers):
+            if isinstance(layer, Dense):   # the signal its output receives, before backward
+                size_x, size_delta = np.linalg.norm(layer.x), np.linalg.norm(signal)
+                bound = size_x * size_delta
+                parts.append((size_x, size_delta, np.linalg.norm(layer.x.T @ signal) / bound))
+            signal = layer.backward(signal)
+    return dict(zip(("input", "signal", "kept"), np.array(parts[::-1]).T, strict=True))
+
+
+def _output_signal(model, loss, X, y):
+    """A forward pass on (X, y) in training mode: dL/d(output), and the checked targets."""
     with np.errstate(over="ignore", invalid="ignore"):
         y_pred = model.forward(X, training=True)
         # An overflowed y_pred fails check's test of its values; the targets alone still
@@ -147,10 +185,16 @@ def _backward(model, loss, X, y):
         else:
             y = loss.check_targets(y, y_pred.shape[1])
         y = np.asarray(y, dtype=y_pred.dtype)
-        # A diverged network's dout holds inf or NaN, which backward would refuse: here
-        # they are the answer (gradient norms that explode), so they are passed on.
-        with inside_network():
-            model.backward(loss.backward(y_pred, y))
+        return loss.backward(y_pred, y), y
+
+
+def _backward(model, loss, X, y):
+    """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
+    dout, y = _output_signal(model, loss, X, y)
+    # A diverged network's dout holds inf or NaN, which backward would refuse: here they
+    # are the answer (gradient norms that explode), so they are passed on.
+    with np.errstate(over="ignore", invalid="ignore"), inside_network():
+        model.backward(dout)
     return y
 
 

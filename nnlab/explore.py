@@ -271,7 +271,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
 BACKPROP_WEIGHTS = ("w2_00", "w2_01", "w1_00", "w1_01", "w1_10", "w1_11")
 #: The values of a weight in the backprop explorer, its slider's and its loss curve's: the same
-#: for every weight (the curve stays put as the point moves), every lecture value well inside.
+#: for every weight (the curve stays put as the point moves), every example's value well inside.
 BACKPROP_RANGE = (-3.0, 3.0)
 
 

@@ -96,6 +96,10 @@ def _class_grid(predict, X, y, resolution, threshold):
     the number of classes, of those and of the labels ``y``."""
     check_number(threshold, "decision_boundary threshold")
     check_number(resolution, "decision_boundary resolution", low=2, integer=True)
+    predict = getattr(predict, "predict", predict)   # a model, or its predict
+    if not callable(predict):
+        raise ValueError("decision_boundary takes a model or a function from points (n, 2) "
+                         f"to scores; got {type(predict).__name__}")
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
     gx, gy = np.meshgrid(*np.linspace(lo, hi, resolution).T)

@@ -183,17 +183,17 @@ def relative_error(a, b, floor=1e-12):
     return float(np.linalg.norm(a - b) / denom)
 
 
-def check(obj, x, y=None, seed=0, eps=None, training=False):
+def check(layer_or_model, x, y=None, seed=0, eps=None, training=False):
     """Largest relative error between the analytic and the numerical gradients.
 
-    The check runs on a float64 copy of ``obj``: the object itself is never
+    The check runs on a float64 copy of ``layer_or_model``: the object itself is never
     changed (its parameters, buffers and random generator stay as they were).
     In training mode every evaluation starts from a fresh copy, so dropout draws
     the same mask and batch norm sees the same running statistics each time.
 
     Parameters
     ----------
-    obj : Layer, Sequential or Loss
+    layer_or_model : Layer, Sequential or Loss
         A layer or model is checked through the scalar ``sum(output * r)``
         with ``r`` a fixed random array, or through its compiled loss when
         ``y`` is given; a loss is checked as ``loss(x, y)``, ``x`` being the predictions.
@@ -247,10 +247,10 @@ def check(obj, x, y=None, seed=0, eps=None, training=False):
     >>> nl.gradcheck.check(nl.losses.MSE(), [[0.5], [2.0]], [1.0, 1.0]) < 1e-8
     True
     """
-    return max(errors(obj, x, y, seed, eps, training).values())
+    return max(errors(layer_or_model, x, y, seed, eps, training).values())
 
 
-def errors(obj, x, y=None, seed=0, eps=None, training=False):
+def errors(layer_or_model, x, y=None, seed=0, eps=None, training=False):
     """The relative error of each gradient that :func:`check` compares, by name.
 
     The arguments are those of :func:`check`, whose result is the largest of these
@@ -270,16 +270,18 @@ def errors(obj, x, y=None, seed=0, eps=None, training=False):
     check_number(seed, "seed", low=0, integer=True)
     if not isinstance(training, bool | np.bool_):   # "no" would count as True
         raise ValueError(f"training must be True or False; got {training!r}")
-    if isinstance(obj, Loss):
+    if isinstance(layer_or_model, Loss):
         if y is None:
             raise ValueError("checking a loss needs the targets y")
-        analytic = obj.gradient(x, y)
+        analytic = layer_or_model.gradient(x, y)
         _require_finite(analytic, "the analytic gradient with respect to the predictions x",
                         "check", "the relative error has no meaning")
-        return {"x": relative_error(analytic, numerical_gradient(lambda v: obj(v, y), x, eps))}
-    if not isinstance(obj, Layer | Sequential):
-        raise ValueError(f"check takes a Layer, a Sequential or a Loss; got {type(obj).__name__}")
-    template = copy.deepcopy(obj)
+        numerical = numerical_gradient(lambda v: layer_or_model(v, y), x, eps)
+        return {"x": relative_error(analytic, numerical)}
+    if not isinstance(layer_or_model, Layer | Sequential):
+        raise ValueError("check takes a Layer, a Sequential or a Loss; "
+                         f"got {type(layer_or_model).__name__}")
+    template = copy.deepcopy(layer_or_model)
     if isinstance(template, Sequential):
         template.astype("float64")
     else:

@@ -343,17 +343,17 @@ _KERAS = {"lecun_normal": scaled_normal,   # Keras's names for two schemes above
 KERAS_NAMES = tuple(_KERAS)
 
 
-def get(identifier):
-    """Return the initializer called ``identifier``; a callable is returned as is.
+def get(name):
+    """Return the initializer called ``name``; a callable is returned as is.
 
     Examples
     --------
     >>> nl.initializers.get("he_normal").__name__, nl.initializers.get("lecun_normal").__name__
     ('he_normal', 'scaled_normal')
     """
-    if callable(identifier):
-        return identifier
-    return lookup(identifier, {**_REGISTRY, **_KERAS}, "initializer")
+    if callable(name):
+        return name
+    return lookup(name, {**_REGISTRY, **_KERAS}, "initializer")
 
 
 def suited_to(activation):

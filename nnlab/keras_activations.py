@@ -2,9 +2,10 @@ r"""Keras's other activation functions, for code that names them.
 
 Keras 3 accepts more activation names than the chapters teach. ``nnlab.activations.get``
 takes these too (their names are ``nnlab.activations.KERAS_NAMES``), so a model that names
-its activations as Keras does runs here unchanged, unless it uses one of the two that
-Keras 3.15 has and nnlab does not: ``glu`` and ``threshold``. The chapters' tables and
-explorers keep to ``nnlab.activations.NAMES``. Three kinds:
+its activations as Keras does runs here unchanged, unless it uses the one that Keras 3.15
+has and nnlab does not: ``threshold``. (``get`` also finds Keras's ``glu``, which halves
+the last axis: it is in ``nnlab.gated_activations``.) The chapters' tables and explorers
+keep to ``nnlab.activations.NAMES``. Three kinds:
 
 - clipping and shrinking: ``hard_tanh`` clips to [-1, 1]; ``hard_shrink``,
   ``soft_shrink`` and ``tanh_shrink`` set small inputs to (or near) 0 and keep large

@@ -19,7 +19,8 @@ into them silently). Every function takes ``(y_true, y_pred)`` and returns a flo
 - ``cosine_similarity``, Keras's: the mean over the rows of their cosines;
 - ``pearson_correlation`` (as ``scipy.stats.pearsonr``) and ``concordance_correlation``
   (Lin, "A concordance correlation coefficient to evaluate reproducibility", 1989), over
-  the samples, where Keras correlates along the last axis (see each function).
+  the samples, where Keras correlates along the last axis (see each function);
+- ``f_beta_score`` (``nnlab.f_score_metrics``): F1 with recall weighted beta times.
 
 The metrics of probabilities see probabilities in ``fit`` when the model's loss takes
 logits, ``BinaryCrossEntropy`` or ``CategoricalCrossEntropy(from_logits=True)``: ``fit``
@@ -32,6 +33,7 @@ counts, IoU, the similarity and correlations) are named in
 import numpy as np
 
 from nnlab._checks import as_float_array, check_number
+from nnlab.f_score_metrics import f_beta_score
 from nnlab.hinge_losses import CategoricalHinge, Hinge, SquaredHinge
 from nnlab.loss_base import EPSILON, value_as_metric
 from nnlab.losses import BinaryCrossEntropy, CategoricalCrossEntropy, KLDivergence
@@ -413,4 +415,5 @@ KERAS_METRICS = {
     "binary_iou": binary_iou, "binary_io_u": binary_iou,   # how Keras spells BinaryIoU
     "pearson_correlation": pearson_correlation,
     "concordance_correlation": concordance_correlation,
+    "f_beta_score": f_beta_score,
 }

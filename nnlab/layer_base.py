@@ -95,6 +95,7 @@ def check_before_training(forward, x, layers):
         shape = getattr(layer, "_input_shape", None)
         fault = shape is not None and layer._training_fault((len(x), *shape[1:]))
         if fault:
+            forget_last_pass(layers)   # the trial pass has cached its one row
             raise ValueError(fault)
 
 

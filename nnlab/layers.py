@@ -107,7 +107,7 @@ class Dense(Layer):
 class Activation(Layer):
     """An activation function applied element-wise (softmax: last axis).
 
-    An input of any shape gives an output of the same shape.
+    An input of any shape gives an output of the same shape (glu's halves the last axis).
 
     Parameters
     ----------
@@ -143,7 +143,7 @@ class Activation(Layer):
         self.name = self.fn.name
 
     def forward(self, x, training=False):
-        """``f(x)`` for a batch of any shape: y has x's shape."""
+        """``f(x)`` for a batch of any shape: y has x's shape (glu: half its last axis)."""
         x = self._check_input(x)
         self.x = x
         self.y = self.fn(x)
@@ -152,6 +152,9 @@ class Activation(Layer):
     def backward(self, dy):
         dy = self._check_grad(dy)
         return self.fn.backward(self.x, self.y, dy)
+
+    def output_shape(self, input_shape):
+        return getattr(self.fn, "output_shape", tuple)(input_shape)
 
     def get_config(self):
         return {"name": self.name, **self.fn.get_config()}
@@ -256,10 +259,10 @@ class Residual(Layer):
     dL/dy + (the block's own backward of dL/dy), so it cannot vanish through
     the block.
 
-    ``params``, ``grads`` and ``buffers`` show the inner layers' dicts under keys
-    ``"<index>.<name>"`` (e.g. ``"0.W"``). They are live views, not copies: the
-    arrays are the inner layers' own (an optimizer updating them in place
-    trains the block) and assigning a key assigns it in the inner layer.
+    ``params``, ``grads`` and ``buffers`` are dicts of the inner layers' arrays under
+    keys ``"<index>.<name>"`` (e.g. ``"0.W"``), made afresh on each read. The arrays
+    are the inner layers' own, not copies (an optimizer updating them in place trains
+    the block), and assigning a key assigns it in the inner layer.
 
     Examples
     --------
@@ -353,48 +356,45 @@ class Residual(Layer):
         return f"Residual({', '.join(repr(layer) for layer in self.layers)})"
 
 
-class _LayersView(MutableMapping):
-    """The ``attribute`` dicts of ``layers`` seen as one dict with keys "<index>.<name>".
+class _LayersView(dict):
+    """The ``attribute`` dicts of ``layers`` as one dict with keys "<index>.<name>".
 
-    Reads and writes go through to the inner dicts, so nothing is copied and
-    nothing can go stale.
-    """
+    A dict of the inner layers' own arrays (none copied), made afresh at each read of
+    ``Residual.params``. Writes go through to the inner dicts: ``update``, ``pop`` and the
+    rest are MutableMapping's, built on the two below (dict's own would bypass them)."""
 
     def __init__(self, layers, attribute):
-        self.layers, self.attribute = layers, attribute
+        self._stores = [getattr(layer, attribute) for layer in layers]
+        super().__init__((f"{i}.{name}", array) for i, store in enumerate(self._stores)
+                         for name, array in store.items())
 
     def _locate(self, key):
         index, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
-        if not (index.isdigit() and int(index) < len(self.layers) and name):
+        if not (index.isdigit() and int(index) < len(self._stores) and name):
             raise KeyError(key)
-        return getattr(self.layers[int(index)], self.attribute), name
-
-    def __getitem__(self, key):
-        store, name = self._locate(key)
-        return store[name]
+        return self._stores[int(index)], name
 
     def __setitem__(self, key, value):
         store, name = self._locate(key)
         store[name] = value
+        super().__setitem__(key, value)
 
     def __delitem__(self, key):
         store, name = self._locate(key)
         del store[name]
+        super().__delitem__(key)
 
-    def __iter__(self):
-        for i, layer in enumerate(self.layers):
-            for name in getattr(layer, self.attribute):
-                yield f"{i}.{name}"
+    update, pop, popitem, clear, setdefault = (
+        MutableMapping.update, MutableMapping.pop, MutableMapping.popitem,
+        MutableMapping.clear, MutableMapping.setdefault)
 
-    def __len__(self):
-        return sum(len(getattr(layer, self.attribute)) for layer in self.layers)
+    def __ior__(self, other):
+        self.update(other)
+        return self
 
     def copy(self):
         """A plain dict of the same arrays, as ``dict.copy`` gives."""
         return dict(self)
-
-    def __repr__(self):
-        return repr(dict(self))
 
 
 def layer_specs(layers):

@@ -8,8 +8,9 @@ checks live in the base class, :class:`nnlab.loss_base.Loss`. This module holds 
 mathematics of the lecture's losses, MSE, the cross-entropies and the KL divergence,
 and ``get``, which finds any loss by its Keras name; the other regression losses are in
 ``nnlab.regression_losses``, the hinge losses in ``nnlab.hinge_losses``, the focal losses
-in ``nnlab.focal_losses``, and cosine similarity, Dice and Tversky in
-``nnlab.similarity_losses``; all are importable from here.
+in ``nnlab.focal_losses``, cosine similarity, Dice and Tversky in
+``nnlab.similarity_losses``, and the circle loss of embeddings in
+``nnlab.embedding_losses``; all are importable from here.
 
 Reductions: MSE, BinaryCrossEntropy, the other regression losses and the binary hinge
 losses average over every element; CategoricalCrossEntropy, KLDivergence and the
@@ -29,6 +30,7 @@ import numpy as np
 from nnlab._checks import build, lookup
 from nnlab.activation_base import _exp
 from nnlab.activations import sigmoid
+from nnlab.embedding_losses import Circle
 from nnlab.focal_losses import BinaryFocalCrossEntropy, CategoricalFocalCrossEntropy
 from nnlab.hinge_losses import CategoricalHinge, Hinge, MulticlassHinge, SquaredHinge
 from nnlab.loss_base import (
@@ -53,7 +55,7 @@ from nnlab.regression_losses import (
 from nnlab.similarity_losses import CosineSimilarity, Dice, Tversky
 
 __all__ = ["EPSILON", "MAE", "MSE", "NAMES", "BinaryCrossEntropy", "BinaryFocalCrossEntropy",
-           "CategoricalCrossEntropy", "CategoricalFocalCrossEntropy", "CategoricalHinge",
+           "CategoricalCrossEntropy", "CategoricalFocalCrossEntropy", "CategoricalHinge", "Circle",
            "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "MulticlassHinge",
            "Poisson", "PredictionDomainError", "PredictionRangeError", "SquaredHinge", "Tversky",
@@ -270,6 +272,7 @@ _REGISTRY = {
     "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
     "multiclass_hinge": MulticlassHinge,
     "cosine_similarity": CosineSimilarity, "dice": Dice, "tversky": Tversky,
+    "circle": Circle,
 }
 
 #: Every name ``get`` accepts, aliases included.
@@ -281,7 +284,7 @@ NAMES = tuple(_REGISTRY)
 _AMBIGUOUS = ("crossentropy", "cross_entropy", "ce")
 
 
-def get(identifier, **kwargs):
+def get(name, **kwargs):
     """Return a loss from its Keras name (plus constructor arguments), or a ready loss (a
     :class:`~nnlab.loss_base.Loss`) as it is.
 
@@ -292,18 +295,18 @@ def get(identifier, **kwargs):
     >>> nl.losses.get("mse")
     MSE()
     """
-    if isinstance(identifier, Loss):
+    if isinstance(name, Loss):
         if kwargs:
             raise ValueError(f"constructor arguments {kwargs} need a loss name, "
-                             f"not the ready-made {identifier!r}")
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _AMBIGUOUS:
+                             f"not the ready-made {name!r}")
+        return name
+    if isinstance(name, str) and name.lower() in _AMBIGUOUS:
         raise ValueError(
-            f"loss {identifier!r} could be any of three cross-entropies; name the one that "
+            f"loss {name!r} could be any of three cross-entropies; name the one that "
             "fits the targets: 'binary_crossentropy' for one probability per sample (a "
             "sigmoid output, labels 0 or 1), 'categorical_crossentropy' for one-hot rows "
             "(N, K) against a softmax output, 'sparse_categorical_crossentropy' for integer "
             "labels (N,) in [0, K-1]; and pass from_logits=True, e.g. "
             "BinaryCrossEntropy(from_logits=True), if the last layer outputs raw scores "
             "(no sigmoid or softmax)")
-    return build(lookup(identifier, _REGISTRY, "loss", base=Loss), kwargs, identifier, "loss")
+    return build(lookup(name, _REGISTRY, "loss", base=Loss), kwargs, name, "loss")

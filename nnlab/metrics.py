@@ -386,7 +386,7 @@ _REGISTRY = {
 NAMES = tuple(_REGISTRY)
 
 
-def get(identifier, probabilities=False):
+def get(name, probabilities=False):
     """Return a metric function from its (Keras) name; a callable is returned unchanged, but
     a loss becomes the metric of its value (``Loss.as_metric``, which takes
     ``probabilities``), named as the loss, whose arguments come in the other order.
@@ -396,11 +396,11 @@ def get(identifier, probabilities=False):
     >>> nl.metrics.get("acc") is nl.metrics.accuracy
     True
     """
-    if isinstance(identifier, Loss):
-        return identifier.as_metric(probabilities)
-    if callable(identifier) and not (isinstance(identifier, type) and issubclass(identifier, Loss)):
-        return identifier
-    return lookup(identifier, _REGISTRY, "metric", base=Loss)   # MSE: asks for MSE()
+    if isinstance(name, Loss):
+        return name.as_metric(probabilities)
+    if callable(name) and not (isinstance(name, type) and issubclass(name, Loss)):
+        return name
+    return lookup(name, _REGISTRY, "metric", base=Loss)   # MSE: asks for MSE()
 
 
 def is_named(name, fn):

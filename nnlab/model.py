@@ -119,14 +119,10 @@ class Sequential:
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input", dtype=self.dtype)
-        try:
-            # (a single number, 0-d, is left to the first layer, which says what it takes)
-            if check_bool(training, "training") and x.ndim and len(x):
-                check_before_training(self._forward, x, self.layers)
-            return self._forward(x, training)
-        except ValueError:
-            self.forget_last_pass()
-            raise
+        # (a single number, 0-d, is left to the first layer, which says what it takes)
+        if check_bool(training, "training") and x.ndim and len(x):
+            check_before_training(self._forward, x, self.layers)
+        return self._forward(x, training)
 
     def forget_last_pass(self):
         """Drop the last forward pass's caches (it failed, only tried data, or was predict's)."""
@@ -137,8 +133,15 @@ class Sequential:
         """``forward`` of a batch already checked (``fit`` checks its data once, not per step)."""
         out = x
         with inside_network():
-            for layer in self.layers:
-                out = layer.forward(out, training=training)
+            for i, layer in enumerate(self.layers):
+                try:
+                    out = layer.forward(out, training=training)
+                except ValueError:
+                    # The first layer refuses before it caches anything; after it, the
+                    # layers before have cached this batch, and backward would mix two.
+                    if i:
+                        self.forget_last_pass()
+                    raise
         # Only a pass that ran through: summary() shows the shapes of data that fit, and
         # backward checks dout against the output's shape.
         self._sample_shape, self._output_shape = x.shape[1:], out.shape
@@ -164,7 +167,7 @@ class Sequential:
         """``dout`` as a finite array of the last output's shape (trusted inside ``fit``)."""
         if _INSIDE_NETWORK.get():
             return dout
-        if self._output_shape is None:
+        if self._output_shape is None or getattr(self.layers[-1], "_input_shape", 0) is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
         dout = as_float_array(dout, name="dout of Sequential.backward")
         if dout.shape != self._output_shape:

@@ -130,8 +130,8 @@ class BatchNorm(Layer):
             return dx_hat * self.inv_std
         # The batch mean and variance depend on every x too; differentiating
         # through them gives the compact form of chapter 12, with
-        # s = sqrt(var + eps) and sums over the m values of one feature:
-        #   dx = (1 / (m s)) (m dx_hat - sum(dx_hat) - x_hat sum(dx_hat * x_hat))
+        # std = sqrt(var + eps) and sums over the m values of one feature:
+        #   dx = (1 / (m std)) (m dx_hat - sum(dx_hat) - x_hat sum(dx_hat * x_hat))
         m = dy.size / self.n_features
         sum_dx_hat = np.sum(dx_hat, axis=axes, keepdims=True)
         sum_dx_hat_x_hat = np.sum(dx_hat * self.x_hat, axis=axes, keepdims=True)

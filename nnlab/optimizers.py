@@ -10,11 +10,12 @@ AdaGrad, RMSprop and Adadelta, and ``get``, which finds any optimizer by its Ker
 name (PyTorch's, for those Keras lacks). Adam and its variants (AdamW, Adamax, NAdam,
 RAdam) are in ``nnlab.adam``, Rprop and ASGD (from before deep learning) in
 ``nnlab.classic_optimizers``, Lion, Adafactor and Muon (less state than Adam) in
-``nnlab.lean_optimizers``, the learning-rate schedules in ``nnlab.schedules``, and
-what every optimizer shares (validation, schedules, ``weight_decay``, gradient
-clipping, state kept in place) in ``nnlab.optimizer_base``; all are importable from here.
+``nnlab.lean_optimizers``, Ftrl (for wide sparse models) in ``nnlab.ftrl``, the
+learning-rate schedules in ``nnlab.schedules``, and what every optimizer shares
+(validation, schedules, ``weight_decay``, gradient clipping, state kept in place) in
+``nnlab.optimizer_base``; all are importable from here.
 The update rules are exactly those of PyTorch's ``torch.optim`` documentation for
-the same hyper-parameters (Lion's, which PyTorch lacks, Keras's), and each shows
+the same hyper-parameters (Lion's and Ftrl's, which PyTorch lacks, Keras's), and each shows
 its textbook formula in its docstring and as comments.
 """
 
@@ -25,12 +26,13 @@ import numpy as np
 from nnlab._checks import build, check_number, lookup
 from nnlab.adam import Adam, Adamax, AdamW, NAdam, RAdam
 from nnlab.classic_optimizers import ASGD, Rprop
+from nnlab.ftrl import Ftrl
 from nnlab.lean_optimizers import Adafactor, Lion, Muon
 from nnlab.optimizer_base import Optimizer, _scaled_step
 from nnlab.schedules import exponential_decay, step_decay
 
 __all__ = ["ASGD", "NAMES", "SGD", "AdaGrad", "Adadelta", "Adafactor", "Adam", "AdamW",
-           "Adamax", "Lion", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
+           "Adamax", "Ftrl", "Lion", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
            "exponential_decay", "get", "step_decay"]
 
 
@@ -218,13 +220,14 @@ _REGISTRY = {
     "lion": Lion,
     "adafactor": Adafactor,
     "muon": Muon,
+    "ftrl": Ftrl,
 }
 #: Every name ``get`` accepts (Keras's, PyTorch's for those Keras lacks, and ``momentum``
 #: and ``nesterov`` for SGD's).
 NAMES = tuple(_REGISTRY)
 
 
-def get(identifier, **kwargs):
+def get(name, **kwargs):
     """Return an optimizer: an instance as is, or a new one by name with ``kwargs``.
 
     Examples
@@ -233,10 +236,10 @@ def get(identifier, **kwargs):
     Adam(weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None, beta1=0.9,
          beta2=0.999, eps=1e-08, lr=0.01)
     """
-    if isinstance(identifier, Optimizer):
+    if isinstance(name, Optimizer):
         if kwargs:
             raise ValueError(f"constructor arguments {kwargs} need an optimizer name, "
-                             f"not the ready-made {identifier!r}")
-        return identifier
-    optimizer = lookup(identifier, _REGISTRY, "optimizer", base=Optimizer)
-    return build(optimizer, kwargs, identifier, "optimizer")
+                             f"not the ready-made {name!r}")
+        return name
+    optimizer = lookup(name, _REGISTRY, "optimizer", base=Optimizer)
+    return build(optimizer, kwargs, name, "optimizer")

@@ -199,7 +199,8 @@ class Session:
         """The numbers the playground shows: epoch, losses, test accuracy, the curves.
 
         The epoch counts the passes over the training data so far: whole ones from
-        ``train``, a fraction of one from each ``step``.
+        ``train``, a fraction of one from each ``step``. ``loss`` is ``train_loss``, under
+        the name a History gives it; ``weights`` are copies of the Dense layers' ``W``.
         """
         X, Xt, y, yt = self.data
         with np.errstate(all="ignore"):   # a diverged network's losses are NaN, no error
@@ -207,8 +208,10 @@ class Session:
             test_loss, test_accuracy = self.model.evaluate(Xt, yt)
         # Copies of the curves: a summary keeps the numbers of its moment as training goes on.
         history = {name: list(values) for name, values in self.history.items()}
-        return {"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
-                "test_accuracy": test_accuracy, "history": history, **self.settings}
+        weights = [layer.params["W"].copy() for layer in self.model.layers if "W" in layer.params]
+        return {"epoch": self.epoch, "loss": train_loss, "train_loss": train_loss,
+                "test_loss": test_loss, "test_accuracy": test_accuracy, "history": history,
+                "weights": weights, **self.settings}
 
 
 def epoch_text(epoch):

@@ -97,10 +97,10 @@ def activations_grid(names=None, z=None, ncols=4):
 def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, threshold=0.5):
     """Shade the plane by a model's predicted class, with the data points on top.
 
-    ``predict`` maps an (n, 2) array to scores: one column per class (the highest wins), or
-    one column for two classes, class 1 where the score is above ``threshold``: 0.5 for a
-    probability (a sigmoid's output), 0 for a logit. Classes 0 to 9 have a color each.
-    Where the scores are NaN (a diverged network's), the plane is left blank.
+    ``predict`` (a model, or a function such as its ``predict``) maps an (n, 2) array to
+    scores: one column per class (the highest wins), or one for two classes, class 1 above
+    ``threshold``: 0.5 for a probability (a sigmoid's output), 0 for a logit. Classes 0 to 9
+    have a color each; where the scores are NaN (a diverged network's), the plane is blank.
 
     Examples
     --------

@@ -14,6 +14,7 @@ import numpy as np
 
 from nnlab import activations, losses
 from nnlab._checks import all_finite
+from nnlab.f_score_metrics import f_beta_score
 from nnlab.keras_metrics import (
     binary_iou,
     false_negatives,
@@ -25,19 +26,21 @@ from nnlab.loss_base import PredictionDomainError, PredictionRangeError
 from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
 
 #: The metrics that score predicted classes, rather than the outputs themselves.
-CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, true_positives,
-                 false_positives, true_negatives, false_negatives, binary_iou)
+CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, f_beta_score,
+                 true_positives, false_positives, true_negatives, false_negatives, binary_iou)
 
 
 def metric_values(loss, y_true, y_pred, metrics):
     """``{name: value}`` of ``metrics`` on outputs ``y_pred`` of a model trained with ``loss``.
 
     Metrics threshold probabilities: logits (cross-entropy ``from_logits``) go through
-    the sigmoid or the softmax first, and for the metrics of classes (the accuracies,
-    precision, recall, F1, the confusion counts) hinge scores and +-1 labels become 0/1
-    labels. ``accuracy`` of a single
-    output is ``binary_accuracy`` at 0.5, as Keras resolves it, and precision, recall and
-    F1 count a single output above 0.5 as class 1, as Keras's ``Precision`` does: the
+    the sigmoid or the softmax first (Keras's "accuracy" thresholds a binary logit itself
+    at 0.5, so that a logit of 0.3, a probability of 0.57, counts as class 0 there and
+    as class 1 here), and for the metrics of classes (the accuracies, precision, recall,
+    the F-scores, the confusion counts) hinge scores and +-1 labels become 0/1 labels.
+    ``accuracy`` of a single output is ``binary_accuracy`` at 0.5, as Keras resolves it,
+    and precision, recall and the F-scores count a single output above 0.5 as class 1, as
+    Keras's ``Precision`` does: the
     output of a model trained with MSE can step outside [0, 1], which these functions,
     called on their own, reject as no probability (and that epochs into ``fit``).
     """
@@ -54,7 +57,7 @@ def metric_values(loss, y_true, y_pred, metrics):
         one_output = p.ndim == 1 or p.shape[1] == 1
         if fn is accuracy and one_output:
             fn = binary_accuracy
-        elif fn in (precision, recall, f1_score) and one_output:
+        elif fn in (precision, recall, f1_score, f_beta_score) and one_output:
             p = (p > 0.5).astype(p.dtype)
         values[name] = float(fn(t, p))
     return values

@@ -303,8 +303,8 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 def backprop_explorer(weight="w2_00", value=None):
     """One weight of the 2-2-1 example -> the loss curve and backprop's tangent.
 
-    The value starts at the weight's lecture value (unless ``value`` is given), and choosing
-    another weight moves it to that weight's: there the numbers are chapter 9's.
+    The value starts at the weight's value in the worked example (unless ``value`` is given),
+    and choosing another weight moves it to that weight's: there the numbers are chapter 9's.
 
     Examples
     --------
@@ -325,8 +325,8 @@ def backprop_explorer(weight="w2_00", value=None):
         return (f"dC/d{s['weight']} = {chain} = <b>{s['product']:.5f}</b> "
                 f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
 
-    # Whole steps across the range, half steps near the lecture values (all within -0.4 and
-    # 0.6), and each weight's lecture value, where the page starts it.
+    # Whole steps across the range, half steps near the worked example's values (all within
+    # -0.4 and 0.6), and each weight's value there, where the page starts it.
     lecture = {w: explore.lecture_weight(w) for w in explore.BACKPROP_WEIGHTS}
     values = sorted({-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, *lecture.values()})
     spec = Spec({"weight": list(explore.BACKPROP_WEIGHTS), "value": values},
@@ -335,7 +335,7 @@ def backprop_explorer(weight="w2_00", value=None):
                                              for w, v in lecture.items()})})
     explorer = Explorer(controls, explore.backprop, figures.backprop, describe,
                         redraw=figures.backprop_redraw,
-                        note="Choosing a weight sets its value to the lecture's.",
+                        note="Choosing a weight sets its value to the worked example's.",
                         name="backprop_explorer", spec=spec)
 
     def lecture_value(name):

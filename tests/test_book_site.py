@@ -181,12 +181,14 @@ def assert_numbered_by_chapter(html):
     """Chapter n of the course is numbered n, as the text calls it, and so are its sections
     and exercises ("Exercise 8.2", for a teacher to give); the reference pages are not."""
     chapters = [name for name in toc_files() if re.match(r"book/\d\d_", name)]
-    assert len(chapters) == 13
+    notebooks = sorted(f"book/{p.stem}" for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert chapters == notebooks, "_toc.yml must list every chapter notebook, in order"
     for n, name in enumerate(chapters, start=1):
         page = (html / f"{name}.html").read_text()
         assert f'<h1><span class="section-number">{n}. </span>' in page, name
         numbers = re.findall(r"Exercise (\d+)\.(\d+)", page)
-        assert numbers and {int(c) for c, _ in numbers} == {n}, (name, numbers[:3])
+        assert numbers, f"{name}: a chapter ends with one or more exercises; it has none"
+        assert {int(c) for c, _ in numbers} == {n}, (name, numbers[:3])
     for name in ("glossary", "references", "api"):
         page = (html / "book" / f"{name}.html").read_text()
         assert '<h1><span class="section-number">' not in page, name

@@ -225,3 +225,20 @@ def test_saturation_warning_names_the_most_saturated_layer_of_tanh_or_sigmoid_on
 def test_the_initialization_explorer_warns_of_saturated_units(scheme, activation, start):
     warning = nl.explore.initialization(scheme, depth=6, activation=activation)["warning"]
     assert warning.startswith(start) and bool(warning) == bool(start)
+
+
+def test_gradient_parts_take_each_weight_gradient_apart():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(128, 2)), rng.normal(size=(128, 1))
+    model = D.deep_mlp(5, 16, rng=0, activation="sigmoid")
+    before = [w.copy() for w in model.get_weights()]
+    parts = D.gradient_parts(model, X, y)
+    product = parts["input"] * parts["signal"] * parts["kept"]
+    np.testing.assert_allclose(product, D.gradient_norms(model, X, y), rtol=1e-12)
+    # Zero-mean features cancel like a random walk's steps; positive sigmoid outputs do not.
+    assert 0.5 / np.sqrt(128) < parts["kept"][0] < 2 / np.sqrt(128) < parts["kept"][1]
+    assert np.all(parts["kept"] <= 1)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="plain stack of layers"):
+        D.gradient_parts(D.deep_mlp(2, 4, residual=True, rng=0), X, y)

@@ -57,6 +57,29 @@ def test_a_failed_model_forward_leaves_no_cache_for_backward():
     assert model.backward(dout).shape == X.shape
 
 
+@pytest.mark.parametrize("training", [False, True])
+def test_a_model_forward_its_first_layer_refuses_keeps_the_last_good_pass(training):
+    # The model forgot every pass that failed, so backward said "call forward first" after
+    # a batch of the wrong width that no layer had run on (DESIGN: no state is changed).
+    model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Activation("tanh"), nl.Dense(4, 2, rng=1)])
+    X, dout = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 2))
+    model.forward(X)
+    dx = model.backward(dout)
+    for bad in (np.ones((5, 4)), np.ones((5, 3, 1))):
+        with pytest.raises(ValueError, match=r"Dense\(n_in=3.*\(batch, 3\); got shape"):
+            model.forward(bad, training=training)
+    np.testing.assert_array_equal(model.backward(dout), dx)
+
+
+def test_a_batch_norm_refusing_one_row_in_training_leaves_no_trial_cache():
+    model = nl.Sequential([nl.Dense(3, 2, rng=0), nl.BatchNorm(2)])
+    model.forward(RNG.normal(size=(5, 3)))
+    with pytest.raises(ValueError, match="2 or more values per feature"):
+        model.forward(np.ones((1, 3)), training=True)   # after a trial pass of that row
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(np.ones((5, 2)))
+
+
 def test_a_fit_refused_for_its_targets_leaves_no_trial_cache():
     model = nl.Sequential([nl.Activation("tanh"), nl.Dense(3, 2, rng=0)])
     model.compile("categorical_crossentropy", "sgd")

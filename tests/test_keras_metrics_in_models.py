@@ -68,7 +68,7 @@ HIGHER = {"accuracy", "acc", "categorical_accuracy", "sparse_categorical_accurac
           "binary_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
           "precision", "recall", "f1_score", "r2_score", "auc", "true_positives",
           "true_negatives", "cosine_similarity", "pearson_correlation",
-          "concordance_correlation", "binary_iou", "binary_io_u"}
+          "concordance_correlation", "binary_iou", "binary_io_u", "f_beta_score"}
 
 
 def test_early_stopping_knows_the_direction_of_every_metric_name():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nnlab import losses, metrics
+from nnlab.embedding_losses import Circle
 from nnlab.losses import (
     MAE,
     MSE,
@@ -234,7 +235,8 @@ def test_get_names_aliases_and_config_round_trip():
                 "mean_absolute_percentage_error": MeanAbsolutePercentageError,
                 "binary_focal_crossentropy": BinaryFocalCrossEntropy, "bce": BinaryCrossEntropy,
                 "categorical_focal_crossentropy": CategoricalFocalCrossEntropy,
-                "cosine_similarity": CosineSimilarity, "dice": Dice, "tversky": Tversky}
+                "cosine_similarity": CosineSimilarity, "dice": Dice, "tversky": Tversky,
+                "circle": Circle}
     assert set(losses.NAMES) == set(expected)
     for name, cls in expected.items():
         assert type(losses.get(name)) is cls

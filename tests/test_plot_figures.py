@@ -46,6 +46,15 @@ def test_every_figure(trained):
         assert labeled(fig)
 
 
+def test_decision_boundary_takes_a_model_as_its_predict(trained):
+    # A model was called as a function: "'Sequential' object is not callable".
+    model, X, y, _ = trained
+    shades = [plot.decision_boundary(f, X, y, threshold=0).axes[0].collections[0]
+              for f in (model, model.predict)]
+    assert shades[0].get_paths()[0].vertices.tolist() == \
+        shades[1].get_paths()[0].vertices.tolist()
+
+
 def test_png_bytes_are_deterministic():
     a = plot.to_png(plot.activation("elu"))
     b = plot.to_png(plot.activation("elu"))
@@ -139,6 +148,8 @@ def test_titles_sit_on_their_axes_without_being_placed_at_each_draw(monkeypatch)
      r"n labels .* got X \(2, 2\) and y of shape \(3,\)"),
     (lambda: plot.decision_boundary(lambda P: P[:3], np.eye(2), [0, 1]),
      r"it gave shape \(3, 2\)"),
+    (lambda: plot.decision_boundary("relu", np.eye(2), [0, 1]),
+     r"takes a model or a function .* got str"),
     (lambda: plot.activation_histograms([]), "one or more.* got 0 arrays"),
     (lambda: plot.activation_histograms([np.ones(3)], layers=[1, 2]),
      "got 1 arrays and 2 layer numbers"),

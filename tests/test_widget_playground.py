@@ -66,9 +66,19 @@ def test_an_earlier_playground_state_stays_as_it_was():
     pg = widgets.playground()
     before = pg.state
     curves = {name: list(values) for name, values in before["history"].items()}
+    weights = [w.copy() for w in before["weights"]]
     pg.train(20)
     pg.step()
     assert before["history"] == curves and len(pg.state["history"]["loss"]) == 22
+    for old, now, layer in zip(before["weights"], pg.state["weights"], pg.model.layers[::2],
+                               strict=True):
+        assert np.array_equal(old, weights.pop(0)) and np.array_equal(now, layer.params["W"])
+        assert not np.array_equal(old, now)
+
+
+def test_the_playground_state_names_its_training_loss_as_a_history_does():
+    pg = widgets.playground().train(5)
+    assert pg.state["loss"] == pg.state["train_loss"] == pytest.approx(pg.history["loss"][-1])
 
 
 def test_playground_curve_ends_at_the_train_loss_it_reports():
