@@ -63,7 +63,7 @@ class Linear(ActivationFunction):
     name = "linear"
 
     def __call__(self, x):
-        return _as_float(x).copy()
+        return _as_float(x).copy()   # a new array, as every other function's: no alias of x
 
     def derivative(self, x):
         return np.ones_like(_as_float(x))
@@ -162,8 +162,8 @@ class LeakyReLU(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        if self.alpha == 0:   # 0 x at x = inf is nan, which max would pick: x (x > 0) is inf
-            return x * (x > 0)
+        if self.alpha == 0:   # max(x, 0 x) at inf is max(inf, nan): x (x > 0) is inf (and,
+            return x * (x > 0)   # as PyTorch's 0 x, NaN at -inf, -0.0 below 0)
         # x if x > 0 else alpha x is the larger of x and alpha x when alpha <= 1 (the smaller
         # when alpha > 1): no branch, which np.where over mixed signs is several times slower.
         # alpha x of a subnormal x may be too small for the dtype: rounded, rightly (see _exp).

@@ -15,7 +15,7 @@ those of PyTorch's ``torch.optim``, and the names Keras's (``"adam"``, ``"adamw"
 
 import numpy as np
 
-from nnlab._checks import check_number
+from nnlab._checks import check_bool, check_number
 from nnlab.optimizer_base import Optimizer, _scaled_step
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
@@ -298,7 +298,8 @@ class RAdam(Optimizer):
     it approximates: 1, 2, 3... at first, up to :math:`\rho_\infty`, 1999 at
     :math:`\beta_2 = 0.999`), and :math:`r_t` corrects the variance of
     :math:`1 / \sqrt{\hat v}` at that length to its value at :math:`\rho_\infty`: it grows
-    from about 0.03 towards 1. Below 5 gradients that variance is infinite, and the step is
+    from about 0.03 towards 1. That variance is infinite for :math:`\rho_t \le 4`; up to
+    5, the threshold of the authors' code and PyTorch's (a margin), the step is
     momentum SGD's, bias-corrected: the first five steps at :math:`\beta_2 = 0.999`, whose
     size scales with the gradient's, unlike Adam's.
 
@@ -323,10 +324,8 @@ class RAdam(Optimizer):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1, self.beta2 = _betas(beta1, beta2)
         self.eps = float(check_number(eps, "eps", low=0, low_open=True))
-        if not isinstance(decoupled_weight_decay, bool | np.bool_):  # "no" would count as True
-            raise ValueError("decoupled_weight_decay must be True or False; got "
-                             f"{decoupled_weight_decay!r}")
-        self.decoupled_weight_decay = bool(decoupled_weight_decay)
+        self.decoupled_weight_decay = check_bool(decoupled_weight_decay,
+                                                 "decoupled_weight_decay")
 
     def _new_state(self, p):
         return {"exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}

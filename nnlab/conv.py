@@ -5,8 +5,9 @@ at every position (a cross-correlation, as in every framework):
 
 .. math:: y[n, o, i, j] = b_o + \sum_{c, u, v} W[o, c, u, v]\; x[n, c, i s + u, j s + v].
 
-The fast way to compute all those sums at once is *im2col* (``im2col.py``): copy every
-receptive field of a sample into one column of a matrix, after which the layer is one
+The fast way to compute all those sums at once is *im2col*: view every receptive field
+of a sample as a window (``im2col.windows``), copy each window into one column of a
+matrix (``_Conv.forward``), after which the layer is one
 matrix product with the filters per sample (one ``np.matmul`` over the batch); the
 backward pass scatters the gradient of each window back onto the pixels it came from
 (*col2im*). The pooling layers, which use the same windows, are in ``pooling.py``.
@@ -211,7 +212,8 @@ class Conv1D(_Conv):
               \qquad L' = (L + 2\,\mathrm{padding} - k) // s + 1.
 
     Same parameters as ``Conv2D``, with ``kernel_size``, ``stride`` and
-    ``padding`` single ints; ``W`` has shape (O, C, k), ``b`` (O,). On one-hot DNA
+    ``padding`` single ints (``padding`` also "valid" or "same"); ``W`` has shape
+    (O, C, k), ``b`` (O,). On one-hot DNA
     (C = 4 letters) each filter is a position weight matrix scanning the sequence.
 
     Examples

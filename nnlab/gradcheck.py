@@ -27,7 +27,7 @@ import numbers
 
 import numpy as np
 
-from nnlab._checks import as_float_array, check_number
+from nnlab._checks import as_float_array, check_bool, check_number
 from nnlab.layer_base import cast_layer
 from nnlab.layers import Layer
 from nnlab.losses import Loss
@@ -268,8 +268,7 @@ def errors(layer_or_model, x, y=None, seed=0, eps=None, training=False):
     if x.ndim == 0 or len(x) == 0:   # no sample, no gradient: the check would pass anything
         raise ValueError(f"check needs a batch of one or more samples; got x of shape {x.shape}")
     check_number(seed, "seed", low=0, integer=True)
-    if not isinstance(training, bool | np.bool_):   # "no" would count as True
-        raise ValueError(f"training must be True or False; got {training!r}")
+    check_bool(training, "training")
     if isinstance(layer_or_model, Loss):
         if y is None:
             raise ValueError("checking a loss needs the targets y")

@@ -112,7 +112,8 @@ class Activation(Layer):
     Parameters
     ----------
     name : str or nnlab.activations.ActivationFunction
-        One of ``nnlab.activations.NAMES`` or ``nnlab.activations.KERAS_NAMES``.
+        A name that ``nnlab.activations.get`` takes (those of ``NAMES`` and
+        ``KERAS_NAMES``, Keras's aliases, "glu"), or a function object.
     **params
         The function's own parameters, for a name: ``alpha`` of leaky_relu, elu and celu,
         for instance (an unknown one is refused with the list of those it takes).
@@ -129,10 +130,10 @@ class Activation(Layer):
         super().__init__()
         self.fn = activations.get(name)
         if params:
-            accepted = sorted(type(self.fn)().get_config())
             if isinstance(name, activations.ActivationFunction):
                 raise ValueError(f"Activation: {name!r} already holds its parameters; pass "
                                  f"{sorted(params)} with a name, as Activation('elu', alpha=2.0)")
+            accepted = sorted(type(self.fn)().get_config())
             if not accepted:
                 raise ValueError(f"Activation {self.fn.name!r} takes no parameters; got "
                                  f"{', '.join(sorted(params))}")
@@ -281,7 +282,7 @@ class Residual(Layer):
             raise ValueError(f"Residual takes one or more nnlab layers, as in Residual(Dense(4, "
                              f"4), Activation('relu')); got {layers!r}")
         check_distinct(layers, "Residual")
-        self.layers = list(layers)
+        self.layers = list(layers)   # (no Layer.__init__: params, grads, buffers are views)
 
     @property
     def params(self):

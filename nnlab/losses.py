@@ -19,9 +19,10 @@ the rows. Keras reduces each of them so, and PyTorch all but two by default: its
 ``kl_div`` needs ``reduction="batchmean"`` for this value, and its ``multi_margin_loss``
 also divides each row by the number of classes.
 
-A logarithm never sees a probability outside ``[EPSILON, 1 - EPSILON]`` (as in
-Keras), so a certain wrong prediction costs ``-log(1e-7) = 16.1``, not infinity;
-the gradient is that of the clipped value (zero where the clip is active).
+A logarithm never sees a probability outside ``[EPSILON, 1 - EPSILON]`` (KL divergence's
+``q``: ``[EPSILON, 1]``; both as in Keras), so a certain wrong prediction costs
+``-log(1e-7) = 16.1``, not infinity; the gradient is that of the clipped value (zero where
+the clip is active).
 With ``from_logits=True`` the losses take raw scores and need no clipping.
 """
 

@@ -136,10 +136,8 @@ class Sequential:
             for i, layer in enumerate(self.layers):
                 try:
                     out = layer.forward(out, training=training)
-                except ValueError:
-                    # The first layer refuses before it caches anything; after it, the
-                    # layers before have cached this batch, and backward would mix two.
-                    if i:
+                except ValueError:   # the first layer refuses before caching; after it,
+                    if i:   # the layers before have cached this batch: backward would mix two
                         self.forget_last_pass()
                     raise
         # Only a pass that ran through: summary() shows the shapes of data that fit, and
@@ -167,6 +165,7 @@ class Sequential:
         """``dout`` as a finite array of the last output's shape (trusted inside ``fit``)."""
         if _INSIDE_NETWORK.get():
             return dout
+        # A training-only refusal (check_before_training) forgets the layers' trial pass.
         if self._output_shape is None or getattr(self.layers[-1], "_input_shape", 0) is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
         dout = as_float_array(dout, name="dout of Sequential.backward")

@@ -66,7 +66,7 @@ class BatchNorm(Layer):
         self.buffers = {"running_mean": np.zeros(f, self.dtype),
                         "running_var": np.ones(f, self.dtype)}
 
-    def _shape(self, x):
+    def _feature_axes(self, x):
         """Axes to average over, and the shape that broadcasts a per-feature vector."""
         axes = (0, *range(2, x.ndim))
         return axes, (1, -1, *(1,) * (x.ndim - 2))
@@ -90,7 +90,7 @@ class BatchNorm(Layer):
         if fault:
             raise ValueError(fault)
         x = self._check_batch(x)
-        axes, per_feature = self._shape(x)
+        axes, per_feature = self._feature_axes(x)
         if training:
             # Textbook form, equal to what follows up to rounding:
             #   mean, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
@@ -121,8 +121,9 @@ class BatchNorm(Layer):
             self._param("beta", x).reshape(per_feature)
 
     def backward(self, dy):
+        """dL/dy (N, F, ...) -> dL/dx of the same shape; fills grads "gamma", "beta" (F,)."""
         dy = self._check_grad(dy)
-        axes, per_feature = self._shape(dy)
+        axes, per_feature = self._feature_axes(dy)
         self._store_grad("gamma", np.sum(dy * self.x_hat, axis=axes))
         self._store_grad("beta", np.sum(dy, axis=axes))
         dx_hat = dy * self._param("gamma", dy).reshape(per_feature)

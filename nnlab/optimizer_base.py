@@ -6,11 +6,12 @@ Every optimizer is used the same way::
     opt.step(params, grads)   # lists of arrays; params are updated in place
 
 The update rules are exactly those of PyTorch's ``torch.optim`` documentation
-for the same hyper-parameters (Lion's, which PyTorch lacks, Keras's). The optimizers
-themselves are in ``nnlab.optimizers`` (SGD, and the per-coordinate rates of AdaGrad,
-RMSprop and Adadelta), ``nnlab.adam`` (Adam and its variants),
-``nnlab.lean_optimizers`` (Lion, Adafactor, Muon) and ``nnlab.classic_optimizers`` (Rprop,
-ASGD); this module is what they share.
+for the same hyper-parameters; Lion's and Ftrl's, which PyTorch lacks, are Keras's, and
+Muon's follow PyTorch's code where it departs from the documentation (see ``Muon``). The
+optimizers themselves are in ``nnlab.optimizers`` (SGD, and the per-coordinate rates of
+AdaGrad, RMSprop and Adadelta), ``nnlab.adam`` (Adam and its variants),
+``nnlab.lean_optimizers`` (Lion, Adafactor, Muon), ``nnlab.classic_optimizers`` (Rprop,
+ASGD) and ``nnlab.ftrl`` (Ftrl); this module is what they share.
 
 State (momentum buffers, running averages, and scratch arrays, whose keys begin
 with ``scratch``) is kept per position in the list, allocated on the first step

@@ -13,17 +13,16 @@ RAdam) are in ``nnlab.adam``, Rprop and ASGD (from before deep learning) in
 ``nnlab.lean_optimizers``, Ftrl (for wide sparse models) in ``nnlab.ftrl``, the
 learning-rate schedules in ``nnlab.schedules``, and what every optimizer shares
 (validation, schedules, ``weight_decay``, gradient clipping, state kept in place) in
-``nnlab.optimizer_base``; all are importable from here.
-The update rules are exactly those of PyTorch's ``torch.optim`` documentation for
-the same hyper-parameters (Lion's and Ftrl's, which PyTorch lacks, Keras's), and each shows
-its textbook formula in its docstring and as comments.
+``nnlab.optimizer_base``; all are importable from here. Whose update rules they follow
+(PyTorch's documented ones, but for three) is said there; each shows its textbook
+formula in its docstring and as comments.
 """
 
 from functools import partial
 
 import numpy as np
 
-from nnlab._checks import build, check_number, lookup
+from nnlab._checks import build, check_bool, check_number, lookup
 from nnlab.adam import Adam, Adamax, AdamW, NAdam, RAdam
 from nnlab.classic_optimizers import ASGD, Rprop
 from nnlab.ftrl import Ftrl
@@ -60,8 +59,7 @@ class SGD(Optimizer):
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.momentum = float(check_number(momentum, "momentum", low=0, high=1, high_open=True))
-        if not isinstance(nesterov, bool | np.bool_):   # "no" would count as True
-            raise ValueError(f"nesterov must be True or False; got {nesterov!r}")
+        check_bool(nesterov, "nesterov")
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0; got momentum=0")
         self.nesterov = bool(nesterov)
