@@ -151,6 +151,15 @@ def test_activation_parameters_are_checked():
         Activation("leaky_relu", slope=0.1)
     with pytest.raises(ValueError, match="already holds its parameters"):
         Activation(nl.activations.ELU(2.0), alpha=1.0)
+
+    class Scaled(nl.activations.ActivationFunction):   # a parameter without a default:
+        name = "scaled"                                 # building one to list them failed
+
+        def __init__(self, k):
+            self.k = k
+
+    with pytest.raises(ValueError, match="already holds its parameters"):
+        Activation(Scaled(2.0), k=1.0)
     with pytest.raises(ValueError, match="alpha"):
         Activation("elu", alpha=float("nan"))
 
