@@ -14,7 +14,7 @@ names its ``circle`` loss.
 
 import numpy as np
 
-from nnlab._checks import _cast, as_float_array, check_bool, check_number
+from nnlab._checks import as_float_array, check_bool, check_number
 from nnlab.activation_base import _exp, _sigmoid, _softplus
 from nnlab.loss_base import Loss
 
@@ -25,47 +25,60 @@ class Circle(Loss):
     r"""Circle loss (Sun et al., 2020): pull each pair of one class together, push the
     others apart, the harder the further each pair is from where it should be.
 
-    With the cosine distance :math:`d_{ij} = \max(1 - y_i \cdot y_j, 0)` of the
-    embeddings (rows of ``y_pred``), for each row :math:`i`, its positives
-    :math:`j \in P_i` (the other rows of its label) and its negatives :math:`N_i` (the rows
-    of other labels):
+    With the dot products :math:`s_{ij} = y_i \cdot y_j` of the embeddings (rows of
+    ``y_pred``), their cosine distances :math:`d_{ij} = \max(1 - s_{ij}, 0)`, and for each
+    row :math:`i` its positives :math:`j \in P_i` (the other rows of its label) and its
+    negatives :math:`N_i` (the rows of other labels):
 
     .. math::
 
-        \ell_i = \operatorname{softplus}\Big(
-            \log \sum_{j \in P_i} e^{\gamma\, a_{ij} (d_{ij} - m)}
-            + \log \sum_{j \in N_i} e^{\gamma\, b_{ij} (1 - m - d_{ij})}\Big), \qquad
+        \ell_i = \operatorname{softplus}(r_i), \qquad
+        r_i = \log \sum_{j \in P_i} e^{\gamma\, a_{ij} (d_{ij} - m)}
+            + \log \sum_{j \in N_i} e^{\gamma\, b_{ij} (1 - m - d_{ij})}, \qquad
         a_{ij} = [m + d_{ij}]_+, \quad b_{ij} = [1 + m - d_{ij}]_+
 
-    and the value is the mean of :math:`\ell_i` over the rows whose :math:`\ell_i > 0`.
+    and the value is the mean of :math:`\ell_i` over the rows whose :math:`\ell_i > 0`
+    (the code's ``s``, ``d`` and ``arg`` are :math:`s`, :math:`d` and :math:`r`).
     A positive pair counts from the distance :math:`m` up, a negative pair from
     :math:`1 - m` down, each weighted by how far it is from its optimum (:math:`a` grows
     as a positive drifts away, :math:`b` as a negative comes close), so that the pairs
     furthest from their optimum take most of the gradient; the log-sum-exps are smooth
-    maxima over the pairs, and :math:`\gamma` sharpens them. With :math:`s` the softplus'
-    argument and :math:`\pi`, :math:`\nu` the softmax weights of the two sums, the
-    gradient of :math:`\ell_i` with respect to :math:`d_{ij}` is
-    :math:`\sigma(s_i)\, 2 \gamma\, d_{ij}\, \pi_{ij}` for a positive and
-    :math:`-\sigma(s_i)\, 2 \gamma\, (1 - d_{ij})\, \nu_{ij}` for a negative (0 where a
-    :math:`[\,]_+` is 0), and :math:`y_i \cdot y_j` enters twice, through row :math:`i`
-    and row :math:`j`: :math:`\partial L / \partial Y = (G + G^\top)\, Y` for the matrix
-    :math:`G` of the gradients with respect to the :math:`y_i \cdot y_j`.
+    maxima over the pairs, and :math:`\gamma` sharpens them. With :math:`\pi`, :math:`\nu`
+    the softmax weights of the two sums, the gradient of :math:`\ell_i` with respect to
+    :math:`d_{ij}` is :math:`\sigma(r_i)\, 2 \gamma\, d_{ij}\, \pi_{ij}` for a positive and
+    :math:`-\sigma(r_i)\, 2 \gamma\, (1 - d_{ij})\, \nu_{ij}` for a negative (0 where a
+    :math:`[\,]_+` is 0), and :math:`s_{ij}` enters twice, through row :math:`i` and row
+    :math:`j`: :math:`\partial L / \partial Y = (G + G^\top)\, Y` for the matrix :math:`G`
+    of the gradients with respect to the :math:`s_{ij}`.
 
     This is Keras 3's ``circle``, its defaults (:math:`\gamma = 80`, :math:`m = 0.4`,
     ``remove_diagonal=True``: a row is no positive of itself) and its reduction: a row
-    with no positive (a label seen once in the batch) or no negative (a batch of one
-    label) has :math:`\ell_i = 0`, and Keras's mask (``loss > 0``) divides the sum by the
-    number of the other rows, not by the batch size (0 if there is none). Keras's
-    ``circle`` takes the embeddings as they are: it expects unit vectors, which its models
-    make with a ``UnitNormalization`` layer last. On other vectors :math:`y_i \cdot y_j`
-    is no cosine, and where it passes 1 the distance is clipped to 0 and has no gradient:
-    a pair of two labels there stays there. Softmax outputs, whose products stay within
-    [0, 1], never get there.
+    with no positive or no negative has :math:`\ell_i = 0`, and Keras's mask
+    (``loss > 0``) divides the sum by the number of rows whose loss is > 0, not by the
+    batch size (the value is 0 if there is none). A batch of one label has no negative;
+    a label seen once in the batch has no positive with ``remove_diagonal=True``, while
+    with ``False`` every row is a positive of itself (at distance 0 for a unit vector),
+    so that its row counts if it has a negative.
+
+    Keras's ``circle`` takes the embeddings as they are: it expects unit vectors, which
+    Keras's models make with a ``UnitNormalization`` layer before the loss. nnlab has no
+    such layer: end the model with a softmax instead, whose rows' dot products stay within
+    [0, 1]. On other vectors :math:`s_{ij}` is no cosine, and where it passes 1 the
+    distance is clipped to 0 and has no gradient: a pair of two labels there stays there.
+    At :math:`s_{ij} = 1` exactly (two equal unit vectors, or two softmax outputs that are
+    the same one-hot row) the clip's slope is taken as 0, where Keras's ``maximum``,
+    differentiated by torch, takes 1/2: both are subgradients, but a negative pair at
+    that tie gets no gradient here and half its unclipped gradient in Keras. (A positive
+    pair at :math:`d = 0` has the slope :math:`2 \gamma d = 0` either way.)
 
     ``y_pred``: ``(N, d)``, one embedding per row. ``y_true``: one integer label per row,
     ``(N,)`` or ``(N, 1)``, any integers (they name classes, and only their equality
-    counts). ``check`` returns them as ``fit`` passes them, in ``y_pred``'s shape and dtype,
-    each label repeated along its row; such rows are accepted too.
+    counts); rows of ``y_pred``'s shape, each label repeated along its row, are accepted
+    too (``fit`` passes them so). ``check`` returns them as such rows, in their own dtype
+    (float64 for integers, exact up to :math:`2^{53}`), never in ``y_pred``'s: float32
+    holds the integers exactly only up to :math:`2^{24}`, and would make :math:`2^{24} + 1`
+    the same label. ``fit`` casts the targets to the model's dtype, though: a float32 model
+    needs labels below :math:`2^{24}`.
 
     Examples
     --------
@@ -88,14 +101,14 @@ class Circle(Loss):
                 "remove_diagonal": self.remove_diagonal}
 
     def check(self, y_pred, y_true):
-        """``(y_pred, y_true)`` checked: y_pred ``(N, d)``, the labels in its shape and dtype."""
+        """``(y_pred, y_true)`` checked: y_pred ``(N, d)``, the labels in its shape."""
         y_pred = as_float_array(y_pred, name=f"{self!r}: y_pred")
         if y_pred.ndim != 2:
             raise ValueError(f"{self!r}: y_pred must be (N, d), one embedding per row; got "
                              f"shape {y_pred.shape}")
         self._check_outputs(y_pred.shape)
         y_true = as_float_array(y_true, name=f"{self!r}: y_true")
-        return y_pred, self._labels(y_true, y_pred.shape, y_pred.dtype)
+        return y_pred, self._labels(y_true, y_pred.shape)
 
     def check_targets(self, y_true, n_outputs):
         """The labels of a whole data set, checked, as ``(N, n_outputs)`` rows (``check``).
@@ -108,9 +121,9 @@ class Circle(Loss):
         """
         check_number(n_outputs, "n_outputs", low=1, integer=True)
         y_true = as_float_array(y_true, name=f"{self!r}: y_true", ndim=(1, 2))
-        return self._labels(y_true, (len(y_true), n_outputs), y_true.dtype)
+        return self._labels(y_true, (len(y_true), n_outputs))
 
-    def _labels(self, y_true, shape, dtype):
+    def _labels(self, y_true, shape):
         n = shape[0]
         if y_true.shape in ((n,), (n, 1)):
             labels = y_true.reshape(n)
@@ -124,8 +137,8 @@ class Circle(Loss):
         if not np.all(whole):
             raise ValueError(f"{self!r}: labels must be integers (they name the classes); got "
                              f"{np.format_float_positional(labels[~whole][0], trim='-')}")
-        rows = np.broadcast_to(labels[:, None], shape)
-        return _cast(rows, np.dtype(dtype), f"{self!r}: y_true")   # a copy, 1e39: no inf
+        # In their own dtype: cast to y_pred's float32, 2**24 + 1 would become 2**24.
+        return np.repeat(labels[:, None], shape[1], axis=1)
 
     def _rows(self, y_pred, y_true):
         """Each row's loss, and what its gradient needs: the dot products ``s``, the

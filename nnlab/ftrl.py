@@ -35,20 +35,23 @@ class Ftrl(Optimizer):
         \theta &\leftarrow \frac{\operatorname{clip}(z, -\lambda_1, \lambda_1) - z}
             {(n'^{-p} + \beta) / \eta + 2 \lambda_2}
 
-    With :math:`p = -1/2` the denominator is :math:`\sqrt{n'} / \eta`: the new weight is
-    :math:`-\eta z / \sqrt{n'}`, a step of AdaGrad's size from the sum :math:`z`, or 0
-    where :math:`|z| \le \lambda_1` (the clip moves :math:`z` by :math:`\lambda_1`
-    towards 0, and to 0 inside). :math:`\sigma \theta` keeps :math:`z` consistent when
-    the rate shrinks: without it the weight would jump each time :math:`n` grows.
-    :math:`p = 0` keeps the rate constant. :math:`\lambda_2` (``l2``) and :math:`\beta`
-    stabilize the denominator; :math:`\lambda_s` (``l2_shrinkage``) adds the gradient of
-    the penalty :math:`\lambda_s \theta^2` to :math:`z` (but not to :math:`n`). The weight
-    decay is Keras's, decoupled and first, as in AdamW; since the step sets the weights
-    afresh, it acts only through :math:`\sigma \theta`. So do the weights a model starts
-    with: FTRL is made for weights that start at 0 (those of a linear model), and with
-    :math:`p = -1/2` the first step keeps only :math:`1 - \sqrt{n / n'}` of a weight's
-    starting value (then steps from there), little for a small first gradient, and
-    nothing for a zero one.
+    With :math:`p = -1/2` and :math:`\beta = \lambda_2 = 0` the denominator is
+    :math:`\sqrt{n'} / \eta`, and with :math:`\lambda_1 = 0` the new weight is
+    :math:`-\eta z / \sqrt{n'}`: a step of AdaGrad's size from the sum :math:`z`. An L1
+    penalty moves :math:`z` by :math:`\lambda_1` towards 0 first (the clip), and makes the
+    weight 0 where :math:`|z| \le \lambda_1`. :math:`\sigma \theta` keeps :math:`z`
+    consistent when the rate shrinks: without it the weight would jump each time :math:`n`
+    grows. :math:`p = 0` keeps the rate constant (:math:`\sigma = 0`). :math:`\lambda_2`
+    (``l2``) and :math:`\beta` stabilize the denominator; :math:`\lambda_s`
+    (``l2_shrinkage``) adds the gradient of the penalty :math:`\lambda_s \theta^2` to
+    :math:`z` (but not to :math:`n`). The weight decay is Keras's, decoupled and first, as in
+    AdamW; since the step sets the weights afresh, the decayed :math:`\theta` counts only
+    where :math:`z` takes it in, through :math:`2 \lambda_s \theta` and
+    :math:`\sigma \theta` (with :math:`p = 0` and :math:`\lambda_s = 0` the decay does
+    nothing). The weights a model starts with count in the same way: FTRL is made for
+    weights that start at 0 (those of a linear model), and with :math:`p = -1/2` the first
+    step keeps only :math:`1 - \sqrt{n / n'}` of a weight's starting value (then steps from
+    there), little for a small first gradient, and nothing for a zero one.
 
     The defaults are Keras's: :math:`\eta = 10^{-3}`, :math:`p = -0.5`,
     ``initial_accumulator_value`` 0.1 and every penalty and :math:`\beta` 0. Keras also
@@ -72,41 +75,52 @@ class Ftrl(Optimizer):
                  l2_shrinkage=0.0, beta=0.0, weight_decay=0.0, clipnorm=None,
                  clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.lr_power = float(check_number(lr_power, "lr_power", high=0))
+        self.lr_power = float(check_number(lr_power, "Ftrl lr_power", high=0))
+        # Not check_number's range alone: the message says why 0 is refused (Keras takes it).
         self.initial_accumulator_value = float(check_number(
-            initial_accumulator_value, "initial_accumulator_value", low=0, low_open=True))
-        self.l1 = float(check_number(l1, "l1", low=0))
-        self.l2 = float(check_number(l2, "l2", low=0))
-        self.l2_shrinkage = float(check_number(l2_shrinkage, "l2_shrinkage", low=0))
-        self.beta = float(check_number(beta, "beta", low=0))
+            initial_accumulator_value, "Ftrl initial_accumulator_value"))
+        if self.initial_accumulator_value <= 0:
+            raise ValueError(
+                "Ftrl initial_accumulator_value must be > 0: at 0, the first step of a "
+                "coordinate whose first gradient is 0 divides 0 by 0 (z = 0 and n' = 0), a NaN "
+                f"weight; got {initial_accumulator_value!r}")
+        self.l1 = float(check_number(l1, "Ftrl l1", low=0))
+        self.l2 = float(check_number(l2, "Ftrl l2", low=0))
+        self.l2_shrinkage = float(check_number(l2_shrinkage, "Ftrl l2_shrinkage", low=0))
+        self.beta = float(check_number(beta, "Ftrl beta", low=0))
 
     def _new_state(self, p):
+        # n and z carry over from step to step; each scratch array holds one quantity of a
+        # single step (n' is in the base class's "scratch").
         return {"accumulator": np.full_like(p, self.initial_accumulator_value),
-                "linear": np.zeros_like(p), "scratch_power": np.empty_like(p)}
+                "linear": np.zeros_like(p),
+                "scratch_power": np.empty_like(p),          # n'^-p
+                "scratch_dz": np.empty_like(p),             # what this step adds to z
+                "scratch_denominator": np.empty_like(p)}    # (n'^-p + beta) / lr + 2 l2
 
     def _update(self, p, g, state, lr):
         n, z = state["accumulator"], state["linear"]
-        new, power = state["scratch"], state["scratch_power"]
+        new_n, power = state["scratch"], state["scratch_power"]
+        dz, denominator = state["scratch_dz"], state["scratch_denominator"]
         if self.weight_decay:
             p *= 1 - lr * self.weight_decay          # theta -= lr lambda theta
-        np.square(g, out=new)                        # n' = n + g^2
-        new += n
-        _power(new, -self.lr_power, power)           # n'^-p
-        _power(n, -self.lr_power, n)                 # sigma theta = (n'^-p - n^-p) theta / lr
-        np.subtract(power, n, out=n)                 # (n holds it until n = n', below)
-        n *= p
-        n /= lr
-        z -= n                                       # z += g + 2 lambda_s theta - sigma theta
-        z += g
-        if self.l2_shrinkage:
-            np.multiply(p, 2 * self.l2_shrinkage, out=n)
-            z += n
-        n[...] = new
-        power /= lr                                  # (n'^-p + beta) / lr + 2 lambda_2
-        power += 2 * (self.l2 + self.beta / (2 * lr))
-        np.clip(z, -self.l1, self.l1, out=p)         # theta = (clip(z) - z) / that
+        np.square(g, out=new_n)                      # n' = n + g^2
+        new_n += n
+        _power(new_n, -self.lr_power, power)         # n'^-p
+        # dz = g + 2 lambda_s theta - sigma theta, with sigma = (n'^-p - n^-p) / lr:
+        _power(n, -self.lr_power, dz)                # n^-p
+        np.subtract(power, dz, out=dz)               # n'^-p - n^-p
+        dz /= lr                                     # sigma
+        dz -= 2 * self.l2_shrinkage                  # sigma - 2 lambda_s
+        dz *= p                                      # (sigma - 2 lambda_s) theta
+        np.subtract(g, dz, out=dz)                   # g + 2 lambda_s theta - sigma theta
+        z += dz
+        n[...] = new_n                               # n = n'
+        np.divide(power, lr, out=denominator)        # n'^-p / lr + 2 (lambda_2 + beta / (2 lr)),
+        denominator += 2 * (self.l2 + self.beta / (2 * lr))   # as Keras writes it
+        np.clip(z, -self.l1, self.l1, out=p)         # theta = (clip(z) - z) / denominator
         p -= z
-        p /= power
+        p /= denominator
 
 
 def _power(a, exponent, out):

@@ -15,6 +15,11 @@ names its ``glu`` with the default ``axis=-1``. The function halves the width, s
 
 >>> nl.activations.get("glu")(np.array([[1.0, -2.0, 0.0, 3.0]]))   # (1, 4) -> (1, 2)
 array([[ 0.5       , -1.90514825]])
+
+The last axis is not the channels' everywhere: nnlab's ``Conv1D`` and ``Conv2D`` put them
+first, ``(N, C, L)`` and ``(N, C, H, W)``, so after them glu halves the length ``L`` or the
+width ``W``, where after Keras's channels-last ``Conv2D``, ``(N, H, W, C)``, it halves the
+channels.
 """
 
 import numpy as np

@@ -121,7 +121,7 @@ class BatchNorm(Layer):
             self._param("beta", x).reshape(per_feature)
 
     def backward(self, dy):
-        """dL/dy (N, F, ...) -> dL/dx of the same shape; fills grads "gamma", "beta" (F,)."""
+        """dL/dy (N, F, ...) -> dL/dx, same shape; grads gamma, beta (F,)."""
         dy = self._check_grad(dy)
         axes, per_feature = self._feature_axes(dy)
         self._store_grad("gamma", np.sum(dy * self.x_hat, axis=axes))

@@ -1,6 +1,7 @@
 """Tests of the circle loss (nnlab.embedding_losses.Circle, Keras's "circle"): its value and
 gradient against Keras's, numerical gradients, Keras's reduction over the rows with pairs,
-extremes, the forms of its labels, and a model trained on it, saved and loaded."""
+extremes, the forms of its labels and their comparison, the slope at the clip's kink, and a
+model trained on it, saved and loaded."""
 
 import json
 import os
@@ -121,7 +122,45 @@ def test_labels_name_classes_by_equality_in_any_form():
         assert loss(y, form) == expected
     np.testing.assert_array_equal(loss.check_targets(labels, n_outputs=5),
                                   np.repeat(labels[:, None], 5, 1).astype(float))
-    assert loss.check(y.astype(np.float32), labels)[1].dtype == np.float32
+    assert loss.check(y.astype(np.float32), labels)[1].dtype == np.float64   # labels' own
+
+
+def test_labels_are_compared_as_given_not_in_float32():
+    # float32 holds the integers exactly only up to 2**24: cast to y_pred's dtype, 2**24 + 1
+    # became 2**24, and each row's negative (the same one-hot row) a positive: a loss of 0.
+    y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    labels = np.array([2**24, 2**24 + 1, 2**24, 2**24 + 1])
+    loss = Circle()
+    expected, expected_grad = loss(y, [0, 1, 0, 1]), loss.gradient(y, [0, 1, 0, 1])
+    assert expected > 100 and loss(y, labels) == expected
+    y32 = y.astype(np.float32)
+    assert loss(y32, labels) == pytest.approx(expected, rel=1e-6)
+    grad = loss.gradient(y32, labels)
+    assert grad.dtype == np.float32   # the maths in y_pred's dtype
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-6)
+    assert loss(y32, [2**24, 2**24, 2**24, 2**24]) == 0.0   # one label: no negative
+
+
+def test_at_the_tie_s_1_the_clip_gives_no_gradient():
+    # Rows 0 and 1 (and 2 and 3) are one one-hot vector but two labels: s = 1 and d = 0 at
+    # the kink of d = max(1 - s, 0), whose slope is taken as 0 there. What is left: each
+    # row's positive, at d = 1, with dl/dd = sigmoid(r) 2 gamma d = 160, over the 4 rows:
+    # dL/ds = -40 on s_02, s_20, s_13 and s_31, and (G + G^T) Y = -80 along the positive.
+    # (The negatives at d = 1 have the slope -2 gamma (1 - d) = 0.)
+    y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(Circle().gradient(y, [0, 1, 0, 1]),
+                                  [[0, -80], [0, -80], [-80, 0], [-80, 0]])
+
+
+def test_keras_takes_half_the_clip_s_slope_at_the_tie(monkeypatch):
+    # Keras's maximum(1 - s, 0), differentiated by torch, has the slope 1/2 at s = 1: the
+    # negative at the tie adds sigmoid(r) 2 gamma / 4 / 2 = 20 to dL/ds on s_01 and s_10,
+    # 40 along the other row. Both are subgradients.
+    y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    value, grad = keras_circle(monkeypatch, y, np.array([0, 1, 0, 1]), "float64")
+    assert value == pytest.approx(Circle()(y, [0, 1, 0, 1]), rel=1e-12)
+    np.testing.assert_allclose(grad, Circle().gradient(y, [0, 1, 0, 1]) + 40 * y[[1, 0, 3, 2]],
+                               rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -176,8 +215,9 @@ def test_get_finds_circle_and_its_config_round_trips():
 
 def test_a_model_trained_on_circle_separates_the_classes_and_is_saved(tmp_path):
     # Softmax embeddings: their dot products stay in [0, 1], so no distance is clipped at 0
-    # (Keras's models end with a UnitNormalization layer, which nnlab does not have; free
-    # vectors of two classes whose dot product passed 1 would stay stuck, with no gradient).
+    # (but at the tie of two equal one-hot outputs). Keras's models end with a
+    # UnitNormalization layer, which nnlab does not have; free vectors of two classes whose
+    # dot product passed 1 would stay stuck, with no gradient.
     X, y = nl.datasets.blobs(90, centers=3, seed=0)
     model = nl.Sequential([nl.Dense(2, 16, rng=0), nl.Activation("tanh"), nl.Dense(16, 4, rng=1),
                            nl.Activation("softmax")])

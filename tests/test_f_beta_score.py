@@ -76,6 +76,21 @@ def test_beta_weighs_recall_against_precision():
             (1 + b2) / 3 / (b2 + 1 / 3), rel=1e-15)
 
 
+@pytest.mark.parametrize("beta, limit", [(1e150, metrics.recall), (1e-150, metrics.precision)])
+def test_the_largest_and_smallest_beta_give_the_recall_and_the_precision(beta, limit):
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 3, 40), rng.integers(0, 3, 40)
+    for average in ("macro", "micro", "weighted"):
+        assert f_beta_score(y, p, beta=beta, average=average) == pytest.approx(
+            limit(y, p, average=average), rel=1e-14)
+        assert f_beta_score(y, p, beta=beta, average=average) == pytest.approx(
+            skm.fbeta_score(y, p, beta=beta, average=average), rel=1e-14)
+    # defined (TP = FP = 0 < FN, or TP = FN = 0 < FP): 0, not zero_division (with beta**2
+    # rounded to 0, the first was 0/0)
+    assert f_beta_score([1, 0], [0, 0], beta=beta, zero_division=1) == 0.0
+    assert f_beta_score([0, 0], [1, 0], beta=beta, zero_division=1) == 0.0
+
+
 def test_an_undefined_score_is_zero_division():
     assert f_beta_score([0, 0], [0, 0], beta=2.0) == 0.0
     assert f_beta_score([0, 0], [0, 0], beta=2.0, zero_division=1) == 1.0
@@ -87,6 +102,12 @@ def test_an_undefined_score_is_zero_division():
     ({"beta": -1.0}, "f_beta_score: beta must be in (0, inf); got -1.0"),
     ({"beta": "2"}, "f_beta_score: beta must be a real number; got '2'"),
     ({"beta": float("nan")}, "f_beta_score: beta must be finite; got nan"),
+    # beta**2 overflowed: an OverflowError; or underflowed to 0 (see below)
+    ({"beta": 1e200}, "f_beta_score: beta must be in [1e-150, 1e150], where beta**2 is a "
+                      "float64 number; got 1e+200. Beyond, the score is the precision (small "
+                      "beta) or the recall (large beta)"),
+    ({"beta": 1e-200}, "f_beta_score: beta must be in [1e-150, 1e150]"),
+    ({"beta": 10**400}, "f_beta_score: beta must fit in a float"),
     ({"average": None}, "f_beta_score: average must be one of 'binary', 'macro', 'micro', "
                         "'weighted'; got None"),
     ({"positive": 2}, "f_beta_score: positive must be one of the classes 0, 1; got 2"),

@@ -1,7 +1,9 @@
 """Tests of the gated linear unit (nnlab.gated_activations.glu, Keras's "glu"): its values and
-slopes against PyTorch and Keras, numerical gradients, its extremes, and how far it goes in
-the Activation layer, whose output shape is still its input's."""
+slopes against PyTorch and Keras and, far from 0, against the exact formula, numerical
+gradients, its extremes, and how far it goes in the Activation layer, whose output shape is
+still its input's."""
 
+import math
 import os
 import re
 import warnings
@@ -34,16 +36,29 @@ def test_glu_gates_the_first_half_with_the_sigmoid_of_the_second():
 def test_glu_against_torch_value_and_gradient():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    x = np.concatenate([rng.normal(size=(3, 4, 6)) * 4,
-                        np.full((1, 4, 6), 40.0) * rng.choice([-1, 1], (1, 4, 6))])
-    dy = rng.normal(size=(4, 4, 3))
+    x, dy = rng.normal(size=(4, 4, 6)) * 4, rng.normal(size=(4, 4, 3))
     t = torch.tensor(x, requires_grad=True)
     out = torch.nn.functional.glu(t, dim=-1)
     out.backward(torch.tensor(dy))
-    np.testing.assert_allclose(glu(x), out.detach().numpy(), rtol=1e-14, atol=1e-300)
-    # (at b = 40, torch's 1 - sigmoid(b) is 0; sigmoid(-b) = 4e-18 is a little nearer)
-    np.testing.assert_allclose(glu.backward(x, glu(x), dy), t.grad.numpy(), rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(glu(x), out.detach().numpy(), rtol=1e-14)
+    # torch's slope sigma(b) (1 - sigma(b)) loses digits as b grows: 1e-13 of itself here,
+    # where b < 9, 4e-8 at b = 20, all of them from b = 37 on (measured). The test below
+    # checks nnlab's where they are lost.
+    np.testing.assert_allclose(glu.backward(x, glu(x), dy), t.grad.numpy(), rtol=1e-11)
+
+
+def test_glu_s_slope_is_exact_far_from_0():
+    # d(a sigma(b))/db = a sigma(b) sigma(-b) = a e^-|b| / (1 + e^-|b|)^2, here in Python
+    # floats. With 1 - sigma(b) for sigma(-b), it would be 0 at b = 40 (sigma(40) rounds to
+    # 1) and 4e-8 of itself off at b = 20: no absolute tolerance, which would hide both.
+    b = np.array([-700.0, -100.0, -40.0, -20.0, -3.0, 3.0, 20.0, 40.0, 100.0, 700.0])
+    x = np.stack([np.full_like(b, 1.5), b], axis=-1)     # a = 1.5
+    exact = [1.5 * math.exp(-abs(v)) / (1 + math.exp(-abs(v))) ** 2 for v in b]
+    np.testing.assert_allclose(glu.derivative(x)[:, 1], exact, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(glu.backward(x, glu(x), np.full((len(b), 1), 2.0))[:, 1],
+                               2 * np.array(exact), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(glu(x)[:, 0], [1.5 / (1 + math.exp(-v)) for v in b],
+                               rtol=1e-15, atol=0)
 
 
 def test_glu_against_keras():
