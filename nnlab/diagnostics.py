@@ -168,10 +168,12 @@ def gradient_parts(model, X, y, loss="mse"):
         for layer in reversed(model.layers):
             if isinstance(layer, Dense):   # the signal its output receives, before backward
                 size_x, size_delta = np.linalg.norm(layer.x), np.linalg.norm(signal)
-                bound = size_x * size_delta
-                parts.append((size_x, size_delta, np.linalg.norm(layer.x.T @ signal) / bound))
+                gradient = np.linalg.norm(layer.x.T @ signal)   # a zero one keeps 0, not 0/0
+                parts.append((size_x, size_delta, gradient / (size_x * size_delta) if gradient
+                              else 0.0))
             signal = layer.backward(signal)
-    return dict(zip(("input", "signal", "kept"), np.array(parts[::-1]).T, strict=True))
+    columns = np.array(parts[::-1]).reshape(-1, 3).T   # (3, layers): no Dense, no columns
+    return dict(zip(("input", "signal", "kept"), columns, strict=True))
 
 
 def _output_signal(model, loss, X, y):

@@ -279,7 +279,7 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
     """The 2-2-1 example's loss as one weight varies, and backprop's slope at ``value``.
 
     ``weight`` names a weight in the lecture's notation (``w2_01``: layer 2, unit 0, input 1).
-    ``value`` defaults to the weight's value in the lecture (``"lecture"`` in the result),
+    ``value`` defaults to its value in the worked example (``"lecture"`` in the result),
     where the gradient is chapter 9's; the loss curve covers ``window`` whatever the value.
 
     Examples

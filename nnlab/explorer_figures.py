@@ -308,7 +308,7 @@ def optimizer_race_redraw(fig, old, new):
 @plot.in_style()
 def backprop(state):
     """The loss as one weight varies, the tangent whose slope backprop computed, and the
-    weight's lecture value (where chapter 9's worked derivatives hold)."""
+    weight's value in the worked example (where chapter 9's derivatives hold)."""
     fig, axes = plot.new_figure(1, 1, width=4.6)
     ax = axes[0, 0]
     grid = np.array(state["grid"])
@@ -317,7 +317,7 @@ def backprop(state):
     ax.plot(grid, tangent, color=plot.COLORS[1], linestyle="--",
             label=f"slope dC/dw = {state['gradient']:.4f}")
     ax.axvline(state["lecture"], color="0.6", linestyle=":", linewidth=1, zorder=1,
-               label=f"lecture value {state['lecture']:g}")
+               label=f"worked example {state['lecture']:g}")
     ax.scatter([state["value"]], [state["loss"]], color=plot.COLORS[1], zorder=3)
     ax.set(xlabel=state["weight"], ylabel="loss C", ylim=(min(state["curve"]) - 0.05,
                                                        max(state["curve"]) + 0.05))

@@ -76,10 +76,11 @@ def check_distinct(layers, owner):
         seen.add(id(layer))
 
 
-def check_before_training(forward, x, layers):
+def check_before_training(forward, x, layers, forget=None):
     """Raise any shape error of ``forward(x, training=True)`` before that pass changes state.
 
-    ``forward`` is the ``forward`` of a model or block, whose layers are ``layers``.
+    ``forward`` is the ``forward`` of a model or block, whose layers are ``layers``;
+    ``forget`` drops a trial pass that ran (default: ``forget_last_pass(layers)``).
     In training, batch norm updates its running statistics before a later layer can object
     to the shape it receives. Evaluation mode changes no statistics and no weights, so the
     layers check one row in it first, and the whole batch only to report an error with the
@@ -94,8 +95,8 @@ def check_before_training(forward, x, layers):
     for layer in walk_layers(layers):
         shape = getattr(layer, "_input_shape", None)
         fault = shape is not None and layer._training_fault((len(x), *shape[1:]))
-        if fault:
-            forget_last_pass(layers)   # the trial pass has cached its one row
+        if fault:   # after the trial pass has cached its one row
+            forget() if forget else forget_last_pass(layers)
             raise ValueError(fault)
 
 

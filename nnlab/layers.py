@@ -393,9 +393,8 @@ class _LayersView(dict):
         self.update(other)
         return self
 
-    def copy(self):
-        """A plain dict of the same arrays, as ``dict.copy`` gives."""
-        return dict(self)
+    def __reduce__(self):   # pickle and copy.copy give a plain dict, as dict.copy does
+        return dict, (dict(self),)
 
 
 def layer_specs(layers):

@@ -121,7 +121,7 @@ class Sequential:
         x = as_float_array(x, "model input", dtype=self.dtype)
         # (a single number, 0-d, is left to the first layer, which says what it takes)
         if check_bool(training, "training") and x.ndim and len(x):
-            check_before_training(self._forward, x, self.layers)
+            check_before_training(self._forward, x, self.layers, self.forget_last_pass)
         return self._forward(x, training)
 
     def forget_last_pass(self):
@@ -136,8 +136,10 @@ class Sequential:
             for i, layer in enumerate(self.layers):
                 try:
                     out = layer.forward(out, training=training)
-                except ValueError:   # the first layer refuses before caching; after it,
-                    if i:   # the layers before have cached this batch: backward would mix two
+                except ValueError:
+                    # A layer refuses before caching, or forgets its own half-run pass (a
+                    # Residual); later, or once it forgot, backward would mix two batches.
+                    if i or getattr(layer, "_input_shape", None) is None:
                         self.forget_last_pass()
                     raise
         # Only a pass that ran through: summary() shows the shapes of data that fit, and
@@ -165,8 +167,7 @@ class Sequential:
         """``dout`` as a finite array of the last output's shape (trusted inside ``fit``)."""
         if _INSIDE_NETWORK.get():
             return dout
-        # A training-only refusal (check_before_training) forgets the layers' trial pass.
-        if self._output_shape is None or getattr(self.layers[-1], "_input_shape", 0) is None:
+        if self._output_shape is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
         dout = as_float_array(dout, name="dout of Sequential.backward")
         if dout.shape != self._output_shape:

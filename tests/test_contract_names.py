@@ -1,5 +1,5 @@
-"""The contract's own spellings (DESIGN.md): argument names a caller may pass by keyword,
-and the types it promises, for every module and layer alike."""
+"""The public contract's own spellings: argument names a caller may pass by keyword, and the
+types it promises, for every module and layer alike."""
 import numpy as np
 import pytest
 
@@ -60,3 +60,17 @@ def test_a_residual_blocks_dict_writes_through_to_its_layers():
     with pytest.raises(KeyError):
         params["2.W"] = np.eye(2)
     assert "2.W" not in block.params and len(params) == 4
+
+
+def test_a_copy_or_pickle_of_a_residual_blocks_dict_is_a_plain_dict():
+    # pickle failed (it restored the items before the view's layers), and copy.copy kept
+    # writing through to the block.
+    import copy
+    import pickle
+
+    block = nl.Residual(nl.Dense(2, 2, rng=0))
+    for made in (pickle.loads(pickle.dumps(block.params)), copy.copy(block.params),
+                 block.params.copy()):
+        assert type(made) is dict and list(made) == ["0.W", "0.b"]
+        made["0.b"] = np.ones(2)
+    assert block.layers[0].params["b"].tolist() == [0, 0]

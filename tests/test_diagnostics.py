@@ -242,3 +242,14 @@ def test_gradient_parts_take_each_weight_gradient_apart():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="plain stack of layers"):
         D.gradient_parts(D.deep_mlp(2, 4, residual=True, rng=0), X, y)
+
+
+def test_gradient_parts_of_zero_gradients_and_of_no_dense_layer():
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    dead = D.deep_mlp(3, 8, activation="relu", init_scale=1e-300, rng=0)   # 0/0 was NaN
+    parts = D.gradient_parts(dead, X, np.zeros((8, 1)))
+    product = parts["input"] * parts["signal"] * parts["kept"]
+    np.testing.assert_array_equal(product, D.gradient_norms(dead, X, np.zeros((8, 1))))
+    none = D.gradient_parts(nl.Sequential([nl.Activation("tanh")]), X, np.zeros((8, 2)))
+    assert {k: v.shape for k, v in none.items()} == {k: (0,) for k in ("input", "signal",
+                                                                        "kept")}

@@ -60,7 +60,7 @@ def test_a_failed_model_forward_leaves_no_cache_for_backward():
 @pytest.mark.parametrize("training", [False, True])
 def test_a_model_forward_its_first_layer_refuses_keeps_the_last_good_pass(training):
     # The model forgot every pass that failed, so backward said "call forward first" after
-    # a batch of the wrong width that no layer had run on (DESIGN: no state is changed).
+    # a batch of the wrong width that no layer had run on (bad input must change no state).
     model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Activation("tanh"), nl.Dense(4, 2, rng=1)])
     X, dout = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 2))
     model.forward(X)
@@ -69,6 +69,39 @@ def test_a_model_forward_its_first_layer_refuses_keeps_the_last_good_pass(traini
         with pytest.raises(ValueError, match=r"Dense\(n_in=3.*\(batch, 3\); got shape"):
             model.forward(bad, training=training)
     np.testing.assert_array_equal(model.backward(dout), dx)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_a_residual_first_layer_that_forgets_its_half_pass_makes_the_model_forget(training):
+    # tanh inside the block cached the refused batch; the model kept the rest: a broadcast
+    # error in backward, or with matching shapes a gradient of two batches.
+    model = nl.Sequential([nl.Residual(nl.Activation("tanh"), nl.Dense(3, 3, rng=0)),
+                           nl.Dense(3, 2, rng=1)])
+    model.forward(RNG.normal(size=(5, 3)))
+    with pytest.raises(ValueError, match=r"Dense\(n_in=3"):
+        model.forward(np.ones((5, 4)), training=training)
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(np.ones((5, 2)))
+
+
+def test_a_layer_of_ones_own_that_records_nothing_still_ends_a_model():
+    # A layer that never calls _check_input has no input shape: backward looked for one
+    # after every predict or fit, and refused.
+    class Double(nl.layers.Layer):
+        def forward(self, x, training=False):
+            return 2 * np.asarray(x, dtype=float)
+
+        def backward(self, dy):
+            return 2 * dy
+
+    model = nl.Sequential([nl.Dense(3, 2, rng=0), Double()])
+    X = RNG.normal(size=(4, 3))
+    model.compile("mse", "sgd")
+    model.fit(X, np.ones((4, 2)), epochs=1)
+    model.predict(X)
+    model.forward(X)
+    assert model.backward(np.ones((4, 2))).shape == X.shape
+    assert nl.gradcheck.check(model, X) < 1e-6
 
 
 def test_a_batch_norm_refusing_one_row_in_training_leaves_no_trial_cache():

@@ -1,7 +1,7 @@
 """Tests of the gated linear unit (nnlab.gated_activations.glu, Keras's "glu"): its values and
 slopes against PyTorch and Keras and, far from 0, against the exact formula, numerical
-gradients, its extremes, and how far it goes in the Activation layer, whose output shape is
-still its input's."""
+gradients, its extremes, and in the Activation layer, which takes its output shape (the last
+axis halved) from the function."""
 
 import math
 import os
