@@ -138,9 +138,9 @@ class Sequential:
                     out = layer.forward(out, training=training)
                 except ValueError:
                     # A layer refuses before caching, or forgets its own half-run pass (a
-                    # Residual); later, or once it forgot, backward would mix two batches.
-                    if i or getattr(layer, "_input_shape", None) is None:
-                        self.forget_last_pass()
+                    # Residual); later, once it forgot, or after the trial pass of training,
+                    if i or training or getattr(layer, "_input_shape", None) is None:
+                        self.forget_last_pass()   # backward would mix two batches
                     raise
         # Only a pass that ran through: summary() shows the shapes of data that fit, and
         # backward checks dout against the output's shape.

@@ -213,6 +213,7 @@ def check_batch_sizes(model, n, batch_size):
         shape = getattr(layer, "_input_shape", None)
         fault = shape is not None and layer._training_fault((smallest, *shape[1:]))
         if fault:
+            model.forget_last_pass()   # the trial pass's caches: no backward may follow them
             raise ValueError(f"{fault}: batch_size={batch_size} over {n} samples makes a batch "
                              f"of {smallest}; choose a batch_size that leaves no such batch")
 

@@ -104,6 +104,42 @@ def test_a_layer_of_ones_own_that_records_nothing_still_ends_a_model():
     assert nl.gradcheck.check(model, X) < 1e-6
 
 
+def test_a_refusal_after_the_trial_pass_of_training_leaves_no_trial_cache():
+    # The first layer refused the training pass after the one-row trial had run: the model
+    # kept the trial's caches, and backward mixed them with the last good pass.
+    class TrainsOnTwoRows(nl.layers.Layer):
+        def forward(self, x, training=False):
+            if training and len(x) < 2:
+                raise ValueError("TrainsOnTwoRows trains on 2 or more rows")
+            self._check_input(x)
+            return 2 * x
+
+        def backward(self, dy):
+            return 2 * self._check_grad(dy)
+
+    for first, step in [(TrainsOnTwoRows(), "forward"), (nl.BatchNorm(3), "train_step")]:
+        model = nl.Sequential([first, nl.Dense(3, 2, rng=0)])
+        model.compile("mse", "sgd")
+        model.forward(RNG.normal(size=(1, 3)))
+        with pytest.raises(ValueError, match="2 or more"):
+            if step == "forward":
+                model.forward(RNG.normal(size=(1, 3)), training=True)
+            else:
+                model.train_step(RNG.normal(size=(1, 3)), np.ones((1, 2)))
+        with pytest.raises(ValueError, match="call forward first"):
+            model.backward(np.ones((1, 2)))
+
+
+def test_a_fit_refused_for_its_last_batch_leaves_no_trial_cache():
+    model = nl.Sequential([nl.Dense(3, 2, rng=0), nl.BatchNorm(2)])
+    model.compile("mse", "sgd")
+    model.forward(RNG.normal(size=(5, 3)), training=True)
+    with pytest.raises(ValueError, match="batch_size=4 over 5 samples"):
+        model.fit(RNG.normal(size=(5, 3)), np.ones((5, 2)), batch_size=4)
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(np.ones((5, 2)))
+
+
 def test_a_batch_norm_refusing_one_row_in_training_leaves_no_trial_cache():
     model = nl.Sequential([nl.Dense(3, 2, rng=0), nl.BatchNorm(2)])
     model.forward(RNG.normal(size=(5, 3)))
