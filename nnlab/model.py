@@ -43,6 +43,7 @@ from nnlab.training import (
     check_data,
     fit_batch,
     fit_epoch,
+    forgetting_on_refusal,
     predict_batches,
     split_validation,
     stop_diverged,
@@ -119,8 +120,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
         x = as_float_array(x, "model input", dtype=self.dtype)
-        # (a single number, 0-d, is left to the first layer, which says what it takes)
-        if check_bool(training, "training") and x.ndim and len(x):
+        if check_bool(training, "training") and x.ndim and len(x):   # 0-d: the first layer refuses
             check_before_training(self._forward, x, self.layers, self.forget_last_pass)
         return self._forward(x, training)
 
@@ -136,14 +136,14 @@ class Sequential:
             for i, layer in enumerate(self.layers):
                 try:
                     out = layer.forward(out, training=training)
-                except ValueError:
-                    # A layer refuses before caching, or forgets its own half-run pass (a
-                    # Residual); later, once it forgot, or after the trial pass of training,
-                    if i or training or getattr(layer, "_input_shape", None) is None:
+                except Exception as error:
+                    # The last pass stands only if the first layer refused (ValueError) before
+                    # caching: not after training's trial pass, nor once it forgot (a Residual).
+                    if (i or training or not isinstance(error, ValueError)
+                            or getattr(layer, "_input_shape", None) is None):
                         self.forget_last_pass()   # backward would mix two batches
                     raise
-        # Only a pass that ran through: summary() shows the shapes of data that fit, and
-        # backward checks dout against the output's shape.
+        # Only a pass that ran through: summary() shows its shapes, backward checks dout's.
         self._sample_shape, self._output_shape = x.shape[1:], out.shape
         return out
 
@@ -250,8 +250,9 @@ class Sequential:
         parameters are left unchanged and the loss returned is that NaN/inf value
         (NaN when only a gradient overflowed): training has diverged."""
         self._require_compiled("train_step")
-        xb, yb = check_data(self, xb, yb, ("xb", "yb"))
-        self.optimizer.check_ready(self.params)
+        with forgetting_on_refusal(self):
+            xb, yb = check_data(self, xb, yb, ("xb", "yb"))
+            self.optimizer.check_ready(self.params)
         return fit_batch(self, xb, yb)[0]
 
     def fit(self, X, y, *, epochs=1, batch_size=32, validation_data=None, validation_split=0.0,
@@ -300,20 +301,19 @@ class Sequential:
         check_bool(shuffle, "shuffle")
         rng = as_rng(seed, "seed")
         callbacks = check_callbacks(callbacks)
-        X, y = check_data(self, X, y)
+        with forgetting_on_refusal(self):
+            X, y = check_data(self, X, y)
+            X, y, val = split_validation(self, X, y, validation_data, validation_split)
+            check_batch_sizes(self, len(X), batch_size)
+            steps = -(-len(X) // batch_size)
+            self.optimizer.check_ready(self.params, steps=epochs * steps)
         keep_freed_memory()
-        X, y, val = split_validation(self, X, y, validation_data, validation_split)
-        check_batch_sizes(self, len(X), batch_size)
-        steps = -(-len(X) // batch_size)
-        self.optimizer.check_ready(self.params, steps=epochs * steps)
         keys = ["loss", *self.metrics]
         keys += [f"val_{k}" for k in keys] if val is not None else []
         if verbose:
             callbacks.append(ProgressBar(lines=verbose == 2))
-        # As Keras: the History given, or one called last (it records what the others log).
-        history = next((c for c in callbacks if isinstance(c, History)), None)
-        if history is None:
-            history = History()
+        history = next((c for c in callbacks if isinstance(c, History)), None) or History()
+        if history not in callbacks:
             callbacks.append(history)
         params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
                   "steps": steps, "metrics": keys}

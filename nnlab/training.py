@@ -21,6 +21,7 @@ Examples
 (4.0, 0.4)
 """
 
+import contextlib
 import inspect
 import itertools
 import warnings
@@ -204,6 +205,18 @@ def outside_nnlab():
     return level
 
 
+@contextlib.contextmanager
+def forgetting_on_refusal(model):
+    """Around the checks that follow ``check_data``'s trial pass: if one refuses (the
+    validation data, the batch size, the optimizer) or fails, the model forgets that pass,
+    or a backward called by hand would pair its caches with another batch's gradient."""
+    try:
+        yield
+    except Exception:
+        model.forget_last_pass()
+        raise
+
+
 def check_batch_sizes(model, n, batch_size):
     """Refuse a smallest batch that a layer cannot train on (``Layer._training_fault``: a
     batch norm given one value per feature), which would fail in the middle of training:
@@ -213,7 +226,6 @@ def check_batch_sizes(model, n, batch_size):
         shape = getattr(layer, "_input_shape", None)
         fault = shape is not None and layer._training_fault((smallest, *shape[1:]))
         if fault:
-            model.forget_last_pass()   # the trial pass's caches: no backward may follow them
             raise ValueError(f"{fault}: batch_size={batch_size} over {n} samples makes a batch "
                              f"of {smallest}; choose a batch_size that leaves no such batch")
 

@@ -140,6 +140,43 @@ def test_a_fit_refused_for_its_last_batch_leaves_no_trial_cache():
         model.backward(np.ones((5, 2)))
 
 
+def test_a_fit_or_train_step_refused_after_its_trial_pass_leaves_no_trial_cache():
+    # Refused validation data, a split leaving nothing to train on, an optimizer used on
+    # another model's arrays: each after check_data's trial pass on X, which backward used.
+    used = nl.optimizers.SGD(0.1)
+    other = nl.Sequential([nl.Dense(3, 2, rng=5)])
+    other.compile("mse", used)
+    other.train_step(RNG.normal(size=(4, 3)), np.ones((4, 2)))
+    calls = [
+        ("sgd", lambda m, X: m.fit(X, np.ones((4, 2)),
+                                   validation_data=(np.ones((4, 5)), np.ones((4, 2))))),
+        ("sgd", lambda m, X: m.fit(X[:1], np.ones((1, 2)), validation_split=0.5)),
+        (used, lambda m, X: m.fit(X, np.ones((4, 2)))),
+        (used, lambda m, X: m.train_step(X, np.ones((4, 2)))),
+    ]
+    for optimizer, call in calls:
+        model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Dense(4, 2, rng=1)])
+        model.compile("mse", optimizer)
+        model.forward(RNG.normal(size=(4, 3)))
+        with pytest.raises(ValueError):
+            call(model, RNG.normal(size=(4, 3)))
+        with pytest.raises(ValueError, match="call forward first"):
+            model.backward(np.ones((4, 2)))
+
+
+def test_a_pass_stopped_by_an_overflow_under_errstate_raise_leaves_no_cache():
+    # No refusal: the layer that raised it, first or not, had cached its input already.
+    for layers, big in (([nl.Dense(3, 2, init="ones")], 1e308),   # overflows in the first
+                        ([nl.Dense(3, 3, init="ones"), nl.Dense(3, 2, init="ones")], 5e307)):
+        model = nl.Sequential(layers)
+        model.forward(np.ones((4, 3)))
+        x = np.full((4, 3), big)   # sums of three: 3e308 (> max), or 1.5e308 then 4.5e308
+        with np.errstate(all="raise"), pytest.raises(FloatingPointError, match="overflow"):
+            model.forward(x)
+        with pytest.raises(ValueError, match="call forward first"):
+            model.backward(np.ones((4, 2)))
+
+
 def test_a_batch_norm_refusing_one_row_in_training_leaves_no_trial_cache():
     model = nl.Sequential([nl.Dense(3, 2, rng=0), nl.BatchNorm(2)])
     model.forward(RNG.normal(size=(5, 3)))
