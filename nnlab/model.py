@@ -379,7 +379,7 @@ class Sequential:
         """The outputs for ``X`` in evaluation mode, ``batch_size`` samples at a time.
 
         ``batch_size=None`` runs all of ``X`` at once; ``verbose`` is as in ``evaluate``.
-        Nothing stays cached (nor after ``evaluate``): a ``backward`` needs its ``forward``."""
+        Nothing stays cached (nor after ``evaluate``, ``fit``): ``backward`` needs a ``forward``."""
         check_verbose(verbose)
         return predict_batches(self, X, batch_size)
 

@@ -245,6 +245,7 @@ def fit_batch(model, xb, yb):
         loss, y_pred = _step(model, xb, yb, buffers)
     except BaseException:   # (a schedule's bad rate at a later step, an interrupt)
         _restore(buffers, saved)
+        model.forget_last_pass()   # a pass cut short: the layers hold two batches' caches
         raise
     if not np.isfinite(loss):
         _restore(buffers, saved)
@@ -285,17 +286,22 @@ def fit_epoch(model, X, y, batch_size, shuffle, rng):
     """
     order = rng.permutation(len(X)) if shuffle else None
     total, preds = 0.0, []
-    for start in range(0, len(X), batch_size):
-        batch = slice(start, start + batch_size)
-        if shuffle:
-            batch = order[batch]   # a copy of these rows; unshuffled, a view (no copy)
-        xb, yb = X[batch], y[batch]
-        loss, y_pred = fit_batch(model, xb, yb)
-        if not np.isfinite(loss):
-            return {"loss": loss}
-        total += loss * len(xb)
-        if model.metrics:
-            preds.append(y_pred)
+    try:
+        for start in range(0, len(X), batch_size):
+            batch = slice(start, start + batch_size)
+            if shuffle:
+                batch = order[batch]   # a copy of these rows; unshuffled, a view (no copy)
+            xb, yb = X[batch], y[batch]
+            loss, y_pred = fit_batch(model, xb, yb)
+            if not np.isfinite(loss):
+                return {"loss": loss}
+            total += loss * len(xb)
+            if model.metrics:
+                preds.append(y_pred)
+    finally:
+        # The last step's caches met the weights before its update: as after predict, a
+        # backward by hand needs a forward of its own (with or without validation data).
+        model.forget_last_pass()
     logs = {"loss": total / len(X)}
     if model.metrics:
         # Like Keras: training metrics are those of the predictions made during the epoch.
