@@ -112,6 +112,29 @@ def forget_last_pass(layers):
         forget_last_pass(getattr(layer, "layers", []))
 
 
+@contextlib.contextmanager
+def restoring_buffers(layers):
+    """Around a training pass: put the buffers of ``layers`` back if the pass raises.
+
+    Batch norm updates its running statistics as the pass goes. A layer after it may still
+    refuse the batch (a rule of training alone, which the trial pass in evaluation mode
+    cannot foresee in a layer of one's own), or an interrupt may stop the pass. Yields the
+    function that puts them back, for a caller that rejects what the pass computed.
+    """
+    buffers = [a for layer in layers for a in layer.buffers.values()]   # blocks' too
+    saved = [a.copy() for a in buffers]   # small: one number per feature
+
+    def restore():
+        for a, old in zip(buffers, saved, strict=True):
+            a[...] = old
+
+    try:
+        yield restore
+    except BaseException:
+        restore()
+        raise
+
+
 def cast_layer(layer, dtype):
     """Store a layer's parameters and buffers in ``dtype`` (recursing into blocks)."""
     cast_layers([layer], dtype)

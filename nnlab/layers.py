@@ -311,7 +311,7 @@ class Residual(Layer):
             if out.shape != x.shape:
                 raise ValueError(f"{self!r}: the block changes the shape from {x.shape} to "
                                  f"{out.shape}; y = x + block(x) needs them equal")
-        except ValueError:
+        except BaseException:   # (an overflow under errstate "raise", an interrupt too)
             forget_last_pass([self])   # the inner layers before the failing one ran
             raise
         return x + out

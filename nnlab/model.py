@@ -18,7 +18,6 @@ epochs, keeping a ``History`` (the step and the epoch are ``nnlab.training``'s
 import numpy as np
 
 from nnlab import losses, optimizers, saving, scoring
-from nnlab import metrics as metric_functions
 from nnlab._checks import (
     as_float_array,
     as_rng,
@@ -30,7 +29,13 @@ from nnlab._checks import (
 )
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import History, ProgressBar, check_callbacks
-from nnlab.layer_base import _INSIDE_NETWORK, cast_layers, check_distinct, forget_last_pass
+from nnlab.layer_base import (
+    _INSIDE_NETWORK,
+    cast_layers,
+    check_distinct,
+    forget_last_pass,
+    restoring_buffers,
+)
 from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
@@ -122,6 +127,8 @@ class Sequential:
         x = as_float_array(x, "model input", dtype=self.dtype)
         if check_bool(training, "training") and x.ndim and len(x):   # 0-d: the first layer refuses
             check_before_training(self._forward, x, self.layers, self.forget_last_pass)
+            with restoring_buffers(self.layers):   # should a later layer refuse to train
+                return self._forward(x, training)
         return self._forward(x, training)
 
     def forget_last_pass(self):
@@ -136,7 +143,7 @@ class Sequential:
             for i, layer in enumerate(self.layers):
                 try:
                     out = layer.forward(out, training=training)
-                except Exception as error:
+                except BaseException as error:   # (an interrupt too)
                     # The last pass stands only if the first layer refused (ValueError) before
                     # caching: not after training's trial pass, nor once it forgot (a Residual).
                     if (i or training or not isinstance(error, ValueError)
@@ -220,22 +227,8 @@ class Sequential:
         """
         loss = losses.get(loss)
         optimizer = optimizers.get(optimizer)
-        if not isinstance(metrics, str | list | tuple | None):
-            raise ValueError(f"metrics must be a list of names or functions; got {metrics!r}")
-        names = {}
-        for m in [metrics] if isinstance(metrics, str) else metrics or []:
-            # fit gives the metrics probabilities where a loss takes logits (metric_values)
-            fn = metric_functions.get(m, probabilities=getattr(loss, "from_logits", False))
-            name = m if isinstance(m, str) else getattr(fn, "__name__", None)
-            if name is None:   # e.g. a functools.partial
-                raise ValueError(f"metric {m!r} has no __name__ to log it by; pass a function "
-                                 "of your own that calls it (see nnlab.metrics.f1_score)")
-            if name in names or name == "loss" or name.startswith("val_"):   # one log key each
-                raise ValueError(f"two metrics are called {name!r} (the loss is 'loss', the "
-                                 "validation's 'val_...'); give each its own name (a "
-                                 "function's name is its __name__)")
-            names[name] = fn
-        self.loss, self.optimizer, self.metrics = loss, optimizer, names
+        metrics = scoring.compiled_metrics(metrics, loss)
+        self.loss, self.optimizer, self.metrics = loss, optimizer, metrics
         warn_if_output_mismatch(self.layers, loss)
 
     def _require_compiled(self, what):
@@ -404,7 +397,6 @@ class Sequential:
         return self
 
     def __repr__(self):
-        # One layer per line, as PyTorch prints a model: a deep one stays readable.
         lines = "".join(f"\n    {layer!r}," for layer in self.layers)
         return f"Sequential([{lines}\n])" if lines else "Sequential([])"
 
@@ -414,7 +406,6 @@ class Sequential:
         """Save architecture, weights, compile settings and optimizer state to one ``.npz``.
 
         Plain arrays and a JSON header, no pickle (see ``nnlab.saving``); ``.npz`` is
-        appended to ``path`` if missing. Returns the path written.
-        """
+        appended to ``path`` if missing. Returns the path written."""
         return saving.save_model(self, path)
 

@@ -1,7 +1,8 @@
 """What ``evaluate`` reports, and the metrics of ``fit``'s logs: a model's scores on data.
 
-``scores`` gives the loss and the metrics of outputs ``y_pred`` at once; ``metric_values``
-the metrics alone, as ``fit`` logs them after each epoch.
+``compiled_metrics`` names the metrics that ``compile`` was given; ``scores`` gives the
+loss and the metrics of outputs ``y_pred`` at once; ``metric_values`` the metrics alone,
+as ``fit`` logs them after each epoch.
 
 Examples
 --------
@@ -23,11 +24,41 @@ from nnlab.keras_metrics import (
     true_positives,
 )
 from nnlab.loss_base import PredictionDomainError, PredictionRangeError
-from nnlab.metrics import accuracy, binary_accuracy, f1_score, precision, recall
+from nnlab.metrics import accuracy, binary_accuracy, f1_score, get, precision, recall
 
 #: The metrics that score predicted classes, rather than the outputs themselves.
 CLASS_METRICS = (accuracy, binary_accuracy, precision, recall, f1_score, f_beta_score,
                  true_positives, false_positives, true_negatives, false_negatives, binary_iou)
+
+
+def compiled_metrics(metrics, loss):
+    """``compile``'s ``metrics`` (names, functions, or one name) as ``{name: function}``,
+    the names that ``fit`` logs them under; ``loss`` is the compiled loss.
+
+    Names are Keras's (``metrics.get``), each logged once. Where the loss takes logits,
+    ``fit`` gives the metrics probabilities (``metric_values``): a loss given as a metric
+    is made the metric of probabilities too.
+
+    Examples
+    --------
+    >>> list(nl.scoring.compiled_metrics(["acc", "mae"], nl.losses.MSE()))
+    ['acc', 'mae']
+    """
+    if not isinstance(metrics, str | list | tuple | None):
+        raise ValueError(f"metrics must be a list of names or functions; got {metrics!r}")
+    names = {}
+    for m in [metrics] if isinstance(metrics, str) else metrics or []:
+        fn = get(m, probabilities=getattr(loss, "from_logits", False))
+        name = m if isinstance(m, str) else getattr(fn, "__name__", None)
+        if name is None:   # e.g. a functools.partial
+            raise ValueError(f"metric {m!r} has no __name__ to log it by; pass a function "
+                             "of your own that calls it (see nnlab.metrics.f1_score)")
+        if name in names or name == "loss" or name.startswith("val_"):   # one log key each
+            raise ValueError(f"two metrics are called {name!r} (the loss is 'loss', the "
+                             "validation's 'val_...'); give each its own name (a "
+                             "function's name is its __name__)")
+        names[name] = fn
+    return names
 
 
 def metric_values(loss, y_true, y_pred, metrics):

@@ -30,7 +30,7 @@ import numpy as np
 
 from nnlab import losses
 from nnlab._checks import _cast, all_finite, as_float_array, check_number
-from nnlab.layer_base import inside_network, walk_layers
+from nnlab.layer_base import inside_network, restoring_buffers, walk_layers
 from nnlab.layers import Activation
 from nnlab.loss_base import PredictionRangeError
 from nnlab.scoring import metric_values
@@ -239,26 +239,25 @@ def fit_batch(model, xb, yb):
     gradient or a buffer overflowed: a running variance of inf would silence its
     feature for good, and could not be saved).
     """
-    buffers = [a for layer in model.layers for a in layer.buffers.values()]
-    saved = [a.copy() for a in buffers]   # small: one number per feature
-    try:
-        loss, y_pred = _step(model, xb, yb, buffers)
-    except BaseException:   # (a schedule's bad rate at a later step, an interrupt)
-        _restore(buffers, saved)
-        model.forget_last_pass()   # a pass cut short: the layers hold two batches' caches
-        raise
-    if not np.isfinite(loss):
-        _restore(buffers, saved)
+    with restoring_buffers(model.layers) as restore:
+        try:
+            loss, y_pred = _step(model, xb, yb)
+        except BaseException:   # (a schedule's bad rate at a later step, an interrupt)
+            model.forget_last_pass()   # a pass cut short: the layers hold two batches' caches
+            raise
+        if not np.isfinite(loss):
+            restore()
     return loss, y_pred
 
 
-def _step(model, xb, yb, buffers):
-    """Forward, loss, backward, update, unless the loss, a gradient or one of the
-    ``buffers`` is not finite."""
+def _step(model, xb, yb):
+    """Forward, loss, backward, update, unless the loss, a gradient or a buffer is not
+    finite."""
     # A diverging run overflows somewhere; the caller sees a non-finite loss and
     # reports that once, instead of a stream of NumPy floating-point warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y_pred = model._forward(xb, training=True)
+        buffers = [a for layer in model.layers for a in layer.buffers.values()]
         if buffers and not all_finite(*buffers):
             return float("nan"), y_pred
         loss, dloss = model.loss.forward_backward(y_pred, yb)
@@ -272,11 +271,6 @@ def _step(model, xb, yb, buffers):
             return float("nan"), y_pred
         model.optimizer.apply_gradients(model.params, grads)
     return loss, y_pred
-
-
-def _restore(arrays, saved):
-    for a, old in zip(arrays, saved, strict=True):
-        a[...] = old
 
 
 def fit_epoch(model, X, y, batch_size, shuffle, rng):

@@ -1,8 +1,9 @@
 """Shared test helpers: the peak memory of a call, a central-difference gradient
 independent of nnlab.gradcheck, the kinks of the activations, where no gradient can be
 checked, the check that training resumed from a model file takes the steps it would have
-taken, Keras's optimizers run on the same gradients (when Keras is importable), and the
-small models and data of the model tests."""
+taken, Keras's optimizers run on the same gradients (when Keras is importable), the
+small models and data of the model tests, and a layer of one's own that refuses to train
+on a small batch."""
 
 import os
 import tracemalloc
@@ -123,3 +124,21 @@ def snapshot(model):
 
 def assert_same_weights(model, weights):
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights, strict=True))
+
+
+class TrainsOnRows(nl.layers.Layer):
+    """A layer of one's own with a rule of training alone (``rows`` or more per batch),
+    which it declares nowhere: a trial pass in evaluation mode cannot foresee it."""
+
+    def __init__(self, rows):
+        super().__init__()
+        self.rows = rows
+
+    def forward(self, x, training=False):
+        if training and len(x) < self.rows:
+            raise ValueError(f"TrainsOnRows trains on {self.rows} or more rows")
+        self._check_input(x)
+        return 2 * x
+
+    def backward(self, dy):
+        return 2 * self._check_grad(dy)

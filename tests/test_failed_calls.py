@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import nnlab as nl
+from tests.helpers import TrainsOnRows
 
 RNG = np.random.default_rng(0)
 
@@ -205,3 +206,22 @@ def test_kl_divergence_in_evaluate_clips_outputs_above_1_as_keras_and_the_metric
     assert loss == pytest.approx(keras, rel=1e-12) and metric == pytest.approx(keras, rel=1e-12)
     grad = nl.losses.KLDivergence().backward(np.array([[1.5, 0.4]]), p)
     np.testing.assert_array_equal(grad, [[0.0, -0.5 / 0.4]])   # no slope where q is clipped
+
+
+@pytest.mark.parametrize("call", ["forward", "train_step", "fit"])
+@pytest.mark.parametrize("block", [False, True])
+def test_a_later_layer_refusing_to_train_leaves_batch_norms_statistics(call, block):
+    # The trial pass runs in evaluation mode and cannot foresee the rule; batch norm had
+    # updated its running statistics before the layer after it refused.
+    norm = nl.Residual(nl.BatchNorm(2)) if block else nl.BatchNorm(2)
+    model = nl.Sequential([nl.Dense(3, 2, rng=0), norm, TrainsOnRows(3)])
+    model.compile("mse", "sgd")
+    before = model.get_weights()
+    X, y = RNG.normal(size=(2, 3)), np.ones((2, 2))
+    with pytest.raises(ValueError, match="3 or more rows"):
+        if call == "forward":
+            model.forward(X, training=True)
+        else:
+            getattr(model, call)(X, y)
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

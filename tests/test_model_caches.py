@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import nnlab as nl
+from tests.helpers import TrainsOnRows
 
 RNG = np.random.default_rng(0)
 
@@ -78,17 +79,7 @@ def test_a_layer_of_ones_own_that_records_nothing_still_ends_a_model():
 def test_a_refusal_after_the_trial_pass_of_training_leaves_no_trial_cache():
     # The first layer refused the training pass after the one-row trial had run: the model
     # kept the trial's caches, and backward mixed them with the last good pass.
-    class TrainsOnTwoRows(nl.layers.Layer):
-        def forward(self, x, training=False):
-            if training and len(x) < 2:
-                raise ValueError("TrainsOnTwoRows trains on 2 or more rows")
-            self._check_input(x)
-            return 2 * x
-
-        def backward(self, dy):
-            return 2 * self._check_grad(dy)
-
-    for first, step in [(TrainsOnTwoRows(), "forward"), (nl.BatchNorm(3), "train_step")]:
+    for first, step in [(TrainsOnRows(2), "forward"), (nl.BatchNorm(3), "train_step")]:
         model = nl.Sequential([first, nl.Dense(3, 2, rng=0)])
         model.compile("mse", "sgd")
         model.forward(RNG.normal(size=(1, 3)))
