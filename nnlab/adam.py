@@ -15,15 +15,15 @@ those of PyTorch's ``torch.optim``, and the names Keras's (``"adam"``, ``"adamw"
 
 import numpy as np
 
-from nnlab._checks import check_bool, check_number
+from nnlab._checks import check_bool
 from nnlab.optimizer_base import Optimizer, _scaled_step
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
 
-def _betas(beta1, beta2):
-    return (float(check_number(beta1, "beta1", low=0, high=1, high_open=True)),
-            float(check_number(beta2, "beta2", low=0, high=1, high_open=True)))
+def _betas(optimizer, beta1, beta2):
+    return (optimizer._hyper(beta1, "beta1", low=0, high=1, high_open=True),
+            optimizer._hyper(beta2, "beta2", low=0, high=1, high_open=True))
 
 
 class Adam(Optimizer):
@@ -73,8 +73,8 @@ class Adam(Optimizer):
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta1, self.beta2 = _betas(beta1, beta2)
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.beta1, self.beta2 = _betas(self, beta1, beta2)
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
 
     def _new_state(self, p):
         return {"decayed_sum": np.zeros_like(p), "decayed_sum_sq": np.zeros_like(p)}
@@ -159,8 +159,8 @@ class Adamax(Optimizer):
     def __init__(self, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta1, self.beta2 = _betas(beta1, beta2)
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.beta1, self.beta2 = _betas(self, beta1, beta2)
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
 
     def _new_state(self, p):
         return {"exp_avg": np.zeros_like(p), "exp_inf": np.zeros_like(p)}
@@ -213,9 +213,9 @@ class NAdam(Optimizer):
     def __init__(self, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3,
                  weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta1, self.beta2 = _betas(beta1, beta2)
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
-        self.momentum_decay = float(check_number(momentum_decay, "momentum_decay", low=0))
+        self.beta1, self.beta2 = _betas(self, beta1, beta2)
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
+        self.momentum_decay = self._hyper(momentum_decay, "momentum_decay", low=0)
         self._product, self._product_step = 1.0, 0   # mu_1 ... mu_t, and its t
 
     def _new_state(self, p):
@@ -322,8 +322,8 @@ class RAdam(Optimizer):
                  decoupled_weight_decay=False,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta1, self.beta2 = _betas(beta1, beta2)
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.beta1, self.beta2 = _betas(self, beta1, beta2)
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
         self.decoupled_weight_decay = check_bool(decoupled_weight_decay,
                                                  "decoupled_weight_decay")
 

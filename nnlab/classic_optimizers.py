@@ -13,7 +13,6 @@ them as ``"rprop"`` and ``"asgd"``; what every optimizer shares is in
 
 import numpy as np
 
-from nnlab._checks import check_number
 from nnlab.optimizer_base import Optimizer
 from nnlab.schedules import rate_at
 
@@ -71,13 +70,13 @@ class Rprop(Optimizer):
                  step_size_max=50.0, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.etaminus = float(check_number(etaminus, "etaminus", low=0, high=1, low_open=True,
-                                           high_open=True))
-        self.etaplus = float(check_number(etaplus, "etaplus", low=1, low_open=True))
-        self.step_size_min = float(check_number(step_size_min, "step_size_min", low=0,
-                                                low_open=True))
-        self.step_size_max = float(check_number(step_size_max, "step_size_max",
-                                                low=self.step_size_min))
+        self.etaminus = self._hyper(etaminus, "etaminus", low=0, high=1, low_open=True,
+                                           high_open=True)
+        self.etaplus = self._hyper(etaplus, "etaplus", low=1, low_open=True)
+        self.step_size_min = self._hyper(step_size_min, "step_size_min", low=0,
+                                                low_open=True)
+        self.step_size_max = self._hyper(step_size_max, "step_size_max",
+                                                low=self.step_size_min)
         self._masks = {}
 
     @property
@@ -161,9 +160,9 @@ class ASGD(Optimizer):
     def __init__(self, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.lambd = float(check_number(lambd, "lambd", low=0))
-        self.alpha = float(check_number(alpha, "alpha", low=0))
-        self.t0 = float(check_number(t0, "t0", low=0))
+        self.lambd = self._hyper(lambd, "lambd", low=0)
+        self.alpha = self._hyper(alpha, "alpha", low=0)
+        self.t0 = self._hyper(t0, "t0", low=0)
         self._eta = self._mu = None   # those of the step being taken, set by apply_gradients
 
     def _new_state(self, p):

@@ -15,7 +15,6 @@ gradients, as in AdaGrad.
 
 import numpy as np
 
-from nnlab._checks import check_number
 from nnlab.optimizer_base import Optimizer
 
 __all__ = ["Ftrl"]
@@ -75,19 +74,19 @@ class Ftrl(Optimizer):
                  l2_shrinkage=0.0, beta=0.0, weight_decay=0.0, clipnorm=None,
                  clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.lr_power = float(check_number(lr_power, "Ftrl lr_power", high=0))
+        self.lr_power = self._hyper(lr_power, "lr_power", high=0)
         # Not check_number's range alone: the message says why 0 is refused (Keras takes it).
-        self.initial_accumulator_value = float(check_number(
-            initial_accumulator_value, "Ftrl initial_accumulator_value"))
+        self.initial_accumulator_value = self._hyper(
+            initial_accumulator_value, "initial_accumulator_value")
         if self.initial_accumulator_value <= 0:
             raise ValueError(
                 "Ftrl initial_accumulator_value must be > 0: at 0, the first step of a "
                 "coordinate whose first gradient is 0 divides 0 by 0 (z = 0 and n' = 0), a NaN "
                 f"weight; got {initial_accumulator_value!r}")
-        self.l1 = float(check_number(l1, "Ftrl l1", low=0))
-        self.l2 = float(check_number(l2, "Ftrl l2", low=0))
-        self.l2_shrinkage = float(check_number(l2_shrinkage, "Ftrl l2_shrinkage", low=0))
-        self.beta = float(check_number(beta, "Ftrl beta", low=0))
+        self.l1 = self._hyper(l1, "l1", low=0)
+        self.l2 = self._hyper(l2, "l2", low=0)
+        self.l2_shrinkage = self._hyper(l2_shrinkage, "l2_shrinkage", low=0)
+        self.beta = self._hyper(beta, "beta", low=0)
 
     def _new_state(self, p):
         # n and z carry over from step to step; each scratch array holds one quantity of a

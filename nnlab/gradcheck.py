@@ -179,7 +179,13 @@ def relative_error(a, b, floor=1e-12):
         raise ValueError(f"relative_error needs arrays of one shape; got {a.shape} and {b.shape}")
     for name, arr in (("a", a), ("b", b)):
         _require_finite(arr, name, "relative_error", "the relative error has no meaning")
-    denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
+    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+    if scale == 0:
+        return 0.0
+    # The ratio is the same in units of the largest entry, where no square overflows
+    # (a diverged model's gradients of 1e200 do) and a - b stays finite.
+    a, b = a / scale, b / scale
+    denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor / scale)
     return float(np.linalg.norm(a - b) / denom)
 
 
@@ -339,8 +345,12 @@ def _require_finite(arr, what, caller, why):
 
 
 def _whole_norm(arrays):
-    """The Euclidean norm of all the arrays' entries together."""
-    return float(np.sqrt(sum(np.sum(np.square(a)) for a in arrays)))
+    """The Euclidean norm of all the arrays' entries together (in units of the largest
+    entry, as in ``relative_error``, so that no square overflows)."""
+    scale = max((np.max(np.abs(a), initial=0.0) for a in arrays), default=0.0)
+    if scale == 0:
+        return 0.0
+    return float(scale * np.sqrt(sum(np.sum(np.square(a / scale)) for a in arrays)))
 
 
 def _params(obj):

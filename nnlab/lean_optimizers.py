@@ -51,8 +51,8 @@ class Lion(Optimizer):
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.99, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta1 = float(check_number(beta1, "beta1", low=0, high=1, low_open=True))
-        self.beta2 = float(check_number(beta2, "beta2", low=0, high=1, high_open=True))
+        self.beta1 = self._hyper(beta1, "beta1", low=0, high=1, low_open=True)
+        self.beta2 = self._hyper(beta2, "beta2", low=0, high=1, high_open=True)
 
     def _new_state(self, p):
         return {"momentum": np.zeros_like(p)}
@@ -128,12 +128,12 @@ class Adafactor(Optimizer):
     def __init__(self, lr=1e-2, beta2_decay=-0.8, eps1=None, eps2=1e-3, d=1.0,
                  weight_decay=0.0, clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.beta2_decay = float(check_number(beta2_decay, "beta2_decay", high=0))
+        self.beta2_decay = self._hyper(beta2_decay, "beta2_decay", high=0)
         # eps1 = 0, which PyTorch takes, makes a row of zero gradients 0 / 0 = NaN.
-        self.eps1 = None if eps1 is None else float(check_number(eps1, "eps1", low=0,
-                                                                 low_open=True))
-        self.eps2 = float(check_number(eps2, "eps2", low=0))
-        self.d = float(check_number(d, "d", low=1))
+        self.eps1 = None if eps1 is None else self._hyper(eps1, "eps1", low=0,
+                                                                 low_open=True)
+        self.eps2 = self._hyper(eps2, "eps2", low=0)
+        self.d = self._hyper(d, "d", low=1)
 
     def _new_state(self, p):
         if p.ndim < 2:
@@ -257,31 +257,31 @@ class Muon(Optimizer):
                  adam_weight_decay=0.004, adam_lr_ratio=1.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.momentum = float(check_number(momentum, "momentum", low=0, high=1,
-                                           high_open=True))
+        self.momentum = self._hyper(momentum, "momentum", low=0, high=1,
+                                           high_open=True)
         self.nesterov = check_bool(nesterov, "nesterov")
         if not isinstance(ns_coefficients, list | tuple) or len(ns_coefficients) != 3:
-            raise ValueError("ns_coefficients must be three numbers (a, b, c); "
+            raise ValueError("Muon ns_coefficients must be three numbers (a, b, c); "
                              f"got {ns_coefficients!r}")
-        self.ns_coefficients = tuple(float(check_number(v, f"ns_coefficients[{i}]"))
+        self.ns_coefficients = tuple(self._hyper(v, f"ns_coefficients[{i}]")
                                      for i, v in enumerate(ns_coefficients))
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
         # PyTorch refuses 100 steps or more, "for computational efficiency".
-        self.ns_steps = check_number(ns_steps, "ns_steps", low=0, high=100, high_open=True,
-                                     integer=True)
+        self.ns_steps = check_number(ns_steps, "Muon ns_steps", low=0, high=100,
+                                     high_open=True, integer=True)
         if adjust_lr_fn not in (None, "original", "match_rms_adamw"):
-            raise ValueError("adjust_lr_fn must be None, 'original' or 'match_rms_adamw'; "
+            raise ValueError("Muon adjust_lr_fn must be None, 'original' or 'match_rms_adamw'; "
                              f"got {adjust_lr_fn!r}")
         self.adjust_lr_fn = adjust_lr_fn
-        self.adam_beta1 = float(check_number(adam_beta1, "adam_beta1", low=0, high=1,
-                                             high_open=True))
-        self.adam_beta2 = float(check_number(adam_beta2, "adam_beta2", low=0, high=1,
-                                             high_open=True))
-        self.adam_eps = float(check_number(adam_eps, "adam_eps", low=0, low_open=True))
-        self.adam_weight_decay = float(check_number(adam_weight_decay, "adam_weight_decay",
-                                                    low=0))
-        self.adam_lr_ratio = float(check_number(adam_lr_ratio, "adam_lr_ratio", low=0,
-                                                low_open=True))
+        self.adam_beta1 = self._hyper(adam_beta1, "adam_beta1", low=0, high=1,
+                                             high_open=True)
+        self.adam_beta2 = self._hyper(adam_beta2, "adam_beta2", low=0, high=1,
+                                             high_open=True)
+        self.adam_eps = self._hyper(adam_eps, "adam_eps", low=0, low_open=True)
+        self.adam_weight_decay = self._hyper(adam_weight_decay, "adam_weight_decay",
+                                                    low=0)
+        self.adam_lr_ratio = self._hyper(adam_lr_ratio, "adam_lr_ratio", low=0,
+                                                low_open=True)
         # The other arrays' steps are AdamW's own code; its settings and rate are passed at
         # each step (so that a changed adam_* attribute acts, as get_config will save it).
         self._adamw = AdamW(1.0, self.adam_beta1, self.adam_beta2, self.adam_eps,

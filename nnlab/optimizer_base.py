@@ -76,7 +76,7 @@ class Optimizer:
     def __init__(self, lr, weight_decay=0.0, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):
         self.lr = lr
-        self.weight_decay = float(check_number(weight_decay, "weight_decay", low=0))
+        self.weight_decay = self._hyper(weight_decay, "weight_decay", low=0)
         self.clipnorm, self.clipvalue, self.global_clipnorm = self._clipping(
             clipnorm, clipvalue, global_clipnorm)
         self.iterations = 0
@@ -92,8 +92,8 @@ class Optimizer:
         if callable(value):
             check_schedule(value, type(self).__name__)
         else:
-            value = float(check_number(value, f"{type(self).__name__} lr", low=0,
-                                       low_open=True))
+            value = self._hyper(value, f"{type(self).__name__} lr", low=0,
+                                       low_open=True)
         self._lr = value
 
     def current_lr(self):
@@ -167,6 +167,11 @@ class Optimizer:
     def _new_state(self, p):
         return {}
 
+    def _hyper(self, value, name, **limits):
+        """Hyper-parameter ``name``'s ``value`` as a float, checked against ``limits``
+        (``check_number``'s): an error names the optimizer, "Adam beta1 must be in ..."."""
+        return float(check_number(value, f"{type(self).__name__} {name}", **limits))
+
     def _clipping(self, clipnorm, clipvalue, global_clipnorm):
         """The three clipping options, checked, as Python floats (None where unset)."""
         options = {"clipnorm": clipnorm, "clipvalue": clipvalue,
@@ -176,7 +181,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: set at most one of clipnorm, clipvalue "
                              "and global_clipnorm; got "
                              + ", ".join(f"{k}={v!r}" for k, v in given.items()))
-        return tuple(None if v is None else float(check_number(v, k, low=0, low_open=True))
+        return tuple(None if v is None else self._hyper(v, k, low=0, low_open=True)
                      for k, v in options.items())
 
     def _clipped(self, grads):

@@ -22,7 +22,7 @@ from functools import partial
 
 import numpy as np
 
-from nnlab._checks import build, check_bool, check_number, lookup
+from nnlab._checks import build, check_bool, lookup
 from nnlab.adam import Adam, Adamax, AdamW, NAdam, RAdam
 from nnlab.classic_optimizers import ASGD, Rprop
 from nnlab.ftrl import Ftrl
@@ -58,10 +58,10 @@ class SGD(Optimizer):
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.momentum = float(check_number(momentum, "momentum", low=0, high=1, high_open=True))
+        self.momentum = self._hyper(momentum, "momentum", low=0, high=1, high_open=True)
         check_bool(nesterov, "nesterov")
         if nesterov and momentum == 0:
-            raise ValueError("nesterov=True needs a momentum > 0; got momentum=0")
+            raise ValueError("SGD: nesterov=True needs a momentum > 0; got momentum=0")
         self.nesterov = bool(nesterov)
 
     def _new_state(self, p):
@@ -102,7 +102,7 @@ class AdaGrad(Optimizer):
     def __init__(self, lr=0.01, eps=1e-10, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
 
     def _new_state(self, p):
         return {"sum": np.zeros_like(p)}
@@ -129,8 +129,8 @@ class RMSprop(Optimizer):
     def __init__(self, lr=0.01, rho=0.9, eps=1e-8, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.rho = float(check_number(rho, "rho", low=0, high=1, high_open=True))
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.rho = self._hyper(rho, "rho", low=0, high=1, high_open=True)
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
 
     def _new_state(self, p):
         return {"v": np.zeros_like(p)}
@@ -173,8 +173,8 @@ class Adadelta(Optimizer):
     def __init__(self, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0,
                  clipnorm=None, clipvalue=None, global_clipnorm=None):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
-        self.rho = float(check_number(rho, "rho", low=0, high=1, high_open=True))
-        self.eps = float(check_number(eps, "eps", low=0, low_open=True))
+        self.rho = self._hyper(rho, "rho", low=0, high=1, high_open=True)
+        self.eps = self._hyper(eps, "eps", low=0, low_open=True)
 
     def _new_state(self, p):
         return {"square_avg": np.zeros_like(p), "acc_delta": np.zeros_like(p),

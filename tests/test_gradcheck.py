@@ -340,3 +340,16 @@ def test_kinks_fail_correct_layers_unless_the_input_avoids_them():
     for layer in (nl.MaxPool2D(2), nl.Activation("relu")):
         assert check(layer, digit) > 0.1
         assert check(layer, digit + noise) < 1e-6
+
+
+def test_gradients_too_large_to_square_are_compared_without_overflow():
+    # A diverged model's weights of 1e300: the norms squared them to inf, and check
+    # failed on its own floor ("floor must be finite; got inf").
+    layer = nl.Dense(3, 2, rng=0)
+    layer.params["W"][...] = 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nl.gradcheck.check(layer, np.ones((4, 3))) < 1e-6
+        assert nl.gradcheck.relative_error(np.array([1e300]), np.array([-1e300])) == 1.0
+        assert nl.gradcheck.relative_error(np.full(3, 1e200), np.full(3, 1e200)) == 0.0
+        assert nl.gradcheck.relative_error(np.zeros(3), np.zeros(3)) == 0.0

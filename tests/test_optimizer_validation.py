@@ -1,6 +1,7 @@
 """Tests of what the optimizers check and keep: hyper-parameters, parameters and gradients
 refused before any update, state tied to one model, names, configuration, float32 steps."""
 
+import inspect
 import re
 
 import numpy as np
@@ -238,3 +239,20 @@ def test_nesterov_is_a_boolean():
     for bad in ("no", 1, None):
         with pytest.raises(ValueError, match="nesterov must be True or False"):
             O.SGD(0.1, momentum=0.9, nesterov=bad)
+
+
+def hyper_parameters():
+    """(class, name) of every number an optimizer's constructor takes, lr aside."""
+    classes = {type(O.get(name)) for name in O.NAMES}
+    return sorted(((cls, name) for cls in classes
+                   for name, p in inspect.signature(cls).parameters.items()
+                   if name != "lr" and type(p.default) in (int, float)),
+                  key=lambda case: (case[0].__name__, case[1]))
+
+
+@pytest.mark.parametrize("cls,name", hyper_parameters(),
+                         ids=lambda case: getattr(case, "__name__", case))
+def test_a_bad_hyper_parameter_names_its_optimizer(cls, name):
+    # Adam's "beta1 must be in [0, 1)" left a reader of a long traceback to guess whose.
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}\W.*{re.escape(name)}"):
+        cls(**{name: float("nan")})
