@@ -24,6 +24,7 @@ The layers themselves are in ``layers.py``, ``conv.py``, ``pooling.py`` and
 
 import contextlib
 import contextvars
+from collections.abc import MutableMapping
 from typing import ClassVar
 
 import numpy as np
@@ -362,3 +363,43 @@ class Layer:
 
     def _store_grad(self, name, grad):
         self.grads[name] = grad.astype(self.params[name].dtype, copy=False)
+
+
+class _LayersView(dict):
+    """The ``attribute`` dicts of ``layers`` as one dict with keys "<index>.<name>".
+
+    A dict of the inner layers' own arrays (none copied), made afresh at each read of
+    ``Residual.params``. Writes go through to the inner dicts: ``update``, ``pop`` and the
+    rest are MutableMapping's, built on the two below (dict's own would bypass them)."""
+
+    def __init__(self, layers, attribute):
+        self._stores = [getattr(layer, attribute) for layer in layers]
+        super().__init__((f"{i}.{name}", array) for i, store in enumerate(self._stores)
+                         for name, array in store.items())
+
+    def _locate(self, key):
+        index, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
+        if not (index.isdigit() and int(index) < len(self._stores) and name):
+            raise KeyError(key)
+        return self._stores[int(index)], name
+
+    def __setitem__(self, key, value):
+        store, name = self._locate(key)
+        store[name] = value
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        store, name = self._locate(key)
+        del store[name]
+        super().__delitem__(key)
+
+    update, pop, popitem, clear, setdefault = (
+        MutableMapping.update, MutableMapping.pop, MutableMapping.popitem,
+        MutableMapping.clear, MutableMapping.setdefault)
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def __reduce__(self):   # pickle and copy.copy give a plain dict, as dict.copy does
+        return dict, (dict(self),)

@@ -7,8 +7,6 @@ modules of their own. All of them are reachable from here: ``nnlab.layers.BatchN
 is ``nnlab.BatchNorm``, so that every layer can be imported from this one module.
 """
 
-from collections.abc import MutableMapping
-
 import numpy as np
 
 from nnlab import activations, initializers
@@ -17,10 +15,12 @@ from nnlab.conv import Conv1D, Conv2D
 from nnlab.layer_base import (
     _INSIDE_NETWORK,
     Layer,
+    _LayersView,
     check_before_training,
     check_distinct,
     forget_last_pass,
     inside_network,
+    restoring_buffers,
 )
 from nnlab.normalization import BatchNorm
 from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
@@ -305,12 +305,13 @@ class Residual(Layer):
                 check_before_training(self.forward, x, self.layers)
                 self._input_shape = x.shape   # the trial pass recorded its one row
             out = x
-            with inside_network():
+            # Batch norm's statistics go back should a later layer refuse to train.
+            with inside_network(), restoring_buffers(self.layers):
                 for layer in self.layers:
                     out = layer.forward(out, training=training)
-            if out.shape != x.shape:
-                raise ValueError(f"{self!r}: the block changes the shape from {x.shape} to "
-                                 f"{out.shape}; y = x + block(x) needs them equal")
+                if out.shape != x.shape:
+                    raise ValueError(f"{self!r}: the block changes the shape from {x.shape} "
+                                     f"to {out.shape}; y = x + block(x) needs them equal")
         except BaseException:   # (an overflow under errstate "raise", an interrupt too)
             forget_last_pass([self])   # the inner layers before the failing one ran
             raise
@@ -355,46 +356,6 @@ class Residual(Layer):
 
     def __repr__(self):
         return f"Residual({', '.join(repr(layer) for layer in self.layers)})"
-
-
-class _LayersView(dict):
-    """The ``attribute`` dicts of ``layers`` as one dict with keys "<index>.<name>".
-
-    A dict of the inner layers' own arrays (none copied), made afresh at each read of
-    ``Residual.params``. Writes go through to the inner dicts: ``update``, ``pop`` and the
-    rest are MutableMapping's, built on the two below (dict's own would bypass them)."""
-
-    def __init__(self, layers, attribute):
-        self._stores = [getattr(layer, attribute) for layer in layers]
-        super().__init__((f"{i}.{name}", array) for i, store in enumerate(self._stores)
-                         for name, array in store.items())
-
-    def _locate(self, key):
-        index, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
-        if not (index.isdigit() and int(index) < len(self._stores) and name):
-            raise KeyError(key)
-        return self._stores[int(index)], name
-
-    def __setitem__(self, key, value):
-        store, name = self._locate(key)
-        store[name] = value
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key):
-        store, name = self._locate(key)
-        del store[name]
-        super().__delitem__(key)
-
-    update, pop, popitem, clear, setdefault = (
-        MutableMapping.update, MutableMapping.pop, MutableMapping.popitem,
-        MutableMapping.clear, MutableMapping.setdefault)
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
-
-    def __reduce__(self):   # pickle and copy.copy give a plain dict, as dict.copy does
-        return dict, (dict(self),)
 
 
 def layer_specs(layers):

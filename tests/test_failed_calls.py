@@ -225,3 +225,12 @@ def test_a_later_layer_refusing_to_train_leaves_batch_norms_statistics(call, blo
             getattr(model, call)(X, y)
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_residual_block_refusing_to_train_leaves_its_batch_norms_statistics():
+    block = nl.Residual(nl.BatchNorm(2), TrainsOnRows(3))
+    before = {k: a.copy() for k, a in block.buffers.items()}
+    with pytest.raises(ValueError, match="3 or more rows"):
+        block.forward(RNG.normal(size=(2, 2)), training=True)
+    for k, a in block.buffers.items():
+        np.testing.assert_array_equal(a, before[k])
