@@ -60,6 +60,8 @@ class Adam(Optimizer):
     :math:`\sqrt{3.4 \cdot 10^{38} (1 - \beta_2)} \approx 6 \cdot 10^{17}`, where PyTorch's
     overflows above :math:`1.8 \cdot 10^{19}`. Past that, :math:`r` is inf and the weight
     stops moving: train float32 models on gradients that size in float64, or clip them.
+    The sums hold the betas they were made with: a change of ``beta1`` or ``beta2``
+    between steps rescales them first (``settle``), and the steps stay PyTorch's.
 
     Examples
     --------
@@ -75,6 +77,7 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay, clipnorm, clipvalue, global_clipnorm)
         self.beta1, self.beta2 = _betas(self, beta1, beta2)
         self.eps = self._hyper(eps, "eps", low=0, low_open=True)
+        self._summed_with = None   # the betas the decayed sums were made with
 
     def _new_state(self, p):
         return {"decayed_sum": np.zeros_like(p), "decayed_sum_sq": np.zeros_like(p)}
@@ -95,6 +98,27 @@ class Adam(Optimizer):
         np.divide(s, step, out=step)  # theta -= lr m_hat / (sqrt(v_hat) + eps)
         step *= lr * w2**0.5 / w1
         p -= step
+
+    def settle(self):
+        """Rescale the decayed sums after a change of beta1 or beta2 since the last step.
+
+        They are PyTorch's averages m and v over 1 - beta1 and 1 - beta2, for the betas
+        they were summed with (a one-cycle schedule changes beta1 at every step): rescaled,
+        m and v go on unchanged, and the next step is PyTorch's with the new betas."""
+        self._rescale_sums(self.state or [])
+
+    def _rescale_sums(self, states):
+        betas = (self.beta1, self.beta2)
+        if self._summed_with not in (None, betas):   # None: fresh, loaded or reset
+            old1, old2 = self._summed_with
+            for state in states:
+                state["decayed_sum"] *= (1 - old1) / (1 - self.beta1)
+                state["decayed_sum_sq"] *= (1 - old2) / (1 - self.beta2)
+        self._summed_with = betas if states else None
+
+    def reset(self):
+        super().reset()
+        self._summed_with = None
 
 
 class AdamW(Adam):

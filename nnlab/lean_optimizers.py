@@ -299,12 +299,19 @@ class Muon(Optimizer):
                 "scratch_gram": np.empty((k, k), p.dtype),
                 "scratch_gram2": np.empty((k, k), p.dtype)}
 
+    def _synced_adamw(self):
+        """The AdamW of the arrays that are not matrices, with the settings Muon has now."""
+        adamw = self._adamw
+        adamw.beta1, adamw.beta2, adamw.eps = self.adam_beta1, self.adam_beta2, self.adam_eps
+        adamw.weight_decay, adamw.iterations = self.adam_weight_decay, self.iterations
+        return adamw
+
+    def settle(self):
+        self._synced_adamw()._rescale_sums([s for s in self.state or [] if "decayed_sum" in s])
+
     def _update(self, p, g, state, lr):
-        if p.ndim < 2:   # AdamW's own step, with the settings this optimizer has now
-            adamw = self._adamw
-            adamw.beta1, adamw.beta2, adamw.eps = self.adam_beta1, self.adam_beta2, self.adam_eps
-            adamw.weight_decay, adamw.iterations = self.adam_weight_decay, self.iterations
-            adamw._update(p, g, state, lr * self.adam_lr_ratio)
+        if p.ndim < 2:   # AdamW's own step
+            self._synced_adamw()._update(p, g, state, lr * self.adam_lr_ratio)
             return
         if not p.size:   # an empty matrix: no step, and no ratio A / B to take
             return

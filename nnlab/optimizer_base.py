@@ -147,9 +147,16 @@ class Optimizer:
         if self.state is None:
             _check_distinct_arrays(params, type(self).__name__)
             self.state = [self.fresh_state(p) for p in params]
+        self.settle()
         self.iterations += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g.astype(p.dtype, copy=False), s, lr)
+
+    def settle(self):
+        """Bring the running state in line with hyper-parameters changed since the last
+        step, as the next step would (Adam's decayed sums after a change of its betas): a
+        model file then holds the state that step will read. Most optimizers have nothing
+        to do."""
 
     def reset(self):
         """Forget all state (momentum, averages) and the step count."""

@@ -48,6 +48,9 @@ class SGD(Optimizer):
     Nesterov: the step uses :math:`g + \mu b` instead of :math:`b`, a look at
     where the momentum is about to carry the parameters.
 
+    The default rate, :math:`\eta = 0.01`, is Keras's (PyTorch's is 0.001); the rest are
+    both libraries' defaults.
+
     Examples
     --------
     >>> p, g = [np.array([1.0])], [np.array([0.5])]

@@ -56,6 +56,8 @@ def optimizer_arrays(optimizer):
     the next step is the same), and after it was set to 0, the unused velocity is left out.
     """
     states = optimizer.state if optimizer is not None and optimizer.state else []
+    if states:
+        optimizer.settle()   # as the next step will read it
     return {f"optimizer.{i}.{k}": state.get(k, fresh)
             for i, state in enumerate(states)
             for k, fresh in optimizer._new_state(state["param"]).items()
