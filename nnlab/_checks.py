@@ -5,9 +5,11 @@ was expected and what was received. These helpers keep those messages
 uniform so that each module only states *what* it needs.
 """
 
+import difflib
 import inspect
 import math
 import numbers
+import os
 import re
 
 import numpy as np
@@ -206,7 +208,21 @@ def lookup(name, registry, kind, base=None):
     for key in (name.lower(), words.lower(), re.sub(r"(?<=[a-z])(?=[A-Z])", "_", words).lower()):
         if key in registry:
             return registry[key]
-    raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}")
+    raise ValueError(f"unknown {kind} {name!r}; valid names are: {valid}"
+                     + did_you_mean(name.lower(), registry))
+
+
+def did_you_mean(name, names):
+    """" (did you mean 'accuracy'?)" for a ``name`` close to one of ``names`` (a typo),
+    else "": the end of an unknown name's message.
+
+    Examples
+    --------
+    >>> did_you_mean("acuracy", ["accuracy", "auc"])
+    " (did you mean 'accuracy'?)"
+    """
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def build(factory, kwargs, name, kind):
@@ -319,3 +335,14 @@ def check_weights(weights, targets, what):
                              f"got a minimum of {w.min():g}")
         checked.append(w)
     return checked
+
+
+def file_path(path, what, refuse_folders=True):
+    """``path`` (a str or path-like) as a str, refused if it ends in a separator, or, with
+    ``refuse_folders``, names an existing folder: ``what`` (say "save_model") needs a file's
+    name, and it would write or read a hidden ".npz" in the folder, or a file beside it."""
+    path = os.fspath(path)
+    if not os.path.basename(path) or (refuse_folders and os.path.isdir(path)):
+        raise ValueError(f"{what} needs a file name; {path!r} is a folder: give a file in it, "
+                         f"such as {os.path.join(path, 'model')!r}")
+    return path

@@ -17,7 +17,7 @@ setting ``model.stop_training = True`` (and ``model.stop_reason`` to say why).
 import numpy as np
 
 from nnlab import metrics as metric_functions
-from nnlab._checks import check_bool, check_number, check_verbose
+from nnlab._checks import check_bool, check_number, check_verbose, did_you_mean
 
 
 def check_callbacks(callbacks):
@@ -136,9 +136,11 @@ def _auto_mode(monitor):
     try:
         fn = metric_functions.get(name)
     except ValueError:
+        prefix = monitor.removesuffix(name)   # "val_" or ""
+        known = [prefix + known for known in ("loss", *metric_functions.NAMES)]
         raise ValueError(f"EarlyStopping cannot tell whether {monitor!r} is better higher or "
                          "lower: it names no metric that nnlab knows (a function of your own?); "
-                         "pass mode='max' or mode='min'") from None
+                         "pass mode='max' or mode='min'" + did_you_mean(monitor, known)) from None
     return "max" if any(metric_functions.get(h) is fn for h in HIGHER_IS_BETTER) else "min"
 
 

@@ -326,7 +326,7 @@ class Layer:
                 expected = f"shape (batch, {dims})"
             raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
         self._check_sample(x.shape[1:])
-        self._input_shape = x.shape   # what backward checks dy against
+        self._input_shape, self._input_dtype = x.shape, x.dtype   # what backward checks dy
         return x
 
     def _check_sample(self, sample_shape):
@@ -343,14 +343,16 @@ class Layer:
     def _check_grad(self, dy):
         """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.
 
-        Inside a model the shapes agree by construction and ``dy`` is returned as is.
+        Inside a model the shapes and dtypes agree by construction and ``dy`` is returned
+        as is; outside, it is cast to the dtype of the last forward's input.
         """
         if _INSIDE_NETWORK.get():
             return dy
         shape = getattr(self, "_input_shape", None)
         if shape is None:
             raise ValueError(f"{self!r}.backward uses what forward cached: call forward first")
-        dy = as_float_array(dy, name=f"dy of {self!r}.backward")
+        # dL/dx in the dtype of x, as PyTorch's autograd gives it, whatever dy's dtype
+        dy = as_float_array(dy, name=f"dy of {self!r}.backward", dtype=self._input_dtype)
         expected = (shape[0], *self.output_shape(shape[1:]))
         if dy.shape != expected:
             raise ValueError(f"{self!r}.backward expected dy of shape {expected}, the shape "

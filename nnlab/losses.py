@@ -176,7 +176,7 @@ class CategoricalCrossEntropy(_LogitsOption):
 
     def forward(self, y_pred, y_true):
         log_p = _log_softmax(y_pred) if self.from_logits else np.log(_clip(y_pred))
-        return -np.sum(y_true * log_p) / len(y_pred)
+        return 0.0 - np.sum(y_true * log_p) / len(y_pred)   # 0.0 -: a perfect fit's 0, not -0
 
     def backward(self, y_pred, y_true):
         if self.from_logits:
@@ -187,7 +187,7 @@ class CategoricalCrossEntropy(_LogitsOption):
         if not self.from_logits:
             return super().forward_backward(y_pred, y_true)
         log_p = _log_softmax(y_pred)   # once, for the value and the gradient
-        return -np.sum(y_true * log_p) / len(y_pred), self._logits_gradient(log_p, y_true)
+        return 0.0 - np.sum(y_true * log_p) / len(y_pred), self._logits_gradient(log_p, y_true)
 
     @staticmethod
     def _logits_gradient(log_p, y_true):

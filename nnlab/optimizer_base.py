@@ -50,6 +50,7 @@ Common options of every optimizer:
     Keras's :math:`c / \max(N, c)` differs only by that :math:`10^{-6}`.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -92,8 +93,7 @@ class Optimizer:
         if callable(value):
             check_schedule(value, type(self).__name__)
         else:
-            value = self._hyper(value, f"{type(self).__name__} lr", low=0,
-                                       low_open=True)
+            value = self._hyper(value, "lr", low=0, low_open=True)
         self._lr = value
 
     def current_lr(self):
@@ -266,14 +266,19 @@ class Optimizer:
 
 
 def _check_distinct_arrays(params, name):
-    """Raise ValueError if one array appears twice in ``params``: it would be updated twice
-    a step, with the state (momentum, averages) of two parameters."""
+    """Raise ValueError if two arrays of ``params`` share memory (one array twice, or two
+    views of one array): it would be updated twice a step, with the state (momentum,
+    averages) of two parameters."""
     first = {}
     for i, p in enumerate(params):
         if id(p) in first:
             raise ValueError(f"{name}: params {first[id(p)]} and {i} are the same array; "
                              "each parameter must appear once")
         first[id(p)] = i
+    for (i, p), (j, q) in itertools.combinations(enumerate(params), 2):
+        if np.shares_memory(p, q):
+            raise ValueError(f"{name}: params {i} and {j} share memory (views of one "
+                             "array); each parameter must be an array of its own")
 
 
 def _norm(a):

@@ -16,7 +16,7 @@ stops making mistakes after finitely many updates; if not (XOR), it never does.
 
 import numpy as np
 
-from nnlab._checks import as_float_array, as_rng, check_bool, check_number
+from nnlab._checks import all_finite, as_float_array, as_rng, check_bool, check_number
 from nnlab.initializers import MAX_WEIGHTS
 
 
@@ -93,8 +93,16 @@ class Perceptron:
         return X
 
     def net_input(self, X):
-        """The weighted sums ``X @ w + b``, one per row of X."""
-        return self._check_X(X) @ self.weights + self.bias
+        """The weighted sums ``X @ w + b``, one per row of X; refused if one overflows (inf,
+        or NaN from inf - inf, would give a firing decided by rounding, not by the sum)."""
+        X = self._check_X(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = X @ self.weights + self.bias
+        if not all_finite(z):
+            raise ValueError(f"Perceptron: the weighted sums X @ w + b overflow {z.dtype} "
+                             f"(inputs up to {np.abs(X).max():.3g}, weights up to "
+                             f"{np.abs(self.weights).max():.3g}); scale X or the weights down")
+        return z
 
     def predict(self, X):
         """The unit's outputs, one per row of X: 1 where it fires, else 0 (or -1, see
@@ -181,8 +189,9 @@ class Perceptron:
         return self
 
     def __repr__(self):
-        # In float64 (float32 weights print as 0.30000001192092896), and + 0 turns the -0.0
-        # that rounding leaves of, say, -1e-17 into 0.0.
+        # In float64 (float32 weights print as 0.30000001192092896), rounded by Python (which
+        # does not overflow at 1e308 as numpy's round does), and + 0 turns the -0.0 that
+        # rounding leaves of, say, -1e-17 into 0.0.
         return (f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr}, "
-                f"weights={(np.round(self.weights.astype(float), 4) + 0).tolist()}, "
+                f"weights={[round(w, 4) + 0 for w in self.weights.tolist()]}, "
                 f"bias={round(self.bias, 4) + 0})")

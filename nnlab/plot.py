@@ -20,6 +20,7 @@ from matplotlib.colors import ListedColormap
 from nnlab import activations as _activations
 from nnlab import figure_data as _data
 from nnlab._checks import as_float_array, check_number
+from nnlab.array_figures import confusion_matrix, image_grid
 from nnlab.book_figure import (
     COLORS,
     PATH_COLORS,
@@ -40,7 +41,8 @@ from nnlab.figure_data import (
 )
 from nnlab.log_axis import log_y, short_ticks
 
-# Re-exported: the look (nnlab.book_figure), what figures draw (nnlab.figure_data).
+# Re-exported: the look (nnlab.book_figure), what figures draw (nnlab.figure_data), the
+# pictures of arrays (nnlab.array_figures).
 __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
            "activation_histograms", "activations_grid", "confusion_matrix", "curves",
            "decision_boundary", "finite_limit", "fixed_layout", "gradient_norms",
@@ -55,8 +57,9 @@ def _axes(ax, **kwargs):
 
 
 @in_style()
-def activation(name, z=None, ax=None):
-    """An activation function and its derivative.
+def activation(name, z=None, ax=None, saturation=None):
+    """An activation function and its derivative; ``saturation`` (say 0.01) shades the
+    inputs where the derivative is smaller than that in size: where the unit saturates.
 
     Examples
     --------
@@ -66,16 +69,22 @@ def activation(name, z=None, ax=None):
     fn = _activations.get(name)
     z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
     fig, ax = _axes(ax)
+    slope = fn.derivative(z)
     ax.plot(z, fn(z), color=COLORS[0], label="f(z)")
-    ax.plot(z, fn.derivative(z), color=COLORS[1], linestyle="--", label="f'(z)")
+    ax.plot(z, slope, color=COLORS[1], linestyle="--", label="f'(z)")
+    if saturation is not None:
+        check_number(saturation, "activation saturation", low=0, low_open=True)
+        ax.fill_between(z, 0, 1, where=np.abs(slope) < saturation, color="0.88", lw=0,
+                        transform=ax.get_xaxis_transform(), label=f"|f'| < {saturation:g}")
     ax.set(xlabel="z", ylabel="value", title=fn.name)
     ax.legend()
     return fig
 
 
 @in_style()
-def activations_grid(names=None, z=None, ncols=4):
-    """Small panels of several activations with their derivatives."""
+def activations_grid(names=None, z=None, ncols=4, saturation=None):
+    """Small panels of several activations with their derivatives (``saturation``: as in
+    ``activation``)."""
     names = [names] if isinstance(names, str) else list(
         _activations.NAMES if names is None else names)
     if not names:
@@ -84,12 +93,12 @@ def activations_grid(names=None, z=None, ncols=4):
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = new_figure(ncols, nrows, height=2.4)
     for ax, name in zip(axes.flat, names, strict=False):
-        activation(name, z=z, ax=ax)
+        activation(name, z=z, ax=ax, saturation=saturation)
         ax.set(xlabel="z", ylabel="")
         ax.get_legend().remove()
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    axes.flat[0].legend(["f(z)", "f'(z)"], loc="upper left")
+    axes.flat[0].legend(loc="upper left")
     return fig
 
 
@@ -349,72 +358,4 @@ def network_diagram(weights, ax=None, title=None):
     ax.spines["left"].set_visible(False)
     ax.grid(False)
     ax.set(yticks=[], xlabel="layer", title=title or "weights: blue positive, orange negative")
-    return fig
-
-
-@in_style()
-def confusion_matrix(cm, labels=None, ax=None, title=None):
-    """A confusion matrix as a heat map with the counts written in.
-
-    Examples
-    --------
-    >>> nl.plot.confusion_matrix(np.array([[5, 1], [0, 4]])).axes[0].get_xlabel()
-    'predicted class'
-    """
-    cm = np.asarray(cm)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"plot.confusion_matrix draws a square table of counts, "
-                         f"nnlab.metrics.confusion_matrix(y_true, y_pred); got shape {cm.shape}")
-    labels = list(range(len(cm))) if labels is None else list(labels)
-    if len(labels) != len(cm):
-        raise ValueError(f"plot.confusion_matrix: {len(labels)} labels for {len(cm)} classes")
-    fig, ax = _axes(ax, height=3.6, width=3.8)
-    ax.imshow(cm, cmap="Blues")
-    ax.grid(False)
-    for (i, j), count in np.ndenumerate(cm):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
-                color="white" if count > cm.max() / 2 else "black")
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set(xlabel="predicted class", ylabel="true class", title=title or "")
-    return fig
-
-
-@in_style()
-def image_grid(images, titles=None, ncols=8, cmap="gray_r", title=None, symmetric=False):
-    """Images in a grid, e.g. digits, filters or feature maps: an (n, h, w) or (n, 1, h, w)
-    array, or a list of images of shape (h, w) or (1, h, w), grey (or one channel).
-
-    ``symmetric`` centers the color scale on 0 (for filters with signed weights). NaN and
-    infinite pixels are left blank, and the color scale is that of the finite ones.
-
-    Examples
-    --------
-    >>> len(nl.plot.image_grid(np.zeros((3, 8, 8))).axes)
-    3
-    """
-    images = [np.asarray(im, dtype=float) for im in images]
-    if not images or any(im.ndim < 2 or im.shape[:-2] not in ((), (1,)) for im in images) \
-            or (titles is not None and len(titles) != len(images)):
-        raise ValueError(f"image_grid draws a list, or an (n, h, w) or (n, 1, h, w) array, of "
-                         f"images (h, w) or (1, h, w), one or more, and as many titles; got "
-                         f"{len(images)} images of shapes {sorted({im.shape for im in images})}"
-                         f" and {'no' if titles is None else len(titles)} titles")
-    images = [im.reshape(im.shape[-2:]) for im in images]
-    check_number(ncols, "image_grid ncols", low=1, integer=True)
-    ncols = min(ncols, len(images))
-    nrows = int(np.ceil(len(images) / ncols))
-    fig, axes = new_figure(ncols, nrows, width=1.7 * ncols + 0.4, height=1.9)
-    fig.set_figheight(nrows * ((fig.get_figwidth() - 0.4) / ncols + 0.2))   # square cells
-    for ax in axes.flat[len(images):]:
-        ax.set_visible(False)
-    for k, (ax, im) in enumerate(zip(axes.flat, images, strict=False)):
-        limit = finite_limit(im)
-        ax.imshow(im, cmap="RdBu_r" if symmetric else cmap,
-                  vmin=-limit if symmetric else None, vmax=limit if symmetric else None)
-        ax.set_axis_off()
-        if titles is not None:
-            ax.set_title(str(titles[k]), fontsize=9)
-    if title:
-        fig.suptitle(title)
     return fig

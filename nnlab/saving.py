@@ -48,7 +48,7 @@ import zlib
 import numpy as np
 
 from nnlab import losses
-from nnlab._checks import FLOAT_DTYPES, all_finite, as_float_array
+from nnlab._checks import FLOAT_DTYPES, all_finite, as_float_array, file_path
 from nnlab.layers import Layer, Residual, layer_specs
 from nnlab.training_state import (
     compile_settings,
@@ -128,6 +128,7 @@ def save_model(model, path):
     ...     nl.saving.save_model(model, os.path.join(folder, "m")).endswith("m.npz")
     True
     """
+    path = file_path(path, "save_model")
     arrays = _model_arrays(model) | optimizer_arrays(model.optimizer)
     broken = [key for key, a in arrays.items() if not all_finite(a)]
     if broken:   # load_model refuses such arrays: refuse them here, before writing
@@ -137,7 +138,6 @@ def save_model(model, path):
             "random_states": generator_states(model),   # (may refuse: before compile's warnings)
             "input_shape": input_shape(model),
             "compile": compile_settings(model) if model.loss is not None else None}
-    path = os.fspath(path)
     path = path if path.endswith(".npz") else path + ".npz"
     header = json.dumps(spec, default=_python_number)
     np.savez(path, **{HEADER: np.array(header)}, **arrays)
@@ -159,7 +159,7 @@ def load_model(path):
     ...     nl.load_model(path).layers
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]
     """
-    path = os.fspath(path)
+    path = file_path(path, "load_model", refuse_folders=False)   # m.npz beside m/
     # The file that save wrote for this path (.npz appended), else one renamed since.
     tried = [path] if path.endswith(".npz") else [path + ".npz", path]
     path = next((p for p in tried if os.path.isfile(p)), None)

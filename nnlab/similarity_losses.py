@@ -52,7 +52,7 @@ class CosineSimilarity(Loss):
 
     def forward(self, y_pred, y_true):
         t, p = y_true / self._norm(y_true)[0], y_pred / self._norm(y_pred)[0]
-        return -np.sum(t * p) / len(y_pred)
+        return 0.0 - np.sum(t * p) / len(y_pred)   # orthogonal rows: 0, not -0
 
     def backward(self, y_pred, y_true):
         t = y_true / self._norm(y_true)[0]

@@ -373,3 +373,16 @@ def test_model_history_is_the_run_so_far_from_the_end_of_each_epoch():
     assert seen == [None, 1, 2] and model.history is returned
     model.fit(X, y, epochs=2, callbacks=[Peek()])   # the first fit's, until an epoch ends
     assert seen[3:] == [3, 1] and model.history is not returned
+
+
+@pytest.mark.parametrize("monitor, close", [("acuracy", "accuracy"), ("val_acuracy",
+                                             "val_accuracy"), ("val_los", "val_loss")])
+def test_early_stopping_on_a_misspelt_metric_suggests_the_name_meant(monitor, close):
+    # The message pointed at mode= alone, where the slip is in the name.
+    with pytest.raises(ValueError, match=rf"names no metric that nnlab knows .* pass mode="
+                                         rf"'max' or mode='min' \(did you mean '{close}'\?\)$"):
+        EarlyStopping(monitor)
+    with pytest.raises(ValueError, match=r"mode='min'$"):   # nothing close: no guess
+        EarlyStopping("my_own_score")
+    with pytest.raises(ValueError, match=r"valid names are: .* \(did you mean 'accuracy'\?\)$"):
+        nl.metrics.get("acuracy")

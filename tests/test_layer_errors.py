@@ -165,3 +165,26 @@ def test_float16_and_longdouble_are_refused_as_the_activations_refuse_them(dtype
     assert nl.Dense(3, 2, rng=0).forward(x.astype(np.float32)).dtype == np.float32
     model = nl.Sequential([nl.Dense(3, 2, rng=0, dtype=np.float32)])
     assert model.predict(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("x_dtype, dy_dtype", [(np.float32, np.float64),
+                                               (np.float64, np.float32)])
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nl.Dense(3, 2, rng=0), (4, 3)),
+    (lambda: nl.Activation("tanh"), (4, 3)),
+    (lambda: nl.Activation("softmax"), (4, 3)),
+    (lambda: nl.BatchNorm(3), (4, 3)),
+    (lambda: nl.Conv2D(1, 2, 3, rng=0), (2, 1, 5, 5)),
+    (lambda: nl.MaxPool2D(2), (2, 1, 4, 4)),
+    (lambda: nl.AvgPool2D(2), (2, 1, 4, 4)),
+    (lambda: nl.Flatten(), (2, 3, 2)),
+    (lambda: nl.Dropout(0.5, rng=0), (4, 3)),
+    (lambda: nl.Residual(nl.Dense(3, 3, rng=0), nl.Activation("relu")), (4, 3)),
+])
+def test_backward_gives_dx_in_the_dtype_of_the_forward_input(make, shape, x_dtype, dy_dtype):
+    # Activation and BatchNorm gave float64 for a float32 x and a float64 dy, Dense and
+    # the rest dy's dtype: PyTorch's autograd gives x's, whatever dy's is.
+    layer = make()
+    x = np.random.default_rng(0).normal(size=shape).astype(x_dtype)
+    dy = np.ones_like(layer.forward(x, training=True), dtype=dy_dtype)
+    assert layer.backward(dy).dtype == x_dtype

@@ -276,3 +276,14 @@ def test_get_names_aliases_and_config_round_trip():
         losses.get("mse", from_logits=True)
     with pytest.raises(ValueError, match="'hinge' takes no argument margin; it takes none"):
         losses.get("hinge", margin=2.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_perfect_fit_has_a_loss_of_0_not_minus_0(dtype):
+    # -sum(y log p) with every log p exactly 0 was -0.0, which evaluate printed as -0.0.
+    z, y = np.array([[100.0, 0.0], [0.0, 100.0]], dtype), np.eye(2, dtype=dtype)
+    cce = losses.CategoricalCrossEntropy(from_logits=True)
+    cosine = losses.get("cosine_similarity")
+    for value in (cce(z, y), cce.forward_backward(z, y)[0],
+                  cosine(np.array([[1.0, 0.0]], dtype), np.array([[0.0, 1.0]], dtype))):
+        assert value == 0 and np.copysign(1.0, value) == 1.0

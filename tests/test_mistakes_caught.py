@@ -36,6 +36,25 @@ def test_one_array_twice_in_params_is_refused():
     assert opt.iterations == 0 and opt.state is None
 
 
+def test_views_of_one_array_in_params_are_refused():
+    b = np.ones(4)
+    opt = nl.optimizers.SGD(0.1)
+    with pytest.raises(ValueError, match="params 0 and 1 share memory"):
+        opt.step([b, b[:2]], [np.ones(4), np.ones(2)])
+    np.testing.assert_array_equal(b, np.ones(4))   # not 0.8 in the first half
+    opt.step([b[:2], b[2:]], [np.ones(2), np.ones(2)])   # halves that do not overlap
+    np.testing.assert_allclose(b, 0.9)
+
+
+@pytest.mark.parametrize("cls", [nl.optimizers.SGD, nl.optimizers.Adam])
+def test_a_bad_rate_names_its_optimizer_once(cls):
+    with pytest.raises(ValueError, match=rf"^{cls.__name__} lr must be .* got -1"):
+        cls(lr=-1)
+    opt = cls()
+    with pytest.raises(ValueError, match=rf"^{cls.__name__} lr must be .* got 0"):
+        opt.lr = 0
+
+
 def test_other_arrays_are_refused_with_their_count():
     a, b = np.ones(2), np.ones(3)
     opt = nl.optimizers.SGD(0.1)

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -155,3 +157,17 @@ def test_fit_rejects_no_samples_and_a_shuffle_that_is_no_bool():
         nl.Perceptron(2).fit(np.zeros((0, 2)), np.zeros(0))
     with pytest.raises(ValueError, match="shuffle must be True or False"):
         nl.Perceptron(2).fit(np.eye(2), [0, 1], shuffle="no")
+
+
+@pytest.mark.parametrize("weights, X", [([1.0, 1.0], [[1e308, 1e308]]),      # inf
+                                        ([1e308, -1e308], [[10.0, 10.0]])])   # inf - inf
+def test_a_weighted_sum_that_overflows_is_refused_not_decided_by_rounding(weights, X):
+    # Predict gave 1 for inf and 0 for NaN (inf - inf), with a RuntimeWarning at most.
+    unit = nl.Perceptron.from_weights(weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for call in (unit.predict, unit.net_input):
+            with pytest.raises(ValueError, match=r"weighted sums X @ w \+ b overflow "
+                                                 r"float64 .*; scale X or the weights down"):
+                call(X)
+        assert repr(unit).startswith(f"Perceptron(n_inputs=2, lr=1.0, weights={weights}")

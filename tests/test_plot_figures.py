@@ -134,6 +134,7 @@ def test_titles_sit_on_their_axes_without_being_placed_at_each_draw(monkeypatch)
     (lambda: plot.confusion_matrix(np.eye(3), labels=["a", "b"]), "2 labels for 3 classes"),
     (lambda: plot.image_grid(np.zeros((2, 3, 3)), ncols=0), "ncols"),
     (lambda: plot.activations_grid(ncols=0), "ncols"),
+    (lambda: plot.activation("tanh", saturation=-0.01), "activation saturation"),
     (lambda: plot.network_diagram([]), r"got shapes \[\]"),
     (lambda: plot.network_diagram([np.ones((2, 3)), np.ones((2, 1))]), "chain"),
     (lambda: plot.confusion_matrix([0, 1, 1]), r"square table .* got shape \(3,\)"),

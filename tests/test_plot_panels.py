@@ -230,3 +230,23 @@ def test_forward_explorer_shows_every_number_its_activations_come_from(setting):
     canvas.draw()
     boxes = [t.get_window_extent(canvas.get_renderer()) for t in fig.axes[0].texts]
     assert not [(a, b) for a, b in itertools.combinations(boxes, 2) if a.overlaps(b)], setting
+
+
+def test_saturation_shades_exactly_the_inputs_where_the_derivative_is_small():
+    z = np.linspace(-7, 7, 141)
+    ax = plot.activation("sigmoid", z=z, saturation=0.01).axes[0]
+    (shade,) = ax.collections
+    x = np.concatenate([path.vertices[:, 0] for path in shade.get_paths()])
+    flat = np.abs(plot._activations.sigmoid.derivative(z)) < 0.01
+    assert x.min() == z[flat].min() and x.max() == z[flat].max()
+    assert not ((x > -4.5) & (x < 4.5)).any()   # sigmoid' < 0.01 beyond |z| = 4.585
+    assert "|f'| < 0.01" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not plot.activation("sigmoid", z=z).axes[0].collections   # off by default
+
+
+def test_activations_grid_passes_saturation_to_every_panel():
+    fig = plot.activations_grid(["relu", "linear"], saturation=0.01)
+    relu, linear = fig.axes[:2]
+    assert len(relu.collections) == len(linear.collections) == 1
+    assert not linear.collections[0].get_paths() or not any(
+        len(path.vertices) for path in linear.collections[0].get_paths())

@@ -2,6 +2,7 @@
 random generators and layers, by name; what save warns it leaves out or refuses to write;
 the file load_model reads for the path given to save."""
 
+import os
 import warnings
 
 import numpy as np
@@ -96,6 +97,21 @@ def test_load_model_reads_the_file_that_save_wrote_for_the_same_path(tmp_path):
         assert isinstance(info.value, ModelFileError)
         assert str(info.value) == "no model file at " + " or ".join(
             repr(str(tmp_path / name)) for name in tried)
+
+
+def test_a_folder_is_no_file_name_to_save_to_or_load_from(tmp_path):
+    # save wrote the folder's name + ".npz" beside it, or a hidden ".npz" inside it, and
+    # load_model read that hidden file back.
+    model = small_model()
+    for path in (tmp_path, str(tmp_path) + os.sep):
+        with pytest.raises(ValueError, match=r"save_model needs a file name; .* is a folder: "
+                                             r"give a file in it, such as .*model'"):
+            model.save(path)
+    assert not list(tmp_path.iterdir()) and not tmp_path.with_suffix(".npz").exists()
+    model.save(tmp_path / "m")
+    (tmp_path / "m.npz").rename(tmp_path / ".npz")
+    with pytest.raises(ValueError, match="load_model needs a file name"):
+        nl.load_model(str(tmp_path) + os.sep)
 
 
 # --- optimizers and activations that load_model could not rebuild ---------------------
