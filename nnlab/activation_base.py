@@ -66,6 +66,20 @@ def _softplus(x):
         return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
 
+def _log_softmax(x):
+    """log softmax(x) on the last axis, by log-sum-exp: x - max(x) - log sum e^(x - max(x)),
+    where no e^x overflows and no logarithm sees a softmax that underflowed to 0.
+
+    Examples
+    --------
+    >>> from nnlab.activation_base import _log_softmax
+    >>> _log_softmax(np.array([[0.0, 1e4]]))
+    array([[-10000.,      0.]])
+    """
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
+
+
 class ActivationFunction:
     """Base class: ``__call__(x)`` is f(x), ``derivative(x)`` is f'(x) element-wise.
 

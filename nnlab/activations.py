@@ -149,7 +149,13 @@ class ReLU(ActivationFunction):
 class LeakyReLU(ActivationFunction):
     """Leaky ReLU: f(x) = x if x > 0 else alpha x,  f'(x) = 1 or alpha.
 
-    ``alpha`` defaults to 0.01, PyTorch's default negative slope.
+    ``alpha`` defaults to 0.01, PyTorch's default negative slope; Keras's is 0.2 for the
+    function ``"leaky_relu"`` and 0.3 for its ``LeakyReLU`` layer.
+
+    Examples
+    --------
+    >>> float(nl.activations.LeakyReLU()(-2.0)), float(nl.activations.LeakyReLU(0.2)(-2.0))
+    (-0.02, -0.4)
     """
 
     name = "leaky_relu"

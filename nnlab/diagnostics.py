@@ -13,6 +13,7 @@ import numpy as np
 
 from nnlab import activations, initializers
 from nnlab._checks import as_float_array, as_rng, check_bool, check_number
+from nnlab.layer_base import walk_layers
 from nnlab.layers import Activation, Dense, Residual, inside_network
 from nnlab.model import Sequential
 from nnlab.normalization import BatchNorm
@@ -68,12 +69,9 @@ def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="gloro
 
 
 def dense_layers(model):
-    """Every Dense layer of ``model``, in order, looking inside Residual blocks."""
-    found = []
-    for layer in model.layers:
-        inner = layer.layers if isinstance(layer, Residual) else [layer]
-        found.extend(x for x in inner if isinstance(x, Dense))
-    return found
+    """Every Dense layer of ``model``, in order, looking inside Residual blocks (and the
+    blocks inside those)."""
+    return [layer for layer in walk_layers(model.layers) if isinstance(layer, Dense)]
 
 
 def gradient_norms(model, X, y, loss="mse"):
@@ -101,7 +99,7 @@ def gradient_norms(model, X, y, loss="mse"):
 GRADIENT_LIMIT = 1e3
 
 
-def gradient_warning(norms):
+def gradient_warning(norms, residual=False):
     """What a network's gradient norms, layer by layer, say: vanishing, exploding or neither.
 
     ``norms`` holds the gradient norm of each weight matrix, first layer first and the output
@@ -110,7 +108,9 @@ def gradient_warning(norms):
     overflows, when the largest is above ``GRADIENT_LIMIT`` (1000) or when the first layer's
     is more than 1000 times the output layer's; they vanish when even the largest is below
     1/1000 or when the first layer's is less than 1/1000 of the output layer's. The answer
-    is a sentence, or "" when the gradients do neither.
+    is a sentence, or "" when the gradients do neither. For ``deep_mlp(..., residual=True)``
+    (``residual``), exploding gradients come with their cause, and one hidden layer with the
+    note that it has no block: the first layer, which changes the width, is never wrapped.
 
     Examples
     --------
@@ -119,7 +119,18 @@ def gradient_warning(norms):
     >>> nl.diagnostics.gradient_warning([3e-7, 5e-7, 8e-7])
     'Vanishing gradients: even the largest is 8e-07, below 0.001.'
     """
-    norms, limit = _per_layer(norms, "norms"), GRADIENT_LIMIT
+    norms = _per_layer(norms, "norms")
+    warning = _gradient_warning(norms, GRADIENT_LIMIT)
+    if residual and len(norms) == 2:   # one hidden layer, and the output layer
+        return ("No residual block: the one hidden layer changes the width, so y = x + f(x) "
+                "cannot add its input. " + warning).strip()
+    if residual and warning.startswith("Exploding"):
+        warning += (" Each residual block adds its branch's output to the signal, unscaled: "
+                    "the signal, and with it the gradients, grows block after block.")
+    return warning
+
+
+def _gradient_warning(norms, limit):
     if not np.all(np.isfinite(norms)):
         return "Exploding gradients: some overflow to infinity."
     largest, ratio = norms.max(), norms[0] / norms[-1] if norms[-1] else np.nan
@@ -192,11 +203,11 @@ def _output_signal(model, loss, X, y):
 
 def _backward(model, loss, X, y):
     """One forward and backward pass on (X, y) in training mode; returns the checked targets."""
-    dout, y = _output_signal(model, loss, X, y)
-    # A diverged network's dout holds inf or NaN, which backward would refuse: here they
+    dy, y = _output_signal(model, loss, X, y)
+    # A diverged network's dy holds inf or NaN, which backward would refuse: here they
     # are the answer (gradient norms that explode), so they are passed on.
     with np.errstate(over="ignore", invalid="ignore"), inside_network():
-        model.backward(dout)
+        model.backward(dy)
     return y
 
 

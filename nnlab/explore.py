@@ -32,9 +32,8 @@ def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     """
     X, y = datasets.logic_gate(lookup(gate, {g: g for g in GATES}, "gate"))
     unit = Perceptron.from_weights([w1, w2], bias=bias)
-    # The sliders move in tenths, which binary floating point does not hold: at (1, 1),
-    # 0.1 + 0.2 - 0.3 is 5.6e-17, and a point the line runs through would fire. The sums
-    # are rounded to 9 decimals first: on the line, z = 0, the unit does not fire.
+    # Sliders move in tenths, which binary floating point does not hold (0.1 + 0.2 - 0.3 is
+    # 5.6e-17: a point on the line would fire): rounded to 9 decimals, z = 0 does not fire.
     fires = np.round(unit.net_input(X), 9) > unit.threshold
     predictions = np.where(fires, *unit.labels_[::-1])
     vertical = w2 == 0
@@ -198,7 +197,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
     ``batch_size`` below the data size (200) gives stochastic mini-batch steps.
     Divergence is reported in the state, never raised: parameters beyond ``surfaces.LIMIT``,
-    a loss ending ten times above its start, or, for full batches, a rate above
+    a loss ending above its start, or, for full batches, a rate above
     ``stable_below``, 2 over the loss's largest curvature (chapter 7's bound, in 2-D); at
     the bound itself the path neither grows nor converges, which the warning says.
 
@@ -230,8 +229,8 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     # At the bound itself the steepest direction's steps keep their size: neither growth
     # nor convergence (isclose: within MAX_STEPS, a rate 1e-5 off the bound looks the same).
     edge = batch_size >= full and bool(np.isclose(lr, stable_below))
-    # A loss ten times its start will not converge: each step overshoots further than the last.
-    diverged = (surfaces.diverged(path, steps) or not curve[-1] <= 10 * curve[0]
+    # The start is far from the minimum: a run ending above it overshoots more than it descends.
+    diverged = (surfaces.diverged(path, steps) or not curve[-1] <= curve[0]
                 or (batch_size >= full and lr > stable_below and not edge))
     bound = f"full-batch steps are stable below 2 / (largest curvature) = {stable_below:.4g}"
     warning = (f"Diverged: with learning rate {lr:g} each step overshoots the minimum further "
@@ -251,6 +250,8 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200):
     """The chosen optimizers (named in any case) racing on a surface: paths and value curves.
 
+    A run has diverged when ``surfaces.descend`` stopped it, or it is ``Surface.climbing``.
+
     Examples
     --------
     >>> s = nl.explore.optimizer_race(["SGD", "Adam"], lr=0.02, surface="bowl", steps=50)
@@ -263,7 +264,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     with np.errstate(over="ignore", invalid="ignore"):
         curves = {k: s.f(p).tolist() for k, p in paths.items()}
     final = {k: c[-1] for k, c in curves.items()}
-    diverged = [k for k, p in paths.items() if surfaces.diverged(p, steps)]
+    diverged = [k for k, p in paths.items() if surfaces.diverged(p, steps) or s.climbing(curves[k])]
     return {"names": names, "lr": float(lr), "surface": surface, "steps": steps,
             "paths": paths, "curves": curves, "final": final, "diverged": diverged,
             "warning": f"Diverged: {', '.join(diverged)}." if diverged else ""}
@@ -369,13 +370,14 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
                                  init_scale=init_scale, batchnorm=batchnorm, residual=residual,
                                  rng=rng)
     norms = diagnostics.gradient_norms(model, X, y)
+    warning = diagnostics.gradient_warning(norms, residual=residual)
     finite = norms[np.isfinite(norms)]
     ratio = float(norms[0] / norms[-1]) if np.all(np.isfinite(norms)) and norms[-1] else np.nan
     return {"depth": depth, "activation": activation, "init_scale": float(init_scale),
             "batchnorm": batchnorm, "residual": residual, "norms": norms.tolist(),
             "ratio": ratio, "smallest": float(finite.min()) if finite.size else np.nan,
             "largest": float(finite.max()) if finite.size else np.nan,
-            "warning": diagnostics.gradient_warning(norms)}
+            "warning": warning}
 
 
 KERNELS = {

@@ -244,11 +244,11 @@ def optimizer_race(state):
     spikes of RMSprop and Adam, which reach every corner on the Rosenbrock valley; a second
     one on the surface would hide a corner of it and cost a tenth of each redraw. The
     contours are drawn from 100 x 100 points, which look the same as 200 x 200 on these
-    smooth surfaces.
-    About five ticks per axis, not matplotlib's seven to nine: ticks and their labels
-    were two thirds of the time to draw this figure. A diverged run is named so in the
-    legend and marked with a cross where it stopped, at the top edge when it stopped
-    beyond it: its values (up to 1e70) would squash every other curve to a flat line.
+    smooth surfaces. About five ticks per axis, not matplotlib's seven to nine: ticks and
+    their labels were two thirds of the time to draw this figure. A diverged run is named
+    so in the legend and marked with a cross where it stopped (or, still climbing, at its
+    last step), at the top edge when that is beyond it: its values (up to 1e70) would
+    squash every other curve to a flat line.
     """
     s = surfaces.get(state["surface"])
     fig, axes = plot.new_figure(2, 1, width=8.6, height=3.4)

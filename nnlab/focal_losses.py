@@ -11,13 +11,12 @@ and defaults are Keras's: ``"binary_focal_crossentropy"``,
 import numpy as np
 
 from nnlab._checks import check_bool, check_number
-from nnlab.activation_base import _exp
+from nnlab.activation_base import _exp, _log_softmax
 from nnlab.activations import sigmoid
 from nnlab.loss_base import (
     PredictionDomainError,
     _binary_cross_entropy_of_logits,
     _clip,
-    _log_softmax,
     _LogitsOption,
     _unclipped,
 )

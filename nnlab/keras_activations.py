@@ -2,10 +2,11 @@ r"""Keras's other activation functions, for code that names them.
 
 Keras 3 accepts more activation names than the chapters teach. ``nnlab.activations.get``
 takes these too (their names are ``nnlab.activations.KERAS_NAMES``), so a model that names
-its activations as Keras does runs here unchanged, unless it uses the one that Keras 3.15
-has and nnlab does not: ``threshold``. (``get`` also finds Keras's ``glu``, which halves
-the last axis: it is in ``nnlab.gated_activations``.) The chapters' tables and explorers
-keep to ``nnlab.activations.NAMES``. Three kinds:
+its activations as Keras does runs here, unless it uses the one that Keras 3.15 has and
+nnlab does not: ``threshold``. One name computes another function: ``"leaky_relu"`` has
+PyTorch's slope 0.01 here, Keras's 0.2 (``LeakyReLU(0.2)`` is Keras's). (``get`` also
+finds Keras's ``glu``, which halves the last axis: it is in ``nnlab.gated_activations``.)
+The chapters' tables and explorers keep to ``nnlab.activations.NAMES``. Three kinds:
 
 - clipping and shrinking: ``hard_tanh`` clips to [-1, 1]; ``hard_shrink``,
   ``soft_shrink`` and ``tanh_shrink`` set small inputs to (or near) 0 and keep large
@@ -35,7 +36,14 @@ import math
 import numpy as np
 
 from nnlab._checks import check_number
-from nnlab.activation_base import ActivationFunction, _as_float, _exp, _sigmoid, _softplus
+from nnlab.activation_base import (
+    ActivationFunction,
+    _as_float,
+    _exp,
+    _log_softmax,
+    _sigmoid,
+    _softplus,
+)
 
 
 class HardTanh(ActivationFunction):
@@ -225,8 +233,7 @@ class LogSoftmax(ActivationFunction):
         x = _as_float(x)
         if x.shape[-1:] == (0,):   # rows of no classes: no maximum, nothing to normalize
             return x.copy()
-        shifted = x - np.max(x, axis=-1, keepdims=True)
-        return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
+        return _log_softmax(x)
 
     def derivative(self, x):
         return 1 - _exp(self(x))

@@ -67,6 +67,7 @@ class Dense(Layer):
         }
 
     def forward(self, x, training=False):
+        """x (N, n_in) -> y = x W + b (N, n_out); keeps x for dL/dW."""
         x = self._check_input(x, feature_shape=(self.n_in,))
         self.x = x
         y = x @ self._param("W", x)
@@ -74,8 +75,9 @@ class Dense(Layer):
         return y
 
     def backward(self, dy):
-        # y = x W + b. backward_params, which a model calls alone for its
-        # first layer (whose dL/dx nothing uses), computes dL/dW and dL/db.
+        """dy = dL/dy (N, n_out) -> dL/dx (N, n_in); dL/dW, dL/db in grads."""
+        # backward_params, which a model calls alone for its first layer (whose
+        # dL/dx nothing uses), computes dL/dW and dL/db.
         dy = self.backward_params(dy)
         return dy @ self._param("W", dy).T   # dL/dx = dy W^T, (N, n_in)
 

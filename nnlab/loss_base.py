@@ -260,12 +260,6 @@ def _unclipped(p):
     return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(p.dtype)
 
 
-def _log_softmax(z):
-    """log softmax(z) on the last axis by log-sum-exp: shift by the max before exp."""
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(_exp(shifted), axis=-1, keepdims=True))
-
-
 def _binary_cross_entropy_of_logits(z, y):
     """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], element-wise, from the logit z.
 

@@ -29,7 +29,7 @@ With ``from_logits=True`` the losses take raw scores and need no clipping.
 import numpy as np
 
 from nnlab._checks import build, lookup
-from nnlab.activation_base import _exp
+from nnlab.activation_base import _exp, _log_softmax
 from nnlab.activations import sigmoid
 from nnlab.embedding_losses import Circle
 from nnlab.focal_losses import BinaryFocalCrossEntropy, CategoricalFocalCrossEntropy
@@ -41,7 +41,6 @@ from nnlab.loss_base import (
     PredictionRangeError,
     _binary_cross_entropy_of_logits,
     _clip,
-    _log_softmax,
     _LogitsOption,
     _unclipped,
 )

@@ -150,37 +150,37 @@ class Sequential:
                             or getattr(layer, "_input_shape", None) is None):
                         self.forget_last_pass()   # backward would mix two batches
                     raise
-        # Only a pass that ran through: summary() shows its shapes, backward checks dout's.
+        # Only a pass that ran through: summary() shows its shapes, backward checks dy's.
         self._sample_shape, self._output_shape = x.shape[1:], out.shape
         return out
 
-    def backward(self, dout, input_grad=True):
-        """Propagate dL/d(output) back through the layers; fill their grads.
+    def backward(self, dy, input_grad=True):
+        """Propagate dy = dL/d(output) back through the layers; fill grads.
 
         Returns dL/d(input), unless ``input_grad`` is False: ``fit`` needs only
         the parameters' gradients, and skips the first layer's input gradient,
         often its largest product (one column per feature of the data).
         """
-        dout = self._check_dout(dout)
+        dy = self._check_dy(dy)
         with inside_network():  # layers trust the dy their neighbor passes
             for layer in reversed(self.layers[1:]):
-                dout = layer.backward(dout)
+                dy = layer.backward(dy)
             if input_grad:
-                return self.layers[0].backward(dout)
-            self.layers[0].backward_params(dout)
+                return self.layers[0].backward(dy)
+            self.layers[0].backward_params(dy)
         return None
 
-    def _check_dout(self, dout):
-        """``dout`` as a finite array of the last output's shape (trusted inside ``fit``)."""
+    def _check_dy(self, dy):
+        """``dy`` as a finite array of the last output's shape (trusted inside ``fit``)."""
         if _INSIDE_NETWORK.get():
-            return dout
+            return dy
         if self._output_shape is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
-        dout = as_float_array(dout, name="dout of Sequential.backward")
-        if dout.shape != self._output_shape:
-            raise ValueError(f"Sequential.backward expected dout of shape {self._output_shape}, "
-                             f"the shape of the last forward's output; got {dout.shape}")
-        return dout
+        dy = as_float_array(dy, name="dy of Sequential.backward")
+        if dy.shape != self._output_shape:
+            raise ValueError(f"Sequential.backward expected dy of shape {self._output_shape}, "
+                             f"the shape of the last forward's output; got {dy.shape}")
+        return dy
 
     @property
     def params(self):

@@ -98,6 +98,14 @@ class AdaGrad(Optimizer):
     :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{h} + \epsilon)`.
     Rarely-updated coordinates keep large steps; but :math:`h` only grows, so
     learning eventually stalls.
+
+    Examples
+    --------
+    >>> p, opt = [np.array([1.0])], nl.optimizers.AdaGrad(lr=0.1)
+    >>> for _ in range(2):              # steps of 0.1 g / sqrt(16), then / sqrt(32)
+    ...     opt.step(p, [np.array([4.0])])
+    >>> p[0]
+    array([0.82928932])
     """
 
     squares = ("sum",)
@@ -125,6 +133,12 @@ class RMSprop(Optimizer):
     ``rho`` is PyTorch's ``alpha``. Old gradients fade, so the step size does not
     decay to zero as in AdaGrad. The defaults mix the two libraries: ``lr`` and ``eps`` are
     PyTorch's, ``rho = 0.9`` Keras's (PyTorch's ``alpha`` is 0.99).
+
+    Examples
+    --------
+    >>> p = [np.array([1.0])]          # v = 0.1 * 16: a step of 0.01 * 4 / sqrt(1.6)
+    >>> nl.optimizers.RMSprop(lr=0.01).step(p, [np.array([4.0])]); p[0]
+    array([0.96837722])
     """
 
     squares = ("v",)

@@ -185,6 +185,26 @@ class Session:
             self._diverged(self.history["loss"][-1])   # the step where it happened
         return self
 
+    def warning(self):
+        """What the playground's warning line says: training that diverged (``stop_reason``),
+        or a training loss that grew by more than a tenth since the first epoch began, which
+        a rate too large for the steps does long before anything overflows ("" if neither).
+
+        Examples
+        --------
+        >>> from nnlab import playground
+        >>> playground.Session(lr=1.0).train(20).warning().startswith("The training loss grew")
+        True
+        """
+        if self.stop_reason:
+            return f"Training diverged: {self.stop_reason}."
+        first, last = self.history["loss"][0], self.history["loss"][-1]
+        if not last <= 1.1 * first:
+            return (f"The training loss grew, from {first:.3g} to {last:.3g}, in "
+                    f"{epoch_text(self.epoch)} epochs: steps this large overshoot; try a "
+                    "smaller learning rate.")
+        return ""
+
     def _diverged(self, loss):
         self.stop_reason = f"the training loss became {loss} in epoch {epoch_text(self.epoch)}"
 

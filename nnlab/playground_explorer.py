@@ -140,7 +140,7 @@ class Playground(Explorer):
         with young_garbage(), one_blas_thread(), np.errstate(all="ignore"):   # as in update
             state = self.session.summary()
             self.show_frame(state, self._draw(state), self._describe(state),
-                            _playground_warning(self.session))
+                            self.session.warning())
 
     def static_frame(self, values):
         """A fresh session with these settings, trained for ``STATIC_EPOCHS`` epochs."""
@@ -150,7 +150,7 @@ class Playground(Explorer):
         state = session.summary()
         with np.errstate(all="ignore"):   # a diverged network's boundary, as in _show
             figure = self._draw_session(state, session)
-        return state, figure, _playground_numbers(state), _playground_warning(session)
+        return state, figure, _playground_numbers(state), session.warning()
 
 
 def _playground_numbers(s):
@@ -162,10 +162,6 @@ def _playground_numbers(s):
 def _shown(value, spec):
     # A diverged network has no loss or accuracy to speak of: a dash, not "nan".
     return format(value, spec) if np.isfinite(value) else "&mdash;"
-
-
-def _playground_warning(session):
-    return f"Training diverged: {session.stop_reason}." if session.stop_reason else ""
 
 
 def playground(*args, **settings):

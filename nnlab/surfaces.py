@@ -28,6 +28,20 @@ class Surface:
     def __repr__(self):
         return f"<surface {self.name}>"
 
+    def climbing(self, values):
+        """Whether a run whose value per step was ``values`` diverges though ``descend`` did
+        not stop it: its last value is its highest, and over ten times as far above the
+        minimum as the start's (SGD at lr=0.1 on the bowl: 4e4 after 10 steps, from 20.5).
+
+        Examples
+        --------
+        >>> bowl = nl.surfaces.get("bowl")
+        >>> bowl.climbing([20.5, 300.0, 4e4]), bowl.climbing([20.5, 4e4, 300.0])
+        (True, False)
+        """
+        start, last = self.f(np.array(self.start)) - self.minimum, values[-1]
+        return not (last - self.minimum <= 10 * start or last < max(values))
+
 
 SURFACES = {
     "bowl": Surface(

@@ -61,6 +61,18 @@ def test_gradient_norms_match_the_layers_grads():
     assert g[1] == pytest.approx(np.linalg.norm(dense[1].grads["W"]))
 
 
+def test_gradient_norms_reach_the_dense_layers_of_nested_blocks():
+    # One Residual deep only: the Dense of a block inside a block had no norm.
+    inner = nl.Dense(4, 4, rng=1)
+    model = nl.Sequential([nl.Dense(2, 4, rng=0), nl.Residual(nl.Residual(inner)),
+                           nl.Dense(4, 1, rng=2)])
+    assert D.dense_layers(model)[1] is inner
+    g = D.gradient_norms(model, X, Y)
+    model.backward(nl.losses.MSE().gradient(model.forward(X, training=True), Y))
+    np.testing.assert_allclose(g, [np.linalg.norm(d.grads["W"]) for d in D.dense_layers(model)])
+    assert len(g) == 3
+
+
 def test_gradient_norms_leave_the_model_as_it_was():
     model = D.deep_mlp(2, 4, batchnorm=True, rng=0)
     before = model.get_weights()

@@ -63,7 +63,7 @@ def test_layers_take_training_as_a_bool_only(layer):
     layer.forward(np.ones((3, 4)), training=np.True_)
 
 
-def test_model_backward_refuses_nan_dout():
+def test_model_backward_refuses_nan_dy():
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
     model.forward(np.ones((3, 2)))
     with pytest.raises(ValueError, match="NaN"):

@@ -102,12 +102,12 @@ def test_backward_checks_dy_against_the_last_output(make, x_shape, bad):
     assert layer.backward(np.ones(y.shape).tolist()).shape == x_shape   # array_like is fine
 
 
-def test_sequential_backward_checks_dout_and_not_each_layer():
+def test_sequential_backward_checks_dy_and_not_each_layer():
     model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Activation("tanh"), nl.Dense(4, 2, rng=1)])
     with pytest.raises(ValueError, match="call forward first"):
         model.backward(np.ones((5, 2)))
     model.forward(np.ones((5, 3)))
-    with pytest.raises(ValueError, match=r"expected dout of shape \(5, 2\).*got \(1, 2\)"):
+    with pytest.raises(ValueError, match=r"expected dy of shape \(5, 2\).*got \(1, 2\)"):
         model.backward(np.ones((1, 2)))
     assert model.backward(np.ones((5, 2)).tolist()).shape == (5, 3)
 

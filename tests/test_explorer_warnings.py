@@ -1,0 +1,67 @@
+"""An explorer's warning line says what its picture shows: a run that diverges is named so
+however few steps it took, and a remedy that cannot act, or acts against the grain, says
+why."""
+
+import numpy as np
+import pytest
+
+from nnlab import diagnostics, explore, playground, surfaces
+
+
+@pytest.mark.parametrize("steps", [10, 30, 200])
+def test_the_race_names_a_run_that_climbs_before_it_is_stopped(steps):
+    # The parameters pass surfaces.LIMIT only after 30 or more steps: at 10, SGD's value
+    # was 4e4 and Nesterov's 3e11 with no warning.
+    s = explore.optimizer_race(lr=0.1, surface="bowl", steps=steps)
+    assert s["diverged"] == ["SGD", "Nesterov"]
+    assert s["warning"] == "Diverged: SGD, Nesterov."
+
+
+def test_a_climb_that_turns_back_is_no_divergence():
+    # Adam's first steps on the Rosenbrock valley at a large rate climb, then fall.
+    s = explore.optimizer_race(lr=0.1, surface="rosenbrock", steps=30)
+    assert s["final"]["Adam"] > 10 * 12.5 and "Adam" not in s["diverged"]
+    bowl = surfaces.get("bowl")
+    assert bowl.climbing([20.5, 300.0, 4e4]) and not bowl.climbing([20.5, 4e4, 300.0])
+    assert not bowl.climbing([20.5, 100.0, 200.0])   # higher, but not ten times
+
+
+@pytest.mark.parametrize("batch_size", [10, 50])
+def test_the_learning_rate_explorer_warns_of_mini_batches_that_end_above_their_start(
+        batch_size):
+    s = explore.learning_rate(lr=1.0, batch_size=batch_size)
+    assert s["final_loss"] > s["losses"][0] and s["diverged"]
+    assert f"batches of {batch_size}" in s["warning"]
+    calm = explore.learning_rate(lr=0.1, batch_size=batch_size)
+    assert not calm["diverged"] and calm["warning"] == ""
+
+
+def test_the_playground_warns_of_a_training_loss_that_grows():
+    session = playground.Session(lr=1.0).train(20)
+    first, last = session.history["loss"][0], session.history["loss"][-1]
+    assert last > 1.1 * first and session.stop_reason is None   # nothing overflowed
+    assert session.warning() == (f"The training loss grew, from {first:.3g} to {last:.3g}, "
+                                 "in 20 epochs: steps this large overshoot; try a smaller "
+                                 "learning rate.")
+    assert playground.Session().train(5).warning() == ""
+
+
+def test_the_playground_warns_of_divergence_first():
+    session = playground.Session(lr=1.0)
+    session.stop_reason = "the training loss became nan in epoch 3"
+    assert session.warning() == "Training diverged: the training loss became nan in epoch 3."
+
+
+def test_residual_blocks_explain_their_exploding_gradients():
+    s = explore.gradient_flow(depth=10, activation="relu", residual=True)
+    assert s["warning"].startswith("Exploding gradients: the largest is")
+    assert "Each residual block adds its branch's output to the signal" in s["warning"]
+    plain = diagnostics.gradient_warning([1e5, 1.0])
+    assert plain.startswith("Exploding") and "residual" not in plain
+
+
+def test_one_hidden_layer_says_it_has_no_residual_block():
+    s = explore.gradient_flow(depth=1, residual=True)
+    assert s["warning"].startswith("No residual block: the one hidden layer changes the width")
+    assert explore.gradient_flow(depth=1)["warning"] == ""
+    np.testing.assert_array_equal(s["norms"], explore.gradient_flow(depth=1)["norms"])
