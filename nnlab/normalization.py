@@ -14,7 +14,7 @@ and uses those at evaluation, when a batch may be a single sample.
 
 import numpy as np
 
-from nnlab._checks import check_bool, check_number, float_dtype
+from nnlab._checks import all_finite, check_bool, check_number, float_dtype
 from nnlab.layer_base import Layer
 
 
@@ -104,7 +104,10 @@ class BatchNorm(Layer):
             rest = deviation.mean(axis=axes, dtype=np.float64)   # what the rounding left
             deviation -= rest.astype(x.dtype).reshape(per_feature)
             mean = mean + rest   # in float64: the batch's mean
-            var = np.square(deviation).mean(axis=axes, dtype=np.float64)
+            with np.errstate(over="ignore"):   # float32 squares beyond 3.4e38: redone below
+                var = np.square(deviation).mean(axis=axes, dtype=np.float64)
+            if not all_finite(var):
+                var = np.square(deviation, dtype=np.float64).mean(axis=axes)
             m = self.momentum
             for name, batch in (("running_mean", mean), ("running_var", var)):
                 running = self.buffers[name]

@@ -211,6 +211,8 @@ def standardize(X_train, *others):
         mean = X_train.mean(axis=0, dtype=np.float64)
         centered = _centered(X_train, mean)
         var = np.square(centered).mean(axis=0, dtype=np.float64)
+        if not all_finite(var):   # float32 squares beyond 3.4e38: squared in float64 instead
+            var = np.square(centered, dtype=np.float64).mean(axis=0)
         mean += centered.mean(axis=0, dtype=np.float64)   # a second pass: what the first missed
         del centered
         # A constant column is centered only. Its std need not come out as 0: the mean of

@@ -274,3 +274,16 @@ def test_batchnorm_running_mean_of_float32_data_is_the_batch_mean():
     bn.forward(x, training=True)
     np.testing.assert_allclose(bn.buffers["running_mean"], x.astype(np.float64).mean(axis=0),
                                rtol=1e-10)
+
+
+def test_a_float32_spread_whose_squares_overflow_is_normalized_not_zeroed():
+    # Squared in float32, deviations of 2e19 were inf: variance inf, x_hat 0, every output
+    # beta, and the running variance inf for good.
+    x = np.array([[2e19], [-2e19], [0.0]], np.float32)
+    bn = nl.BatchNorm(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = bn.forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.ravel(), [1.5**0.5, -(1.5**0.5), 0.0], rtol=1e-6)
+    np.testing.assert_allclose(bn.buffers["running_var"], 0.1 * 8e38 / 3, rtol=1e-6)

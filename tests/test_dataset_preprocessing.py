@@ -171,3 +171,11 @@ def test_standardize_float64_mean_is_refined_by_a_second_pass():
     rng = np.random.default_rng(0)
     X = 1e9 + rng.normal(size=(1_000_000, 2))
     np.testing.assert_allclose(D.standardize(X).mean(axis=0), 0, atol=1e-6)
+
+
+def test_standardize_a_float32_spread_whose_squares_overflow():
+    # Its float32 squares overflowed, and the message blamed the standardized data, which fits.
+    x = np.array([[2e19], [-2e19], [0.0]], np.float32)
+    scaled = D.standardize(x)
+    assert scaled.dtype == np.float32
+    np.testing.assert_allclose(scaled.ravel(), [1.5**0.5, -(1.5**0.5), 0.0], rtol=1e-6)
