@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from nnlab import optimizers
-from nnlab._checks import as_float_array, as_rng, check_number, lookup
+from nnlab._checks import as_float_array, as_rng, check_number, did_you_mean, lookup
 
 
 class Surface:
@@ -122,7 +122,8 @@ def display_name(name):
     """
     shown = {k.lower(): k for k in LR_FACTORS}
     if not isinstance(name, str) or name.lower() not in shown:
-        raise ValueError(f"unknown optimizer {name!r}; valid names are: {', '.join(LR_FACTORS)}")
+        raise ValueError(f"unknown optimizer {name!r}; valid names are: {', '.join(LR_FACTORS)}"
+                         + did_you_mean(str(name).lower(), shown))
     return shown[name.lower()]
 
 
@@ -156,14 +157,7 @@ def make_optimizer(name, lr):
     """
     name = display_name(name)
     lr = check_number(lr, "lr", low=0, low_open=True) * LR_FACTORS[name]
-    return {
-        "SGD": lambda: optimizers.SGD(lr),
-        "momentum": lambda: optimizers.SGD(lr, momentum=0.9),
-        "Nesterov": lambda: optimizers.SGD(lr, momentum=0.9, nesterov=True),
-        "AdaGrad": lambda: optimizers.AdaGrad(lr),
-        "RMSprop": lambda: optimizers.RMSprop(lr),
-        "Adam": lambda: optimizers.Adam(lr),
-    }[name]()
+    return optimizers.get(name.lower(), lr=lr)   # "momentum": SGD with momentum 0.9, ...
 
 
 #: How far from the origin a path may go before ``descend`` stops it as diverged.
