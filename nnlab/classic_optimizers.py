@@ -145,7 +145,10 @@ class ASGD(Optimizer):
     loaded model file, which keeps the step count and :math:`\bar\theta`, takes the steps
     the model would have taken (but under a schedule function of one's own, which a model
     file cannot keep: it keeps the rate it gave when saved, and ASGD's next step would have
-    used the one before; nnlab's schedules are kept whole).
+    used the one before; nnlab's schedules are kept whole). As in PyTorch, each step fixes
+    the next one's :math:`\eta` and :math:`\mu` at its end: ``lr``, ``alpha`` or ``t0``
+    changed between steps acts from the step after next (a file written in between keeps
+    the new values only).
 
     Examples
     --------
@@ -164,6 +167,7 @@ class ASGD(Optimizer):
         self.alpha = self._hyper(alpha, "alpha", low=0)
         self.t0 = self._hyper(t0, "t0", low=0)
         self._eta = self._mu = None   # those of the step being taken, set by apply_gradients
+        self._next = None   # (eta, mu) of the next step, fixed at the end of the last one
 
     def _new_state(self, p):
         return {"ax": np.zeros_like(p)}
@@ -188,9 +192,16 @@ class ASGD(Optimizer):
         # eta_t and mu_t are the same for every weight: computed once a step (a schedule
         # called once, not once per parameter array), before any update, as the base class
         # evaluates lr, so that a schedule's bad value changes nothing, not even the count.
+        # As PyTorch, the step before fixed them at its end: lr, alpha or t0 changed since
+        # then act from the next step on (lambd's decay term takes its value now).
         t = self.iterations + 1
-        self._eta, self._mu = self.eta(t), self.mu(t)
+        self._eta, self._mu = self._next or (self.eta(t), self.mu(t))
         super().apply_gradients(params, grads)
+        self._next = (self.eta(t + 1), self.mu(t + 1))
+
+    def reset(self):
+        super().reset()
+        self._next = None
 
     def averaged_params(self):
         r"""Copies of the averaged parameters :math:`\bar\theta`, in the order of ``params``.

@@ -80,3 +80,59 @@ def test_a_model_saved_between_a_change_of_betas_and_the_next_step_resumes_it(
         m.fit(X, y, epochs=1, batch_size=8, shuffle=False)
     for a, b in zip(model.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def pytorch_asgd(theta, grads, settings):
+    """PyTorch's ASGD written out plainly, ``settings[t]`` the (lr, lambd, alpha, t0) of
+    step t + 1: each step ends by fixing the next one's eta and mu, with its own settings;
+    the first step's eta is its rate."""
+    theta, ax, eta, mu = theta.copy(), np.zeros_like(theta), settings[0][0], 1.0
+    for step, (g, (lr, lambd, alpha, t0)) in enumerate(zip(grads, settings, strict=True),
+                                                       start=1):
+        theta = theta * (1 - lambd * eta) - eta * g
+        ax = theta.copy() if mu == 1 else ax + mu * (theta - ax)
+        eta, mu = lr / (1 + lambd * lr * step) ** alpha, 1 / max(1, step - t0)
+    return theta, ax
+
+
+def changing_asgd_settings(steps):
+    lr = np.where(np.arange(steps) < steps // 2, 0.05, 0.02)
+    lambd = np.where(np.arange(steps) % 3 == 0, 0.5, 0.1)
+    alpha = np.where(np.arange(steps) < steps - 3, 0.75, 0.5)
+    t0 = np.where(np.arange(steps) < 6, 2.0, 4.0)
+    return list(zip(lr.tolist(), lambd.tolist(), alpha.tolist(), t0.tolist(), strict=True))
+
+
+def test_asgd_follows_pytorch_when_its_settings_change_between_steps():
+    # eta and mu came from the settings of the step being taken; PyTorch's come from those
+    # of the step before, fixed at its end (the decay term takes lambd's value now).
+    theta, steps = RNG.normal(size=(2, 3)), 12
+    grads, settings = list(RNG.normal(size=(steps, 2, 3))), changing_asgd_settings(steps)
+    opt, p = nl.optimizers.ASGD(), theta.copy()
+    for g, (lr, lambd, alpha, t0) in zip(grads, settings, strict=True):
+        opt.lr, opt.lambd, opt.alpha, opt.t0 = lr, lambd, alpha, t0
+        opt.step([p], [g])
+    expected, average = pytorch_asgd(theta, grads, settings)
+    np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(opt.averaged_params()[0], average, rtol=1e-12, atol=1e-14)
+    opt.reset()   # a fresh start: the first step's eta is its own rate again
+    p = theta.copy()
+    opt.step([p], [grads[0]])
+    np.testing.assert_allclose(p, theta * (1 - settings[-1][1] * settings[-1][0])
+                               - settings[-1][0] * grads[0], rtol=1e-12)
+
+
+def test_the_asgd_reference_is_pytorch_s():
+    torch = pytest.importorskip("torch")
+    theta, steps = RNG.normal(size=(2, 3)), 12
+    grads, settings = list(RNG.normal(size=(steps, 2, 3))), changing_asgd_settings(steps)
+    w = torch.nn.Parameter(torch.tensor(theta))
+    opt = torch.optim.ASGD([w], lr=settings[0][0])
+    for g, (lr, lambd, alpha, t0) in zip(grads, settings, strict=True):
+        opt.param_groups[0].update(lr=lr, lambd=lambd, alpha=alpha, t0=t0)
+        w.grad = torch.tensor(g)
+        opt.step()
+    expected, average = pytorch_asgd(theta, grads, settings)
+    # PyTorch keeps eta and mu as float32 tensors (torch.as_tensor of a Python float).
+    np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(opt.state[w]["ax"].numpy(), average, rtol=1e-6)

@@ -173,8 +173,9 @@ def test_asgd_calls_its_schedule_twice_a_step_however_many_parameters_it_updates
     opt = O.ASGD(schedule, lambd=0.5, t0=1)
     for gs in grads:
         opt.step(params, gs)
-    # Each step, eta's rate (that of the step before), then the base class's of this step.
-    assert calls == [0, 0, 0, 1, 1, 2, 2, 3, 3, 4]
+    # Each step, the base class's rate of this step, then, at its end, the next step's eta
+    # from that rate, as PyTorch fixes it; the first step computes its own eta first.
+    assert calls == [0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     # The same updates as before: ASGD's formulas, step by step and weight by weight.
     for t, gs in enumerate(grads, start=1):
         lr = 0.1 * 0.5 ** (max(t - 2, 0) // 2)
