@@ -79,8 +79,9 @@ def takes_its_arguments(explorer, name=None):
 
 
 def slider(value, low, high, step, description, log=False, integer=False, continuous=True,
-           argument=None):
-    """A labeled slider; ``log`` spaces it logarithmically (for learning rates, scales).
+           argument=None, base=10):
+    """A labeled slider; ``log`` spaces it logarithmically (for learning rates, scales), in
+    steps of ``step`` in the exponent of ``base`` (10 or 2).
 
     ``continuous=False`` updates once, when the slider is let go: for the explorers whose
     update takes longer than a moment (a training run, a large figure), so that dragging
@@ -93,7 +94,9 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
               "continuous_update": continuous}
     if log:
-        return W.FloatLogSlider(base=10, min=np.log10(low), max=np.log10(high), step=step,
+        # log10 and log2 give whole exponents exactly (log(1e-3) / log(10) is not -3).
+        exponent = {10: np.log10, 2: np.log2}[base]
+        return W.FloatLogSlider(base=base, min=exponent(low), max=exponent(high), step=step,
                                 readout_format=".3g", **common)
     kind = W.IntSlider if integer else W.FloatSlider
     return kind(min=low, max=high, step=step, **common)
@@ -273,8 +276,14 @@ class Explorer(W.VBox):
         option_labels = {name: {v: k for k, v in c.options}
                          for name, c in self.controls.items()
                          if isinstance(c, W.Dropdown) and isinstance(c.options[0], tuple)}
-        spec = Spec(self.spec.vary, self.spec.grid, {**option_labels, **self.spec.labels},
-                    self.spec.follow)
+        # A log slider's values are written as its live readout writes them: powers such as
+        # 10 ** -0.05, one of its steps, as 0.891 (not 0.891251).
+        readouts = {name: {v: format(v, c.readout_format)
+                           for v in self.spec.values(name, current[name])}
+                    for name, c in self.controls.items()
+                    if isinstance(c, W.FloatLogSlider) and name in self.spec.vary}
+        spec = Spec(self.spec.vary, self.spec.grid,
+                    {**option_labels, **readouts, **self.spec.labels}, self.spec.follow)
         frames = [(setting, png, numbers)
                   for setting, _, png, numbers in self.static_frames()]
         note = f"{static.describe(spec, labels)} {self.static_note}".strip()

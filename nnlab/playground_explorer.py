@@ -24,15 +24,23 @@ from nnlab.explorer import (
 from nnlab.playground import PLAYGROUND_DATA, Session, epoch_text
 from nnlab.static import Spec
 
+#: The static playground's one other value of each control besides the current one: no
+#: hidden layer (a straight boundary), two units a layer (too few to bend it far), a rate too
+#: large for Adam, batches of 64 (four times fewer steps an epoch than 16) and an L2 penalty
+#: that flattens the network's answer. 45 frames, about 740 KB of page.
+STATIC_CHANGES = {"hidden_layers": [0], "units": [2], "lr": [1.0], "batch_size": [64],
+                  "l2": [0.1]}
+
 
 class Playground(Explorer):
     """Train a small network on a 2-D problem, TensorFlow-Playground style.
 
     ``train(epochs)``, ``step()`` (one mini-batch, a fraction of an epoch) and ``reset()``
     work without a browser; the Train / Step / Reset buttons call them. Changing a control
-    starts a new ``nnlab.playground.Session`` (epoch 0). The static page shows each data set
-    and activation after ``STATIC_EPOCHS`` epochs of training, and says so instead of
-    explaining the buttons. The L2 slider is logarithmic, so it cannot hold 0: its lowest
+    starts a new ``nnlab.playground.Session`` (epoch 0). The static page shows networks
+    after ``STATIC_EPOCHS`` epochs of training, and says so instead of explaining the
+    buttons: for each data set, one per activation and one per value of
+    ``STATIC_CHANGES``. The L2 slider is logarithmic, so it cannot hold 0: its lowest
     setting, ``l2=1e-5`` (the default), is practically no penalty. ``seed``, an integer
     >= 0, seeds every session alike: its data, initial weights and mini-batches.
     """
@@ -70,9 +78,13 @@ class Playground(Explorer):
         self.buttons["Train"].on_click(lambda _: self.train(self.TRAIN_EPOCHS))
         self.buttons["Step"].on_click(lambda _: self.step())
         self.buttons["Reset"].on_click(lambda _: self.reset())
-        spec = Spec({"dataset": list(PLAYGROUND_DATA),
-                     "activation": list(controls["activation"].options)},
-                    grid=("dataset", "activation"))
+        # Each data set, and on each one setting changed at a time from the current ones:
+        # every activation, and one value of each other control the course names, chosen to
+        # teach (STATIC_CHANGES). Crossed with the activations too, they would take 120 frames.
+        vary = {"dataset": list(PLAYGROUND_DATA),
+                "activation": list(controls["activation"].options), **STATIC_CHANGES}
+        spec = Spec({name: vary[name] for name in controls if name in vary},   # live order
+                    grid=("dataset",))
         # No compute function: a frame is a whole training session, which ``frame`` and
         # ``_update`` below make themselves (only ``_update`` makes it the one on show).
         super().__init__(controls, None, self._draw_session, _playground_numbers,

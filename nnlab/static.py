@@ -260,6 +260,8 @@ def _label(spec, name, value):
 
 
 def _text(value):
+    if isinstance(value, tuple):   # a choice of several, such as the optimizers that race
+        return ", ".join(map(_text, value))
     if isinstance(value, bool):
         return "on" if value else "off"
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -141,8 +141,8 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     """
     controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
                                     "scheme"),
-                "scale": slider(scale, 0.1, 10, 0.05, "std x", log=True, continuous=False,
-                                argument="scale"),
+                "scale": slider(scale, 1 / 16, 16, 0.25, "std x", log=True, base=2,
+                                continuous=False, argument="scale"),   # 0.5 and 2 exactly
                 "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
                 "activation": dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],
                                         "activation")}
@@ -177,9 +177,10 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     (-3.0, 3.0)
     """
     def prediction_range(name):
-        # Probabilities get steps of 0.001, which reach their ends 0.001 and 0.999.
+        # Steps of 0.001 reach the probabilities' ends 0.001 and 0.999, which the static
+        # page offers under every loss.
         low, high = explore.LOSSES[name][1]
-        return {"min": low, "max": high, "step": 0.001 if high - low < 1 else 0.01}
+        return {"min": low, "max": high, "step": 0.001}
 
     menu = dropdown(loss, list(explore.LOSSES), "loss")   # checks the name before its range
     span = prediction_range(loss)
@@ -242,6 +243,12 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     return explorer
 
 
+#: The learning rates of the learning-rate explorer's static page: steps of its live slider
+#: (powers of ten 0.05 apart), from timid to divergent, 0.891 and 1.12 on either side of
+#: the full batch's limit, 0.990.
+LR_STEPS = [10 ** e for e in (-2.5, -1.5, -1, -0.5, -0.05, 0.05, 0.3)]
+
+
 @takes_its_arguments
 def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
     """Gradient descent on a two-parameter regression: learning rate, steps, start, batch.
@@ -263,8 +270,15 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
                               f"step{'s' * (len(s['path']) != 2)}"
                               + (" (diverged)" if s["diverged"] else ""),
                     redraw=figures.learning_rate_redraw, name="learning_rate_explorer", spec=Spec(
-                        {"lr": [0.003, 0.03, 0.1, 0.3, 0.9, 1.1, 2.0],
-                         "batch_size": [1, 10, 200]}, grid=("lr", "batch_size")))
+                        {"lr": LR_STEPS, "batch_size": [1, 10, 200]},
+                        grid=("lr", "batch_size")))
+
+
+#: The choices of optimizers on the race's static page (live, any set): all six, plain SGD,
+#: the momentum family and the adaptive family. Each moves alone, as the rate does, on each
+#: surface: 24 frames, where every group at every rate would take 60, about 1.2 MB of page.
+RACE_GROUPS = [surfaces.OPTIMIZERS, surfaces.OPTIMIZERS[:1], surfaces.OPTIMIZERS[:3],
+               surfaces.OPTIMIZERS[3:]]
 
 
 @takes_its_arguments
@@ -291,12 +305,14 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
             return "No optimizer selected: ctrl- or shift-click selects several."
         return "value reached: " + ", ".join(f"{k} {v:.3g}" for k, v in s["final"].items())
 
+    # Rates half a decade apart, each a step of the live slider (powers of ten 0.05 apart).
+    spec = Spec({"names": RACE_GROUPS, "lr": [10 ** e for e in (-3, -2.5, -2, -1.5, -1)],
+                 "surface": list(surfaces.NAMES)}, grid=("surface",),
+                labels={"names": {surfaces.OPTIMIZERS: "all six"}})
     return Explorer(controls, explore.optimizer_race, figures.optimizer_race, describe,
                     note="Adaptive methods use the slider's rate times a fixed factor "
                          "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.",
-                    redraw=figures.optimizer_race_redraw, name="optimizer_race", spec=Spec(
-                        {"lr": [1e-3, 3e-3, 0.01, 0.03, 0.1],
-                         "surface": list(surfaces.NAMES)}, grid=("lr", "surface")))
+                    redraw=figures.optimizer_race_redraw, name="optimizer_race", spec=spec)
 
 
 @takes_its_arguments
@@ -361,8 +377,10 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
     controls = {"depth": slider(depth, 1, 30, 1, "depth", integer=True, continuous=False),
                 "activation": dropdown(activation, ["sigmoid", "tanh", "relu", "elu"],
                                         "activation"),
-                "init_scale": slider(init_scale, 0.1, 10, 0.05, "init scale", log=True,
-                                     continuous=False, argument="init_scale"),
+                # Powers of two (four steps a doubling): the static page's halves and
+                # doublings are among its steps, as a base-10 slider's could not be.
+                "init_scale": slider(init_scale, 1 / 16, 16, 0.25, "init scale", log=True,
+                                     base=2, continuous=False, argument="init_scale"),
                 "batchnorm": W.Checkbox(value=check_bool(batchnorm, "batchnorm"),
                                         description="batch norm"),
                 "residual": W.Checkbox(value=check_bool(residual, "residual"),

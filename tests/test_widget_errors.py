@@ -39,9 +39,11 @@ def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
 
 
 @pytest.mark.parametrize("make, match", [
-    # Each was named by its control's label ("std x must be in [0.1, 10]"), not as written.
-    (lambda: widgets.initialization_explorer(scale=20), r"^scale must be in \[0.1, 10\]; got 20$"),
-    (lambda: widgets.gradient_flow_explorer(init_scale=0), r"^init_scale must be in \[0.1, 10\]"),
+    # Each was named by its control's label ("std x must be in [0.0625, 16]"), not as written.
+    (lambda: widgets.initialization_explorer(scale=20),
+     r"^scale must be in \[0.0625, 16\]; got 20$"),
+    (lambda: widgets.gradient_flow_explorer(init_scale=0),
+     r"^init_scale must be in \[0.0625, 16\]"),
     (lambda: widgets.activation_explorer(name="swishy"), "^name must be one of 'linear', "),
     (lambda: widgets.activation_explorer(weight=9), r"^weight must be in \[-5, 5\]; got 9$"),
     (lambda: widgets.activation_explorer(bias=-9), r"^bias must be in \[-5, 5\]; got -9$"),

@@ -16,7 +16,7 @@ def another_value(control):
         return not control.value
     if control.__class__.__name__ == "FloatLogSlider":
         up = control.value * 1.5
-        return up if up <= 10**control.max else control.value / 1.5
+        return up if up <= control.base**control.max else control.value / 1.5
     step = (control.max - control.min) / 5
     if isinstance(control.value, int):
         step = max(1, round(step))
