@@ -135,9 +135,17 @@ class Playground(Explorer):
         return self
 
     def train(self, epochs=TRAIN_EPOCHS):
-        """Train for ``epochs`` more epochs (in one chunk) and redraw."""
-        with one_blas_thread():   # as each update of an explorer
-            self.session.train(epochs)
+        """Train for ``epochs`` more epochs (in one chunk) and redraw.
+
+        The Train button says "Training..." meanwhile, and takes no click: at batch size 1,
+        20 epochs take a second or two, and a second click would queue 20 more."""
+        button = self.buttons["Train"]
+        button.disabled, button.description = True, "Training..."
+        try:
+            with one_blas_thread():   # as each update of an explorer
+                self.session.train(epochs)
+        finally:
+            button.disabled, button.description = False, "Train"
         self._show()
         return self
 

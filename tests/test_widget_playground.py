@@ -163,3 +163,27 @@ def test_the_playground_shades_the_class_its_logits_give(monkeypatch):
     monkeypatch.setattr(plot, "decision_boundary", capture)
     explorer_figures.playground(session.model, session.data, session.history)
     np.testing.assert_array_equal(seen["classes"], logits > 0)
+
+
+def test_the_train_button_is_busy_while_it_trains():
+    # At batch size 1 a press takes a second or two, with no sign that it was taken.
+    pg = widgets.playground()
+    seen = []
+
+    def train(epochs):
+        button = pg.buttons["Train"]
+        seen.append((button.disabled, button.description, epochs))
+        return pg.session
+
+    pg.session.train = train
+    pg.buttons["Train"].click()
+    assert seen == [(True, "Training...", pg.TRAIN_EPOCHS)]
+    assert (pg.buttons["Train"].disabled, pg.buttons["Train"].description) == (False, "Train")
+
+    def fail(epochs):
+        raise FloatingPointError("as a diverged step might")
+
+    pg.session.train = fail
+    with pytest.raises(FloatingPointError):
+        pg.train()
+    assert (pg.buttons["Train"].disabled, pg.buttons["Train"].description) == (False, "Train")
