@@ -37,6 +37,17 @@ def changing_betas(steps):
     return list(zip(beta1.tolist(), beta2.tolist(), strict=True))
 
 
+def stepped_with_changing_betas(opt, theta, grads, betas, names=("beta1", "beta2")):
+    """A copy of ``theta`` after ``opt``'s steps, its attributes ``names`` set to each
+    step's betas before it."""
+    p = theta.copy()
+    for g, step_betas in zip(grads, betas, strict=True):
+        for name, beta in zip(names, step_betas, strict=True):
+            setattr(opt, name, beta)
+        opt.step([p], [g])
+    return p
+
+
 @pytest.mark.parametrize("name,decoupled", [("Adam", False), ("AdamW", True)])
 def test_adam_follows_pytorch_when_its_betas_change_between_steps(name, decoupled):
     # The engine keeps decayed sums, m and v over 1 - beta: summed with the old betas,
@@ -44,24 +55,20 @@ def test_adam_follows_pytorch_when_its_betas_change_between_steps(name, decouple
     theta, steps = RNG.normal(size=(3, 4)), 20
     grads, betas = list(RNG.normal(size=(steps, 3, 4))), changing_betas(steps)
     opt = getattr(nl.optimizers, name)(lr=0.01, weight_decay=0.1)
-    p = theta.copy()
-    for g, (beta1, beta2) in zip(grads, betas, strict=True):
-        opt.beta1, opt.beta2 = beta1, beta2
-        opt.step([p], [g])
-    expected = pytorch_adam(theta, grads, 0.01, betas, weight_decay=0.1, decoupled=decoupled)
-    np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        stepped_with_changing_betas(opt, theta, grads, betas),
+        pytorch_adam(theta, grads, 0.01, betas, weight_decay=0.1, decoupled=decoupled),
+        rtol=1e-12, atol=1e-14)
 
 
 def test_muon_follows_pytorch_adamw_for_its_biases_when_adam_betas_change():
     bias, steps = RNG.normal(size=4), 12
     grads, betas = list(RNG.normal(size=(steps, 4))), changing_betas(steps)
     opt = nl.optimizers.Muon(lr=0.02, adam_eps=1e-8, adam_weight_decay=0.1)
-    p = bias.copy()
-    for g, (beta1, beta2) in zip(grads, betas, strict=True):
-        opt.adam_beta1, opt.adam_beta2 = beta1, beta2
-        opt.step([p], [g])
-    expected = pytorch_adam(bias, grads, 0.02, betas, weight_decay=0.1, decoupled=True)
-    np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        stepped_with_changing_betas(opt, bias, grads, betas, ("adam_beta1", "adam_beta2")),
+        pytorch_adam(bias, grads, 0.02, betas, weight_decay=0.1, decoupled=True),
+        rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "muon"])
