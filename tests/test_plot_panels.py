@@ -248,5 +248,5 @@ def test_activations_grid_passes_saturation_to_every_panel():
     fig = plot.activations_grid(["relu", "linear"], saturation=0.01)
     relu, linear = fig.axes[:2]
     assert len(relu.collections) == len(linear.collections) == 1
-    assert not linear.collections[0].get_paths() or not any(
-        len(path.vertices) for path in linear.collections[0].get_paths())
+    assert len(relu.collections[0].get_paths()) == 1   # z <= 0
+    assert linear.collections[0].get_paths() == []     # a slope of 1 everywhere: no band
