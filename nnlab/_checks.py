@@ -337,12 +337,22 @@ def check_weights(weights, targets, what):
     return checked
 
 
-def file_path(path, what, refuse_folders=True):
-    """``path`` (a str or path-like) as a str, refused if it ends in a separator, or, with
-    ``refuse_folders``, names an existing folder: ``what`` (say "save_model") needs a file's
-    name, and it would write or read a hidden ".npz" in the folder, or a file beside it."""
-    path = os.fspath(path)
-    if not os.path.basename(path) or (refuse_folders and os.path.isdir(path)):
+def file_path(path, what, writing=True):
+    """``path`` (a str or path-like) as a str, refused if it ends in a separator, or, when
+    ``writing``, names an existing folder or one in a folder that does not exist: ``what``
+    (say "save_model") needs a file's name, and it would write or read a hidden ".npz" in
+    the folder, or a file beside it."""
+    given = path
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        path = None
+    if not isinstance(path, str):   # bytes too: the name's encoding is a guess
+        raise ValueError(f"{what} needs a file name as a str or pathlib.Path; got {given!r}")
+    if not os.path.basename(path) or (writing and os.path.isdir(path)):
         raise ValueError(f"{what} needs a file name; {path!r} is a folder: give a file in it, "
                          f"such as {os.path.join(path, 'model')!r}")
+    folder = os.path.dirname(path)
+    if writing and folder and not os.path.isdir(folder):
+        raise ValueError(f"{what} cannot write {path!r}: there is no folder {folder!r}")
     return path

@@ -182,7 +182,10 @@ class ASGD(Optimizer):
         lr = self.lr
         if callable(lr):   # step t - 1's rate is lr(t - 2): the schedule counts from 0
             lr = rate_at(lr, max(t - 2, 0), type(self).__name__)
-        return lr / (1 + self.lambd * lr * (t - 1))**self.alpha
+        try:
+            return lr / (1 + self.lambd * lr * (t - 1))**self.alpha
+        except OverflowError:   # a Python float's power raises where PyTorch's tensor gives inf
+            return 0.0
 
     def mu(self, t):
         r""":math:`\mu_t`, the weight of step ``t``'s parameters in their average."""
@@ -195,8 +198,13 @@ class ASGD(Optimizer):
         # As PyTorch, the step before fixed them at its end: lr, alpha or t0 changed since
         # then act from the next step on (lambd's decay term takes its value now).
         t = self.iterations + 1
+        taken = self._eta, self._mu
         self._eta, self._mu = self._next or (self.eta(t), self.mu(t))
-        super().apply_gradients(params, grads)
+        try:
+            super().apply_gradients(params, grads)
+        except ValueError:   # refused before any update: the last step's values stand
+            self._eta, self._mu = taken
+            raise
         self._next = (self.eta(t + 1), self.mu(t + 1))
 
     def reset(self):

@@ -138,12 +138,27 @@ def _surface_values(f, xlim, ylim, resolution):
     """The grid of ``loss_surface``, and ``f`` on it, masked where it is not finite (NaN, or
     inf where the loss overflowed): the contours and their levels take the finite values."""
     check_number(resolution, "loss_surface resolution", low=2, integer=True)
-    gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
+    if not callable(f):
+        raise ValueError(f"loss_surface: f must be a function of (..., 2) points; got {f!r}")
+    gx, gy = np.meshgrid(np.linspace(*_limits(xlim, "xlim"), resolution),
+                         np.linspace(*_limits(ylim, "ylim"), resolution))
+    with np.errstate(over="ignore", invalid="ignore"):   # masked below, as promised
+        values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
     if values.shape != gx.shape:
         raise ValueError(f"loss_surface: f must give one value per point, shape {gx.shape} "
                          f"for points of shape {(*gx.shape, 2)}; got shape {values.shape}")
     return gx, gy, np.ma.masked_invalid(values)
+
+
+def _limits(limits, name):
+    """``limits`` as (low, high): two finite real numbers, low < high."""
+    if not (isinstance(limits, (tuple, list, np.ndarray)) and len(limits) == 2):
+        raise ValueError(f"loss_surface {name} must be (low, high); got {limits!r}")
+    low, high = (float(check_number(v, f"loss_surface {name}")) for v in limits)
+    if low >= high:
+        raise ValueError(f"loss_surface {name} must be (low, high) with low < high; "
+                         f"got {limits!r}")
+    return low, high
 
 
 def path_points(path, name="path"):

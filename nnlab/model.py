@@ -153,6 +153,7 @@ class Sequential:
                     raise
         # Only a pass that ran through: summary() shows its shapes, backward checks dy's.
         self._sample_shape, self._output_shape = x.shape[1:], out.shape
+        self._input_dtype = x.dtype
         return out
 
     def backward(self, dy, input_grad=True):
@@ -177,7 +178,8 @@ class Sequential:
             return dy
         if self._output_shape is None:
             raise ValueError("Sequential.backward uses what forward cached: call forward first")
-        dy = as_float_array(dy, name="dy of Sequential.backward")
+        # dL/dx in the dtype of the input, as each layer's backward gives it
+        dy = as_float_array(dy, name="dy of Sequential.backward", dtype=self._input_dtype)
         if dy.shape != self._output_shape:
             raise ValueError(f"Sequential.backward expected dy of shape {self._output_shape}, "
                              f"the shape of the last forward's output; got {dy.shape}")

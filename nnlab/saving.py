@@ -159,7 +159,7 @@ def load_model(path):
     ...     nl.load_model(path).layers
     [Dense(n_in=2, n_out=1, dtype='float64', init='glorot_uniform')]
     """
-    path = file_path(path, "load_model", refuse_folders=False)   # m.npz beside m/
+    path = file_path(path, "load_model", writing=False)   # m.npz beside m/
     # The file that save wrote for this path (.npz appended), else one renamed since.
     tried = [path] if path.endswith(".npz") else [path + ".npz", path]
     path = next((p for p in tried if os.path.isfile(p)), None)

@@ -53,6 +53,7 @@ class ExponentialDecay(Schedule):
         self.steps = int(steps) if isinstance(steps, numbers.Integral) else float(steps)
 
     def __call__(self, iteration):
+        iteration = check_number(iteration, "ExponentialDecay's iteration", low=0)
         return self.lr0 * self.rate ** (iteration / self.steps)
 
 
@@ -65,6 +66,7 @@ class StepDecay(Schedule):
         self.every = int(check_number(every, "every", low=1, integer=True))
 
     def __call__(self, iteration):
+        iteration = check_number(iteration, "StepDecay's iteration", low=0)
         return self.lr0 * self.factor ** (iteration // self.every)
 
 

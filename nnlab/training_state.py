@@ -190,6 +190,9 @@ def set_generator_states(model, states):
         raise ValueError(f"expected one generator for each of the layers {sorted(holders)}; "
                          f"got them for {reprlib.repr(listed)}")
     for s in states:
+        if not _whole_numbers(s["state"]):   # NumPy would truncate 1.5 to 1
+            raise ValueError("expected a bit generator's state of whole numbers; got "
+                             f"{reprlib.repr(s['state'])}")
         try:   # NumPy checks a state as it sets it
             rng = np.random.Generator(BIT_GENERATORS[s["state"].get("bit_generator")]())
             rng.bit_generator.state = s["state"]
@@ -199,3 +202,13 @@ def set_generator_states(model, states):
                              f"{exc!r}") from exc
         for where in s["layers"]:
             holders[where].rng = rng
+
+
+def _whole_numbers(tree):
+    """Whether every number in ``tree`` (dicts and lists of a state, read from JSON) is an
+    int; strings (the bit generator's name) pass."""
+    if isinstance(tree, dict):
+        return all(map(_whole_numbers, tree.values()))
+    if isinstance(tree, list):
+        return all(map(_whole_numbers, tree))
+    return isinstance(tree, str) or (isinstance(tree, int) and not isinstance(tree, bool))

@@ -184,6 +184,17 @@ def test_a_schedule_that_takes_no_step_count_is_refused_when_given():
         O.SGD(lr=O.step_decay)
 
 
+@pytest.mark.parametrize("make", [O.exponential_decay, O.step_decay])
+def test_nnlab_s_schedules_refuse_an_iteration_that_is_no_count(make):
+    # -1 gave a rate above lr0, None a TypeError
+    schedule = make(0.1, 0.5, 10)
+    for bad, match in ((-1, r"must be in \[0, inf\); got -1"), (None, "must be a real number"),
+                       (True, "must be a real number"), (np.nan, "must be finite")):
+        with pytest.raises(ValueError, match=f"{type(schedule).__name__}'s iteration {match}"):
+            schedule(bad)
+    assert schedule(np.int64(10)) == pytest.approx(0.05)
+
+
 def test_the_schedules_of_nnlab_schedules_are_importable_from_optimizers():
     # Code, notebooks and tests written before nnlab.schedules import them from here.
     from nnlab import schedules

@@ -256,6 +256,16 @@ def test_forward_and_predict_compute_in_the_models_dtype():
         assert {y.dtype for y in outputs} == {np.dtype(model_dtype)}
 
 
+def test_backward_gives_dx_in_the_dtype_of_the_forward_input_whatever_dy_s():
+    # A float64 dy ran a float32 model's backward in float64 (a layer alone casts dy).
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    for model_dtype, dy_dtype in (("float32", np.float64), ("float64", np.float32)):
+        model = mlp().astype(model_dtype)
+        y = model.forward(X)
+        dx = model.backward(np.ones(y.shape, dy_dtype))
+        assert {dx.dtype, *(g.dtype for g in model.grads)} == {np.dtype(model_dtype)}
+
+
 def test_float32_model_trains_in_float32_throughout():
     X, y = nl.datasets.moons(80, seed=0)  # float64 data
     model = mlp().astype("float32")

@@ -160,6 +160,23 @@ def test_asgd_s_rate_decays_as_a_power_of_the_step():
     assert scheduled.eta(4) == 0.05 / (1 + 0.5 * 0.05 * 3) ** 0.75
 
 
+def test_asgd_s_rate_underflows_to_0_as_pytorch_s_where_its_power_overflows():
+    # (1 + 1)**2000 overflows a Python float: an OverflowError after the update.
+    opt, p = O.ASGD(lr=1.0, lambd=1.0, alpha=2000.0), np.ones(3)
+    opt.step([p], [np.ones(3)])
+    opt.step([p], [np.ones(3)])   # eta 0: no step, and 1 - lambd eta = 1 keeps p
+    assert opt.eta(2) == 0.0 and np.array_equal(p, -np.ones(3))
+
+
+def test_a_refused_asgd_step_keeps_the_rate_of_the_last_step():
+    opt = O.ASGD(lr=0.01)
+    opt.step([np.ones(2)], [np.ones(2)])
+    taken = opt._eta, opt._mu
+    with pytest.raises(ValueError, match="not the parameter arrays of its first step"):
+        opt.step([np.ones(3)], [np.ones(3)])
+    assert (opt._eta, opt._mu) == taken and opt.iterations == 1
+
+
 def test_asgd_calls_its_schedule_twice_a_step_however_many_parameters_it_updates():
     # eta_t and mu_t are the optimizer's: it called the schedule once per parameter array.
     calls = []

@@ -139,6 +139,24 @@ def test_loss_surface_draws_the_contours_of_the_finite_values(spoil):
     assert not nowhere.axes[0].collections   # no finite value: no contour
 
 
+def test_loss_surface_refuses_limits_that_are_no_span_and_skips_overflowed_values():
+    # a TypeError, a RuntimeWarning of linspace to inf, a matplotlib warning at (0, 0)
+    for bad, match in (("x", r"xlim must be \(low, high\); got 'x'"),
+                       (None, r"xlim must be \(low, high\); got None"),
+                       ((-1, np.inf), "xlim must be finite"),
+                       ((0, 0), r"xlim must be \(low, high\) with low < high; got \(0, 0\)")):
+        with pytest.raises(ValueError, match=match):
+            plot.loss_surface(bowl, bad, (-1, 1))
+    with pytest.raises(ValueError, match="ylim must be a real number; got 'a'"):
+        plot.loss_surface(bowl, (-1, 1), ("a", 1))
+    with pytest.raises(ValueError, match="f must be a function of"):
+        plot.loss_surface(None, (-1, 1), (-1, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # e^(1000 x) overflows over half the grid: not drawn
+        ax = plot.loss_surface(lambda p: np.exp(1e3 * p[..., 0]), (-1, 1), (-1, 1)).axes[0]
+    assert len(ax.collections) == 1
+
+
 def test_a_log_axis_says_which_values_it_cannot_show():
     assert plot.curves({"a": [1, 0, 0.5, -2, 0.2]}, logy=True).axes[0].get_title() == \
         "2 values <= 0 left out"

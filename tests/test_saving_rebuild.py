@@ -3,6 +3,7 @@ random generators and layers, by name; what save warns it leaves out or refuses 
 the file load_model reads for the path given to save."""
 
 import os
+import re
 import warnings
 
 import numpy as np
@@ -114,6 +115,19 @@ def test_a_folder_is_no_file_name_to_save_to_or_load_from(tmp_path):
         nl.load_model(str(tmp_path) + os.sep)
 
 
+def test_a_path_that_is_no_str_or_in_no_folder_is_refused_as_bad_input(tmp_path):
+    # TypeError from os.fspath or str.endswith, FileNotFoundError from numpy's write
+    model = small_model()
+    for path in (None, 3, b"m.npz"):
+        for act, what in ((model.save, "save_model"), (nl.load_model, "load_model")):
+            with pytest.raises(ValueError, match=f"{what} needs a file name as a str or "
+                                                 f"pathlib.Path; got {re.escape(repr(path))}"):
+                act(path)
+    with pytest.raises(ValueError, match=r"save_model cannot write .* there is no folder"):
+        model.save(tmp_path / "absent" / "m")
+    assert not list(tmp_path.iterdir())
+
+
 # --- optimizers and activations that load_model could not rebuild ---------------------
 
 
@@ -219,7 +233,11 @@ def test_tampered_random_states_are_named(good, tmp_path):
              "expected the state of one of NumPy's bit generators, PCG64, PCG64DXSM, MT19937"),
             ("huge", [{"layers": ["4"], "state": {**state, "state": {"state": 2**200,
                                                                        "inc": 1}}}],
-             "OverflowError")]:
+             "OverflowError"),
+            ("fraction", [{"layers": ["4"], "state": {**state, "has_uint32": 0.5}}],
+             "expected a bit generator's state of whole numbers"),   # NumPy took 0.5 as 0
+            ("truth", [{"layers": ["4"], "state": {**state, "uinteger": True}}],
+             "expected a bit generator's state of whole numbers")]:
         loading_fails(edited(good, tmp_path / f"{name}.npz", states(value)), fragment)
     # A file from before the generators were saved: the layer draws from a fresh one.
     old = nl.load_model(edited(good, tmp_path / "old.npz", lambda h: h.pop("random_states")))
