@@ -36,7 +36,8 @@ class Adam(Optimizer):
         \theta &\leftarrow \theta - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)
 
     :math:`m` and :math:`v` start at 0, so early averages are too small; dividing
-    by :math:`1 - \beta^t` corrects exactly for that.
+    by :math:`1 - \beta^t` corrects exactly for that. The defaults are PyTorch's (Keras's
+    ``epsilon`` is 1e-7).
 
     What is stored are the *decayed sums* :math:`s = \sum_k \beta_1^{t-k} g_k` and
     :math:`r = \sum_k \beta_2^{t-k} g_k^2`, updated as :math:`s \leftarrow \beta_1 s + g`:
@@ -135,7 +136,8 @@ class AdamW(Adam):
     :math:`\sqrt{\hat v}` as the gradient is: a weight with large gradients is hardly
     decayed, and one with tiny gradients is pulled to 0 by about :math:`\eta` a step.
     AdamW shrinks every weight by the same fraction :math:`\eta \lambda` a step, as weight
-    decay does in plain SGD, whatever the size of its gradients.
+    decay does in plain SGD, whatever the size of its gradients. The defaults are PyTorch's
+    (Keras's ``weight_decay`` is 0.004 and its ``epsilon`` 1e-7).
 
     Examples
     --------

@@ -97,7 +97,8 @@ class AdaGrad(Optimizer):
     :math:`h \leftarrow h + g^2`,
     :math:`\theta \leftarrow \theta - \eta\, g / (\sqrt{h} + \epsilon)`.
     Rarely-updated coordinates keep large steps; but :math:`h` only grows, so
-    learning eventually stalls.
+    learning eventually stalls. The defaults are PyTorch's (:math:`h` starts at 0, as
+    there); Keras's are ``learning_rate=0.001``, ``epsilon=1e-7`` and a start of 0.1.
 
     Examples
     --------

@@ -149,7 +149,9 @@ GIVENS = {
     "01_prerequisites.ipynb": {"43": "writers of the digits' full collection",
                                "32": "side of the original bitmaps (data set description)",
                                "17": "grey levels, the exercise's data",
-                               "13": "writers of the digits in the data set (its description)"},
+                               "13": "writers of the digits in the data set (its description)",
+                               "15.3": "AlexNet's ILSVRC-2012 top-5 test error, in per cent",
+                               "26.2": "the ILSVRC-2012 runner-up's top-5 test error"},
     "02_perceptron.ipynb": {},
     "03_forward_propagation.ipynb": {"784": "exercise data", "256": "exercise data",
                                      "128": "exercise data", "32": "exercise data"},
@@ -167,7 +169,9 @@ GIVENS = {
     "12_beyond_dense.ipynb": {},
     "13_summary.ipynb": {"12": "exercise data: house prices from 12 features",
                          "0.96": "the base of NAdam's momentum schedule, a constant of "
-                                 "its formula"},
+                                 "its formula",
+                         "0.25": "the default alpha of the focal losses of Keras and "
+                                 "torchvision"},
 }
 
 
