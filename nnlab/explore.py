@@ -37,13 +37,11 @@ def perceptron(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     fires = np.round(unit.net_input(X), 9) > unit.threshold
     predictions = np.where(fires, *unit.labels_[::-1])
     vertical = w2 == 0
-    return {
-        "w1": float(w1), "w2": float(w2), "bias": float(bias), "gate": gate,
-        "inputs": X.astype(int).tolist(), "targets": y.tolist(),
-        "predictions": predictions.tolist(), "errors": int(np.sum(predictions != y)),
-        "slope": None if vertical else -w1 / w2,
-        "intercept": None if vertical else -bias / w2,
-    }
+    return {"w1": float(w1), "w2": float(w2), "bias": float(bias), "gate": gate,
+            "inputs": X.astype(int).tolist(), "targets": y.tolist(),
+            "predictions": predictions.tolist(), "errors": int(np.sum(predictions != y)),
+            "slope": None if vertical else -w1 / w2,
+            "intercept": None if vertical else -bias / w2}
 
 
 def forward(w00=0.2, w01=-0.4, w10=0.6, w11=0.1):
@@ -118,8 +116,7 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
     if not warning and saturated:   # a spread that explodes saturates too: one warning
         warning = diagnostics.saturation_warning(saturated, activation)
     return {"scheme": scheme, "scale": float(scale), "depth": depth, "activation": activation,
-            "values": values, "stds": stds, "saturated": saturated,
-            "warning": warning}
+            "values": values, "stds": stds, "saturated": saturated, "warning": warning}
 
 
 #: Where each activation is flat, its slope near 0 (a ReLU at 0 passes no gradient).
@@ -197,9 +194,10 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
 
     ``batch_size`` below the data size (200) gives stochastic mini-batch steps.
     Divergence is reported in the state, never raised: parameters beyond ``surfaces.LIMIT``,
-    a loss ending above its start, or, for full batches, a rate above
-    ``stable_below``, 2 over the loss's largest curvature (chapter 7's bound, in 2-D); at
-    the bound itself the path neither grows nor converges, which the warning says.
+    a rate above ``stable_below`` (2 over the loss's largest curvature, chapter 7's bound in
+    2-D) for full batches, or a loss ending above its start (for mini-batches, whose first
+    steps may rise by chance: after 10 steps, tenfold above the least loss, or above the
+    bound); at the bound itself the path neither grows nor converges, as the warning says.
 
     Examples
     --------
@@ -229,8 +227,10 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     # At the bound itself the steepest direction's steps keep their size: neither growth
     # nor convergence (isclose: within MAX_STEPS, a rate 1e-5 off the bound looks the same).
     edge = batch_size >= full and bool(np.isclose(lr, stable_below))
-    # The start is far from the minimum: a run ending above it overshoots more than it descends.
-    diverged = (surfaces.diverged(path, steps) or not curve[-1] <= curve[0]
+    least = moments[2, 2] - moments[2, :2] @ np.linalg.solve(moments[:2, :2], moments[:2, 2])
+    grew = not curve[-1] <= curve[0] and (batch_size >= full or steps >= 10 or lr > stable_below
+                                          or not curve[-1] - least <= 10 * (curve[0] - least))
+    diverged = (surfaces.diverged(path, steps) or grew
                 or (batch_size >= full and lr > stable_below and not edge))
     bound = f"full-batch steps are stable below 2 / (largest curvature) = {stable_below:.4g}"
     warning = (f"Diverged: with learning rate {lr:g} each step overshoots the minimum further "

@@ -182,7 +182,13 @@ class Explorer(W.VBox):
         self.controls[leader].observe(changed, names="value")
 
     def values(self):
-        return {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
+        values = {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
+        for name, value in values.items():
+            # A slider keeps a NaN set in code (no bound compares with it): refused here,
+            # in the warning line, where the explorer computed NaN and drew nothing.
+            if isinstance(value, float) and not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number; got {value!r}")
+        return values
 
     def frame(self, values):
         """``(state, figure, numbers html, warning text)`` for these control values.

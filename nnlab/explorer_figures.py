@@ -22,13 +22,13 @@ from matplotlib.ticker import LogLocator
 
 from nnlab import plot, surfaces
 from nnlab.figure_data import curve_window, network_labels, race_values
+from nnlab.log_axis import short_labels
 
 
 @plot.in_style()
 def perceptron(state):
     """The four inputs colored by the unit's output, ringed by the target, and the line."""
-    fig, axes = plot.new_figure(1, 1, width=4.2, height=3.6)
-    ax = axes[0, 0]
+    fig, ((ax,),) = plot.new_figure(1, 1, width=4.2, height=3.6)
     X = np.array(state["inputs"], dtype=float)
     grid = np.linspace(-0.5, 1.5, 200)
     gx, gy = np.meshgrid(grid, grid)
@@ -77,8 +77,8 @@ def activation(state):
     """The neuron's output a = f(wx + b) and its slope over x."""
     # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
     name = "softmax(wx+b, 0)" if state["name"] == "softmax" else state["name"]
-    fig, axes = plot.new_figure(1, 1)
-    ax = axes[0, 0]
+    fig, ((ax,),) = plot.new_figure(1, 1)
+    short_labels(ax.yaxis)   # an exponential's curve reaches 40000: "4" over "x1e4"
     ax.plot(state["x"], state["output"], color=plot.COLORS[0], label="output f(wx+b)")
     ax.plot(state["x"], state["derivative"], color=plot.COLORS[1], linestyle="--",
             label="slope da/dx")

@@ -67,8 +67,17 @@ def short_ticks(axis, nbins=3):
     """At most ``nbins`` ticks on ``axis`` (``ax.xaxis``), kept a sixteenth of the axis away
     from its ends, with short labels: "2" and "4" over "x1e5" at the axis's end, not
     "200000" and "400000". A label centered on a tick at the end of a panel reaches into
-    the next panel, or out of the figure."""
+    the next panel, or out of the figure. Where three or more labels would take four
+    characters or more, every other tick is left out: "0.25", "0.5" and "0.75" ran
+    together."""
     axis.set_major_locator(_InnerLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+    short_labels(axis)
+
+
+def short_labels(axis):
+    """Tick labels of four characters at most on ``axis``, sharing a power of ten where
+    longer ones would be ("4" over "x1e4", not "40000"): a margin of fixed width holds them
+    and the axis's label beside them."""
     axis.set_major_formatter(_SharedPower())
 
 
@@ -78,8 +87,12 @@ class _InnerLocator(MaxNLocator):
     def __call__(self):
         low, high = sorted(self.axis.get_view_interval())
         pad = (high - low) / 16
-        return [t for t in self.tick_values(low + pad, high - pad)
-                if low + pad <= t <= high - pad]
+        ticks = [t for t in self.tick_values(low + pad, high - pad)
+                 if low + pad <= t <= high - pad]
+        labels = self.axis.get_major_formatter().format_ticks(ticks)
+        if len(ticks) > 2 and max(len(label.lstrip(MINUS)) for label in labels) > 3:
+            ticks = ticks[::2]   # every other one, from the first: at least two stay
+        return ticks
 
 
 class _SharedPower(Formatter):

@@ -272,7 +272,8 @@ def activation_histograms(values, bins=30, title=None, layers=None):
     ``layers`` numbers the panels (default 1, 2, ...), for when ``values`` is a selection.
     """
     title, panels = histogram_panels(values, bins, layers, title)
-    fig, axes = new_figure(len(panels), 1, width=1.6 * len(panels) + 1, height=2.4)
+    # (one panel alone is as wide as two: the title of the explorer's frame fits)
+    fig, axes = new_figure(len(panels), 1, width=1.6 * max(len(panels), 2) + 1, height=2.4)
     for ax, (xlim, counts, edges, heading) in zip(axes.flat, panels, strict=True):
         ax.set_xlim(*xlim)
         ax.stairs(counts, edges, fill=True, color=COLORS[0])   # sooner than hist's bars

@@ -73,3 +73,15 @@ def test_short_ticks_pass_over_a_tick_that_is_not_finite():
     fig = plot.activation_histograms([2e5 * np.linspace(-1, 1, 101)])
     formatter = fig.axes[0].xaxis.get_major_formatter()
     assert formatter.format_ticks([-2e5, np.nan, 2e5]) == ["\u22122", "nan", "2"]
+
+
+def test_three_histogram_labels_of_four_characters_keep_every_other_tick():
+    # Sigmoid's panels read "0.250.50.75": three labels that wide fill a panel.
+    values = np.random.default_rng(0).uniform(0.1, 0.9, size=(6, 500))
+    fig = plot.activation_histograms(list(values))
+    plot.pixels(fig)
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["0.25", "0.75"]
+    fig = plot.activation_histograms(list(4 * values - 2))
+    plot.pixels(fig)   # short labels: three ticks
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["\u22121", "0", "1"]

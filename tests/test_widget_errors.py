@@ -144,3 +144,14 @@ def test_a_bad_session_setting_is_refused_by_its_name_when_the_session_is_made(s
     # Dense's n_out, l2 the optimizer's weight_decay, blobs' noise its std.
     with pytest.raises(ValueError, match=match):
         playground.Session(**setting)
+
+
+def test_a_slider_set_to_nan_in_code_is_a_warning_and_the_last_frame_stays():
+    # The slider kept the NaN: the explorer computed NaN everywhere and drew nothing.
+    e = widgets.activation_explorer()
+    state, png = e.state, bytes(e.image.value)
+    e.controls["weight"].value = float("nan")
+    assert "weight must be a finite number; got nan" in e.warning.value
+    assert e.state is state and bytes(e.image.value) == png
+    e.controls["weight"].value = 2.0
+    assert e.warning.value == "" and e.state["weight"] == 2.0

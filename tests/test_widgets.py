@@ -199,6 +199,9 @@ def misplaced_texts(fig):
             if i != j and box.overlaps(ax.bbox)]
     bad += [f"{text.get_text()!r} overlaps panel {i}" for text in fig.texts
             for i, box in enumerate(boxes) if text.get_window_extent(renderer).overlaps(box)]
+    bad += [f"{text.get_text()!r} leaves the figure" for text in fig.texts
+            if (box := text.get_window_extent(renderer)).width
+            and not (page.contains(box.x0, box.y0) and page.contains(box.x1, box.y1))]
     return bad
 
 
@@ -207,12 +210,14 @@ def misplaced_texts(fig):
 FIXED_LAYOUT = {
     "perceptron_explorer": {"gate": list(explore.GATES), "bias": [-3.0, 3.0]},
     "forward_explorer": {"w00": [-3.0, 3.0], "w11": [-3.0, 3.0]},
-    "activation_explorer": {"name": list(activations.NAMES), "weight": [-5.0, 5.0],
-                            "bias": [5.0]},
-    # Labels such as "-200000" under a linear network's panels ran into each other.
+    # An exponential's "-40000" pushed the axis label out of the figure.
+    "activation_explorer": {"name": list(activations.NAMES), "weight": [-5.0, -1.7, 5.0],
+                            "bias": [1.7, 5.0]},
+    # Labels such as "-200000" under a linear network's panels ran into each other; the
+    # title of one panel alone ("sigmoid, glorot_uniform x 0.0625") was cut at both ends.
     "initialization_explorer": {"scheme": ["normal", "glorot_uniform"],
-                                "scale": [0.1, 3.0, 10.0], "depth": [1, 2, 3, 7, 12],
-                                "activation": ["relu", "linear"]},
+                                "scale": [0.0625, 3.0, 10.0], "depth": [1, 2, 3, 7, 12],
+                                "activation": ["relu", "linear", "sigmoid"]},
     "loss_explorer": {"loss": list(explore.LOSSES), "prediction": [-3.0, 0.0, 0.001, 3.0],
                       "positive": [True, False]},
     "learning_rate_explorer": {"lr": [1e-3, 0.1, 2.0, 10.0], "steps": [1, 100],
@@ -323,3 +328,12 @@ def test_an_update_and_a_playground_step_multiply_on_one_blas_thread(monkeypatch
     monkeypatch.setattr(pg.session, "step", lambda: seen.append(blas_threads()))
     pg.step()
     assert seen == [{1}, {1}, {1}] and blas_threads() == before
+
+
+def test_the_activation_readout_writes_no_minus_zero_and_tells_the_range_s_ends_apart():
+    # "slope -0.0000" for relu(-5x - 5) at x = 0, and tanh(-0.1x - 5)'s range as [-1, -1]
+    flat = widgets.activation_explorer("relu", weight=-5.0, bias=-5.0).numbers.value
+    assert flat.startswith("at x = 0: output 0.0000, slope 0.0000;") and "-0." not in flat
+    low, high = re.search(r"output range \[(\S+), (\S+)\]", widgets.activation_explorer(
+        "tanh", weight=-0.1, bias=-5.0).numbers.value).groups()
+    assert low != high and float(low) < float(high) < -0.999
