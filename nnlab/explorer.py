@@ -104,8 +104,8 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
 
 def dropdown(value, options, description, argument=None):
     """A labeled menu of ``options`` (values, or (label, value) pairs); ``argument`` as for
-    ``slider``."""
-    _check_choice(value, options, argument or description)
+    ``slider``. A name is matched in any case, as the engine's ``get`` matches it."""
+    value = _choice(value, options, argument or description)
     return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
                       style=STYLE)
 
@@ -113,16 +113,21 @@ def dropdown(value, options, description, argument=None):
 def choice_slider(value, options, description, argument=None):
     """A labeled slider over a few ordered ``options``: sizes such as a batch's, which have
     no even step (1, 10, 50, 200). It updates when let go, as each value is a new run."""
-    _check_choice(value, options, argument or description)
+    value = _choice(value, options, argument or description)
     return W.SelectionSlider(value=value, options=options, description=description,
                              layout=LAYOUT, style=STYLE, continuous_update=False)
 
 
-def _check_choice(value, options, what):
+def _choice(value, options, what):
+    """The option that ``value`` names ("Adam" names "adam"), or a ValueError listing them."""
     values = [o[1] if isinstance(o, tuple) else o for o in options]
+    if isinstance(value, str):
+        value = next((v for v in values if isinstance(v, str) and v.lower() == value.lower()),
+                     value)
     # True == 1, but a menu of True/False is not a menu of numbers.
     if not any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
         raise ValueError(f"{what} must be one of {', '.join(map(repr, values))}; got {value!r}")
+    return value
 
 
 class Explorer(W.VBox):

@@ -155,3 +155,12 @@ def test_a_slider_set_to_nan_in_code_is_a_warning_and_the_last_frame_stays():
     assert e.state is state and bytes(e.image.value) == png
     e.controls["weight"].value = 2.0
     assert e.warning.value == "" and e.state["weight"] == 2.0
+
+
+def test_a_menu_takes_a_name_in_any_case_as_the_engine_s_get_does():
+    # optimizer_race(names="ADAM") was taken, playground(optimizer="Adam") refused.
+    assert widgets.playground(optimizer="Adam").controls["optimizer"].value == "adam"
+    assert widgets.optimizer_race(surface="Rosenbrock").state["surface"] == "rosenbrock"
+    assert widgets.activation_explorer("ReLU").state["name"] == "relu"
+    with pytest.raises(ValueError, match="name must be one of 'linear'.*; got 'ReLUs'"):
+        widgets.activation_explorer("ReLUs")
