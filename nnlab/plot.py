@@ -228,7 +228,8 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     0, 1, 2, ... of each value, the step of a training curve). ``logy`` draws the values
     on a log scale (minor ticks labeled as plain numbers where the values span less than
     a factor of ten), which has no place for values <= 0: the title counts those left out
-    (the optimizer race lifts its values to a floor, 1e-30, instead). ``colors`` gives one
+    (the optimizer race lifts its values to a floor, 1e-30, instead), or, if no value is
+    above 0, says that the axis is linear. ``colors`` gives one
     color per series (default: the palette, whose ten colors repeat from the eleventh
     series on). Two or more series are named in a legend; a single one is not.
 
@@ -249,6 +250,9 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
         steps = np.arange(len(values)) if x is None else np.asarray(x, dtype=float)
         ax.plot(steps, values, color=color, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel)
+    if logy and not any(np.any(values > 0) for values in series.values()):
+        logy = False   # a log axis would be empty (and matplotlib warns)
+        title = "; ".join(filter(None, [title, "no value > 0: a linear axis"]))
     if logy:
         log_y(ax)
         hidden = sum(np.count_nonzero(values <= 0) for values in series.values())

@@ -164,6 +164,11 @@ def test_a_log_axis_says_which_values_it_cannot_show():
         .get_title() == "t; 2 values <= 0 left out"
     assert plot.curves({"a": [1, 0]}, title="t").axes[0].get_title() == "t"   # a linear axis
     assert plot.curves({"a": [1, np.nan]}, logy=True).axes[0].get_title() == ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # "Data has no positive values": an empty log axis
+        ax = plot.curves({"a": [0, -1], "b": [np.nan, -2]}, logy=True, title="t").axes[0]
+        plot.pixels(ax.figure)
+    assert ax.get_yscale() == "linear" and ax.get_title() == "t; no value > 0: a linear axis"
 
 
 def test_a_zero_gradient_norm_is_marked_on_the_bottom_edge():
