@@ -338,17 +338,14 @@ def check_weights(weights, targets, what):
 
 
 def file_path(path, what, writing=True):
-    """``path`` (a str or path-like) as a str, refused if it ends in a separator, or, when
-    ``writing``, names an existing folder or one in a folder that does not exist: ``what``
-    (say "save_model") needs a file's name, and it would write or read a hidden ".npz" in
-    the folder, or a file beside it."""
-    given = path
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        path = None
-    if not isinstance(path, str):   # bytes too: the name's encoding is a guess
-        raise ValueError(f"{what} needs a file name as a str or pathlib.Path; got {given!r}")
+    """``path`` (a str or pathlib.Path; "~" is the home folder) as a str, refused if it ends
+    in a separator, or, when ``writing``, names an existing folder or a file in a folder
+    that does not exist: ``what`` (say "save_model") needs a file's name, and it would
+    write or read a hidden ".npz" in the folder, or a file beside it."""
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(name, str):   # bytes too: the name's encoding is a guess
+        raise ValueError(f"{what} needs a file name as a str or pathlib.Path; got {path!r}")
+    path = os.path.expanduser(name)
     if not os.path.basename(path) or (writing and os.path.isdir(path)):
         raise ValueError(f"{what} needs a file name; {path!r} is a folder: give a file in it, "
                          f"such as {os.path.join(path, 'model')!r}")

@@ -198,13 +198,8 @@ class ASGD(Optimizer):
         # As PyTorch, the step before fixed them at its end: lr, alpha or t0 changed since
         # then act from the next step on (lambd's decay term takes its value now).
         t = self.iterations + 1
-        taken = self._eta, self._mu
         self._eta, self._mu = self._next or (self.eta(t), self.mu(t))
-        try:
-            super().apply_gradients(params, grads)
-        except ValueError:   # refused before any update: the last step's values stand
-            self._eta, self._mu = taken
-            raise
+        super().apply_gradients(params, grads)
         self._next = (self.eta(t + 1), self.mu(t + 1))
 
     def reset(self):

@@ -196,8 +196,8 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     Divergence is reported in the state, never raised: parameters beyond ``surfaces.LIMIT``,
     a rate above ``stable_below`` (2 over the loss's largest curvature, chapter 7's bound in
     2-D) for full batches, or a loss ending above its start (for mini-batches, whose first
-    steps may rise by chance: after 10 steps, tenfold above the least loss, or above the
-    bound); at the bound itself the path neither grows nor converges, as the warning says.
+    steps may rise by chance: after 10 steps, or ten times as far above the least loss as at
+    the start, or above the bound); at the bound the path neither grows nor converges.
 
     Examples
     --------
@@ -227,7 +227,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     # At the bound itself the steepest direction's steps keep their size: neither growth
     # nor convergence (isclose: within MAX_STEPS, a rate 1e-5 off the bound looks the same).
     edge = batch_size >= full and bool(np.isclose(lr, stable_below))
-    least = moments[2, 2] - moments[2, :2] @ np.linalg.solve(moments[:2, :2], moments[:2, 2])
+    least = float(surfaces.line_fit_loss(surfaces.line_fit_best(moments), moments))
     grew = not curve[-1] <= curve[0] and (batch_size >= full or steps >= 10 or lr > stable_below
                                           or not curve[-1] - least <= 10 * (curve[0] - least))
     diverged = (surfaces.diverged(path, steps) or grew

@@ -121,7 +121,7 @@ def choice_slider(value, options, description, argument=None):
 def _choice(value, options, what):
     """The option that ``value`` names ("Adam" names "adam"), or a ValueError listing them."""
     values = [o[1] if isinstance(o, tuple) else o for o in options]
-    if isinstance(value, str):
+    if isinstance(value, str) and value not in values:
         value = next((v for v in values if isinstance(v, str) and v.lower() == value.lower()),
                      value)
     # True == 1, but a menu of True/False is not a menu of numbers.
@@ -187,10 +187,11 @@ class Explorer(W.VBox):
         self.controls[leader].observe(changed, names="value")
 
     def values(self):
+        """The controls' values by name; a ValueError for a number that is not finite."""
         values = {name: c.value for name, c in self.controls.items() if hasattr(c, "value")}
         for name, value in values.items():
-            # A slider keeps a NaN set in code (no bound compares with it): refused here,
-            # in the warning line, where the explorer computed NaN and drew nothing.
+            # A NaN set in code passes a slider's clamp (no bound compares with it), and
+            # every number computed from it would be NaN.
             if isinstance(value, float) and not np.isfinite(value):
                 raise ValueError(f"{name} must be a finite number; got {value!r}")
         return values

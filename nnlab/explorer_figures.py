@@ -28,7 +28,7 @@ from nnlab.log_axis import short_labels
 @plot.in_style()
 def perceptron(state):
     """The four inputs colored by the unit's output, ringed by the target, and the line."""
-    fig, ((ax,),) = plot.new_figure(1, 1, width=4.2, height=3.6)
+    fig, ax = plot.one_axes(width=4.2, height=3.6)
     X = np.array(state["inputs"], dtype=float)
     grid = np.linspace(-0.5, 1.5, 200)
     gx, gy = np.meshgrid(grid, grid)
@@ -77,7 +77,7 @@ def activation(state):
     """The neuron's output a = f(wx + b) and its slope over x."""
     # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
     name = "softmax(wx+b, 0)" if state["name"] == "softmax" else state["name"]
-    fig, ((ax,),) = plot.new_figure(1, 1)
+    fig, ax = plot.one_axes()
     short_labels(ax.yaxis)   # an exponential's curve reaches 40000: "4" over "x1e4"
     ax.plot(state["x"], state["output"], color=plot.COLORS[0], label="output f(wx+b)")
     ax.plot(state["x"], state["derivative"], color=plot.COLORS[1], linestyle="--",
@@ -191,9 +191,8 @@ def learning_rate(state):
     loss = functools.partial(surfaces.line_fit_loss, moments=state["moments"])
     plot.loss_surface(loss, (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
                       title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
-    m = np.array(state["moments"])   # the best (w, b) solves the normal equations
-    axes[0, 0].scatter(*np.linalg.solve(m[:2, :2], m[:2, 2]), marker="*", s=80, color="black",
-                       zorder=3)
+    axes[0, 0].scatter(*surfaces.line_fit_best(state["moments"]), marker="*", s=80,
+                       color="black", zorder=3)
     axes[0, 0].set(xlabel="w", ylabel="b")
     plot.curves({"loss": _finite_losses(state)}, logy=True, ax=axes[0, 1],
                 title="diverged" if state["diverged"] else "loss per step")
@@ -309,8 +308,7 @@ def optimizer_race_redraw(fig, old, new):
 def backprop(state):
     """The loss as one weight varies, the tangent whose slope backprop computed, and the
     weight's value in the worked example (where chapter 9's derivatives hold)."""
-    fig, axes = plot.new_figure(1, 1, width=4.6)
-    ax = axes[0, 0]
+    fig, ax = plot.one_axes(width=4.6)
     grid = np.array(state["grid"])
     ax.plot(grid, state["curve"], color=plot.COLORS[0], label="loss C")
     tangent = state["loss"] + state["gradient"] * (grid - state["value"])

@@ -142,7 +142,7 @@ def _surface_values(f, xlim, ylim, resolution):
         raise ValueError(f"loss_surface: f must be a function of (..., 2) points; got {f!r}")
     gx, gy = np.meshgrid(np.linspace(*_limits(xlim, "xlim"), resolution),
                          np.linspace(*_limits(ylim, "ylim"), resolution))
-    with np.errstate(over="ignore", invalid="ignore"):   # masked below, as promised
+    with np.errstate(all="ignore"):   # inf, NaN: masked below, as promised
         values = np.asarray(f(np.stack([gx, gy], axis=-1)), dtype=float)
     if values.shape != gx.shape:
         raise ValueError(f"loss_surface: f must give one value per point, shape {gx.shape} "

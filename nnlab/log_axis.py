@@ -67,8 +67,8 @@ def short_ticks(axis, nbins=3):
     """At most ``nbins`` ticks on ``axis`` (``ax.xaxis``), kept a sixteenth of the axis away
     from its ends, with short labels: "2" and "4" over "x1e5" at the axis's end, not
     "200000" and "400000". A label centered on a tick at the end of a panel reaches into
-    the next panel, or out of the figure. Where three or more labels would take four
-    characters or more, every other tick is left out: "0.25", "0.5" and "0.75" ran
+    the next panel, or out of the figure. Of three ticks or more, every other one is left
+    out where a label takes four characters or more: "0.25", "0.5" and "0.75" ran
     together."""
     axis.set_major_locator(_InnerLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
     short_labels(axis)

@@ -108,7 +108,7 @@ class Sequential:
             self.add(layer)
         self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics, self.stop_training = {}, False
-        self._sample_shape = self._output_shape = None
+        self._sample_shape = self._output_shape = self._input_dtype = None
 
     def add(self, layer):
         """Append a layer: a new one, as a layer object in two places would be trained twice."""

@@ -47,13 +47,19 @@ __all__ = ["COLORS", "PATH_COLORS", "STYLE", "BookFigure", "activation",
            "activation_histograms", "activations_grid", "confusion_matrix", "curves",
            "decision_boundary", "finite_limit", "fixed_layout", "gradient_norms",
            "histogram_panels", "history", "image_grid", "in_style", "loss_surface",
-           "network_diagram", "new_figure", "path_points", "pixels", "series_colors", "to_png",
-           "unit_heights"]
+           "network_diagram", "new_figure", "one_axes", "path_points", "pixels",
+           "series_colors", "to_png", "unit_heights"]
 
 
 def _axes(ax, **kwargs):
     ax = new_figure(**kwargs)[1][0, 0] if ax is None else ax
     return ax.figure, ax
+
+
+def one_axes(**kwargs):
+    """A new figure of a single axes in the book's style: ``(fig, ax)``; ``kwargs`` are
+    ``new_figure``'s ``width`` and ``height``."""
+    return _axes(None, **kwargs)
 
 
 @in_style()

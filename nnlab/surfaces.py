@@ -99,6 +99,21 @@ def line_fit_loss(p, moments):
     return np.einsum("...i,ij,...j->...", u, moments, u)
 
 
+def line_fit_best(moments):
+    """The least-squares line ``(w, b)`` for these ``moments`` (``line_fit_loss``'s): where
+    the loss's gradient is 0, the solution of the normal equations.
+
+    Examples
+    --------
+    >>> x, y = np.array([0.0, 1.0]), np.array([1.0, 3.0])    # the line y = 2 x + 1
+    >>> features = np.stack([x, np.ones(2), y])
+    >>> nl.surfaces.line_fit_best(features @ features.T / 2).round(12).tolist()
+    [2.0, 1.0]
+    """
+    m = as_float_array(moments, "moments", dtype=np.float64)
+    return np.linalg.solve(m[:2, :2], m[:2, 2])
+
+
 def regression_problem(n=200, seed=0):
     """Data for a two-parameter model ``y = w x + b``: the learning-rate explorer's
     problem, whose loss ``line_fit_loss`` gives."""

@@ -191,8 +191,8 @@ def set_generator_states(model, states):
                          f"got them for {reprlib.repr(listed)}")
     for s in states:
         if not _whole_numbers(s["state"]):   # NumPy would truncate 1.5 to 1
-            raise ValueError("expected a bit generator's state of whole numbers; got "
-                             f"{reprlib.repr(s['state'])}")
+            raise ValueError("expected a bit generator's state of integers (not 0.5, 5.0 or "
+                             f"true); got {reprlib.repr(s['state'])}")
         try:   # NumPy checks a state as it sets it
             rng = np.random.Generator(BIT_GENERATORS[s["state"].get("bit_generator")]())
             rng.bit_generator.state = s["state"]

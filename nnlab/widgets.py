@@ -123,7 +123,7 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
         output, slope = (round(s[k][i], 4) + 0 for k in ("output", "derivative"))   # no -0
         low, high = min(s["output"]), max(s["output"])
         # as many digits as tell the ends apart: tanh(-0.1 x - 5) is not [-1, -1]
-        d = next(d for d in range(3, 18) if low == high or f"{low:.{d}g}" != f"{high:.{d}g}")
+        d = next((d for d in range(3, 18) if f"{low:.{d}g}" != f"{high:.{d}g}"), 3)
         return (f"at x = 0: output {output:.4f}, slope {slope:.4f}; "
                 f"output range [{low + 0:.{d}g}, {high + 0:.{d}g}]")
 

@@ -49,7 +49,12 @@ def test_a_mini_batch_loss_that_rises_tenfold_or_above_the_bound_diverges_at_onc
     least = min(explore.learning_rate(lr=0.3, steps=300)["losses"])
     assert s["final_loss"] - least > 10 * (s["losses"][0] - least) and s["diverged"]
     above = explore.learning_rate(lr=2.0, steps=1, start=0.5, batch_size=1)
-    assert above["final_loss"] < 10 * above["losses"][0] and above["diverged"]
+    assert above["final_loss"] - least < 10 * (above["losses"][0] - least)
+    assert above["diverged"]
+    # Below the bound and less than tenfold, but still above the start after 20 steps
+    later = explore.learning_rate(lr=0.7, steps=20, start=1.0, batch_size=1)
+    assert later["final_loss"] - least < 10 * (later["losses"][0] - least) < 10 * 2
+    assert later["final_loss"] > later["losses"][0] and later["diverged"]
 
 
 def test_the_playground_warns_of_a_training_loss_that_grows():

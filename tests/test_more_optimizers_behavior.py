@@ -168,15 +168,6 @@ def test_asgd_s_rate_underflows_to_0_as_pytorch_s_where_its_power_overflows():
     assert opt.eta(2) == 0.0 and np.array_equal(p, -np.ones(3))
 
 
-def test_a_refused_asgd_step_keeps_the_rate_of_the_last_step():
-    opt = O.ASGD(lr=0.01)
-    opt.step([np.ones(2)], [np.ones(2)])
-    taken = opt._eta, opt._mu
-    with pytest.raises(ValueError, match="not the parameter arrays of its first step"):
-        opt.step([np.ones(3)], [np.ones(3)])
-    assert (opt._eta, opt._mu) == taken and opt.iterations == 1
-
-
 def test_asgd_calls_its_schedule_twice_a_step_however_many_parameters_it_updates():
     # eta_t and mu_t are the optimizer's: it called the schedule once per parameter array.
     calls = []

@@ -154,6 +154,7 @@ def test_loss_surface_refuses_limits_that_are_no_span_and_skips_overflowed_value
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # e^(1000 x) overflows over half the grid: not drawn
         ax = plot.loss_surface(lambda p: np.exp(1e3 * p[..., 0]), (-1, 1), (-1, 1)).axes[0]
+        plot.loss_surface(lambda p: np.log(p[..., 0] ** 2), (-1, 1), (-1, 1), resolution=21)
     assert len(ax.collections) == 1
 
 

@@ -128,6 +128,12 @@ def test_a_path_that_is_no_str_or_in_no_folder_is_refused_as_bad_input(tmp_path)
     assert not list(tmp_path.iterdir())
 
 
+def test_a_path_from_the_home_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))   # "~/m" was refused: no folder '~'
+    written = small_model().save("~/m")
+    assert written == str(tmp_path / "m.npz") and nl.load_model("~/m").layers
+
+
 # --- optimizers and activations that load_model could not rebuild ---------------------
 
 
@@ -235,9 +241,9 @@ def test_tampered_random_states_are_named(good, tmp_path):
                                                                        "inc": 1}}}],
              "OverflowError"),
             ("fraction", [{"layers": ["4"], "state": {**state, "has_uint32": 0.5}}],
-             "expected a bit generator's state of whole numbers"),   # NumPy took 0.5 as 0
+             "expected a bit generator's state of integers"),   # NumPy took 0.5 as 0
             ("truth", [{"layers": ["4"], "state": {**state, "uinteger": True}}],
-             "expected a bit generator's state of whole numbers")]:
+             "expected a bit generator's state of integers")]:
         loading_fails(edited(good, tmp_path / f"{name}.npz", states(value)), fragment)
     # A file from before the generators were saved: the layer draws from a fresh one.
     old = nl.load_model(edited(good, tmp_path / "old.npz", lambda h: h.pop("random_states")))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nnlab import playground, widgets
-from nnlab.explorer import ArgumentError
+from nnlab.explorer import ArgumentError, _choice
 
 
 @pytest.mark.parametrize("make, match", [
@@ -162,5 +162,14 @@ def test_a_menu_takes_a_name_in_any_case_as_the_engine_s_get_does():
     assert widgets.playground(optimizer="Adam").controls["optimizer"].value == "adam"
     assert widgets.optimizer_race(surface="Rosenbrock").state["surface"] == "rosenbrock"
     assert widgets.activation_explorer("ReLU").state["name"] == "relu"
-    with pytest.raises(ValueError, match="name must be one of 'linear'.*; got 'ReLUs'"):
+    with pytest.raises(ValueError, match=r"name must be one of 'linear'.*; got 'ReLUs'"):
         widgets.activation_explorer("ReLUs")
+    # an exact match first: two options that differ in case stay two
+    assert _choice("A", ["a", "A"], "x") == "A" and _choice("a", ["a", "A"], "x") == "a"
+
+
+def test_the_activation_readout_of_a_nan_frame_is_no_stop_iteration():
+    # The digits of the range's ends were sought until they differed: never, for NaN.
+    e = widgets.activation_explorer()
+    numbers = e.frame({"name": "tanh", "weight": float("nan"), "bias": 0.0})[2]
+    assert "output range [nan, nan]" in numbers
