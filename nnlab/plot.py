@@ -235,9 +235,9 @@ def curves(series, xlabel="step", ylabel="loss", logy=False, ax=None, title=None
     on a log scale (minor ticks labeled as plain numbers where the values span less than
     a factor of ten), which has no place for values <= 0: the title counts those left out
     (the optimizer race lifts its values to a floor, 1e-30, instead), or, if no value is
-    above 0, says that the axis is linear. ``colors`` gives one
-    color per series (default: the palette, whose ten colors repeat from the eleventh
-    series on). Two or more series are named in a legend; a single one is not.
+    above 0, says that the axis is linear. ``colors`` gives one color per series (default:
+    the palette, whose ten colors repeat from the eleventh series on). Two or more series
+    are named in a legend; a single one is not.
 
     Examples
     --------

@@ -184,7 +184,7 @@ def test_png_is_deterministic():
 
 def misplaced_texts(fig):
     """The panels whose labels leave the figure or reach into another panel, and the figure
-    texts (a suptitle) that reach into a panel's labels."""
+    texts (a suptitle) that reach into a panel's labels or leave the figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig)
