@@ -187,8 +187,8 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
         return {"min": low, "max": high, "step": 0.001}
 
     menu = dropdown(loss, list(explore.LOSSES), "loss")   # checks the name before its range
-    span = prediction_range(loss)
-    check_number(prediction, f"prediction (for {loss})",
+    span = prediction_range(menu.value)
+    check_number(prediction, f"prediction (for {menu.value})",
                  low=span["min"], high=span["max"])
     controls = {"loss": menu,
                 "prediction": W.FloatSlider(value=prediction, **span,

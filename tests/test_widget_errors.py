@@ -162,6 +162,9 @@ def test_a_menu_takes_a_name_in_any_case_as_the_engine_s_get_does():
     assert widgets.playground(optimizer="Adam").controls["optimizer"].value == "adam"
     assert widgets.optimizer_race(surface="Rosenbrock").state["surface"] == "rosenbrock"
     assert widgets.activation_explorer("ReLU").state["name"] == "relu"
+    # (the explorers that read the argument again: a KeyError)
+    assert widgets.loss_explorer(loss="Hinge", prediction=2.0).state["name"] == "hinge"
+    assert widgets.kernel_explorer(preset="Blur").state["kernel"][1][1] == 1 / 9
     with pytest.raises(ValueError, match=r"name must be one of 'linear'.*; got 'ReLUs'"):
         widgets.activation_explorer("ReLUs")
     # an exact match first: two options that differ in case stay two
