@@ -331,6 +331,65 @@ def spread_warning(stds):
     return ""
 
 
+def layer_spreads(values):
+    """Two spreads of each layer's activations ``values`` (arrays of samples x units): the
+    standard deviation over all of them, and each unit's across the samples (the inputs),
+    averaged over the units. Two lists of floats, ``(stds, input_stds)``; an exploded
+    layer's are inf or NaN, without a warning (``spread_warning`` says what they mean).
+
+    Examples
+    --------
+    >>> a = np.array([[0.0, 2.0], [0.0, 2.0]])   # each unit a constant of its own
+    >>> nl.diagnostics.layer_spreads([a])
+    ([1.0], [0.0])
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return ([float(np.std(v)) for v in values],
+                [float(np.mean(np.std(v, axis=0))) for v in values])
+
+
+def initialization_warning(stds, input_stds, saturated, activation):
+    """The first of ``spread_warning``, ``input_warning`` and ``saturation_warning`` that has
+    something to say of a network's initial activations (a spread that explodes saturates
+    the units too: one warning names the cause), or "". ``saturated`` may be None."""
+    return (spread_warning(stds) or input_warning(input_stds, stds, activation)
+            or (saturation_warning(saturated, activation) if saturated else ""))
+
+
+def input_warning(input_stds, stds, activation):
+    """Whether a network's layers still tell one input from another.
+
+    ``stds`` holds each hidden layer's spread over all its activations (``spread_warning``),
+    ``input_stds`` the part of it that comes from the input: each unit's standard deviation
+    across the inputs, averaged over the units. A layer whose units each settle on a value
+    of their own, whatever the input, keeps a healthy ``std`` (the units differ) while its
+    ``input_std`` vanishes: the histogram of all its activations looks fine, and the network
+    has forgotten its input. The answer is a sentence when the input's share of the spread,
+    ``input_std / std``, falls a hundredfold from the first layer to the last, else "".
+
+    Examples
+    --------
+    >>> nl.diagnostics.input_warning([0.2, 0.2], [0.21, 0.2], "tanh")
+    ''
+    >>> nl.diagnostics.input_warning([0.21, 2.6e-8], [0.21, 0.13], "sigmoid")[:42]
+    'The layers forget their input: in layer 2,'
+    """
+    input_stds, stds = _per_layer(input_stds, "input_stds"), _per_layer(stds, "stds")
+    if input_stds.shape != stds.shape:
+        raise ValueError(f"input_warning takes one input std per std, got {input_stds.size} "
+                         f"and {stds.size}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = input_stds / stds
+    if not np.all(np.isfinite(share)) or share[-1] >= 0.01 * share[0]:
+        return ""   # a layer of constant 0 is spread_warning's to explain
+    why = (" Sigmoid's outputs average about 0.5, which the next layer's weights turn into a "
+           "fixed offset per unit, while its slope, at most 1/4, shrinks what the input adds."
+           if activation == "sigmoid" else "")
+    return (f"The layers forget their input: in layer {stds.size}, each unit's output varies "
+            f"{input_stds[-1]:.2g} across the inputs against {stds[-1]:.2g} across the units, "
+            f"so every input gives nearly the same activations.{why}")
+
+
 def saturation_warning(shares, activation):
     """What the share of saturated units, layer by layer, says of a tanh or sigmoid network.
 

@@ -91,6 +91,7 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
                    seed=0):
     """Activations of every hidden layer of a deep MLP fed standard-normal input.
 
+    ``stds``, ``input_stds``: each layer's two spreads (``diagnostics.layer_spreads``);
     ``saturated``: each layer's share where the activation is flat (``FLAT``; else None).
 
     Examples
@@ -109,14 +110,13 @@ def initialization(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh
             x = layer.forward(x)
             if isinstance(layer, Activation):
                 values.append(x)
-    stds = [float(np.std(v)) for v in values]
+    stds, input_stds = diagnostics.layer_spreads(values)
     flat = FLAT.get(activation)
     saturated = [float(np.mean(flat(v))) for v in values] if flat else None
-    warning = diagnostics.spread_warning(stds)
-    if not warning and saturated:   # a spread that explodes saturates too: one warning
-        warning = diagnostics.saturation_warning(saturated, activation)
+    warning = diagnostics.initialization_warning(stds, input_stds, saturated, activation)
     return {"scheme": scheme, "scale": float(scale), "depth": depth, "activation": activation,
-            "values": values, "stds": stds, "saturated": saturated, "warning": warning}
+            "values": values, "stds": stds, "input_stds": input_stds, "saturated": saturated,
+            "warning": warning}
 
 
 #: Where each activation is flat, its slope near 0 (a ReLU at 0 passes no gradient).

@@ -25,6 +25,7 @@ import functools
 import gc
 import html
 import inspect
+import numbers
 import os
 
 import ipywidgets as W
@@ -119,15 +120,24 @@ def choice_slider(value, options, description, argument=None):
 
 
 def _choice(value, options, what):
-    """The option that ``value`` names ("Adam" names "adam"), or a ValueError listing them."""
+    """The option that ``value`` names ("Adam" names "adam", NumPy's True names True), or a
+    ValueError listing them."""
     values = [o[1] if isinstance(o, tuple) else o for o in options]
     if isinstance(value, str) and value not in values:
         value = next((v for v in values if isinstance(v, str) and v.lower() == value.lower()),
                      value)
-    # True == 1, but a menu of True/False is not a menu of numbers.
-    if not any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values):
+    match = next((v for v in values if value == v and _kind(value) == _kind(v)), None)
+    if match is None:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, values))}; got {value!r}")
-    return value
+    return match
+
+
+def _kind(value):
+    """What sort of option ``value`` can be: True == 1, but a menu of True/False is not a menu
+    of numbers; and 10.0 == 10, but no batch size, as 6.0 is no depth (``check_number``)."""
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    return "integer" if isinstance(value, numbers.Integral) else "other"
 
 
 class Explorer(W.VBox):

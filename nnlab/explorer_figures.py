@@ -82,10 +82,11 @@ def activation(state):
     ax.plot(state["x"], state["output"], color=plot.COLORS[0], label="output f(wx+b)")
     ax.plot(state["x"], state["derivative"], color=plot.COLORS[1], linestyle="--",
             label="slope da/dx")
-    ax.set(xlabel="x", ylabel="value",
-           title=f"{name}, w={state['weight']:.2f}, b={state['bias']:.2f}")
+    ax.set(xlabel="x", ylabel="value")
+    # Raised clear of the axis's shared power of ten ("x1e10"), which it ran into.
+    ax.set_title(f"{name}, w={state['weight']:.2f}, b={state['bias']:.2f}", pad=14)
     ax.legend(fontsize=8)
-    return plot.fixed_layout(fig, left=0.8)
+    return plot.fixed_layout(fig, left=0.8, top=0.45)
 
 
 @plot.in_style()

@@ -42,12 +42,15 @@ class _PlainLogFormatter(LogFormatter):
     8.805 x 10^1.
 
     Below 1 a label has three significant digits (0.0123), from 1 on it is matplotlib's
-    (88.05, 3000); below 1e-4 and above 1e4 both write an exponent (2e-05, 2e+04).
-    Ticks closer together than these digits tell (over 3.001 .. 3.002, say) get as many
-    more digits as set their labels apart.
+    (88.05, 3000); below 1e-4 and above 1e4 a label is written as the powers of ten
+    labeled on the same axis are (2 x 10^-5, 4 x 10^72): "4e+72" beside "10^72" read as
+    two notations. Ticks closer together than these digits tell (over 3.001 .. 3.002, say)
+    get as many more digits as set their labels apart.
     """
 
     def _num_to_string(self, x, vmin, vmax):   # the hook LogFormatter's subclasses override
+        if not 1e-4 <= x < 1e4:
+            return _times_power_of_ten(x, 3)
         return f"{x:.3g}" if x < 1 else super()._num_to_string(x, vmin, vmax)
 
     def format_ticks(self, values):
@@ -56,11 +59,19 @@ class _PlainLogFormatter(LogFormatter):
         digits = 4
         # Only where two labels coincide: the labels of every wider view stay as they are.
         while len(set(shown)) < len(shown) and digits <= 17:
-            labels = [self.fix_minus(f"{x:.{digits}g}") if label else ""
+            labels = [(self.fix_minus(f"{x:.{digits}g}") if 1e-4 <= x < 1e4
+                       else _times_power_of_ten(x, digits)) if label else ""
                       for x, label in zip(values, labels, strict=True)]
             shown = [label for label in labels if label]
             digits += 1
         return labels
+
+
+def _times_power_of_ten(x, digits):
+    """``x`` as matplotlib writes a power of ten on a log axis, with ``digits`` significant
+    digits before it: 4 x 10^72, in mathtext."""
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return rf"$\mathdefault{{{float(mantissa):g}\times10^{{{int(exponent)}}}}}$"
 
 
 def short_ticks(axis, nbins=3):

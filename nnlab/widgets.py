@@ -153,8 +153,12 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     spec = Spec({"scheme": list(controls["scheme"].options), "depth": [2, 6, 12],
                  "scale": [0.5, 1.0, 2.0], "activation": ["tanh", "sigmoid", "relu"]},
                 grid=("scheme",))
-    return Explorer(controls, explore.initialization, figures.initialization,
-                    lambda s: "std per layer: " + ", ".join(f"{v:.3g}" for v in s["stds"]),
+    def describe(s):
+        # Both spreads: with sigmoid the first holds while the second vanishes.
+        return "<br>".join(f"{what}: " + ", ".join(f"{v:.3g}" for v in s[key]) for what, key
+                           in (("std per layer", "stds"), ("across inputs", "input_stds")))
+
+    return Explorer(controls, explore.initialization, figures.initialization, describe,
                     name="initialization_explorer", spec=spec,
                     redraw=figures.initialization_redraw)
 
@@ -341,8 +345,11 @@ def backprop_explorer(weight="w2_00", value=None):
                                 argument="value")}
 
     def describe(s):
-        chain = " &times; ".join(f"{k} = {v:.4f}" for k, v in s["factors"].items())
-        return (f"dC/d{s['weight']} = {chain} = <b>{s['product']:.5f}</b> "
+        # The chain rule's names, then their values: "dC/dy_hat = -0.8613 x dy_hat/dz2 = ..."
+        # read as equalities chained from one factor to the next.
+        names, values = (" &times; ".join(parts) for parts in zip(
+            *((k, f"{v:.4f}") for k, v in s["factors"].items()), strict=True))
+        return (f"dC/d{s['weight']} = {names} = {values} = <b>{s['product']:.5f}</b> "
                 f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
 
     # Whole steps across the range, half steps near the worked example's values (all within

@@ -265,3 +265,36 @@ def test_gradient_parts_of_zero_gradients_and_of_no_dense_layer():
     none = D.gradient_parts(nl.Sequential([nl.Activation("tanh")]), X, np.zeros((8, 2)))
     assert {k: v.shape for k, v in none.items()} == {k: (0,) for k in ("input", "signal",
                                                                         "kept")}
+
+
+def test_input_warning_names_layers_that_no_longer_tell_the_inputs_apart():
+    assert D.input_warning([0.6, 0.3], [0.6, 0.3], "tanh") == ""   # all of it from the input
+    assert D.input_warning([0.6, 0.002], [0.6, 0.3], "tanh").startswith(   # 150 times
+        "The layers forget their input: in layer 2, each unit's output varies 0.002 across "
+        "the inputs against 0.3 across the units")
+    assert "Sigmoid's outputs average about 0.5" in D.input_warning([0.2, 1e-8], [0.2, 0.1],
+                                                                    "sigmoid")
+    assert D.input_warning([0.6, 0.01], [0.6, 0.3], "tanh") == ""   # 30 times: not yet
+    assert D.input_warning([0.0, 0.0], [0.0, 0.0], "relu") == ""   # nothing to forget
+    with pytest.raises(ValueError, match="one input std per std, got 1 and 2"):
+        D.input_warning([0.5], [0.5, 0.4], "tanh")
+
+
+@pytest.mark.parametrize("scheme", ["glorot_uniform", "he_normal", "uniform"])
+def test_a_sigmoid_network_forgets_its_input_behind_a_healthy_looking_spread(scheme):
+    # The stds over all activations held near 0.12 to the 12th layer, without a word, while
+    # each unit's spread across the inputs fell to 2.6e-08: every input, one output.
+    s = nl.explore.initialization(scheme, depth=12, activation="sigmoid")
+    assert min(s["stds"]) > 0.02 and s["input_stds"][-1] < 1e-4 * s["input_stds"][0]
+    assert s["warning"].startswith("The layers forget their input: in layer 12")
+    for activation in ("tanh", "relu", "linear"):   # a unit's mean is no constant to fall to
+        assert not nl.explore.initialization(scheme, depth=12, activation=activation)[
+            "warning"].startswith("The layers forget")
+
+
+def test_input_stds_are_each_unit_s_spread_across_the_inputs():
+    s = nl.explore.initialization("glorot_uniform", depth=3, activation="sigmoid", width=16)
+    for values, input_std, std in zip(s["values"], s["input_stds"], s["stds"], strict=True):
+        per_unit = [np.std(values[:, j]) for j in range(values.shape[1])]
+        assert input_std == pytest.approx(np.mean(per_unit), rel=1e-12)
+        assert std == pytest.approx(np.std(values), rel=1e-12)

@@ -34,7 +34,14 @@ def test_log_scale_labels_of_ordinary_ranges_keep_their_digits():
     assert minor_labels([0.5, 0.02]) == ["0.02", "0.03", "0.04", "0.06", "0.2", "0.3", "0.4",
                                          "0.6"]
     assert minor_labels([1200, 1500])[:3] == ["1150", "1200", "1250"]
-    assert minor_labels([2e4, 9e4]) == ["2e+04", "3e+04", "4e+04", "6e+04"]   # as documented
+    # Beyond 1e4, as the axis writes its powers of ten: "2e+04" beside "10^5" read as two
+    # notations (a gradient-flow explorer's axis mixed "4e+72" with "10^72").
+    assert minor_labels([2e4, 9e4]) == [rf"$\mathdefault{{{m}\times10^{{4}}}}$"
+                                        for m in (2, 3, 4, 6)]
+    assert minor_labels([2e-5, 9e-5])[0] == "$\\mathdefault{2\\times10^{\u22125}}$"
+    close = minor_labels([3.001e5, 3.002e5])   # more digits, the same notation
+    assert len(close) > 2 and len(set(close)) == len(close), close
+    assert all(label.endswith(r"\times10^{5}}$") for label in close), close
 
 
 @pytest.mark.parametrize("spread, labels, power", [

@@ -176,3 +176,23 @@ def test_the_activation_readout_of_a_nan_frame_is_no_stop_iteration():
     e = widgets.activation_explorer()
     numbers = e.frame({"name": "tanh", "weight": float("nan"), "bias": 0.0})[2]
     assert "output range [nan, nan]" in numbers
+
+
+def test_a_menu_takes_numpy_s_booleans_and_integers_as_the_options_they_equal():
+    # loss_explorer(positive=np.False_) was refused, though check_bool takes it.
+    e = widgets.loss_explorer(positive=np.False_)
+    assert e.state["label"] == 0 and type(e.controls["positive"].value) is bool
+    size = widgets.learning_rate_explorer(batch_size=np.int64(10)).controls["batch_size"]
+    assert size.value == 10 and type(size.value) is int
+
+
+@pytest.mark.parametrize("make, match", [
+    # batch_size=10.0 was taken, depth=6.0 refused: a whole float is no count in either.
+    (lambda: widgets.learning_rate_explorer(batch_size=10.0), "one of 1, 10, 50, 200; got 10.0"),
+    (lambda: widgets.playground(batch_size=16.0), r"one of 1, 4, 16, 64; got 16\.0"),
+    (lambda: widgets.initialization_explorer(depth=6.0), "depth must be an integer"),
+    (lambda: widgets.loss_explorer(positive=1), "one of True, False; got 1"),
+])
+def test_a_count_is_an_integer_in_every_explorer(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -202,6 +202,14 @@ def misplaced_texts(fig):
     bad += [f"{text.get_text()!r} leaves the figure" for text in fig.texts
             if (box := text.get_window_extent(renderer)).width
             and not (page.contains(box.x0, box.y0) and page.contains(box.x1, box.y1))]
+    # An axis's shared power of ten ("x1e13" atop the y axis) ran into the panel's title on
+    # its line, 3 pixels apart ("x1e13exponential, w=5.00"): side by side, 4 at least.
+    bad += [f"panel {i}'s {offset.get_text()!r} runs into its title" for i, ax
+            in enumerate(fig.axes) for offset in (ax.xaxis.get_offset_text(),
+                                                   ax.yaxis.get_offset_text())
+            if offset.get_text() and ax.get_title()
+            and (box := offset.get_window_extent(renderer)).expanded(
+                1 + 8 / max(box.width, 1), 1).overlaps(ax.title.get_window_extent(renderer))]
     return bad
 
 
@@ -212,7 +220,7 @@ FIXED_LAYOUT = {
     "forward_explorer": {"w00": [-3.0, 3.0], "w11": [-3.0, 3.0]},
     # An exponential's "-40000" pushed the axis label out of the figure.
     "activation_explorer": {"name": list(activations.NAMES), "weight": [-5.0, -1.7, 5.0],
-                            "bias": [1.7, 5.0]},
+                            "bias": [1.7, 3.0, 5.0]},
     # Labels such as "-200000" under a linear network's panels ran into each other; the
     # title of one panel alone ("sigmoid, glorot_uniform x 0.0625") was cut at both ends.
     "initialization_explorer": {"scheme": ["normal", "glorot_uniform"],
@@ -337,3 +345,19 @@ def test_the_activation_readout_writes_no_minus_zero_and_tells_the_range_s_ends_
     low, high = re.search(r"output range \[(\S+), (\S+)\]", widgets.activation_explorer(
         "tanh", weight=-0.1, bias=-5.0).numbers.value).groups()
     assert low != high and float(low) < float(high) < -0.999
+
+
+def test_the_backprop_readout_names_the_chain_then_its_values():
+    # "dC/dw2_00 = dC/dy_hat = -0.8613 x dy_hat/dz2 = 0.2452 x ..." read as a chain of
+    # equalities, each factor equal to the next.
+    numbers = widgets.backprop_explorer().numbers.value
+    assert numbers.startswith("dC/dw2_00 = dC/dy_hat &times; dy_hat/dz2 &times; dz2/dw = "
+                              "-0.8613 &times; 0.2452 &times; 0.5250 = <b>-0.11086</b>")
+
+
+def test_the_initialization_readout_shows_the_spread_across_the_inputs_too():
+    # Sigmoid's std per layer held at 0.12: only the spread across inputs shows the loss.
+    numbers = widgets.initialization_explorer(activation="sigmoid", depth=12).numbers.value
+    stds, inputs = numbers.split("<br>")
+    assert stds.startswith("std per layer: 0.208, 0.124") and stds.endswith(", 0.128")
+    assert inputs.startswith("across inputs: 0.207, 0.0487") and inputs.endswith(", 2.62e-08")
