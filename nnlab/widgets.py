@@ -153,6 +153,7 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     spec = Spec({"scheme": list(controls["scheme"].options), "depth": [2, 6, 12],
                  "scale": [0.5, 1.0, 2.0], "activation": ["tanh", "sigmoid", "relu"]},
                 grid=("scheme",))
+
     def describe(s):
         # Both spreads: with sigmoid the first holds while the second vanishes.
         return "<br>".join(f"{what}: " + ", ".join(f"{v:.3g}" for v in s[key]) for what, key
@@ -347,8 +348,8 @@ def backprop_explorer(weight="w2_00", value=None):
     def describe(s):
         # The chain rule's names, then their values: "dC/dy_hat = -0.8613 x dy_hat/dz2 = ..."
         # read as equalities chained from one factor to the next.
-        names, values = (" &times; ".join(parts) for parts in zip(
-            *((k, f"{v:.4f}") for k, v in s["factors"].items()), strict=True))
+        names = " &times; ".join(s["factors"])
+        values = " &times; ".join(f"{v:.4f}" for v in s["factors"].values())
         return (f"dC/d{s['weight']} = {names} = {values} = <b>{s['product']:.5f}</b> "
                 f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
 
