@@ -59,8 +59,8 @@ class _PlainLogFormatter(LogFormatter):
         digits = 4
         # Only where two labels coincide: the labels of every wider view stay as they are.
         while len(set(shown)) < len(shown) and digits <= 17:
-            labels = [(self.fix_minus(f"{x:.{digits}g}") if 1e-4 <= x < 1e4
-                       else _times_power_of_ten(x, digits)) if label else ""
+            labels = [self.fix_minus(f"{x:.{digits}g}" if 1e-4 <= x < 1e4
+                                     else _times_power_of_ten(x, digits)) if label else ""
                       for x, label in zip(values, labels, strict=True)]
             shown = [label for label in labels if label]
             digits += 1

@@ -187,12 +187,13 @@ def test_a_menu_takes_numpy_s_booleans_and_integers_as_the_options_they_equal():
 
 
 @pytest.mark.parametrize("make, match", [
-    # batch_size=10.0 was taken, depth=6.0 refused: a whole float is no count in either.
+    # batch_size=10.0 was taken, depth=6.0 refused: a whole float is no count in either;
+    # and 1 is no switch, though True == 1.
     (lambda: widgets.learning_rate_explorer(batch_size=10.0), "one of 1, 10, 50, 200; got 10.0"),
     (lambda: widgets.playground(batch_size=16.0), r"one of 1, 4, 16, 64; got 16\.0"),
     (lambda: widgets.initialization_explorer(depth=6.0), "depth must be an integer"),
     (lambda: widgets.loss_explorer(positive=1), "one of True, False; got 1"),
 ])
-def test_a_count_is_an_integer_in_every_explorer(make, match):
+def test_a_count_takes_an_integer_and_a_switch_a_bool_in_every_explorer(make, match):
     with pytest.raises(ValueError, match=match):
         make()
