@@ -60,6 +60,11 @@ class Ftrl(Optimizer):
     ``learning_rate_power`` is ``lr_power``, the ``l1_``, ``l2_`` and
     ``l2_shrinkage_regularization_strength`` are ``l1``, ``l2`` and ``l2_shrinkage``.
 
+    :math:`n` sums squared gradients: in float32, a gradient above about
+    :math:`\sqrt{3.4 \cdot 10^{38}} \approx 1.8 \cdot 10^{19}` squares to infinity, and
+    the weight becomes NaN, as in Keras. Train on gradients that size in float64, or clip
+    them (``clipnorm``).
+
     Examples
     --------
     >>> p = np.array([1.0, 1.0])   # z = g - sigma theta = (-2.25, -8.33); l1 = 5 sets

@@ -24,7 +24,6 @@ The layers themselves are in ``layers.py``, ``conv.py``, ``pooling.py`` and
 
 import contextlib
 import contextvars
-from collections.abc import MutableMapping
 from typing import ClassVar
 
 import numpy as np
@@ -62,7 +61,8 @@ def walk_layers(layers):
 
 
 def check_distinct(layers, owner):
-    """Raise ValueError if one layer object appears twice in ``layers`` (or their blocks).
+    """Raise ValueError if one of ``layers`` (or of their blocks) is no nnlab layer, or if one
+    layer object appears twice.
 
     A layer caches its last input for ``backward``, so a second use would overwrite what
     the first needs and give wrong gradients; a shared Dense would also be trained twice
@@ -70,6 +70,8 @@ def check_distinct(layers, owner):
     """
     seen = set()
     for layer in walk_layers(layers):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{owner} takes nnlab layers; got {type(layer).__name__}")
         if id(layer) in seen:
             raise ValueError(f"{owner}: the same layer object {layer!r} appears twice; a "
                              f"layer caches its last input for backward, so use a new "
@@ -365,43 +367,3 @@ class Layer:
 
     def _store_grad(self, name, grad):
         self.grads[name] = grad.astype(self.params[name].dtype, copy=False)
-
-
-class _LayersView(dict):
-    """The ``attribute`` dicts of ``layers`` as one dict with keys "<index>.<name>".
-
-    A dict of the inner layers' own arrays (none copied), made afresh at each read of
-    ``Residual.params``. Writes go through to the inner dicts: ``update``, ``pop`` and the
-    rest are MutableMapping's, built on the two below (dict's own would bypass them)."""
-
-    def __init__(self, layers, attribute):
-        self._stores = [getattr(layer, attribute) for layer in layers]
-        super().__init__((f"{i}.{name}", array) for i, store in enumerate(self._stores)
-                         for name, array in store.items())
-
-    def _locate(self, key):
-        index, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
-        if not (index.isdigit() and int(index) < len(self._stores) and name):
-            raise KeyError(key)
-        return self._stores[int(index)], name
-
-    def __setitem__(self, key, value):
-        store, name = self._locate(key)
-        store[name] = value
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key):
-        store, name = self._locate(key)
-        del store[name]
-        super().__delitem__(key)
-
-    update, pop, popitem, clear, setdefault = (
-        MutableMapping.update, MutableMapping.pop, MutableMapping.popitem,
-        MutableMapping.clear, MutableMapping.setdefault)
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
-
-    def __reduce__(self):   # pickle and copy.copy give a plain dict, as dict.copy does
-        return dict, (dict(self),)

@@ -15,13 +15,12 @@ from nnlab.conv import Conv1D, Conv2D
 from nnlab.layer_base import (
     _INSIDE_NETWORK,
     Layer,
-    _LayersView,
     check_before_training,
-    check_distinct,
     forget_last_pass,
     inside_network,
     restoring_buffers,
 )
+from nnlab.layer_lists import LayerList, _LayersView
 from nnlab.normalization import BatchNorm
 from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
 
@@ -283,8 +282,8 @@ class Residual(Layer):
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError(f"Residual takes one or more nnlab layers, as in Residual(Dense(4, "
                              f"4), Activation('relu')); got {layers!r}")
-        check_distinct(layers, "Residual")
-        self.layers = list(layers)   # (no Layer.__init__: params, grads, buffers are views)
+        # (no Layer.__init__: params, grads, buffers are views)
+        self.layers = LayerList(layers, "Residual")
 
     @property
     def params(self):

@@ -114,6 +114,10 @@ class Adafactor(Optimizer):
     ``Adafactor`` has other defaults (a rate of 0.001, and :math:`\epsilon_1 = 10^{-30}`
     added to the squares).
 
+    :math:`R`, :math:`C` and :math:`\hat V` average squared gradients: in float32, a
+    gradient above about :math:`1.8 \cdot 10^{19}` squares to infinity, and the weights
+    become NaN, as in PyTorch. Train on gradients that size in float64, or clip them.
+
     Examples
     --------
     >>> p = np.array([[1.0, -2.0], [3.0, 0.5]])   # RMS(p) = 1.8875, rho_1 = 0.01: each

@@ -33,10 +33,10 @@ from nnlab.callbacks import History, ProgressBar, check_callbacks
 from nnlab.layer_base import (
     _INSIDE_NETWORK,
     cast_layers,
-    check_distinct,
     forget_last_pass,
     restoring_buffers,
 )
+from nnlab.layer_lists import LayerList
 from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
@@ -103,18 +103,23 @@ class Sequential:
             one = "one layer, " if isinstance(layers, Layer) else ""
             raise ValueError(f"Sequential takes a list of layers; got {one}{layers!r}: "
                              "write Sequential([layer, ...])")
-        self.layers = []
-        for layer in layers or []:
-            self.add(layer)
+        self.layers = layers or []
         self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics, self.stop_training = {}, False
         self._sample_shape = self._output_shape = self._input_dtype = None
 
+    @property
+    def layers(self):
+        """The layers, in order: a list whose edits are checked as ``add`` is (``LayerList``)."""
+        return self._layers
+
+    @layers.setter
+    def layers(self, layers):
+        if layers is not getattr(self, "_layers", None):   # += has edited the list in place
+            self._layers = LayerList(layers, "Sequential")
+
     def add(self, layer):
         """Append a layer: a new one, as a layer object in two places would be trained twice."""
-        if not isinstance(layer, Layer):
-            raise ValueError(f"Sequential takes nnlab layers; got {type(layer).__name__}")
-        check_distinct([*self.layers, layer], "Sequential")
         self.layers.append(layer)
 
     # --- the two passes -------------------------------------------------------------

@@ -39,7 +39,9 @@ from nnlab.figure_data import (
     series_colors,
     unit_heights,
 )
+from nnlab.layers import Dense
 from nnlab.log_axis import log_y, short_ticks
+from nnlab.model import Sequential
 
 # Re-exported: the look (nnlab.book_figure), what figures draw (nnlab.figure_data), the
 # pictures of arrays (nnlab.array_figures).
@@ -340,15 +342,24 @@ def gradient_norms(norms, ax=None, title=None):
 def network_diagram(weights, ax=None, title=None):
     """A small MLP drawn as nodes and edges; edge width and color show each weight.
 
-    ``weights`` is a list of arrays of shape (n_in, n_out), as ``Dense`` stores them. The
-    widths are relative to the largest finite weight; a NaN or infinite weight (a diverged
-    network's) is a thin dotted grey line.
+    ``weights`` is a list of arrays of shape (n_in, n_out), as ``Dense`` stores them, or a
+    model of Dense layers (its activations are not drawn). The widths are relative to the
+    largest finite weight; a NaN or infinite weight (a diverged network's) is a thin dotted
+    grey line.
 
     Examples
     --------
     >>> nl.plot.network_diagram([np.ones((2, 2)), np.ones((2, 1))]).axes[0].get_title()
     'weights: blue positive, orange negative'
+    >>> model = nl.Sequential([nl.Dense(2, 3), nl.Activation("tanh"), nl.Dense(3, 1)])
+    >>> len(nl.plot.network_diagram(model).axes[0].lines)   # one line per weight
+    9
     """
+    if isinstance(weights, Sequential):
+        weights = [layer.params["W"] for layer in weights.layers if isinstance(layer, Dense)]
+    if not isinstance(weights, list | tuple):
+        raise ValueError(f"network_diagram takes a list of weight matrices or a Sequential "
+                         f"model; got {type(weights).__name__}")
     shapes = [np.shape(w) for w in weights]
     chained = all(len(shape) == 2 for shape in shapes) and all(
         a[1] == b[0] for a, b in itertools.pairwise(shapes))

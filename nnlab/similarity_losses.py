@@ -46,8 +46,13 @@ class CosineSimilarity(Loss):
 
     @staticmethod
     def _norm(x):
-        """Each row's norm, at least 1e-7 (Keras's ``normalize``), and where it is more."""
-        norm = np.linalg.norm(x, axis=-1, keepdims=True)
+        """Each row's norm, at least 1e-7 (Keras's ``normalize``), and where it is more.
+
+        The row is divided by its largest size first, as BLAS's ``nrm2`` does: the squares
+        of float32 numbers above 1.8e19 overflow, and the norm of (3e19, 4e19) was inf."""
+        scale = np.max(np.abs(x), axis=-1, keepdims=True, initial=0)
+        scale[scale == 0] = 1   # a row of zeros: its norm is 0 as it is
+        norm = scale * np.linalg.norm(x / scale, axis=-1, keepdims=True)
         return np.maximum(norm, EPSILON), norm > EPSILON
 
     def forward(self, y_pred, y_true):

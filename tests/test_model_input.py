@@ -1,6 +1,7 @@
 """Sequential refuses what it cannot use before anything changes, with a message that
 names what was expected and what it got: data, names, hyper-parameters, layers."""
 
+import copy
 import warnings
 from fractions import Fraction
 
@@ -245,6 +246,58 @@ def test_sequential_refuses_one_layer_object_in_two_places():
         model.add(nl.Residual(Dense(3, 3), dense))
     assert len(model.layers) == 2
     model.add(Dense(3, 3))   # a new layer of the same settings is fine
+
+
+@pytest.mark.parametrize("edit", [
+    lambda layers, new: layers.append(new),
+    lambda layers, new: layers.insert(0, new),
+    lambda layers, new: layers.extend(x for x in [new]),
+    lambda layers, new: layers.__iadd__([new]),
+    lambda layers, new: layers.__setitem__(0, new),
+    lambda layers, new: layers.__setitem__(slice(0, 1), iter([new])),
+])
+@pytest.mark.parametrize("where", ["model", "block"])
+def test_an_edit_of_the_layers_list_is_checked_as_add_is(edit, where):
+    # model.layers is a list, open to edits: a tanh appended a second time overwrote its own
+    # cache, and the gradients were wrong by 0.2 without a word.
+    tanh = Activation("tanh")
+    block = nl.Residual(Dense(2, 2, rng=2), Activation("relu"))
+    model = nl.Sequential([Dense(2, 2, rng=0), tanh, block, Dense(2, 1, rng=1)])
+    layers, owner = (model.layers, "Sequential") if where == "model" else (block.layers,
+                                                                           "Residual")
+    before = list(layers)
+    new = tanh if where == "model" else block.layers[1]
+    with pytest.raises(ValueError, match=rf"{owner}: the same layer object Activation\(name="
+                                         r"'(tanh|relu)'\) appears twice"):
+        edit(layers, new)
+    with pytest.raises(ValueError, match=f"{owner} takes nnlab layers; got str"):
+        edit(layers, "relu")
+    assert list(layers) == before and isinstance(layers, list)
+    edit(layers, Activation("tanh"))   # a new layer is welcome
+    model.compile(loss="mse", optimizer="sgd")
+    assert nl.gradcheck.check(model, np.random.default_rng(0).normal(size=(4, 2))) < 1e-6
+
+
+def test_the_in_place_operators_of_the_layers_list_check_and_keep_the_list():
+    model = nl.Sequential([Dense(2, 2, rng=0)])
+    layers = model.layers
+    with pytest.raises(ValueError, match="appears twice"):
+        model.layers *= 2
+    model.layers += [Activation("relu")]
+    assert model.layers is layers and len(layers) == 2
+
+
+def test_a_models_layers_set_anew_are_checked_and_copies_keep_the_check():
+    dense = Dense(2, 2, rng=0)
+    model = nl.Sequential([dense])
+    with pytest.raises(ValueError, match="appears twice"):
+        model.layers = [dense, Activation("relu"), dense]
+    model.layers = (dense, Activation("relu"))   # any sequence of distinct layers
+    assert len(model.layers) == 2 and isinstance(model.layers, list)
+    twin = copy.deepcopy(model)
+    with pytest.raises(ValueError, match="appears twice"):
+        twin.layers.append(twin.layers[0])
+    assert twin.layers[0] is not dense and len(twin.layers) == 2
 
 
 def test_a_fault_of_the_validation_targets_names_y_val():

@@ -9,6 +9,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+import nnlab as nl
 from nnlab import plot
 
 
@@ -92,6 +93,16 @@ def test_grids_and_histograms_have_one_panel_per_item():
     for constant in ([np.full(4, 2.0)], [np.array([np.nan])]):   # no spread, or no value
         (ax,) = plot.activation_histograms(constant).axes
         assert ax.get_xlim()[0] < ax.get_xlim()[1]
+
+
+def test_network_diagram_of_a_model_draws_its_dense_weights():
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 1, rng=1)])
+    drawn = plot.network_diagram(model).axes[0].lines
+    expected = plot.network_diagram([model.params[0], model.params[2]]).axes[0].lines
+    assert [(line.get_xydata().tolist(), line.get_linewidth(), line.get_color())
+            for line in drawn] == [(line.get_xydata().tolist(), line.get_linewidth(),
+                                    line.get_color()) for line in expected]
+    assert len(drawn) == 2 * 3 + 3 * 1
 
 
 def test_network_diagram_draws_unit_0_of_each_layer_on_top():

@@ -53,6 +53,24 @@ def test_cosine_similarity_ignores_length_and_scores_zero_rows_zero():
     np.testing.assert_allclose(loss.gradient([[0.0, 0.0]], [[2.0, 0.0]]), [[-1e7, 0.0]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cosine_similarity_of_long_rows_does_not_overflow_their_squares(dtype):
+    # The squares of float32 numbers above 1.8e19 overflow: the norm was inf, the value 0
+    # instead of -1, the gradient 0, and NumPy warned.
+    big = np.finfo(dtype).max ** 0.5 * 4
+    y_pred, y_true = np.array([[3, 4], [-3, 4]], dtype) * big, np.array([[3, 4], [3, 4]], dtype)
+    loss = CosineSimilarity()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
+    assert value == pytest.approx((-1 - 7 / 25) / 2)
+    # The gradient of the second row, scaled back by its length, is that of (-3, 4) / 5.
+    expected = -(np.array([3, 4]) / 5 - 7 / 25 * np.array([-3, 4]) / 5) / 5 / 2
+    np.testing.assert_allclose(grad[1] * big, expected, rtol=1e-5)
+    np.testing.assert_allclose(grad[0] * big, 0, atol=1e-6)
+    assert grad.dtype == dtype and np.all(grad[1] != 0)
+
+
 def test_dice_and_tversky_are_batch_overlaps():
     t = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
     assert Dice()(t, t) == pytest.approx(0.0, abs=1e-7)
