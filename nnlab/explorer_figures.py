@@ -3,13 +3,12 @@
 Kept apart from the widgets so that the live explorers, the tests and the
 precomputed frames of the static book all draw with the very same code.
 
-Five explorers also *redraw*: ``<name>_redraw(fig, old, new)``
-moves state ``new`` into the figure drawn for state ``old`` and returns True, or
-returns False when the two differ in more than their data (other panels, lines or
-labels), and the explorer draws anew. A figure keeps its axes, lines and ticks, which
-matplotlib builds as objects of their own in every new figure: the update takes about
-half the time. ``tests/test_widgets.py`` compares every pixel of each redrawn frame with
-the frame drawn anew.
+Five explorers also *redraw*: ``<name>_redraw(fig, old, new)`` moves state ``new`` into
+the figure drawn for state ``old`` and returns True, or returns False when the two differ
+in more than their data (other panels, lines or labels), and the explorer draws anew.
+A figure keeps its axes, lines and ticks, which matplotlib builds as objects of their own
+in every new figure: the update takes about half the time. ``tests/test_widgets.py``
+compares every pixel of each redrawn frame with the frame drawn anew.
 
 Every public function here is decorated with ``plot.in_style()``: it draws in the book's style
 whatever matplotlib's settings, as the figures of ``nnlab.plot`` do.
@@ -21,6 +20,7 @@ import numpy as np
 from matplotlib.ticker import LogLocator
 
 from nnlab import plot, surfaces
+from nnlab.diagnostics import GRADIENT_LIMIT
 from nnlab.figure_data import curve_window, network_labels, race_values
 from nnlab.log_axis import short_labels
 
@@ -339,12 +339,13 @@ def backprop_redraw(fig, old, new):
 
 @plot.in_style()
 def gradient_flow(state):
-    """Per-layer gradient norms on a log scale."""
+    """Per-layer gradient norms, on one log scale for all settings (wider if need be)."""
     norms = np.array(state["norms"], dtype=float)
     title = f"{state['activation']}, scale {state['init_scale']:g}" + \
         (", batch norm" if state["batchnorm"] else "") + \
         (", residual" if state["residual"] and state["depth"] > 1 else "")   # see deep_mlp
-    fig = plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title)
+    fig = plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title,
+                              span=(1e-12, 1e12), limit=GRADIENT_LIMIT)   # shaded beyond
     return plot.fixed_layout(fig, left=0.9)
 
 

@@ -134,6 +134,20 @@ def _norm_series(norms):
     return series
 
 
+def _norm_span(series, span):
+    """The y limits of ``gradient_norms``: ``span``, widened to the powers of ten around the
+    smallest and the largest positive finite norm of ``series`` where they lie beyond it."""
+    low, high = (check_number(v, "gradient_norms span", low=0, low_open=True) for v in span)
+    if not low < high:
+        raise ValueError(f"gradient_norms span must be (low, high) with low < high; got {span}")
+    values = np.concatenate(list(series.values()))
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size:
+        low = min(low, 10.0 ** np.floor(np.log10(values.min())))
+        high = max(high, 10.0 ** np.ceil(np.log10(values.max())))
+    return low, high
+
+
 def _surface_values(f, xlim, ylim, resolution):
     """The grid of ``loss_surface``, and ``f`` on it, masked where it is not finite (NaN, or
     inf where the loss overflowed): the contours and their levels take the finite values."""

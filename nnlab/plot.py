@@ -298,12 +298,18 @@ def activation_histograms(values, bins=30, title=None, layers=None):
 
 
 @in_style()
-def gradient_norms(norms, ax=None, title=None):
+def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
     """Per-layer gradient norms on a log scale; ``norms`` is an array or a dict of arrays
     (named in a legend beside the axes), one norm per Dense layer, first layer first, as
     ``nnlab.diagnostics.gradient_norms`` returns them. The output layer is drawn hollow at
     the tick "out": it is no hidden layer. A log axis has no 0: a zero norm (a layer that
     learns nothing) is a triangle on the bottom edge, "norm 0" in the legend; NaN is left out.
+
+    ``span``, a pair (low, high), is the least the y axis shows, widened to the powers of
+    ten around any norm beyond it: on an axis fitted to its data, norms of 1e13 draw the same
+    curve as norms of 1e-7, and figures side by side (an explorer's frames) compare only
+    on a common axis. ``limit`` shades the sizes above it and below its inverse, which
+    ``diagnostics.gradient_warning`` calls exploding and vanishing.
 
     Examples
     --------
@@ -327,6 +333,17 @@ def gradient_norms(norms, ax=None, title=None):
                     transform=ax.get_xaxis_transform(),
                     label=f"{label}: norm 0" if label else "norm 0")
     log_y(ax)
+    if span is not None:
+        low, high = _data._norm_span(series, span)
+        # Every fourth power of ten (or 8th, 12th... over a wider span): frames of one span
+        # share their ticks, where matplotlib's pick (every 3rd or 4th) follows the data.
+        decades = np.log10(high) - np.log10(low)
+        step = 4 * int(np.ceil(decades / 28))
+        first = np.ceil(np.log10(low) / step) * step
+        ax.set_yticks(10.0 ** np.arange(first, np.log10(high) + 0.5, step))
+        ax.set_ylim(low, high)
+    if limit is not None:
+        _gradient_bands(ax, limit)
     ax.set_xticks(*_data._layer_ticks(out))
     ax.set(xlabel="layer (1 = closest to the input, out = output)",
            ylabel="gradient norm ||dL/dW||")
@@ -336,6 +353,22 @@ def gradient_norms(norms, ax=None, title=None):
     if title:
         ax.set_title(title)
     return fig
+
+
+def _gradient_bands(ax, limit):
+    """Shade, and name, the norms above ``limit`` and below ``1 / limit`` on ``ax``."""
+    bottom, top = ax.get_ylim()
+    at_left = ax.get_yaxis_transform()   # x in axes fractions, y in data
+    for low, high, color, text in ((limit, top, COLORS[1], f"exploding: above {limit:g}"),
+                                   (bottom, 1 / limit, COLORS[0],
+                                    f"vanishing: below {1 / limit:g}")):
+        if low < high:
+            ax.axhspan(low, high, color=color, alpha=0.12, linewidth=0, zorder=0)
+            edge = low if color == COLORS[1] else high
+            # On the left, under the curve: the first layer's norm is the farthest out.
+            ax.text(0.02, edge, text, transform=at_left, fontsize=8, color=color, zorder=1,
+                    va="bottom" if color == COLORS[1] else "top")
+    ax.set_ylim(bottom, top)
 
 
 @in_style()

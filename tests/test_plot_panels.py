@@ -261,3 +261,34 @@ def test_activations_grid_passes_saturation_to_every_panel():
     assert len(relu.collections) == len(linear.collections) == 1
     assert len(relu.collections[0].get_paths()) == 1   # z <= 0
     assert linear.collections[0].get_paths() == []     # a slope of 1 everywhere: no band
+
+
+def test_gradient_norms_span_is_the_least_axis_widened_to_the_powers_of_ten_beyond():
+    inside = plot.gradient_norms([1e-3, 1e-1, 1.0], span=(1e-12, 1e12)).axes[0]
+    assert inside.get_ylim() == (1e-12, 1e12)
+    ticks = [t for t in inside.get_yticks() if 1e-12 <= t <= 1e12]
+    np.testing.assert_allclose(ticks, 10.0 ** np.arange(-12, 13, 4))
+    beyond = plot.gradient_norms([3e-20, 0.0, np.nan, 5e13], span=(1e-12, 1e12)).axes[0]
+    np.testing.assert_allclose(beyond.get_ylim(), (1e-20, 1e14))
+    for span in [(1.0, 1.0), (0.0, 1.0), (1e3, 1e-3)]:
+        with pytest.raises(ValueError, match="gradient_norms span"):
+            plot.gradient_norms([1.0, 2.0], span=span)
+
+
+def test_gradient_norms_limit_shades_and_names_the_sizes_the_warning_names():
+    ax = plot.gradient_norms([1e-9, 1e-2, 1.0], span=(1e-12, 1e12), limit=1e3).axes[0]
+    bands = [p.get_path().transformed(p.get_patch_transform()).get_extents()
+             for p in ax.patches]
+    assert sorted((round(np.log10(b.y0)), round(np.log10(b.y1))) for b in bands) == \
+        [(-12, -3), (3, 12)]
+    assert {t.get_text() for t in ax.texts} == {"exploding: above 1000",
+                                                "vanishing: below 0.001"}
+    assert ax.get_ylim() == (1e-12, 1e12)
+
+
+def test_gradient_flow_frames_share_one_axis_so_that_sizes_compare():
+    # Each frame was fitted to its own norms: relu at scale 0.25 (5.6e-07 in the first
+    # layer) and at scale 2 (2.3e+06) drew the same curve with other tick labels.
+    limits = {scale: nl.widgets.gradient_flow_explorer(activation="relu", init_scale=scale)
+              .figure.axes[0].get_ylim() for scale in (0.25, 0.5, 1.0, 2.0)}
+    assert set(limits.values()) == {(1e-12, 1e12)}
