@@ -24,12 +24,13 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
     labels = list(range(len(cm))) if labels is None else list(labels)
     if len(labels) != len(cm):
         raise ValueError(f"plot.confusion_matrix: {len(labels)} labels for {len(cm)} classes")
-    ax = new_figure(height=3.6, width=3.8)[1][0, 0] if ax is None else ax
+    # Larger than a plot: its counts are to be read, ten rows of them for the digits.
+    ax = new_figure(height=4.6, width=4.9)[1][0, 0] if ax is None else ax
     fig = ax.figure
     ax.imshow(cm, cmap="Blues")
     ax.grid(False)
     for (i, j), count in np.ndenumerate(cm):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=10,
                 color="white" if count > cm.max() / 2 else "black")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)

@@ -233,13 +233,13 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     diverged = (surfaces.diverged(path, steps) or grew
                 or (batch_size >= full and lr > stable_below and not edge))
     bound = f"full-batch steps are stable below 2 / (largest curvature) = {stable_below:.4g}"
-    warning = (f"Diverged: with learning rate {lr:g} each step overshoots the minimum further "
-               f"than the last ({bound})." if batch_size >= full else
-               f"Diverged: with learning rate {lr:g} and batches of {batch_size} the steps "
+    warning = (f"Diverged: with learning rate {lr:.3g} each step overshoots the minimum "
+               f"further than the last ({bound})." if batch_size >= full else
+               f"Diverged: with learning rate {lr:.3g} and batches of {batch_size} the steps "
                f"overshoot and the loss grows ({bound}; a small batch's noisy slope, often "
                "steeper, overshoots sooner).") if diverged else ""
     if edge:
-        warning = (f"No convergence: learning rate {lr:g} is 2 / (largest curvature) itself: "
+        warning = (f"No convergence: learning rate {lr:.4g} is 2 / (largest curvature) itself: "
                    "each step overshoots the minimum by as much as it moved, forever.")
     return {"lr": float(lr), "steps": steps, "start": float(start), "batch_size": batch_size,
             "path": path.tolist(), "losses": curve, "final_loss": curve[-1], "seed": seed,

@@ -55,20 +55,20 @@ def forward(state):
     in the units.
     """
     weights = [np.array(w) for w in state["weights"]]
-    fig = plot.network_diagram(weights)
-    ax = fig.axes[0]
+    fig, ax = plot.one_axes(width=6.0, height=3.6)   # wide: its numbers are to be read
+    plot.network_diagram(weights, ax=ax)
     # On white, the line under a label does not strike it through.
-    boxed = {"ha": "center", "fontsize": 8, "textcoords": "offset points",
+    boxed = {"ha": "center", "fontsize": 10, "textcoords": "offset points",
              "bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"}}
     radius = np.sqrt(ax.collections[0].get_sizes()[0]) / 2   # in points, as the nodes' size
     for xy, text, side in network_labels(weights, state["biases"]):
         ax.annotate(text, xy, xytext=(0, side * (radius + 1)), **boxed,
                     va={0: "center", 1: "bottom", -1: "top"}[side])
     for y, value in zip(plot.unit_heights(2), state["x"], strict=True):
-        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=9)
+        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=10)
     for y, value in zip(plot.unit_heights(2), state["hidden"], strict=True):
-        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=9)
-    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=9)
+        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=10)
+    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=10)
     return plot.fixed_layout(fig, left=0.2, right=0.2)
 
 
@@ -187,11 +187,11 @@ def _move_point(ax, x, y):
 def learning_rate(state):
     """The path over the loss surface of (w, b), and the loss per step."""
     fig, axes = plot.new_figure(2, 1, height=3.4)
-    path = np.array(state["path"])
     # 100 x 100 points draw this smooth bowl as well as 200 x 200, four times sooner.
     loss = functools.partial(surfaces.line_fit_loss, moments=state["moments"])
-    plot.loss_surface(loss, (-6, 6), (-6, 6), paths={"path": path}, ax=axes[0, 0],
-                      title=f"learning rate {state['lr']:.3g}", resolution=100, legend=False)
+    plot.loss_surface(loss, (-6, 6), (-6, 6), paths={"path": np.array(state["path"])},
+                      ax=axes[0, 0], resolution=100, legend=False,
+                      title=f"learning rate {state['lr']:.3g}, batch {state['batch_size']}")
     axes[0, 0].scatter(*surfaces.line_fit_best(state["moments"]), marker="*", s=80,
                        color="black", zorder=3)
     axes[0, 0].set(xlabel="w", ylabel="b")
@@ -207,7 +207,7 @@ def learning_rate_redraw(fig, old, new):
     if old["seed"] != new["seed"] or np.isnan(losses).all():
         return False
     surface_ax, loss_ax = fig.axes
-    surface_ax.set_title(f"learning rate {new['lr']:.3g}")
+    surface_ax.set_title(f"learning rate {new['lr']:.3g}, batch {new['batch_size']}")
     _move_path(*surface_ax.lines, new["path"])
     loss_ax.lines[0].set_data(np.arange(len(losses)), losses)
     loss_ax.set_title("diverged" if new["diverged"] else "loss per step")

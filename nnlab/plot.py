@@ -135,8 +135,10 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, thresh
     fig, ax = _axes(ax)
     cmap = ListedColormap(COLORS[:k])
     ax.contourf(gx, gy, shade, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=18,
-               edgecolors="white", linewidths=0.5)
+    # Few points are drawn large and outlined: XOR's four were dots of 3 pixels.
+    few = len(X) <= 50
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=70 if few else 18,
+               edgecolors="black" if few else "white", linewidths=0.8 if few else 0.5)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(gx.min(), gx.max()), ylim=(gy.min(), gy.max()))
     if title:
         ax.set_title(title)

@@ -121,10 +121,15 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
     def describe(s):
         i = len(s["x"]) // 2
         output, slope = (round(s[k][i], 4) + 0 for k in ("output", "derivative"))   # no -0
+        # At a kink (SELU's, ReLU's at z = 0) the slope at x = 0 is one side's: give both.
+        left, right = (round(v, 4) + 0 for v in explore.activation(
+            s["name"], s["weight"], s["bias"], x=[-1e-9, 1e-9])["derivative"])
+        slopes = (f"slope {slope:.4f}" if abs(left - right) < 2e-4 else
+                  f"slope {left:.4f} from the left, {right:.4f} from the right")
         low, high = min(s["output"]), max(s["output"])
         # as many digits as tell the ends apart: tanh(-0.1 x - 5) is not [-1, -1]
         d = next((d for d in range(3, 18) if f"{low:.{d}g}" != f"{high:.{d}g}"), 3)
-        return (f"at x = 0: output {output:.4f}, slope {slope:.4f}; "
+        return (f"at x = 0: output {output:.4f}, {slopes}; "
                 f"output range [{low + 0:.{d}g}, {high + 0:.{d}g}]")
 
     spec = Spec({"name": list(explore.LECTURE_ACTIVATIONS),

@@ -250,7 +250,7 @@ def test_a_race_that_leaves_the_region_on_its_last_step_has_diverged():
                                                    (0.9, 10, 1), (1.0, 30, 200)])
 def test_a_loss_that_grows_is_divergence_before_it_overflows(lr, steps, batch_size):
     s = explore.learning_rate(lr=lr, steps=steps, batch_size=batch_size)
-    assert s["diverged"] and s["warning"].startswith(f"Diverged: with learning rate {lr:g}")
+    assert s["diverged"] and s["warning"].startswith(f"Diverged: with learning rate {lr:.3g}")
     assert max(np.abs(s["path"][-1])) < surfaces.LIMIT
 
 

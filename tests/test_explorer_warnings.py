@@ -5,7 +5,7 @@ why."""
 import numpy as np
 import pytest
 
-from nnlab import diagnostics, explore, playground, surfaces
+from nnlab import diagnostics, explore, playground, surfaces, widgets
 
 
 @pytest.mark.parametrize("steps", [10, 30, 200])
@@ -86,3 +86,13 @@ def test_one_hidden_layer_says_it_has_no_residual_block():
     assert s["warning"].startswith("No residual block: the one hidden layer changes the width")
     assert explore.gradient_flow(depth=1)["warning"] == ""
     np.testing.assert_array_equal(s["norms"], explore.gradient_flow(depth=1)["norms"])
+
+
+def test_the_learning_rate_warning_writes_the_rate_as_the_slider_and_title_do():
+    # The slider's steps are powers of ten: it showed "2" where the warning said "1.99526".
+    explorer = widgets.learning_rate_explorer(lr=10 ** 0.3, batch_size=10)
+    assert explorer.controls["lr"].readout_format == ".3g"
+    assert "with learning rate 2 and batches of 10" in explorer.state["warning"]
+    assert explorer.figure.axes[0].get_title() == "learning rate 2, batch 10"
+    explorer.controls["batch_size"].value = 200   # the redraw's title too
+    assert explorer.figure.axes[0].get_title() == "learning rate 2, batch 200"

@@ -292,3 +292,11 @@ def test_gradient_flow_frames_share_one_axis_so_that_sizes_compare():
     limits = {scale: nl.widgets.gradient_flow_explorer(activation="relu", init_scale=scale)
               .figure.axes[0].get_ylim() for scale in (0.25, 0.5, 1.0, 2.0)}
     assert set(limits.values()) == {(1e-12, 1e12)}
+
+
+@pytest.mark.parametrize(("n", "size"), [(4, 70), (50, 70), (51, 18), (400, 18)])
+def test_decision_boundary_draws_few_points_large_and_outlined(n, size):
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    ax = plot.decision_boundary(lambda P: P[:, :1], X, (X[:, 0] > 0) * 1).axes[0]
+    (points,) = ax.collections[-1:]
+    assert set(points.get_sizes()) == {size}

@@ -176,7 +176,7 @@ def test_frames_are_as_large_as_the_live_figure():
     explorer = widgets.forward_explorer()
     png = static.small_png(explorer.figure)
     width = int.from_bytes(png[16:20], "big")   # the PNG header's IHDR chunk
-    assert width == round(explorer.figure.get_figwidth() * plot.STYLE["figure.dpi"]) == 336
+    assert width == round(explorer.figure.get_figwidth() * plot.STYLE["figure.dpi"]) == 480
 
 
 def test_stored_images_are_small_palette_pngs():

@@ -347,6 +347,16 @@ def test_the_activation_readout_writes_no_minus_zero_and_tells_the_range_s_ends_
     assert low != high and float(low) < float(high) < -0.999
 
 
+@pytest.mark.parametrize(("name", "weight", "bias", "slopes"), [
+    ("selu", 1.0, 0.0, "slope 1.7581 from the left, 1.0507 from the right"),
+    ("relu", -2.0, 0.0, "slope -2.0000 from the left, 0.0000 from the right"),
+    ("hard_sigmoid", 1.0, 3.0, "slope 0.1667 from the left, 0.0000 from the right"),
+    ("selu", 1.0, 0.5, "slope 1.0507;"), ("sigmoid", 2.0, 0.0, "slope 0.5000;")])
+def test_the_activation_readout_gives_both_slopes_at_a_kink(name, weight, bias, slopes):
+    # SELU's slope at 0 was given as 1.7581, its left side's alone; right of 0 it is 1.0507.
+    assert slopes in widgets.activation_explorer(name, weight=weight, bias=bias).numbers.value
+
+
 def test_the_backprop_readout_names_the_chain_then_its_values():
     # "dC/dw2_00 = dC/dy_hat = -0.8613 x dy_hat/dz2 = 0.2452 x ..." read as a chain of
     # equalities, each factor equal to the next.
