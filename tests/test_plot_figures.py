@@ -61,6 +61,15 @@ def test_png_bytes_are_deterministic():
     assert a == b and a[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_figure_shows_itself_at_twice_the_pixels_and_its_80_dpi_width():
+    # An 80-dpi PNG was enlarged, and blurred, on screens of two pixels per point.
+    fig = plot.activation("elu")
+    png, metadata = fig._repr_png_()
+    assert metadata == {"width": round(fig.get_figwidth() * 80)}
+    assert int.from_bytes(png[16:20], "big") == 2 * metadata["width"]   # IHDR's width
+    assert png == plot.to_png(fig, dpi=160) and b"tEXt" not in png
+
+
 def test_the_engine_does_not_import_plotting():
     import subprocess
     import sys
