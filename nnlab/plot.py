@@ -75,7 +75,8 @@ def activation(name, z=None, ax=None, saturation=None):
     'relu'
     """
     fn = _activations.get(name)
-    z = np.linspace(-5, 5, 401) if z is None else np.asarray(z, dtype=float)
+    z = np.linspace(-5, 5, 401) if z is None else as_float_array(z, "plot.activation z",
+                                                                  ndim=1, dtype=float)
     fig, ax = _axes(ax)
     slope = fn.derivative(z)
     ax.plot(z, fn(z), color=COLORS[0], label="f(z)")
@@ -124,7 +125,8 @@ def decision_boundary(predict, X, y, ax=None, resolution=150, title=None, thresh
     >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
     >>> fig = nl.plot.decision_boundary(lambda P: P[:, :1] - 0.5, X, [0, 1], threshold=0)
     """
-    X, y = as_float_array(X, "decision_boundary X", dtype=float), np.asarray(y, dtype=float)
+    X, y = (as_float_array(v, f"decision_boundary {name}", dtype=float)
+            for v, name in ((X, "X"), (y, "y")))
     if X.ndim != 2 or X.shape[1] != 2 or not len(X) or y.shape != X.shape[:1] or \
             np.any(y % 1) or np.any(y < 0):
         raise ValueError(f"decision_boundary draws points of two features and their classes: "
