@@ -62,13 +62,13 @@ def forward(state):
              "bbox": {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"}}
     radius = np.sqrt(ax.collections[0].get_sizes()[0]) / 2   # in points, as the nodes' size
     for xy, text, side in network_labels(weights, state["biases"]):
-        ax.annotate(text, xy, xytext=(0, side * (radius + 1)), **boxed,
+        ax.annotate(text, xy, xytext=(0, side * (radius + 3)), **boxed,
                     va={0: "center", 1: "bottom", -1: "top"}[side])
     for y, value in zip(plot.unit_heights(2), state["x"], strict=True):
-        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=10)
+        ax.annotate(f"{value:.2f}", (0, y), ha="center", va="center", fontsize=9)
     for y, value in zip(plot.unit_heights(2), state["hidden"], strict=True):
-        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=10)
-    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=10)
+        ax.annotate(f"{value:.3f}", (1, y), ha="center", va="center", fontsize=9)
+    ax.annotate(f"{state['output']:.3f}", (2, 0), ha="center", va="center", fontsize=9)
     return plot.fixed_layout(fig, left=0.2, right=0.2)
 
 

@@ -135,16 +135,17 @@ def _norm_series(norms):
 
 
 def _norm_span(series, span):
-    """The y limits of ``gradient_norms``: ``span``, widened to the powers of ten around the
-    smallest and the largest positive finite norm of ``series`` where they lie beyond it."""
+    """The y limits of ``gradient_norms``: ``span``, widened to the powers of ten at least
+    half a decade beyond the smallest and the largest positive finite norm of ``series``
+    where they lie beyond it."""
     low, high = (check_number(v, "gradient_norms span", low=0, low_open=True) for v in span)
     if not low < high:
         raise ValueError(f"gradient_norms span must be (low, high) with low < high; got {span}")
     values = np.concatenate(list(series.values()))
     values = values[np.isfinite(values) & (values > 0)]
-    if values.size:
-        low = min(low, 10.0 ** np.floor(np.log10(values.min())))
-        high = max(high, 10.0 ** np.ceil(np.log10(values.max())))
+    if values.size:   # half a decade's room: a marker at the edge would touch it
+        low = min(low, 10.0 ** np.floor(np.log10(values.min()) - 0.5))
+        high = max(high, 10.0 ** np.ceil(np.log10(values.max()) + 0.5))
     return low, high
 
 

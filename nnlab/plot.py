@@ -312,8 +312,9 @@ def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
     ``span``, a pair (low, high), is the least the y axis shows, widened to the powers of
     ten around any norm beyond it: on an axis fitted to its data, norms of 1e13 draw the same
     curve as norms of 1e-7, and figures side by side (an explorer's frames) compare only
-    on a common axis. ``limit`` shades the sizes above it and below its inverse, which
-    ``diagnostics.gradient_warning`` calls exploding and vanishing.
+    on a common axis. ``limit`` shades the sizes above it and below its inverse, named in
+    the legend (``diagnostics.gradient_warning`` speaks of exploding gradients when one
+    norm is above it, of vanishing ones when all are below its inverse).
 
     Examples
     --------
@@ -339,10 +340,10 @@ def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
     log_y(ax)
     if span is not None:
         low, high = _data._norm_span(series, span)
-        # Every fourth power of ten (or 8th, 12th... over a wider span): frames of one span
+        # Every fourth power of ten (8th, 12th... over 44 decades): frames of one span
         # share their ticks, where matplotlib's pick (every 3rd or 4th) follows the data.
         decades = np.log10(high) - np.log10(low)
-        step = 4 * int(np.ceil(decades / 28))
+        step = 4 * int(np.ceil(decades / 44))
         first = np.ceil(np.log10(low) / step) * step
         ax.set_yticks(10.0 ** np.arange(first, np.log10(high) + 0.5, step))
         ax.set_ylim(low, high)
@@ -351,7 +352,7 @@ def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
     ax.set_xticks(*_data._layer_ticks(out))
     ax.set(xlabel="layer (1 = closest to the input, out = output)",
            ylabel="gradient norm ||dL/dW||")
-    if ax.get_legend_handles_labels()[0]:   # labeled curves, or a norm 0
+    if ax.get_legend_handles_labels()[0]:   # labeled curves, a norm 0, or bands
         ax.legend(fontsize=8, loc="center left" if labeled else "best",
                   bbox_to_anchor=(1, 0.5) if labeled else None)
     if title:
@@ -360,18 +361,14 @@ def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
 
 
 def _gradient_bands(ax, limit):
-    """Shade, and name, the norms above ``limit`` and below ``1 / limit`` on ``ax``."""
+    """Shade the norms above ``limit`` and below ``1 / limit`` on ``ax``, each named in the
+    legend: a label inside a band sat where early layers' norms often lie, under the curve."""
     bottom, top = ax.get_ylim()
-    at_left = ax.get_yaxis_transform()   # x in axes fractions, y in data
     for low, high, color, text in ((limit, top, COLORS[1], f"exploding: above {limit:g}"),
                                    (bottom, 1 / limit, COLORS[0],
                                     f"vanishing: below {1 / limit:g}")):
         if low < high:
-            ax.axhspan(low, high, color=color, alpha=0.12, linewidth=0, zorder=0)
-            edge = low if color == COLORS[1] else high
-            # On the left, under the curve: the first layer's norm is the farthest out.
-            ax.text(0.02, edge, text, transform=at_left, fontsize=8, color=color, zorder=1,
-                    va="bottom" if color == COLORS[1] else "top")
+            ax.axhspan(low, high, color=color, alpha=0.15, linewidth=0, zorder=0, label=text)
     ax.set_ylim(bottom, top)
 
 
