@@ -57,8 +57,8 @@ STYLE = {
 class BookFigure(Figure):
     """A matplotlib Figure that shows itself in a notebook as a PNG without pyplot.
 
-    The PNG is drawn at twice ``STYLE``'s 80 dpi and comes with the width and height to
-    show it at, those of 80 dpi: as large as an 80-dpi image on an ordinary screen, and
+    The PNG is drawn at twice ``STYLE``'s 80 dpi and comes with the width to show it at,
+    that of 80 dpi: as large as an 80-dpi image on an ordinary screen, and
     sharp on a screen of two pixels per point (most laptops' and phones'), where an 80-dpi
     image is enlarged and blurred. JupyterLab and the book (MyST-NB) both take the width
     from the output's metadata. The PNG itself carries no metadata, so re-running an

@@ -135,18 +135,29 @@ def _norm_series(norms):
 
 
 def _norm_span(series, span):
-    """The y limits of ``gradient_norms``: ``span``, widened to the powers of ten at least
-    half a decade beyond the smallest and the largest positive finite norm of ``series``
-    where they lie beyond it."""
+    """The y limits and ticks of ``gradient_norms``: ``span``, widened where the smallest or
+    the largest positive finite norm of ``series`` lies beyond it or within half a decade
+    of its end, to a power of ten at least half a decade beyond that norm."""
+    if np.shape(span) != (2,):
+        raise ValueError(f"gradient_norms span must be a pair (low, high); got {span!r}")
     low, high = (check_number(v, "gradient_norms span", low=0, low_open=True) for v in span)
     if not low < high:
         raise ValueError(f"gradient_norms span must be (low, high) with low < high; got {span}")
     values = np.concatenate(list(series.values()))
     values = values[np.isfinite(values) & (values > 0)]
     if values.size:   # half a decade's room: a marker at the edge would touch it
-        low = min(low, 10.0 ** np.floor(np.log10(values.min()) - 0.5))
-        high = max(high, 10.0 ** np.ceil(np.log10(values.max()) + 0.5))
-    return low, high
+        # (within float64's normal range: 10.0 ** 309 overflows, 10.0 ** -324 is 0)
+        low = min(low, 10.0 ** max(np.floor(np.log10(values.min()) - 0.5), -307))
+        high = max(high, 10.0 ** min(np.ceil(np.log10(values.max()) + 0.5), 308))
+    # Every fourth power of ten (8th, 12th... over 44 decades): frames of one span share
+    # their ticks, where matplotlib's pick (every 3rd or 4th) follows the data. Over fewer
+    # than 8 decades, matplotlib's ticks (None).
+    decades = np.log10(high) - np.log10(low)
+    if decades < 8:
+        return low, high, None
+    step = 4 * int(np.ceil(decades / 44))
+    first = np.ceil(np.log10(low) / step) * step
+    return low, high, 10.0 ** np.arange(first, np.log10(high) + 0.5, step)
 
 
 def _surface_values(f, xlim, ylim, resolution):

@@ -10,9 +10,9 @@ its layers (``check_distinct``).
 
 from collections.abc import MutableMapping
 
-from nnlab.layer_base import check_distinct
+from nnlab.layer_base import Layer, check_distinct
 
-__all__ = ["LayerList"]
+__all__ = ["LayerList", "Layers"]
 
 
 class LayerList(list):
@@ -44,7 +44,10 @@ class LayerList(list):
         getattr(super(), edit)(*args)
         return self
 
-    # The edits that can add a layer; removing, sorting and reversing cannot break the rule.
+    def __reduce__(self):   # pickle and copy rebuild the list through the check, owner known
+        return type(self), (list(self), self._owner)
+
+    # The edits that can add a layer; removing, sorting and reversing put none in two places.
     def append(self, layer):
         self._checked("append", layer)
 
@@ -62,6 +65,27 @@ class LayerList(list):
 
     def __setitem__(self, index, value):
         self._checked("__setitem__", index, list(value) if isinstance(index, slice) else value)
+
+
+class Layers:
+    """The ``layers`` attribute of a model or block (``owner``): a list or tuple of layers
+    assigned to it is checked and held as a ``LayerList``, so that later edits are checked
+    too. ``model.layers += [...]`` edits the list in place, then assigns it back: kept."""
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else obj._layers
+
+    def __set__(self, obj, layers):
+        if layers is getattr(obj, "_layers", None):
+            return
+        if not isinstance(layers, list | tuple):
+            one = "one layer, " if isinstance(layers, Layer) else ""
+            raise ValueError(f"{self.owner}.layers must be a list of layers; got {one}"
+                             f"{layers!r}")
+        obj._layers = LayerList(layers, self.owner)
 
 
 class _LayersView(dict):

@@ -20,7 +20,7 @@ from nnlab.layer_base import (
     inside_network,
     restoring_buffers,
 )
-from nnlab.layer_lists import LayerList, _LayersView
+from nnlab.layer_lists import Layers, _LayersView
 from nnlab.normalization import BatchNorm
 from nnlab.pooling import AvgPool2D, GlobalMaxPool1D, MaxPool1D, MaxPool2D
 
@@ -282,8 +282,9 @@ class Residual(Layer):
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError(f"Residual takes one or more nnlab layers, as in Residual(Dense(4, "
                              f"4), Activation('relu')); got {layers!r}")
-        # (no Layer.__init__: params, grads, buffers are views)
-        self.layers = LayerList(layers, "Residual")
+        self.layers = layers   # (no Layer.__init__: params, grads, buffers are views)
+
+    layers = Layers("Residual")
 
     @property
     def params(self):
@@ -323,6 +324,8 @@ class Residual(Layer):
         cache as the last good pass left it, for backward. The later layers are checked as
         the block runs, so that an inner layer of the reader's own, without
         ``output_shape``, works in a block too (only once it ran is its output known)."""
+        if not self.layers:   # emptied since it was made (pop, clear, del)
+            raise ValueError(f"{self!r} has no layers left; y = x + block(x) needs one or more")
         self.layers[0]._check_sample(sample_shape)
 
     def backward(self, dy):

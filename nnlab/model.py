@@ -33,10 +33,11 @@ from nnlab.callbacks import History, ProgressBar, check_callbacks
 from nnlab.layer_base import (
     _INSIDE_NETWORK,
     cast_layers,
+    check_distinct,
     forget_last_pass,
     restoring_buffers,
 )
-from nnlab.layer_lists import LayerList
+from nnlab.layer_lists import Layers
 from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
@@ -103,20 +104,13 @@ class Sequential:
             one = "one layer, " if isinstance(layers, Layer) else ""
             raise ValueError(f"Sequential takes a list of layers; got {one}{layers!r}: "
                              "write Sequential([layer, ...])")
-        self.layers = layers or []
+        self.layers = [] if layers is None else layers
         self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics, self.stop_training = {}, False
         self._sample_shape = self._output_shape = self._input_dtype = None
 
-    @property
-    def layers(self):
-        """The layers, in order: a list whose edits are checked as ``add`` is (``LayerList``)."""
-        return self._layers
-
-    @layers.setter
-    def layers(self, layers):
-        if layers is not getattr(self, "_layers", None):   # += has edited the list in place
-            self._layers = LayerList(layers, "Sequential")
+    #: The layers, in order: a list whose edits are checked as ``add`` is (``LayerList``).
+    layers = Layers("Sequential")
 
     def add(self, layer):
         """Append a layer: a new one, as a layer object in two places would be trained twice."""
@@ -130,6 +124,7 @@ class Sequential:
         ``x`` is cast to the model's dtype first, as ``predict`` and ``fit`` cast theirs."""
         if not self.layers:
             raise ValueError("the model has no layers; add some first")
+        check_distinct(self.layers, "Sequential")   # a block's list cannot see the model's
         x = as_float_array(x, "model input", dtype=self.dtype)
         if check_bool(training, "training") and x.ndim and len(x):   # 0-d: the first layer refuses
             check_before_training(self._forward, x, self.layers, self.forget_last_pass)

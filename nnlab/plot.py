@@ -309,12 +309,13 @@ def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
     the tick "out": it is no hidden layer. A log axis has no 0: a zero norm (a layer that
     learns nothing) is a triangle on the bottom edge, "norm 0" in the legend; NaN is left out.
 
-    ``span``, a pair (low, high), is the least the y axis shows, widened to the powers of
-    ten around any norm beyond it: on an axis fitted to its data, norms of 1e13 draw the same
-    curve as norms of 1e-7, and figures side by side (an explorer's frames) compare only
-    on a common axis. ``limit`` shades the sizes above it and below its inverse, named in
-    the legend (``diagnostics.gradient_warning`` speaks of exploding gradients when one
-    norm is above it, of vanishing ones when all are below its inverse).
+    ``span``, a pair (low, high), is the least the y axis shows, widened to a power of ten
+    half a decade or more beyond a norm that lies beyond it or near its ends: on an axis
+    fitted to its data, norms of 1e13 draw the same curve as norms of 1e-7, and figures
+    side by side (an explorer's frames) compare only on a common axis. ``limit`` (above 1)
+    shades the sizes above it and below its inverse, named in the legend
+    (``diagnostics.gradient_warning`` speaks of exploding gradients when one norm is above
+    it, of vanishing ones when all are below its inverse, or by the first layer's ratio).
 
     Examples
     --------
@@ -339,16 +340,12 @@ def gradient_norms(norms, ax=None, title=None, span=None, limit=None):
                     label=f"{label}: norm 0" if label else "norm 0")
     log_y(ax)
     if span is not None:
-        low, high = _data._norm_span(series, span)
-        # Every fourth power of ten (8th, 12th... over 44 decades): frames of one span
-        # share their ticks, where matplotlib's pick (every 3rd or 4th) follows the data.
-        decades = np.log10(high) - np.log10(low)
-        step = 4 * int(np.ceil(decades / 44))
-        first = np.ceil(np.log10(low) / step) * step
-        ax.set_yticks(10.0 ** np.arange(first, np.log10(high) + 0.5, step))
+        low, high, ticks = _data._norm_span(series, span)
+        if ticks is not None:
+            ax.set_yticks(ticks)
         ax.set_ylim(low, high)
     if limit is not None:
-        _gradient_bands(ax, limit)
+        _gradient_bands(ax, check_number(limit, "gradient_norms limit", low=1, low_open=True))
     ax.set_xticks(*_data._layer_ticks(out))
     ax.set(xlabel="layer (1 = closest to the input, out = output)",
            ylabel="gradient norm ||dL/dW||")
@@ -390,7 +387,11 @@ def network_diagram(weights, ax=None, title=None):
     9
     """
     if isinstance(weights, Sequential):
-        weights = [layer.params["W"] for layer in weights.layers if isinstance(layer, Dense)]
+        others = [layer for layer in weights.layers if layer.params and type(layer) is not Dense]
+        if others:
+            raise ValueError(f"network_diagram draws a model of Dense layers and activations; "
+                             f"got {others[0]!r}")
+        weights = [layer.params["W"] for layer in weights.layers if layer.params]
     if not isinstance(weights, list | tuple):
         raise ValueError(f"network_diagram takes a list of weight matrices or a Sequential "
                          f"model; got {type(weights).__name__}")

@@ -48,8 +48,10 @@ class CosineSimilarity(Loss):
     def _norm(x):
         """Each row's norm, at least 1e-7 (Keras's ``normalize``), and where it is more.
 
-        The row is divided by its largest size first, as BLAS's ``nrm2`` does: the squares
-        of float32 numbers above 1.8e19 overflow, and the norm of (3e19, 4e19) was inf."""
+        Each row is divided by its largest absolute value first, so that no square
+        overflows (BLAS's ``nrm2`` scales likewise): the squares of float32 numbers above
+        1.8e19 are inf, and the norm of (3e19, 4e19) was. A norm beyond the dtype's largest
+        number (float32 rows of 3e38) is inf all the same."""
         scale = np.max(np.abs(x), axis=-1, keepdims=True, initial=0)
         scale[scale == 0] = 1   # a row of zeros: its norm is 0 as it is
         norm = scale * np.linalg.norm(x / scale, axis=-1, keepdims=True)

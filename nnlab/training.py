@@ -30,7 +30,7 @@ import numpy as np
 
 from nnlab import losses
 from nnlab._checks import _cast, all_finite, as_float_array, check_number
-from nnlab.layer_base import inside_network, restoring_buffers, walk_layers
+from nnlab.layer_base import check_distinct, inside_network, restoring_buffers, walk_layers
 from nnlab.layers import Activation
 from nnlab.loss_base import PredictionRangeError
 from nnlab.scoring import metric_values
@@ -61,6 +61,7 @@ def check_data(model, X, y, names=("X", "y")):
     ``X`` must fit the model (tried on its first ``TRIAL_SAMPLES`` samples), the targets
     the loss, and the metrics both: every error is raised here, before training.
     """
+    check_distinct(model.layers, "Sequential")   # before the trial pass blames X for it
     X = as_float_array(X, names[0], dtype=model.dtype)
     y = as_float_array(y, names[1])
     if y.ndim == 0:

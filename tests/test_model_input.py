@@ -2,6 +2,7 @@
 names what was expected and what it got: data, names, hyper-parameters, layers."""
 
 import copy
+import pickle
 import warnings
 from fractions import Fraction
 
@@ -364,3 +365,39 @@ def test_the_hint_for_a_1d_x_leaves_the_other_errors_as_they_were():
         model.predict(2.0)
     tanh = nl.Sequential([Activation("tanh")])   # a model that takes any shape takes 1-D too
     np.testing.assert_array_equal(tanh.predict(np.zeros(3)), np.zeros(3))
+
+
+def test_a_layer_shared_between_a_block_and_its_model_is_refused_before_any_pass():
+    # A block's list cannot see the model around it: the tanh appended to the block was
+    # taken, and the gradients were wrong by 0.26.
+    tanh, block = Activation("tanh"), nl.Residual(Dense(2, 2, rng=0))
+    model = nl.Sequential([Dense(2, 2, rng=1), tanh, block, Dense(2, 1, rng=2)])
+    model.compile(loss="mse", optimizer="sgd")
+    block.layers.append(tanh)
+    X, y = np.ones((4, 2)), np.zeros((4, 1))
+    for run in (lambda: model.fit(X, y, verbose=0), lambda: model.predict(X),
+                lambda: model.evaluate(X, y), lambda: nl.gradcheck.check(model, X)):
+        with pytest.raises(ValueError, match=r"^Sequential: the same layer object Activation"):
+            run()
+
+
+def test_models_and_blocks_pickle_and_keep_their_checked_lists():
+    block = nl.Residual(Dense(2, 2, rng=0), Activation("relu"))
+    model = nl.Sequential([Dense(2, 2, rng=1), block])
+    twin = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(twin.predict(np.ones((1, 2))), model.predict(np.ones((1, 2))))
+    with pytest.raises(ValueError, match="Residual: the same layer object"):
+        twin.layers[1].layers.append(twin.layers[1].layers[0])
+
+
+def test_a_blocks_layers_set_anew_are_checked_and_an_emptied_block_says_so():
+    dense = Dense(2, 2, rng=0)
+    block = nl.Residual(dense)
+    with pytest.raises(ValueError, match="Residual: the same layer object"):
+        block.layers = [dense, dense]
+    with pytest.raises(ValueError, match=r"Sequential.layers must be a list of layers; got one "
+                                         r"layer, Dense"):
+        nl.Sequential([dense]).layers = Dense(2, 2)
+    block.layers.clear()
+    with pytest.raises(ValueError, match=r"Residual\(\) has no layers left"):
+        block.forward(np.ones((1, 2)))

@@ -151,6 +151,8 @@ def test_titles_sit_on_their_axes_without_being_placed_at_each_draw(monkeypatch)
     (lambda: plot.network_diagram([]), r"got shapes \[\]"),
     (lambda: plot.network_diagram([np.ones((2, 3)), np.ones((2, 1))]), "chain"),
     (lambda: plot.network_diagram(nl.Sequential([nl.Flatten()])), r"got shapes \[\]"),
+    (lambda: plot.network_diagram(nl.Sequential([nl.Dense(2, 2), nl.BatchNorm(2)])),
+     r"draws a model of Dense layers and activations; got BatchNorm"),
     (lambda: plot.network_diagram(np.ones((2, 3))), "a list of weight matrices or a "
                                                     "Sequential model; got ndarray"),
     (lambda: plot.confusion_matrix([0, 1, 1]), r"square table .* got shape \(3,\)"),

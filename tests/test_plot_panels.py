@@ -276,9 +276,22 @@ def test_gradient_norms_span_is_the_least_axis_widened_to_the_powers_of_ten_beyo
     wide = plot.gradient_norms([1e-19, 1.0], span=(1e-12, 1e12)).axes[0]   # 32 decades
     assert [t for t in wide.get_yticks() if 1e-20 <= t <= 1e12] == [
         10.0 ** k for k in range(-20, 13, 4)]
-    for span in [(1.0, 1.0), (0.0, 1.0), (1e3, 1e-3)]:
+    for span in [(1.0, 1.0), (0.0, 1.0), (1e3, 1e-3), (1.0, 2.0, 3.0), 5.0]:
         with pytest.raises(ValueError, match="gradient_norms span"):
             plot.gradient_norms([1.0, 2.0], span=span)
+    for limit in [0, -1, 0.5, 1, "big"]:
+        with pytest.raises(ValueError, match="gradient_norms limit"):
+            plot.gradient_norms([1.0, 2.0], span=(1e-12, 1e12), limit=limit)
+
+
+def test_gradient_norms_span_survives_float64_extremes_and_keeps_ticks_when_narrow():
+    with warnings.catch_warnings():   # matplotlib's autoscale overflows on the way (not ours)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ax = plot.gradient_norms([5e-324, 1.0, 1e308], span=(1e-12, 1e12)).axes[0]
+    assert ax.get_ylim() == (1e-307, 1e308)
+    narrow = plot.gradient_norms([100.0, 200.0], span=(10.0, 1000.0)).axes[0]
+    assert narrow.get_ylim() == (10.0, 1000.0)
+    assert [t for t in narrow.get_yticks() if 10 <= t <= 1000] == [10.0, 100.0, 1000.0]
 
 
 def test_gradient_norms_limit_shades_and_names_the_sizes_the_warning_names():
