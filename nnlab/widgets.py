@@ -121,11 +121,14 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
     def describe(s):
         i = len(s["x"]) // 2
         output, slope = (round(s[k][i], 4) + 0 for k in ("output", "derivative"))   # no -0
-        # At a kink (SELU's, ReLU's at z = 0) the slope at x = 0 is one side's: give both.
-        left, right = (round(v, 4) + 0 for v in explore.activation(
-            s["name"], s["weight"], s["bias"], x=[-1e-9, 1e-9])["derivative"])
+        # At a kink (SELU's, ReLU's) or a jump (step's), x = 0 shows one side's: give both.
+        sides = explore.activation(s["name"], s["weight"], s["bias"], x=[-1e-9, 1e-9])
+        left, right = (round(v, 4) + 0 for v in sides["derivative"])
         slopes = (f"slope {slope:.4f}" if abs(left - right) < 2e-4 else
                   f"slope {left:.4f} from the left, {right:.4f} from the right")
+        before, after = sides["output"]
+        if abs(after - before) > 1e-4:
+            slopes = f"a jump from {before:.4f} to {after:.4f}, {slopes}"
         low, high = min(s["output"]), max(s["output"])
         # as many digits as tell the ends apart: tanh(-0.1 x - 5) is not [-1, -1]
         d = next((d for d in range(3, 18) if f"{low:.{d}g}" != f"{high:.{d}g}"), 3)

@@ -351,9 +351,12 @@ def test_the_activation_readout_writes_no_minus_zero_and_tells_the_range_s_ends_
     ("selu", 1.0, 0.0, "slope 1.7581 from the left, 1.0507 from the right"),
     ("relu", -2.0, 0.0, "slope -2.0000 from the left, 0.0000 from the right"),
     ("hard_sigmoid", 1.0, 3.0, "slope 0.1667 from the left, 0.0000 from the right"),
-    ("selu", 1.0, 0.5, "slope 1.0507;"), ("sigmoid", 2.0, 0.0, "slope 0.5000;")])
+    ("selu", 1.0, 0.5, "slope 1.0507;"), ("sigmoid", 2.0, 0.0, "output 0.5000, slope 0.5000;"),
+    ("step", 1.0, 0.0, "output 0.0000, a jump from 0.0000 to 1.0000, slope 0.0000;"),
+    ("step", -2.0, 0.0, "a jump from 1.0000 to 0.0000")])
 def test_the_activation_readout_gives_both_slopes_at_a_kink(name, weight, bias, slopes):
     # SELU's slope at 0 was given as 1.7581, its left side's alone; right of 0 it is 1.0507.
+    # The step's output at its jump was given as 0, where the curve jumps to 1.
     assert slopes in widgets.activation_explorer(name, weight=weight, bias=bias).numbers.value
 
 
