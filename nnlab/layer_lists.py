@@ -5,7 +5,9 @@ over the arrays of several layers.
 (``model.layers.append(layer)``, ``model.layers[2] = layer``). A layer object in two places
 would overwrite its own cache between forward and backward, and the gradients would be
 wrong without a word; so each edit is checked, before it is made, as a new model checks
-its layers (``check_distinct``).
+its layers (``check_distinct``). A block's list cannot see the model that holds the block:
+a layer shared between the two is caught by the model, which checks all of its layers
+again before each pass (``Sequential.forward``, ``fit``).
 """
 
 from collections.abc import MutableMapping
