@@ -207,7 +207,9 @@ class EarlyStopping(Callback):
         The epochs count from 0, as the callbacks' ``epoch`` arguments do; the message in
         ``model.stop_reason`` counts them from 1, as Keras prints them. ``stopped_epoch``
         is 0 if training did not stop early (as in Keras: it never stops at epoch 0);
-        ``best_epoch`` is None until an epoch improves.
+        ``best_epoch`` is None until an epoch improves; with ``restore_best_weights``,
+        it is the first watched epoch until then (its weights stand for the best, as in
+        Keras: they are the ones restored if no epoch ever improves).
 
     Examples
     --------

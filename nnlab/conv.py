@@ -10,7 +10,8 @@ of a sample as a window (``im2col.windows``), copy each window into one column o
 matrix (``_Conv.forward``), after which the layer is one
 matrix product with the filters per sample (one ``np.matmul`` over the batch); the
 backward pass scatters the gradient of each window back onto the pixels it came from
-(*col2im*). The pooling layers, which use the same windows, are in ``pooling.py``.
+(*col2im*). The pooling layers are in ``pooling.py``: average pooling takes the mean of
+these windows; max pooling, faster, the maximum of strided slices of the input.
 """
 
 import numpy as np
@@ -65,7 +66,8 @@ class _Conv(Layer):
 
     def forward(self, x, training=False):
         """x (N, C, L) -> y (N, O, L'), or x (N, C, H, W) -> y (N, O, H', W')."""
-        x = self._check_input(x, feature_shape=(self.in_channels, *(None,) * self.ndim))
+        x = self._check_input(x, feature_shape=(self.in_channels, *(None,) * self.ndim),
+                              training=training)
         pad = [(0, 0), (0, 0), *((p, p) for p in self.padding)]
         xp = np.pad(x, pad) if any(self.padding) else x
         self.xp_shape = xp.shape

@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnlab._checks import _cast, as_float_array
+from nnlab._checks import _cast, as_float_array, check_bool
 
 # Inside a model the input was checked once on entry; layers then accept what the
 # previous layer produced, so that a diverging network reaches the loss as inf/NaN
@@ -95,12 +95,21 @@ def check_before_training(forward, x, layers, forget=None):
         forward(x[:1], training=False)
     except ValueError:
         forward(x, training=False)
+    fault = training_fault(layers, len(x))
+    if fault:   # after the trial pass has cached its one row
+        forget() if forget else forget_last_pass(layers)
+        raise ValueError(fault)
+
+
+def training_fault(layers, batch_size):
+    """Why a batch of ``batch_size`` samples cannot train through ``layers`` (and their
+    blocks), or None: each layer's ``_training_fault`` on the shape the last pass recorded."""
     for layer in walk_layers(layers):
         shape = getattr(layer, "_input_shape", None)
-        fault = shape is not None and layer._training_fault((len(x), *shape[1:]))
-        if fault:   # after the trial pass has cached its one row
-            forget() if forget else forget_last_pass(layers)
-            raise ValueError(fault)
+        fault = shape is not None and layer._training_fault((batch_size, *shape[1:]))
+        if fault:
+            return fault
+    return None
 
 
 def forget_last_pass(layers):
@@ -214,7 +223,10 @@ class Layer:
         ------
         ValueError
             For input the layer cannot take (naming the layer, the shape it expects and
-            the one it got), before anything is cached.
+            the one it got), or a ``training`` that is no bool, before anything is cached.
+            A block or model whose trial pass already ran when a rule of training alone
+            refused the batch (``check_before_training``) forgets its caches instead: its
+            backward then asks for a new forward.
         """
         raise NotImplementedError
 
@@ -290,8 +302,9 @@ class Layer:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
 
-    def _check_input(self, x, feature_shape=None, ndim=None):
-        """Validate ``x`` (a batch) and return it as a float array.
+    def _check_input(self, x, feature_shape=None, ndim=None, training=False):
+        """Validate ``x`` (a batch) and ``forward``'s ``training`` flag; return x as a float
+        array.
 
         ``feature_shape`` is the expected shape of one sample (``None`` in a
         position accepts any size there); ``ndim`` the expected batch rank. The
@@ -299,16 +312,18 @@ class Layer:
         input...). Only once every check has passed is the shape recorded: a forward
         that raises leaves what the last one cached.
         """
-        return self._check_batch(self._as_input(x), feature_shape, ndim)
+        return self._check_batch(self._as_input(x, training), feature_shape, ndim)
 
-    def _as_input(self, x):
-        """``x`` as a finite float array, or a ValueError naming the layer.
+    def _as_input(self, x, training=False):
+        """``x`` as a finite float array, or a ValueError naming the layer; ``training``
+        must be a bool, for every layer alike (``"no"`` or ``1`` would count as true).
 
         The first half of ``_check_input``, for a layer whose own checks need the array's
         shape before it is recorded: a ragged list has no shape for ``np.shape`` to give.
         """
         if _INSIDE_NETWORK.get():
             return x
+        check_bool(training, "training")
         return as_float_array(x, name=f"input of {self!r}")
 
     def _check_batch(self, x, feature_shape=None, ndim=None):

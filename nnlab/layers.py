@@ -10,7 +10,7 @@ is ``nnlab.BatchNorm``, so that every layer can be imported from this one module
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_rng, check_bool, check_number, float_dtype
+from nnlab._checks import as_rng, check_number, float_dtype
 from nnlab.conv import Conv1D, Conv2D
 from nnlab.layer_base import (
     _INSIDE_NETWORK,
@@ -67,7 +67,7 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         """x (N, n_in) -> y = x W + b (N, n_out); keeps x for dL/dW."""
-        x = self._check_input(x, feature_shape=(self.n_in,))
+        x = self._check_input(x, feature_shape=(self.n_in,), training=training)
         self.x = x
         y = x @ self._param("W", x)
         y += self._param("b", x)  # in place: no second output-sized array
@@ -146,7 +146,7 @@ class Activation(Layer):
 
     def forward(self, x, training=False):
         """``f(x)`` for a batch of any shape: y has x's shape (glu: half its last axis)."""
-        x = self._check_input(x)
+        x = self._check_input(x, training=training)
         self.x = x
         self.y = self.fn(x)
         return self.y
@@ -175,7 +175,7 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         """x (N, d1, d2, ...) -> y (N, d1*d2*...), each sample's values in C order."""
-        x = self._as_input(x)
+        x = self._as_input(x, training)
         if x.ndim < 2:
             raise ValueError(f"{self!r} expected a batch (N, ...); got shape {x.shape}")
         x = self._check_batch(x)
@@ -234,8 +234,7 @@ class Dropout(Layer):
 
     def forward(self, x, training=False):
         """y = m * x / (1 - rate) in training (a new mask m each call), else x; y has x's shape."""
-        training = check_bool(training, "training")   # before _check_input records x's shape
-        x = self._check_input(x)
+        x = self._check_input(x, training=training)
         if not training or self.rate == 0:
             self.mask = None
             return x
@@ -300,8 +299,7 @@ class Residual(Layer):
 
     def forward(self, x, training=False):
         """y = x + block(x), where the block (its layers in turn) must keep x's shape."""
-        training = check_bool(training, "training")   # before _check_input records x's shape
-        x = self._check_input(x)
+        x = self._check_input(x, training=training)
         try:
             if training and len(x) and not _INSIDE_NETWORK.get():
                 check_before_training(self.forward, x, self.layers)

@@ -303,19 +303,20 @@ class Sequential:
             check_batch_sizes(self, len(X), batch_size)
             steps = -(-len(X) // batch_size)
             self.optimizer.check_ready(self.params, steps=epochs * steps)
+            keys = ["loss", *self.metrics]
+            keys += [f"val_{k}" for k in keys] if val is not None else []
+            if verbose:
+                callbacks.append(ProgressBar(lines=verbose == 2))
+            history = next((c for c in callbacks if isinstance(c, History)), None) or History()
+            if history not in callbacks:
+                callbacks.append(history)
+            params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
+                      "steps": steps, "metrics": keys}
+            for c in callbacks:     # a callback may refuse (a monitor fit will not log)
+                c.set_params(params)
+            for c in callbacks:
+                c.set_model(self)
         keep_freed_memory()
-        keys = ["loss", *self.metrics]
-        keys += [f"val_{k}" for k in keys] if val is not None else []
-        if verbose:
-            callbacks.append(ProgressBar(lines=verbose == 2))
-        history = next((c for c in callbacks if isinstance(c, History)), None) or History()
-        if history not in callbacks:
-            callbacks.append(history)
-        params = {"epochs": epochs, "batch_size": batch_size, "samples": len(X),
-                  "steps": steps, "metrics": keys}
-        for c in callbacks:
-            c.set_model(self)
-            c.set_params(params)
         self.stop_training, self.stop_reason = False, None
         for c in callbacks:
             c.on_train_begin({})

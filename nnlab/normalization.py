@@ -14,7 +14,7 @@ and uses those at evaluation, when a batch may be a single sample.
 
 import numpy as np
 
-from nnlab._checks import all_finite, check_bool, check_number, float_dtype
+from nnlab._checks import all_finite, check_number, float_dtype
 from nnlab.layer_base import Layer
 
 
@@ -82,11 +82,11 @@ class BatchNorm(Layer):
         ones), by the running statistics otherwise."""
         # Checked before _check_batch records the shape: a forward that fails leaves
         # what the last one cached.
-        x = self._as_input(x)
+        x = self._as_input(x, training)
         if x.ndim < 2 or x.shape[1] != self.n_features:
             raise ValueError(f"{self!r} expected input of shape (batch, {self.n_features}, ...)"
                              f"; got shape {x.shape}")
-        fault = check_bool(training, "training") and self._training_fault(x.shape)
+        fault = training and self._training_fault(x.shape)
         if fault:
             raise ValueError(fault)
         x = self._check_batch(x)

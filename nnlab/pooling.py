@@ -29,8 +29,8 @@ class _Pool(Layer):
         self.stride = (self.pool_size if stride is None
                        else int_tuple(stride, self.ndim, f"{name} stride", low=1))
 
-    def _windows(self, x):
-        x = self._check_input(x, ndim=2 + self.ndim)
+    def _windows(self, x, training):
+        x = self._check_input(x, ndim=2 + self.ndim, training=training)
         self.x_shape = x.shape
         win = windows(x, self.pool_size, self.stride)
         return win.reshape(*win.shape[:2 + self.ndim], int(np.prod(self.pool_size)))
@@ -72,7 +72,7 @@ class _MaxPool(_Pool):
         """x (N, C, L) -> y (N, C, L'), or (N, C, H, W) -> (N, C, H', W'): windows' maxima."""
         # Textbook form: y = windows(x, pool_size, stride).max(axis=(-2, -1)) (in 1-D,
         # axis=-1), the same numbers; the slices below are faster (see the class docstring).
-        x = self._check_input(x, ndim=2 + self.ndim)
+        x = self._check_input(x, ndim=2 + self.ndim, training=training)
         self.x = y = x
         for axis, (k, s) in enumerate(zip(self.pool_size, self.stride, strict=True), start=2):
             n = _out_size(y.shape[axis], k, s)
@@ -167,7 +167,7 @@ class AvgPool2D(_Pool):
 
     def forward(self, x, training=False):
         """x (N, C, H, W) -> y (N, C, H', W'): the windows' means."""
-        return self._windows(x).mean(axis=-1)
+        return self._windows(x, training).mean(axis=-1)
 
     def backward(self, dy):
         """dy (N, C, H', W') -> dL/dx (N, C, H, W): a window's dy spread evenly."""
@@ -210,7 +210,7 @@ class GlobalMaxPool1D(Layer):
 
     def forward(self, x, training=False):
         """x (N, C, L) -> y (N, C): each channel's largest value."""
-        x = self._check_input(x, ndim=3)
+        x = self._check_input(x, ndim=3, training=training)
         self.x_shape = x.shape
         # One window per channel, along the contiguous last axis: argmax is one fast call.
         # With ties it picks the first maximum, as MaxPool1D does; but it takes NaN for the

@@ -30,7 +30,12 @@ import numpy as np
 
 from nnlab import losses
 from nnlab._checks import _cast, all_finite, as_float_array, check_number
-from nnlab.layer_base import check_distinct, inside_network, restoring_buffers, walk_layers
+from nnlab.layer_base import (
+    check_distinct,
+    inside_network,
+    restoring_buffers,
+    training_fault,
+)
 from nnlab.layers import Activation
 from nnlab.loss_base import PredictionRangeError
 from nnlab.scoring import metric_values
@@ -223,12 +228,10 @@ def check_batch_sizes(model, n, batch_size):
     batch norm given one value per feature), which would fail in the middle of training:
     the shapes are those of the trial pass."""
     smallest = n % batch_size or batch_size
-    for layer in walk_layers(model.layers):
-        shape = getattr(layer, "_input_shape", None)
-        fault = shape is not None and layer._training_fault((smallest, *shape[1:]))
-        if fault:
-            raise ValueError(f"{fault}: batch_size={batch_size} over {n} samples makes a batch "
-                             f"of {smallest}; choose a batch_size that leaves no such batch")
+    fault = training_fault(model.layers, smallest)
+    if fault:
+        raise ValueError(f"{fault}: batch_size={batch_size} over {n} samples makes a batch "
+                         f"of {smallest}; choose a batch_size that leaves no such batch")
 
 
 def fit_batch(model, xb, yb):

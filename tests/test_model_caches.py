@@ -186,17 +186,40 @@ def test_a_residual_block_that_fails_inside_leaves_no_half_pass():
         block.backward(np.ones((2, 3)))
 
 
-@pytest.mark.parametrize("layer", [nl.Dropout(0.5, rng=0), nl.BatchNorm(4),
-                                   nl.Residual(nl.Dropout(0.5, rng=0))])
-def test_a_bad_training_flag_keeps_the_last_good_pass(layer):
-    # The new batch's shape was recorded before the flag was refused: backward then
-    # expected dy of that shape, against the last pass's mask.
-    x, dy = RNG.normal(size=(2, 4)), RNG.normal(size=(2, 4))
-    layer.forward(x, training=True)
+@pytest.mark.parametrize(("layer", "shape"), [
+    (nl.Dropout(0.5, rng=0), (2, 4)), (nl.BatchNorm(4), (2, 4)),
+    (nl.Residual(nl.Dropout(0.5, rng=0)), (2, 4)), (nl.Dense(4, 3, rng=0), (2, 4)),
+    (nl.Activation("tanh"), (2, 4)), (nl.Flatten(), (2, 2, 2)),
+    (nl.Conv2D(1, 2, 2, rng=0), (2, 1, 3, 3)), (nl.Conv1D(1, 2, 2, rng=0), (2, 1, 4)),
+    (nl.MaxPool2D(2), (2, 1, 4, 4)), (nl.AvgPool2D(2), (2, 1, 4, 4)),
+    (nl.MaxPool1D(2), (2, 1, 4)), (nl.GlobalMaxPool1D(), (2, 1, 4)),
+])
+def test_every_layer_refuses_a_training_flag_that_is_no_bool_keeping_the_last_pass(
+        layer, shape):
+    # Dropout and batch norm refused "yes"; Dense, the convolutions and the pooling layers
+    # took "no" and 1 as true without a word. The new batch's shape must not be recorded
+    # either: backward would expect dy of that shape, against the last pass's cache.
+    x = RNG.normal(size=shape)
+    dy = np.ones_like(layer.forward(x, training=True))
     dx = layer.backward(dy)
-    with pytest.raises(ValueError, match="training must be True or False"):
-        layer.forward(np.ones((5, 4)), training="yes")
+    for bad in ("no", 1, None):
+        with pytest.raises(ValueError, match=f"training must be True or False; got {bad!r}"):
+            layer.forward(np.ones((5, *shape[1:])), training=bad)
     np.testing.assert_array_equal(layer.backward(dy), dx)
+
+
+def test_a_fit_refused_by_a_callback_leaves_no_trial_cache():
+    # The callbacks' check came after check_data's trial pass on X[:64], outside the
+    # block that forgets it: backward then took a gradient paired with fit's trial rows.
+    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 1, rng=1)])
+    model.compile("mse", "sgd")
+    seen = nl.callbacks.History()
+    with pytest.raises(ValueError, match="EarlyStopping monitors 'val_loss'"):
+        model.fit(RNG.normal(size=(100, 2)), RNG.normal(size=100), epochs=2,
+                  callbacks=[seen, nl.callbacks.EarlyStopping(monitor="val_loss")])
+    with pytest.raises(ValueError, match="call forward first"):
+        model.backward(np.ones((64, 1)))
+    assert getattr(seen, "model", None) is None   # no callback was handed the model
 
 
 def test_the_trials_of_the_hint_for_a_1d_x_leave_no_cache():
