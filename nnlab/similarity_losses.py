@@ -134,9 +134,11 @@ class Tversky(Dice):
     with the overlap :math:`I = \sum_i t_i p_i`, over every element of the batch. The
     first sum counts the true elements the prediction misses (false negatives), the
     second the false alarms (false positives); :math:`\alpha = \beta = 1/2` is the Dice
-    loss (but for :math:`\epsilon`). This is Keras 3's ``Tversky``, whose
+    loss (but for :math:`\epsilon`). This is Keras's ``Tversky`` up to 3.15.1, whose
     :math:`\alpha` multiplies the false negatives (its docstring says false positives),
     the paper's :math:`\beta`: to punish missed elements more, raise ``alpha`` here.
+    Keras swapped the two after 3.15.1 (pull request 23333, merged in July 2026) to the
+    paper's roles: with such a Keras, give it this loss's ``alpha`` as its ``beta``.
 
     Examples
     --------
