@@ -24,9 +24,12 @@ def _check_signs(loss, y_true):
 
 
 def _check_one_hot(loss, y_true):
-    if not (np.all((y_true == 0) | (y_true == 1)) and np.all(y_true.sum(-1) == 1)):
+    bad = ~(np.all((y_true == 0) | (y_true == 1), axis=-1) & (y_true.sum(-1) == 1))
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{loss!r}: y_true rows must be one-hot (one 1, the rest 0) "
-                         "or y_true must be integer labels; got a row that is not")
+                         f"or y_true must be integer labels; got row {i}, "
+                         f"{np.array2string(y_true[i], threshold=8)}")
 
 
 class Hinge(Loss):

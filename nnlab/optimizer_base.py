@@ -226,8 +226,10 @@ class Optimizer:
         arrays = []
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f" or not p.flags.writeable:
+                got = (f"a {type(p).__name__}" if not isinstance(p, np.ndarray)
+                       else f"dtype {p.dtype}" if p.dtype.kind != "f" else "a read-only array")
                 raise ValueError(f"{name}.step: parameter {i} must be a writeable floating "
-                                 "ndarray (it is updated in place)")
+                                 f"ndarray (it is updated in place); got {got}")
             if p.dtype not in FLOAT_DTYPES:   # in float16, eps (1e-8) would round to 0
                 raise ValueError(f"{name}.step: parameter {i} has dtype {p.dtype}; expected "
                                  "float32 or float64, the dtypes of nnlab's layers")

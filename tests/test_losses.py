@@ -250,3 +250,11 @@ def test_targets_beyond_float32_are_refused_not_cast_to_inf():
         with pytest.raises(ValueError, match=r"MSE\(\): y_true holds 1 value\(s\) beyond float32"):
             MSE()(np.ones(2, np.float32), np.array([1e39, 1.0]))
 
+
+
+@pytest.mark.parametrize("loss", [MulticlassHinge(), CategoricalHinge()])
+def test_a_target_row_that_is_not_one_hot_is_shown_in_the_error(loss):
+    # The message said "got a row that is not": the reader had to find the row.
+    rows = np.array([[1.0, 0.0], [0.7, 0.3], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"must be one-hot .*; got row 1, \[0\.7 0\.3\]"):
+        loss(np.zeros((3, 2)), rows)

@@ -256,3 +256,13 @@ def test_a_bad_hyper_parameter_names_its_optimizer(cls, name):
     # Adam's "beta1 must be in [0, 1)" left a reader of a long traceback to guess whose.
     with pytest.raises(ValueError, match=rf"^{cls.__name__}\W.*{re.escape(name)}"):
         cls(**{name: float("nan")})
+
+
+@pytest.mark.parametrize(("param", "got"), [
+    ([0.0, 0.0], "got a list"), (np.zeros(2, dtype=int), "got dtype int"),
+    (np.zeros(2), "got a read-only array")])
+def test_a_parameter_that_cannot_be_updated_in_place_says_what_it_is(param, got):
+    if isinstance(param, np.ndarray) and param.dtype.kind == "f":
+        param.flags.writeable = False
+    with pytest.raises(ValueError, match=rf"updated in place\); {got}"):
+        O.SGD(0.1).step([param], [np.ones(2)])
