@@ -54,6 +54,7 @@ from nnlab.training import (
     predict_batches,
     split_validation,
     stop_diverged,
+    update_overflowed,
     warn_if_diverging,
     warn_if_output_mismatch,
 )
@@ -324,7 +325,7 @@ class Sequential:
             for c in callbacks:
                 c.on_epoch_begin(epoch, {})
             logs = fit_epoch(self, X, y, batch_size, shuffle, rng)
-            diverged = not np.isfinite(logs["loss"])
+            diverged = not np.isfinite(logs["loss"]) or update_overflowed(self)
             if val is not None and not diverged:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     scores = self._scores(*val, batch_size=None)

@@ -336,12 +336,14 @@ def warn_if_diverging(losses, factor=100, rises=3):
                 and all(a < b for a, b in itertools.pairwise(last)))
 
     if diverging(losses) and not diverging(losses[:-1]):
-        # The mean factor of those last rises: how far above a stable rate training is.
-        growth = (losses[-1] / losses[-rises - 1]) ** (1 / rises)
+        # The mean factor of those last rises: how far above a stable rate training is
+        # (none from a loss of 0, or from a negative one, which some losses reach).
+        base = losses[-rises - 1]
+        pace = f" ({(losses[-1] / base) ** (1 / rises):.3g}x an epoch)" if base > 0 else ""
         warnings.warn(LossGrowthWarning(
             f"training diverges: the loss grew from {losses[0]:.4g} in epoch 1 to "
             f"{losses[-1]:.4g} in epoch {len(losses)}, rising in each of the last {rises} "
-            f"epochs ({growth:.3g}x an epoch). fit goes on while the loss is finite. Usually "
+            f"epochs{pace}. fit goes on while the loss is finite. Usually "
             "the learning rate is too large: lower it a little if the loss grows slowly (the "
             "rate is then just above the largest stable one), 10 times if it grows fast."),
             stacklevel=3)
@@ -376,17 +378,37 @@ def warn_if_output_mismatch(layers, loss):
                       "Activation, or use from_logits=False", UserWarning, stacklevel=3)
 
 
+def update_overflowed(model):
+    """Whether an update left a weight or the optimizer's state NaN or infinite.
+
+    ``fit_batch`` checks the loss and the gradients before each update, not what the update
+    writes: at a huge rate the step itself can overflow (AdamW at lr=1e30 in float32 made
+    the weights inf), or the optimizer's state (AdaGrad's sum of squares at inf made every
+    later step 0: training froze without a word). ``fit`` asks once an epoch, one dot
+    product per array (``all_finite``), not once a step.
+    """
+    states = model.optimizer.state or []
+    arrays = [a for s in states for k, a in s.items()
+              if k != "param" and isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    return not all_finite(*model.params, *arrays)
+
+
 def stop_diverged(model, epoch, loss):
-    """Stop ``fit`` after a non-finite loss, and say why (``stop_reason`` and a warning).
+    """Stop ``fit`` after a non-finite loss or an update that overflowed
+    (``update_overflowed``, with the epoch's finite loss), and say why (``stop_reason``
+    and a warning).
 
     ``epoch`` counts from 0, as the callbacks' epochs do; the messages count from 1, as
     the history's plots and Keras' progress lines do.
     """
+    what = (f"the training loss became {loss}" if not np.isfinite(loss) else
+            f"an update made the weights or the optimizer's state inf or NaN (the loss was "
+            f"{loss:.4g})")
     model.stop_training = True
-    model.stop_reason = f"diverged: the training loss became {loss} in epoch {epoch + 1}"
+    model.stop_reason = f"diverged: {what} in epoch {epoch + 1}"
     warnings.warn(TrainingDivergedWarning(
-        f"training diverged: the loss became {loss} in epoch {epoch + 1}, so fit stopped "
-        "there; the history keeps every epoch so far, that one included. "
+        f"training diverged: {what.replace('training ', '')} in epoch {epoch + 1}, so fit "
+        "stopped there; the history keeps every epoch so far, that one included. "
         "Usually the learning rate is too large (try 10 times smaller) or "
         "the gradients explode (deep network, large initial weights): lower the learning "
         "rate, clip gradients (optimizer global_clipnorm=1.0) or normalize the inputs."

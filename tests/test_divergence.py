@@ -266,3 +266,28 @@ def test_a_dice_run_whose_outputs_leave_0_1_stops_as_diverged_and_says_why(loss)
         history = model.fit(X, y, epochs=20, batch_size=32).history
     assert len(history["loss"]) == 2 and np.isnan(history["loss"][-1])
     assert 0 < history["loss"][0] < 1 and model.stop_reason.startswith("diverged")
+
+
+@pytest.mark.parametrize("losses", [[1.0, 0.0, 1.0, 200.0, 300.0],
+                                    [1.0, -0.5, 1.0, 200.0, 300.0]])
+def test_growth_from_a_loss_of_zero_or_below_is_divergence_without_a_pace(losses):
+    # The pace divided by the loss three epochs back: ZeroDivisionError out of fit at 0,
+    # a complex number printed below 0 (cosine similarity and others go negative).
+    with pytest.warns(LossGrowthWarning, match=r"last 3 epochs\. fit goes on"):
+        nl.training.warn_if_diverging(losses)
+
+
+def test_an_update_that_overflows_the_optimizer_state_stops_fit_and_says_so():
+    # AdaGrad's sum of squares overflowed float32 with a finite loss and finite gradients:
+    # every later step was 0, training froze, no warning, and save refused the model.
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(64, 4)) * 1e10).astype(np.float32)
+    y = rng.normal(size=64).astype(np.float32)
+    model = nl.Sequential([Dense(4, 1, rng=0)])
+    nl.layer_base.cast_layers(model.layers, np.float32)
+    model.compile("mse", nl.optimizers.AdaGrad(1e8))
+    with pytest.warns(TrainingDivergedWarning, match="an update made the weights or the "
+                                                     "optimizer's state inf or NaN"):
+        history = model.fit(X, y, epochs=5)
+    assert len(history.history["loss"]) == 1
+    assert model.stop_reason.startswith("diverged: an update made the weights")
