@@ -341,7 +341,7 @@ def backprop_redraw(fig, old, new):
 def gradient_flow(state):
     """Per-layer gradient norms, on one log scale for all settings (wider if need be)."""
     norms = np.array(state["norms"], dtype=float)
-    title = f"{state['activation']}, scale {state['init_scale']:g}" + \
+    title = f"{state['activation']}, scale {state['init_scale']:.3g}" + \
         (", batch norm" if state["batchnorm"] else "") + \
         (", residual" if state["residual"] and state["depth"] > 1 else "")   # see deep_mlp
     fig = plot.gradient_norms(np.where(np.isfinite(norms), norms, np.nan), title=title,

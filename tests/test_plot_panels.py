@@ -320,3 +320,23 @@ def test_decision_boundary_draws_few_points_large_and_outlined(n, size):
     ax = plot.decision_boundary(lambda P: P[:, :1], X, (X[:, 0] > 0) * 1).axes[0]
     (points,) = ax.collections[-1:]
     assert set(points.get_sizes()) == {size}
+
+
+@pytest.mark.parametrize("scale", [2**-3.5, 2**-2.5, 2**3.75])
+def test_the_gradient_flow_title_gives_the_scale_in_three_digits_inside_the_figure(scale):
+    # The slider's half-power-of-two steps were printed in six digits ("scale 0.0883883"),
+    # and the longest titles ran past the figure's edge, over the top tick label.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    explorer = nl.widgets.gradient_flow_explorer(activation="sigmoid", init_scale=scale,
+                                                 batchnorm=True, residual=True)
+    fig = explorer.figure
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    title = fig.axes[0].title
+    assert f"scale {scale:.3g}," in title.get_text() and len(f"{scale:.3g}") <= 6
+    box = title.get_window_extent(renderer)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+    ticks = [t.get_window_extent(renderer) for t in fig.axes[0].get_yticklabels()
+             if t.get_text() and t.get_visible()]
+    assert not any(box.overlaps(t) for t in ticks)
