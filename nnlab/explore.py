@@ -146,7 +146,9 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
     The prediction, inside the loss's range in ``LOSSES``, is class 1's probability for
     binary cross-entropy, a number for the squared error, a score for the other losses.
     The three-class losses get the scores ``(1, prediction, 0)`` (``FIXED_SCORES``) and
-    the true class ``label``; their gradient is the one of class 1's score.
+    the true class ``label``; their gradient is the one of class 1's score. At a kink (the
+    hinge's at y s = 1) the gradient is one side's slope; ``sides`` has the slopes just left
+    and right of the prediction.
 
     Examples
     --------
@@ -164,10 +166,12 @@ def loss(name="binary cross-entropy", prediction=0.7, label=1):
     column = 1 if fn.rowwise else 0   # where the prediction sits in a sample's row
     y_pred, y_true = _samples(fn, [prediction], label)
     grid, targets = _samples(fn, np.linspace(lo, hi, 300), label)
-    # backward averages over the 300 samples of the grid: times 300, each sample's gradient.
+    sides = _samples(fn, [prediction - 1e-9, prediction + 1e-9], label)
+    # backward averages over its samples: times their number, each one's gradient.
     return {"name": name, "prediction": prediction, "label": label,
             "y_pred": y_pred[0].tolist(), "loss": fn(y_pred, y_true),
             "gradient": float(fn.gradient(y_pred, y_true)[0, column]),
+            "sides": (fn.backward(*sides) * 2)[:, column].tolist(),
             "grid": grid[:, column].tolist(),
             "curve": [fn.forward(x[None], t[None]) for x, t in zip(grid, targets, strict=True)],
             "slope": (fn.backward(grid, targets) * len(grid))[:, column].tolist()}
@@ -263,10 +267,9 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     paths = surfaces.race(surface, names, lr, steps)
     with np.errstate(over="ignore", invalid="ignore"):
         curves = {k: s.f(p).tolist() for k, p in paths.items()}
-    final = {k: c[-1] for k, c in curves.items()}
     diverged = [k for k, p in paths.items() if surfaces.diverged(p, steps) or s.climbing(curves[k])]
-    return {"names": names, "lr": float(lr), "surface": surface, "steps": steps,
-            "paths": paths, "curves": curves, "final": final, "diverged": diverged,
+    return {"names": names, "lr": float(lr), "surface": surface, "steps": steps, "paths": paths,
+            "curves": curves, "final": {k: c[-1] for k, c in curves.items()}, "diverged": diverged,
             "warning": f"Diverged: {', '.join(diverged)}." if diverged else ""}
 
 
@@ -297,8 +300,7 @@ def backprop(weight="w2_00", value=None, window=BACKPROP_RANGE):
     value = lecture if value is None else float(check_number(value, weight))
     if np.shape(window) != (2,) or not (check_number(window[0], "window start")
                                         < check_number(window[1], "window end")):
-        raise ValueError(f"backprop: window must be a pair (low, high) with low < high; got "
-                         f"{window!r}")
+        raise ValueError(f"backprop: window must be a pair (low, high), low < high; got {window!r}")
     w1, w2 = examples.W1_LECTURE.copy(), examples.W2_LECTURE.copy()
     (w1 if layer == 1 else w2)[j, k] = value
     model = examples.two_two_one(w1=w1, w2=w2)
@@ -366,9 +368,8 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     rng = as_rng(seed, "seed")   # the data, then the weights: independent draws
     X = rng.normal(size=(64, 2))
     y = (X[:, :1] * X[:, 1:] > 0).astype(float)
-    model = diagnostics.deep_mlp(depth, width, activation=activation, init=init,
-                                 init_scale=init_scale, batchnorm=batchnorm, residual=residual,
-                                 rng=rng)
+    model = diagnostics.deep_mlp(depth, width, activation=activation, init=init, rng=rng,
+                                 init_scale=init_scale, batchnorm=batchnorm, residual=residual)
     norms = diagnostics.gradient_norms(model, X, y)
     warning = diagnostics.gradient_warning(norms, residual=residual)
     finite = norms[np.isfinite(norms)]
@@ -376,8 +377,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     return {"depth": depth, "activation": activation, "init_scale": float(init_scale),
             "batchnorm": batchnorm, "residual": residual, "norms": norms.tolist(),
             "ratio": ratio, "smallest": float(finite.min()) if finite.size else np.nan,
-            "largest": float(finite.max()) if finite.size else np.nan,
-            "warning": warning}
+            "largest": float(finite.max()) if finite.size else np.nan, "warning": warning}
 
 
 KERNELS = {

@@ -21,7 +21,7 @@ from matplotlib.ticker import LogLocator
 
 from nnlab import plot, surfaces
 from nnlab.diagnostics import GRADIENT_LIMIT
-from nnlab.figure_data import curve_window, network_labels, race_values
+from nnlab.figure_data import PERCEPTRON_VIEW, curve_window, network_labels, race_values
 from nnlab.log_axis import short_labels
 
 
@@ -30,7 +30,7 @@ def perceptron(state):
     """The four inputs colored by the unit's output, ringed by the target, and the line."""
     fig, ax = plot.one_axes(width=4.2, height=3.6)
     X = np.array(state["inputs"], dtype=float)
-    grid = np.linspace(-0.5, 1.5, 200)
+    grid = np.linspace(*PERCEPTRON_VIEW, 200)
     gx, gy = np.meshgrid(grid, grid)
     fires = state["w1"] * gx + state["w2"] * gy + state["bias"] > 0
     ax.contourf(gx, gy, fires, levels=[-0.5, 0.5, 1.5], colors=[plot.COLORS[0], plot.COLORS[1]],
@@ -43,7 +43,7 @@ def perceptron(state):
         ax.plot(grid, state["slope"] * grid + state["intercept"], color="black")
     elif state["w1"] != 0:
         ax.axvline(-state["bias"] / state["w1"], color="black")
-    ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="$x_1$", ylabel="$x_2$",
+    ax.set(xlim=PERCEPTRON_VIEW, ylim=PERCEPTRON_VIEW, xlabel="$x_1$", ylabel="$x_2$",
            title=f"{state['gate'].upper()}: {state['errors']} misclassified (thick rings)")
     return plot.fixed_layout(fig, left=0.75, right=0.2)
 

@@ -5,8 +5,8 @@ class each grid point gets, which values a log axis or a histogram can show) and
 to drawing them. The explorers' redraws (``nnlab.explorer_figures``) move some of those
 figures to new data with the very same numbers: ``unit_heights``, ``path_points``,
 ``histogram_panels``, ``finite_limit`` and ``series_colors``, which ``nnlab.plot``
-re-exports. ``curve_window``, ``network_labels`` and ``race_values`` serve the explorers'
-figures alone, the private functions ``nnlab.plot`` alone.
+re-exports. ``curve_window``, ``network_labels``, ``race_values`` and ``line_outside_view``
+serve the explorers alone, the private functions ``nnlab.plot`` alone.
 """
 
 import numpy as np
@@ -16,8 +16,8 @@ from nnlab import surfaces
 from nnlab._checks import as_float_array, check_number
 from nnlab.book_figure import COLORS
 
-__all__ = ["curve_window", "finite_limit", "histogram_panels", "network_labels", "path_points",
-           "race_values", "series_colors", "unit_heights"]
+__all__ = ["curve_window", "finite_limit", "histogram_panels", "line_outside_view",
+           "network_labels", "path_points", "race_values", "series_colors", "unit_heights"]
 
 
 def unit_heights(n):
@@ -283,6 +283,25 @@ def curve_window(values, point):
                         for end, far in ((bottom, far_below), (top, far_above)) if far)
     return (low if far_below else min(bottom, low), high if far_above else max(top, high),
             f"the curve runs off the plot, to {note}")
+
+
+#: The square the perceptron explorer draws, x1 and x2 alike: the four inputs and a margin.
+PERCEPTRON_VIEW = (-0.5, 1.5)
+
+
+def line_outside_view(w1, w2, bias):
+    """Whether the line ``w1 x1 + w2 x2 + bias = 0`` misses the square the perceptron explorer
+    draws (``PERCEPTRON_VIEW`` for x1 and x2): the figure then has no line, and every point of
+    it, every input, is on one side.
+
+    Examples
+    --------
+    >>> from nnlab.figure_data import line_outside_view
+    >>> line_outside_view(1.0, 1.0, 1.5), line_outside_view(1.0, 1.0, -1.5)
+    (True, False)
+    """
+    z = [w1 * x1 + w2 * x2 + bias for x1 in PERCEPTRON_VIEW for x2 in PERCEPTRON_VIEW]
+    return min(z) > 0 or max(z) < 0
 
 
 #: The race's value axis ends this many times above the starting value (no run that

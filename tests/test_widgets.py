@@ -374,3 +374,47 @@ def test_the_initialization_readout_shows_the_spread_across_the_inputs_too():
     stds, inputs = numbers.split("<br>")
     assert stds.startswith("std per layer: 0.208, 0.124") and stds.endswith(", 0.128")
     assert inputs.startswith("across inputs: 0.207, 0.0487") and inputs.endswith(", 2.62e-08")
+
+
+@pytest.mark.parametrize(("loss", "prediction", "positive", "text"), [
+    ("hinge", 1.0, True, "gradient 0.0000 (a kink: slope -1.0000 from the left, 0.0000 from "
+                         "the right)"),
+    ("hinge", -1.0, False, "(a kink: slope 0.0000 from the left, 1.0000 from the right)"),
+    ("multiclass hinge", 1.0, True, "gradient -1.0000 (a kink: slope -2.0000 from the left, "
+                                    "-1.0000 from the right)"),
+    ("multiclass hinge", 0.0, False, "(a kink: slope 0.0000 from the left, 1.0000 from the"),
+    ("hinge", 0.5, True, "loss 0.5000, gradient -1.0000"),
+    ("binary cross-entropy", 0.001, True, "loss 6.9078, gradient -1000.0000"),
+    ("squared error", 1.0, True, "loss 0.0000, gradient 0.0000")])
+def test_the_loss_readout_gives_both_slopes_at_a_hinge_s_kink(loss, prediction, positive, text):
+    # At y s = 1 the hinge's readout said "gradient 0.0000" alone, where the curve drawn beside
+    # it falls at slope -1 up to that point; the steep ends of BCE are no kink.
+    numbers = widgets.loss_explorer(loss=loss, prediction=prediction,
+                                    positive=positive).numbers.value
+    assert text in numbers and ("kink" in numbers) == ("kink" in text)
+
+
+@pytest.mark.parametrize("name", explore.LOSSES)
+def test_the_loss_s_sides_are_its_one_sided_slopes(name):
+    _, (lo, hi), labels = explore.LOSSES[name]
+    # Seven points from end to end: the hinges' kinks are among them (scores -1, 0, 1, 2).
+    for prediction, label in itertools.product([lo + (hi - lo) * k / 6 for k in range(7)],
+                                               labels):
+        s, h = explore.loss(name, prediction, label), 1e-8
+        # At an end of the range, the side beyond it is not checked.
+        sides = [(s["loss"] - explore.loss(name, prediction - h, label)["loss"]) / h
+                 if prediction - h >= lo else s["sides"][0],
+                 (explore.loss(name, prediction + h, label)["loss"] - s["loss"]) / h
+                 if prediction + h <= hi else s["sides"][1]]
+        assert s["sides"] == pytest.approx(sides, rel=1e-4, abs=1e-6), (prediction, label)
+
+
+@pytest.mark.parametrize(("w1", "w2", "bias", "outside"), [
+    (1.0, 1.0, 1.5, True), (1.0, 1.0, -1.5, False), (-1.0, 0.0, -1.5, True),
+    (0.0, 2.0, -3.0, False), (0.0, 1.9, -3.0, True), (0.9, 0.9, -3.0, True)])
+def test_the_perceptron_readout_says_when_its_line_is_outside_the_picture(w1, w2, bias, outside):
+    # w = (1, 1), bias 1.5: the square was shaded one color, with no line and no word why.
+    # x2 = 1.5 (w2 = 2, bias -3) is the square's top edge, still drawn.
+    numbers = widgets.perceptron_explorer(w1=w1, w2=w2, bias=bias).numbers.value
+    assert numbers.endswith("outside the plotted square: every input is on one side of it") \
+        == outside
