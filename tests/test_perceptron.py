@@ -171,3 +171,11 @@ def test_a_weighted_sum_that_overflows_is_refused_not_decided_by_rounding(weight
                                                  r"float64 .*; scale X or the weights down"):
                 call(X)
         assert repr(unit).startswith(f"Perceptron(n_inputs=2, lr=1.0, weights={weights}")
+
+
+@pytest.mark.parametrize("w1, w2, bias", [(1, 1, -1.5), (-2, 0.5, 0.3), (0.7, -1.2, 0.4)])
+def test_the_explorers_line_is_where_the_weighted_sum_is_zero(w1, w2, bias):
+    s = nl.explore.perceptron(w1=w1, w2=w2, bias=bias)
+    x1 = np.linspace(-1.0, 2.0, 7)
+    x2 = s["slope"] * x1 + s["intercept"]
+    np.testing.assert_allclose(w1 * x1 + w2 * x2 + bias, 0.0, atol=1e-12)
