@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv vendor book test e2e lint notebooks lab app bench clean
+.PHONY: venv vendor book test e2e lint notebooks portability lab app bench clean
 
 venv: $(STAMP)
 
@@ -52,6 +52,14 @@ lint: $(STAMP)
 # Re-execute every chapter in place, storing widget state for the rendered book.
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb
+
+# The chapters' stored outputs compared, by nbval, with what an older x86-64 CPU prints: no
+# fused multiply-add in OpenBLAS's kernels, no AVX in numpy's. A difference is a printed
+# number that depends on the machine (a chaotic run, a value at float64's last digits).
+portability: $(STAMP)
+	OPENBLAS_CORETYPE=Sandybridge NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL" \
+		$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/sanitize.cfg book
 
 # Speed measurements (scripts that print tables; not tests). PyTorch and scikit-learn are
 # the references: PyTorch is installed into .venv here when the package index has it, never
