@@ -277,6 +277,19 @@ def test_history_is_called_last_and_a_given_one_is_returned():
     assert len(mine.history["loss"]) == 2
 
 
+
+def test_a_history_given_to_a_second_fit_starts_again():
+    # As its docstring says; Keras's would restart epoch but go on appending the losses.
+    X, y = regression_data(20)
+    model = nl.Sequential([Dense(3, 1, rng=0)])
+    model.compile("mse", nl.optimizers.SGD(0.01))
+    mine = History()
+    first = list(model.fit(X, y, epochs=3, callbacks=[mine]).history["loss"])
+    model.fit(X, y, epochs=2, callbacks=[mine])
+    assert mine.epoch == [0, 1] and list(mine.history) == ["loss"]
+    assert len(mine.history["loss"]) == 2 and mine.history["loss"][0] < first[0]
+    assert model.history is mine
+
 def test_early_stopping_on_the_last_epoch_stopped_nothing():
     X, y = regression_data(20)
     model = nl.Sequential([Dense(3, 1, rng=0)])
