@@ -34,7 +34,14 @@ import numpy as np
 
 from nnlab import gated_activations, keras_activations
 from nnlab._checks import check_number, lookup
-from nnlab.activation_base import ActivationFunction, _as_float, _exp, _sigmoid, _softplus
+from nnlab.activation_base import (
+    ActivationFunction,
+    _as_float,
+    _exp,
+    _sigmoid,
+    _softplus,
+    _tanh,
+)
 from nnlab.modern_activations import (
     GELU,
     HardSigmoid,
@@ -115,10 +122,10 @@ class Tanh(ActivationFunction):
     name = "tanh"
 
     def __call__(self, x):
-        return np.tanh(_as_float(x))
+        return _tanh(_as_float(x))
 
     def derivative(self, x):
-        t = np.tanh(_as_float(x))
+        t = _tanh(_as_float(x))
         with np.errstate(under="ignore"):   # t t of a tiny t (1e-20): too small, 0 (see _exp)
             return 1.0 - t * t
 

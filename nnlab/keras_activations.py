@@ -43,6 +43,7 @@ from nnlab.activation_base import (
     _log_softmax,
     _sigmoid,
     _softplus,
+    _tanh,
 )
 
 
@@ -118,11 +119,11 @@ class TanhShrink(ActivationFunction):
 
     def __call__(self, x):
         x = _as_float(x)
-        return x - np.tanh(x)
+        return x - _tanh(x)
 
     def derivative(self, x):
         with np.errstate(under="ignore"):   # tanh(x)^2 of a tiny x: 0, rightly
-            return np.tanh(_as_float(x)) ** 2
+            return _tanh(_as_float(x)) ** 2
 
 
 class SoftShrink(ActivationFunction):
