@@ -87,6 +87,19 @@ def run_early_stopping(stop, values):
     return model
 
 
+
+def test_early_stopping_given_to_a_second_fit_starts_again():
+    # A notebook cell run again with the same callback: as in Keras, the best value and the
+    # count of epochs without improvement of the last run are forgotten.
+    stop = EarlyStopping(monitor="loss", patience=2)
+    run_early_stopping(stop, [1.0, 2.0, 3.0])   # best 1.0, stopped at epoch 2
+    model = run_early_stopping(stop, [5.0, 4.0, 3.0])   # worse than 1.0, but improving
+    assert not model.stop_training and stop.best == 3.0 and stop.best_epoch == 2
+    stop = EarlyStopping(monitor="loss", patience=3, baseline=0.5)
+    run_early_stopping(stop, [1.0, 0.9, 2.0])   # a count of 3: stopped at epoch 2
+    model = run_early_stopping(stop, [1.5, 1.6, 0.4, 0.3])   # 0.4 beats the baseline
+    assert not model.stop_training and stop.wait == 0 and stop.best_epoch == 3
+
 def test_early_stopping_when_no_epoch_was_a_number():
     stop = EarlyStopping(monitor="loss", restore_best_weights=True)
     model = run_early_stopping(stop, [float("nan")] * 3)

@@ -169,6 +169,25 @@ def test_schedule():
         opt.step([p], [np.ones(1)])                   # iteration 2: lr -0.1, rejected
 
 
+
+def test_exponential_decay_is_continuous_not_a_staircase():
+    # lr0 * rate ** (iteration / steps) decays at every step: halfway through the 10 steps
+    # of a halving the rate is lr0 / sqrt(2), not still lr0 (that is step_decay's staircase).
+    schedule = O.exponential_decay(0.1, 0.5, 10)
+    assert schedule(5) == pytest.approx(0.1 * 0.5 ** 0.5, rel=1e-12)
+    assert schedule(1) < schedule(0) and schedule(15) == pytest.approx(0.1 * 0.5 ** 1.5)
+
+
+def test_a_schedules_config_is_a_copy_that_makes_variants_without_changing_it():
+    # Keras's idiom for a variant of a schedule: edit its config and make another. The
+    # schedule an optimizer already runs on must keep its own arguments.
+    schedule = O.step_decay(0.1, 0.5, 100)
+    config = schedule.get_config()
+    config["lr0"] = 1.0
+    variant = type(schedule)(**config)
+    assert schedule(0) == pytest.approx(0.1) and variant(0) == pytest.approx(1.0)
+    assert schedule.get_config() == {"lr0": 0.1, "factor": 0.5, "every": 100}
+
 def test_a_schedule_that_takes_no_step_count_is_refused_when_given():
     # exponential_decay itself, uncalled, was accepted and failed fit's first step with a
     # TypeError.

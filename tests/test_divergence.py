@@ -291,3 +291,22 @@ def test_an_update_that_overflows_the_optimizer_state_stops_fit_and_says_so():
         history = model.fit(X, y, epochs=5)
     assert len(history.history["loss"]) == 1
     assert model.stop_reason.startswith("diverged: an update made the weights")
+
+
+def test_an_update_that_overflows_the_weights_stops_fit_in_that_epoch():
+    # AdamW at lr=1e30 in float32: its weight decay made the weights inf while the loss (a
+    # tanh saturates), the gradients and the optimizer's state stayed finite. Only the
+    # weights tell; unchecked, a one-epoch fit would return an inf model without a word.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 4)).astype(np.float32)
+    y = (rng.random(16) > 0.5).astype(np.float32)
+    model = nl.Sequential([Dense(4, 1, rng=0, dtype="float32"), nl.Activation("tanh")])
+    model.compile("mse", nl.optimizers.AdamW(1e30))
+    with pytest.warns(TrainingDivergedWarning, match="an update made the weights or the "
+                                                     "optimizer's state inf or NaN"):
+        history = model.fit(X, y, epochs=3, batch_size=8)
+    assert len(history.history["loss"]) == 1 and np.isfinite(history.history["loss"][0])
+    assert model.stop_reason == "diverged: " + (
+        "an update made the weights or the optimizer's state inf or NaN (the loss was "
+        f"{history.history['loss'][0]:.4g}) in epoch 1")
+    assert not all(np.isfinite(w).all() for w in model.get_weights())

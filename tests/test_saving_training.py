@@ -318,3 +318,29 @@ def test_a_step_count_just_beyond_2_to_the_53_is_refused(tmp_path):
     loading_fails(edited(path, tmp_path / "edited.npz",
                          lambda h: h["compile"]["optimizer"].update(iterations=2**53 + 1)),
                   "expected a step count from 0 to 2**53; got 9007199254740993")
+
+
+def test_a_file_whose_layers_name_no_dtype_resumes_training_at_its_step_count(tmp_path):
+    # A file whose layer configs give no dtype (written by hand, or before the layers kept
+    # one) rebuilds float64 layers, which load_model casts to the file's float32: the cast
+    # resets the optimizer, and the step count must come back with its state, or Adam's
+    # bias corrections and any schedule start again from step 0.
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, :1] * X[:, 1:] > 0).astype(float)
+    model = nl.Sequential([nl.Dense(2, 4, rng=0, dtype="float32"),
+                           nl.BatchNorm(4, dtype="float32"), nl.Activation("tanh"),
+                           nl.Dense(4, 1, rng=1, dtype="float32")])
+    model.compile("mse", nl.optimizers.Adam(0.01))
+    model.fit(X, y, epochs=3, batch_size=8, seed=0)
+
+    def drop_dtypes(header):
+        for layer in header["layers"]:
+            layer["config"].pop("dtype", None)
+
+    loaded = nl.load_model(edited(model.save(tmp_path / "m"), tmp_path / "no_dtype.npz",
+                                  drop_dtypes))
+    assert loaded.dtype == "float32" and loaded.optimizer.iterations == 15
+    for m in (model, loaded):
+        m.fit(X, y, epochs=2, batch_size=8, seed=1)
+    for ours, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
