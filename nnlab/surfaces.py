@@ -43,6 +43,9 @@ class Surface:
         return not (last - self.minimum <= 10 * start or last < max(values))
 
 
+# Elementwise arithmetic only, no matrix products: chapter 8 prints values that are down to
+# float64's last digits (1e-16 on Rosenbrock), and a product's rounding, which differs
+# between BLAS kernels, would make them differ from one CPU to the next.
 SURFACES = {
     "bowl": Surface(
         "bowl",
