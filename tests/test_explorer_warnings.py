@@ -5,7 +5,7 @@ why."""
 import numpy as np
 import pytest
 
-from nnlab import diagnostics, explore, playground, surfaces, widgets
+from nnlab import diagnostics, explore, explorer_figures, optimizers, playground, surfaces, widgets
 
 
 @pytest.mark.parametrize("steps", [10, 30, 200])
@@ -96,3 +96,34 @@ def test_the_learning_rate_warning_writes_the_rate_as_the_slider_and_title_do():
     assert explorer.figure.axes[0].get_title() == "learning rate 2, batch 10"
     explorer.controls["batch_size"].value = 200   # the redraw's title too
     assert explorer.figure.axes[0].get_title() == "learning rate 2, batch 200"
+
+
+def test_a_path_cut_short_on_its_last_step_has_diverged():
+    # The gradient stops being finite at the third point: descend ends the path there, one
+    # point short of the steps + 1 it would have had, every point finite and near 0.
+    def grad(p):
+        return 2 * p if p[0] > 0.3 else np.full_like(p, np.nan)
+
+    path = surfaces.descend(grad, [1.0], optimizers.SGD(0.25), steps=3)
+    assert path[:, 0].tolist() == [1.0, 0.5, 0.25]
+    assert surfaces.diverged(path, 3)
+    assert not surfaces.diverged(path, 2)   # the two steps it was asked for: complete
+
+
+def test_the_gradient_flow_title_names_residual_blocks_only_where_there_are_some():
+    def title(**settings):
+        return explorer_figures.gradient_flow(explore.gradient_flow(**settings)).axes[0].get_title()
+
+    assert title(depth=1, residual=True) == "sigmoid, scale 1"   # one layer: no block
+    assert title(depth=3, residual=True) == "sigmoid, scale 1, residual"
+    assert title(depth=3, residual=True, batchnorm=True) == "sigmoid, scale 1, batch norm, residual"
+
+
+def test_ten_mini_batch_steps_that_end_above_their_start_have_diverged():
+    # A rate just below the full batch's bound (0.990): single samples overshoot, and after
+    # the 10 steps the docstring counts, the loss (12.9) is above its start (10.4).
+    s = explore.learning_rate(lr=10 ** -0.1, steps=10, start=4.0, batch_size=1)
+    assert s["lr"] < s["stable_below"]
+    assert s["losses"][-1] > s["losses"][0]
+    assert s["diverged"]
+    assert s["warning"].startswith("Diverged: with learning rate 0.794 and batches of 1")

@@ -9,7 +9,8 @@ import pytest
 from matplotlib.figure import Figure
 
 import nnlab as nl
-from nnlab import plot
+from nnlab import explore, plot
+from nnlab.figure_data import network_labels
 from tests.plot_cases import bowl
 
 
@@ -247,3 +248,25 @@ def test_the_playground_figure_of_a_diverged_network_warns_of_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # the forward pass overflowed, warning the caller
         plot.pixels(explorer_figures.playground(session.model, session.data, session.history))
+
+
+def test_a_weight_that_rounds_to_zero_is_labeled_0_not_minus_0():
+    # A slider left at -0.0, or a weight of -0.0001, rounds to -0.0: "−0" on the edge reads
+    # as a negative weight, which the edge's color (blue for >= 0) contradicts.
+    weights = [np.array([[-0.0, -0.0004], [0.3, -0.25]]), np.array([[-1e-9], [0.1]])]
+    biases = [np.array([-0.0, 0.5]), np.array([-0.0002])]
+    texts = [text for _, text, _ in network_labels(weights, biases)]
+    assert texts == ["0", "0", "0.3", "\N{MINUS SIGN}0.25", "0", "0.1",
+                     "b=0", "b=0.5", "b=0"]
+
+
+def test_the_weights_of_crossing_edges_are_written_apart_a_third_of_the_way_along():
+    state = explore.forward()
+    weights = [np.array(w) for w in state["weights"]]
+    labels = network_labels(weights, state["biases"])
+    points = [point for point, _, side in labels if side == 0]
+    assert len(points) == 4 + 2
+    # w1 from input 0 (top, y 0.5) to hidden unit 1 (bottom, y -0.5): a third of the way.
+    assert np.allclose(points[1], (1 / 3, 0.5 - 1 / 3))
+    # Halfway, the two crossing edges' labels would sit on the same point (0.5, 0).
+    assert len({tuple(np.round(p, 9)) for p in points}) == len(points)

@@ -1,6 +1,7 @@
 """What the static pages offer: the playground's and the race's controls and frames, and
 values that the live controls can show too."""
 
+import html
 import json
 import math
 import re
@@ -109,3 +110,24 @@ def test_log_sliders_values_are_labeled_as_their_live_readouts():
     assert labels["lr"] == ["0.00316", "0.0316", "0.1", "0.316", "0.891", "1.12", "2"]
     _, labels = static_data(widgets.gradient_flow_explorer(depth=2))
     assert labels["init_scale"] == ["0.25", "0.5", "1", "2", "4"]
+
+
+def test_the_note_under_a_static_explorer_says_what_its_frames_cover():
+    labels = {"gate": "gate", "w1": "w1", "bias": "bias w0"}
+    one = static.Spec({"gate": ["and", "or"], "bias": [-1.5, 0.5]}, grid=("gate",))
+    assert static.describe(one, labels) == ("Precomputed frames: each gate, with bias w0 one "
+                                            "at a time (moving one resets the others).")
+    two = static.Spec({"gate": ["and", "or"], "w1": [0.0, 1.0]}, grid=("gate", "w1"))
+    assert static.describe(two, labels) == "Precomputed frames: every combination of gate and w1."
+
+
+def test_each_static_slider_has_one_position_per_value_it_has_frames_for():
+    page = widgets.perceptron_explorer().static_html()
+    sliders = re.findall(r'<input type="range" name="(\w+)" min="0" max="(\d+)" step="1" '
+                         r'value="(\d+)" data-labels="([^"]*)"', page)
+    assert [name for name, *_ in sliders] == ["w1", "w2", "bias"]
+    for name, top, value, labels in sliders:
+        labels = json.loads(html.unescape(labels))
+        # The last position is the last value: one further would find no label, no frame.
+        assert int(top) == len(labels) - 1, name
+        assert 0 <= int(value) <= int(top)

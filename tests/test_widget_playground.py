@@ -187,3 +187,35 @@ def test_the_train_button_is_busy_while_it_trains():
     with pytest.raises(FloatingPointError):
         pg.train()
     assert (pg.buttons["Train"].disabled, pg.buttons["Train"].description) == (False, "Train")
+
+
+def test_a_step_with_a_batch_larger_than_the_training_set_takes_the_whole_set_once():
+    # 300 points, a tenth of them train: 30, fewer than a batch of 64.
+    session = playground.Session(dataset="xor", train_ratio=0.1, batch_size=64)
+    assert len(session.data[0]) == 30
+    before = session.summary()["train_loss"]
+    session.step()
+    assert session.epoch == 1.0   # the whole training set, one epoch
+    assert session.history["epoch"] == [0, 1.0]
+    assert session.summary()["train_loss"] != before
+
+
+def test_the_playground_line_gives_the_train_and_the_test_loss_each_its_own():
+    pg = widgets.playground(dataset="moons").train(5)
+    s = pg.state
+    assert f"{s['train_loss']:.4f}" != f"{s['test_loss']:.4f}"   # else the test tells nothing
+    assert pg.numbers.value == (f"epoch 5: train loss {s['train_loss']:.4f}, "
+                                f"test loss {s['test_loss']:.4f}, "
+                                f"test accuracy {s['test_accuracy']:.3f}")
+
+
+def test_the_playground_warns_of_a_training_loss_a_tenth_above_its_start():
+    # Set by hand: a run that grows by a quarter, not a chaotic one that happens to.
+    session = playground.Session()
+    session.epoch, session.history["loss"] = 2, [0.7, 0.5, 0.875]
+    assert session.warning() == ("The training loss grew, from 0.7 to 0.875, in 2 epochs: "
+                                 "steps this large overshoot; try a smaller learning rate.")
+    session.history["loss"][-1] = 0.78   # above a tenth more
+    assert session.warning().startswith("The training loss grew, from 0.7 to 0.78,")
+    session.history["loss"][-1] = 0.76
+    assert session.warning() == ""
