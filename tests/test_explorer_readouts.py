@@ -51,3 +51,12 @@ def test_a_doubling_slider_spans_a_sixteenth_to_sixteen_and_keeps_its_ends(make,
         assert slider.base == 2
         assert (slider.base ** slider.min, slider.base ** slider.max) == (1 / 16, 16.0)
         assert slider.value == end   # not clamped into a narrower range in silence
+
+
+def test_the_gradient_flow_line_gives_the_first_and_the_output_layers_norms():
+    e = widgets.gradient_flow_explorer(depth=10, activation="sigmoid")
+    norms = e.state["norms"]
+    assert len(norms) == 11 and f"{norms[-1]:.3g}" != f"{norms[-2]:.3g}"
+    assert e.numbers.value.startswith(
+        f"gradient norm: first layer {norms[0]:.3g}, output layer {norms[-1]:.3g} "
+        f"(first / output {norms[0] / norms[-1]:.3g}); ")

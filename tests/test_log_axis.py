@@ -92,3 +92,17 @@ def test_three_histogram_labels_of_four_characters_keep_every_other_tick():
     fig = plot.activation_histograms(list(4 * values - 2))
     plot.pixels(fig)   # short labels: three ticks
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["\u22121", "0", "1"]
+
+
+def minor_tick_places(low, high):
+    _, ax = plot.one_axes()
+    ax.plot([low, high], [low, high])
+    plot.log_y(ax)
+    ax.set_ylim(low, high)
+    return ax.yaxis.get_minorticklocs()
+
+
+def test_minor_log_ticks_stop_past_three_decades():
+    assert len(minor_tick_places(1.0, 1e3)) > 0              # 2, 3, ..., 9 times each power
+    assert len(minor_tick_places(1.0, 10 ** 3.5)) == 0        # a grey band of 28 ticks: none
+    assert len(minor_tick_places(1e-6, 10 ** -2.2)) == 0
