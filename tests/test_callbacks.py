@@ -87,7 +87,6 @@ def run_early_stopping(stop, values):
     return model
 
 
-
 def test_early_stopping_given_to_a_second_fit_starts_again():
     # A notebook cell run again with the same callback: as in Keras, the best value and the
     # count of epochs without improvement of the last run are forgotten.
@@ -99,6 +98,7 @@ def test_early_stopping_given_to_a_second_fit_starts_again():
     run_early_stopping(stop, [1.0, 0.9, 2.0])   # a count of 3: stopped at epoch 2
     model = run_early_stopping(stop, [1.5, 1.6, 0.4, 0.3])   # 0.4 beats the baseline
     assert not model.stop_training and stop.wait == 0 and stop.best_epoch == 3
+
 
 def test_early_stopping_when_no_epoch_was_a_number():
     stop = EarlyStopping(monitor="loss", restore_best_weights=True)
@@ -290,7 +290,6 @@ def test_history_is_called_last_and_a_given_one_is_returned():
     assert len(mine.history["loss"]) == 2
 
 
-
 def test_a_history_given_to_a_second_fit_starts_again():
     # As its docstring says; Keras's would restart epoch but go on appending the losses.
     X, y = regression_data(20)
@@ -302,6 +301,7 @@ def test_a_history_given_to_a_second_fit_starts_again():
     assert mine.epoch == [0, 1] and list(mine.history) == ["loss"]
     assert len(mine.history["loss"]) == 2 and mine.history["loss"][0] < first[0]
     assert model.history is mine
+
 
 def test_early_stopping_on_the_last_epoch_stopped_nothing():
     X, y = regression_data(20)

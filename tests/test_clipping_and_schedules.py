@@ -169,7 +169,6 @@ def test_schedule():
         opt.step([p], [np.ones(1)])                   # iteration 2: lr -0.1, rejected
 
 
-
 def test_exponential_decay_is_continuous_not_a_staircase():
     # lr0 * rate ** (iteration / steps) decays at every step: halfway through the 10 steps
     # of a halving the rate is lr0 / sqrt(2), not still lr0 (that is step_decay's staircase).
@@ -187,6 +186,7 @@ def test_a_schedules_config_is_a_copy_that_makes_variants_without_changing_it():
     variant = type(schedule)(**config)
     assert schedule(0) == pytest.approx(0.1) and variant(0) == pytest.approx(1.0)
     assert schedule.get_config() == {"lr0": 0.1, "factor": 0.5, "every": 100}
+
 
 def test_a_schedule_that_takes_no_step_count_is_refused_when_given():
     # exponential_decay itself, uncalled, was accepted and failed fit's first step with a

@@ -4,10 +4,10 @@ nbval compares a notebook's text with what it printed when it was executed, on t
 of whoever executed it. A chaotic computation (Adam at a rate too large, say) turns the
 last bit of a rounding, which differs between BLAS kernels (with or without fused
 multiply-add) and between numpy's SIMD paths, into different printed digits. Here the
-playground's static frames are computed again in a process that runs the oldest x86 BLAS
-kernel and numpy without AVX, and must read the same; ``make portability`` runs every
-notebook that way. The numerics tests run there too: numpy's code paths also differ in
-which floating-point flags (underflow, say) they raise.
+playground's static frames are computed again in a process that runs an older x86 BLAS
+kernel (Sandy Bridge's, without FMA) and numpy without AVX, and must read the same;
+``make portability`` runs the whole suite that way. The numerics tests run there too:
+numpy's code paths also differ in which floating-point flags (underflow, say) they raise.
 """
 
 import json
@@ -32,7 +32,7 @@ from nnlab import widgets
 pg = widgets.playground()
 out = []
 for values in json.loads(sys.argv[1]):
-    _, figure, numbers, warning = pg.static_frame({**pg.values(), **values})
+    _, _, numbers, warning = pg.static_frame({**pg.values(), **values})
     out.append([numbers, warning])
 print(json.dumps(out))
 """
