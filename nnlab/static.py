@@ -174,11 +174,15 @@ def render(name, controls, spec, current, frames, note=""):
     images, index = [], {}
     table = {}
     for setting, png, numbers in frames:
+        key = _frame_key(spec, current, setting)
+        if key in table:   # the later frame would hide the earlier one in silence
+            raise ValueError(f"frames must hold one frame per setting; got a second for "
+                             f"{setting}")
         uri = "data:image/png;base64," + base64.b64encode(png).decode()
         if uri not in index:
             index[uri] = len(images)
             images.append(uri)
-        table[_key(spec, current, setting)] = [index[uri], numbers]
+        table[key] = [index[uri], numbers]
     # The page would offer a setting and find no frame for it.
     missing = [s for s in settings(spec, current) if _key(spec, current, s) not in table]
     if missing:
@@ -213,6 +217,20 @@ def _key(spec, current, setting):
     """The frame's key in the page: the position of each control's value among its values."""
     values = {**current, **setting}
     return ",".join(str(spec.values(c, current[c]).index(values[c])) for c in spec.vary)
+
+
+def _frame_key(spec, current, setting):
+    """``_key`` of a frame's setting, which may name only the varied controls, each at one
+    of its values: any other setting would stand in the page for a setting it is not."""
+    unknown = [c for c in setting if c not in spec.vary]
+    if unknown:
+        raise ValueError(f"a frame's setting {setting} names {unknown}, which the page "
+                         f"does not vary; it varies {list(spec.vary)}")
+    for c, v in setting.items():
+        if v not in spec.values(c, current[c]):
+            raise ValueError(f"a frame's setting {setting} gives {c}={v!r}, which is not "
+                             f"one of its values {spec.values(c, current[c])}")
+    return _key(spec, current, setting)
 
 
 def _follow(spec, name, current):

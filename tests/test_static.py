@@ -243,6 +243,22 @@ def test_render_refuses_frames_that_miss_a_setting():
         static.render("e", {"a": "a"}, spec, current, [])
 
 
+@pytest.mark.parametrize("extra, message", [
+    (({"b": 9}, b"p", "b"), r"setting \{'b': 9\} names \['b'\], which the page does not "
+                            r"vary; it varies \['a'\]"),
+    (({"a": 3}, b"p", "3"), r"setting \{'a': 3\} gives a=3, which is not one of its values "
+                            r"\[1, 2\]"),
+    (({"a": 2}, b"p", "2 again"), r"one frame per setting; got a second for \{'a': 2\}"),
+])
+def test_render_refuses_a_frame_for_a_setting_the_page_does_not_offer_or_a_second_one(
+        extra, message):
+    # Each of these replaced a real frame in silence: {"b": 9} became the opening frame.
+    spec, current = Spec({"a": [1, 2]}), {"a": 1}
+    frames = [({"a": 2}, b"png", "two"), extra, ({"a": 1}, b"png", "one")]
+    with pytest.raises(ValueError, match=message):
+        static.render("e", {"a": "a"}, spec, current, frames)
+
+
 def test_render_refuses_values_that_share_a_label():
     # 0.1 + 0.2 beside 0.3 in the spec's own values: two slider positions labeled 0.3.
     # (A current value beside one of them takes its place: the test below.)
