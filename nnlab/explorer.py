@@ -103,10 +103,12 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     return kind(min=low, max=high, step=step, **common)
 
 
-def dropdown(value, options, description, argument=None):
+def dropdown(value, options, description, argument=None, resolve=None):
     """A labeled menu of ``options`` (values, or (label, value) pairs); ``argument`` as for
-    ``slider``. A name is matched in any case, as the engine's ``get`` matches it."""
-    value = _choice(value, options, argument or description)
+    ``slider``. A name is matched in any case, as the engine's ``get`` matches it; any other
+    name is given to ``resolve``, if given, which returns the option it means or None: the
+    engine's names for the menu's entries ("mse", "HeNormal") open it on that entry."""
+    value = _choice(value, options, argument or description, resolve)
     return W.Dropdown(value=value, options=options, description=description, layout=LAYOUT,
                       style=STYLE)
 
@@ -119,16 +121,22 @@ def choice_slider(value, options, description, argument=None):
                              layout=LAYOUT, style=STYLE, continuous_update=False)
 
 
-def _choice(value, options, what):
-    """The option that ``value`` names ("Adam" names "adam", NumPy's True names True), or a
-    ValueError listing them."""
+def _choice(value, options, what, resolve=None):
+    """The option that ``value`` names ("Adam" names "adam", NumPy's True names True, and
+    ``resolve(value)`` the option it returns), or a ValueError listing them."""
     values = [o[1] if isinstance(o, tuple) else o for o in options]
     if isinstance(value, str) and value not in values:
-        value = next((v for v in values if isinstance(v, str) and v.lower() == value.lower()),
-                     value)
+        named = next((v for v in values if isinstance(v, str) and v.lower() == value.lower()),
+                     None)
+        if named is None and resolve is not None:
+            with contextlib.suppress(ValueError):   # a name the engine does not know either
+                named = resolve(value)
+        value = value if named is None else named
     match = next((v for v in values if value == v and _kind(value) == _kind(v)), None)
     if match is None:
-        raise ValueError(f"{what} must be one of {', '.join(map(repr, values))}; got {value!r}")
+        also = " (or another name nnlab gives one of them, such as Keras's)" if resolve else ""
+        raise ValueError(f"{what} must be one of {', '.join(map(repr, values))}{also}; "
+                         f"got {value!r}")
     return match
 
 

@@ -8,11 +8,19 @@ another loss moves the slider into the new range.
 
 import ipywidgets as W
 
-from nnlab import explore
+from nnlab import explore, losses
 from nnlab import explorer_figures as figures
 from nnlab._checks import check_number
 from nnlab.explorer import LAYOUT, STYLE, Explorer, dropdown, takes_its_arguments
 from nnlab.static import Spec
+
+
+def menu_entry(name):
+    """The menu's entry of the loss ``nl.losses.get(name)`` is ("mse" -> "squared error",
+    "categorical_crossentropy" -> "categorical cross-entropy"), or None."""
+    kind = type(losses.get(name))
+    return next((entry for entry, (loss, *_) in explore.LOSSES.items() if type(loss) is kind),
+                None)
 
 
 @takes_its_arguments
@@ -27,9 +35,12 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     The slider spans the predictions the chosen loss takes (``explore.LOSSES``), so that no
     part of it is clipped away; choosing another loss moves it into the new range. At a
     kink of a hinge the numbers give the slope on either side besides the gradient.
+    ``loss`` is a menu entry or another name ``nl.losses.get`` knows for one, such as Keras's.
 
     Examples
     --------
+    >>> nl.widgets.loss_explorer("mse").controls["loss"].value
+    'squared error'
     >>> e = nl.widgets.loss_explorer(prediction=0.5)
     >>> round(e.state["loss"], 4)
     0.6931
@@ -43,7 +54,8 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
         low, high = explore.LOSSES[name][1]
         return {"min": low, "max": high, "step": 0.001}
 
-    menu = dropdown(loss, list(explore.LOSSES), "loss")   # checks the name before its range
+    # Checks the name before its range.
+    menu = dropdown(loss, list(explore.LOSSES), "loss", resolve=menu_entry)
     span = prediction_range(menu.value)
     check_number(prediction, f"prediction (for {menu.value})",
                  low=span["min"], high=span["max"])

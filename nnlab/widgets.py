@@ -156,7 +156,7 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     4
     """
     controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
-                                    "scheme"),
+                                    "scheme", resolve=lambda n: initializers.get(n).__name__),
                 "scale": slider(scale, 1 / 16, 16, 0.25, "std x", log=True, base=2,
                                 continuous=False, argument="scale"),   # 0.5 and 2 exactly
                 "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),

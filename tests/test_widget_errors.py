@@ -22,7 +22,8 @@ from nnlab.explorer import ArgumentError, _choice
     (lambda: widgets.initialization_explorer(depth=1000), r"depth .* \[1, 12\]"),
     (lambda: widgets.loss_explorer(prediction=5), r"\[0.001, 0.999\]; got 5"),
     # A KeyError of the range's table, a TypeError of list(None), before.
-    (lambda: widgets.loss_explorer(loss="mse"), r"loss .* one of 'binary cross-entropy'.*'mse'"),
+    (lambda: widgets.loss_explorer(loss="kl_divergence"),
+     r"loss .* one of 'binary cross-entropy'.*'kl_divergence'"),
     (lambda: widgets.optimizer_race(names=None), "names must be an optimizer's name or a list"),
     (lambda: widgets.optimizer_race(names=5), "list of names; got 5"),
     (lambda: widgets.gradient_flow_explorer(batchnorm="no"), "batchnorm must be True or False"),
@@ -169,6 +170,32 @@ def test_a_menu_takes_a_name_in_any_case_as_the_engine_s_get_does():
         widgets.activation_explorer("ReLUs")
     # an exact match first: two options that differ in case stay two
     assert _choice("A", ["a", "A"], "x") == "A" and _choice("a", ["a", "A"], "x") == "a"
+
+
+@pytest.mark.parametrize("loss, entry", [
+    ("mse", "squared error"), ("binary_crossentropy", "binary cross-entropy"),
+    ("BinaryCrossentropy", "binary cross-entropy"), ("hinge", "hinge"),
+    ("categorical_crossentropy", "categorical cross-entropy"),
+    ("multiclass_hinge", "multiclass hinge")])
+def test_the_loss_explorer_opens_on_the_loss_a_keras_name_gives(loss, entry):
+    # DESIGN: strings are accepted wherever Keras accepts them; "mse" was refused here.
+    e = widgets.loss_explorer(loss=loss)
+    assert e.controls["loss"].value == entry == e.state["name"]
+
+
+def test_the_initialization_explorer_opens_on_the_scheme_a_keras_name_gives():
+    for name, scheme in [("HeNormal", "he_normal"), ("GlorotUniform", "glorot_uniform"),
+                         ("lecun_normal", "scaled_normal")]:
+        assert widgets.initialization_explorer(name).controls["scheme"].value == scheme
+
+
+@pytest.mark.parametrize("make, name", [(widgets.loss_explorer, "categorical_hinge"),
+                                        (widgets.loss_explorer, "nope"),
+                                        (widgets.initialization_explorer, "zeros")])
+def test_a_name_the_engine_knows_but_the_menu_lacks_is_refused_with_the_menu(make, name):
+    with pytest.raises(ValueError, match=rf"must be one of '.*' \(or another name nnlab gives "
+                                         rf"one of them, such as Keras's\); got '{name}'$"):
+        make(name)
 
 
 def test_the_activation_readout_of_a_nan_frame_is_no_stop_iteration():
