@@ -32,7 +32,7 @@ import ipywidgets as W
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from nnlab import plot, static
+from nnlab import activations, plot, static
 from nnlab._checks import check_number
 from nnlab.static import Spec
 
@@ -146,6 +146,11 @@ def _kind(value):
     if isinstance(value, bool | np.bool_):
         return "bool"
     return "integer" if isinstance(value, numbers.Integral) else "other"
+
+
+def activation_entry(name):
+    """An activation menu's entry for another name of the activation ("silu" -> "swish")."""
+    return activations.get(name).name
 
 
 class Explorer(W.VBox):

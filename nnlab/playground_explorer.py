@@ -13,6 +13,7 @@ from nnlab import explorer_figures as figures
 from nnlab._checks import check_number
 from nnlab.explorer import (
     Explorer,
+    activation_entry,
     choice_slider,
     dropdown,
     one_blas_thread,
@@ -67,7 +68,7 @@ class Playground(Explorer):
             "units": slider(units, 1, 16, 1, "units per layer", integer=True,
                             continuous=False, argument="units"),
             "activation": dropdown(activation, ["tanh", "relu", "sigmoid", "linear"],
-                                   "activation"),
+                                   "activation", resolve=activation_entry),
             "lr": slider(lr, 1e-4, 1, 0.05, "learning rate", log=True, continuous=False,
                          argument="lr (the learning rate)"),
             "batch_size": choice_slider(batch_size, [1, 4, 16, 64], "batch size",

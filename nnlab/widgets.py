@@ -33,6 +33,7 @@ from nnlab.explorer import (
     STATIC_ENV,
     STYLE,
     Explorer,
+    activation_entry,
     choice_slider,
     dropdown,
     slider,
@@ -118,7 +119,8 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
     >>> nl.widgets.activation_explorer("relu").state["name"]
     'relu'
     """
-    controls = {"name": dropdown(name, list(activations.NAMES), "activation", argument="name"),
+    controls = {"name": dropdown(name, list(activations.NAMES), "activation", argument="name",
+                                     resolve=activation_entry),
                 "weight": slider(weight, -5, 5, 0.1, "weight w", argument="weight"),
                 "bias": slider(bias, -5, 5, 0.1, "bias b", argument="bias")}
 
@@ -161,7 +163,7 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
                                 continuous=False, argument="scale"),   # 0.5 and 2 exactly
                 "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
                 "activation": dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],
-                                        "activation")}
+                                        "activation", resolve=activation_entry)}
     spec = Spec({"scheme": list(controls["scheme"].options), "depth": [2, 6, 12],
                  "scale": [0.5, 1.0, 2.0], "activation": ["tanh", "sigmoid", "relu"]},
                 grid=("scheme",))
@@ -312,7 +314,7 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
     """
     controls = {"depth": slider(depth, 1, 30, 1, "depth", integer=True, continuous=False),
                 "activation": dropdown(activation, ["sigmoid", "tanh", "relu", "elu"],
-                                        "activation"),
+                                        "activation", resolve=activation_entry),
                 # Powers of two (four steps a doubling): the static page's halves and
                 # doublings are among its steps, as a base-10 slider's could not be.
                 "init_scale": slider(init_scale, 1 / 16, 16, 0.25, "init scale", log=True,

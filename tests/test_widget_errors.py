@@ -183,15 +183,23 @@ def test_the_loss_explorer_opens_on_the_loss_a_keras_name_gives(loss, entry):
     assert e.controls["loss"].value == entry == e.state["name"]
 
 
-def test_the_initialization_explorer_opens_on_the_scheme_a_keras_name_gives():
-    for name, scheme in [("HeNormal", "he_normal"), ("GlorotUniform", "glorot_uniform"),
-                         ("lecun_normal", "scaled_normal")]:
-        assert widgets.initialization_explorer(name).controls["scheme"].value == scheme
+@pytest.mark.parametrize("make, control, name, entry", [
+    (widgets.initialization_explorer, "scheme", "HeNormal", "he_normal"),
+    (widgets.initialization_explorer, "scheme", "GlorotUniform", "glorot_uniform"),
+    (widgets.initialization_explorer, "scheme", "lecun_normal", "scaled_normal"),
+    (widgets.activation_explorer, "name", "silu", "swish"),   # Keras 3's own name for it
+    (widgets.activation_explorer, "name", "hard_swish", "hard_silu"),
+    (widgets.initialization_explorer, "activation", "Sigmoid", "sigmoid"),
+    (widgets.gradient_flow_explorer, "activation", "ELU", "elu"),
+    (widgets.playground, "activation", "ReLU", "relu")])
+def test_a_menu_opens_on_the_entry_another_name_of_it_gives(make, control, name, entry):
+    assert make(**{control: name}).controls[control].value == entry
 
 
 @pytest.mark.parametrize("make, name", [(widgets.loss_explorer, "categorical_hinge"),
                                         (widgets.loss_explorer, "nope"),
-                                        (widgets.initialization_explorer, "zeros")])
+                                        (widgets.initialization_explorer, "zeros"),
+                                        (widgets.activation_explorer, "log_softmax")])
 def test_a_name_the_engine_knows_but_the_menu_lacks_is_refused_with_the_menu(make, name):
     with pytest.raises(ValueError, match=rf"must be one of '.*' \(or another name nnlab gives "
                                          rf"one of them, such as Keras's\); got '{name}'$"):
