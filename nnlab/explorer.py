@@ -131,7 +131,7 @@ def _choice(value, options, what, resolve=None):
         if named is None and resolve is not None:
             with contextlib.suppress(ValueError):   # a name the engine does not know either
                 named = resolve(value)
-        value = value if named is None else named
+        value = named if named in values else value   # else the error names it as written
     match = next((v for v in values if value == v and _kind(value) == _kind(v)), None)
     if match is None:
         also = " (or another name nnlab gives one of them, such as Keras's)" if resolve else ""

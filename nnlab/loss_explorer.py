@@ -16,7 +16,7 @@ from nnlab.static import Spec
 
 
 def menu_entry(name):
-    """The menu's entry of the loss ``nl.losses.get(name)`` is ("mse" -> "squared error",
+    """The menu's entry for the loss ``nl.losses.get(name)`` returns ("mse" -> "squared error",
     "categorical_crossentropy" -> "categorical cross-entropy"), or None."""
     kind = type(losses.get(name))
     return next((entry for entry, (loss, *_) in explore.LOSSES.items() if type(loss) is kind),

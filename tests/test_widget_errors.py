@@ -199,6 +199,7 @@ def test_a_menu_opens_on_the_entry_another_name_of_it_gives(make, control, name,
 @pytest.mark.parametrize("make, name", [(widgets.loss_explorer, "categorical_hinge"),
                                         (widgets.loss_explorer, "nope"),
                                         (widgets.initialization_explorer, "zeros"),
+                                        (widgets.initialization_explorer, "Orthogonal"),
                                         (widgets.activation_explorer, "log_softmax")])
 def test_a_name_the_engine_knows_but_the_menu_lacks_is_refused_with_the_menu(make, name):
     with pytest.raises(ValueError, match=rf"must be one of '.*' \(or another name nnlab gives "
