@@ -1,4 +1,4 @@
-"""Details of the initializers, the perceptron, the diagnostics, the summary, the DNA data and
+"""Details of the initializers, the diagnostics, the summary, the DNA data and
 the worked example that a mutation audit found untested: boundaries, thresholds, defaults,
 names and counts."""
 
@@ -24,30 +24,6 @@ def test_a_layer_of_exactly_max_weights_is_built_and_one_more_is_refused(monkeyp
     assert I.initial_weights("zeros", (2, 3), None, "float64", "Dense(2, 3)").shape == (2, 3)
     with pytest.raises(ValueError, match=r"Dense\(7, 1\) would hold 7 weights of shape \(7, 1\)"):
         I.initial_weights("zeros", (7, 1), None, "float64", "Dense(7, 1)")
-
-
-# --- perceptron -----------------------------------------------------------------------
-
-
-def test_from_weights_keeps_the_threshold_it_is_given():
-    unit = nl.Perceptron.from_weights([1.0, 1.0], threshold=1.5)
-    assert unit.threshold == 1.5
-    assert unit.predict([[1, 0], [0, 1], [1, 1]]).tolist() == [0, 0, 1]
-
-
-def test_fit_compares_the_weighted_sum_with_the_units_threshold():
-    # Rosenblatt's rule written out with threshold 1: the unit fires when w.x + b > 1.
-    X, y = nl.datasets.logic_gate("or")
-    w, b = np.zeros(2), 0.0
-    for _ in range(2):
-        for xi, yi in zip(X, y, strict=True):
-            error = yi - float(xi @ w + b > 1.0)
-            w, b = w + error * xi, b + error
-    unit = nl.Perceptron(2, threshold=1.0).fit(X, y, epochs=2)
-    np.testing.assert_array_equal(unit.weights, w)
-    assert unit.bias == b
-    trained = nl.Perceptron(2, threshold=1.0).fit(X, y, epochs=50)
-    assert trained.converged_ and trained.predict(X).tolist() == y.tolist()
 
 
 # --- diagnostics ----------------------------------------------------------------------

@@ -74,17 +74,39 @@ def test_shuffle_is_seeded():
     assert a.errors_ == b.errors_ and np.array_equal(a.weights, b.weights)
 
 
-def test_the_bias_moves_by_lr_times_the_error_as_the_weights_do():
-    # Rosenblatt's rule written out, with lr = 0.25: w += lr (y - y_hat) x, b += lr (y - y_hat).
-    X, y = nl.datasets.logic_gate("and")
-    w, b = np.zeros(2), 0.0
-    for _ in range(3):
+def rule_by_hand(X, y, epochs, lr=1.0, threshold=0.0):
+    """Rosenblatt's rule written out: w += lr (y - y_hat) x, b += lr (y - y_hat), where the
+    unit fires (y_hat = 1) when w.x + b > threshold."""
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
         for xi, yi in zip(X, y, strict=True):
-            error = yi - float(xi @ w + b > 0)
-            w, b = w + 0.25 * error * xi, b + 0.25 * error
+            error = yi - float(xi @ w + b > threshold)
+            w, b = w + lr * error * xi, b + lr * error
+    return w, b
+
+
+def test_the_bias_moves_by_lr_times_the_error_as_the_weights_do():
+    X, y = nl.datasets.logic_gate("and")
+    w, b = rule_by_hand(X, y, epochs=3, lr=0.25)
     p = nl.Perceptron(2, lr=0.25).fit(X, y, epochs=3)
     np.testing.assert_allclose(p.weights, w)
     assert p.bias == pytest.approx(b)
+
+
+def test_fit_compares_the_weighted_sum_with_the_units_threshold():
+    X, y = nl.datasets.logic_gate("or")
+    w, b = rule_by_hand(X, y, epochs=2, threshold=1.0)
+    unit = nl.Perceptron(2, threshold=1.0).fit(X, y, epochs=2)
+    np.testing.assert_array_equal(unit.weights, w)
+    assert unit.bias == b
+    trained = nl.Perceptron(2, threshold=1.0).fit(X, y, epochs=50)
+    assert trained.converged_ and trained.predict(X).tolist() == y.tolist()
+
+
+def test_from_weights_keeps_the_threshold_it_is_given():
+    unit = nl.Perceptron.from_weights([1.0, 1.0], threshold=1.5)
+    assert unit.threshold == 1.5
+    assert unit.predict([[1, 0], [0, 1], [1, 1]]).tolist() == [0, 0, 1]
 
 
 def test_shuffle_visits_the_samples_in_another_order():
