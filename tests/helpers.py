@@ -1,11 +1,13 @@
 """Shared test helpers: the peak memory of a call, a central-difference gradient
 independent of nnlab.gradcheck, the kinks of the activations, where no gradient can be
 checked, the check that training resumed from a model file takes the steps it would have
-taken, Keras's optimizers run on the same gradients (when Keras is importable), the
-small models and data of the model tests, and a layer of one's own that refuses to train
-on a small batch."""
+taken, Keras's optimizers run on the same gradients and its metrics on the same data
+(when Keras is importable), a static explorer page's frames, the small models and data of
+the model tests, and a layer of one's own that refuses to train on a small batch."""
 
+import json
 import os
+import re
 import tracemalloc
 
 import numpy as np
@@ -105,6 +107,21 @@ def keras_steps(name, params, grads, **settings):
         opt.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), w)
                              for g, w in zip(gs, weights, strict=True)])
     return [keras.ops.convert_to_numpy(w) for w in weights]
+
+
+def keras_metric(name, y_true, y_pred, **settings):
+    """The result of ``keras.metrics.<name>(**settings)`` after one update on (y_true,
+    y_pred), as a NumPy array; the test is skipped without Keras."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    metric = getattr(keras.metrics, name)(**settings)
+    metric.update_state(np.asarray(y_true, float), np.asarray(y_pred, float))
+    return keras.ops.convert_to_numpy(metric.result())
+
+
+def static_page_data(page):
+    """The JSON a static explorer page holds: its controls, images and frames by key."""
+    return json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
 
 
 def mlp(n_in=2, hidden=8, n_out=1, out="sigmoid", seed=0):

@@ -3,7 +3,6 @@ kernel explorer computes and draws for weights set by hand, and which frame a st
 opens on and finds for each position of its controls."""
 
 import base64
-import json
 import re
 
 import numpy as np
@@ -13,6 +12,7 @@ from matplotlib.colors import to_rgba
 
 from nnlab import explore, explorer_figures, plot, static, widgets
 from nnlab.static import Spec
+from tests.helpers import static_page_data
 
 #: A playground whose first epoch overflows: plain SGD at rate 1 on a linear network.
 DIVERGING = {"optimizer": "sgd", "lr": 1.0, "activation": "linear", "batch_size": 1}
@@ -178,7 +178,7 @@ def test_the_static_page_of_a_kernel_set_by_hand_opens_on_that_kernel():
     set_by_hand(e, WEIGHTS)
     e.spec = Spec({"preset": list(explore.KERNELS), "digit": [0]}, grid=("preset",))   # fast
     page = e.static_html()
-    data = page_data(page)
+    data = static_page_data(page)
     assert re.search(r'<option value="0" selected>custom</option>', page)
     assert data["frames"][opening_key(page)][1] == e.numbers.value
     assert numbers_shown(page) == e.numbers.value
@@ -190,11 +190,6 @@ def test_the_static_page_of_a_kernel_set_by_hand_opens_on_that_kernel():
 
 
 # --- static pages: the frame the page opens on and the frame each position finds --------
-
-
-def page_data(page):
-    """The JSON a static page holds: its controls and its frames by key."""
-    return json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
 
 
 def numbers_shown(page):
@@ -235,14 +230,14 @@ def test_a_static_page_opens_on_the_frame_of_the_current_values():
     picture = re.search(r'<img src="data:image/png;base64,([^"]+)"', page).group(1)
     assert base64.b64decode(picture) == b"png {'a': 2}"
     assert numbers_shown(page) == "numbers {'a': 2}"
-    data = page_data(page)
+    data = static_page_data(page)
     assert opening_key(page) == "1,1,1" == ",".join(str(c["default"]) for c in data["controls"])
     assert data["frames"][opening_key(page)][1] == "numbers {'a': 2}"
 
 
 def test_every_setting_s_frame_is_found_at_the_positions_of_its_values():
     page = fake_page()
-    data = page_data(page)
+    data = static_page_data(page)
     assert [c["grid"] for c in data["controls"]] == [True, False, False]
     for setting in static.settings(SPEC, CURRENT):
         values = {**CURRENT, **setting}
@@ -253,7 +248,7 @@ def test_every_setting_s_frame_is_found_at_the_positions_of_its_values():
 
 
 def test_moving_a_second_control_returns_the_first_to_its_default_not_to_its_first_value():
-    data = page_data(fake_page())
+    data = static_page_data(fake_page())
     positions, frame = shown(data, [0, 1, 1], moved=0)        # a=1: a grid control
     assert frame[1] == "numbers {'a': 1}"
     positions, frame = shown(data, [0, 0, 1], moved=1)        # b=x

@@ -2,7 +2,6 @@
 against scikit-learn and Keras's FBetaScore, its relation to F1, precision and recall, and in
 fit, where its name logs it."""
 
-import os
 import re
 
 import numpy as np
@@ -12,6 +11,7 @@ import sklearn.metrics as skm
 import nnlab as nl
 from nnlab import metrics
 from nnlab.f_score_metrics import f_beta_score
+from tests.helpers import keras_metric
 
 
 @pytest.mark.parametrize("beta", [0.5, 1.0, 2.0, 3])
@@ -28,11 +28,7 @@ def test_f_beta_score_matches_sklearn(beta, average, seed):
 
 
 def keras_f_beta(y_true, y_pred, **settings):
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    metric = keras.metrics.FBetaScore(dtype="float64", **settings)
-    metric.update_state(np.asarray(y_true, float), np.asarray(y_pred, float))
-    return keras.ops.convert_to_numpy(metric.result())
+    return keras_metric("FBetaScore", y_true, y_pred, dtype="float64", **settings)
 
 
 @pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])

@@ -2,8 +2,6 @@
 scikit-learn and scipy (a norm at Keras's floor, a score at a threshold, float32 extremes,
 collinear data), and the settings and inputs that the metrics refuse."""
 
-import os
-
 import numpy as np
 import pytest
 import sklearn.metrics as skm
@@ -15,15 +13,11 @@ from nnlab import losses, metrics
 from nnlab.f_score_metrics import f_beta_score
 from nnlab.keras_metrics import cosine_similarity, pearson_correlation
 from nnlab.scoring import metric_values
+from tests.helpers import keras_metric
 
 
 def keras_result(name, y_true, y_pred, **settings):
-    """The result of ``keras.metrics.<name>(**settings)`` after one update, as a float."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    metric = getattr(keras.metrics, name)(**settings)
-    metric.update_state(np.asarray(y_true, float), np.asarray(y_pred, float))
-    return float(keras.ops.convert_to_numpy(metric.result()))
+    return float(keras_metric(name, y_true, y_pred, **settings))
 
 
 # --- the confusion matrix and top-k accuracy ------------------------------------------

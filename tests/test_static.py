@@ -15,6 +15,7 @@ import pytest
 
 from nnlab import plot, static, widgets
 from nnlab.static import Spec
+from tests.helpers import static_page_data
 
 from .test_widgets import EXPLORERS
 
@@ -102,7 +103,7 @@ def test_static_html_markup():
     page = explorer.static_html()
     assert page.startswith('<div class="nnlab-static" data-explorer="kernel_explorer">')
     assert page.count("<img ") == 1 and 'name="preset"' in page and 'type="range"' in page
-    data = json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
+    data = static_page_data(page)
     assert len(data["frames"]) == len(explorer.spec.vary["preset"]) * 10
     assert all(0 <= image < len(data["images"]) for image, _ in data["frames"].values())
     assert "http" not in re.sub(r"data:image/png;base64,[^\"]+", "", page)
@@ -144,7 +145,7 @@ def test_every_explorer_has_a_static_version_in_its_chapter():
 def test_stored_frames_cover_every_move_the_page_allows():
     for path in CHAPTERS:
         for name, page, _ in stored_static(path):
-            data = json.loads(re.search(r'class="nnlab-frames">(.*?)</script>', page).group(1))
+            data = static_page_data(page)
             sizes = [len(_values(page, c["name"])) for c in data["controls"]]
             grid = [n for n, c in zip(sizes, data["controls"], strict=True) if c["grid"]]
             single = [n for n, c in zip(sizes, data["controls"], strict=True) if not c["grid"]]
