@@ -276,6 +276,10 @@ class NAdam(Optimizer):
             start = stop
         return product
 
+    def reset(self):
+        super().reset()
+        self._product, self._product_step = 1.0, 0   # the product of the forgotten steps
+
     def _update(self, p, g, state, lr):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         step, denom = state["scratch"], state["scratch_denom"]

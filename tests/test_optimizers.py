@@ -306,6 +306,24 @@ def test_nadam_s_momentum_product_after_a_large_step_count_costs_little():
     assert peak < 1_000_000 and far._mu_product(2**40 + 1) == 0.0
 
 
+def test_nadam_after_a_reset_steps_as_a_new_one_with_its_new_beta1(monkeypatch):
+    # One step, a reset and a new beta1: the first step after it is a fresh NAdam's, whose
+    # product mu_1 is the new beta1's (one cached from before the reset would be the old's).
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch, "get_default_dtype", lambda: torch.float64)
+    opt, p, g = O.NAdam(lr=0.1, beta1=0.9), np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    opt.step([p], [g])
+    opt.reset()
+    opt.beta1 = 0.5
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    topt = torch.optim.NAdam([tp], lr=0.1, betas=(0.5, 0.999))
+    for _ in range(3):
+        opt.step([p], [g])
+        tp.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=0, atol=1e-15)
+
+
 def test_sgd_s_momentum_switched_on_after_the_first_step_starts_from_that_gradient():
     p = np.array([1.0])
     opt = O.SGD(lr=0.1)
