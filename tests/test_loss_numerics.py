@@ -30,7 +30,7 @@ from nnlab.losses import (
     SquaredHinge,
     Tversky,
 )
-from tests.loss_cases import ALL_LOSSES, batch_for
+from tests.loss_cases import ALL_LOSSES, EPS, batch_for
 
 # -- numerics: stability at +-1e4, dtypes ----------------------------------------------
 
@@ -75,6 +75,22 @@ def test_stable_and_finite_at_probabilities_as_near_0_and_1_as_the_dtype_holds(l
             value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
     assert np.isfinite(value) and np.all(np.isfinite(grad))
     assert grad.dtype == dtype
+
+
+def test_the_clip_lets_the_gradient_through_at_its_bounds_as_torch_clamp_does():
+    # Probabilities exactly at 1e-7 and 1 - 1e-7 are not clipped away: their gradient is the
+    # log's, as torch.clamp's backward gives (its mask is min <= p <= max), not 0.
+    torch = pytest.importorskip("torch")
+    p, y = np.array([[EPS, 1 - EPS], [1 - EPS, EPS]]), np.array([[1.0, 0.0], [0.0, 1.0]])
+    tp, ty = torch.tensor(p, requires_grad=True), torch.tensor(y)
+    c = tp.clamp(EPS, 1 - EPS)
+    (-(ty * c.log() + (1 - ty) * (1 - c).log()).mean()).backward()
+    np.testing.assert_allclose(BinaryCrossEntropy().gradient(p, y), tp.grad.numpy(), rtol=1e-12)
+    tp.grad = None
+    c = tp.clamp(EPS, 1 - EPS)
+    (-(ty * c.log()).sum(axis=1).mean()).backward()
+    np.testing.assert_allclose(CategoricalCrossEntropy().gradient(p, y), tp.grad.numpy(),
+                               rtol=1e-12)
 
 
 def test_huge_logits_give_exact_values():

@@ -51,6 +51,12 @@ def test_cosine_similarity_ignores_length_and_scores_zero_rows_zero():
     # Keras's floor of 1e-7 on a norm: a zero row scores 0, its gradient points to the target
     assert loss([[0.0, 0.0]], [[1.0, 0.0]]) == 0.0 and loss([[1.0, 0.0]], [[0.0, 0.0]]) == 0.0
     np.testing.assert_allclose(loss.gradient([[0.0, 0.0]], [[2.0, 0.0]]), [[-1e7, 0.0]])
+    # A row shorter than the floor is divided by 1e-7 itself, a linear map: its gradient has
+    # no projection, and central differences within the floor (h = 1e-9) agree.
+    short = np.array([[3e-8, 4e-8]])
+    np.testing.assert_allclose(loss.gradient(short, [[1.0, 0.0]]), [[-1e7, 0.0]])
+    np.testing.assert_allclose(numerical_gradient(lambda p: loss(p, [[1.0, 0.0]]), short, h=1e-9),
+                               [[-1e7, 0.0]], rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
