@@ -31,7 +31,7 @@ def test_divergence_stops_with_a_warning_and_keeps_the_history():
     assert not np.isfinite(losses[-1]) and np.all(np.isfinite(losses[:-1]))
     assert losses[-2] > losses[0]
     assert np.isnan(history.history["mae"][-1])
-    assert "diverged" in model.stop_reason
+    assert "diverged" in model.stop_reason and model.stop_training   # as a callback stops it
     assert model.stop_reason.endswith(f"in epoch {len(losses)}")   # counted from 1
     assert f"in epoch {len(losses)}," in str(record[0].message)
     # The clipping it advises is Pascanu et al.'s, by the global norm: Keras's name for it.

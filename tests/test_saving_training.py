@@ -234,6 +234,7 @@ def test_a_schedule_of_nnlab_is_saved_and_training_goes_on_at_its_rates(
 def test_a_schedule_of_numpy_numbers_is_saved_as_python_numbers(tmp_path):
     schedule = nl.schedules.exponential_decay(np.float32(0.1), np.float64(0.5), np.int64(10))
     assert schedule.get_config() == {"lr0": float(np.float32(0.1)), "rate": 0.5, "steps": 10}
+    assert float(schedule(7)) == float(np.float32(0.1)) * 0.5 ** 0.7   # float64, not float32
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
     model.compile("mse", nl.optimizers.SGD(schedule))
     loaded = nl.load_model(model.save(tmp_path / "m"))
