@@ -83,8 +83,9 @@ class BinaryFocalCrossEntropy(_LogitsOption):
             c = -(y_true * np.log(clipped) + (1 - y_true) * np.log1p(-clipped))
             dc = _unclipped(y_pred) * (clipped - y_true) / (clipped * (1 - clipped))
             dp = p == y_pred
-        # 1 - p_t, never below 0 (rounding could take p_t a hair above 1)
-        q = np.maximum(y_true * (1 - p) + (1 - y_true) * p, 0)
+        # 1 - p_t, as a sum of products of numbers in [0, 1]: never below 0, where 1 - p_t
+        # itself could round a hair below it
+        q = y_true * (1 - p) + (1 - y_true) * p
         w = (self.alpha * y_true + (1 - self.alpha) * (1 - y_true)
              if self.apply_class_balancing else 1)
         # c gamma (1 - p_t)^(gamma - 1) as gamma (c r) r, r = (1 - p_t)^((gamma - 1) / 2):
