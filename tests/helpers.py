@@ -41,6 +41,12 @@ def numeric_grad(f, x, eps=1e-6):
     return g
 
 
+def numerical_gradient(f, x, h=1e-6):
+    """``numeric_grad`` of ``f(x)``, a function of its argument, at a float64 copy of x."""
+    x = np.array(x, dtype=np.float64)
+    return numeric_grad(lambda: f(x), x, eps=h)
+
+
 def rel_error(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
     denom = np.linalg.norm(a) + np.linalg.norm(b)

@@ -29,21 +29,6 @@ from nnlab.losses import (
 EPS = losses.EPSILON
 
 
-def numerical_gradient(f, x, h=1e-6):
-    """Central differences of the scalar function f at x (float64), element by element."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        up = f(x)
-        x[i] = old - h
-        down = f(x)
-        x[i] = old
-        grad[i] = (up - down) / (2 * h)
-    return grad
-
-
 def softmax(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)

@@ -21,7 +21,8 @@ from nnlab.losses import (
     MeanSquaredLogarithmicError,
     MulticlassHinge,
 )
-from tests.loss_cases import EPS, KINDS, make_case, numerical_gradient, softmax
+from tests.helpers import numerical_gradient
+from tests.loss_cases import EPS, KINDS, make_case, softmax
 
 
 def relative_error(a, b):

@@ -18,7 +18,8 @@ from nnlab.losses import (
     KLDivergence,
     Tversky,
 )
-from tests.loss_cases import EPS, numerical_gradient
+from tests.helpers import numerical_gradient
+from tests.loss_cases import EPS
 
 # -- Keras 3's similarity losses and categorical focal loss ---------------------------------
 
