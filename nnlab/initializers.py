@@ -412,5 +412,5 @@ def initial_weights(init, shape, rng, dtype, owner):
         raise ValueError(f"{owner}: init {name!r} returned a {got}; the layer needs a "
                          f"{np.dtype(dtype)} array of shape {tuple(shape)}")
     if not all_finite(weights):
-        raise ValueError(f"{owner}: init {init!r} returned NaN or infinite weights")
+        raise ValueError(f"{owner}: init {name!r} returned NaN or infinite weights")
     return weights
