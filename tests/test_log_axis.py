@@ -39,6 +39,7 @@ def test_log_scale_labels_of_ordinary_ranges_keep_their_digits():
     assert minor_labels([2e4, 9e4]) == [rf"$\mathdefault{{{m}\times10^{{4}}}}$"
                                         for m in (2, 3, 4, 6)]
     assert minor_labels([2e-5, 9e-5])[0] == "$\\mathdefault{2\\times10^{\u22125}}$"
+    assert minor_labels([2e-4, 9e-4]) == ["0.0002", "0.0003", "0.0004", "0.0006"]   # 1e-4 on
     close = minor_labels([3.001e5, 3.002e5])   # more digits, the same notation
     assert len(close) > 2 and len(set(close)) == len(close), close
     assert all(label.endswith(r"\times10^{5}}$") for label in close), close
