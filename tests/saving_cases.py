@@ -3,6 +3,7 @@
 import io
 import json
 import re
+import struct
 import zipfile
 
 import numpy as np
@@ -68,3 +69,14 @@ def edited(good, target, edit, **arrays):
 def loading_fails(path, fragment):
     with pytest.raises(ModelFileError, match=re.escape(fragment)):
         nl.load_model(path)
+
+
+def set_directory_field(path, member, offset, fmt, value):
+    """Overwrite a field of ``member``'s entry in the zip's central directory."""
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    while raw[at + 46:at + 46 + len(member)] != member.encode():
+        at = raw.find(b"PK\x01\x02", at + 1)
+    struct.pack_into(fmt, raw, at + offset, *value)
+    path.write_bytes(bytes(raw))
+    return path

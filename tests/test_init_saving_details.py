@@ -14,8 +14,15 @@ import pytest
 import nnlab as nl
 from nnlab import initializers as I
 from tests.saving_cases import good as good  # a fixture: the alias keeps it imported
-from tests.saving_cases import header_of, loading_fails, members, npy, with_header, write_zip
-from tests.test_saving import set_directory_field
+from tests.saving_cases import (
+    header_of,
+    loading_fails,
+    members,
+    npy,
+    set_directory_field,
+    with_header,
+    write_zip,
+)
 
 # --- initializers ---------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ no arrays, sizes that would allocate terabytes, a header naming what cannot be b
 
 import io
 import json
-import struct
 import zipfile
 
 import numpy as np
@@ -19,6 +18,7 @@ from tests.saving_cases import (
     loading_fails,
     members,
     npy,
+    set_directory_field,
     small_model,
     with_header,
     write_zip,
@@ -32,17 +32,6 @@ def npy_claiming(shape, data=b"\0" * 128):
     np.lib.format.write_array_header_1_0(
         buffer, {"descr": "<f8", "fortran_order": False, "shape": shape})
     return buffer.getvalue() + data
-
-
-def set_directory_field(path, member, offset, fmt, value):
-    """Overwrite a field of ``member``'s entry in the zip's central directory."""
-    raw = bytearray(path.read_bytes())
-    at = raw.find(b"PK\x01\x02")
-    while raw[at + 46:at + 46 + len(member)] != member.encode():
-        at = raw.find(b"PK\x01\x02", at + 1)
-    struct.pack_into(fmt, raw, at + offset, *value)
-    path.write_bytes(bytes(raw))
-    return path
 
 
 # --- JSON nesting, .npy members and the zip directory ---------------------------------
