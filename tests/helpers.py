@@ -1,9 +1,10 @@
-"""Shared test helpers: the peak memory of a call, a central-difference gradient
-independent of nnlab.gradcheck, the kinks of the activations, where no gradient can be
-checked, the check that training resumed from a model file takes the steps it would have
-taken, Keras's optimizers run on the same gradients and its metrics on the same data
-(when Keras is importable), a static explorer page's frames, the small models and data of
-the model tests, and a layer of one's own that refuses to train on a small batch."""
+"""Shared test helpers: the peak memory of a call, a central-difference gradient independent of
+nnlab.gradcheck and a layer's backward checked with it, the definition of a convolution one
+output position at a time, the kinks of the activations, where no gradient can be checked, the
+check that training resumed from a model file takes the steps it would have taken, Keras's
+optimizers run on the same gradients and its metrics on the same data (when Keras is
+importable), a static explorer page's frames, the small models and data of the model tests, and
+a layer of one's own that refuses to train on a small batch."""
 
 import json
 import os
@@ -56,6 +57,42 @@ def rel_error(a, b):
 #: Where relu and its kin (step, leaky ReLU, ELU, SELU, ReLU6, the hard sigmoid and hard
 #: SiLU) have no derivative: a central difference across one measures a jump, not a slope.
 KINKS = (-3.0, 0.0, 3.0, 6.0)
+
+
+def grad_error(layer, x, training=False, before_forward=None):
+    """Max relative error of ``layer``'s backward (input and parameters) vs central differences.
+
+    ``before_forward`` runs before every forward pass (to replay a random mask).
+    """
+    dy = np.random.default_rng(1).normal(size=layer.forward(x, training=training).shape)
+
+    def f():
+        if before_forward is not None:
+            before_forward()
+        return float(np.sum(layer.forward(x, training=training) * dy))
+
+    f()
+    errors = [rel_error(layer.backward(dy), numeric_grad(f, x))]
+    for name, p in layer.params.items():
+        f()
+        layer.backward(dy)
+        errors.append(rel_error(layer.grads[name], numeric_grad(f, p)))
+    return max(errors)
+
+
+def naive_conv(x, W, b, stride, pad):
+    """The definition: one output position at a time, for 1 or 2 spatial axes."""
+    nd = x.ndim - 2
+    x = np.pad(x, [(0, 0), (0, 0), *((p, p) for p in pad)])
+    kernel = W.shape[2:]
+    out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], kernel, stride, strict=True)]
+    y = np.zeros((len(x), len(W), *out))
+    for pos in np.ndindex(*out):
+        box = tuple(slice(i * s, i * s + k) for i, s, k in zip(pos, stride, kernel, strict=True))
+        patch = x[(slice(None), slice(None), *box)]
+        axes = list(range(1, 2 + nd))
+        y[(slice(None), slice(None), *pos)] = np.tensordot(patch, W, axes=(axes, axes)) + b
+    return y
 
 
 def away_from_kinks(x, margin=1e-3):

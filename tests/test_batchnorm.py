@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nnlab as nl
-from tests.test_conv import grad_error
+from tests.helpers import grad_error
 
 # --- BatchNorm -----------------------------------------------------------------------
 

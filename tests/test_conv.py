@@ -14,43 +14,7 @@ from hypothesis import strategies as st
 
 import nnlab as nl
 from nnlab.conv import col2im, windows
-from tests.helpers import numeric_grad, rel_error
-
-
-def grad_error(layer, x, training=False, before_forward=None):
-    """Max relative error of ``layer``'s backward (input and parameters) vs central differences.
-
-    ``before_forward`` runs before every forward pass (to replay a random mask).
-    """
-    dy = np.random.default_rng(1).normal(size=layer.forward(x, training=training).shape)
-
-    def f():
-        if before_forward is not None:
-            before_forward()
-        return float(np.sum(layer.forward(x, training=training) * dy))
-
-    f()
-    errors = [rel_error(layer.backward(dy), numeric_grad(f, x))]
-    for name, p in layer.params.items():
-        f()
-        layer.backward(dy)
-        errors.append(rel_error(layer.grads[name], numeric_grad(f, p)))
-    return max(errors)
-
-
-def naive_conv(x, W, b, stride, pad):
-    """The definition: one output position at a time, for 1 or 2 spatial axes."""
-    nd = x.ndim - 2
-    x = np.pad(x, [(0, 0), (0, 0), *((p, p) for p in pad)])
-    kernel = W.shape[2:]
-    out = [(n - k) // s + 1 for n, k, s in zip(x.shape[2:], kernel, stride, strict=True)]
-    y = np.zeros((len(x), len(W), *out))
-    for pos in np.ndindex(*out):
-        box = tuple(slice(i * s, i * s + k) for i, s, k in zip(pos, stride, kernel, strict=True))
-        patch = x[(slice(None), slice(None), *box)]
-        axes = list(range(1, 2 + nd))
-        y[(slice(None), slice(None), *pos)] = np.tensordot(patch, W, axes=(axes, axes)) + b
-    return y
+from tests.helpers import grad_error, naive_conv
 
 
 def naive_pool(x, size, stride, reduce):

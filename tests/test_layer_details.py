@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import nnlab as nl
 from nnlab.layers import inside_network
-from tests.test_conv import naive_conv
+from tests.helpers import naive_conv
 
 # --- Dropout -------------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 import nnlab as nl
 from nnlab.layer_base import check_distinct
-from tests.helpers import away_from_kinks
-from tests.test_conv import grad_error
+from tests.helpers import away_from_kinks, grad_error
 
 # --- Flatten -------------------------------------------------------------------------
 
