@@ -69,7 +69,10 @@ class Circle(Loss):
     the same one-hot row) the clip's slope is taken as 0, where Keras's ``maximum``,
     differentiated by torch, takes 1/2: both are subgradients, but a negative pair at
     that tie gets no gradient here and half its unclipped gradient in Keras. (A positive
-    pair at :math:`d = 0` has the slope :math:`2 \gamma d = 0` either way.)
+    pair at :math:`d = 0` has the slope :math:`2 \gamma d = 0` either way.) Likewise at
+    the kink of :math:`a_{ij}`, :math:`m + d_{ij} = 0` (which only a negative margin
+    reaches), the slope of :math:`\gamma\, a_{ij} (d_{ij} - m)` is taken as 0, the slope
+    from the side where :math:`a_{ij} = 0`, where Keras takes half of :math:`\gamma (d_{ij} - m)`.
 
     ``y_pred``: ``(N, d)``, one embedding per row. ``y_true``: one integer label per row,
     ``(N,)`` or ``(N, 1)``, any integers (they name classes, and only their equality

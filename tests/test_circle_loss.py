@@ -1,6 +1,6 @@
 """Tests of the circle loss (nnlab.embedding_losses.Circle, Keras's "circle"): its value and
 gradient against Keras's, numerical gradients, Keras's reduction over the rows with pairs,
-extremes, the forms of its labels and their comparison, the slope at the clip's kink, and a
+extremes, the forms of its labels and their comparison, the slopes at the kinks, and a
 model trained on it, saved and loaded."""
 
 import json
@@ -234,3 +234,20 @@ def test_a_model_trained_on_circle_separates_the_classes_and_is_saved(tmp_path):
     assert repr(loaded.loss) == repr(model.loss) and loaded.evaluate(X, y) == model.evaluate(X, y)
     with pytest.raises(ValueError, match="labels must be integers"):
         model.fit(X, y + 0.5, epochs=1)
+
+
+def test_at_the_pull_kink_the_slope_is_the_one_from_below():
+    # With m = -(1 - s_01), the positive pair 0-1 sits at m + d = 0, the kink of
+    # a = [m + d]_+. nnlab's slope 0 there is the derivative from the side where a = 0 (s
+    # grows, d falls): a forward difference that moves y_1 towards y_0 matches the gradient,
+    # one that moves it away does not (it sees the pull's slope gamma (d - m)).
+    y = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+    labels = [0, 0, 1, 1]
+    loss = Circle(gamma=2.0, margin=-(1 - 0.8))
+    grad = loss.gradient(y, labels)
+    towards = np.zeros_like(y)
+    towards[1] = y[0] - 0.8 * y[1]   # raises s_01 = y_0 . y_1
+    h = 1e-7
+    for v, side_with_no_pull in ((towards, True), (-towards, False)):
+        slope = (loss(y + h * v, labels) - loss(y, labels)) / h
+        assert (slope == pytest.approx(np.sum(grad * v), rel=1e-4)) == side_with_no_pull
