@@ -10,7 +10,8 @@ from nnlab.figure_data import finite_limit
 
 @in_style()
 def confusion_matrix(cm, labels=None, ax=None, title=None):
-    """A confusion matrix as a heat map with the counts written in.
+    """A confusion matrix as a heat map with the counts written in: the color scale runs
+    from 0 to the largest count, and counts above half of it are written white.
 
     Examples
     --------
@@ -27,7 +28,9 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
     # Larger than a plot: its counts are to be read, ten rows of them for the digits.
     ax = new_figure(height=4.6, width=4.9)[1][0, 0] if ax is None else ax
     fig = ax.figure
-    ax.imshow(cm, cmap="Blues")
+    # From 0, not from the smallest count: a matrix without a 0 (a weak classifier's) drew
+    # its smallest count on white, and wrote it in white, as over half the largest.
+    ax.imshow(cm, cmap="Blues", vmin=0)
     ax.grid(False)
     for (i, j), count in np.ndenumerate(cm):
         ax.text(j, i, str(count), ha="center", va="center", fontsize=10,
