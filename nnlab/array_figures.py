@@ -11,7 +11,8 @@ from nnlab.figure_data import finite_limit
 @in_style()
 def confusion_matrix(cm, labels=None, ax=None, title=None):
     """A confusion matrix as a heat map with the counts written in: the color scale runs
-    from 0 to the largest count, and counts above half of it are written white.
+    from 0 to the largest count, and counts above half of it are written white. A table of
+    fractions (each row divided by its sum) is written to two decimals.
 
     Examples
     --------
@@ -28,12 +29,14 @@ def confusion_matrix(cm, labels=None, ax=None, title=None):
     # Larger than a plot: its counts are to be read, ten rows of them for the digits.
     ax = new_figure(height=4.6, width=4.9)[1][0, 0] if ax is None else ax
     fig = ax.figure
-    # From 0, not from the smallest count: a matrix without a 0 (a weak classifier's) drew
-    # its smallest count on white, and wrote it in white, as over half the largest.
+    # From 0, not from the smallest count, so that the counts written white (over half the
+    # largest) sit on dark cells even in a table with no 0 (a weak classifier's).
     ax.imshow(cm, cmap="Blues", vmin=0)
     ax.grid(False)
     for (i, j), count in np.ndenumerate(cm):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=10,
+        # A table of fractions (cm / cm.sum(axis=1, keepdims=True)) is shown to 2 decimals.
+        text = np.format_float_positional(count, precision=2, trim="-")
+        ax.text(j, i, text, ha="center", va="center", fontsize=10,
                 color="white" if count > cm.max() / 2 else "black")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)

@@ -121,6 +121,14 @@ def test_the_counts_of_a_confusion_matrix_are_readable_on_their_cells(cm):
     assert image.get_clim() == (0, cm.max())
 
 
+def test_a_confusion_matrix_of_fractions_is_written_to_two_decimals():
+    cm = np.array([[5, 1], [0, 4]])
+    assert [t.get_text() for t in plot.confusion_matrix(cm).axes[0].texts] == ["5", "1", "0", "4"]
+    rows = cm / cm.sum(axis=1, keepdims=True)   # 5/6, 1/6; 0, 1
+    texts = [t.get_text() for t in plot.confusion_matrix(rows).axes[0].texts]
+    assert texts == ["0.83", "0.17", "0", "1"]
+
+
 def test_gradient_norms_color_each_of_ten_series_apart_and_keep_a_legend_in_its_axes():
     fig = plot.gradient_norms({f"s{i}": [1.0 + i, 2.0] for i in range(11)})
     curves = fig.axes[0].lines[::2]   # each series: its curve, then its output marker
