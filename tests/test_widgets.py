@@ -3,7 +3,6 @@ figures are freed once shown, redrawn in place to the pixel and drawn with fixed
 
 import gc
 import itertools
-import json
 import re
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from threadpoolctl import threadpool_info
 
 from nnlab import activations, explore, playground, surfaces, widgets
-from tests.widget_cases import TRAINING_ONLY, another_value, drawn_figures
+from tests.widget_cases import TRAINING_ONLY, another_value, as_json, drawn_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPLORERS = ["perceptron_explorer", "forward_explorer", "activation_explorer",
@@ -38,11 +37,6 @@ def test_every_control_changes_state_and_figure(name):
         control.value = another_value(control)
         assert bytes(explorer.image.value) != before_png, f"{name}.{control_name} did not redraw"
         assert as_json(explorer.state) != before_state, f"{name}.{control_name} kept its state"
-
-
-def as_json(state):
-    """The state as JSON text, arrays as lists: it fails on anything but numbers and text."""
-    return json.dumps(state, sort_keys=True, default=lambda array: array.tolist())
 
 
 # --- figures freed as soon as they are shown ------------------------------------------

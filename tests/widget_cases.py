@@ -1,6 +1,8 @@
 """Helpers shared by the test_widget modules: another valid value for a control, the
-playground's training-only controls, and a record of the figures an explorer draws."""
+playground's training-only controls, a record of the figures an explorer draws, and a
+state as JSON text."""
 
+import json
 import weakref
 
 
@@ -38,3 +40,8 @@ def drawn_figures(explorer):
 
     explorer._draw = recording
     return refs
+
+
+def as_json(state):
+    """The state as JSON text, arrays as lists: it fails on anything but numbers and text."""
+    return json.dumps(state, sort_keys=True, default=lambda array: array.tolist())
