@@ -11,7 +11,8 @@ from nnlab import datasets as D
 
 
 @pytest.mark.parametrize("name,y", [("and", [0, 0, 0, 1]), ("or", [0, 1, 1, 1]),
-                                    ("nand", [1, 1, 1, 0]), ("xor", [0, 1, 1, 0])])
+                                    ("nand", [1, 1, 1, 0]), ("nor", [1, 0, 0, 0]),
+                                    ("xor", [0, 1, 1, 0])])
 def test_logic_gates(name, y):
     X, labels = D.logic_gate(name)
     assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
