@@ -64,8 +64,8 @@ class Spec:
         Control name -> ``(leader, {leader value: (low, high, start)})``, for a control that
         another one sets, as ``Explorer.follow`` does live: while the leader has a value, the
         page offers this control's values from ``low`` to ``high`` only, and choosing that
-        leader value moves it to ``start`` (``None``: to the nearest value offered). Frames
-        are still computed for every value.
+        leader value moves it to ``start`` (``None``: to the nearest value offered). Both
+        must be ``grid`` controls; frames are still computed for every value.
     """
 
     vary: dict
@@ -105,6 +105,13 @@ class Spec:
                     raise ValueError(f"Spec.follow: the bounds ({low}, {high}, {start}) of "
                                      f"{name!r} offer none of its values {values}, or start "
                                      "outside them")
+            # Only a follower in the grid with its leader has a frame for each of its values
+            # under each leader value. Else choosing a leader value, or the page's reset to the
+            # defaults (which leaves the bounds as they were), asked for a frame never made (a
+            # TypeError in the page), or showed a value outside the leader's bounds.
+            if {name, leader} - set(self.grid):
+                raise ValueError(f"Spec.follow: {name!r} and its leader {leader!r} must both "
+                                 f"be grid controls; the grid is {list(self.grid)}")
 
     def values(self, name, current):
         """The values of control ``name``, including ``current``, in the spec's order."""

@@ -211,7 +211,8 @@ def test_reexecuting_a_notebook_changes_no_bytes(tmp_path):
 
 def test_spec_follow_is_checked_when_the_spec_is_made():
     vary = {"loss": ["a", "b"], "p": [0.0, 0.5, 1.0]}
-    Spec(vary, follow={"p": ("loss", {"a": (0, 1, None), "b": (0.5, 1, 0.5)})})
+    Spec(vary, grid=("loss", "p"),
+         follow={"p": ("loss", {"a": (0, 1, None), "b": (0.5, 1, 0.5)})})
     for follow, message in [
             ({"loss": ("p", {0.0: (0, 1, None)})}, "numeric"),
             ({"p": ("loss", {"a": (0, 1, None)})}, "no bounds for 'loss'"),
@@ -219,6 +220,15 @@ def test_spec_follow_is_checked_when_the_spec_is_made():
             ({"p": ("loss", {"a": (0, 1, 0.7), "b": (0, 1, None)})}, "start outside")]:
         with pytest.raises(ValueError, match=message):
             Spec(vary, follow=follow)
+
+
+@pytest.mark.parametrize("grid", [(), ("loss",), ("p",)])
+def test_spec_follow_needs_the_follower_and_its_leader_in_the_grid(grid):
+    # Outside it, picking a leader value or the page's reset to the defaults asked for a frame
+    # never made, or left the follower outside its leader's bounds (e2e/test_static_script.py).
+    follow = {"p": ("loss", {"a": (0, 1, None), "b": (0.5, 1, 0.5)})}
+    with pytest.raises(ValueError, match=r"'p' and its leader 'loss' must both be grid"):
+        Spec({"loss": ["a", "b"], "p": [0.0, 0.5, 1.0]}, grid=grid, follow=follow)
 
 
 @pytest.mark.parametrize("grid, follow, message", [
@@ -298,7 +308,7 @@ def test_a_current_value_a_rounding_error_from_the_specs_takes_its_place():
 
 
 def test_a_follower_starts_at_the_current_value_that_replaced_its_start():
-    spec = Spec({"weight": ["a", "b"], "value": [-1.0, 0.3, 1.0]},
+    spec = Spec({"weight": ["a", "b"], "value": [-1.0, 0.3, 1.0]}, grid=("weight", "value"),
                 follow={"value": ("weight", {"a": (-1.0, 1.0, 0.3), "b": (-1.0, 1.0, None)})})
     assert static._follow(spec, "value", {"weight": "a", "value": 0.1 + 0.2}) == \
         [0, [[0, 2, 1], [0, 2, None]]]

@@ -107,7 +107,7 @@ def test_numbers_cannot_close_the_script_that_holds_them():
 
 def test_a_follower_gets_the_positions_of_its_bounds_for_each_leader_value():
     # The follower comes first in ``vary``, its leader second: the leader's position is 1.
-    spec = Spec({"p": [-1.0, 0.0, 0.5, 1.0], "loss": ["mse", "bce"]},
+    spec = Spec({"p": [-1.0, 0.0, 0.5, 1.0], "loss": ["mse", "bce"]}, grid=("p", "loss"),
                 follow={"p": ("loss", {"mse": (-1.0, 1.0, None), "bce": (0.0, 0.5, 0.5)})})
     data = static_page_data(page_of(spec, {"p": 0.0, "loss": "mse"}))
     # mse: every position, no start; bce: 0.0 (position 1, its low bound included) to 0.5
