@@ -106,9 +106,9 @@ class Spec:
                                      f"{name!r} offer none of its values {values}, or start "
                                      "outside them")
             # Only a follower in the grid with its leader has a frame for each of its values
-            # under each leader value. Else choosing a leader value, or the page's reset to the
-            # defaults (which leaves the bounds as they were), asked for a frame never made (a
-            # TypeError in the page), or showed a value outside the leader's bounds.
+            # under each leader value. Otherwise choosing a leader value, or the page's reset
+            # to the defaults (which leaves the bounds as they are), would ask for a frame
+            # never made (a TypeError in the page) or show a value outside the leader's bounds.
             if {name, leader} - set(self.grid):
                 raise ValueError(f"Spec.follow: {name!r} and its leader {leader!r} must both "
                                  f"be grid controls; the grid is {list(self.grid)}")
