@@ -119,8 +119,9 @@ class History(Callback):
 
 #: The metrics that ``EarlyStopping(mode="auto")`` maximizes, by the names that
 #: ``nnlab.metrics.get`` takes (their aliases and Keras's class names, as in
-#: "val_TruePositives", name the same functions): those that are better higher, whose
-#: direction Keras 3 asks of each metric object.
+#: "val_TruePositives", name the same functions): those that are better higher, as each
+#: Keras 3 metric object says of itself (its four confusion counts say nothing: see
+#: ``EarlyStopping``).
 HIGHER_IS_BETTER = ("accuracy", "binary_accuracy", "top_k_categorical_accuracy", "precision",
                     "recall", "f1_score", "f_beta_score", "r2_score", "auc", "true_positives",
                     "true_negatives", "cosine_similarity", "binary_iou", "pearson_correlation",
@@ -168,11 +169,15 @@ class EarlyStopping(Callback):
     similarity, correlations and IoU: see ``HIGHER_IS_BETTER``), min for "loss" and the
     other metrics of ``nnlab.metrics`` (the losses, the errors, the false positives and
     negatives); for a name that nnlab does not know (a metric function of one's own) it
-    raises ValueError: pass "min" or "max".
+    raises ValueError: pass "min" or "max". Keras 3.15.1 gives its four confusion counts
+    no direction and raises for them too; nnlab maximizes the true and minimizes the
+    false ones, which is what counting them means.
     Training stops after ``patience`` epochs in a row with no improvement
     (as in Keras, patience 0 and 1 both stop at the first one, though never at the first
     epoch watched), so it ends at epoch ``best_epoch + max(patience, 1)`` at the latest.
-    A NaN never improves: a diverged epoch is no best.
+    A NaN never improves: a diverged epoch is no best. (Keras 3.15.1 takes the first
+    watched value as the best whatever it is, so a NaN there stays the best, its weights
+    the ones restored: nnlab waits for a number.)
 
     Parameters
     ----------

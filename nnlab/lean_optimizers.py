@@ -241,8 +241,9 @@ class Muon(Optimizer):
       (1) times :math:`\eta`, which scales the decay too (Keras's decays by :math:`\eta`
       alone).
 
-    Keras also leaves embeddings and the last layer to AdamW, by layer name; an optimizer in
-    nnlab sees arrays, not layers, and the last Dense layer is a matrix like the others.
+    Keras also leaves to AdamW, by the weights' paths, embeddings and the layers named in its
+    ``exclude_layers`` (typically the last one, whose rows are one per class); an optimizer
+    in nnlab sees arrays, not layers, and the last Dense layer is a matrix like the others.
 
     Examples
     --------

@@ -125,6 +125,12 @@ class Loss:
         targets against ``(N, 1)`` predictions are reshaped, integer labels
         become one-hot rows, one sample ``(K,)`` of a rowwise loss is ``(1, K)``.
         """
+        y_pred, y_true = self._shaped(y_pred, y_true)
+        self._check_predictions(y_pred)
+        return y_pred, y_true
+
+    def _shaped(self, y_pred, y_true):
+        """``check`` but for the values of ``y_pred``, which only its shape is checked of."""
         y_pred = as_float_array(y_pred, name=f"{self!r}: y_pred")
         y_true = as_float_array(y_true, name=f"{self!r}: y_true")
         given = (y_pred.shape, y_true.shape)   # what the messages name
@@ -146,9 +152,7 @@ class Loss:
         self._check_outputs(given[0])
         # Targets first: a bad target is an error even where a metric (value_as_metric)
         # would forgive the predictions.
-        y_true = self._targets(y_true, y_pred.shape, y_pred.dtype, given)
-        self._check_predictions(y_pred)
-        return y_pred, y_true
+        return y_pred, self._targets(y_true, y_pred.shape, y_pred.dtype, given)
 
     def check_targets(self, y_true, n_outputs):
         """Validate all targets of a model with ``n_outputs`` output units, before training.
@@ -234,16 +238,16 @@ class _LogitsOption(Loss):
 
 def value_as_metric(loss, y_true, y_pred):
     """``loss`` of ``(y_true, y_pred)``, the metrics' order, as a float. Outputs outside
-    [0, 1] for a loss of probabilities are clipped, as ``fit`` clips them and Keras's
-    metrics do: a metric reports on the outputs of a model trained on another loss (mse)
-    rather than stops ``fit``. Outputs outside another loss's domain (a negative Poisson
-    rate), or clipped into it in vain (a focal loss's row of zeros), give NaN, as Keras's
-    metrics do. The loss, called on its own, refuses them."""
+    [0, 1] for a loss of probabilities are clipped by the loss's ``forward``, as ``fit``
+    trains on them and ``evaluate`` scores them (so the metric and the loss agree) and as
+    Keras's metrics clip them: a metric reports on the outputs of a model trained on
+    another loss (mse) rather than stops ``fit``. Outputs outside another loss's domain (a
+    negative Poisson rate, a focal loss's row of zeros) give NaN, as Keras's metrics do.
+    The loss, called on its own, refuses them."""
     try:
-        try:
-            return float(loss(y_pred, y_true))
-        except PredictionRangeError:
-            return float(loss(np.clip(y_pred, 0, 1), y_true))
+        return float(loss(y_pred, y_true))
+    except PredictionRangeError:
+        return float(loss.forward(*loss._shaped(y_pred, y_true)))
     except PredictionDomainError:   # no number, as Keras's metric
         return float("nan")
 

@@ -371,7 +371,7 @@ _REGISTRY = {
     "precision": precision, "recall": recall, "f1_score": f1_score,
     "mse": mean_squared_error, "mean_squared_error": mean_squared_error,
     "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
-    # Keras's other regression metrics, in nnlab.regression_metrics
+    # Keras's other regression metrics, in nnlab.regression_metrics ("logcosh": Keras 2's)
     "root_mean_squared_error": root_mean_squared_error, "r2_score": r2_score,
     "mape": mean_absolute_percentage_error, "poisson": poisson, "logcosh": log_cosh_error,
     "mean_absolute_percentage_error": mean_absolute_percentage_error,

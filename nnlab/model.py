@@ -65,7 +65,8 @@ __all__ = ["ClippedOutputsWarning", "LossGrowthWarning", "ModelFileError", "NotC
 
 class NotCompiledError(RuntimeError, ValueError):
     """``fit``, ``evaluate`` or ``train_step`` before ``compile``: a RuntimeError as in
-    tf.keras 2, and a ValueError as in Keras 3."""
+    tf.keras 2, and a ValueError as Keras 3's ``fit`` raises (its ``evaluate`` fails later,
+    with an AttributeError)."""
 
 
 class Sequential:

@@ -350,7 +350,8 @@ def warn_if_diverging(losses, factor=100, rises=3):
 
 
 def warn_if_output_mismatch(layers, loss):
-    """Warn, as Keras does, where the model's last layer defeats its loss (``compile``).
+    """Warn where the model's last layer defeats its loss (``compile``); Keras warns of the
+    first two cases below on TensorFlow, of the third when the layer is called.
 
     A softmax or a sigmoid before a loss that takes logits (``from_logits=True``) squashes
     the outputs twice: the loss then sees scores between 0 and 1, and its gradient shrinks.

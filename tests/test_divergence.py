@@ -119,10 +119,14 @@ def test_a_loss_as_a_metric_is_nan_where_the_predictions_leave_its_domain():
     assert np.isnan(history["poisson"]).all() and np.isnan(history["dice"]).all()
     with pytest.raises(ValueError, match="y_pred must be rates"):   # the loss itself refuses
         nl.losses.Poisson()([[-1.0]], [1.0])
-    # Clipped into [0, 1], a row of negative scores is a row of zeros, which a focal loss
-    # divides by: NaN too, not an error from inside fit.
-    focal = nl.losses.CategoricalFocalCrossEntropy().as_metric()
-    assert np.isnan(focal([[1.0, 0.0]], [[-1.0, -2.0]]))
+    # Clipped into [0, 1], a row of negative scores is a row of zeros, which a focal loss's
+    # forward (what fit trains on and evaluate scores) takes as shares of 0, clipped to
+    # 1e-7: alpha -log(1e-7), the loss's value, not NaN. A row of zeros given is NaN.
+    focal = nl.losses.CategoricalFocalCrossEntropy()
+    scored = nl.scoring.scores(focal, {}, np.array([[1.0, 0.0]]), np.array([[-1.0, -2.0]]))
+    assert focal.as_metric()([[1.0, 0.0]], [[-1.0, -2.0]]) == scored["loss"]
+    assert scored["loss"] == pytest.approx(-0.25 * np.log(1e-7), rel=1e-6)
+    assert np.isnan(focal.as_metric()([[1.0, 0.0]], [[0.0, 0.0]]))
     with pytest.raises(ValueError, match=r"metric 'dice' .* y_true must be in \[0, 1\]"):
         model.fit(X, y, epochs=1)   # bad targets are still refused before training
 
