@@ -147,7 +147,9 @@ class CategoricalCrossEntropy(_LogitsOption):
         \frac{\partial L}{\partial p_{nc}} = -\frac{1}{N} \frac{y_{nc}}{p_{nc}}
 
     with :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]` and not renormalized
-    (rows should sum to 1, as softmax outputs do; Keras renormalizes them).
+    (rows should sum to 1, as softmax outputs do; Keras renormalizes them, which adds
+    :math:`\sum_k y_{nk} / (N s_n)` to each derivative of a row of sum :math:`s_n`: the same
+    for the whole row, which a softmax before the loss passes none of back).
     With ``from_logits=True``, ``y_pred`` holds scores :math:`z` and
     :math:`\log p = z - \operatorname{logsumexp}(z)`:
 
