@@ -81,8 +81,9 @@ class History(Callback):
     ----------
     history : dict of str -> list of float
         One list per logged quantity ("loss", "accuracy", "val_loss", ...), one
-        entry per epoch. If training diverged, the last entry is the NaN or
-        infinite value that stopped it.
+        entry per epoch. If training diverged, the last entry is the epoch that
+        diverged: a NaN or infinite loss, or a finite one whose update overflowed the
+        weights or the optimizer's state (``model.stop_reason`` says which).
     epoch : list of int
         The epoch numbers (from 0) the lists refer to.
     params : dict
@@ -188,7 +189,8 @@ class EarlyStopping(Callback):
     patience : int
         Number of epochs with no improvement after which training stops.
     min_delta : float
-        Smallest change that counts as an improvement (>= 0).
+        An improvement must be larger than this change (>= 0); one of exactly
+        ``min_delta`` is none.
     mode : {"auto", "min", "max"}
     restore_best_weights : bool
         At the end of training, put back the weights of the best epoch
@@ -211,7 +213,10 @@ class EarlyStopping(Callback):
     best, best_epoch, stopped_epoch, wait
         The epochs count from 0, as the callbacks' ``epoch`` arguments do; the message in
         ``model.stop_reason`` counts them from 1, as Keras prints them. ``stopped_epoch``
-        is 0 if training did not stop early (as in Keras: it never stops at epoch 0);
+        is the epoch at which the stop condition was met, 0 if it never was (as in Keras:
+        it never stops at epoch 0); met at the last epoch, it is that epoch, and
+        ``verbose=1`` reports it, as Keras does, though ``fit`` had no epoch left to skip
+        (its ``stop_reason`` is then None);
         ``best_epoch`` is None until an epoch improves; with ``restore_best_weights``,
         it is the first watched epoch until then (its weights stand for the best, as in
         Keras: they are the ones restored if no epoch ever improves).

@@ -87,7 +87,8 @@ class Sequential:
     history : History or None
         The record of the last ``fit``.
     stop_reason : str or None
-        Why the last ``fit`` stopped early (divergence, a callback); None if it ran every epoch.
+        Why the last ``fit`` stopped (divergence, a callback); None if it ran every epoch
+        and the last did not diverge.
 
     Examples
     --------
@@ -260,9 +261,11 @@ class Sequential:
         Every argument is checked before the first update. If the loss becomes NaN or
         infinite, training stops at that epoch (whose history entries are the non-finite
         loss and NaN for the rest), ``stop_reason`` says so and a ``TrainingDivergedWarning``
-        is issued: no exception. A finite loss that diverges (``warn_if_diverging``) gets a
-        ``LossGrowthWarning``. On Linux, the first ``fit`` asks glibc's malloc to keep
-        freed memory for the next steps' arrays (``nnlab/_memory.py``).
+        is issued: no exception. So it does, with the epoch's finite loss in the history,
+        if an update makes the weights or the optimizer's state inf or NaN. A finite loss
+        that diverges (``warn_if_diverging``) gets a ``LossGrowthWarning``. On Linux, the
+        first ``fit`` asks glibc's malloc to keep freed memory for the next steps' arrays
+        (``nnlab/_memory.py``).
 
         Parameters
         ----------
@@ -356,8 +359,10 @@ class Sequential:
         """The loss (and metrics) on (X, y), in evaluation mode (``training=False``).
 
         Returns the loss alone when no metrics were compiled, else ``[loss, metric_1,
-        ...]`` (or a dict with ``return_dict=True``), as Keras does. ``verbose`` is taken
-        for Keras code: one pass has no progress to show.
+        ...]`` (or a dict with ``return_dict=True``), as Keras does. ``batch_size`` is
+        ``predict``'s (the samples of one forward pass; None, all at once): the scores are
+        those of all the outputs together. ``verbose`` is taken for Keras code: one pass
+        has no progress to show.
 
         Examples
         --------

@@ -30,7 +30,7 @@ Common options of every optimizer:
 
 - ``lr``: a positive float, or a schedule ``lr(iteration)`` (iteration counts steps
   from 0), see ``nnlab.schedules``
-  (its schedules are importable from ``nnlab.optimizers`` too).
+  (``exponential_decay`` and ``step_decay`` are importable from ``nnlab.optimizers`` too).
 - ``weight_decay``: L2 regularization as PyTorch applies it,
   :math:`g \leftarrow g + \lambda\,\theta` before the update; but AdamW's is
   *decoupled*, :math:`\theta \leftarrow \theta - \eta\lambda\theta`, see ``nnlab.adam.AdamW``.

@@ -15,8 +15,9 @@ that know the arguments they were made with: a model file keeps one as its class
 and arguments (:func:`serialize`), and loading makes it again (:func:`deserialize`), so
 that training resumed from the file takes the rates it would have taken. A function of
 one's own is code, which a file cannot hold: it keeps the rate that function gives when
-the model is saved, with a warning (``nnlab.training_state``). Both schedules are also
-importable from ``nnlab.optimizers``, beside the optimizers they drive.
+the model is saved, with a warning (``nnlab.training_state``). The functions that make
+the two, ``exponential_decay`` and ``step_decay``, are also importable from
+``nnlab.optimizers``, beside the optimizers they drive.
 """
 
 import inspect

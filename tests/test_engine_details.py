@@ -57,6 +57,13 @@ def test_the_initialization_warning_names_vanishing_activations_before_a_forgott
     assert D.input_warning([0.5, 1e-9], [0.5, 1e-5], "tanh").startswith("The layers forget")
 
 
+def test_the_initialization_warning_takes_the_saturated_shares_as_an_array_too():
+    # As saturation_warning does: an array of shares is no truth value to test.
+    shares = np.array([0.9, 0.9])
+    warning = D.initialization_warning([0.5, 0.5], [0.4, 0.4], shares, "tanh")
+    assert warning == D.saturation_warning(shares, "tanh") != ""
+
+
 # --- summary --------------------------------------------------------------------------
 
 
