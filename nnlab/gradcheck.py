@@ -64,7 +64,8 @@ def numerical_gradient(f, x, eps=None, name="x"):
     f : callable
         The scalar function: ``f(x)`` returns a real number.
     x : ndarray
-        The point, a writeable float32 or float64 array.
+        The point, a writeable floating array (float32 or float64; it is perturbed in
+        place and put back).
     eps : float, optional
         The relative step :math:`\epsilon`. By default it is chosen by dtype:
 
@@ -91,8 +92,8 @@ def numerical_gradient(f, x, eps=None, name="x"):
         from ``x``, or the two values are too far apart for their difference to fit in
         a float): no finite gradient can be read from it, as :func:`check` refuses a
         gradient that is not finite. Also if ``f(x)`` is not a real number, if ``x``
-        itself holds NaN or infinity, or if ``eps`` is too small to move an entry of
-        ``x`` in its dtype.
+        itself holds NaN or infinity, if ``x`` is not a writeable floating ndarray, or
+        if ``eps`` is not positive or too small to move an entry of ``x`` in its dtype.
 
     Examples
     --------
@@ -243,10 +244,11 @@ def check(layer_or_model, x, y=None, seed=0, eps=None, training=False):
     Each array is compared relative to its own size, but never to less than a
     thousandth of the whole gradient (every array together). A gradient that is
     zero in truth, such as the bias of a layer followed by batch norm (which
-    subtracts it again), is then finite-difference noise of about 1e-10 against
-    the whole gradient, not noise against the rounding error of a computed zero
-    (a ratio near 1). A wrong gradient still shows an error above 1e-6 unless
-    its size is below a billionth of the whole, too small to matter.
+    subtracts it again), is then finite-difference noise of about 1e-11 of the
+    whole gradient, reported as an error near 1e-8 (that noise over the floor),
+    not noise against the rounding error of a computed zero (a ratio near 1). A
+    wrong gradient still shows an error above 1e-6 unless its size is below a
+    billionth of the whole, too small to matter.
 
     Examples
     --------

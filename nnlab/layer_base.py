@@ -226,7 +226,9 @@ class Layer:
             the one it got), or a ``training`` that is no bool, before anything is cached.
             A block or model whose trial pass already ran when a rule of training alone
             refused the batch (``check_before_training``) forgets its caches instead: its
-            backward then asks for a new forward.
+            backward then asks for a new forward. So does a block whose first inner layer
+            took the input and a later one refused what it was given (a Residual checks
+            its first layer's input up front, the others' as they run).
         """
         raise NotImplementedError
 
@@ -291,9 +293,10 @@ class Layer:
 
         Keys are ``"params.<name>"`` and ``"buffers.<name>"``. ``load_model`` compares them
         with the arrays a file holds before it builds the layer: built first, a tampered
-        ``Dense(n_in=10**7, n_out=10**7)`` would ask for 800 TB before anything could be
-        compared. ``config`` comes from the file and is not checked yet (read it with
-        ``config.get``; the constructor rejects bad values). A layer that allocates
+        ``BatchNorm(n_features=10**11)`` would ask for 745 GiB (a MemoryError), and a
+        ``Dense(30000, 30000)``, below the initializers' cap on weights, for 7 GB, before
+        anything could be compared. ``config`` comes from the file and is not checked yet
+        (read it with ``config.get``; the constructor rejects bad values). A layer that allocates
         nothing returns ``{}``; one that does not say is compared once it is built.
         """
         return {}

@@ -85,7 +85,7 @@ class Layers:
             return
         if not isinstance(layers, list | tuple):
             one = "one layer, " if isinstance(layers, Layer) else ""
-            raise ValueError(f"{self.owner}.layers must be a list of layers; got {one}"
+            raise ValueError(f"{self.owner}.layers must be a list or tuple of layers; got {one}"
                              f"{layers!r}")
         obj._layers = LayerList(layers, self.owner)
 

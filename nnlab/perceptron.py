@@ -68,6 +68,16 @@ class Perceptron:
     def from_weights(cls, weights, bias=0.0, threshold=0.0):
         """A perceptron with the given weights and bias, e.g. for a worked example.
 
+        Parameters
+        ----------
+        weights : array_like, shape (n_inputs,)
+            One weight per input (copied).
+        bias : float
+            The bias :math:`w_0`.
+        threshold : float
+            The unit fires when ``w . x + b > threshold``, as in the constructor. The
+            learning rate is the constructor's default, 1.
+
         Examples
         --------
         >>> nl.Perceptron.from_weights([2, 3, 4]).predict([[0, 1, 1]])

@@ -395,8 +395,8 @@ def test_a_blocks_layers_set_anew_are_checked_and_an_emptied_block_says_so():
     block = nl.Residual(dense)
     with pytest.raises(ValueError, match="Residual: the same layer object"):
         block.layers = [dense, dense]
-    with pytest.raises(ValueError, match=r"Sequential.layers must be a list of layers; got one "
-                                         r"layer, Dense"):
+    with pytest.raises(ValueError, match=r"Sequential.layers must be a list or tuple of "
+                                         r"layers; got one layer, Dense"):
         nl.Sequential([dense]).layers = Dense(2, 2)
     block.layers.clear()
     with pytest.raises(ValueError, match=r"Residual\(\) has no layers left"):
