@@ -59,7 +59,8 @@ def _sigmoid(x):
     """
     # e^min(x, 0) / (1 + e^-|x|) is 1/(1 + e^-x) for x >= 0 and e^x/(1 + e^x) below:
     # exp only ever sees numbers <= 0, so it cannot overflow. One formula for both signs
-    # (np.where over mixed signs measured five times slower than the whole of this).
+    # (a sigmoid by np.where over mixed signs measured 2 (float64) to 3.7 (float32) times
+    # slower than this on 10^6 values).
     return _exp(np.minimum(x, 0)) / (1 + _exp(-np.abs(x)))
 
 

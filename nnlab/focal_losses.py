@@ -114,8 +114,8 @@ class CategoricalFocalCrossEntropy(_LogitsOption):
     The focal factor of :class:`BinaryFocalCrossEntropy`, for K classes, as Keras's
     ``CategoricalFocalCrossentropy`` computes it: each row of ``y_pred`` is divided by its
     sum (outputs outside [0, 1], which ``fit`` warns about, clipped into it first, so that
-    a row at or below 0 costs :math:`\alpha` times what it costs ``CategoricalCrossEntropy``,
-    to within :math:`10^{-7}`), :math:`p`
+    a row at or below 0, not all zeros, costs :math:`\alpha (1 - 10^{-7})^\gamma` times what
+    it costs ``CategoricalCrossEntropy``; a row of zeros is refused), :math:`p`
     clipped to :math:`[10^{-7}, 1 - 10^{-7}]`, and
 
     .. math::

@@ -22,8 +22,10 @@ class PredictionDomainError(ValueError):
 
     A direct call of the loss raises it. ``fit`` of a model trained on the loss refuses
     outputs of the first samples outside the domain, and ``evaluate`` any output outside
-    it (a ValueError that names the loss); a run whose outputs leave it later stops as
-    diverged (its loss NaN), and its validation loss is NaN there. The loss used as a
+    it (a ValueError that names the loss); a run whose outputs leave it later usually
+    stops as diverged (its loss NaN; but a Poisson rate in (-1e-7, 0) still has a
+    logarithm, and a focal loss's row of zeros trains on, its shares clipped to 1e-7),
+    and its validation loss is NaN there. The loss used as a
     metric is NaN there too, as Keras's metrics are: a metric reports on a model, it does
     not stop its training.
     """
@@ -34,7 +36,8 @@ class PredictionRangeError(PredictionDomainError):
 
     A direct call of the loss raises it. ``fit`` and ``evaluate`` warn instead
     (``nnlab.training.ClippedOutputsWarning``) and go on, as Keras does, with the
-    outputs clipped where the loss takes their logarithm; so does the loss as a metric.
+    outputs clipped where the loss takes their logarithm; the loss as a metric clips them
+    too, without a warning.
     """
 
 

@@ -216,7 +216,8 @@ class KLDivergence(Loss):
     lecture's slide writes :math:`\sum \hat y \log(\hat y / y)`, the prediction first,
     and the divergence is not symmetric (chapter 6). It is the cross-entropy
     minus the entropy of :math:`p`: same gradient (but at :math:`q = 1`, where that clips),
-    and 0 exactly when :math:`q = p`.
+    and 0 when :math:`q = p` (a little below 0 where :math:`p` has entries under
+    :math:`10^{-7}`, which the clip of :math:`q` raises).
     Equals ``torch.nn.functional.kl_div(log q, p, reduction="batchmean")``.
 
     Values above 1: Keras's ``KLDivergence`` clips both arguments to :math:`[10^{-7}, 1]`
@@ -277,7 +278,8 @@ _REGISTRY = {
     "circle": Circle,
 }
 
-#: Every name ``get`` accepts, aliases included.
+#: Every snake_case name ``get`` accepts, aliases included (it takes Keras's class names,
+#: such as "MeanSquaredError", too).
 NAMES = tuple(_REGISTRY)
 
 #: Names of no one loss, which ``get`` refuses with the choice explained: Keras's

@@ -69,8 +69,8 @@ class GELU(ActivationFunction):
         from scipy.special import ndtr
 
         x = _as_float(x)
-        # φ(x) underflows to 0 for large |x|, as it should; once x x overflows (|x| beyond
-        # 1.8e19 in float32), e^-inf is that 0 too.
+        # φ(x) underflows to 0 for large |x|, as it should; once -x x / 2 overflows (|x|
+        # beyond about 2.6e19 in float32), e^-inf is that 0 too.
         with np.errstate(under="ignore", over="ignore"):
             density = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
             return (ndtr(x) + x * density).astype(x.dtype, copy=False)

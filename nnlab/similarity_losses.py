@@ -27,7 +27,8 @@ class CosineSimilarity(Loss):
             \frac{\hat t_n - (\hat t_n \cdot \hat p_n)\, \hat p_n}{\lVert p_n \rVert}
 
     It lies in :math:`[-1, 1]`: -1 when every prediction points the way of its target,
-    whatever its length, 0 when they are orthogonal. The gradient has no component
+    whatever its length (within the dtype's range: a norm that overflows scores 0), 0
+    when they are orthogonal. The gradient has no component
     along :math:`p_n`: lengthening a prediction changes nothing. As Keras, a norm below
     :math:`10^{-7}` counts as :math:`10^{-7}`, so that a row of zeros scores 0 (and its
     gradient is :math:`-10^7 \hat t_n / N`). ``y_pred`` and ``y_true``: ``(N, K)``, one
