@@ -115,8 +115,10 @@ class Adafactor(Optimizer):
     added to the squares).
 
     :math:`R`, :math:`C` and :math:`\hat V` average squared gradients: in float32, a
-    gradient above about :math:`1.8 \cdot 10^{19}` squares to infinity, and the weights
-    become NaN, as in PyTorch. Train on gradients that size in float64, or clip them.
+    gradient above about :math:`1.8 \cdot 10^{19}` squares to infinity, and a matrix's
+    weights become NaN (:math:`R` over its mean is inf over inf), as in PyTorch; a vector's
+    weight stops moving instead (its step is :math:`g / \infty = 0`). Train on gradients
+    that size in float64, or clip them.
 
     Examples
     --------
@@ -200,7 +202,7 @@ class Muon(Optimizer):
     Divided by its norm, :math:`U` has singular values at most 1; each step of the quintic
     (:math:`a, b, c = 3.4445, -4.7750, 2.0315`) maps every singular value :math:`\sigma`
     to :math:`a\sigma + b\sigma^3 + c\sigma^5` and leaves the singular vectors as they are.
-    Five steps lift the small ones to between about 0.5 and 1.5 (and 1 to 0.7):
+    Five steps lift the small ones to between about 0.5 and 1.2 (and 1 to 0.7):
     :math:`X_K \approx P Q^\top` for the singular value decomposition
     :math:`U = P \Sigma Q^\top`, the orthogonal matrix nearest to :math:`U`. Every
     direction of the momentum moves the weights by about as much, down to directions about

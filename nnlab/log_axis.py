@@ -21,9 +21,9 @@ def log_y(ax):
 class _MinorLogLocator(LogLocator):
     """Minor log ticks (2, 3, ..., 9 times a power of ten) on an axis of three decades or less.
 
-    Over more they merge into a grey band, eight ticks per decade, and matplotlib builds
-    each as an object of its own at every draw: the 64 of a gradient-norm plot over nine
-    decades were half of the time to draw it.
+    Over more they merge into a grey band, eight ticks per decade (64 over eight decades;
+    from nine on, matplotlib draws none itself), and matplotlib builds each as an object of
+    its own at every draw: on a gradient-norm plot they took half of the time to draw it.
     """
 
     def __init__(self):
@@ -88,7 +88,8 @@ def short_ticks(axis, nbins=3):
 def short_labels(axis):
     """Tick labels of four characters at most on ``axis``, sharing a power of ten where
     longer ones would be ("4" over "x1e4", not "40000"): a margin of fixed width holds them
-    and the axis's label beside them."""
+    and the axis's label beside them. Ticks so close together that four characters cannot
+    tell them apart (0.4998, 0.5, 0.5002) get matplotlib's own labels, longer."""
     axis.set_major_formatter(_SharedPower())
 
 
@@ -107,7 +108,8 @@ class _InnerLocator(MaxNLocator):
 
 
 class _SharedPower(Formatter):
-    """Tick labels without an exponent, of four characters at most (and a minus sign):
+    """Tick labels without an exponent, of four characters at most (and a minus sign)
+    unless they would then be equal:
     where some would be longer ("2e23", "0.0025"), all share a power of ten, written once
     at the end of the axis, where matplotlib writes its offset ("2.5" over "x1e-3"). On a
     narrow panel longer labels are as wide as the space between three ticks: "0", "2e23"
@@ -127,7 +129,7 @@ class _SharedPower(Formatter):
             self.offset = f"{TIMES}1e{power}".replace("-", MINUS)
         if len(set(labels)) < len(labels):
             # Ticks close together far from 0 (0.4998, 0.5, 0.5002) share their first three
-            # digits: matplotlib's own formatter writes them apart from an offset.
+            # digits: matplotlib's own formatter writes them apart, in full or from an offset.
             fallback = ScalarFormatter()
             fallback.set_axis(self.axis)
             labels = fallback.format_ticks(values)

@@ -52,7 +52,9 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
     train_ratio : float, in (0, 1)
         The share of the points that train; the rest test.
     n : int, >= 4
-        The number of points, split in a stratified way.
+        The number of points, split in a stratified way: each part needs a point of each
+        class, and each class two. Four are enough for the data sets with classes of
+        equal size; xor draws each point's class at random, so a few may not be.
     seed : int, >= 0
         Seeds the points and the split.
 
@@ -71,7 +73,8 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
     # Checked first, by their own names: blobs would call a bad noise its std.
     check_number(noise, "noise", low=0)
     check_number(train_ratio, "train_ratio", low=0, high=1, low_open=True, high_open=True)
-    # Two points of each class for each part at the least (the data sets call n n_samples).
+    # Two points of each class, one for each part, at the least where the classes are of
+    # equal size; the split names a class too small (the data sets call n n_samples).
     check_number(n, "n", low=4, integer=True)
     if name == "blobs":
         X, y = datasets.blobs(n, centers=[[-1.5, -1.0], [1.5, 1.0]], std=0.6 + 2 * noise,
@@ -85,7 +88,7 @@ def playground_data(dataset="circles", noise=0.1, train_ratio=0.7, n=300, seed=0
             X, y, test_size=1 - train_ratio, seed=seed, stratify=True)
     except ValueError as exc:   # a part too small for the classes, named by the split's terms
         raise ValueError(f"train_ratio={train_ratio} leaves a part of the {n} points too "
-                         f"small: {exc}") from exc
+                         f"small (a larger n or a ratio nearer 0.5 helps): {exc}") from exc
     # Scaled after the split: statistics of all the points would pass some of the test
     # part's into the inputs the network trains on.
     X_train, X_test = standardize(X_train, X_test)

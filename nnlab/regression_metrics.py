@@ -80,9 +80,9 @@ def root_mean_squared_error(y_true, y_pred):
 def mean_absolute_percentage_error(y_true, y_pred):
     """Each absolute error as a percentage of its target, averaged (Keras's ``mape``).
 
-    The :class:`~nnlab.regression_losses.MeanAbsolutePercentageError` value: a target of
-    0 is divided by ``EPSILON`` instead. scikit-learn's function gives fractions, not
-    percentages.
+    The :class:`~nnlab.regression_losses.MeanAbsolutePercentageError` value: a target
+    smaller than ``EPSILON`` in size (0, say) is divided by ``EPSILON`` instead.
+    scikit-learn's function gives fractions, not percentages.
 
     Examples
     --------
@@ -122,9 +122,9 @@ def poisson(y_true, y_pred):
     """The Poisson loss of rates ``y_pred`` for counts ``y_true`` (Keras's ``Poisson``
     metric): the mean of y_pred - y_true log(y_pred + EPSILON).
 
-    A rate below 0 makes it NaN, as in Keras: the metric of a model that is not trained on
-    it (``compile(loss="mse", metrics=["poisson"])``) may predict one, and a metric reports
-    rather than stops ``fit``. The loss refuses such rates.
+    A rate below ``-EPSILON`` makes it NaN, as in Keras: the metric of a model that is not
+    trained on it (``compile(loss="mse", metrics=["poisson"])``) may predict one, and a
+    metric reports rather than stops ``fit``. The loss refuses such rates.
 
     Examples
     --------

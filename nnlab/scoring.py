@@ -68,7 +68,7 @@ def metric_values(loss, y_true, y_pred, metrics):
     the sigmoid or the softmax first (Keras's "accuracy" thresholds a binary logit itself
     at 0.5, so that a logit of 0.3, a probability of 0.57, counts as class 0 there and
     as class 1 here), and for the metrics of classes (the accuracies, precision, recall,
-    the F-scores, the confusion counts) hinge scores and +-1 labels become 0/1 labels.
+    the F-scores, the confusion counts, binary IoU) hinge scores and +-1 labels become 0/1 labels.
     ``accuracy`` of a single output is ``binary_accuracy`` at 0.5, as Keras resolves it,
     and precision, recall and the F-scores count a single output above 0.5 as class 1, as
     Keras's ``Precision`` does: the

@@ -185,8 +185,9 @@ LIMIT = 1e6
 def descend(grad, start, optimizer, steps, limit=LIMIT):
     """Run ``steps`` optimizer steps from ``start``; return the visited points.
 
-    A run whose parameters leave ``(-limit, limit)`` (or stop being finite) is
-    cut short there: divergence ends the path instead of overflowing.
+    A run whose parameters leave ``(-limit, limit)`` (or stop being finite), or
+    whose gradient is not finite, is cut short there: divergence ends the path
+    instead of overflowing.
 
     Parameters
     ----------
