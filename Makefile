@@ -88,4 +88,4 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=book $(ROOT_FLAG)
 
 clean:
-	rm -rf _build _vendor .pytest_cache .hypothesis
+	rm -rf _build _vendor .pytest_cache .hypothesis .ruff_cache book/.ruff_cache book/_ext/.ruff_cache

@@ -292,7 +292,8 @@ def as_rng(seed, name="rng"):
     """
     if seed is not None and not isinstance(
             seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-        what = "None, an integer seed >= 0 or a numpy.random.Generator"
+        what = ("None, an integer seed >= 0, or a numpy.random Generator, BitGenerator or "
+                "SeedSequence")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise ValueError(f"{name} must be {what}; got {seed!r}")
         check_number(seed, name, low=0, integer=True)
@@ -347,8 +348,8 @@ def file_path(path, what, writing=True):
         raise ValueError(f"{what} needs a file name as a str or pathlib.Path; got {path!r}")
     path = os.path.expanduser(name)
     if not os.path.basename(path) or (writing and os.path.isdir(path)):
-        raise ValueError(f"{what} needs a file name; {path!r} is a folder: give a file in it, "
-                         f"such as {os.path.join(path, 'model')!r}")
+        raise ValueError(f"{what} needs a file name; {path!r} names a folder: give a file "
+                         f"in it, such as {os.path.join(path, 'model')!r}")
     folder = os.path.dirname(path)
     if writing and folder and not os.path.isdir(folder):
         raise ValueError(f"{what} cannot write {path!r}: there is no folder {folder!r}")

@@ -12,7 +12,8 @@ from nnlab.figure_data import finite_limit
 def confusion_matrix(cm, labels=None, ax=None, title=None):
     """A confusion matrix as a heat map with the counts written in: the color scale runs
     from 0 to the largest count, and counts above half of it are written white. A table of
-    fractions (each row divided by its sum) is written to two decimals.
+    fractions (each row divided by its sum) is written to two decimals. ``labels`` names
+    the classes (one per row), ``title`` heads the panel.
 
     Examples
     --------

@@ -93,7 +93,8 @@ def in_style():
 def new_figure(ncols=1, nrows=1, width=None, height=3.2, max_width=8.6):
     """A Figure with a grid of axes in the book's style; returns ``(fig, axes)``.
 
-    ``width`` (inches) defaults to 4.2 a column, and is at most ``max_width``, the book's
+    ``height`` (inches) is that of a row. ``width`` defaults to 4.2 a column, and is at
+    most ``max_width``, the book's
     text column (688 pixels at 80 dpi): a wider figure would be shrunk into the page, and
     its labels with it, where now the columns share the page's width."""
     width = min(width or 4.2 * ncols, max_width)

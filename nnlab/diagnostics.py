@@ -304,11 +304,10 @@ def activation_stds(model, X):
 def spread_warning(stds):
     """What the spread of a network's activations, layer by layer, says of its initial weights.
 
-    ``stds`` holds the standard deviation of each hidden layer's activations, first layer
-    first: of ``activation_stds``'s list, the entries of the Activation layers (it also
-    has the Dense layers' and the output's). The answer is a sentence, or "" if the spread neither
-    explodes (past 1e6, or inf), vanishes (below 1e-4), nor grows or shrinks a hundredfold
-    from the first layer to the last: a trend that more layers would continue.
+    ``stds``: the std of each hidden layer's activations, first layer first (of
+    ``activation_stds``, the Activation layers' entries). The answer is a sentence, or ""
+    if the spread neither explodes (past 1e6, or inf), vanishes (below 1e-4), nor grows or
+    shrinks a hundredfold from the first layer to the last: a trend more layers continue.
 
     Examples
     --------
@@ -352,8 +351,7 @@ def layer_spreads(values):
 def initialization_warning(stds, input_stds, saturated, activation):
     """The first of ``spread_warning``, ``input_warning`` and ``saturation_warning`` that has
     something to say of a network's initial activations (a spread that explodes saturates
-    the units too: one warning names the cause), or "". ``saturated`` may be None (an
-    activation with no flat ends)."""
+    the units too: one warning names the cause), or "". ``saturated`` may be None."""
     return (spread_warning(stds) or input_warning(input_stds, stds, activation)
             or (saturation_warning(saturated, activation) if saturated is not None else ""))
 

@@ -37,7 +37,9 @@ def dna_motifs(n_samples=1000, length=50, motif="TATAAT", mutation_rate=0.1,
         Share of positives, 0 to 1, at random rows: ``round(positive_fraction * n_samples)``
         of them, a half rounded to even as by ``round`` (0.5 of 5 gives 2).
     seed : None, int or numpy.random.Generator
+        Draws the sequences, the positives' rows, the motif's places and mutations.
     return_positions : bool
+        Also return where each motif was planted.
 
     Returns
     -------

@@ -156,8 +156,8 @@ def activation_entry(name):
 class Explorer(W.VBox):
     """Controls, a figure and a line of numbers, kept in sync.
 
-    ``compute(**values)`` returns the state (None for a subclass that overrides ``frame``
-    and ``_update``, as the playground does), ``draw(state)`` the figure and
+    ``compute(**values)`` returns the state (``compute`` is None for a subclass that
+    overrides ``frame`` and ``_update``, as the playground's), ``draw(state)`` the figure and
     ``describe(state)`` the HTML line of key numbers; ``redraw(figure, old, new)``, if
     given, moves state ``new`` into the figure drawn for ``old`` and says whether it
     could (``nnlab.explorer_figures``). ``name`` and ``spec``

@@ -27,7 +27,7 @@ from nnlab.log_axis import short_labels
 
 @plot.in_style()
 def perceptron(state):
-    """The four inputs colored by the unit's output, ringed by the target, and the line."""
+    """The four inputs colored by the output, labeled with the target, and the line."""
     fig, ax = plot.one_axes(width=4.2, height=3.6)
     X = np.array(state["inputs"], dtype=float)
     grid = np.linspace(*PERCEPTRON_VIEW, 200)

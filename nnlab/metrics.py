@@ -177,9 +177,8 @@ MAX_CLASSES = 10_000
 def confusion_matrix(y_true, y_pred, n_classes=None):
     """Count how often each true class (row) was predicted as each class (column).
 
-    Inputs as in :func:`accuracy`. ``n_classes`` defaults to the number of columns of
-    one-hot / score input (it may not be fewer), 2 for one probability per sample, else
-    the largest label plus one.
+    Inputs as in :func:`accuracy`. ``n_classes`` defaults to the columns of one-hot / score
+    input (or more), 2 for one probability per sample, else the largest label plus one.
 
     Returns
     -------

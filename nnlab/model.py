@@ -65,8 +65,8 @@ __all__ = ["ClippedOutputsWarning", "LossGrowthWarning", "ModelFileError", "NotC
 
 class NotCompiledError(RuntimeError, ValueError):
     """``fit``, ``evaluate`` or ``train_step`` before ``compile``: a RuntimeError as in
-    tf.keras 2, and a ValueError as Keras 3's ``fit`` raises (its ``evaluate`` fails later,
-    with an AttributeError)."""
+    tf.keras 2, and a ValueError as Keras 3's ``fit`` raises (its ``evaluate``: an
+    AttributeError)."""
 
 
 class Sequential:
@@ -360,9 +360,7 @@ class Sequential:
 
         Returns the loss alone when no metrics were compiled, else ``[loss, metric_1,
         ...]`` (or a dict with ``return_dict=True``), as Keras does. ``batch_size`` is
-        ``predict``'s (the samples of one forward pass; None, all at once): the scores are
-        those of all the outputs together. ``verbose`` is taken for Keras code: one pass
-        has no progress to show.
+        ``predict``'s (scored together after); ``verbose`` is taken for Keras code.
 
         Examples
         --------

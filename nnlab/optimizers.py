@@ -13,7 +13,8 @@ RAdam) are in ``nnlab.adam``, Rprop and ASGD (from before deep learning) in
 ``nnlab.lean_optimizers``, Ftrl (for wide sparse models) in ``nnlab.ftrl``, the
 learning-rate schedules in ``nnlab.schedules``, and what every optimizer shares
 (validation, schedules, ``weight_decay``, gradient clipping, state kept in place) in
-``nnlab.optimizer_base``; all are importable from here. Whose update rules they follow
+``nnlab.optimizer_base``; every optimizer, ``Optimizer``, ``exponential_decay`` and
+``step_decay`` are importable from here. Whose update rules they follow
 (PyTorch's documented ones, but for three) is said there; each shows its textbook
 formula in its docstring and as comments.
 """

@@ -1,7 +1,8 @@
 """The figures the chapters share, in one consistent look.
 
-Every function takes data (and optionally a matplotlib ``Axes`` to draw into) and returns
-the ``Figure``, a ``BookFigure`` drawn in the book's style whatever matplotlib's settings
+Every figure function takes data (and most a matplotlib ``Axes`` to draw into) and returns
+the ``Figure``, a ``BookFigure`` (unless drawn into another figure's Axes) drawn in the
+book's style whatever matplotlib's settings
 (``in_style`` of ``nnlab.book_figure``, whose names this module re-exports), built
 without pyplot's global state: a notebook shows each figure once, as its cell's value.
 
@@ -195,11 +196,11 @@ def loss_surface(f, xlim, ylim, paths=None, ax=None, levels=30, log=True, title=
 
     ``f`` gives a value per point of a ``resolution`` x ``resolution`` grid; the contours are
     those of its finite values (none where it overflowed), none at all for a constant ``f``.
-    ``levels`` is the number of lines, spaced evenly in log(value - minimum) with ``log``
-    (dense near the minimum), or with ``log=False`` their number or values. ``paths`` maps a
-    label to an (n_steps, 2) array of visited points, drawn in ``colors`` (one per path;
-    default: ``PATH_COLORS`` in order) and named in a legend (``legend=False``: none, for a
-    single path or a neighboring panel that names them).
+    ``levels`` is the number of lines, spaced evenly in log(value - minimum + 0.001) with
+    ``log`` (the first at the minimum, dense near it), or with ``log=False`` their number
+    or values. ``paths`` maps a label to an (n_steps, 2) array of visited points, drawn in
+    ``colors`` (one per path; default: ``PATH_COLORS`` in order) and named in a legend
+    (``legend=False``: none, for a single path or a neighboring panel that names them).
 
     Examples
     --------

@@ -5,7 +5,7 @@ show the state stored when the chapter ran. A *static explorer* fixes that the
 simple way: while the notebook executes, the explorer computes a frame (figure
 and key numbers) for each setting of a few controls, with the very functions
 that draw the live explorer, and writes them into one block of HTML. In the
-page, some forty lines of JavaScript (``static_explorer.js``, inlined) only pick
+page, some fifty lines of JavaScript (``static_explorer.js``, inlined) only pick
 the frame that matches the controls; no formula is computed in the browser.
 
 Which settings get a frame is described by a ``Spec``: the controls in
@@ -59,7 +59,8 @@ class Spec:
         The controls (among ``vary``) combined with each other in every way;
         the rest move one at a time.
     labels : dict
-        Control name -> {value: label} for values whose label is not ``str(value)``.
+        Control name -> {value: label} for values whose label is not the default (a
+        float as by ``:g``, a bool as on/off, a tuple's items joined by ", ").
     follow : dict
         Control name -> ``(leader, {leader value: (low, high, start)})``, for a control that
         another one sets, as ``Explorer.follow`` does live: while the leader has a value, the
@@ -114,7 +115,8 @@ class Spec:
                                  f"be grid controls; the grid is {list(self.grid)}")
 
     def values(self, name, current):
-        """The values of control ``name``, including ``current``, in the spec's order."""
+        """The values of control ``name``, including ``current``: in the spec's order, sorted
+        if a numeric ``current`` is added (a non-numeric one comes first)."""
         values = list(self.vary[name])
         if current not in values:
             numeric = all(isinstance(v, int | float) and not isinstance(v, bool)
@@ -127,7 +129,8 @@ class Spec:
 
 
 def settings(spec, current):
-    """The settings that get a frame: dicts of the varied controls that differ from ``current``.
+    """The settings that get a frame: dicts of the grid controls and of the one other varied
+    control, if any, that differs from ``current``.
 
     Every combination of the ``grid`` controls, each with the other varied controls at their
     current values and then with one of them moved to each of its other values.

@@ -105,7 +105,7 @@ def test_a_folder_is_no_file_name_to_save_to_or_load_from(tmp_path):
     # load_model read that hidden file back.
     model = small_model()
     for path in (tmp_path, str(tmp_path) + os.sep):
-        with pytest.raises(ValueError, match=r"save_model needs a file name; .* is a folder: "
+        with pytest.raises(ValueError, match=r"save_model needs a file name; .* names a folder: "
                                              r"give a file in it, such as .*model'"):
             model.save(path)
     assert not list(tmp_path.iterdir()) and not tmp_path.with_suffix(".npz").exists()
