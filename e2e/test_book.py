@@ -195,6 +195,37 @@ def test_no_page_is_wider_than_a_phone(visit, book_url):
     assert wide == [], wide
 
 
+#: What ran out of its place on a phone: an inline formula wider than its column (MathJax 3
+#: never breaks one; a solution's box clipped it, the page cut it off), a footer's chapter
+#: title, a code name in a table broken over several lines (the table scrolls instead).
+PHONE_MISFITS = """() => {
+  const out = [], block = e => {
+    while (getComputedStyle(e).display.startsWith('inline')) e = e.parentElement;
+    return e; };
+  for (const m of document.querySelectorAll('article mjx-container:not([display="true"])')) {
+    const r = m.getBoundingClientRect(), b = block(m.parentElement);
+    if (r.width > 0 && r.right > b.getBoundingClientRect().right + 1)
+      out.push(`formula of ${Math.round(r.width)} px: ${b.textContent.trim().slice(0, 60)}`);
+  }
+  for (const t of document.querySelectorAll('.prev-next-title'))
+    if (t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      out.push(`footer title: ${t.textContent}`);
+  for (const c of document.querySelectorAll('article td code.literal'))
+    if (c.getClientRects().length > 1) out.push(`table code broken: ${c.textContent}`);
+  return out; }"""
+
+
+def test_formulas_titles_and_table_code_fit_a_phone(visit, book_url):
+    v = visit(book_url, viewport={"width": 390, "height": 844})
+    misfits = []
+    for page in each_page(v, book_url):
+        for button in v.page.locator(".solution button.toggle-button").all():
+            button.click()
+        v.page.wait_for_timeout(300 if v.page.locator(".solution").count() else 0)
+        misfits += [f"{page}: {misfit}" for misfit in v.page.evaluate(PHONE_MISFITS)]
+    assert misfits == [], misfits
+
+
 def test_each_page_says_how_to_make_the_explorers_live(visit, book_url):
     for page in EXPLORER_PAGES:
         text = (SITE / page).read_text(encoding="utf-8")
