@@ -55,8 +55,9 @@ def col2im(dwin, x_shape, kernel, stride):
     loop runs over the kernel offsets (9 times for 3x3), never over pixels or
     samples.
 
-    ``x_shape`` is the shape of the (padded) ``x`` that ``windows`` viewed, ``kernel`` and
-    ``stride`` are as there; the answer ``dx`` has ``x_shape`` and ``dwin``'s dtype.
+    ``x_shape`` is the shape of the (padded) ``x`` that ``windows``
+    viewed, ``kernel`` and ``stride`` are as there; the answer ``dx``
+    has ``x_shape`` and ``dwin``'s dtype.
     """
     dx = np.zeros(x_shape, dtype=dwin.dtype)
     out = dwin.shape[2:2 + len(kernel)]

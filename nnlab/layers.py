@@ -106,10 +106,11 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """An activation function applied element-wise (softmax, log_softmax, sparsemax and
-    glu: along the last axis).
+    """An activation function applied element-wise (softmax: last axis).
 
     An input of any shape gives an output of the same shape (glu's halves the last axis).
+    Softmax, log_softmax, sparsemax and glu act along the last axis, the others on each
+    element alone.
 
     Parameters
     ----------
