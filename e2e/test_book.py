@@ -49,6 +49,16 @@ def each_page(v, book_url):
         yield page
 
 
+def each_page_opened(v, book_url):
+    """``each_page``, with every solution's dropdown opened: closed, its content is laid out
+    at another width, or not at all."""
+    for page in each_page(v, book_url):
+        for button in v.page.locator(".solution button.toggle-button").all():
+            button.click()
+        v.page.wait_for_timeout(300 if v.page.locator(".solution").count() else 0)
+        yield page
+
+
 def test_the_book_has_its_pages():
     assert "index.html" in PAGES and len([p for p in PAGES if p.startswith("book/")]) >= 16
     # Every chapter whose stored outputs hold an explorer's static version shows it.
@@ -219,10 +229,7 @@ def test_formulas_titles_and_table_code_fit_a_phone(visit, book_url):
     # 360 pixels, a common phone's width, less the scrollbar that this browser shows.
     v = visit(book_url, viewport={"width": 360, "height": 800})
     misfits = []
-    for page in each_page(v, book_url):
-        for button in v.page.locator(".solution button.toggle-button").all():
-            button.click()
-        v.page.wait_for_timeout(300 if v.page.locator(".solution").count() else 0)
+    for page in each_page_opened(v, book_url):
         misfits += [f"{page}: {misfit}" for misfit in v.page.evaluate(PHONE_MISFITS)]
     assert misfits == [], misfits
 
@@ -298,10 +305,7 @@ def test_no_code_or_table_scrolls_sideways_in_a_1280_pixel_window(visit, book_ur
     # docstrings' examples keep the engine's 100 characters, and long lines wrap.
     v = visit(book_url, viewport={"width": 1280, "height": 900})
     scrolling = []
-    for page in each_page(v, book_url):
-        for button in v.page.locator(".solution button.toggle-button").all():
-            button.click()
-        v.page.wait_for_timeout(300 if v.page.locator(".solution").count() else 0)
+    for page in each_page_opened(v, book_url):
         widths = v.page.evaluate(
             "() => [...document.querySelectorAll('article div.highlight pre')]"
             ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"
