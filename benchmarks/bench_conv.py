@@ -2,9 +2,10 @@
 
 Run: .venv/bin/python benchmarks/bench_conv.py [--batch 64] [--repeats 7]
 
-Prints one row per configuration: the median time of a forward and a backward pass,
-their sum, and the rate in GFLOP/s (2 flops per multiply-add of the convolution,
-forward and the two backward products). A script, not a test: timings depend on the machine.
+Prints one row per configuration and dtype (float32, float64): the median time of a
+forward and a backward pass, their sum, and the rate in GFLOP/s (2 flops per multiply-add
+of the convolution, forward and the two backward products). A script, not a test: timings
+depend on the machine.
 """
 
 import argparse

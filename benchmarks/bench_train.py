@@ -1,8 +1,9 @@
 """Benchmark: training speed of nnlab against PyTorch CPU, scikit-learn and a per-example loop.
 
-Run: .venv/bin/python benchmarks/bench_train.py [--repeats 3] [--quick] [--profile WORKLOAD]
+Run: .venv/bin/python benchmarks/bench_train.py [--repeats 3] [--quick] [--only W ...]
+[--profile {mlp,tiny,cnn,loop10}] [--no-widgets]
 
-Workloads (float32, 2 BLAS threads):
+Workloads (float32, 2 BLAS threads unless the environment sets their number):
 
 - ``mlp``: one epoch of a 784-256-128-10 ReLU network, batch 128, Adam, on 60000x784 data;
 - ``matmul``: the matrix products alone of that epoch (forward and backward): the limit;
@@ -12,8 +13,9 @@ Workloads (float32, 2 BLAS threads):
   which with the matrix products make a floor no NumPy MLP epoch goes below;
 - ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs;
 - ``cnn``: conv(3x3, 16) + ReLU + 2x2 max-pool + dense on 6400 28x28 images, batch 64, Adam;
-- ``loop``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000 examples at
-  mini-batch 10 (and 100), against the classic per-example loop of "network.py";
+- ``loop10`` and ``loop100``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000
+  examples at mini-batch 10 (and 100), against the classic per-example loop of
+  "network.py", with the same steps;
 
 and then, as ``bench_widgets.py`` does, the time of one update of each explorer.
 
@@ -29,7 +31,7 @@ CNN epoch 15-20 % faster than PyTorch gets with its data set alive.)
 Every measurement runs in a fresh subprocess (so peak memory is its own), the frameworks
 take turns (interleaved), each is repeated and the median is reported, with GFLOP/s
 (2 flops per multiply-add of the matrix products), the ratio to PyTorch, the peak memory
-the run added and, for nnlab, minor page faults per step (fresh allocations show up there).
+the run added and minor page faults per step (fresh allocations show up there).
 "vs torch" is the median over the repeats of each run's time over PyTorch's in the same
 repeat, and "range" the smallest and largest of those ratios: on a shared machine both
 frameworks slow down together, so the ratio of neighboring runs is steadier than either
@@ -115,7 +117,7 @@ def child(framework, workload, quick):
 def flops(workload, quick):
     size = sizes(quick)
     if workload in ("mlp", "matmul"):
-        return mlp_flops(size["mlp"] // 128 * 128)
+        return mlp_flops(size["mlp"])
     if workload == "adam":
         return None   # no matrix products
     if workload == "tiny":
@@ -123,7 +125,7 @@ def flops(workload, quick):
     if workload == "cnn":
         n = size["cnn"]
         conv = 2 * n * 16 * 9 * 28 * 28 * 2  # forward and the weight gradient
-        return conv + mlp_flops(n, (16 * 14 * 14, 10))
+        return conv + 2 * n * 3 * 16 * 14 * 14 * 10   # the dense layer's three products
     return mlp_flops(size["loop"], (784, 30, 10))
 
 

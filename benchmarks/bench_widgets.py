@@ -34,7 +34,8 @@ CASES = [
 
 
 def report(repeats=5):
-    """Move each control back and forth ``repeats`` times; print the update times."""
+    """Move each control back and forth ``repeats`` times, then click the playground's Train
+    once (``TRAIN_EPOCHS`` epochs); print the times."""
     full = []
 
     def count_full(phase, info):

@@ -38,6 +38,11 @@ def tiny_data():
     return X.astype(np.float32), y.astype(np.float32)
 
 
+def n_steps(n, batch):
+    """The steps of one epoch over n samples: the last batch may be smaller."""
+    return -(-n // batch)
+
+
 def mlp_flops(n, layers=MLP):
     # forward x W, backward dy W^T (not for the first layer) and x^T dy
     macs = sum(a * b for a, b in itertools.pairwise(layers))
@@ -58,7 +63,7 @@ def run_nnlab(workload, size):
                        nl.Activation("relu")]
         model = nl.Sequential(layers[:-1])
         model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), nl.optimizers.Adam())
-        return lambda: model.fit(X, y, epochs=1, batch_size=128, seed=0), len(X) // 128
+        return lambda: model.fit(X, y, epochs=1, batch_size=128, seed=0), n_steps(len(X), 128)
     if workload == "tiny":
         X, y = tiny_data()
         model = nl.Sequential([nl.Dense(30, 16, rng=0, dtype="float32"), nl.Activation("tanh"),
@@ -73,14 +78,16 @@ def run_nnlab(workload, size):
                                nl.Activation("relu"), nl.MaxPool2D(2), nl.Flatten(),
                                nl.Dense(16 * 14 * 14, 10, rng=1, dtype="float32")])
         model.compile(nl.losses.CategoricalCrossEntropy(from_logits=True), nl.optimizers.Adam())
-        return lambda: model.fit(X, y, epochs=1, batch_size=64, seed=0), len(X) // 64
+        return lambda: model.fit(X, y, epochs=1, batch_size=64, seed=0), n_steps(len(X), 64)
     batch = 10 if workload == "loop10" else 100
     X, y = mlp_data(size["loop"])
     Y = np.eye(10, dtype=np.float32)[y]
     model = nl.Sequential([nl.Dense(784, 30, rng=0, dtype="float32"), nl.Activation("sigmoid"),
                            nl.Dense(30, 10, rng=1, dtype="float32"), nl.Activation("sigmoid")])
-    model.compile(nl.losses.MSE(), nl.optimizers.SGD(3.0))
-    return lambda: model.fit(X, Y, epochs=1, batch_size=batch, seed=0), len(X) // batch
+    # network.py's rate 3 on the cost (a - t)^2 / 2 summed over the 10 outputs: MSE averages
+    # them and keeps the square's 2, so the same steps take a rate 10 / 2 times as large.
+    model.compile(nl.losses.MSE(), nl.optimizers.SGD(15.0))
+    return lambda: model.fit(X, Y, epochs=1, batch_size=batch, seed=0), n_steps(len(X), batch)
 
 
 def run_torch(workload, size):
@@ -141,12 +148,13 @@ def run_sklearn(workload, size):
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X, y)
 
-    return train, len(X) // 128
+    return train, n_steps(len(X), 128)
 
 
 def run_numpy_matmul(workload, size):
     """The matrix products of one MLP epoch and nothing else: the limit for ``mlp``."""
     n, batch = size["mlp"], 128
+    rows = [min(batch, n - start) for start in range(0, n, batch)]   # the last one smaller
     rng = np.random.default_rng(0)
     Ws = [rng.normal(size=(a, b)).astype(np.float32) for a, b in itertools.pairwise(MLP)]
     x = rng.normal(size=(batch, MLP[0])).astype(np.float32)
@@ -154,16 +162,16 @@ def run_numpy_matmul(workload, size):
     grads = [np.empty_like(W) for W in Ws]
 
     def train():
-        for _ in range(n // batch):
+        for m in rows:
             for i, W in enumerate(Ws):
-                np.matmul(acts[i], W, out=acts[i + 1])
-            dy = acts[-1]
+                np.matmul(acts[i][:m], W, out=acts[i + 1][:m])
+            dy = acts[-1][:m]
             for i in reversed(range(len(Ws))):
-                np.matmul(acts[i].T, dy, out=grads[i])
+                np.matmul(acts[i][:m].T, dy, out=grads[i])
                 if i:
                     dy = dy @ Ws[i].T
 
-    return train, n // batch
+    return train, len(rows)
 
 
 def run_adam_alone(workload, size):
@@ -176,7 +184,7 @@ def run_adam_alone(workload, size):
     shapes = [shape for a, b in itertools.pairwise(MLP) for shape in ((a, b), (b,))]
     params = [rng.normal(size=shape).astype(np.float32) for shape in shapes]
     grads = [rng.normal(scale=1e-3, size=shape).astype(np.float32) for shape in shapes]
-    adam, steps = nl.optimizers.Adam(lr=1e-3), size["mlp"] // 128
+    adam, steps = nl.optimizers.Adam(lr=1e-3), n_steps(size["mlp"], 128)
 
     def train():
         for _ in range(steps):
@@ -202,7 +210,7 @@ def run_numpy_minimal(workload, size):
     adam = {"t": 0, "s": [np.zeros_like(p) for p in params],
             "r": [np.zeros_like(p) for p in params]}
     order = np.random.default_rng(0).permutation(len(X))   # fit(seed=0)'s order
-    return lambda: minimal_epoch(X, y, params, adam, order), len(X) // 128
+    return lambda: minimal_epoch(X, y, params, adam, order), n_steps(len(X), 128)
 
 
 def minimal_epoch(X, y, params, adam, order, batch=128, lr=1e-3, beta1=0.9, beta2=0.999,
@@ -295,7 +303,7 @@ def run_network_py(workload, size):
                 weights[i] -= 3.0 / batch * sum_w[i]
                 biases[i] -= 3.0 / batch * sum_b[i]
 
-    return train, len(X) // batch
+    return train, n_steps(len(X), batch)
 
 
 RUNNERS = {"nnlab": run_nnlab, "nnlab-nokeep": run_nnlab, "torch": run_torch,

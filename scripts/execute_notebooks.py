@@ -10,7 +10,8 @@ explorers' static versions included (``NNLAB_STATIC_EXPLORERS=1``).
 Re-executing an unchanged notebook writes the same bytes: no timing metadata
 is recorded, a cell's printed text is one output however the kernel flushed
 it, and the random ids that ipywidgets gives its models are replaced by ids
-derived from the notebook's name and the order the models were made in.
+derived from the notebook's name and the order in which the displayed views reach the
+models (``stable_widget_ids``).
 """
 
 import hashlib

@@ -2,8 +2,9 @@
 
 Usage: python scripts/make_app.py [folder]   (default: _build/app)
 
-One small notebook per explorer, numbered so that Voila's landing page lists the
-playground first, plus an index page describing them. Generated, not committed:
+One small notebook per explorer, numbered so that Voila's landing page lists an index
+page describing them first, then the playground and the other explorers in the course's
+order. Generated, not committed:
 the list of explorers lives in ``EXPLORERS`` below and in ``nnlab.widgets``.
 """
 

@@ -83,7 +83,8 @@ def main(destination="_vendor/web"):
             print(f"npm pack failed ({exc}): the book will load MathJax from its CDN")
             return 0
         packed = {p["id"]: p for p in json.loads(out.stdout)}
-        # Unpacked next to the old copy, which is replaced only once all is there.
+        # Unpacked in a temporary folder: the old copy is removed only once all is there
+        # (and the stamp, written last, makes an interrupted copy be made again).
         fresh = Path(tmp) / "web"
         for name, version, integrity, folder, wanted in PACKAGES:
             tarball = Path(tmp) / packed[f"{name}@{version}"]["filename"]
