@@ -84,7 +84,7 @@ def as_float_array(x, name="x", ndim=None, dtype=None, allow_nonfinite=False):
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array; got {type(x).__name__}") from exc
     if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be a numeric array; got dtype {arr.dtype}")
+        raise ValueError(f"{name} must be a numeric array of real numbers; got dtype {arr.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
