@@ -57,10 +57,10 @@ class Adam(Optimizer):
     call, ``np.hypot(sqrt(beta2) q, g)``, two passes fewer; but NumPy's ``hypot`` is not
     vectorized, and measured here it takes 30-45 times as long as ``np.square``.)
     The price is range: :math:`r` grows to :math:`1 / (1 - \beta_2)` times PyTorch's
-    :math:`v`, so in float32 it overflows for gradients above about
-    :math:`\sqrt{3.4 \cdot 10^{38} (1 - \beta_2)} \approx 6 \cdot 10^{17}`, where PyTorch's
-    overflows above :math:`1.8 \cdot 10^{19}`. Past that, :math:`r` is inf and the weight
-    stops moving: train float32 models on gradients that size in float64, or clip them.
+    :math:`v`, so in float32 it overflows for gradients above about :math:`6 \cdot 10^{17}`
+    (:math:`\sqrt{3.4 \cdot 10^{38} (1 - \beta_2)}`), where PyTorch's overflows above
+    :math:`1.8 \cdot 10^{19}`. Past that, :math:`r` is inf and the weight stops moving:
+    train float32 models on gradients that size in float64, or clip them.
     The sums hold the betas they were made with: a change of ``beta1`` or ``beta2``
     between steps rescales them first (``settle``), and the steps stay PyTorch's.
 

@@ -27,7 +27,7 @@ def kernel_explorer(preset="vertical edges", digit=0):
     """
     custom = "custom"   # the menu's entry while the weights are set by hand
     controls = {"preset": dropdown(preset, list(explore.KERNELS), "preset"),
-                "digit": slider(digit, 0, 99, 1, "digit #", integer=True, argument="digit")}
+                "digit": slider(digit, 0, 99, 1, "digit number", integer=True, argument="digit")}
     kernel = explore.KERNELS[controls["preset"].value]
     cells = {f"k{i}{j}": slider(kernel[i][j], -10, 10, 0.1, f"k[{i},{j}]")
              for i in range(3) for j in range(3)}

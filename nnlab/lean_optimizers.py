@@ -200,8 +200,9 @@ class Muon(Optimizer):
         \theta \leftarrow \theta - \eta\, s(A, B)\, X_K
 
     Divided by its norm, :math:`U` has singular values at most 1; each step of the quintic
-    (:math:`a, b, c = 3.4445, -4.7750, 2.0315`) maps every singular value :math:`\sigma`
-    to :math:`a\sigma + b\sigma^3 + c\sigma^5` and leaves the singular vectors as they are.
+    (:math:`a = 3.4445`, :math:`b = -4.7750`, :math:`c = 2.0315`) maps every singular
+    value :math:`\sigma` to :math:`a\sigma + b\sigma^3 + c\sigma^5` and leaves the singular
+    vectors as they are.
     Five steps lift the small ones to between about 0.5 and 1.2 (and 1 to 0.7):
     :math:`X_K \approx P Q^\top` for the singular value decomposition
     :math:`U = P \Sigma Q^\top`, the orthogonal matrix nearest to :math:`U`. Every

@@ -111,9 +111,9 @@ class BinaryCrossEntropy(_LogitsOption):
         \frac{\partial L}{\partial z_i} = \frac{1}{n} (\sigma(z_i) - y_i)
 
     Targets lie in :math:`[0, 1]` (usually exactly 0 or 1). The value from logits is
-    computed as :math:`\max(z, 0) - y z + \log(1 + e^{-|z|})`, the same number without the
-    cancellation of softplus(z) - z for a confident right answer (z = 40, y = 1: the loss
-    :math:`e^{-40}`, not 0).
+    computed as :math:`\max(z, 0) - y z` plus :math:`\log(1 + e^{-|z|})`, the same number
+    without the cancellation of softplus(z) - z for a confident right answer (z = 40,
+    y = 1: the loss :math:`e^{-40}`, not 0).
 
     Examples
     --------

@@ -109,8 +109,8 @@ class LogCosh(Loss):
     beyond :math:`|e| = 1` it is computed as :math:`|e| + \log(1 + e^{-2|e|}) - \log 2`,
     Keras's form. Below, that form would subtract :math:`\log 2` from a number close to it
     and lose the small result (negative values, in float32, for errors near
-    :math:`10^{-4}`); there :math:`\log\cosh e = \log(1 + 2 \sinh^2(e/2))` keeps every
-    digit.
+    :math:`10^{-4}`); there :math:`\log\cosh e` is computed as
+    :math:`\log(1 + 2 \sinh^2(e/2))`, which keeps every digit.
 
     Examples
     --------

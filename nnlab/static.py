@@ -276,7 +276,9 @@ def _control(name, label, spec, current):
                 f'<input type="range" name="{name}" min="0" max="{len(values) - 1}" step="1" '
                 f'value="{chosen}" data-labels="{readouts}" '
                 f'aria-valuetext="{html.escape(texts[chosen])}" style="vertical-align:middle"> '
-                f"<output>{html.escape(texts[chosen])}</output></label>")
+                # aria-valuetext already says the value: the <output>, a live region of its
+                # own, would announce each move a second time.
+                f'<output aria-hidden="true">{html.escape(texts[chosen])}</output></label>')
     options = "".join(f'<option value="{i}"{" selected" if i == chosen else ""}>'
                       f"{html.escape(t)}</option>" for i, t in enumerate(texts))
     return f'<label {style}>{html.escape(label)} <select name="{name}">{options}</select></label>'

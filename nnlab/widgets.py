@@ -268,7 +268,7 @@ def backprop_explorer(weight="w2_00", value=None):
     """
     start = explore.lecture_weight(weight) if value is None else value
     controls = {"weight": dropdown(weight, list(explore.BACKPROP_WEIGHTS), "weight"),
-                "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "its value",
+                "value": slider(start, *explore.BACKPROP_RANGE, 0.05, "weight's value",
                                 argument="value")}
 
     def describe(s):

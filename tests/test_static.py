@@ -110,11 +110,13 @@ def test_static_html_markup():
     # A screen reader hears which figure this is and the settings it shows (the page's
     # script rewrites the settings as the controls move: e2e/test_book.py).
     assert re.search(r'alt="([^"]*)"', page).group(1) == (
-        "The kernel explorer&#x27;s figure, with preset vertical edges, digit # 0")
+        "The kernel explorer&#x27;s figure, with preset vertical edges, digit number 0")
     # ... and a slider's value, not its position among the values the page offers.
     page = widgets.activation_explorer(weight=2.0).static_html()
     slider = re.search(r'<input type="range" name="weight"[^>]*>', page).group(0)
     assert 'value="5"' in slider and 'aria-valuetext="2"' in slider
+    # The readout beside it shows the value; a screen reader hears it once, from the slider.
+    assert re.search(r'name="weight".*?<output aria-hidden="true">2</output>', page)
 
 
 def stored_static(path):

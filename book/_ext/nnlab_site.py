@@ -18,6 +18,9 @@
   (pydata-sphinx-theme 0.17 attaches their handlers to hidden copies of them).
 - ``static/nnlab-solutions.js``: each solution's button is named after its exercise
   (sphinx-togglebutton calls every one "Toggle hidden content").
+- ``static/nnlab-formulas.js``: a display formula too wide for its column, which scrolls
+  sideways, is a tab stop, so that a keyboard can scroll it (_config.yml takes the others
+  out of the tab order).
 """
 
 from pathlib import Path
@@ -80,6 +83,7 @@ def setup(app):
     app.add_css_file("nnlab.css")
     app.add_js_file("nnlab-sidebars.js")
     app.add_js_file("nnlab-solutions.js")
+    app.add_js_file("nnlab-formulas.js")
     app.add_js_file(None, body=THEME_MODE, priority=1)
     app.connect("html-page-context", drop_duplicate_scripts, priority=999)
     app.connect("doctree-resolved", number_exercise_bodies)

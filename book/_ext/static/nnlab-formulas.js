@@ -1,0 +1,26 @@
+// A display formula wider than its column can be scrolled from the keyboard.
+//
+// The theme lets such a formula scroll sideways in its own box, which a mouse or a finger
+// can do; a keyboard can scroll only what it can focus. _config.yml takes every formula
+// out of the tab order (MathJax puts each in it, a hundred stops before a chapter's
+// explorer), so each formula that does not fit is put back, and only while it does not
+// fit: a ResizeObserver sees a window made narrower and a solution opened, whose formulas
+// have no width while they are hidden.
+document.addEventListener("DOMContentLoaded", () => {
+  const typeset = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
+  const watch = () => {
+    const observer = new ResizeObserver((entries) => {
+      for (const { target } of entries) {
+        if (target.scrollWidth > target.clientWidth + 1) target.tabIndex = 0;
+        else target.removeAttribute("tabindex");
+      }
+    });
+    for (const formula of document.querySelectorAll('mjx-container[display="true"]')) {
+      observer.observe(formula);
+    }
+  };
+  // MathJax's script is loaded asynchronously: it may not have run yet.
+  const script = document.querySelector('script[src*="mathjax"]');
+  if (typeset()) typeset().then(watch);
+  else if (script) script.addEventListener("load", () => typeset() && typeset().then(watch));
+});
