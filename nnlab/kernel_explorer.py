@@ -28,9 +28,14 @@ def kernel_explorer(preset="vertical edges", digit=0):
     custom = "custom"   # the menu's entry while the weights are set by hand
     controls = {"preset": dropdown(preset, list(explore.KERNELS), "preset"),
                 "digit": slider(digit, 0, 99, 1, "digit number", integer=True, argument="digit")}
-    kernel = explore.KERNELS[controls["preset"].value]
-    cells = {f"k{i}{j}": slider(kernel[i][j], -10, 10, 0.1, f"k[{i},{j}]")
+    step = 0.1
+    cells = {f"k{i}{j}": slider(0.0, -10, 10, step, f"k[{i},{j}]")
              for i in range(3) for j in range(3)}
+    # Then the preset's weights, which need not be on the sliders' steps (blur's 1/9): while
+    # the menu names a preset, the kernel is the preset's (``with_preset``).
+    kernel = explore.KERNELS[controls["preset"].value]
+    for (i, j), cell in zip(np.ndindex(3, 3), cells.values(), strict=True):
+        cell.value = kernel[i][j]
     controls.update(cells)
 
     def compute(preset, digit, **k):
@@ -71,7 +76,12 @@ def kernel_explorer(preset="vertical edges", digit=0):
 
     def edit_weight(change):
         # A weight set by hand: the menu says "custom", from which every preset, the last
-        # one loaded included, can be chosen again.
+        # one loaded included, can be chosen again. Not a browser's slider moving blur's 1/9
+        # to its nearest step, 0.1, as it shows the preset: that is no edit.
+        if menu.value != custom:
+            i, j = divmod(list(cells.values()).index(change["owner"]), 3)
+            if abs(change["new"] - explore.KERNELS[menu.value][i][j]) < step / 2:
+                return
         show_in_menu(custom)
         explorer.update()
 

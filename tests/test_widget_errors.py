@@ -233,3 +233,30 @@ def test_a_menu_takes_numpy_s_booleans_and_integers_as_the_options_they_equal():
 def test_a_count_takes_an_integer_and_a_switch_a_bool_in_every_explorer(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("make, match", [
+    # The browser's slider moved them to a step and sent that back: 0.6, 0.35, 50.
+    (lambda: widgets.perceptron_explorer(w1=0.55),
+     r"^w1 must be on one of the slider's steps of 0.1 from -3 \(0.5 or 0.6 here\); got 0.55$"),
+    (lambda: widgets.backprop_explorer(value=0.33), r"steps of 0.05 from -3 \(0.3 or 0.35"),
+    (lambda: widgets.optimizer_race(steps=55), r"steps of 10 from 10 \(50 or 60 here\); got 55"),
+    (lambda: widgets.playground(train_ratio=0.75), r"^train_ratio must be on one of the"),
+])
+def test_a_value_between_a_slider_s_steps_is_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_a_slider_showing_blur_s_weights_on_its_steps_keeps_the_preset():
+    # A browser's slider shows 1/9 as 0.1, its nearest step, and sends 0.1 back: the menu
+    # turned to "custom" and the kernel to 0.1s, as soon as blur was chosen.
+    e = widgets.kernel_explorer(preset="blur")
+    for name in e.controls:
+        if name.startswith("k"):
+            e.controls[name].value = 0.1
+    assert e.controls["preset"].value == "blur"
+    assert np.all(np.array(e.state["kernel"]) == 1 / 9)
+    e.controls["k11"].value = 0.2   # a step away: an edit by hand
+    assert e.controls["preset"].value == "custom" and e.state["kernel"][1][1] == 0.2
+    assert e.state["kernel"][0][0] == 0.1
