@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from nnlab import activations, initializers
+from nnlab import activations, initializers, losses
 from nnlab._checks import as_float_array, as_rng, check_bool, check_number
 from nnlab.layer_base import walk_layers
 from nnlab.layers import Activation, Dense, Residual, inside_network
@@ -88,8 +88,6 @@ def gradient_norms(model, X, y, loss="mse"):
     >>> bool(norms[0] < norms[-1])
     True
     """
-    from nnlab import losses
-
     X = as_float_array(X, "X")   # images too: the model's first layer checks the shape
     model = copy.deepcopy(model)
     _backward(model, losses.get(loss), X, y)
@@ -99,7 +97,7 @@ def gradient_norms(model, X, y, loss="mse"):
 GRADIENT_LIMIT = 1e3
 
 
-def gradient_warning(norms, residual=False):
+def gradient_warning(norms, residual=False, without_blocks=None):
     """What a network's gradient norms, layer by layer, say: vanishing, exploding or neither.
 
     ``norms`` holds the gradient norm of each weight matrix, first layer first and the output
@@ -109,8 +107,9 @@ def gradient_warning(norms, residual=False):
     is more than 1000 times the output layer's; they vanish when even the largest is below
     1/1000 or when the first layer's is less than 1/1000 of the output layer's. The answer
     is a sentence, or "" when the gradients do neither. For ``deep_mlp(..., residual=True)``
-    (``residual``), exploding gradients come with their cause, and one hidden layer with the
-    note that it has no block: the first layer, which changes the width, is never wrapped.
+    (``residual``), one hidden layer comes with the note that it has no block (the first
+    layer, which changes the width, is never wrapped), and exploding gradients with whether
+    the blocks are the cause, when the norms of the same network ``without_blocks`` are given.
 
     Examples
     --------
@@ -124,9 +123,14 @@ def gradient_warning(norms, residual=False):
     if residual and len(norms) == 2:   # one hidden layer, and the output layer
         return ("No residual block: the one hidden layer changes the width, so y = x + f(x) "
                 "cannot add its input. " + warning).strip()
-    if residual and warning.startswith("Exploding"):
-        warning += (" Each residual block adds its branch's output to the signal, unscaled: "
-                    "the signal, and with it the gradients, grows block after block.")
+    if residual and warning.startswith("Exploding") and without_blocks is not None:
+        plain = _per_layer(without_blocks, "without_blocks")
+        largest = f"{plain.max():.3g}"
+        if _gradient_warning(plain, GRADIENT_LIMIT).startswith("Exploding"):
+            return warning + f" Without the blocks they explode too (the largest {largest})."
+        warning += (f" Without the blocks the largest is {largest}: each block adds "
+                    "its branch's output to the signal, unscaled, and the gradients grow "
+                    "block after block.")
     return warning
 
 
@@ -167,8 +171,6 @@ def gradient_parts(model, X, y, loss="mse"):
     >>> bool(np.allclose(product, nl.diagnostics.gradient_norms(model, X, np.zeros((16, 1)))))
     True
     """
-    from nnlab import losses
-
     if any(isinstance(layer, Residual) for layer in model.layers):
         raise ValueError("gradient_parts takes a plain stack of layers: a Residual block's "
                          "layers receive the signal of the identity path too")
@@ -247,8 +249,6 @@ def gradient_noise(model, X, y, batch_sizes, loss="mse", draws=100, seed=None):
     >>> print(f"measured {noise[1] / noise[0]:.2f}, predicted {np.sqrt(90 / (10 * 99)):.2f}")
     measured 0.31, predicted 0.30
     """
-    from nnlab import losses
-
     X = as_float_array(X, "X")
     loss = losses.get(loss)
     if np.ndim(batch_sizes) != 1:

@@ -6,6 +6,7 @@ draws the result; the tests and the static pages of the book call them directly.
 """
 
 import functools
+from copy import deepcopy
 
 import numpy as np
 
@@ -14,7 +15,6 @@ from nnlab._checks import as_float_array, as_rng, check_number, lookup
 from nnlab.layers import Activation, Conv2D, MaxPool2D, inside_network
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
-from nnlab.surfaces import regression_problem
 
 GATES = ("and", "or", "nand", "xor")
 
@@ -213,7 +213,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     check_number(batch_size, "batch_size", low=1, integer=True)
     check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True)
     check_number(lr, "lr", low=0, low_open=True)
-    x, y = regression_problem(seed=seed)
+    x, y = surfaces.regression_problem(seed=seed)
     rng = as_rng(seed, "seed")
     # The data's moments give the loss anywhere (the bowl the path descends) in a 3x3 form.
     features = np.stack([x, np.ones_like(x), y])
@@ -274,8 +274,7 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
 
 
 BACKPROP_WEIGHTS = ("w2_00", "w2_01", "w1_00", "w1_01", "w1_10", "w1_11")
-#: The values of a weight in the backprop explorer, its slider's and its loss curve's: the same
-#: for every weight (the curve stays put as the point moves), every example's value well inside.
+#: A weight's values in the backprop explorer (slider, loss curve), the same for every weight.
 BACKPROP_RANGE = (-3.0, 3.0)
 
 
@@ -352,11 +351,10 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
                   residual=False, width=32, seed=0):
     """Per-layer gradient norms of a deep MLP after one backward pass.
 
-    ``norms`` has ``depth + 1`` entries: the hidden layers, first layer first, then the
-    output layer. ``ratio`` is the first layer's norm over the output layer's, and
-    ``smallest`` and ``largest`` are the extremes of the finite norms: a ratio near one can
-    hide gradients that all explode or all vanish, so the warning
-    (``nnlab.diagnostics.gradient_warning``) looks at both.
+    ``norms`` has ``depth + 1`` entries: the hidden layers, first first, then the output
+    layer. ``ratio`` is the first layer's norm over the output layer's; ``smallest`` and
+    ``largest`` are the extremes of the finite norms: a ratio near one can hide gradients that
+    all explode or all vanish, so the warning (``diagnostics.gradient_warning``) looks at both.
 
     Examples
     --------
@@ -368,10 +366,12 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
     rng = as_rng(seed, "seed")   # the data, then the weights: independent draws
     X = rng.normal(size=(64, 2))
     y = (X[:, :1] * X[:, 1:] > 0).astype(float)
-    model = diagnostics.deep_mlp(depth, width, activation=activation, init=init, rng=rng,
-                                 init_scale=init_scale, batchnorm=batchnorm, residual=residual)
-    norms = diagnostics.gradient_norms(model, X, y)
-    warning = diagnostics.gradient_warning(norms, residual=residual)
+    build = functools.partial(diagnostics.deep_mlp, depth, width, activation=activation,
+                              init=init, init_scale=init_scale, batchnorm=batchnorm)
+    twin = deepcopy(rng)   # the same weights again, for the network without its blocks
+    norms = diagnostics.gradient_norms(build(rng=rng, residual=residual), X, y)
+    plain = diagnostics.gradient_norms(build(rng=twin), X, y) if residual else None
+    warning = diagnostics.gradient_warning(norms, residual=residual, without_blocks=plain)
     finite = norms[np.isfinite(norms)]
     ratio = float(norms[0] / norms[-1]) if np.all(np.isfinite(norms)) and norms[-1] else np.nan
     return {"depth": depth, "activation": activation, "init_scale": float(init_scale),

@@ -93,10 +93,12 @@ class Playground(Explorer):
         # ``_update`` below make themselves (only ``_update`` makes it the one on show).
         super().__init__(controls, None, self._draw_session, _playground_numbers,
                          name="playground", spec=spec,
-                         note=f"Train runs {self.TRAIN_EPOCHS} epochs, Step one mini-batch; "
-                              "Reset starts again from epoch 0.",
-                         static_note=f"Each network is shown after {self.STATIC_EPOCHS} "
-                                     "epochs of training.")
+                         note=f"Filled points are training data, hollow ones test data. "
+                              f"Train runs {self.TRAIN_EPOCHS} epochs, Step one mini-batch; "
+                              "Reset, or a change of any control, starts again from epoch 0.",
+                         static_note=f"Filled points are training data, hollow ones test "
+                                     f"data. Each network is shown after "
+                                     f"{self.STATIC_EPOCHS} epochs of training.")
         self.children = (*self.children[:1], W.HBox(list(self.buttons.values())),
                          *self.children[1:])
 

@@ -43,7 +43,7 @@ from nnlab.explorer import (
     slider,
     takes_its_arguments,
 )
-from nnlab.figure_data import line_outside_view
+from nnlab.figure_data import RACE_FLOOR, line_outside_view, race_values
 from nnlab.kernel_explorer import kernel_explorer
 from nnlab.loss_explorer import loss_explorer
 from nnlab.playground_explorer import Playground, playground
@@ -242,7 +242,10 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
     def describe(s):
         if not s["final"]:
             return "No optimizer selected: ctrl- or shift-click selects several."
-        return "value reached: " + ", ".join(f"{k} {v:.3g}" for k, v in s["final"].items())
+        # What the curves show: the distance to the minimum, "0" where they meet its floor.
+        gaps = race_values(s)[0]
+        return "value - minimum reached: " + ", ".join(
+            f"{k} {0 if g[-1] == RACE_FLOOR else g[-1]:.3g}" for k, g in gaps.items())
 
     # Rates half a decade apart, each a step of the live slider (powers of ten 0.05 apart).
     spec = Spec({"names": RACE_GROUPS, "lr": [10 ** e for e in (-3, -2.5, -2, -1.5, -1)],
@@ -250,7 +253,8 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
                 labels={"names": {surfaces.OPTIMIZERS: "all six"}})
     return Explorer(controls, explore.optimizer_race, figures.optimizer_race, describe,
                     note="Adaptive methods use the slider's rate times a fixed factor "
-                         "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS.",
+                         "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS. "
+                         "A run at the minimum, to rounding, is drawn at 1e-30.",
                     redraw=figures.optimizer_race_redraw, name="optimizer_race", spec=spec)
 
 
@@ -280,7 +284,8 @@ def backprop_explorer(weight="w2_00", value=None):
         # read as equalities chained from one factor to the next.
         names = " &times; ".join(s["factors"])
         values = " &times; ".join(f"{v:.4f}" for v in s["factors"].values())
-        return (f"dC/d{s['weight']} = {names} = {values} = <b>{s['product']:.5f}</b> "
+        # "&asymp;": the rounded factors' product can differ in its last digit (-0.11088).
+        return (f"dC/d{s['weight']} = {names} = {values} &asymp; <b>{s['product']:.5f}</b> "
                 f"(backprop {s['gradient']:.5f}, numerical {s['numerical']:.5f})")
 
     # Whole steps across the range, half steps near the worked example's values (all within

@@ -54,7 +54,7 @@ def test_a_static_race_of_one_group_races_that_group_alone():
     assert re.findall(r">([^<]+)</option>", options) == [
         "all six", "SGD", "SGD, momentum, Nesterov", "AdaGrad, RMSprop, Adam"]
     # Controls: names, lr (0.01, the third of five), surface; the SGD-alone frame.
-    assert data["frames"]["1,2,0"][1].startswith("value reached: SGD ")
+    assert data["frames"]["1,2,0"][1].startswith("value - minimum reached: SGD ")
     assert "momentum" not in data["frames"]["1,2,0"][1]
     assert "Adam" in data["frames"]["3,2,0"][1] and "SGD" not in data["frames"]["3,2,0"][1]
 

@@ -359,7 +359,7 @@ def test_the_backprop_readout_names_the_chain_then_its_values():
     # equalities, each factor equal to the next.
     numbers = widgets.backprop_explorer().numbers.value
     assert numbers.startswith("dC/dw2_00 = dC/dy_hat &times; dy_hat/dz2 &times; dz2/dw = "
-                              "-0.8613 &times; 0.2452 &times; 0.5250 = <b>-0.11086</b>")
+                              "-0.8613 &times; 0.2452 &times; 0.5250 &asymp; <b>-0.11086</b>")
 
 
 def test_the_initialization_readout_shows_the_spread_across_the_inputs_too():
