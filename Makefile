@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv vendor book test e2e lint notebooks portability lab app bench clean
+.PHONY: venv vendor book test references e2e lint notebooks portability lab app bench clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,18 @@ book: vendor
 test: vendor
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg --doctest-modules nnlab tests book
+
+# The reference implementations (requirements-ref.txt) into .venv: the tests that compare
+# nnlab with PyTorch and Keras then run instead of being skipped. torch alone first, from
+# TORCH_INDEX if given (see bench below); then the rest, pinned.
+TORCH_INDEX ?=
+TORCH := $(shell grep '^torch==' requirements-ref.txt)
+REF_STAMP := $(VENV)/.references-installed
+references: $(REF_STAMP)
+$(REF_STAMP): requirements-ref.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -r requirements-ref.txt
+	touch $@
 
 # Browser tests of the built book (offline), the Voila app and JupyterLab, in Debian's
 # Chromium (apt-get install chromium; CHROMIUM=/path/to/chromium to use another).
@@ -66,9 +78,8 @@ portability: vendor
 # a dependency of nnlab; scikit-learn already is one (its bundled data sets). On Linux the
 # default index's wheel brings CUDA (several GB); TORCH_INDEX=https://download.pytorch.org/whl/cpu
 # takes the CPU build from PyTorch's own index instead.
-TORCH_INDEX ?=
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) \
+	$(BIN)/python -m pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) \
 		|| echo "PyTorch not installed: its rows are skipped"
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_conv.py

@@ -15,6 +15,7 @@ from nnlab._checks import as_float_array, as_rng, check_number, lookup
 from nnlab.layers import Activation, Conv2D, MaxPool2D, inside_network
 from nnlab.optimizers import SGD
 from nnlab.perceptron import Perceptron
+from nnlab.surfaces import regression_problem
 
 GATES = ("and", "or", "nand", "xor")
 
@@ -79,8 +80,7 @@ def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
     fn = activations.get(name)
     x = np.linspace(-5, 5, 201) if x is None else as_float_array(x, "x", dtype=np.float64)
     z = weight * x + bias
-    if fn.name == "softmax":
-        fn = activations.sigmoid  # a single unit's softmax over (z, 0) is the sigmoid
+    fn = activations.sigmoid if fn.name == "softmax" else fn   # one unit's softmax over (z, 0)
     with np.errstate(over="ignore"):   # exponential's slope at 1e4 is inf: drawn, not warned
         slope = weight * fn.derivative(z)
     return {"name": name, "weight": float(weight), "bias": float(bias), "x": x.tolist(),
@@ -213,7 +213,7 @@ def learning_rate(lr=0.1, steps=30, start=-4.0, batch_size=200, seed=0):
     check_number(batch_size, "batch_size", low=1, integer=True)
     check_number(steps, "steps", low=1, high=MAX_STEPS, integer=True)
     check_number(lr, "lr", low=0, low_open=True)
-    x, y = surfaces.regression_problem(seed=seed)
+    x, y = regression_problem(seed=seed)
     rng = as_rng(seed, "seed")
     # The data's moments give the loss anywhere (the bowl the path descends) in a 3x3 form.
     features = np.stack([x, np.ones_like(x), y])

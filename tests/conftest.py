@@ -2,10 +2,17 @@
 
 The explorers the tests make carry their static version, as the chapters' do
 (``NNLAB_STATIC_EXPLORERS=1``; the root conftest.py sets it for the notebooks' kernels).
+
+The comparisons with PyTorch and Keras (``make references`` installs them) are skipped
+without them; with ``NNLAB_REFERENCES=required``, as CI runs the suite (.ci/run), a
+reference that cannot be imported stops the run instead: 165 comparisons had been skipped
+in every CI run, unseen.
 """
 
+import importlib
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -17,3 +24,18 @@ settings.register_profile(
 settings.load_profile("nnlab")
 
 os.environ["NNLAB_STATIC_EXPLORERS"] = "1"
+
+os.environ.setdefault("KERAS_BACKEND", "torch")   # Keras on PyTorch: no TensorFlow needed
+
+REFERENCES = ("torch", "keras")
+
+
+def pytest_configure(config):
+    if os.environ.get("NNLAB_REFERENCES") != "required":
+        return
+    for name in REFERENCES:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            raise pytest.UsageError(f"NNLAB_REFERENCES=required, and {name} cannot be "
+                                    f"imported ({error}): make references") from None

@@ -7,7 +7,6 @@ importable), a static explorer page's frames, the small models and data of the m
 a layer of one's own that refuses to train on a small batch."""
 
 import json
-import os
 import re
 import tracemalloc
 
@@ -140,7 +139,6 @@ def resumed_training(make_optimizer, dtype, tmp_path):
 def keras_steps(name, params, grads, **settings):
     """The weights Keras's optimizer ``name`` ends with after the steps ``grads`` (a list of
     lists of gradients) from ``params``, in float64; the test is skipped without Keras."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")   # as nnlab, it needs no TensorFlow
     keras = pytest.importorskip("keras")
     if not hasattr(keras.optimizers, name):
         pytest.skip(f"this Keras has no {name}")
@@ -155,7 +153,6 @@ def keras_steps(name, params, grads, **settings):
 def keras_metric(name, y_true, y_pred, **settings):
     """The result of ``keras.metrics.<name>(**settings)`` after one update on (y_true,
     y_pred), as a NumPy array; the test is skipped without Keras."""
-    os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras")
     metric = getattr(keras.metrics, name)(**settings)
     metric.update_state(np.asarray(y_true, float), np.asarray(y_pred, float))

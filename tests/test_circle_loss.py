@@ -4,7 +4,6 @@ extremes, the forms of its labels and their comparison, the slopes at the kinks,
 model trained on it, saved and loaded."""
 
 import json
-import os
 import re
 import warnings
 
@@ -34,7 +33,6 @@ def keras_circle(monkeypatch, y, labels, dtype, **settings):
     default), so its matmul of float64 embeddings is float32, and so is everything after it;
     for float64 that cast is switched off here, and Keras's code runs in float64 throughout.
     """
-    os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras")
     torch = pytest.importorskip("torch")
     if dtype == "float64":

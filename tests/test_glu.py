@@ -4,7 +4,6 @@ gradients, its extremes, and in the Activation layer, which takes its output sha
 axis halved) from the function."""
 
 import math
-import os
 import re
 import warnings
 
@@ -62,7 +61,6 @@ def test_glu_s_slope_is_exact_far_from_0():
 
 
 def test_glu_against_keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras")
     x = np.random.default_rng(1).normal(size=(5, 8)) * 3
     theirs = keras.ops.convert_to_numpy(keras.activations.get("glu")(x))
