@@ -300,7 +300,7 @@ def as_rng(seed, name="rng"):
     return np.random.default_rng(seed)
 
 
-def check_verbose(verbose, allowed=(0, 1, 2, "auto")):
+def check_verbose(verbose, allowed=(0, 1, 2, "auto"), name="verbose"):
     """``verbose`` as an int if it is one of ``allowed`` (an integer: True, 1.0 and a 0-d
     array are refused, as none of them says which level is meant); "auto", Keras's
     default for ``fit``, ``evaluate`` and ``predict``, is 1 there."""
@@ -309,7 +309,7 @@ def check_verbose(verbose, allowed=(0, 1, 2, "auto")):
     integer = isinstance(verbose, numbers.Integral) and not isinstance(verbose, bool)
     if not integer or verbose not in allowed:
         names = ", ".join(map(repr, allowed[:-1])) + f" or {allowed[-1]!r}"
-        raise ValueError(f"verbose must be {names}; got {verbose!r}")
+        raise ValueError(f"{name} must be {names}; got {verbose!r}")
     return int(verbose)
 
 

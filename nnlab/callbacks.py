@@ -243,7 +243,7 @@ class EarlyStopping(Callback):
         self.min_delta = check_number(min_delta, "EarlyStopping min_delta", low=0)
         self.mode = _auto_mode(monitor) if mode == "auto" else mode
         self.restore_best_weights = restore_best_weights
-        self.verbose = check_verbose(verbose, (0, 1))
+        self.verbose = check_verbose(verbose, (0, 1), "EarlyStopping verbose")
         self.baseline = None if baseline is None else check_number(
             baseline, "EarlyStopping baseline")
         self.start_from_epoch = check_number(start_from_epoch, "EarlyStopping "

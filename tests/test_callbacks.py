@@ -1,6 +1,8 @@
 """Callbacks in fit: early stopping (its rule against Keras 3's), the order of the
 hooks and their logs, History, and what verbose prints."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -210,7 +212,9 @@ def test_early_stopping_mode_and_arguments():
     for kwargs in ({"patience": -1}, {"min_delta": -0.1}, {"mode": "up"}, {"monitor": 3},
                    {"verbose": 2}, {"baseline": "low"}, {"start_from_epoch": -1},
                    {"restore_best_weights": "yes"}):
-        with pytest.raises(ValueError):
+        (name, value), = kwargs.items()
+        with pytest.raises(ValueError, match=rf"^EarlyStopping {name} must be .*; got "
+                                             rf"{re.escape(repr(value))}$"):
             EarlyStopping(**kwargs)
 
 

@@ -27,6 +27,17 @@ def test_stratified_split_keeps_proportions():
     assert yte.sum() == 5 and ytr.sum() == 15
 
 
+def test_one_hot_rows_are_stratified_by_their_class_as_labels_are():
+    # Nothing held the one-hot path to the labels' (its first column alone passed every test).
+    y = np.repeat([0, 1, 2], [30, 12, 18])
+    X = np.arange(60.0)[:, None]
+    by_label = D.train_test_split(X, y, 0.25, seed=3, stratify=True)
+    by_row = D.train_test_split(X, np.eye(3)[y], 0.25, seed=3, stratify=True)
+    np.testing.assert_array_equal(by_row[1], by_label[1])
+    np.testing.assert_array_equal(by_row[3].argmax(axis=1), by_label[3])
+    assert np.bincount(by_label[3]).tolist() == [8, 3, 4]   # a quarter of each class, rounded
+
+
 def test_a_stratified_split_shuffles_each_part():
     # Not class after class: a part in class order trains on one class at a time.
     y = np.repeat([0, 1, 2], 20)

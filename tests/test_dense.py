@@ -100,12 +100,15 @@ def test_dense_rejects_nonfinite_and_non_numeric_input(x):
         Dense(3, 2).forward(x)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"n_in": 0, "n_out": 2}, {"n_in": 2.5, "n_out": 2}, {"n_in": True, "n_out": 2},
-    {"n_in": 2, "n_out": -1}, {"n_in": 2, "n_out": 2, "init": "nope"},
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_in": 0, "n_out": 2}, r"^Dense n_in must be in \[1, inf\); got 0$"),
+    ({"n_in": 2.5, "n_out": 2}, r"^Dense n_in must be an integer; got 2.5$"),
+    ({"n_in": True, "n_out": 2}, r"^Dense n_in must be an integer; got True$"),
+    ({"n_in": 2, "n_out": -1}, r"^Dense n_out must be in \[1, inf\); got -1$"),
+    ({"n_in": 2, "n_out": 2, "init": "nope"}, r"^unknown initializer 'nope'; valid names are"),
 ])
-def test_dense_rejects_bad_constructor_arguments(kwargs):
-    with pytest.raises(ValueError):
+def test_dense_rejects_bad_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
         Dense(**kwargs)
 
 

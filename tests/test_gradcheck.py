@@ -200,6 +200,16 @@ def test_check_detects_a_wrong_backward():
     assert check(_BrokenDense(3, 2, rng=0), np.random.default_rng(0).normal(size=(4, 3))) > 0.1
 
 
+def test_check_catches_a_wrong_backward_whose_gradients_are_small():
+    # Inputs of 1e-7 make dW about 1e-7 and leave db about 1: the doubled dW must still
+    # stand out against the relative error's floor (a thousandth of the whole gradient's
+    # norm). A floor of a tenth of it, or of at least 1, reported 1e-7 or 1e-8: a pass.
+    x = 1e-7 * np.random.default_rng(0).normal(size=(4, 3))
+    errors = nl.gradcheck.errors(_BrokenDense(3, 2, rng=0), x)
+    assert errors["W"] > 1e-5 and errors["b"] < 1e-9
+    assert check(Dense(3, 2, rng=0), x) < 1e-9
+
+
 def test_check_leaves_the_object_untouched_and_works_on_float32():
     layer = Dense(3, 2, rng=0, dtype="float32")
     before = {k: v.copy() for k, v in layer.params.items()}

@@ -22,6 +22,9 @@ def test_flatten_gradient_config_and_errors():
     x = np.random.default_rng(0).normal(size=(3, 2, 2, 3))
     assert grad_error(layer, x) < 1e-6
     assert layer.output_shape((2, 2, 3)) == (12,)
+    with pytest.raises(ValueError, match=r"^Flatten\(\) expected samples of at least one axis "
+                                         r"\(a batch \(N, \.\.\.\)\); got samples of shape \(\)$"):
+        layer.output_shape(())
     assert layer.get_config() == {} and layer.params == {}
     assert layer.forward(x.astype(np.float32)).dtype == np.float32
     with pytest.raises(ValueError, match=r"Flatten\(\) expected a batch \(N, \.\.\.\); got "
@@ -146,6 +149,9 @@ def test_residual_views_are_live_and_writable():
     assert block.params["0.W"] is dense.params["W"] and len(block.params) == 4
     block.params["0.b"] = np.full(3, 2.0)
     assert np.array_equal(dense.params["b"], [2.0, 2.0, 2.0])
+    spare = nl.Dense(3, 3, rng=0)
+    del nl.Residual(spare).params["0.b"]   # deleted from the layer too
+    assert list(spare.params) == ["W"]
     for key in ("2.W", "W", "0.", "x.W", 0):
         assert key not in block.params
     snapshot = block.params.copy()   # as dict.copy: a plain dict, the same arrays

@@ -80,9 +80,13 @@ def test_one_layer_for_a_list_flags_and_odd_metrics_are_clear_errors():
 def test_bad_train_step_evaluate_predict_input():
     model = compiled_model()
     before = snapshot(model)
-    for call in (lambda: model.train_step(X3, Y3 + 5), lambda: model.evaluate(X3, Y3[:3]),
-                 lambda: model.predict(X3[:, :2]), lambda: model.predict(X3, batch_size=0)):
-        with pytest.raises(ValueError):
+    for call, match in ((lambda: model.train_step(X3, Y3 + 5), r"labels must be integers in "
+                                                               r"\[0, 2\] for 3 outputs; got 5$"),
+                        (lambda: model.evaluate(X3, Y3[:3]), r"got shapes \(12, 3\) and \(3,\)$"),
+                        (lambda: model.predict(X3[:, :2]), r"\(batch, 3\); got shape \(12, 2\)$"),
+                        (lambda: model.predict(X3, batch_size=0),
+                         r"^batch_size must be in \[1, inf\); got 0$")):
+        with pytest.raises(ValueError, match=match):
             call()
     assert_same_weights(model, before)
 

@@ -22,13 +22,13 @@ def test_updates_in_place_and_keeps_dtype():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: O.SGD(lr=0), "lr"),
-    (lambda: O.SGD(lr=-1), "lr"),
-    (lambda: O.SGD(0.1, momentum=1.0), "momentum"),
-    (lambda: O.SGD(0.1, nesterov=True), "nesterov"),
-    (lambda: O.Adam(beta1=1.0), "beta1"),
-    (lambda: O.RMSprop(eps=0), "eps"),
-    (lambda: O.AdaGrad(weight_decay=-1), "weight_decay"),
+    (lambda: O.SGD(lr=0), r"^SGD lr must be in \(0, inf\); got 0$"),
+    (lambda: O.SGD(lr=-1), r"^SGD lr must be in \(0, inf\); got -1$"),
+    (lambda: O.SGD(0.1, momentum=1.0), r"^SGD momentum must be in \[0, 1\); got 1.0$"),
+    (lambda: O.SGD(0.1, nesterov=True), "nesterov=True needs a momentum > 0; got momentum=0"),
+    (lambda: O.Adam(beta1=1.0), r"^Adam beta1 must be in \[0, 1\); got 1.0$"),
+    (lambda: O.RMSprop(eps=0), r"^RMSprop eps must be in \(0, inf\); got 0$"),
+    (lambda: O.AdaGrad(weight_decay=-1), r"^AdaGrad weight_decay must be in \[0, inf\); got -1$"),
     (lambda: O.AdamW(lr=0), "AdamW lr"),
     (lambda: O.AdamW(weight_decay=-0.01), r"weight_decay must be in \[0, inf\); got -0.01"),
     (lambda: O.AdamW(weight_decay=float("nan")), "weight_decay must be finite"),
