@@ -89,7 +89,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8866
 app: $(STAMP)
 	$(BIN)/python scripts/make_app.py _build/app
-	@echo "The explorers are at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "The explorers: http://$(HOST):$(PORT)/voila/render/00_index.ipynb (Ctrl-C to stop)"
 	$(BIN)/voila _build/app --no-browser --Voila.ip=$(HOST) --port=$(PORT)
 
 # JupyterLab on the project environment, opened on the chapters.

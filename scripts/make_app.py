@@ -43,7 +43,8 @@ def main(folder="_build/app"):
         title = name.replace("_", " ").capitalize()
         path = folder / f"{i:02d}_{name}.ipynb"
         nbformat.write(notebook([
-            nbformat.v4.new_markdown_cell(f"# {title}\n\n{blurb}"),
+            nbformat.v4.new_markdown_cell(f"# {title}\n\n{blurb} "
+                                          "([All the explorers](./00_index.ipynb))"),
             nbformat.v4.new_code_cell(f"import nnlab as nl\n\nnl.widgets.{name}()"),
         ]), path)
         links.append(f"- [{title}](./{path.stem}.ipynb): {blurb}")
