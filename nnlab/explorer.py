@@ -90,7 +90,7 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     initial ``value`` (when it is not the ``description``), named by the error if it is bad.
     """
     # ipywidgets would clamp a value out of range to the nearest end, in silence. The error
-    # names what the caller wrote ("scale=20"), not the label on screen ("std x").
+    # names what the caller wrote ("scale=20"), not the label on screen ("init scale").
     check_number(value, argument or description, low=low, high=high, integer=integer)
     if not log:
         _check_on_a_step(value, low, step, argument or description)

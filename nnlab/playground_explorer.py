@@ -6,6 +6,8 @@ module wires it to the controls, like the other explorers of ``nnlab.widgets`` (
 ``nl.widgets.playground`` is found).
 """
 
+import inspect
+
 import ipywidgets as W
 import numpy as np
 
@@ -201,3 +203,6 @@ def playground(*args, **settings):
     True
     """
     return takes_its_arguments(Playground, name="playground")(*args, **settings)
+
+
+playground.__signature__ = inspect.signature(Playground)   # help() lists the settings

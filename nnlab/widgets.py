@@ -154,7 +154,8 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
 
 @takes_its_arguments
 def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activation="tanh"):
-    """Initialization scheme, a scale on it, depth and activation -> per-layer histograms.
+    """Initialization scheme, a scale on it, depth and activation -> histograms per layer
+    (of six layers, evenly spaced from the first to the last, in a network deeper than six).
 
     Examples
     --------
@@ -163,7 +164,7 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
     """
     controls = {"scheme": dropdown(scheme, [n for n in initializers.NAMES if n != "zeros"],
                                     "scheme", resolve=lambda n: initializers.get(n).__name__),
-                "scale": slider(scale, 1 / 16, 16, 0.25, "std x", log=True, base=2,
+                "scale": slider(scale, 1 / 16, 16, 0.25, "init scale", log=True, base=2,
                                 continuous=False, argument="scale"),   # 0.5 and 2 exactly
                 "depth": slider(depth, 1, 12, 1, "depth", integer=True, continuous=False),
                 "activation": dropdown(activation, ["tanh", "sigmoid", "relu", "linear"],

@@ -40,7 +40,7 @@ def test_a_bad_initial_value_is_a_value_error_naming_the_control(make, match):
 
 
 @pytest.mark.parametrize("make, match", [
-    # Each was named by its control's label ("std x must be in [0.0625, 16]"), not as written.
+    # Each was named by its control's label ("init scale must be in [0.0625, 16]"), not as written.
     (lambda: widgets.initialization_explorer(scale=20),
      r"^scale must be in \[0.0625, 16\]; got 20$"),
     (lambda: widgets.gradient_flow_explorer(init_scale=0),
