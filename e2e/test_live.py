@@ -102,6 +102,33 @@ def test_voila_playground_trains(visit, app_url):
     assert v.outside == [] and v.errors == []
 
 
+#: Leaving a page, Voila asks its server to shut the page's kernel down, without the XSRF
+#: token the server wants: a 403 (voila-dashboards/voila#1458, open), and the kernel stays.
+VOILA_SHUTDOWN = re.compile(rf"{VOILA_ICONS.pattern}|/voila/api/shutdown/")
+
+
+def test_voila_index_links_every_explorer_and_the_kernel_explorer_keeps_blur(visit, app_url):
+    v = visit(app_url, tolerate=VOILA_SHUTDOWN)
+    v.page.goto(f"{app_url}voila/render/00_index.ipynb", wait_until="load", timeout=WAIT)
+    links = v.page.locator("a[href$='_explorer.ipynb'], a[href$='_race.ipynb'], "
+                           "a[href$='playground.ipynb']")
+    links.first.wait_for(timeout=WAIT)
+    assert links.count() == 11
+    v.page.get_by_role("link", name="Kernel explorer").click()
+    v.page.get_by_text(re.compile("feature map range")).first.wait_for(timeout=WAIT)
+    # The browser's sliders show blur's nine weights of 1/9 at their nearest step, 0.1, and
+    # send that back: the menu turned to "custom" and the map's top from 0.57 to 0.51.
+    menu = v.page.locator(".widget-dropdown", has_text="preset").locator("select")
+    menu.select_option("blur")
+    v.page.get_by_text("feature map range [0.00, 0.57]").wait_for(timeout=WAIT)
+    v.page.wait_for_timeout(3000)   # time for the sliders' answers to reach the kernel
+    assert menu.input_value() == "blur"
+    assert v.page.get_by_text("feature map range [0.00, 0.57]").is_visible()
+    v.page.get_by_role("link", name="All the explorers").click()
+    v.page.wait_for_url(re.compile("00_index.ipynb$"), timeout=WAIT)
+    assert v.outside == [] and v.errors == [], v.errors
+
+
 def kernel_idle(url):
     """Whether the Lab server has a session whose kernel is started and idle."""
     with urllib.request.urlopen(url + "api/sessions", timeout=5) as response:
@@ -157,3 +184,4 @@ def test_jupyterlab_runs_a_chapter_and_its_slider_reacts(visit, tmp_path):
         press(v.page, handle, "ArrowRight", 5, "output y", text)
         assert numbers.first.inner_text() != text
         v.page.screenshot(path=SHOTS / "jupyterlab-forward_explorer.png")
+        assert v.errors == [] and v.outside == [], (v.errors, v.outside)
