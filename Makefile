@@ -84,13 +84,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_conv.py
 
-# The explorers alone, as a Voila app on HOST:PORT (Ctrl-C stops it).
+# The explorers alone, as a Voila app on HOST:PORT (Ctrl-C stops it). A closed page's kernel
+# is shut down after 10 idle minutes: Voila's own request to do so when the page closes is
+# refused by its server (voila-dashboards/voila#1458), and a class would leave dozens.
 HOST ?= 127.0.0.1
 PORT ?= 8866
 app: $(STAMP)
 	$(BIN)/python scripts/make_app.py _build/app
 	@echo "The explorers: http://$(HOST):$(PORT)/voila/render/00_index.ipynb (Ctrl-C to stop)"
-	$(BIN)/voila _build/app --no-browser --Voila.ip=$(HOST) --port=$(PORT)
+	$(BIN)/voila _build/app --no-browser --Voila.ip=$(HOST) --port=$(PORT) \
+		--MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
 
 # JupyterLab on the project environment, opened on the chapters.
 # JupyterLab refuses to run as root unless told to (containers often run as root).
