@@ -1,10 +1,9 @@
 """Diagnostics of training: how large the gradients are, and how noisy.
 
-A network trains only if every layer receives a usable gradient. These helpers
-build deep test networks and measure the gradient each weight matrix gets, the
-numbers behind the vanishing- and exploding-gradient chapter and its explorer,
-how far a mini-batch gradient falls from the full one (the gradient-descent chapter), and
-how the activations spread layer by layer (the initialization chapter).
+A network trains only if every layer receives a usable gradient. These helpers build deep test
+networks and measure the gradient each weight matrix gets (chapter 11 and its explorer), how
+far a mini-batch gradient falls from the full one (chapter 7), and how the activations spread
+layer by layer (chapter 5).
 """
 
 import copy
@@ -69,8 +68,7 @@ def deep_mlp(depth, width=64, n_in=2, n_out=1, activation="sigmoid", init="gloro
 
 
 def dense_layers(model):
-    """Every Dense layer of ``model``, in order, looking inside Residual blocks (and the
-    blocks inside those)."""
+    """Every Dense layer of ``model``, in order, inside Residual blocks (nested ones too)."""
     return [layer for layer in walk_layers(model.layers) if isinstance(layer, Dense)]
 
 
@@ -119,16 +117,18 @@ def gradient_warning(norms, residual=False, without_blocks=None):
     'Vanishing gradients: even the largest is 8e-07, below 0.001.'
     """
     norms = _per_layer(norms, "norms")
+    plain = None if without_blocks is None else _per_layer(without_blocks, "without_blocks")
+    if plain is not None and not (residual and plain.shape == norms.shape):
+        raise ValueError(f"without_blocks: one norm per layer of norms ({len(norms)}), given "
+                         f"with residual=True; got {len(plain)} with residual={residual!r}")
     warning = _gradient_warning(norms, GRADIENT_LIMIT)
     if residual and len(norms) == 2:   # one hidden layer, and the output layer
         return ("No residual block: the one hidden layer changes the width, so y = x + f(x) "
                 "cannot add its input. " + warning).strip()
-    if residual and warning.startswith("Exploding") and without_blocks is not None:
-        plain = _per_layer(without_blocks, "without_blocks")
-        largest = f"{plain.max():.3g}"
+    if plain is not None and warning.startswith("Exploding"):
         if _gradient_warning(plain, GRADIENT_LIMIT).startswith("Exploding"):
-            return warning + f" Without the blocks they explode too (the largest {largest})."
-        warning += (f" Without the blocks the largest is {largest}: each block adds "
+            return warning + " Without the blocks they explode too."
+        warning += (f" Without the blocks the largest is {plain.max():.3g}: each block adds "
                     "its branch's output to the signal, unscaled, and the gradients grow "
                     "block after block.")
     return warning

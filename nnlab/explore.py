@@ -351,7 +351,7 @@ def gradient_flow(depth=10, activation="sigmoid", init_scale=1.0, batchnorm=Fals
                   residual=False, width=32, seed=0):
     """Per-layer gradient norms of a deep MLP after one backward pass.
 
-    ``norms`` has ``depth + 1`` entries: the hidden layers, first first, then the output
+    ``norms`` has ``depth + 1`` entries: the hidden layers from the first, then the output
     layer. ``ratio`` is the first layer's norm over the output layer's; ``smallest`` and
     ``largest`` are the extremes of the finite norms: a ratio near one can hide gradients that
     all explode or all vanish, so the warning (``diagnostics.gradient_warning``) looks at both.

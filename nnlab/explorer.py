@@ -92,8 +92,8 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     # ipywidgets would clamp a value out of range to the nearest end, in silence. The error
     # names what the caller wrote ("scale=20"), not the label on screen ("init scale").
     check_number(value, argument or description, low=low, high=high, integer=integer)
-    if not log:
-        _check_on_a_step(value, low, step, argument or description)
+    if continuous and not log:
+        check_on_a_step(value, low, step, argument or description)
     common = {"value": value, "description": description, "layout": LAYOUT, "style": STYLE,
               "continuous_update": continuous}
     if log:
@@ -105,11 +105,13 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
     return kind(min=low, max=high, step=step, **common)
 
 
-def _check_on_a_step(value, low, step, name):
-    """Refuse a value between two of a slider's steps: the browser's slider would move it to
-    the nearest step and send that back, in silence (w1=0.55 on steps of 0.1 became 0.6)."""
-    position = (value - low) / step
-    if abs(position - round(position)) > 1e-9 * max(1.0, abs(position)):
+def check_on_a_step(value, low, step, name):
+    """Refuse a value between two of a linear slider's steps: a browser's slider that updates
+    as it moves (``continuous_update``) moves it to the nearest step as it is shown, and sends
+    that back, in silence (w1=0.55 on steps of 0.1 became 0.6). One that updates when let go
+    sends nothing until it is moved. A millionth of a step is rounding (float32's -2.7)."""
+    position = (float(value) - low) / step
+    if abs(position - round(position)) > 1e-6:
         below, above = (low + np.floor(position) * step, low + np.ceil(position) * step)
         raise ValueError(f"{name} must be on one of the slider's steps of {step:g} from "
                          f"{low:g} ({below:.10g} or {above:.10g} here); got {value!r}")

@@ -80,7 +80,7 @@ def kernel_explorer(preset="vertical edges", digit=0):
         # to its nearest step, 0.1, as it shows the preset: that is no edit.
         if menu.value != custom:
             i, j = divmod(list(cells.values()).index(change["owner"]), 3)
-            if abs(change["new"] - explore.KERNELS[menu.value][i][j]) < step / 2:
+            if abs(change["new"] - round(explore.KERNELS[menu.value][i][j] / step) * step) < 1e-9:
                 return
         show_in_menu(custom)
         explorer.update()

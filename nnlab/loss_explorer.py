@@ -11,7 +11,7 @@ import ipywidgets as W
 from nnlab import explore, losses
 from nnlab import explorer_figures as figures
 from nnlab._checks import check_number
-from nnlab.explorer import LAYOUT, STYLE, Explorer, dropdown, takes_its_arguments
+from nnlab.explorer import LAYOUT, STYLE, Explorer, check_on_a_step, dropdown, takes_its_arguments
 from nnlab.static import Spec
 
 
@@ -59,6 +59,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     span = prediction_range(menu.value)
     check_number(prediction, f"prediction (for {menu.value})",
                  low=span["min"], high=span["max"])
+    check_on_a_step(prediction, span["min"], span["step"], "prediction")
     controls = {"loss": menu,
                 "prediction": W.FloatSlider(value=prediction, **span,
                                             description="prediction", readout_format=".3g",

@@ -4,7 +4,8 @@ Every loss has the same protocol: ``value = loss(y_pred, y_true)`` (a float)
 and ``grad = loss.gradient(y_pred, y_true)`` (d value / d y_pred, shaped like
 ``y_pred``). Mind the order: Keras's losses and ``nnlab.metrics`` take ``(y_true,
 y_pred)``, and two arrays swapped, both valid, give a wrong number without an error
-(labels [0, 1, 1, 0] as predictions cost 4.03 where the right call gives 0.30).
+(binary cross-entropy of labels [0, 1, 1, 0] and predictions [0.1, 0.8, 0.6, 0.3]: 0.30,
+and 4.03 with the two swapped).
 Both validate with ``check``, then call the unchecked ``forward``
 / ``backward``, which sit next to each other in every class. The protocol and the
 checks live in the base class, :class:`nnlab.loss_base.Loss`. This module holds the

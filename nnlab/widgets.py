@@ -16,8 +16,9 @@ published book (``Explorer.static_html``; see ``nnlab.static``): which
 controls it offers there and at which values is its ``spec``.
 
 An explorer's arguments are its controls' first values, checked as the controls take them:
-inside the slider's range, and on one of its steps (``w1=0.55`` is refused on steps of 0.1,
-which a browser's slider would move to 0.6 in silence).
+inside a slider's range and, for a linear slider that updates as it moves, on one of its
+steps (``w1=0.55`` is refused on steps of 0.1: a browser's slider would show 0.6 and send
+it back, in silence).
 
 Examples
 --------

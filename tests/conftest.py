@@ -5,8 +5,8 @@ The explorers the tests make carry their static version, as the chapters' do
 
 The comparisons with PyTorch and Keras (``make references`` installs them) are skipped
 without them; with ``NNLAB_REFERENCES=required``, as CI runs the suite (.ci/run), a
-reference that cannot be imported stops the run instead: 165 comparisons had been skipped
-in every CI run, unseen.
+reference that cannot be imported stops the run instead: 166 tests had been skipped in
+every CI run, unseen.
 """
 
 import importlib

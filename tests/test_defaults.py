@@ -3,7 +3,6 @@ every call that leaves it out, and no other test sets them all. Where a default 
 be PyTorch's or Keras's, it is compared with theirs when they are installed."""
 
 import inspect
-import os
 
 import numpy as np
 import pytest
@@ -31,7 +30,6 @@ def default(function, argument):
 def test_an_optimizer_s_default_is_the_one_it_follows(cls, argument, value, source):
     assert default(cls, argument) == value and getattr(cls(), argument) == value
     library, path, theirs = source
-    os.environ.setdefault("KERAS_BACKEND", "torch")
     reference = pytest.importorskip(library)
     for name in path.split("."):
         reference = getattr(reference, name)
@@ -44,7 +42,7 @@ def test_fit_takes_batches_of_32_and_prints_nothing_by_default(capsys):
     model = nl.Sequential([nl.Dense(2, 1, rng=0)])
     model.compile("mse", nl.optimizers.SGD(0.1))
     model.fit(X, y, epochs=2)
-    assert model.optimizer.iterations == 2 * 3   # 32 + 32 + 1 a epoch
+    assert model.optimizer.iterations == 2 * 3   # 32 + 32 + 1 an epoch
     assert capsys.readouterr().out == ""
 
 

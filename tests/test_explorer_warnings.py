@@ -91,8 +91,11 @@ def test_residual_blocks_are_not_blamed_for_gradients_that_explode_without_them(
     s = explore.gradient_flow(depth=5, activation="tanh", init_scale=16.0, residual=True)
     plain = explore.gradient_flow(depth=5, activation="tanh", init_scale=16.0)
     assert plain["warning"].startswith("Exploding")
-    assert s["warning"].endswith(f"Without the blocks they explode too (the largest "
-                                 f"{plain['largest']:.3g}).")
+    assert s["warning"].endswith(" above 1000. Without the blocks they explode too.")
+    with pytest.raises(ValueError, match=r"^without_blocks: one norm per layer of norms \(3\)"):
+        diagnostics.gradient_warning([1e5, 1, 1], residual=True, without_blocks=[1, 1])
+    with pytest.raises(ValueError, match=r"got 3 with residual=False$"):
+        diagnostics.gradient_warning([1e5, 1, 1], without_blocks=[1, 1, 1])
 
 
 def test_one_hidden_layer_says_it_has_no_residual_block():

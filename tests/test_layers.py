@@ -50,13 +50,13 @@ def test_a_ragged_list_is_refused_as_not_a_numeric_array(make, x, training):
     np.testing.assert_array_equal(layer.backward(np.ones_like(y)), dx)
 
 
-
 def test_complex_input_is_refused_as_not_real():
     # "must be a numeric array" alone read wrong for complex numbers, which are numeric.
     layer = nl.Dense(2, 2, rng=0)
     with pytest.raises(ValueError, match=rf"^input of {re.escape(repr(layer))} must be a "
                                          r"numeric array of real numbers; got dtype complex128$"):
         layer.forward(np.ones((1, 2)) * 1j)
+
 
 # --- Dropout -------------------------------------------------------------------------
 

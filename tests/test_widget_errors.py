@@ -236,16 +236,24 @@ def test_a_count_takes_an_integer_and_a_switch_a_bool_in_every_explorer(make, ma
 
 
 @pytest.mark.parametrize("make, match", [
-    # The browser's slider moved them to a step and sent that back: 0.6, 0.35, 50.
+    # A browser's slider that updates as it moves showed them at a step and sent that back:
+    # 0.6, 0.35 and 0.701.
     (lambda: widgets.perceptron_explorer(w1=0.55),
      r"^w1 must be on one of the slider's steps of 0.1 from -3 \(0.5 or 0.6 here\); got 0.55$"),
     (lambda: widgets.backprop_explorer(value=0.33), r"steps of 0.05 from -3 \(0.3 or 0.35"),
-    (lambda: widgets.optimizer_race(steps=55), r"steps of 10 from 10 \(50 or 60 here\); got 55"),
-    (lambda: widgets.playground(train_ratio=0.75), r"^train_ratio must be on one of the"),
+    (lambda: widgets.loss_explorer("mse", prediction=0.7005), r"^prediction must be on one"),
 ])
 def test_a_value_between_a_slider_s_steps_is_refused(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_values_a_slider_shows_as_they_are_are_taken():
+    # One that updates when let go sends nothing back until moved; float32 is not off a step.
+    assert widgets.optimizer_race(steps=55).controls["steps"].value == 55
+    assert widgets.playground(train_ratio=0.75).controls["train_ratio"].value == 0.75
+    assert widgets.optimizer_race(lr=0.003).state["lr"] == 0.003   # a logarithmic slider
+    assert widgets.perceptron_explorer(w1=np.float32(-2.7)).controls["w1"].value == np.float32(-2.7)
 
 
 def test_a_slider_showing_blur_s_weights_on_its_steps_keeps_the_preset():
@@ -260,3 +268,6 @@ def test_a_slider_showing_blur_s_weights_on_its_steps_keeps_the_preset():
     e.controls["k11"].value = 0.2   # a step away: an edit by hand
     assert e.controls["preset"].value == "custom" and e.state["kernel"][1][1] == 0.2
     assert e.state["kernel"][0][0] == 0.1
+    e = widgets.kernel_explorer(preset="identity")
+    e.controls["k11"].value = 1.04   # set from Python, off the steps: an edit all the same
+    assert e.controls["preset"].value == "custom"

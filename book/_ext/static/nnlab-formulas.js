@@ -6,9 +6,11 @@
 // explorer), so each formula that does not fit is put back, and only while it does not
 // fit: a ResizeObserver sees a window made narrower and a solution opened, whose formulas
 // have no width while they are hidden.
-document.addEventListener("DOMContentLoaded", () => {
-  const typeset = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
-  const watch = () => {
+window.addEventListener("load", () => {
+  // By the load event MathJax's script has run, deferred or not, on a page with maths.
+  const typeset = window.MathJax && MathJax.startup && MathJax.startup.promise;
+  if (!typeset || !window.ResizeObserver) return;
+  typeset.then(() => {
     const observer = new ResizeObserver((entries) => {
       for (const { target } of entries) {
         if (target.scrollWidth > target.clientWidth + 1) target.tabIndex = 0;
@@ -18,9 +20,5 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const formula of document.querySelectorAll('mjx-container[display="true"]')) {
       observer.observe(formula);
     }
-  };
-  // MathJax's script is loaded asynchronously: it may not have run yet.
-  const script = document.querySelector('script[src*="mathjax"]');
-  if (typeset()) typeset().then(watch);
-  else if (script) script.addEventListener("load", () => typeset() && typeset().then(watch));
+  });
 });
