@@ -41,7 +41,9 @@ class Dense(Layer):
     rng : int or numpy.random.Generator, optional
         Seed or generator for the initial weights.
     dtype : str or numpy dtype
-        Dtype in which the parameters are stored.
+        Dtype in which the parameters are stored. The layer alone computes in its input's
+        dtype (float32 input, float32 output, the weights cast to it); a ``Sequential``
+        casts its input to the parameters' dtype (``model.dtype``) first, as Keras does.
 
     Shapes: x (N, n_in) -> y (N, n_out).
 
