@@ -258,8 +258,8 @@ def test_a_keyboard_can_scroll_each_formula_too_wide_for_a_phone(visit, book_url
     settle(v, book_url, "book/06_losses.html")
     formula = v.page.locator('article mjx-container[tabindex="0"]').first
     formula.focus()
-    v.page.keyboard.press("ArrowRight")
-    assert formula.evaluate("m => m.scrollLeft") > 0
+    v.page.keyboard.press("ArrowRight")   # scrolls smoothly: over a few frames
+    v.page.wait_for_function("m => m.scrollLeft > 0", arg=formula.element_handle())
     v.page.set_viewport_size({"width": 1280, "height": 900})   # room again: no tab stop
     v.page.wait_for_function("!document.querySelector('article mjx-container[tabindex]')")
 
