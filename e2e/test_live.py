@@ -78,6 +78,9 @@ def test_voila_perceptron_slider_moves_the_line(visit, app_url):
 def test_voila_learning_rate_slider_changes_the_descent(visit, app_url):
     v = open_explorer(visit, app_url, "07_learning_rate_explorer.ipynb", "final loss")
     text, image = numbers_and_image(v.page, "final loss")
+    readout = v.page.locator(".widget-slider", has_text="learning rate").locator(
+        ".widget-readout")
+    assert readout.inner_text() == "0.1"   # not "0.100": d3's ".3g" keeps trailing zeros
     press(v.page, slider(v.page, "learning rate"), "ArrowLeft", 5, "final loss", text)
     after, new_image = numbers_and_image(v.page, "final loss")
     loss = float(re.search(r"final loss ([\d.e+-]+)", text).group(1))

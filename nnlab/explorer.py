@@ -39,6 +39,8 @@ from nnlab.static import Spec
 # Dicts, not Layout and Style objects: each control builds its own from them, so that
 # hiding one control (its layout.display) hides no other.
 LAYOUT = {"width": "360px"}
+#: A log slider's readout in d3's format, 3 digits (".3g" kept zeros there: "0.00100").
+READOUT = ".3"
 STYLE = {"description_width": "120px"}
 #: When this environment variable is "1" (``make notebooks`` and the tests set it), an
 #: explorer also carries its static HTML version, which the published book shows.
@@ -100,7 +102,7 @@ def slider(value, low, high, step, description, log=False, integer=False, contin
         # log10 and log2 give whole exponents exactly (log(1e-3) / log(10) is not -3).
         exponent = {10: np.log10, 2: np.log2}[base]
         return W.FloatLogSlider(base=base, min=exponent(low), max=exponent(high), step=step,
-                                readout_format=".3g", **common)
+                                readout_format=READOUT, **common)
     kind = W.IntSlider if integer else W.FloatSlider
     return kind(min=low, max=high, step=step, **common)
 
@@ -325,9 +327,8 @@ class Explorer(W.VBox):
         option_labels = {name: {v: k for k, v in c.options}
                          for name, c in self.controls.items()
                          if isinstance(c, W.Dropdown) and isinstance(c.options[0], tuple)}
-        # A log slider's values are written as its live readout writes them: powers such as
-        # 10 ** -0.05, one of its steps, as 0.891 (not 0.891251).
-        readouts = {name: {v: format(v, c.readout_format)
+        # A log slider's values as its live readout writes them: 10 ** -0.05 as 0.891.
+        readouts = {name: {v: format(v, READOUT + "g")
                            for v in self.spec.values(name, current[name])}
                     for name, c in self.controls.items()
                     if isinstance(c, W.FloatLogSlider) and name in self.spec.vary}

@@ -11,7 +11,15 @@ import ipywidgets as W
 from nnlab import explore, losses
 from nnlab import explorer_figures as figures
 from nnlab._checks import check_number
-from nnlab.explorer import LAYOUT, STYLE, Explorer, check_on_a_step, dropdown, takes_its_arguments
+from nnlab.explorer import (
+    LAYOUT,
+    READOUT,
+    STYLE,
+    Explorer,
+    check_on_a_step,
+    dropdown,
+    takes_its_arguments,
+)
 from nnlab.static import Spec
 
 
@@ -62,7 +70,7 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
     check_on_a_step(prediction, span["min"], span["step"], "prediction")
     controls = {"loss": menu,
                 "prediction": W.FloatSlider(value=prediction, **span,
-                                            description="prediction", readout_format=".3g",
+                                            description="prediction", readout_format=READOUT,
                                             layout=LAYOUT, style=STYLE),
                 "positive": dropdown(positive, [("1 (the slider's class)", True),
                                                  ("0 or -1 (another class)", False)],

@@ -108,7 +108,7 @@ def test_one_hidden_layer_says_it_has_no_residual_block():
 def test_the_learning_rate_warning_writes_the_rate_as_the_slider_and_title_do():
     # The slider's steps are powers of ten: it showed "2" where the warning said "1.99526".
     explorer = widgets.learning_rate_explorer(lr=10 ** 0.3, batch_size=10)
-    assert explorer.controls["lr"].readout_format == ".3g"
+    assert explorer.controls["lr"].readout_format == ".3"   # d3's: 2, not ".3g"'s 2.00
     assert "with learning rate 2 and batches of 10" in explorer.state["warning"]
     assert explorer.figure.axes[0].get_title() == "learning rate 2, batch 10"
     explorer.controls["batch_size"].value = 200   # the redraw's title too
