@@ -109,18 +109,21 @@ def test_a_fit_or_train_step_refused_after_its_trial_pass_leaves_no_trial_cache(
     other = nl.Sequential([nl.Dense(3, 2, rng=5)])
     other.compile("mse", used)
     other.train_step(RNG.normal(size=(4, 3)), np.ones((4, 2)))
+    other_arrays = "SGD: these are not the parameter arrays of its first step"
     calls = [
         ("sgd", lambda m, X: m.fit(X, np.ones((4, 2)),
-                                   validation_data=(np.ones((4, 5)), np.ones((4, 2))))),
-        ("sgd", lambda m, X: m.fit(X[:1], np.ones((1, 2)), validation_split=0.5)),
-        (used, lambda m, X: m.fit(X, np.ones((4, 2)))),
-        (used, lambda m, X: m.train_step(X, np.ones((4, 2)))),
+                                   validation_data=(np.ones((4, 5)), np.ones((4, 2)))),
+         r"^X_val of shape \(4, 5\) does not fit the model"),
+        ("sgd", lambda m, X: m.fit(X[:1], np.ones((1, 2)), validation_split=0.5),
+         "^validation_split=0.5 leaves no validation or no training samples out of 1"),
+        (used, lambda m, X: m.fit(X, np.ones((4, 2))), other_arrays),
+        (used, lambda m, X: m.train_step(X, np.ones((4, 2))), other_arrays),
     ]
-    for optimizer, call in calls:
+    for optimizer, call, match in calls:
         model = nl.Sequential([nl.Dense(3, 4, rng=0), nl.Dense(4, 2, rng=1)])
         model.compile("mse", optimizer)
         model.forward(RNG.normal(size=(4, 3)))
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=match):
             call(model, RNG.normal(size=(4, 3)))
         with pytest.raises(ValueError, match="call forward first"):
             model.backward(np.ones((4, 2)))
