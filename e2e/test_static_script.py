@@ -131,7 +131,7 @@ def check(page, model, name="demo"):
             assert (int(c["min"]), int(c["max"])) == model.bounds[c["name"]], c["name"]
         assert c["listeners"] == 1, c["name"]
     subject = f"The {name}'s figure"
-    assert state["alt"] == f"{subject}, with " + ", ".join(
+    assert state["alt"] == f"{subject}. Settings: " + ", ".join(
         f"{LABELS[c]} {shown[c]}" for c in model.spec.vary)
     assert page.v.errors == [] and page.v.failed == [] and page.v.outside == []
 

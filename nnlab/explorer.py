@@ -1,12 +1,11 @@
 """The explorer base: controls, a figure and a line of numbers, kept in sync.
 
-``nnlab.widgets`` builds each explorer from an ``Explorer``: the controls, a
-pure ``compute`` function from ``nnlab.explore``, a ``draw`` function from
-``nnlab.explorer_figures`` and a ``describe`` function for the key numbers.
-The same three functions give the live widget (in JupyterLab and Voila) and
-its static version for the published book (``nnlab.static``). An explorer whose
-figure can be updated in place (``redraw``) keeps the figure it shows and moves each
-new state into it.
+``nnlab.widgets`` builds each explorer from an ``Explorer``: the controls, a pure
+``compute`` function from ``nnlab.explore``, a ``draw`` function from
+``nnlab.explorer_figures`` and a ``describe`` function for the key numbers. The same three
+functions give the live widget (in JupyterLab and Voila) and its static version for the
+published book (``nnlab.static``). An explorer whose figure can be updated in place
+(``redraw``) keeps the figure it shows and moves each new state into it.
 
 Examples
 --------
@@ -181,18 +180,22 @@ class Explorer(W.VBox):
     ``complete(values)`` sets the controls a static frame derives from others (a kernel
     preset sets the nine kernel sliders); live, ``follow`` links controls. ``note`` is
     shown under the explorer; ``static_note``, if given, instead of it on the static page
-    (where, say, the playground has no buttons to explain).
+    (where, say, the playground has no buttons to explain). ``alt`` says what the figure
+    shows, for a screen reader: the live image's title, and the static image's alt text,
+    followed there by the settings shown.
     """
 
     def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,
-                 complete=None, static_note=None, redraw=None):
+                 complete=None, static_note=None, redraw=None, alt=""):
         self.controls, self.name, self.spec, self.note = controls, name, spec, note
+        self.alt = alt or f"The {name.replace('_', ' ') or 'explorer'}'s figure"
         self.static_note = note if static_note is None else static_note
         self._compute, self._draw, self._describe = compute, draw, describe
         self._redraw, self._shown = redraw, None   # the figure on show, if redraw updates it
         self._complete = complete or (lambda values: values)
         self.state, self._figure, self._held = {}, None, False
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        # ipywidgets' Image has no alt text; a title names an image to a screen reader too.
+        self.image = W.Image(format="png", tooltip=self.alt, layout=W.Layout(max_width="100%"))
         self.numbers = W.HTML()
         self.warning = W.HTML()
         parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning]
@@ -282,9 +285,9 @@ class Explorer(W.VBox):
         """The matplotlib Figure of the current state (None before a first frame).
 
         Drawn again when first asked for after an update: the explorer keeps the PNG it
-        shows, not the figure it drew, so that ``young_garbage`` can free that figure
-        right away. (An explorer that redraws in place keeps the figure it shows, but
-        gives out a figure of its own here, which code of the reader's may change freely.)
+        shows, not the figure it drew, so that ``young_garbage`` can free that figure right
+        away. (One that redraws in place keeps the figure it shows, but gives out a figure
+        of its own here, which the reader's code may change freely.)
         """
         if self._figure is None and self.state:
             with np.errstate(all="ignore"):
@@ -337,7 +340,7 @@ class Explorer(W.VBox):
         frames = [(setting, png, numbers)
                   for setting, _, png, numbers in self.static_frames()]
         note = f"{static.describe(spec, labels)} {self.static_note}".strip()
-        return static.render(self.name, labels, spec, current, frames, note)
+        return static.render(self.name, labels, spec, current, frames, note, self.alt)
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
@@ -355,13 +358,11 @@ def young_garbage():
     2,400-11,600 objects of such garbage, nearly all of them its figure. Collected as
     usual, the collector's young passes during the redraw find the figure alive and
     promote it to the oldest generation; once dropped it waits there for a full
-    collection, which ran about once in ten updates and took 40-180 ms (timed with
-    ``gc.callbacks``): those were the explorers' slowest updates.
-    Paused, every object of the frame is still in the youngest generation when the frame
-    is done, and one ``gc.collect(0)`` (1-6 ms) frees the figure, which the explorer does
-    not keep. (An explorer that redraws in place keeps one figure and leaves no figure
-    behind at all, except when its panels change and it draws anew.) A collector already
-    paused (a nested update, or by the user) is left alone.
+    collection, which ran once in ten updates and took 40-180 ms (``gc.callbacks``): the
+    explorers' slowest updates. Paused, every object of the frame is still in the youngest
+    generation when the frame is done, and one ``gc.collect(0)`` (1-6 ms) frees the figure.
+    (One that redraws in place keeps one figure, and draws anew only when its panels
+    change.) A collector already paused (a nested update, or by the user) is left alone.
 
     Examples
     --------
@@ -389,11 +390,10 @@ def one_blas_thread():
     """Let the matrix products of one update run on one thread.
 
     An explorer's products are small (at most a batch of 256 through 128 x 128 weights):
-    a second thread saves nothing on an idle machine, and costs much on a busy one,
-    where the other thread waits for a core held by another process. Measured on a
-    2-core machine kept busy by two other processes, the initialization explorer's
-    update took 150-240 ms with two BLAS threads and 95-110 ms with one; idle, 62-64 ms
-    with either.
+    a second thread saves nothing on an idle machine, and costs much on a busy one, where
+    it waits for a core held by another process. On a 2-core machine kept busy by two
+    other processes, the initialization explorer's update took 150-240 ms with two BLAS
+    threads and 95-110 ms with one; idle, 62-64 ms with either.
 
     Examples
     --------

@@ -53,6 +53,8 @@ def kernel_explorer(preset="vertical edges", digit=0):
                         note="Red is positive, blue negative, white 0; the feature map and "
                              "the pooled map share one scale.",
                         name="kernel_explorer", complete=with_preset,
+                        alt="Four panels: the digit, the 3x3 kernel with its weights written "
+                            "in it, the feature map and the pooled map",
                         spec=Spec({"preset": list(explore.KERNELS), "digit": list(range(10))},
                                   grid=("preset",)))
     menu = controls["preset"]

@@ -116,7 +116,9 @@ def loss_explorer(loss="binary cross-entropy", prediction=0.7, positive=True):
                              "0.999; for the three-class losses the score s of class 1 in the "
                              "scores (1, s, 0) of classes 0, 1 and 2. Another class is label "
                              "0 (-1 for the hinge); of three classes, class 0.",
-                        name="loss_explorer", spec=spec, complete=nearest_offered)
+                        name="loss_explorer", spec=spec, complete=nearest_offered,
+                        alt="Left, the loss as a curve over the prediction; right, its "
+                            "gradient; a dot on each at the slider's prediction")
 
     def fit_prediction(name):
         # The slider moves its value inside the new range. Held, it checks min <= max once

@@ -95,6 +95,9 @@ class Playground(Explorer):
         # ``_update`` below make themselves (only ``_update`` makes it the one on show).
         super().__init__(controls, None, self._draw_session, _playground_numbers,
                          name="playground", spec=spec,
+                         alt="Left, the network's two class regions under the training "
+                             "points (filled) and test points (hollow); right, the training "
+                             "and test loss per epoch",
                          note=f"Filled points are training data, hollow ones test data. "
                               f"Train runs {self.TRAIN_EPOCHS} epochs, Step one mini-batch; "
                               "Reset, or a change of any control, starts again from epoch 0.",

@@ -164,7 +164,7 @@ def small_png(figure):
     return out.getvalue()
 
 
-def render(name, controls, spec, current, frames, note=""):
+def render(name, controls, spec, current, frames, note="", subject=""):
     """The static explorer's HTML block.
 
     Parameters
@@ -180,6 +180,8 @@ def render(name, controls, spec, current, frames, note=""):
         One per setting from ``settings(spec, current)``, in that order.
     note : str
         A line under the explorer (what the frames cover, how to go live).
+    subject : str
+        What the figure shows, the start of its alt text (by default, whose figure it is).
     """
     images, index = [], {}
     table = {}
@@ -206,15 +208,15 @@ def render(name, controls, spec, current, frames, note=""):
                          for c in spec.vary],
             "images": images, "frames": table}
     inputs = "".join(_control(c, controls[c], spec, current) for c in spec.vary)
-    # The alt text names the explorer and the settings shown; the page's script keeps the
-    # settings part up to date as the controls move.
-    subject = f"The {name.replace('_', ' ')}'s figure"
+    # The alt text says what the figure shows and with which settings; the page's script
+    # keeps the settings part up to date as the controls move.
+    subject = subject or f"The {name.replace('_', ' ')}'s figure"
     shown = ", ".join(f"{controls[c]} {_label(spec, c, current[c])}" for c in spec.vary)
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
     return (
         f'<div class="nnlab-static" data-explorer="{name}">'
         f'<div class="nnlab-static-controls">{inputs}</div>'
-        f'<img src="{images[first[0]]}" alt="{html.escape(f"{subject}, with {shown}")}" '
+        f'<img src="{images[first[0]]}" alt="{html.escape(f"{subject}. Settings: {shown}")}" '
         f'data-subject="{html.escape(subject)}" style="max-width:100%;height:auto">'
         f'<div class="nnlab-static-numbers" aria-live="polite">{first[1]}</div>'
         f"<p><small>{note} {LIVE}</small></p>"

@@ -30,8 +30,8 @@
         // A screen reader says the value, not the slider's position among the values.
         input.setAttribute("aria-valuetext", label);
       }
-      // The alt text says which settings the figure shows, for a screen reader.
-      image.alt = `${image.dataset.subject}, with ${inputs.map(setting).join(", ")}`;
+      // The alt text says what the figure shows and its settings, for a screen reader.
+      image.alt = `${image.dataset.subject}. Settings: ${inputs.map(setting).join(", ")}`;
     }
 
     function setting(input) {

@@ -86,7 +86,10 @@ def perceptron_explorer(w1=1.0, w2=1.0, bias=-1.5, gate="and"):
     spec = Spec({"gate": list(explore.GATES), "w1": [-1.0, 0.0, 1.0], "w2": [-1.0, 0.0, 1.0],
                  "bias": [-1.5, -0.5, 0.5, 1.5]}, grid=("gate", "w1", "w2", "bias"))
     return Explorer(controls, explore.perceptron, figures.perceptron, describe,
-                    name="perceptron_explorer", spec=spec)
+                    name="perceptron_explorer", spec=spec,
+                    alt="The gate's four inputs as points in the plane (x1, x2), colored by the "
+                        "perceptron's output, a thick ring where it is wrong, over the two "
+                        "sides of the decision line")
 
 
 @takes_its_arguments
@@ -112,7 +115,12 @@ def forward_explorer(*, w00=None, w01=None, w10=None, w11=None):
                     lambda s: f"hidden activations: {s['hidden'][0]:.4f}, {s['hidden'][1]:.4f}"
                               f" &nbsp; output y&#770; = {s['output']:.4f}"
                               f" &nbsp; loss (y = 1): {s['loss']:.4f}",
-                    name="forward_explorer", spec=spec)
+                    name="forward_explorer", spec=spec,
+                    note="w1_jk is the first layer's weight from input k to hidden unit j; "
+                         "the inputs, the output unit's weights and the biases are the "
+                         "worked example's.",
+                    alt="The 2-2-1 network: each weight written on its connection, each bias "
+                        "by its unit, the inputs and the activations in the units")
 
 
 @takes_its_arguments
@@ -150,7 +158,9 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
                  "weight": [-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 4.0],
                  "bias": [-3.0, -1.5, 0.0, 1.5, 3.0]}, grid=("name",))
     return Explorer(controls, explore.activation, figures.activation, describe,
-                    name="activation_explorer", spec=spec)
+                    name="activation_explorer", spec=spec,
+                    alt="The neuron's output f(wx + b), a solid curve, and its slope, a dashed "
+                        "one, over x")
 
 
 @takes_its_arguments
@@ -181,7 +191,9 @@ def initialization_explorer(scheme="glorot_uniform", scale=1.0, depth=6, activat
 
     return Explorer(controls, explore.initialization, figures.initialization, describe,
                     name="initialization_explorer", spec=spec,
-                    redraw=figures.initialization_redraw)
+                    redraw=figures.initialization_redraw,
+                    alt="Histograms of the activations of the hidden layers, one panel per "
+                        "layer shown, from the first to the last")
 
 
 #: The learning rates of the learning-rate explorer's static page: steps of its live slider
@@ -212,7 +224,9 @@ def learning_rate_explorer(lr=0.1, steps=30, start=-4.0, batch_size=200):
                               + (" (diverged)" if s["diverged"] else ""),
                     redraw=figures.learning_rate_redraw, name="learning_rate_explorer", spec=Spec(
                         {"lr": LR_STEPS, "batch_size": [1, 10, 200]},
-                        grid=("lr", "batch_size")))
+                        grid=("lr", "batch_size")),
+                    alt="Left, gradient descent's path over the contours of the loss of (w, b), "
+                        "a star at the minimum; right, the loss per step on a log scale")
 
 
 #: The choices of optimizers on the race's static page (live, any set): all six, plain SGD,
@@ -257,7 +271,9 @@ def optimizer_race(names=surfaces.OPTIMIZERS, lr=0.01, surface="bowl", steps=200
                     note="Adaptive methods use the slider's rate times a fixed factor "
                          "(AdaGrad, Adam x50; RMSprop x5): see nnlab.surfaces.LR_FACTORS. "
                          "A run at the minimum, to rounding, is drawn at 1e-30.",
-                    redraw=figures.optimizer_race_redraw, name="optimizer_race", spec=spec)
+                    redraw=figures.optimizer_race_redraw, name="optimizer_race", spec=spec,
+                    alt="Left, each chosen optimizer's path over the contours of the surface; "
+                        "right, each one's value minus the minimum per step, on a log scale")
 
 
 @takes_its_arguments
@@ -301,7 +317,10 @@ def backprop_explorer(weight="w2_00", value=None):
     explorer = Explorer(controls, explore.backprop, figures.backprop, describe,
                         redraw=figures.backprop_redraw,
                         note="Choosing a weight sets its value to the worked example's.",
-                        name="backprop_explorer", spec=spec)
+                        name="backprop_explorer", spec=spec,
+                        alt="The loss C as one weight varies, the dashed tangent at the "
+                            "weight's value, whose slope backpropagation computes, and a "
+                            "dotted line at the worked example's value")
 
     def lecture_value(name):
         controls["value"].value = lecture[name]
@@ -346,4 +365,6 @@ def gradient_flow_explorer(depth=10, activation="sigmoid", init_scale=1.0, batch
                         {"activation": list(controls["activation"].options),
                          "depth": [2, 5, 10, 20, 30], "init_scale": [0.25, 0.5, 1.0, 2.0, 4.0],
                          "batchnorm": [False, True], "residual": [False, True]},
-                        grid=("activation",)))
+                        grid=("activation",)),
+                    alt="The norm of the gradient of each layer, from the first to the output "
+                        "layer, on a log scale shaded where gradients explode or vanish")

@@ -107,10 +107,11 @@ def test_static_html_markup():
     assert len(data["frames"]) == len(explorer.spec.vary["preset"]) * 10
     assert all(0 <= image < len(data["images"]) for image, _ in data["frames"].values())
     assert "http" not in re.sub(r"data:image/png;base64,[^\"]+", "", page)
-    # A screen reader hears which figure this is and the settings it shows (the page's
-    # script rewrites the settings as the controls move: e2e/test_book.py).
+    # A screen reader hears what the figure shows and the settings it shows it for (the
+    # page's script rewrites the settings as the controls move: e2e/test_book.py).
     assert re.search(r'alt="([^"]*)"', page).group(1) == (
-        "The kernel explorer&#x27;s figure, with preset vertical edges, digit number 0")
+        "Four panels: the digit, the 3x3 kernel with its weights written in it, the feature "
+        "map and the pooled map. Settings: preset vertical edges, digit number 0")
     # ... and a slider's value, not its position among the values the page offers.
     page = widgets.activation_explorer(weight=2.0).static_html()
     slider = re.search(r'<input type="range" name="weight"[^>]*>', page).group(0)

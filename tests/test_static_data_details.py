@@ -66,7 +66,7 @@ def test_the_page_opens_on_the_current_setting_and_resets_to_it():
     assert json.loads(base64.b64decode(shown)) == {"act": "tanh"}
     assert 'aria-live="polite">numbers {"act": "tanh"}</div>' in page
     assert re.search(r'alt="([^"]*)"', page).group(1) == (
-        "The demo&#x27;s figure, with activation tanh, rate 0.1, bias on")
+        "The demo&#x27;s figure. Settings: activation tanh, rate 0.1, bias on")
 
 
 def test_each_control_shows_its_current_value():

@@ -3,6 +3,7 @@ same settings: which control drives which argument, the defaults they open on, w
 readout shows, the ranges and update modes of the sliders, the image's width and the
 warnings shown."""
 
+import html
 import inspect
 import re
 import struct
@@ -179,3 +180,15 @@ def test_a_warning_is_shown_as_text_not_markup():
     pg.seed = "x"
     pg.reset()
     assert "seed must be an integer; got &#x27;x&#x27;" in pg.warning.value
+
+
+def test_each_figure_says_what_it_shows_to_a_screen_reader():
+    # ipywidgets' Image has no alt text: its title (tooltip) names the live image.
+    alts = {name: getattr(widgets, name)().image.tooltip for name in widgets.__all__
+            if name[0].islower()}
+    assert len(set(alts.values())) == len(alts) >= 11   # one each, none shared
+    generic = [name for name, alt in alts.items() if "figure" in alt or len(alt.split()) < 10]
+    assert not generic, generic
+    page = widgets.activation_explorer().static_html()
+    assert html.unescape(re.search(r'alt="([^"]*)"', page).group(1)) == (
+        f"{alts['activation_explorer']}. Settings: activation sigmoid, weight w 1, bias b 0")
