@@ -111,6 +111,8 @@ class ActivationFunction:
     """
 
     name = "activation"
+    #: Whether f maps each vector along the last axis as a whole (softmax), not each number.
+    along_last_axis = False
 
     def __call__(self, x):
         raise NotImplementedError

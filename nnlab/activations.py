@@ -330,6 +330,7 @@ class Softmax(ActivationFunction):
     """
 
     name = "softmax"
+    along_last_axis = True
 
     def __call__(self, x):
         x = _as_float(x)

@@ -57,6 +57,7 @@ class GLU(ActivationFunction):
     """
 
     name = "glu"
+    along_last_axis = True
 
     def output_shape(self, input_shape):
         """The shape of the output of an input of ``input_shape``: the last axis halved.

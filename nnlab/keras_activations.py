@@ -229,6 +229,7 @@ class LogSoftmax(ActivationFunction):
     """
 
     name = "log_softmax"
+    along_last_axis = True
 
     def __call__(self, x):
         x = _as_float(x)
@@ -280,6 +281,7 @@ class Sparsemax(ActivationFunction):
     """
 
     name = "sparsemax"
+    along_last_axis = True
 
     def __call__(self, x):
         # Shifted by the row's maximum, as softmax is (tau shifts with it): k x_(k) and the

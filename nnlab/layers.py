@@ -160,6 +160,12 @@ class Activation(Layer):
         return self.fn.backward(self.x, self.y, dy)
 
     def output_shape(self, input_shape):
+        # A batch of shape (N,) has samples of shape (): across them, softmax would mix the
+        # samples, and a sample's output would depend on the others in its batch.
+        if self.fn.along_last_axis and not tuple(input_shape):
+            raise ValueError(f"{self!r} maps each sample's last axis (its scores, say) as a "
+                             f"whole; a batch of shape (N,) has samples of shape () with no "
+                             f"axis: give it shape (N, features)")
         return getattr(self.fn, "output_shape", tuple)(input_shape)
 
     def get_config(self):

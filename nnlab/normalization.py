@@ -89,25 +89,11 @@ class BatchNorm(Layer):
         fault = training and self._training_fault(x.shape)
         if fault:
             raise ValueError(fault)
-        x = self._check_batch(x)
         axes, per_feature = self._feature_axes(x)
+        if training:   # refused, if it must be, before the layer changes
+            mean, var, deviation = self._batch_statistics(x, axes, per_feature)
+        x = self._check_batch(x)
         if training:
-            # Textbook form, equal to what follows up to rounding:
-            #   mean, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
-            #   x_hat = (x - mean) / np.sqrt(var + eps)
-            # Summed in float64: float32 sums over a large batch, taken row after row,
-            # drift by enough to move the normalized output by a standard deviation. And
-            # centered twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
-            # near 1e4 in float32); the mean of what is left takes that rounding out.
-            mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
-            deviation = x - mean.reshape(per_feature)
-            rest = deviation.mean(axis=axes, dtype=np.float64)   # what the rounding left
-            deviation -= rest.astype(x.dtype).reshape(per_feature)
-            mean = mean + rest   # in float64: the batch's mean
-            with np.errstate(over="ignore"):   # float32 squares beyond 3.4e38: redone below
-                var = np.square(deviation).mean(axis=axes, dtype=np.float64)
-            if not all_finite(var):
-                var = np.square(deviation, dtype=np.float64).mean(axis=axes)
             m = self.momentum
             for name, batch in (("running_mean", mean), ("running_var", var)):
                 running = self.buffers[name]
@@ -122,6 +108,36 @@ class BatchNorm(Layer):
         self.x_hat = deviation
         return self._param("gamma", x).reshape(per_feature) * self.x_hat + \
             self._param("beta", x).reshape(per_feature)
+
+    def _batch_statistics(self, x, axes, per_feature):
+        """The batch's mean and variance per feature (in float64), and x minus the mean."""
+        # Textbook form, equal to what follows up to rounding:
+        #   mean, var = x.mean(axes, keepdims=True), x.var(axes, keepdims=True)
+        #   x_hat = (x - mean) / np.sqrt(var + eps)
+        # Summed in float64: float32 sums over a large batch, taken row after row,
+        # drift by enough to move the normalized output by a standard deviation. And
+        # centered twice: subtracted in x's dtype, the mean is rounded first (to 1e-3
+        # near 1e4 in float32); the mean of what is left takes that rounding out.
+        mean = x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
+        deviation = x - mean.reshape(per_feature)
+        rest = deviation.mean(axis=axes, dtype=np.float64)   # what the rounding left
+        deviation -= rest.astype(x.dtype).reshape(per_feature)
+        mean = mean + rest   # in float64: the batch's mean
+        # Float32 squares beyond 3.4e38 are redone in float64; beyond float64's range,
+        # refused below.
+        with np.errstate(over="ignore"):
+            var = np.square(deviation).mean(axis=axes, dtype=np.float64)
+            if not all_finite(var):
+                var = np.square(deviation, dtype=np.float64).mean(axis=axes)
+        # A running variance of inf would make every later output beta, in silence.
+        dtype = self.buffers["running_var"].dtype
+        largest = np.finfo(dtype).max
+        if not np.all(var <= largest):
+            hint = " (or a BatchNorm of dtype float64)" if dtype != np.float64 else ""
+            raise ValueError(f"{self!r}: a batch's variance, {np.max(var):.3g}, is beyond its "
+                             f"{dtype} running variance's range (at most {largest:.3g}); "
+                             f"scale the inputs down, e.g. standardize them{hint}")
+        return mean, var, deviation
 
     def backward(self, dy):
         """dL/dy (N, F, ...) -> dL/dx, same shape; grads gamma, beta (F,)."""

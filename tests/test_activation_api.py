@@ -110,3 +110,22 @@ def test_an_activation_refuses_other_float_dtypes(name):
             with pytest.raises(ValueError, match=f"must be float32 or float64 .*got an array "
                                                  f"of dtype {dtype}"):
                 call(np.ones(3, dtype))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax", "glu"])
+def test_a_layer_mapping_rows_refuses_a_batch_of_single_numbers(name):
+    # Along the batch's only axis, softmax mixed the samples: predict gave [0.032 0.087
+    # 0.237 0.644] for [1, 2, 3, 4], and [0.269 0.731 0.269 0.731] in batches of 2.
+    with pytest.raises(ValueError, match=rf"Activation\(name='{name}'\) maps each sample's "
+                                         r"last axis .* give it shape \(N, features\)"):
+        nl.Activation(name).forward(np.arange(4.0))
+    model = nl.Sequential([nl.Activation(name)])
+    with pytest.raises(ValueError, match="X of shape \\(4,\\) does not fit the model"):
+        model.predict(np.arange(4.0))
+    assert nl.Activation(name).forward(np.zeros((3, 4))).shape[0] == 3
+
+
+def test_an_element_wise_layer_takes_a_batch_of_single_numbers():
+    np.testing.assert_array_equal(nl.Activation("relu").forward(np.array([-1.0, 2.0])),
+                                  [0.0, 2.0])
+    assert [name for name in A.NAMES if A.get(name).along_last_axis] == ["softmax"]

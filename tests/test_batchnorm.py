@@ -287,3 +287,19 @@ def test_a_float32_spread_whose_squares_overflow_is_normalized_not_zeroed():
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.ravel(), [1.5**0.5, -(1.5**0.5), 0.0], rtol=1e-6)
     np.testing.assert_allclose(bn.buffers["running_var"], 0.1 * 8e38 / 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [("float32", 1e20), ("float64", 1e160)])
+def test_a_batch_variance_beyond_the_running_variance_s_dtype_is_refused(dtype, scale):
+    # Stored, it was inf: every later output in evaluation was beta, in silence.
+    bn = nl.BatchNorm(2, dtype=dtype)
+    x = np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -2.0]], dtype)
+    y = bn.forward(x, training=True)
+    before = {k: v.copy() for k, v in bn.buffers.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=f"beyond its {dtype} running variance's range"):
+            bn.forward(x[:2] * scale, training=True)
+    for name, value in before.items():
+        np.testing.assert_array_equal(bn.buffers[name], value)
+    assert bn.backward(np.ones_like(y)).shape == x.shape   # the last forward's cache stands
