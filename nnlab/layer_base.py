@@ -53,6 +53,11 @@ def inside_network():
         _INSIDE_NETWORK.reset(token)
 
 
+def checking_inputs():
+    """Whether a layer checks what it is given: it is not ``inside_network``."""
+    return not _INSIDE_NETWORK.get()
+
+
 def walk_layers(layers):
     """Every layer of ``layers`` and, after each block (a Residual), the layers inside it."""
     for layer in layers:

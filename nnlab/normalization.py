@@ -15,7 +15,7 @@ and uses those at evaluation, when a batch may be a single sample.
 import numpy as np
 
 from nnlab._checks import all_finite, check_number, float_dtype
-from nnlab.layer_base import Layer
+from nnlab.layer_base import Layer, checking_inputs
 
 
 class BatchNorm(Layer):
@@ -129,10 +129,12 @@ class BatchNorm(Layer):
             var = np.square(deviation).mean(axis=axes, dtype=np.float64)
             if not all_finite(var):
                 var = np.square(deviation, dtype=np.float64).mean(axis=axes)
-        # A running variance of inf would make every later output beta, in silence.
+        # A running variance of inf would make every later output beta, in silence. In a
+        # network's training step, the model finds it and stops the run as diverged (one
+        # that diverges overflows somewhere), leaving the statistics as they were.
         dtype = self.buffers["running_var"].dtype
         largest = np.finfo(dtype).max
-        if not np.all(var <= largest):
+        if checking_inputs() and not np.all(var <= largest):
             hint = " (or a BatchNorm of dtype float64)" if dtype != np.float64 else ""
             raise ValueError(f"{self!r}: a batch's variance, {np.max(var):.3g}, is beyond its "
                              f"{dtype} running variance's range (at most {largest:.3g}); "
