@@ -69,7 +69,7 @@ LECTURE_ACTIVATIONS = ("linear", "step", "sigmoid", "tanh", "relu", "leaky_relu"
 
 
 def activation(name="sigmoid", weight=1.0, bias=0.0, x=None):
-    """One neuron ``a = f(w x + b)`` over a range of inputs, and its slope da/dx = w f'(wx+b).
+    """One neuron ``a = g(w x + b)`` over a range of inputs, and its slope da/dx = w g'(wx+b).
 
     Examples
     --------

@@ -74,12 +74,12 @@ def forward(state):
 
 @plot.in_style()
 def activation(state):
-    """The neuron's output a = f(wx + b) and its slope over x."""
+    """The neuron's output a = g(wx + b) and its slope over x."""
     # Softmax needs a vector: the curve is the first output of softmax over (wx + b, 0).
     name = "softmax(wx+b, 0)" if state["name"] == "softmax" else state["name"]
     fig, ax = plot.one_axes()
     short_labels(ax.yaxis)   # an exponential's curve reaches 40000: "4" over "x1e4"
-    ax.plot(state["x"], state["output"], color=plot.COLORS[0], label="output f(wx+b)")
+    ax.plot(state["x"], state["output"], color=plot.COLORS[0], label="output g(wx+b)")
     ax.plot(state["x"], state["derivative"], color=plot.COLORS[1], linestyle="--",
             label="slope da/dx")
     ax.set(xlabel="x", ylabel="value")

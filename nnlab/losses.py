@@ -206,30 +206,30 @@ class CategoricalCrossEntropy(_LogitsOption):
 class KLDivergence(Loss):
     r"""Kullback-Leibler divergence of the predicted distribution from the true one.
 
-    ``y_true`` is the reference distribution :math:`p`, ``y_pred`` the
-    approximation :math:`q`, one distribution per row:
+    ``y_true`` is the reference distribution :math:`P`, ``y_pred`` the
+    approximation :math:`Q`, one distribution per row (chapter 6's letters):
 
     .. math::
 
-        L = \frac{1}{N} \sum_{n} \sum_{c} p_{nc} \log\frac{p_{nc}}{q_{nc}}, \qquad
-        \frac{\partial L}{\partial q_{nc}} = -\frac{1}{N} \frac{p_{nc}}{q_{nc}}
+        L = \frac{1}{N} \sum_{n} \sum_{c} P_{nc} \log\frac{P_{nc}}{Q_{nc}}, \qquad
+        \frac{\partial L}{\partial Q_{nc}} = -\frac{1}{N} \frac{P_{nc}}{Q_{nc}}
 
-    with :math:`0 \log 0 = 0` and :math:`q` clipped to :math:`[10^{-7}, 1]`, as Keras clips
+    with :math:`0 \log 0 = 0` and :math:`Q` clipped to :math:`[10^{-7}, 1]`, as Keras clips
     it (no gradient where it clips).
-    This is :math:`D_{KL}(p \| q)`, the target first, as Keras and PyTorch compute it; the
+    This is :math:`D_{KL}(P \| Q)`, the target first, as Keras and PyTorch compute it; the
     lecture's slide writes :math:`\sum \hat y \log(\hat y / y)`, the prediction first,
     and the divergence is not symmetric (chapter 6). It is the cross-entropy
-    minus the entropy of :math:`p`: same gradient (but at :math:`q = 1`, where that clips),
-    and 0 when :math:`q = p` (a little below 0 where :math:`p` has entries under
-    :math:`10^{-7}`, which the clip of :math:`q` raises).
-    Equals ``torch.nn.functional.kl_div(log q, p, reduction="batchmean")``.
+    minus the entropy of :math:`P`: same gradient (but at :math:`Q = 1`, where that clips),
+    and 0 when :math:`Q = P` (a little below 0 where :math:`P` has entries under
+    :math:`10^{-7}`, which the clip of :math:`Q` raises).
+    Equals ``torch.nn.functional.kl_div(log Q, P, reduction="batchmean")``.
 
     Values above 1: Keras's ``KLDivergence`` clips both arguments to :math:`[10^{-7}, 1]`
     in silence. Here a ``y_true`` outside [0, 1] is a ValueError (it is no distribution),
     and so is a ``y_pred`` outside it in a direct call (a ``PredictionRangeError``);
     ``fit`` and ``evaluate`` (with a warning) and the loss as a metric clip ``y_pred`` to
-    [0, 1], which gives Keras's value. The other difference: Keras clips :math:`p` too, so each
-    :math:`p = 0` adds :math:`10^{-7} \log(10^{-7} / q)`, between :math:`-1.6 \cdot 10^{-6}`
+    [0, 1], which gives Keras's value. The other difference: Keras clips :math:`P` too, so each
+    :math:`P = 0` adds :math:`10^{-7} \log(10^{-7} / Q)`, between :math:`-1.6 \cdot 10^{-6}`
     and 0, where this adds 0, as PyTorch does. Rows are not renormalized (Keras does not
     either): a ``y_pred`` row that sums to more than 1 can make the value negative.
 

@@ -125,7 +125,7 @@ def forward_explorer(*, w00=None, w01=None, w10=None, w11=None):
 
 @takes_its_arguments
 def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
-    """One neuron a = f(w x + b): choose f, slide w and b; output and slope over x.
+    """One neuron a = g(w x + b): choose g, slide w and b; output and slope over x.
 
     Examples
     --------
@@ -159,7 +159,7 @@ def activation_explorer(name="sigmoid", weight=1.0, bias=0.0):
                  "bias": [-3.0, -1.5, 0.0, 1.5, 3.0]}, grid=("name",))
     return Explorer(controls, explore.activation, figures.activation, describe,
                     name="activation_explorer", spec=spec,
-                    alt="The neuron's output f(wx + b), a solid curve, and its slope, a dashed "
+                    alt="The neuron's output g(wx + b), a solid curve, and its slope, a dashed "
                         "one, over x")
 
 
