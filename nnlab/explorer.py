@@ -181,8 +181,9 @@ class Explorer(W.VBox):
     preset sets the nine kernel sliders); live, ``follow`` links controls. ``note`` is
     shown under the explorer; ``static_note``, if given, instead of it on the static page
     (where, say, the playground has no buttons to explain). ``alt`` says what the figure
-    shows, for a screen reader: the live image's title, and the static image's alt text,
-    followed there by the settings shown.
+    shows, for a screen reader: the static image's alt text, followed by the settings shown
+    (live, ipywidgets' Image has no alt text, and a tooltip would stop its view from being
+    made: ipywidgets#3860).
     """
 
     def __init__(self, controls, compute, draw, describe, note="", name="", spec=None,
@@ -194,8 +195,7 @@ class Explorer(W.VBox):
         self._redraw, self._shown = redraw, None   # the figure on show, if redraw updates it
         self._complete = complete or (lambda values: values)
         self.state, self._figure, self._held = {}, None, False
-        # ipywidgets' Image has no alt text; a title names an image to a screen reader too.
-        self.image = W.Image(format="png", tooltip=self.alt, layout=W.Layout(max_width="100%"))
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.numbers = W.HTML()
         self.warning = W.HTML()
         parts = [W.VBox(list(controls.values())), self.image, self.numbers, self.warning]
