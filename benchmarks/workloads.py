@@ -230,7 +230,7 @@ def minimal_epoch(X, y, params, adam, order, batch=128, lr=1e-3, beta1=0.9, beta
             h = h @ W
             h += b
             if i < len(Ws) - 1:
-                np.maximum(h, 0, out=h)
+                np.maximum(h, np.zeros(h.shape[1:], h.dtype), out=h)   # as nnlab's ReLU
         z = h - h.max(axis=1, keepdims=True)   # log-sum-exp, as nnlab's loss computes it
         e = np.exp(z)
         sums = e.sum(axis=1, keepdims=True)
