@@ -358,8 +358,8 @@ def young_garbage():
     2,400-11,600 objects of such garbage, nearly all of them its figure. Collected as
     usual, the collector's young passes during the redraw find the figure alive and
     promote it to the oldest generation; once dropped it waits there for a full
-    collection, which ran once in ten updates and took 40-180 ms (``gc.callbacks``): the
-    explorers' slowest updates. Paused, every object of the frame is still in the youngest
+    collection, which ran about once in ten updates and took 40-180 ms (``gc.callbacks``):
+    the explorers' slowest updates. Paused, every object of the frame is still in the youngest
     generation when the frame is done, and one ``gc.collect(0)`` (1-6 ms) frees the figure.
     (One that redraws in place keeps one figure, and draws anew only when its panels
     change.) A collector already paused (a nested update, or by the user) is left alone.

@@ -34,6 +34,7 @@ from nnlab._checks import _cast, as_float_array, check_bool
 # previous layer produced, so that a diverging network reaches the loss as inf/NaN
 # (which fit reports) instead of failing a layer's input check.
 _INSIDE_NETWORK = contextvars.ContextVar("inside_network", default=False)
+_TRAINING_STEP = contextvars.ContextVar("training_step", default=False)
 
 
 @contextlib.contextmanager
@@ -53,9 +54,21 @@ def inside_network():
         _INSIDE_NETWORK.reset(token)
 
 
-def checking_inputs():
-    """Whether a layer checks what it is given: it is not ``inside_network``."""
-    return not _INSIDE_NETWORK.get()
+@contextlib.contextmanager
+def training_step():
+    """Within, a model's training step (``nnlab.training``) checks the buffers the forward
+    pass updates: one that overflowed stops the run as diverged, and is put back. A layer
+    need not refuse, in the middle of a run, what a diverging run makes."""
+    token = _TRAINING_STEP.set(True)
+    try:
+        yield
+    finally:
+        _TRAINING_STEP.reset(token)
+
+
+def in_training_step():
+    """Whether a model's training step is under way (``training_step``)."""
+    return _TRAINING_STEP.get()
 
 
 def walk_layers(layers):

@@ -111,8 +111,8 @@ class Activation(Layer):
     """An activation function applied element-wise (softmax: last axis).
 
     An input of any shape gives an output of the same shape (glu's halves the last axis).
-    Softmax, log_softmax, sparsemax and glu act along the last axis, the others on each
-    element alone.
+    Softmax, log_softmax, sparsemax and glu act along the last axis, so they need a batch
+    of 2 or more axes (``along_last_axis``); the others act on each element alone.
 
     Parameters
     ----------

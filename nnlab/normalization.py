@@ -15,7 +15,7 @@ and uses those at evaluation, when a batch may be a single sample.
 import numpy as np
 
 from nnlab._checks import all_finite, check_number, float_dtype
-from nnlab.layer_base import Layer, checking_inputs
+from nnlab.layer_base import Layer, in_training_step
 
 
 class BatchNorm(Layer):
@@ -124,17 +124,17 @@ class BatchNorm(Layer):
         deviation -= rest.astype(x.dtype).reshape(per_feature)
         mean = mean + rest   # in float64: the batch's mean
         # Float32 squares beyond 3.4e38 are redone in float64; beyond float64's range,
-        # refused below.
+        # inf: refused below, or stopped as a diverged run in fit.
         with np.errstate(over="ignore"):
             var = np.square(deviation).mean(axis=axes, dtype=np.float64)
             if not all_finite(var):
                 var = np.square(deviation, dtype=np.float64).mean(axis=axes)
         # A running variance of inf would make every later output beta, in silence. In a
-        # network's training step, the model finds it and stops the run as diverged (one
+        # model's training step, the model finds it and stops the run as diverged (one
         # that diverges overflows somewhere), leaving the statistics as they were.
         dtype = self.buffers["running_var"].dtype
         largest = np.finfo(dtype).max
-        if checking_inputs() and not np.all(var <= largest):
+        if not in_training_step() and not np.all(var <= largest):
             hint = " (or a BatchNorm of dtype float64)" if dtype != np.float64 else ""
             raise ValueError(f"{self!r}: a batch's variance, {np.max(var):.3g}, is beyond its "
                              f"{dtype} running variance's range (at most {largest:.3g}); "

@@ -35,6 +35,7 @@ from nnlab.layer_base import (
     inside_network,
     restoring_buffers,
     training_fault,
+    training_step,
 )
 from nnlab.layers import Activation
 from nnlab.loss_base import PredictionRangeError
@@ -259,7 +260,7 @@ def _step(model, xb, yb):
     finite."""
     # A diverging run overflows somewhere; the caller sees a non-finite loss and
     # reports that once, instead of a stream of NumPy floating-point warnings.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), training_step():
         y_pred = model._forward(xb, training=True)
         buffers = [a for layer in model.layers for a in layer.buffers.values()]
         if buffers and not all_finite(*buffers):

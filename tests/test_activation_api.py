@@ -129,3 +129,5 @@ def test_an_element_wise_layer_takes_a_batch_of_single_numbers():
     np.testing.assert_array_equal(nl.Activation("relu").forward(np.array([-1.0, 2.0])),
                                   [0.0, 2.0])
     assert [name for name in A.NAMES if A.get(name).along_last_axis] == ["softmax"]
+    assert [name for name in A.KERAS_NAMES if A.get(name).along_last_axis] == [
+        "log_softmax", "sparsemax"]

@@ -303,3 +303,15 @@ def test_a_batch_variance_beyond_the_running_variance_s_dtype_is_refused(dtype, 
     for name, value in before.items():
         np.testing.assert_array_equal(bn.buffers[name], value)
     assert bn.backward(np.ones_like(y)).shape == x.shape   # the last forward's cache stands
+
+
+@pytest.mark.parametrize("make", [lambda bn: nl.Sequential([bn, nl.Dense(2, 1, rng=0)]),
+                                  nl.Residual])
+def test_a_network_outside_fit_refuses_such_a_batch_too(make):
+    # Only fit's training step lets it through, to stop the run as diverged (test_mistakes
+    # _caught); a forward by hand left the running variance inf, in silence.
+    bn = nl.BatchNorm(2)
+    x = np.random.default_rng(0).normal(size=(8, 2)) * 1e160
+    with pytest.raises(ValueError, match="beyond its float64 running variance's range"):
+        make(bn).forward(x, training=True)
+    np.testing.assert_array_equal(bn.buffers["running_var"], [1.0, 1.0])
