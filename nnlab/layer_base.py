@@ -54,6 +54,11 @@ def inside_network():
         _INSIDE_NETWORK.reset(token)
 
 
+def in_network():
+    """Whether a model runs the layers (``inside_network``), not the caller by hand."""
+    return _INSIDE_NETWORK.get()
+
+
 @contextlib.contextmanager
 def training_step():
     """Within, a model's training step (``nnlab.training``) checks the buffers the forward

@@ -17,6 +17,7 @@ from nnlab.layer_base import (
     Layer,
     check_before_training,
     forget_last_pass,
+    in_network,
     inside_network,
     restoring_buffers,
 )
@@ -111,8 +112,10 @@ class Activation(Layer):
     """An activation function applied element-wise (softmax: last axis).
 
     An input of any shape gives an output of the same shape (glu's halves the last axis).
-    Softmax, log_softmax, sparsemax and glu act along the last axis, so they need a batch
-    of 2 or more axes (``along_last_axis``); the others act on each element alone.
+    Softmax, log_softmax, sparsemax and glu act along the last axis (``along_last_axis``),
+    the others on each element alone. Alone, the layer maps a vector as PyTorch's and
+    Keras's do; in a model, whose batches hold one sample per row, those four refuse a
+    batch of shape (N,): across its N samples, softmax would mix them.
 
     Parameters
     ----------
@@ -151,6 +154,13 @@ class Activation(Layer):
     def forward(self, x, training=False):
         """``f(x)`` for a batch of any shape: y has x's shape (glu: half its last axis)."""
         x = self._check_input(x, training=training)
+        # A model's predict gave [0.032 0.087 0.237 0.644] for the samples [1, 2, 3, 4] at
+        # once, and [0.269 0.731 0.269 0.731] in batches of 2.
+        if self.fn.along_last_axis and x.ndim == 1 and in_network():
+            raise ValueError(f"{self!r} maps each sample's last axis (its scores, say) as "
+                             f"a whole; in a model, a batch of shape {x.shape} holds "
+                             f"{len(x)} samples of shape (), with no axis: give the model "
+                             f"shape (N, features)")
         self.x = x
         self.y = self.fn(x)
         return self.y
@@ -160,12 +170,6 @@ class Activation(Layer):
         return self.fn.backward(self.x, self.y, dy)
 
     def output_shape(self, input_shape):
-        # A batch of shape (N,) has samples of shape (): across them, softmax would mix the
-        # samples, and a sample's output would depend on the others in its batch.
-        if self.fn.along_last_axis and not tuple(input_shape):
-            raise ValueError(f"{self!r} maps each sample's last axis (its scores, say) as a "
-                             f"whole; a batch of shape (N,) has samples of shape () with no "
-                             f"axis: give it shape (N, features)")
         return getattr(self.fn, "output_shape", tuple)(input_shape)
 
     def get_config(self):

@@ -112,17 +112,25 @@ def test_an_activation_refuses_other_float_dtypes(name):
                 call(np.ones(3, dtype))
 
 
-@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax", "glu"])
-def test_a_layer_mapping_rows_refuses_a_batch_of_single_numbers(name):
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax"])
+def test_a_model_refuses_a_batch_of_single_numbers_for_a_layer_mapping_rows(name):
     # Along the batch's only axis, softmax mixed the samples: predict gave [0.032 0.087
     # 0.237 0.644] for [1, 2, 3, 4], and [0.269 0.731 0.269 0.731] in batches of 2.
-    with pytest.raises(ValueError, match=rf"Activation\(name='{name}'\) maps each sample's "
-                                         r"last axis .* give it shape \(N, features\)"):
-        nl.Activation(name).forward(np.arange(4.0))
     model = nl.Sequential([nl.Activation(name)])
-    with pytest.raises(ValueError, match="X of shape \\(4,\\) does not fit the model"):
-        model.predict(np.arange(4.0))
-    assert nl.Activation(name).forward(np.zeros((3, 4))).shape[0] == 3
+    for call in (model.predict, model.forward):
+        with pytest.raises(ValueError, match=r"maps each sample's last axis .* a batch of "
+                                             r"shape \(4,\) holds 4 samples"):
+            call(np.arange(4.0))
+    assert model.predict(np.zeros((3, 4))).shape[0] == 3
+    # glu's own error: it would halve a last axis of its samples, which have none
+    with pytest.raises(ValueError, match="glu splits the last axis"):
+        nl.Sequential([nl.Activation("glu")]).predict(np.arange(4.0))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "sparsemax"])
+def test_alone_a_layer_mapping_rows_maps_a_vector_as_torch_does(name):
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(nl.Activation(name).forward(x), A.get(name)(x))
 
 
 def test_an_element_wise_layer_takes_a_batch_of_single_numbers():
