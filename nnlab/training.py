@@ -398,22 +398,23 @@ def update_overflowed(model):
 def stop_diverged(model, epoch, loss):
     """Stop ``fit`` after a non-finite loss or an update that overflowed
     (``update_overflowed``, with the epoch's finite loss), and say why (``stop_reason``
-    and a warning).
-
-    ``epoch`` counts from 0, as the callbacks' epochs do; the messages count from 1, as
-    the history's plots and Keras' progress lines do.
-    """
+    and a warning). ``epoch`` counts from 0, as the callbacks' epochs do; the messages
+    count from 1, as the history's plots and Keras' progress lines do."""
     what = (f"the training loss became {loss}" if not np.isfinite(loss) else
             f"an update made the weights or the optimizer's state inf or NaN (the loss was "
             f"{loss:.4g})")
     model.stop_training = True
     model.stop_reason = f"diverged: {what} in epoch {epoch + 1}"
+    cause = ("No update had been made yet: the network as it starts overflows on the data "
+             "(inputs or initial weights too large, a batch norm's variance beyond its "
+             "dtype): scale the inputs, e.g. standardize them, or the initial weights down."
+             if model.optimizer.iterations == 0 else
+             "Usually the learning rate is too large (try 10 times smaller) or the gradients "
+             "explode (deep network, large initial weights): lower the learning rate, clip "
+             "gradients (optimizer global_clipnorm=1.0) or normalize the inputs.")
     warnings.warn(TrainingDivergedWarning(
         f"training diverged: {what.replace('training ', '')} in epoch {epoch + 1}, so fit "
-        "stopped there; the history keeps every epoch so far, that one included. "
-        "Usually the learning rate is too large (try 10 times smaller) or "
-        "the gradients explode (deep network, large initial weights): lower the learning "
-        "rate, clip gradients (optimizer global_clipnorm=1.0) or normalize the inputs."
+        f"stopped there; the history keeps every epoch so far, that one included. {cause}"
         + (f" {model.loss.diverged_hint}" if model.loss.diverged_hint else "")),
         stacklevel=3)
 
