@@ -38,6 +38,15 @@ _TRAINING_STEP = contextvars.ContextVar("training_step", default=False)
 
 
 @contextlib.contextmanager
+def _raised(flag):
+    """Set a context variable to True for the ``with`` block, and back after it."""
+    token = flag.set(True)
+    try:
+        yield
+    finally:
+        flag.reset(token)
+
+
 def inside_network():
     """Within, layers trust the arrays they are given, which a model checked once, on entry.
 
@@ -47,11 +56,7 @@ def inside_network():
     shape). A ``Residual`` in training skips its trial pass (``check_before_training``),
     which the model's covers.
     """
-    token = _INSIDE_NETWORK.set(True)
-    try:
-        yield
-    finally:
-        _INSIDE_NETWORK.reset(token)
+    return _raised(_INSIDE_NETWORK)
 
 
 def in_network():
@@ -59,16 +64,11 @@ def in_network():
     return _INSIDE_NETWORK.get()
 
 
-@contextlib.contextmanager
 def training_step():
     """Within, a model's training step (``nnlab.training``) checks the buffers the forward
     pass updates: one that overflowed stops the run as diverged, and is put back. A layer
     need not refuse, in the middle of a run, what a diverging run makes."""
-    token = _TRAINING_STEP.set(True)
-    try:
-        yield
-    finally:
-        _TRAINING_STEP.reset(token)
+    return _raised(_TRAINING_STEP)
 
 
 def in_training_step():
