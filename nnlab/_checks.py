@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import re
+import uuid
 
 import numpy as np
 
@@ -338,15 +339,18 @@ def check_weights(weights, targets, what):
     return checked
 
 
-def file_path(path, what, writing=True):
+def file_path(path, what, writing=True, suffix=""):
     """``path`` (a str or pathlib.Path; "~" is the home folder) as a str, refused if it ends
     in a separator, or, when ``writing``, names an existing folder or a file in a folder
     that does not exist: ``what`` (say "save_model") needs a file's name, and it would
-    write or read a hidden ".npz" in the folder, or a file beside it."""
+    write or read a hidden ".npz" in the folder, or a file beside it. A path written to
+    ends in ``suffix``, appended if missing, as ``numpy.savez`` appends ".npz"."""
     name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(name, str):   # bytes too: the name's encoding is a guess
         raise ValueError(f"{what} needs a file name as a str or pathlib.Path; got {path!r}")
     path = os.path.expanduser(name)
+    if writing and os.path.basename(path) and not (path.endswith(suffix) or os.path.isdir(path)):
+        path += suffix
     if not os.path.basename(path) or (writing and os.path.isdir(path)):
         raise ValueError(f"{what} needs a file name; {path!r} names a folder: give a file "
                          f"in it, such as {os.path.join(path, 'model')!r}")
@@ -354,3 +358,26 @@ def file_path(path, what, writing=True):
     if writing and folder and not os.path.isdir(folder):
         raise ValueError(f"{what} cannot write {path!r}: there is no folder {folder!r}")
     return path
+
+
+def replace_file(path, write):
+    """Call ``write(file)`` on a new file beside ``path``, then move it onto ``path``: a
+    write cut short (Ctrl-C, a full disk) leaves the file that was there as it was."""
+    folder, name = os.path.split(os.path.abspath(path))
+    partial = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.partial")
+    try:
+        with open(partial, "xb") as file:   # (not tempfile's: its files are private, 0600)
+            write(file)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def json_number(value):
+    """``json.dumps``'s fallback: the Python number a NumPy scalar holds (a list for an array,
+    in some bit generators' states). A hyper-parameter may stay a NumPy scalar in a layer's
+    configuration (``Dropout(np.float32(0.5))``); JSON knows only Python's numbers."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -15,7 +15,7 @@ those of PyTorch's ``torch.optim``, and the names Keras's (``"adam"``, ``"adamw"
 
 import numpy as np
 
-from nnlab._checks import check_bool
+from nnlab._checks import check_bool, check_number
 from nnlab.optimizer_base import Optimizer, _scaled_step
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
@@ -255,8 +255,9 @@ class NAdam(Optimizer):
         """mu_1 mu_2 ... mu_t, one factor more than at the step before.
 
         Every weight shares it, so it is the optimizer's, not a weight's state (PyTorch keeps
-        a copy per weight). It follows from t alone: after a reset or a model file's load,
-        whose state it is not part of, it is computed again from the start.
+        a copy per weight). Each factor holds the ``beta1`` and ``momentum_decay`` of its
+        own step, as in PyTorch: a model file keeps the product (``shared_state``), and
+        only where nothing else tells it (a reset) is it computed again from t.
         """
         if self._product_step != t:
             if self._product_step != t - 1:
@@ -279,6 +280,17 @@ class NAdam(Optimizer):
     def reset(self):
         super().reset()
         self._product, self._product_step = 1.0, 0   # the product of the forgotten steps
+
+    def shared_state(self):
+        done = self.iterations and self._product_step == self.iterations
+        return {"mu_product": self._product} if done else {}
+
+    def set_shared_state(self, state):
+        super().set_shared_state({k: v for k, v in state.items() if k != "mu_product"})
+        if "mu_product" in state:   # each factor is in [0, beta1), beta1 < 1
+            self._product = float(check_number(state["mu_product"], "NAdam's mu_product",
+                                               low=0, high=1))
+            self._product_step = self.iterations
 
     def _update(self, p, g, state, lr):
         m, v = state["exp_avg"], state["exp_avg_sq"]

@@ -13,6 +13,7 @@ them as ``"rprop"`` and ``"asgd"``; what every optimizer shares is in
 
 import numpy as np
 
+from nnlab._checks import check_number
 from nnlab.optimizer_base import Optimizer
 from nnlab.schedules import rate_at
 
@@ -141,14 +142,14 @@ class ASGD(Optimizer):
     SGD with a slowly decaying rate: give a smaller ``t0`` to average.
 
     :math:`\eta_t` and :math:`\mu_t` are the same for every weight, so they are the
-    optimizer's (PyTorch keeps a copy per parameter) and follow from the step count: a
-    loaded model file, which keeps the step count and :math:`\bar\theta`, takes the steps
-    the model would have taken (but under a schedule function of one's own, which a model
-    file cannot keep: it keeps the rate it gave when saved, and ASGD's next step would have
-    used the one before; nnlab's schedules are kept whole). As in PyTorch, each step fixes
-    the next one's :math:`\eta` and :math:`\mu` at its end: ``lr``, ``alpha`` or ``t0``
-    changed between steps acts from the step after next (a file written in between keeps
-    the new values only).
+    optimizer's (PyTorch keeps a copy per parameter). As in PyTorch, each step fixes the
+    next one's :math:`\eta` and :math:`\mu` at its end: ``lr``, ``lambd``, ``alpha`` or
+    ``t0`` changed between steps enters them from the step after next (``lambd``'s decay
+    of the weights takes its new value at once). A model file keeps those two numbers
+    (``shared_state``), the step count and :math:`\bar\theta`, so that a loaded model
+    takes the steps it would have taken (but under a schedule function of one's own,
+    which a file cannot keep, it goes on at the rate the schedule gave when saved; nnlab's
+    schedules are kept whole).
 
     Examples
     --------
@@ -205,6 +206,16 @@ class ASGD(Optimizer):
     def reset(self):
         super().reset()
         self._next = None
+
+    def shared_state(self):
+        return dict(zip(("eta", "mu"), self._next, strict=True)) if self._next else {}
+
+    def set_shared_state(self, state):
+        super().set_shared_state({k: v for k, v in state.items() if k not in ("eta", "mu")})
+        if state:
+            self._next = (float(check_number(state.get("eta"), "ASGD's eta", low=0)),
+                          float(check_number(state.get("mu"), "ASGD's mu", low=0,
+                                             low_open=True, high=1)))
 
     def averaged_params(self):
         r"""Copies of the averaged parameters :math:`\bar\theta`, in the order of ``params``.

@@ -158,6 +158,20 @@ class Optimizer:
         model file then holds the state that step will read. Most optimizers have nothing
         to do."""
 
+    def shared_state(self):
+        """The running state that every weight's step shares, beyond the step count, as a
+        model file keeps it: a dict of numbers that the step count and today's
+        hyper-parameters cannot give again (NAdam's product of its momentum factors, each
+        with the ``beta1`` of its own step). Most optimizers have none."""
+        return {}
+
+    def set_shared_state(self, state):
+        """Take back what ``shared_state`` gave (a model file's, checked), once
+        ``iterations`` is set."""
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no state shared by its weights; "
+                             f"got {state!r}")
+
     def reset(self):
         """Forget all state (momentum, averages) and the step count."""
         self.iterations = 0

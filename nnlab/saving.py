@@ -1,8 +1,9 @@
 """Saving and loading a Sequential model: one plain ``.npz`` file, no pickle.
 
 The file is what ``numpy.savez`` writes: one array per parameter and buffer,
-named ``"<layer index>.params.<name>"`` or ``"<layer index>.buffers.<name>"``,
-and a header ``"__nnlab__"``, a 0-d unicode array holding JSON::
+named ``"<layer index>.params.<name>"`` or ``"<layer index>.buffers.<name>"`` (in a
+Residual block ``"<index>.params.<index in the block>.<name>"``), and a header
+``"__nnlab__"``, a 0-d unicode array holding JSON::
 
     {"format": "nnlab.Sequential", "version": 2, "input_shape": [1, 28, 28],
      "layers": [{"class": "Dense", "config": {"n_in": 2, "n_out": 8, ...}}, ...],
@@ -27,14 +28,16 @@ before checking it, and checks each part before acting on it:
 
 Anything wrong raises ``ModelFileError``, a ``ValueError`` that says what was expected and
 what was found. A trained model's optimizer is saved with its running state, as Keras saves
-it: arrays ``"optimizer.<i>.<name>"`` for the i-th parameter and ``"iterations"`` in the
-header, so that training resumed after loading takes the steps it would have taken anyway,
-and so is the state of each random generator that layers draw from (Dropout's masks). A
-schedule of ``nnlab.schedules`` is saved as its class and arguments; a ``NotSavedWarning``
-names the metrics and schedules of one's own, code that a file cannot hold. What the header
-keeps of training is ``nnlab.training_state``'s ``compile_settings`` and
-``generator_states``; a model that ``load_model`` could not rebuild (an optimizer or
-activation of one's own) is refused before writing.
+it: arrays ``"optimizer.<i>.<name>"`` for the i-th array of ``model.params``, named as in
+its state (Adam's decayed sums: see its description), and ``"iterations"`` and the numbers
+all its steps share (``shared_state``: NAdam's and ASGD's) in the header, so that training
+resumed after loading takes the steps it would have taken anyway, and so is the state of
+each random generator that layers draw from (Dropout's masks). A schedule of
+``nnlab.schedules`` is saved as its class and arguments; a ``NotSavedWarning`` names the
+metrics and schedules of one's own, code that a file cannot hold. What the header keeps of
+training is ``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a
+model that ``load_model`` could not rebuild (an optimizer, activation or layer of one's
+own) is refused before writing.
 """
 
 import json
@@ -48,7 +51,14 @@ import zlib
 import numpy as np
 
 from nnlab import losses
-from nnlab._checks import FLOAT_DTYPES, all_finite, as_float_array, file_path
+from nnlab._checks import (
+    FLOAT_DTYPES,
+    all_finite,
+    as_float_array,
+    file_path,
+    json_number,
+    replace_file,
+)
 from nnlab.layers import Layer, Residual, layer_specs
 from nnlab.training_state import (
     compile_settings,
@@ -59,6 +69,7 @@ from nnlab.training_state import (
     rebuilt_optimizer,
     set_generator_states,
     set_input_shape,
+    set_progress,
 )
 
 FORMAT = "nnlab.Sequential"
@@ -77,11 +88,6 @@ MAX_NESTING = 64
 _EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
 
 _JSON_KINDS = {dict: "a JSON object", list: "a JSON array", str: "a string"}
-
-# What a constructor raises for a configuration it cannot take: a ValueError for a wrong
-# value, a TypeError for an unknown or missing argument.
-_CONFIG_ERRORS = (TypeError, ValueError)
-
 
 class ModelFileError(ValueError):
     """A model file that is missing, corrupt or not an nnlab model."""
@@ -108,15 +114,6 @@ def _model_arrays(model):
             for k, a in layer_arrays(layer).items()}
 
 
-def _python_number(value):
-    """``json.dumps``'s fallback: the Python number a NumPy scalar holds (a list for an array,
-    in some bit generators' states). A hyper-parameter may stay a NumPy scalar in a layer's
-    configuration (``Dropout(np.float32(0.5))``); JSON knows only Python's numbers."""
-    if isinstance(value, np.generic | np.ndarray):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
 def save_model(model, path):
     """Write ``model`` to ``path`` (``.npz`` appended if missing); return the path written.
 
@@ -128,7 +125,7 @@ def save_model(model, path):
     ...     nl.saving.save_model(model, os.path.join(folder, "m")).endswith("m.npz")
     True
     """
-    path = file_path(path, "save_model")
+    path = file_path(path, "save_model", suffix=".npz")
     arrays = _model_arrays(model) | optimizer_arrays(model.optimizer)
     broken = [key for key, a in arrays.items() if not all_finite(a)]
     if broken:   # load_model refuses such arrays: refuse them here, before writing
@@ -138,9 +135,8 @@ def save_model(model, path):
             "random_states": generator_states(model),   # (may refuse: before compile's warnings)
             "input_shape": input_shape(model),
             "compile": compile_settings(model) if model.loss is not None else None}
-    path = path if path.endswith(".npz") else path + ".npz"
-    header = json.dumps(spec, default=_python_number)
-    np.savez(path, **{HEADER: np.array(header)}, **arrays)
+    header = np.array(json.dumps(spec, default=json_number))
+    replace_file(path, lambda file: np.savez(file, **{HEADER: header}, **arrays))
     return path
 
 
@@ -164,7 +160,8 @@ def load_model(path):
     tried = [path] if path.endswith(".npz") else [path + ".npz", path]
     path = next((p for p in tried if os.path.isfile(p)), None)
     if path is None:
-        raise ModelFileNotFoundError(f"no model file at {' or '.join(map(repr, tried))}")
+        folder = next((f": {p!r} is a folder" for p in tried if os.path.isdir(p)), "")
+        raise ModelFileNotFoundError(f"no model file at {' or '.join(map(repr, tried))}{folder}")
     try:
         # Opened here, not by zipfile: its first bytes tell a .npy file from a zip, and its
         # size bounds the sizes the zip's directory may claim.
@@ -200,15 +197,17 @@ def load_model(path):
 def _targets(model, declared):
     """The arrays that the file's arrays are read into, by key: the model's, in the dtype
     the file holds, then its optimizer's running state after ``iterations`` steps."""
-    iterations = model.optimizer.iterations if model.optimizer is not None else 0
+    optimizer = model.optimizer
+    iterations, shared = (optimizer.iterations, optimizer.shared_state()) if optimizer else (0, {})
     dtypes = {dtype for _, _, dtype in declared.values()}
     if len(dtypes) == 1 and model.dtype not in dtypes:
         model.astype(dtypes.pop())  # layers without a dtype setting (e.g. BatchNorm) follow
     targets = _model_arrays(model)
     if iterations:   # (astype reset the optimizer)
-        model.optimizer.state = [model.optimizer.fresh_state(p) for p in model.params]
-        model.optimizer.iterations = iterations
-        targets.update(optimizer_arrays(model.optimizer))
+        optimizer.state = [optimizer.fresh_state(p) for p in model.params]
+        optimizer.iterations = iterations
+        optimizer.set_shared_state(shared)
+        targets.update(optimizer_arrays(optimizer))
     return targets
 
 
@@ -279,8 +278,10 @@ def _read_spec(archive, header, path):
         raise ModelFileError(f"{where}: expected format {FORMAT!r}; got {found}")
     version = spec.get("version")
     if type(version) is not int or version not in READ_VERSIONS:   # JSON's true is no 1
-        raise ModelFileError(f"{path!r} has model format version {reprlib.repr(version)}; "
-                             f"this nnlab reads versions {' and '.join(map(str, READ_VERSIONS))}")
+        newer = " (a newer nnlab wrote it)" if type(version) is int and version > 0 else ""
+        raise ModelFileError(f"{path!r} has model format version {reprlib.repr(version)}"
+                             f"{newer}; this nnlab reads versions "
+                             f"{' and '.join(map(str, READ_VERSIONS))}")
     return spec
 
 
@@ -305,10 +306,11 @@ def _array_shapes(item, where, depth=0):
                              f"config; got {reprlib.repr(item)}")
     name = _field(item, "class", str, where)
     cls = Layer.registry.get(name)
-    if cls is None or name.startswith("_"):  # "_Conv", "_Pool": bases, no layers
-        known = ", ".join(sorted(n for n in Layer.registry if not n.startswith("_")))
+    if cls is None or cls.__name__.startswith("_"):  # "_Conv", "_Pool": bases, no layers
+        known = ", ".join(sorted(n for n, c in Layer.registry.items()
+                                 if not c.__name__.startswith("_")))
         raise ModelFileError(f"{where}: unknown layer class {reprlib.repr(name)}; known: "
-                             f"{known}")
+                             f"{known} (a class of one's own is known once it is defined)")
     config = _field(item, "config", dict, where)
     if not issubclass(cls, Residual):
         return cls.array_shapes(config)
@@ -342,7 +344,7 @@ def _build_model(spec, declared, path):
                                      f"{held}")
         try:
             layers.append(Layer.registry[item["class"]].from_config(item["config"]))
-        except _CONFIG_ERRORS as exc:
+        except (TypeError, ValueError) as exc:   # an argument unknown or missing; a value
             raise ModelFileError(f"{where} ({item['class']}) cannot be built from its config "
                                  f"{reprlib.repr(item['config'])}: {exc}") from exc
     model = Sequential(layers)
@@ -373,7 +375,7 @@ def _compile(model, compiled, version, path):
         try:
             parts.append(build(name, **config) if part == "loss" else
                          build(name, **read_optimizer_config(config, version)))
-        except _CONFIG_ERRORS as exc:
+        except (TypeError, ValueError) as exc:   # as a layer's above
             raise ModelFileError(f"{where}.{part}: cannot build {reprlib.repr(name)} from the "
                                  f"config {reprlib.repr(config)}: {exc}") from exc
     metrics = _field(compiled, "metrics", list, where)
@@ -384,12 +386,10 @@ def _compile(model, compiled, version, path):
         model.compile(*parts, metrics)
     except ValueError as exc:
         raise ModelFileError(f"{where}.metrics: {exc}") from exc
-    iterations = compiled["optimizer"].get("iterations", 0)   # files before it: none
-    if not (isinstance(iterations, int) and not isinstance(iterations, bool)
-            and 0 <= iterations <= 2**53):   # bias corrections take beta ** t as floats
-        raise ModelFileError(f"{where}.optimizer.iterations: expected a step count from 0 "
-                             f"to 2**53; got {reprlib.repr(iterations)}")
-    model.optimizer.iterations = iterations
+    try:
+        set_progress(model.optimizer, compiled["optimizer"])
+    except ValueError as exc:
+        raise ModelFileError(f"{where}.optimizer.{exc}") from exc
 
 
 def _read_arrays(archive, declared, targets, squares, path):

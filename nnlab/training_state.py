@@ -101,6 +101,8 @@ def compile_settings(model):
                              "(get_weights)")
         settings[part] = {"name": name, "config": config}
     settings["optimizer"]["iterations"] = optimizer.iterations
+    if optimizer.shared_state():
+        settings["optimizer"]["shared_state"] = optimizer.shared_state()
     settings["metrics"] = [m for m, fn in model.metrics.items() if is_named(m, fn)]
     unnamed = [m for m in model.metrics if m not in settings["metrics"]]
     if unnamed:
@@ -144,6 +146,24 @@ def read_optimizer_config(config, version):
     if version == 1 and "clipnorm" in config and "global_clipnorm" not in config:
         return {("global_clipnorm" if k == "clipnorm" else k): v for k, v in config.items()}
     return config
+
+
+def set_progress(optimizer, entry):
+    """Set a model file's step count and ``shared_state`` (its optimizer's ``entry``) on
+    ``optimizer``; files written before either have none (0 and {})."""
+    iterations = entry.get("iterations", 0)
+    if not (isinstance(iterations, int) and not isinstance(iterations, bool)
+            and 0 <= iterations <= 2**53):   # bias corrections take beta ** t as floats
+        raise ValueError(f"iterations: expected a step count from 0 to 2**53; got "
+                         f"{reprlib.repr(iterations)}")
+    optimizer.iterations = iterations
+    shared = entry.get("shared_state", {})
+    try:
+        if not isinstance(shared, dict):
+            raise ValueError(f"expected a JSON object; got {reprlib.repr(shared)}")
+        optimizer.set_shared_state(shared)
+    except ValueError as exc:
+        raise ValueError(f"shared_state: {exc}") from exc
 
 
 def zero_rate(iteration):

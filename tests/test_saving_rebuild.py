@@ -92,12 +92,13 @@ def test_load_model_reads_the_file_that_save_wrote_for_the_same_path(tmp_path):
     (tmp_path / "m.npz").rename(tmp_path / "renamed")   # a file renamed is read as named
     np.testing.assert_array_equal(nl.load_model(tmp_path / "renamed").predict(X),
                                   model.predict(X))
-    for absent, tried in (("m", ["m.npz", "m"]), ("m.npz", ["m.npz"])):
+    folder = f": {str(tmp_path / 'm')!r} is a folder"
+    for absent, tried, more in (("m", ["m.npz", "m"], folder), ("m.npz", ["m.npz"], "")):
         with pytest.raises(FileNotFoundError) as info:
             nl.load_model(tmp_path / absent)
         assert isinstance(info.value, ModelFileError)
         assert str(info.value) == "no model file at " + " or ".join(
-            repr(str(tmp_path / name)) for name in tried)
+            repr(str(tmp_path / name)) for name in tried) + more
 
 
 def test_a_folder_is_no_file_name_to_save_to_or_load_from(tmp_path):
@@ -113,6 +114,10 @@ def test_a_folder_is_no_file_name_to_save_to_or_load_from(tmp_path):
     (tmp_path / "m.npz").rename(tmp_path / ".npz")
     with pytest.raises(ValueError, match="load_model needs a file name"):
         nl.load_model(str(tmp_path) + os.sep)
+    (tmp_path / "d.npz").mkdir()   # numpy's IsADirectoryError, once ".npz" was appended
+    with pytest.raises(ValueError, match=r"save_model needs a file name; .*d\.npz' names a "
+                                         "folder"):
+        model.save(tmp_path / "d")
 
 
 def test_a_path_that_is_no_str_or_in_no_folder_is_refused_as_bad_input(tmp_path):
@@ -287,3 +292,84 @@ def test_a_users_layer_named_like_one_of_nnlabs_does_not_replace_it(tmp_path):
         assert type(nl.load_model(mine).layers[0]) is Dense
     finally:
         del Layer.registry[Dense.registry_name]
+
+
+def test_a_layer_of_one_s_own_in_a_script_or_notebook_loads_under_its_main_name(tmp_path):
+    # Its file name "__main__.Dense" began with "_", as the bases "_Conv" and "_Pool" do, and
+    # loading refused the class as unknown.
+    class Dense(Layer):
+        __module__, __qualname__ = "__main__", "Dense"
+
+        def forward(self, x, training=False):
+            return x
+
+    try:
+        assert Dense.registry_name == "__main__.Dense"
+        assert type(nl.load_model(nl.Sequential([Dense()]).save(tmp_path / "m")).layers[0]) \
+            is Dense
+    finally:
+        del Layer.registry[Dense.registry_name]
+    with pytest.raises(ModelFileError, match=r"unknown layer class '__main__.Dense'; known: "
+                                             r"Activation, .* \(a class of one's own is known "
+                                             "once it is defined\\)"):
+        nl.load_model(tmp_path / "m")
+
+
+def test_a_layer_of_one_s_own_that_its_config_does_not_rebuild_is_not_saved(tmp_path):
+    # Each was saved, and no session could load the file.
+    class Scale(Layer):
+        def __init__(self, n, factor=1.0):
+            super().__init__()
+            self.params["s"] = np.full(n, factor)
+
+        def forward(self, x, training=False):
+            return x * self.params["s"]
+
+    class Configured(Scale):
+        def get_config(self):
+            return {"n": self.params["s"].size, "factor": np.sin}
+
+    try:
+        for layer, problem in ((Scale(3), r"TypeError: .*missing 1 required positional "
+                                          r"argument: 'n'"),
+                               (Configured(3), "TypeError: Object of type ufunc is not JSON "
+                                               "serializable")):
+            with pytest.raises(ValueError, match=r"cannot save the model: .*, a layer of one's "
+                                                 rf"own, is not rebuilt from .*\({problem}\); "
+                                                 "make get_config return"):
+                nl.Sequential([nl.Residual(layer)]).save(tmp_path / "m")
+        Configured.get_config = lambda self: {"n": 2}
+        with pytest.raises(ValueError, match=r"its arrays \{'params.s': \(3,\)\} would come "
+                                             r"back as \{'params.s': \(2,\)\}"):
+            nl.Sequential([Configured(3)]).save(tmp_path / "m")
+        assert not list(tmp_path.iterdir())
+    finally:
+        for cls in (Scale, Configured):
+            del Layer.registry[cls.registry_name]
+
+
+def test_a_save_cut_short_leaves_the_file_that_was_there(tmp_path, monkeypatch):
+    model = small_model()
+    path = model.save(tmp_path / "m")
+    written = (tmp_path / "m.npz").read_bytes()
+
+    def cut_short(file, **arrays):
+        file.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(path)
+    assert (tmp_path / "m.npz").read_bytes() == written
+    assert os.listdir(tmp_path) == ["m.npz"]   # no partial file left beside it
+    monkeypatch.undo()
+    os.chmod(path, 0o644)
+    model.save(path)   # a new file, with the permissions a new file gets
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~_umask()
+    nl.load_model(path)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
