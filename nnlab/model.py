@@ -8,12 +8,12 @@ Training repeats one *iteration* over mini-batches of the data::
     model.optimizer.step(model.params, model.grads)       # update
 
 ``train_step`` is these four lines, with the loss's two calls made as one
-(``loss.forward_backward``: cross-entropy then computes its softmax once); ``fit``
-checks the data once, then runs them over shuffled mini-batches for a number of
-epochs, keeping a ``History`` (the step and the epoch are ``nnlab.training``'s
-``fit_batch`` and ``fit_epoch``; the update is ``optimizer.apply_gradients``, ``step``
-without the checks that ``fit`` made once). The model computes in the dtype of its parameters
-(``model.dtype``, float64 unless changed with ``astype``): data are cast to it.
+(``loss.forward_backward``: cross-entropy then computes its softmax once); ``fit`` checks the data
+once, then runs them over shuffled mini-batches for a number of epochs, keeping a ``History`` (the
+step and the epoch are ``nnlab.training``'s ``fit_batch`` and ``fit_epoch``; the update is
+``optimizer.apply_gradients``, ``step`` without the checks that ``fit`` made once). The model
+computes in the dtype of its parameters (``model.dtype``, float64 unless changed with ``astype``):
+data are cast to it (layers of two dtypes make it None: each computes in its input's).
 """
 
 import numpy as np

@@ -18,6 +18,8 @@ array([0., 0.])
 array([0., 1.])
 """
 
+import math
+
 import numpy as np
 
 from nnlab.activation_base import ActivationFunction, _as_float, _sigmoid, _softplus
@@ -72,7 +74,8 @@ class GELU(ActivationFunction):
         # φ(x) underflows to 0 for large |x|, as it should; once -x x / 2 overflows (|x|
         # beyond about 2.6e19 in float32), e^-inf is that 0 too.
         with np.errstate(under="ignore", over="ignore"):
-            density = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+            # A Python float: np.sqrt's NumPy float64 would make float64 copies of x.
+            density = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
             return (ndtr(x) + x * density).astype(x.dtype, copy=False)
 
 

@@ -24,7 +24,8 @@ formula in its docstring and as a comment.
 
 Every hyper-parameter is an attribute of the same name. ``lr`` may be changed at any time
 (a value is checked as it is set), and the clipping options are checked at every step;
-the others are checked by the constructor alone: set them to values it accepts.
+the others are checked by the constructor alone: set them to values it accepts (a NumPy
+number is kept as a Python one, as the constructor keeps it).
 
 Common options of every optimizer:
 
@@ -64,9 +65,10 @@ __all__ = ["Optimizer"]
 class Optimizer:
     """Base class: validation, schedules, weight decay, clipping; subclasses write ``_update``.
 
-    Hyper-parameters are kept as Python floats. NumPy 2 computes ``a *= c`` in float64
-    when ``c`` is a NumPy float64 scalar (say, from ``np.logspace``), even for a float32
-    array: the result is cast back to float32, but the step takes several times longer.
+    Hyper-parameters are kept as Python floats, also those set between steps (a one-cycle
+    schedule's ``np.cos``). NumPy 2 computes ``a *= c`` in float64 when ``c`` is a NumPy
+    float64 scalar (say, from ``np.logspace``), even for a float32 array: the result is
+    cast back to float32, rounded otherwise, and the step takes several times longer.
     """
 
     #: State entries holding squares or sizes, never negative (load_model checks a file's).
@@ -82,6 +84,11 @@ class Optimizer:
             clipnorm, clipvalue, global_clipnorm)
         self.iterations = 0
         self.state = None
+
+    def __setattr__(self, name, value):
+        if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+            value = value.item()   # NumPy's number as Python's (the class's description)
+        super().__setattr__(name, value)
 
     @property
     def lr(self):

@@ -269,8 +269,8 @@ def _step(model, xb, yb):
         loss = float(loss)
         if not np.isfinite(loss):
             return loss, y_pred
-        with inside_network():   # dloss comes from the loss: no check
-            model.backward(dloss, input_grad=False)
+        with inside_network():   # no check of dloss, but its dtype (one's own loss's float64)
+            model.backward(dloss.astype(y_pred.dtype, copy=False), input_grad=False)
         grads = model.grads
         if not all_finite(*grads):
             return float("nan"), y_pred

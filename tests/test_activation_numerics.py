@@ -9,6 +9,7 @@ import pytest
 import nnlab as nl
 from nnlab import activations as A
 from tests.helpers import away_from_kinks, numeric_grad, rel_error
+from tests.optimizer_cases import Float32Only
 
 # -- Gradients against numerical ones ---------------------------------------------------------
 
@@ -220,3 +221,19 @@ def test_leaky_relu_with_slope_zero_is_relu_at_infinity():
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(f(x), [np.nan, 0, 0, 3, np.inf])
     np.testing.assert_array_equal(f.derivative(x), [0, 0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("name", sorted(set(A.NAMES) | set(A.KERAS_NAMES)))
+def test_a_float32_activation_computes_in_float32(name, monkeypatch):
+    # GELU's derivative divided by np.sqrt(2 pi), a NumPy float64: three float64 copies of
+    # x a backward pass, cast back at the end, where the outputs' dtype could not show it.
+    for module in (nl.activation_base, nl.activations, nl.modern_activations,
+                   nl.keras_activations, nl.gated_activations):
+        if hasattr(module, "_as_float"):   # (np.asarray would drop the watching subclass)
+            monkeypatch.setattr(module, "_as_float", lambda x, f=module._as_float: (
+                x if isinstance(x, Float32Only) else f(x)))
+    fn = A.get(name)
+    x = np.linspace(-5, 5, 24, dtype=np.float32).reshape(4, 6).view(Float32Only)
+    y = fn(x)
+    dx = fn.backward(x, y, np.ones_like(x))
+    assert y.dtype == dx.dtype == np.float32

@@ -213,10 +213,11 @@ def test_repr_shows_the_schedule():
 
 
 @pytest.mark.parametrize("name", O.NAMES)
-@pytest.mark.parametrize("numpy_scalars", [False, True])
+@pytest.mark.parametrize("numpy_scalars", [False, True, "set"])
 def test_float32_steps_compute_in_float32(name, numpy_scalars):
     """Every operation of a float32 step is a float32 operation, also with hyper-parameters
-    given as NumPy float64 scalars (``np.logspace`` yields those)."""
+    given as NumPy float64 scalars (``np.logspace`` yields those), to the constructor or
+    set between steps (a one-cycle schedule's ``np.cos``: they stayed NumPy's)."""
     own = {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.8},
            "adagrad": {"eps": 1e-9}, "rmsprop": {"rho": 0.8, "eps": 1e-9},
            "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9},
@@ -225,13 +226,18 @@ def test_float32_steps_compute_in_float32(name, numpy_scalars):
            "adamax": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9},
            "nadam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-9, "momentum_decay": 0.01}}
     hyper = {"lr": 0.01, "weight_decay": 0.001, "clipnorm": 1.0, **own.get(name, {})}
-    if numpy_scalars:
+    if numpy_scalars is True:
         hyper = {k: np.float64(v) for k, v in hyper.items()}
     opt = O.get(name, **hyper)
     rng = np.random.default_rng(0)
     p = rng.normal(size=(4, 3)).astype(np.float32).view(Float32Only)
     for _ in range(3):
         opt.step([p], [rng.normal(size=(4, 3)).astype(np.float32).view(Float32Only)])
+        if numpy_scalars == "set":
+            for key, value in opt.get_config().items():
+                if type(value) in (int, float):
+                    setattr(opt, key, np.array(value)[()])   # np.float64 or np.int64
+                    assert type(getattr(opt, key)) is type(value)
     assert p.dtype == np.float32
 
 

@@ -40,6 +40,24 @@ def test_float32_stays_float32_through_fit(optimizer):
     assert model.predict(X[:2]).dtype == np.float32
 
 
+def test_a_loss_s_float64_gradient_does_not_make_a_float32_backward_float64():
+    # A loss of one's own divided by np.float64(n): every layer's backward then computed in
+    # float64, each weight cast to float64 a step, its gradient cast back, in silence.
+    class MyMSE(nl.losses.MSE):
+        def backward(self, y_pred, y_true):
+            return 2 * (y_pred - y_true) / np.float64(y_pred.size)
+
+    model = nl.Sequential([nl.Dense(3, 4, rng=0, dtype="float32"), nl.Activation("gelu"),
+                           nl.Dense(4, 1, rng=1, dtype="float32")])
+    seen = []
+    for layer in model.layers:
+        layer.backward = lambda dy, *a, f=layer.backward, **k: seen.append(dy.dtype) or f(
+            dy, *a, **k)
+    model.compile(MyMSE(), "adam")
+    model.fit(np.ones((8, 3), np.float32), np.ones(8, np.float32), epochs=1, batch_size=4)
+    assert set(seen) == {np.dtype(np.float32)} and len(seen) == 4   # (not the first layer)
+
+
 def test_optimizer_updates_its_state_and_the_parameters_in_place():
     p = [np.ones((3, 2)), np.zeros(2)]
     opt = nl.optimizers.Adam(0.1)
