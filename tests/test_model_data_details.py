@@ -1,7 +1,7 @@
 """Details of the model, its data and its checks that a wrong answer would pass in silence
 (found by a mutation audit): predict's last batch, a model of mixed dtypes, astype after
 training, what counts as a rise of the loss, the schedules' edge arguments, the geometry
-of the toy sets, and the float64 copy and projection of gradcheck."""
+of the toy sets, a new shuffle every epoch, and the float64 copy and projection of gradcheck."""
 
 import warnings
 
@@ -51,6 +51,37 @@ def test_astype_after_training_starts_the_optimizer_afresh_in_the_new_dtype():
     np.testing.assert_allclose(model.params[1], b - 0.1 * g.sum(axis=0), rtol=1e-6)
     assert model.optimizer.iterations == 1
     assert {a.dtype for s in model.optimizer.state for a in s.values()} == {np.dtype("float32")}
+
+
+class _Recorder(Layer):
+    """Passes its input on, and keeps the first feature of each training batch."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def forward(self, x, training=False):
+        if training:
+            self.batches.append(tuple(x[:, 0]))
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+def test_shuffling_draws_a_new_order_every_epoch_and_the_same_orders_for_a_seed():
+    # A generator made afresh from the seed each epoch would give every epoch one order.
+    def orders(seed):
+        batches = []
+        model = nl.Sequential([_Recorder(batches), Dense(1, 1, rng=0)])
+        model.compile("mse", "sgd")
+        X = np.arange(16.0)[:, None]
+        model.fit(X, X, epochs=3, batch_size=16, seed=seed)
+        return [b for b in batches if len(b) == 16][-3:]   # (not fit's trial batch)
+
+    first = orders(0)
+    assert len(set(first)) == 3 and all(sorted(b) == list(range(16)) for b in first)
+    assert orders(0) == first != orders(1)
 
 
 def test_a_loss_that_stays_flat_is_not_rising():
