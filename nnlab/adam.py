@@ -84,6 +84,10 @@ class Adam(Optimizer):
         return {"decayed_sum": np.zeros_like(p), "decayed_sum_sq": np.zeros_like(p)}
 
     def _update(self, p, g, state, lr):
+        # The textbook step, in s = m / (1 - beta1), r = v / (1 - beta2):
+        #   m = beta1 m + (1 - beta1) g,  v = beta2 v + (1 - beta2) g^2
+        #   theta -= lr m_hat / (sqrt(v_hat) + eps),
+        #   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
         s, r = state["decayed_sum"], state["decayed_sum_sq"]
         step = state["scratch"]
         t = self.iterations

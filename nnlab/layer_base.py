@@ -30,6 +30,223 @@ import numpy as np
 
 from nnlab._checks import _cast, as_float_array, check_bool
 
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses set ``self.params`` (trainable arrays) and may set
+    ``self.buffers`` (non-trainable state saved with the model, such as batch
+    norm's running mean), and implement ``forward``, ``backward``,
+    ``output_shape`` and ``get_config``; a layer that allocates arrays says their shapes
+    in ``array_shapes``, so that a model file can be checked before they exist.
+    ``registry_name`` is the name a model file gives the class: its own name, or its
+    full dotted name if one of nnlab's layers has that name already.
+    """
+
+    registry: ClassVar[dict] = {}
+    registry_name: ClassVar[str] = "Layer"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A model file names each layer by its class's registry name. A class of another
+        # module that reuses the name of one of nnlab's (a student's own Dense) is filed
+        # under its full name, so that loading a file never builds the wrong class.
+        taken = Layer.registry.get(cls.__name__)
+        clash = (taken is not None and taken.__module__ != cls.__module__
+                 and taken.__module__.startswith("nnlab."))
+        cls.registry_name = f"{cls.__module__}.{cls.__qualname__}" if clash else cls.__name__
+        Layer.registry[cls.registry_name] = cls
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+
+    def forward(self, x, training=False):
+        """The layer's output for a batch; caches what the next ``backward`` needs.
+
+        Parameters
+        ----------
+        x : array_like
+            A batch (N, ...): samples along the first axis, each of the shape the layer
+            takes. float32 and float64 stay in their dtype, integers become float64.
+        training : bool
+            True in a training step: dropout drops inputs and batch norm normalizes by
+            the batch's statistics (and updates its running ones). False, as ``predict``
+            and ``evaluate`` run, leaves no randomness and changes no state but the cache.
+
+        Returns
+        -------
+        numpy.ndarray
+            The output batch, of shape ``(N, *output_shape(x.shape[1:]))``, in x's dtype.
+
+        Raises
+        ------
+        ValueError
+            For input the layer cannot take (naming the layer, the shape it expects and
+            the one it got), or a ``training`` that is no bool, before anything is cached
+            (a block whose inner layers cached a pass forgets it: see
+            ``check_before_training``).
+        """
+        raise NotImplementedError
+
+    def backward(self, dy):
+        """Backpropagate through the last ``forward``: fill ``grads``, return dL/dx.
+
+        Parameters
+        ----------
+        dy : array_like
+            dL/dy, the gradient of the loss with respect to the last forward's output,
+            of that output's shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            dL/dx, the gradient with respect to the last forward's input, of its shape.
+            For every trainable array, ``grads[name]`` now holds dL/d(``params[name]``)
+            over the whole batch, in the shape and dtype of ``params[name]``.
+
+        Raises
+        ------
+        ValueError
+            If ``forward`` has not run, or ``dy`` has not the shape of its output.
+        """
+        raise NotImplementedError
+
+    def backward_params(self, dy):
+        """Only the parameters' gradients (``grads``), for a layer whose input gradient is
+        not needed (the first layer of a model in training); layers with a costly input
+        gradient override it.
+
+        Parameters
+        ----------
+        dy : array_like
+            dL/dy, as for ``backward``.
+
+        Returns
+        -------
+        None or numpy.ndarray
+            Nothing here, and a model ignores what an override returns: ``Dense``'s gives
+            back ``dy`` checked, the convolutions' ``dy`` checked and reshaped to
+            (N, O, positions), for their own ``backward`` to go on with.
+        """
+        self.backward(dy)
+
+    def output_shape(self, input_shape):
+        """Shape of one output sample given the shape of one input sample."""
+        return tuple(input_shape)
+
+    def get_config(self):
+        """The constructor arguments, as JSON-compatible values (used by ``save``)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a layer from ``get_config()`` output (used by ``load_model``)."""
+        return cls(**config)
+
+    @classmethod
+    def array_shapes(cls, config):
+        """The shapes of the arrays ``from_config(config)`` allocates, computed without it.
+
+        Keys are ``"params.<name>"`` and ``"buffers.<name>"``. ``load_model`` compares them
+        with the arrays a file holds before it builds the layer: built first, a tampered
+        ``BatchNorm(n_features=10**11)`` would ask for 745 GiB (a MemoryError), and a
+        ``Dense(30000, 30000)``, below the initializers' cap on weights, for 7 GB, before
+        anything could be compared. ``config`` comes from the file and is not checked yet
+        (read it with ``config.get``; the constructor rejects bad values). A layer that allocates
+        nothing returns ``{}``; one that does not say is compared once it is built.
+        """
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check_input(self, x, feature_shape=None, ndim=None, training=False):
+        """Validate ``x`` (a batch) and ``forward``'s ``training`` flag; return x as a float
+        array.
+
+        ``feature_shape`` is the expected shape of one sample (``None`` in a
+        position accepts any size there); ``ndim`` the expected batch rank. The
+        layer's own rules follow (``_check_sample``: a kernel no larger than the
+        input...). Only once every check has passed is the shape recorded: a forward
+        that raises leaves what the last one cached.
+        """
+        return self._check_batch(self._as_input(x, training), feature_shape, ndim)
+
+    def _as_input(self, x, training=False):
+        """``x`` as a finite float array, or a ValueError naming the layer; ``training``
+        must be a bool, for every layer alike (``"no"`` or ``1`` would count as true).
+
+        The first half of ``_check_input``, for a layer whose own checks need the array's
+        shape before it is recorded: a ragged list has no shape for ``np.shape`` to give.
+        """
+        if _INSIDE_NETWORK.get():
+            return x
+        check_bool(training, "training")
+        return as_float_array(x, name=f"input of {self!r}")
+
+    def _check_batch(self, x, feature_shape=None, ndim=None):
+        """The second half of ``_check_input``: the checks of an array from ``_as_input``."""
+        if x.ndim == 0:
+            raise ValueError(f"{self!r} takes a batch, an array whose first axis runs over "
+                             f"the samples; got a single number, {x!r}")
+        expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
+        ok = expected_ndim is None or x.ndim == expected_ndim
+        if ok and feature_shape is not None:
+            ok = all(e is None or e == s for e, s in zip(feature_shape, x.shape[1:], strict=True))
+        if not ok:
+            if feature_shape is None:
+                expected = f"a {expected_ndim}-D batch"
+            else:
+                dims = ", ".join("?" if e is None else str(e) for e in feature_shape)
+                expected = f"shape (batch, {dims})"
+            raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
+        self._check_sample(x.shape[1:])
+        self._input_shape, self._input_dtype = x.shape, x.dtype   # what backward checks dy
+        return x
+
+    def _check_sample(self, sample_shape):
+        """Raise unless one sample of this shape can go through: ``output_shape``'s rules."""
+        self.output_shape(sample_shape)
+
+    def _training_fault(self, shape):
+        """Why a batch of input ``shape`` cannot pass through in training (a message), or
+        None: a rule of training alone, such as batch norm's 2 values per feature. It is
+        checked before any state changes, on the shapes a trial pass recorded
+        (``check_before_training``, and ``fit`` for its smallest batch)."""
+        return None
+
+    def _check_grad(self, dy):
+        """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.
+
+        Inside a model the shapes and dtypes agree by construction and ``dy`` is returned
+        as is; outside, it is cast to the dtype of the last forward's input.
+        """
+        if _INSIDE_NETWORK.get():
+            return dy
+        shape = getattr(self, "_input_shape", None)
+        if shape is None:
+            raise ValueError(f"{self!r}.backward uses what forward cached: call forward first")
+        # dL/dx in the dtype of x, as PyTorch's autograd gives it, whatever dy's dtype
+        dy = as_float_array(dy, name=f"dy of {self!r}.backward", dtype=self._input_dtype)
+        expected = (shape[0], *self.output_shape(shape[1:]))
+        if dy.shape != expected:
+            raise ValueError(f"{self!r}.backward expected dy of shape {expected}, the shape "
+                             f"of the last forward's output; got {dy.shape}")
+        return dy
+
+    def _param(self, name, like):
+        """Parameter ``name`` in the dtype of the array ``like`` (no copy if equal)."""
+        return self.params[name].astype(like.dtype, copy=False)
+
+    def _store_grad(self, name, grad):
+        self.grads[name] = grad.astype(self.params[name].dtype, copy=False)
+
+
+# --- What a model does with its layers: the flags of its passes, and work on them all ---
+
 # Inside a model the input was checked once on entry; layers then accept what the
 # previous layer produced, so that a diverging network reaches the loss as inf/NaN
 # (which fit reports) instead of failing a layer's input check.
@@ -191,220 +408,3 @@ def cast_layers(layers, dtype):
     for layer in owners:
         if hasattr(layer, "dtype"):
             layer.dtype = dtype
-
-
-class Layer:
-    """Base class of every layer.
-
-    Subclasses set ``self.params`` (trainable arrays) and may set
-    ``self.buffers`` (non-trainable state saved with the model, such as batch
-    norm's running mean), and implement ``forward``, ``backward``,
-    ``output_shape`` and ``get_config``; a layer that allocates arrays says their shapes
-    in ``array_shapes``, so that a model file can be checked before they exist.
-    ``registry_name`` is the name a model file gives the class: its own name, or its
-    full dotted name if one of nnlab's layers has that name already.
-    """
-
-    registry: ClassVar[dict] = {}
-    registry_name: ClassVar[str] = "Layer"
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # A model file names each layer by its class's registry name. A class of another
-        # module that reuses the name of one of nnlab's (a student's own Dense) is filed
-        # under its full name, so that loading a file never builds the wrong class.
-        taken = Layer.registry.get(cls.__name__)
-        clash = (taken is not None and taken.__module__ != cls.__module__
-                 and taken.__module__.startswith("nnlab."))
-        cls.registry_name = f"{cls.__module__}.{cls.__qualname__}" if clash else cls.__name__
-        Layer.registry[cls.registry_name] = cls
-
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
-        self.buffers = {}
-
-    def forward(self, x, training=False):
-        """The layer's output for a batch; caches what the next ``backward`` needs.
-
-        Parameters
-        ----------
-        x : array_like
-            A batch (N, ...): samples along the first axis, each of the shape the layer
-            takes. float32 and float64 stay in their dtype, integers become float64.
-        training : bool
-            True in a training step: dropout drops inputs and batch norm normalizes by
-            the batch's statistics (and updates its running ones). False, as ``predict``
-            and ``evaluate`` run, leaves no randomness and changes no state but the cache.
-
-        Returns
-        -------
-        numpy.ndarray
-            The output batch, of shape ``(N, *output_shape(x.shape[1:]))``, in x's dtype.
-
-        Raises
-        ------
-        ValueError
-            For input the layer cannot take (naming the layer, the shape it expects and
-            the one it got), or a ``training`` that is no bool, before anything is cached.
-            A block or model whose trial pass already ran when a rule of training alone
-            refused the batch (``check_before_training``) forgets its caches instead: its
-            backward then asks for a new forward. So does a block whose first inner layer
-            took the input and a later one refused what it was given (a Residual checks
-            its first layer's input up front, the others' as they run).
-        """
-        raise NotImplementedError
-
-    def backward(self, dy):
-        """Backpropagate through the last ``forward``: fill ``grads``, return dL/dx.
-
-        Parameters
-        ----------
-        dy : array_like
-            dL/dy, the gradient of the loss with respect to the last forward's output,
-            of that output's shape.
-
-        Returns
-        -------
-        numpy.ndarray
-            dL/dx, the gradient with respect to the last forward's input, of its shape.
-            For every trainable array, ``grads[name]`` now holds dL/d(``params[name]``)
-            over the whole batch, in the shape and dtype of ``params[name]``.
-
-        Raises
-        ------
-        ValueError
-            If ``forward`` has not run, or ``dy`` has not the shape of its output.
-        """
-        raise NotImplementedError
-
-    def backward_params(self, dy):
-        """Only the parameters' gradients (``grads``), for a layer whose input gradient is
-        not needed (the first layer of a model in training); layers with a costly input
-        gradient override it.
-
-        Parameters
-        ----------
-        dy : array_like
-            dL/dy, as for ``backward``.
-
-        Returns
-        -------
-        None or numpy.ndarray
-            Nothing here, and a model ignores what an override returns: ``Dense``'s gives
-            back ``dy`` checked, the convolutions' ``dy`` checked and reshaped to
-            (N, O, positions), for their own ``backward`` to go on with.
-        """
-        self.backward(dy)
-
-    def output_shape(self, input_shape):
-        """Shape of one output sample given the shape of one input sample."""
-        return tuple(input_shape)
-
-    def get_config(self):
-        """The constructor arguments, as JSON-compatible values (used by ``save``)."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a layer from ``get_config()`` output (used by ``load_model``)."""
-        return cls(**config)
-
-    @classmethod
-    def array_shapes(cls, config):
-        """The shapes of the arrays ``from_config(config)`` allocates, computed without it.
-
-        Keys are ``"params.<name>"`` and ``"buffers.<name>"``. ``load_model`` compares them
-        with the arrays a file holds before it builds the layer: built first, a tampered
-        ``BatchNorm(n_features=10**11)`` would ask for 745 GiB (a MemoryError), and a
-        ``Dense(30000, 30000)``, below the initializers' cap on weights, for 7 GB, before
-        anything could be compared. ``config`` comes from the file and is not checked yet
-        (read it with ``config.get``; the constructor rejects bad values). A layer that allocates
-        nothing returns ``{}``; one that does not say is compared once it is built.
-        """
-        return {}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
-
-    def _check_input(self, x, feature_shape=None, ndim=None, training=False):
-        """Validate ``x`` (a batch) and ``forward``'s ``training`` flag; return x as a float
-        array.
-
-        ``feature_shape`` is the expected shape of one sample (``None`` in a
-        position accepts any size there); ``ndim`` the expected batch rank. The
-        layer's own rules follow (``_check_sample``: a kernel no larger than the
-        input...). Only once every check has passed is the shape recorded: a forward
-        that raises leaves what the last one cached.
-        """
-        return self._check_batch(self._as_input(x, training), feature_shape, ndim)
-
-    def _as_input(self, x, training=False):
-        """``x`` as a finite float array, or a ValueError naming the layer; ``training``
-        must be a bool, for every layer alike (``"no"`` or ``1`` would count as true).
-
-        The first half of ``_check_input``, for a layer whose own checks need the array's
-        shape before it is recorded: a ragged list has no shape for ``np.shape`` to give.
-        """
-        if _INSIDE_NETWORK.get():
-            return x
-        check_bool(training, "training")
-        return as_float_array(x, name=f"input of {self!r}")
-
-    def _check_batch(self, x, feature_shape=None, ndim=None):
-        """The second half of ``_check_input``: the checks of an array from ``_as_input``."""
-        if x.ndim == 0:
-            raise ValueError(f"{self!r} takes a batch, an array whose first axis runs over "
-                             f"the samples; got a single number, {x!r}")
-        expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
-        ok = expected_ndim is None or x.ndim == expected_ndim
-        if ok and feature_shape is not None:
-            ok = all(e is None or e == s for e, s in zip(feature_shape, x.shape[1:], strict=True))
-        if not ok:
-            if feature_shape is None:
-                expected = f"a {expected_ndim}-D batch"
-            else:
-                dims = ", ".join("?" if e is None else str(e) for e in feature_shape)
-                expected = f"shape (batch, {dims})"
-            raise ValueError(f"{self!r} expected input of {expected}; got shape {x.shape}")
-        self._check_sample(x.shape[1:])
-        self._input_shape, self._input_dtype = x.shape, x.dtype   # what backward checks dy
-        return x
-
-    def _check_sample(self, sample_shape):
-        """Raise unless one sample of this shape can go through: ``output_shape``'s rules."""
-        self.output_shape(sample_shape)
-
-    def _training_fault(self, shape):
-        """Why a batch of input ``shape`` cannot pass through in training (a message), or
-        None: a rule of training alone, such as batch norm's 2 values per feature. It is
-        checked before any state changes, on the shapes a trial pass recorded
-        (``check_before_training``, and ``fit`` for its smallest batch)."""
-        return None
-
-    def _check_grad(self, dy):
-        """Validate ``dy`` = dL/dy against the output of the last ``forward``; return it.
-
-        Inside a model the shapes and dtypes agree by construction and ``dy`` is returned
-        as is; outside, it is cast to the dtype of the last forward's input.
-        """
-        if _INSIDE_NETWORK.get():
-            return dy
-        shape = getattr(self, "_input_shape", None)
-        if shape is None:
-            raise ValueError(f"{self!r}.backward uses what forward cached: call forward first")
-        # dL/dx in the dtype of x, as PyTorch's autograd gives it, whatever dy's dtype
-        dy = as_float_array(dy, name=f"dy of {self!r}.backward", dtype=self._input_dtype)
-        expected = (shape[0], *self.output_shape(shape[1:]))
-        if dy.shape != expected:
-            raise ValueError(f"{self!r}.backward expected dy of shape {expected}, the shape "
-                             f"of the last forward's output; got {dy.shape}")
-        return dy
-
-    def _param(self, name, like):
-        """Parameter ``name`` in the dtype of the array ``like`` (no copy if equal)."""
-        return self.params[name].astype(like.dtype, copy=False)
-
-    def _store_grad(self, name, grad):
-        self.grads[name] = grad.astype(self.params[name].dtype, copy=False)

@@ -35,6 +35,8 @@ __all__ = ["Activation", "AvgPool2D", "BatchNorm", "Conv1D", "Conv2D", "Dense", 
 class Dense(Layer):
     """Fully connected (affine) layer: ``y = x @ W + b``.
 
+    Shapes: x (N, n_in) -> y (N, n_out).
+
     Parameters
     ----------
     n_in, n_out : int
@@ -47,8 +49,6 @@ class Dense(Layer):
         Dtype in which the parameters are stored. The layer alone computes in its input's
         dtype (float32 input, float32 output, the weights cast to it); a ``Sequential``
         casts its input to the parameters' dtype (``model.dtype``) first, as Keras does.
-
-    Shapes: x (N, n_in) -> y (N, n_out).
 
     Examples
     --------
@@ -168,6 +168,7 @@ class Activation(Layer):
         return self.y
 
     def backward(self, dy):
+        """dL/dx = dy * f'(x), element-wise; softmax: dy times its Jacobian."""
         dy = self._check_grad(dy)
         return self.fn.backward(self.x, self.y, dy)
 
@@ -261,6 +262,7 @@ class Dropout(Layer):
         return x * self.mask
 
     def backward(self, dy):
+        """dL/dx = dy * m / (1 - rate): a dropped unit passes nothing back."""
         dy = self._check_grad(dy)
         return dy if self.mask is None else dy * self.mask
 
@@ -383,8 +385,7 @@ def layer_specs(layers):
     ``activations.get``. A function of one's own (an ``ActivationFunction`` subclass) would
     come back as nnlab's function of that name, or not at all: it is refused here, before a
     file is written, as ``compile_settings`` refuses a loss or optimizer of one's own. So is
-    a layer class of one's own that ``from_config`` does not rebuild from its config
-    (through JSON, as a file keeps it) with arrays of the same shapes.
+    a layer class of one's own that ``from_config`` does not rebuild, through JSON, alike.
     """
     for layer in layers:
         problem = None if type(layer).__module__.startswith("nnlab.") else _not_rebuilt(layer)

@@ -7,13 +7,13 @@ Training repeats one *iteration* over mini-batches of the data::
     model.backward(model.loss.backward(y_pred, y_batch))  # gradients, layer by layer
     model.optimizer.step(model.params, model.grads)       # update
 
-``train_step`` is these four lines, with the loss's two calls made as one
-(``loss.forward_backward``: cross-entropy then computes its softmax once); ``fit`` checks the data
-once, then runs them over shuffled mini-batches for a number of epochs, keeping a ``History`` (the
-step and the epoch are ``nnlab.training``'s ``fit_batch`` and ``fit_epoch``; the update is
-``optimizer.apply_gradients``, ``step`` without the checks that ``fit`` made once). The model
-computes in the dtype of its parameters (``model.dtype``, float64 unless changed with ``astype``):
-data are cast to it (layers of two dtypes make it None: each computes in its input's).
+``nnlab.training._step`` holds these four lines, with the loss's two calls made as one
+(``loss.forward_backward``: cross-entropy then computes its softmax once) and the update as
+``optimizer.apply_gradients`` (``step`` without the checks that ``fit`` made once). ``train_step``
+runs them on one batch; ``fit`` checks the data once, then runs them over shuffled mini-batches
+for a number of epochs (``fit_epoch``), keeping a ``History``. The model computes in the dtype of
+its parameters (``model.dtype``, float64 unless changed with ``astype``): data are cast to it
+(layers of two dtypes make it None: each computes in its input's).
 """
 
 import numpy as np

@@ -21,6 +21,13 @@ from nnlab.layer_base import Layer, in_training_step
 class BatchNorm(Layer):
     """Batch normalization: per feature (N, F) or channel (N, C, ...).
 
+    Params ``gamma`` (ones) and ``beta`` (zeros), shape (F,); buffers
+    ``running_mean`` (zeros) and ``running_var`` (ones), shape (F,).
+    Shapes: x (N, F), (N, F, L) or (N, F, H, W) -> y of the same shape; the
+    statistics of feature f are taken over every axis but axis 1. Training needs two
+    or more values per feature, as in PyTorch: a batch of one sample (N, F) would
+    normalize every value to 0 (y = beta, and no gradient reaches x).
+
     Parameters
     ----------
     n_features : int
@@ -36,13 +43,6 @@ class BatchNorm(Layer):
         Added to the variance before the square root.
     dtype : str or numpy dtype
         Dtype in which the parameters and buffers are stored.
-
-    Params ``gamma`` (ones) and ``beta`` (zeros), shape (F,); buffers
-    ``running_mean`` (zeros) and ``running_var`` (ones), shape (F,).
-    Shapes: x (N, F), (N, F, L) or (N, F, H, W) -> y of the same shape; the
-    statistics of feature f are taken over every axis but axis 1. Training needs two
-    or more values per feature, as in PyTorch: a batch of one sample (N, F) would
-    normalize every value to 0 (y = beta, and no gradient reaches x).
 
     Examples
     --------

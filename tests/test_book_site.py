@@ -4,7 +4,9 @@ that run as a reader copies them, and the book builds with warnings as errors.""
 import importlib
 import importlib.util
 import inspect
+import itertools
 import json
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -239,3 +241,30 @@ def test_vendoring_without_a_registry_falls_back_to_the_cdns(tmp_path, monkeypat
     assert vendor_web.main(str(tmp_path / "web")) == 0
     assert "from its CDN" in capsys.readouterr().out
     assert kept.exists()   # an earlier copy is not deleted for nothing
+
+
+def _documented(module):
+    """The classes and functions defined in ``module``, and the methods of its classes."""
+    for obj in vars(module).values():
+        if getattr(obj, "__module__", None) == module.__name__ and callable(obj):
+            yield obj
+            if inspect.isclass(obj):
+                yield from (f for f in vars(obj).values() if inspect.isfunction(f))
+
+
+def test_no_numpydoc_parameters_section_holds_a_paragraph():
+    # BatchNorm's paragraph on its shapes and buffers stood under "Parameters", and the
+    # API page showed each of its lines as a parameter ("PyTorch (as in)", "Shapes").
+    entry = re.compile(r"[\w*, ]+( : .*)?")
+    wrong = []
+    for info in pkgutil.iter_modules(nl.__path__):
+        for obj in _documented(importlib.import_module(f"nnlab.{info.name}")):
+            lines = [*(inspect.getdoc(obj) or "").split("\n"), ""]
+            section = None
+            for line, underline in itertools.pairwise(lines):
+                if re.fullmatch(r"-{3,}", underline):
+                    section = line.strip()
+                elif (section in ("Parameters", "Attributes") and line[:1] not in ("", " ")
+                        and not entry.fullmatch(line) and not re.fullmatch(r"-{3,}", line)):
+                    wrong.append(f"{obj.__qualname__}: {line}")
+    assert not wrong
