@@ -407,10 +407,9 @@ class RAdam(Optimizer):
         v += step
         bias1, bias2 = 1 - self.beta1**t, 1 - self.beta2**t
         r = self.rectification(t)
-        if r is None:
+        if r is None:   # too few steps to trust v: momentum alone
             np.multiply(m, lr / bias1, out=step)         # theta -= lr m_hat
+            p -= step
         else:
             # theta -= lr r m_hat sqrt(1 - beta2^t) / (sqrt(v) + eps)
             _scaled_step(p, m, v, self.eps, lr * r * bias2**0.5 / bias1, step)
-            return
-        p -= step

@@ -333,6 +333,7 @@ def errors(layer_or_model, x, y=None, seed=0, eps=None, training=False):
                         "the relative error has no meaning")
     numerical = [numerical_gradient(lambda v: value(run(v)[1]), x, eps)]
     for name, p in zip(names[1:], _params(template), strict=True):
+        # numerical_gradient moves p's entries in place, and run reads them from the layers
         numerical.append(numerical_gradient(lambda _: value(run(x)[1]), p, eps, name))
     floor = 1e-3 * (_whole_norm(analytic) + _whole_norm(numerical))
     return {name: relative_error(a, n, max(floor, 1e-12))

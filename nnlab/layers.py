@@ -7,12 +7,10 @@ modules of their own. All of them are reachable from here: ``nnlab.layers.BatchN
 is ``nnlab.BatchNorm``, so that every layer can be imported from this one module.
 """
 
-import json
-
 import numpy as np
 
 from nnlab import activations, initializers
-from nnlab._checks import as_rng, check_number, float_dtype, json_number
+from nnlab._checks import as_rng, check_number, float_dtype
 from nnlab.conv import Conv1D, Conv2D
 from nnlab.layer_base import (
     _INSIDE_NETWORK,
@@ -156,8 +154,8 @@ class Activation(Layer):
     def forward(self, x, training=False):
         """``f(x)`` for a batch of any shape: y has x's shape (glu: half its last axis)."""
         x = self._check_input(x, training=training)
-        # A model's predict gave [0.032 0.087 0.237 0.644] for the samples [1, 2, 3, 4] at
-        # once, and [0.269 0.731 0.269 0.731] in batches of 2.
+        # Softmax along the one axis of an (N,) batch would mix the N samples, and predict's
+        # answers would depend on its batch_size.
         if self.fn.along_last_axis and x.ndim == 1 and in_network():
             raise ValueError(f"{self!r} maps each sample's last axis (its scores, say) as "
                              f"a whole; in a model, a batch of shape {x.shape} holds "
@@ -346,10 +344,11 @@ class Residual(Layer):
 
     def backward(self, dy):
         """dL/dx = dy + the block's backward of dy; fills its layers' grads."""
-        d = dy = self._check_grad(dy)
+        dy = self._check_grad(dy)
+        d_block = dy
         for layer in reversed(self.layers):
-            d = layer.backward(d)
-        return dy + d
+            d_block = layer.backward(d_block)
+        return dy + d_block
 
     def output_shape(self, input_shape):
         shape = tuple(input_shape)
@@ -361,6 +360,8 @@ class Residual(Layer):
         return shape
 
     def get_config(self):
+        from nnlab.layer_specs import layer_specs  # (which imports this module)
+
         return {"layers": layer_specs(self.layers)}
 
     @classmethod
@@ -376,45 +377,3 @@ class Residual(Layer):
 
     def __repr__(self):
         return f"Residual({', '.join(repr(layer) for layer in self.layers)})"
-
-
-def layer_specs(layers):
-    """Each layer as a model file keeps it: its class's registry name and its config.
-
-    A file keeps an activation by its name, and ``load_model`` rebuilds it with
-    ``activations.get``. A function of one's own (an ``ActivationFunction`` subclass) would
-    come back as nnlab's function of that name, or not at all: it is refused here, before a
-    file is written, as ``compile_settings`` refuses a loss or optimizer of one's own. So is
-    a layer class of one's own that ``from_config`` does not rebuild, through JSON, alike.
-    """
-    for layer in layers:
-        problem = None if type(layer).__module__.startswith("nnlab.") else _not_rebuilt(layer)
-        if problem:
-            raise ValueError(f"cannot save the model: {layer!r}, a layer of one's own, is not "
-                             f"rebuilt from its get_config() {layer.get_config()!r} ({problem}); "
-                             "make get_config return its constructor's arguments as JSON "
-                             "values, or save the weights alone (get_weights)")
-        if isinstance(layer, Activation):
-            try:
-                rebuilt = type(activations.get(layer.fn.name))
-            except ValueError:   # a name nnlab does not know
-                rebuilt = None
-            if rebuilt is not type(layer.fn):
-                raise ValueError(f"cannot save the model: a model file keeps an activation by "
-                                 f"name, and {layer!r} holds {layer.fn!r}, which "
-                                 f"activations.get({layer.fn.name!r}) does not rebuild; use one "
-                                 "of nnlab's functions, or save the weights alone (get_weights)")
-    return [{"class": layer.registry_name, "config": layer.get_config()} for layer in layers]
-
-
-def _not_rebuilt(layer):
-    """Why ``load_model`` would not rebuild ``layer`` from its config, or None."""
-    try:
-        config = json.loads(json.dumps(layer.get_config(), default=json_number))
-        rebuilt = type(layer).from_config(config)
-    except (TypeError, ValueError) as exc:   # a value JSON cannot hold, an argument missing
-        return f"{type(exc).__name__}: {exc}"
-    shapes = [{f"{kind}.{k}": a.shape for kind in ("params", "buffers")
-               for k, a in getattr(each, kind, {}).items()} for each in (layer, rebuilt)]
-    return None if shapes[0] == shapes[1] else (
-        f"its arrays {shapes[0]} would come back as {shapes[1]}")

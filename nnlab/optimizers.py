@@ -81,8 +81,8 @@ class SGD(Optimizer):
         if b is None:   # momentum set after the first step: it starts there, as in PyTorch
             b = state["b"] = g.copy()
         else:
-            b *= self.momentum                           # b = mu b + g (b_1 = g_1: b
-            b += g                                       # starts at 0)
+            b *= self.momentum                           # b = mu b + g
+            b += g                                       # (b starts at 0: b_1 = g_1)
         if self.nesterov:
             np.multiply(b, self.momentum, out=step)      # theta -= lr (g + mu b)
             step += g

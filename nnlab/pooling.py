@@ -173,7 +173,7 @@ class AvgPool2D(_Pool):
         """dy (N, C, H', W') -> dL/dx (N, C, H, W): a window's dy spread evenly."""
         dy = self._check_grad(dy)
         size = int(np.prod(self.pool_size))
-        dwin = np.broadcast_to((dy / size)[(..., *(None,) * self.ndim)],
+        dwin = np.broadcast_to((dy / size)[..., None, None],
                                (*dy.shape, *self.pool_size))
         return col2im(dwin, self.x_shape, self.pool_size, self.stride)
 

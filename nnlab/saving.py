@@ -34,10 +34,9 @@ all its steps share (``shared_state``: NAdam's and ASGD's) in the header, so tha
 resumed after loading takes the steps it would have taken anyway, and so is the state of
 each random generator that layers draw from (Dropout's masks). A schedule of
 ``nnlab.schedules`` is saved as its class and arguments; a ``NotSavedWarning`` names the
-metrics and schedules of one's own, code that a file cannot hold. What the header keeps of
-training is ``nnlab.training_state``'s ``compile_settings`` and ``generator_states``; a
-model that ``load_model`` could not rebuild (an optimizer, activation or layer of one's
-own) is refused before writing.
+metrics and schedules of one's own, code that a file cannot hold. The header's parts are
+``nnlab.layer_specs`` and ``nnlab.training_state``'s; a model that ``load_model`` could not
+rebuild (an optimizer, activation or layer of one's own) is refused before writing.
 """
 
 import json
@@ -59,7 +58,8 @@ from nnlab._checks import (
     json_number,
     replace_file,
 )
-from nnlab.layers import Layer, Residual, layer_specs
+from nnlab.layer_specs import layer_specs
+from nnlab.layers import Layer, Residual
 from nnlab.training_state import (
     compile_settings,
     generator_states,
