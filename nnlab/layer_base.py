@@ -182,13 +182,17 @@ class Layer:
         The first half of ``_check_input``, for a layer whose own checks need the array's
         shape before it is recorded: a ragged list has no shape for ``np.shape`` to give.
         """
-        if _INSIDE_NETWORK.get():
+        if in_network():
             return x
         check_bool(training, "training")
         return as_float_array(x, name=f"input of {self!r}")
 
     def _check_batch(self, x, feature_shape=None, ndim=None):
-        """The second half of ``_check_input``: the checks of an array from ``_as_input``."""
+        """The second half of ``_check_input``: the checks of an array from ``_as_input``
+        (but in fit's steps, whose batches have the shapes of the data it tried once)."""
+        if in_training_step():
+            self._input_shape, self._input_dtype = x.shape, x.dtype
+            return x
         if x.ndim == 0:
             raise ValueError(f"{self!r} takes a batch, an array whose first axis runs over "
                              f"the samples; got a single number, {x!r}")
@@ -224,18 +228,11 @@ class Layer:
         Inside a model the shapes and dtypes agree by construction and ``dy`` is returned
         as is; outside, it is cast to the dtype of the last forward's input.
         """
-        if _INSIDE_NETWORK.get():
+        if in_network():
             return dy
         shape = getattr(self, "_input_shape", None)
-        if shape is None:
-            raise ValueError(f"{self!r}.backward uses what forward cached: call forward first")
-        # dL/dx in the dtype of x, as PyTorch's autograd gives it, whatever dy's dtype
-        dy = as_float_array(dy, name=f"dy of {self!r}.backward", dtype=self._input_dtype)
-        expected = (shape[0], *self.output_shape(shape[1:]))
-        if dy.shape != expected:
-            raise ValueError(f"{self!r}.backward expected dy of shape {expected}, the shape "
-                             f"of the last forward's output; got {dy.shape}")
-        return dy
+        expected = None if shape is None else (shape[0], *self.output_shape(shape[1:]))
+        return check_dy(dy, repr(self), expected, getattr(self, "_input_dtype", None))
 
     def _param(self, name, like):
         """Parameter ``name`` in the dtype of the array ``like`` (no copy if equal)."""
@@ -291,6 +288,19 @@ def training_step():
 def in_training_step():
     """Whether a model's training step is under way (``training_step``)."""
     return _TRAINING_STEP.get()
+
+
+def check_dy(dy, owner, expected, dtype):
+    """``dy`` = dL/dy for the backward of ``owner`` (its name in messages), checked to have
+    ``expected``, the shape of its last forward's output (None: no forward yet), and cast to
+    ``dtype``, its input's: dL/dx comes in x's dtype, as PyTorch's autograd gives it."""
+    if expected is None:
+        raise ValueError(f"{owner}.backward uses what forward cached: call forward first")
+    dy = as_float_array(dy, name=f"dy of {owner}.backward", dtype=dtype)
+    if dy.shape != tuple(expected):
+        raise ValueError(f"{owner}.backward expected dy of shape {tuple(expected)}, the shape "
+                         f"of the last forward's output; got {dy.shape}")
+    return dy
 
 
 def walk_layers(layers):

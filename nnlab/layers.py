@@ -13,7 +13,6 @@ from nnlab import activations, initializers
 from nnlab._checks import as_rng, check_number, float_dtype
 from nnlab.conv import Conv1D, Conv2D
 from nnlab.layer_base import (
-    _INSIDE_NETWORK,
     Layer,
     check_before_training,
     forget_last_pass,
@@ -293,13 +292,14 @@ class Residual(Layer):
     array([[1., 1.]])
     """
 
+    #: The block's layers, in order: a list whose edits are checked (``LayerList``).
+    layers = Layers("Residual")
+
     def __init__(self, *layers):
         if not layers or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError(f"Residual takes one or more nnlab layers, as in Residual(Dense(4, "
                              f"4), Activation('relu')); got {layers!r}")
         self.layers = layers   # (no Layer.__init__: params, grads, buffers are views)
-
-    layers = Layers("Residual")
 
     @property
     def params(self):
@@ -317,7 +317,7 @@ class Residual(Layer):
         """y = x + block(x), where the block (its layers in turn) must keep x's shape."""
         x = self._check_input(x, training=training)
         try:
-            if training and len(x) and not _INSIDE_NETWORK.get():
+            if training and len(x) and not in_network():
                 check_before_training(self.forward, x, self.layers)
                 self._input_shape = x.shape   # the trial pass recorded its one row
             out = x

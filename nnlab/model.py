@@ -31,14 +31,17 @@ from nnlab._checks import (
 from nnlab._memory import keep_freed_memory
 from nnlab.callbacks import History, ProgressBar, check_callbacks
 from nnlab.layer_base import (
-    _INSIDE_NETWORK,
+    Layer,
     cast_layers,
+    check_before_training,
     check_distinct,
+    check_dy,
     forget_last_pass,
+    in_network,
+    inside_network,
     restoring_buffers,
 )
 from nnlab.layer_lists import Layers
-from nnlab.layers import Layer, check_before_training, inside_network
 from nnlab.saving import ModelFileError, load_model
 from nnlab.saving import layer_arrays as _arrays
 from nnlab.summary import summary_table
@@ -102,6 +105,9 @@ class Sequential:
     1.0
     """
 
+    #: The layers, in order: a list whose edits are checked as ``add`` is (``LayerList``).
+    layers = Layers("Sequential")
+
     def __init__(self, layers=None):
         if not isinstance(layers, list | tuple | None):
             one = "one layer, " if isinstance(layers, Layer) else ""
@@ -111,9 +117,6 @@ class Sequential:
         self.loss = self.optimizer = self.history = self.stop_reason = None
         self.metrics, self.stop_training = {}, False
         self._sample_shape = self._output_shape = self._input_dtype = None
-
-    #: The layers, in order: a list whose edits are checked as ``add`` is (``LayerList``).
-    layers = Layers("Sequential")
 
     def add(self, layer):
         """Append a layer: a new one, as a layer object in two places would be trained twice."""
@@ -177,16 +180,9 @@ class Sequential:
 
     def _check_dy(self, dy):
         """``dy`` as a finite array of the last output's shape (trusted inside ``fit``)."""
-        if _INSIDE_NETWORK.get():
+        if in_network():
             return dy
-        if self._output_shape is None:
-            raise ValueError("Sequential.backward uses what forward cached: call forward first")
-        # dL/dx in the dtype of the input, as each layer's backward gives it
-        dy = as_float_array(dy, name="dy of Sequential.backward", dtype=self._input_dtype)
-        if dy.shape != self._output_shape:
-            raise ValueError(f"Sequential.backward expected dy of shape {self._output_shape}, "
-                             f"the shape of the last forward's output; got {dy.shape}")
-        return dy
+        return check_dy(dy, "Sequential", self._output_shape, self._input_dtype)
 
     @property
     def params(self):

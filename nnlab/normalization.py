@@ -94,11 +94,11 @@ class BatchNorm(Layer):
             mean, var, deviation = self._batch_statistics(x, axes, per_feature)
         x = self._check_batch(x)
         if training:
-            m = self.momentum
+            momentum = self.momentum   # (m is the count of values per feature, below)
             for name, batch in (("running_mean", mean), ("running_var", var)):
-                running = self.buffers[name]
-                running *= m
-                running += (1 - m) * batch.astype(running.dtype)
+                running = self.buffers[name]   # running = momentum running + (1 - momentum) batch
+                running *= momentum
+                running += (1 - momentum) * batch.astype(running.dtype)
         else:
             var = self.buffers["running_var"]
             deviation = x - self.buffers["running_mean"].astype(x.dtype).reshape(per_feature)
