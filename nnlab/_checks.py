@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import re
+import shutil
 import uuid
 
 import numpy as np
@@ -362,13 +363,24 @@ def file_path(path, what, writing=True, suffix=""):
 
 def replace_file(path, write):
     """Call ``write(file)`` on a new file beside ``path``, then move it onto ``path``: a
-    write cut short (Ctrl-C, a full disk) leaves the file that was there as it was."""
-    folder, name = os.path.split(os.path.abspath(path))
-    partial = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.partial")
-    try:
-        with open(partial, "xb") as file:   # (not tempfile's: its files are private, 0600)
+    write cut short (Ctrl-C, a full disk) leaves the file that was there as it was. A link
+    keeps pointing at the file, which keeps its permissions. Where no file can be made
+    beside it (a folder one may not write in, a name at the length limit), ``write``
+    writes ``path`` in place, as ``numpy.savez`` would."""
+    target = os.path.realpath(path)
+    partial = f"{target}.{uuid.uuid4().hex[:8]}"
+    try:   # a new file, with the permissions of one (tempfile's are private, 0600)
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        with open(target, "wb") as file:
             write(file)
-        os.replace(partial, path)
+        return
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+        if os.path.exists(target):
+            shutil.copymode(target, partial)
+        os.replace(partial, target)
     finally:
         if os.path.exists(partial):
             os.remove(partial)

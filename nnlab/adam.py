@@ -84,7 +84,8 @@ class Adam(Optimizer):
         return {"decayed_sum": np.zeros_like(p), "decayed_sum_sq": np.zeros_like(p)}
 
     def _update(self, p, g, state, lr):
-        # The textbook step, in s = m / (1 - beta1), r = v / (1 - beta2):
+        # The textbook step, with m and v kept as s = m / (1 - beta1) and
+        # r = v / (1 - beta2):
         #   m = beta1 m + (1 - beta1) g,  v = beta2 v + (1 - beta2) g^2
         #   theta -= lr m_hat / (sqrt(v_hat) + eps),
         #   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
@@ -260,8 +261,9 @@ class NAdam(Optimizer):
 
         Every weight shares it, so it is the optimizer's, not a weight's state (PyTorch keeps
         a copy per weight). Each factor holds the ``beta1`` and ``momentum_decay`` of its
-        own step, as in PyTorch: a model file keeps the product (``shared_state``), and
-        only where nothing else tells it (a reset) is it computed again from t.
+        own step, as in PyTorch: a model file keeps the product (``shared_state``); it is
+        computed again from t (with today's hyper-parameters) only for a file written
+        before it was kept, or a step count set by hand.
         """
         if self._product_step != t:
             if self._product_step != t - 1:

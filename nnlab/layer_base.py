@@ -188,11 +188,7 @@ class Layer:
         return as_float_array(x, name=f"input of {self!r}")
 
     def _check_batch(self, x, feature_shape=None, ndim=None):
-        """The second half of ``_check_input``: the checks of an array from ``_as_input``
-        (but in fit's steps, whose batches have the shapes of the data it tried once)."""
-        if in_training_step():
-            self._input_shape, self._input_dtype = x.shape, x.dtype
-            return x
+        """The second half of ``_check_input``: the checks of an array from ``_as_input``."""
         if x.ndim == 0:
             raise ValueError(f"{self!r} takes a batch, an array whose first axis runs over "
                              f"the samples; got a single number, {x!r}")

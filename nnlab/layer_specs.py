@@ -8,6 +8,8 @@ one's own through JSON, as a file keeps it.
 
 import json
 
+import numpy as np
+
 from nnlab import activations
 from nnlab._checks import json_number
 from nnlab.layers import Activation
@@ -43,12 +45,16 @@ def layer_specs(layers):
 
 
 def _not_rebuilt(layer):
-    """Why ``load_model`` would not rebuild ``layer`` from its config, or None."""
+    """Why ``load_model`` would not rebuild ``layer`` from its config, or None. The trial
+    build leaves NumPy's global random numbers as they were (a constructor may draw)."""
+    state = np.random.get_state()  # noqa: NPY002 (the global state is what it guards)
     try:
         config = json.loads(json.dumps(layer.get_config(), default=json_number))
         rebuilt = type(layer).from_config(config)
-    except (TypeError, ValueError) as exc:   # a value JSON cannot hold, an argument missing
+    except Exception as exc:   # whatever one's own constructor raises: a reason not to save
         return f"{type(exc).__name__}: {exc}"
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
     shapes = [{f"{kind}.{k}": a.shape for kind in ("params", "buffers")
                for k, a in getattr(each, kind, {}).items()} for each in (layer, rebuilt)]
     return None if shapes[0] == shapes[1] else (

@@ -259,7 +259,7 @@ class Dropout(Layer):
         return x * self.mask
 
     def backward(self, dy):
-        """dL/dx = dy * m / (1 - rate): a dropped unit passes nothing back."""
+        """dL/dx = dy m / (1 - rate), forward's mask; in evaluation, dy."""
         dy = self._check_grad(dy)
         return dy if self.mask is None else dy * self.mask
 

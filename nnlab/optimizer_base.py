@@ -25,7 +25,7 @@ formula in its docstring and as a comment.
 Every hyper-parameter is an attribute of the same name. ``lr`` may be changed at any time
 (a value is checked as it is set), and the clipping options are checked at every step;
 the others are checked by the constructor alone: set them to values it accepts (a NumPy
-number is kept as a Python one, as the constructor keeps it).
+scalar is kept as a Python number, as the constructor keeps it).
 
 Common options of every optimizer:
 
@@ -86,8 +86,8 @@ class Optimizer:
         self.state = None
 
     def __setattr__(self, name, value):
-        if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
-            value = value.item()   # NumPy's number as Python's (the class's description)
+        if isinstance(value, np.generic):
+            value = value.item()   # a NumPy scalar as Python's number (the class's description)
         super().__setattr__(name, value)
 
     @property
@@ -176,8 +176,8 @@ class Optimizer:
         """Take back what ``shared_state`` gave (a model file's, checked), once
         ``iterations`` is set."""
         if state:
-            raise ValueError(f"{type(self).__name__} keeps no state shared by its weights; "
-                             f"got {state!r}")
+            raise ValueError(f"{type(self).__name__} keeps no shared state named "
+                             f"{sorted(state)}; got {state!r}")
 
     def reset(self):
         """Forget all state (momentum, averages) and the step count."""

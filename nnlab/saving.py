@@ -201,12 +201,11 @@ def _targets(model, declared):
     iterations, shared = (optimizer.iterations, optimizer.shared_state()) if optimizer else (0, {})
     dtypes = {dtype for _, _, dtype in declared.values()}
     if len(dtypes) == 1 and model.dtype not in dtypes:
-        model.astype(dtypes.pop())  # layers without a dtype setting (e.g. BatchNorm) follow
+        model.astype(dtypes.pop())  # layers with no dtype setting (one's own) follow
     targets = _model_arrays(model)
     if iterations:   # (astype reset the optimizer)
         optimizer.state = [optimizer.fresh_state(p) for p in model.params]
-        optimizer.iterations = iterations
-        optimizer.set_shared_state(shared)
+        set_progress(optimizer, {"iterations": iterations, "shared_state": shared})
         targets.update(optimizer_arrays(optimizer))
     return targets
 
@@ -306,9 +305,10 @@ def _array_shapes(item, where, depth=0):
                              f"config; got {reprlib.repr(item)}")
     name = _field(item, "class", str, where)
     cls = Layer.registry.get(name)
-    if cls is None or cls.__name__.startswith("_"):  # "_Conv", "_Pool": bases, no layers
-        known = ", ".join(sorted(n for n, c in Layer.registry.items()
-                                 if not c.__name__.startswith("_")))
+    base = {n for n, c in Layer.registry.items() if c.__module__.startswith("nnlab.")
+            and n.startswith("_")}   # "_Conv", "_Pool": nnlab's bases of layers, no layers
+    if cls is None or name in base:
+        known = ", ".join(sorted(set(Layer.registry) - base))
         raise ModelFileError(f"{where}: unknown layer class {reprlib.repr(name)}; known: "
                              f"{known} (a class of one's own is known once it is defined)")
     config = _field(item, "config", dict, where)

@@ -69,6 +69,9 @@ class _Recorder(Layer):
         return dy
 
 
+Layer.registry.pop("_Recorder")  # a test double, not a layer a model file may name
+
+
 def test_shuffling_draws_a_new_order_every_epoch_and_the_same_orders_for_a_seed():
     # A generator made afresh from the seed each epoch would give every epoch one order.
     def orders(seed):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import nnlab as nl
 from nnlab import _memory
 from nnlab._checks import all_finite
-from nnlab.layers import Dense, inside_network
+from nnlab.layers import inside_network
 
 
 def small_cnn(dtype):
@@ -56,19 +56,6 @@ def test_a_loss_s_float64_gradient_does_not_make_a_float32_backward_float64():
     model.compile(MyMSE(), "adam")
     model.fit(np.ones((8, 3), np.float32), np.ones(8, np.float32), epochs=1, batch_size=4)
     assert set(seen) == {np.dtype(np.float32)} and len(seen) == 4   # (not the first layer)
-
-
-def test_fit_s_steps_do_not_check_the_shapes_that_fit_checked_once(monkeypatch):
-    # A step of batch 10 through 784-30-10 spent a microsecond a layer on them (5 %).
-    checked = []
-    monkeypatch.setattr(Dense, "_check_sample", lambda self, shape: checked.append(shape))
-    model = nl.Sequential([Dense(3, 4, rng=0), nl.Activation("tanh"), Dense(4, 1, rng=1)])
-    model.compile("mse", "sgd")
-    X = np.ones((12, 3))
-    for epochs in (1, 5):
-        checked.clear()
-        model.fit(X, X[:, 0], epochs=epochs, batch_size=4)
-        assert len(checked) == 2   # the trial pass of check_data, once a layer
 
 
 def test_optimizer_updates_its_state_and_the_parameters_in_place():

@@ -85,52 +85,6 @@ def test_nadam_saves_its_averages_alone_and_resumes_its_momentum_factors(tmp_pat
     assert older.optimizer._mu_product(10) == pytest.approx(np.prod(mu), rel=1e-14)
 
 
-SHARING = {"NAdam": (lambda: nl.optimizers.NAdam(0.01, momentum_decay=0.5),
-                     {"beta1": 0.5, "momentum_decay": 0.1}, ["mu_product"]),
-           "ASGD": (lambda: nl.optimizers.ASGD(0.05, t0=1),
-                    {"lr": 0.5, "lambd": 0.3, "alpha": 0.5, "t0": 2.0}, ["eta", "mu"])}
-
-
-@pytest.mark.parametrize("name", SHARING)
-def test_the_numbers_that_every_weight_s_step_shares_are_saved(tmp_path, name):
-    # NAdam's product of momentum factors holds the beta1 of each step, and ASGD fixed the
-    # next step's eta and mu at the end of the last: after a change of a hyper-parameter,
-    # neither follows from the step count, and resumed training took other steps.
-    optimizer, changes, shared = SHARING[name]
-    model = nl.Sequential([nl.Dense(2, 3, rng=0), nl.Activation("tanh"), nl.Dense(3, 1, rng=1)])
-    model.compile("mse", optimizer())
-    X = np.random.default_rng(0).normal(size=(8, 2))
-    model.fit(X, X[:, :1], epochs=3, batch_size=4, seed=0)
-    for key, value in changes.items():
-        setattr(model.optimizer, key, value)
-    model.fit(X, X[:, :1], epochs=1, batch_size=4, seed=1)
-    path = model.save(tmp_path / "m")
-    assert sorted(header_of(path)["compile"]["optimizer"]["shared_state"]) == shared
-    loaded = nl.load_model(path)
-    assert loaded.optimizer.shared_state() == model.optimizer.shared_state()
-    for m in (model, loaded):
-        m.fit(X, X[:, :1], epochs=2, batch_size=4, seed=2)
-    for ours, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
-        np.testing.assert_array_equal(ours, theirs)
-
-
-@pytest.mark.parametrize(("name", "shared", "fragment"), [
-    ("NAdam", {"mu_product": 1.5}, "NAdam's mu_product must be in [0, 1]; got 1.5"),
-    ("NAdam", {"mu_product": 0.5, "eta": 0.1}, "NAdam keeps no state shared by its weights; "
-                                               "got {'eta': 0.1}"),
-    ("ASGD", {"eta": -0.1, "mu": 1.0}, "ASGD's eta must be in [0, inf); got -0.1"),
-    ("ASGD", {"eta": 0.1}, "ASGD's mu must be a real number; got None"),
-    ("ASGD", [0.1, 1.0], "shared_state: expected a JSON object; got [0.1, 1.0]"),
-    ("SGD", {"mu_product": 0.5}, "SGD keeps no state shared by its weights")])
-def test_a_tampered_shared_state_is_refused(tmp_path, name, shared, fragment):
-    model = nl.Sequential([nl.Dense(2, 1, rng=0)])
-    model.compile("mse", SHARING[name][0]() if name in SHARING else nl.optimizers.SGD(0.1))
-    model.fit(np.ones((4, 2)), np.ones(4), epochs=1, batch_size=2, seed=0)
-    loading_fails(edited(model.save(tmp_path / "m"), tmp_path / "t.npz",
-                         lambda h: h["compile"]["optimizer"].update(shared_state=shared)),
-                  fragment)
-
-
 @pytest.mark.parametrize(("before", "after", "nesterov"), [(0.8, 0.0, False), (0.0, 0.8, False),
                                                           (0.0, 0.8, True)])
 def test_momentum_changed_after_training_saves_a_file_that_resumes(before, after, nesterov,
