@@ -2,6 +2,7 @@
 page and have text alternatives, their text's numbers are computed by their code, and
 every solution's code is run."""
 
+import ast
 import json
 import re
 
@@ -48,6 +49,24 @@ def test_every_explorer_output_has_its_static_version():
             for output in cell.get("outputs", [])
             if WIDGET_VIEW in output.get("data", {}) and "text/html" not in output["data"]]
     assert not bare, bare
+
+
+def test_every_layer_a_chapter_builds_with_random_weights_takes_a_seed():
+    # Four cells built layers without one: weights new at every run, which nothing printed
+    # showed, where the README says that every random thing is seeded.
+    unseeded = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for number, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            for call in ast.walk(ast.parse("".join(cell["source"]))):
+                name = getattr(getattr(call, "func", None), "attr", None)
+                keywords = {k.arg: k.value for k in getattr(call, "keywords", [])}
+                constant = getattr(keywords.get("init"), "value", None) in ("zeros", "ones")
+                if name in ("Dense", "Conv1D", "Conv2D", "Dropout") and not (
+                        "rng" in keywords or constant):
+                    unseeded.append(f"{path.name} cell {number}: {ast.unparse(call)}")
+    assert not unseeded
 
 
 def test_every_figure_has_a_text_alternative():

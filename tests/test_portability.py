@@ -23,9 +23,12 @@ from nnlab.playground import PLAYGROUND_DATA
 from nnlab.playground_explorer import STATIC_CHANGES
 
 ROOT = Path(__file__).resolve().parents[1]
-#: An x86-64 CPU without FMA or AVX: OpenBLAS's Sandy Bridge kernels, numpy's SSE4.2 paths.
+#: An older x86-64 CPU: OpenBLAS's Sandy Bridge kernels (AVX, no FMA), numpy's SSE4.2 paths,
+#: and glibc's maths functions without FMA or AVX (numpy's float64 exp, tanh, log1p... call
+#: them when its own SIMD code is off; glibc picks its versions by CPU, not by numpy).
 OLD_CPU = {"OPENBLAS_CORETYPE": "Sandybridge",
-           "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL"}
+           "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+           "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA,-AVX"}
 FRAMES = """
 import json, sys
 from nnlab import widgets
