@@ -85,8 +85,8 @@ class Layer:
         ValueError
             For input the layer cannot take (naming the layer, the shape it expects and
             the one it got), or a ``training`` that is no bool, before anything is cached
-            (a block whose inner layers cached a pass forgets it: see
-            ``check_before_training``).
+            (a block or model whose layers cached part of the refused pass forgets it, so
+            that its backward asks for a new forward).
         """
         raise NotImplementedError
 

@@ -89,6 +89,7 @@ _EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
 
 _JSON_KINDS = {dict: "a JSON object", list: "a JSON array", str: "a string"}
 
+
 class ModelFileError(ValueError):
     """A model file that is missing, corrupt or not an nnlab model."""
 
@@ -278,9 +279,8 @@ def _read_spec(archive, header, path):
     version = spec.get("version")
     if type(version) is not int or version not in READ_VERSIONS:   # JSON's true is no 1
         newer = " (a newer nnlab wrote it)" if type(version) is int and version > 0 else ""
-        raise ModelFileError(f"{path!r} has model format version {reprlib.repr(version)}"
-                             f"{newer}; this nnlab reads versions "
-                             f"{' and '.join(map(str, READ_VERSIONS))}")
+        raise ModelFileError(f"{path!r} has model format version {reprlib.repr(version)}{newer}; "
+                             f"this nnlab reads versions {' and '.join(map(str, READ_VERSIONS))}")
     return spec
 
 
@@ -344,7 +344,7 @@ def _build_model(spec, declared, path):
                                      f"{held}")
         try:
             layers.append(Layer.registry[item["class"]].from_config(item["config"]))
-        except (TypeError, ValueError) as exc:   # an argument unknown or missing; a value
+        except (TypeError, ValueError) as exc:   # an argument unknown or missing, a bad value
             raise ModelFileError(f"{where} ({item['class']}) cannot be built from its config "
                                  f"{reprlib.repr(item['config'])}: {exc}") from exc
     model = Sequential(layers)
@@ -375,7 +375,7 @@ def _compile(model, compiled, version, path):
         try:
             parts.append(build(name, **config) if part == "loss" else
                          build(name, **read_optimizer_config(config, version)))
-        except (TypeError, ValueError) as exc:   # as a layer's above
+        except (TypeError, ValueError) as exc:   # as a layer's constructor above
             raise ModelFileError(f"{where}.{part}: cannot build {reprlib.repr(name)} from the "
                                  f"config {reprlib.repr(config)}: {exc}") from exc
     metrics = _field(compiled, "metrics", list, where)

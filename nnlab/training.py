@@ -389,9 +389,9 @@ def update_overflowed(model):
     later step 0: training froze without a word). ``fit`` asks once an epoch, one dot
     product per array (``all_finite``), not once a step.
     """
-    states = model.optimizer.state or []   # (scratch arrays hold no state: each step rewrites them)
-    arrays = [a for s in states for k, a in s.items() if k != "param" and not k.startswith(
-        "scratch") and isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    states = model.optimizer.state or []   # (no scratch array: each step writes it afresh)
+    arrays = [a for s in states for k, a in s.items() if k != "param"
+              and not k.startswith("scratch") and isinstance(a, np.ndarray) and a.dtype.kind == "f"]
     return not all_finite(*model.params, *arrays)
 
 

@@ -101,8 +101,8 @@ def compile_settings(model):
                              "(get_weights)")
         settings[part] = {"name": name, "config": config}
     settings["optimizer"]["iterations"] = optimizer.iterations
-    if optimizer.shared_state():
-        settings["optimizer"]["shared_state"] = optimizer.shared_state()
+    if shared := optimizer.shared_state():
+        settings["optimizer"]["shared_state"] = shared
     settings["metrics"] = [m for m, fn in model.metrics.items() if is_named(m, fn)]
     unnamed = [m for m in model.metrics if m not in settings["metrics"]]
     if unnamed:
@@ -158,9 +158,9 @@ def set_progress(optimizer, entry):
                          f"{reprlib.repr(iterations)}")
     optimizer.iterations = iterations
     shared = entry.get("shared_state", {})
+    if not isinstance(shared, dict):
+        raise ValueError(f"shared_state: expected a JSON object; got {reprlib.repr(shared)}")
     try:
-        if not isinstance(shared, dict):
-            raise ValueError(f"expected a JSON object; got {reprlib.repr(shared)}")
         optimizer.set_shared_state(shared)
     except ValueError as exc:
         raise ValueError(f"shared_state: {exc}") from exc
