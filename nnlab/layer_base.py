@@ -29,18 +29,18 @@ from typing import ClassVar
 import numpy as np
 
 from nnlab._checks import _cast, as_float_array, check_bool
+from nnlab._spellings import check_spellings
 
 
 class Layer:
     """Base class of every layer.
 
-    Subclasses set ``self.params`` (trainable arrays) and may set
-    ``self.buffers`` (non-trainable state saved with the model, such as batch
-    norm's running mean), and implement ``forward``, ``backward``,
-    ``output_shape`` and ``get_config``; a layer that allocates arrays says their shapes
-    in ``array_shapes``, so that a model file can be checked before they exist.
-    ``registry_name`` is the name a model file gives the class: its own name, or its
-    full dotted name if one of nnlab's layers has that name already.
+    Subclasses set ``self.params`` (trainable arrays) and may set ``self.buffers``
+    (non-trainable state saved with the model, such as batch norm's running mean), and implement
+    ``forward``, ``backward``, ``output_shape`` and ``get_config``; a layer that allocates
+    arrays says their shapes in ``array_shapes``, so that a model file can be checked before
+    they exist. ``registry_name`` is the name a model file gives the class: its own name, or
+    its full dotted name if one of nnlab's layers has that name already.
     """
 
     registry: ClassVar[dict] = {}
@@ -56,6 +56,10 @@ class Layer:
                  and taken.__module__.startswith("nnlab."))
         cls.registry_name = f"{cls.__module__}.{cls.__qualname__}" if clash else cls.__name__
         Layer.registry[cls.registry_name] = cls
+
+    def __new__(cls, *args, **kwargs):
+        check_spellings(cls, args, kwargs)   # Keras's Dense(..., activation="relu"): a hint
+        return super().__new__(cls)
 
     def __init__(self):
         self.params = {}

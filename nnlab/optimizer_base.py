@@ -57,6 +57,7 @@ import math
 import numpy as np
 
 from nnlab._checks import FLOAT_DTYPES, _cast, all_finite, check_number
+from nnlab._spellings import check_spellings
 from nnlab.schedules import check_schedule, rate_at
 
 __all__ = ["Optimizer"]
@@ -75,6 +76,10 @@ class Optimizer:
     squares = ()
     #: Whether ``weight_decay`` shrinks the parameters in ``_update`` instead (AdamW).
     decoupled_weight_decay = False
+
+    def __new__(cls, *args, **kwargs):
+        check_spellings(cls, args, kwargs)   # Keras's SGD(learning_rate=0.1): a hint
+        return super().__new__(cls)
 
     def __init__(self, lr, weight_decay=0.0, clipnorm=None, clipvalue=None,
                  global_clipnorm=None):

@@ -17,6 +17,7 @@ stops making mistakes after finitely many updates; if not (XOR), it never does.
 import numpy as np
 
 from nnlab._checks import all_finite, as_float_array, as_rng, check_bool, check_number
+from nnlab._spellings import check_spellings
 from nnlab.initializers import MAX_WEIGHTS
 
 
@@ -52,6 +53,10 @@ class Perceptron:
     >>> p.predict(X), p.converged_
     (array([0, 0, 0, 1]), True)
     """
+
+    def __new__(cls, *args, **kwargs):
+        check_spellings(cls, args, kwargs)   # Keras's learning_rate=: a hint
+        return super().__new__(cls)
 
     def __init__(self, n_inputs, lr=1.0, threshold=0.0):
         self.n_inputs = check_number(n_inputs, "n_inputs", low=1, high=MAX_WEIGHTS,
