@@ -29,11 +29,11 @@ from nnlab.static import Spec
 
 #: The static playground's one other value of each control besides the current one: no
 #: hidden layer (a straight boundary), two units a layer (too few to bend it far), a rate so
-#: small that 100 epochs hardly move the network, batches of 64 (four times fewer steps an
-#: epoch than 16) and an L2 penalty that flattens the network's answer. 45 frames, about
-#: 720 KB of page. Not a rate too large: Adam's path at such a rate is chaotic, so a frame's
-#: numbers would depend on the last bits of the CPU's arithmetic, and the page would not
-#: be the same from one machine to the next.
+#: small that 100 epochs hardly move the network, batches of 64 (under a third of the
+#: steps an epoch that 16 take) and an L2 penalty that flattens the network's answer.
+#: 45 frames, about 720 KB of page. Not a rate too large: Adam's path at such a rate is
+#: chaotic, so a frame's numbers would depend on the last bits of the CPU's arithmetic,
+#: and the page would not be the same from one machine to the next.
 STATIC_CHANGES = {"hidden_layers": [0], "units": [2], "lr": [1e-4], "batch_size": [64],
                   "l2": [0.1]}
 

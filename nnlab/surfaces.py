@@ -260,6 +260,30 @@ def diverged(path, steps, limit=LIMIT):
     return len(path) < steps + 1 or not (np.abs(path[-1]) < limit).all()
 
 
+#: ``shown``'s nudge: a rate times 1 + NUDGE, a change about as small as the rounding by
+#: which one processor's arithmetic can differ from another's.
+NUDGE = 1e-12
+
+
+def shown(value, nudged, spec=".4g"):
+    """``value`` formatted with ``spec``, or "chaotic" if ``nudged``, the same number from a
+    run at the rate times 1 + ``NUDGE``, differs from it by more than a millionth of it.
+
+    A path that bounces around a minimum, or along a valley's floor, can turn a difference
+    in the last bit into another final point: its digits would then differ on another
+    computer, or at a rate a hair's breadth away, and printing them would claim what the
+    run cannot support.
+
+    Examples
+    --------
+    >>> nl.surfaces.shown(0.123456, 0.123456), nl.surfaces.shown(0.0123, 0.0125)
+    ('0.1235', 'chaotic')
+    """
+    if abs(nudged - value) > 1e-6 * abs(value):
+        return "chaotic"
+    return format(value, spec)
+
+
 def race(surface, names=OPTIMIZERS, lr=0.01, steps=200):
     """Every optimizer in ``names`` from the surface's start: ``{display name: path}``.
 

@@ -319,8 +319,8 @@ def warn_if_diverging(losses, factor=100, rises=3):
     ``rises`` rises in a row, is a run that has lost all it learned and is still going.
     The message gives the mean growth of those rises, a measure of how much too large the
     rate is: on a quadratic loss, a rate :math:`c` times the largest stable one multiplies
-    the loss by :math:`(2c - 1)^2` a step, 1.44 at :math:`c = 1.1`, where a rate 10 %
-    lower is enough.
+    the loss by :math:`(2c - 1)^2` a step once the steepest direction dominates, 1.44 at
+    :math:`c = 1.1`, where a rate 10 % lower is enough.
 
     Examples
     --------
