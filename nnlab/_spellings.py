@@ -4,11 +4,12 @@ A reader who knows Keras writes ``SGD(learning_rate=0.1)`` or ``Dense(30, 10,
 activation="relu")``; one who knows PyTorch writes ``Adam(model.params, lr=1e-3)``,
 ``Adam(betas=(0.9, 0.99))`` or ``Dropout(p=0.5)``. Python answers "unexpected keyword
 argument" (or "multiple values for argument 'lr'"), which says what is wrong but not what
-to write. The layers' and the optimizers' ``__new__``, which Python runs with the same
-arguments just before ``__init__``, call ``check_spellings`` first: a keyword that is
-another library's name for one of nnlab's gets an ``ArgumentSpellingError`` naming
-nnlab's (a ``TypeError``, as Python's would be, and a ``ValueError``, as nnlab's refusals
-of bad arguments are); any other call goes on to ``__init__`` as usual.
+to write. The ``__new__`` of the layers, the optimizers and the perceptron, which Python
+runs with the same arguments just before ``__init__``, calls ``check_spellings`` first: a
+keyword that is another library's name for one of nnlab's gets an
+``ArgumentSpellingError`` naming nnlab's (a ``TypeError``, as Python's would be, and a
+``ValueError``, as nnlab's refusals of bad arguments are); any other call goes on to
+``__init__`` as usual.
 
 Examples
 --------
@@ -19,6 +20,7 @@ Examples
 SGD has no argument 'learning_rate' (Keras's name): nnlab calls it 'lr'; write SGD(lr=0.1)
 """
 
+import functools
 import inspect
 
 
@@ -51,8 +53,9 @@ def check_spellings(cls, args, kwargs):
     another library does: a keyword of ``SPELLINGS``, PyTorch's ``betas`` pair, Keras's
     ``activation`` argument of a layer, or PyTorch's parameters given to an optimizer's
     constructor (``Adam(model.params, lr=...)``)."""
-    name = cls.__name__
-    accepted = inspect.signature(cls.__init__).parameters
+    if not kwargs and not (args and isinstance(args[0], list | tuple)):
+        return   # (most calls: nothing to look up)
+    name, accepted = cls.__name__, _parameters(cls)
     if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
         return   # a class of one's own that takes any keyword: its __init__ decides
     for key, value in kwargs.items():
@@ -77,6 +80,11 @@ def check_spellings(cls, args, kwargs):
             f"{name}(model.parameters(), lr=...)): nnlab's optimizers are given them at "
             f"each step, opt.step(params, grads), and model.compile(optimizer={name}(lr=...)) "
             "does that for a model")
+
+
+@functools.cache
+def _parameters(cls):
+    return inspect.signature(cls.__init__).parameters
 
 
 def _is_pair(value):
