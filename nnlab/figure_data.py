@@ -309,10 +309,13 @@ def line_outside_view(w1, w2, bias):
 RACE_CLIMB = 1e4
 #: ... at the bottom at 1e-30: values closer to the minimum are drawn there.
 RACE_FLOOR = 1e-30
-#: Gaps below this many spacings of float64 numbers at the minimum are rounding, not
-#: distance: at the saddle's minimum of -1 a run at the bottom computed a gap of 0 or
-#: 2.2e-16 from step to step, a band across 15 decades.
-RACE_ROUNDING = 4
+#: Gaps below this many spacings of float64 numbers at the minimum are mostly rounding,
+#: not distance. Near the saddle's minimum of -1 its value is a sum of terms near -2 and 1,
+#: each rounded, so a computed gap is a few spacings (2.2e-16 each) off: a run at the bottom
+#: showed 0 or 2.2e-16 from step to step (a band across 15 decades), and the explorer's
+#: readout printed 1.11e-15, ten spacings, to three digits. Three digits of a gap need it
+#: about a thousand spacings wide.
+RACE_ROUNDING = 1000
 
 
 def race_values(state):

@@ -45,7 +45,10 @@ class Surface:
 
 # Elementwise arithmetic only, no matrix products: chapter 8 prints values that are down to
 # float64's last digits (1e-16 on Rosenbrock), and a product's rounding, which differs
-# between BLAS kernels, would make them differ from one CPU to the next.
+# between BLAS kernels, would make them differ from one CPU to the next. For the same
+# reason the saddle's powers are written as products: NumPy computes y ** 3 and y ** 4 with
+# a pow function (its own SIMD one or the C library's), whose last bit differs from one
+# machine to another, while every machine rounds a product alike (y ** 2 is y * y in NumPy).
 SURFACES = {
     "bowl": Surface(
         "bowl",
@@ -60,8 +63,9 @@ SURFACES = {
         (-1.5, 2.0), (-2, 2), (-1, 3), 0.0),
     "saddle": Surface(
         "saddle",
-        lambda p: p[..., 0] ** 2 - p[..., 1] ** 2 + 0.25 * p[..., 1] ** 4,
-        lambda p: np.stack([2 * p[..., 0], -2 * p[..., 1] + p[..., 1] ** 3], axis=-1),
+        lambda p: p[..., 0] ** 2 - p[..., 1] ** 2 + 0.25 * (p[..., 1] ** 2) ** 2,
+        lambda p: np.stack([2 * p[..., 0], -2 * p[..., 1] + p[..., 1] ** 2 * p[..., 1]],
+                           axis=-1),
         (1.0, 1e-3), (-1.5, 1.5), (-2, 2), -1.0),
 }
 #: The surfaces by name: ``"bowl"``, ``"rosenbrock"``, ``"saddle"``.
