@@ -23,7 +23,7 @@ def all_finite(*arrays):
     """Whether every element of every one of ``arrays`` is finite, in one pass over each
     and without a temporary.
 
-    The sum of the squares of an array's elements, ``a @ a``, is finite when every element
+    The sum of the squares of an array's elements, ``np.dot(a, a)``, is finite when every element
     is: inf squares to inf, NaN stays NaN, and a sum of squares (none negative) cannot
     cancel an inf. It is one BLAS dot product: one vectorized pass, and no array-sized
     temporary (``np.isfinite(a).all()`` builds a boolean array as large as
@@ -50,7 +50,7 @@ def _finite(arr):
         return True
     if arr.dtype in FLOAT_DTYPES and (arr.flags.c_contiguous or arr.flags.f_contiguous):
         flat = arr.ravel(order="K")   # a view, for a contiguous array
-        if math.isfinite(flat @ flat):
+        if math.isfinite(np.dot(flat, flat)):   # (flat @ flat dispatches slower: +50 % here)
             return True
     return math.isfinite(arr.max()) and math.isfinite(arr.min())
 

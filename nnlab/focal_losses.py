@@ -18,6 +18,7 @@ from nnlab.loss_base import (
     _binary_cross_entropy_of_logits,
     _clip,
     _LogitsOption,
+    _mean,
     _unclipped,
 )
 
@@ -98,7 +99,7 @@ class BinaryFocalCrossEntropy(_LogitsOption):
 
     def forward(self, y_pred, y_true):
         factor, c, _, _ = self._parts(y_pred, y_true)
-        return np.mean(factor * c)
+        return _mean(factor * c)
 
     def backward(self, y_pred, y_true):
         factor, _, dc, c_slope = self._parts(y_pred, y_true)

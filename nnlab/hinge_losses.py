@@ -11,7 +11,7 @@ Keras does not have.
 
 import numpy as np
 
-from nnlab.loss_base import Loss
+from nnlab.loss_base import Loss, _mean
 
 __all__ = ["CategoricalHinge", "Hinge", "MulticlassHinge", "SquaredHinge"]
 
@@ -55,7 +55,7 @@ class Hinge(Loss):
     name = "hinge"
 
     def forward(self, y_pred, y_true):
-        return np.mean(np.maximum(0, 1 - y_true * y_pred))
+        return _mean(np.maximum(0, 1 - y_true * y_pred))
 
     def backward(self, y_pred, y_true):
         return -y_true * (y_true * y_pred < 1) / y_pred.size
@@ -132,7 +132,7 @@ class SquaredHinge(Loss):
     name = "squared_hinge"
 
     def forward(self, y_pred, y_true):
-        return np.mean(np.maximum(0, 1 - y_true * y_pred) ** 2)
+        return _mean(np.maximum(0, 1 - y_true * y_pred) ** 2)
 
     def backward(self, y_pred, y_true):
         return -2 * y_true * np.maximum(0, 1 - y_true * y_pred) / y_pred.size

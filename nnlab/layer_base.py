@@ -62,9 +62,7 @@ class Layer:
         return super().__new__(cls)
 
     def __init__(self):
-        self.params = {}
-        self.grads = {}
-        self.buffers = {}
+        self.params, self.grads, self.buffers = {}, {}, {}
 
     def forward(self, x, training=False):
         """The layer's output for a batch; caches what the next ``backward`` needs.
@@ -130,9 +128,8 @@ class Layer:
         Returns
         -------
         None or numpy.ndarray
-            Nothing here, and a model ignores what an override returns: ``Dense``'s gives
-            back ``dy`` checked, the convolutions' ``dy`` checked and reshaped to
-            (N, O, positions), for their own ``backward`` to go on with.
+            Nothing here, and a model ignores what an override returns (``Dense``'s: ``dy``
+            checked; the convolutions': reshaped to (N, O, positions), for their ``backward``).
         """
         self.backward(dy)
 
@@ -251,14 +248,18 @@ _INSIDE_NETWORK = contextvars.ContextVar("inside_network", default=False)
 _TRAINING_STEP = contextvars.ContextVar("training_step", default=False)
 
 
-@contextlib.contextmanager
-def _raised(flag):
-    """Set a context variable to True for the ``with`` block, and back after it."""
-    token = flag.set(True)
-    try:
-        yield
-    finally:
-        flag.reset(token)
+class _Raised:
+    """Set a context variable to True for the ``with`` block, and back after it (a class: a
+    ``contextlib`` generator costs three times as much, and each training step enters four)."""
+
+    def __init__(self, flag):
+        self.flag = flag
+
+    def __enter__(self):
+        self.token = self.flag.set(True)
+
+    def __exit__(self, *exc_info):
+        self.flag.reset(self.token)
 
 
 def inside_network():
@@ -270,7 +271,7 @@ def inside_network():
     shape). A ``Residual`` in training skips its trial pass (``check_before_training``),
     which the model's covers.
     """
-    return _raised(_INSIDE_NETWORK)
+    return _Raised(_INSIDE_NETWORK)
 
 
 def in_network():
@@ -282,7 +283,7 @@ def training_step():
     """Within, a model's training step (``nnlab.training``) checks the buffers the forward
     pass updates: one that overflowed stops the run as diverged, and is put back. A layer
     need not refuse, in the middle of a run, what a diverging run makes."""
-    return _raised(_TRAINING_STEP)
+    return _Raised(_TRAINING_STEP)
 
 
 def in_training_step():
@@ -365,9 +366,8 @@ def training_fault(layers, batch_size):
 def forget_last_pass(layers):
     """Drop what the last forward pass cached in ``layers`` (and the layers of their blocks).
 
-    A pass that raised half-way has overwritten the caches of the layers before the one
-    that objected; a ``backward`` then would mix two batches. After this it says instead
-    that forward must run first.
+    A pass that raised half-way overwrote the caches of the layers before the one that
+    objected, and a ``backward`` would mix two batches; after this it asks for a forward.
     """
     for layer in layers:
         layer._input_shape = None

@@ -46,6 +46,7 @@ from nnlab.loss_base import (
     _binary_cross_entropy_of_logits,
     _clip,
     _LogitsOption,
+    _mean,
     _unclipped,
 )
 from nnlab.regression_losses import (
@@ -89,7 +90,7 @@ class MSE(Loss):
     name = "mean_squared_error"
 
     def forward(self, y_pred, y_true):
-        return np.mean((y_pred - y_true) ** 2)
+        return _mean((y_pred - y_true) ** 2)
 
     def backward(self, y_pred, y_true):
         return 2 * (y_pred - y_true) / y_pred.size
@@ -128,9 +129,9 @@ class BinaryCrossEntropy(_LogitsOption):
 
     def forward(self, y_pred, y_true):
         if self.from_logits:
-            return np.mean(_binary_cross_entropy_of_logits(y_pred, y_true))
+            return _mean(_binary_cross_entropy_of_logits(y_pred, y_true))
         p = _clip(y_pred)
-        return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p))
+        return -_mean(y_true * np.log(p) + (1 - y_true) * np.log1p(-p))
 
     def backward(self, y_pred, y_true):
         if self.from_logits:

@@ -16,7 +16,7 @@ import numpy as np
 
 from nnlab._checks import check_number
 from nnlab.activation_base import _exp
-from nnlab.loss_base import EPSILON, Loss, PredictionDomainError
+from nnlab.loss_base import EPSILON, Loss, PredictionDomainError, _mean
 
 __all__ = ["MAE", "Huber", "LogCosh", "MeanAbsolutePercentageError",
            "MeanSquaredLogarithmicError", "Poisson"]
@@ -41,7 +41,7 @@ class MAE(Loss):
     name = "mean_absolute_error"
 
     def forward(self, y_pred, y_true):
-        return np.mean(np.abs(y_pred - y_true))
+        return _mean(np.abs(y_pred - y_true))
 
     def backward(self, y_pred, y_true):
         return np.sign(y_pred - y_true) / y_pred.size
@@ -88,7 +88,7 @@ class Huber(Loss):
         # e^2 / 2 below delta and delta (|e| - delta / 2) above it. Squaring only s, never
         # a large error, keeps each term finite in float32 even for errors of 1e30.
         small = np.minimum(magnitude, self.delta)
-        return np.mean(small * (magnitude - small / 2))
+        return _mean(small * (magnitude - small / 2))
 
     def backward(self, y_pred, y_true):
         return np.clip(y_pred - y_true, -self.delta, self.delta) / y_pred.size
@@ -125,7 +125,7 @@ class LogCosh(Loss):
         near = np.log1p(2 * np.sinh(np.minimum(size, 1) / 2) ** 2)
         # (an error beyond 1e4 adds nothing to log1p's e^-2e; capping it keeps -2e finite)
         far = size + np.log1p(_exp(-2 * np.minimum(size, 1e4))) - math.log(2)
-        return np.mean(np.where(size <= 1, near, far))
+        return _mean(np.where(size <= 1, near, far))
 
     def backward(self, y_pred, y_true):
         return np.tanh(y_pred - y_true) / y_pred.size
@@ -159,7 +159,7 @@ class Poisson(Loss):
                      "'exponential'.")
 
     def forward(self, y_pred, y_true):
-        return np.mean(y_pred - y_true * np.log(y_pred + EPSILON))
+        return _mean(y_pred - y_true * np.log(y_pred + EPSILON))
 
     def backward(self, y_pred, y_true):
         return (1 - y_true / (y_pred + EPSILON)) / y_pred.size
@@ -198,7 +198,7 @@ class MeanSquaredLogarithmicError(Loss):
     name = "mean_squared_logarithmic_error"
 
     def forward(self, y_pred, y_true):
-        return np.mean((np.log1p(np.maximum(y_pred, EPSILON))
+        return _mean((np.log1p(np.maximum(y_pred, EPSILON))
                         - np.log1p(np.maximum(y_true, EPSILON))) ** 2)
 
     def backward(self, y_pred, y_true):
@@ -228,7 +228,7 @@ class MeanAbsolutePercentageError(Loss):
     name = "mean_absolute_percentage_error"
 
     def forward(self, y_pred, y_true):
-        return 100 * np.mean(np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), EPSILON))
+        return 100 * _mean(np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), EPSILON))
 
     def backward(self, y_pred, y_true):
         scale = np.maximum(np.abs(y_true), EPSILON)
