@@ -61,13 +61,19 @@ class Loss:
 
     def __call__(self, y_pred, y_true):
         y_pred, y_true = self.check(y_pred, y_true)
-        return float(self.forward(y_pred, y_true))
+        with np.errstate(under="ignore"):   # see gradient
+            return float(self.forward(y_pred, y_true))
 
     def gradient(self, y_pred, y_true):
         """d loss / d y_pred, in the shape and floating dtype of ``y_pred``."""
         shape = np.shape(y_pred)
         y_pred, y_true = self.check(y_pred, y_true)
-        return self.backward(y_pred, y_true).reshape(shape)
+        # A result too small for the dtype (a softmax's share at a logit 100 below the
+        # largest, in float32) rounds to 0 or a subnormal number: the right answer. A
+        # caller that raises on floating-point errors hears of overflow and invalid
+        # values only, as from the activations (nnlab.activation_base._exp) and fit.
+        with np.errstate(under="ignore"):
+            return self.backward(y_pred, y_true).reshape(shape)
 
     def forward(self, y_pred, y_true):
         raise NotImplementedError

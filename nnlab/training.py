@@ -258,9 +258,9 @@ def fit_batch(model, xb, yb):
 def _step(model, xb, yb):
     """Forward, loss, backward, update, unless the loss, a gradient or a buffer is not
     finite."""
-    # A diverging run overflows somewhere; the caller sees a non-finite loss and
-    # reports that once, instead of a stream of NumPy floating-point warnings.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), training_step():
+    # A diverging run overflows somewhere; the caller sees a non-finite loss and reports it
+    # once, not a stream of NumPy warnings (and an underflow's 0 is right: Loss.gradient).
+    with np.errstate(all="ignore"), training_step():
         y_pred = model._forward(xb, training=True)
         buffers = [a for layer in model.layers for a in layer.buffers.values()]
         if buffers and not all_finite(*buffers):

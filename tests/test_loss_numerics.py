@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+import nnlab as nl
 from nnlab import losses, metrics
 from nnlab.embedding_losses import Circle
 from nnlab.losses import (
@@ -45,6 +46,20 @@ def test_stable_and_finite_at_huge_scores(loss, dtype):
     assert np.isfinite(value) and np.all(np.isfinite(grad))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", [loss for loss in ALL_LOSSES
+                                  if np.abs(batch_for(loss, np.float64, big=True)[0]).max() == 1e4],
+                         ids=repr)
+def test_results_that_underflow_raise_no_error_where_the_caller_raises_on_errors(loss, dtype):
+    # Scores 95 apart (float32) or 740 (float64) put a softmax's share, or a sigmoid, among
+    # the subnormal numbers: an underflow, whose 0 or subnormal result is the right answer.
+    y_pred, y_true = batch_for(loss, dtype, big=True)
+    y_pred = (y_pred / 1e4 * (95 if dtype == np.float32 else 740)).astype(dtype)
+    with np.errstate(all="raise"):
+        value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
 #: The losses that take probabilities, which the scores' test above cannot push to 0 and 1.
 PROBABILITY_LOSSES = [loss for loss in ALL_LOSSES
                       if getattr(loss, "from_logits", None) is False
@@ -68,10 +83,10 @@ def test_stable_and_finite_at_probabilities_as_near_0_and_1_as_the_dtype_holds(l
                            [0.0, 0.0, 1.0], [1 / 3, 1 / 3, 1 / 3]])
     else:
         y_true = labels
-    # Underflow is left as NumPy leaves it (silent): a product of tiny numbers becomes 0.
+    # A product of tiny numbers underflows to 0, the right answer: no error, even here.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with np.errstate(over="raise", divide="raise", invalid="raise"):
+        with np.errstate(all="raise"):
             value, grad = loss(y_pred, y_true), loss.gradient(y_pred, y_true)
     assert np.isfinite(value) and np.all(np.isfinite(grad))
     assert grad.dtype == dtype
@@ -303,3 +318,13 @@ def test_a_perfect_fit_has_a_loss_of_0_not_minus_0(dtype):
     for value in (cce(z, y), cce.forward_backward(z, y)[0],
                   cosine(np.array([[1.0, 0.0]], dtype), np.array([[0.0, 1.0]], dtype))):
         assert value == 0 and np.copysign(1.0, value) == 1.0
+
+
+def test_fit_raises_no_error_on_an_underflow_where_the_caller_raises_on_errors():
+    # Logits 95 apart in float32: the focal loss's factors underflow in every step.
+    model = nl.Sequential([nl.Dense(1, 3, init="zeros", dtype="float32")])
+    model.layers[0].params["W"][:] = [[0.0, 95.0, 0.0]]
+    model.compile(CategoricalFocalCrossEntropy(from_logits=True), nl.optimizers.SGD(1e-6))
+    with np.errstate(all="raise"):
+        history = model.fit(np.ones((4, 1)), np.array([0, 1, 2, 1]), epochs=2, batch_size=4)
+    assert model.stop_reason is None and np.all(np.isfinite(history.history["loss"]))
