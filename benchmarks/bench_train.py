@@ -11,7 +11,8 @@ Workloads (float32, 2 BLAS threads unless the environment sets their number):
   floor of any NumPy engine, between nnlab and the limit;
 - ``adam``: nnlab's Adam updates alone of that epoch (469 steps over its 235146 weights),
   which with the matrix products make a floor no NumPy MLP epoch goes below;
-- ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs;
+- ``tiny``: a 30-16-1 tanh network on breast cancer, 1000 full-batch Adam epochs (and
+  "numpy-minimal", those epochs in the fewest NumPy calls);
 - ``cnn``: conv(3x3, 16) + ReLU + 2x2 max-pool + dense on 6400 28x28 images, batch 64, Adam;
 - ``loop10`` and ``loop100``: 784-30-10 sigmoid, quadratic cost, SGD, one epoch over 10000
   examples at mini-batch 10 (and 100), against the classic per-example loop of
@@ -62,7 +63,7 @@ WORKLOADS = {  # workload: the frameworks that run it
     "mlp": ["nnlab", "nnlab-nokeep", "torch", "sklearn", "numpy-minimal"],
     "matmul": ["numpy"],
     "adam": ["nnlab-adam"],
-    "tiny": ["nnlab", "torch"],
+    "tiny": ["nnlab", "torch", "numpy-minimal"],
     "cnn": ["nnlab", "nnlab-nokeep", "torch"],
     "loop10": ["nnlab", "network.py"],
     "loop100": ["nnlab", "network.py"],

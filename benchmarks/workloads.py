@@ -194,27 +194,39 @@ def run_adam_alone(workload, size):
 
 
 def run_numpy_minimal(workload, size):
-    """nnlab's MLP epoch in as few NumPy calls as it takes: the floor of any NumPy engine.
+    """nnlab's run in as few NumPy calls as it takes: the floor of any NumPy engine.
 
-    The same network, initial weights, batches, loss value and Adam update as nnlab's run,
-    with nothing else: no input checks, no finite check, no layer objects. What this
-    loop needs beyond the matrix products (Adam alone is 10 passes over 235146
-    parameters a step) is what no NumPy code can avoid.
+    The same network, initial weights, batches, loss value and Adam update as nnlab's run
+    (the MLP's epoch, or the tiny network's full-batch epochs), with nothing else: no input
+    checks, no finite check, no layer objects. What this loop needs beyond the matrix
+    products (Adam alone is 10 passes over the MLP's 235146 parameters a step) is what no
+    NumPy code can avoid.
     """
     import nnlab as nl
 
-    X, y = mlp_data(size["mlp"])
-    dense = [nl.Dense(a, b, init="he_normal", rng=0, dtype="float32")
-             for a, b in itertools.pairwise(MLP)]
+    if workload == "tiny":
+        X, y = tiny_data()
+        dense = [nl.Dense(30, 16, rng=0, dtype="float32"), nl.Dense(16, 1, rng=1, dtype="float32")]
+    else:
+        X, y = mlp_data(size["mlp"])
+        dense = [nl.Dense(a, b, init="he_normal", rng=0, dtype="float32")
+                 for a, b in itertools.pairwise(MLP)]
     params = [layer.params[k] for layer in dense for k in ("W", "b")]
     adam = {"t": 0, "s": [np.zeros_like(p) for p in params],
             "r": [np.zeros_like(p) for p in params]}
+    if workload == "tiny":
+        epochs, targets = size["tiny_epochs"], y[:, None]
+
+        def train():
+            for _ in range(epochs):
+                minimal_tiny_step(X, targets, params, adam)
+
+        return train, epochs
     order = np.random.default_rng(0).permutation(len(X))   # fit(seed=0)'s order
     return lambda: minimal_epoch(X, y, params, adam, order), n_steps(len(X), 128)
 
 
-def minimal_epoch(X, y, params, adam, order, batch=128, lr=1e-3, beta1=0.9, beta2=0.999,
-                  eps=1e-8):
+def minimal_epoch(X, y, params, adam, order, batch=128, lr=1e-3):
     """One epoch of a ReLU MLP with softmax cross-entropy and Adam; returns the mean loss.
 
     ``params`` is [W1, b1, W2, b2, ...], updated in place; ``adam`` the optimizer's state.
@@ -244,21 +256,44 @@ def minimal_epoch(X, y, params, adam, order, batch=128, lr=1e-3, beta1=0.9, beta
             if i:
                 dy = dy @ Ws[i].T
                 dy *= inputs[i] > 0              # the ReLU's derivative: its input was > 0
-        adam["t"] += 1                           # nnlab's Adam: the same 10 passes
-        w1 = (1 - beta1 ** adam["t"]) / (1 - beta1)
-        w2 = (1 - beta2 ** adam["t"]) / (1 - beta2)
-        for p, g, s, r in zip(params, grads, adam["s"], adam["r"], strict=True):
-            s *= beta1
-            s += g
-            r *= beta2
-            step = np.square(g, out=g)           # g is no longer needed: its buffer is
-            r += step                            # the scratch, so nothing is allocated
-            np.sqrt(r, out=step)
-            step += eps * w2**0.5
-            np.divide(s, step, out=step)
-            step *= lr * w2**0.5 / w1
-            p -= step
+        adam_update(params, grads, adam, lr)
     return total / len(X)
+
+
+def minimal_tiny_step(X, y, params, adam, lr=0.01):
+    """One full-batch step of the 30-16-1 tanh network, the logistic loss from its logit
+    and Adam, as nnlab computes them; returns the loss. ``y`` is a column (N, 1)."""
+    W1, b1, W2, b2 = params
+    h = X @ W1
+    h += b1
+    a = np.tanh(h)
+    z = a @ W2
+    z += b2
+    e = np.exp(-np.abs(z))                       # as nnlab's loss: max(z, 0) - y z + log(1 + e)
+    loss = float((np.maximum(z, 0) - y * z + np.log1p(e)).sum() / z.size)
+    dz = (np.where(z < 0, e, 1) / (1 + e) - y) / z.size   # (sigmoid(z) - y) / N
+    da = dz @ W2.T
+    da *= 1 - a * a                              # tanh' = 1 - tanh^2
+    adam_update(params, [X.T @ da, da.sum(axis=0), a.T @ dz, dz.sum(axis=0)], adam, lr)
+    return loss
+
+
+def adam_update(params, grads, adam, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """nnlab's Adam step, its same 10 passes per array; ``grads`` serve as scratch."""
+    adam["t"] += 1
+    w1 = (1 - beta1 ** adam["t"]) / (1 - beta1)
+    w2 = (1 - beta2 ** adam["t"]) / (1 - beta2)
+    for p, g, s, r in zip(params, grads, adam["s"], adam["r"], strict=True):
+        s *= beta1
+        s += g
+        r *= beta2
+        step = np.square(g, out=g)               # g is no longer needed: its buffer is
+        r += step                                # the scratch, so nothing is allocated
+        np.sqrt(r, out=step)
+        step += eps * w2**0.5
+        np.divide(s, step, out=step)
+        step *= lr * w2**0.5 / w1
+        p -= step
 
 
 def run_network_py(workload, size):

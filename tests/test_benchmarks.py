@@ -37,7 +37,7 @@ def bench_train():
 @pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
 @pytest.mark.parametrize(("framework", "workload"), [
     ("nnlab", "tiny"), ("nnlab", "loop10"), ("network.py", "loop10"), ("numpy", "matmul"),
-    ("numpy-minimal", "mlp"), ("nnlab-adam", "adam")])
+    ("numpy-minimal", "mlp"), ("numpy-minimal", "tiny"), ("nnlab-adam", "adam")])
 def test_each_small_workload_runs_and_is_measured(bench_train, framework, workload):
     result = bench_train.measure(framework, workload, quick=True)
     assert set(result) == {"seconds", "peak_mb", "faults_per_step"}
@@ -92,6 +92,24 @@ def test_the_minimal_numpy_loop_trains_exactly_as_nnlab_does():
         assert mine.dtype == np.float32
         np.testing.assert_allclose(mine, nnlab_param, rtol=0, atol=1e-4)
         assert not np.array_equal(mine, nnlab_param * 0)   # trained, not left at 0
+
+
+def test_the_minimal_tiny_loop_trains_as_nnlab_does():
+    workloads = load("workloads")
+    X, y = workloads.tiny_data()
+    dense = [nl.Dense(30, 16, rng=0, dtype="float32"), nl.Dense(16, 1, rng=1, dtype="float32")]
+    params = [layer.params[k].copy() for layer in dense for k in ("W", "b")]
+    adam = {"t": 0, "s": [np.zeros_like(p) for p in params],
+            "r": [np.zeros_like(p) for p in params]}
+    losses = [workloads.minimal_tiny_step(X, y[:, None], params, adam) for _ in range(20)]
+    model = nl.Sequential([dense[0], nl.Activation("tanh"), dense[1]])
+    model.compile(nl.losses.BinaryCrossEntropy(from_logits=True), nl.optimizers.Adam(0.01))
+    history = model.fit(X, y, epochs=20, batch_size=len(X), shuffle=False)
+    np.testing.assert_allclose(losses, history.history["loss"], rtol=1e-5)
+    assert losses[-1] < 0.6 * losses[0]   # it learns
+    for mine, nnlab_param in zip(params, model.params, strict=True):
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, nnlab_param, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize(("c_in", "c_out", "k", "stride", "pad", "side"),

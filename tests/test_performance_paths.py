@@ -94,8 +94,8 @@ def test_max_pool_gives_ties_to_the_first_position_and_propagates_nan():
 
 
 @settings(max_examples=300, deadline=None)
-@given(dtype=st.sampled_from([np.float32, np.float64]), n=st.integers(1, 300),
-       special=st.lists(st.tuples(st.integers(0, 299),
+@given(dtype=st.sampled_from([np.float32, np.float64]), n=st.integers(1, 800),
+       special=st.lists(st.tuples(st.integers(0, 799),
                                   st.sampled_from([np.inf, -np.inf, np.nan, 1e20, -3e38,
                                                    1e-40, 0.0])), max_size=4),
        layout=st.sampled_from(["C", "F", "strided"]))
@@ -111,6 +111,8 @@ def test_finite_check_agrees_with_numpy(dtype, n, special, layout):
     assert all_finite(x) == bool(np.isfinite(x).all())
     assert all_finite(np.ones(3, dtype), x) == all_finite(x) == all_finite(x, np.ones(3))
     assert not all_finite(x, np.array([np.nan]))
+    # Small arrays are checked together (concatenated), large ones alone: both mixed here.
+    assert all_finite(np.ones(2000), x, np.arange(3), np.ones(5, np.float32)) == all_finite(x)
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
