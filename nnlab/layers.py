@@ -80,6 +80,8 @@ class Dense(Layer):
         # backward_params, which a model calls alone for its first layer (whose
         # dL/dx nothing uses), computes dL/dW and dL/db.
         dy = self.backward_params(dy)
+        if self.n_out == 1:   # an outer product, (N, 1) times (1, n_in): the same numbers,
+            return dy * self._param("W", dy).T   # in half the time OpenBLAS's takes
         return dy @ self._param("W", dy).T   # dL/dx = dy W^T, (N, n_in)
 
     def backward_params(self, dy):

@@ -280,12 +280,13 @@ def _unclipped(p):
     return ((p >= EPSILON) & (p <= 1 - EPSILON)).astype(p.dtype)
 
 
-def _binary_cross_entropy_of_logits(z, y):
-    """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], element-wise, from the logit z.
+def _binary_cross_entropy_of_logits(z, y, e=None):
+    """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], element-wise, from the logit z
+    (and ``e`` = e^-|z|, if the caller has computed it).
 
     That is softplus(z) - y z, but written as max(z, 0) - y z + log(1 + e^-|z|): for
     a confident right answer (y = 1, z = 40) softplus(z) rounds to z and the difference
     to 0, where the loss is e^-40; here max(z, 0) - y z is exactly 0 and the last term
     exact. (TensorFlow's ``sigmoid_cross_entropy_with_logits`` is this formula.)
     """
-    return np.maximum(z, 0) - y * z + np.log1p(_exp(-np.abs(z)))
+    return np.maximum(z, 0) - y * z + np.log1p(_exp(-np.abs(z)) if e is None else e)

@@ -139,6 +139,15 @@ class BinaryCrossEntropy(_LogitsOption):
         p = _clip(y_pred)
         return _unclipped(y_pred) * (p - y_true) / (p * (1 - p)) / y_pred.size
 
+    def forward_backward(self, y_pred, y_true):
+        if not self.from_logits:
+            return super().forward_backward(y_pred, y_true)
+        z = y_pred   # e^-|z| once, for the value's log(1 + e^-|z|) and for sigmoid(z)
+        e = _exp(-np.abs(z))
+        loss = _mean(_binary_cross_entropy_of_logits(z, y_true, e))
+        sigmoid_z = np.where(z < 0, e, 1) / (1 + e)   # e^z / (1 + e^z) below 0, as _sigmoid
+        return loss, (sigmoid_z - y_true) / z.size
+
     def _check_target_values(self, y_true):
         self._check_unit_interval(y_true, "y_true", "binary targets")
 
