@@ -80,15 +80,18 @@ class Dense(Layer):
         # backward_params, which a model calls alone for its first layer (whose
         # dL/dx nothing uses), computes dL/dW and dL/db.
         dy = self.backward_params(dy)
-        if self.n_out == 1:   # an outer product, (N, 1) times (1, n_in): the same numbers,
-            return dy * self._param("W", dy).T   # in half the time OpenBLAS's takes
-        return dy @ self._param("W", dy).T   # dL/dx = dy W^T, (N, n_in)
+        W = self._param("W", dy)
+        if self.n_out == 1:   # dy W^T is then an outer product: broadcasting
+            return dy * W.T   # gives the same numbers in half OpenBLAS's time
+        return dy @ W.T   # dL/dx = dy W^T, (N, n_in)
 
     def backward_params(self, dy):
         """dL/dW and dL/db (no dL/dx) into ``grads``; returns dy, checked."""
         dy = self._check_grad(dy)
         self._store_grad("W", self.x.T @ dy)   # dL/dW = x^T dy, (n_in, n_out)
-        self._store_grad("b", dy.sum(axis=0))  # dL/db = sum_rows dy, (n_out,)
+        # dL/db = 1^T dy, the sum of dy's rows, (n_out,): as a product, since
+        # dy.sum(axis=0) adds a narrow dy's rows one at a time, 5x slower
+        self._store_grad("b", np.ones(len(dy), dy.dtype) @ dy)
         return dy
 
     def output_shape(self, input_shape):
