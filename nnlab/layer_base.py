@@ -195,7 +195,7 @@ class Layer:
                              f"the samples; got a single number, {x!r}")
         expected_ndim = ndim if feature_shape is None else len(feature_shape) + 1
         ok = expected_ndim is None or x.ndim == expected_ndim
-        if ok and feature_shape is not None:
+        if ok and feature_shape is not None and x.shape[1:] != tuple(feature_shape):  # (Nones)
             ok = all(e is None or e == s for e, s in zip(feature_shape, x.shape[1:], strict=True))
         if not ok:
             if feature_shape is None:
