@@ -261,8 +261,8 @@ def value_as_metric(loss, y_true, y_pred):
         return float("nan")
 
 
-# What the losses of probabilities share: the clip, a log-softmax that never overflows, and
-# binary cross-entropy from a logit without cancellation.
+# What the losses share: their mean; and those of probabilities, the clip and binary
+# cross-entropy from a logit without cancellation.
 
 def _mean(a):
     """The mean of every element of ``a``, the number ``np.mean`` gives (the same sum over
