@@ -274,7 +274,8 @@ def minimal_tiny_step(X, y, params, adam, lr=0.01):
     dz = (np.where(z < 0, e, 1) / (1 + e) - y) / z.size   # (sigmoid(z) - y) / N
     da = dz @ W2.T
     da *= 1 - a * a                              # tanh' = 1 - tanh^2
-    adam_update(params, [X.T @ da, da.sum(axis=0), a.T @ dz, dz.sum(axis=0)], adam, lr)
+    ones = np.ones(len(X), X.dtype)              # the bias gradients as nnlab's: 1^T dy
+    adam_update(params, [X.T @ da, ones @ da, a.T @ dz, ones @ dz], adam, lr)
     return loss
 
 

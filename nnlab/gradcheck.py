@@ -45,9 +45,9 @@ def numerical_gradient(f, x, eps=None, name="x"):
 
     Entry :math:`x_i` moves by :math:`h_i = \epsilon \max(1, |x_i|)` either side: a step
     relative to the value, since float numbers are spaced relative to their size (a
-    step of 1e-6 is eight spacings of float64 numbers at 1e9, less than one from 8.6e9
-    (:math:`2^{33}`) on, and from 1.7e10 (:math:`2^{34}`) on :math:`x_i \pm 10^{-6}` rounds
-    back to :math:`x_i` itself), and an absolute
+    step of 1e-6 is eight spacings of float64 numbers at 1e9, less than one from
+    :math:`2^{33}` (8.6e9) on, and from :math:`2^{34}` (1.72e10) on :math:`x_i \pm 10^{-6}`
+    rounds back to :math:`x_i` itself), and an absolute
     one near 0, where a relative step would vanish. The quotient divides by the
     distance actually stored, :math:`(x_i + h_i) - (x_i - h_i)` in ``x``'s dtype, not by
     :math:`2 h_i`: both points are rounded, which in float32 changes the step by up to

@@ -248,18 +248,18 @@ _INSIDE_NETWORK = contextvars.ContextVar("inside_network", default=False)
 _TRAINING_STEP = contextvars.ContextVar("training_step", default=False)
 
 
-class _Raised:
+class _Raised(contextlib.ContextDecorator):
     """Set a context variable to True for the ``with`` block, and back after it (a class: a
     ``contextlib`` generator costs three times as much, and each training step enters four)."""
 
     def __init__(self, flag):
-        self.flag = flag
+        self.flag, self.tokens = flag, []   # a stack: one object may be entered again inside
 
     def __enter__(self):
-        self.token = self.flag.set(True)
+        self.tokens.append(self.flag.set(True))
 
     def __exit__(self, *exc_info):
-        self.flag.reset(self.token)
+        self.flag.reset(self.tokens.pop())
 
 
 def inside_network():

@@ -82,7 +82,7 @@ class Dense(Layer):
         dy = self.backward_params(dy)
         W = self._param("W", dy)
         if self.n_out == 1:   # dy W^T is then an outer product: broadcasting
-            return dy * W.T   # gives the same numbers in half OpenBLAS's time
+            return dy * W.T   # gives equal numbers in half OpenBLAS's time
         return dy @ W.T   # dL/dx = dy W^T, (N, n_in)
 
     def backward_params(self, dy):
@@ -90,7 +90,7 @@ class Dense(Layer):
         dy = self._check_grad(dy)
         self._store_grad("W", self.x.T @ dy)   # dL/dW = x^T dy, (n_in, n_out)
         # dL/db = 1^T dy, the sum of dy's rows, (n_out,): as a product, since
-        # dy.sum(axis=0) adds a narrow dy's rows one at a time, 5x slower
+        # dy.sum(axis=0) adds a few columns' rows one at a time, 5x slower
         self._store_grad("b", np.ones(len(dy), dy.dtype) @ dy)
         return dy
 

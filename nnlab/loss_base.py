@@ -70,8 +70,9 @@ class Loss:
         y_pred, y_true = self.check(y_pred, y_true)
         # A result too small for the dtype (a softmax's share at a logit 100 below the
         # largest, in float32) rounds to 0 or a subnormal number: the right answer. A
-        # caller that raises on floating-point errors hears of overflow and invalid
-        # values only, as from the activations (nnlab.activation_base._exp) and fit.
+        # caller that raises on floating-point errors hears of the others only, as from
+        # the activations (nnlab.activation_base._exp); forward, backward and
+        # forward_backward, on checked arrays, follow the caller's settings.
         with np.errstate(under="ignore"):
             return self.backward(y_pred, y_true).reshape(shape)
 
@@ -265,10 +266,12 @@ def value_as_metric(loss, y_true, y_pred):
 # cross-entropy from a logit without cancellation.
 
 def _mean(a):
-    """The mean of every element of ``a``, the number ``np.mean`` gives (the same sum over
-    the same count), without its Python-level checks, which cost three times the sum
-    itself on a small batch: a loss's value is computed at every training step."""
-    return a.sum() / a.size
+    """The mean of every element of ``a``, the number ``np.mean`` gives (the same sum, over
+    the count as a float64, as it divides), without its Python-level checks, which cost three
+    times the sum itself on a small batch: a loss's value is computed at every training step.
+    """
+    total = a.sum()
+    return total.dtype.type(float(total) / a.size)   # (2^24 + 1 in float32 is 2^24)
 
 
 def _clip(p):

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 import nnlab as nl
 from nnlab import _memory
 from nnlab._checks import all_finite
+from nnlab.layer_base import in_network
 from nnlab.layers import inside_network
+from nnlab.loss_base import _mean
 
 
 def small_cnn(dtype):
@@ -121,6 +123,7 @@ def test_finite_check(bad):
     assert all_finite(x) and all_finite(np.full(4, 1e308))  # an overflowing sum is no NaN
     assert all_finite(np.full(4, 3e38, dtype=np.float32))    # nor in the array's own dtype
     assert all_finite(np.zeros((0, 3))) and all_finite(x[:, ::7])  # empty; a strided view
+    assert not all_finite(np.where(x == 0, bad, x)[:, ::7])   # large and strided: max, min
     x.flat[12345] = bad
     assert not all_finite(x)
 
@@ -241,3 +244,28 @@ def test_kept_memory_spares_the_page_faults_of_fresh_arrays():
 
     kept, fresh = faults_per_step("64"), faults_per_step("0")
     assert kept * 4 < fresh, (kept, fresh)
+
+
+def test_the_model_flags_nest_reenter_and_decorate():
+    flag = inside_network()
+    with flag:
+        with flag:   # the same object again, inside: each exit restores its own entry
+            assert in_network()
+        assert in_network()
+    assert not in_network()
+
+    @inside_network()
+    def inside():
+        return in_network()
+
+    assert inside() and inside() and not in_network()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_loss_mean_is_numpy_mean_bit_for_bit(dtype):
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 100, 4097):
+        a = (rng.normal(size=n) * 10.0 ** rng.integers(-20, 20)).astype(dtype)
+        assert _mean(a) == np.mean(a) and _mean(a).dtype == dtype
+    ones = np.ones(2**24 + 1, dtype)   # a count float32 cannot hold: np.mean divides in float64
+    assert _mean(ones) == np.mean(ones)
