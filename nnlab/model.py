@@ -16,6 +16,8 @@ its parameters (``model.dtype``, float64 unless changed with ``astype``): data a
 (layers of two dtypes make it None: each computes in its input's).
 """
 
+import math
+
 import numpy as np
 
 from nnlab import losses, optimizers, saving, scoring
@@ -325,7 +327,7 @@ class Sequential:
             for c in callbacks:
                 c.on_epoch_begin(epoch, {})
             logs = fit_epoch(self, X, y, batch_size, shuffle, rng)
-            diverged = not np.isfinite(logs["loss"]) or update_overflowed(self)
+            diverged = not math.isfinite(logs["loss"]) or update_overflowed(self)
             if val is not None and not diverged:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     scores = self._scores(*val, batch_size=None)

@@ -24,6 +24,7 @@ Examples
 import contextlib
 import inspect
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -250,14 +251,13 @@ def fit_batch(model, xb, yb):
         except BaseException:   # (a schedule's bad rate at a later step, an interrupt)
             model.forget_last_pass()   # a pass cut short: the layers hold two batches' caches
             raise
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             restore()
     return loss, y_pred
 
 
 def _step(model, xb, yb):
-    """Forward, loss, backward, update, unless the loss, a gradient or a buffer is not
-    finite."""
+    """Forward, loss, backward, update, unless the loss, a gradient or a buffer is not finite."""
     # A diverging run overflows somewhere; the caller sees a non-finite loss and reports it
     # once, not a stream of NumPy warnings (and an underflow's 0 is right: Loss.gradient).
     with np.errstate(all="ignore"), training_step():
@@ -267,7 +267,7 @@ def _step(model, xb, yb):
             return float("nan"), y_pred
         loss, dloss = model.loss.forward_backward(y_pred, yb)
         loss = float(loss)
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             return loss, y_pred
         with inside_network():   # no check of dloss, but its dtype (one's own loss's float64)
             model.backward(dloss.astype(y_pred.dtype, copy=False), input_grad=False)
@@ -292,7 +292,7 @@ def fit_epoch(model, X, y, batch_size, shuffle, rng):
                 batch = order[batch]   # a copy of these rows; unshuffled, a view (no copy)
             xb, yb = X[batch], y[batch]
             loss, y_pred = fit_batch(model, xb, yb)
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 return {"loss": loss}
             total += loss * len(xb)
             if model.metrics:
